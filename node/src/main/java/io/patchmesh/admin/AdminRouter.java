@@ -1,0 +1,79 @@
+package io.patchmesh.admin;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Maps method + path pattern to a handler. Patterns are '/'-separated; a
+ * segment written {name} captures that segment. Routes marked public need no
+ * token (static dashboard assets only).
+ */
+public final class AdminRouter {
+  private record Route(String method, String[] segments, AdminHandler handler, boolean open) {}
+
+  /** The result of matching a request. */
+  public record Match(AdminHandler handler, Map<String, String> params, boolean open) {}
+
+  private final List<Route> routes = new ArrayList<>();
+
+  public AdminRouter get(String pattern, AdminHandler handler) {
+    return add("GET", pattern, handler, false);
+  }
+
+  public AdminRouter post(String pattern, AdminHandler handler) {
+    return add("POST", pattern, handler, false);
+  }
+
+  public AdminRouter put(String pattern, AdminHandler handler) {
+    return add("PUT", pattern, handler, false);
+  }
+
+  /** A GET route that is served without the bearer token (dashboard assets). */
+  public AdminRouter openGet(String pattern, AdminHandler handler) {
+    return add("GET", pattern, handler, true);
+  }
+
+  private AdminRouter add(String method, String pattern, AdminHandler handler, boolean open) {
+    routes.add(new Route(method, split(pattern), handler, open));
+    return this;
+  }
+
+  /** The route for this request, or null; {@code methodAllowed[0]} tells a 405 from a 404. */
+  Match match(String method, String path, boolean[] pathKnown) {
+    String[] parts = split(path);
+    for (Route r : routes) {
+      Map<String, String> params = matchSegments(r.segments, parts);
+      if (params == null) {
+        continue;
+      }
+      pathKnown[0] = true;
+      if (r.method.equals(method) || (method.equals("HEAD") && r.method.equals("GET"))) {
+        return new Match(r.handler, params, r.open);
+      }
+    }
+    return null;
+  }
+
+  private static Map<String, String> matchSegments(String[] pattern, String[] parts) {
+    if (pattern.length != parts.length) {
+      return null;
+    }
+    Map<String, String> params = new HashMap<>();
+    for (int i = 0; i < pattern.length; i++) {
+      String p = pattern[i];
+      if (p.startsWith("{") && p.endsWith("}")) {
+        params.put(p.substring(1, p.length() - 1), parts[i]);
+      } else if (!p.equals(parts[i])) {
+        return null;
+      }
+    }
+    return params;
+  }
+
+  private static String[] split(String path) {
+    String trimmed = path.replaceAll("^/+|/+$", "");
+    return trimmed.isEmpty() ? new String[0] : trimmed.split("/+");
+  }
+}

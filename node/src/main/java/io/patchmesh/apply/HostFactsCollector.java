@@ -1,0 +1,74 @@
+package io.patchmesh.apply;
+
+import io.patchmesh.proto.HostFacts;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Reads the facts an agent reports for the inventory: host, OS, kernel, disk. */
+public final class HostFactsCollector {
+  private final Path dataDir;
+  private final Map<String, String> labels;
+  private final String agentVersion;
+
+  public HostFactsCollector(Path dataDir, Map<String, String> labels, String agentVersion) {
+    this.dataDir = dataDir;
+    this.labels = labels;
+    this.agentVersion = agentVersion;
+  }
+
+  public HostFacts collect(long nowMillis) {
+    HostFacts.Builder b =
+        HostFacts.newBuilder()
+            .setHostname(hostname())
+            .setKernel(System.getProperty("os.version", ""))
+            .setArch(System.getProperty("os.arch", ""))
+            .setAgentVersion(agentVersion)
+            .putAllLabels(labels)
+            .setClockUnixMs(nowMillis);
+    String[] os = osRelease();
+    b.setOsName(os[0]).setOsVersion(os[1]);
+    try {
+      b.setFreeDiskBytes(Files.getFileStore(dataDir).getUsableSpace());
+    } catch (IOException e) {
+      b.setFreeDiskBytes(0);
+    }
+    return b.build();
+  }
+
+  private static String hostname() {
+    String env = System.getenv("HOSTNAME");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+
+  /** NAME and VERSION_ID from /etc/os-release, falling back to the JVM's view. */
+  private static String[] osRelease() {
+    String name = System.getProperty("os.name", "");
+    String version = "";
+    try {
+      for (String line : Files.readAllLines(Path.of("/etc/os-release"))) {
+        if (line.startsWith("NAME=")) {
+          name = unquote(line.substring(5));
+        } else if (line.startsWith("VERSION_ID=")) {
+          version = unquote(line.substring(11));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux or unreadable: keep the JVM's name
+    }
+    return new String[] {name, version};
+  }
+
+  private static String unquote(String s) {
+    return s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"") ? s.substring(1, s.length() - 1) : s;
+  }
+}

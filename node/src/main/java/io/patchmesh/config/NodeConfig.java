@@ -1,0 +1,204 @@
+package io.patchmesh.config;
+
+import io.patchmesh.errors.UserInputException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Everything a seed or agent process is configured with, after the config file
+ * and the flags are merged (flags win). Immutable.
+ *
+ * @param dataDir node state: RocksDB store, admin token, node key (required)
+ * @param trustRoot the signed trust root file (required)
+ * @param listen where the mesh port listens (default 0.0.0.0:7700)
+ * @param advertise addresses peers may dial; default: the listen address when it is
+ *     specific, else 127.0.0.1:PORT
+ * @param outboundOnly never accept or advertise; dial out only (laptops behind NAT)
+ * @param site the node's site (required): the machines behind one WAN link
+ * @param join seed addresses to join through (agents: at least one)
+ * @param tlsDir NODE_DIR from `patchmesh ca issue`; null = unauthenticated plaintext mesh
+ * @param admin admin API address (default 127.0.0.1:7701 for seeds, 127.0.0.1:0 for agents)
+ * @param applyDir where agents materialize patches (agents: required)
+ * @param allowInstallCommands run a manifest's install command after applying (default false)
+ * @param labels host labels for targeting and staged rings
+ * @param uploadRate bytes/s cap for all uploads; 0 = unlimited
+ * @param downloadRate bytes/s cap for all downloads; 0 = unlimited
+ * @param wanRate bytes/s cap for cross-site traffic; 0 = unlimited
+ * @param quotaBytes chunk cache cap (default 10 GiB)
+ * @param membershipPreset "lan" (default) or "wan" timing
+ * @param window the agent's own maintenance window ("" = any time)
+ * @param logJson log one JSON object per line
+ */
+public record NodeConfig(
+    Path dataDir,
+    Path trustRoot,
+    InetSocketAddress listen,
+    List<String> advertise,
+    boolean outboundOnly,
+    String site,
+    List<InetSocketAddress> join,
+    Path tlsDir,
+    String admin,
+    Path applyDir,
+    boolean allowInstallCommands,
+    Map<String, String> labels,
+    long uploadRate,
+    long downloadRate,
+    long wanRate,
+    long quotaBytes,
+    String membershipPreset,
+    String window,
+    boolean logJson) {
+
+  private static final Pattern SITE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
+
+  /** Merges file then flags. Each setter takes the raw text; errors name the option. */
+  public static final class Builder {
+    private String data;
+    private String trust;
+    private String listen = "0.0.0.0:7700";
+    private List<String> advertise = List.of();
+    private boolean outboundOnly;
+    private String site;
+    private List<String> join = List.of();
+    private String tls;
+    private String admin;
+    private String applyDir;
+    private boolean allowInstall;
+    private Map<String, String> labels = Map.of();
+    private String uploadRate = "0";
+    private String downloadRate = "0";
+    private String wanRate = "0";
+    private String quota = "10GiB";
+    private String membership = "lan";
+    private String window = "";
+    private boolean logJson;
+
+    public Builder file(ConfigFile f) {
+      if (f.data != null) data = f.data;
+      if (f.trust != null) trust = f.trust;
+      if (f.listen != null) listen = f.listen;
+      if (f.advertise != null) advertise = f.advertise;
+      if (f.outboundOnly != null) outboundOnly = f.outboundOnly;
+      if (f.site != null) site = f.site;
+      if (f.join != null) join = f.join;
+      if (f.tls != null) tls = f.tls;
+      if (f.admin != null) admin = f.admin;
+      if (f.applyDir != null) applyDir = f.applyDir;
+      if (f.allowInstallCommands != null) allowInstall = f.allowInstallCommands;
+      if (f.labels != null) labels = f.labels;
+      if (f.uploadRate != null) uploadRate = f.uploadRate;
+      if (f.downloadRate != null) downloadRate = f.downloadRate;
+      if (f.wanRate != null) wanRate = f.wanRate;
+      if (f.quota != null) quota = f.quota;
+      if (f.membership != null) membership = f.membership;
+      if (f.window != null) window = f.window;
+      if (f.logJson != null) logJson = f.logJson;
+      return this;
+    }
+
+    public Builder data(String v) { if (v != null) data = v; return this; }
+    public Builder trust(String v) { if (v != null) trust = v; return this; }
+    public Builder listen(String v) { if (v != null) listen = v; return this; }
+    public Builder advertise(List<String> v) { if (v != null && !v.isEmpty()) advertise = v; return this; }
+    public Builder outboundOnly(Boolean v) { if (v != null) outboundOnly = v; return this; }
+    public Builder site(String v) { if (v != null) site = v; return this; }
+    public Builder join(List<String> v) { if (v != null && !v.isEmpty()) join = v; return this; }
+    public Builder tls(String v) { if (v != null) tls = v; return this; }
+    public Builder admin(String v) { if (v != null) admin = v; return this; }
+    public Builder applyDir(String v) { if (v != null) applyDir = v; return this; }
+    public Builder allowInstallCommands(Boolean v) { if (v != null) allowInstall = v; return this; }
+    public Builder labels(Map<String, String> v) { if (v != null && !v.isEmpty()) labels = v; return this; }
+    public Builder uploadRate(String v) { if (v != null) uploadRate = v; return this; }
+    public Builder downloadRate(String v) { if (v != null) downloadRate = v; return this; }
+    public Builder wanRate(String v) { if (v != null) wanRate = v; return this; }
+    public Builder quota(String v) { if (v != null) quota = v; return this; }
+    public Builder membership(String v) { if (v != null) membership = v; return this; }
+    public Builder window(String v) { if (v != null) window = v; return this; }
+    public Builder logJson(Boolean v) { if (v != null) logJson = v; return this; }
+
+    /** Validates and freezes. {@code agent} adds the agent-only requirements. */
+    public NodeConfig build(boolean agent) {
+      require(data, "--data (or 'data' in the config file)");
+      require(trust, "--trust (or 'trust' in the config file)");
+      require(site, "--site (or 'site' in the config file)");
+      if (!SITE.matcher(site).matches()) {
+        throw new UserInputException("--site " + site + ": use letters, digits, '.', '_' or '-' (max 64)");
+      }
+      if (agent) {
+        require(applyDir, "--apply-dir (or 'apply-dir' in the config file)");
+        if (join.isEmpty()) {
+          throw new UserInputException("an agent needs --join SEED:PORT (or 'join' in the config file)");
+        }
+      }
+      if (!membership.equals("lan") && !membership.equals("wan")) {
+        throw new UserInputException("membership: '" + membership + "' is not lan or wan");
+      }
+      List<InetSocketAddress> joins = new ArrayList<>();
+      for (String j : join) {
+        for (String part : j.split(",")) {
+          if (!part.isBlank()) {
+            joins.add(hostPort("--join", part.trim()));
+          }
+        }
+      }
+      for (Map.Entry<String, String> e : labels.entrySet()) {
+        if (e.getKey().isBlank() || e.getKey().length() > 63 || e.getValue().length() > 255) {
+          throw new UserInputException("labels: '" + e.getKey() + "' is not a valid label");
+        }
+      }
+      return new NodeConfig(
+          Path.of(data),
+          Path.of(trust),
+          hostPort("--listen", listen),
+          List.copyOf(advertise),
+          outboundOnly,
+          site,
+          List.copyOf(joins),
+          tls == null ? null : Path.of(tls),
+          admin == null ? (agent ? "127.0.0.1:0" : "127.0.0.1:7701") : admin,
+          applyDir == null ? null : Path.of(applyDir),
+          allowInstall,
+          Map.copyOf(new LinkedHashMap<>(labels)),
+          Units.parseRate("upload-rate", uploadRate),
+          Units.parseRate("download-rate", downloadRate),
+          Units.parseRate("wan-rate", wanRate),
+          Units.parseBytes("quota", quota),
+          membership,
+          window,
+          logJson);
+    }
+
+    private static void require(String v, String what) {
+      if (v == null || v.isBlank()) {
+        throw new UserInputException("missing " + what);
+      }
+    }
+  }
+
+  /** Parses HOST:PORT; a missing or bad port is a one-line error naming the option. */
+  public static InetSocketAddress hostPort(String option, String text) {
+    int colon = text.lastIndexOf(':');
+    if (colon <= 0 || colon == text.length() - 1) {
+      throw new UserInputException(option + " " + text + ": expected HOST:PORT");
+    }
+    String host = text.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    try {
+      int port = Integer.parseInt(text.substring(colon + 1));
+      if (port < 0 || port > 65535) {
+        throw new NumberFormatException();
+      }
+      return InetSocketAddress.createUnresolved(host, port);
+    } catch (NumberFormatException e) {
+      throw new UserInputException(option + " " + text + ": port must be a number 0-65535");
+    }
+  }
+}
