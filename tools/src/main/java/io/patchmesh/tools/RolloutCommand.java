@@ -1,0 +1,153 @@
+package io.patchmesh.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.patchmesh.config.Units;
+import io.patchmesh.errors.UserInputException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(
+    name = "rollout",
+    description = {
+      "Show where a manifest's rollout stands per site, wait for it, or steer it.",
+      "--wait exits 0 once every targeted agent has applied it, 1 on timeout or halt."
+    })
+final class RolloutCommand implements Callable<Integer> {
+  @Mixin AdminOptions admin;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--manifest", required = true, paramLabel = "ID", description = "manifest id (hex)")
+  String manifest;
+
+  @Option(names = "--wait", description = "wait until every targeted agent has applied it")
+  boolean waitFor;
+
+  @Option(names = "--timeout", defaultValue = "10m", paramLabel = "DURATION", description = "with --wait (default: ${DEFAULT-VALUE})")
+  String timeout;
+
+  @ArgGroup(exclusive = true)
+  Steer steer;
+
+  static final class Steer {
+    @Option(names = "--pause", description = "stop admitting agents to the rollout") boolean pause;
+    @Option(names = "--resume", description = "resume a paused or halted rollout") boolean resume;
+    @Option(names = "--abort", description = "abort: no agent applies it any more") boolean abort;
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (!manifest.matches("[0-9a-fA-F]{64}")) {
+      throw new UserInputException("--manifest " + manifest + ": expected a 64-hex-digit manifest id");
+    }
+    AdminClient client = admin.client();
+    PrintWriter out = spec.commandLine().getOut();
+    String path = "/api/v1/rollouts/" + manifest.toLowerCase(Locale.ROOT);
+    if (steer != null) {
+      String action = steer.pause ? "pause" : steer.resume ? "resume" : "abort";
+      JsonNode r = client.post(path + "/" + action, new byte[0]);
+      out.println(admin.json ? AdminClient.pretty(r) : "rollout " + manifest.substring(0, 12) + ": " + r.path("state").asText(action));
+      return Main.OK;
+    }
+    if (!waitFor) {
+      JsonNode r = client.get(path);
+      out.println(admin.json ? AdminClient.pretty(r) : render(r));
+      return Main.OK;
+    }
+    Duration limit = Units.parseDuration("--timeout", timeout);
+    long deadline = System.nanoTime() + limit.toNanos();
+    boolean tty = System.console() != null && !admin.json && System.getenv("PATCHMESH_NO_TTY") == null;
+    int drawnLines = 0;
+    String lastPlain = "";
+    while (true) {
+      JsonNode r = client.get(path);
+      boolean done = isDone(r);
+      String state = r.path("state").asText("");
+      if (!admin.json) {
+        String text = render(r);
+        if (tty) {
+          if (drawnLines > 0) {
+            out.print("\u001b[" + drawnLines + "A\u001b[J");
+          }
+          out.print(text);
+          out.println();
+          drawnLines = (int) text.chars().filter(c -> c == '\n').count() + 1;
+        } else {
+          String summary = summary(r);
+          if (!summary.equals(lastPlain)) {
+            out.println(summary);
+            lastPlain = summary;
+          }
+        }
+        out.flush();
+      }
+      if (done || state.equals("halted") || state.equals("aborted")) {
+        if (admin.json) {
+          out.println(AdminClient.pretty(r));
+        }
+        if (done) {
+          return Main.OK;
+        }
+        spec.commandLine().getErr().println("patchmesh: rollout " + state + (r.path("reason").asText("").isEmpty() ? "" : ": " + r.path("reason").asText()));
+        return Main.FAILURE;
+      }
+      if (System.nanoTime() > deadline) {
+        if (admin.json) {
+          out.println(AdminClient.pretty(r));
+        }
+        spec.commandLine().getErr().println("patchmesh: timed out after " + timeout + ": " + summary(r));
+        return Main.FAILURE;
+      }
+      Thread.sleep(500);
+    }
+  }
+
+  static boolean isDone(JsonNode r) {
+    int targeted = 0;
+    int applied = 0;
+    for (JsonNode s : r.path("sites")) {
+      targeted += s.path("targeted").asInt();
+      applied += s.path("applied").asInt();
+    }
+    return targeted > 0 && applied >= targeted;
+  }
+
+  static String summary(JsonNode r) {
+    StringBuilder b = new StringBuilder("rollout " + r.path("manifestId").asText().substring(0, 12) + ":");
+    for (JsonNode s : r.path("sites")) {
+      b.append(String.format(Locale.ROOT, " %s %d/%d", s.path("site").asText(), s.path("applied").asInt(), s.path("targeted").asInt()));
+    }
+    return b.toString();
+  }
+
+  static String render(JsonNode r) {
+    StringBuilder b = new StringBuilder();
+    b.append(String.format(Locale.ROOT, "%s v%s  %s  (%s)%n", r.path("channel").asText(), r.path("version").asText(),
+        r.path("manifestId").asText().substring(0, 12), r.path("state").asText("active")));
+    long wan = 0;
+    long naive = 0;
+    for (JsonNode s : r.path("sites")) {
+      long have = s.path("chunksHave").asLong();
+      long total = s.path("chunksTotal").asLong();
+      int pct = total > 0 ? (int) (have * 100 / total) : 0;
+      int width = 24;
+      int filled = pct * width / 100;
+      wan += s.path("wanBytes").asLong();
+      naive += s.path("everyAgentBytes").asLong();
+      b.append(String.format(Locale.ROOT, "  %-16s [%s%s] %3d%%  applied %d/%d%s  WAN %s%n",
+          s.path("site").asText(), "#".repeat(filled), ".".repeat(width - filled), pct,
+          s.path("applied").asInt(), s.path("targeted").asInt(),
+          s.path("failed").asInt() > 0 ? "  failed " + s.path("failed").asInt() : "",
+          Units.formatBytes(s.path("wanBytes").asLong())));
+    }
+    b.append(String.format(Locale.ROOT, "  WAN total %s vs %s if every agent downloaded", Units.formatBytes(wan), Units.formatBytes(naive)));
+    return b.toString();
+  }
+}
