@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1OctetString;
@@ -28,10 +29,13 @@ import org.bouncycastle.util.io.pem.PemReader;
 import org.bouncycastle.util.io.pem.PemWriter;
 
 /**
- * Ed25519 keys on disk, in the formats OpenSSL uses: private keys as PEM PKCS#8
- * ({@code PRIVATE KEY}, RFC 8410), public keys as PEM SubjectPublicKeyInfo
- * ({@code PUBLIC KEY}). {@code openssl pkey -in a.key -pubout} reads what we
- * write and we read what {@code openssl genpkey -algorithm ed25519} writes.
+ * Ed25519 keys on disk: private keys as PEM PKCS#8 ({@code PRIVATE KEY}, RFC
+ * 8410 OneAsymmetricKey with the public key embedded), public keys as PEM
+ * SubjectPublicKeyInfo ({@code PUBLIC KEY}, as {@code openssl pkey -pubout}
+ * writes them). We read what {@code openssl genpkey -algorithm ed25519} writes
+ * (no embedded public key, so not cross-checked); OpenSSL 3.0 cannot read our
+ * private key files because of the embedded public key, a price paid so that
+ * a damaged seed is detected rather than silently becoming another key.
  *
  * <p>Every problem a user can cause (missing, truncated, garbled, wrong type)
  * becomes a {@link UserInputException} whose one-line message names the file.
@@ -70,11 +74,15 @@ public final class KeyFiles {
   public static void writePrivate(Path file, SigningKey key) {
     byte[] pem;
     try {
-      // RFC 8410 form, as OpenSSL writes it: the 32-byte seed in an OCTET STRING.
+      // RFC 8410 OneAsymmetricKey with the public key included: reading it
+      // back re-derives the public key and compares, so a flipped bit in the
+      // seed is caught instead of silently yielding a different key.
       PrivateKeyInfo info =
           new PrivateKeyInfo(
               new AlgorithmIdentifier(EdECObjectIdentifiers.id_Ed25519),
-              new DEROctetString(key.params().getEncoded()));
+              new DEROctetString(key.params().getEncoded()),
+              null,
+              key.verifyKey().raw());
       pem = pem(PRIVATE, encoded(info, file));
     } catch (IOException e) {
       throw new IllegalStateException("cannot encode private key", e);
@@ -120,7 +128,11 @@ public final class KeyFiles {
         throw new UserInputException(
             file + ": " + what + " (key is " + seed.length + " bytes, expected " + SigningKey.SEED_LENGTH + ")");
       }
-      return SigningKey.fromSeed(seed);
+      SigningKey key = SigningKey.fromSeed(seed);
+      if (info.hasPublicKey() && !Arrays.equals(info.getPublicKeyData().getOctets(), key.verifyKey().raw())) {
+        throw new UserInputException(file + ": " + what + " (private and public part do not match; file damaged)");
+      }
+      return key;
     } catch (UserInputException e) {
       throw e;
     } catch (IOException | RuntimeException e) {

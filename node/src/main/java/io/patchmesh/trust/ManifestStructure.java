@@ -8,7 +8,6 @@ import io.patchmesh.trust.VerificationException.Reason;
 import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -60,9 +59,8 @@ final class ManifestStructure {
                 + " bytes, more than this node's limit of " + caps.maxTotalBytes());
       }
       long sum = 0;
-      List<Integer> indexes = f.getChunkIndexList();
-      for (int i = 0, n = indexes.size(); i < n; i++) {
-        int index = indexes.get(i);
+      for (int i = 0, n = f.getChunkIndexCount(); i < n; i++) {
+        int index = f.getChunkIndex(i); // unboxed read from the packed list
         if (index < 0 || index >= sizes.length) {
           throw new VerificationException(
               Reason.CHUNK_INDEX_OUT_OF_RANGE,

@@ -160,7 +160,7 @@ public final class ManifestVerifier {
         tally.unknown().isEmpty() ? "" : "; ignored signatures by unknown keys " + SignatureTally.shortIds(tally.unknown());
     throw new VerificationException(
         Reason.THRESHOLD_NOT_MET,
-        name + " has " + closestHave + " of the " + closest.threshold() + " signatures rule "
+        name + " has " + closestHave + " valid signature" + (closestHave == 1 ? "" : "s") + " of the " + closest.threshold() + " that rule "
             + Text.quote(closest.pattern().pattern()) + " requires" + ignored);
   }
 
