@@ -17,7 +17,8 @@ import org.bouncycastle.crypto.signers.Ed25519Signer;
  * run it by hand (see docs/benchmarks/trust.md).
  *
  * <pre>
- * mvn -B -q -o -pl node test-compile
+ * mvn -B -q -pl node -am test-compile
+ * mvn -B -q -pl node dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
  * java -cp "node/target/test-classes:node/target/classes:$(cat /tmp/cp.txt)" io.patchmesh.trust.TrustThroughput
  * </pre>
  */
