@@ -1,0 +1,208 @@
+package io.patchmesh.trust;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.patchmesh.proto.Manifest;
+import io.patchmesh.proto.SignedManifest;
+import io.patchmesh.trust.VerificationException.Reason;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The gate every manifest passes before anything else looks at it. Produces
+ * the only {@link VerifiedManifest}s there are.
+ *
+ * <p>Order of checks, cheapest and most fundamental first: the trust root is
+ * unexpired; the envelope is within the hard size caps; signatures by keys the
+ * root knows verify over exactly the manifest bytes (if none does, the bytes
+ * are not even parsed); the manifest parses and has a known format; a matching
+ * publisher rule's threshold of distinct keys signed; the manifest is not
+ * expired (freeze); its version is above the channel's floor (rollback); its
+ * structure is sound and within the caps ({@link ManifestStructure}).
+ *
+ * <p>Immutable and thread-safe; one instance can serve the whole node.
+ */
+public final class ManifestVerifier {
+  /** The manifest format this code understands. */
+  public static final int FORMAT = 1;
+
+  private final ManifestLimits limits;
+
+  public ManifestVerifier(ManifestLimits limits) {
+    this.limits = Objects.requireNonNull(limits);
+  }
+
+  /** A verifier with {@link ManifestLimits#DEFAULTS}. */
+  public ManifestVerifier() {
+    this(ManifestLimits.DEFAULTS);
+  }
+
+  public ManifestLimits limits() {
+    return limits;
+  }
+
+  /** Parses a serialized {@link SignedManifest} (as received or read from a bundle) and verifies it. */
+  public VerifiedManifest verify(byte[] signedManifestBytes, TrustedRoot root, VersionFloor floor, Instant now) {
+    return verify(parseEnvelope(signedManifestBytes), root, floor, now);
+  }
+
+  /** Every check, including rollback against {@code floor}. */
+  public VerifiedManifest verify(SignedManifest signed, TrustedRoot root, VersionFloor floor, Instant now) {
+    return check(signed, root, Objects.requireNonNull(floor), now);
+  }
+
+  /**
+   * Every check except rollback: for a manifest re-read from the node's own
+   * store after a restart, whose version is (by definition) at the floor.
+   */
+  public VerifiedManifest verifyStored(byte[] signedManifestBytes, TrustedRoot root, Instant now) {
+    return verifyStored(parseEnvelope(signedManifestBytes), root, now);
+  }
+
+  public VerifiedManifest verifyStored(SignedManifest signed, TrustedRoot root, Instant now) {
+    return check(signed, root, null, now);
+  }
+
+  private VerifiedManifest check(SignedManifest signed, TrustedRoot root, VersionFloor floor, Instant now) {
+    if (root.isExpired(now)) {
+      throw new VerificationException(
+          Reason.ROOT_EXPIRED,
+          "trust root version " + root.version() + " expired at " + root.expires() + "; nothing can be accepted under it");
+    }
+    int size = signed.getManifest().size();
+    if (size > limits.maxSignedManifestBytes()) {
+      throw new VerificationException(
+          Reason.LIMITS_EXCEEDED,
+          "manifest is " + size + " bytes, more than this node's limit of " + limits.maxSignedManifestBytes());
+    }
+    if (signed.getSignaturesCount() > limits.maxSignatures()) {
+      throw new VerificationException(
+          Reason.LIMITS_EXCEEDED,
+          "manifest carries " + signed.getSignaturesCount() + " signatures, more than this node's limit of "
+              + limits.maxSignatures());
+    }
+    byte[] bytes = signed.getManifest().toByteArray();
+    ManifestId id = ManifestId.ofManifestBytes(bytes);
+
+    SignatureTally tally = SignatureTally.of(bytes, signed.getSignaturesList(), root.keys()::get);
+    if (tally.valid().isEmpty()) {
+      throw noValidSignature(id, tally, root);
+    }
+
+    Manifest manifest = parseManifest(signed, id);
+    if (manifest.getFormat() != FORMAT) {
+      throw new VerificationException(
+          Reason.UNSUPPORTED_FORMAT,
+          "manifest " + id.shortHex() + " has format " + Integer.toUnsignedString(manifest.getFormat())
+              + "; this node understands format " + FORMAT);
+    }
+    String name = Text.escape(manifest.getChannel()) + " version " + Long.toUnsignedString(manifest.getVersion());
+    requireAuthorized(manifest.getChannel(), name, tally, root);
+
+    Instant expires = Instant.ofEpochSecond(manifest.getExpiresUnix());
+    if (!now.isBefore(expires)) {
+      throw new VerificationException(
+          Reason.EXPIRED,
+          manifest.getExpiresUnix() == 0
+              ? name + " has no expiry time"
+              : name + " expired at " + expires);
+    }
+    if (floor != null) {
+      long accepted = floor.highestAccepted(manifest.getChannel());
+      if (Long.compareUnsigned(manifest.getVersion(), accepted) <= 0) {
+        throw new VerificationException(
+            Reason.ROLLBACK,
+            name + " is not newer than accepted version " + Long.toUnsignedString(accepted));
+      }
+    }
+    ManifestStructure.check(manifest, limits, name);
+    return new VerifiedManifest(id, signed, manifest);
+  }
+
+  /** A threshold of one matching rule's keys must have signed; any matching rule will do. */
+  private static void requireAuthorized(String channel, String name, SignatureTally tally, TrustedRoot root) {
+    List<PublisherPolicy> policies = root.policiesFor(channel);
+    if (policies.isEmpty()) {
+      throw new VerificationException(
+          Reason.CHANNEL_NOT_AUTHORIZED,
+          "no publisher rule of trust root version " + root.version() + " covers channel " + Text.quote(channel));
+    }
+    PublisherPolicy closest = null;
+    int closestHave = -1;
+    Set<String> authorized = new LinkedHashSet<>();
+    for (PublisherPolicy p : policies) {
+      int have = tally.countValid(p.keyIds());
+      if (have >= p.threshold()) {
+        return;
+      }
+      authorized.addAll(p.keyIds());
+      if (have > closestHave) {
+        closest = p;
+        closestHave = have;
+      }
+    }
+    if (tally.anyBad(authorized)) {
+      Set<String> bad = new LinkedHashSet<>(tally.bad());
+      bad.retainAll(authorized);
+      throw new VerificationException(
+          Reason.BAD_SIGNATURE,
+          name + " has an invalid signature by key " + SignatureTally.shortIds(bad));
+    }
+    if (closestHave == 0) {
+      throw new VerificationException(
+          Reason.CHANNEL_NOT_AUTHORIZED,
+          name + " is signed by " + SignatureTally.shortIds(tally.valid())
+              + ", not allowed to publish this channel");
+    }
+    String ignored =
+        tally.unknown().isEmpty() ? "" : "; ignored signatures by unknown keys " + SignatureTally.shortIds(tally.unknown());
+    throw new VerificationException(
+        Reason.THRESHOLD_NOT_MET,
+        name + " has " + closestHave + " valid signature" + (closestHave == 1 ? "" : "s") + " of the " + closest.threshold() + " that rule "
+            + Text.quote(closest.pattern().pattern()) + " requires" + ignored);
+  }
+
+  /** Why not a single signature by a known key verified. */
+  private static VerificationException noValidSignature(ManifestId id, SignatureTally tally, TrustedRoot root) {
+    String manifest = "manifest " + id.shortHex();
+    if (!tally.bad().isEmpty()) {
+      return new VerificationException(
+          Reason.BAD_SIGNATURE,
+          manifest + " has an invalid signature by key " + SignatureTally.shortIds(tally.bad())
+              + " (the manifest or the signature was altered)");
+    }
+    if (!tally.unknown().isEmpty()) {
+      return new VerificationException(
+          Reason.UNKNOWN_KEY,
+          manifest + " is signed only by keys trust root version " + root.version() + " does not know: "
+              + SignatureTally.shortIds(tally.unknown()));
+    }
+    return new VerificationException(Reason.THRESHOLD_NOT_MET, manifest + " carries no signatures");
+  }
+
+  private static Manifest parseManifest(SignedManifest signed, ManifestId id) {
+    try {
+      return Manifest.parseFrom(signed.getManifest());
+    } catch (InvalidProtocolBufferException e) {
+      throw new VerificationException(
+          Reason.MALFORMED, "manifest " + id.shortHex() + " cannot be parsed (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private SignedManifest parseEnvelope(byte[] bytes) {
+    // The envelope adds signatures to the manifest: allow for 64 of them (~110 bytes each).
+    long cap = limits.maxSignedManifestBytes() + 64L * 1024;
+    if (bytes.length > cap) {
+      throw new VerificationException(
+          Reason.LIMITS_EXCEEDED,
+          "signed manifest is " + bytes.length + " bytes, more than this node's limit of " + cap);
+    }
+    try {
+      return SignedManifest.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new VerificationException(Reason.MALFORMED, "not a signed manifest (" + e.getMessage() + ")", e);
+    }
+  }
+}

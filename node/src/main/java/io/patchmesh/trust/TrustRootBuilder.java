@@ -1,0 +1,162 @@
+package io.patchmesh.trust;
+
+import io.patchmesh.errors.UserInputException;
+import io.patchmesh.proto.PublicKey;
+import io.patchmesh.proto.PublisherRule;
+import io.patchmesh.proto.TrustRoot;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Assembles a {@link TrustRoot} (for {@code patchmesh trust init} and
+ * {@code trust rotate}). {@link #build()} checks the same consistency rules the
+ * verifier does, and reports a violation as a {@link UserInputException}
+ * because here it is the operator's input that is wrong. Not thread-safe.
+ *
+ * <pre>{@code
+ * TrustRoot root = new TrustRootBuilder()
+ *     .rootKey(alice, "alice").rootKey(bob, "bob").rootThreshold(2)
+ *     .publisher("openssl/*", 1, alice, bob)
+ *     .expires(now.plus(Duration.ofDays(365)))
+ *     .build();
+ * }</pre>
+ */
+public final class TrustRootBuilder {
+  private long version = 1;
+  private Instant expires;
+  private final Map<String, PublicKey> keys = new LinkedHashMap<>();
+  private final Set<String> rootKeyIds = new LinkedHashSet<>();
+  private int rootThreshold = 1;
+  private final List<PublisherRule> publishers = new ArrayList<>();
+
+  /** A builder for the successor of {@code current}: same content, version + 1 (expiry kept; set a new one). */
+  public static TrustRootBuilder successorOf(TrustedRoot current) {
+    return from(current.root()).version(current.version() + 1);
+  }
+
+  /** A builder holding a copy of {@code root}'s content. */
+  public static TrustRootBuilder from(TrustRoot root) {
+    TrustRootBuilder b = new TrustRootBuilder();
+    b.version = root.getVersion();
+    b.expires = Instant.ofEpochSecond(root.getExpiresUnix());
+    root.getKeysList().forEach(k -> b.keys.put(k.getKeyId(), k));
+    b.rootKeyIds.addAll(root.getRootKeyIdsList());
+    b.rootThreshold = root.getRootThreshold();
+    b.publishers.addAll(root.getPublishersList());
+    return b;
+  }
+
+  public TrustRootBuilder version(long version) {
+    this.version = version;
+    return this;
+  }
+
+  public TrustRootBuilder expires(Instant expires) {
+    this.expires = expires;
+    return this;
+  }
+
+  /** Lists a key (needed before a rule names it by id; {@link #rootKey} and {@link #publisher} add theirs). */
+  public TrustRootBuilder key(VerifyKey key, String name) {
+    keys.put(key.keyId(), key.toProto(name));
+    return this;
+  }
+
+  /** Lists {@code key} and makes it a root key (one that signs the trust root). */
+  public TrustRootBuilder rootKey(VerifyKey key, String name) {
+    keys.putIfAbsent(key.keyId(), key.toProto(name));
+    rootKeyIds.add(key.keyId());
+    return this;
+  }
+
+  public TrustRootBuilder rootThreshold(int threshold) {
+    this.rootThreshold = threshold;
+    return this;
+  }
+
+  /** Allows {@code threshold} of {@code signers} to publish channels matching {@code pattern}. */
+  public TrustRootBuilder publisher(String pattern, int threshold, VerifyKey... signers) {
+    List<String> ids = new ArrayList<>();
+    for (VerifyKey k : signers) {
+      keys.putIfAbsent(k.keyId(), k.toProto(""));
+      ids.add(k.keyId());
+    }
+    return publisher(pattern, threshold, ids);
+  }
+
+  /** As {@link #publisher(String, int, VerifyKey...)}, with keys already listed by id. */
+  public TrustRootBuilder publisher(String pattern, int threshold, List<String> keyIds) {
+    publishers.add(
+        PublisherRule.newBuilder()
+            .setChannelPattern(pattern)
+            .addAllKeyIds(keyIds)
+            .setThreshold(threshold)
+            .build());
+    return this;
+  }
+
+  /** Drops every root key (the keys stay listed until {@link #removeKey}). */
+  public TrustRootBuilder clearRootKeys() {
+    rootKeyIds.clear();
+    return this;
+  }
+
+  public TrustRootBuilder clearPublishers() {
+    publishers.clear();
+    return this;
+  }
+
+  /**
+   * Removes a key everywhere: from the key list, the root keys and every
+   * publisher rule (a rule left with no keys is dropped). Thresholds are not
+   * lowered: {@link #build()} reports one that can no longer be met.
+   */
+  public TrustRootBuilder removeKey(String keyId) {
+    keys.remove(keyId);
+    rootKeyIds.remove(keyId);
+    List<PublisherRule> kept = new ArrayList<>();
+    for (PublisherRule r : publishers) {
+      List<String> ids = new ArrayList<>(r.getKeyIdsList());
+      ids.remove(keyId);
+      if (!ids.isEmpty()) {
+        kept.add(r.toBuilder().clearKeyIds().addAllKeyIds(ids).build());
+      }
+    }
+    publishers.clear();
+    publishers.addAll(kept);
+    return this;
+  }
+
+  /**
+   * The trust root.
+   *
+   * @throws UserInputException if it would be inconsistent (unknown key ids,
+   *     impossible thresholds, no root keys, no expiry)
+   */
+  public TrustRoot build() {
+    if (expires == null) {
+      throw new UserInputException("trust root: no expiry time set");
+    }
+    TrustRoot root =
+        TrustRoot.newBuilder()
+            .setFormat(TrustRootRules.FORMAT)
+            .setVersion(version)
+            .setExpiresUnix(expires.getEpochSecond())
+            .addAllKeys(keys.values())
+            .addAllRootKeyIds(rootKeyIds)
+            .setRootThreshold(rootThreshold)
+            .addAllPublishers(publishers)
+            .build();
+    try {
+      TrustRootRules.check(root);
+    } catch (VerificationException e) {
+      throw new UserInputException("trust root: " + e.detail());
+    }
+    return root;
+  }
+}
