@@ -1,0 +1,321 @@
+package io.patchmesh.runtime;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.patchmesh.admin.NodeMetrics;
+import io.patchmesh.net.NodeId;
+import io.patchmesh.net.PeerLink;
+import io.patchmesh.net.Transport;
+import io.patchmesh.proto.Announce;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.ManifestPart;
+import io.patchmesh.proto.ManifestRequest;
+import io.patchmesh.proto.SignedManifest;
+import io.patchmesh.store.ManifestStore;
+import io.patchmesh.trust.ManifestId;
+import io.patchmesh.trust.ManifestVerifier;
+import io.patchmesh.trust.TrustedRoot;
+import io.patchmesh.trust.VerificationException;
+import io.patchmesh.trust.VerifiedManifest;
+import java.io.ByteArrayOutputStream;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Spreads signed manifests, and nothing unverified: an announcement heard from
+ * a peer makes this node fetch the signed manifest from that peer in bounded
+ * parts, check that it hashes to the announced id, verify it against the trust
+ * root, store it durably, and only then announce it further. Also serves the
+ * manifests it holds to peers that ask. Runs on the node loop; verification
+ * and store access run on workers.
+ */
+final class ManifestSync {
+  private static final Logger log = LoggerFactory.getLogger(ManifestSync.class);
+
+  /** Largest part we send or accept. */
+  static final int PART_BYTES = 256 * 1024;
+  /** Largest signed manifest we fetch (also the verifier's default cap). */
+  static final long MAX_MANIFEST_BYTES = 64L << 20;
+  /** Downloads at once, so a flood of announcements cannot exhaust memory. */
+  static final int MAX_DOWNLOADS = 8;
+  /** How long a source may stay silent before we try another. */
+  static final long STALL_MILLIS = 15_000;
+  /** Ids that failed verification, not fetched again (bounded, oldest forgotten). */
+  static final int REJECTED_MEMORY = 4096;
+
+  private final Transport transport;
+  private final NodeLoop loop;
+  private final ManifestStore manifests;
+  private final ManifestVerifier verifier;
+  private final TrustedRoot root;
+  private final Clock clock;
+  private final NodeMetrics metrics;
+  private final Consumer<VerifiedManifest> onVerified;
+  private final Consumer<NodeId> onBadSender;
+
+  private final Map<ManifestId, Download> downloads = new HashMap<>();
+  private final Map<ManifestId, Boolean> rejected =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ManifestId, Boolean> e) {
+          return size() > REJECTED_MEMORY;
+        }
+      };
+  /** Manifests this node holds (verified), by id; mirrors the store. */
+  private final Map<ManifestId, Announce> held = new HashMap<>();
+  /** Newest held announce per channel: the push-pull digest. */
+  private final Map<String, Announce> newestByChannel = new LinkedHashMap<>();
+
+  private static final class Download {
+    final ManifestId id;
+    final Announce announce;
+    final Deque<NodeId> sources = new ArrayDeque<>();
+    NodeId current;
+    ByteArrayOutputStream bytes;
+    long total = -1;
+    long lastProgress;
+
+    Download(ManifestId id, Announce a) {
+      this.id = id;
+      this.announce = a;
+    }
+  }
+
+  ManifestSync(
+      Transport transport,
+      NodeLoop loop,
+      ManifestStore manifests,
+      ManifestVerifier verifier,
+      TrustedRoot root,
+      Clock clock,
+      NodeMetrics metrics,
+      Consumer<VerifiedManifest> onVerified,
+      Consumer<NodeId> onBadSender) {
+    this.transport = transport;
+    this.loop = loop;
+    this.manifests = manifests;
+    this.verifier = verifier;
+    this.root = root;
+    this.clock = clock;
+    this.metrics = metrics;
+    this.onVerified = onVerified;
+    this.onBadSender = onBadSender;
+  }
+
+  /** The announce for a manifest this node holds. */
+  static Announce announceOf(VerifiedManifest vm) {
+    return Announce.newBuilder()
+        .setManifestId(vm.id().toByteString())
+        .setChannel(vm.channel())
+        .setVersion(vm.version())
+        .setSize(vm.signed().getSerializedSize())
+        .build();
+  }
+
+  /** Records a manifest this node holds (from its store, a publish, or a fetch). */
+  void held(VerifiedManifest vm) {
+    Announce a = announceOf(vm);
+    held.put(vm.id(), a);
+    Announce newest = newestByChannel.get(vm.channel());
+    if (newest == null || newest.getVersion() < vm.version()) {
+      newestByChannel.put(vm.channel(), a);
+    }
+  }
+
+  /** Push-pull digest: the newest manifest per channel. */
+  java.util.List<Announce> digest() {
+    return java.util.List.copyOf(newestByChannel.values());
+  }
+
+  /** A peer announced a manifest we have not verified. */
+  void onHeard(NodeId from, Announce a) {
+    if (a.getManifestId().size() != ManifestId.LENGTH || a.getSize() <= 0 || a.getSize() > MAX_MANIFEST_BYTES) {
+      onBadSender.accept(from);
+      return;
+    }
+    ManifestId id = ManifestId.of(a.getManifestId());
+    if (held.containsKey(id) || rejected.containsKey(id)) {
+      return;
+    }
+    if (a.getVersion() <= manifests.highestAcceptedCached(a.getChannel())) {
+      return; // stale: an older version than one we accepted
+    }
+    Download d = downloads.get(id);
+    if (d != null) {
+      if (!d.sources.contains(from) && !from.equals(d.current) && d.sources.size() < 16) {
+        d.sources.add(from);
+      }
+      return;
+    }
+    if (downloads.size() >= MAX_DOWNLOADS) {
+      return; // push-pull will bring it again later
+    }
+    d = new Download(id, a);
+    d.sources.add(from);
+    downloads.put(id, d);
+    next(d);
+  }
+
+  private void next(Download d) {
+    d.current = null;
+    while (!d.sources.isEmpty()) {
+      NodeId src = d.sources.poll();
+      Optional<PeerLink> link = transport.link(src);
+      if (link.isPresent()) {
+        d.current = src;
+        d.bytes = new ByteArrayOutputStream((int) Math.min(d.announce.getSize(), MAX_MANIFEST_BYTES));
+        d.total = -1;
+        d.lastProgress = loop.now();
+        request(link.get(), d, 0);
+        return;
+      }
+    }
+    downloads.remove(d.id);
+  }
+
+  private void request(PeerLink link, Download d, long offset) {
+    link.sendControl(
+        Frame.newBuilder()
+            .setManifestRequest(ManifestRequest.newBuilder().setManifestId(d.id.toByteString()).setOffset(offset))
+            .build());
+  }
+
+  void onPart(PeerLink link, ManifestPart part) {
+    if (part.getManifestId().size() != ManifestId.LENGTH) {
+      onBadSender.accept(link.peerId());
+      return;
+    }
+    ManifestId id = ManifestId.of(part.getManifestId());
+    Download d = downloads.get(id);
+    if (d == null || !link.peerId().equals(d.current)) {
+      return; // late or unasked-for part
+    }
+    long total = part.getTotalSize();
+    boolean bad =
+        total <= 0
+            || total > MAX_MANIFEST_BYTES
+            || (d.total >= 0 && total != d.total)
+            || part.getOffset() != d.bytes.size()
+            || part.getData().size() > PART_BYTES
+            || part.getData().isEmpty()
+            || part.getOffset() + part.getData().size() > total;
+    if (bad) {
+      log.info("manifest {} from {}: malformed part, trying another source", id.shortHex(), link.peerId().shortHex());
+      onBadSender.accept(link.peerId());
+      next(d);
+      return;
+    }
+    d.total = total;
+    part.getData().writeTo(d.bytes);
+    d.lastProgress = loop.now();
+    if (d.bytes.size() < total) {
+      request(link, d, d.bytes.size());
+      return;
+    }
+    downloads.remove(id);
+    byte[] bytes = d.bytes.toByteArray();
+    NodeId from = link.peerId();
+    loop.work(() -> verifyAndStore(id, bytes, from));
+  }
+
+  private void verifyAndStore(ManifestId id, byte[] bytes, NodeId from) {
+    VerifiedManifest vm;
+    try {
+      SignedManifest sm = SignedManifest.parseFrom(bytes);
+      if (!ManifestId.ofManifestBytes(sm.getManifest().toByteArray()).equals(id)) {
+        throw new VerificationException(
+            VerificationException.Reason.MALFORMED, "manifest bytes do not hash to the announced id " + id.shortHex());
+      }
+      vm = verifier.verify(sm, root, manifests, clock.instant());
+      manifests.accept(vm);
+    } catch (InvalidProtocolBufferException e) {
+      rejectedFrom(id, from, "not a signed manifest");
+      return;
+    } catch (VerificationException e) {
+      if (e.reason() == VerificationException.Reason.ROLLBACK) {
+        loop.execute(() -> rejected.put(id, Boolean.TRUE)); // stale, not malicious
+        return;
+      }
+      rejectedFrom(id, from, e.getMessage());
+      return;
+    } catch (RuntimeException e) {
+      log.warn("manifest {}: cannot store: {}", id.shortHex(), e.toString());
+      return;
+    }
+    loop.execute(
+        () -> {
+          held(vm);
+          log.info("verified manifest {} from {}", vm, from.shortHex());
+          onVerified.accept(vm);
+        });
+  }
+
+  private void rejectedFrom(ManifestId id, NodeId from, String why) {
+    metrics.manifestVerifyFailed();
+    log.warn("manifest {} announced by {} rejected: {}", id.shortHex(), from.shortHex(), why);
+    loop.execute(
+        () -> {
+          rejected.put(id, Boolean.TRUE);
+          onBadSender.accept(from);
+        });
+  }
+
+  /** A peer asks for (part of) a manifest we hold. */
+  void onRequest(PeerLink link, ManifestRequest req) {
+    if (req.getManifestId().size() != ManifestId.LENGTH) {
+      onBadSender.accept(link.peerId());
+      return;
+    }
+    ManifestId id = ManifestId.of(req.getManifestId());
+    if (!held.containsKey(id)) {
+      return;
+    }
+    long offset = req.getOffset();
+    loop.work(
+        () -> {
+          Optional<SignedManifest> sm = manifests.get(id);
+          if (sm.isEmpty()) {
+            return;
+          }
+          ByteString all = sm.get().toByteString();
+          if (offset < 0 || offset >= all.size()) {
+            return;
+          }
+          int len = (int) Math.min(PART_BYTES, all.size() - offset);
+          link.sendControl(
+              Frame.newBuilder()
+                  .setManifestPart(
+                      ManifestPart.newBuilder()
+                          .setManifestId(id.toByteString())
+                          .setOffset(offset)
+                          .setTotalSize(all.size())
+                          .setData(all.substring((int) offset, (int) offset + len)))
+                  .build());
+        });
+  }
+
+  /** Gives up on silent sources. Called from the loop's housekeeping. */
+  void expire() {
+    long now = loop.now();
+    for (Iterator<Download> it = new java.util.ArrayList<>(downloads.values()).iterator(); it.hasNext(); ) {
+      Download d = it.next();
+      if (now - d.lastProgress > STALL_MILLIS) {
+        log.info("manifest {}: source {} stalled, trying another", d.id.shortHex(), d.current == null ? "-" : d.current.shortHex());
+        next(d);
+      }
+    }
+  }
+
+  boolean holds(ManifestId id) {
+    return held.containsKey(id);
+  }
+}

@@ -1,0 +1,167 @@
+package io.patchmesh.runtime;
+
+import io.patchmesh.admin.NodeMetrics;
+import io.patchmesh.mesh.AnnouncementHeard;
+import io.patchmesh.mesh.MemberEvent;
+import io.patchmesh.mesh.MemberInfo;
+import io.patchmesh.mesh.Membership;
+import io.patchmesh.mesh.MeshEvent;
+import io.patchmesh.mesh.Outbound;
+import io.patchmesh.net.NodeId;
+import io.patchmesh.net.PeerLink;
+import io.patchmesh.net.Transport;
+import io.patchmesh.proto.Frame;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives the sans-I/O {@link Membership} core with real links: feeds it frames
+ * and time, sends what it returns (dialling members it has no link to yet, with
+ * a small bounded queue of frames waiting for that link), and hands member and
+ * announcement events to the rest of the node. Runs on the node loop only.
+ */
+final class MeshDriver {
+  private static final Logger log = LoggerFactory.getLogger(MeshDriver.class);
+  /** Frames kept for a member while we dial it; SWIM tolerates the loss of the rest. */
+  private static final int MAX_QUEUED_PER_DIAL = 16;
+
+  private final Membership membership;
+  private final Transport transport;
+  private final NodeLoop loop;
+  private final NodeMetrics metrics;
+  private final Consumer<MemberEvent> memberEvents;
+  private final Consumer<AnnouncementHeard> announcements;
+  private final Map<NodeId, List<Frame>> dialing = new HashMap<>();
+
+  MeshDriver(
+      Membership membership,
+      Transport transport,
+      NodeLoop loop,
+      NodeMetrics metrics,
+      Consumer<MemberEvent> memberEvents,
+      Consumer<AnnouncementHeard> announcements) {
+    this.membership = membership;
+    this.transport = transport;
+    this.loop = loop;
+    this.metrics = metrics;
+    this.memberEvents = memberEvents;
+    this.announcements = announcements;
+  }
+
+  Membership membership() {
+    return membership;
+  }
+
+  void tick() {
+    long now = loop.now();
+    if (now >= membership.nextTimerMillis()) {
+      membership.tick(now);
+    }
+    pump();
+  }
+
+  void onLinkUp(PeerLink link) {
+    membership.onLinkUp(loop.now(), new MemberInfo(link.peerId(), link.site(), link.addresses(), link.roles()));
+    List<Frame> queued = dialing.remove(link.peerId());
+    if (queued != null) {
+      for (Frame f : queued) {
+        send(link, f);
+      }
+    }
+    pump();
+  }
+
+  void onFrame(PeerLink link, Frame frame) {
+    metrics.gossip(true, frame.getSerializedSize());
+    membership.onFrame(loop.now(), link.peerId(), frame);
+    pump();
+  }
+
+  /** Sends everything the core queued and dispatches its events. */
+  void pump() {
+    for (Outbound o = membership.pollOutbound(); o != null; o = membership.pollOutbound()) {
+      deliver(o);
+    }
+    for (MeshEvent e = membership.pollEvent(); e != null; e = membership.pollEvent()) {
+      if (e instanceof MemberEvent me) {
+        memberEvents.accept(me);
+      } else if (e instanceof AnnouncementHeard ah) {
+        announcements.accept(ah);
+      }
+    }
+  }
+
+  private void deliver(Outbound o) {
+    Optional<PeerLink> link = transport.link(o.to());
+    if (link.isPresent()) {
+      send(link.get(), o.frame());
+      return;
+    }
+    if (o.addressesHint().isEmpty() || o.to().equals(transport.localId())) {
+      return; // outbound-only member: reachable only over a link it opens
+    }
+    List<Frame> queue = dialing.get(o.to());
+    if (queue != null) {
+      if (queue.size() < MAX_QUEUED_PER_DIAL) {
+        queue.add(o.frame());
+      }
+      return;
+    }
+    queue = new ArrayList<>();
+    queue.add(o.frame());
+    dialing.put(o.to(), queue);
+    dial(o.to(), o.addressesHint(), 0);
+  }
+
+  /** Tries the member's addresses in turn; gives up quietly (membership will judge it). */
+  void dial(NodeId to, List<String> addresses, int index) {
+    if (index >= addresses.size()) {
+      loop.execute(() -> dialing.remove(to));
+      return;
+    }
+    InetSocketAddress addr;
+    try {
+      addr = parse(addresses.get(index));
+    } catch (IllegalArgumentException e) {
+      dial(to, addresses, index + 1);
+      return;
+    }
+    transport
+        .connect(addr)
+        .whenComplete(
+            (link, err) -> {
+              if (err != null || link == null) {
+                log.debug("dial {} at {} failed: {}", to.shortHex(), addr, err == null ? "no link" : err.toString());
+                dial(to, addresses, index + 1);
+              } else if (!link.peerId().equals(to)) {
+                // somebody else answers at that address now; membership sorts it out
+                loop.execute(() -> dialing.remove(to));
+              }
+              // on success, onLinkUp flushes the queue
+            });
+  }
+
+  private void send(PeerLink link, Frame frame) {
+    metrics.gossip(false, frame.getSerializedSize());
+    link.sendControl(frame);
+  }
+
+  static InetSocketAddress parse(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException("not host:port: " + hostPort);
+    }
+    String host = hostPort.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
+  }
+}

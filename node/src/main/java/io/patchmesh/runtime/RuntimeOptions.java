@@ -1,0 +1,68 @@
+package io.patchmesh.runtime;
+
+import io.patchmesh.mesh.MembershipConfig;
+import io.patchmesh.net.shaping.WanEmulator;
+import io.patchmesh.proto.Role;
+import io.patchmesh.proto.StatusReport;
+import io.patchmesh.transfer.TransferConfig;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.BiConsumer;
+
+/**
+ * What a node is beyond its config file: its roles and the hooks tests and
+ * benchmarks use (an emulated WAN, an injected clock). Defaults suit a real
+ * agent.
+ *
+ * @param roles agent, or seed (a seed is a node with more roles)
+ * @param wanEmulator in-process WAN shaping shared by nodes of one JVM
+ * @param clock wall clock for expiry, windows and status times
+ * @param membership SWIM timing; null = from the config's preset
+ * @param transfer picker tuning
+ * @param statusIntervalMillis how often an agent reports to the seeds when something changed
+ * @param statusSink where a seed puts agents' reports (null for agents)
+ * @param tickMillis the loop's housekeeping period (request pumping, Have batching)
+ * @param uploadSlots concurrent uploads this node serves
+ */
+public record RuntimeOptions(
+    Set<Role> roles,
+    Optional<WanEmulator> wanEmulator,
+    Clock clock,
+    MembershipConfig membership,
+    TransferConfig transfer,
+    long statusIntervalMillis,
+    BiConsumer<StatusReport, Long> statusSink,
+    long tickMillis,
+    int uploadSlots) {
+
+  public static RuntimeOptions agent() {
+    return new RuntimeOptions(
+        Set.of(Role.ROLE_AGENT), Optional.empty(), Clock.systemUTC(), null, TransferConfig.defaults(), 1000, null, 20, 12);
+  }
+
+  public static RuntimeOptions seed(BiConsumer<StatusReport, Long> sink) {
+    return new RuntimeOptions(
+        Set.of(Role.ROLE_SEED), Optional.empty(), Clock.systemUTC(), null, TransferConfig.defaults(), 1000, sink, 20, 24);
+  }
+
+  public boolean isSeed() {
+    return roles.contains(Role.ROLE_SEED);
+  }
+
+  public RuntimeOptions withWan(WanEmulator wan) {
+    return new RuntimeOptions(roles, Optional.of(wan), clock, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots);
+  }
+
+  public RuntimeOptions withClock(Clock c) {
+    return new RuntimeOptions(roles, wanEmulator, c, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots);
+  }
+
+  public RuntimeOptions withMembership(MembershipConfig m) {
+    return new RuntimeOptions(roles, wanEmulator, clock, m, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots);
+  }
+
+  public RuntimeOptions withStatusInterval(long millis) {
+    return new RuntimeOptions(roles, wanEmulator, clock, membership, transfer, millis, statusSink, tickMillis, uploadSlots);
+  }
+}
