@@ -105,6 +105,12 @@ public final class FileAssembler {
   private static void checkManifest(Manifest m) throws AssemblyException {
     Set<String> paths = new HashSet<>();
     int chunkCount = m.getChunksCount();
+    for (ChunkRef c : m.getChunksList()) {
+      if (c.getId().size() != ChunkId.LENGTH || c.getSize() < 1 || c.getSize() > ChunkParams.MAX_CHUNK_BYTES) {
+        throw new AssemblyException("refusing manifest: malformed chunk reference (id of "
+            + c.getId().size() + " bytes, size " + Integer.toUnsignedString(c.getSize()) + ")");
+      }
+    }
     for (FileEntry f : m.getFilesList()) {
       String problem = PathRules.problem(f.getPath());
       if (problem != null) {
