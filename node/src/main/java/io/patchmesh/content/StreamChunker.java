@@ -1,0 +1,321 @@
+package io.patchmesh.content;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.security.MessageDigest;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+/**
+ * Cuts a stream into FastCDC chunks, names each by its SHA-256 and hands it to a
+ * {@link ChunkSink}, with bounded memory (a few blocks of {@link #blockSize()}
+ * bytes, never the whole input).
+ *
+ * <p>Why two threads: cutting (~1.4 GB/s) and SHA-256 (~1.5 GB/s) each cost about
+ * as much per byte, so on one core chunk+hash runs at half the speed of hashing
+ * alone. A stream longer than one block is therefore pipelined: the calling
+ * thread reads and cuts, one helper thread hashes and calls the sink. A stream
+ * that fits one block (most files of a patch) is handled inline, without a
+ * thread. Either way the sink sees the same chunks in the same order.
+ *
+ * <p>Block handoff: a {@link Block} is owned by exactly one thread at a time; it
+ * moves cutter -> hasher through {@code work} and back through {@code free}
+ * (the queues give the happens-before edges). The bytes of a chunk that may
+ * continue past the end of a block are copied to the start of the next block
+ * before the block is handed over.
+ *
+ * <p>Not thread-safe: one {@code chunk} call at a time per instance.
+ */
+public final class StreamChunker {
+  /**
+   * @param wholeStreamDigest also compute the SHA-256 of the whole stream (on the
+   *     cutting thread, so it overlaps with chunk hashing)
+   * @param pipelined hash on a helper thread when the stream exceeds one block
+   */
+  public record Options(boolean wholeStreamDigest, boolean pipelined) {
+    public static final Options DEFAULT = new Options(false, true);
+  }
+
+  /**
+   * @param bytes length of the stream
+   * @param chunks chunks handed to the sink
+   * @param sha256 SHA-256 of the whole stream, or null unless requested
+   */
+  public record Result(long bytes, long chunks, byte[] sha256) {}
+
+  private static final int BLOCKS_IN_FLIGHT = 4;
+
+  private final FastCdc cdc;
+  private final Options options;
+  private final int blockSize;
+
+  public StreamChunker(ChunkParams params) {
+    this(params, Options.DEFAULT);
+  }
+
+  public StreamChunker(ChunkParams params, Options options) {
+    this.cdc = new FastCdc(params);
+    this.options = Objects.requireNonNull(options);
+    // At least 4 max-size chunks per block, so the tail copied between blocks
+    // is a small share of the bytes.
+    this.blockSize = Math.max(1 << 20, 4 * params.max());
+  }
+
+  public ChunkParams params() {
+    return cdc.params();
+  }
+
+  public int blockSize() {
+    return blockSize;
+  }
+
+  /** Chunks {@code in} to its end. Does not close {@code in}. */
+  public Result chunk(InputStream in, ChunkSink sink) throws IOException {
+    MessageDigest whole = options.wholeStreamDigest() ? ChunkId.sha256() : null;
+    Block first = newBlock();
+    int n = in.readNBytes(first.buf, 0, blockSize);
+    if (whole != null) {
+      whole.update(first.buf, 0, n);
+    }
+    boolean eof = n < blockSize;
+    if (eof || !options.pipelined()) {
+      return cutLoop(in, first, n, eof, new Inline(newBlock(), sink), whole);
+    }
+    try (Pipeline pipeline = new Pipeline(sink)) {
+      Result result = cutLoop(in, first, n, false, pipeline, whole);
+      pipeline.finish();
+      return result;
+    }
+  }
+
+  private Block newBlock() {
+    return new Block(blockSize, blockSize / cdc.params().min() + 1);
+  }
+
+  /** Where cut blocks go: hashed inline, or handed to the hashing thread. */
+  private interface Stage {
+    /** A block the cutter may fill next. */
+    Block takeFree() throws IOException;
+
+    void emit(Block cut) throws IOException;
+  }
+
+  /**
+   * Reads, cuts, and emits blocks until the end of the stream. {@code current}
+   * holds {@code filled} bytes already read (and already in {@code whole}).
+   */
+  private Result cutLoop(
+      InputStream in, Block current, int filled, boolean eof, Stage stage, MessageDigest whole)
+      throws IOException {
+    long total = filled;
+    long chunks = 0;
+    int max = cdc.params().max();
+    while (true) {
+      current.count = 0;
+      int pos = 0;
+      // Only cut where a full max-size window is available, unless at the end:
+      // otherwise the cut would depend on where a read happened to stop.
+      while (filled - pos >= max || (eof && pos < filled)) {
+        int len = cdc.cut(current.buf, pos, filled - pos);
+        current.add(pos, len);
+        pos += len;
+      }
+      chunks += current.count;
+      if (eof) {
+        stage.emit(current);
+        return new Result(total, chunks, whole == null ? null : whole.digest());
+      }
+      Block next = stage.takeFree();
+      int tail = filled - pos;
+      System.arraycopy(current.buf, pos, next.buf, 0, tail);
+      stage.emit(current);
+      int n = in.readNBytes(next.buf, tail, blockSize - tail);
+      if (whole != null) {
+        whole.update(next.buf, tail, n);
+      }
+      total += n;
+      eof = n < blockSize - tail;
+      filled = tail + n;
+      current = next;
+    }
+  }
+
+  /** Hashes every chunk of a cut block and hands it to the sink. */
+  private static void hash(Block block, MessageDigest md, byte[] digest, ChunkSink sink)
+      throws IOException {
+    for (int i = 0; i < block.count; i++) {
+      int off = block.offsets[i];
+      int len = block.lengths[i];
+      md.update(block.buf, off, len);
+      try {
+        md.digest(digest, 0, digest.length);
+      } catch (java.security.DigestException e) {
+        throw new IllegalStateException(e);
+      }
+      sink.accept(ChunkId.of(digest), block.buf, off, len);
+    }
+  }
+
+  /** A buffer plus the chunks cut in it. */
+  private static final class Block {
+    final byte[] buf;
+    final int[] offsets;
+    final int[] lengths;
+    int count;
+
+    Block(int size, int maxChunks) {
+      buf = new byte[size];
+      offsets = new int[maxChunks];
+      lengths = new int[maxChunks];
+    }
+
+    void add(int off, int len) {
+      offsets[count] = off;
+      lengths[count] = len;
+      count++;
+    }
+  }
+
+  /** Single-threaded: two blocks take turns. */
+  private static final class Inline implements Stage {
+    private final ChunkSink sink;
+    private final MessageDigest md = ChunkId.sha256();
+    private final byte[] digest = new byte[ChunkId.LENGTH];
+    private Block spare;
+
+    Inline(Block spare, ChunkSink sink) {
+      this.spare = spare;
+      this.sink = sink;
+    }
+
+    @Override
+    public Block takeFree() {
+      return spare;
+    }
+
+    @Override
+    public void emit(Block cut) throws IOException {
+      hash(cut, md, digest, sink);
+      spare = cut;
+    }
+  }
+
+  /**
+   * Hashing on one helper thread. Failure handling: if the sink throws, the
+   * hasher records it and keeps recycling blocks without hashing them, so the
+   * cutter never blocks forever; the cutter sees the failure at its next
+   * {@link #takeFree()} or at {@link #finish()} and rethrows it.
+   */
+  private final class Pipeline implements Stage, AutoCloseable {
+    private final Block end = new Block(0, 0); // marker: no more blocks
+    // Capacity > blocks in flight, so put() never blocks.
+    private final BlockingQueue<Block> work = new ArrayBlockingQueue<>(BLOCKS_IN_FLIGHT + 2);
+    private final BlockingQueue<Block> free = new ArrayBlockingQueue<>(BLOCKS_IN_FLIGHT + 2);
+    private final ChunkSink sink;
+    private final Thread hasher;
+    private volatile Throwable failure;
+    private boolean ended;
+
+    Pipeline(ChunkSink sink) {
+      this.sink = sink;
+      for (int i = 1; i < BLOCKS_IN_FLIGHT; i++) { // the cutter already holds one
+        free.add(newBlock());
+      }
+      hasher = new Thread(this::hashLoop, "patchmesh-chunk-hasher");
+      hasher.setDaemon(true);
+      hasher.start();
+    }
+
+    private void hashLoop() {
+      MessageDigest md = ChunkId.sha256();
+      byte[] digest = new byte[ChunkId.LENGTH];
+      while (true) {
+        Block b;
+        try {
+          b = work.take();
+        } catch (InterruptedException e) {
+          failure = e; // nobody interrupts this thread but us; the cutter still sends end
+          continue;
+        }
+        if (b == end) {
+          return;
+        }
+        if (failure == null) {
+          try {
+            hash(b, md, digest, sink);
+          } catch (Throwable t) {
+            failure = t;
+          }
+        }
+        free.add(b);
+      }
+    }
+
+    @Override
+    public Block takeFree() throws IOException {
+      rethrowFailure();
+      try {
+        Block b = free.take();
+        rethrowFailure();
+        return b;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while chunking");
+      }
+    }
+
+    @Override
+    public void emit(Block cut) {
+      work.add(cut);
+    }
+
+    /** Waits until every emitted block is hashed; rethrows a sink failure. */
+    void finish() throws IOException {
+      endAndJoin();
+      rethrowFailure();
+    }
+
+    private void endAndJoin() {
+      if (!ended) {
+        ended = true;
+        work.add(end);
+      }
+      boolean interrupted = false;
+      while (hasher.isAlive()) {
+        try {
+          hasher.join();
+        } catch (InterruptedException e) {
+          interrupted = true; // the hasher stops soon: it only drains what is queued
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    private void rethrowFailure() throws IOException {
+      Throwable t = failure;
+      if (t == null) {
+        return;
+      }
+      if (t instanceof IOException e) {
+        throw e;
+      }
+      if (t instanceof RuntimeException e) {
+        throw e;
+      }
+      if (t instanceof Error e) {
+        throw e;
+      }
+      throw new IOException("chunk hashing failed", t);
+    }
+
+    /** Always stops the helper thread, also when the cutter failed. */
+    @Override
+    public void close() {
+      endAndJoin();
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package io.patchmesh.content;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StreamChunkerTest {
+  private static final ChunkParams PARAMS = new ChunkParams(2048, 8192, 32768);
+  private static final byte[] DATA = TestData.random(99, 5 * 1024 * 1024 + 12345);
+
+  @Test
+  void streamingGivesTheSameChunksAsCuttingTheWholeArray() throws IOException {
+    List<ChunkId> expected = TestData.chunkIds(new FastCdc(PARAMS), DATA);
+    for (boolean pipelined : new boolean[] {true, false}) {
+      StreamChunker chunker = new StreamChunker(PARAMS, new StreamChunker.Options(true, pipelined));
+      List<ChunkId> got = new ArrayList<>();
+      StreamChunker.Result r = chunker.chunk(new ByteArrayInputStream(DATA), (id, buf, off, len) -> {
+        assertEquals(id, ChunkId.hash(buf, off, len));
+        got.add(id);
+      });
+      assertEquals(expected, got, "pipelined=" + pipelined);
+      assertEquals(DATA.length, r.bytes());
+      assertEquals(expected.size(), r.chunks());
+      assertArrayEquals(ChunkId.hash(DATA).toBytes(), r.sha256());
+    }
+  }
+
+  @Test
+  void shortReadsDoNotMoveCutPoints() throws IOException {
+    List<ChunkId> expected = TestData.chunkIds(new FastCdc(PARAMS), DATA);
+    List<ChunkId> got = new ArrayList<>();
+    new StreamChunker(PARAMS).chunk(new TrickleStream(new ByteArrayInputStream(DATA)), (id, b, o, l) -> got.add(id));
+    assertEquals(expected, got);
+  }
+
+  @Test
+  void emptyStreamHasNoChunksAndTheEmptyDigest() throws IOException {
+    StreamChunker.Result r = new StreamChunker(PARAMS, new StreamChunker.Options(true, true))
+        .chunk(new ByteArrayInputStream(new byte[0]), (id, b, o, l) -> {
+          throw new AssertionError("no chunk expected");
+        });
+    assertEquals(0, r.bytes());
+    assertEquals(0, r.chunks());
+    assertArrayEquals(ChunkId.hash(new byte[0]).toBytes(), r.sha256());
+  }
+
+  @Test
+  void sinkFailureStopsChunkingAndIsRethrown() {
+    IOException boom = new IOException("disk full");
+    int[] calls = {0};
+    IOException thrown = assertThrows(IOException.class, () ->
+        new StreamChunker(PARAMS).chunk(new ByteArrayInputStream(DATA), (id, b, o, l) -> {
+          if (++calls[0] == 3) {
+            throw boom;
+          }
+        }));
+    assertSame(boom, thrown);
+    assertEquals(3, calls[0]);
+  }
+
+  @Test
+  void readFailureStopsTheHashingThread() {
+    InputStream failing = new FilterInputStream(new ByteArrayInputStream(DATA)) {
+      long read;
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (read > 3 << 20) {
+          throw new IOException("device gone");
+        }
+        int n = super.read(b, off, len);
+        read += Math.max(n, 0);
+        return n;
+      }
+    };
+    long threadsBefore = hasherThreads();
+    assertThrows(IOException.class, () -> new StreamChunker(PARAMS).chunk(failing, ChunkSink.DISCARD));
+    assertEquals(threadsBefore, hasherThreads());
+  }
+
+  private static long hasherThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals("patchmesh-chunk-hasher") && t.isAlive())
+        .count();
+  }
+
+  /** Returns at most 7,777 bytes per read, like a slow pipe. */
+  private static final class TrickleStream extends FilterInputStream {
+    TrickleStream(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      return super.read(b, off, Math.min(len, 7777));
+    }
+  }
+}
