@@ -18,19 +18,13 @@ import picocli.CommandLine.Command;
     subcommands = {
       KeygenCommand.class,
       TrustCommand.class,
-      CaCommand.class,
       PublishCommand.class,
       SignCommand.class,
-      PushCommand.class,
       VerifyCommand.class,
       InspectCommand.class,
       ApplyCommand.class,
-      SeedCommand.class,
-      AgentCommand.class,
       StatusCommand.class,
       RolloutCommand.class,
-      SimCommand.class,
-      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
