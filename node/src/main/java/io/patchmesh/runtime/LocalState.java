@@ -1,0 +1,19 @@
+package io.patchmesh.runtime;
+
+import io.patchmesh.proto.ManifestPhase;
+
+/** This node's progress on one manifest beyond its chunks: targeting, window, apply result. */
+final class LocalState {
+  ManifestPhase phase = ManifestPhase.PHASE_KNOWN;
+  String reason = "";
+  int installExit = -1;
+  String outputTail = "";
+  boolean applying;
+  long updatedMillis;
+
+  void set(ManifestPhase p, String why, long now) {
+    phase = p;
+    reason = why == null ? "" : why;
+    updatedMillis = now;
+  }
+}

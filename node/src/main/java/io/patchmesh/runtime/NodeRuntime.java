@@ -1,0 +1,749 @@
+package io.patchmesh.runtime;
+
+import io.patchmesh.admin.AdminRouter;
+import io.patchmesh.admin.AdminServer;
+import io.patchmesh.admin.AdminServerConfig;
+import io.patchmesh.admin.AdminToken;
+import io.patchmesh.admin.NodeMetrics;
+import io.patchmesh.apply.HostFactsCollector;
+import io.patchmesh.apply.MaintenanceWindow;
+import io.patchmesh.apply.PatchApplier;
+import io.patchmesh.apply.TargetSelector;
+import io.patchmesh.config.NodeConfig;
+import io.patchmesh.content.ChunkSource;
+import io.patchmesh.content.MissingChunkException;
+import io.patchmesh.errors.UserInputException;
+import io.patchmesh.mesh.Member;
+import io.patchmesh.mesh.MemberEvent;
+import io.patchmesh.mesh.MemberInfo;
+import io.patchmesh.mesh.MemberStatus;
+import io.patchmesh.mesh.Membership;
+import io.patchmesh.mesh.MembershipConfig;
+import io.patchmesh.net.LinkListener;
+import io.patchmesh.net.NodeId;
+import io.patchmesh.net.PeerLink;
+import io.patchmesh.net.Transport;
+import io.patchmesh.net.TransportConfig;
+import io.patchmesh.net.TransportSecurity;
+import io.patchmesh.net.shaping.RateLimits;
+import io.patchmesh.net.tls.NodeIdentity;
+import io.patchmesh.net.tls.PlaintextNodeKey;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Manifest;
+import io.patchmesh.proto.ManifestPhase;
+import io.patchmesh.proto.ManifestStatus;
+import io.patchmesh.proto.Role;
+import io.patchmesh.proto.SignedManifest;
+import io.patchmesh.proto.StatusReport;
+import io.patchmesh.store.NodeStore;
+import io.patchmesh.store.StoreConfig;
+import io.patchmesh.store.StoredManifest;
+import io.patchmesh.trust.ManifestId;
+import io.patchmesh.trust.ManifestVerifier;
+import io.patchmesh.trust.TrustRootVerifier;
+import io.patchmesh.trust.TrustedRoot;
+import io.patchmesh.trust.VerificationException;
+import io.patchmesh.trust.VerifiedManifest;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running patchmesh node (agent or seed): store, trust root, transport,
+ * membership, manifest sync, swarm, apply, status and admin API, wired
+ * together. {@link #start} brings it up; {@link #close} takes it down cleanly
+ * (leaving the mesh gracefully when it can).
+ */
+public final class NodeRuntime implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(NodeRuntime.class);
+  public static final String VERSION = "0.1.0";
+
+  private final NodeConfig config;
+  private final RuntimeOptions options;
+  private final NodeLoop loop;
+  private final NodeStore store;
+  private final TrustedRoot root;
+  private final ManifestVerifier verifier = new ManifestVerifier();
+  private final NodeMetrics metrics = new NodeMetrics();
+  private final Transport transport;
+  private final NodeId id;
+  private final long incarnation;
+  private MeshDriver mesh;
+  private ManifestSync sync;
+  private Swarm swarm;
+  private final PatchApplier applier;
+  private final MaintenanceWindow ownWindow;
+  private final HostFactsCollector facts;
+  private final Map<ManifestId, LocalState> local = new HashMap<>();
+  private final AtomicLong statusSequence;
+  private long lastStatusSent;
+  private long statusVersion;
+  private long statusVersionSent = -1;
+  private AdminServer admin;
+  private AdminToken token;
+  private final long startedMillis;
+  private volatile boolean closed;
+  /** Snapshot for admin readers on other threads, refreshed on the loop. */
+  private volatile Snapshot snapshot = Snapshot.EMPTY;
+
+  /** What the admin API shows; rebuilt on the loop. */
+  public record Snapshot(List<Member> members, List<ManifestStatus> manifests) {
+    static final Snapshot EMPTY = new Snapshot(List.of(), List.of());
+  }
+
+  private NodeRuntime(NodeConfig config, RuntimeOptions options) {
+    this.config = config;
+    this.options = options;
+    this.startedMillis = options.clock().millis();
+    try {
+      Files.createDirectories(config.dataDir());
+    } catch (IOException e) {
+      throw new UserInputException(config.dataDir() + ": cannot create data directory: " + e.getMessage());
+    }
+    this.root = loadRoot(config.trustRoot(), options.clock().instant());
+    TransportSecurity security;
+    if (config.tlsDir() != null) {
+      NodeIdentity identity = NodeIdentity.load(config.tlsDir());
+      if (!identity.site().equals(config.site())) {
+        throw new UserInputException(
+            "--site " + config.site() + " does not match the site '" + identity.site() + "' in " + config.tlsDir() + "/node.crt");
+      }
+      security = TransportSecurity.mutualTls(identity);
+    } else {
+      security = TransportSecurity.plaintext(PlaintextNodeKey.loadOrCreate(config.dataDir()));
+      log.warn("no --tls: the mesh is unauthenticated plaintext (fine for a demo, not for production)");
+    }
+    this.id = security.localId();
+    this.store = NodeStore.open(config.dataDir().resolve("store"), StoreConfig.DEFAULTS.withQuotaBytes(config.quotaBytes()));
+    long inc = store.state().getLong("incarnation", 0) + 1;
+    store.state().putLong("incarnation", inc, true);
+    this.incarnation = inc;
+    this.statusSequence = new AtomicLong(Math.max(store.state().getLong("status-seq", 0), options.clock().millis() * 1000));
+    this.loop = new NodeLoop(config.site() + "-" + id.shortHex().substring(0, 6), 2, options.clock()::millis);
+    TransportConfig.Builder tc =
+        TransportConfig.builder(config.site())
+            .listen(config.listen().getHostString(), config.listen().getPort())
+            .advertise(config.advertise())
+            .roles(options.roles())
+            .incarnation(() -> incarnation)
+            .outboundOnly(config.outboundOnly())
+            .eventLoopThreads(2)
+            .rateLimits(new RateLimits(config.uploadRate(), config.downloadRate(), config.wanRate()));
+    options.wanEmulator().ifPresent(tc::wanEmulator);
+    this.transport = new Transport(tc.build(), security);
+    this.applier =
+        config.applyDir() == null ? null : new PatchApplier(config.applyDir(), config.allowInstallCommands(), Duration.ofMinutes(30));
+    this.ownWindow = MaintenanceWindow.parse(config.window());
+    this.facts = new HostFactsCollector(config.dataDir(), config.labels(), VERSION);
+  }
+
+  /** Starts a node; {@code routes} may add admin routes (seeds do). */
+  public static NodeRuntime start(NodeConfig config, RuntimeOptions options, Consumer<NodeRuntime> beforeAdmin) {
+    NodeRuntime n = new NodeRuntime(config, options);
+    try {
+      n.startUp(beforeAdmin);
+    } catch (RuntimeException e) {
+      n.close();
+      throw e;
+    }
+    return n;
+  }
+
+  public static NodeRuntime start(NodeConfig config, RuntimeOptions options) {
+    return start(config, options, r -> {});
+  }
+
+  private static TrustedRoot loadRoot(Path file, Instant now) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new UserInputException(file + ": trust root not found");
+    } catch (IOException e) {
+      throw new UserInputException(file + ": cannot read trust root: " + e.getMessage());
+    }
+    return TrustRootVerifier.verifyInitial(bytes, now);
+  }
+
+  private final List<AdminRouterHook> routeHooks = new ArrayList<>();
+
+  /** Something that adds admin routes (the seed's publish, rollout and fleet APIs). */
+  public interface AdminRouterHook {
+    void addRoutes(AdminRouter router);
+  }
+
+  public void addRoutes(AdminRouterHook hook) {
+    routeHooks.add(hook);
+  }
+
+  private void startUp(Consumer<NodeRuntime> beforeAdmin) {
+    MembershipConfig mc =
+        options.membership() != null ? options.membership() : config.membershipPreset().equals("wan") ? MembershipConfig.wan() : MembershipConfig.lan();
+    // The transport binds first (the advertised address needs the bound port);
+    // events that arrive before membership is built wait in `early`.
+    transport.addListener(new Dispatch());
+    transport.start();
+    // membership, sync and swarm live on the loop; build them there
+    CompletableFuture<Void> built = new CompletableFuture<>();
+    loop.execute(
+        () -> {
+          try {
+            build(mc);
+            ready = true;
+            early.forEach(Runnable::run);
+            early.clear();
+            built.complete(null);
+          } catch (Throwable t) {
+            built.completeExceptionally(t);
+          }
+        });
+    built.join();
+    log.info(
+        "node {} ({}) site {} listening on {}",
+        id.shortHex(),
+        options.isSeed() ? "seed" : "agent",
+        config.site(),
+        config.outboundOnly() ? "(outbound only)" : transport.boundAddress());
+    loop.execute(this::resumeStoredManifests);
+    for (InetSocketAddress j : config.join()) {
+      transport.maintain(new InetSocketAddress(j.getHostString(), j.getPort()));
+    }
+    loop.every(options.tickMillis(), this::tick);
+    loop.every(1000, this::slowTick);
+    beforeAdmin.accept(this);
+    try {
+      token = AdminToken.loadOrCreate(config.dataDir());
+    } catch (IOException e) {
+      throw new UserInputException(config.dataDir() + ": cannot write admin.token: " + e.getMessage());
+    }
+    AdminRouter router = new AdminRouter();
+    NodeApi.addRoutes(router, this);
+    for (AdminRouterHook h : routeHooks) {
+      h.addRoutes(router);
+    }
+    AdminServerConfig ac = AdminServerConfig.parse(config.admin());
+    admin = new AdminServer(ac, token, router).start();
+    metrics.gauge("patchmesh.store.bytes", "chunk bytes stored", () -> store.chunks().storedBytes());
+    metrics.gauge("patchmesh.store.chunks", "chunks stored", () -> store.chunks().count());
+    for (MemberStatus st : MemberStatus.values()) {
+      metrics.gauge("patchmesh.members", "members by state", () -> snapshot.members().stream().filter(m -> m.status() == st).count(), "state", st.label());
+    }
+  }
+
+  /** Set on the loop once membership, sync and swarm exist. */
+  private boolean ready;
+  private final List<Runnable> early = new ArrayList<>();
+
+  /** Runs on the loop, after start-up has built the protocol state. */
+  private void whenReady(Runnable task) {
+    loop.execute(
+        () -> {
+          if (ready) {
+            task.run();
+          } else if (early.size() < 10_000) {
+            early.add(task);
+          }
+        });
+  }
+
+  private void build(MembershipConfig mc) {
+    MemberInfo selfInfo =
+        new MemberInfo(id, config.site(), advertised(), options.roles());
+    sync =
+        new ManifestSync(
+            transport, loop, store.manifests(), verifier, root, options.clock(), metrics, this::onVerified, this::badSender);
+    Membership membership =
+        Membership.builder(selfInfo)
+            .config(mc)
+            .random(new Random(id.hashCode() ^ incarnation))
+            .incarnation(incarnation)
+            .manifestDigest(sync::digest)
+            .start(loop.now());
+    mesh = new MeshDriver(membership, transport, loop, metrics, this::onMemberEvent, ah -> sync.onHeard(ah.from(), ah.announce()));
+    swarm =
+        new Swarm(
+            id,
+            config.site(),
+            transport,
+            loop,
+            store.chunks(),
+            metrics,
+            options.transfer(),
+            options.uploadSlots(),
+            () -> mesh.membership().members(),
+            this::onSessionComplete,
+            () -> statusVersion++);
+  }
+
+  private List<String> advertised() {
+    if (config.outboundOnly()) {
+      return List.of();
+    }
+    if (!config.advertise().isEmpty()) {
+      return config.advertise();
+    }
+    List<String> fromTransport = transport.advertisedAddresses();
+    if (!fromTransport.isEmpty()) {
+      return fromTransport;
+    }
+    // listening on a wildcard: offer loopback with the bound port (single-machine setups)
+    return List.of("127.0.0.1:" + transport.boundAddress().getPort());
+  }
+
+  private void resumeStoredManifests() {
+    Instant now = options.clock().instant();
+    for (StoredManifest sm : store.manifests().list()) {
+      Optional<SignedManifest> signed = store.manifests().get(sm.id());
+      if (signed.isEmpty()) {
+        continue;
+      }
+      try {
+        VerifiedManifest vm = verifier.verifyStored(signed.get(), root, now);
+        sync.held(vm);
+        String applied = store.state().getString("applied:" + vm.id().hex());
+        LocalState ls = local.computeIfAbsent(vm.id(), k -> new LocalState());
+        if ("ok".equals(applied)) {
+          ls.set(ManifestPhase.PHASE_APPLIED, "", loop.now());
+        }
+        startSession(vm);
+      } catch (VerificationException e) {
+        log.warn("stored manifest {} no longer verifies: {}", sm.id().shortHex(), e.getMessage());
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ events
+
+  private void onVerified(VerifiedManifest vm) {
+    mesh.membership().announce(ManifestSync.announceOf(vm));
+    mesh.pump();
+    startSession(vm);
+  }
+
+  /** A manifest this node published or received over the admin API (seeds). Already in the store. */
+  public void offerVerified(VerifiedManifest vm) {
+    loop.execute(
+        () -> {
+          sync.held(vm);
+          onVerified(vm);
+        });
+  }
+
+  private void startSession(VerifiedManifest vm) {
+    boolean wanted;
+    LocalState ls = local.computeIfAbsent(vm.id(), k -> new LocalState());
+    if (options.isSeed()) {
+      wanted = true;
+    } else {
+      wanted = TargetSelector.matches(vm.manifest().getRollout().getTargetMap(), config.labels());
+      if (!wanted) {
+        ls.set(ManifestPhase.PHASE_NOT_TARGETED, "", loop.now());
+      } else if (superseded(vm)) {
+        wanted = false;
+        ls.set(ManifestPhase.PHASE_NOT_TARGETED, "superseded by a newer version", loop.now());
+      }
+    }
+    swarm.start(vm, wanted);
+    statusVersion++;
+  }
+
+  /** True if a newer version of the channel is already held. */
+  private boolean superseded(VerifiedManifest vm) {
+    for (TransferSession s : swarm.sessions()) {
+      if (s.vm.channel().equals(vm.channel()) && s.vm.version() > vm.version()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void onSessionComplete(TransferSession s) {
+    statusVersion++;
+    LocalState ls = local.computeIfAbsent(s.id, k -> new LocalState());
+    if (ls.phase == ManifestPhase.PHASE_APPLIED) {
+      return;
+    }
+    ls.set(ManifestPhase.PHASE_COMPLETE, "", loop.now());
+    maybeApply(s, ls);
+  }
+
+  private void maybeApply(TransferSession s, LocalState ls) {
+    if (options.isSeed() || applier == null || ls.applying || !s.complete() || !s.wanted) {
+      return;
+    }
+    if (ls.phase == ManifestPhase.PHASE_APPLIED || ls.phase == ManifestPhase.PHASE_FAILED) {
+      return;
+    }
+    Manifest m = s.vm.manifest();
+    Instant now = options.clock().instant();
+    String wait = waitReason(m, now);
+    if (wait != null) {
+      if (ls.phase != ManifestPhase.PHASE_WAITING || !wait.equals(ls.reason)) {
+        ls.set(ManifestPhase.PHASE_WAITING, wait, loop.now());
+        statusVersion++;
+      }
+      return;
+    }
+    if (superseded(s.vm)) {
+      ls.set(ManifestPhase.PHASE_NOT_TARGETED, "superseded by a newer version", loop.now());
+      return;
+    }
+    ls.applying = true;
+    ChunkSource source =
+        cid -> {
+          byte[] b = store.chunks().get(cid);
+          if (b == null) {
+            throw new MissingChunkException(cid);
+          }
+          return b;
+        };
+    loop.work(
+        () -> {
+          PatchApplier.Result r = applier.apply(m, source);
+          if (r.ok()) {
+            store.state().putString("applied:" + s.id.hex(), "ok", true);
+          }
+          loop.execute(
+              () -> {
+                ls.applying = false;
+                ls.installExit = r.exitCode();
+                ls.outputTail = r.outputTail();
+                ls.set(r.ok() ? ManifestPhase.PHASE_APPLIED : ManifestPhase.PHASE_FAILED, r.reason(), loop.now());
+                metrics.applyResult(r.ok());
+                statusVersion++;
+                if (r.ok()) {
+                  log.info("{}: applied to {}", s.vm, config.applyDir());
+                } else {
+                  log.warn("{}: apply failed: {}", s.vm, r.reason());
+                }
+              });
+        });
+  }
+
+  /** Why a complete manifest may not be applied now, or null if it may. */
+  private String waitReason(Manifest m, Instant now) {
+    if (m.getRollout().getNotBeforeUnix() > 0 && now.getEpochSecond() < m.getRollout().getNotBeforeUnix()) {
+      return "verified, waiting for not-before " + Instant.ofEpochSecond(m.getRollout().getNotBeforeUnix());
+    }
+    String spec = m.getRollout().getWindow();
+    if (!spec.isBlank()) {
+      MaintenanceWindow w;
+      try {
+        w = MaintenanceWindow.parse(spec);
+      } catch (UserInputException e) {
+        return "manifest window cannot be parsed: " + spec;
+      }
+      if (!w.isOpen(now)) {
+        return "verified, waiting for window " + w;
+      }
+    }
+    if (!ownWindow.isOpen(now)) {
+      return "verified, waiting for window " + ownWindow;
+    }
+    return null;
+  }
+
+  private void onMemberEvent(MemberEvent e) {
+    statusVersion++;
+    swarm.onMembersChanged();
+    if (e.newState() == MemberStatus.DEAD || e.newState() == MemberStatus.LEFT) {
+      log.info("member {} ({}) is {}", e.member().info().id().shortHex(), e.member().info().site(), e.newState().label());
+    }
+  }
+
+  private void badSender(NodeId peer) {
+    transport.link(peer).ifPresent(l -> log.info("peer {} sent something invalid", peer.shortHex()));
+  }
+
+  // ------------------------------------------------------------------ timers
+
+  private void tick() {
+    if (closed) {
+      return;
+    }
+    mesh.tick();
+    swarm.tick();
+  }
+
+  private void slowTick() {
+    if (closed) {
+      return;
+    }
+    sync.expire();
+    for (TransferSession s : swarm.sessions()) {
+      LocalState ls = local.get(s.id);
+      if (ls != null && (ls.phase == ManifestPhase.PHASE_WAITING || ls.phase == ManifestPhase.PHASE_COMPLETE)) {
+        maybeApply(s, ls);
+      }
+    }
+    refreshSnapshot();
+    reportStatus();
+  }
+
+  private void refreshSnapshot() {
+    List<ManifestStatus> ms = new ArrayList<>();
+    for (TransferSession s : swarm.sessions()) {
+      ms.add(statusOf(s));
+    }
+    snapshot = new Snapshot(List.copyOf(mesh.membership().members()), List.copyOf(ms));
+  }
+
+  private ManifestStatus statusOf(TransferSession s) {
+    LocalState ls = local.computeIfAbsent(s.id, k -> new LocalState());
+    ManifestPhase phase = ls.phase;
+    if (phase == ManifestPhase.PHASE_KNOWN || phase == ManifestPhase.PHASE_FETCHING) {
+      phase = s.complete() ? ManifestPhase.PHASE_COMPLETE : s.have() > 0 || s.picker != null ? ManifestPhase.PHASE_FETCHING : ManifestPhase.PHASE_KNOWN;
+    }
+    return ManifestStatus.newBuilder()
+        .setManifestId(s.id.toByteString())
+        .setChannel(s.vm.channel())
+        .setVersion(s.vm.version())
+        .setPhase(phase)
+        .setChunksHave(s.have())
+        .setChunksTotal(s.table.count())
+        .setBytesLan(s.bytesLan)
+        .setBytesWan(s.bytesWan)
+        .setReason(truncate(ls.reason, 512))
+        .setInstallExit(ls.installExit)
+        .setInstallOutputTail(truncate(ls.outputTail, 2048))
+        .setUpdatedUnixMs(ls.updatedMillis)
+        .build();
+  }
+
+  private static String truncate(String s, int max) {
+    return s.length() <= max ? s : s.substring(s.length() - max);
+  }
+
+  private void reportStatus() {
+    if (options.isSeed()) {
+      return; // seeds aggregate agents' reports; they do not report to each other
+    }
+    long now = loop.now();
+    boolean changed = statusVersion != statusVersionSent;
+    if (!changed && now - lastStatusSent < 5000) {
+      return;
+    }
+    if (now - lastStatusSent < options.statusIntervalMillis() && !changed) {
+      return;
+    }
+    StatusReport report =
+        StatusReport.newBuilder()
+            .setNodeId(id.toByteString())
+            .setSite(config.site())
+            .setSequence(statusSequence.incrementAndGet())
+            .addAllManifests(snapshot.manifests().size() > 256 ? snapshot.manifests().subList(0, 256) : snapshot.manifests())
+            .setFacts(facts.collect(options.clock().millis()))
+            .build();
+    Frame f = Frame.newBuilder().setStatusReport(report).build();
+    for (PeerLink l : transport.links()) {
+      if (l.roles().contains(Role.ROLE_SEED)) {
+        l.sendControl(f);
+      }
+    }
+    lastStatusSent = now;
+    statusVersionSent = statusVersion;
+  }
+
+  // ------------------------------------------------------------------ dispatch
+
+  private final class Dispatch implements LinkListener {
+    @Override
+    public void onLinkUp(PeerLink link) {
+      whenReady(
+          () -> {
+            mesh.onLinkUp(link);
+            swarm.onLinkUp(link);
+            statusVersion++;
+          });
+    }
+
+    @Override
+    public void onFrame(PeerLink link, Frame frame) {
+      switch (frame.getBodyCase()) {
+        case STATUS_REPORT -> {
+          if (options.statusSink() != null) {
+            StatusReport r = frame.getStatusReport();
+            if (r.getNodeId().equals(link.peerId().toByteString())) {
+              options.statusSink().accept(r, options.clock().millis());
+            }
+          }
+        }
+        default -> whenReady(() -> route(link, frame));
+      }
+    }
+
+    @Override
+    public void onLinkDown(PeerLink link, String reason) {
+      whenReady(() -> swarm.onLinkDown(link));
+    }
+  }
+
+  private void route(PeerLink link, Frame frame) {
+    switch (frame.getBodyCase()) {
+      case PING, ACK, NACK, PING_REQ, PUSH_PULL, ANNOUNCE -> mesh.onFrame(link, frame);
+      case MANIFEST_REQUEST -> sync.onRequest(link, frame.getManifestRequest());
+      case MANIFEST_PART -> sync.onPart(link, frame.getManifestPart());
+      case HAVE_MAP -> swarm.onHaveMap(link, frame.getHaveMap());
+      case HAVE -> swarm.onHave(link, frame.getHave());
+      case REQUEST -> swarm.onRequest(link, frame.getRequest());
+      case PIECE -> swarm.onPiece(link, frame.getPiece());
+      case CANCEL -> swarm.onCancel(link, frame.getCancel());
+      case REJECT -> swarm.onReject(link, frame.getReject());
+      default -> log.debug("ignoring {} from {}", frame.getBodyCase(), link.peerId().shortHex());
+    }
+  }
+
+  // ------------------------------------------------------------------ accessors
+
+  public NodeId id() {
+    return id;
+  }
+
+  public String site() {
+    return config.site();
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  public RuntimeOptions options() {
+    return options;
+  }
+
+  public NodeStore store() {
+    return store;
+  }
+
+  public TrustedRoot trustRoot() {
+    return root;
+  }
+
+  public ManifestVerifier verifier() {
+    return verifier;
+  }
+
+  public NodeMetrics metrics() {
+    return metrics;
+  }
+
+  public Transport transport() {
+    return transport;
+  }
+
+  public Snapshot snapshot() {
+    return snapshot;
+  }
+
+  public long startedMillis() {
+    return startedMillis;
+  }
+
+  public AdminToken adminToken() {
+    return token;
+  }
+
+  /** http://host:port of the admin API. */
+  public String adminUrl() {
+    return "http://" + admin.hostPort();
+  }
+
+  /** Runs {@code task} on the node loop and waits for its answer (admin handlers, tests). */
+  public <T> T onLoop(java.util.function.Supplier<T> task) {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    loop.execute(
+        () -> {
+          try {
+            f.complete(task.get());
+          } catch (Throwable t) {
+            f.completeExceptionally(t);
+          }
+        });
+    try {
+      return f.get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("node loop did not answer: " + e, e);
+    }
+  }
+
+  /** Live members of the mesh as this node sees them (self included). */
+  public List<Member> members() {
+    return onLoop(() -> List.copyOf(mesh.membership().members()));
+  }
+
+  /** This node's status for every manifest it holds. */
+  public List<ManifestStatus> manifestStatuses() {
+    return onLoop(
+        () -> {
+          List<ManifestStatus> out = new ArrayList<>();
+          for (TransferSession s : swarm.sessions()) {
+            out.add(statusOf(s));
+          }
+          return out;
+        });
+  }
+
+  /** Counters that prove the swarm's claims in tests and benchmarks. */
+  public long chunksStoredNew() {
+    return store.chunks().newPuts();
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (mesh != null) {
+      try {
+        onLoop(
+            () -> {
+              mesh.membership().leave(loop.now());
+              mesh.pump();
+              return null;
+            });
+      } catch (RuntimeException e) {
+        // best effort
+      }
+    }
+    if (admin != null) {
+      admin.close();
+    }
+    transport.close();
+    loop.close();
+    store.close();
+    log.info("node {} stopped", id.shortHex());
+  }
+
+  /** Stops without leaving gracefully, like a crash (tests). The store is closed so it can reopen. */
+  public void kill() {
+    closed = true;
+    if (admin != null) {
+      admin.close();
+    }
+    transport.close();
+    loop.close();
+    store.close();
+  }
+
+  Collection<TransferSession> sessions() {
+    return swarm.sessions();
+  }
+}

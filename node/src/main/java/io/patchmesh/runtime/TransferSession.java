@@ -1,0 +1,73 @@
+package io.patchmesh.runtime;
+
+import io.patchmesh.net.NodeId;
+import io.patchmesh.net.PeerLink;
+import io.patchmesh.transfer.ChunkPicker;
+import io.patchmesh.transfer.ChunkTable;
+import io.patchmesh.transfer.HaveMap;
+import io.patchmesh.trust.ManifestId;
+import io.patchmesh.trust.VerifiedManifest;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One manifest on one node: which chunks it holds, who it trades them with, and
+ * (until complete) the picker that decides what to ask whom. Owned by {@link
+ * Swarm}; touched only on the node loop.
+ */
+final class TransferSession {
+  /** A peer that told us (by a have-map) that it shares this manifest. */
+  static final class SessionPeer {
+    final PeerLink link;
+    final boolean lan;
+    final boolean seed;
+    HaveMap have;
+
+    SessionPeer(PeerLink link, boolean lan, boolean seed) {
+      this.link = link;
+      this.lan = lan;
+      this.seed = seed;
+    }
+  }
+
+  final VerifiedManifest vm;
+  final ManifestId id;
+  final ChunkTable table;
+  final long startedMillis;
+  /** Null once complete (or for a node that only serves). */
+  ChunkPicker picker;
+  final HaveMap mine;
+  final Map<NodeId, SessionPeer> peers = new LinkedHashMap<>();
+  /** Links we sent our have-map on (so a have-map we receive is answered once). */
+  final Set<NodeId> sentHaveMap = new HashSet<>();
+  /** Chunks gained since the last Have broadcast. */
+  final List<Integer> pendingHaves = new ArrayList<>();
+  /** Chunks being verified and stored right now (so a second copy is not stored twice). */
+  final Set<Integer> storing = new HashSet<>();
+  long bytesLan;
+  long bytesWan;
+  long chunksFetched;
+  /** Whether this node wants the content (targeted agent, or a seed); else it only serves. */
+  final boolean wanted;
+
+  TransferSession(VerifiedManifest vm, ChunkTable table, HaveMap mine, boolean wanted, long now) {
+    this.vm = vm;
+    this.id = vm.id();
+    this.table = table;
+    this.mine = mine;
+    this.wanted = wanted;
+    this.startedMillis = now;
+  }
+
+  boolean complete() {
+    return mine.isComplete();
+  }
+
+  int have() {
+    return mine.count();
+  }
+}

@@ -1,0 +1,173 @@
+package io.patchmesh.seed;
+
+import io.patchmesh.admin.AdminRequest;
+import io.patchmesh.admin.AdminResponse;
+import io.patchmesh.admin.AdminRouter;
+import io.patchmesh.mesh.Member;
+import io.patchmesh.mesh.MemberStatus;
+import io.patchmesh.proto.ManifestPhase;
+import io.patchmesh.proto.ManifestStatus;
+import io.patchmesh.proto.Role;
+import io.patchmesh.runtime.NodeRuntime;
+import io.patchmesh.store.StoredManifest;
+import io.patchmesh.trust.ManifestId;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Rollout views: for a manifest, per site and per agent, where it stands —
+ * state, chunks, LAN and WAN bytes, and what every-agent-downloads would have
+ * cost. Built from agents' reports (the {@link StatusBoard}) and the seed's
+ * membership view (so agents that have not reported yet count as pending, and
+ * dead ones do not hold a rollout up).
+ */
+final class RolloutApi {
+  private final NodeRuntime node;
+  private final StatusBoard board;
+
+  RolloutApi(NodeRuntime node, StatusBoard board) {
+    this.node = node;
+    this.board = board;
+  }
+
+  void addRoutes(AdminRouter r) {
+    r.get("/api/v1/rollouts", req -> AdminResponse.json(all()));
+    r.get("/api/v1/rollouts/{id}", this::one);
+  }
+
+  private List<Map<String, Object>> all() {
+    List<Map<String, Object>> out = new ArrayList<>();
+    List<StoredManifest> list = new ArrayList<>(node.store().manifests().list());
+    list.sort((a, b) -> a.channel().equals(b.channel()) ? Long.compare(b.version(), a.version()) : a.channel().compareTo(b.channel()));
+    for (StoredManifest sm : list) {
+      out.add(view(sm));
+    }
+    return out;
+  }
+
+  private AdminResponse one(AdminRequest req) {
+    ManifestId id;
+    try {
+      id = ManifestId.fromHex(req.pathParam("id"));
+    } catch (IllegalArgumentException e) {
+      throw new AdminResponse.Failure(400, e.getMessage());
+    }
+    Optional<StoredManifest> sm = node.store().manifests().info(id);
+    if (sm.isEmpty()) {
+      throw new AdminResponse.Failure(404, "unknown manifest " + id.hex());
+    }
+    return AdminResponse.json(view(sm.get()));
+  }
+
+  Map<String, Object> view(StoredManifest sm) {
+    String hex = sm.id().hex();
+    long bytes = sm.totalBytes();
+    Map<String, Member> agentsById = new HashMap<>();
+    for (Member m : node.snapshot().members()) {
+      if (!m.info().roles().contains(Role.ROLE_SEED)) {
+        agentsById.put(m.info().id().hex(), m);
+      }
+    }
+    Map<String, long[]> sites = new TreeMap<>();
+    List<Map<String, Object>> agents = new ArrayList<>();
+    Map<String, AgentRecord> reported = new HashMap<>();
+    for (AgentRecord a : board.agents()) {
+      reported.put(a.nodeId(), a);
+    }
+    java.util.Set<String> ids = new java.util.TreeSet<>(reported.keySet());
+    ids.addAll(agentsById.keySet());
+    for (String id : ids) {
+      AgentRecord a = reported.get(id);
+      Member m = agentsById.get(id);
+      String site = a != null ? a.site() : m.info().site();
+      boolean gone = m != null && (m.status() == MemberStatus.DEAD || m.status() == MemberStatus.LEFT);
+      // [agents, targeted, complete, applied, failed, chunksHave, chunksTotal, wan, lan]
+      long[] c = sites.computeIfAbsent(site, s -> new long[9]);
+      c[0]++;
+      ManifestStatus st = a == null ? null : a.manifests().get(hex);
+      String state;
+      if (st == null) {
+        state = gone ? "gone" : "pending";
+        if (!gone) {
+          c[1]++;
+          c[6] += sm.chunkCount();
+        }
+      } else {
+        ManifestPhase p = st.getPhase();
+        state = StatusBoard.phaseName(p);
+        if (p != ManifestPhase.PHASE_NOT_TARGETED && !(gone && p != ManifestPhase.PHASE_APPLIED)) {
+          c[1]++;
+          c[5] += st.getChunksHave();
+          c[6] += st.getChunksTotal();
+        }
+        if (p == ManifestPhase.PHASE_COMPLETE || p == ManifestPhase.PHASE_WAITING || p == ManifestPhase.PHASE_APPLIED) {
+          c[2]++;
+        }
+        if (p == ManifestPhase.PHASE_APPLIED) {
+          c[3]++;
+        }
+        if (p == ManifestPhase.PHASE_FAILED) {
+          c[4]++;
+        }
+        c[7] += st.getBytesWan();
+        c[8] += st.getBytesLan();
+      }
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("id", id);
+      row.put("site", site);
+      row.put("state", state);
+      row.put("member", m == null ? "unknown" : m.status().label());
+      row.put("chunks", st == null ? 0 : st.getChunksHave());
+      row.put("chunksTotal", st == null ? sm.chunkCount() : st.getChunksTotal());
+      row.put("bytesLan", st == null ? 0 : st.getBytesLan());
+      row.put("bytesWan", st == null ? 0 : st.getBytesWan());
+      row.put("reason", st == null ? "" : st.getReason());
+      row.put("installExit", st == null ? -1 : st.getInstallExit());
+      agents.add(row);
+    }
+    List<Map<String, Object>> siteRows = new ArrayList<>();
+    long wan = 0;
+    long naive = 0;
+    int targeted = 0;
+    int applied = 0;
+    for (Map.Entry<String, long[]> e : sites.entrySet()) {
+      long[] c = e.getValue();
+      Map<String, Object> s = new LinkedHashMap<>();
+      s.put("site", e.getKey());
+      s.put("agents", c[0]);
+      s.put("targeted", c[1]);
+      s.put("complete", c[2]);
+      s.put("applied", c[3]);
+      s.put("failed", c[4]);
+      s.put("chunksHave", c[5]);
+      s.put("chunksTotal", c[6]);
+      s.put("wanBytes", c[7]);
+      s.put("lanBytes", c[8]);
+      s.put("everyAgentBytes", c[1] * bytes);
+      siteRows.add(s);
+      wan += c[7];
+      naive += c[1] * bytes;
+      targeted += (int) c[1];
+      applied += (int) c[3];
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("manifestId", hex);
+    out.put("channel", sm.channel());
+    out.put("version", sm.version());
+    out.put("bytes", bytes);
+    out.put("chunks", sm.chunkCount());
+    out.put("state", targeted > 0 && applied >= targeted ? "done" : "active");
+    out.put("targeted", targeted);
+    out.put("applied", applied);
+    out.put("wanBytes", wan);
+    out.put("everyAgentBytes", naive);
+    out.put("sites", siteRows);
+    out.put("agents", agents);
+    return out;
+  }
+}
