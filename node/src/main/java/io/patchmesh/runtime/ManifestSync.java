@@ -146,7 +146,7 @@ final class ManifestSync {
     if (held.containsKey(id) || rejected.containsKey(id)) {
       return;
     }
-    if (a.getVersion() <= manifests.highestAcceptedCached(a.getChannel())) {
+    if (a.getVersion() <= manifests.highestAccepted(a.getChannel())) {
       return; // stale: an older version than one we accepted
     }
     Download d = downloads.get(id);

@@ -96,7 +96,7 @@ final class NodeApi {
       m.put("channel", sm.channel());
       m.put("version", sm.version());
       m.put("chunks", sm.chunkCount());
-      m.put("bytes", sm.totalBytes());
+      m.put("bytes", sm.contentBytes());
       out.add(m);
     }
     return out;

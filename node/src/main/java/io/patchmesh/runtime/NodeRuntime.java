@@ -273,7 +273,6 @@ public final class NodeRuntime implements AutoCloseable {
         Membership.builder(selfInfo)
             .config(mc)
             .random(new Random(id.hashCode() ^ incarnation))
-            .incarnation(incarnation)
             .manifestDigest(sync::digest)
             .start(loop.now());
     mesh = new MeshDriver(membership, transport, loop, metrics, this::onMemberEvent, ah -> sync.onHeard(ah.from(), ah.announce()));
@@ -410,7 +409,7 @@ public final class NodeRuntime implements AutoCloseable {
         cid -> {
           byte[] b = store.chunks().get(cid);
           if (b == null) {
-            throw new MissingChunkException(cid);
+            throw new MissingChunkException(cid, "chunk " + cid.shortHex() + " is missing from the store");
           }
           return b;
         };

@@ -66,7 +66,7 @@ final class RolloutApi {
 
   Map<String, Object> view(StoredManifest sm) {
     String hex = sm.id().hex();
-    long bytes = sm.totalBytes();
+    long bytes = sm.contentBytes();
     Map<String, Member> agentsById = new HashMap<>();
     for (Member m : node.snapshot().members()) {
       if (!m.info().roles().contains(Role.ROLE_SEED)) {
