@@ -215,7 +215,8 @@ final class ManifestSync {
       return;
     }
     d.total = total;
-    part.getData().writeTo(d.bytes);
+    byte[] chunk = part.getData().toByteArray();
+    d.bytes.write(chunk, 0, chunk.length);
     d.lastProgress = loop.now();
     if (d.bytes.size() < total) {
       request(link, d, d.bytes.size());
