@@ -1,0 +1,241 @@
+package io.patchmesh.seed.local;
+
+import io.patchmesh.config.NodeConfig;
+import io.patchmesh.content.ChunkParams;
+import io.patchmesh.content.ManifestBuilder;
+import io.patchmesh.content.ProgressListener;
+import io.patchmesh.net.shaping.WanEmulator;
+import io.patchmesh.net.tls.MeshCa;
+import io.patchmesh.proto.Manifest;
+import io.patchmesh.proto.SignedManifest;
+import io.patchmesh.runtime.NodeRuntime;
+import io.patchmesh.runtime.RuntimeOptions;
+import io.patchmesh.seed.SeedNode;
+import io.patchmesh.store.ChunkStore;
+import io.patchmesh.trust.ManifestSigner;
+import io.patchmesh.trust.SigningKey;
+import io.patchmesh.trust.TrustRootBuilder;
+import io.patchmesh.trust.TrustRootSigner;
+import io.patchmesh.trust.VerifiedManifest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * A whole mesh in one JVM with real parts: a mesh CA and mutual TLS, a
+ * publisher key and trust root, real RocksDB stores and real sockets on
+ * loopback, and optionally an emulated WAN per site. Used by the integration
+ * tests and by {@code patchmesh bench swarm}.
+ */
+public final class LocalMesh implements AutoCloseable {
+  private final Path dir;
+  private final SigningKey publisher;
+  private final Path trustRoot;
+  private final Path ca;
+  private final WanEmulator wan;
+  private final boolean tls;
+  private final List<SeedNode> seeds = new ArrayList<>();
+  private final List<NodeRuntime> agents = new ArrayList<>();
+  private int counter;
+
+  public LocalMesh(Path dir, WanEmulator wan, boolean tls) {
+    this.dir = dir;
+    this.wan = wan;
+    this.tls = tls;
+    try {
+      Files.createDirectories(dir);
+      publisher = SigningKey.generate();
+      trustRoot = dir.resolve("root.pb");
+      var root =
+          new TrustRootBuilder()
+              .version(1)
+              .expires(Instant.now().plus(365, ChronoUnit.DAYS))
+              .rootKey(publisher.verifyKey(), "publisher")
+              .rootThreshold(1)
+              .publisher("**", 1, publisher.verifyKey())
+              .build();
+      Files.write(trustRoot, TrustRootSigner.sign(root, List.of(publisher)).toByteArray());
+      ca = dir.resolve("ca");
+      if (tls) {
+        new MeshCa().init(ca);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public SigningKey publisher() {
+    return publisher;
+  }
+
+  public Path trustRoot() {
+    return trustRoot;
+  }
+
+  public WanEmulator wan() {
+    return wan;
+  }
+
+  private NodeConfig.Builder config(String name, String site) {
+    Path nodeDir = dir.resolve(name);
+    NodeConfig.Builder b =
+        new NodeConfig.Builder()
+            .data(nodeDir.resolve("data").toString())
+            .trust(trustRoot.toString())
+            .listen("127.0.0.1:0")
+            .admin("127.0.0.1:0")
+            .site(site);
+    if (tls) {
+      Path tlsDir = nodeDir.resolve("tls");
+      if (!Files.exists(tlsDir.resolve(MeshCa.NODE_CERT))) {
+        new MeshCa().issue(ca, name, site, tlsDir);
+      }
+      b.tls(tlsDir.toString());
+    }
+    return b;
+  }
+
+  public SeedNode startSeed(String site) {
+    return startSeed("seed-" + (++counter), site, o -> o);
+  }
+
+  public SeedNode startSeed(String name, String site, UnaryOperator<RuntimeOptions> tweak) {
+    NodeConfig.Builder b = config(name, site);
+    if (!seeds.isEmpty()) {
+      b.join(List.of(joinAddress()));
+    }
+    RuntimeOptions o = RuntimeOptions.seed(null);
+    if (wan != null) {
+      o = o.withWan(wan);
+    }
+    SeedNode s = SeedNode.start(b.build(false), tweak.apply(o));
+    seeds.add(s);
+    return s;
+  }
+
+  /** host:port of the first live seed. */
+  public String joinAddress() {
+    for (SeedNode s : seeds) {
+      if (s != null) {
+        var a = s.node().transport().boundAddress();
+        return "127.0.0.1:" + a.getPort();
+      }
+    }
+    throw new IllegalStateException("no seed running");
+  }
+
+  public NodeRuntime startAgent(String name, String site) {
+    return startAgent(name, site, b -> b, o -> o);
+  }
+
+  public NodeRuntime startAgent(
+      String name, String site, UnaryOperator<NodeConfig.Builder> cfg, UnaryOperator<RuntimeOptions> tweak) {
+    NodeConfig.Builder b =
+        config(name, site).join(List.of(joinAddress())).applyDir(dir.resolve(name).resolve("apply").toString());
+    RuntimeOptions o = RuntimeOptions.agent();
+    if (wan != null) {
+      o = o.withWan(wan);
+    }
+    NodeRuntime n = NodeRuntime.start(cfg.apply(b).build(true), tweak.apply(o));
+    agents.add(n);
+    return n;
+  }
+
+  public List<NodeRuntime> agents() {
+    return agents;
+  }
+
+  public List<SeedNode> seeds() {
+    return seeds;
+  }
+
+  /** Builds, signs and publishes a patch through {@code seed} as `publish --seed` does. */
+  public VerifiedManifest publish(SeedNode seed, Path content, String channel, long version, UnaryOperator<ManifestBuilder> tweak)
+      throws IOException {
+    ChunkStore chunks = seed.node().store().chunks();
+    ManifestBuilder mb =
+        tweak.apply(
+            new ManifestBuilder(ChunkParams.DEFAULT)
+                .channel(channel)
+                .version(version)
+                .expires(Instant.now().plus(30, ChronoUnit.DAYS)));
+    Manifest m =
+        mb.build(
+            List.of(content),
+            (id, buf, off, len) -> chunks.put(id, java.util.Arrays.copyOfRange(buf, off, off + len)),
+            ProgressListener.NONE);
+    SignedManifest sm = ManifestSigner.sign(m, List.of(publisher));
+    VerifiedManifest vm =
+        seed.node().verifier().verify(sm, seed.node().trustRoot(), seed.node().store().manifests(), Instant.now());
+    seed.node().store().manifests().accept(vm);
+    seed.node().offerVerified(vm);
+    return vm;
+  }
+
+  public VerifiedManifest publish(SeedNode seed, Path content, String channel, long version) throws IOException {
+    return publish(seed, content, channel, version, b -> b);
+  }
+
+  /** Stops one agent like a crash (no graceful leave). */
+  public void kill(NodeRuntime agent) {
+    agent.kill();
+  }
+
+  @Override
+  public void close() {
+    for (NodeRuntime a : agents) {
+      try {
+        a.close();
+      } catch (RuntimeException e) {
+        // keep closing the rest
+      }
+    }
+    for (SeedNode s : seeds) {
+      try {
+        s.close();
+      } catch (RuntimeException e) {
+        // keep closing the rest
+      }
+    }
+  }
+
+  /** Writes {@code bytes} of deterministic pseudo-random content into {@code file}. */
+  public static void randomFile(Path file, long bytes, long seed) throws IOException {
+    Files.createDirectories(file.getParent());
+    java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+    byte[] buf = new byte[1 << 20];
+    try (var out = Files.newOutputStream(file)) {
+      long left = bytes;
+      while (left > 0) {
+        for (int i = 0; i < buf.length; i += 8) {
+          long v = r.nextLong();
+          for (int k = 0; k < 8 && i + k < buf.length; k++) {
+            buf[i + k] = (byte) (v >>> (8 * k));
+          }
+        }
+        int n = (int) Math.min(left, buf.length);
+        out.write(buf, 0, n);
+        left -= n;
+      }
+    }
+  }
+
+  public static Map<String, String> labels(String... kv) {
+    java.util.LinkedHashMap<String, String> m = new java.util.LinkedHashMap<>();
+    for (int i = 0; i + 1 < kv.length; i += 2) {
+      m.put(kv[i], kv[i + 1]);
+    }
+    return m;
+  }
+}
