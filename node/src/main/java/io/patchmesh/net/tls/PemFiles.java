@@ -37,8 +37,11 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 final class PemFiles {
   private PemFiles() {}
 
-  /** Writes a private key to a new file that is mode 0600 from the moment it exists. */
-  static void writePrivateKey(Path file, PrivateKey key) {
+  /**
+   * Writes a private key (a JCA {@link PrivateKey} or a BC {@link PrivateKeyInfo}) to a new
+   * file that is mode 0600 from the moment it exists.
+   */
+  static void writePrivateKey(Path file, Object key) {
     try {
       Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     } catch (FileAlreadyExistsException e) {
@@ -73,11 +76,16 @@ final class PemFiles {
     return all;
   }
 
-  static PrivateKey readPrivateKey(Path file) {
+  static PrivateKeyInfo readPrivateKeyInfo(Path file) {
     Object object = readPemObject(file, "private key");
     if (!(object instanceof PrivateKeyInfo info)) {
       throw new UserInputException(file + " is not a PKCS#8 private key (PEM \"PRIVATE KEY\")");
     }
+    return info;
+  }
+
+  static PrivateKey readPrivateKey(Path file) {
+    PrivateKeyInfo info = readPrivateKeyInfo(file);
     try {
       String algorithm = jdkAlgorithm(info.getPrivateKeyAlgorithm().getAlgorithm(), file);
       return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(info.getEncoded()));
