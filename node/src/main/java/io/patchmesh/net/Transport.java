@@ -575,7 +575,7 @@ public final class Transport implements AutoCloseable {
   }
 
   private Optional<TokenBucket> bucket(long bytesPerSecond) {
-    return bytesPerSecond <= 0 ? Optional.empty() : Optional.of(TokenBucket.ofRate(bytesPerSecond, 50, System::nanoTime));
+    return bytesPerSecond <= 0 ? Optional.empty() : Optional.of(TokenBucket.ofRate(bytesPerSecond, 100, System::nanoTime));
   }
 
   private static void onLoop(Channel channel, Runnable task) {

@@ -17,7 +17,7 @@ import java.util.function.LongSupplier;
  */
 public final class WanEmulator {
   /** Burst of each link, as milliseconds of its rate: like a shallow router queue. */
-  private static final long BURST_MILLIS = 20;
+  private static final long BURST_MILLIS = 100;
 
   private final LongSupplier nanoClock;
   private final Map<String, SiteLink> sites = new ConcurrentHashMap<>();
