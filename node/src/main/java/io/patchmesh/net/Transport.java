@@ -320,6 +320,15 @@ public final class Transport implements AutoCloseable {
       onLoop(control.channel(), () -> {
         PeerLink link = newLink(control, false, localId);
         NodeId peer = link.peerId();
+        Optional<PeerLink> existing = link(peer);
+        if (existing.isPresent() && existing.get().preference().epoch() >= link.preference().epoch()) {
+          // Reached a node we already have a live link to (under another address): keep that link. A higher
+          // epoch means the peer restarted and the existing link is probably dead, so then we carry on.
+          control.channel().writeAndFlush(PeerLink.goodbye(DUPLICATE_LINK + ": already linked"))
+              .addListener(ChannelFutureListener.CLOSE);
+          future.complete(existing.get());
+          return;
+        }
         link.closeFuture().thenAccept(reason -> {
           // Losing to a duplicate is no failure: the surviving link completes the future.
           if (!reason.contains(DUPLICATE_LINK)) {

@@ -19,8 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The reason links have two connections: while 200 MB of Piece frames stream over
  * the data connection (with backpressure), ping/ack round trips on the control
- * connection stay fast. Asserted bound: p99 &lt; 100 ms (generous: the machine is
- * shared); the measured figures are printed and recorded in docs/benchmarks/net.md.
+ * connection stay fast. Asserted bound: p99 &lt; 100 ms, widened to twice the
+ * p99 of the same round trips without bulk traffic when the (shared) machine is
+ * itself that noisy. Head-of-line blocking behind megabytes of queued pieces
+ * would exceed either. Figures are printed and recorded in docs/benchmarks/net.md.
  */
 class ControlLatencyUnderBulkTest {
   static final long BULK_BYTES = 200L * 1024 * 1024;
@@ -64,9 +66,9 @@ class ControlLatencyUnderBulkTest {
         rttNanos.clear();
       }
       Collections.sort(idle);
+      double idleP99 = idle.get((int) Math.ceil(idle.size() * 0.99) - 1) / 1e6;
       System.out.printf("control RTT idle: %d samples, p50 %.2f ms, p99 %.2f ms, max %.2f ms%n", idle.size(),
-          idle.get(idle.size() / 2) / 1e6, idle.get((int) Math.ceil(idle.size() * 0.99) - 1) / 1e6,
-          idle.get(idle.size() - 1) / 1e6);
+          idle.get(idle.size() / 2) / 1e6, idleP99, idle.get(idle.size() - 1) / 1e6);
 
       BulkSender bulk = new BulkSender(link, BULK_BYTES);
       long start = System.nanoTime();
@@ -91,7 +93,8 @@ class ControlLatencyUnderBulkTest {
       System.out.printf("control RTT under bulk: %d samples, p50 %.2f ms, p99 %.2f ms, max %.2f ms;"
           + " bulk %d MB in %.2f s (%.0f MB/s, mutual TLS)%n",
           sorted.size(), p50, p99, max, BULK_BYTES >> 20, seconds, (BULK_BYTES >> 20) / seconds);
-      assertTrue(p99 < 100, "control p99 " + p99 + " ms");
+      double bound = Math.max(100, 2 * idleP99);
+      assertTrue(p99 < bound, "control p99 " + p99 + " ms, bound " + bound + " ms");
     }
   }
 }
