@@ -1,0 +1,62 @@
+package io.patchmesh.net;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.NotSslRecordException;
+import java.io.IOException;
+import java.net.SocketException;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last handler of every connection: whatever went wrong on this connection
+ * (bad frame, TLS failure, reset) is logged as one line with the reason and the
+ * connection is closed. Nothing else is affected; the link owning the
+ * connection notices the close and reports the link down.
+ */
+@ChannelHandler.Sharable
+final class ConnectionErrors extends ChannelInboundHandlerAdapter {
+  static final ConnectionErrors INSTANCE = new ConnectionErrors();
+  private static final Logger log = LoggerFactory.getLogger(ConnectionErrors.class);
+
+  private ConnectionErrors() {}
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (ctx.channel().isOpen()) {
+      if (cause instanceof SocketException || (cause instanceof IOException && !(cause instanceof SSLException))) {
+        log.debug("closing connection {}: {}", ctx.channel().remoteAddress(), describe(cause));
+      } else {
+        log.warn("closing connection {}: {}", ctx.channel().remoteAddress(), describe(cause));
+      }
+    }
+    ctx.close();
+  }
+
+  /** One line saying what went wrong, without stack traces or wrapper noise. */
+  static String describe(Throwable cause) {
+    Throwable root = cause;
+    while (root instanceof DecoderException && root.getCause() != null && !(root instanceof FrameException)) {
+      root = root.getCause();
+    }
+    if (root instanceof NotSslRecordException) {
+      return "not TLS (garbage or plaintext on a TLS port)";
+    }
+    if (root instanceof SSLException) {
+      return "TLS failed: " + oneLine(root.getMessage());
+    }
+    String message = root.getMessage();
+    return message == null ? root.getClass().getSimpleName() : oneLine(message);
+  }
+
+  private static String oneLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    String line = s.replace('\n', ' ').replace('\r', ' ');
+    return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+  }
+}

@@ -1,0 +1,88 @@
+package io.patchmesh.net;
+
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageCodec;
+import io.netty.handler.codec.EncoderException;
+import io.patchmesh.proto.Frame;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * Framing: a 4-byte big-endian length, then a protobuf {@link Frame}. A length
+ * over the limit is refused as soon as the prefix arrives, so a peer cannot make
+ * us buffer more than one maximal frame. A frame that does not parse, or parses
+ * to no body (an empty or unknown oneof), is a protocol error. After the first
+ * error the codec discards all further input: the connection is being closed.
+ */
+public final class FrameCodec extends ByteToMessageCodec<Frame> {
+  private final int maxFrameBytes;
+  private boolean failed;
+
+  public FrameCodec(int maxFrameBytes) {
+    super(Frame.class);
+    if (maxFrameBytes <= 0 || maxFrameBytes > FrameLimits.MAX_FRAME_BYTES) {
+      throw new IllegalArgumentException("maxFrameBytes must be in 1.." + FrameLimits.MAX_FRAME_BYTES);
+    }
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
+  @Override
+  protected void encode(ChannelHandlerContext ctx, Frame frame, ByteBuf out) throws IOException {
+    int size = frame.getSerializedSize();
+    if (size > maxFrameBytes) {
+      // Callers check sizes first (PeerLink); reaching here is a bug, so fail the write loudly.
+      throw new EncoderException("refusing to send a frame of " + size + " bytes; limit " + maxFrameBytes);
+    }
+    // Grow once, before writing anything, so the buffer is never copied.
+    out.ensureWritable(FrameLimits.LENGTH_PREFIX_BYTES + size);
+    out.writeInt(size);
+    int start = out.writerIndex();
+    ByteBuffer target = out.nioBuffer(start, size);
+    CodedOutputStream coded = CodedOutputStream.newInstance(target);
+    frame.writeTo(coded);
+    coded.checkNoSpaceLeft();
+    out.writerIndex(start + size);
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    if (failed) {
+      in.skipBytes(in.readableBytes());
+      return;
+    }
+    if (in.readableBytes() < FrameLimits.LENGTH_PREFIX_BYTES) {
+      return;
+    }
+    long length = in.getUnsignedInt(in.readerIndex());
+    if (length > maxFrameBytes) {
+      throw fail("frame of " + length + " bytes exceeds the limit of " + maxFrameBytes);
+    }
+    if (length == 0) {
+      throw fail("empty frame");
+    }
+    if (in.readableBytes() < FrameLimits.LENGTH_PREFIX_BYTES + length) {
+      return;
+    }
+    in.skipBytes(FrameLimits.LENGTH_PREFIX_BYTES);
+    ByteBuf body = in.readSlice((int) length);
+    Frame frame;
+    try {
+      frame = Frame.parseFrom(body.nioBuffer());
+    } catch (InvalidProtocolBufferException e) {
+      throw fail("unparseable frame of " + length + " bytes: " + e.getMessage());
+    }
+    if (frame.getBodyCase() == Frame.BodyCase.BODY_NOT_SET) {
+      throw fail("frame of " + length + " bytes has no known body");
+    }
+    out.add(frame);
+  }
+
+  private FrameException fail(String reason) {
+    failed = true;
+    return new FrameException(reason);
+  }
+}

@@ -1,0 +1,281 @@
+package io.patchmesh.net;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Goodbye;
+import io.patchmesh.proto.Role;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The one logical link between us and a peer, usable in both directions no
+ * matter who dialled. It has two connections: control (membership, gossip,
+ * requests) and data (Piece frames only), so bulk data never delays a control
+ * frame. Closing either connection closes the link.
+ *
+ * <p>Thread-safe: send from any thread. Backpressure applies to data only: check
+ * {@link #dataWritable()} before {@link #sendData}, and when it is false ask
+ * {@link #onDataWritable} to call you back. Control frames are small and never
+ * wait, but a peer that stops reading them altogether loses the link.
+ */
+public final class PeerLink {
+  /** A peer that lets this much control traffic pile up is not reading; we drop it. */
+  static final int CONTROL_BACKLOG_BYTES = 8 * 1024 * 1024;
+  /** Caller bug guard: this much queued data means someone ignores {@link #dataWritable()}. */
+  static final long DATA_BACKLOG_LIMIT_BYTES = 64L * 1024 * 1024;
+
+  /** What the transport learns from a link. */
+  interface Owner {
+    void deliver(PeerLink link, Frame frame);
+
+    void closed(PeerLink link, String reason, boolean wasUp);
+  }
+
+  private final Owner owner;
+  private final PeerHello peer;
+  private final boolean inbound;
+  private final LinkPreference preference;
+  private final int maxFrameBytes;
+  private final Channel control;
+  private final ByteCounter controlBytes;
+  private volatile Channel data;
+  private volatile ByteCounter dataBytes;
+  private volatile boolean up;
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private final CompletableFuture<String> closed = new CompletableFuture<>();
+  private final Queue<Runnable> writableWaiters = new ConcurrentLinkedQueue<>();
+
+  PeerLink(Owner owner, PeerHello peer, boolean inbound, LinkPreference preference, int maxFrameBytes, Channel control) {
+    this.owner = owner;
+    this.peer = peer;
+    this.inbound = inbound;
+    this.preference = preference;
+    this.maxFrameBytes = maxFrameBytes;
+    this.control = control;
+    this.controlBytes = control.pipeline().get(ByteCounter.class);
+  }
+
+  public NodeId peerId() {
+    return peer.nodeId();
+  }
+
+  public String site() {
+    return peer.site();
+  }
+
+  public Set<Role> roles() {
+    return peer.roles();
+  }
+
+  /** Where the peer says it can be dialled; empty for outbound-only peers. */
+  public List<String> addresses() {
+    return peer.addresses();
+  }
+
+  /** The peer's incarnation when the link was made. */
+  public long incarnation() {
+    return peer.incarnation();
+  }
+
+  public int protocolVersion() {
+    return peer.version();
+  }
+
+  /** True if the peer dialled us. */
+  public boolean inbound() {
+    return inbound;
+  }
+
+  /** The remote end of the control connection. */
+  public InetSocketAddress remoteAddress() {
+    return (InetSocketAddress) control.remoteAddress();
+  }
+
+  /** Queues a control frame. Returns false if the link is closed (or was just closed for not reading). */
+  public boolean sendControl(Frame frame) {
+    checkSize(frame);
+    if (!isOpen()) {
+      return false;
+    }
+    if (!control.isWritable()) {
+      close("control backlog over " + CONTROL_BACKLOG_BYTES + " bytes: peer is not reading");
+      return false;
+    }
+    control.writeAndFlush(frame, control.voidPromise());
+    return true;
+  }
+
+  /**
+   * Queues a data frame (Piece). Returns false if the link is closed. Frames queue
+   * even when {@link #dataWritable()} is false, but only up to a hard limit: a
+   * caller that ignores backpressure fails loudly.
+   */
+  public boolean sendData(Frame frame) {
+    checkSize(frame);
+    Channel channel = data;
+    if (!isOpen() || channel == null) {
+      return false;
+    }
+    if (channel.bytesBeforeWritable() > DATA_BACKLOG_LIMIT_BYTES) {
+      throw new IllegalStateException("over " + DATA_BACKLOG_LIMIT_BYTES + " bytes of data queued to "
+          + peerId().shortHex() + ": the sender ignores dataWritable()");
+    }
+    channel.writeAndFlush(frame, channel.voidPromise());
+    return true;
+  }
+
+  /** True if the data connection will take more frames without piling them up. */
+  public boolean dataWritable() {
+    Channel channel = data;
+    return channel != null && channel.isWritable() && isOpen();
+  }
+
+  /**
+   * Runs {@code callback} once, on an I/O thread, as soon as the data connection
+   * is writable (right away if it is now). Not run if the link closes first.
+   */
+  public void onDataWritable(Runnable callback) {
+    writableWaiters.add(callback);
+    Channel channel = data;
+    if (channel != null) {
+      channel.eventLoop().execute(this::runWritableWaiters);
+    }
+  }
+
+  /** Closes the link, telling the peer why. Idempotent. */
+  public void close(String reason) {
+    shutdown(reason, true);
+  }
+
+  public boolean isOpen() {
+    return !closing.get();
+  }
+
+  /** Completes with the reason once the link is closed. */
+  public CompletableFuture<String> closeFuture() {
+    return closed;
+  }
+
+  /** Wire bytes (after TLS) received on both connections. */
+  public long bytesIn() {
+    ByteCounter dataCounter = dataBytes;
+    return controlBytes.bytesIn() + (dataCounter == null ? 0 : dataCounter.bytesIn());
+  }
+
+  /** Wire bytes (after TLS) sent on both connections. */
+  public long bytesOut() {
+    ByteCounter dataCounter = dataBytes;
+    return controlBytes.bytesOut() + (dataCounter == null ? 0 : dataCounter.bytesOut());
+  }
+
+  @Override
+  public String toString() {
+    return "PeerLink[" + peerId().shortHex() + " site=" + site() + (inbound ? " inbound" : " outbound") + "]";
+  }
+
+  // ---- transport side ----
+
+  boolean isUp() {
+    return up;
+  }
+
+  LinkPreference preference() {
+    return preference;
+  }
+
+  Channel control() {
+    return control;
+  }
+
+  Channel data() {
+    return data;
+  }
+
+  void attachData(Channel channel) {
+    this.dataBytes = channel.pipeline().get(ByteCounter.class);
+    this.data = channel;
+    if (!isOpen()) {
+      channel.close();
+    }
+  }
+
+  /** Marks the link up (after onLinkUp was told) and releases frames that arrived early. */
+  void markUp() {
+    up = true;
+    control.eventLoop().execute(() -> release(control));
+    Channel channel = data;
+    channel.eventLoop().execute(() -> {
+      release(channel);
+      runWritableWaiters();
+    });
+  }
+
+  void deliver(Frame frame) {
+    owner.deliver(this, frame);
+  }
+
+  void closedByPeer(String reason) {
+    shutdown("peer said goodbye: " + reason, false);
+  }
+
+  void connectionLost(String reason) {
+    shutdown(reason, false);
+  }
+
+  void dataWritabilityChanged() {
+    runWritableWaiters();
+  }
+
+  private void runWritableWaiters() {
+    Runnable callback;
+    while (dataWritable() && (callback = writableWaiters.poll()) != null) {
+      callback.run();
+    }
+  }
+
+  private void shutdown(String reason, boolean tellPeer) {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    boolean wasUp = up;
+    if (tellPeer && control.isActive()) {
+      control.writeAndFlush(goodbye(reason))
+          .addListener(ChannelFutureListener.CLOSE);
+    } else {
+      control.close();
+    }
+    Channel channel = data;
+    if (channel != null) {
+      channel.close();
+    }
+    writableWaiters.clear();
+    owner.closed(this, reason, wasUp);
+    closed.complete(reason);
+  }
+
+  /** A Goodbye frame; the reason is cut to the 256 bytes the schema allows. */
+  static Frame goodbye(String reason) {
+    String cut = reason.length() > 200 ? reason.substring(0, 200) : reason;
+    return Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setReason(cut)).build();
+  }
+
+  private void checkSize(Frame frame) {
+    if (frame.getSerializedSize() > maxFrameBytes) {
+      throw new IllegalArgumentException("frame of " + frame.getSerializedSize() + " bytes exceeds the limit of "
+          + maxFrameBytes);
+    }
+  }
+
+  private static void release(Channel channel) {
+    LinkDispatcher dispatcher = channel.pipeline().get(LinkDispatcher.class);
+    if (dispatcher != null) {
+      dispatcher.release();
+    }
+  }
+}

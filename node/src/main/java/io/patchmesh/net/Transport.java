@@ -1,0 +1,620 @@
+package io.patchmesh.net;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.patchmesh.errors.UserInputException;
+import io.patchmesh.net.HelloHandshake.HandshakeFailure;
+import io.patchmesh.net.shaping.ShapingHandler;
+import io.patchmesh.net.shaping.TokenBucket;
+import io.patchmesh.net.tls.MeshTls;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Hello;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's network: listens, dials, and keeps one {@link PeerLink} per peer.
+ *
+ * <p>Every connection's pipeline reads like the protocol, socket side first:
+ * byte counting, shaping, TLS (optional), framing ({@link FrameCodec}), idle
+ * detection, the Hello exchange ({@link HelloHandshake}), dispatch to the link
+ * ({@link LinkDispatcher}), and {@link ConnectionErrors} last. The dialler of a
+ * link opens a control connection and then a data connection; the acceptor pairs
+ * them by the (certified) node id. Duplicate links are settled by
+ * {@link LinkPreference}. Listeners are told on I/O threads ({@link LinkListener}).
+ */
+public final class Transport implements AutoCloseable {
+  static final String DUPLICATE_LINK = "duplicate link";
+  private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+  private final TransportConfig config;
+  private final TransportSecurity security;
+  private final NodeId localId;
+  private final List<LinkListener> listeners = new CopyOnWriteArrayList<>();
+  private final LinkTable table = new LinkTable();
+  private final AtomicLong linkSequence = new AtomicLong();
+  private final Map<InetSocketAddress, CompletableFuture<PeerLink>> dialling = new ConcurrentHashMap<>();
+  private final Map<InetSocketAddress, Redialler> maintained = new ConcurrentHashMap<>();
+  private final Optional<TokenBucket> uploadCap;
+  private final Optional<TokenBucket> downloadCap;
+  private final Optional<TokenBucket> crossSiteCap;
+  private final PeerLink.Owner owner = new LinkEvents();
+  private EventLoopGroup group;
+  private Class<? extends ServerChannel> serverChannelType;
+  private Class<? extends Channel> channelType;
+  private Channel server;
+  private volatile List<String> advertised = List.of();
+  private volatile boolean closed;
+
+  public Transport(TransportConfig config, TransportSecurity security) {
+    this.config = config;
+    this.security = security;
+    this.localId = security.localId();
+    security.certifiedSite().filter(site -> !site.equals(config.site())).ifPresent(site -> {
+      throw new UserInputException("site \"" + config.site() + "\" does not match the site in the TLS certificate (\""
+          + site + "\")");
+    });
+    this.uploadCap = bucket(config.rateLimits().uploadBytesPerSecond());
+    this.downloadCap = bucket(config.rateLimits().downloadBytesPerSecond());
+    this.crossSiteCap = bucket(config.rateLimits().crossSiteUploadBytesPerSecond());
+  }
+
+  /** Adds a listener; add listeners before {@link #start()} to hear about every link. */
+  public void addListener(LinkListener listener) {
+    listeners.add(listener);
+  }
+
+  public void removeListener(LinkListener listener) {
+    listeners.remove(listener);
+  }
+
+  /** Starts the event loops and, unless outbound-only, listens. */
+  public synchronized void start() {
+    if (group != null) {
+      throw new IllegalStateException("transport already started");
+    }
+    if (Epoll.isAvailable()) {
+      group = new MultiThreadIoEventLoopGroup(config.eventLoopThreads(), EpollIoHandler.newFactory());
+      serverChannelType = EpollServerSocketChannel.class;
+      channelType = EpollSocketChannel.class;
+    } else {
+      group = new MultiThreadIoEventLoopGroup(config.eventLoopThreads(), NioIoHandler.newFactory());
+      serverChannelType = NioServerSocketChannel.class;
+      channelType = NioSocketChannel.class;
+    }
+    if (security.tls().isEmpty()) {
+      log.warn("running without TLS: the mesh is unauthenticated, any host that can reach this node can claim any"
+          + " node id");
+    }
+    if (!config.outboundOnly()) {
+      ChannelFuture bound = new ServerBootstrap().group(group).channel(serverChannelType)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childHandler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+              HelloHandshake hello = initPipeline(ch, false, Hello.Purpose.PURPOSE_CONTROL, Optional.empty(), null);
+              hello.result().thenAccept(peer -> onInboundHello(ch, hello, peer));
+            }
+          })
+          .bind(config.listenHost(), config.listenPort()).awaitUninterruptibly();
+      if (!bound.isSuccess()) {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        throw new UserInputException("cannot listen on " + config.listenHost() + ":" + config.listenPort() + ": "
+            + ConnectionErrors.describe(bound.cause()), bound.cause());
+      }
+      server = bound.channel();
+      advertised = config.advertisedAddresses().isEmpty() ? defaultAdvertised() : config.advertisedAddresses();
+    }
+    log.info("transport {} site {} {}{}", localId.shortHex(), config.site(),
+        server == null ? "outbound-only" : "listening on " + server.localAddress(),
+        security.tls().isPresent() ? " (mutual TLS)" : " (plaintext)");
+  }
+
+  /** Where we listen (the real port when configured with 0); null when outbound-only. */
+  public InetSocketAddress boundAddress() {
+    return server == null ? null : (InetSocketAddress) server.localAddress();
+  }
+
+  public NodeId localId() {
+    return localId;
+  }
+
+  public String site() {
+    return config.site();
+  }
+
+  /** The addresses our Hello advertises. */
+  public List<String> advertisedAddresses() {
+    return advertised;
+  }
+
+  /**
+   * Dials {@code address} and completes with the link to whoever answers: a new
+   * link, or the existing one if we already have a link to that node (then no
+   * second link is made). Fails with a {@link LinkFailure}.
+   */
+  public CompletableFuture<PeerLink> connect(InetSocketAddress address) {
+    requireStarted();
+    Optional<PeerLink> existing = linkAt(address);
+    if (existing.isPresent()) {
+      return CompletableFuture.completedFuture(existing.get());
+    }
+    CompletableFuture<PeerLink> fresh = new CompletableFuture<>();
+    CompletableFuture<PeerLink> running = dialling.putIfAbsent(address, fresh);
+    if (running != null) {
+      return running.copy();
+    }
+    fresh.whenComplete((link, error) -> dialling.remove(address, fresh));
+    dial(address, fresh);
+    return fresh.copy();
+  }
+
+  /**
+   * Keeps a link to {@code address} up for as long as this transport runs (used
+   * for --join seeds): dials now, and after every failure or loss redials with
+   * exponential backoff and jitter, logging "cannot reach X, retrying in Ns".
+   * Never gives up and never throws. Idempotent per address.
+   */
+  public void maintain(InetSocketAddress address) {
+    requireStarted();
+    maintained.computeIfAbsent(address, a -> {
+      Redialler redialler = new Redialler(a);
+      redialler.schedule(Duration.ZERO);
+      return redialler;
+    });
+  }
+
+  public void stopMaintaining(InetSocketAddress address) {
+    Redialler redialler = maintained.remove(address);
+    if (redialler != null) {
+      redialler.stopped = true;
+    }
+  }
+
+  /** The up link to {@code peer}, if any. */
+  public Optional<PeerLink> link(NodeId peer) {
+    return table.get(peer).filter(PeerLink::isUp);
+  }
+
+  /** All up links. */
+  public Collection<PeerLink> links() {
+    return table.all().stream().filter(PeerLink::isUp).toList();
+  }
+
+  /** Closes every link (with Goodbye) and stops the event loops. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    maintained.values().forEach(r -> r.stopped = true);
+    table.everything().forEach(link -> link.close("node shutting down"));
+    if (server != null) {
+      server.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+    }
+    if (group != null) {
+      group.shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+  }
+
+  // ---- connections ----
+
+  private HelloHandshake initPipeline(Channel ch, boolean dialler, Hello.Purpose purpose, Optional<NodeId> expected,
+      InetSocketAddress remote) {
+    ChannelPipeline p = ch.pipeline();
+    p.addLast("bytes", new ByteCounter());
+    p.addLast("shaping", new ShapingHandler());
+    Optional<MeshTls> tls = security.tls();
+    if (tls.isPresent()) {
+      SslHandler ssl = dialler
+          ? tls.get().client().newHandler(ch.alloc(), remote.getHostString(), remote.getPort())
+          : tls.get().server().newHandler(ch.alloc());
+      ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      p.addLast("tls", ssl);
+    }
+    p.addLast("frames", new FrameCodec(config.maxFrameBytes()));
+    p.addLast("idle", new IdleStateHandler(config.idleTimeout().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
+    HelloHandshake hello = new HelloHandshake(this::hello, dialler, purpose, expected, localId, tls.isPresent(),
+        config.handshakeTimeout());
+    p.addLast("hello", hello);
+    p.addLast("link", new LinkDispatcher());
+    p.addLast("errors", ConnectionErrors.INSTANCE);
+    return hello;
+  }
+
+  private Hello hello(Hello.Purpose purpose) {
+    return Hello.newBuilder()
+        .setMinVersion(ProtocolVersions.MIN)
+        .setMaxVersion(ProtocolVersions.MAX)
+        .setNodeId(localId.toByteString())
+        .setSite(config.site())
+        .addAllRoles(config.roles())
+        .addAllAddresses(advertised)
+        .setIncarnation(config.incarnation().getAsLong())
+        .setPurpose(purpose)
+        .build();
+  }
+
+  /** A connection whose Hello exchange succeeded. */
+  private record Established(Channel channel, HelloHandshake handshake, PeerHello peer) {
+    long epoch() {
+      return handshake.sentIncarnation() + peer.incarnation();
+    }
+  }
+
+  /** Dials one connection and runs its Hello exchange; completes on the channel's event loop. */
+  private CompletableFuture<Established> open(InetSocketAddress address, Hello.Purpose purpose,
+      Optional<NodeId> expected) {
+    CompletableFuture<Established> result = new CompletableFuture<>();
+    ChannelFuture connecting = new Bootstrap().group(group).channel(channelType)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.handshakeTimeout().toMillis())
+        .option(ChannelOption.TCP_NODELAY, true)
+        .handler(new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            HelloHandshake hello = initPipeline(ch, true, purpose, expected, address);
+            hello.result().whenComplete((peer, error) -> {
+              if (error != null) {
+                result.completeExceptionally(new LinkFailure(error.getMessage()));
+              } else {
+                result.complete(new Established(ch, hello, peer));
+              }
+            });
+          }
+        })
+        .connect(address);
+    connecting.addListener((ChannelFuture f) -> {
+      if (!f.isSuccess()) {
+        result.completeExceptionally(new LinkFailure("cannot connect to " + address + ": "
+            + ConnectionErrors.describe(f.cause())));
+      }
+    });
+    return result;
+  }
+
+  private void dial(InetSocketAddress address, CompletableFuture<PeerLink> future) {
+    open(address, Hello.Purpose.PURPOSE_CONTROL, Optional.empty()).whenComplete((control, error) -> {
+      if (error != null) {
+        future.completeExceptionally(unwrap(error));
+        return;
+      }
+      onLoop(control.channel(), () -> {
+        PeerLink link = newLink(control, false, localId);
+        NodeId peer = link.peerId();
+        Optional<PeerLink> existing = link(peer);
+        if (existing.isPresent() && existing.get().preference().epoch() >= link.preference().epoch()) {
+          // Reached a node we already have a live link to (under another address): keep that link. A higher
+          // epoch means the peer restarted and the existing link is probably dead, so then we carry on.
+          control.channel().writeAndFlush(PeerLink.goodbye(DUPLICATE_LINK + ": already linked"))
+              .addListener(ChannelFutureListener.CLOSE);
+          future.complete(existing.get());
+          return;
+        }
+        link.closeFuture().thenAccept(reason -> {
+          // Losing to a duplicate is no failure: the surviving link completes the future.
+          if (!reason.contains(DUPLICATE_LINK)) {
+            future.completeExceptionally(new LinkFailure("link to " + address + " closed during setup: " + reason));
+          }
+        });
+        table.whenUp(peer).orTimeout(config.handshakeTimeout().toMillis() * 2, TimeUnit.MILLISECONDS)
+            .whenComplete((up, timeout) -> {
+              if (timeout == null) {
+                future.complete(up);
+              } else {
+                link.close("link setup timed out");
+                future.completeExceptionally(new LinkFailure("no link to " + address + " within "
+                    + config.handshakeTimeout().toMillis() * 2 + " ms"));
+              }
+            });
+        if (!admit(link, control.channel())) {
+          return;
+        }
+        open((InetSocketAddress) control.channel().remoteAddress(), Hello.Purpose.PURPOSE_DATA, Optional.of(peer))
+            .whenComplete((data, dataError) -> {
+              if (dataError != null) {
+                link.close("data connection failed: " + unwrap(dataError).getMessage());
+                return;
+              }
+              onLoop(data.channel(), () -> attachData(link, data.channel()));
+            });
+      });
+    });
+  }
+
+  private void onInboundHello(Channel ch, HelloHandshake hello, PeerHello peer) {
+    if (closed) {
+      ch.close();
+      return;
+    }
+    Established connection = new Established(ch, hello, peer);
+    if (peer.purpose() == Hello.Purpose.PURPOSE_CONTROL) {
+      PeerLink link = newLink(connection, true, peer.nodeId());
+      if (admit(link, ch)) {
+        ch.eventLoop().schedule(() -> {
+          if (link.data() == null) {
+            link.close("no data connection within " + config.handshakeTimeout().toMillis() + " ms");
+          }
+        }, config.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      }
+      return;
+    }
+    Optional<PeerLink> link = table.awaitingData(peer.nodeId());
+    if (link.isEmpty()) {
+      // Normal when a simultaneous dial lost: its control connection is already gone.
+      log.info("closing connection from {}: data connection without a control connection", ch.remoteAddress());
+      ch.writeAndFlush(PeerLink.goodbye("data connection without a control connection"))
+          .addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    attachData(link.get(), ch);
+  }
+
+  private PeerLink newLink(Established control, boolean inbound, NodeId dialler) {
+    LinkPreference preference = new LinkPreference(dialler, control.epoch(), linkSequence.incrementAndGet());
+    return new PeerLink(owner, control.peer(), inbound, preference, config.maxFrameBytes(), control.channel());
+  }
+
+  /** Registers a link being set up on its control connection, or refuses it as a duplicate. */
+  private boolean admit(PeerLink link, Channel control) {
+    LinkTable.Admission admission = table.admit(link);
+    if (!admission.admitted()) {
+      log.debug("refusing link {}: {}", link, admission.refusal());
+      link.close(admission.refusal());
+      return false;
+    }
+    admission.beaten().forEach(beaten -> beaten.close(LinkTable.duplicate(link)));
+    control.config().setWriteBufferWaterMark(
+        new WriteBufferWaterMark(PeerLink.CONTROL_BACKLOG_BYTES / 2, PeerLink.CONTROL_BACKLOG_BYTES));
+    control.pipeline().get(LinkDispatcher.class).bind(link, true);
+    return true;
+  }
+
+  private void attachData(PeerLink link, Channel data) {
+    data.config().setWriteBufferWaterMark(
+        new WriteBufferWaterMark(config.dataWriteBufferBytes() / 2, config.dataWriteBufferBytes()));
+    data.pipeline().get(LinkDispatcher.class).bind(link, false);
+    link.attachData(data);
+    if (!link.isOpen()) {
+      return;
+    }
+    LinkTable.Promotion promotion = table.promote(link);
+    if (!promotion.promoted()) {
+      link.close(promotion.refusal());
+      return;
+    }
+    if (promotion.replaced() != null) {
+      promotion.replaced().close("replaced by a newer link");
+    }
+    shape(link);
+    // onLinkUp and onLinkDown both run on the control connection's event loop, so they cannot overtake each other.
+    onLoop(link.control(), () -> {
+      if (!link.isOpen()) {
+        return;
+      }
+      for (LinkListener listener : listeners) {
+        callListener(() -> listener.onLinkUp(link), "onLinkUp", link);
+      }
+      link.markUp();
+      log.info("link up: {} site {} ({}, {})", link.peerId().shortHex(), link.site(),
+          link.inbound() ? "they dialled" : "we dialled", hostPort(link.remoteAddress()));
+      table.takeWaiters(link.peerId()).forEach(waiter -> waiter.complete(link));
+    });
+  }
+
+  /** Applies WAN emulation (both connections) and rate caps (data connection) for this peer's site. */
+  private void shape(PeerLink link) {
+    String ours = config.site();
+    String theirs = link.site();
+    boolean crossSite = !ours.equals(theirs);
+    List<TokenBucket> wan = config.wanEmulator().map(w -> w.path(ours, theirs)).orElse(List.of());
+    LongConsumer wanBytes = config.wanEmulator().<LongConsumer>map(w -> n -> w.recordSent(ours, theirs, n))
+        .orElse(n -> {});
+    List<TokenBucket> data = new ArrayList<>(wan);
+    uploadCap.ifPresent(data::add);
+    if (crossSite) {
+      crossSiteCap.ifPresent(data::add);
+    }
+    if (config.wanEmulator().isPresent()) {
+      shape(link.control(), wan, null, wanBytes);
+    }
+    if (config.wanEmulator().isPresent() || !data.isEmpty() || downloadCap.isPresent()) {
+      shape(link.data(), data, downloadCap.orElse(null), wanBytes);
+    }
+  }
+
+  private static void shape(Channel channel, List<TokenBucket> out, TokenBucket in, LongConsumer sentBytes) {
+    onLoop(channel, () -> {
+      ShapingHandler shaper = channel.pipeline().get(ShapingHandler.class);
+      if (shaper != null) {
+        shaper.shape(out, in, sentBytes);
+      }
+    });
+  }
+
+  private final class LinkEvents implements PeerLink.Owner {
+    @Override
+    public void deliver(PeerLink link, Frame frame) {
+      for (LinkListener listener : listeners) {
+        callListener(() -> listener.onFrame(link, frame), "onFrame", link);
+      }
+    }
+
+    @Override
+    public void closed(PeerLink link, String reason, boolean wasUp) {
+      table.remove(link);
+      if (!wasUp) {
+        return;
+      }
+      log.info("link down: {} site {}: {}", link.peerId().shortHex(), link.site(), reason);
+      onLoop(link.control(), () -> {
+        for (LinkListener listener : listeners) {
+          callListener(() -> listener.onLinkDown(link, reason), "onLinkDown", link);
+        }
+      });
+    }
+  }
+
+  private void callListener(Runnable call, String what, PeerLink link) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      log.error("link listener failed in {} for {}", what, link, e);
+    }
+  }
+
+  // ---- maintained addresses ----
+
+  /** Keeps one address linked: redials with backoff after each failure or loss. */
+  private final class Redialler {
+    private final InetSocketAddress address;
+    private final Backoff backoff;
+    private volatile boolean stopped;
+
+    Redialler(InetSocketAddress address) {
+      this.address = address;
+      this.backoff = new Backoff(config.reconnectBackoffMin(), config.reconnectBackoffMax(),
+          ThreadLocalRandom.current());
+    }
+
+    void schedule(Duration delay) {
+      if (closed || stopped) {
+        return;
+      }
+      try {
+        group.next().schedule(this::attempt, delay.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        // Shutting down.
+      }
+    }
+
+    private void attempt() {
+      if (closed || stopped) {
+        return;
+      }
+      connect(address).whenComplete((link, error) -> {
+        if (error == null) {
+          synchronized (this) {
+            backoff.reset();
+          }
+          link.closeFuture().thenAccept(reason -> {
+            Duration delay = nextDelay();
+            if (!closed && !stopped) {
+              log.info("link to {} down ({}), redialling in {}s", address, reason, seconds(delay));
+            }
+            schedule(delay);
+          });
+        } else {
+          Duration delay = nextDelay();
+          if (!closed && !stopped) {
+            log.info("cannot reach {}, retrying in {}s: {}", address, seconds(delay), unwrap(error).getMessage());
+          }
+          schedule(delay);
+        }
+      });
+    }
+
+    private synchronized Duration nextDelay() {
+      return backoff.next();
+    }
+  }
+
+  // ---- helpers ----
+
+  private Optional<PeerLink> linkAt(InetSocketAddress address) {
+    String hostPort = hostPort(address);
+    return links().stream()
+        .filter(l -> (!l.inbound() && address.equals(l.remoteAddress())) || l.addresses().contains(hostPort))
+        .findFirst();
+  }
+
+  private List<String> defaultAdvertised() {
+    InetSocketAddress bound = (InetSocketAddress) server.localAddress();
+    if (bound.getAddress().isAnyLocalAddress()) {
+      return List.of();
+    }
+    return List.of(bound.getAddress().getHostAddress() + ":" + bound.getPort());
+  }
+
+  private void requireStarted() {
+    if (group == null) {
+      throw new IllegalStateException("transport not started");
+    }
+    if (closed) {
+      throw new IllegalStateException("transport closed");
+    }
+  }
+
+  private Optional<TokenBucket> bucket(long bytesPerSecond) {
+    return bytesPerSecond <= 0 ? Optional.empty() : Optional.of(TokenBucket.ofRate(bytesPerSecond, 100, System::nanoTime));
+  }
+
+  private static void onLoop(Channel channel, Runnable task) {
+    if (channel.eventLoop().inEventLoop()) {
+      task.run();
+    } else {
+      try {
+        channel.eventLoop().execute(task);
+      } catch (RejectedExecutionException e) {
+        task.run();
+      }
+    }
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    Throwable cause = error;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof HandshakeFailure || cause instanceof TimeoutException) {
+      return new LinkFailure(cause.getMessage());
+    }
+    return cause;
+  }
+
+  private static String hostPort(InetSocketAddress address) {
+    return address.getHostString() + ":" + address.getPort();
+  }
+
+  private static String seconds(Duration delay) {
+    return String.format("%.1f", delay.toMillis() / 1000.0);
+  }
+}

@@ -1,0 +1,49 @@
+package io.patchmesh.net.tls;
+
+import io.patchmesh.net.NodeId;
+import java.security.PublicKey;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+
+/** What a mesh certificate says about its node: the node id and the site. */
+public final class PeerCertificates {
+  /** SAN URI that names the node's site: {@code patchmesh:site:SITE}. */
+  public static final String SITE_URI_PREFIX = "patchmesh:site:";
+  private static final int SAN_URI = 6;
+
+  private PeerCertificates() {}
+
+  /** SHA-256 of the raw public key (the subjectPublicKey bits, e.g. the 32 bytes of an Ed25519 key). */
+  public static NodeId nodeIdOf(PublicKey key) {
+    byte[] raw = SubjectPublicKeyInfo.getInstance(key.getEncoded()).getPublicKeyData().getBytes();
+    return NodeId.ofPublicKey(raw);
+  }
+
+  public static NodeId nodeIdOf(X509Certificate certificate) {
+    return nodeIdOf(certificate.getPublicKey());
+  }
+
+  /** The site from the certificate's {@code patchmesh:site:} SAN URI, if it has exactly one. */
+  public static Optional<String> siteOf(X509Certificate certificate) {
+    Collection<List<?>> names;
+    try {
+      names = certificate.getSubjectAlternativeNames();
+    } catch (CertificateParsingException e) {
+      return Optional.empty();
+    }
+    if (names == null) {
+      return Optional.empty();
+    }
+    List<String> sites = names.stream()
+        .filter(n -> n.size() == 2 && Integer.valueOf(SAN_URI).equals(n.get(0)) && n.get(1) instanceof String)
+        .map(n -> (String) n.get(1))
+        .filter(uri -> uri.startsWith(SITE_URI_PREFIX))
+        .map(uri -> uri.substring(SITE_URI_PREFIX.length()))
+        .toList();
+    return sites.size() == 1 ? Optional.of(sites.get(0)) : Optional.empty();
+  }
+}

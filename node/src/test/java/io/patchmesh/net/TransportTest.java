@@ -1,0 +1,253 @@
+package io.patchmesh.net;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.Unpooled;
+import io.patchmesh.net.tls.NodeIdentity;
+import io.patchmesh.proto.Ack;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Ping;
+import io.patchmesh.proto.Role;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TransportTest {
+  @TempDir Path dir;
+  MeshFixture mesh;
+
+  @BeforeEach
+  void setUp() {
+    mesh = new MeshFixture(dir);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    mesh.close();
+  }
+
+  private static Frame ping(long seq) {
+    return Frame.newBuilder().setPing(Ping.newBuilder().setSeq(seq)).build();
+  }
+
+  private static Frame ack(long seq) {
+    return Frame.newBuilder().setAck(Ack.newBuilder().setSeq(seq)).build();
+  }
+
+  @Test
+  void mutualTlsLinkComesUpAndCarriesFramesBothWays() throws Exception {
+    RecordingListener heardByA = new RecordingListener();
+    RecordingListener heardByB = new RecordingListener();
+    Transport a = mesh.tls("a", "hq", heardByA);
+    Transport b = mesh.tls("b", "branch", heardByB, c -> c.roles(Set.of(Role.ROLE_SEED)));
+
+    PeerLink ab = a.connect(b.boundAddress()).get(10, TimeUnit.SECONDS);
+    assertEquals(b.localId(), ab.peerId());
+    assertEquals("branch", ab.site());
+    assertEquals(Set.of(Role.ROLE_SEED), ab.roles());
+    assertFalse(ab.inbound());
+    await().atMost(Duration.ofSeconds(5)).until(() -> b.link(a.localId()).isPresent());
+    PeerLink ba = b.link(a.localId()).orElseThrow();
+    assertTrue(ba.inbound());
+    assertEquals("hq", ba.site());
+
+    assertTrue(ab.sendControl(ping(1)));
+    assertEquals(ping(1), heardByB.frames.poll(5, TimeUnit.SECONDS));
+    assertTrue(ba.sendControl(ack(1)));
+    assertEquals(ack(1), heardByA.frames.poll(5, TimeUnit.SECONDS));
+    assertTrue(ba.sendData(ping(2)));
+    assertEquals(ping(2), heardByA.frames.poll(5, TimeUnit.SECONDS));
+    assertEquals(List.of(ab), heardByA.ups);
+    assertTrue(ab.bytesOut() > 0 && ab.bytesIn() > 0);
+
+    ab.close("test over");
+    await().atMost(Duration.ofSeconds(5)).until(() -> heardByB.downs.contains("peer said goodbye: test over"));
+    assertTrue(b.links().isEmpty());
+  }
+
+  @Test
+  void outboundOnlyNodeDialsOutAndItsLinkWorksBothWays() throws Exception {
+    RecordingListener heardByLaptop = new RecordingListener();
+    RecordingListener heardBySeed = new RecordingListener();
+    Transport seed = mesh.tls("seed", "dc", heardBySeed);
+    Transport laptop = mesh.tls("laptop", "home", heardByLaptop, c -> c.outboundOnly(true));
+    assertEquals(null, laptop.boundAddress());
+
+    laptop.connect(seed.boundAddress()).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(5)).until(() -> seed.link(laptop.localId()).isPresent());
+    PeerLink fromSeed = seed.link(laptop.localId()).orElseThrow();
+    assertTrue(fromSeed.addresses().isEmpty(), "an outbound-only node advertises no address");
+    fromSeed.sendControl(ping(7));
+    assertEquals(ping(7), heardByLaptop.frames.poll(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void plaintextModeLinksWithIdsFromKeysInTheDataDirectory() throws Exception {
+    RecordingListener heardByB = new RecordingListener();
+    Transport a = mesh.plaintext("pa", "hq", null, c -> {});
+    Transport b = mesh.plaintext("pb", "hq", heardByB, c -> {});
+    PeerLink link = a.connect(b.boundAddress()).get(10, TimeUnit.SECONDS);
+    link.sendControl(ping(3));
+    assertEquals(ping(3), heardByB.frames.poll(5, TimeUnit.SECONDS));
+    assertEquals(a.localId(), io.patchmesh.net.tls.PlaintextNodeKey.loadOrCreate(dir.resolve("pa")),
+        "the node id survives a restart");
+  }
+
+  @Test
+  void refusesClientWithCertificateFromAnotherCa() throws Exception {
+    Transport b = mesh.tls("b", "hq", null);
+    MeshFixture otherMesh = new MeshFixture(dir.resolve("other"));
+    NodeIdentity stranger = otherMesh.issue("stranger", "hq");
+    try (RawPeer peer = new RawPeer(b.boundAddress(), stranger)) {
+      // TLS 1.3: the client's handshake may report success before the server checks its certificate.
+      peer.send(RawPeer.hello(stranger.nodeId(), "hq"));
+      assertTrue(peer.closedWithin(5), "the server closes the connection");
+    }
+    assertTrue(b.links().isEmpty());
+  }
+
+  @Test
+  void disconnectsHelloWhoseNodeIdDoesNotMatchItsCertificate() throws Exception {
+    Transport b = mesh.tls("b", "hq", null);
+    NodeIdentity mallory = mesh.issue("mallory", "hq");
+    NodeIdentity victim = mesh.issue("victim", "hq");
+    try (RawPeer peer = new RawPeer(b.boundAddress(), mallory)) {
+      peer.send(RawPeer.hello(victim.nodeId(), "hq"));
+      Frame answer = peer.next();
+      assertNotNull(answer);
+      assertTrue(answer.getGoodbye().getReason().contains("does not match the certificate"), answer.toString());
+      assertTrue(peer.closedWithin(5));
+    }
+    assertTrue(b.links().isEmpty());
+  }
+
+  @Test
+  void disconnectsHelloWhoseSiteDoesNotMatchItsCertificate() throws Exception {
+    Transport b = mesh.tls("b", "hq", null);
+    NodeIdentity branchNode = mesh.issue("c", "branch");
+    try (RawPeer peer = new RawPeer(b.boundAddress(), branchNode)) {
+      peer.send(RawPeer.hello(branchNode.nodeId(), "hq"));
+      assertTrue(peer.next().getGoodbye().getReason().contains("site"));
+      assertTrue(peer.closedWithin(5));
+    }
+  }
+
+  @Test
+  void refusesUnsupportedProtocolVersionWithGoodbye() throws Exception {
+    Transport b = mesh.tls("b", "hq", null);
+    NodeIdentity future = mesh.issue("future", "hq");
+    try (RawPeer peer = new RawPeer(b.boundAddress(), future)) {
+      peer.send(RawPeer.hello(future.nodeId(), "hq").setMinVersion(90).setMaxVersion(99));
+      assertTrue(peer.next().getGoodbye().getReason().startsWith("unsupported protocol version"));
+      assertTrue(peer.closedWithin(5));
+    }
+    assertServesOthers(b);
+  }
+
+  @Test
+  void garbageBytesCloseOnlyThatConnection() throws Exception {
+    RecordingListener heardByB = new RecordingListener();
+    Transport b = mesh.tls("b", "hq", heardByB);
+    Transport a = mesh.tls("a", "hq", null);
+    PeerLink ab = a.connect(b.boundAddress()).get(10, TimeUnit.SECONDS);
+
+    try (RawPeer garbage = new RawPeer(b.boundAddress(), null)) {
+      garbage.sendRaw("GET / HTTP/1.1\r\nHost: patchmesh\r\n\r\n".getBytes());
+      assertTrue(garbage.closedWithin(5));
+    }
+    assertTrue(ab.isOpen());
+    ab.sendControl(ping(11));
+    assertEquals(ping(11), heardByB.frames.poll(5, TimeUnit.SECONDS));
+    assertServesOthers(b);
+  }
+
+  @Test
+  void oversizedFrameClosesOnlyThatConnection() throws Exception {
+    RecordingListener heardByB = new RecordingListener();
+    Transport b = mesh.tls("b", "hq", heardByB);
+    Transport a = mesh.tls("a", "hq", null);
+    PeerLink ab = a.connect(b.boundAddress()).get(10, TimeUnit.SECONDS);
+
+    NodeIdentity big = mesh.issue("big", "hq");
+    try (RawPeer peer = new RawPeer(b.boundAddress(), big)) {
+      peer.send(RawPeer.hello(big.nodeId(), "hq"));
+      assertTrue(peer.next().hasHello());
+      peer.sendRaw(Unpooled.buffer(4).writeInt(FrameLimits.MAX_FRAME_BYTES + 1));
+      assertTrue(peer.closedWithin(5));
+    }
+    ab.sendControl(ping(12));
+    assertEquals(ping(12), heardByB.frames.poll(5, TimeUnit.SECONDS));
+    assertTrue(ab.isOpen());
+  }
+
+  @Test
+  void maintainConnectsOnceThePortStartsListening() throws Exception {
+    int port;
+    try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    Transport a = mesh.tls("a", "hq", null);
+    InetSocketAddress later = new InetSocketAddress("127.0.0.1", port);
+    a.maintain(later);
+    Thread.sleep(300); // let a few dial attempts fail first
+    assertTrue(a.links().isEmpty());
+
+    Transport b = mesh.tls("b", "hq", null, c -> c.listen("127.0.0.1", port));
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.link(b.localId()).isPresent()
+        && b.link(a.localId()).isPresent());
+
+    // A lost link is redialled too.
+    b.link(a.localId()).orElseThrow().close("bounce");
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.link(b.localId()).map(l -> !l.inbound()).orElse(false)
+        && b.link(a.localId()).isPresent());
+  }
+
+  @Test
+  void simultaneousDialYieldsOneLinkDialledByTheLowerId() throws Exception {
+    for (int round = 0; round < 3; round++) {
+      RecordingListener heardByB = new RecordingListener();
+      Transport a = mesh.tls("sa" + round, "hq", null);
+      Transport b = mesh.tls("sb" + round, "hq", heardByB);
+      var ab = a.connect(b.boundAddress());
+      var ba = b.connect(a.boundAddress());
+      PeerLink fromA = ab.get(10, TimeUnit.SECONDS);
+      PeerLink fromB = ba.get(10, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(5)).until(() -> a.links().size() == 1 && b.links().size() == 1
+          && a.links().iterator().next().isOpen() && b.links().iterator().next().isOpen());
+      PeerLink survivorAtA = a.link(b.localId()).orElseThrow();
+      PeerLink survivorAtB = b.link(a.localId()).orElseThrow();
+      assertTrue(survivorAtA.inbound() != survivorAtB.inbound(), "both ends keep the same connection");
+      boolean aIsLower = a.localId().compareTo(b.localId()) < 0;
+      assertEquals(aIsLower, !survivorAtA.inbound(), "the lower id's dial survives");
+      assertTrue(fromA.peerId().equals(b.localId()) && fromB.peerId().equals(a.localId()));
+      survivorAtA.sendControl(ping(round));
+      assertEquals(ping(round), heardByB.frames.poll(5, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void siteMustMatchOwnCertificate() {
+    NodeIdentity identity = mesh.issue("x", "hq");
+    org.junit.jupiter.api.Assertions.assertThrows(io.patchmesh.errors.UserInputException.class,
+        () -> new Transport(MeshFixture.config("branch").build(), TransportSecurity.mutualTls(identity)));
+  }
+
+  /** The node still accepts a well-behaved new peer. */
+  private void assertServesOthers(Transport b) throws Exception {
+    Transport fresh = mesh.tls("fresh" + System.nanoTime(), "hq", null);
+    PeerLink link = fresh.connect(b.boundAddress()).get(10, TimeUnit.SECONDS);
+    assertTrue(link.isOpen());
+  }
+}
