@@ -24,6 +24,8 @@ import org.rocksdb.RocksObject;
 import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The open RocksDB and its column families; the one place that touches the RocksDB API and
@@ -39,6 +41,7 @@ import org.rocksdb.WriteOptions;
  * recovers everything acknowledged before), which succeeds once space has been freed.
  */
 final class StoreDb implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(StoreDb.class);
 
   /** Column families, by the name they have on disk. */
   enum Cf {
@@ -297,6 +300,7 @@ final class StoreDb implements AutoCloseable {
       try {
         handles = Handles.open(dir, cfg);
         stopped = false;
+        log.warn("{}: store reopened after the disk filled up; writes resume", dir);
       } catch (RocksDBException e) {
         throw failure("reopen", e);
       }
