@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.rocksdb.RocksIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +37,9 @@ public final class GarbageCollector {
   private final StoreConfig cfg;
   private final ManifestStore manifests;
   private final ChunkStore chunks;
+  private final AtomicLong runs = new AtomicLong();
+  /** {@link #changeCount()} when a quota-triggered run last freed nothing; -1 if never. */
+  private long fruitlessAt = -1;
 
   GarbageCollector(StoreDb db, StoreConfig cfg, ManifestStore manifests, ChunkStore chunks) {
     this.db = db;
@@ -49,6 +53,7 @@ public final class GarbageCollector {
     long start = System.nanoTime();
     manifests.mutation.lock();
     try {
+      runs.incrementAndGet();
       int manifestsRemoved = 0;
       for (StoredManifest old : beyondRetention(pinned)) {
         if (manifests.remove(old.id())) {
@@ -69,6 +74,36 @@ public final class GarbageCollector {
     } finally {
       manifests.mutation.unlock();
     }
+  }
+
+  /** How many GC runs this store did since it was opened. */
+  public long runs() {
+    return runs.get();
+  }
+
+  /**
+   * A GC on behalf of a put that does not fit the quota. Skipped if an earlier such run freed
+   * nothing and no manifest or chunk was added or removed since: when every stored chunk is
+   * wanted, each refused put would otherwise rescan the whole store.
+   */
+  void collectForRoom(Set<ManifestId> pinned) {
+    manifests.mutation.lock();
+    try {
+      long now = changeCount();
+      if (now == fruitlessAt) {
+        return;
+      }
+      GcStats stats = collect(pinned);
+      if (stats.manifestsRemoved() == 0 && stats.chunksRemoved() == 0) {
+        fruitlessAt = changeCount();
+      }
+    } finally {
+      manifests.mutation.unlock();
+    }
+  }
+
+  private long changeCount() {
+    return manifests.changes() + chunks.newPuts();
   }
 
   /** Manifests that are neither among their channel's newest N nor pinned. */

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.rocksdb.RocksIterator;
 
@@ -35,6 +36,8 @@ public final class ManifestStore implements VersionFloor {
   private final Clock clock;
   /** Held by accept, remove and the whole GC, so GC never sees refs change under it. */
   final ReentrantLock mutation = new ReentrantLock();
+  /** Accepts and removes so far; lets a quota GC tell whether retention could change. */
+  private final AtomicLong changes = new AtomicLong();
 
   ManifestStore(StoreDb db, Clock clock) {
     this.db = db;
@@ -70,6 +73,7 @@ public final class ManifestStore implements VersionFloor {
         batch.put(Cf.REFS, Keys.ref(ChunkId.of(ref.getId()), id), empty);
       }
       db.write(batch, true);
+      changes.incrementAndGet();
       return true;
     } finally {
       mutation.unlock();
@@ -147,10 +151,15 @@ public final class ManifestStore implements VersionFloor {
         batch.delete(Cf.REFS, Keys.ref(chunk, id));
       }
       db.write(batch, true);
+      changes.incrementAndGet();
       return true;
     } finally {
       mutation.unlock();
     }
+  }
+
+  long changes() {
+    return changes.get();
   }
 
   private static List<ChunkId> chunkIds(ManifestId id, SignedManifest signed) {

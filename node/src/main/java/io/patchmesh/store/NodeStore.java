@@ -29,8 +29,8 @@ public final class NodeStore implements AutoCloseable {
     this.cfg = cfg;
     this.manifests = new ManifestStore(db, clock);
     this.state = new StateStore(db);
-    // The quota path of put() runs a GC; the lambda is only called after construction.
-    this.chunks = new ChunkStore(db, cfg, this::gc);
+    // The quota path of put() runs a GC; only called after construction.
+    this.chunks = new ChunkStore(db, cfg, this::gcForRoom);
     this.collector = new GarbageCollector(db, cfg, manifests, chunks);
   }
 
@@ -88,6 +88,10 @@ public final class NodeStore implements AutoCloseable {
     return collector.collect(pinned);
   }
 
+  private void gcForRoom() {
+    collector.collectForRoom(pins.get());
+  }
+
   public Path dir() {
     return db.dir();
   }
@@ -99,6 +103,11 @@ public final class NodeStore implements AutoCloseable {
   /** Bytes of live RocksDB files (SST + blob), i.e. roughly the disk usage. */
   public long diskBytes() {
     return db.diskBytes();
+  }
+
+  /** For tests in this package that need to reach under the verified API. */
+  StoreDb db() {
+    return db;
   }
 
   @Override

@@ -147,6 +147,31 @@ class ChunkStoreTest {
       assertFalse(store.chunks().has(ChunkId.hash(chunks.get(4))));
       assertEquals(4, store.chunks().count());
       assertEquals(1, store.chunks().stats().quotaRefusals());
+
+      // Nothing changed since the fruitless GC: a second refusal does not rescan the store.
+      assertThrows(StoreFullException.class,
+          () -> store.chunks().put(ChunkId.hash(chunks.get(4)), chunks.get(4)));
+      assertEquals(1, store.collector().runs());
+    }
+  }
+
+  @Test
+  void verifyOnReadDropsAChunkWhoseStoredBytesRotted() {
+    byte[] data = TestChunks.random(500, 64 * 1024);
+    ChunkId id = ChunkId.hash(data);
+    try (NodeStore store = NodeStore.open(dir, StoreConfig.DEFAULTS.withVerifyOnRead(true))) {
+      store.chunks().put(id, data);
+      byte[] rotted = data.clone();
+      rotted[0] ^= 1;
+      // Under the verified API, as a flipped bit on disk would.
+      store.db().write(new StoreDb.Batch().put(StoreDb.Cf.CHUNKS, Keys.chunk(id), rotted), true);
+
+      assertNull(store.chunks().get(id));
+
+      assertFalse(store.chunks().has(id));
+      assertEquals(1, store.chunks().stats().corruptOnRead());
+      assertEquals(0, store.chunks().count());
+      assertTrue(store.chunks().put(id, data)); // fetched again, stored again
     }
   }
 
