@@ -127,4 +127,20 @@ class GarbageCollectorTest {
       assertEquals(5, store.manifests().highestAccepted("c"));
     }
   }
+
+  @Test
+  void deletedChunksLeaveTheDiskAfterGc() {
+    StoreConfig cfg = new StoreConfig(1L << 30, 2, false, false, 4096, 1 << 20, true);
+    List<byte[]> orphans = TestChunks.many(30_000, 64, 64 * 1024); // 4 MiB, several flushes
+    try (NodeStore store = NodeStore.open(dir, cfg)) {
+      putAll(store, orphans);
+      long before = store.diskBytes();
+
+      GcStats stats = store.gc();
+
+      assertEquals(64, stats.chunksRemoved());
+      assertTrue(before > 2L << 20, "blob files before: " + before);
+      assertTrue(store.diskBytes() < 256 * 1024, "disk after: " + store.diskBytes());
+    }
+  }
 }
