@@ -111,8 +111,9 @@ final class StoreDb implements AutoCloseable {
   }
 
   /**
-   * A consistent read view for scans: holds the lifecycle's read lock and a snapshot-free set of
-   * iterators until closed. Use in try-with-resources on one thread.
+   * A read view for scans: holds the lifecycle's read lock and the iterators it created (each
+   * sees the data as of its creation) until closed. Use in try-with-resources on one thread,
+   * and do not write through this StoreDb while holding it (a write may need the write lock).
    */
   View view() {
     lifecycle.readLock().lock();
