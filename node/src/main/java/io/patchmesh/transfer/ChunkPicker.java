@@ -37,7 +37,7 @@ import java.util.Set;
  *   <li><b>Endgame.</b> When every chunk I miss is in flight, requests are duplicated to other
  *       peers that have the chunk, at most {@link TransferConfig#endgameMaxCopies()} per chunk;
  *       the first copy to arrive cancels the rest. WAN duplicates are only made for chunks the
- *       site lacks, that I own, and whose WAN request is overdue, because each costs the site's
+ *       site lacks, that I own, and whose WAN request is overdue (twice its expected time), because each costs the site's
  *       link a second copy; they are counted in {@link PickerCounters#wanEndgameDuplicates()}.
  *   <li><b>Timeouts.</b> A request older than factor × its expected arrival (from RTT, throughput
  *       and the bytes queued before it) is expired by {@link #expire}: cancelled, the peer's
@@ -105,6 +105,9 @@ public final class ChunkPicker {
     }
 
     boolean avoids(int chunk, long nowMillis) {
+      if (avoidUntil.isEmpty()) {
+        return false;
+      }
       Long until = avoidUntil.get(chunk);
       if (until == null) {
         return false;
@@ -134,6 +137,14 @@ public final class ChunkPicker {
       this.deadlineMillis = deadline;
       this.expectedMillis = expected;
       this.idleWhenSent = idle;
+    }
+
+    /**
+     * Late by at least its own expected duration. A shared site link delivers unevenly, so being
+     * a little late is normal; a WAN duplicate costs the site a second copy, so wait for "late".
+     */
+    boolean overdue(long nowMillis) {
+      return nowMillis - sentMillis > 2 * (expectedMillis - sentMillis);
     }
 
     ChunkRequest ref() {
@@ -461,10 +472,10 @@ public final class ChunkPicker {
     int start = n == 0 ? 0 : random.nextInt(n);
     for (int i = 0; i < n && picked.size() < want; i++) {
       int c = order[(start + i) % n];
-      if (inFlight[c] != null || siteCount[c] != 0 || mine.has(c) || !p.have.has(c) || p.avoids(c, now)) {
+      if (inFlight[c] != null || siteCount[c] != 0 || mine.has(c) || !p.have.has(c)) {
         continue;
       }
-      if (heldByAny(faster, c) || !site.mayFetchFromWan(c, absentSince[c], grace, now)) {
+      if (!site.mayFetchFromWan(c, absentSince[c], grace, now) || heldByAny(faster, c) || p.avoids(c, now)) {
         continue;
       }
       if (site.myRank(c) != 0) {
@@ -490,7 +501,7 @@ public final class ChunkPicker {
         continue;
       }
       if (p.peerClass == PeerClass.WAN) {
-        boolean allWanAndOverdue = rs.stream().allMatch(o -> o.peer.peerClass == PeerClass.WAN && now > o.expectedMillis);
+        boolean allWanAndOverdue = rs.stream().allMatch(o -> o.peer.peerClass == PeerClass.WAN && o.overdue(now));
         if (siteCount[c] != 0 || !allWanAndOverdue || !site.mayFetchFromWan(c, absentSince[c], grace, now)) {
           continue;
         }

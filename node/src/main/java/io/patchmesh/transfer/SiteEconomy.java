@@ -2,8 +2,8 @@ package io.patchmesh.transfer;
 
 import io.patchmesh.net.NodeId;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,8 +41,9 @@ final class SiteEconomy {
   private final ChunkTable table;
 
   /** Live members that want the manifest, me included. Insertion-ordered for determinism. */
-  private final Map<NodeId, Member> members = new HashMap<>();
-  private final Set<NodeId> observed = new LinkedHashSet<>();
+  private final Map<NodeId, Member> members = new LinkedHashMap<>();
+  /** Peers whose have-map I see (members or not yet), so a member added later starts observed. */
+  private final Set<NodeId> observedPeers = new HashSet<>();
   private long siteProgressMillis;
 
   // Lazily rebuilt after membership changes.
@@ -56,6 +57,8 @@ final class SiteEconomy {
     final long key;
     final long sinceMillis;
     long lastProgressMillis = Long.MIN_VALUE;
+    /** I see its have-map, so its progress is observed rather than inferred from the site's. */
+    boolean observed;
 
     Member(NodeId id, long sinceMillis) {
       this.id = id;
@@ -76,7 +79,9 @@ final class SiteEconomy {
     boolean changed = members.keySet().removeIf(id -> !id.equals(self) && !live.contains(id));
     for (NodeId id : live) {
       if (!members.containsKey(id)) {
-        members.put(id, new Member(id, nowMillis));
+        Member m = new Member(id, nowMillis);
+        m.observed = observedPeers.contains(id);
+        members.put(id, m);
         changed = true;
       }
     }
@@ -90,9 +95,13 @@ final class SiteEconomy {
   /** Whether I see {@code member}'s have-map (so its progress is observed, not inferred). */
   void setObserved(NodeId member, boolean isObserved) {
     if (isObserved) {
-      observed.add(member);
+      observedPeers.add(member);
     } else {
-      observed.remove(member);
+      observedPeers.remove(member);
+    }
+    Member m = members.get(member);
+    if (m != null) {
+      m.observed = isObserved;
     }
   }
 
@@ -143,7 +152,7 @@ final class SiteEconomy {
   }
 
   private long progressClock(Member m) {
-    long activity = observed.contains(m.id) ? m.lastProgressMillis : siteProgressMillis;
+    long activity = m.observed ? m.lastProgressMillis : siteProgressMillis;
     return Math.max(m.sinceMillis, activity);
   }
 

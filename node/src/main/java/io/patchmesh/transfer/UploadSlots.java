@@ -78,16 +78,21 @@ public final class UploadSlots<R> {
     return grants;
   }
 
-  /** An upload granted by {@link #poll} finished (sent, failed or cancelled mid-way). */
-  public void complete(NodeId peer, R request) {
+  /**
+   * An upload granted by {@link #poll} finished (sent, failed or cancelled mid-way) and frees its
+   * slot. Returns false if it was no longer active because {@link #onPeerGone} already freed it (a
+   * write completing after the connection closed).
+   */
+  public boolean complete(NodeId peer, R request) {
     List<R> list = active.get(peer);
     if (list == null || !list.remove(request)) {
-      throw new IllegalStateException("upload not active: " + request);
+      return false;
     }
     if (list.isEmpty()) {
       active.remove(peer);
     }
     activeCount--;
+    return true;
   }
 
   /** Drops a still-queued request (the peer sent Cancel); false if not queued. */

@@ -2,7 +2,6 @@ package io.patchmesh.transfer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.patchmesh.net.NodeId;
@@ -103,8 +102,15 @@ class UploadSlotsTest {
   }
 
   @Test
-  void completingAnUploadThatIsNotActiveIsABug() {
+  void completingAnUploadOfAGonePeerChangesNothing() {
     UploadSlots<Integer> slots = new UploadSlots<>(2, 10);
-    assertThrows(IllegalStateException.class, () -> slots.complete(greedy, 1));
+    slots.offer(greedy, 1);
+    slots.offer(modest, 2);
+    slots.poll();
+    slots.onPeerGone(greedy);
+    assertFalse(slots.complete(greedy, 1));
+    assertEquals(1, slots.activeCount());
+    assertTrue(slots.complete(modest, 2));
+    assertEquals(0, slots.activeCount());
   }
 }
