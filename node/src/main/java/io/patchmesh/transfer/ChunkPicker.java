@@ -1,0 +1,715 @@
+package io.patchmesh.transfer;
+
+import io.patchmesh.net.NodeId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Decides which chunk of one manifest to request from which peer. One per manifest per node;
+ * sans-I/O and single-threaded: the caller feeds it events (have-maps, pieces, membership, time)
+ * and sends what it returns. Nothing here touches a socket or a clock.
+ *
+ * <h2>Rules, and why</h2>
+ *
+ * <ul>
+ *   <li><b>LAN first, rarest first.</b> From a peer of my own site I take the chunks it has and I
+ *       lack, rarest in the site first (rarity counted over the site have-maps I know; ties broken
+ *       by a per-node random permutation). Rarest-first spreads distinct chunks over the site
+ *       quickly so every member has something to trade and no chunk hangs on one member.
+ *   <li><b>WAN only for chunks the site lacks, and only by their owner.</b> From a WAN peer (other
+ *       site or seed) I take only chunks that no site member has (per the have-maps I know) and
+ *       that {@link SiteEconomy} assigns to me: I am the rendezvous owner among the live members
+ *       that want the manifest, or every member ranked above me has stalled past its site-wait.
+ *       Hence each chunk crosses the site's link once and the WAN work is spread over members.
+ *   <li><b>Fastest WAN source.</b> A chunk is not given to a WAN peer while a faster WAN peer
+ *       (EWMA throughput, {@link SourceStats}; unmeasured counts as fast so it gets tried) that has
+ *       the chunk still has pipeline room. Callers ask peers in {@link #peersByPreference()} order.
+ *   <li><b>Cancel on arrival in the site.</b> When a LAN peer announces a chunk I am fetching over
+ *       the WAN (a stalled owner recovered), the WAN request is returned for cancelling; if its
+ *       piece arrives anyway it is still accepted.
+ *   <li><b>Endgame.</b> When every chunk I miss is in flight, requests are duplicated to other
+ *       peers that have the chunk, at most {@link TransferConfig#endgameMaxCopies()} per chunk;
+ *       the first copy to arrive cancels the rest. WAN duplicates are only made for chunks the
+ *       site lacks, that I own, and whose WAN request is overdue (twice its expected time), because each costs the site's
+ *       link a second copy; they are counted in {@link PickerCounters#wanEndgameDuplicates()}.
+ *   <li><b>Timeouts.</b> A request older than factor × its expected arrival (from RTT, throughput
+ *       and the bytes queued before it) is expired by {@link #expire}: cancelled, the peer's
+ *       throughput estimate cut, and the chunk avoided at that peer for as long as we waited, so
+ *       it is re-picked elsewhere.
+ * </ul>
+ *
+ * <h2>Invariants</h2>
+ *
+ * A chunk I have is never requested; a chunk is requested at most once per peer; outside endgame
+ * at most one request per chunk is in flight; {@code siteCount[c]} equals the number of LAN peers
+ * whose have-map holds {@code c}; a peer's pieces are only accepted for chunks requested from it
+ * (or requested and cancelled late). The caller verifies every piece against the manifest before
+ * {@link #onPiece} and reports mismatches with {@link #onCorrupt}.
+ */
+public final class ChunkPicker {
+  private final NodeId self;
+  private final ChunkTable table;
+  private final TransferConfig config;
+  private final Random random;
+  private final HaveMap mine;
+  private final SourceStats stats;
+  private final PipelineSizer sizer;
+  private final SiteEconomy site;
+
+  /** Random scan order: ties in rarity go to whichever comes first, different on every node. */
+  private final int[] order;
+  /** Per chunk: how many LAN peers' have-maps hold it. 0 = absent from the site (as I know it). */
+  private final int[] siteCount;
+  /** Per chunk: since when it has been absent from the site (start of its owner's grace). */
+  private final long[] absentSince;
+  /** Per chunk: requests in flight, null if none. */
+  private final List<Outstanding>[] inFlight;
+
+  private int chunksInFlight;
+  private final Map<NodeId, Peer> peers = new LinkedHashMap<>();
+
+  /** Time between my WAN arrivals: how often one member brings a chunk in; sizes the site-wait. */
+  private final Ewma wanInterArrival;
+  private long lastWanArrivalMillis = Long.MIN_VALUE;
+
+  private long wanRequests;
+  private long wanEndgameDuplicates;
+  private long lanEndgameDuplicates;
+  private long siteTakeovers;
+  private long timeouts;
+  private long duplicatePieces;
+  private long unrequestedPieces;
+  private long corruptPieces;
+
+  private static final class Peer {
+    final NodeId id;
+    final PeerClass peerClass;
+    HaveMap have;
+    final List<Outstanding> outstanding = new ArrayList<>();
+    long bytesInFlight;
+    /** Chunk -> time until which not to ask this peer for it (timeouts, rejects, corrupt). */
+    final Map<Integer, Long> avoidUntil = new HashMap<>();
+    /** Chunks we cancelled here but would still accept if the piece races the Cancel. */
+    final Set<Integer> cancelled = new HashSet<>();
+
+    Peer(NodeId id, PeerClass peerClass) {
+      this.id = id;
+      this.peerClass = peerClass;
+    }
+
+    boolean avoids(int chunk, long nowMillis) {
+      if (avoidUntil.isEmpty()) {
+        return false;
+      }
+      Long until = avoidUntil.get(chunk);
+      if (until == null) {
+        return false;
+      }
+      if (nowMillis >= until) {
+        avoidUntil.remove(chunk);
+        return false;
+      }
+      return true;
+    }
+  }
+
+  private static final class Outstanding {
+    final Peer peer;
+    final int chunk;
+    final long sentMillis;
+    final long deadlineMillis;
+    /** When it should have arrived if the peer behaves as measured; endgame uses it for WAN. */
+    final long expectedMillis;
+    /** Sent into an empty pipeline: its round trip is an RTT sample. */
+    final boolean idleWhenSent;
+
+    Outstanding(Peer peer, int chunk, long sent, long deadline, long expected, boolean idle) {
+      this.peer = peer;
+      this.chunk = chunk;
+      this.sentMillis = sent;
+      this.deadlineMillis = deadline;
+      this.expectedMillis = expected;
+      this.idleWhenSent = idle;
+    }
+
+    /**
+     * Late by at least its own expected duration. A shared site link delivers unevenly, so being
+     * a little late is normal; a WAN duplicate costs the site a second copy, so wait for "late".
+     */
+    boolean overdue(long nowMillis) {
+      return nowMillis - sentMillis > 2 * (expectedMillis - sentMillis);
+    }
+
+    ChunkRequest ref() {
+      return new ChunkRequest(peer.id, chunk);
+    }
+  }
+
+  /**
+   * @param self this node
+   * @param table the manifest's chunks
+   * @param initial the chunks I already hold (e.g. shared with a previous version); copied
+   * @param random tie-breaks; inject a seeded one in tests
+   */
+  @SuppressWarnings("unchecked")
+  public ChunkPicker(
+      NodeId self, ChunkTable table, HaveMap initial, TransferConfig config, Random random, long nowMillis) {
+    if (initial.chunkCount() != table.count()) {
+      throw new IllegalArgumentException("have-map covers " + initial.chunkCount() + " chunks, table " + table.count());
+    }
+    this.self = self;
+    this.table = table;
+    this.config = config;
+    this.random = random;
+    this.mine = initial.copy();
+    this.stats = new SourceStats(config.ewmaAlpha());
+    this.sizer = PipelineSizer.of(config);
+    this.site = new SiteEconomy(self, table, nowMillis);
+    int n = table.count();
+    this.order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    this.siteCount = new int[n];
+    this.absentSince = new long[n];
+    java.util.Arrays.fill(absentSince, nowMillis);
+    this.inFlight = (List<Outstanding>[]) new List<?>[n];
+    this.wanInterArrival = new Ewma(config.ewmaAlpha());
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /** A peer that shares this manifest connected. Its have-map follows with {@link #onHaveMap}. */
+  public void onPeerConnected(NodeId peer, PeerClass peerClass, long nowMillis) {
+    Peer old = peers.get(peer);
+    if (old != null) {
+      if (old.peerClass == peerClass) {
+        return;
+      }
+      onPeerGone(peer, nowMillis);
+    }
+    peers.put(peer, new Peer(peer, peerClass));
+  }
+
+  /**
+   * A peer's full have-map (replaces what we knew). Returns WAN requests made redundant because a
+   * LAN peer now holds their chunk: send a Cancel for each.
+   */
+  public List<ChunkRequest> onHaveMap(NodeId peerId, HaveMap map, long nowMillis) throws HaveMapException {
+    Peer p = requirePeer(peerId);
+    if (map.chunkCount() != table.count()) {
+      throw new HaveMapException("have-map covers " + map.chunkCount() + " chunks, manifest " + table.count());
+    }
+    List<ChunkRequest> cancels = new ArrayList<>();
+    if (p.peerClass == PeerClass.LAN) {
+      if (p.have != null) {
+        forgetSiteHoldings(p.have, nowMillis);
+      }
+      site.setObserved(peerId, true);
+      for (int c = map.nextSetFrom(0); c >= 0; c = map.nextSetFrom(c + 1)) {
+        enterSite(c, cancels);
+      }
+    }
+    p.have = map.copy();
+    return cancels;
+  }
+
+  /**
+   * A peer announced one more chunk. Returns WAN requests to cancel (see {@link #onHaveMap}).
+   *
+   * @throws HaveMapException if the index is outside the manifest
+   */
+  public List<ChunkRequest> onHave(NodeId peerId, int index, long nowMillis) throws HaveMapException {
+    Peer p = requirePeer(peerId);
+    if (index < 0 || index >= table.count()) {
+      throw new HaveMapException("Have for chunk " + index + " outside 0.." + (table.count() - 1));
+    }
+    if (p.have == null) {
+      p.have = new HaveMap(table.count());
+    }
+    if (!p.have.set(index) || p.peerClass != PeerClass.LAN) {
+      return List.of();
+    }
+    site.setObserved(peerId, true);
+    if (siteCount[index] == 0 && !mine.has(index)) {
+      // Nobody in the site had it: this member just brought it across the WAN.
+      site.onMemberProgress(peerId, nowMillis);
+    }
+    List<ChunkRequest> cancels = new ArrayList<>();
+    enterSite(index, cancels);
+    return cancels;
+  }
+
+  /** The peer disconnected (or was banned): its requests are lost, its chunks leave the site view. */
+  public void onPeerGone(NodeId peerId, long nowMillis) {
+    Peer p = peers.remove(peerId);
+    if (p == null) {
+      return;
+    }
+    for (Outstanding o : List.copyOf(p.outstanding)) {
+      remove(o);
+    }
+    if (p.peerClass == PeerClass.LAN) {
+      site.setObserved(peerId, false);
+      if (p.have != null) {
+        forgetSiteHoldings(p.have, nowMillis);
+      }
+    }
+  }
+
+  /**
+   * The live members of my site that want this manifest (from membership; the caller leaves out
+   * members it has banned). I am always counted. A member missing here is no longer a candidate
+   * for any chunk, so its chunks pass to the next rank at once.
+   */
+  public void onSiteMembers(Set<NodeId> members, long nowMillis) {
+    site.setMembers(members, nowMillis);
+  }
+
+  /** An RTT measurement to {@code peer} (e.g. from a ping on an idle connection). */
+  public void onRttSample(NodeId peer, double rttMillis) {
+    stats.onRttSample(peer, rttMillis);
+  }
+
+  /**
+   * A piece arrived from {@code peer} and the caller verified its hash. ACCEPTED means store it
+   * and announce a Have; its {@link PieceOutcome#cancels()} are the other copies still in flight.
+   */
+  public PieceOutcome onPiece(NodeId peerId, int index, long nowMillis) {
+    if (index < 0 || index >= table.count()) {
+      unrequestedPieces++;
+      return PieceOutcome.UNREQUESTED;
+    }
+    Peer p = peers.get(peerId);
+    Outstanding o = find(index, peerId);
+    if (mine.has(index)) {
+      if (o != null) {
+        remove(o);
+      }
+      duplicatePieces++;
+      return PieceOutcome.DUPLICATE;
+    }
+    boolean late = o == null && p != null && p.cancelled.remove(index);
+    if (o == null && !late) {
+      unrequestedPieces++;
+      return PieceOutcome.UNREQUESTED;
+    }
+    if (o != null) {
+      int size = table.size(index);
+      if (o.idleWhenSent) {
+        double tput = stats.throughput(peerId);
+        long elapsed = nowMillis - o.sentMillis;
+        stats.onRttSample(peerId, Double.isNaN(tput) ? elapsed : elapsed - size * 1000.0 / tput);
+      }
+      stats.onDelivery(peerId, size, o.sentMillis, nowMillis);
+      remove(o);
+    }
+    mine.set(index);
+    List<ChunkRequest> cancels = new ArrayList<>();
+    List<Outstanding> others = inFlight[index];
+    if (others != null) {
+      for (Outstanding other : List.copyOf(others)) {
+        remove(other);
+        cancels.add(other.ref());
+      }
+    }
+    if (p != null && p.peerClass == PeerClass.WAN) {
+      site.onSiteProgress(nowMillis);
+      if (lastWanArrivalMillis != Long.MIN_VALUE) {
+        wanInterArrival.add(Math.min(nowMillis - lastWanArrivalMillis, config.maxSiteWaitMillis()));
+      }
+      lastWanArrivalMillis = nowMillis;
+    }
+    return PieceOutcome.accepted(cancels);
+  }
+
+  /**
+   * The piece from {@code peer} failed verification: the request is dropped and that peer is never
+   * asked for this chunk again; it will be picked elsewhere. Strikes are {@link PeerScores}' job.
+   */
+  public void onCorrupt(NodeId peerId, int index, long nowMillis) {
+    corruptPieces++;
+    Peer p = peers.get(peerId);
+    if (p == null || index < 0 || index >= table.count()) {
+      return;
+    }
+    Outstanding o = find(index, peerId);
+    if (o != null) {
+      remove(o);
+    }
+    p.cancelled.remove(index);
+    p.avoidUntil.put(index, Long.MAX_VALUE);
+  }
+
+  /** The peer rejected the request (busy, not-have, choked): ask someone else for a while. */
+  public void onReject(NodeId peerId, int index, long nowMillis) {
+    Peer p = peers.get(peerId);
+    if (p == null || index < 0 || index >= table.count()) {
+      return;
+    }
+    Outstanding o = find(index, peerId);
+    if (o != null) {
+      remove(o);
+    }
+    p.avoidUntil.put(index, nowMillis + config.rejectBackoffMillis());
+  }
+
+  /**
+   * Expires requests past their deadline: returns them for cancelling. Each counts against its
+   * peer's throughput, and the chunk is avoided at that peer for as long as we waited. Call it
+   * from a periodic tick (see {@link #nextDeadline()}).
+   */
+  public List<ChunkRequest> expire(long nowMillis) {
+    List<ChunkRequest> expired = new ArrayList<>();
+    for (Peer p : peers.values()) {
+      for (Outstanding o : List.copyOf(p.outstanding)) {
+        if (o.deadlineMillis <= nowMillis) {
+          long waited = nowMillis - o.sentMillis;
+          remove(o);
+          stats.onTimeout(p.id, table.size(o.chunk), waited);
+          p.avoidUntil.put(o.chunk, nowMillis + waited);
+          p.cancelled.add(o.chunk);
+          timeouts++;
+          expired.add(o.ref());
+        }
+      }
+    }
+    return expired;
+  }
+
+  /** Earliest request deadline, or Long.MAX_VALUE if nothing is in flight. */
+  public long nextDeadline() {
+    long next = Long.MAX_VALUE;
+    for (Peer p : peers.values()) {
+      for (Outstanding o : p.outstanding) {
+        next = Math.min(next, o.deadlineMillis);
+      }
+    }
+    return next;
+  }
+
+  // ---------------------------------------------------------------- picking
+
+  /**
+   * Up to {@code freeSlots} chunks to request from {@code peer} now; they are recorded as in
+   * flight. Usually {@code freeSlots} = {@link #freeSlots(NodeId)}, lowered by any rate limit.
+   */
+  public List<Integer> pick(NodeId peerId, int freeSlots, long nowMillis) {
+    Peer p = peers.get(peerId);
+    if (p == null || p.have == null || freeSlots <= 0 || isComplete()) {
+      return List.of();
+    }
+    List<Integer> picked =
+        p.peerClass == PeerClass.LAN
+            ? pickLan(p, freeSlots, nowMillis)
+            : pickWan(p, freeSlots, nowMillis);
+    if (picked.size() < freeSlots && inEndgame()) {
+      pickEndgame(p, freeSlots - picked.size(), nowMillis, picked);
+    }
+    return picked;
+  }
+
+  /** Rarest in the site first, ties in this node's random order. Two passes, no sort. */
+  private List<Integer> pickLan(Peer p, int want, long now) {
+    int n = table.count();
+    int maxCount = 0;
+    int[] histogram = new int[peers.size() + 2];
+    for (int c = 0; c < n; c++) {
+      if (lanCandidate(p, c, now)) {
+        int k = Math.min(siteCount[c], histogram.length - 1);
+        histogram[k]++;
+        maxCount = Math.max(maxCount, k);
+      }
+    }
+    // Find the rarity cut-off: everything rarer than `cut` is taken, then `cut` in scan order.
+    int cut = 0;
+    int below = 0;
+    while (cut <= maxCount && below + histogram[cut] < want) {
+      below += histogram[cut];
+      cut++;
+    }
+    List<Integer> picked = new ArrayList<>(Math.min(want, n));
+    int start = n == 0 ? 0 : random.nextInt(n);
+    int atCut = want - below;
+    for (int i = 0; i < n && picked.size() < want; i++) {
+      int c = order[(start + i) % n];
+      if (!lanCandidate(p, c, now)) {
+        continue;
+      }
+      int k = Math.min(siteCount[c], histogram.length - 1);
+      if (k < cut || (k == cut && atCut-- > 0)) {
+        picked.add(c);
+      }
+    }
+    for (int c : picked) {
+      send(p, c, now, false);
+    }
+    return picked;
+  }
+
+  private boolean lanCandidate(Peer p, int c, long now) {
+    return inFlight[c] == null && !mine.has(c) && p.have.has(c) && !p.avoids(c, now);
+  }
+
+  private List<Integer> pickWan(Peer p, int want, long now) {
+    List<Peer> faster = fasterWanSourcesWithRoom(p);
+    long grace = siteWaitMillis();
+    int n = table.count();
+    List<Integer> picked = new ArrayList<>();
+    int start = n == 0 ? 0 : random.nextInt(n);
+    for (int i = 0; i < n && picked.size() < want; i++) {
+      int c = order[(start + i) % n];
+      if (inFlight[c] != null || siteCount[c] != 0 || mine.has(c) || !p.have.has(c)) {
+        continue;
+      }
+      if (!site.mayFetchFromWan(c, absentSince[c], grace, now) || heldByAny(faster, c) || p.avoids(c, now)) {
+        continue;
+      }
+      if (site.myRank(c) != 0) {
+        siteTakeovers++;
+      }
+      send(p, c, now, false);
+      picked.add(c);
+    }
+    return picked;
+  }
+
+  private void pickEndgame(Peer p, int want, long now, List<Integer> picked) {
+    long grace = siteWaitMillis();
+    int n = table.count();
+    int start = n == 0 ? 0 : random.nextInt(n);
+    for (int i = 0; i < n && want > 0; i++) {
+      int c = order[(start + i) % n];
+      List<Outstanding> rs = inFlight[c];
+      if (rs == null || rs.size() >= config.endgameMaxCopies() || mine.has(c) || !p.have.has(c) || p.avoids(c, now)) {
+        continue;
+      }
+      if (rs.stream().anyMatch(o -> o.peer == p)) {
+        continue;
+      }
+      if (p.peerClass == PeerClass.WAN) {
+        boolean allWanAndOverdue = rs.stream().allMatch(o -> o.peer.peerClass == PeerClass.WAN && o.overdue(now));
+        if (siteCount[c] != 0 || !allWanAndOverdue || !site.mayFetchFromWan(c, absentSince[c], grace, now)) {
+          continue;
+        }
+        wanEndgameDuplicates++;
+      } else {
+        lanEndgameDuplicates++;
+      }
+      send(p, c, now, true);
+      picked.add(c);
+      want--;
+    }
+  }
+
+  private List<Peer> fasterWanSourcesWithRoom(Peer p) {
+    double mySpeed = speedRank(p);
+    List<Peer> faster = new ArrayList<>();
+    for (Peer q : peers.values()) {
+      if (q != p && q.peerClass == PeerClass.WAN && q.have != null
+          && speedRank(q) > mySpeed && q.outstanding.size() < pipelineDepth(q.id)) {
+        faster.add(q);
+      }
+    }
+    return faster;
+  }
+
+  /** Unmeasured sources rank as fastest so that they get tried and measured. */
+  private double speedRank(Peer p) {
+    double t = stats.throughput(p.id);
+    return Double.isNaN(t) ? Double.POSITIVE_INFINITY : t;
+  }
+
+  private static boolean heldByAny(List<Peer> sources, int c) {
+    for (Peer q : sources) {
+      if (q.have.has(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean inEndgame() {
+    int missing = table.count() - mine.count();
+    return missing > 0 && chunksInFlight == missing;
+  }
+
+  // ---------------------------------------------------------------- bookkeeping
+
+  private void send(Peer p, int c, long now, boolean duplicate) {
+    int size = table.size(c);
+    double expected = stats.expectedArrivalMillis(p.id, p.bytesInFlight, size);
+    long deadline;
+    long expectedAt;
+    if (Double.isNaN(expected)) {
+      deadline = now + config.initialRequestTimeoutMillis();
+      expectedAt = deadline;
+    } else {
+      deadline = now + Math.max(config.minRequestTimeoutMillis(), (long) Math.ceil(config.requestTimeoutFactor() * expected));
+      expectedAt = now + (long) Math.ceil(expected);
+    }
+    Outstanding o = new Outstanding(p, c, now, deadline, expectedAt, p.outstanding.isEmpty());
+    if (inFlight[c] == null) {
+      inFlight[c] = new ArrayList<>(duplicate ? 2 : 1);
+      chunksInFlight++;
+    }
+    inFlight[c].add(o);
+    p.outstanding.add(o);
+    p.bytesInFlight += size;
+    p.cancelled.remove(c);
+    if (p.peerClass == PeerClass.WAN) {
+      wanRequests++;
+    }
+  }
+
+  private void remove(Outstanding o) {
+    List<Outstanding> list = inFlight[o.chunk];
+    if (list != null && list.remove(o) && list.isEmpty()) {
+      inFlight[o.chunk] = null;
+      chunksInFlight--;
+    }
+    if (o.peer.outstanding.remove(o)) {
+      o.peer.bytesInFlight -= table.size(o.chunk);
+    }
+  }
+
+  private Outstanding find(int chunk, NodeId peer) {
+    List<Outstanding> list = inFlight[chunk];
+    if (list != null) {
+      for (Outstanding o : list) {
+        if (o.peer.id.equals(peer)) {
+          return o;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** A LAN peer holds {@code c}: count it, and cancel my WAN fetches of it (no longer needed). */
+  private void enterSite(int c, List<ChunkRequest> cancels) {
+    siteCount[c]++;
+    List<Outstanding> list = inFlight[c];
+    if (list == null) {
+      return;
+    }
+    for (Outstanding o : List.copyOf(list)) {
+      if (o.peer.peerClass == PeerClass.WAN) {
+        remove(o);
+        o.peer.cancelled.add(c);
+        cancels.add(o.ref());
+      }
+    }
+  }
+
+  private void forgetSiteHoldings(HaveMap map, long now) {
+    for (int c = map.nextSetFrom(0); c >= 0; c = map.nextSetFrom(c + 1)) {
+      if (--siteCount[c] == 0 && !mine.has(c)) {
+        absentSince[c] = now;
+      }
+    }
+  }
+
+  private Peer requirePeer(NodeId peerId) {
+    Peer p = peers.get(peerId);
+    if (p == null) {
+      throw new IllegalStateException("peer " + peerId.shortHex() + " not connected to this picker");
+    }
+    return p;
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /** Pipeline depth for {@code peer} from its measured RTT and throughput. */
+  public int pipelineDepth(NodeId peer) {
+    return sizer.depth(stats.rttMillis(peer), stats.throughput(peer), table.averageSize());
+  }
+
+  /** How many more requests {@code peer} should get now (0 if unknown). */
+  public int freeSlots(NodeId peerId) {
+    Peer p = peers.get(peerId);
+    return p == null ? 0 : Math.max(0, pipelineDepth(peerId) - p.outstanding.size());
+  }
+
+  public int inFlight(NodeId peerId) {
+    Peer p = peers.get(peerId);
+    return p == null ? 0 : p.outstanding.size();
+  }
+
+  /**
+   * Connected peers in the order to offer them slots: LAN peers first (free bytes), then WAN peers
+   * fastest first (unmeasured first, so they get measured).
+   */
+  public List<NodeId> peersByPreference() {
+    List<Peer> list = new ArrayList<>(peers.values());
+    list.sort(
+        Comparator.comparing((Peer p) -> p.peerClass == PeerClass.LAN ? 0 : 1)
+            .thenComparing(p -> -speedRank(p)));
+    List<NodeId> out = new ArrayList<>(list.size());
+    for (Peer p : list) {
+      out.add(p.id);
+    }
+    return out;
+  }
+
+  /** The current site-wait grace: factor × my measured time between WAN chunks, clamped. */
+  public long siteWaitMillis() {
+    if (!wanInterArrival.known()) {
+      return config.initialSiteWaitMillis();
+    }
+    long g = (long) Math.ceil(config.siteWaitFactor() * wanInterArrival.value());
+    return Math.max(config.minSiteWaitMillis(), Math.min(config.maxSiteWaitMillis(), g));
+  }
+
+  /** 0 if I am the rendezvous owner of {@code chunk} in my site, else my rank below the owner. */
+  public int siteRank(int chunk) {
+    return site.myRank(chunk);
+  }
+
+  public SourceStats sourceStats() {
+    return stats;
+  }
+
+  public boolean has(int index) {
+    return mine.has(index);
+  }
+
+  /** A copy of my have-map (to send to peers). */
+  public HaveMap haveMap() {
+    return mine.copy();
+  }
+
+  public int haveCount() {
+    return mine.count();
+  }
+
+  public int chunkCount() {
+    return table.count();
+  }
+
+  public boolean isComplete() {
+    return mine.isComplete();
+  }
+
+  public NodeId self() {
+    return self;
+  }
+
+  public PickerCounters counters() {
+    return new PickerCounters(
+        wanRequests, wanEndgameDuplicates, lanEndgameDuplicates, siteTakeovers, timeouts,
+        duplicatePieces, unrequestedPieces, corruptPieces);
+  }
+}

@@ -1,0 +1,86 @@
+package io.patchmesh.transfer;
+
+import io.patchmesh.net.NodeId;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Strikes and bans for peers that serve corrupt chunks.
+ *
+ * <p>A chunk that fails its hash is a strike against the peer that sent it. One strike can be bad
+ * luck (a flipped bit on a disk), so only {@link Config#strikesToBan()} strikes ban; a ban lasts
+ * {@link Config#banMillis()} and doubles with each repeat (up to {@link Config#maxBanMillis()}),
+ * so a broken peer is retried rarely and a hostile one gains nothing by waiting out its ban.
+ * Strikes restart at zero after a ban ends. Pure accounting with an injected clock;
+ * single-threaded. The caller disconnects a banned peer and tells its pickers
+ * ({@link ChunkPicker#onPeerGone}).
+ */
+public final class PeerScores {
+  /**
+   * @param strikesToBan corrupt chunks before a ban (default 3)
+   * @param banMillis first ban (default 10 min)
+   * @param maxBanMillis longest ban after doubling (default 24 h)
+   */
+  public record Config(int strikesToBan, long banMillis, long maxBanMillis) {
+    public Config {
+      if (strikesToBan < 1 || banMillis <= 0 || maxBanMillis < banMillis) {
+        throw new IllegalArgumentException("bad peer score config");
+      }
+    }
+
+    public static Config defaults() {
+      return new Config(3, 10 * 60_000L, 24 * 3_600_000L);
+    }
+  }
+
+  public enum Verdict {
+    OK,
+    BANNED
+  }
+
+  private static final class Score {
+    int strikes;
+    int bans;
+    long bannedUntil = Long.MIN_VALUE;
+  }
+
+  private final Config config;
+  private final Map<NodeId, Score> scores = new HashMap<>();
+
+  public PeerScores(Config config) {
+    this.config = config;
+  }
+
+  /** {@code peer} sent a chunk that failed verification. */
+  public Verdict onCorrupt(NodeId peer, long nowMillis) {
+    Score s = scores.computeIfAbsent(peer, p -> new Score());
+    if (nowMillis < s.bannedUntil) {
+      return Verdict.BANNED;
+    }
+    s.strikes++;
+    if (s.strikes < config.strikesToBan()) {
+      return Verdict.OK;
+    }
+    long duration = config.banMillis() << Math.min(s.bans, 30);
+    s.bannedUntil = nowMillis + Math.min(config.maxBanMillis(), duration < 0 ? Long.MAX_VALUE : duration);
+    s.bans++;
+    s.strikes = 0;
+    return Verdict.BANNED;
+  }
+
+  public boolean isBanned(NodeId peer, long nowMillis) {
+    Score s = scores.get(peer);
+    return s != null && nowMillis < s.bannedUntil;
+  }
+
+  /** When the current ban ends, or Long.MIN_VALUE if not banned. */
+  public long bannedUntil(NodeId peer, long nowMillis) {
+    return isBanned(peer, nowMillis) ? scores.get(peer).bannedUntil : Long.MIN_VALUE;
+  }
+
+  /** Strikes since the last ban. */
+  public int strikes(NodeId peer) {
+    Score s = scores.get(peer);
+    return s == null ? 0 : s.strikes;
+  }
+}
