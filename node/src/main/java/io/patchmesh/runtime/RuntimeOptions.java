@@ -36,14 +36,24 @@ public record RuntimeOptions(
     long tickMillis,
     int uploadSlots) {
 
+  /**
+   * Transfer tuning for real links: a request is only given up after 8x its
+   * expected arrival (at least 5 s), and a site member is only taken over
+   * after 5 s of silence, because a duplicate WAN fetch costs the site's scarce
+   * link while waiting a little longer costs nothing but latency.
+   */
+  static TransferConfig transferDefaults() {
+    return TransferConfig.defaults().withRequestTimeouts(30_000, 5_000, 8.0).withSiteWait(20_000, 5_000, 120_000);
+  }
+
   public static RuntimeOptions agent() {
     return new RuntimeOptions(
-        Set.of(Role.ROLE_AGENT), Optional.empty(), Clock.systemUTC(), null, TransferConfig.defaults(), 1000, null, 20, 12);
+        Set.of(Role.ROLE_AGENT), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 1000, null, 20, 12);
   }
 
   public static RuntimeOptions seed(BiConsumer<StatusReport, Long> sink) {
     return new RuntimeOptions(
-        Set.of(Role.ROLE_SEED), Optional.empty(), Clock.systemUTC(), null, TransferConfig.defaults(), 1000, sink, 20, 24);
+        Set.of(Role.ROLE_SEED), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 1000, sink, 20, 24);
   }
 
   public boolean isSeed() {
