@@ -1,0 +1,89 @@
+package io.patchmesh.store;
+
+import io.patchmesh.content.ChunkId;
+import io.patchmesh.trust.ManifestId;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/** Key and small-value encodings of the store's column families (see package docs). */
+final class Keys {
+  private Keys() {}
+
+  static final byte SIGNED = 'S';
+  static final byte INFO = 'I';
+  static final byte[] INFO_PREFIX = {INFO};
+  private static final byte[] FLOOR_PREFIX = "floor/".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] STATE_PREFIX = "kv/".getBytes(StandardCharsets.UTF_8);
+
+  static byte[] chunk(ChunkId id) {
+    return id.toBytes();
+  }
+
+  /** refs key: chunk id then manifest id, so all refs of a chunk are adjacent. */
+  static byte[] ref(ChunkId chunk, ManifestId manifest) {
+    byte[] key = new byte[ChunkId.LENGTH + ManifestId.LENGTH];
+    System.arraycopy(chunk.toBytes(), 0, key, 0, ChunkId.LENGTH);
+    System.arraycopy(manifest.toBytes(), 0, key, ChunkId.LENGTH, ManifestId.LENGTH);
+    return key;
+  }
+
+  static byte[] signedManifest(ManifestId id) {
+    return tagged(SIGNED, id);
+  }
+
+  static byte[] manifestInfo(ManifestId id) {
+    return tagged(INFO, id);
+  }
+
+  static ManifestId manifestIdOfInfoKey(byte[] key) {
+    return ManifestId.of(Arrays.copyOfRange(key, 1, key.length));
+  }
+
+  static byte[] floor(String channel) {
+    return concat(FLOOR_PREFIX, channel.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** StateStore keys live under their own prefix so they never collide with floors. */
+  static byte[] state(String key) {
+    return concat(STATE_PREFIX, key.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static byte[] encodeLong(long v) {
+    return ByteBuffer.allocate(8).putLong(v).array();
+  }
+
+  static long decodeLong(byte[] b) {
+    if (b.length != 8) {
+      throw new StoreException("stored value is not an 8-byte long (" + b.length + " bytes)");
+    }
+    return ByteBuffer.wrap(b).getLong();
+  }
+
+  static byte[] encodeInt(int v) {
+    return ByteBuffer.allocate(4).putInt(v).array();
+  }
+
+  static int decodeInt(byte[] b) {
+    return ByteBuffer.wrap(b).getInt();
+  }
+
+  /** True iff {@code key} starts with {@code prefix}. */
+  static boolean startsWith(byte[] key, byte[] prefix, int prefixLength) {
+    return key.length >= prefixLength
+        && Arrays.equals(key, 0, prefixLength, prefix, 0, prefixLength);
+  }
+
+  private static byte[] tagged(byte tag, ManifestId id) {
+    byte[] key = new byte[1 + ManifestId.LENGTH];
+    key[0] = tag;
+    System.arraycopy(id.toBytes(), 0, key, 1, ManifestId.LENGTH);
+    return key;
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+}

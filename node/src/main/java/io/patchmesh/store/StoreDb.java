@@ -1,0 +1,449 @@
+package io.patchmesh.store;
+
+import io.patchmesh.errors.UserInputException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.InfoLogLevel;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.RocksObject;
+import org.rocksdb.Status;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The open RocksDB and its column families; the one place that touches the RocksDB API and
+ * turns its exceptions into ours.
+ *
+ * <p>Lifecycle: every operation holds the read side of {@link #lifecycle}; {@link #close} and
+ * the reopen after a full disk take the write side, so no thread ever uses a freed native
+ * handle (which would crash the JVM rather than throw).
+ *
+ * <p>Full disk: RocksDB stops accepting writes after a failed WAL or flush write and does not
+ * always resume by itself. A write that fails for lack of space throws {@link
+ * StoreFullException} and marks the database stopped; the next write reopens it (WAL replay
+ * recovers everything acknowledged before), which succeeds once space has been freed.
+ */
+final class StoreDb implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(StoreDb.class);
+
+  /** Column families, by the name they have on disk. */
+  enum Cf {
+    CHUNKS("chunks"),
+    CHUNK_INDEX("chunk_index"),
+    MANIFESTS("manifests"),
+    REFS("refs"),
+    STATE("state");
+
+    final String diskName;
+
+    Cf(String diskName) {
+      this.diskName = diskName;
+    }
+  }
+
+  private final Path dir;
+  private final StoreConfig cfg;
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  private Handles handles; // guarded by lifecycle; null once closed or after a failed reopen
+  private volatile boolean stopped; // a write failed for lack of space; reopen before writing
+  private boolean closed;
+
+  private StoreDb(Path dir, StoreConfig cfg, Handles handles) {
+    this.dir = dir;
+    this.cfg = cfg;
+    this.handles = handles;
+  }
+
+  static StoreDb open(Path dir, StoreConfig cfg) {
+    NativeLibrary.load();
+    Path abs = dir.toAbsolutePath().normalize();
+    if (Files.exists(abs) && !Files.isDirectory(abs)) {
+      throw new UserInputException(abs + ": not a directory, cannot hold a store");
+    }
+    try {
+      Files.createDirectories(abs);
+    } catch (IOException e) {
+      throw new UserInputException(abs + ": cannot create store directory (" + e + ")");
+    }
+    if (!Files.isReadable(abs) || !Files.isWritable(abs)) {
+      throw new UserInputException(abs + ": store directory is not readable and writable");
+    }
+    try {
+      return new StoreDb(abs, cfg, Handles.open(abs, cfg));
+    } catch (RocksDBException e) {
+      throw openFailure(abs, e);
+    }
+  }
+
+  Path dir() {
+    return dir;
+  }
+
+  // ---- reads ----
+
+  byte[] get(Cf cf, byte[] key) {
+    lifecycle.readLock().lock();
+    try {
+      Handles h = live();
+      return h.db.get(h.cf(cf), key);
+    } catch (RocksDBException e) {
+      throw failure("read", e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * A consistent read view for scans: holds the lifecycle's read lock and a snapshot-free set of
+   * iterators until closed. Use in try-with-resources on one thread.
+   */
+  View view() {
+    lifecycle.readLock().lock();
+    try {
+      return new View(live());
+    } catch (RuntimeException e) {
+      lifecycle.readLock().unlock();
+      throw e;
+    }
+  }
+
+  final class View implements AutoCloseable {
+    private final Handles h;
+    private final ReadOptions scanOptions = new ReadOptions().setFillCache(false);
+    private final List<RocksIterator> open = new ArrayList<>();
+
+    private View(Handles h) {
+      this.h = h;
+    }
+
+    /** An iterator positioned at the first key at or after {@code from}. */
+    RocksIterator iterator(Cf cf, byte[] from) {
+      RocksIterator it = h.db.newIterator(h.cf(cf), scanOptions);
+      open.add(it);
+      if (from == null) {
+        it.seekToFirst();
+      } else {
+        it.seek(from);
+      }
+      return it;
+    }
+
+    /** Throws if an iterator stopped on an error rather than at the end. */
+    void check(RocksIterator it) {
+      try {
+        it.status();
+      } catch (RocksDBException e) {
+        throw failure("scan", e);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        open.forEach(RocksIterator::close);
+        scanOptions.close();
+      } finally {
+        lifecycle.readLock().unlock();
+      }
+    }
+  }
+
+  // ---- writes ----
+
+  /** Applies {@code batch} atomically; durable before return if {@code sync}. */
+  void write(Batch batch, boolean sync) {
+    if (stopped) {
+      reopenAfterFullDisk();
+    }
+    lifecycle.readLock().lock();
+    try {
+      Handles h = live();
+      try (WriteBatch wb = new WriteBatch()) {
+        for (Batch.Op op : batch.ops) {
+          if (op.value() == null) {
+            wb.delete(h.cf(op.cf()), op.key());
+          } else {
+            wb.put(h.cf(op.cf()), op.key(), op.value());
+          }
+        }
+        h.db.write(sync ? h.syncWrite : h.plainWrite, wb);
+      }
+    } catch (RocksDBException e) {
+      throw failure("write", e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** Writes to apply together; a null value means delete. */
+  static final class Batch {
+    record Op(Cf cf, byte[] key, byte[] value) {}
+
+    private final List<Op> ops = new ArrayList<>();
+
+    Batch put(Cf cf, byte[] key, byte[] value) {
+      ops.add(new Op(cf, key, value));
+      return this;
+    }
+
+    Batch delete(Cf cf, byte[] key) {
+      ops.add(new Op(cf, key, null));
+      return this;
+    }
+
+    boolean isEmpty() {
+      return ops.isEmpty();
+    }
+  }
+
+  /** Compacts a column family so deleted chunks' blob files leave the disk. */
+  void compact(Cf cf) {
+    lifecycle.readLock().lock();
+    try {
+      Handles h = live();
+      h.db.compactRange(h.cf(cf));
+    } catch (RocksDBException e) {
+      throw failure("compaction", e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** Bytes of live SST and blob files, as RocksDB reports them. */
+  long diskBytes() {
+    lifecycle.readLock().lock();
+    try {
+      Handles h = live();
+      long total = 0;
+      for (Cf cf : Cf.values()) {
+        total += h.db.getLongProperty(h.cf(cf), "rocksdb.live-sst-files-size");
+        total += h.db.getLongProperty(h.cf(cf), "rocksdb.live-blob-file-size");
+      }
+      return total;
+    } catch (RocksDBException e) {
+      throw failure("property read", e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void close() {
+    lifecycle.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (handles != null) {
+        handles.close();
+        handles = null;
+      }
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+  }
+
+  // ---- failures ----
+
+  private Handles live() {
+    if (closed) {
+      throw new IllegalStateException(dir + ": store is closed");
+    }
+    if (handles == null) {
+      throw new StoreFullException(dir + ": store stopped after the disk filled up and could not"
+          + " reopen yet; free disk space and retry");
+    }
+    return handles;
+  }
+
+  private RuntimeException failure(String what, RocksDBException e) {
+    if (isNoSpace(e)) {
+      stopped = true;
+      return new StoreFullException(dir + ": disk full, " + what + " refused (" + oneLine(e)
+          + "); free disk space or lower the store quota", e);
+    }
+    return new StoreException(dir + ": store " + what + " failed: " + oneLine(e), e);
+  }
+
+  /**
+   * Closes and reopens RocksDB after it stopped on a full disk. RocksDB replays its WAL on open,
+   * so every acknowledged write survives. If there is still no room, stays stopped and throws.
+   */
+  private void reopenAfterFullDisk() {
+    lifecycle.writeLock().lock();
+    try {
+      if (!stopped || closed) {
+        return;
+      }
+      if (handles != null) {
+        handles.close();
+        handles = null;
+      }
+      try {
+        handles = Handles.open(dir, cfg);
+        stopped = false;
+        log.warn("{}: store reopened after the disk filled up; writes resume", dir);
+      } catch (RocksDBException e) {
+        throw failure("reopen", e);
+      }
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+  }
+
+  private static RuntimeException openFailure(Path dir, RocksDBException e) {
+    if (isLocked(e)) {
+      return new StoreLockedException(dir);
+    }
+    if (isNoSpace(e)) {
+      return new StoreFullException(dir + ": disk full, cannot open the store (" + oneLine(e)
+          + ")", e);
+    }
+    return new UserInputException(
+        dir + ": not a readable patchmesh store (" + oneLine(e) + ")", e);
+  }
+
+  static boolean isNoSpace(RocksDBException e) {
+    Status s = e.getStatus();
+    if (s != null && s.getSubCode() == Status.SubCode.NoSpace) {
+      return true;
+    }
+    String m = e.getMessage();
+    return m != null && m.contains("No space left");
+  }
+
+  /**
+   * RocksDB reports a held LOCK file as an IO error: "While lock file: DIR/LOCK: Resource
+   * temporarily unavailable" (other process) or "lock hold by current process" (same process).
+   */
+  static boolean isLocked(RocksDBException e) {
+    String m = e.getMessage();
+    if (m == null) {
+      return false;
+    }
+    String lower = m.toLowerCase(Locale.ROOT);
+    return lower.contains("lock hold by current process")
+        || (lower.contains("lock file") && lower.contains("/lock"));
+  }
+
+  private static String oneLine(RocksDBException e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+
+  /** Native objects of one open RocksDB; closed together. */
+  private static final class Handles {
+    final RocksDB db;
+    final Map<Cf, ColumnFamilyHandle> cfs;
+    final WriteOptions syncWrite;
+    final WriteOptions plainWrite;
+    final List<RocksObject> owned; // options objects: closed after the db
+
+    private Handles(RocksDB db, Map<Cf, ColumnFamilyHandle> cfs, WriteOptions syncWrite,
+        WriteOptions plainWrite, List<RocksObject> owned) {
+      this.db = db;
+      this.cfs = cfs;
+      this.syncWrite = syncWrite;
+      this.plainWrite = plainWrite;
+      this.owned = owned;
+    }
+
+    ColumnFamilyHandle cf(Cf cf) {
+      return cfs.get(cf);
+    }
+
+    static Handles open(Path dir, StoreConfig cfg) throws RocksDBException {
+      List<RocksObject> owned = new ArrayList<>();
+      DBOptions db = new DBOptions()
+          .setCreateIfMissing(true)
+          .setCreateMissingColumnFamilies(true)
+          .setMaxBackgroundJobs(2)
+          .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
+          .setKeepLogFileNum(3)
+          .setMaxLogFileSize(1 << 20)
+          .setBytesPerSync(1 << 20);
+      owned.add(db);
+      List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+      descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, small(owned)));
+      for (Cf cf : Cf.values()) {
+        ColumnFamilyOptions o = cf == Cf.CHUNKS ? chunkOptions(cfg, owned) : small(owned);
+        descriptors.add(new ColumnFamilyDescriptor(cf.diskName.getBytes(), o));
+      }
+      List<ColumnFamilyHandle> opened = new ArrayList<>();
+      RocksDB rocks;
+      try {
+        rocks = RocksDB.open(db, dir.toString(), descriptors, opened);
+      } catch (RocksDBException e) {
+        owned.forEach(RocksObject::close);
+        throw e;
+      }
+      Map<Cf, ColumnFamilyHandle> cfs = new EnumMap<>(Cf.class);
+      for (Cf cf : Cf.values()) {
+        cfs.put(cf, opened.get(cf.ordinal() + 1)); // 0 is "default", unused
+      }
+      owned.add(0, opened.get(0));
+      WriteOptions sync = new WriteOptions().setSync(true);
+      WriteOptions plain = new WriteOptions().setSync(cfg.syncChunkWrites());
+      owned.add(sync);
+      owned.add(plain);
+      return new Handles(rocks, cfs, sync, plain, owned);
+    }
+
+    /** Chunks: BlobDB, no compression (content is often compressed already). */
+    private static ColumnFamilyOptions chunkOptions(StoreConfig cfg, List<RocksObject> owned) {
+      ColumnFamilyOptions o = new ColumnFamilyOptions()
+          .setWriteBufferSize(cfg.chunkWriteBufferBytes())
+          .setCompressionType(CompressionType.NO_COMPRESSION)
+          .setEnableBlobFiles(true)
+          .setMinBlobSize(cfg.minBlobBytes())
+          .setBlobFileSize(64L << 20)
+          .setBlobCompressionType(CompressionType.NO_COMPRESSION)
+          // Deleted chunks leave garbage in blob files; relocate live blobs out of the oldest
+          // files during compaction so that space returns.
+          .setEnableBlobGarbageCollection(true)
+          .setBlobGarbageCollectionAgeCutoff(0.5)
+          .setBlobGarbageCollectionForceThreshold(0.5);
+      owned.add(o);
+      return o;
+    }
+
+    /** Index, manifests, refs, state: small values; LZ4 keeps SSTs small at little CPU. */
+    private static ColumnFamilyOptions small(List<RocksObject> owned) {
+      ColumnFamilyOptions o = new ColumnFamilyOptions()
+          .setWriteBufferSize(4L << 20)
+          .setCompressionType(CompressionType.LZ4_COMPRESSION);
+      owned.add(o);
+      return o;
+    }
+
+    void close() {
+      cfs.values().forEach(ColumnFamilyHandle::close);
+      // Handles first, then the db, then options (RocksJava requires this order).
+      RocksObject defaultCf = owned.get(0);
+      defaultCf.close();
+      db.close();
+      for (int i = 1; i < owned.size(); i++) {
+        owned.get(i).close();
+      }
+    }
+  }
+}
