@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,13 +28,15 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
     name = "apply",
     description = {
-      "Apply a bundle offline: verify its manifest (rollback checked against --store) and every",
-      "chunk, accept both into the node store, then assemble the files into --to atomically.",
+      "Apply a bundle offline: verify it, keep it in a node store, write its files into a directory.",
+      "The manifest (rollback checked against --store) and every chunk are verified, accepted into",
+      "the store, then the files are assembled into --to atomically.",
       "Nothing is written to the store or the target unless the whole bundle verifies.",
-      "Re-applying a manifest the store already accepted is fine; an older version is rejected (exit 3)."
+      "Re-applying the newest manifest the store accepted is fine; an older version is rejected (exit 3)."
     })
 final class ApplyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
+  @Mixin HelpOption help;
 
   @Option(names = "--trust", required = true, paramLabel = "FILE", description = "trust root, e.g. root.pb")
   Path trust;
@@ -66,7 +69,7 @@ final class ApplyCommand implements Callable<Integer> {
       VerifiedManifest vm =
           store == null
               ? BundleCheck.verifyManifest(bundle, reader, root, VersionFloor.NONE, id -> false, now)
-              : BundleCheck.verifyManifest(bundle, reader, root, store.manifests(), store.manifests()::contains, now);
+              : BundleCheck.verifyManifest(bundle, reader, root, store.manifests(), BundleCheck.newestAccepted(store.manifests()), now);
       BundleCheck.verifyChunks(bundle, reader, vm.manifest(), new Progress("verify", json)::update);
       if (store == null) {
         store = StoreDir.openOrCreate(storeDir);

@@ -8,6 +8,7 @@ import io.patchmesh.content.ProgressListener;
 import io.patchmesh.proto.ChunkRef;
 import io.patchmesh.proto.Manifest;
 import io.patchmesh.proto.SignedManifest;
+import io.patchmesh.store.ManifestStore;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.ManifestVerifier;
 import io.patchmesh.trust.TrustedRoot;
@@ -29,25 +30,34 @@ final class BundleCheck {
   private BundleCheck() {}
 
   /**
-   * Verifies the bundle's signed manifest. A manifest whose exact id the
-   * caller already accepted ({@code alreadyAccepted}) is checked without the
-   * rollback test, so re-applying the same bundle is fine.
+   * Verifies the bundle's signed manifest. A manifest for which
+   * {@code reapplicable} holds is checked without the rollback test, so
+   * re-applying the bundle last applied is fine.
    */
   static VerifiedManifest verifyManifest(
       Path bundle,
       BundleReader reader,
       TrustedRoot root,
       VersionFloor floor,
-      Predicate<ManifestId> alreadyAccepted,
+      Predicate<ManifestId> reapplicable,
       Instant now) {
     SignedManifest signed = reader.readSignedManifest();
     ManifestId id = ManifestId.ofManifestBytes(signed.getManifest().toByteArray());
     ManifestVerifier verifier = new ManifestVerifier();
     try {
-      return alreadyAccepted.test(id) ? verifier.verifyStored(signed, root, now) : verifier.verify(signed, root, floor, now);
+      return reapplicable.test(id) ? verifier.verifyStored(signed, root, now) : verifier.verify(signed, root, floor, now);
     } catch (VerificationException e) {
       throw rejected(bundle, e.getMessage());
     }
+  }
+
+  /**
+   * Manifests the store accepted that are still the newest of their channel:
+   * applying one again repeats what is already installed. An older accepted
+   * one is not included: installing it again would be a rollback.
+   */
+  static Predicate<ManifestId> newestAccepted(ManifestStore manifests) {
+    return id -> manifests.info(id).map(s -> s.version() >= manifests.highestAccepted(s.channel())).orElse(false);
   }
 
   /** Reads and re-hashes every chunk the manifest lists. */

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.commons.codec.binary.Hex;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -34,6 +35,7 @@ import picocli.CommandLine.Model.CommandSpec;
     })
 final class InspectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
+  @Mixin HelpOption help;
 
   @Parameters(paramLabel = "BUNDLE", description = "bundle directory")
   Path bundle;

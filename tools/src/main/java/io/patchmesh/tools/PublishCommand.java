@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchmesh.config.Units;
 import io.patchmesh.content.ChunkParams;
 import io.patchmesh.errors.UserInputException;
+import io.patchmesh.store.NodeStore;
+import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.seed.PreviousVersion;
 import io.patchmesh.seed.PublishSpec;
 import io.patchmesh.seed.Published;
@@ -16,9 +18,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -33,6 +37,7 @@ import picocli.CommandLine.Model.CommandSpec;
     })
 final class PublishCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
+  @Mixin HelpOption help;
 
   @Option(names = "--key", required = true, paramLabel = "KEY.key", description = "private key to sign with (repeat for co-signatures)")
   List<Path> keys;
@@ -73,6 +78,9 @@ final class PublishCommand implements Callable<Integer> {
   static final class Previous {
     @Option(names = "--previous", paramLabel = "BUNDLE", description = "bundle of the previous version: reuse its chunking, count only new chunks")
     Path bundle;
+
+    @Option(names = "--store", paramLabel = "DIR", description = "node store: cut against the newest version of the channel in it, count chunks it lacks as new")
+    Path store;
   }
 
   @ArgGroup(exclusive = true, multiplicity = "1")
@@ -97,22 +105,27 @@ final class PublishCommand implements Callable<Integer> {
     if (destination.seed != null) {
       throw new CliFailure(Main.USAGE, "--seed: not yet supported");
     }
-    PublishSpec publishSpec = publishSpec();
-    PrintWriter err = spec.commandLine().getErr();
-    warnIfParamsChange(publishSpec, err);
-
-    Progress progress = new Progress("publish", json);
-    Published p;
-    try (BundleOutput out = BundleOutput.create(destination.out)) {
-      p = new Publisher().build(publishSpec, out.writer(), progress::update);
-      out.commit(p.signed().toByteArray());
+    NodeStore store = previous != null && previous.store != null ? StoreDir.openExisting(previous.store) : null;
+    try {
+      PublishSpec publishSpec = publishSpec(store);
+      warnIfParamsChange(publishSpec, spec.commandLine().getErr());
+      Progress progress = new Progress("publish", json);
+      Published p;
+      try (BundleOutput out = BundleOutput.create(destination.out)) {
+        p = new Publisher().build(publishSpec, out.writer(), progress::update);
+        out.commit(p.signed().toByteArray());
+      }
+      print(spec.commandLine().getOut(), p, publishSpec);
+      return Main.OK;
+    } finally {
+      if (store != null) {
+        store.close();
+      }
     }
-    print(spec.commandLine().getOut(), p, publishSpec);
-    return Main.OK;
   }
 
   /** Parses and checks every flag before any file is read or written. */
-  PublishSpec publishSpec() {
+  PublishSpec publishSpec(NodeStore store) {
     List<SigningKey> signing = TrustCommand.readSigningKeys(keys);
     Duration lifetime = TrustCommand.positiveDuration("--expires", expires);
     RolloutPlan plan =
@@ -123,8 +136,24 @@ final class PublishCommand implements Callable<Integer> {
             RolloutPlan.parseStages(stages),
             RolloutPlan.parseHaltShare(haltOnFailures));
     ChunkParams params = chunkAvg == null ? null : chunkParams(chunkAvg);
-    PreviousVersion prev = previous == null ? PreviousVersion.NONE : PreviousVersion.fromBundle(previous.bundle);
+    PreviousVersion prev = PreviousVersion.NONE;
+    if (store != null) {
+      prev = fromStore(store, previous.store, channel);
+    } else if (previous != null) {
+      prev = PreviousVersion.fromBundle(previous.bundle);
+    }
     return new PublishSpec(inputs, channel, version, lifetime, installCommand, plan, params, prev, signing);
+  }
+
+  /** The newest manifest of the channel in the store; every chunk the store holds counts as known. */
+  private static PreviousVersion fromStore(NodeStore store, Path dir, String channel) {
+    String source = "--store " + dir;
+    PreviousVersion.KnownChunks known = store.chunks()::has;
+    Optional<SignedManifest> newest =
+        store.manifests().newest(channel).flatMap(m -> store.manifests().get(m.id()));
+    return newest
+        .map(signed -> PreviousVersion.of(source, signed, known))
+        .orElseGet(() -> new PreviousVersion(source, null, null, 0, null, known));
   }
 
   private static ChunkParams chunkParams(String text) {
@@ -167,7 +196,7 @@ final class PublishCommand implements Callable<Integer> {
     o.printf("published %s version %d -> %s%n", p.channel(), p.version(), destination.out);
     o.printf("  manifest %s%n", p.id().hex());
     o.printf("  %d files, %d chunks, %s%n", p.files(), p.chunks(), Units.formatBytes(p.bytes()));
-    if (!s.previous().isNone()) {
+    if (previous != null) {
       o.printf("  new since %s: %d chunks, %s%n", s.previous().source(), p.newChunks(), Units.formatBytes(p.newBytes()));
     }
     o.printf("  signed by %s%n", String.join(", ", s.keys().stream().map(k -> k.keyId().substring(0, 12)).toList()));

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -28,6 +29,7 @@ import picocli.CommandLine.Model.CommandSpec;
     })
 final class SignCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
+  @Mixin HelpOption help;
 
   @Option(names = "--key", required = true, paramLabel = "KEY.key", description = "private key to sign with (repeat)")
   List<Path> keys;

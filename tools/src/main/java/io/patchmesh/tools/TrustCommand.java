@@ -29,6 +29,7 @@ import java.util.Locale;
 import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -40,6 +41,7 @@ import picocli.CommandLine.Model.CommandSpec;
     subcommands = {TrustCommand.Init.class, TrustCommand.Rotate.class, TrustCommand.Show.class})
 final class TrustCommand implements Runnable {
   @Spec CommandSpec spec;
+  @Mixin HelpOption help;
 
   @Override
   public void run() {
@@ -55,6 +57,7 @@ final class TrustCommand implements Runnable {
       })
   static final class Init implements java.util.concurrent.Callable<Integer> {
     @Spec CommandSpec spec;
+    @Mixin HelpOption help;
 
     @Option(names = "--publisher", required = true, paramLabel = "KEY.pub", description = "a publisher key (repeat)")
     List<Path> publishers;
@@ -129,6 +132,7 @@ final class TrustCommand implements Runnable {
       })
   static final class Rotate implements java.util.concurrent.Callable<Integer> {
     @Spec CommandSpec spec;
+    @Mixin HelpOption help;
 
     @Option(names = "--from", required = true, paramLabel = "FILE", description = "the current trust root")
     Path from;
@@ -234,6 +238,7 @@ final class TrustCommand implements Runnable {
   @Command(name = "show", description = "Show a trust root: version, expiry, root keys, who may publish what. Exit 3 if its signatures do not verify.")
   static final class Show implements java.util.concurrent.Callable<Integer> {
     @Spec CommandSpec spec;
+    @Mixin HelpOption help;
 
     @Parameters(paramLabel = "FILE", description = "a trust root, e.g. root.pb")
     Path file;

@@ -55,7 +55,7 @@ final class TrustRootFile {
       }
       TrustRoot.parseFrom(signed.getRoot());
     } catch (InvalidProtocolBufferException e) {
-      throw notRoot(file, e.getMessage());
+      throw notRoot(file, "garbled or truncated protobuf");
     }
     return signed;
   }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -20,12 +21,14 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
     name = "verify",
     description = {
-      "Verify a bundle: its signed manifest against the trust root (signatures, threshold, expiry,",
-      "structure; rollback against --store's accepted versions if given) and every chunk file.",
+      "Verify a bundle's signed manifest and every chunk file against a trust root.",
+      "Checks signatures, threshold, expiry and structure, rollback against --store's accepted",
+      "versions if given, and the hash and size of every chunk file.",
       "Exit 0 valid, 3 rejected (the reason on one line), 2 unreadable input."
     })
 final class VerifyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
+  @Mixin HelpOption help;
 
   @Option(names = "--trust", required = true, paramLabel = "FILE", description = "trust root, e.g. root.pb")
   Path trust;
@@ -63,7 +66,7 @@ final class VerifyCommand implements Callable<Integer> {
       vm = BundleCheck.verifyManifest(bundle, reader, root, VersionFloor.NONE, id -> false, now);
     } else {
       try (NodeStore store = StoreDir.openExisting(storeDir)) {
-        vm = BundleCheck.verifyManifest(bundle, reader, root, store.manifests(), store.manifests()::contains, now);
+        vm = BundleCheck.verifyManifest(bundle, reader, root, store.manifests(), BundleCheck.newestAccepted(store.manifests()), now);
       }
     }
     BundleCheck.verifyChunks(bundle, reader, vm.manifest(), new Progress("verify", json)::update);
