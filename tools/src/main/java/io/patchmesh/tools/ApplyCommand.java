@@ -28,11 +28,12 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
     name = "apply",
     description = {
-      "Apply a bundle offline: verify it, keep it in a node store, write its files into a directory.",
-      "The manifest (rollback checked against --store) and every chunk are verified, accepted into",
-      "the store, then the files are assembled into --to atomically.",
+      "Apply a bundle offline: verify, store, write its files into a directory.",
+      "The manifest (rollback checked against --store) and every chunk are verified,",
+      "accepted into the store, then the files are assembled into --to atomically.",
       "Nothing is written to the store or the target unless the whole bundle verifies.",
-      "Re-applying the newest manifest the store accepted is fine; an older version is rejected (exit 3)."
+      "Re-applying the newest manifest the store accepted is fine; an older version",
+      "is rejected (exit 3)."
     })
 final class ApplyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -30,8 +30,9 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
     name = "inspect",
     description = {
-      "Show what a bundle's manifest says: channel, version, times, files, chunks, signatures, rollout.",
-      "Nothing is verified: use 'verify' for that."
+      "Show what a bundle's manifest says (nothing is verified).",
+      "Channel, version, times, files, chunks, signatures and rollout; use 'verify'",
+      "to check it."
     })
 final class InspectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -17,8 +17,9 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
     name = "keygen",
     description = {
-      "Create an Ed25519 signing key: NAME.key (PEM PKCS#8, mode 0600) and NAME.pub.",
-      "Prints the key id (SHA-256 of the public key). Never overwrites an existing key."
+      "Create an Ed25519 signing key: NAME.key (mode 0600) and NAME.pub.",
+      "NAME.key is PEM PKCS#8. Prints the key id (SHA-256 of the public key).",
+      "Never overwrites an existing key."
     })
 final class KeygenCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

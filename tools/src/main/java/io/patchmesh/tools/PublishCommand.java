@@ -31,9 +31,10 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
     name = "publish",
     description = {
-      "Chunk FILE|DIR..., build the manifest of a patch, sign it with every --key and write a bundle.",
-      "A file argument is published under its name; a directory contributes its contents.",
-      "--json prints {\"manifestId\",\"channel\",\"version\",\"files\",\"chunks\",\"bytes\",\"newChunks\",\"newBytes\"}."
+      "Build, sign and write a patch: chunk FILE|DIR..., sign with every --key.",
+      "A file argument is published under its name; a directory contributes its",
+      "contents. --json prints {\"manifestId\",\"channel\",\"version\",\"files\",",
+      "\"chunks\",\"bytes\",\"newChunks\",\"newBytes\"}."
     })
 final class PublishCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -63,10 +64,10 @@ final class PublishCommand implements Callable<Integer> {
   @Option(names = "--not-before", paramLabel = "TIME", description = "no agent applies before, e.g. 2026-12-05T01:00:00Z")
   String notBefore;
 
-  @Option(names = "--stages", paramLabel = "P%,...", description = "staged rollout, e.g. 5%,25%,100%")
+  @Option(names = "--stages", paramLabel = "P%,...", description = "staged rollout, e.g. 5%%,25%%,100%%")
   String stages;
 
-  @Option(names = "--halt-on-failures", paramLabel = "P%", description = "halt the rollout when failures exceed this share of a stage, e.g. 2%")
+  @Option(names = "--halt-on-failures", paramLabel = "P%", description = "halt the rollout when failures exceed this share of a stage, e.g. 2%%")
   String haltOnFailures;
 
   @Option(names = "--chunk-avg", paramLabel = "SIZE", description = "average chunk size, a power of two (default: the previous version's, else 32KiB)")

@@ -24,8 +24,9 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
     name = "sign",
     description = {
-      "Add a co-signature to a bundle's manifest (for publisher rules that need several keys).",
-      "The manifest bytes are not changed; manifest.signed is replaced atomically."
+      "Add a co-signature to a bundle's manifest.",
+      "For publisher rules that need several keys. The manifest bytes are not",
+      "changed; manifest.signed is replaced atomically."
     })
 final class SignCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

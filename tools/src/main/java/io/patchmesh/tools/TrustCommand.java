@@ -51,8 +51,9 @@ final class TrustCommand implements Runnable {
   @Command(
       name = "init",
       description = {
-        "Create trust root version 1. The publisher keys may publish channels matching --channel",
-        "(any channel by default) when --threshold of them sign. They also sign the trust root itself",
+        "Create trust root version 1: which keys may publish which channels.",
+        "--threshold of the --publisher keys must sign a manifest whose channel matches",
+        "--channel (any channel by default). The publisher keys also sign trust roots",
         "unless --root-key is given; the root threshold defaults to --threshold."
       })
   static final class Init implements java.util.concurrent.Callable<Integer> {
@@ -126,9 +127,9 @@ final class TrustCommand implements Runnable {
   @Command(
       name = "rotate",
       description = {
-        "Create trust root version N+1 from version N. It must be signed by a root threshold of",
-        "the current root keys AND of the new root keys (sign with both). Keys and rules are",
-        "carried over unless changed here."
+        "Create trust root version N+1 from version N.",
+        "It must be signed by a root threshold of the current root keys AND of the new",
+        "root keys (--sign with both). Keys and rules carry over unless changed here."
       })
   static final class Rotate implements java.util.concurrent.Callable<Integer> {
     @Spec CommandSpec spec;

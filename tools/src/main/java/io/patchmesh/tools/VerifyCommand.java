@@ -22,8 +22,8 @@ import picocli.CommandLine.Model.CommandSpec;
     name = "verify",
     description = {
       "Verify a bundle's signed manifest and every chunk file against a trust root.",
-      "Checks signatures, threshold, expiry and structure, rollback against --store's accepted",
-      "versions if given, and the hash and size of every chunk file.",
+      "Checks signatures, threshold, expiry and structure, rollback against the",
+      "versions --store accepted (if given), and the hash and size of every chunk.",
       "Exit 0 valid, 3 rejected (the reason on one line), 2 unreadable input."
     })
 final class VerifyCommand implements Callable<Integer> {
