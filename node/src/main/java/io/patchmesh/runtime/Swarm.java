@@ -539,9 +539,11 @@ final class Swarm {
           lan ? NodeMetrics.Source.LAN : seed ? NodeMetrics.Source.SEED : NodeMetrics.Source.WAN, size);
     }
     if (s.mine.isComplete() && s.picker != null) {
+      s.counters = s.picker.counters();
       s.picker = null;
       flushHaves(s);
-      log.info("{}: complete", s.vm);
+      log.info("{}: complete in {} ms, {} KiB over LAN, {} KiB over WAN; picker: {}", s.vm, now - s.startedMillis,
+          s.bytesLan >> 10, s.bytesWan >> 10, s.counters);
       onComplete.accept(s);
       onProgress.run();
       return;

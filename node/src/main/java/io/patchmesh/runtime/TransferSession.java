@@ -51,6 +51,8 @@ final class TransferSession {
   long bytesLan;
   long bytesWan;
   long chunksFetched;
+  /** The picker's counters, kept when it is dropped at completion. */
+  io.patchmesh.transfer.PickerCounters counters;
   /** Whether this node wants the content (targeted agent, or a seed); else it only serves. */
   final boolean wanted;
 
