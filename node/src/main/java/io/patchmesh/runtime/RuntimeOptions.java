@@ -43,7 +43,10 @@ public record RuntimeOptions(
    * link while waiting a little longer costs nothing but latency.
    */
   static TransferConfig transferDefaults() {
-    return TransferConfig.defaults().withRequestTimeouts(30_000, 5_000, 8.0).withSiteWait(20_000, 5_000, 120_000);
+    return TransferConfig.defaults()
+        .withRequestTimeouts(30_000, 5_000, 8.0)
+        .withSiteWait(20_000, 5_000, 120_000)
+        .withWanMinRequestTimeout(60_000);
   }
 
   public static RuntimeOptions agent() {

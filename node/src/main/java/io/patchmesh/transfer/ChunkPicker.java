@@ -561,6 +561,9 @@ public final class ChunkPicker {
       deadline = now + Math.max(config.minRequestTimeoutMillis(), (long) Math.ceil(config.requestTimeoutFactor() * expected));
       expectedAt = now + (long) Math.ceil(expected);
     }
+    if (p.peerClass == PeerClass.WAN) {
+      deadline = Math.max(deadline, now + config.wanMinRequestTimeoutMillis());
+    }
     Outstanding o = new Outstanding(p, c, now, deadline, expectedAt, p.outstanding.isEmpty());
     if (inFlight[c] == null) {
       inFlight[c] = new ArrayList<>(duplicate ? 2 : 1);

@@ -24,6 +24,10 @@ package io.patchmesh.transfer;
  * @param maxSiteWaitMillis ceiling of the grace (a member silent this long is stalled however slow
  *     the link)
  * @param endgameMaxCopies in endgame, at most this many requests in flight for one chunk
+ * @param wanMinRequestTimeoutMillis floor for requests to WAN peers (0 = none; nodes use 60,000): giving up on a WAN
+ *     request and asking elsewhere makes the site's link carry the chunk twice if the first copy
+ *     was merely slow (a queue at the source, a busy CPU); a dead source is noticed by its link
+ *     closing, not by this timer
  */
 public record TransferConfig(
     int minPipeline,
@@ -38,7 +42,8 @@ public record TransferConfig(
     long initialSiteWaitMillis,
     long minSiteWaitMillis,
     long maxSiteWaitMillis,
-    int endgameMaxCopies) {
+    int endgameMaxCopies,
+    long wanMinRequestTimeoutMillis) {
 
   public TransferConfig {
     if (minPipeline < 1 || maxPipeline < minPipeline) {
@@ -59,27 +64,34 @@ public record TransferConfig(
   }
 
   public static TransferConfig defaults() {
-    return new TransferConfig(2, 64, 4, 0.25, 20_000, 2_000, 4.0, 1_000, 3.0, 10_000, 2_000, 120_000, 2);
+    return new TransferConfig(2, 64, 4, 0.25, 20_000, 2_000, 4.0, 1_000, 3.0, 10_000, 2_000, 120_000, 2, 0);
   }
 
   public TransferConfig withSiteWait(long initialMillis, long minMillis, long maxMillis) {
     return new TransferConfig(
         minPipeline, maxPipeline, initialPipeline, ewmaAlpha, initialRequestTimeoutMillis,
         minRequestTimeoutMillis, requestTimeoutFactor, rejectBackoffMillis, siteWaitFactor,
-        initialMillis, minMillis, maxMillis, endgameMaxCopies);
+        initialMillis, minMillis, maxMillis, endgameMaxCopies, wanMinRequestTimeoutMillis);
   }
 
   public TransferConfig withRequestTimeouts(long initialMillis, long minMillis, double factor) {
     return new TransferConfig(
         minPipeline, maxPipeline, initialPipeline, ewmaAlpha, initialMillis, minMillis, factor,
         rejectBackoffMillis, siteWaitFactor, initialSiteWaitMillis, minSiteWaitMillis,
-        maxSiteWaitMillis, endgameMaxCopies);
+        maxSiteWaitMillis, endgameMaxCopies, wanMinRequestTimeoutMillis);
+  }
+
+  public TransferConfig withWanMinRequestTimeout(long millis) {
+    return new TransferConfig(
+        minPipeline, maxPipeline, initialPipeline, ewmaAlpha, initialRequestTimeoutMillis,
+        minRequestTimeoutMillis, requestTimeoutFactor, rejectBackoffMillis, siteWaitFactor,
+        initialSiteWaitMillis, minSiteWaitMillis, maxSiteWaitMillis, endgameMaxCopies, millis);
   }
 
   public TransferConfig withEndgameMaxCopies(int copies) {
     return new TransferConfig(
         minPipeline, maxPipeline, initialPipeline, ewmaAlpha, initialRequestTimeoutMillis,
         minRequestTimeoutMillis, requestTimeoutFactor, rejectBackoffMillis, siteWaitFactor,
-        initialSiteWaitMillis, minSiteWaitMillis, maxSiteWaitMillis, copies);
+        initialSiteWaitMillis, minSiteWaitMillis, maxSiteWaitMillis, copies, wanMinRequestTimeoutMillis);
   }
 }
