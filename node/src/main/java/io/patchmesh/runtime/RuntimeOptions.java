@@ -38,14 +38,15 @@ public record RuntimeOptions(
 
   /**
    * Transfer tuning for real links: a request is only given up after 8x its
-   * expected arrival (at least 5 s), and a site member is only taken over
-   * after 5 s of silence, because a duplicate WAN fetch costs the site's scarce
-   * link while waiting a little longer costs nothing but latency.
+   * expected arrival (at least 5 s on the LAN, 60 s across the WAN), and a site
+   * member is only taken over after 15 s without a new chunk from it, because a
+   * duplicate WAN fetch costs the site's scarce link while waiting a little
+   * longer costs only latency (a dead member is dropped by membership sooner).
    */
   static TransferConfig transferDefaults() {
     return TransferConfig.defaults()
         .withRequestTimeouts(30_000, 5_000, 8.0)
-        .withSiteWait(20_000, 5_000, 120_000)
+        .withSiteWait(30_000, 15_000, 120_000)
         .withWanMinRequestTimeout(60_000);
   }
 
