@@ -24,8 +24,9 @@ final class BroadcastQueue {
   /** Bounds the work of one take when many items do not fit the remaining budget. */
   private static final int MAX_SCAN = 128;
 
-  private static final Comparator<Item> ORDER =
-      Comparator.<Item>comparingInt(i -> i.transmits).thenComparing(i -> -i.id);
+  private static final Comparator<Item> ORDER = (x, y) -> x.transmits != y.transmits
+      ? Integer.compare(x.transmits, y.transmits)
+      : Long.compare(y.id, x.id);
 
   private static final class Item {
     final Object key;
@@ -81,7 +82,7 @@ final class BroadcastQueue {
     int scanned = 0;
     picked.clear();
     for (Item item : order) {
-      if (budgetBytes - used < 16 || scanned++ >= MAX_SCAN) {
+      if (used >= budgetBytes || scanned++ >= MAX_SCAN) {
         break;
       }
       if (used + item.size <= budgetBytes) {

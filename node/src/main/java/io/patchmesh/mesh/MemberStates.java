@@ -83,26 +83,25 @@ final class MemberStates {
    * a live member then still gets its chance to refute.
    */
   void apply(MemberUpdate u, long now, boolean fromPushPull) {
-    MemberInfo info = MemberInfo.fromWire(u);
-    if (info == null) {
+    if (u.getNodeId().size() != NodeId.LENGTH) {
       return; // malformed id: nothing to attach it to
     }
-    if (info.id().equals(selfId)) {
+    NodeId id = NodeId.of(u.getNodeId());
+    if (id.equals(selfId)) {
       applyAboutSelf(u);
       return;
     }
-    NodeId accuser = accuser(u.getFrom());
     switch (u.getState()) {
-      case MEMBER_ALIVE -> applyAlive(info, u.getIncarnation(), now);
-      case MEMBER_SUSPECT -> applySuspect(info.id(), u.getIncarnation(), accuser, now);
+      case MEMBER_ALIVE -> applyAlive(id, u, now);
+      case MEMBER_SUSPECT -> applySuspect(id, u.getIncarnation(), accuser(u.getFrom()), now);
       case MEMBER_DEAD -> {
         if (fromPushPull) {
-          applySuspect(info.id(), u.getIncarnation(), selfId, now);
+          applySuspect(id, u.getIncarnation(), selfId, now);
         } else {
-          applyDeparted(info.id(), u.getIncarnation(), accuser, MemberStatus.DEAD, now);
+          applyDeparted(id, u.getIncarnation(), accuser(u.getFrom()), MemberStatus.DEAD, now);
         }
       }
-      case MEMBER_LEFT -> applyDeparted(info.id(), u.getIncarnation(), accuser, MemberStatus.LEFT, now);
+      case MEMBER_LEFT -> applyDeparted(id, u.getIncarnation(), accuser(u.getFrom()), MemberStatus.LEFT, now);
       default -> { } // a state from a newer protocol version: ignore
     }
   }
@@ -186,16 +185,18 @@ final class MemberStates {
     }
   }
 
-  private void applyAlive(MemberInfo info, long inc, long now) {
-    MemberRecord r = table.find(info.id());
+  private void applyAlive(NodeId id, MemberUpdate u, long now) {
+    long inc = u.getIncarnation();
+    MemberRecord r = table.find(id);
+    if (r != null && inc <= r.incarnation) {
+      return; // old news, or a claim at the incarnation a suspicion/death already overrides
+    }
+    MemberInfo info = MemberInfo.fromWire(u); // parsed only for news: most gossip is repeats
     if (r == null) {
       r = table.add(info, inc, MemberStatus.ALIVE, now);
-      broadcasts.put(info.id(), r.toWire());
+      broadcasts.put(id, r.toWire());
       events.add(new MemberEvent(r.snapshot(), null, MemberStatus.ALIVE));
       return;
-    }
-    if (inc <= r.incarnation) {
-      return; // old news, or a claim at the incarnation a suspicion/death already overrides
     }
     MemberStatus old = r.status;
     r = table.writable(r);
@@ -205,7 +206,7 @@ final class MemberStates {
     r.incarnation = inc;
     r.suspicion = null;
     table.setStatus(r, MemberStatus.ALIVE, now);
-    broadcasts.put(info.id(), r.toWire());
+    broadcasts.put(id, r.toWire());
     if (old != MemberStatus.ALIVE) {
       events.add(new MemberEvent(r.snapshot(), old, MemberStatus.ALIVE));
     }

@@ -108,6 +108,9 @@ public final class Membership {
         startProbe(nowMillis);
       }
     }
+    for (IndirectRelays.Relay r = relays.pollRetry(nowMillis); r != null; r = relays.pollRetry(nowMillis)) {
+      sendRelayedPing(r);
+    }
     for (IndirectRelays.Relay r = relays.pollExpired(nowMillis); r != null; r = relays.pollExpired(nowMillis)) {
       outbox.send(r.origin(), List.of(), Frame.newBuilder()
           .setNack(Nack.newBuilder().setSeq(r.originSeq())).build());
@@ -135,7 +138,7 @@ public final class Membership {
       next = Math.min(next, probe == null ? nextProbeMillis
           : probe.indirectSent ? probe.deadlineMillis : probe.ackTimeoutMillis);
     }
-    return Math.min(next, Math.min(relays.nextExpiryMillis(), states.nextDeadline()));
+    return Math.min(next, Math.min(relays.nextDueMillis(), states.nextDeadline()));
   }
 
   /** A frame arrived from {@code from} over a link the transport authenticated. */
@@ -231,7 +234,14 @@ public final class Membership {
     if (probe == null) {
       return;
     }
-    if (!probe.indirectSent && now >= probe.ackTimeoutMillis) {
+    if (now - probe.deadlineMillis > config.probeTimeoutMillis()) {
+      // We were not running when the verdict was due (paused, starved): silence we could not
+      // have heard accuses nobody. Being late is itself a sign of poor local health.
+      probe = null;
+      awareness.apply(1);
+      return;
+    }
+    if (!probe.indirectSent && now >= probe.ackTimeoutMillis && now < probe.deadlineMillis) {
       probeIndirectly(probe);
     }
     if (now >= probe.deadlineMillis) {
@@ -314,13 +324,18 @@ public final class Membership {
     if (req.getTarget().size() != NodeId.LENGTH || states.hasLeft()) {
       return;
     }
-    NodeId target = NodeId.of(req.getTarget());
-    long localSeq = ++seq;
-    relays.add(new IndirectRelays.Relay(localSeq, from, req.getSeq(), now + config.relayTimeoutMillis()));
-    Ping.Builder ping = Ping.newBuilder().setSeq(localSeq).setTarget(req.getTarget())
-        .setOrigin(from.toByteString());
+    long timeout = config.relayTimeoutMillis();
+    IndirectRelays.Relay relay = new IndirectRelays.Relay(++seq, from, req.getSeq(),
+        NodeId.of(req.getTarget()), req.getTargetAddressesList(), now + timeout / 2, now + timeout);
+    relays.add(relay);
+    sendRelayedPing(relay);
+  }
+
+  private void sendRelayedPing(IndirectRelays.Relay r) {
+    Ping.Builder ping = Ping.newBuilder().setSeq(r.localSeq()).setTarget(r.target().toByteString())
+        .setOrigin(r.origin().toByteString());
     outbox.piggyback(ping, null);
-    outbox.send(target, req.getTargetAddressesList(), Frame.newBuilder().setPing(ping).build());
+    outbox.send(r.target(), r.targetAddresses(), Frame.newBuilder().setPing(ping).build());
   }
 
   // ---- dissemination ----
