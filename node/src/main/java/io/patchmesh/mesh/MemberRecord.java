@@ -1,5 +1,6 @@
 package io.patchmesh.mesh;
 
+import com.google.protobuf.ByteString;
 import io.patchmesh.proto.MemberUpdate;
 
 /**
@@ -21,6 +22,8 @@ final class MemberRecord {
   int listIndex = -1;
 
   final boolean shared;
+  /** The member's id as on the wire: the table's key. */
+  final ByteString key;
   /** This record's state as a push-pull entry, built once per change. */
   private MemberUpdate wire;
 
@@ -29,6 +32,7 @@ final class MemberRecord {
     this.incarnation = incarnation;
     this.status = status;
     this.shared = shared;
+    this.key = info.id().toByteString();
   }
 
   static MemberRecord shared(MemberInfo info) {

@@ -20,6 +20,7 @@ import java.util.Queue;
 final class MemberStates {
   private final MemberInfo selfInfo;
   private final NodeId selfId;
+  private final ByteString selfKey;
   private final MembershipConfig config;
   private final MemberTable table;
   private final Awareness awareness;
@@ -37,6 +38,7 @@ final class MemberStates {
       Awareness awareness, BroadcastQueue broadcasts, Queue<MeshEvent> events) {
     this.selfInfo = selfInfo;
     this.selfId = selfInfo.id();
+    this.selfKey = selfId.toByteString();
     this.config = config;
     this.table = table;
     this.awareness = awareness;
@@ -83,32 +85,34 @@ final class MemberStates {
    * a live member then still gets its chance to refute.
    */
   void apply(MemberUpdate u, long now, boolean fromPushPull) {
-    if (u.getNodeId().size() != NodeId.LENGTH) {
+    ByteString key = u.getNodeId();
+    if (key.size() != NodeId.LENGTH) {
       return; // malformed id: nothing to attach it to
     }
-    NodeId id = NodeId.of(u.getNodeId());
-    if (id.equals(selfId)) {
+    if (key.equals(selfKey)) {
       applyAboutSelf(u);
       return;
     }
+    // Most gossip repeats what is known: decide from the incarnation before parsing anything.
+    MemberRecord r = table.find(key);
     switch (u.getState()) {
-      case MEMBER_ALIVE -> applyAlive(id, u, now);
-      case MEMBER_SUSPECT -> applySuspect(id, u.getIncarnation(), accuser(u.getFrom()), now);
+      case MEMBER_ALIVE -> applyAlive(r, u, now);
+      case MEMBER_SUSPECT -> applySuspect(r, u.getIncarnation(), u.getFrom(), now);
       case MEMBER_DEAD -> {
         if (fromPushPull) {
-          applySuspect(id, u.getIncarnation(), selfId, now);
+          applySuspect(r, u.getIncarnation(), selfKey, now);
         } else {
-          applyDeparted(id, u.getIncarnation(), accuser(u.getFrom()), MemberStatus.DEAD, now);
+          applyDeparted(r, u.getIncarnation(), u.getFrom(), MemberStatus.DEAD, now);
         }
       }
-      case MEMBER_LEFT -> applyDeparted(id, u.getIncarnation(), accuser(u.getFrom()), MemberStatus.LEFT, now);
+      case MEMBER_LEFT -> applyDeparted(r, u.getIncarnation(), u.getFrom(), MemberStatus.LEFT, now);
       default -> { } // a state from a newer protocol version: ignore
     }
   }
 
   /** Our own probe of {@code r} failed: suspect it at its current incarnation. */
   void suspectByProbe(MemberRecord r, long now) {
-    applySuspect(r.info.id(), r.incarnation, selfId, now);
+    applySuspect(r, r.incarnation, selfKey, now);
   }
 
   /**
@@ -141,7 +145,7 @@ final class MemberStates {
         removeSuspect(i);
       } else if (now >= r.suspicion.deadlineMillis()) {
         removeSuspect(i);
-        applyDeparted(r.info.id(), r.incarnation, selfId, MemberStatus.DEAD, now);
+        applyDeparted(r, r.incarnation, selfKey, MemberStatus.DEAD, now);
       }
     }
     while (!departed.isEmpty()) {
@@ -185,13 +189,13 @@ final class MemberStates {
     }
   }
 
-  private void applyAlive(NodeId id, MemberUpdate u, long now) {
+  private void applyAlive(MemberRecord r, MemberUpdate u, long now) {
     long inc = u.getIncarnation();
-    MemberRecord r = table.find(id);
     if (r != null && inc <= r.incarnation) {
       return; // old news, or a claim at the incarnation a suspicion/death already overrides
     }
-    MemberInfo info = MemberInfo.fromWire(u); // parsed only for news: most gossip is repeats
+    MemberInfo info = MemberInfo.fromWire(u); // parsed only for news
+    NodeId id = info.id();
     if (r == null) {
       r = table.add(info, inc, MemberStatus.ALIVE, now);
       broadcasts.put(id, r.toWire());
@@ -212,11 +216,12 @@ final class MemberStates {
     }
   }
 
-  private void applySuspect(NodeId id, long inc, NodeId accuser, long now) {
-    MemberRecord r = table.find(id);
+  private void applySuspect(MemberRecord r, long inc, ByteString accuserKey, long now) {
     if (r == null || inc < r.incarnation || !r.status.isLive()) {
       return;
     }
+    NodeId id = r.info.id();
+    NodeId accuser = accuser(accuserKey);
     if (r.status == MemberStatus.SUSPECT) {
       if (r.suspicion != null && r.suspicion.confirm(accuser)) {
         broadcasts.put(id, suspectUpdate(r, accuser)); // let others count this confirmation too
@@ -237,11 +242,13 @@ final class MemberStates {
     events.add(new MemberEvent(r.snapshot(), MemberStatus.ALIVE, MemberStatus.SUSPECT));
   }
 
-  private void applyDeparted(NodeId id, long inc, NodeId accuser, MemberStatus status, long now) {
-    MemberRecord r = table.find(id);
+  private void applyDeparted(MemberRecord r, long inc, ByteString accuserKey, MemberStatus status,
+      long now) {
     if (r == null || inc < r.incarnation || !r.status.isLive()) {
       return;
     }
+    NodeId id = r.info.id();
+    NodeId accuser = accuser(accuserKey);
     MemberStatus old = r.status;
     r = table.writable(r);
     r.incarnation = inc;
@@ -270,7 +277,7 @@ final class MemberStates {
     suspects.remove(last);
   }
 
-  private static NodeId accuser(ByteString from) {
-    return from.size() == NodeId.LENGTH ? NodeId.of(from) : null;
+  private NodeId accuser(ByteString from) {
+    return from.equals(selfKey) ? selfId : from.size() == NodeId.LENGTH ? NodeId.of(from) : null;
   }
 }

@@ -1,5 +1,6 @@
 package io.patchmesh.mesh;
 
+import com.google.protobuf.ByteString;
 import io.patchmesh.net.NodeId;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,12 +18,13 @@ import java.util.function.Consumer;
  */
 final class MemberTable {
   private final NodeId self;
+  private final ByteString selfKey;
   private final String selfSite;
   private final Roster roster;
   private final int localStart;
   private final int localEnd;
   /** Roster overrides and all runtime-learned members, by id. */
-  private final HashMap<NodeId, MemberRecord> records = new HashMap<>();
+  private final HashMap<ByteString, MemberRecord> records = new HashMap<>();
   private final ArrayList<MemberRecord> learnedLocal = new ArrayList<>();
   private final ArrayList<MemberRecord> learnedRemote = new ArrayList<>();
   /** Alive + suspect members, self excluded. */
@@ -30,22 +32,28 @@ final class MemberTable {
 
   MemberTable(NodeId self, String selfSite, Roster roster) {
     this.self = self;
+    this.selfKey = self.toByteString();
     this.selfSite = selfSite;
     this.roster = roster;
     int[] range = roster.siteRange(selfSite);
     this.localStart = range[0];
     this.localEnd = range[1];
-    this.live = roster.size() - (roster.slotOf(self) >= 0 ? 1 : 0);
+    this.live = roster.size() - (roster.contains(self) ? 1 : 0);
   }
 
   /** The member's record (possibly a shared read-only one), or null if unknown or forgotten. */
   MemberRecord find(NodeId id) {
-    MemberRecord r = records.get(id);
+    return find(id.toByteString());
+  }
+
+  /** As {@link #find(NodeId)}, by wire id: the hot path for incoming updates. */
+  MemberRecord find(ByteString key) {
+    MemberRecord r = records.isEmpty() ? null : records.get(key);
     if (r != null) {
       return r.removed ? null : r;
     }
-    int slot = roster.slotOf(id);
-    return slot < 0 || id.equals(self) ? null : roster.base(slot);
+    MemberRecord base = roster.base(key);
+    return base == null || key.equals(selfKey) ? null : base;
   }
 
   /** The record to mutate for {@code r}: {@code r} itself, or a private copy of a shared one. */
@@ -54,15 +62,16 @@ final class MemberTable {
       return r;
     }
     MemberRecord copy = r.writableCopy();
-    records.put(copy.info.id(), copy);
+    records.put(copy.key, copy);
     return copy;
   }
 
   /** Adds an unknown (or forgotten) member. */
   MemberRecord add(MemberInfo info, long incarnation, MemberStatus status, long now) {
-    MemberRecord r = records.get(info.id());
-    if (r == null && roster.slotOf(info.id()) >= 0) {
-      r = writable(roster.base(roster.slotOf(info.id())));
+    ByteString key = info.id().toByteString();
+    MemberRecord r = records.get(key);
+    if (r == null && roster.base(key) != null) {
+      r = writable(roster.base(key));
       r.status = MemberStatus.DEAD; // counted out of live below
       live--;
     }
@@ -75,7 +84,7 @@ final class MemberTable {
       return r;
     }
     r = MemberRecord.of(info, incarnation, status, now);
-    records.put(info.id(), r);
+    records.put(r.key, r);
     ArrayList<MemberRecord> list = info.site().equals(selfSite) ? learnedLocal : learnedRemote;
     r.listIndex = list.size();
     list.add(r);
@@ -113,7 +122,7 @@ final class MemberTable {
       last.listIndex = r.listIndex;
     }
     r.listIndex = -1;
-    records.remove(r.info.id());
+    records.remove(r.key);
   }
 
   /** Alive and suspect members, self excluded. */
@@ -135,7 +144,7 @@ final class MemberTable {
     if (i < rosterPart) {
       int slot = local ? localStart + i : (i < localStart ? i : i + (localEnd - localStart));
       MemberRecord base = roster.base(slot);
-      MemberRecord r = records.get(base.info.id());
+      MemberRecord r = records.isEmpty() ? null : records.get(base.key);
       return r == null ? base : r;
     }
     ArrayList<MemberRecord> list = local ? learnedLocal : learnedRemote;
@@ -152,10 +161,10 @@ final class MemberTable {
   void forEach(Consumer<MemberRecord> sink) {
     for (int slot = 0; slot < roster.size(); slot++) {
       MemberRecord base = roster.base(slot);
-      if (base.info.id().equals(self)) {
+      if (base.key.equals(selfKey)) {
         continue;
       }
-      MemberRecord r = records.get(base.info.id());
+      MemberRecord r = records.get(base.key);
       if (r == null) {
         sink.accept(base);
       } else if (!r.removed) {

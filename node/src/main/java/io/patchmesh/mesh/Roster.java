@@ -1,5 +1,6 @@
 package io.patchmesh.mesh;
 
+import com.google.protobuf.ByteString;
 import io.patchmesh.net.NodeId;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -20,19 +21,21 @@ public final class Roster {
   private static final Roster EMPTY = new Roster(List.of());
 
   private final List<MemberInfo> members;
-  private final Map<NodeId, Integer> slots;
+  /** By wire id: updates are looked up without building a NodeId (ByteString caches its hash). */
+  private final Map<ByteString, MemberRecord> byKey;
   private final Map<String, int[]> siteRanges;
   /** Shared read-only records, one per slot; {@link MemberTable} copies one before changing it. */
   private final MemberRecord[] base;
 
   private Roster(List<MemberInfo> sorted) {
     this.members = sorted;
-    this.slots = new HashMap<>(sorted.size() * 2);
+    this.byKey = new HashMap<>(sorted.size() * 2);
     this.siteRanges = new HashMap<>();
     this.base = new MemberRecord[sorted.size()];
     for (int i = 0; i < sorted.size(); i++) {
       MemberInfo m = sorted.get(i);
-      if (slots.put(m.id(), i) != null) {
+      base[i] = MemberRecord.shared(m);
+      if (byKey.put(base[i].key, base[i]) != null) {
         throw new IllegalArgumentException("duplicate member " + m.id().shortHex());
       }
       siteRanges.computeIfAbsent(m.site(), s -> new int[] {-1, -1});
@@ -41,7 +44,6 @@ public final class Roster {
         range[0] = i;
       }
       range[1] = i + 1;
-      base[i] = MemberRecord.shared(m);
     }
   }
 
@@ -63,10 +65,13 @@ public final class Roster {
     return members;
   }
 
-  /** Slot of {@code id}, or -1. */
-  int slotOf(NodeId id) {
-    Integer slot = slots.get(id);
-    return slot == null ? -1 : slot;
+  /** The shared base record of the member with wire id {@code key}, or null. */
+  MemberRecord base(ByteString key) {
+    return byKey.get(key);
+  }
+
+  boolean contains(NodeId id) {
+    return byKey.containsKey(id.toByteString());
   }
 
   MemberRecord base(int slot) {

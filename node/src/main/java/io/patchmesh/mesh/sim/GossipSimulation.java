@@ -164,8 +164,7 @@ public final class GossipSimulation {
     boolean announced = verifiedAt >= 0;
     boolean killSeen = killed < 0 || killDetectedAt >= 0;
     long settle = config.settleMillis() * 1000;
-    boolean settled = now >= stallEnd + settle
-        && (killed < 0 || (killDetectedAt >= 0 && now >= t0 + killDetectedAt * 1000 + settle));
+    boolean settled = now >= stallEnd + settle;
     return announced && killSeen && settled;
   }
 

@@ -19,8 +19,8 @@ import io.patchmesh.mesh.MembershipConfig;
  * @param killNode at t0 one node (not the announcer) stops for good
  * @param stallMillis at t0 another node stops processing for this long (0: no stall), then
  *     handles everything that queued up, like a process after a long GC pause
- * @param settleMillis after the stall and after the kill is detected, keep running this long to
- *     catch late false detections
+ * @param settleMillis after the stall ends, keep running at least this long so suspicions of the
+ *     stalled node are refuted or turn into (false) deaths within the run
  * @param maxMillis hard limit of simulated time after t0
  */
 public record SimConfig(
@@ -54,11 +54,12 @@ public record SimConfig(
 
   /**
    * The benchmark setup: sites of about 100 nodes, 0.5–2 ms inside a site, 20–60 ms across,
-   * fetch+verify = RTT + 5 ms, 2 s warm-up, a kill and a 3 s stall at t0, LAN membership config.
+   * fetch+verify = RTT + 5 ms, 1 s warm-up, a kill and a 3 s stall at t0 (then 5 s to settle),
+   * LAN membership config.
    */
   public static SimConfig defaults(int nodes, double loss, long seed) {
     return new SimConfig(nodes, Math.max(1, nodes / 100), loss, seed,
-        0.5, 2.0, 20.0, 60.0, 5.0, 2_000, true, 3_000, 5_000,
+        0.5, 2.0, 20.0, 60.0, 5.0, 1_000, true, 3_000, 5_000,
         180_000, MembershipConfig.lan());
   }
 
