@@ -1,0 +1,455 @@
+package io.patchmesh.mesh;
+
+import com.google.protobuf.ByteString;
+import io.patchmesh.net.NodeId;
+import io.patchmesh.proto.Ack;
+import io.patchmesh.proto.Announce;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.MemberUpdate;
+import io.patchmesh.proto.Nack;
+import io.patchmesh.proto.Ping;
+import io.patchmesh.proto.PingReq;
+import io.patchmesh.proto.PushPull;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * Membership and dissemination for one node: SWIM failure detection with Lifeguard's refinements,
+ * gossip of member news and verified manifest announcements, and push-pull anti-entropy. Sans-I/O:
+ * it reads no clock and touches no socket. The driver feeds it time ({@link #tick}), frames
+ * ({@link #onFrame}) and links ({@link #onLinkUp}), and drains {@link #pollOutbound()} and
+ * {@link #pollEvent()} after each call. Not thread-safe: one driver thread (or event loop) owns it.
+ *
+ * <p>Joining: the driver dials its seeds; each link reported through {@link #onLinkUp} adds the
+ * peer and, if it was new here, starts a full state sync with it. The node's own "alive" is
+ * gossiped from the start.
+ *
+ * <p>Wire conventions beyond wire.proto's comments:
+ * <ul>
+ *   <li>A Ping with {@code seq == 0} is a gossip push: it carries news and expects no Ack.
+ *   <li>A push-pull may span several PushPull frames (at most {@value #PUSH_PULL_CHUNK} members
+ *       each, the frame limit); the manifest digest rides in the first. A responder answers an
+ *       initiator ({@code reply == false}) once per exchange, recognized as at most once per
+ *       peer per {@value #PUSH_PULL_REPLY_HOLDOFF_MILLIS} ms.
+ * </ul>
+ */
+public final class Membership {
+  static final int PUSH_PULL_CHUNK = 1_024;
+  static final long PUSH_PULL_REPLY_HOLDOFF_MILLIS = 1_000;
+
+  private final MemberInfo selfInfo;
+  private final NodeId selfId;
+  private final ByteString selfIdBytes;
+  private final MembershipConfig config;
+  private final RandomGenerator random;
+  private final MemberTable table;
+  private final PeerSampler sampler;
+  private final ProbeScheduler probes;
+  private final Awareness awareness;
+  private final BroadcastQueue memberNews = new BroadcastQueue();
+  private final BroadcastQueue announcements = new BroadcastQueue();
+  private final AnnouncementLedger ledger;
+  private final MemberStates states;
+  private final Outbox outbox;
+  private final ArrayDeque<MeshEvent> events = new ArrayDeque<>();
+  private final IndirectRelays relays = new IndirectRelays();
+  /** Peers answered with a push-pull recently, to answer a multi-frame exchange once. */
+  private final Map<NodeId, Long> pushPullAnswered = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<NodeId, Long> eldest) {
+      return size() > 64;
+    }
+  };
+
+  private long seq;
+  private Probe probe;
+  private long nextProbeMillis;
+  private long nextGossipMillis;
+  private long nextPushPullMillis;
+
+  private Membership(Builder b, long nowMillis) {
+    this.selfInfo = b.self;
+    this.selfId = b.self.id();
+    this.selfIdBytes = selfId.toByteString();
+    this.config = b.config;
+    this.random = b.random;
+    this.table = new MemberTable(selfId, selfInfo.site(), b.roster);
+    this.sampler = new PeerSampler(table, random);
+    this.probes = new ProbeScheduler(table, random, sampler, config.crossSiteProbeShare());
+    this.awareness = new Awareness(config.awarenessMaxMultiplier());
+    this.ledger = new AnnouncementLedger(b.manifestDigest);
+    this.states = new MemberStates(selfInfo, config, table, awareness, memberNews, events);
+    this.outbox = new Outbox(memberNews, announcements, config, states::clusterSize);
+    states.broadcastSelfAlive();
+    // Random phases, so that nodes started together do not probe and sync in lockstep.
+    this.nextProbeMillis = nowMillis + random.nextLong(config.probeIntervalMillis());
+    this.nextGossipMillis = nowMillis + random.nextLong(config.gossipIntervalMillis());
+    this.nextPushPullMillis =
+        nowMillis + random.nextLong(config.pushPullIntervalMillis(states.clusterSize()));
+  }
+
+  public static Builder builder(MemberInfo self) {
+    return new Builder(self);
+  }
+
+  // ---- inputs ----
+
+  /** Runs every timer due by {@code nowMillis}. Call at {@link #nextTimerMillis()} or earlier. */
+  public void tick(long nowMillis) {
+    if (!states.hasLeft()) {
+      advanceProbe(nowMillis);
+      if (probe == null && nowMillis >= nextProbeMillis) {
+        startProbe(nowMillis);
+      }
+    }
+    for (IndirectRelays.Relay r = relays.pollRetry(nowMillis); r != null; r = relays.pollRetry(nowMillis)) {
+      sendRelayedPing(r);
+    }
+    for (IndirectRelays.Relay r = relays.pollExpired(nowMillis); r != null; r = relays.pollExpired(nowMillis)) {
+      outbox.send(r.origin(), List.of(), Frame.newBuilder()
+          .setNack(Nack.newBuilder().setSeq(r.originSeq())).build());
+    }
+    states.expire(nowMillis);
+    if (nowMillis >= nextGossipMillis) {
+      gossip();
+      nextGossipMillis = nowMillis + config.gossipIntervalMillis();
+    }
+    if (nowMillis >= nextPushPullMillis) {
+      if (!states.hasLeft()) {
+        MemberRecord partner = sampler.pick(config.crossSiteGossipShare(), List.of(), true);
+        if (partner != null) {
+          sendPushPull(partner.info.id(), partner.info.addresses(), false);
+        }
+      }
+      nextPushPullMillis = nowMillis + config.pushPullIntervalMillis(states.clusterSize());
+    }
+  }
+
+  /** When {@link #tick} next has work: the driver's timer. */
+  public long nextTimerMillis() {
+    long next = Math.min(nextGossipMillis, nextPushPullMillis);
+    if (!states.hasLeft()) {
+      next = Math.min(next, probe == null ? nextProbeMillis
+          : probe.indirectSent ? probe.deadlineMillis : probe.ackTimeoutMillis);
+    }
+    return Math.min(next, Math.min(relays.nextDueMillis(), states.nextDeadline()));
+  }
+
+  /** A frame arrived from {@code from} over a link the transport authenticated. */
+  public void onFrame(long nowMillis, NodeId from, Frame frame) {
+    Objects.requireNonNull(from, "from");
+    switch (frame.getBodyCase()) {
+      case PING -> onPing(nowMillis, from, frame.getPing());
+      case ACK -> onAck(nowMillis, from, frame.getAck());
+      case NACK -> onNack(frame.getNack());
+      case PING_REQ -> onPingReq(nowMillis, from, frame.getPingReq());
+      case PUSH_PULL -> onPushPull(nowMillis, from, frame.getPushPull());
+      case ANNOUNCE -> heard(nowMillis, from, frame.getAnnounce());
+      default -> { } // not a membership frame
+    }
+  }
+
+  /** The transport opened a link to {@code peer} (it presented its id, site, addresses, roles). */
+  public void onLinkUp(long nowMillis, MemberInfo peer) {
+    if (peer.id().equals(selfId) || states.hasLeft()) {
+      return;
+    }
+    if (states.linkUp(peer, nowMillis)) {
+      sendPushPull(peer.id(), peer.addresses(), false);
+    }
+  }
+
+  /** Leaves the mesh gracefully: LEFT is gossiped at once and the node stops probing. */
+  public void leave(long nowMillis) {
+    states.leave();
+    gossip();
+  }
+
+  /**
+   * Starts spreading an announcement of a manifest THIS node has verified. It is pushed to
+   * {@code gossipFanout} members at once (not at the next gossip round): every hop of a manifest
+   * already waits for a fetch and a verification, so it should not also wait for a timer.
+   */
+  public void announce(Announce announcement) {
+    if (ledger.markVerified(announcement)) {
+      announcements.put(announcement.getChannel(), announcement);
+      gossip();
+    }
+  }
+
+  // ---- outputs ----
+
+  public Outbound pollOutbound() {
+    return outbox.poll();
+  }
+
+  public MeshEvent pollEvent() {
+    return events.pollFirst();
+  }
+
+  /** Every member this node knows, itself included. */
+  public List<Member> members() {
+    List<Member> all = new ArrayList<>(table.liveCount() + 1);
+    all.add(states.self());
+    table.forEach(r -> all.add(r.snapshot()));
+    return all;
+  }
+
+  /** This node's own entry (its incarnation and whether it left). */
+  public Member self() {
+    return states.self();
+  }
+
+  /** Lifeguard's local health score: 0 is healthy; timeouts scale by score + 1. */
+  public int localHealth() {
+    return awareness.score();
+  }
+
+  /** Live members (alive or suspect), self included: the N of the protocol's formulas. */
+  public int clusterSize() {
+    return states.clusterSize();
+  }
+
+  // ---- probing ----
+
+  private void startProbe(long now) {
+    MemberRecord target = probes.next();
+    long interval = awareness.scale(config.probeIntervalMillis());
+    nextProbeMillis = now + interval;
+    if (target == null) {
+      return;
+    }
+    probe = new Probe(target.info.id(), ++seq, now + awareness.scale(config.probeTimeoutMillis()),
+        now + interval);
+    sendPing(target, probe.seq, states.suspicionOf(target));
+  }
+
+  private void advanceProbe(long now) {
+    if (probe == null) {
+      return;
+    }
+    if (now - probe.deadlineMillis > config.probeTimeoutMillis()) {
+      // We were not running when the verdict was due (paused, starved): silence we could not
+      // have heard accuses nobody. Being late is itself a sign of poor local health.
+      probe = null;
+      awareness.apply(1);
+      return;
+    }
+    if (!probe.indirectSent && now >= probe.ackTimeoutMillis && now < probe.deadlineMillis) {
+      probeIndirectly(probe);
+    }
+    if (now >= probe.deadlineMillis) {
+      Probe failed = probe;
+      probe = null;
+      // Missing Nacks from helpers point at ourselves (we could not reach them either); with no
+      // helpers, any failed probe counts against our health (Lifeguard).
+      awareness.apply(failed.expectedNacks > 0 ? failed.expectedNacks - failed.nacks : 1);
+      MemberRecord target = table.find(failed.target);
+      if (target != null && target.status.isLive()) {
+        states.suspectByProbe(target, now);
+      }
+    }
+  }
+
+  private void probeIndirectly(Probe p) {
+    p.indirectSent = true;
+    MemberRecord target = table.find(p.target);
+    if (target == null) {
+      return;
+    }
+    // A second direct Ping, standing in for memberlist's TCP fallback: one lost frame should
+    // not be enough to make a suspect.
+    sendPing(target, p.seq, states.suspicionOf(target));
+    List<MemberRecord> chosen = new ArrayList<>(config.indirectChecks() + 1);
+    chosen.add(target);
+    for (int i = 0; i < config.indirectChecks(); i++) {
+      MemberRecord helper = sampler.pick(config.crossSiteProbeShare(), chosen, true);
+      if (helper == null) {
+        break;
+      }
+      chosen.add(helper);
+      outbox.send(helper, Frame.newBuilder().setPingReq(PingReq.newBuilder()
+          .setSeq(p.seq).setTarget(target.info.id().toByteString())
+          .addAllTargetAddresses(target.info.addresses())).build());
+      p.expectedNacks++;
+    }
+  }
+
+  private void sendPing(MemberRecord to, long pingSeq, MemberUpdate first) {
+    Ping.Builder ping = Ping.newBuilder().setSeq(pingSeq).setTarget(to.info.id().toByteString());
+    outbox.piggyback(ping, first);
+    outbox.send(to, Frame.newBuilder().setPing(ping).build());
+  }
+
+  private void onPing(long now, NodeId from, Ping ping) {
+    if (!ping.getTarget().isEmpty() && !ping.getTarget().equals(selfIdBytes)) {
+      return; // meant for a node that used to be at this address
+    }
+    absorb(now, from, ping.getUpdatesList(), ping.getAnnouncesList());
+    if (ping.getSeq() != 0) {
+      Ack.Builder ack = Ack.newBuilder().setSeq(ping.getSeq());
+      outbox.piggyback(ack);
+      MemberRecord sender = table.find(from);
+      outbox.send(from, sender == null ? List.of() : sender.info.addresses(),
+          Frame.newBuilder().setAck(ack).build());
+    }
+  }
+
+  private void onAck(long now, NodeId from, Ack ack) {
+    absorb(now, from, ack.getUpdatesList(), ack.getAnnouncesList());
+    IndirectRelays.Relay relay = relays.complete(ack.getSeq());
+    if (relay != null) {
+      Ack.Builder relayed = Ack.newBuilder().setSeq(relay.originSeq());
+      outbox.piggyback(relayed);
+      outbox.send(relay.origin(), List.of(), Frame.newBuilder().setAck(relayed).build());
+    } else if (probe != null && probe.seq == ack.getSeq()) {
+      probe = null;
+      awareness.apply(-1);
+    }
+  }
+
+  private void onNack(Nack nack) {
+    if (probe != null && probe.seq == nack.getSeq()) {
+      probe.nacks++;
+    }
+  }
+
+  private void onPingReq(long now, NodeId from, PingReq req) {
+    if (req.getTarget().size() != NodeId.LENGTH || states.hasLeft()) {
+      return;
+    }
+    long timeout = config.relayTimeoutMillis();
+    IndirectRelays.Relay relay = new IndirectRelays.Relay(++seq, from, req.getSeq(),
+        NodeId.of(req.getTarget()), req.getTargetAddressesList(), now + timeout / 2, now + timeout);
+    relays.add(relay);
+    sendRelayedPing(relay);
+  }
+
+  private void sendRelayedPing(IndirectRelays.Relay r) {
+    Ping.Builder ping = Ping.newBuilder().setSeq(r.localSeq()).setTarget(r.target().toByteString())
+        .setOrigin(r.origin().toByteString());
+    outbox.piggyback(ping, null);
+    outbox.send(r.target(), r.targetAddresses(), Frame.newBuilder().setPing(ping).build());
+  }
+
+  // ---- dissemination ----
+
+  /** One gossip round: push queued news to up to {@code gossipFanout} live members. */
+  private void gossip() {
+    if (!outbox.hasNews()) {
+      return;
+    }
+    List<MemberRecord> chosen = new ArrayList<>(config.gossipFanout());
+    for (int i = 0; i < config.gossipFanout() && outbox.hasNews(); i++) {
+      MemberRecord to = sampler.pick(config.crossSiteGossipShare(), chosen, false);
+      if (to == null) {
+        return;
+      }
+      chosen.add(to);
+      Ping.Builder push = Ping.newBuilder().setSeq(0).setTarget(to.info.id().toByteString());
+      if (outbox.piggyback(push, null) > 0) {
+        outbox.send(to, Frame.newBuilder().setPing(push).build());
+      }
+    }
+  }
+
+  private void absorb(long now, NodeId from, List<MemberUpdate> updates, List<Announce> announces) {
+    for (MemberUpdate u : updates) {
+      states.apply(u, now, false);
+    }
+    for (Announce a : announces) {
+      heard(now, from, a);
+    }
+  }
+
+  private void heard(long now, NodeId from, Announce a) {
+    if (ledger.shouldReport(a, now, config.unverifiedRepeatMillis())) {
+      events.addLast(new AnnouncementHeard(from, a));
+    }
+  }
+
+  private void onPushPull(long now, NodeId from, PushPull pp) {
+    if (!pp.getReply() && !states.hasLeft()) {
+      Long answered = pushPullAnswered.get(from);
+      if (answered == null || now - answered >= PUSH_PULL_REPLY_HOLDOFF_MILLIS) {
+        pushPullAnswered.put(from, now);
+        MemberRecord sender = table.find(from);
+        sendPushPull(from, sender == null ? List.of() : sender.info.addresses(), true);
+      }
+    }
+    for (MemberUpdate u : pp.getMembersList()) {
+      states.apply(u, now, true);
+    }
+    for (Announce a : pp.getManifestsList()) {
+      heard(now, from, a);
+    }
+  }
+
+  /** Sends this node's full view (self first) and manifest digest, in frames of bounded size. */
+  private void sendPushPull(NodeId to, List<String> hint, boolean reply) {
+    List<MemberUpdate> all = new ArrayList<>(table.liveCount() + 1);
+    all.add(selfInfo.toWire(states.incarnation(), states.self().status()).build());
+    table.forEach(r -> all.add(r.toWire()));
+    for (int start = 0; start < all.size(); start += PUSH_PULL_CHUNK) {
+      PushPull.Builder pp = PushPull.newBuilder().setReply(reply)
+          .addAllMembers(all.subList(start, Math.min(all.size(), start + PUSH_PULL_CHUNK)));
+      if (start == 0) {
+        pp.addAllManifests(ledger.digest());
+      }
+      outbox.send(to, hint, Frame.newBuilder().setPushPull(pp).build());
+    }
+  }
+
+  /** Assembles a {@link Membership}; only {@code self} is required. */
+  public static final class Builder {
+    private final MemberInfo self;
+    private MembershipConfig config = MembershipConfig.lan();
+    private RandomGenerator random;
+    private Roster roster = Roster.empty();
+    private Supplier<List<Announce>> manifestDigest = List::of;
+
+    private Builder(MemberInfo self) {
+      this.self = Objects.requireNonNull(self, "self");
+    }
+
+    public Builder config(MembershipConfig config) {
+      this.config = Objects.requireNonNull(config);
+      return this;
+    }
+
+    /** The random source: seeded in tests and simulations, for runs that replay exactly. */
+    public Builder random(RandomGenerator random) {
+      this.random = Objects.requireNonNull(random);
+      return this;
+    }
+
+    /** Members known before start (see {@link Roster}); empty by default. */
+    public Builder roster(Roster roster) {
+      this.roster = Objects.requireNonNull(roster);
+      return this;
+    }
+
+    /**
+     * The newest verified manifest per channel that the node holds (from its store), sent in
+     * push-pull so a node that missed an announcement catches up. Called on every push-pull and
+     * every heard announcement: keep it cheap.
+     */
+    public Builder manifestDigest(Supplier<List<Announce>> digest) {
+      this.manifestDigest = Objects.requireNonNull(digest);
+      return this;
+    }
+
+    public Membership start(long nowMillis) {
+      if (random == null) {
+        throw new IllegalStateException("a random source is required (seed it for replayable runs)");
+      }
+      return new Membership(this, nowMillis);
+    }
+  }
+}

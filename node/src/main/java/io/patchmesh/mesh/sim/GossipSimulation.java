@@ -1,0 +1,323 @@
+package io.patchmesh.mesh.sim;
+
+import com.google.protobuf.ByteString;
+import io.patchmesh.mesh.AnnouncementHeard;
+import io.patchmesh.mesh.MemberEvent;
+import io.patchmesh.mesh.MemberInfo;
+import io.patchmesh.mesh.MemberStatus;
+import io.patchmesh.mesh.Membership;
+import io.patchmesh.mesh.MeshEvent;
+import io.patchmesh.mesh.Outbound;
+import io.patchmesh.mesh.Roster;
+import io.patchmesh.net.NodeId;
+import io.patchmesh.proto.Announce;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Role;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+
+/**
+ * A deterministic discrete-event simulation of N nodes running the real {@link Membership} code
+ * over a simulated network (latency per site pair, loss per frame).
+ *
+ * <p>Timeline: all nodes start at 0 knowing the same {@link Roster}; after the warm-up (t0) node 0
+ * announces a new manifest, one other node is killed and another stalls briefly. Nodes that hear
+ * the announcement "fetch and verify" it (one RTT to the announcer + a fixed extra) and then
+ * re-announce it. The run ends once the announcement reached 99.99% of the live nodes, every live
+ * node declared the killed node dead, and the stall plus a settle time is over (or at the limit).
+ *
+ * <p>The stalled node is not counted for the announcement (it cannot verify while stalled).
+ * Manifest fetches themselves are not counted in the byte figures: only membership frames.
+ */
+public final class GossipSimulation {
+  private static final double TARGET_SHARE = 0.9999;
+
+  private final SimConfig config;
+  private final SimNetwork network;
+  private final PriorityQueue<SimEvent> queue = new PriorityQueue<>();
+  private final int n;
+  private final NodeId[] ids;
+  private final Map<NodeId, Integer> index;
+  private final int[] siteOf;
+  private final Membership[] nodes;
+  private final long[] scheduledTick;
+  private final boolean[] heard;
+  private final boolean[] verified;
+  private final boolean[] fetching;
+  private final boolean[] sawKill;
+  private final int announcer = 0;
+  private final int killed;
+  private final int stalled;
+  private final long t0;
+
+  private long order;
+  private long now;
+  private long stallEnd = Long.MIN_VALUE;
+  private boolean started;
+  private int heardCount;
+  private int verifiedCount;
+  private int sawKillCount;
+  private long heardAt = -1;
+  private long verifiedAt = -1;
+  private long killDetectedAt = -1;
+  private long bytes;
+  private long messages;
+  private long falseDeaths;
+  private long falseSuspicions;
+  private long openFalseSuspicions;
+  private boolean stalledDeclaredDead;
+
+  private GossipSimulation(SimConfig config) {
+    this.config = config;
+    this.n = config.nodes();
+    SplittableRandom root = new SplittableRandom(config.seed());
+    this.ids = new NodeId[n];
+    this.index = new HashMap<>(n * 2);
+    this.siteOf = new int[n];
+    List<MemberInfo> infos = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      byte[] id = new byte[NodeId.LENGTH];
+      root.nextBytes(id);
+      ids[i] = NodeId.of(id);
+      index.put(ids[i], i);
+      siteOf[i] = i % config.sites();
+      infos.add(MemberInfo.of(ids[i], String.format(Locale.ROOT, "site-%04d", siteOf[i]),
+          List.of("sim-" + i + ":7000"), i == announcer ? Role.ROLE_SEED : Role.ROLE_AGENT));
+    }
+    this.network = new SimNetwork(config, siteOf, root.split());
+    Roster roster = Roster.of(infos);
+    this.nodes = new Membership[n];
+    for (int i = 0; i < n; i++) {
+      nodes[i] = Membership.builder(infos.get(i)).config(config.membership())
+          .random(root.split()).roster(roster).start(0);
+    }
+    this.killed = config.killNode() ? 1 + root.nextInt(n - 1) : -1;
+    int s;
+    do {
+      s = 1 + root.nextInt(n - 1);
+    } while (s == killed);
+    this.stalled = config.stallMillis() > 0 ? s : -1;
+    this.scheduledTick = new long[n];
+    Arrays.fill(scheduledTick, Long.MAX_VALUE);
+    this.heard = new boolean[n];
+    this.verified = new boolean[n];
+    this.fetching = new boolean[n];
+    this.sawKill = new boolean[n];
+    this.t0 = config.warmupMillis() * 1000;
+  }
+
+  /** Runs one simulation; the same config always gives the same result. */
+  public static SimResult run(SimConfig config) {
+    return new GossipSimulation(config).execute();
+  }
+
+  private SimResult execute() {
+    for (int i = 0; i < n; i++) {
+      scheduleTick(i);
+    }
+    long limit = t0 + config.maxMillis() * 1000;
+    while (!queue.isEmpty()) {
+      SimEvent ev = queue.peek();
+      if (!started && ev.atMicros >= t0) {
+        now = t0;
+        startScenario();
+        continue;
+      }
+      if (ev.atMicros > limit || (started && finished())) {
+        break;
+      }
+      queue.poll();
+      now = ev.atMicros;
+      dispatch(ev);
+    }
+    long simulatedMicros = Math.max(1, now);
+    double rounds = verifiedAt < 0 ? -1
+        : (double) verifiedAt / config.membership().gossipIntervalMillis();
+    return new SimResult(n, config.sites(), config.loss(), config.seed(), heardAt, verifiedAt,
+        rounds, bytes / (double) n / (simulatedMicros / 1e6), falseDeaths, falseSuspicions,
+        openFalseSuspicions, killDetectedAt, stalledDeclaredDead, (now - t0) / 1000, messages);
+  }
+
+  private void startScenario() {
+    started = true;
+    Announce a = Announce.newBuilder()
+        .setManifestId(ByteString.copyFrom(new byte[32]))
+        .setChannel("openssl/bookworm-amd64").setVersion(2).setSize(4_096).build();
+    heard[announcer] = true;
+    verified[announcer] = true;
+    heardCount++;
+    verifiedCount++;
+    nodes[announcer].announce(a);
+    afterInput(announcer);
+    if (stalled >= 0) {
+      stallEnd = t0 + config.stallMillis() * 1000;
+    }
+  }
+
+  private boolean finished() {
+    boolean announced = verifiedAt >= 0;
+    boolean killSeen = killed < 0 || killDetectedAt >= 0;
+    long settle = config.settleMillis() * 1000;
+    boolean settled = now >= stallEnd + settle;
+    return announced && killSeen && settled;
+  }
+
+  private void dispatch(SimEvent ev) {
+    int i = ev.node;
+    if (ev.kind == SimEvent.TICK) {
+      if (ev.atMicros != scheduledTick[i]) {
+        return; // superseded by an earlier tick
+      }
+      scheduledTick[i] = Long.MAX_VALUE;
+    }
+    if (i == killed && started) {
+      return;
+    }
+    if (i == stalled && now < stallEnd && started) {
+      if (ev.kind == SimEvent.TICK) {
+        scheduledTick[i] = stallEnd;
+      }
+      push(stallEnd, ev.kind, i, ev.from, ev.payload); // handled when the pause ends, in order
+      return;
+    }
+    long ms = now / 1000;
+    switch (ev.kind) {
+      case SimEvent.DELIVER -> nodes[i].onFrame(ms, ids[ev.from], (Frame) ev.payload);
+      case SimEvent.TICK -> nodes[i].tick(ms);
+      case SimEvent.VERIFIED -> {
+        if (!verified[i]) {
+          verified[i] = true;
+          verifiedCount++;
+          if (verifiedAt < 0 && verifiedCount >= target()) {
+            verifiedAt = (now - t0) / 1000;
+          }
+        }
+        nodes[i].announce((Announce) ev.payload);
+      }
+      default -> throw new IllegalStateException("unknown event kind " + ev.kind);
+    }
+    afterInput(i);
+  }
+
+  /** Live nodes that can take part in the announcement: all but the killed and the stalled one. */
+  private int target() {
+    int live = n - (killed >= 0 ? 1 : 0) - (stalled >= 0 ? 1 : 0);
+    return (int) Math.ceil(TARGET_SHARE * live);
+  }
+
+  private void afterInput(int i) {
+    Membership m = nodes[i];
+    for (Outbound o = m.pollOutbound(); o != null; o = m.pollOutbound()) {
+      Integer to = index.get(o.to());
+      if (to == null) {
+        continue;
+      }
+      bytes += o.frame().getSerializedSize() + 4;
+      messages++;
+      if (!network.lost()) {
+        push(now + network.latencyMicros(i, to), SimEvent.DELIVER, to, i, o.frame());
+      }
+    }
+    for (MeshEvent e = m.pollEvent(); e != null; e = m.pollEvent()) {
+      if (e instanceof MemberEvent me) {
+        countMemberEvent(i, me);
+      } else if (e instanceof AnnouncementHeard ah) {
+        onHeard(i, ah);
+      }
+    }
+    scheduleTick(i);
+  }
+
+  private void countMemberEvent(int observer, MemberEvent e) {
+    Integer subject = index.get(e.member().info().id());
+    if (subject == null) {
+      return;
+    }
+    if (subject == killed && started) {
+      if (e.newState() == MemberStatus.DEAD && !sawKill[observer]) {
+        sawKill[observer] = true;
+        if (++sawKillCount == n - 1) {
+          killDetectedAt = (now - t0) / 1000;
+        }
+      }
+      return;
+    }
+    if (e.newState() == MemberStatus.DEAD) {
+      falseDeaths++;
+      stalledDeclaredDead |= subject == stalled;
+    }
+    if (e.newState() == MemberStatus.SUSPECT) {
+      if (subject != stalled) {
+        falseSuspicions++;
+      }
+      openFalseSuspicions++;
+    }
+    if (e.oldState() == MemberStatus.SUSPECT) {
+      openFalseSuspicions--;
+    }
+  }
+
+  private void onHeard(int i, AnnouncementHeard ah) {
+    if (!heard[i]) {
+      heard[i] = true;
+      heardCount++;
+      if (heardAt < 0 && heardCount >= target()) {
+        heardAt = (now - t0) / 1000;
+      }
+    }
+    Integer from = index.get(ah.from());
+    if (verified[i] || fetching[i] || from == null) {
+      return;
+    }
+    fetching[i] = true;
+    long rtt = network.latencyMicros(i, from) + network.latencyMicros(from, i);
+    push(now + rtt + Math.round(config.verifyExtraMillis() * 1000), SimEvent.VERIFIED, i, from,
+        ah.announce());
+  }
+
+  private void scheduleTick(int i) {
+    long next = nodes[i].nextTimerMillis() * 1000;
+    if (next <= now) {
+      next = (now / 1000 + 1) * 1000; // due now: run it at the next millisecond of the node's clock
+    }
+    if (next < scheduledTick[i]) {
+      scheduledTick[i] = next;
+      push(next, SimEvent.TICK, i, i, null);
+    }
+  }
+
+  private void push(long at, int kind, int node, int from, Object payload) {
+    queue.add(new SimEvent(at, order++, kind, node, from, payload));
+  }
+
+  /** {@code --nodes N --loss P --seed S [--sites S]}: runs one simulation, prints its line. */
+  public static void main(String[] args) {
+    int nodes = 1_000;
+    double loss = 0.0;
+    long seed = 1;
+    Integer sites = null;
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      switch (args[i]) {
+        case "--nodes" -> nodes = Integer.parseInt(args[i + 1]);
+        case "--loss" -> loss = Double.parseDouble(args[i + 1]);
+        case "--seed" -> seed = Long.parseLong(args[i + 1]);
+        case "--sites" -> sites = Integer.parseInt(args[i + 1]);
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    SimConfig config = SimConfig.defaults(nodes, loss, seed);
+    if (sites != null) {
+      config = config.withSites(sites);
+    }
+    long start = System.nanoTime();
+    SimResult result = run(config);
+    System.out.println(result.line()
+        + String.format(Locale.ROOT, " wall=%.1fs", (System.nanoTime() - start) / 1e9));
+  }
+}

@@ -1,0 +1,80 @@
+package io.patchmesh.mesh.sim;
+
+import io.patchmesh.mesh.MembershipConfig;
+
+/**
+ * One gossip simulation: the cluster, the network it runs on and what happens to it.
+ *
+ * @param nodes N, all running {@link io.patchmesh.mesh.Membership} with {@code membership}
+ * @param sites S; node i sits in site i mod S
+ * @param loss probability that any one frame is lost (dropped, as on a lossy datagram path)
+ * @param seed everything random derives from it: same config, same result
+ * @param inSiteMinMillis one-way latency inside a site is uniform in [min, max]
+ * @param inSiteMaxMillis see inSiteMinMillis
+ * @param crossSiteMinMillis one-way latency between sites is uniform in [min, max]
+ * @param crossSiteMaxMillis see crossSiteMinMillis
+ * @param verifyExtraMillis fetching and verifying an announced manifest before re-announcing it
+ *     is modelled as one RTT to the announcer plus this (signature check, store write)
+ * @param warmupMillis membership runs this long before t0 (probe phases spread out)
+ * @param killNode at t0 one node (not the announcer) stops for good
+ * @param stallMillis at t0 another node stops processing for this long (0: no stall), then
+ *     handles everything that queued up, like a process after a long GC pause
+ * @param settleMillis after the stall ends, keep running at least this long so suspicions of the
+ *     stalled node are refuted or turn into (false) deaths within the run
+ * @param maxMillis hard limit of simulated time after t0
+ */
+public record SimConfig(
+    int nodes,
+    int sites,
+    double loss,
+    long seed,
+    double inSiteMinMillis,
+    double inSiteMaxMillis,
+    double crossSiteMinMillis,
+    double crossSiteMaxMillis,
+    double verifyExtraMillis,
+    long warmupMillis,
+    boolean killNode,
+    long stallMillis,
+    long settleMillis,
+    long maxMillis,
+    MembershipConfig membership) {
+
+  public SimConfig {
+    if (nodes < 3) {
+      throw new IllegalArgumentException("nodes must be >= 3");
+    }
+    if (sites < 1 || sites > nodes) {
+      throw new IllegalArgumentException("sites must be within [1, nodes]");
+    }
+    if (!(loss >= 0 && loss < 1)) {
+      throw new IllegalArgumentException("loss must be within [0, 1)");
+    }
+  }
+
+  /**
+   * The benchmark setup: sites of about 100 nodes, 0.5–2 ms inside a site, 20–60 ms across,
+   * fetch+verify = RTT + 5 ms, 1 s warm-up, a kill and a 3 s stall at t0 (then 5 s to settle),
+   * LAN membership config.
+   */
+  public static SimConfig defaults(int nodes, double loss, long seed) {
+    return new SimConfig(nodes, Math.max(1, nodes / 100), loss, seed,
+        0.5, 2.0, 20.0, 60.0, 5.0, 1_000, true, 3_000, 5_000,
+        180_000, MembershipConfig.lan());
+  }
+
+  public SimConfig withSites(int s) {
+    return new SimConfig(nodes, s, loss, seed, inSiteMinMillis, inSiteMaxMillis, crossSiteMinMillis, crossSiteMaxMillis,
+        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, membership);
+  }
+
+  public SimConfig withScenario(boolean kill, long stall, long settle) {
+    return new SimConfig(nodes, sites, loss, seed, inSiteMinMillis, inSiteMaxMillis, crossSiteMinMillis, crossSiteMaxMillis,
+        verifyExtraMillis, warmupMillis, kill, stall, settle, maxMillis, membership);
+  }
+
+  public SimConfig withMembership(MembershipConfig m) {
+    return new SimConfig(nodes, sites, loss, seed, inSiteMinMillis, inSiteMaxMillis, crossSiteMinMillis, crossSiteMaxMillis,
+        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, m);
+  }
+}

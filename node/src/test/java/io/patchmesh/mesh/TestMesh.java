@@ -1,0 +1,205 @@
+package io.patchmesh.mesh;
+
+import io.patchmesh.net.NodeId;
+import io.patchmesh.proto.Announce;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Role;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.BiPredicate;
+import java.util.function.Predicate;
+
+/**
+ * A tiny deterministic network for tests: nodes run the real {@link Membership}, frames take a
+ * fixed 1 ms, and tests decide which frames are dropped, which nodes are down or paused, and
+ * whether the "driver" accepts an announced manifest as verified (after 5 ms).
+ */
+final class TestMesh {
+  static final long LATENCY = 1;
+  static final long VERIFY_DELAY = 5;
+
+  final class Node {
+    final MemberInfo info;
+    final Membership membership;
+    final List<MeshEvent> events = new ArrayList<>();
+    final List<AnnouncementHeard> heard = new ArrayList<>();
+    /** Manifest ids this node's driver verified, with when. */
+    final Map<com.google.protobuf.ByteString, Long> verifiedAt = new HashMap<>();
+    boolean down;
+    long pausedUntil;
+    final List<Announce> digest = new ArrayList<>();
+
+    Node(MemberInfo info, Membership membership) {
+      this.info = info;
+      this.membership = membership;
+    }
+
+    NodeId id() {
+      return info.id();
+    }
+
+    Member viewOf(Node other) {
+      return membership.members().stream().filter(m -> m.info().id().equals(other.id()))
+          .findFirst().orElse(null);
+    }
+
+    List<MemberEvent> memberEvents() {
+      return events.stream().filter(e -> e instanceof MemberEvent).map(e -> (MemberEvent) e).toList();
+    }
+  }
+
+  private record Delivery(long at, long order, Node to, NodeId from, Frame frame, Announce verify)
+      implements Comparable<Delivery> {
+    @Override
+    public int compareTo(Delivery o) {
+      return at != o.at ? Long.compare(at, o.at) : Long.compare(order, o.order);
+    }
+  }
+
+  final List<Node> nodes = new ArrayList<>();
+  private final Map<NodeId, Node> byId = new HashMap<>();
+  private final PriorityQueue<Delivery> inFlight = new PriorityQueue<>();
+  /** Frames for which this returns true are lost. */
+  BiPredicate<Node, Node> drop = (a, b) -> false;
+  /** The driver's verification: a manifest id it rejects is never announced further. */
+  Predicate<Announce> verifies = a -> true;
+  /** Every frame sent, for assertions: sender, receiver, frame. */
+  final List<Object[]> sent = new ArrayList<>();
+  private long order;
+  long now;
+
+  /** {@code n} nodes in one site that know each other from the start. */
+  static TestMesh ofRoster(int n, MembershipConfig config, long seed) {
+    TestMesh mesh = new TestMesh();
+    List<MemberInfo> infos = infos(n, seed);
+    Roster roster = Roster.of(infos);
+    SplittableRandom random = new SplittableRandom(seed);
+    for (MemberInfo info : infos) {
+      mesh.add(info, Membership.builder(info).config(config).random(random.split()).roster(roster));
+    }
+    return mesh;
+  }
+
+  static List<MemberInfo> infos(int n, long seed) {
+    SplittableRandom random = new SplittableRandom(seed ^ 0x5EED);
+    List<MemberInfo> infos = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      byte[] id = new byte[NodeId.LENGTH];
+      random.nextBytes(id);
+      infos.add(MemberInfo.of(NodeId.of(id), "lab", List.of("10.0.0." + (i + 1) + ":7000"), Role.ROLE_AGENT));
+    }
+    return infos;
+  }
+
+  Node add(MemberInfo info, Membership.Builder builder) {
+    Node[] holder = new Node[1];
+    Membership m = builder.manifestDigest(() -> holder[0].digest).start(now);
+    Node node = new Node(info, m);
+    holder[0] = node;
+    nodes.add(node);
+    byId.put(info.id(), node);
+    return node;
+  }
+
+  Node node(int i) {
+    return nodes.get(i);
+  }
+
+  /** Both ends of a new link learn of each other, as the transport's Hello exchange would tell. */
+  void linkUp(Node a, Node b) {
+    a.membership.onLinkUp(now, b.info);
+    drain(a);
+    b.membership.onLinkUp(now, a.info);
+    drain(b);
+  }
+
+  /** Runs the driver's side of an input made directly on a node (announce, leave, onFrame). */
+  void drain(Node node) {
+    for (Outbound o = node.membership.pollOutbound(); o != null; o = node.membership.pollOutbound()) {
+      Node to = byId.get(o.to());
+      sent.add(new Object[] {node, to, o.frame()});
+      if (to != null && !node.down && !to.down && !drop.test(node, to)) {
+        inFlight.add(new Delivery(now + LATENCY, order++, to, node.id(), o.frame(), null));
+      }
+    }
+    for (MeshEvent e = node.membership.pollEvent(); e != null; e = node.membership.pollEvent()) {
+      node.events.add(e);
+      if (e instanceof AnnouncementHeard h) {
+        node.heard.add(h);
+        if (verifies.test(h.announce()) && !node.verifiedAt.containsKey(h.announce().getManifestId())) {
+          inFlight.add(new Delivery(now + VERIFY_DELAY, order++, node, h.from(), null, h.announce()));
+        }
+      }
+    }
+  }
+
+  /** The origin publishes: its driver has verified {@code a} and announces it. */
+  void announce(Node origin, Announce a) {
+    origin.verifiedAt.put(a.getManifestId(), now);
+    origin.digest.add(a);
+    origin.membership.announce(a);
+    drain(origin);
+  }
+
+  /** Advances simulated time to {@code until}, delivering frames and firing timers in order. */
+  void runUntil(long until) {
+    while (true) {
+      long nextTimer = Long.MAX_VALUE;
+      Node timerNode = null;
+      for (Node n : nodes) {
+        if (n.down) {
+          continue;
+        }
+        long t = Math.max(n.membership.nextTimerMillis(), n.pausedUntil);
+        if (t < nextTimer) {
+          nextTimer = t;
+          timerNode = n;
+        }
+      }
+      Delivery d = inFlight.peek();
+      long nextDelivery = d == null ? Long.MAX_VALUE : Math.max(d.at, d.to.pausedUntil);
+      long next = Math.min(nextTimer, nextDelivery);
+      if (next > until) {
+        now = until;
+        return;
+      }
+      now = Math.max(now, next);
+      if (nextDelivery <= nextTimer) {
+        inFlight.poll();
+        if (d.at < d.to.pausedUntil) { // paused: handled in order once it resumes
+          inFlight.add(new Delivery(d.to.pausedUntil, d.order, d.to, d.from, d.frame, d.verify));
+          continue;
+        }
+        if (d.to.down) {
+          continue;
+        }
+        if (d.verify != null) {
+          d.to.verifiedAt.put(d.verify.getManifestId(), now);
+          d.to.digest.add(d.verify);
+          d.to.membership.announce(d.verify);
+        } else {
+          d.to.membership.onFrame(now, d.from, d.frame);
+        }
+        drain(d.to);
+      } else {
+        timerNode.membership.tick(now);
+        if (timerNode.membership.nextTimerMillis() <= now) {
+          throw new IllegalStateException("tick left a timer due at " + now);
+        }
+        drain(timerNode);
+      }
+    }
+  }
+
+  Set<Node> others(Node except) {
+    Set<Node> s = new HashSet<>(nodes);
+    s.remove(except);
+    return s;
+  }
+}
