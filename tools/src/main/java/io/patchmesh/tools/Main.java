@@ -18,11 +18,15 @@ import picocli.CommandLine.Command;
     subcommands = {
       KeygenCommand.class,
       TrustCommand.class,
+      CaCommand.class,
       PublishCommand.class,
       SignCommand.class,
+      PushCommand.class,
       VerifyCommand.class,
       InspectCommand.class,
       ApplyCommand.class,
+      SeedCommand.class,
+      AgentCommand.class,
       StatusCommand.class,
       RolloutCommand.class,
       CommandLine.HelpCommand.class

@@ -98,13 +98,16 @@ final class PublishCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the result as JSON")
   boolean json;
 
+  @Option(names = "--token-file", paramLabel = "FILE", description = "with --seed: the seed's admin token file (default: $PATCHMESH_TOKEN)")
+  Path tokenFile;
+
   @Parameters(arity = "1..*", paramLabel = "FILE|DIR", description = "what to publish")
   List<Path> inputs;
 
   @Override
   public Integer call() throws IOException {
     if (destination.seed != null) {
-      throw new CliFailure(Main.USAGE, "--seed: not yet supported");
+      return publishThroughSeed();
     }
     NodeStore store = previous != null && previous.store != null ? StoreDir.openExisting(previous.store) : null;
     try {
@@ -121,6 +124,29 @@ final class PublishCommand implements Callable<Integer> {
     } finally {
       if (store != null) {
         store.close();
+      }
+    }
+  }
+
+  /**
+   * --seed: build the bundle in a temporary directory, upload what the seed
+   * lacks, let it verify and announce, then remove the temporary bundle.
+   */
+  private int publishThroughSeed() throws IOException {
+    AdminClient seed = new AdminClient(destination.seed, tokenFile);
+    PublishSpec publishSpec = publishSpec(null);
+    Path tmp = java.nio.file.Files.createTempDirectory("patchmesh-publish-");
+    Path bundle = tmp.resolve("bundle");
+    try {
+      try (BundleOutput out = BundleOutput.create(bundle)) {
+        Published p = new Publisher().build(publishSpec, out.writer(), new Progress("chunking", json)::update);
+        out.commit(p.signed().toByteArray());
+      }
+      PushCommand.print(spec.commandLine().getOut(), SeedUploader.push(seed, bundle, new Progress("upload", json)), json);
+      return Main.OK;
+    } finally {
+      try (var walk = java.nio.file.Files.walk(tmp)) {
+        walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       }
     }
   }
