@@ -76,8 +76,13 @@ final class TestMesh {
 
   /** {@code n} nodes in one site that know each other from the start. */
   static TestMesh ofRoster(int n, MembershipConfig config, long seed) {
+    return ofRoster(n, 1, config, seed);
+  }
+
+  /** {@code n} nodes spread over {@code sites} sites (node i in site i mod sites). */
+  static TestMesh ofRoster(int n, int sites, MembershipConfig config, long seed) {
     TestMesh mesh = new TestMesh();
-    List<MemberInfo> infos = infos(n, seed);
+    List<MemberInfo> infos = infos(n, sites, seed);
     Roster roster = Roster.of(infos);
     SplittableRandom random = new SplittableRandom(seed);
     for (MemberInfo info : infos) {
@@ -87,12 +92,17 @@ final class TestMesh {
   }
 
   static List<MemberInfo> infos(int n, long seed) {
+    return infos(n, 1, seed);
+  }
+
+  static List<MemberInfo> infos(int n, int sites, long seed) {
     SplittableRandom random = new SplittableRandom(seed ^ 0x5EED);
     List<MemberInfo> infos = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       byte[] id = new byte[NodeId.LENGTH];
       random.nextBytes(id);
-      infos.add(MemberInfo.of(NodeId.of(id), "lab", List.of("10.0.0." + (i + 1) + ":7000"), Role.ROLE_AGENT));
+      String site = sites == 1 ? "lab" : "site-" + (i % sites);
+      infos.add(MemberInfo.of(NodeId.of(id), site, List.of("10.0.0." + (i + 1) + ":7000"), Role.ROLE_AGENT));
     }
     return infos;
   }

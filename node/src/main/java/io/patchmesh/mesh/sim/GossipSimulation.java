@@ -67,6 +67,7 @@ public final class GossipSimulation {
   private long verifiedAt = -1;
   private long killDetectedAt = -1;
   private long bytes;
+  private long pushPullBytes;
   private long messages;
   private long falseDeaths;
   private long falseSuspicions;
@@ -139,8 +140,9 @@ public final class GossipSimulation {
     long simulatedMicros = Math.max(1, now);
     double rounds = verifiedAt < 0 ? -1
         : (double) verifiedAt / config.membership().gossipIntervalMillis();
+    double nodeSeconds = n * (simulatedMicros / 1e6);
     return new SimResult(n, config.sites(), config.loss(), config.seed(), heardAt, verifiedAt,
-        rounds, bytes / (double) n / (simulatedMicros / 1e6), falseDeaths, falseSuspicions,
+        rounds, bytes / nodeSeconds, pushPullBytes / nodeSeconds, falseDeaths, falseSuspicions,
         openFalseSuspicions, killDetectedAt, stalledDeclaredDead, (now - t0) / 1000, messages);
   }
 
@@ -218,7 +220,11 @@ public final class GossipSimulation {
       if (to == null) {
         continue;
       }
-      bytes += o.frame().getSerializedSize() + 4;
+      int size = o.frame().getSerializedSize() + 4;
+      bytes += size;
+      if (o.frame().hasPushPull()) {
+        pushPullBytes += size;
+      }
       messages++;
       if (!network.lost()) {
         push(now + network.latencyMicros(i, to), SimEvent.DELIVER, to, i, o.frame());
@@ -296,24 +302,32 @@ public final class GossipSimulation {
     queue.add(new SimEvent(at, order++, kind, node, from, payload));
   }
 
-  /** {@code --nodes N --loss P --seed S [--sites S]}: runs one simulation, prints its line. */
+  /**
+   * {@code --nodes N --loss P --seed S [--sites S] [--settle-ms MS]}: runs one simulation and
+   * prints its line.
+   */
   public static void main(String[] args) {
     int nodes = 1_000;
     double loss = 0.0;
     long seed = 1;
     Integer sites = null;
+    Long settle = null;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--nodes" -> nodes = Integer.parseInt(args[i + 1]);
         case "--loss" -> loss = Double.parseDouble(args[i + 1]);
         case "--seed" -> seed = Long.parseLong(args[i + 1]);
         case "--sites" -> sites = Integer.parseInt(args[i + 1]);
+        case "--settle-ms" -> settle = Long.parseLong(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
     SimConfig config = SimConfig.defaults(nodes, loss, seed);
     if (sites != null) {
       config = config.withSites(sites);
+    }
+    if (settle != null) {
+      config = config.withScenario(config.killNode(), config.stallMillis(), settle);
     }
     long start = System.nanoTime();
     SimResult result = run(config);

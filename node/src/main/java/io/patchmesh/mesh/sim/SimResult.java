@@ -11,6 +11,7 @@ import java.util.Locale;
  * @param verified99Rounds the same in gossip intervals
  * @param bytesPerNodePerSecond membership frame bytes sent (serialized size + 4-byte length
  *     prefix), averaged over nodes and the whole simulated time
+ * @param pushPullBytesPerNodePerSecond the part of those bytes spent on push-pull full-state syncs
  * @param falseDeaths "live node declared dead" events, over all observers (goal: 0)
  * @param falseSuspicions "live node suspected" events, over all observers, not counting
  *     suspicions of the stalled node (those are expected, and must be refuted)
@@ -28,6 +29,7 @@ public record SimResult(
     long verified99Millis,
     double verified99Rounds,
     double bytesPerNodePerSecond,
+    double pushPullBytesPerNodePerSecond,
     long falseDeaths,
     long falseSuspicions,
     long openFalseSuspicionsAtEnd,
@@ -40,10 +42,10 @@ public record SimResult(
   public String line() {
     return String.format(Locale.ROOT,
         "gossip nodes=%d sites=%d loss=%.2f seed=%d heard99.99=%dms verified99.99=%dms rounds=%.1f "
-            + "bytes/node/s=%.0f falseDeaths=%d falseSuspicions=%d openSuspicionsAtEnd=%d "
+            + "bytes/node/s=%.0f (push-pull %.0f) falseDeaths=%d falseSuspicions=%d openSuspicionsAtEnd=%d "
             + "killDetectedByAll=%dms stalledDeclaredDead=%s simulated=%dms messages=%d",
         nodes, sites, loss, seed, heard99Millis, verified99Millis, verified99Rounds,
-        bytesPerNodePerSecond, falseDeaths, falseSuspicions, openFalseSuspicionsAtEnd,
+        bytesPerNodePerSecond, pushPullBytesPerNodePerSecond, falseDeaths, falseSuspicions, openFalseSuspicionsAtEnd,
         killDetectedByAllMillis, stalledDeclaredDead, simulatedMillis, messages);
   }
 }
