@@ -59,6 +59,10 @@ final class HelloCheck {
         return Optional.of("site \"" + hello.getSite() + "\" does not match the certificate's site \""
             + site.orElse("") + "\"");
       }
+      if (hello.getRolesList().contains(io.patchmesh.proto.Role.ROLE_SEED)
+          && !PeerCertificates.grantsSeedRole(certificate.get())) {
+        return Optional.of("claims the seed role, but its certificate does not grant it");
+      }
     }
     return Optional.empty();
   }

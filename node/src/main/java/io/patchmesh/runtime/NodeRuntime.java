@@ -90,6 +90,8 @@ public final class NodeRuntime implements AutoCloseable {
   private Swarm swarm;
   private final PatchApplier applier;
   private final MaintenanceWindow ownWindow;
+  /** Seeds' rollout decisions (stages, pause, abort), from certified seed links only. */
+  private final io.patchmesh.apply.RolloutGate gate = new io.patchmesh.apply.RolloutGate();
   private final HostFactsCollector facts;
   private final Map<ManifestId, LocalState> local = new HashMap<>();
   private final AtomicLong statusSequence;
@@ -125,6 +127,10 @@ public final class NodeRuntime implements AutoCloseable {
         throw new UserInputException(
             "--site " + config.site() + " does not match the site '" + identity.site() + "' in " + config.tlsDir() + "/node.crt");
       }
+      if (options.isSeed() && !io.patchmesh.net.tls.PeerCertificates.grantsSeedRole(identity.certificate())) {
+        throw new UserInputException(config.tlsDir().resolve("node.crt")
+            + " does not grant the seed role; issue it with: patchmesh ca issue --role seed ...");
+      }
       security = TransportSecurity.mutualTls(identity);
     } else {
       security = TransportSecurity.plaintext(PlaintextNodeKey.loadOrCreate(config.dataDir()));
@@ -136,7 +142,9 @@ public final class NodeRuntime implements AutoCloseable {
     store.state().putLong("incarnation", inc, true);
     this.incarnation = inc;
     this.statusSequence = new AtomicLong(Math.max(store.state().getLong("status-seq", 0), options.clock().millis() * 1000));
-    this.loop = new NodeLoop(config.site() + "-" + id.shortHex().substring(0, 6), 2, options.clock()::millis);
+    // protocol timers run on a monotonic clock; the (injectable) wall clock only judges expiry,
+    // windows and report times, so a wall-clock jump cannot make every peer look dead
+    this.loop = new NodeLoop(config.site() + "-" + id.shortHex().substring(0, 6), 2, () -> System.nanoTime() / 1_000_000);
     TransportConfig.Builder tc =
         TransportConfig.builder(config.site())
             .listen(config.listen().getHostString(), config.listen().getPort())
@@ -319,7 +327,7 @@ public final class NodeRuntime implements AutoCloseable {
         String applied = store.state().getString("applied:" + vm.id().hex());
         LocalState ls = local.computeIfAbsent(vm.id(), k -> new LocalState());
         if ("ok".equals(applied)) {
-          ls.set(ManifestPhase.PHASE_APPLIED, "", loop.now());
+          ls.set(ManifestPhase.PHASE_APPLIED, "", options.clock().millis());
         }
         startSession(vm);
       } catch (VerificationException e) {
@@ -353,10 +361,10 @@ public final class NodeRuntime implements AutoCloseable {
     } else {
       wanted = TargetSelector.matches(vm.manifest().getRollout().getTargetMap(), config.labels());
       if (!wanted) {
-        ls.set(ManifestPhase.PHASE_NOT_TARGETED, "", loop.now());
+        ls.set(ManifestPhase.PHASE_NOT_TARGETED, "", options.clock().millis());
       } else if (superseded(vm)) {
         wanted = false;
-        ls.set(ManifestPhase.PHASE_NOT_TARGETED, "superseded by a newer version", loop.now());
+        ls.set(ManifestPhase.PHASE_NOT_TARGETED, "superseded by a newer version", options.clock().millis());
       }
     }
     swarm.start(vm, wanted);
@@ -379,7 +387,7 @@ public final class NodeRuntime implements AutoCloseable {
     if (ls.phase == ManifestPhase.PHASE_APPLIED) {
       return;
     }
-    ls.set(ManifestPhase.PHASE_COMPLETE, "", loop.now());
+    ls.set(ManifestPhase.PHASE_COMPLETE, "", options.clock().millis());
     maybeApply(s, ls);
   }
 
@@ -391,17 +399,26 @@ public final class NodeRuntime implements AutoCloseable {
       return;
     }
     Manifest m = s.vm.manifest();
-    Instant now = options.clock().instant();
+    Instant now = Instant.ofEpochMilli(gate.judgeTimeMillis(options.clock().millis()));
     String wait = waitReason(m, now);
+    if (wait == null) {
+      io.patchmesh.apply.RolloutGate.Decision d = gate.decide(m, s.id, id);
+      if (!d.apply()) {
+        wait = d.reason();
+      }
+    }
+    if (wait != null && gate.skewed()) {
+      wait = wait + " (this clock is " + (-gate.skewMillis() / 1000) + " s off the seed's; windows judged by the seed's)";
+    }
     if (wait != null) {
       if (ls.phase != ManifestPhase.PHASE_WAITING || !wait.equals(ls.reason)) {
-        ls.set(ManifestPhase.PHASE_WAITING, wait, loop.now());
+        ls.set(ManifestPhase.PHASE_WAITING, wait, options.clock().millis());
         statusVersion++;
       }
       return;
     }
     if (superseded(s.vm)) {
-      ls.set(ManifestPhase.PHASE_NOT_TARGETED, "superseded by a newer version", loop.now());
+      ls.set(ManifestPhase.PHASE_NOT_TARGETED, "superseded by a newer version", options.clock().millis());
       return;
     }
     ls.applying = true;
@@ -424,7 +441,7 @@ public final class NodeRuntime implements AutoCloseable {
                 ls.applying = false;
                 ls.installExit = r.exitCode();
                 ls.outputTail = r.outputTail();
-                ls.set(r.ok() ? ManifestPhase.PHASE_APPLIED : ManifestPhase.PHASE_FAILED, r.reason(), loop.now());
+                ls.set(r.ok() ? ManifestPhase.PHASE_APPLIED : ManifestPhase.PHASE_FAILED, r.reason(), options.clock().millis());
                 metrics.applyResult(r.ok());
                 statusVersion++;
                 if (r.ok()) {
@@ -605,6 +622,18 @@ public final class NodeRuntime implements AutoCloseable {
       case PIECE -> swarm.onPiece(link, frame.getPiece());
       case CANCEL -> swarm.onCancel(link, frame.getCancel());
       case REJECT -> swarm.onReject(link, frame.getReject());
+      case ROLLOUT_STATE -> {
+        // honoured only from a seed; under TLS the seed role is certified (HelloCheck)
+        if (link.roles().contains(Role.ROLE_SEED) && gate.onState(frame.getRolloutState(), options.clock().millis())) {
+          statusVersion++;
+          for (TransferSession s : swarm.sessions()) {
+            LocalState ls = local.get(s.id);
+            if (ls != null && (ls.phase == ManifestPhase.PHASE_WAITING || ls.phase == ManifestPhase.PHASE_COMPLETE)) {
+              maybeApply(s, ls);
+            }
+          }
+        }
+      }
       default -> log.debug("ignoring {} from {}", frame.getBodyCase(), link.peerId().shortHex());
     }
   }

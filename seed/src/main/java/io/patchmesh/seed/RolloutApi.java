@@ -29,10 +29,12 @@ import java.util.TreeMap;
 final class RolloutApi {
   private final NodeRuntime node;
   private final StatusBoard board;
+  private final RolloutController controller;
 
-  RolloutApi(NodeRuntime node, StatusBoard board) {
+  RolloutApi(NodeRuntime node, StatusBoard board, RolloutController controller) {
     this.node = node;
     this.board = board;
+    this.controller = controller;
   }
 
   void addRoutes(AdminRouter r) {
@@ -161,7 +163,18 @@ final class RolloutApi {
     out.put("version", sm.version());
     out.put("bytes", bytes);
     out.put("chunks", sm.chunkCount());
-    out.put("state", targeted > 0 && applied >= targeted ? "done" : "active");
+    RolloutController.View cv = controller.view(sm.id()).orElse(null);
+    String state = targeted > 0 && applied >= targeted ? "done" : "active";
+    if (cv != null && !cv.state().equals("active")) {
+      state = cv.state();
+    }
+    out.put("state", state);
+    if (cv != null) {
+      out.put("stage", cv.stage() + 1);
+      out.put("stages", cv.stages());
+      out.put("openPercent", cv.openPercent());
+      out.put("reason", cv.reason());
+    }
     out.put("targeted", targeted);
     out.put("applied", applied);
     out.put("wanBytes", wan);

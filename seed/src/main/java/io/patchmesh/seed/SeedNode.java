@@ -12,10 +12,12 @@ import io.patchmesh.runtime.RuntimeOptions;
 public final class SeedNode implements AutoCloseable {
   private final NodeRuntime node;
   private final StatusBoard board;
+  private final RolloutController controller;
 
-  private SeedNode(NodeRuntime node, StatusBoard board) {
+  private SeedNode(NodeRuntime node, StatusBoard board, RolloutController controller) {
     this.node = node;
     this.board = board;
+    this.controller = controller;
   }
 
   /** Starts a seed. {@code options} should come from {@link RuntimeOptions#seed}; its sink is replaced. */
@@ -32,17 +34,21 @@ public final class SeedNode implements AutoCloseable {
             board::accept,
             options.tickMillis(),
             options.uploadSlots());
+    RolloutController[] controller = new RolloutController[1];
     NodeRuntime node =
         NodeRuntime.start(
             config,
             opts,
             n -> {
+              controller[0] = new RolloutController(n, board);
               PublishApi publish = new PublishApi(n);
-              RolloutApi rollouts = new RolloutApi(n, board);
+              RolloutApi rollouts = new RolloutApi(n, board, controller[0]);
+              FleetApi fleet = new FleetApi(n, board, controller[0]);
               n.addRoutes(publish::addRoutes);
               n.addRoutes(rollouts::addRoutes);
+              n.addRoutes(fleet::addRoutes);
             });
-    return new SeedNode(node, board);
+    return new SeedNode(node, board, controller[0]);
   }
 
   public NodeRuntime node() {
@@ -53,8 +59,15 @@ public final class SeedNode implements AutoCloseable {
     return board;
   }
 
+  public RolloutController rollouts() {
+    return controller;
+  }
+
   @Override
   public void close() {
+    if (controller != null) {
+      controller.close();
+    }
     node.close();
   }
 }

@@ -50,11 +50,15 @@ final class CaCommand implements Callable<Integer> {
     @Option(names = "--node", required = true, paramLabel = "NAME") String node;
     @Option(names = "--site", required = true, paramLabel = "SITE") String site;
     @Option(names = "--out", required = true, paramLabel = "NODE_DIR") Path out;
+    @Option(names = "--role", defaultValue = "agent", paramLabel = "agent|seed", description = "seed certificates may steer rollouts (default: ${DEFAULT-VALUE})") String role;
     @Option(names = "--json", description = "print {\"nodeId\",\"node\",\"site\",\"dir\"}") boolean json;
 
     @Override
     public Integer call() {
-      NodeId id = new MeshCa().issue(ca, node, site, out);
+      if (!role.equals("agent") && !role.equals("seed")) {
+        throw new io.patchmesh.errors.UserInputException("--role " + role + ": expected agent or seed");
+      }
+      NodeId id = new MeshCa().issue(ca, node, site, out, role.equals("seed"));
       PrintWriter o = spec.commandLine().getOut();
       if (json) {
         var n = JsonOut.object();

@@ -29,6 +29,8 @@ import picocli.CommandLine.Command;
       AgentCommand.class,
       StatusCommand.class,
       RolloutCommand.class,
+      InventoryCommand.class,
+      ComplianceCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

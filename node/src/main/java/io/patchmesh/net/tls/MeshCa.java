@@ -102,10 +102,19 @@ public final class MeshCa {
   }
 
   /**
-   * Issues a certificate for node {@code nodeName} at {@code site} into {@code outDir}
-   * (created if missing) and returns the new node's id.
+   * Issues an agent certificate for node {@code nodeName} at {@code site} into
+   * {@code outDir} (created if missing) and returns the new node's id.
    */
   public NodeId issue(Path caDir, String nodeName, String site, Path outDir) {
+    return issue(caDir, nodeName, site, outDir, false);
+  }
+
+  /**
+   * Issues a certificate; with {@code seed} it also grants the seed role (a SAN
+   * URI {@code patchmesh:role:seed}), which agents require before they honour a
+   * seed's rollout decisions (stage openings, pause, abort).
+   */
+  public NodeId issue(Path caDir, String nodeName, String site, Path outDir, boolean seed) {
     if (nodeName == null || nodeName.isBlank() || nodeName.length() > 64) {
       throw new UserInputException("node name must be 1-64 characters, got \"" + nodeName + "\"");
     }
@@ -131,8 +140,12 @@ public final class MeshCa {
           .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
           .addExtension(Extension.extendedKeyUsage, false,
               new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))
-          .addExtension(Extension.subjectAlternativeName, false,
-              new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, PeerCertificates.SITE_URI_PREFIX + site)))
+          .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(seed
+              ? new GeneralName[] {
+                  new GeneralName(GeneralName.uniformResourceIdentifier, PeerCertificates.SITE_URI_PREFIX + site),
+                  new GeneralName(GeneralName.uniformResourceIdentifier, PeerCertificates.SEED_ROLE_URI)}
+              : new GeneralName[] {
+                  new GeneralName(GeneralName.uniformResourceIdentifier, PeerCertificates.SITE_URI_PREFIX + site)}))
           .addExtension(Extension.authorityKeyIdentifier, false,
               extensions.createAuthorityKeyIdentifier(caCert));
       X509Certificate certificate = sign(builder, caKey);

@@ -13,6 +13,8 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 public final class PeerCertificates {
   /** SAN URI that names the node's site: {@code patchmesh:site:SITE}. */
   public static final String SITE_URI_PREFIX = "patchmesh:site:";
+  /** SAN URI that grants the seed role. */
+  public static final String SEED_ROLE_URI = "patchmesh:role:seed";
   private static final int SAN_URI = 6;
 
   private PeerCertificates() {}
@@ -25,6 +27,17 @@ public final class PeerCertificates {
 
   public static NodeId nodeIdOf(X509Certificate certificate) {
     return nodeIdOf(certificate.getPublicKey());
+  }
+
+  /** True if the certificate grants the seed role. */
+  public static boolean grantsSeedRole(X509Certificate certificate) {
+    try {
+      Collection<List<?>> names = certificate.getSubjectAlternativeNames();
+      return names != null && names.stream().anyMatch(n -> n.size() == 2
+          && Integer.valueOf(SAN_URI).equals(n.get(0)) && SEED_ROLE_URI.equals(n.get(1)));
+    } catch (CertificateParsingException e) {
+      return false;
+    }
   }
 
   /** The site from the certificate's {@code patchmesh:site:} SAN URI, if it has exactly one. */

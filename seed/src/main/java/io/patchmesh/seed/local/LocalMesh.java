@@ -88,6 +88,10 @@ public final class LocalMesh implements AutoCloseable {
   }
 
   private NodeConfig.Builder config(String name, String site) {
+    return config(name, site, false);
+  }
+
+  private NodeConfig.Builder config(String name, String site, boolean seedRole) {
     Path nodeDir = dir.resolve(name);
     NodeConfig.Builder b =
         new NodeConfig.Builder()
@@ -99,7 +103,7 @@ public final class LocalMesh implements AutoCloseable {
     if (tls) {
       Path tlsDir = nodeDir.resolve("tls");
       if (!Files.exists(tlsDir.resolve(MeshCa.NODE_CERT))) {
-        new MeshCa().issue(ca, name, site, tlsDir);
+        new MeshCa().issue(ca, name, site, tlsDir, seedRole);
       }
       b.tls(tlsDir.toString());
     }
@@ -111,7 +115,7 @@ public final class LocalMesh implements AutoCloseable {
   }
 
   public SeedNode startSeed(String name, String site, UnaryOperator<RuntimeOptions> tweak) {
-    NodeConfig.Builder b = config(name, site);
+    NodeConfig.Builder b = config(name, site, true);
     if (!seeds.isEmpty()) {
       b.join(List.of(joinAddress()));
     }

@@ -1,0 +1,257 @@
+package io.patchmesh.seed;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.patchmesh.apply.RolloutGate;
+import io.patchmesh.proto.ManifestPhase;
+import io.patchmesh.proto.ManifestStatus;
+import io.patchmesh.proto.Rollout;
+import io.patchmesh.runtime.NodeRuntime;
+import io.patchmesh.seed.local.LocalMesh;
+import io.patchmesh.trust.VerifiedManifest;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Fleet management on a real in-process mesh: staged rollouts, halts, windows, compliance, inventory. */
+class FleetTest {
+  @TempDir Path tmp;
+
+  static Optional<ManifestStatus> status(NodeRuntime n, VerifiedManifest vm) {
+    return n.manifestStatuses().stream().filter(s -> s.getManifestId().equals(vm.id().toByteString())).findFirst();
+  }
+
+  static boolean phase(NodeRuntime n, VerifiedManifest vm, ManifestPhase p) {
+    return status(n, vm).map(s -> s.getPhase() == p).orElse(false);
+  }
+
+  static JsonNode get(SeedNode seed, String path) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(seed.node().adminUrl() + path))
+            .header("Authorization", "Bearer " + seed.node().adminToken().value()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    return new ObjectMapper().readTree(r.body());
+  }
+
+  static JsonNode post(SeedNode seed, String path) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(seed.node().adminUrl() + path))
+            .header("Authorization", "Bearer " + seed.node().adminToken().value())
+            .POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    return new ObjectMapper().readTree(r.body());
+  }
+
+  LocalMesh mesh(int agents, boolean allowInstall) throws Exception {
+    LocalMesh mesh = new LocalMesh(tmp.resolve("mesh"), null, true);
+    mesh.startSeed("dc");
+    for (int i = 0; i < agents; i++) {
+      String ring = i < 2 ? "canary" : "main";
+      mesh.startAgent("agent-" + i, i % 2 == 0 ? "site-a" : "site-b",
+          b -> b.allowInstallCommands(allowInstall).labels(java.util.Map.of("ring", ring)), o -> o);
+    }
+    SeedNode seed = mesh.seeds().get(0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> seed.node().members().size() == agents + 1);
+    return mesh;
+  }
+
+  @Test
+  void threeStageRolloutOverTwelveAgentsAdvancesStageByStage() throws Exception {
+    try (LocalMesh mesh = mesh(12, false)) {
+      SeedNode seed = mesh.seeds().get(0);
+      Path content = tmp.resolve("patch/a.bin");
+      LocalMesh.randomFile(content, 200_000, 3);
+      VerifiedManifest vm = mesh.publish(seed, content, "fleet/staged", 1,
+          b -> b.rollout(Rollout.newBuilder().addStagePercent(25).addStagePercent(50).addStagePercent(100).build()));
+      List<Integer> stagesSeen = new ArrayList<>();
+      AtomicInteger appliedAtStage1 = new AtomicInteger(-1);
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+        RolloutController.View v = seed.rollouts().view(vm.id()).orElseThrow();
+        if (stagesSeen.isEmpty() || stagesSeen.get(stagesSeen.size() - 1) != v.stage()) {
+          stagesSeen.add(v.stage());
+        }
+        long applied = mesh.agents().stream().filter(a -> phase(a, vm, ManifestPhase.PHASE_APPLIED)).count();
+        // no agent beyond the open share may have applied
+        for (NodeRuntime a : mesh.agents()) {
+          if (phase(a, vm, ManifestPhase.PHASE_APPLIED)) {
+            assertTrue(RolloutGate.admission(a.id(), vm.id()) < 1000, "admitted");
+          }
+        }
+        if (v.stage() == 0) {
+          appliedAtStage1.set((int) applied);
+        }
+        return applied == 12;
+      });
+      assertEquals(List.of(0, 1, 2), stagesSeen, "stages open one after the other");
+      assertTrue(appliedAtStage1.get() <= 12 * 25 / 100 + 3, "stage 1 admits about a quarter");
+    }
+  }
+
+  @Test
+  void failingInstallHaltsTheRolloutAtItsStageAndSaysWhy() throws Exception {
+    try (LocalMesh mesh = mesh(12, true)) {
+      SeedNode seed = mesh.seeds().get(0);
+      for (NodeRuntime a : mesh.agents()) {
+        Files.createDirectories(a.config().applyDir());
+        Files.writeString(a.config().applyDir().resolve("../fail"), "x");
+      }
+      Path content = tmp.resolve("patch/b.bin");
+      LocalMesh.randomFile(content, 100_000, 4);
+      VerifiedManifest vm = mesh.publish(seed, content, "fleet/halt", 1,
+          b -> b.installCommand("if [ -e \"$PATCHMESH_APPLY_DIR/../fail\" ]; then echo boom; exit 7; fi")
+              .rollout(Rollout.newBuilder().addStagePercent(25).addStagePercent(100).setHaltFailurePermille(100).build()));
+      try {
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+            .until(() -> seed.rollouts().view(vm.id()).map(v -> v.state().equals("halted")).orElse(false));
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        System.out.println("VIEW " + seed.rollouts().view(vm.id()));
+        for (NodeRuntime a : mesh.agents()) {
+          System.out.println("AGENT " + a.id().shortHex() + " adm " + RolloutGate.admission(a.id(), vm.id()) + " " + status(a, vm));
+        }
+        throw e;
+      }
+      RolloutController.View v = seed.rollouts().view(vm.id()).orElseThrow();
+      assertTrue(v.reason().contains("failed"), v.reason());
+      int open = v.openPercent() * 10;
+      await().atMost(Duration.ofSeconds(10)).until(() -> mesh.agents().stream()
+          .filter(a -> RolloutGate.admission(a.id(), vm.id()) < open)
+          .allMatch(a -> phase(a, vm, ManifestPhase.PHASE_FAILED)));
+      for (NodeRuntime a : mesh.agents()) {
+        if (RolloutGate.admission(a.id(), vm.id()) >= open) {
+          assertFalse(phase(a, vm, ManifestPhase.PHASE_APPLIED) || phase(a, vm, ManifestPhase.PHASE_FAILED),
+              "an agent outside the halted stage did nothing");
+        } else {
+          ManifestStatus st = status(a, vm).orElseThrow();
+          assertEquals(7, st.getInstallExit());
+          assertTrue(st.getInstallOutputTail().contains("boom"));
+        }
+      }
+      JsonNode api = get(seed, "/api/v1/rollouts/" + vm.id().hex());
+      assertEquals("halted", api.path("state").asText());
+      assertTrue(api.path("reason").asText().contains("failed"));
+      // the operator aborts it: unknown ids are a 404
+      assertEquals("aborted", post(seed, "/api/v1/rollouts/" + vm.id().hex() + "/abort").path("state").asText());
+      assertTrue(post(seed, "/api/v1/rollouts/" + "00".repeat(32) + "/pause").has("error"));
+    }
+  }
+
+  /** A wall clock the test moves. */
+  static final class TestClock extends Clock {
+    final AtomicLong millis;
+
+    TestClock(Instant start) {
+      millis = new AtomicLong(start.toEpochMilli());
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(millis.get());
+    }
+  }
+
+  @Test
+  void closedWindowKeepsAgentsWaitingUntilItOpens() throws Exception {
+    Instant now = Instant.now();
+    // a one-hour daily window starting two hours from now (UTC)
+    java.time.LocalTime start = now.atZone(ZoneOffset.UTC).toLocalTime().plusHours(2).withMinute(0).withSecond(0).withNano(0);
+    String window = String.format("daily %02d:%02d-%02d:%02d UTC", start.getHour(), 0, (start.getHour() + 1) % 24, 0);
+    TestClock clock = new TestClock(now);
+    try (LocalMesh mesh = new LocalMesh(tmp.resolve("mesh"), null, true)) {
+      SeedNode seed = mesh.startSeed("seed-1", "dc", o -> o.withClock(clock));
+      List<NodeRuntime> agents = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        agents.add(mesh.startAgent("agent-" + i, "site-a", b -> b, o -> o.withClock(clock)));
+      }
+      await().atMost(Duration.ofSeconds(60)).until(() -> seed.node().members().size() == 4);
+      Path content = tmp.resolve("patch/c.bin");
+      LocalMesh.randomFile(content, 100_000, 5);
+      VerifiedManifest vm = mesh.publish(seed, content, "fleet/window", 1,
+          b -> b.rollout(Rollout.newBuilder().setWindow(window).build()));
+      await().atMost(Duration.ofSeconds(60)).until(() -> agents.stream().allMatch(a -> phase(a, vm, ManifestPhase.PHASE_WAITING)));
+      for (NodeRuntime a : agents) {
+        assertTrue(status(a, vm).orElseThrow().getReason().startsWith("verified, waiting for window"));
+        assertFalse(Files.exists(a.config().applyDir().resolve("c.bin")));
+      }
+      clock.millis.set(now.atZone(ZoneOffset.UTC).with(start).toInstant().plusSeconds(60).toEpochMilli()
+          + (start.isBefore(now.atZone(ZoneOffset.UTC).toLocalTime()) ? 86_400_000L : 0));
+      await().atMost(Duration.ofSeconds(30)).until(() -> agents.stream().allMatch(a -> phase(a, vm, ManifestPhase.PHASE_APPLIED)));
+    }
+  }
+
+  @Test
+  void complianceMatchesAgentsAtDifferentVersionsAfterTheyRejoin() throws Exception {
+    try (LocalMesh mesh = mesh(4, false)) {
+      SeedNode seed = mesh.seeds().get(0);
+      Path content = tmp.resolve("patch/d.bin");
+      LocalMesh.randomFile(content, 100_000, 6);
+      VerifiedManifest v1 = mesh.publish(seed, content, "fleet/compliance", 1);
+      await().atMost(Duration.ofSeconds(60)).until(() -> mesh.agents().stream().allMatch(a -> phase(a, v1, ManifestPhase.PHASE_APPLIED)));
+      await().atMost(Duration.ofSeconds(30)).until(() ->
+          get(seed, "/api/v1/compliance?channel=fleet/compliance").path("channels").get(0).path("compliant").asInt() == 4);
+      // two agents go offline; v2 is published while they are away
+      NodeRuntime away1 = mesh.agents().get(2);
+      NodeRuntime away2 = mesh.agents().get(3);
+      away1.close();
+      away2.close();
+      LocalMesh.randomFile(content, 100_000, 7);
+      VerifiedManifest v2 = mesh.publish(seed, content, "fleet/compliance", 2);
+      await().atMost(Duration.ofSeconds(60)).until(() -> phase(mesh.agents().get(0), v2, ManifestPhase.PHASE_APPLIED)
+          && phase(mesh.agents().get(1), v2, ManifestPhase.PHASE_APPLIED));
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        JsonNode ch = get(seed, "/api/v1/compliance?channel=fleet/compliance").path("channels").get(0);
+        return ch.path("desiredVersion").asLong() == 2 && ch.path("compliant").asInt() == 2 && ch.path("behind").asInt() == 2;
+      });
+      JsonNode ch = get(seed, "/api/v1/compliance?channel=fleet/compliance").path("channels").get(0);
+      for (JsonNode a : ch.path("agents")) {
+        assertEquals("behind", a.path("status").asText());
+        assertEquals(1, a.path("appliedVersion").asInt());
+      }
+      // they come back and catch up
+      mesh.startAgent("agent-2", away1.site());
+      mesh.startAgent("agent-3", away2.site());
+      await().atMost(Duration.ofSeconds(90)).until(() -> {
+        JsonNode c = get(seed, "/api/v1/compliance?channel=fleet/compliance").path("channels").get(0);
+        return c.path("compliant").asInt() == 4 && c.path("behind").asInt() == 0;
+      });
+      JsonNode inv = get(seed, "/api/v1/inventory?label=ring=canary");
+      assertEquals(2, inv.size());
+      for (JsonNode a : inv) {
+        assertFalse(a.path("hostname").asText().isEmpty());
+        assertFalse(a.path("arch").asText().isEmpty());
+        assertTrue(a.path("freeDiskBytes").asLong() > 0);
+      }
+      assertEquals(4, get(seed, "/api/v1/inventory").size());
+    }
+  }
+}
