@@ -64,7 +64,10 @@ class AdminCommandsTest {
     List<String> lines = r.out().lines().toList();
     assertTrue(lines.size() >= 1, r.toString());
     String last = lines.get(lines.size() - 1);
-    assertTrue(last.contains("branch-a 1/1") && last.contains("branch-b 1/1"), "without a terminal: one summary line per change: " + r);
+    assertTrue(last.endsWith("done, every targeted agent applied it"), r.toString());
+    String summary = lines.get(lines.size() - 2);
+    assertTrue(summary.contains("branch-a 100% applied 1/1") && summary.contains("branch-b 100% applied 1/1"),
+        "without a terminal: one summary line per change: " + r);
     assertTrue(lines.stream().noneMatch(l -> l.contains("\u001b")), "no escape codes without a terminal");
   }
 
@@ -87,6 +90,16 @@ class AdminCommandsTest {
     }
     Cli.Result text = Cli.ok("rollout", "--admin", seed.node().adminUrl(), "--token-file", tokenFile, "--manifest", vm.id().hex());
     assertTrue(text.out().contains("branch-a") && text.out().contains("100%"), text.toString());
+  }
+
+  @Test
+  void longLinesAreCutToTheTerminalSoRedrawsStayInPlace() {
+    String fitted = RolloutCommand.fit("short\n" + "x".repeat(200) + "\n", 80);
+    List<String> lines = fitted.lines().toList();
+    assertEquals(2, lines.size());
+    assertEquals("short", lines.get(0));
+    assertEquals(79, lines.get(1).length());
+    assertTrue(lines.get(1).endsWith("..."));
   }
 
   @Test
