@@ -2,17 +2,23 @@ package io.patchmesh.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.patchmesh.apply.MaintenanceWindow;
 import io.patchmesh.errors.UserInputException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -42,7 +48,6 @@ public final class ConfigFile {
   @JsonProperty("quota") public String quota;
   @JsonProperty("membership") public String membership;
   @JsonProperty("window") public String window;
-  @JsonProperty("log-json") public Boolean logJson;
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
@@ -62,9 +67,13 @@ public final class ConfigFile {
     if (text.isBlank()) {
       return new ConfigFile();
     }
+    ConfigFile cf;
     try {
-      ConfigFile cf = YAML.readValue(text, ConfigFile.class);
-      return cf == null ? new ConfigFile() : cf;
+      JsonNode tree = YAML.readTree(text);
+      if (tree == null || tree.isMissingNode() || tree.isNull()) {
+        return new ConfigFile(); // only comments
+      }
+      cf = YAML.readValue(text, ConfigFile.class);
     } catch (UnrecognizedPropertyException e) {
       String known =
           e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", "));
@@ -81,6 +90,63 @@ public final class ConfigFile {
       throw new UserInputException(
           file + line(e.getLocation()) + ": not valid YAML: " + e.getOriginalMessage().split("\n")[0]);
     }
+    if (cf == null) {
+      return new ConfigFile();
+    }
+    cf.checkValues(file, keyLines(text));
+    return cf;
+  }
+
+  /**
+   * Checks every value the way the flags are checked, so that a bad value is
+   * reported with the file, line and key where the operator wrote it rather
+   * than later, without a location, when the config is built.
+   */
+  private void checkValues(Path file, Map<String, Integer> lines) {
+    Map<String, Runnable> checks = new LinkedHashMap<>();
+    if (listen != null) checks.put("listen", () -> NodeConfig.hostPort("listen", listen));
+    if (advertise != null) checks.put("advertise", () -> advertise.forEach(a -> NodeConfig.hostPort("advertise", a)));
+    if (site != null) checks.put("site", () -> NodeConfig.checkSite("site", site));
+    if (join != null) checks.put("join", () -> join.forEach(j -> NodeConfig.hostPorts("join", j)));
+    if (admin != null) checks.put("admin", () -> NodeConfig.hostPort("admin", admin));
+    if (labels != null) checks.put("labels", () -> labels.forEach((k, v) -> NodeConfig.checkLabel("labels", k, v)));
+    if (uploadRate != null) checks.put("upload-rate", () -> Units.parseRate("upload-rate", uploadRate));
+    if (downloadRate != null) checks.put("download-rate", () -> Units.parseRate("download-rate", downloadRate));
+    if (wanRate != null) checks.put("wan-rate", () -> Units.parseRate("wan-rate", wanRate));
+    if (quota != null) checks.put("quota", () -> Units.parseBytes("quota", quota));
+    if (membership != null) checks.put("membership", () -> NodeConfig.checkMembership("membership", membership));
+    if (window != null) checks.put("window", () -> MaintenanceWindow.parse(window));
+    for (Map.Entry<String, Runnable> c : checks.entrySet()) {
+      try {
+        c.getValue().run();
+      } catch (UserInputException e) {
+        Integer n = lines.get(c.getKey());
+        String msg = e.getMessage();
+        String where = file + (n == null ? "" : " line " + n) + ": ";
+        throw new UserInputException(
+            where + (msg.startsWith(c.getKey()) ? msg : "bad value for '" + c.getKey() + "': " + msg));
+      }
+    }
+  }
+
+  /** The line of each top-level key (1-based), read from the YAML token stream. */
+  private static Map<String, Integer> keyLines(String text) {
+    Map<String, Integer> lines = new HashMap<>();
+    try (JsonParser p = YAML.getFactory().createParser(text)) {
+      int depth = 0;
+      for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+        if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+          depth++;
+        } else if (t == JsonToken.END_OBJECT || t == JsonToken.END_ARRAY) {
+          depth--;
+        } else if (t == JsonToken.FIELD_NAME && depth == 1) {
+          lines.putIfAbsent(p.currentName(), p.currentTokenLocation().getLineNr());
+        }
+      }
+    } catch (IOException e) {
+      // already parsed once successfully; without lines the errors still name the key
+    }
+    return lines;
   }
 
   private static String line(JsonLocation loc) {

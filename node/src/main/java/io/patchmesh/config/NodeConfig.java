@@ -32,7 +32,6 @@ import java.util.regex.Pattern;
  * @param quotaBytes chunk cache cap (default 10 GiB)
  * @param membershipPreset "lan" (default) or "wan" timing
  * @param window the agent's own maintenance window ("" = any time)
- * @param logJson log one JSON object per line
  */
 public record NodeConfig(
     Path dataDir,
@@ -52,8 +51,7 @@ public record NodeConfig(
     long wanRate,
     long quotaBytes,
     String membershipPreset,
-    String window,
-    boolean logJson) {
+    String window) {
 
   private static final Pattern SITE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
 
@@ -77,7 +75,6 @@ public record NodeConfig(
     private String quota = "10GiB";
     private String membership = "lan";
     private String window = "";
-    private boolean logJson;
 
     public Builder file(ConfigFile f) {
       if (f.data != null) data = f.data;
@@ -98,7 +95,6 @@ public record NodeConfig(
       if (f.quota != null) quota = f.quota;
       if (f.membership != null) membership = f.membership;
       if (f.window != null) window = f.window;
-      if (f.logJson != null) logJson = f.logJson;
       return this;
     }
 
@@ -120,38 +116,25 @@ public record NodeConfig(
     public Builder quota(String v) { if (v != null) quota = v; return this; }
     public Builder membership(String v) { if (v != null) membership = v; return this; }
     public Builder window(String v) { if (v != null) window = v; return this; }
-    public Builder logJson(Boolean v) { if (v != null) logJson = v; return this; }
 
     /** Validates and freezes. {@code agent} adds the agent-only requirements. */
     public NodeConfig build(boolean agent) {
       require(data, "--data (or 'data' in the config file)");
       require(trust, "--trust (or 'trust' in the config file)");
       require(site, "--site (or 'site' in the config file)");
-      if (!SITE.matcher(site).matches()) {
-        throw new UserInputException("--site " + site + ": use letters, digits, '.', '_' or '-' (max 64)");
-      }
+      checkSite("--site", site);
       if (agent) {
         require(applyDir, "--apply-dir (or 'apply-dir' in the config file)");
         if (join.isEmpty()) {
           throw new UserInputException("an agent needs --join SEED:PORT (or 'join' in the config file)");
         }
       }
-      if (!membership.equals("lan") && !membership.equals("wan")) {
-        throw new UserInputException("membership: '" + membership + "' is not lan or wan");
-      }
+      checkMembership("--membership", membership);
       List<InetSocketAddress> joins = new ArrayList<>();
       for (String j : join) {
-        for (String part : j.split(",")) {
-          if (!part.isBlank()) {
-            joins.add(hostPort("--join", part.trim()));
-          }
-        }
+        joins.addAll(hostPorts("--join", j));
       }
-      for (Map.Entry<String, String> e : labels.entrySet()) {
-        if (e.getKey().isBlank() || e.getKey().length() > 63 || e.getValue().length() > 255) {
-          throw new UserInputException("labels: '" + e.getKey() + "' is not a valid label");
-        }
-      }
+      labels.forEach((k, v) -> checkLabel("--label", k, v));
       return new NodeConfig(
           Path.of(data),
           Path.of(trust),
@@ -170,8 +153,7 @@ public record NodeConfig(
           Units.parseRate("wan-rate", wanRate),
           Units.parseBytes("quota", quota),
           membership,
-          window,
-          logJson);
+          window);
     }
 
     private static void require(String v, String what) {
@@ -179,6 +161,38 @@ public record NodeConfig(
         throw new UserInputException("missing " + what);
       }
     }
+  }
+
+  /** A site name: letters, digits, '.', '_' or '-', at most 64. */
+  public static void checkSite(String option, String site) {
+    if (!SITE.matcher(site).matches()) {
+      throw new UserInputException(option + " " + site + ": use letters, digits, '.', '_' or '-' (max 64)");
+    }
+  }
+
+  /** The membership timing preset: lan or wan. */
+  public static void checkMembership(String option, String preset) {
+    if (!preset.equals("lan") && !preset.equals("wan")) {
+      throw new UserInputException(option + ": '" + preset + "' is not lan or wan");
+    }
+  }
+
+  /** A host label: a key of 1-63 characters and a value of at most 255. */
+  public static void checkLabel(String option, String key, String value) {
+    if (key == null || key.isBlank() || key.length() > 63 || value == null || value.length() > 255) {
+      throw new UserInputException(option + ": '" + key + "' is not a valid label (key 1-63 chars, value up to 255)");
+    }
+  }
+
+  /** Parses a comma-separated list of HOST:PORT. */
+  public static List<InetSocketAddress> hostPorts(String option, String text) {
+    List<InetSocketAddress> out = new ArrayList<>();
+    for (String part : text.split(",")) {
+      if (!part.isBlank()) {
+        out.add(hostPort(option, part.trim()));
+      }
+    }
+    return out;
   }
 
   /** Parses HOST:PORT; a missing or bad port is a one-line error naming the option. */

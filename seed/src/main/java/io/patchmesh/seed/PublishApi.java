@@ -5,6 +5,7 @@ import io.patchmesh.admin.AdminRequest;
 import io.patchmesh.admin.AdminResponse;
 import io.patchmesh.admin.AdminRouter;
 import io.patchmesh.content.ChunkId;
+import io.patchmesh.content.ChunkParams;
 import io.patchmesh.proto.ChunkRef;
 import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.runtime.NodeRuntime;
@@ -87,6 +88,11 @@ final class PublishApi {
       id = ChunkId.fromHex(req.pathParam("id"));
     } catch (IllegalArgumentException e) {
       throw new AdminResponse.Failure(400, "not a chunk id: " + req.pathParam("id"));
+    }
+    if (req.body().length > ChunkParams.MAX_CHUNK_BYTES) {
+      // no chunk is larger: refuse before the body is hashed or anything is stored
+      throw new AdminResponse.Failure(
+          413, "chunk body of " + req.body().length + " bytes exceeds the " + ChunkParams.MAX_CHUNK_BYTES + "-byte chunk limit");
     }
     boolean referenced;
     synchronized (pending) {

@@ -71,7 +71,7 @@ final class RolloutCommand implements Callable<Integer> {
       boolean done = isDone(r);
       String state = r.path("state").asText("");
       if (!admin.json) {
-        String text = render(r);
+        String text = fit(render(r), terminalColumns());
         if (tty) {
           if (drawnLines > 0) {
             out.print("\u001b[" + drawnLines + "A\u001b[J");
@@ -93,6 +93,9 @@ final class RolloutCommand implements Callable<Integer> {
           out.println(AdminClient.pretty(r));
         }
         if (done) {
+          if (!tty && !admin.json) {
+            out.println("rollout " + r.path("manifestId").asText().substring(0, 12) + ": done, every targeted agent applied it");
+          }
           return Main.OK;
         }
         spec.commandLine().getErr().println("patchmesh: rollout " + state + (r.path("reason").asText("").isEmpty() ? "" : ": " + r.path("reason").asText()));
@@ -119,10 +122,49 @@ final class RolloutCommand implements Callable<Integer> {
     return targeted > 0 && applied >= targeted;
   }
 
+  /**
+   * One line for logs and pipes: per site, chunk progress in 10% steps and
+   * agents applied/targeted. It only changes (and is only printed again) when
+   * one of those moves, so a long rollout writes a few dozen lines, not one a second.
+   */
   static String summary(JsonNode r) {
     StringBuilder b = new StringBuilder("rollout " + r.path("manifestId").asText().substring(0, 12) + ":");
+    String sep = " ";
     for (JsonNode s : r.path("sites")) {
-      b.append(String.format(Locale.ROOT, " %s %d/%d", s.path("site").asText(), s.path("applied").asInt(), s.path("targeted").asInt()));
+      long total = s.path("chunksTotal").asLong();
+      int pct = total > 0 ? (int) (s.path("chunksHave").asLong() * 100 / total) / 10 * 10 : 0;
+      b.append(String.format(Locale.ROOT, "%s%s %d%% applied %d/%d", sep, s.path("site").asText(), pct,
+          s.path("applied").asInt(), s.path("targeted").asInt()));
+      if (s.path("failed").asInt() > 0) {
+        b.append(" failed ").append(s.path("failed").asInt());
+      }
+      sep = ", ";
+    }
+    return b.toString();
+  }
+
+  /** $COLUMNS when the shell exports it, else the classic 80. */
+  static int terminalColumns() {
+    try {
+      int c = Integer.parseInt(System.getenv().getOrDefault("COLUMNS", "80").trim());
+      return c >= 20 ? c : 80;
+    } catch (NumberFormatException e) {
+      return 80;
+    }
+  }
+
+  /**
+   * Cuts lines to the terminal width: a wrapped line would make the redraw
+   * (cursor up by the number of lines drawn) climb too little and smear.
+   */
+  static String fit(String text, int columns) {
+    StringBuilder b = new StringBuilder();
+    String[] lines = text.split("\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      if (i > 0) {
+        b.append('\n');
+      }
+      b.append(lines[i].length() < columns ? lines[i] : lines[i].substring(0, columns - 4) + "...");
     }
     return b.toString();
   }

@@ -42,21 +42,22 @@
       const appliedFrac = s.targeted > 0 ? s.applied / s.targeted : 0;
       rows += `<tr data-site="${esc(s.site)}"><td>${esc(s.site)}</td><td>${bar(frac)}</td><td>${bar(appliedFrac)}</td>` +
         `<td>${s.applied}/${s.targeted}${s.failed ? ` <span class="state-failed">${s.failed} failed</span>` : ""}</td>` +
-        `<td>${fmtBytes(s.wanBytes)}</td><td class="muted">${fmtBytes(s.everyAgentBytes)}</td></tr>`;
+        `<td class="num">${fmtBytes(s.wanBytes)}</td><td class="num muted">${fmtBytes(s.everyAgentBytes)}</td><td class="fill"></td></tr>`;
     }
     let agents = "";
-    for (const a of r.agents) {
+    const byPlace = [...r.agents].sort((x, y) => x.site.localeCompare(y.site) || x.id.localeCompare(y.id));
+    for (const a of byPlace) {
       const frac = a.chunksTotal > 0 ? a.chunks / a.chunksTotal : 0;
       agents += `<tr><td>${esc(a.site)}</td><td title="${esc(a.id)}">${esc(a.id.slice(0, 12))}</td>` +
-        `<td class="state-${esc(a.state)}">${esc(a.state)}</td><td>${bar(frac)}</td><td>${fmtBytes(a.bytesWan)}</td>` +
-        `<td>${fmtBytes(a.bytesLan)}</td><td class="muted">${esc(a.reason || "")}</td></tr>`;
+        `<td class="state-${esc(a.state)}">${esc(a.state)}</td><td>${bar(frac)}</td><td class="num">${fmtBytes(a.bytesWan)}</td>` +
+        `<td class="num">${fmtBytes(a.bytesLan)}</td><td class="fill reason">${esc(a.reason || "")}</td></tr>`;
     }
     return `<div class="rollout" data-manifest="${esc(r.manifestId)}" data-applied="${applied}" data-targeted="${total}">` +
       `<h3>${esc(r.channel)} v${esc(r.version)} <span class="muted">${esc(r.manifestId.slice(0, 12))} · ${fmtBytes(r.bytes)}${r.state ? " · " + esc(r.state) : ""}</span></h3>` +
       `<div class="summary">${applied}/${total} agents applied · WAN ${fmtBytes(wan)} instead of ${fmtBytes(naive)} · ` +
       `<span class="saved">saved ${fmtBytes(saved)}</span></div>` +
-      `<table><tr><th>site</th><th>chunks</th><th>applied</th><th>agents</th><th>WAN bytes</th><th>every-agent-downloads</th></tr>${rows}</table>` +
-      `<details><summary>agents</summary><table><tr><th>site</th><th>agent</th><th>state</th><th>chunks</th><th>WAN</th><th>LAN</th><th></th></tr>${agents}</table></details></div>`;
+      `<table><tr><th>site</th><th>chunks</th><th>applied</th><th>agents</th><th class="num">WAN bytes</th><th class="num">every-agent-downloads</th><th class="fill"></th></tr>${rows}</table>` +
+      `<details><summary>agents (${r.agents.length})</summary><table><tr><th>site</th><th>agent</th><th>state</th><th>chunks</th><th class="num">WAN</th><th class="num">LAN</th><th class="fill">reason</th></tr>${agents}</table></details></div>`;
   }
 
   function renderCompliance(c) {
@@ -75,7 +76,7 @@
   function renderMembers(st) {
     const bySite = {};
     for (const m of st.members) (bySite[m.site] = bySite[m.site] || []).push(m);
-    let out = "<table><tr><th>site</th><th>members</th></tr>";
+    let out = `<table class="members"><tr><th>site</th><th>members</th></tr>`;
     for (const site of Object.keys(bySite).sort()) {
       const ms = bySite[site];
       out += `<tr><td>${esc(site)}</td><td>` + ms.map((m) =>
@@ -92,7 +93,13 @@
       $("members").innerHTML = renderMembers(st);
       const rs = await api("/api/v1/rollouts");
       $("rollouts").innerHTML = rs.length ? rs.map(renderRollout).join("") : `<p class="muted">No manifests yet.</p>`;
-      try { $("compliance").innerHTML = renderCompliance(await api("/api/v1/compliance")); } catch (e) { /* agents have no compliance view */ }
+      try {
+        $("compliance").innerHTML = renderCompliance(await api("/api/v1/compliance"));
+        $("compliance-section").hidden = false;
+      } catch (e) {
+        if (e.message === "unauthorized") throw e;
+        $("compliance-section").hidden = true; // this node has no compliance view
+      }
       $("conn").textContent = "live"; $("conn").className = "pill live";
     } catch (e) {
       $("conn").textContent = e.message === "unauthorized" ? "token needed" : "disconnected";
