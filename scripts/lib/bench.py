@@ -349,16 +349,19 @@ def wan_bittorrent(run, sites, hosts, patch):
     return t0, times, before, after
 
 
-AGENT_OPTS = "-Xmx64m -XX:+UseSerialGC -Xss512k -XX:TieredStopAtLevel=1"
+AGENT_OPTS = "-Xmx64m -XX:+UseSerialGC -Xss512k"
+# 100 JVMs on 2 cores: C2 compiler threads would compete with the agents
+SCALE_AGENT_OPTS = AGENT_OPTS + " -XX:TieredStopAtLevel=1"
 
 
-def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSerialGC -Xss512k"):
+def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSerialGC -Xss512k", agent_opts=AGENT_OPTS):
     """Starts the seed in the DC and the agents; returns (seed admin URL, token, agents {(s,h,i): (proc, apply dir)})."""
     w = run.work
     names = [("seed", "dc")] + [(f"s{s}-h{h}-a{i}", f"site-{s}") for s in range(1, sites + 1)
                                 for h in range(1, hosts + 1) for i in range(1, agents_per_host + 1)]
     log(f"patchmesh: keys, trust root, CA and {len(names)} node certificates")
     run.pm_identities(names)
+    t_start = time.time()
     seed = run.bg("pm-seed", [PM, "seed", "--data", f"{w}/pm/seed", "--trust", f"{w}/keys/root.pb",
                               "--listen", f"{DC_IP}:7700", "--site", "dc", "--admin", "127.0.0.1:7701",
                               "--tls", f"{w}/tls/seed"], ns="pmf-dc",
@@ -372,7 +375,7 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
                 p = run.bg(f"pm-{n}", [PM, "agent", "--data", f"{w}/pm/{n}", "--trust", f"{w}/keys/root.pb",
                                        "--listen", f"{host_ip(s, h)}:{7700 + i}", "--site", f"site-{s}",
                                        "--join", f"{DC_IP}:7700", "--apply-dir", apply_dir, "--tls", f"{w}/tls/{n}"],
-                           ns=host_ns(s, h), env=dict(os.environ, PATCHMESH_JAVA_OPTS=os.environ.get("PATCHMESH_JAVA_OPTS", AGENT_OPTS)))
+                           ns=host_ns(s, h), env=dict(os.environ, PATCHMESH_JAVA_OPTS=os.environ.get("PATCHMESH_JAVA_OPTS", agent_opts)))
                 agents[(s, h, i)] = (p, apply_dir)
     tok = f"{w}/pm/seed/admin.token"
     deadline = time.time() + 120
@@ -397,7 +400,8 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
         if time.time() > deadline:
             raise BenchError(f"patchmesh: only {alive}/{want} members alive after waiting")
         time.sleep(1)
-    log(f"patchmesh: seed + {len(agents)} agents alive")
+    run.join_s = time.time() - t_start
+    log(f"patchmesh: seed + {len(agents)} agents alive {run.join_s:.0f}s after starting them")
     return "http://127.0.0.1:7701", token, agents
 
 
@@ -721,9 +725,8 @@ def bench_scale(run):
     digest = sha256(os.path.join(patch_dir, "patch.bin"))
     run.testbed(a.sites, 1)
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    t_start = time.time()
-    admin, token, agents = pm_mesh(run, a.sites, 1, agents_per_host=per_site)
-    join_s = time.time() - t_start
+    admin, token, agents = pm_mesh(run, a.sites, 1, agents_per_host=per_site, agent_opts=SCALE_AGENT_OPTS)
+    join_s = run.join_s
     t0, times, before, after, pub, ro, pub_s = pm_rollout(run, a.sites, agents, admin, token, patch_dir, 1)
     # memory while serving: right after the rollout every agent still serves its site
     rss = [proc_rss_kb(p.pid) / 1024 for p, _ in agents.values()]
@@ -753,7 +756,7 @@ def bench_scale(run):
         "heap_committed_max_mb": max(h[1] for h in heaps) if heaps else float("nan"),
     }
     notes = [f"- command: `scripts/bench scale --sites {a.sites} --agents {a.agents} --size {a.size} --down {a.down} "
-             f"--up {a.up} --rtt {a.rtt}`; agent JVM flags `{os.environ.get('PATCHMESH_JAVA_OPTS', AGENT_OPTS)}`",
+             f"--up {a.up} --rtt {a.rtt}`; agent JVM flags `{os.environ.get('PATCHMESH_JAVA_OPTS', SCALE_AGENT_OPTS)}`",
              f"- started {started}; machine: {machine()}; MemAvailable before the run {avail_mb} MB",
              f"- agents of a site share one network namespace (one IP, a port each); join_s = until all were alive at the seed",
              f"- heap sampled with jcmd GC.heap_info on {len(heaps)} agents; RSS from /proc on all {n}"]
