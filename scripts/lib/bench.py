@@ -497,7 +497,7 @@ def plot(run, curves, title, bound=None):
     ax.set_ylabel("hosts holding the verified patch")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(os.path.join(run.out, "hosts-complete.png"), dpi=110)
 
