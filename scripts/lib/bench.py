@@ -366,6 +366,14 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
                               "--listen", f"{DC_IP}:7700", "--site", "dc", "--admin", "127.0.0.1:7701",
                               "--tls", f"{w}/tls/seed"], ns="pmf-dc",
                   env=dict(os.environ, PATCHMESH_JAVA_OPTS=seed_opts))
+    # the seed first: a hundred JVMs starting at once would starve it
+    tok = f"{w}/pm/seed/admin.token"
+    deadline = time.time() + 300
+    while not os.path.exists(tok):
+        if seed.poll() is not None or time.time() > deadline:
+            raise BenchError("patchmesh seed did not start (see logs/pm-seed.log)")
+        time.sleep(0.2)
+    token = open(tok).read().strip()
     agents = {}
     for s in range(1, sites + 1):
         for h in range(1, hosts + 1):
@@ -377,13 +385,6 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
                                        "--join", f"{DC_IP}:7700", "--apply-dir", apply_dir, "--tls", f"{w}/tls/{n}"],
                            ns=host_ns(s, h), env=dict(os.environ, PATCHMESH_JAVA_OPTS=os.environ.get("PATCHMESH_JAVA_OPTS", agent_opts)))
                 agents[(s, h, i)] = (p, apply_dir)
-    tok = f"{w}/pm/seed/admin.token"
-    deadline = time.time() + 120
-    while not os.path.exists(tok):
-        if seed.poll() is not None or time.time() > deadline:
-            raise BenchError("patchmesh seed did not start (see logs/pm-seed.log)")
-        time.sleep(0.2)
-    token = open(tok).read().strip()
     want = len(agents) + 1
     deadline = time.time() + max(180, 3 * len(agents))
     alive = 0
