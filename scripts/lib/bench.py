@@ -781,6 +781,7 @@ def main():
     ap.add_argument("--systems", default="nginx,bittorrent,patchmesh")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per system")
     ap.add_argument("--out")
+    ap.add_argument("--keep-work", action="store_true", help="keep the hosts' files after a successful run")
     try:
         args = ap.parse_args()
     except SystemExit as e:
@@ -802,6 +803,9 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     try:
         {"wan": bench_wan, "delta": bench_delta, "scale": bench_scale}[args.kind](run)
+        if not args.keep_work:
+            # every host's copy of the patch: gigabytes at the default size
+            shutil.rmtree(run.work, ignore_errors=True)
     except BenchError as e:
         print(f"bench: {e}", file=sys.stderr)
         print(f"bench: logs in {run.out}/logs", file=sys.stderr)
