@@ -1,0 +1,821 @@
+"""Field benchmarks on the shaped-WAN testbed: see scripts/bench for usage.
+
+Every system is measured in the same testbed and run, one after the other,
+from WAN counters on the routers' interfaces (Ethernet frames, so IP/TCP
+headers count) and from the moment each host holds the verified patch.
+"""
+import argparse
+import csv
+import datetime
+import hashlib
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TESTBED = os.path.join(ROOT, "scripts", "testbed")
+PM = os.path.join(ROOT, "bin", "patchmesh")
+DC_IP = "10.77.0.2"
+HDR = 66  # bytes of Ethernet + IPv4 + TCP (with timestamps) headers per frame
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def host_ns(s, h):
+    return f"pmf-s{s}-h{h}"
+
+
+def host_ip(s, h):
+    return f"10.{100 + s}.0.{10 + h}"
+
+
+def parse_size(text):
+    t = text.strip().upper().replace("IB", "B")
+    for unit, mul in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)):
+        if t.endswith(unit):
+            return int(float(t[: -len(unit)]) * mul)
+    return int(t)
+
+
+def parse_rate(text):
+    t = text.strip().lower()
+    for unit, mul in (("gbit", 10**9), ("mbit", 10**6), ("kbit", 10**3), ("bit", 1)):
+        if t.endswith(unit):
+            return float(t[: -len(unit)]) * mul
+    raise BenchError(f"bad rate '{text}' (use e.g. 20mbit)")
+
+
+def pct(values, p):
+    v = sorted(values)
+    if not v:
+        return float("nan")
+    k = max(0, min(len(v) - 1, int(round(p / 100.0 * len(v) + 0.5)) - 1))
+    return v[k]
+
+
+class Run:
+    """Owns the work dir, background processes and the testbed; closes all of them."""
+
+    def __init__(self, args, kind):
+        self.args = args
+        self.kind = kind
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        self.out = os.path.abspath(args.out or f"/tmp/patchmesh-bench/{kind}-{stamp}")
+        os.makedirs(self.out, exist_ok=True)
+        self.work = os.path.join(self.out, "work")
+        shutil.rmtree(self.work, ignore_errors=True)
+        os.makedirs(self.work)
+        os.makedirs(os.path.join(self.out, "logs"), exist_ok=True)
+        self.procs = []
+        self.testbed_up = False
+
+    # -- processes ---------------------------------------------------------
+    def sh(self, cmd, ns=None, check=True, env=None, capture=True, timeout=None):
+        full = (["ip", "netns", "exec", ns] if ns else []) + cmd
+        r = subprocess.run(full, capture_output=capture, text=True, env=env, timeout=timeout)
+        if check and r.returncode != 0:
+            raise BenchError(f"{' '.join(cmd[:3])}... failed (exit {r.returncode}): {(r.stderr or '').strip()[-400:]}")
+        return r
+
+    def bg(self, name, cmd, ns=None, env=None):
+        full = (["ip", "netns", "exec", ns] if ns else []) + cmd
+        logf = open(os.path.join(self.out, "logs", name + ".log"), "w")
+        p = subprocess.Popen(full, stdout=logf, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        p.bench_name = name
+        self.procs.append(p)
+        return p
+
+    def stop(self, procs=None):
+        procs = list(self.procs if procs is None else procs)
+        for p in procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.time() + 10
+        for p in procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait()
+        self.procs = [p for p in self.procs if p not in procs]
+
+    # -- testbed -----------------------------------------------------------
+    def testbed(self, sites, hosts):
+        a = self.args
+        subprocess.run([TESTBED, "down"], capture_output=True)
+        cmd = [TESTBED, "up", "--sites", str(sites), "--hosts", str(hosts), "--down", a.down, "--up", a.up,
+               "--rtt", a.rtt, "--loss", str(a.loss)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise BenchError("testbed up failed: " + (r.stderr or r.stdout).strip())
+        self.testbed_up = True
+        log(r.stdout.strip())
+
+    def close(self):
+        self.stop()
+        if self.testbed_up:
+            subprocess.run([TESTBED, "down"], capture_output=True)
+            self.testbed_up = False
+
+    def counters(self, sites):
+        """(rx_bytes, rx_packets, tx_bytes, tx_packets) of each router's wan0, and of the DC's."""
+        out = {}
+        names = {s: f"pmf-r{s}" for s in range(1, sites + 1)}
+        names[0] = "pmf-dc"
+        for s, ns in names.items():
+            r = self.sh(["sh", "-c", "d=/sys/class/net/wan0/statistics; cat $d/rx_bytes $d/rx_packets $d/tx_bytes $d/tx_packets"], ns=ns)
+            out[s] = tuple(int(x) for x in r.stdout.split())
+        return out
+
+    # -- patchmesh identities ----------------------------------------------
+    def pm(self, *args, ns=None, check=True, timeout=600):
+        return self.sh([PM, *args], ns=ns, check=check, timeout=timeout)
+
+    def pm_identities(self, names):
+        """Publisher key, trust root, mesh CA and one TLS identity per (name, site)."""
+        w = self.work
+        os.makedirs(f"{w}/keys", exist_ok=True)
+        self.pm("keygen", "--out", f"{w}/keys/publisher")
+        self.pm("trust", "init", "--publisher", f"{w}/keys/publisher.pub", "--channel", "bench/**", "--expires", "30d",
+                "--sign", f"{w}/keys/publisher.key", "--out", f"{w}/keys/root.pb")
+        self.pm("ca", "init", "--out", f"{w}/tls/ca")
+        pending = []
+        for name, site in names:
+            pending.append(subprocess.Popen([PM, "ca", "issue", "--ca", f"{w}/tls/ca", "--node", name, "--site", site,
+                                             "--out", f"{w}/tls/{name}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            if len(pending) >= 4:
+                self._wait_all(pending)
+        self._wait_all(pending)
+
+    @staticmethod
+    def _wait_all(pending):
+        for p in pending:
+            if p.wait() != 0:
+                raise BenchError("patchmesh ca issue failed: " + p.stderr.read().decode()[-300:])
+        pending.clear()
+
+
+def make_patch(path, size, seed=42):
+    rnd = random.Random(seed)
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            n = min(left, 1 << 20)
+            f.write(rnd.randbytes(n))
+            left -= n
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def wait_files(paths, timeout, what, procs=()):
+    """Waits until every path exists; returns {path: time it appeared (the file's mtime)}."""
+    seen = {}
+    deadline = time.time() + timeout
+    while len(seen) < len(paths):
+        for p in paths:
+            if p not in seen and os.path.exists(p):
+                seen[p] = os.stat(p).st_mtime
+        if len(seen) == len(paths):
+            break
+        for pr in procs:
+            if pr.poll() is not None and pr.returncode != 0:
+                raise BenchError(f"{what}: {pr.bench_name} exited {pr.returncode} (see logs/{pr.bench_name}.log)")
+        if time.time() > deadline:
+            raise BenchError(f"{what}: only {len(seen)}/{len(paths)} hosts done after {timeout}s")
+        time.sleep(0.1)
+    return seen
+
+
+# ---------------------------------------------------------------- wan ------
+HOST_DONE = """set -e
+curl -sf --retry 3 -o "$1.part" "$2"
+[ "$(sha256sum "$1.part" | cut -d' ' -f1)" = "$3" ]
+mv "$1.part" "$1"
+date +%s.%N > "$1.done"
+"""
+
+
+def nginx_conf(run, www, port):
+    conf = os.path.join(run.work, f"nginx-{port}.conf")
+    tmp = os.path.join(run.work, "nginx-tmp")
+    os.makedirs(tmp, exist_ok=True)
+    with open(conf, "w") as f:
+        f.write(f"""user root root;
+worker_processes 1;
+daemon off;
+pid {run.work}/nginx-{port}.pid;
+error_log {run.out}/logs/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  sendfile on;
+  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fcgi;
+  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  server {{ listen {DC_IP}:{port}; root {www}; }}
+}}
+""")
+    return conf
+
+
+def wan_nginx(run, sites, hosts, patch, digest):
+    www = os.path.join(run.work, "www")
+    os.makedirs(www, exist_ok=True)
+    os.link(patch, os.path.join(www, "patch.bin"))
+    srv = run.bg("nginx", ["nginx", "-c", nginx_conf(run, www, 8080)], ns="pmf-dc")
+    time.sleep(1)
+    if srv.poll() is not None:
+        raise BenchError("nginx did not start (see logs/nginx.log)")
+    script = os.path.join(run.work, "curl-host.sh")
+    with open(script, "w") as f:
+        f.write(HOST_DONE)
+    before = run.counters(sites)
+    t0 = time.time()
+    clients, done = [], {}
+    for s in range(1, sites + 1):
+        for h in range(1, hosts + 1):
+            d = os.path.join(run.work, "curl", f"s{s}-h{h}")
+            os.makedirs(d, exist_ok=True)
+            dest = os.path.join(d, "patch.bin")
+            clients.append(run.bg(f"curl-s{s}-h{h}", ["sh", script, dest, f"http://{DC_IP}:8080/patch.bin", digest], ns=host_ns(s, h)))
+            done[(s, h)] = dest + ".done"
+    wait_files(list(done.values()), run.args.timeout, "nginx/curl", clients)
+    after = run.counters(sites)
+    times = {k: float(open(v).read()) - t0 for k, v in done.items()}
+    run.stop(clients + [srv])
+    return t0, times, before, after
+
+
+def bencode(x):
+    if isinstance(x, int):
+        return b"i%de" % x
+    if isinstance(x, bytes):
+        return b"%d:%s" % (len(x), x)
+    if isinstance(x, str):
+        return bencode(x.encode())
+    if isinstance(x, dict):
+        return b"d" + b"".join(bencode(k) + bencode(x[k]) for k in sorted(x)) + b"e"
+    raise TypeError(type(x))
+
+
+def make_torrent(patch, out, announce, piece=256 * 1024):
+    pieces = []
+    with open(patch, "rb") as f:
+        for b in iter(lambda: f.read(piece), b""):
+            pieces.append(hashlib.sha1(b).digest())
+    info = {"name": "patch.bin", "length": os.path.getsize(patch), "piece length": piece, "pieces": b"".join(pieces)}
+    with open(out, "wb") as f:
+        f.write(bencode({"announce": announce, "info": info}))
+    return hashlib.sha1(bencode(info)).hexdigest()
+
+
+ARIA_COMMON = ["--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+               "--seed-ratio=0.0", "--file-allocation=none", "--summary-interval=0", "--console-log-level=warn",
+               "--listen-port=6881", "--allow-overwrite=true", "--auto-save-interval=0",
+               "--bt-save-metadata=false", "--rpc-save-upload-metadata=false", "--bt-max-peers=0"]
+
+
+def wan_bittorrent(run, sites, hosts, patch):
+    bt = os.path.join(run.work, "bt")
+    tracker_dir = os.path.join(bt, "tracker")
+    os.makedirs(tracker_dir, exist_ok=True)
+    os.chmod(bt, 0o755)
+    torrent = os.path.join(bt, "patch.torrent")
+    infohash = make_torrent(patch, torrent, f"http://{DC_IP}:6969/announce")
+    with open(os.path.join(tracker_dir, "whitelist"), "w") as f:
+        f.write(infohash + "\n")
+    os.chmod(tracker_dir, 0o755)
+    os.chmod(os.path.join(tracker_dir, "whitelist"), 0o644)
+    tracker = run.bg("opentracker", ["opentracker", "-i", DC_IP, "-p", "6969", "-P", "6969", "-u", "_opentracker",
+                                     "-d", tracker_dir, "-w", "/whitelist"], ns="pmf-dc")
+    seed_dir = os.path.join(bt, "seed")
+    os.makedirs(seed_dir, exist_ok=True)
+    os.link(patch, os.path.join(seed_dir, "patch.bin"))
+    seeder = run.bg("aria2-seed", ["aria2c", *ARIA_COMMON, "--bt-seed-unverified=true", "--dir", seed_dir,
+                                   torrent], ns="pmf-dc")
+    time.sleep(3)
+    for p in (tracker, seeder):
+        if p.poll() is not None:
+            raise BenchError(f"{p.bench_name} did not start (see logs/{p.bench_name}.log)")
+    hook = os.path.join(bt, "done-hook.sh")
+    with open(hook, "w") as f:
+        f.write('#!/bin/sh\ndate +%s.%N > "$BENCH_DONE"\n')
+    os.chmod(hook, 0o755)
+    before = run.counters(sites)
+    t0 = time.time()
+    leechers, done = [], {}
+    for s in range(1, sites + 1):
+        for h in range(1, hosts + 1):
+            d = os.path.join(bt, f"s{s}-h{h}")
+            os.makedirs(d, exist_ok=True)
+            env = dict(os.environ, BENCH_DONE=os.path.join(d, "done"))
+            leechers.append(run.bg(f"aria2-s{s}-h{h}", ["aria2c", *ARIA_COMMON, "--dir", d,
+                                                        f"--on-bt-download-complete={hook}", torrent],
+                                   ns=host_ns(s, h), env=env))
+            done[(s, h)] = os.path.join(d, "done")
+    wait_files(list(done.values()), run.args.timeout, "BitTorrent", leechers)
+    after = run.counters(sites)
+    times = {k: float(open(v).read()) - t0 for k, v in done.items()}
+    run.stop(leechers + [seeder, tracker])
+    digest = sha256(patch)
+    for s in range(1, sites + 1):
+        for h in range(1, hosts + 1):
+            if sha256(os.path.join(bt, f"s{s}-h{h}", "patch.bin")) != digest:
+                raise BenchError(f"BitTorrent: host s{s}-h{h} holds a wrong patch")
+    return t0, times, before, after
+
+
+AGENT_OPTS = "-Xmx64m -XX:+UseSerialGC -Xss512k"
+# 100 JVMs on 2 cores: C2 compiler threads would compete with the agents
+SCALE_AGENT_OPTS = AGENT_OPTS + " -XX:TieredStopAtLevel=1"
+
+
+def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSerialGC -Xss512k", agent_opts=AGENT_OPTS):
+    """Starts the seed in the DC and the agents; returns (seed admin URL, token, agents {(s,h,i): (proc, apply dir)})."""
+    w = run.work
+    names = [("seed", "dc")] + [(f"s{s}-h{h}-a{i}", f"site-{s}") for s in range(1, sites + 1)
+                                for h in range(1, hosts + 1) for i in range(1, agents_per_host + 1)]
+    log(f"patchmesh: keys, trust root, CA and {len(names)} node certificates")
+    run.pm_identities(names)
+    t_start = time.time()
+    seed = run.bg("pm-seed", [PM, "seed", "--data", f"{w}/pm/seed", "--trust", f"{w}/keys/root.pb",
+                              "--listen", f"{DC_IP}:7700", "--site", "dc", "--admin", "127.0.0.1:7701",
+                              "--tls", f"{w}/tls/seed"], ns="pmf-dc",
+                  env=dict(os.environ, PATCHMESH_JAVA_OPTS=seed_opts))
+    # the seed first: a hundred JVMs starting at once would starve it
+    tok = f"{w}/pm/seed/admin.token"
+    deadline = time.time() + 300
+    while not os.path.exists(tok):
+        if seed.poll() is not None or time.time() > deadline:
+            raise BenchError("patchmesh seed did not start (see logs/pm-seed.log)")
+        time.sleep(0.2)
+    token = open(tok).read().strip()
+    agents = {}
+    for s in range(1, sites + 1):
+        for h in range(1, hosts + 1):
+            for i in range(1, agents_per_host + 1):
+                n = f"s{s}-h{h}-a{i}"
+                apply_dir = f"{w}/pm/apply/{n}"
+                p = run.bg(f"pm-{n}", [PM, "agent", "--data", f"{w}/pm/{n}", "--trust", f"{w}/keys/root.pb",
+                                       "--listen", f"{host_ip(s, h)}:{7700 + i}", "--site", f"site-{s}",
+                                       "--join", f"{DC_IP}:7700", "--apply-dir", apply_dir, "--tls", f"{w}/tls/{n}"],
+                           ns=host_ns(s, h), env=dict(os.environ, PATCHMESH_JAVA_OPTS=os.environ.get("PATCHMESH_JAVA_OPTS", agent_opts)))
+                agents[(s, h, i)] = (p, apply_dir)
+    want = len(agents) + 1
+    deadline = time.time() + max(180, 3 * len(agents))
+    alive = 0
+    while True:
+        st = run.sh(["curl", "-sf", "-H", f"Authorization: Bearer {token}", "http://127.0.0.1:7701/api/v1/status"],
+                    ns="pmf-dc", check=False)
+        if st.returncode == 0:
+            alive = sum(1 for m in json.loads(st.stdout).get("members", []) if m.get("state") == "alive")
+            if alive >= want:
+                break
+        dead = [p.bench_name for p, _ in agents.values() if p.poll() is not None]
+        if dead:
+            raise BenchError(f"patchmesh agents exited: {', '.join(dead[:5])} (see logs/)")
+        if time.time() > deadline:
+            raise BenchError(f"patchmesh: only {alive}/{want} members alive after waiting")
+        time.sleep(1)
+    run.join_s = time.time() - t_start
+    log(f"patchmesh: seed + {len(agents)} agents alive {run.join_s:.0f}s after starting them")
+    return "http://127.0.0.1:7701", token, agents
+
+
+def pm_publish(run, admin, token, src, version, channel="bench/patch"):
+    env = dict(os.environ, PATCHMESH_TOKEN=token)
+    r = run.sh([PM, "publish", "--key", f"{run.work}/keys/publisher.key", "--channel", channel,
+                "--version", str(version), "--seed", admin, "--json", src], ns="pmf-dc", env=env)
+    return json.loads(r.stdout)
+
+
+def pm_rollout(run, sites, agents, admin, token, src_dir, version, fname="patch.bin"):
+    """Publishes src_dir through the seed; returns (t0, times, before, after, publish json, rollout json, publish secs)."""
+    before = run.counters(sites)
+    tp = time.time()
+    pub = pm_publish(run, admin, token, src_dir, version)
+    t0 = time.time()
+    log(f"patchmesh: published v{version} {pub['manifestId'][:12]} ({pub['chunks']} chunks) in {t0 - tp:.1f}s")
+    env = dict(os.environ, PATCHMESH_TOKEN=token)
+    waiter = run.bg(f"pm-rollout-v{version}", [PM, "rollout", "--admin", admin, "--manifest", pub["manifestId"], "--wait",
+                                              "--timeout", f"{run.args.timeout}s"], ns="pmf-dc", env=env)
+    files = {k: os.path.join(d, fname) for k, (p, d) in agents.items()}
+    # the applied file appears (atomically) once its chunks are verified and assembled;
+    # its mtime is when that host held the verified patch
+    seen = wait_files(list(files.values()), run.args.timeout, "patchmesh", [p for p, _ in agents.values()])
+    after = run.counters(sites)
+    times = {k: seen[f] - t0 for k, f in files.items()}
+    try:
+        waiter.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        raise BenchError("patchmesh rollout --wait did not return after every agent applied the patch")
+    if waiter.returncode != 0:
+        raise BenchError(f"patchmesh rollout --wait exited {waiter.returncode}")
+    run.procs.remove(waiter)
+    ro = run.sh([PM, "rollout", "--admin", admin, "--manifest", pub["manifestId"], "--json"], ns="pmf-dc", env=env)
+    return t0, times, before, after, pub, json.loads(ro.stdout), t0 - tp
+
+
+def summarize(name, sites, size, down_bps, t0, times, before, after, aria_time=None):
+    wan = {}
+    for s in range(1, sites + 1):
+        rxb = after[s][0] - before[s][0]
+        rxp = after[s][1] - before[s][1]
+        wan[s] = (rxb, rxb - HDR * rxp)
+    seed_egress = after[0][2] - before[0][2]
+    last = max(times.values())
+    bound = size * 8 / down_bps
+    vals = list(times.values())
+    row = {
+        "system": name,
+        "hosts": len(times),
+        "wan_in_max_per_site_x": max(v[0] for v in wan.values()) / size,
+        "wan_in_mean_per_site_x": statistics.mean(v[0] for v in wan.values()) / size,
+        "wan_payload_max_per_site_x": max(v[1] for v in wan.values()) / size,
+        "last_host_s": last,
+        "wan_bound_s": bound,
+        "time_over_bound_x": last / bound,
+        "time_over_aria2_x": (last / aria_time) if aria_time else float("nan"),
+        "seed_egress_x": seed_egress / size,
+        "p50_s": pct(vals, 50),
+        "p99_s": pct(vals, 99),
+    }
+    return row, wan
+
+
+def write_table(run, rows, title, notes):
+    cols = list(rows[0].keys())
+    with open(os.path.join(run.out, "results.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=cols)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in r.items()})
+    lines = [f"### {title}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r.values()) + " |")
+    lines += [""] + notes
+    md = "\n".join(lines) + "\n"
+    with open(os.path.join(run.out, "results.md"), "w") as f:
+        f.write(md)
+    print(md)
+
+
+def plot(run, curves, title, bound=None):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for name, times in curves.items():
+        t = sorted(times)
+        ax.step([0] + t, list(range(0, len(t) + 1)), where="post", label=name)
+    if bound:
+        ax.axvline(bound, color="grey", linestyle=":", label="WAN bound (size / site link rate)")
+    ax.set_xlabel("seconds since start")
+    ax.set_ylabel("hosts holding the verified patch")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(os.path.join(run.out, "hosts-complete.png"), dpi=110)
+
+
+def machine():
+    load = os.getloadavg()
+    mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "?")
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    return (f"{os.cpu_count()} cores ({cpu}), {int(mem) // 1024} MiB RAM, kernel {platform.release()}, "
+            f"load {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}")
+
+
+def bench_wan(run):
+    a = run.args
+    size = parse_size(a.size)
+    down_bps = parse_rate(a.down)
+    patch_dir = os.path.join(run.work, "patch")
+    os.makedirs(patch_dir, exist_ok=True)
+    patch = os.path.join(patch_dir, "patch.bin")
+    log(f"generating a {size} byte patch")
+    make_patch(patch, size)
+    digest = sha256(patch)
+    run.testbed(a.sites, a.hosts)
+    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    results = {}
+    for system in a.systems.split(","):
+        log(f"== {system}")
+        if system == "nginx":
+            results["nginx+curl"] = wan_nginx(run, a.sites, a.hosts, patch, digest)
+        elif system == "bittorrent":
+            results["aria2+opentracker"] = wan_bittorrent(run, a.sites, a.hosts, patch)
+        elif system == "patchmesh":
+            admin, token, agents = pm_mesh(run, a.sites, a.hosts)
+            t0, times, before, after, pub, ro, pub_s = pm_rollout(run, a.sites, agents, admin, token, patch_dir, 1)
+            for (s, h, i), (p, d) in agents.items():
+                if sha256(os.path.join(d, "patch.bin")) != digest:
+                    raise BenchError(f"patchmesh: host s{s}-h{h} holds a wrong patch")
+            with open(os.path.join(run.out, "patchmesh-rollout.json"), "w") as f:
+                json.dump(ro, f, indent=1)
+            results["patchmesh"] = (t0, {(s, h): v for (s, h, i), v in times.items()}, before, after)
+            results["patchmesh"] += ({"publish_s": pub_s, "chunks": pub["chunks"]},)
+        else:
+            raise BenchError(f"unknown system '{system}'")
+        log(f"{system}: last host after {max(results[list(results)[-1]][1].values()):.1f}s")
+    run.close()
+    aria = results.get("aria2+opentracker")
+    aria_time = max(aria[1].values()) if aria else None
+    rows, per_site = [], {}
+    for name, res in results.items():
+        row, wan = summarize(name, a.sites, size, down_bps, res[0], res[1], res[2], res[3], aria_time)
+        rows.append(row)
+        per_site[name] = wan
+    notes = [f"- command: `scripts/bench wan --sites {a.sites} --hosts {a.hosts} --size {a.size} --down {a.down} "
+             f"--up {a.up} --rtt {a.rtt} --loss {a.loss}`",
+             f"- started {started}; machine: {machine()} (load at the end)",
+             f"- patch {size} bytes; wan_in = rx bytes of the site router's WAN interface (Ethernet frames) / size; "
+             f"wan_payload = the same minus {HDR} header bytes per frame; seed_egress = DC tx bytes / size",
+             "- per-site WAN bytes in (raw / minus headers):"]
+    for name, wan in per_site.items():
+        notes.append(f"  - {name}: " + ", ".join(f"s{s} {v[0]:,} / {v[1]:,}" for s, v in wan.items()))
+    if "patchmesh" in results and len(results["patchmesh"]) > 4:
+        extra = results["patchmesh"][4]
+        notes.append(f"- patchmesh publish (chunk, sign, upload to the seed) took {extra['publish_s']:.1f}s before the clock "
+                     f"started; {extra['chunks']} chunks")
+    write_table(run, rows, "WAN rollout: nginx, BitTorrent, patchmesh", notes)
+    plot(run, {n: list(r[1].values()) for n, r in results.items()},
+         f"{a.sites} sites x {a.hosts} hosts, {size >> 20} MiB, {a.down} down / {a.up} up, rtt {a.rtt}",
+         bound=size * 8 / down_bps)
+    log(f"results in {run.out}")
+
+
+# ---------------------------------------------------------------- delta ----
+def edit_patch(src, dst, edits, seed=7):
+    """v2 = v1 with small edits: half insertions, half in-place overwrites, 1-4 KiB each."""
+    data = bytearray(open(src, "rb").read())
+    rnd = random.Random(seed)
+    changed = 0
+    for i in range(edits):
+        n = rnd.randint(1024, 4096)
+        off = rnd.randrange(0, len(data) - n)
+        if i % 2 == 0:
+            data[off:off] = rnd.randbytes(n)
+        else:
+            data[off:off + n] = rnd.randbytes(n)
+        changed += n
+    with open(dst, "wb") as f:
+        f.write(data)
+    return changed
+
+
+def bench_delta(run):
+    a = run.args
+    size = parse_size(a.size)
+    v1d, v2d = os.path.join(run.work, "v1"), os.path.join(run.work, "v2")
+    os.makedirs(v1d, exist_ok=True)
+    os.makedirs(v2d, exist_ok=True)
+    v1, v2 = os.path.join(v1d, "patch.bin"), os.path.join(v2d, "patch.bin")
+    make_patch(v1, size)
+    changed = edit_patch(v1, v2, a.edits)
+    v2size = os.path.getsize(v2)
+    d2 = sha256(v2)
+    log(f"v1 {size} bytes, v2 {v2size} bytes, {a.edits} edits touching {changed} bytes")
+    run.testbed(1, 1)
+    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    rows = []
+    ns = host_ns(1, 1)
+
+    def into_site(before, after):
+        return after[1][0] - before[1][0], (after[1][0] - before[1][0]) - HDR * (after[1][1] - before[1][1])
+
+    # full download of v2 (nginx + curl)
+    srv = run.bg("nginx", ["nginx", "-c", nginx_conf(run, v2d, 8080)], ns="pmf-dc")
+    time.sleep(1)
+    full_dir = os.path.join(run.work, "full")
+    os.makedirs(full_dir, exist_ok=True)
+    b = run.counters(1)
+    t = time.time()
+    run.sh(["curl", "-sf", "-o", f"{full_dir}/patch.bin", f"http://{DC_IP}:8080/patch.bin"], ns=ns)
+    rows.append(("full download (curl)", *into_site(b, run.counters(1)), time.time() - t))
+    run.stop([srv])
+    if sha256(f"{full_dir}/patch.bin") != d2:
+        raise BenchError("full download: wrong bytes")
+
+    # rsync: a daemon in the DC serving v2; the host holds v1
+    conf = os.path.join(run.work, "rsyncd.conf")
+    with open(conf, "w") as f:
+        f.write(f"use chroot = no\nuid = root\ngid = root\npid file = {run.work}/rsyncd.pid\n[patch]\npath = {v2d}\nread only = yes\n")
+    rs = run.bg("rsyncd", ["rsync", "--daemon", "--no-detach", f"--config={conf}", f"--address={DC_IP}", "--port=8730"], ns="pmf-dc")
+    time.sleep(1)
+    rs_dir = os.path.join(run.work, "rsync-host")
+    os.makedirs(rs_dir, exist_ok=True)
+    shutil.copy(v1, f"{rs_dir}/patch.bin")
+    b = run.counters(1)
+    t = time.time()
+    run.sh(["rsync", "--no-whole-file", "--times", f"rsync://{DC_IP}:8730/patch/patch.bin", f"{rs_dir}/patch.bin"], ns=ns)
+    rows.append(("rsync (daemon)", *into_site(b, run.counters(1)), time.time() - t))
+    run.stop([rs])
+    if sha256(f"{rs_dir}/patch.bin") != d2:
+        raise BenchError("rsync: wrong bytes")
+
+    # patchmesh: v1 rolled out first, then v2
+    admin, token, agents = pm_mesh(run, 1, 1)
+    pm_rollout(run, 1, agents, admin, token, v1d, 1)
+    for (p, d) in agents.values():
+        os.rename(os.path.join(d, "patch.bin"), os.path.join(d, "patch.v1"))
+    t0, times, before, after, pub, ro, pub_s = pm_rollout(run, 1, agents, admin, token, v2d, 2)
+    rows.append(("patchmesh v1->v2", *into_site(before, after), max(times.values())))
+    with open(os.path.join(run.out, "patchmesh-rollout-v2.json"), "w") as f:
+        json.dump({"publish": pub, "rollout": ro}, f, indent=1)
+    for (p, d) in agents.values():
+        if sha256(os.path.join(d, "patch.bin")) != d2:
+            raise BenchError("patchmesh: wrong v2 bytes")
+    run.close()
+    rsync_bytes = rows[1][1]
+    out_rows = [{"system": n, "bytes_into_site": raw, "payload_bytes": pay, "x_v2_size": raw / v2size,
+                 "x_rsync": raw / rsync_bytes, "seconds": secs} for n, raw, pay, secs in rows]
+    notes = [f"- command: `scripts/bench delta --size {a.size} --edits {a.edits} --down {a.down} --up {a.up} --rtt {a.rtt}`",
+             f"- started {started}; machine: {machine()}",
+             f"- v1 {size:,} bytes; v2 {v2size:,} bytes = v1 with {a.edits} edits (half insertions, half overwrites, "
+             f"1-4 KiB each, {changed:,} bytes); patchmesh publish said {pub.get('newChunks')} new chunks, "
+             f"{pub.get('newBytes')} new bytes",
+             f"- bytes into the site = rx bytes of the site router's WAN interface (Ethernet frames); payload = minus {HDR} per frame"]
+    write_table(run, out_rows, "Delta v1 -> v2: patchmesh vs rsync vs a full download", notes)
+
+
+# ---------------------------------------------------------------- scale ----
+def proc_rss_kb(pid):
+    """RSS of the java process under an `ip netns exec` / launcher chain rooted at pid."""
+    best = 0
+    try:
+        kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    except OSError:
+        kids = []
+    for p in [str(pid)] + kids:
+        try:
+            for l in open(f"/proc/{p}/status"):
+                if l.startswith("VmRSS:"):
+                    best = max(best, int(l.split()[1]))
+        except OSError:
+            pass
+        if p != str(pid):
+            best = max(best, proc_rss_kb(int(p)))
+    return best
+
+
+def java_pid(pid):
+    for _ in range(5):
+        try:
+            if os.readlink(f"/proc/{pid}/exe").endswith("java"):
+                return pid
+        except OSError:
+            return None
+        kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        if not kids:
+            return None
+        pid = int(kids[0])
+    return None
+
+
+def heap_used_mb(jpid):
+    """Heap in use and committed (MB) from `jcmd GC.heap_info` (SerialGC: def + tenured)."""
+    r = subprocess.run(["jcmd", str(jpid), "GC.heap_info"], capture_output=True, text=True, timeout=60)
+    used = committed = 0
+    import re
+    for m in re.finditer(r"(def new generation|tenured generation)\s+total (\d+)K, used (\d+)K", r.stdout):
+        committed += int(m.group(2))
+        used += int(m.group(3))
+    return used / 1024, committed / 1024
+
+
+def bench_scale(run):
+    a = run.args
+    size = parse_size(a.size)
+    n = a.sites * a.agents
+    avail_mb = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemAvailable")) // 1024
+    fit = int(avail_mb * 0.7 // a.agent_mb)
+    per_site = a.agents
+    if fit < n:
+        per_site = max(1, fit // a.sites)
+        log(f"scale: {n} agents x ~{a.agent_mb} MB would not fit in {avail_mb} MB available; running {a.sites} x {per_site}")
+    n = a.sites * per_site
+    patch_dir = os.path.join(run.work, "patch")
+    os.makedirs(patch_dir, exist_ok=True)
+    make_patch(os.path.join(patch_dir, "patch.bin"), size)
+    digest = sha256(os.path.join(patch_dir, "patch.bin"))
+    run.testbed(a.sites, 1)
+    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    admin, token, agents = pm_mesh(run, a.sites, 1, agents_per_host=per_site, agent_opts=SCALE_AGENT_OPTS)
+    join_s = run.join_s
+    t0, times, before, after, pub, ro, pub_s = pm_rollout(run, a.sites, agents, admin, token, patch_dir, 1)
+    # memory while serving: right after the rollout every agent still serves its site
+    rss = [proc_rss_kb(p.pid) / 1024 for p, _ in agents.values()]
+    sample = list(agents.values())[:: max(1, len(agents) // 10)]
+    heaps = []
+    for p, _ in sample:
+        j = java_pid(p.pid)
+        if j:
+            heaps.append(heap_used_mb(j))
+    for p, d in agents.values():
+        if sha256(os.path.join(d, "patch.bin")) != digest:
+            raise BenchError("scale: an agent holds a wrong patch")
+    row, wan = summarize("patchmesh", a.sites, size, parse_rate(a.down), t0, {k: v for k, v in times.items()}, before, after)
+    run.close()
+    out = {
+        "agents": n,
+        "sites": a.sites,
+        "join_s": join_s,
+        "p50_s": row["p50_s"],
+        "p99_s": row["p99_s"],
+        "last_s": row["last_host_s"],
+        "wan_bound_s": row["wan_bound_s"],
+        "wan_in_max_per_site_x": row["wan_in_max_per_site_x"],
+        "rss_p50_mb": pct(rss, 50),
+        "rss_max_mb": max(rss),
+        "heap_used_max_mb": max(h[0] for h in heaps) if heaps else float("nan"),
+        "heap_committed_max_mb": max(h[1] for h in heaps) if heaps else float("nan"),
+    }
+    notes = [f"- command: `scripts/bench scale --sites {a.sites} --agents {a.agents} --size {a.size} --down {a.down} "
+             f"--up {a.up} --rtt {a.rtt}`; agent JVM flags `{os.environ.get('PATCHMESH_JAVA_OPTS', SCALE_AGENT_OPTS)}`",
+             f"- started {started}; machine: {machine()}; MemAvailable before the run {avail_mb} MB",
+             f"- agents of a site share one network namespace (one IP, a port each); join_s = until all were alive at the seed",
+             f"- heap sampled with jcmd GC.heap_info on {len(heaps)} agents; RSS from /proc on all {n}"]
+    write_table(run, [out], f"Scale: {n} agents in {a.sites} sites", notes)
+    plot(run, {f"patchmesh ({n} agents)": list(times.values())}, f"{n} agents, {size >> 20} MiB", bound=row["wan_bound_s"])
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="scripts/bench")
+    ap.add_argument("kind", choices=["wan", "delta", "scale"])
+    ap.add_argument("--sites", type=int, default=None)
+    ap.add_argument("--hosts", type=int, default=4)
+    ap.add_argument("--agents", type=int, default=20, help="scale: agents per site")
+    ap.add_argument("--agent-mb", type=int, default=200, help="scale: RAM budget per agent for the fit check")
+    ap.add_argument("--size", default=None)
+    ap.add_argument("--edits", type=int, default=16)
+    ap.add_argument("--down", default="20mbit")
+    ap.add_argument("--up", default="10mbit")
+    ap.add_argument("--rtt", default="40ms")
+    ap.add_argument("--loss", default="0")
+    ap.add_argument("--systems", default="nginx,bittorrent,patchmesh")
+    ap.add_argument("--timeout", type=int, default=1800, help="seconds per system")
+    ap.add_argument("--out")
+    ap.add_argument("--keep-work", action="store_true", help="keep the hosts' files after a successful run")
+    try:
+        args = ap.parse_args()
+    except SystemExit as e:
+        raise SystemExit(2 if e.code else 0)
+    defaults = {"wan": (3, "128MB"), "delta": (1, "64MB"), "scale": (5, "16MB")}[args.kind]
+    args.sites = args.sites or defaults[0]
+    args.size = args.size or defaults[1]
+    try:
+        parse_size(args.size)
+        parse_rate(args.down)
+        parse_rate(args.up)
+    except (ValueError, BenchError):
+        print(f"bench: bad --size/--down/--up", file=sys.stderr)
+        raise SystemExit(2)
+    run = Run(args, args.kind)
+
+    def on_signal(sig, frame):
+        raise KeyboardInterrupt()
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        {"wan": bench_wan, "delta": bench_delta, "scale": bench_scale}[args.kind](run)
+        if not args.keep_work:
+            # every host's copy of the patch: gigabytes at the default size
+            shutil.rmtree(run.work, ignore_errors=True)
+    except BenchError as e:
+        print(f"bench: {e}", file=sys.stderr)
+        print(f"bench: logs in {run.out}/logs", file=sys.stderr)
+        raise SystemExit(1)
+    except KeyboardInterrupt:
+        print("bench: interrupted; tearing the testbed down", file=sys.stderr)
+        raise SystemExit(130)
+    finally:
+        run.close()
+
+
+if __name__ == "__main__":
+    main()
