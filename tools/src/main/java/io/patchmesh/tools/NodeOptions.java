@@ -59,7 +59,11 @@ final class NodeOptions {
   @Option(names = "--membership", paramLabel = "lan|wan", description = "failure-detection timing preset (default lan)")
   String membership;
 
+  @Option(names = "--log-json", description = "log one JSON object per line (for log shippers)")
+  boolean logJson;
+
   NodeConfig.Builder builder() {
+    io.patchmesh.tools.log.LogFormat.useJson(logJson || Boolean.getBoolean("patchmesh.log.json"));
     NodeConfig.Builder b = new NodeConfig.Builder();
     if (config != null) {
       b.file(ConfigFile.read(config));
