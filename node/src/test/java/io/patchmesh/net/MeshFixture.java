@@ -21,8 +21,13 @@ final class MeshFixture implements AutoCloseable {
     ca.init(dir.resolve("ca"));
   }
 
+  /** An agent certificate (no seed role). */
   NodeIdentity issue(String name, String site) {
-    ca.issue(dir.resolve("ca"), name, site, dir.resolve(name));
+    return issue(name, site, false);
+  }
+
+  NodeIdentity issue(String name, String site, boolean seedRole) {
+    ca.issue(dir.resolve("ca"), name, site, dir.resolve(name), seedRole);
     return NodeIdentity.load(dir.resolve(name));
   }
 
@@ -41,7 +46,9 @@ final class MeshFixture implements AutoCloseable {
   Transport tls(String name, String site, LinkListener listener, Consumer<TransportConfig.Builder> tweak) {
     TransportConfig.Builder builder = config(site);
     tweak.accept(builder);
-    return start(new Transport(builder.build(), TransportSecurity.mutualTls(issue(name, site))), listener);
+    TransportConfig cfg = builder.build();
+    boolean seed = cfg.roles().contains(io.patchmesh.proto.Role.ROLE_SEED);
+    return start(new Transport(cfg, TransportSecurity.mutualTls(issue(name, site, seed))), listener);
   }
 
   Transport plaintext(String name, String site, LinkListener listener, Consumer<TransportConfig.Builder> tweak) {

@@ -134,6 +134,20 @@ class TransportTest {
   }
 
   @Test
+  void disconnectsHelloThatClaimsTheSeedRoleWithoutACertificateGrantingIt() throws Exception {
+    Transport b = mesh.tls("b", "hq", null);
+    NodeIdentity pretender = mesh.issue("pretender", "hq");
+    try (RawPeer peer = new RawPeer(b.boundAddress(), pretender)) {
+      peer.send(RawPeer.hello(pretender.nodeId(), "hq").addRoles(Role.ROLE_SEED));
+      Frame answer = peer.next();
+      assertNotNull(answer);
+      assertTrue(answer.getGoodbye().getReason().contains("seed role"), answer.toString());
+      assertTrue(peer.closedWithin(5));
+    }
+    assertTrue(b.links().isEmpty());
+  }
+
+  @Test
   void disconnectsHelloWhoseSiteDoesNotMatchItsCertificate() throws Exception {
     Transport b = mesh.tls("b", "hq", null);
     NodeIdentity branchNode = mesh.issue("c", "branch");
