@@ -46,6 +46,7 @@ final class BenchCommand implements Runnable {
   @Command(
       name = "content",
       description = {
+        "Chunking and hashing speed against plain SHA-256; dedup against rsync.",
         "Chunk+hash throughput (FastCDC + SHA-256 per chunk) as a ratio to plain SHA-256",
         "over the same random bytes in the same run (goal: >= 0.8). With --file, also",
         "how many bytes an edited copy of FILE adds, against what rsync sends (goal: <= 1.5)."
@@ -204,8 +205,9 @@ final class BenchCommand implements Runnable {
   @Command(
       name = "store",
       description = {
-        "Chunk store put and get rates (RocksDB + BlobDB files in a temporary directory):",
-        "put = hash check + write, get = random order after a reopen."
+        "Chunk store put and get rates.",
+        "RocksDB + BlobDB files in a temporary directory: put = hash check + write,",
+        "get = random order after a reopen."
       })
   static final class Store implements Callable<Integer> {
     @Spec CommandSpec spec;

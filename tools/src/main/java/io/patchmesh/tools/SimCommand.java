@@ -35,7 +35,8 @@ final class SimCommand implements Runnable {
   @Command(
       name = "gossip",
       description = {
-        "Run the real membership code (SWIM + Lifeguard + gossip) on N simulated nodes.",
+        "Gossip dissemination and failure detection on N simulated nodes.",
+        "Runs the real membership code (SWIM + Lifeguard + gossip) over a simulated network.",
         "At t0 node 0 announces a manifest, one node dies and another stalls for 3 s;",
         "every node fetches and verifies the manifest (RTT + 5 ms) before re-announcing it.",
         "Prints the time until 99.99%% of live nodes know the manifest, the membership",
