@@ -223,13 +223,15 @@ public final class StreamChunker {
       for (int i = 1; i < BLOCKS_IN_FLIGHT; i++) { // the cutter already holds one
         free.add(newBlock());
       }
-      hasher = new Thread(this::hashLoop, "patchmesh-chunk-hasher");
+      // Created here, not on the hasher: a failure must reach the caller, not kill the
+      // hasher silently and leave the cutter waiting for a free block forever.
+      MessageDigest md = ChunkId.sha256();
+      hasher = new Thread(() -> hashLoop(md), "patchmesh-chunk-hasher");
       hasher.setDaemon(true);
       hasher.start();
     }
 
-    private void hashLoop() {
-      MessageDigest md = ChunkId.sha256();
+    private void hashLoop(MessageDigest md) {
       byte[] digest = new byte[ChunkId.LENGTH];
       while (true) {
         Block b;

@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 class StreamChunkerTest {
@@ -32,6 +34,22 @@ class StreamChunkerTest {
       assertEquals(expected.size(), r.chunks());
       assertArrayEquals(ChunkId.hash(DATA).toBytes(), r.sha256());
     }
+  }
+
+  @Test
+  void cutterThatRunsAheadHelpsHashAndTheSinkStillSeesStreamOrderOneCallAtATime() throws IOException {
+    List<ChunkId> expected = TestData.chunkIds(new FastCdc(PARAMS), DATA);
+    List<ChunkId> got = new ArrayList<>();
+    AtomicInteger inSink = new AtomicInteger();
+    // A slow sink keeps the hasher behind, so the cutter runs out of free blocks and hashes.
+    new StreamChunker(PARAMS).chunk(new ByteArrayInputStream(DATA), (id, buf, off, len) -> {
+      assertEquals(1, inSink.incrementAndGet(), "sink called concurrently");
+      assertEquals(id, ChunkId.hash(buf, off, len));
+      got.add(id);
+      LockSupport.parkNanos(20_000);
+      inSink.decrementAndGet();
+    });
+    assertEquals(expected, got);
   }
 
   @Test
