@@ -1,10 +1,9 @@
 package io.patchmesh.content;
 
 import com.google.protobuf.ByteString;
+import io.patchmesh.trust.Sha256Name;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
-import org.apache.commons.codec.binary.Hex;
 
 /**
  * The name of a chunk: the SHA-256 of its bytes. Immutable; safe as a map key.
@@ -12,39 +11,24 @@ import org.apache.commons.codec.binary.Hex;
  * <p>Hashing uses the JDK's {@link MessageDigest} (SHA-NI intrinsics, ~1 GB/s per
  * core) rather than Bouncy Castle's pure-Java digest, which is ~6x slower.
  */
-public final class ChunkId implements Comparable<ChunkId> {
-  public static final int LENGTH = 32;
-
-  private final byte[] bytes;
-  private final int hash;
+public final class ChunkId extends Sha256Name implements Comparable<ChunkId> {
+  private static final String KIND = "chunk id";
 
   private ChunkId(byte[] bytes) {
-    this.bytes = bytes;
-    this.hash = Arrays.hashCode(bytes);
+    super(bytes);
   }
 
   /** Wraps a 32-byte digest (copied). */
   public static ChunkId of(byte[] digest) {
-    if (digest == null || digest.length != LENGTH) {
-      throw new IllegalArgumentException(
-          "chunk id must be " + LENGTH + " bytes, got " + (digest == null ? "null" : digest.length));
-    }
-    return new ChunkId(digest.clone());
+    return new ChunkId(checked(digest, KIND));
   }
 
   public static ChunkId of(ByteString digest) {
-    if (digest.size() != LENGTH) {
-      throw new IllegalArgumentException("chunk id must be " + LENGTH + " bytes, got " + digest.size());
-    }
-    return new ChunkId(digest.toByteArray());
+    return new ChunkId(checked(digest, KIND));
   }
 
   public static ChunkId fromHex(String hex) {
-    try {
-      return of(Hex.decodeHex(hex));
-    } catch (org.apache.commons.codec.DecoderException e) {
-      throw new IllegalArgumentException("not a hex chunk id: " + hex, e);
-    }
+    return new ChunkId(fromHex(hex, KIND));
   }
 
   /** SHA-256 of {@code data[off, off+len)}. */
@@ -75,44 +59,11 @@ public final class ChunkId implements Comparable<ChunkId> {
   public boolean matches(byte[] data, int off, int len) {
     MessageDigest md = sha256();
     md.update(data, off, len);
-    return MessageDigest.isEqual(bytes, md.digest());
-  }
-
-  /** A copy of the 32 bytes. */
-  public byte[] toBytes() {
-    return bytes.clone();
-  }
-
-  public ByteString toByteString() {
-    return ByteString.copyFrom(bytes);
-  }
-
-  public String hex() {
-    return Hex.encodeHexString(bytes);
-  }
-
-  /** First 12 hex characters, for logs. */
-  public String shortHex() {
-    return hex().substring(0, 12);
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof ChunkId other && Arrays.equals(bytes, other.bytes);
-  }
-
-  @Override
-  public int hashCode() {
-    return hash;
+    return MessageDigest.isEqual(raw(), md.digest());
   }
 
   @Override
   public int compareTo(ChunkId o) {
-    return Arrays.compareUnsigned(bytes, o.bytes);
-  }
-
-  @Override
-  public String toString() {
-    return hex();
+    return compareBytes(o);
   }
 }
