@@ -266,6 +266,7 @@ final class Swarm {
       s.sentHaveMap.remove(peer);
       if (p != null && s.picker != null) {
         s.picker.onPeerGone(peer, now);
+        updateSiteMembers(s, now); // a member membership had given up on, kept while linked
       }
     }
     uploads.onPeerGone(peer);
@@ -283,6 +284,20 @@ final class Swarm {
     }
   }
 
+  /**
+   * Live for the site economy: membership says so, or we hold an open link to it. On a starved
+   * host SWIM declares live members dead (probes time out); passing such a member's chunks to the
+   * next rank at once would fetch them twice across the WAN. A crashed node's link closes, and a
+   * wedged one's is closed by the idle timeout, so the link is the better witness while it lasts.
+   */
+  private boolean alive(Member m) {
+    if (m.status() == MemberStatus.ALIVE || m.status() == MemberStatus.SUSPECT) {
+      return true;
+    }
+    Optional<PeerLink> link = transport.link(m.info().id());
+    return m.status() != MemberStatus.LEFT && link.isPresent() && link.get().isOpen();
+  }
+
   private void updateSiteMembers(TransferSession s, long now) {
     Set<NodeId> wanting = new HashSet<>();
     wanting.add(self);
@@ -290,7 +305,7 @@ final class Swarm {
     for (Member m : members.get()) {
       NodeId id = m.info().id();
       if (!m.info().site().equals(site)
-          || m.status() != MemberStatus.ALIVE && m.status() != MemberStatus.SUSPECT
+          || !alive(m)
           || m.info().roles().contains(Role.ROLE_SEED)
           || scores.isBanned(id, now)) {
         continue;

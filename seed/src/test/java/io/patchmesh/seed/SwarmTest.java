@@ -97,7 +97,7 @@ class SwarmTest {
     }
     long t0 = System.nanoTime();
     VerifiedManifest vm = mesh.publish(seed, content, "test/swarm", version);
-    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
+    await().atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofMillis(200))
         .until(() -> mesh.agents().stream().allMatch(a -> applied(a, vm)));
     System.out.printf("v%d rolled out in %d ms%n", version, (System.nanoTime() - t0) / 1_000_000);
     byte[] want = sha(content);

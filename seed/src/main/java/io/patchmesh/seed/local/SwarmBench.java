@@ -69,6 +69,8 @@ public final class SwarmBench {
    * @param v2WanInPerSite WAN bytes into each site during v2 / patch size (the v2 changes
    *     {@code v2ChangeFraction} of it); empty without a v2
    * @param v2RolloutSeconds publish to the last apply, v2 (0 without a v2)
+   * @param v1CpuSeconds CPU seconds this JVM's threads spent during v1, by kind of thread: where a
+   *     CPU-bound rollout's time goes (node loops, workers hashing and storing, Netty I/O with TLS)
    */
   public record Result(
       Config config,
@@ -79,7 +81,8 @@ public final class SwarmBench {
       double p50AgentSeconds,
       double p99AgentSeconds,
       Map<String, Double> v2WanInPerSite,
-      double v2RolloutSeconds) {
+      double v2RolloutSeconds,
+      Map<String, Double> v1CpuSeconds) {
 
     public double worstWanIn() {
       return wanInPerSite.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
@@ -108,6 +111,11 @@ public final class SwarmBench {
       if (!v2WanInPerSite.isEmpty()) {
         b.append(String.format(Locale.ROOT, "| v2 rollout time | %.1f s | |%n", v2RolloutSeconds));
       }
+      StringBuilder cpu = new StringBuilder();
+      for (var e : v1CpuSeconds.entrySet()) {
+        cpu.append(cpu.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.1f", e.getKey(), e.getValue()));
+      }
+      b.append("| v1 CPU seconds by thread kind | ").append(cpu).append(" | |\n");
       return b.toString();
     }
   }
@@ -148,7 +156,10 @@ public final class SwarmBench {
       Path content = dir.resolve("patch/payload.bin");
       LocalMesh.randomFile(content, config.sizeBytes(), 1);
 
+      Map<String, Double> cpu0 = cpuByThreadKind();
       Rollout v1 = rollOut(mesh, seed, content, 1, sites, wan, config);
+      Map<String, Double> cpu = cpuByThreadKind();
+      cpu.replaceAll((k, v) -> v - cpu0.getOrDefault(k, 0.0));
       long seedOut = v1.wanOut.get(dc);
       Map<String, Double> v2In = new LinkedHashMap<>();
       double v2Seconds = 0;
@@ -169,7 +180,8 @@ public final class SwarmBench {
           percentile(agentSeconds, 0.50),
           percentile(agentSeconds, 0.99),
           v2In,
-          v2Seconds);
+          v2Seconds,
+          cpu);
     }
   }
 
@@ -210,6 +222,34 @@ public final class SwarmBench {
     }
     Map<String, Long> out = Map.of("dc", wan.wanBytesOut("dc") - out0.get("dc"));
     return new Rollout(seconds, done, inRatio, out);
+  }
+
+  /**
+   * CPU time of this JVM's live threads so far, by kind. Threads that ended are missing, which is
+   * fine within one rollout: nodes keep their threads until the mesh closes.
+   */
+  private static Map<String, Double> cpuByThreadKind() {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (String k : List.of("node loops", "workers", "netty I/O", "other")) {
+      out.put(k, 0.0);
+    }
+    for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+      if (t == null) {
+        continue;
+      }
+      long nanos = mx.getThreadCpuTime(t.getThreadId());
+      if (nanos <= 0) {
+        continue;
+      }
+      String n = t.getThreadName();
+      String kind = n.startsWith("pm-loop-") ? "node loops"
+          : n.startsWith("pm-work-") ? "workers"
+          : n.contains("EventLoop") || n.startsWith("nioEventLoop") || n.startsWith("epoll") ? "netty I/O"
+          : "other";
+      out.merge(kind, nanos / 1e9, Double::sum);
+    }
+    return out;
   }
 
   private static boolean applied(NodeRuntime n, VerifiedManifest vm) {
