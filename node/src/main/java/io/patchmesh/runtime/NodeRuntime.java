@@ -733,6 +733,11 @@ public final class NodeRuntime implements AutoCloseable {
     return store.chunks().newPuts();
   }
 
+  /** Piece bytes received by link class, duplicates included; readable from any thread. */
+  public PieceTally pieceTally() {
+    return swarm == null ? new PieceTally(0, 0, 0, 0) : swarm.pieceTally();
+  }
+
   @Override
   public void close() {
     if (closed) {

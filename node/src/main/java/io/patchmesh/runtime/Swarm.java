@@ -1,6 +1,7 @@
 package io.patchmesh.runtime;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.patchmesh.admin.NodeMetrics;
 import io.patchmesh.content.ChunkId;
 import io.patchmesh.mesh.Member;
@@ -56,17 +57,41 @@ import org.slf4j.LoggerFactory;
 final class Swarm {
   private static final Logger log = LoggerFactory.getLogger(Swarm.class);
 
-  /** How long after a session starts we count every live site agent as wanting the manifest. */
-  static final long INTEREST_GRACE_MILLIS = 5_000;
+  /**
+   * How long after a session starts we count every live site agent as wanting the manifest, have-map
+   * seen or not. Afterwards only members that showed interest (a have-map) count. Generous on
+   * purpose: dropping a member that is merely slow to link up (a loaded host) makes every other
+   * member fetch its share too, a duplicate across the WAN; keeping one that never wants the
+   * manifest only delays its share by a site-wait.
+   */
+  static final long INTEREST_GRACE_MILLIS = 30_000;
   /** Other-site agents we offer our have-map to (besides seeds), so sites can feed each other. */
   static final int CROSS_SITE_PEERS = 2;
   /** Requests one peer may have queued or in service with us. */
   static final int MAX_OUTSTANDING_PER_PEER = 64;
   /** Requests a node keeps in flight to one peer at most, whatever the picker says. */
   static final int MAX_PIPELINE = 64;
+  /**
+   * No WAN request before a session is this old: the site's members need a moment to receive the
+   * manifest and show interest (have-maps), else a member that briefly sees itself alone owns every
+   * chunk and pulls the whole patch across the link its peers are about to share.
+   */
+  static final long WAN_START_DELAY_MILLIS = 1_000;
+  /**
+   * Haves to other sites' agents (and WAN-only links) are batched this long. They only steer
+   * cross-site sourcing, which is rare; sent every tick they cost the scarce link ~1% of a patch.
+   */
+  static final long WAN_HAVE_INTERVAL_MILLIS = 2_000;
+  /** While fetching, how often to make sure we are linked to every live site member. */
+  static final long REDIAL_MILLIS = 5_000;
+  /** A gap between ticks (every ~20 ms) this long means this node was paused, not its peers. */
+  static final long PAUSE_MILLIS = 1_000;
 
   /** An upload, identified by manifest and chunk (a Cancel names those two). */
   private record Upload(ManifestId manifest, int index) {}
+
+  /** An upload granted and being read or waiting for room on the link when its Cancel came. */
+  private record Granted(NodeId peer, Upload upload) {}
 
   private final NodeId self;
   private final String site;
@@ -85,6 +110,12 @@ final class Swarm {
   private final RequestGuard guard = new RequestGuard(RequestGuard.Config.defaults());
   private final PeerScores scores = new PeerScores(PeerScores.Config.defaults());
   private long nextRequestId = 1;
+  /** Granted uploads whose requester cancelled them: not sent, so they never cross a WAN link. */
+  private final Set<Granted> cancelledGrants = new HashSet<>();
+  private long lastWanHaveFlushMillis;
+  private long lastDialMillis;
+  private long lastTickMillis = Long.MIN_VALUE;
+  private final PieceTally.Counter tally = new PieceTally.Counter();
 
   Swarm(
       NodeId self,
@@ -235,9 +266,11 @@ final class Swarm {
       s.sentHaveMap.remove(peer);
       if (p != null && s.picker != null) {
         s.picker.onPeerGone(peer, now);
+        updateSiteMembers(s, now); // a member membership had given up on, kept while linked
       }
     }
     uploads.onPeerGone(peer);
+    cancelledGrants.removeIf(g -> g.peer().equals(peer));
     guard.forget(peer);
   }
 
@@ -251,6 +284,20 @@ final class Swarm {
     }
   }
 
+  /**
+   * Live for the site economy: membership says so, or we hold an open link to it. On a starved
+   * host SWIM declares live members dead (probes time out); passing such a member's chunks to the
+   * next rank at once would fetch them twice across the WAN. A crashed node's link closes, and a
+   * wedged one's is closed by the idle timeout, so the link is the better witness while it lasts.
+   */
+  private boolean alive(Member m) {
+    if (m.status() == MemberStatus.ALIVE || m.status() == MemberStatus.SUSPECT) {
+      return true;
+    }
+    Optional<PeerLink> link = transport.link(m.info().id());
+    return m.status() != MemberStatus.LEFT && link.isPresent() && link.get().isOpen();
+  }
+
   private void updateSiteMembers(TransferSession s, long now) {
     Set<NodeId> wanting = new HashSet<>();
     wanting.add(self);
@@ -258,13 +305,12 @@ final class Swarm {
     for (Member m : members.get()) {
       NodeId id = m.info().id();
       if (!m.info().site().equals(site)
-          || m.status() != MemberStatus.ALIVE && m.status() != MemberStatus.SUSPECT
+          || !alive(m)
           || m.info().roles().contains(Role.ROLE_SEED)
           || scores.isBanned(id, now)) {
         continue;
       }
-      TransferSession.SessionPeer p = s.peers.get(id);
-      if (p != null && p.lan || grace && !id.equals(self)) {
+      if (s.interested.contains(id) || grace && !id.equals(self)) {
         wanting.add(id);
       }
     }
@@ -296,6 +342,9 @@ final class Swarm {
       boolean lan = link.site().equals(site) && !link.roles().contains(Role.ROLE_SEED);
       p = new TransferSession.SessionPeer(link, lan, link.roles().contains(Role.ROLE_SEED));
       s.peers.put(link.peerId(), p);
+      if (lan) {
+        s.interested.add(link.peerId());
+      }
       if (s.picker != null) {
         s.picker.onPeerConnected(link.peerId(), lan || link.site().equals(site) ? PeerClass.LAN : PeerClass.WAN, now);
       }
@@ -312,7 +361,7 @@ final class Swarm {
       if (first && p.lan) {
         updateSiteMembers(s, now);
       }
-      pump(s);
+      requestPump(s);
     }
   }
 
@@ -349,7 +398,7 @@ final class Swarm {
       }
     }
     if (s.picker != null) {
-      pump(s);
+      requestPump(s);
     }
   }
 
@@ -372,7 +421,7 @@ final class Swarm {
       return;
     }
     if (v == RequestGuard.Verdict.THROTTLE || !have) {
-      reject(link, req, !known ? "unknown-manifest" : !have ? "not-have" : "throttled");
+      reject(link, req, !known ? "unknown-manifest" : !have ? "not-have" : "choked"); // wire.proto's words
       return;
     }
     Upload u = new Upload(id, idx);
@@ -395,7 +444,11 @@ final class Swarm {
             .build());
   }
 
-  /** Starts every upload the slots grant: read on a worker, send when the data link has room. */
+  /**
+   * Starts every upload the slots grant: read on a worker, then send from the loop when the data
+   * link has room, unless the requester cancelled it meanwhile (a piece in a link's queue cannot be
+   * recalled, so this is the last point at which a cancel saves the WAN its bytes).
+   */
   private void serveUploads() {
     for (UploadSlots.Grant<Upload> g : uploads.poll()) {
       Optional<PeerLink> link = transport.link(g.peer());
@@ -413,25 +466,27 @@ final class Swarm {
               loop.execute(() -> finishUpload(g, l, null));
               return;
             }
+            // The array is ours alone (fresh from the store): wrap it rather than copy it.
             Frame piece =
                 Frame.newBuilder()
                     .setPiece(
                         Piece.newBuilder()
                             .setManifestId(g.request().manifest().toByteString())
                             .setChunkIndex(g.request().index())
-                            .setData(ByteString.copyFrom(data)))
+                            .setData(UnsafeByteOperations.unsafeWrap(data)))
                     .build();
-            sendWhenWritable(g, l, piece);
+            loop.execute(() -> sendWhenWritable(g, l, piece));
           });
     }
   }
 
+  /** On the loop. */
   private void sendWhenWritable(UploadSlots.Grant<Upload> g, PeerLink l, Frame piece) {
-    if (!l.isOpen()) {
-      loop.execute(() -> finishUpload(g, l, null));
+    if (cancelledGrants.remove(new Granted(g.peer(), g.request())) || !l.isOpen()) {
+      finishUpload(g, l, null);
     } else if (l.dataWritable()) {
       l.sendData(piece);
-      loop.execute(() -> finishUpload(g, l, piece));
+      finishUpload(g, l, piece);
     } else {
       l.onDataWritable(() -> loop.execute(() -> sendWhenWritable(g, l, piece)));
     }
@@ -439,6 +494,7 @@ final class Swarm {
 
   private void finishUpload(UploadSlots.Grant<Upload> g, PeerLink l, Frame sent) {
     uploads.complete(g.peer(), g.request());
+    cancelledGrants.remove(new Granted(g.peer(), g.request()));
     if (sent != null) {
       metrics.chunkServed(l.site().equals(site), sent.getPiece().getData().size());
     }
@@ -449,7 +505,11 @@ final class Swarm {
     if (c.getManifestId().size() != ManifestId.LENGTH) {
       return;
     }
-    uploads.cancel(link.peerId(), new Upload(ManifestId.of(c.getManifestId()), c.getChunkIndex()));
+    NodeId peer = link.peerId();
+    Upload u = new Upload(ManifestId.of(c.getManifestId()), c.getChunkIndex());
+    if (!uploads.cancel(peer, u) && uploads.isActive(peer, u)) {
+      cancelledGrants.add(new Granted(peer, u));
+    }
   }
 
   void onReject(PeerLink link, Reject r) {
@@ -457,18 +517,23 @@ final class Swarm {
     TransferSession s = id == null ? null : sessions.get(id);
     if (s != null && s.picker != null) {
       s.picker.onReject(link.peerId(), r.getChunkIndex(), loop.now());
-      pump(s);
+      requestPump(s);
     }
   }
 
   /** A piece arrived (on the data connection). It is hashed by the store before anything else. */
   void onPiece(PeerLink link, Piece piece) {
+    if (scores.isBanned(link.peerId(), loop.now())) {
+      return; // pieces still queued on a link we just closed: not worth hashing
+    }
     ManifestId id = manifestIdOr(link, piece.getManifestId());
     if (id == null) {
       return;
     }
     TransferSession s = sessions.get(id);
     int idx = piece.getChunkIndex();
+    boolean wan = !link.site().equals(site);
+    tally.received(wan, piece.getData().size());
     if (s == null || idx < 0 || idx >= s.table.count()) {
       offense(link, RequestGuard.Offense.UNREQUESTED_PIECE, "piece for a manifest or chunk we did not ask for");
       return;
@@ -478,6 +543,7 @@ final class Swarm {
         s.picker.onPiece(link.peerId(), idx, loop.now());
       }
       metrics.duplicateChunk();
+      tally.duplicate(wan, piece.getData().size());
       return;
     }
     if (piece.getData().size() != s.table.size(idx)) {
@@ -541,7 +607,7 @@ final class Swarm {
     if (s.mine.isComplete() && s.picker != null) {
       s.counters = s.picker.counters();
       s.picker = null;
-      flushHaves(s);
+      flushHaves(s, true);
       log.info("{}: complete in {} ms, {} KiB over LAN, {} KiB over WAN; picker: {}", s.vm, now - s.startedMillis,
           s.bytesLan >> 10, s.bytesWan >> 10, s.counters);
       onComplete.accept(s);
@@ -549,7 +615,7 @@ final class Swarm {
       return;
     }
     if (s.picker != null) {
-      pump(s);
+      requestPump(s);
     }
   }
 
@@ -560,13 +626,16 @@ final class Swarm {
     if (s.picker != null) {
       s.picker.onCorrupt(link.peerId(), idx, now);
     }
+    if (scores.isBanned(link.peerId(), now)) {
+      return; // banned already; this piece was verified on a worker before the ban
+    }
     if (scores.onCorrupt(link.peerId(), now) == PeerScores.Verdict.BANNED) {
       metrics.peerBanned();
       log.warn("banning {} for serving corrupt chunks", link.peerId().shortHex());
       link.close("banned for serving corrupt data");
     }
     if (s.picker != null) {
-      pump(s);
+      requestPump(s);
     }
   }
 
@@ -587,6 +656,22 @@ final class Swarm {
 
   // ------------------------------------------------------------------ requests
 
+  /**
+   * Pumps soon, once for a burst of events: a pump scans the manifest per peer, and a busy loop
+   * (Haves from every site peer, pieces) would otherwise repeat that scan per frame.
+   */
+  private void requestPump(TransferSession s) {
+    if (s.pumpQueued) {
+      return;
+    }
+    s.pumpQueued = true;
+    loop.execute(
+        () -> {
+          s.pumpQueued = false;
+          pump(s);
+        });
+  }
+
   /** Fills every peer's pipeline with what the picker chooses. */
   private void pump(TransferSession s) {
     ChunkPicker picker = s.picker;
@@ -596,7 +681,7 @@ final class Swarm {
     long now = loop.now();
     for (NodeId peer : picker.peersByPreference()) {
       TransferSession.SessionPeer p = s.peers.get(peer);
-      if (p == null || !p.link.isOpen()) {
+      if (p == null || !p.link.isOpen() || !p.lan && now - s.startedMillis < WAN_START_DELAY_MILLIS) {
         continue;
       }
       int free = Math.min(picker.freeSlots(peer), MAX_PIPELINE - picker.inFlight(peer));
@@ -628,34 +713,72 @@ final class Swarm {
     }
   }
 
-  private void flushHaves(TransferSession s) {
-    if (s.pendingHaves.isEmpty()) {
-      return;
-    }
-    Have.Builder have = Have.newBuilder().setManifestId(s.id.toByteString()).addAllChunkIndex(s.pendingHaves);
-    s.pendingHaves.clear();
-    Frame f = Frame.newBuilder().setHave(have).build();
-    for (TransferSession.SessionPeer p : s.peers.values()) {
-      if (p.link.isOpen() && !p.seed) {
-        p.link.sendControl(f);
+  /**
+   * Announces new chunks: every tick to site peers, every {@link #WAN_HAVE_INTERVAL_MILLIS} (or at
+   * completion) to other sites' agents. Seeds hold everything and get none.
+   */
+  private void flushHaves(TransferSession s, boolean wanToo) {
+    if (!s.pendingHaves.isEmpty()) {
+      Frame f = haveFrame(s, s.pendingHaves);
+      s.pendingWanHaves.addAll(s.pendingHaves);
+      s.pendingHaves.clear();
+      for (TransferSession.SessionPeer p : s.peers.values()) {
+        if (p.link.isOpen() && p.lan) {
+          p.link.sendControl(f);
+        }
       }
     }
+    if (wanToo && !s.pendingWanHaves.isEmpty()) {
+      Frame f = haveFrame(s, s.pendingWanHaves);
+      s.pendingWanHaves.clear();
+      for (TransferSession.SessionPeer p : s.peers.values()) {
+        if (p.link.isOpen() && !p.lan && !p.seed) {
+          p.link.sendControl(f);
+        }
+      }
+    }
+  }
+
+  private static Frame haveFrame(TransferSession s, List<Integer> indexes) {
+    return Frame.newBuilder()
+        .setHave(Have.newBuilder().setManifestId(s.id.toByteString()).addAllChunkIndex(indexes))
+        .build();
   }
 
   /** Housekeeping: expire overdue requests, batch Haves, refill pipelines. */
   void tick() {
     long now = loop.now();
+    boolean wanHaves = now - lastWanHaveFlushMillis >= WAN_HAVE_INTERVAL_MILLIS;
+    if (wanHaves) {
+      lastWanHaveFlushMillis = now;
+    }
+    boolean fetching = false;
+    boolean paused = lastTickMillis != Long.MIN_VALUE && now - lastTickMillis >= PAUSE_MILLIS;
+    lastTickMillis = now;
     List<TransferSession> all = new ArrayList<>(sessions.values());
     for (TransferSession s : all) {
-      flushHaves(s);
+      flushHaves(s, wanHaves);
       if (s.picker != null) {
         if (now - s.startedMillis < INTEREST_GRACE_MILLIS + 1000) {
           updateSiteMembers(s, now);
         }
+        if (paused) {
+          s.picker.onLocalPause(now);
+        }
         cancel(s, s.picker.expire(now));
         pump(s);
+        fetching = true;
       }
     }
+    if (fetching && now - lastDialMillis >= REDIAL_MILLIS) {
+      lastDialMillis = now;
+      dialSite(); // a member that joined late, or a link that dropped: LAN peers are the cheap ones
+    }
+  }
+
+  /** Piece bytes received so far by link class, duplicates included (to explain WAN byte counts). */
+  PieceTally pieceTally() {
+    return tally.snapshot();
   }
 
   /** Forgets a manifest (e.g. garbage-collected). */

@@ -42,12 +42,21 @@ final class TransferSession {
   ChunkPicker picker;
   final HaveMap mine;
   final Map<NodeId, SessionPeer> peers = new LinkedHashMap<>();
+  /**
+   * Site members that ever sent a have-map for this manifest. Kept when their link drops (a blip on
+   * a loaded host): a live member that showed interest keeps its share of the WAN fetches.
+   */
+  final Set<NodeId> interested = new HashSet<>();
   /** Links we sent our have-map on (so a have-map we receive is answered once). */
   final Set<NodeId> sentHaveMap = new HashSet<>();
   /** Chunks gained since the last Have broadcast. */
   final List<Integer> pendingHaves = new ArrayList<>();
+  /** Chunks announced to the site but not yet to other sites' agents (batched more slowly). */
+  final List<Integer> pendingWanHaves = new ArrayList<>();
   /** Chunks being verified and stored right now (so a second copy is not stored twice). */
   final Set<Integer> storing = new HashSet<>();
+  /** A pump is queued on the loop (coalesces bursts of events into one scan). */
+  boolean pumpQueued;
   long bytesLan;
   long bytesWan;
   long chunksFetched;

@@ -36,9 +36,10 @@ import java.util.Set;
  *       piece arrives anyway it is still accepted.
  *   <li><b>Endgame.</b> When every chunk I miss is in flight, requests are duplicated to other
  *       peers that have the chunk, at most {@link TransferConfig#endgameMaxCopies()} per chunk;
- *       the first copy to arrive cancels the rest. WAN duplicates are only made for chunks the
- *       site lacks, that I own, and whose WAN request is overdue (twice its expected time), because each costs the site's
- *       link a second copy; they are counted in {@link PickerCounters#wanEndgameDuplicates()}.
+ *       the first copy to arrive cancels the rest. Only LAN peers get duplicates: a WAN duplicate
+ *       costs the site's link a second copy, and a WAN request whose source is alive will arrive
+ *       (the shared link is merely slow); one whose source died is dropped by {@link #onPeerGone}
+ *       and one that hangs is expired by {@link #expire}, and the chunk is then picked anew.
  *   <li><b>Timeouts.</b> A request older than factor × its expected arrival (from RTT, throughput
  *       and the bytes queued before it) is expired by {@link #expire}: cancelled, the peer's
  *       throughput estimate cut, and the chunk avoided at that peer for as long as we waited, so
@@ -125,26 +126,15 @@ public final class ChunkPicker {
     final int chunk;
     final long sentMillis;
     final long deadlineMillis;
-    /** When it should have arrived if the peer behaves as measured; endgame uses it for WAN. */
-    final long expectedMillis;
     /** Sent into an empty pipeline: its round trip is an RTT sample. */
     final boolean idleWhenSent;
 
-    Outstanding(Peer peer, int chunk, long sent, long deadline, long expected, boolean idle) {
+    Outstanding(Peer peer, int chunk, long sent, long deadline, boolean idle) {
       this.peer = peer;
       this.chunk = chunk;
       this.sentMillis = sent;
       this.deadlineMillis = deadline;
-      this.expectedMillis = expected;
       this.idleWhenSent = idle;
-    }
-
-    /**
-     * Late by at least its own expected duration. A shared site link delivers unevenly, so being
-     * a little late is normal; a WAN duplicate costs the site a second copy, so wait for "late".
-     */
-    boolean overdue(long nowMillis) {
-      return nowMillis - sentMillis > 2 * (expectedMillis - sentMillis);
     }
 
     ChunkRequest ref() {
@@ -277,6 +267,14 @@ public final class ChunkPicker {
    */
   public void onSiteMembers(Set<NodeId> members, long nowMillis) {
     site.setMembers(members, nowMillis);
+  }
+
+  /**
+   * This node was paused (starved of CPU, GC, suspended) until {@code nowMillis}: no site member is
+   * deemed stalled for a silence it could not have observed; each gets a fresh site-wait.
+   */
+  public void onLocalPause(long nowMillis) {
+    site.excuseAll(nowMillis);
   }
 
   /** An RTT measurement to {@code peer} (e.g. from a ping on an idle connection). */
@@ -488,7 +486,9 @@ public final class ChunkPicker {
   }
 
   private void pickEndgame(Peer p, int want, long now, List<Integer> picked) {
-    long grace = siteWaitMillis();
+    if (p.peerClass == PeerClass.WAN) {
+      return; // never duplicate across the WAN (see the class comment)
+    }
     int n = table.count();
     int start = n == 0 ? 0 : random.nextInt(n);
     for (int i = 0; i < n && want > 0; i++) {
@@ -500,15 +500,7 @@ public final class ChunkPicker {
       if (rs.stream().anyMatch(o -> o.peer == p)) {
         continue;
       }
-      if (p.peerClass == PeerClass.WAN) {
-        boolean allWanAndOverdue = rs.stream().allMatch(o -> o.peer.peerClass == PeerClass.WAN && o.overdue(now));
-        if (siteCount[c] != 0 || !allWanAndOverdue || !site.mayFetchFromWan(c, absentSince[c], grace, now)) {
-          continue;
-        }
-        wanEndgameDuplicates++;
-      } else {
-        lanEndgameDuplicates++;
-      }
+      lanEndgameDuplicates++;
       send(p, c, now, true);
       picked.add(c);
       want--;
@@ -553,18 +545,15 @@ public final class ChunkPicker {
     int size = table.size(c);
     double expected = stats.expectedArrivalMillis(p.id, p.bytesInFlight, size);
     long deadline;
-    long expectedAt;
     if (Double.isNaN(expected)) {
       deadline = now + config.initialRequestTimeoutMillis();
-      expectedAt = deadline;
     } else {
       deadline = now + Math.max(config.minRequestTimeoutMillis(), (long) Math.ceil(config.requestTimeoutFactor() * expected));
-      expectedAt = now + (long) Math.ceil(expected);
     }
     if (p.peerClass == PeerClass.WAN) {
       deadline = Math.max(deadline, now + config.wanMinRequestTimeoutMillis());
     }
-    Outstanding o = new Outstanding(p, c, now, deadline, expectedAt, p.outstanding.isEmpty());
+    Outstanding o = new Outstanding(p, c, now, deadline, p.outstanding.isEmpty());
     if (inFlight[c] == null) {
       inFlight[c] = new ArrayList<>(duplicate ? 2 : 1);
       chunksInFlight++;

@@ -119,6 +119,18 @@ final class SiteEconomy {
     siteProgressMillis = Math.max(siteProgressMillis, nowMillis);
   }
 
+  /**
+   * I could not observe anything for a while (my own process was starved or paused): the silence
+   * of the others meanwhile is no evidence that they stalled, and their Haves may still be queued
+   * behind the pause. Every member gets a fresh grace from now.
+   */
+  void excuseAll(long nowMillis) {
+    for (Member m : members.values()) {
+      m.lastProgressMillis = Math.max(m.lastProgressMillis, nowMillis);
+    }
+    siteProgressMillis = Math.max(siteProgressMillis, nowMillis);
+  }
+
   /** 0 if I am the rendezvous owner of {@code chunk}, else how many live members outrank me. */
   int myRank(int chunk) {
     rebuildIfDirty();

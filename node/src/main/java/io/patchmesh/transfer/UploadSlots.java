@@ -118,6 +118,12 @@ public final class UploadSlots<R> {
     }
   }
 
+  /** True if {@code request} was granted to {@code peer} and has not completed. */
+  public boolean isActive(NodeId peer, R request) {
+    List<R> list = active.get(peer);
+    return list != null && list.contains(request);
+  }
+
   public int activeCount() {
     return activeCount;
   }

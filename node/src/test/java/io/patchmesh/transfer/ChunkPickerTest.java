@@ -139,6 +139,20 @@ class ChunkPickerTest {
   }
 
   @Test
+  void anOwnerSilentOnlyWhileIWasPausedGetsAFreshGrace() throws Exception {
+    ChunkPicker p = picker(6);
+    p.onSiteMembers(Set.of(me, a), 0);
+    connect(p, a, PeerClass.LAN, new HaveMap(N));
+    connect(p, seed, PeerClass.WAN, HaveMap.complete(N));
+    p.pick(seed, N, 0);
+    // I was starved until 2 x GRACE: a's Haves may be queued behind my pause, so no takeover yet.
+    p.onLocalPause(2 * GRACE);
+    assertEquals(List.of(), p.pick(seed, N, 2 * GRACE));
+    assertEquals(List.of(), p.pick(seed, N, 3 * GRACE - 1));
+    assertEquals(ownedBy(p, 1), set(p.pick(seed, N, 3 * GRACE)), "a real stall is still taken over");
+  }
+
+  @Test
   void anOwnerThatKeepsDeliveringIsNotTakenOver() throws Exception {
     ChunkPicker p = picker(7);
     p.onSiteMembers(Set.of(me, a), 0);
@@ -236,7 +250,7 @@ class ChunkPickerTest {
   }
 
   @Test
-  void wanEndgameDuplicatesOnlyAnOverdueRequest() throws Exception {
+  void wanPeersNeverGetEndgameDuplicatesWhileTheSourceIsConnected() throws Exception {
     ChunkPicker p = new ChunkPicker(me, table, allBut(HaveMap.complete(N), 0, 1), config, new Random(13), 0);
     connect(p, seed, PeerClass.WAN, HaveMap.complete(N));
     // Measure seed at 10 kB/s (a 10 kB chunk per second), then ask it for the last chunk.
@@ -245,9 +259,11 @@ class ChunkPickerTest {
     int last = first == 0 ? 1 : 0;
     assertEquals(List.of(last), p.pick(seed, 1, 1000));
     connect(p, seed2, PeerClass.WAN, HaveMap.complete(N));
-    assertEquals(List.of(), p.pick(seed2, 1, 5000), "late, but not overdue yet");
-    assertEquals(List.of(last), p.pick(seed2, 1, 5001), "twice its expected time: duplicate over the WAN");
-    assertEquals(1, p.counters().wanEndgameDuplicates());
+    assertEquals(List.of(), p.pick(seed2, 1, 5000), "late: the shared link is slow, not lost");
+    assertEquals(List.of(), p.pick(seed2, 1, 50_000), "very late: still no second copy across the WAN");
+    assertEquals(0, p.counters().wanEndgameDuplicates());
+    p.onPeerGone(seed, 50_001);
+    assertEquals(List.of(last), p.pick(seed2, 1, 50_001), "its source is gone: asked anew, not duplicated");
   }
 
   private static HaveMap allBut(HaveMap full, int... missing) {

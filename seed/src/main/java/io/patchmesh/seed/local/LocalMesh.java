@@ -191,9 +191,19 @@ public final class LocalMesh implements AutoCloseable {
     return publish(seed, content, channel, version, b -> b);
   }
 
-  /** Stops one agent like a crash (no graceful leave). */
+  /**
+   * Stops one agent like a crash (no graceful leave) and drops it from {@link #agents()}; its data
+   * directory stays, so {@link #startAgent} with the same name restarts it.
+   */
   public void kill(NodeRuntime agent) {
+    agents.remove(agent);
     agent.kill();
+  }
+
+  /** Stops a seed gracefully (it leaves the mesh) and drops it from {@link #seeds()}. */
+  public void stopSeed(SeedNode seed) {
+    seeds.remove(seed);
+    seed.close();
   }
 
   @Override
@@ -231,6 +241,26 @@ public final class LocalMesh implements AutoCloseable {
         int n = (int) Math.min(left, buf.length);
         out.write(buf, 0, n);
         left -= n;
+      }
+    }
+  }
+
+  /**
+   * Overwrites {@code runs} evenly spaced runs of {@code totalBytes} in all with new pseudo-random
+   * bytes (a "v2" that changes that much of the file; the size stays the same).
+   */
+  public static void overwriteRuns(Path file, int runs, long totalBytes, long seed) throws IOException {
+    long size = Files.size(file);
+    long run = totalBytes / runs;
+    java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+    try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+      for (int i = 0; i < runs; i++) {
+        long at = size * (2L * i + 1) / (2L * runs) - run / 2;
+        byte[] b = new byte[(int) run];
+        for (int k = 0; k < b.length; k++) {
+          b[k] = (byte) r.nextInt(256);
+        }
+        ch.write(java.nio.ByteBuffer.wrap(b), Math.max(0, at));
       }
     }
   }
