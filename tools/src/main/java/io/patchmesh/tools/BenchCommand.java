@@ -33,7 +33,7 @@ import picocli.CommandLine.Model.CommandSpec;
       "Measure this machine: chunking and hashing, the chunk store.",
       "Figures are lower bounds when other work shares the CPU (see 'uptime')."
     },
-    subcommands = {BenchCommand.Content.class, BenchCommand.Store.class})
+    subcommands = {BenchCommand.Content.class, BenchCommand.Store.class, BenchCommand.Swarm.class})
 final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
   @Mixin HelpOption help;
@@ -200,6 +200,44 @@ final class BenchCommand implements Runnable {
       b.append("  rsync is not installed: no comparison\n");
     }
     return b.toString();
+  }
+
+  @Command(
+      name = "swarm",
+      description = {
+        "A whole swarm in one JVM: 1 seed + sites x agents with real TLS and stores.",
+        "Each site sits behind an emulated WAN link; reports WAN bytes per site,",
+        "rollout time against the link time, seed egress, and a v2 that changes 2%."
+      })
+  static final class Swarm implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin HelpOption help;
+
+    @Option(names = "--sites", defaultValue = "3", paramLabel = "N", description = "sites (default: 3)")
+    int sites;
+
+    @Option(names = "--agents-per-site", defaultValue = "4", paramLabel = "N", description = "agents per site (default: 4)")
+    int agentsPerSite;
+
+    @Option(names = "--size", defaultValue = "256MB", paramLabel = "SIZE", description = "patch size (default: 256MB)")
+    String size;
+
+    @Option(names = "--wan-rate", defaultValue = "20mbit", paramLabel = "RATE", description = "each site's WAN link (default: 20mbit)")
+    String wanRate;
+
+    @Override
+    public Integer call() {
+      long bytes = Units.parseBytes("--size", size);
+      long rate = Units.parseRate("--wan-rate", wanRate);
+      if (sites < 1 || agentsPerSite < 1 || bytes < 1 || rate < 1) {
+        throw new io.patchmesh.errors.UserInputException("--sites, --agents-per-site, --size and --wan-rate must be positive");
+      }
+      var result = io.patchmesh.seed.local.SwarmBench.run(
+          new io.patchmesh.seed.local.SwarmBench.Config(sites, agentsPerSite, bytes, rate * 8 / 1e6));
+      spec.commandLine().getOut().print(result.toMarkdown());
+      spec.commandLine().getOut().flush();
+      return Main.OK;
+    }
   }
 
   @Command(
