@@ -207,7 +207,7 @@ final class BenchCommand implements Runnable {
       description = {
         "A whole swarm in one JVM: 1 seed + sites x agents with real TLS and stores.",
         "Each site sits behind an emulated WAN link; reports WAN bytes per site,",
-        "rollout time against the link time, seed egress, and a v2 that changes 2%."
+        "rollout time against the link time, seed egress, and a v2 that changes 2%%."
       })
   static final class Swarm implements Callable<Integer> {
     @Spec CommandSpec spec;
