@@ -76,6 +76,11 @@ public final class RolloutGate {
     return skewKnown ? skewMillis : 0;
   }
 
+  /** True once a seed has told us its time. */
+  public boolean clockKnown() {
+    return skewKnown;
+  }
+
   /** True when our clock disagrees with the seed's by more than {@link #MAX_SKEW_MILLIS}. */
   public boolean skewed() {
     return skewKnown && Math.abs(skewMillis) > MAX_SKEW_MILLIS;

@@ -400,7 +400,10 @@ public final class NodeRuntime implements AutoCloseable {
     }
     Manifest m = s.vm.manifest();
     Instant now = Instant.ofEpochMilli(gate.judgeTimeMillis(options.clock().millis()));
-    String wait = waitReason(m, now);
+    boolean timed = !m.getRollout().getWindow().isBlank() || m.getRollout().getNotBeforeUnix() > 0;
+    // a timed manifest is judged against a seed's clock when ours is off, so learn it first
+    // (seeds broadcast it every second)
+    String wait = timed && !gate.clockKnown() ? "verified, waiting for a seed's clock to judge the window" : waitReason(m, now);
     if (wait == null) {
       io.patchmesh.apply.RolloutGate.Decision d = gate.decide(m, s.id, id);
       if (!d.apply()) {

@@ -193,9 +193,9 @@ class FleetTest {
       LocalMesh.randomFile(content, 100_000, 5);
       VerifiedManifest vm = mesh.publish(seed, content, "fleet/window", 1,
           b -> b.rollout(Rollout.newBuilder().setWindow(window).build()));
-      await().atMost(Duration.ofSeconds(60)).until(() -> agents.stream().allMatch(a -> phase(a, vm, ManifestPhase.PHASE_WAITING)));
+      await().atMost(Duration.ofSeconds(60)).until(() -> agents.stream().allMatch(a -> phase(a, vm, ManifestPhase.PHASE_WAITING)
+          && status(a, vm).orElseThrow().getReason().startsWith("verified, waiting for window")));
       for (NodeRuntime a : agents) {
-        assertTrue(status(a, vm).orElseThrow().getReason().startsWith("verified, waiting for window"));
         assertFalse(Files.exists(a.config().applyDir().resolve("c.bin")));
       }
       clock.millis.set(now.atZone(ZoneOffset.UTC).with(start).toInstant().plusSeconds(60).toEpochMilli()
