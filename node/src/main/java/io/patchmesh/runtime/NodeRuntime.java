@@ -235,6 +235,7 @@ public final class NodeRuntime implements AutoCloseable {
     }
     loop.every(options.tickMillis(), this::tick);
     loop.every(1000, this::slowTick);
+    loop.every(GC_INTERVAL_MILLIS, this::collectGarbage);
     beforeAdmin.accept(this);
     try {
       token = AdminToken.loadOrCreate(config.dataDir());
@@ -492,6 +493,39 @@ public final class NodeRuntime implements AutoCloseable {
   }
 
   // ------------------------------------------------------------------ timers
+
+  /** How often the chunk cache drops manifests beyond retention and unreferenced chunks. */
+  static final long GC_INTERVAL_MILLIS = 10 * 60_000;
+
+  /**
+   * Garbage collection of the cache: manifests beyond the store's retention (newest N per
+   * channel) go, then chunks no remaining manifest references. Manifests still being fetched
+   * are pinned. Sessions of removed manifests stop.
+   */
+  private void collectGarbage() {
+    java.util.Set<ManifestId> pinned = new java.util.HashSet<>();
+    for (TransferSession s : swarm.sessions()) {
+      if (!s.complete() && s.wanted) {
+        pinned.add(s.id);
+      }
+    }
+    loop.work(() -> {
+      io.patchmesh.store.GcStats st = store.gc(pinned);
+      metrics.gc(st.chunksRemoved(), st.bytesRemoved());
+      if (st.manifestsRemoved() > 0 || st.chunksRemoved() > 0) {
+        log.info("gc: {} manifests and {} chunks ({}) removed, {} chunks kept",
+            st.manifestsRemoved(), st.chunksRemoved(), io.patchmesh.config.Units.formatBytes(st.bytesRemoved()), st.chunksKept());
+      }
+      loop.execute(() -> {
+        for (TransferSession s : new ArrayList<>(swarm.sessions())) {
+          if (!store.manifests().contains(s.id)) {
+            swarm.stop(s.id);
+            local.remove(s.id);
+          }
+        }
+      });
+    });
+  }
 
   private void tick() {
     if (closed) {
