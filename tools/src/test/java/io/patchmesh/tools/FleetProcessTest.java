@@ -158,7 +158,8 @@ class FleetProcessTest {
     Run compliance = cli("compliance", "--admin", admin, "--token-file", token, "--channel", "app/web", "--json");
     JsonNode ch = json.readTree(compliance.out()).path("channels").get(0);
     assertEquals(2, ch.path("desiredVersion").asInt());
-    assertEquals(failed, ch.path("failed").asInt());
+    // more admitted agents may still finish (and fail) after the halt was read: failures only grow
+    assertTrue(ch.path("failed").asInt() >= failed, "compliance counts the failures: " + ch);
     assertEquals(4, ch.path("targeted").asInt());
 
     Run abort = cli("rollout", "--admin", admin, "--token-file", token, "--manifest", v2, "--abort");
