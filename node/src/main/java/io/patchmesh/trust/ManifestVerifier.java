@@ -101,6 +101,9 @@ public final class ManifestVerifier {
     String name = Text.escape(manifest.getChannel()) + " version " + Long.toUnsignedString(manifest.getVersion());
     requireAuthorized(manifest.getChannel(), name, tally, root);
 
+    requireRepresentable(manifest.getExpiresUnix(), "expiry", name);
+    requireRepresentable(manifest.getCreatedUnix(), "creation", name);
+    requireRepresentable(manifest.getRollout().getNotBeforeUnix(), "not-before", name);
     Instant expires = Instant.ofEpochSecond(manifest.getExpiresUnix());
     if (!now.isBefore(expires)) {
       throw new VerificationException(
@@ -162,6 +165,18 @@ public final class ManifestVerifier {
         Reason.THRESHOLD_NOT_MET,
         name + " has " + closestHave + " valid signature" + (closestHave == 1 ? "" : "s") + " of the " + closest.threshold() + " that rule "
             + Text.quote(closest.pattern().pattern()) + " requires" + ignored);
+  }
+
+  /**
+   * Every time in a manifest must fit {@link Instant}: whoever reads it later (expiry here, not-before
+   * in the runtime, inspect) converts it, and a signed 2^62 must be a rejection, not a
+   * DateTimeException on the node's loop. (Found by the fuzzer: io.patchmesh.fuzz.)
+   */
+  private static void requireRepresentable(long epochSecond, String what, String name) {
+    if (epochSecond < Instant.MIN.getEpochSecond() || epochSecond > Instant.MAX.getEpochSecond()) {
+      throw new VerificationException(
+          Reason.MALFORMED, name + " has a " + what + " time out of range (" + epochSecond + " s)");
+    }
   }
 
   /** Why not a single signature by a known key verified. */

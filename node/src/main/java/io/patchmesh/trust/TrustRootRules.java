@@ -4,6 +4,7 @@ import io.patchmesh.proto.PublicKey;
 import io.patchmesh.proto.PublisherRule;
 import io.patchmesh.proto.TrustRoot;
 import io.patchmesh.trust.VerificationException.Reason;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -32,6 +33,11 @@ final class TrustRootRules {
     }
     if (root.getExpiresUnix() <= 0) {
       throw inconsistent("trust root version " + root.getVersion() + " has no expiry time");
+    }
+    // Beyond Instant's range the expiry cannot even be compared (found by the fuzzer).
+    if (root.getExpiresUnix() > Instant.MAX.getEpochSecond()) {
+      throw inconsistent("trust root version " + root.getVersion() + " has an expiry time out of range ("
+          + root.getExpiresUnix() + " s)");
     }
     Set<String> keyIds = new HashSet<>();
     for (PublicKey k : root.getKeysList()) {

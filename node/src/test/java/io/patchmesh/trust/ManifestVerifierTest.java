@@ -248,6 +248,18 @@ class ManifestVerifierTest {
   }
 
   @Test
+  void rejectsSignedTimesThatInstantCannotHold() {
+    // Found by the fuzzer: these escaped as DateTimeException (expiry here, not-before in the runtime).
+    assertRejected(Reason.MALFORMED, m -> m.setExpiresUnix(Long.MAX_VALUE));
+    assertRejected(Reason.MALFORMED, m -> m.setExpiresUnix(Long.MIN_VALUE));
+    assertRejected(Reason.MALFORMED, m -> m.setCreatedUnix(1L << 62));
+    assertRejected(Reason.MALFORMED, m -> {
+      m.getRolloutBuilder().setNotBeforeUnix(1L << 62);
+      return m;
+    });
+  }
+
+  @Test
   void rejectsEverythingUnderAnExpiredRoot() {
     SignedManifest signed = signedByAB(manifest().setExpiresUnix(IN_A_YEAR.plusSeconds(10).getEpochSecond()).build());
     assertReason(Reason.ROOT_EXPIRED, () -> verifier.verify(signed, root, VersionFloor.NONE, IN_A_YEAR));

@@ -125,6 +125,13 @@ class TrustRootTest {
   }
 
   @Test
+  void rejectsRootWhoseExpiryInstantCannotHold() {
+    // Found by the fuzzer: a self-signed root expiring at 2^62 s escaped as DateTimeException.
+    TrustRoot far = TrustFixtures.rootV1().toBuilder().setExpiresUnix(1L << 62).build();
+    assertReason(Reason.INCONSISTENT, () -> TrustRootVerifier.verifyInitial(TrustRootSigner.sign(far, List.of(A, B)), NOW));
+  }
+
+  @Test
   void storedRootLoadsEvenAfterExpiry() {
     assertEquals(1, TrustRootVerifier.verifyStored(TrustFixtures.signedRootV1()).version());
   }
