@@ -265,13 +265,47 @@ final class Swarm {
       TransferSession.SessionPeer p = s.peers.remove(peer);
       s.sentHaveMap.remove(peer);
       if (p != null && s.picker != null) {
-        s.picker.onPeerGone(peer, now);
+        if (!p.reserve) {
+          s.picker.onPeerGone(peer, now);
+        }
         updateSiteMembers(s, now); // a member membership had given up on, kept while linked
+        if (p.seed && !hasSeed(s)) {
+          activateReserve(s, now);
+        }
       }
     }
     uploads.onPeerGone(peer);
     cancelledGrants.removeIf(g -> g.peer().equals(peer));
     guard.forget(peer);
+  }
+
+  private static boolean hasSeed(TransferSession s) {
+    for (TransferSession.SessionPeer p : s.peers.values()) {
+      if (p.seed && p.link.isOpen()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** No seed left: other sites' agents become sources. */
+  private void activateReserve(TransferSession s, long now) {
+    for (TransferSession.SessionPeer p : s.peers.values()) {
+      if (!p.reserve) {
+        continue;
+      }
+      p.reserve = false;
+      s.picker.onPeerConnected(p.link.peerId(), PeerClass.WAN, now);
+      if (p.have != null) {
+        try {
+          cancel(s, s.picker.onHaveMap(p.link.peerId(), p.have, now));
+        } catch (HaveMapException e) {
+          // validated when it arrived
+        }
+      }
+    }
+    log.info("{}: no seed linked; fetching from other sites' agents", s.vm);
+    requestPump(s);
   }
 
   /** Membership changed: refresh who in our site wants what. */
@@ -345,13 +379,15 @@ final class Swarm {
       if (lan) {
         s.interested.add(link.peerId());
       }
-      if (s.picker != null) {
+      boolean crossSiteAgent = !link.site().equals(site) && !p.seed;
+      p.reserve = crossSiteAgent && hasSeed(s);
+      if (s.picker != null && !p.reserve) {
         s.picker.onPeerConnected(link.peerId(), lan || link.site().equals(site) ? PeerClass.LAN : PeerClass.WAN, now);
       }
       offer(s, link); // answer once per new peer: it may have ignored ours before it held the manifest
     }
     p.have = theirs;
-    if (s.picker != null) {
+    if (s.picker != null && !p.reserve) {
       try {
         cancel(s, s.picker.onHaveMap(link.peerId(), theirs, now));
       } catch (HaveMapException e) {
@@ -388,7 +424,7 @@ final class Swarm {
         p.have = new HaveMap(s.table.count());
       }
       p.have.set(idx);
-      if (s.picker != null) {
+      if (s.picker != null && !p.reserve) {
         try {
           cancel(s, s.picker.onHave(link.peerId(), idx, now));
         } catch (HaveMapException e) {

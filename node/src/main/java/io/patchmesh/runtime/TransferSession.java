@@ -26,6 +26,12 @@ final class TransferSession {
     final boolean lan;
     final boolean seed;
     HaveMap have;
+    /**
+     * An agent of another site held in reserve: not a source while a seed serves us, because
+     * fetching from it spends that site's uplink (a branch's scarce upstream) and its chunks
+     * trickle in slower than the seed's. It becomes a source when no seed is linked.
+     */
+    boolean reserve;
 
     SessionPeer(PeerLink link, boolean lan, boolean seed) {
       this.link = link;

@@ -152,7 +152,11 @@ public final class SwarmBench {
         }
       }
       int nodes = 1 + sites.size() * config.agentsPerSite();
-      waitFor(() -> seed.node().members().size() == nodes, 120, "the mesh to converge");
+      // a rollout starts on a settled mesh: every node knows every other (as in the field)
+      waitFor(() -> seed.node().members().size() == nodes
+          && mesh.agents().stream().allMatch(a -> a.members().stream()
+              .filter(m -> m.status() == io.patchmesh.mesh.MemberStatus.ALIVE).count() == nodes),
+          120, "the mesh to converge");
       Path content = dir.resolve("patch/payload.bin");
       LocalMesh.randomFile(content, config.sizeBytes(), 1);
 
