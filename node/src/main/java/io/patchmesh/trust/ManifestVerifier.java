@@ -112,6 +112,11 @@ public final class ManifestVerifier {
               ? name + " has no expiry time"
               : name + " expired at " + expires);
     }
+    if (manifest.getVersion() <= 0) {
+      // the store and the gossip layer compare versions as signed longs: keep them positive
+      throw new VerificationException(
+          Reason.MALFORMED, name + " has a version outside 1.." + Long.MAX_VALUE);
+    }
     if (floor != null) {
       long accepted = floor.highestAccepted(manifest.getChannel());
       if (Long.compareUnsigned(manifest.getVersion(), accepted) <= 0) {

@@ -8,7 +8,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
 /** Content-defined chunking's promise: a local edit changes only nearby chunks. */
-class CdcStabilityProperties {
+class CdcStabilityPropertiesTest {
   private static final ChunkParams PARAMS = new ChunkParams(1024, 4096, 16384);
   private static final FastCdc CDC = new FastCdc(PARAMS);
   private static final byte[] BASE = TestData.random(2026, 2 << 20);
