@@ -99,7 +99,12 @@ class FleetTest {
         }
         return applied.size() == 12;
       });
-      assertEquals(List.of(0, 1, 2), stagesSeen, "stages open one after the other");
+      // stages only move forward, one at a time, and the last one opens (a stage whose
+      // admitted agents all applied between two polls may not be seen)
+      for (int i = 1; i < stagesSeen.size(); i++) {
+        assertTrue(stagesSeen.get(i) > stagesSeen.get(i - 1), "stages move forward: " + stagesSeen);
+      }
+      assertEquals(2, stagesSeen.get(stagesSeen.size() - 1), "the last stage opened: " + stagesSeen);
     }
   }
 
