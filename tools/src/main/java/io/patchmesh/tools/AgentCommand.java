@@ -14,8 +14,9 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
     name = "agent",
     description = {
-      "Run an agent: join the mesh, fetch the patches targeted at this machine from",
-      "peers (each chunk verified), apply them to --apply-dir and report status.",
+      "Run an agent: fetch targeted patches from peers, verify, apply, report.",
+      "Joins the mesh, fetches each chunk from peers (verified before it is stored),",
+      "applies complete patches to --apply-dir and reports status to the seeds.",
       "Runs until interrupted (SIGINT/SIGTERM leave the mesh cleanly)."
     })
 final class AgentCommand implements Callable<Integer> {

@@ -13,8 +13,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
     name = "seed",
     description = {
-      "Run a seed: the origin of the patches published through it, and the place",
-      "agents report to. Runs until interrupted (SIGINT/SIGTERM leave the mesh cleanly)."
+      "Run a seed: origin of published patches; agents report to it.",
+      "Runs until interrupted (SIGINT/SIGTERM leave the mesh cleanly)."
     })
 final class SeedCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
