@@ -146,8 +146,11 @@ final class ManifestSync {
     if (held.containsKey(id) || rejected.containsKey(id)) {
       return;
     }
-    if (a.getVersion() <= manifests.highestAccepted(a.getChannel())) {
-      return; // stale: an older version than one we accepted
+    Announce newest = newestByChannel.get(a.getChannel());
+    if (newest != null && a.getVersion() <= newest.getVersion()) {
+      // stale: not newer than one we hold (the floor; answered from memory, so a peer
+      // repeating old announcements costs no store read on the loop)
+      return;
     }
     Download d = downloads.get(id);
     if (d != null) {

@@ -1,11 +1,13 @@
 package io.patchmesh.net;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.patchmesh.proto.Ack;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Ping;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -59,9 +61,13 @@ class ControlLatencyUnderBulkTest {
       for (int i = 0; i < 300; i++) {
         sentAt.put(++seq, System.nanoTime());
         link.sendControl(Frame.newBuilder().setPing(Ping.newBuilder().setSeq(seq)).build());
-        Thread.sleep(2);
+        Thread.sleep(2); // pacing: one ping every 2 ms, as a prober would send them
       }
-      Thread.sleep(100);
+      await().atMost(Duration.ofSeconds(10)).until(() -> {
+        synchronized (rttNanos) {
+          return rttNanos.size() >= 300; // every idle ping answered
+        }
+      });
       List<Long> idle;
       synchronized (rttNanos) {
         idle = new ArrayList<>(rttNanos);
@@ -78,7 +84,7 @@ class ControlLatencyUnderBulkTest {
       while (pieceBytes.get() < BULK_BYTES && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(40)) {
         sentAt.put(++seq, System.nanoTime());
         link.sendControl(Frame.newBuilder().setPing(Ping.newBuilder().setSeq(seq)).build());
-        Thread.sleep(2);
+        Thread.sleep(2); // pacing, not waiting
       }
       double seconds = (System.nanoTime() - start) / 1e9;
       assertTrue(pieceBytes.get() >= BULK_BYTES, "bulk transfer finished");
