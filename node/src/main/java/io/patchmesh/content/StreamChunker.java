@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * Cuts a stream into FastCDC chunks, names each by its SHA-256 and hands it to a
@@ -90,6 +93,222 @@ public final class StreamChunker {
     }
   }
 
+  /**
+   * Chunks {@code data[off, off+len)} in place: the same chunks in the same order as
+   * {@link #chunk(InputStream, ChunkSink)} over those bytes, without copying them into
+   * blocks (the blocks are windows of {@code data}). For bytes already in memory.
+   * {@code data} must not change until this returns.
+   *
+   * <p>Pipelined, the two threads share the hashing: the calling thread cuts every
+   * window (no buffer to wait for), then hashes windows from the last one backwards
+   * while the helper thread hashes from the first one forwards and calls the sink in
+   * order; they meet in the middle, so neither core idles whichever stage is slower.
+   */
+  public Result chunk(byte[] data, int off, int len, ChunkSink sink) throws IOException {
+    Objects.checkFromIndexSize(off, len, data.length);
+    MessageDigest whole = options.wholeStreamDigest() ? ChunkId.sha256() : null;
+    if (len <= blockSize || !options.pipelined()) {
+      Inline inline = new Inline(newWindow(), sink);
+      Block current = newWindow();
+      int pos = off;
+      long chunks = 0;
+      while (true) {
+        pos = cutWindow(data, pos, off + len, current, whole);
+        chunks += current.count;
+        if (pos == off + len) {
+          inline.emit(current);
+          return new Result(len, chunks, whole == null ? null : whole.digest());
+        }
+        Block next = inline.takeFree();
+        inline.emit(current);
+        current = next;
+      }
+    }
+    try (SharedHashing shared = new SharedHashing(len / blockSize + 2, sink)) {
+      int pos = off;
+      long chunks = 0;
+      while (pos < off + len) {
+        Block w = newWindow();
+        pos = cutWindow(data, pos, off + len, w, whole);
+        chunks += w.count;
+        shared.publish(w);
+      }
+      shared.endAndHelp();
+      shared.finish();
+      return new Result(len, chunks, whole == null ? null : whole.digest());
+    }
+  }
+
+  /**
+   * Cuts chunks from {@code pos} into {@code w} until it covers at least one block or
+   * reaches {@code end}; returns where the next window starts.
+   */
+  private int cutWindow(byte[] data, int pos, int end, Block w, MessageDigest whole) {
+    w.buf = data;
+    w.count = 0;
+    int start = pos;
+    // Each chunk but the stream's last is >= min bytes, so a window of blockSize
+    // bytes holds at most blockSize / min + 1 of them: the block's capacity.
+    while (pos < end && pos - start < blockSize) {
+      int n = cdc.cut(data, pos, end - pos);
+      w.add(pos, n);
+      pos += n;
+    }
+    if (whole != null) {
+      whole.update(data, start, pos - start);
+    }
+    return pos;
+  }
+
+  /**
+   * The in-place pipeline: windows are published in order to a helper thread that
+   * hashes them and calls the sink; once every window is cut, the publishing thread
+   * claims unhashed windows from the end and hashes them too. Each window is claimed
+   * once (compare-and-set on its state), so each chunk is hashed once.
+   */
+  private static final class SharedHashing implements AutoCloseable {
+    private static final int UNCLAIMED = 0;
+    private static final int BY_HELPER_THREAD = 1;
+    private static final int BY_CUTTER = 2;
+    private static final int DIGESTS_READY = 3;
+
+    private final Block[] windows;
+    private final AtomicIntegerArray state;
+    private final Semaphore published = new Semaphore(0);
+    private final Object ready = new Object();
+    private final ChunkSink sink;
+    private final Thread hasher;
+    private volatile int windowCount = -1; // set once every window is published
+    private volatile Throwable failure;
+    private volatile boolean closing;
+    private int next;
+
+    SharedHashing(int maxWindows, ChunkSink sink) {
+      this.windows = new Block[maxWindows];
+      this.state = new AtomicIntegerArray(maxWindows);
+      this.sink = sink;
+      hasher = new Thread(this::hashForwards, "patchmesh-chunk-hasher");
+      hasher.setDaemon(true);
+      hasher.start();
+    }
+
+    /** Hands the next window to the helper thread (the semaphore orders the write). */
+    void publish(Block w) {
+      windows[next++] = w;
+      published.release();
+    }
+
+    /** Marks the end of the windows, then hashes windows from the last one backwards. */
+    void endAndHelp() {
+      windowCount = next;
+      published.release();
+      MessageDigest md = ChunkId.sha256();
+      for (int i = next - 1; i >= 0 && failure == null; i--) {
+        if (!state.compareAndSet(i, UNCLAIMED, BY_CUTTER)) {
+          return; // the helper thread got here first: everything before is its share
+        }
+        Block w = windows[i];
+        w.digests = new byte[w.count * ChunkId.LENGTH];
+        for (int k = 0; k < w.count; k++) {
+          md.update(w.buf, w.offsets[k], w.lengths[k]);
+          digestInto(md, w.digests, k * ChunkId.LENGTH);
+        }
+        synchronized (ready) {
+          state.set(i, DIGESTS_READY);
+          ready.notifyAll();
+        }
+      }
+    }
+
+    private void hashForwards() {
+      MessageDigest md = ChunkId.sha256();
+      byte[] digest = new byte[ChunkId.LENGTH];
+      try {
+        for (int i = 0; ; i++) {
+          published.acquireUninterruptibly();
+          int count = windowCount;
+          if (count >= 0 && i >= count) {
+            return;
+          }
+          Block w = windows[i];
+          if (state.compareAndSet(i, UNCLAIMED, BY_HELPER_THREAD)) {
+            hash(w, md, digest, sink);
+            continue;
+          }
+          synchronized (ready) {
+            while (state.get(i) != DIGESTS_READY) {
+              if (closing) {
+                return; // the cutter failed midway through this window
+              }
+              ready.wait();
+            }
+          }
+          for (int k = 0; k < w.count; k++) {
+            int at = k * ChunkId.LENGTH;
+            sink.accept(ChunkId.of(Arrays.copyOfRange(w.digests, at, at + ChunkId.LENGTH)),
+                w.buf, w.offsets[k], w.lengths[k]);
+          }
+        }
+      } catch (Throwable t) {
+        failure = t; // the cutter checks it; nothing waits on this thread but join
+      }
+    }
+
+    void finish() throws IOException {
+      close();
+      Throwable t = failure;
+      if (t == null) {
+        return;
+      }
+      if (t instanceof IOException e) {
+        throw e;
+      }
+      if (t instanceof RuntimeException e) {
+        throw e;
+      }
+      if (t instanceof Error e) {
+        throw e;
+      }
+      throw new IOException("chunk hashing failed", t);
+    }
+
+    /** Always stops the helper thread, also when cutting failed. */
+    @Override
+    public void close() {
+      if (windowCount < 0) {
+        windowCount = next;
+        published.release();
+      }
+      synchronized (ready) {
+        closing = true;
+        ready.notifyAll();
+      }
+      boolean interrupted = false;
+      while (hasher.isAlive()) {
+        try {
+          hasher.join();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static void digestInto(MessageDigest md, byte[] out, int at) {
+    try {
+      md.digest(out, at, ChunkId.LENGTH);
+    } catch (java.security.DigestException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private Block newWindow() {
+    return new Block(0, blockSize / cdc.params().min() + 2);
+  }
+
   private Block newBlock() {
     return new Block(blockSize, blockSize / cdc.params().min() + 1);
   }
@@ -149,21 +368,18 @@ public final class StreamChunker {
       int off = block.offsets[i];
       int len = block.lengths[i];
       md.update(block.buf, off, len);
-      try {
-        md.digest(digest, 0, digest.length);
-      } catch (java.security.DigestException e) {
-        throw new IllegalStateException(e);
-      }
+      digestInto(md, digest, 0);
       sink.accept(ChunkId.of(digest), block.buf, off, len);
     }
   }
 
   /** A buffer plus the chunks cut in it. */
   private static final class Block {
-    final byte[] buf;
+    byte[] buf; // its own buffer, or the caller's array for in-place chunking
     final int[] offsets;
     final int[] lengths;
     int count;
+    byte[] digests; // in-place pipeline only: chunk digests computed by the cutter
 
     Block(int size, int maxChunks) {
       buf = new byte[size];

@@ -37,11 +37,11 @@ class StreamChunkerTest {
   }
 
   @Test
-  void cutterThatRunsAheadHelpsHashAndTheSinkStillSeesStreamOrderOneCallAtATime() throws IOException {
+  void withASlowSinkTheSinkStillSeesStreamOrderOneCallAtATime() throws IOException {
     List<ChunkId> expected = TestData.chunkIds(new FastCdc(PARAMS), DATA);
     List<ChunkId> got = new ArrayList<>();
     AtomicInteger inSink = new AtomicInteger();
-    // A slow sink keeps the hasher behind, so the cutter runs out of free blocks and hashes.
+    // A slow sink keeps the hasher behind, so the cutter runs out of free blocks and waits.
     new StreamChunker(PARAMS).chunk(new ByteArrayInputStream(DATA), (id, buf, off, len) -> {
       assertEquals(1, inSink.incrementAndGet(), "sink called concurrently");
       assertEquals(id, ChunkId.hash(buf, off, len));
@@ -50,6 +50,28 @@ class StreamChunkerTest {
       inSink.decrementAndGet();
     });
     assertEquals(expected, got);
+  }
+
+  @Test
+  void chunkingAnArrayInPlaceGivesTheSameChunksAsStreamingIt() throws IOException {
+    int[][] ranges = {{0, DATA.length}, {12345, DATA.length - 12345}, {7, 1024 * 1024}, {3, 100}, {0, 0}};
+    for (int[] range : ranges) {
+      byte[] slice = java.util.Arrays.copyOfRange(DATA, range[0], range[0] + range[1]);
+      List<ChunkId> expected = TestData.chunkIds(new FastCdc(PARAMS), slice);
+      for (boolean pipelined : new boolean[] {true, false}) {
+        StreamChunker chunker = new StreamChunker(PARAMS, new StreamChunker.Options(true, pipelined));
+        List<ChunkId> got = new ArrayList<>();
+        StreamChunker.Result r = chunker.chunk(DATA, range[0], range[1], (id, buf, off, len) -> {
+          assertEquals(id, ChunkId.hash(buf, off, len));
+          got.add(id);
+        });
+        String what = "range " + range[0] + "+" + range[1] + " pipelined=" + pipelined;
+        assertEquals(expected, got, what);
+        assertEquals(range[1], r.bytes(), what);
+        assertEquals(expected.size(), r.chunks(), what);
+        assertArrayEquals(ChunkId.hash(slice).toBytes(), r.sha256(), what);
+      }
+    }
   }
 
   @Test
@@ -83,6 +105,24 @@ class StreamChunkerTest {
         }));
     assertSame(boom, thrown);
     assertEquals(3, calls[0]);
+  }
+
+  @Test
+  void inPlaceSinkFailureIsRethrownAndStopsTheHashingThread() {
+    for (int failAt : new int[] {3, 400}) { // early; and late, where the cutter has hashed windows
+      IOException boom = new IOException("disk full");
+      int[] calls = {0};
+      long threadsBefore = hasherThreads();
+      IOException thrown = assertThrows(IOException.class, () ->
+          new StreamChunker(PARAMS).chunk(DATA, 0, DATA.length, (id, b, o, l) -> {
+            if (++calls[0] == failAt) {
+              throw boom;
+            }
+          }));
+      assertSame(boom, thrown);
+      assertEquals(failAt, calls[0]);
+      assertEquals(threadsBefore, hasherThreads());
+    }
   }
 
   @Test

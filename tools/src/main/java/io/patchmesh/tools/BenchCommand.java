@@ -140,6 +140,8 @@ final class BenchCommand implements Runnable {
     n.put("sha256MBps", round1(t.sha256MBps()));
     n.put("pipelinedMBps", round1(t.pipelinedMBps()));
     n.put("pipelinedRatio", round2(t.pipelinedRatio()));
+    n.put("streamedMBps", round1(t.streamedMBps()));
+    n.put("streamedRatio", round2(t.streamedRatio()));
     n.put("inlineMBps", round1(t.inlineMBps()));
     n.put("inlineRatio", round2(t.inlineRatio()));
     n.put("sha256MBPerCpuSecond", round1(t.sha256CpuMBps()));
@@ -158,11 +160,13 @@ final class BenchCommand implements Runnable {
             + "  SHA-256 alone             %6.0f MB/s%n"
             + "  chunk+hash, 2 threads     %6.0f MB/s   ratio %.2f  (goal >= 0.8: %s)%n"
             + "  chunk+hash, 1 thread      %6.0f MB/s   ratio %.2f%n"
+            + "  2 threads, via a stream   %6.0f MB/s   ratio %.2f  (one more copy, as when reading a file)%n"
             + "  per CPU-second: SHA-256 %.0f MB, cut %.0f MB, hash chunks %.0f MB%n"
             + "    -> ratio with a free core per stage %.2f, on one core %.2f%n",
         Units.formatBytes(t.bytes()), t.params().min() / 1024, t.params().avg() / 1024, t.params().max() / 1024,
         t.chunks(), t.rounds(), t.sha256MBps(), t.pipelinedMBps(), t.pipelinedRatio(),
         t.pipelinedRatio() >= 0.8 ? "met" : "missed", t.inlineMBps(), t.inlineRatio(),
+        t.streamedMBps(), t.streamedRatio(),
         t.sha256CpuMBps(), t.cutCpuMBps(), t.chunkHashCpuMBps(), t.twoCoreRatioFromCpu(), t.oneCoreRatioFromCpu());
   }
 
