@@ -42,6 +42,9 @@ class AgentKillProcessTest {
   private static final int PATCH_BYTES = 32 << 20;
   private static final String AGENT_RATE = "5mbit"; // ~50 s per agent undisturbed: kills land mid-rollout
 
+  /** The agent's log line on completion: times, LAN/WAN bytes and the picker's counters (endgame, timeouts). */
+  private static final java.util.regex.Pattern COMPLETE = java.util.regex.Pattern.compile("(complete in .*)");
+
   @TempDir Path tmp;
   private final NodeProcesses nodes = new NodeProcesses();
 
@@ -237,9 +240,10 @@ class AgentKillProcessTest {
         agentFetched += l.chunksAtDeath - l.chunksAtStart;
         piecesDuplicate += l.last == null ? 0 : l.last.duplicatePieces();
       }
-      System.out.printf("%s: %d lives, chunks stored per life %s, duplicate pieces per life %s%n", a.name, a.lives.size(),
-          a.lives.stream().map(l -> l.chunksAtDeath - l.chunksAtStart).toList(),
-          a.lives.stream().map(l -> l.last == null ? 0 : l.last.duplicatePieces()).toList());
+      System.out.printf("%s: %d lives, chunks stored per life %s, duplicate pieces per life %s; last life: %s%n",
+          a.name, a.lives.size(), a.lives.stream().map(l -> l.chunksAtDeath - l.chunksAtStart).toList(),
+          a.lives.stream().map(l -> l.last == null ? 0 : l.last.duplicatePieces()).toList(),
+          NodeProcesses.firstMatch(last.log, COMPLETE));
       assertEquals(chunks, agentFetched, a.name + ": chunks stored over all lives == chunks in the manifest");
       assertEquals(chunks - last.chunksAtStart, last.last.newPuts(), a.name + ": the last life stored exactly what it lacked");
       assertEquals(0, last.last.duplicatePuts(), a.name + ": the last life stored no chunk twice");
