@@ -251,6 +251,10 @@ public final class NodeRuntime implements AutoCloseable {
     admin = new AdminServer(ac, token, router).start();
     metrics.gauge("patchmesh.store.bytes", "chunk bytes stored", () -> store.chunks().storedBytes());
     metrics.gauge("patchmesh.store.chunks", "chunks stored", () -> store.chunks().count());
+    metrics.gauge("patchmesh.store.puts", "chunk puts since this process opened the store", () -> store.chunks().newPuts(), "result", "new");
+    metrics.gauge("patchmesh.store.puts", "chunk puts since this process opened the store", () -> store.chunks().duplicatePuts(), "result", "duplicate");
+    metrics.gauge("patchmesh.store.duplicate.puts.lifetime", "puts of an already stored chunk over every life of the store (durable)",
+        () -> store.chunks().lifetimeDuplicatePuts());
     for (MemberStatus st : MemberStatus.values()) {
       metrics.gauge("patchmesh.members", "members by state", () -> snapshot.members().stream().filter(m -> m.status() == st).count(), "state", st.label());
     }

@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
 public final class ChunkStore {
   private static final Logger log = LoggerFactory.getLogger(ChunkStore.class);
   private static final int STRIPES = 256;
+  /** State key of {@link #lifetimeDuplicatePuts()}. */
+  static final String LIFETIME_DUPLICATES_KEY = "chunks/duplicate-puts";
 
   private final StoreDb db;
   private final StoreConfig cfg;
@@ -37,6 +39,8 @@ public final class ChunkStore {
   private final LongAdder corruptRejected = new LongAdder();
   private final LongAdder corruptOnRead = new LongAdder();
   private final LongAdder quotaRefusals = new LongAdder();
+  /** Duplicate puts over every life of this store, read at open and written on each duplicate. */
+  private final AtomicLong lifetimeDuplicates = new AtomicLong();
 
   /** Counts what is stored by scanning the key-only index (no blob is read). */
   ChunkStore(StoreDb db, StoreConfig cfg, Runnable collectGarbage) {
@@ -59,6 +63,8 @@ public final class ChunkStore {
     count.set(n);
     stored.set(bytes);
     accounted.set(bytes);
+    byte[] dups = db.get(Cf.STATE, Keys.state(LIFETIME_DUPLICATES_KEY));
+    lifetimeDuplicates.set(dups == null ? 0 : Keys.decodeLong(dups));
   }
 
   /**
@@ -74,7 +80,7 @@ public final class ChunkStore {
       throw new CorruptChunkException(id, data.length);
     }
     if (has(id)) {
-      duplicatePuts.increment();
+      duplicate();
       return false;
     }
     reserve(data.length);
@@ -82,7 +88,7 @@ public final class ChunkStore {
     try {
       synchronized (stripe(id)) {
         if (has(id)) {
-          duplicatePuts.increment();
+          duplicate();
           return false;
         }
         byte[] key = Keys.chunk(id);
@@ -135,6 +141,23 @@ public final class ChunkStore {
 
   public long duplicatePuts() {
     return duplicatePuts.sum();
+  }
+
+  /**
+   * Puts of an already stored chunk over every life of this store, not only since it was opened:
+   * "a verified chunk is never fetched twice, restarts included" must be checkable after a
+   * process was killed. Written without sync (survives a process crash, not a power failure).
+   */
+  public long lifetimeDuplicatePuts() {
+    return lifetimeDuplicates.get();
+  }
+
+  private void duplicate() {
+    duplicatePuts.increment();
+    synchronized (lifetimeDuplicates) { // duplicates are rare: one small write each
+      long n = lifetimeDuplicates.incrementAndGet();
+      db.write(new Batch().put(Cf.STATE, Keys.state(LIFETIME_DUPLICATES_KEY), Keys.encodeLong(n)), false);
+    }
   }
 
   public long corruptRejected() {

@@ -192,4 +192,21 @@ class ChunkStoreTest {
       assertArrayEquals(wanted, store.chunks().get(ChunkId.hash(wanted)));
     }
   }
+
+  @Test
+  void duplicatePutsAreCountedOverEveryLifeOfTheStore() {
+    byte[] chunk = TestChunks.random(9, 32 * 1024);
+    ChunkId id = ChunkId.hash(chunk);
+    try (NodeStore store = NodeStore.open(dir, StoreConfig.DEFAULTS)) {
+      assertTrue(store.chunks().put(id, chunk));
+      assertFalse(store.chunks().put(id, chunk));
+      assertEquals(1, store.chunks().lifetimeDuplicatePuts());
+    }
+    try (NodeStore store = NodeStore.open(dir, StoreConfig.DEFAULTS)) {
+      assertEquals(0, store.chunks().duplicatePuts(), "the per-open counter starts again");
+      assertEquals(1, store.chunks().lifetimeDuplicatePuts(), "the lifetime counter survives a reopen");
+      assertFalse(store.chunks().put(id, chunk));
+      assertEquals(2, store.chunks().lifetimeDuplicatePuts());
+    }
+  }
 }

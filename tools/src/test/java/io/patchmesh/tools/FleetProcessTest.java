@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.File;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -14,9 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FleetProcessTest {
   @TempDir Path tmp;
-  private final List<Process> processes = new ArrayList<>();
+  private final NodeProcesses nodes = new NodeProcesses();
 
   record Run(int code, String out, String err) {}
 
@@ -41,43 +37,9 @@ class FleetProcessTest {
     return new Run(code, out.toString(), err.toString());
   }
 
-  Process spawn(Path log, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx160m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    processes.add(p);
-    return p;
-  }
-
   @AfterEach
   void stopAll() throws Exception {
-    for (Process p : processes) {
-      p.destroy(); // SIGTERM: leaves the mesh cleanly
-    }
-    for (Process p : processes) {
-      if (!p.waitFor(15, TimeUnit.SECONDS)) {
-        p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-      }
-    }
-  }
-
-  static String awaitLine(Path log, Pattern p) {
-    String[] found = new String[1];
-    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-      if (!Files.exists(log)) {
-        return false;
-      }
-      Matcher m = p.matcher(Files.readString(log));
-      if (m.find()) {
-        found[0] = m.group(1);
-        return true;
-      }
-      return false;
-    });
-    return found[0];
+    nodes.close(); // SIGTERM: leaves the mesh cleanly
   }
 
   @Test
@@ -93,10 +55,10 @@ class FleetProcessTest {
         "--out", tmp.resolve("tls-seed").toString()).code());
 
     Path seedLog = tmp.resolve("seed.log");
-    spawn(seedLog, "seed", "--data", tmp.resolve("seed").toString(), "--trust", root.toString(),
+    nodes.spawn(seedLog, "seed", "--data", tmp.resolve("seed").toString(), "--trust", root.toString(),
         "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tmp.resolve("tls-seed").toString());
-    String mesh = awaitLine(seedLog, Pattern.compile("mesh /?(127\\.0\\.0\\.1:\\d+)"));
-    String admin = awaitLine(seedLog, Pattern.compile("admin (http://127\\.0\\.0\\.1:\\d+)"));
+    String mesh = NodeProcesses.awaitLine(seedLog, NodeProcesses.MESH);
+    String admin = NodeProcesses.awaitLine(seedLog, NodeProcesses.ADMIN);
     String token = tmp.resolve("seed/admin.token").toString();
 
     List<Path> applyDirs = new ArrayList<>();
@@ -107,7 +69,7 @@ class FleetProcessTest {
           "--out", tls.toString()).code());
       Path apply = tmp.resolve("apply-" + i);
       applyDirs.add(apply);
-      spawn(tmp.resolve("agent-" + i + ".log"), "agent", "--data", tmp.resolve("agent-" + i).toString(),
+      nodes.spawn(tmp.resolve("agent-" + i + ".log"), "agent", "--data", tmp.resolve("agent-" + i).toString(),
           "--trust", root.toString(), "--listen", "127.0.0.1:0", "--site", site, "--join", mesh,
           "--apply-dir", apply.toString(), "--tls", tls.toString(), "--allow-install-commands");
     }
