@@ -53,12 +53,21 @@ final class ManifestSync {
   /** How long a source may stay silent before we try another. */
   static final long STALL_MILLIS = 15_000;
   /**
-   * How long a site member waits for a site-mate to hold a manifest before fetching it across the
-   * WAN itself. One member per site (rendezvous on the manifest id over the linked site members)
-   * fetches at once; the others take it over the LAN from whoever announces it first, so a site's
-   * link carries the manifest about once instead of once per member (4096 chunk refs are ~170 KB).
+   * How long, per rank, a site member waits for a site-mate to hold a manifest before fetching it
+   * across the WAN itself. Members are ranked by rendezvous on the manifest id over the linked site
+   * members: the first fetches at once, the n-th after n waits unless a site-mate showed (by a
+   * have-map) that it holds it; then it comes over the LAN. So a site's link carries the manifest
+   * about once instead of once per member (4096 chunk refs are ~170 KB).
    */
   static final long SITE_WAIT_MILLIS = 3_000;
+  /** Manifests we do not hold that site-mates showed (have-maps) they hold: id -> those peers. */
+  private final Map<ManifestId, java.util.List<NodeId>> siteHolders =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ManifestId, java.util.List<NodeId>> e) {
+          return size() > 64;
+        }
+      };
   /** Ids that failed verification, not fetched again (bounded, oldest forgotten). */
   static final int REJECTED_MEMORY = 4096;
 
@@ -186,8 +195,19 @@ final class ManifestSync {
     d = new Download(id, a);
     d.sources.add(from);
     downloads.put(id, d);
-    if (!near && !siteFetcher(id)) {
-      d.waitUntil = loop.now() + SITE_WAIT_MILLIS;
+    java.util.List<NodeId> holders = siteHolders.remove(id);
+    if (holders != null) {
+      for (NodeId h : holders) {
+        if (near(h) && !h.equals(from)) {
+          d.sources.addFirst(h);
+          near = true;
+        }
+      }
+    }
+    int rank = near ? 0 : siteRank(id);
+    if (rank > 0) {
+      // Staggered: if the elected member is slow to hear of it, the next one fetches, not all.
+      d.waitUntil = loop.now() + SITE_WAIT_MILLIS * rank;
       return;
     }
     next(d);
@@ -202,8 +222,19 @@ final class ManifestSync {
     if (manifestId.size() != ManifestId.LENGTH) {
       return; // the swarm judges malformed ids
     }
-    Download d = downloads.get(ManifestId.of(manifestId));
-    if (d == null || !near(peer) || peer.equals(d.current)) {
+    ManifestId id = ManifestId.of(manifestId);
+    if (held.containsKey(id) || !near(peer)) {
+      return;
+    }
+    Download d = downloads.get(id);
+    if (d == null) {
+      java.util.List<NodeId> hs = siteHolders.computeIfAbsent(id, k -> new java.util.ArrayList<>());
+      if (!hs.contains(peer) && hs.size() < 8) {
+        hs.add(peer); // remembered for when we hear of the manifest (bounded: 64 ids x 8 peers)
+      }
+      return;
+    }
+    if (peer.equals(d.current)) {
       return;
     }
     d.sources.remove(peer);
@@ -222,8 +253,8 @@ final class ManifestSync {
         && !link.get().roles().contains(Role.ROLE_SEED);
   }
 
-  /** True if this node is the linked site member elected to fetch the manifest across the WAN. */
-  private boolean siteFetcher(ManifestId id) {
+  /** This node's rank among the linked site members for fetching the manifest across the WAN (0 = first). */
+  private int siteRank(ManifestId id) {
     java.util.List<NodeId> members = new java.util.ArrayList<>();
     members.add(transport.localId());
     for (PeerLink l : transport.links()) {
@@ -231,8 +262,7 @@ final class ManifestSync {
         members.add(l.peerId());
       }
     }
-    return members.size() == 1
-        || Rendezvous.winner(ChunkId.of(id.toByteString()), members).equals(transport.localId());
+    return members.size() == 1 ? 0 : Rendezvous.rank(ChunkId.of(id.toByteString()), members).indexOf(transport.localId());
   }
 
   private void next(Download d) {
