@@ -160,8 +160,9 @@ class Run:
         self.pm("ca", "init", "--out", f"{w}/tls/ca")
         pending = []
         for name, site in names:
+            role = ["--role", "seed"] if name == "seed" else []  # seeds must hold a certified seed role
             pending.append(subprocess.Popen([PM, "ca", "issue", "--ca", f"{w}/tls/ca", "--node", name, "--site", site,
-                                             "--out", f"{w}/tls/{name}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+                                             "--out", f"{w}/tls/{name}"] + role, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
             if len(pending) >= 4:
                 self._wait_all(pending)
         self._wait_all(pending)

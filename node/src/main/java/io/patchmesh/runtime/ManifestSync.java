@@ -3,6 +3,7 @@ package io.patchmesh.runtime;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.patchmesh.admin.NodeMetrics;
+import io.patchmesh.content.ChunkId;
 import io.patchmesh.net.NodeId;
 import io.patchmesh.net.PeerLink;
 import io.patchmesh.net.Transport;
@@ -10,6 +11,7 @@ import io.patchmesh.proto.Announce;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.ManifestPart;
 import io.patchmesh.proto.ManifestRequest;
+import io.patchmesh.proto.Role;
 import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.store.ManifestStore;
 import io.patchmesh.trust.ManifestId;
@@ -17,6 +19,7 @@ import io.patchmesh.trust.ManifestVerifier;
 import io.patchmesh.trust.TrustedRoot;
 import io.patchmesh.trust.VerificationException;
 import io.patchmesh.trust.VerifiedManifest;
+import io.patchmesh.transfer.Rendezvous;
 import java.io.ByteArrayOutputStream;
 import java.time.Clock;
 import java.util.ArrayDeque;
@@ -49,6 +52,22 @@ final class ManifestSync {
   static final int MAX_DOWNLOADS = 8;
   /** How long a source may stay silent before we try another. */
   static final long STALL_MILLIS = 15_000;
+  /**
+   * How long, per rank, a site member waits for a site-mate to hold a manifest before fetching it
+   * across the WAN itself. Members are ranked by rendezvous on the manifest id over the linked site
+   * members: the first fetches at once, the n-th after n waits unless a site-mate showed (by a
+   * have-map) that it holds it; then it comes over the LAN. So a site's link carries the manifest
+   * about once instead of once per member (4096 chunk refs are ~170 KB).
+   */
+  static final long SITE_WAIT_MILLIS = 3_000;
+  /** Manifests we do not hold that site-mates showed (have-maps) they hold: id -> those peers. */
+  private final Map<ManifestId, java.util.List<NodeId>> siteHolders =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ManifestId, java.util.List<NodeId>> e) {
+          return size() > 64;
+        }
+      };
   /** Ids that failed verification, not fetched again (bounded, oldest forgotten). */
   static final int REJECTED_MEMORY = 4096;
 
@@ -83,6 +102,8 @@ final class ManifestSync {
     ByteArrayOutputStream bytes;
     long total = -1;
     long lastProgress;
+    /** Until when we wait for a site-mate source (0: not waiting). */
+    long waitUntil;
 
     Download(ManifestId id, Announce a) {
       this.id = id;
@@ -152,10 +173,19 @@ final class ManifestSync {
       // repeating old announcements costs no store read on the loop)
       return;
     }
+    boolean near = near(from);
     Download d = downloads.get(id);
     if (d != null) {
       if (!d.sources.contains(from) && !from.equals(d.current) && d.sources.size() < 16) {
-        d.sources.add(from);
+        if (near) {
+          d.sources.addFirst(from); // a site-mate's copy costs no WAN bytes
+        } else {
+          d.sources.add(from);
+        }
+      }
+      if (near && d.waitUntil != 0) {
+        d.waitUntil = 0;
+        next(d);
       }
       return;
     }
@@ -165,7 +195,74 @@ final class ManifestSync {
     d = new Download(id, a);
     d.sources.add(from);
     downloads.put(id, d);
+    java.util.List<NodeId> holders = siteHolders.remove(id);
+    if (holders != null) {
+      for (NodeId h : holders) {
+        if (near(h) && !h.equals(from)) {
+          d.sources.addFirst(h);
+          near = true;
+        }
+      }
+    }
+    int rank = near ? 0 : siteRank(id);
+    if (rank > 0) {
+      // Staggered: if the elected member is slow to hear of it, the next one fetches, not all.
+      d.waitUntil = loop.now() + SITE_WAIT_MILLIS * rank;
+      return;
+    }
     next(d);
+  }
+
+  /**
+   * A peer showed (by a have-map, which it offers only for manifests it verified and stored) that it
+   * holds a manifest we may be fetching: a site-mate becomes our first source. Gossip does not
+   * re-announce what we heard already, so this is how a waiting member learns a site-mate has it.
+   */
+  void onPeerHolds(NodeId peer, ByteString manifestId) {
+    if (manifestId.size() != ManifestId.LENGTH) {
+      return; // the swarm judges malformed ids
+    }
+    ManifestId id = ManifestId.of(manifestId);
+    if (held.containsKey(id) || !near(peer)) {
+      return;
+    }
+    Download d = downloads.get(id);
+    if (d == null) {
+      java.util.List<NodeId> hs = siteHolders.computeIfAbsent(id, k -> new java.util.ArrayList<>());
+      if (!hs.contains(peer) && hs.size() < 8) {
+        hs.add(peer); // remembered for when we hear of the manifest (bounded: 64 ids x 8 peers)
+      }
+      return;
+    }
+    if (peer.equals(d.current)) {
+      return;
+    }
+    d.sources.remove(peer);
+    d.sources.addFirst(peer);
+    if (d.waitUntil != 0) {
+      d.waitUntil = 0;
+      next(d);
+    }
+  }
+
+  /** A source in our site that is not a seed: its bytes do not cross our WAN link. */
+  private boolean near(NodeId peer) {
+    Optional<PeerLink> link = transport.link(peer);
+    return link.isPresent()
+        && link.get().site().equals(transport.site())
+        && !link.get().roles().contains(Role.ROLE_SEED);
+  }
+
+  /** This node's rank among the linked site members for fetching the manifest across the WAN (0 = first). */
+  private int siteRank(ManifestId id) {
+    java.util.List<NodeId> members = new java.util.ArrayList<>();
+    members.add(transport.localId());
+    for (PeerLink l : transport.links()) {
+      if (l.isOpen() && near(l.peerId()) && !members.contains(l.peerId())) {
+        members.add(l.peerId());
+      }
+    }
+    return members.size() == 1 ? 0 : Rendezvous.rank(ChunkId.of(id.toByteString()), members).indexOf(transport.localId());
   }
 
   private void next(Download d) {
@@ -312,6 +409,14 @@ final class ManifestSync {
     long now = loop.now();
     for (Iterator<Download> it = new java.util.ArrayList<>(downloads.values()).iterator(); it.hasNext(); ) {
       Download d = it.next();
+      if (d.waitUntil != 0) {
+        if (now >= d.waitUntil) {
+          log.info("manifest {}: no site-mate has it yet; fetching across the WAN", d.id.shortHex());
+          d.waitUntil = 0;
+          next(d);
+        }
+        continue;
+      }
       if (now - d.lastProgress > STALL_MILLIS) {
         log.info("manifest {}: source {} stalled, trying another", d.id.shortHex(), d.current == null ? "-" : d.current.shortHex());
         next(d);

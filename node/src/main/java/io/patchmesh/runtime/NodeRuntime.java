@@ -657,7 +657,10 @@ public final class NodeRuntime implements AutoCloseable {
       case PING, ACK, NACK, PING_REQ, PUSH_PULL, ANNOUNCE -> mesh.onFrame(link, frame);
       case MANIFEST_REQUEST -> sync.onRequest(link, frame.getManifestRequest());
       case MANIFEST_PART -> sync.onPart(link, frame.getManifestPart());
-      case HAVE_MAP -> swarm.onHaveMap(link, frame.getHaveMap());
+      case HAVE_MAP -> {
+        sync.onPeerHolds(link.peerId(), frame.getHaveMap().getManifestId()); // a site-mate may spare us the WAN
+        swarm.onHaveMap(link, frame.getHaveMap());
+      }
       case HAVE -> swarm.onHave(link, frame.getHave());
       case REQUEST -> swarm.onRequest(link, frame.getRequest());
       case PIECE -> swarm.onPiece(link, frame.getPiece());

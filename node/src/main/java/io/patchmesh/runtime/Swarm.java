@@ -30,6 +30,12 @@ import io.patchmesh.transfer.PieceOutcome;
 import io.patchmesh.transfer.RequestGuard;
 import io.patchmesh.transfer.TransferConfig;
 import io.patchmesh.transfer.UploadSlots;
+import io.patchmesh.transfer.delta.DeltaBases;
+import io.patchmesh.transfer.delta.DeltaDecoder;
+import io.patchmesh.transfer.delta.DeltaEncoder;
+import io.patchmesh.transfer.delta.DeltaException;
+import io.patchmesh.transfer.delta.DeltaLimits;
+import io.patchmesh.proto.Delta;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.VerifiedManifest;
 import java.util.ArrayList;
@@ -112,6 +118,9 @@ final class Swarm {
   private long nextRequestId = 1;
   /** Granted uploads whose requester cancelled them: not sent, so they never cross a WAN link. */
   private final Set<Granted> cancelledGrants = new HashSet<>();
+  /** Bases a requester named for an upload (validated ids), until the upload completes. */
+  private final Map<Granted, List<ChunkId>> uploadBases = new HashMap<>();
+  private final DeltaEncoder deltaEncoder = new DeltaEncoder();
   private long lastWanHaveFlushMillis;
   private long lastDialMillis;
   private long lastTickMillis = Long.MIN_VALUE;
@@ -184,6 +193,7 @@ final class Swarm {
     TransferSession s = new TransferSession(vm, table, mine, wanted, now);
     if (wanted && !mine.isComplete()) {
       s.picker = new ChunkPicker(self, table, mine, config, new Random(random.nextLong()), now);
+      s.deltaBases = deltaPlan(vm);
       updateSiteMembers(s, now);
     }
     sessions.put(vm.id(), s);
@@ -200,6 +210,33 @@ final class Swarm {
       dialSite();
     }
     onProgress.run();
+  }
+
+  /**
+   * Delta bases for a new version: against the newest older version of the same channel this node
+   * holds a session for, naming only chunks that session holds (stored verified).
+   */
+  private Map<Integer, List<ChunkId>> deltaPlan(VerifiedManifest vm) {
+    TransferSession prev = null;
+    for (TransferSession o : sessions.values()) {
+      if (o.vm.channel().equals(vm.channel())
+          && o.vm.version() < vm.version()
+          && (prev == null || o.vm.version() > prev.vm.version())) {
+        prev = o;
+      }
+    }
+    if (prev == null) {
+      return Map.of();
+    }
+    Set<ChunkId> held = new HashSet<>();
+    for (int i = 0; i < prev.table.count(); i++) {
+      if (prev.mine.has(i)) {
+        held.add(prev.table.id(i));
+      }
+    }
+    Map<Integer, List<ChunkId>> plan = DeltaBases.plan(prev.vm.manifest(), vm.manifest(), held::contains);
+    log.info("{}: {} chunks may come as deltas against {}", vm, plan.size(), prev.vm);
+    return plan;
   }
 
   /** Links we proactively send have-maps on: our site, seeds, and a couple of other sites' agents. */
@@ -276,6 +313,7 @@ final class Swarm {
     }
     uploads.onPeerGone(peer);
     cancelledGrants.removeIf(g -> g.peer().equals(peer));
+    uploadBases.keySet().removeIf(g -> g.peer().equals(peer));
     guard.forget(peer);
   }
 
@@ -465,7 +503,28 @@ final class Swarm {
       reject(link, req, "busy");
       return;
     }
+    List<ChunkId> bases = baseIds(req);
+    if (bases.isEmpty()) {
+      uploadBases.remove(new Granted(peer, u));
+    } else {
+      uploadBases.put(new Granted(peer, u), bases);
+    }
     serveUploads();
+  }
+
+  /** The request's base ids if well-formed and within bounds; else none (we answer in full). */
+  private static List<ChunkId> baseIds(Request req) {
+    if (req.getBaseIdsCount() == 0 || req.getBaseIdsCount() > DeltaLimits.MAX_BASES) {
+      return List.of();
+    }
+    List<ChunkId> out = new ArrayList<>(req.getBaseIdsCount());
+    for (ByteString b : req.getBaseIdsList()) {
+      if (b.size() != ChunkId.LENGTH) {
+        return List.of();
+      }
+      out.add(ChunkId.of(b));
+    }
+    return out;
   }
 
   private void reject(PeerLink link, Request req, String reason) {
@@ -495,6 +554,7 @@ final class Swarm {
       }
       ChunkId cid = s.table.id(g.request().index());
       PeerLink l = link.get();
+      List<ChunkId> baseIds = uploadBases.remove(new Granted(g.peer(), g.request()));
       loop.work(
           () -> {
             byte[] data = chunks.get(cid);
@@ -502,18 +562,51 @@ final class Swarm {
               loop.execute(() -> finishUpload(g, l, null));
               return;
             }
-            // The array is ours alone (fresh from the store): wrap it rather than copy it.
-            Frame piece =
-                Frame.newBuilder()
-                    .setPiece(
-                        Piece.newBuilder()
-                            .setManifestId(g.request().manifest().toByteString())
-                            .setChunkIndex(g.request().index())
-                            .setData(UnsafeByteOperations.unsafeWrap(data)))
-                    .build();
+            Piece.Builder pb =
+                Piece.newBuilder()
+                    .setManifestId(g.request().manifest().toByteString())
+                    .setChunkIndex(g.request().index());
+            Delta delta = baseIds == null ? null : encodeDelta(data, baseIds);
+            if (delta != null) {
+              pb.setEncoding(Piece.Encoding.ENCODING_DELTA).setDelta(delta);
+            } else {
+              // The array is ours alone (fresh from the store): wrap it rather than copy it.
+              pb.setData(UnsafeByteOperations.unsafeWrap(data));
+            }
+            Frame piece = Frame.newBuilder().setPiece(pb).build();
             loop.execute(() -> sendWhenWritable(g, l, piece));
           });
     }
+  }
+
+  /**
+   * On a worker: the chunk as a delta against the requester's bases we hold, or null when a delta
+   * would not be meaningfully smaller (or we hold none of them, or they exceed the bounds).
+   */
+  private Delta encodeDelta(byte[] data, List<ChunkId> baseIds) {
+    List<byte[]> bases = new ArrayList<>(baseIds.size());
+    long total = 0;
+    for (ChunkId b : baseIds) {
+      byte[] base = chunks.get(b);
+      if (base == null) {
+        base = new byte[0]; // keeps the requester's indexes; nothing is copied from it
+      }
+      total += base.length;
+      if (total > DeltaLimits.MAX_BASE_BYTES) {
+        return null;
+      }
+      bases.add(base);
+    }
+    if (total == 0) {
+      return null;
+    }
+    Delta d = deltaEncoder.encode(data, bases);
+    return d.getSerializedSize() <= data.length * DeltaLimits.WORTHWHILE ? d : null;
+  }
+
+  /** Bytes a piece carries: the chunk, or its delta. */
+  static int payloadSize(Piece p) {
+    return p.getEncoding() == Piece.Encoding.ENCODING_DELTA ? p.getDelta().getSerializedSize() : p.getData().size();
   }
 
   /** On the loop. */
@@ -532,7 +625,7 @@ final class Swarm {
     uploads.complete(g.peer(), g.request());
     cancelledGrants.remove(new Granted(g.peer(), g.request()));
     if (sent != null) {
-      metrics.chunkServed(l.site().equals(site), sent.getPiece().getData().size());
+      metrics.chunkServed(l.site().equals(site), payloadSize(sent.getPiece()));
     }
     serveUploads();
   }
@@ -545,6 +638,8 @@ final class Swarm {
     Upload u = new Upload(ManifestId.of(c.getManifestId()), c.getChunkIndex());
     if (!uploads.cancel(peer, u) && uploads.isActive(peer, u)) {
       cancelledGrants.add(new Granted(peer, u));
+    } else {
+      uploadBases.remove(new Granted(peer, u));
     }
   }
 
@@ -569,7 +664,8 @@ final class Swarm {
     TransferSession s = sessions.get(id);
     int idx = piece.getChunkIndex();
     boolean wan = !link.site().equals(site);
-    tally.received(wan, piece.getData().size());
+    int wireSize = payloadSize(piece);
+    tally.received(wan, wireSize);
     if (s == null || idx < 0 || idx >= s.table.count()) {
       offense(link, RequestGuard.Offense.UNREQUESTED_PIECE, "piece for a manifest or chunk we did not ask for");
       return;
@@ -579,32 +675,58 @@ final class Swarm {
         s.picker.onPiece(link.peerId(), idx, loop.now());
       }
       metrics.duplicateChunk();
-      tally.duplicate(wan, piece.getData().size());
+      tally.duplicate(wan, wireSize);
       return;
     }
-    if (piece.getData().size() != s.table.size(idx)) {
+    boolean delta = piece.getEncoding() == Piece.Encoding.ENCODING_DELTA;
+    List<ChunkId> baseIds = s.deltaBases.get(idx);
+    if (delta && (baseIds == null || piece.getDelta().getOpsCount() > DeltaLimits.MAX_OPS)) {
+      s.fullOnly.add(idx);
+      corrupt(s, link, idx, baseIds == null ? "delta for a chunk we named no bases for" : "too many delta ops");
+      return;
+    }
+    if (!delta && piece.getData().size() != s.table.size(idx)) {
       corrupt(s, link, idx, "wrong size");
       return;
     }
     s.storing.add(idx);
     ChunkId cid = s.table.id(idx);
-    byte[] data = piece.getData().toByteArray();
+    int size = s.table.size(idx);
+    byte[] raw = delta ? null : piece.getData().toByteArray();
+    Delta d = delta ? piece.getDelta() : null;
     NodeId from = link.peerId();
     loop.work(
         () -> {
           String failure = null;
           boolean full = false;
+          boolean baseGone = false;
+          byte[] data = raw;
           try {
+            if (d != null) {
+              List<byte[]> bases = new ArrayList<>(baseIds.size());
+              for (ChunkId b : baseIds) {
+                byte[] base = chunks.get(b); // ours, verified when stored (and on read if configured)
+                if (base == null) {
+                  baseGone = true;
+                  base = new byte[0];
+                }
+                bases.add(base);
+              }
+              data = DeltaDecoder.decode(d, bases, size);
+            }
             chunks.put(cid, data); // hashes first; throws on mismatch and stores nothing
+          } catch (DeltaException e) {
+            failure = "bad delta: " + e.getMessage();
           } catch (CorruptChunkException e) {
-            failure = "hash mismatch";
+            failure = "hash mismatch" + (d != null ? " after delta" : "");
           } catch (StoreFullException e) {
             failure = e.getMessage();
             full = true;
           }
+          // A base we lost (garbage-collected, corrupt on disk) is our fault, not the sender's.
           String f = failure;
-          boolean isFull = full;
-          loop.execute(() -> stored(s, link, from, idx, data.length, f, isFull));
+          boolean isFull = full || failure != null && baseGone;
+          loop.execute(() -> stored(s, link, from, idx, wireSize, f, isFull));
         });
   }
 
@@ -612,6 +734,9 @@ final class Swarm {
     s.storing.remove(idx);
     long now = loop.now();
     if (failure != null) {
+      if (s.deltaBases.containsKey(idx)) {
+        s.fullOnly.add(idx); // whoever was at fault, the next copy comes whole
+      }
       if (full) {
         log.warn("{}: cannot store chunk {}: {}", s.vm, idx, failure);
         if (s.picker != null) {
@@ -725,16 +850,25 @@ final class Swarm {
         continue;
       }
       for (int idx : picker.pick(peer, free, now)) {
-        p.link.sendControl(
-            Frame.newBuilder()
-                .setRequest(
-                    Request.newBuilder()
-                        .setManifestId(s.id.toByteString())
-                        .setChunkIndex(idx)
-                        .setRequestId(nextRequestId++))
-                .build());
+        p.link.sendControl(Frame.newBuilder().setRequest(request(s, p, idx)).build());
       }
     }
+  }
+
+  /**
+   * A request; to a WAN source it names the delta bases we hold for the chunk, if any. LAN peers
+   * are asked in full: their bytes are cheap, and the one WAN crossing is what deltas save.
+   */
+  private Request request(TransferSession s, TransferSession.SessionPeer p, int idx) {
+    Request.Builder r =
+        Request.newBuilder().setManifestId(s.id.toByteString()).setChunkIndex(idx).setRequestId(nextRequestId++);
+    List<ChunkId> bases = p.lan || s.fullOnly.contains(idx) ? null : s.deltaBases.get(idx);
+    if (bases != null) {
+      for (ChunkId b : bases) {
+        r.addBaseIds(b.toByteString());
+      }
+    }
+    return r.build();
   }
 
   private void cancel(TransferSession s, List<ChunkRequest> cancels) {

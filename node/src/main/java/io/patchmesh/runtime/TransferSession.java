@@ -61,6 +61,13 @@ final class TransferSession {
   final List<Integer> pendingWanHaves = new ArrayList<>();
   /** Chunks being verified and stored right now (so a second copy is not stored twice). */
   final Set<Integer> storing = new HashSet<>();
+  /**
+   * Per needed chunk, the previous version's chunks (held verified) a WAN source may send it as a
+   * delta against; chunks absent here are always asked for in full.
+   */
+  java.util.Map<Integer, List<io.patchmesh.content.ChunkId>> deltaBases = java.util.Map.of();
+  /** Chunks whose delta failed (bad delta, base gone): asked for in full from now on. */
+  final Set<Integer> fullOnly = new HashSet<>();
   /** A pump is queued on the loop (coalesces bursts of events into one scan). */
   boolean pumpQueued;
   long bytesLan;
