@@ -111,7 +111,9 @@ class DeltaSwarmTest {
     rollOut(1);
     long edited = edit(content, 2);
     Map<String, Long> in = rollOut(2);
-    long bound = (long) ((edited + lastManifestBytes) * 1.2);
+    // Measured ~1.1 x (edits + manifest); 1.5 x leaves room for a re-request under load and
+    // still fails loudly without deltas (whole chunks: ~10 x the edited bytes here).
+    long bound = (long) ((edited + lastManifestBytes) * 1.5);
     for (String s : SITES) {
       System.out.printf("site %s: v2 WAN in %d B for %d edited bytes + %d B manifest (bound %d)%n",
           s, in.get(s), edited, lastManifestBytes, bound);
