@@ -476,12 +476,15 @@ public final class ChunkPicker {
     if (!p.avoid.isEmpty()) {
       candidates.andNot(p.avoid.bits(now));
     }
+    long grace = siteWaitMillis();
+    if (now < site.takeoverPossibleFrom(grace)) {
+      candidates.and(site.owned()); // no member has stalled: only my own share can pass
+    }
     int count = candidates.cardinality();
     if (count == 0) {
       return new ArrayList<>(); // endgame may still add to it
     }
     List<Peer> faster = fasterWanSourcesWithRoom(p);
-    long grace = siteWaitMillis();
     List<Integer> picked = new ArrayList<>();
     order.scan(candidates, count, start, c -> {
       if (site.mayFetchFromWan(c, absentSince[c], grace, now) && !heldByAny(faster, c)) {

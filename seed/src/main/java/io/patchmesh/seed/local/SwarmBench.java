@@ -71,6 +71,12 @@ public final class SwarmBench {
    * @param v2RolloutSeconds publish to the last apply, v2 (0 without a v2)
    * @param v1CpuSeconds CPU seconds this JVM's threads spent during v1, by kind of thread: where a
    *     CPU-bound rollout's time goes (node loops, workers hashing and storing, Netty I/O with TLS)
+   * @param v1SiteSeconds per site, publish to its last agent's apply, v1: a site that finishes late
+   *     shows whether the time goes to one slow site or to all
+   * @param v1LinkUse per site, WAN bytes into it per {@link #LINK_WINDOW_SECONDS} window of v1 as a
+   *     share of what the link could carry: where a link sat idle
+   * @param v1PublishSeconds of {@code rolloutSeconds}, the seed's publish (chunk, hash, store and
+   *     sign the patch) before any agent can start
    */
   public record Result(
       Config config,
@@ -82,7 +88,10 @@ public final class SwarmBench {
       double p99AgentSeconds,
       Map<String, Double> v2WanInPerSite,
       double v2RolloutSeconds,
-      Map<String, Double> v1CpuSeconds) {
+      Map<String, Double> v1CpuSeconds,
+      Map<String, Double> v1SiteSeconds,
+      Map<String, List<Double>> v1LinkUse,
+      double v1PublishSeconds) {
 
     public double worstWanIn() {
       return wanInPerSite.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
@@ -116,9 +125,22 @@ public final class SwarmBench {
         cpu.append(cpu.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.1f", e.getKey(), e.getValue()));
       }
       b.append("| v1 CPU seconds by thread kind | ").append(cpu).append(" | |\n");
+      b.append(String.format(Locale.ROOT, "| v1 publish (chunk, hash, store, sign) | %.1f s of the rollout | |%n",
+          v1PublishSeconds));
+      for (var e : v1SiteSeconds.entrySet()) {
+        StringBuilder use = new StringBuilder();
+        for (double u : v1LinkUse.getOrDefault(e.getKey(), List.of())) {
+          use.append(String.format(Locale.ROOT, " %.0f", u * 100));
+        }
+        b.append(String.format(Locale.ROOT, "| v1 %s: done at %.1f s; link use %% per %d s:%s | | |%n",
+            e.getKey(), e.getValue(), LINK_WINDOW_SECONDS, use));
+      }
       return b.toString();
     }
   }
+
+  /** Width of the windows in which {@link Result#v1LinkUse()} is measured. */
+  public static final int LINK_WINDOW_SECONDS = 10;
 
   public static Result run(Config config) {
     Path dir;
@@ -185,11 +207,15 @@ public final class SwarmBench {
           percentile(agentSeconds, 0.99),
           v2In,
           v2Seconds,
-          cpu);
+          cpu,
+          v1.siteSeconds,
+          v1.linkUse,
+          v1.publishSeconds);
     }
   }
 
-  private record Rollout(double seconds, double[] agentSeconds, Map<String, Double> inRatio, Map<String, Long> wanOut) {}
+  private record Rollout(double seconds, double[] agentSeconds, Map<String, Double> inRatio, Map<String, Long> wanOut,
+      Map<String, Double> siteSeconds, Map<String, List<Double>> linkUse, double publishSeconds) {}
 
   private static Rollout rollOut(LocalMesh mesh, SeedNode seed, Path content, long version, List<String> sites,
       WanEmulator wan, Config config) throws IOException {
@@ -204,9 +230,26 @@ public final class SwarmBench {
     Arrays.fill(done, -1);
     long t0 = System.nanoTime();
     VerifiedManifest vm = mesh.publish(seed, content, "bench/swarm", version);
+    double publishSeconds = (System.nanoTime() - t0) / 1e9;
     long deadline = t0 + config.timeoutSeconds() * 1_000_000_000L;
     int left = agents.size();
+    Map<String, List<Double>> linkUse = new LinkedHashMap<>();
+    Map<String, Long> windowStart = new LinkedHashMap<>(in0);
+    for (String s : sites) {
+      linkUse.put(s, new ArrayList<>());
+    }
+    long windowNanos = LINK_WINDOW_SECONDS * 1_000_000_000L;
+    long nextWindow = t0 + windowNanos;
+    double windowCapacity = config.wanMbit() * 1_000_000 / 8 * LINK_WINDOW_SECONDS;
     while (left > 0) {
+      if (System.nanoTime() >= nextWindow) {
+        nextWindow += windowNanos;
+        for (String s : sites) {
+          long in = wan.wanBytesIn(s);
+          linkUse.get(s).add((in - windowStart.get(s)) / windowCapacity);
+          windowStart.put(s, in);
+        }
+      }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("v" + version + ": " + left + " agents had not applied after "
             + config.timeoutSeconds() + " s");
@@ -220,12 +263,17 @@ public final class SwarmBench {
       sleepQuietly(100);
     }
     double seconds = Arrays.stream(done).max().orElse(0);
+    Map<String, Double> siteSeconds = new LinkedHashMap<>();
+    for (int i = 0; i < agents.size(); i++) {
+      siteSeconds.merge(agents.get(i).site(), done[i], Math::max);
+    }
+    siteSeconds.keySet().retainAll(sites);
     Map<String, Double> inRatio = new LinkedHashMap<>();
     for (String s : sites) {
       inRatio.put(s, (wan.wanBytesIn(s) - in0.get(s)) / (double) config.sizeBytes());
     }
     Map<String, Long> out = Map.of("dc", wan.wanBytesOut("dc") - out0.get("dc"));
-    return new Rollout(seconds, done, inRatio, out);
+    return new Rollout(seconds, done, inRatio, out, siteSeconds, linkUse, publishSeconds);
   }
 
   /**
