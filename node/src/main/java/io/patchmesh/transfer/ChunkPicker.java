@@ -2,8 +2,8 @@ package io.patchmesh.transfer;
 
 import io.patchmesh.net.NodeId;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,13 +65,22 @@ public final class ChunkPicker {
   private final SiteEconomy site;
 
   /** Random scan order: ties in rarity go to whichever comes first, different on every node. */
-  private final int[] order;
+  private final ChunkOrder order;
   /** Per chunk: how many LAN peers' have-maps hold it. 0 = absent from the site (as I know it). */
   private final int[] siteCount;
   /** Per chunk: since when it has been absent from the site (start of its owner's grace). */
   private final long[] absentSince;
   /** Per chunk: requests in flight, null if none. */
   private final List<Outstanding>[] inFlight;
+
+  // Indexes, so that a pick costs word-wise set operations plus work per candidate, not a scan of
+  // the whole manifest per peer per pump (which was half the CPU of a 13-node in-process swarm).
+  /** Chunks I lack and have not requested from anyone: what a pick may choose from. */
+  private final BitSet open;
+  /** Chunks with {@code siteCount == 0}: absent from the site, the only ones fetched over the WAN. */
+  private final BitSet absentFromSite;
+  /** Scratch for a pick's candidate set (one pick at a time: single-threaded). */
+  private final BitSet candidates;
 
   private int chunksInFlight;
   private final Map<NodeId, Peer> peers = new LinkedHashMap<>();
@@ -95,8 +104,8 @@ public final class ChunkPicker {
     HaveMap have;
     final List<Outstanding> outstanding = new ArrayList<>();
     long bytesInFlight;
-    /** Chunk -> time until which not to ask this peer for it (timeouts, rejects, corrupt). */
-    final Map<Integer, Long> avoidUntil = new HashMap<>();
+    /** Chunks not to ask this peer for, each until a time (timeouts, rejects, corrupt). */
+    final AvoidList avoid = new AvoidList();
     /** Chunks we cancelled here but would still accept if the piece races the Cancel. */
     final Set<Integer> cancelled = new HashSet<>();
 
@@ -106,18 +115,7 @@ public final class ChunkPicker {
     }
 
     boolean avoids(int chunk, long nowMillis) {
-      if (avoidUntil.isEmpty()) {
-        return false;
-      }
-      Long until = avoidUntil.get(chunk);
-      if (until == null) {
-        return false;
-      }
-      if (nowMillis >= until) {
-        avoidUntil.remove(chunk);
-        return false;
-      }
-      return true;
+      return !avoid.isEmpty() && avoid.avoids(chunk, nowMillis);
     }
   }
 
@@ -163,20 +161,17 @@ public final class ChunkPicker {
     this.sizer = PipelineSizer.of(config);
     this.site = new SiteEconomy(self, table, nowMillis);
     int n = table.count();
-    this.order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
+    this.order = new ChunkOrder(n, random);
     this.siteCount = new int[n];
     this.absentSince = new long[n];
     java.util.Arrays.fill(absentSince, nowMillis);
     this.inFlight = (List<Outstanding>[]) new List<?>[n];
+    this.open = new BitSet(n);
+    open.set(0, n);
+    open.andNot(mine.bits());
+    this.absentFromSite = new BitSet(n);
+    absentFromSite.set(0, n);
+    this.candidates = new BitSet(n);
     this.wanInterArrival = new Ewma(config.ewmaAlpha());
   }
 
@@ -316,6 +311,7 @@ public final class ChunkPicker {
       remove(o);
     }
     mine.set(index);
+    open.clear(index);
     List<ChunkRequest> cancels = new ArrayList<>();
     List<Outstanding> others = inFlight[index];
     if (others != null) {
@@ -349,7 +345,7 @@ public final class ChunkPicker {
       remove(o);
     }
     p.cancelled.remove(index);
-    p.avoidUntil.put(index, Long.MAX_VALUE);
+    p.avoid.avoid(index, Long.MAX_VALUE);
   }
 
   /** The peer rejected the request (busy, not-have, choked): ask someone else for a while. */
@@ -362,7 +358,7 @@ public final class ChunkPicker {
     if (o != null) {
       remove(o);
     }
-    p.avoidUntil.put(index, nowMillis + config.rejectBackoffMillis());
+    p.avoid.avoid(index, nowMillis + config.rejectBackoffMillis());
   }
 
   /**
@@ -378,7 +374,7 @@ public final class ChunkPicker {
           long waited = nowMillis - o.sentMillis;
           remove(o);
           stats.onTimeout(p.id, table.size(o.chunk), waited);
-          p.avoidUntil.put(o.chunk, nowMillis + waited);
+          p.avoid.avoid(o.chunk, nowMillis + waited);
           p.cancelled.add(o.chunk);
           timeouts++;
           expired.add(o.ref());
@@ -420,17 +416,31 @@ public final class ChunkPicker {
     return picked;
   }
 
-  /** Rarest in the site first, ties in this node's random order. Two passes, no sort. */
+  /**
+   * Rarest in the site first, ties in this node's random order. The candidates (open, held by the
+   * peer, not avoided there) come from set operations; one pass over them counts rarities, a second
+   * takes everything rarer than the cut-off and then the cut-off rarity in scan order.
+   */
   private List<Integer> pickLan(Peer p, int want, long now) {
     int n = table.count();
+    int start = n == 0 ? 0 : random.nextInt(n);
+    candidates.clear();
+    candidates.or(open);
+    candidates.and(p.have.bits());
+    if (!p.avoid.isEmpty()) {
+      candidates.andNot(p.avoid.bits(now));
+    }
+    int count = 0;
     int maxCount = 0;
     int[] histogram = new int[peers.size() + 2];
-    for (int c = 0; c < n; c++) {
-      if (lanCandidate(p, c, now)) {
-        int k = Math.min(siteCount[c], histogram.length - 1);
-        histogram[k]++;
-        maxCount = Math.max(maxCount, k);
-      }
+    for (int c = candidates.nextSetBit(0); c >= 0; c = candidates.nextSetBit(c + 1)) {
+      int k = Math.min(siteCount[c], histogram.length - 1);
+      histogram[k]++;
+      maxCount = Math.max(maxCount, k);
+      count++;
+    }
+    if (count == 0) {
+      return new ArrayList<>(); // endgame may still add to it
     }
     // Find the rarity cut-off: everything rarer than `cut` is taken, then `cut` in scan order.
     int cut = 0;
@@ -439,72 +449,84 @@ public final class ChunkPicker {
       below += histogram[cut];
       cut++;
     }
-    List<Integer> picked = new ArrayList<>(Math.min(want, n));
-    int start = n == 0 ? 0 : random.nextInt(n);
-    int atCut = want - below;
-    for (int i = 0; i < n && picked.size() < want; i++) {
-      int c = order[(start + i) % n];
-      if (!lanCandidate(p, c, now)) {
-        continue;
-      }
+    List<Integer> picked = new ArrayList<>(Math.min(want, count));
+    int lastRarity = cut;
+    int[] atCut = {want - below};
+    order.scan(candidates, count, start, c -> {
       int k = Math.min(siteCount[c], histogram.length - 1);
-      if (k < cut || (k == cut && atCut-- > 0)) {
+      if (k < lastRarity || (k == lastRarity && atCut[0]-- > 0)) {
         picked.add(c);
       }
-    }
+      return picked.size() < want;
+    });
     for (int c : picked) {
       send(p, c, now, false);
     }
     return picked;
   }
 
-  private boolean lanCandidate(Peer p, int c, long now) {
-    return inFlight[c] == null && !mine.has(c) && p.have.has(c) && !p.avoids(c, now);
-  }
-
+  /** Chunks absent from the site that I may fetch now (owner or takeover), in scan order. */
   private List<Integer> pickWan(Peer p, int want, long now) {
-    List<Peer> faster = fasterWanSourcesWithRoom(p);
-    long grace = siteWaitMillis();
     int n = table.count();
-    List<Integer> picked = new ArrayList<>();
     int start = n == 0 ? 0 : random.nextInt(n);
-    for (int i = 0; i < n && picked.size() < want; i++) {
-      int c = order[(start + i) % n];
-      if (inFlight[c] != null || siteCount[c] != 0 || mine.has(c) || !p.have.has(c)) {
-        continue;
+    candidates.clear();
+    candidates.or(open);
+    candidates.and(absentFromSite);
+    candidates.and(p.have.bits());
+    if (!p.avoid.isEmpty()) {
+      candidates.andNot(p.avoid.bits(now));
+    }
+    long grace = siteWaitMillis();
+    if (now < site.takeoverPossibleFrom(grace)) {
+      candidates.and(site.owned()); // no member has stalled: only my own share can pass
+    }
+    int count = candidates.cardinality();
+    if (count == 0) {
+      return new ArrayList<>(); // endgame may still add to it
+    }
+    List<Peer> faster = fasterWanSourcesWithRoom(p);
+    List<Integer> picked = new ArrayList<>();
+    order.scan(candidates, count, start, c -> {
+      if (site.mayFetchFromWan(c, absentSince[c], grace, now) && !heldByAny(faster, c)) {
+        picked.add(c);
       }
-      if (!site.mayFetchFromWan(c, absentSince[c], grace, now) || heldByAny(faster, c) || p.avoids(c, now)) {
-        continue;
-      }
+      return picked.size() < want;
+    });
+    for (int c : picked) {
       if (site.myRank(c) != 0) {
         siteTakeovers++;
       }
       send(p, c, now, false);
-      picked.add(c);
     }
     return picked;
   }
 
+  /** Duplicates of LAN requests still in flight, at most the configured copies per chunk. */
   private void pickEndgame(Peer p, int want, long now, List<Integer> picked) {
     if (p.peerClass == PeerClass.WAN) {
       return; // never duplicate across the WAN (see the class comment)
     }
     int n = table.count();
     int start = n == 0 ? 0 : random.nextInt(n);
-    for (int i = 0; i < n && want > 0; i++) {
-      int c = order[(start + i) % n];
+    // In endgame every chunk I miss is in flight: the candidates are those the peer holds.
+    candidates.clear();
+    candidates.set(0, n);
+    candidates.andNot(mine.bits());
+    candidates.and(p.have.bits());
+    if (!p.avoid.isEmpty()) {
+      candidates.andNot(p.avoid.bits(now));
+    }
+    int[] left = {want};
+    order.scan(candidates, candidates.cardinality(), start, c -> {
       List<Outstanding> rs = inFlight[c];
-      if (rs == null || rs.size() >= config.endgameMaxCopies() || mine.has(c) || !p.have.has(c) || p.avoids(c, now)) {
-        continue;
-      }
-      if (rs.stream().anyMatch(o -> o.peer == p)) {
-        continue;
+      if (rs == null || rs.size() >= config.endgameMaxCopies() || rs.stream().anyMatch(o -> o.peer == p)) {
+        return true;
       }
       lanEndgameDuplicates++;
       send(p, c, now, true);
       picked.add(c);
-      want--;
-    }
+      return --left[0] > 0;
+    });
   }
 
   private List<Peer> fasterWanSourcesWithRoom(Peer p) {
@@ -557,6 +579,7 @@ public final class ChunkPicker {
     if (inFlight[c] == null) {
       inFlight[c] = new ArrayList<>(duplicate ? 2 : 1);
       chunksInFlight++;
+      open.clear(c);
     }
     inFlight[c].add(o);
     p.outstanding.add(o);
@@ -572,6 +595,9 @@ public final class ChunkPicker {
     if (list != null && list.remove(o) && list.isEmpty()) {
       inFlight[o.chunk] = null;
       chunksInFlight--;
+      if (!mine.has(o.chunk)) {
+        open.set(o.chunk);
+      }
     }
     if (o.peer.outstanding.remove(o)) {
       o.peer.bytesInFlight -= table.size(o.chunk);
@@ -593,6 +619,7 @@ public final class ChunkPicker {
   /** A LAN peer holds {@code c}: count it, and cancel my WAN fetches of it (no longer needed). */
   private void enterSite(int c, List<ChunkRequest> cancels) {
     siteCount[c]++;
+    absentFromSite.clear(c);
     List<Outstanding> list = inFlight[c];
     if (list == null) {
       return;
@@ -608,8 +635,11 @@ public final class ChunkPicker {
 
   private void forgetSiteHoldings(HaveMap map, long now) {
     for (int c = map.nextSetFrom(0); c >= 0; c = map.nextSetFrom(c + 1)) {
-      if (--siteCount[c] == 0 && !mine.has(c)) {
-        absentSince[c] = now;
+      if (--siteCount[c] == 0) {
+        absentFromSite.set(c);
+        if (!mine.has(c)) {
+          absentSince[c] = now;
+        }
       }
     }
   }

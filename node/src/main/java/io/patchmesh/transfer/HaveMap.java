@@ -78,6 +78,14 @@ public final class HaveMap {
     return bits.nextSetBit(from);
   }
 
+  /**
+   * The bits themselves, for word-wise set operations by the picker (same package). Read only:
+   * writing would break the count invariant.
+   */
+  BitSet bits() {
+    return bits;
+  }
+
   public HaveMap copy() {
     HaveMap c = new HaveMap(chunkCount);
     c.bits.or(bits);

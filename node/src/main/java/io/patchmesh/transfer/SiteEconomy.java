@@ -2,6 +2,7 @@ package io.patchmesh.transfer;
 
 import io.patchmesh.net.NodeId;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,6 +52,7 @@ final class SiteEconomy {
   private Member[] memberArray = new Member[0];
   private int[] winner; // per chunk: index into memberArray
   private int[] myRank; // per chunk: how many members outrank me
+  private BitSet owned = new BitSet(); // chunks whose rank is 0: mine to fetch from the start
 
   private static final class Member {
     final NodeId id;
@@ -163,6 +165,27 @@ final class SiteEconomy {
     return true;
   }
 
+  /** The chunks I am the rendezvous owner of (rank 0); a live view, valid until members change. */
+  BitSet owned() {
+    rebuildIfDirty();
+    return owned;
+  }
+
+  /**
+   * Before this time no chunk I do not own can pass {@link #mayFetchFromWan}: every other member
+   * is within its grace (its progress clock, or the chunk's absence if later, plus the grace), so
+   * a pick may skip those chunks in one set operation instead of asking per chunk.
+   */
+  long takeoverPossibleFrom(long graceMillis) {
+    long earliest = Long.MAX_VALUE;
+    for (Member m : members.values()) {
+      if (!m.id.equals(self)) {
+        earliest = Math.min(earliest, progressClock(m));
+      }
+    }
+    return earliest == Long.MAX_VALUE ? Long.MAX_VALUE : earliest + graceMillis;
+  }
+
   private long progressClock(Member m) {
     long activity = m.observed ? m.lastProgressMillis : siteProgressMillis;
     return Math.max(m.sinceMillis, activity);
@@ -195,6 +218,7 @@ final class SiteEconomy {
     int n = table.count();
     winner = new int[n];
     myRank = new int[n];
+    owned = new BitSet(n);
     long myKey = members.get(self).key;
     for (int c = 0; c < n; c++) {
       long ck = table.rendezvousKey(c);
@@ -215,6 +239,9 @@ final class SiteEconomy {
       }
       winner[c] = best;
       myRank[c] = rank;
+      if (rank == 0) {
+        owned.set(c);
+      }
     }
     dirty = false;
   }

@@ -365,4 +365,55 @@ class ChunkPickerTest {
     }
     assertTrue(p.pipelineDepth(seed) > 40, "depth " + p.pipelineDepth(seed));
   }
+
+  // ------------------------------------------------------------------ indexes on a large manifest
+
+  @Test
+  void onALargeManifestAPeersFewChunksArePickedRarestFirstAndEachOnlyOnce() throws Exception {
+    int n = 5_000; // few candidates among many chunks: the picker's sparse path
+    ChunkTable big = Ids.table("big", n, SIZE);
+    ChunkPicker p = new ChunkPicker(me, big, new HaveMap(n), config, new Random(40), 0);
+    HaveMap aHas = new HaveMap(n);
+    HaveMap bHas = new HaveMap(n);
+    for (int i = 0; i < 10; i++) {
+      aHas.set(i * 401);
+      if (i % 2 == 0) {
+        bHas.set(i * 401); // held by two peers: less rare
+      }
+    }
+    p.onPeerConnected(a, PeerClass.LAN, 0);
+    p.onHaveMap(a, aHas, 0);
+    p.onPeerConnected(b, PeerClass.LAN, 0);
+    p.onHaveMap(b, bHas, 0);
+    assertEquals(Set.of(401, 1203, 2005, 2807, 3609), set(p.pick(a, 5, 0)));
+    List<Integer> next = p.pick(a, 10, 0);
+    assertEquals(Set.of(0, 802, 1604, 2406, 3208), set(next));
+    assertEquals(List.of(), p.pick(a, 10, 0));
+    assertEquals(List.of(), p.pick(b, 10, 0), "all of b's chunks are in flight to a");
+    p.onReject(a, 802, 0);
+    assertEquals(List.of(802), p.pick(b, 10, 1), "a rejected chunk is open again, elsewhere");
+  }
+
+  @Test
+  void onALargeManifestTheWanGivesOnlyWhatTheSiteLacks() throws Exception {
+    int n = 5_000;
+    ChunkTable big = Ids.table("big", n, SIZE);
+    HaveMap mine = HaveMap.complete(n);
+    HaveMap lacking = new HaveMap(n);
+    for (int i = 0; i < n; i++) {
+      if (i % 1000 != 7) {
+        lacking.set(i);
+      }
+    }
+    ChunkPicker p = new ChunkPicker(me, big, lacking, config, new Random(41), 0);
+    p.onPeerConnected(a, PeerClass.LAN, 0);
+    HaveMap aHas = new HaveMap(n);
+    aHas.set(1007);
+    p.onHaveMap(a, aHas, 0);
+    p.onPeerConnected(seed, PeerClass.WAN, 0);
+    p.onHaveMap(seed, mine, 0);
+    assertEquals(Set.of(7, 2007, 3007, 4007), set(p.pick(seed, 10, 0)));
+    assertEquals(List.of(1007), p.pick(a, 10, 0));
+    assertEquals(List.of(), p.pick(seed, 10, 0));
+  }
 }

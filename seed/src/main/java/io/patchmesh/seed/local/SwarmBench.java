@@ -71,6 +71,12 @@ public final class SwarmBench {
    * @param v2RolloutSeconds publish to the last apply, v2 (0 without a v2)
    * @param v1CpuSeconds CPU seconds this JVM's threads spent during v1, by kind of thread: where a
    *     CPU-bound rollout's time goes (node loops, workers hashing and storing, Netty I/O with TLS)
+   * @param v1SiteSeconds per site, publish to its last agent's apply, v1: a site that finishes late
+   *     shows whether the time goes to one slow site or to all
+   * @param v1LinkUse per site, WAN bytes into it per {@link #LINK_WINDOW_SECONDS} window of v1 as a
+   *     share of what the link could carry: where a link sat idle
+   * @param v1PublishSeconds of {@code rolloutSeconds}, the seed's publish (chunk, hash, store and
+   *     sign the patch) before any agent can start
    */
   public record Result(
       Config config,
@@ -82,7 +88,10 @@ public final class SwarmBench {
       double p99AgentSeconds,
       Map<String, Double> v2WanInPerSite,
       double v2RolloutSeconds,
-      Map<String, Double> v1CpuSeconds) {
+      Map<String, Double> v1CpuSeconds,
+      Map<String, Double> v1SiteSeconds,
+      Map<String, List<Double>> v1LinkUse,
+      double v1PublishSeconds) {
 
     public double worstWanIn() {
       return wanInPerSite.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
@@ -116,9 +125,22 @@ public final class SwarmBench {
         cpu.append(cpu.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.1f", e.getKey(), e.getValue()));
       }
       b.append("| v1 CPU seconds by thread kind | ").append(cpu).append(" | |\n");
+      b.append(String.format(Locale.ROOT, "| v1 publish (chunk, hash, store, sign) | %.1f s of the rollout | |%n",
+          v1PublishSeconds));
+      for (var e : v1SiteSeconds.entrySet()) {
+        StringBuilder use = new StringBuilder();
+        for (double u : v1LinkUse.getOrDefault(e.getKey(), List.of())) {
+          use.append(String.format(Locale.ROOT, " %.0f", u * 100));
+        }
+        b.append(String.format(Locale.ROOT, "| v1 %s: done at %.1f s; link use %% per %d s:%s | | |%n",
+            e.getKey(), e.getValue(), LINK_WINDOW_SECONDS, use));
+      }
       return b.toString();
     }
   }
+
+  /** Width of the windows in which {@link Result#v1LinkUse()} is measured. */
+  public static final int LINK_WINDOW_SECONDS = 10;
 
   public static Result run(Config config) {
     Path dir;
@@ -157,6 +179,7 @@ public final class SwarmBench {
           && mesh.agents().stream().allMatch(a -> a.members().stream()
               .filter(m -> m.status() == io.patchmesh.mesh.MemberStatus.ALIVE).count() == nodes),
           120, "the mesh to converge");
+      warmUpTlsCipher();
       Path content = dir.resolve("patch/payload.bin");
       LocalMesh.randomFile(content, config.sizeBytes(), 1);
 
@@ -185,11 +208,15 @@ public final class SwarmBench {
           percentile(agentSeconds, 0.99),
           v2In,
           v2Seconds,
-          cpu);
+          cpu,
+          v1.siteSeconds,
+          v1.linkUse,
+          v1.publishSeconds);
     }
   }
 
-  private record Rollout(double seconds, double[] agentSeconds, Map<String, Double> inRatio, Map<String, Long> wanOut) {}
+  private record Rollout(double seconds, double[] agentSeconds, Map<String, Double> inRatio, Map<String, Long> wanOut,
+      Map<String, Double> siteSeconds, Map<String, List<Double>> linkUse, double publishSeconds) {}
 
   private static Rollout rollOut(LocalMesh mesh, SeedNode seed, Path content, long version, List<String> sites,
       WanEmulator wan, Config config) throws IOException {
@@ -204,9 +231,26 @@ public final class SwarmBench {
     Arrays.fill(done, -1);
     long t0 = System.nanoTime();
     VerifiedManifest vm = mesh.publish(seed, content, "bench/swarm", version);
+    double publishSeconds = (System.nanoTime() - t0) / 1e9;
     long deadline = t0 + config.timeoutSeconds() * 1_000_000_000L;
     int left = agents.size();
+    Map<String, List<Double>> linkUse = new LinkedHashMap<>();
+    Map<String, Long> windowStart = new LinkedHashMap<>(in0);
+    for (String s : sites) {
+      linkUse.put(s, new ArrayList<>());
+    }
+    long windowNanos = LINK_WINDOW_SECONDS * 1_000_000_000L;
+    long nextWindow = t0 + windowNanos;
+    double windowCapacity = config.wanMbit() * 1_000_000 / 8 * LINK_WINDOW_SECONDS;
     while (left > 0) {
+      if (System.nanoTime() >= nextWindow) {
+        nextWindow += windowNanos;
+        for (String s : sites) {
+          long in = wan.wanBytesIn(s);
+          linkUse.get(s).add((in - windowStart.get(s)) / windowCapacity);
+          windowStart.put(s, in);
+        }
+      }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("v" + version + ": " + left + " agents had not applied after "
             + config.timeoutSeconds() + " s");
@@ -220,12 +264,17 @@ public final class SwarmBench {
       sleepQuietly(100);
     }
     double seconds = Arrays.stream(done).max().orElse(0);
+    Map<String, Double> siteSeconds = new LinkedHashMap<>();
+    for (int i = 0; i < agents.size(); i++) {
+      siteSeconds.merge(agents.get(i).site(), done[i], Math::max);
+    }
+    siteSeconds.keySet().retainAll(sites);
     Map<String, Double> inRatio = new LinkedHashMap<>();
     for (String s : sites) {
       inRatio.put(s, (wan.wanBytesIn(s) - in0.get(s)) / (double) config.sizeBytes());
     }
     Map<String, Long> out = Map.of("dc", wan.wanBytesOut("dc") - out0.get("dc"));
-    return new Rollout(seconds, done, inRatio, out);
+    return new Rollout(seconds, done, inRatio, out, siteSeconds, linkUse, publishSeconds);
   }
 
   /**
@@ -254,6 +303,42 @@ public final class SwarmBench {
       out.merge(kind, nanos / 1e9, Double::sum);
     }
     return out;
+  }
+
+  /**
+   * Runs the TLS record cipher (AES-GCM on direct buffers, as the mesh's TLS 1.3 uses it) hot before
+   * the clock starts. Until C2 compiles them the JDK's GHASH and AES-CTR run as plain Java, not as
+   * CPU intrinsics, ~10x the CPU per byte; with 13 nodes' traffic in one JVM on 2 shared cores that
+   * took the first 60-90 s of the rollout (a quarter of all CPU samples). A node on its own host
+   * warms up within its first megabytes; JMH-style warm-up keeps that artefact out of the figure.
+   */
+  static void warmUpTlsCipher() {
+    try {
+      javax.crypto.KeyGenerator kg = javax.crypto.KeyGenerator.getInstance("AES");
+      kg.init(128);
+      javax.crypto.SecretKey key = kg.generateKey();
+      javax.crypto.Cipher enc = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+      javax.crypto.Cipher dec = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+      java.nio.ByteBuffer plain = java.nio.ByteBuffer.allocateDirect(16384);
+      java.nio.ByteBuffer sealed = java.nio.ByteBuffer.allocateDirect(16384 + 16);
+      java.nio.ByteBuffer opened = java.nio.ByteBuffer.allocateDirect(16384);
+      byte[] iv = new byte[12];
+      for (int i = 0; i < 4096; i++) { // 64 MiB each way
+        iv[0] = (byte) i;
+        iv[1] = (byte) (i >> 8);
+        javax.crypto.spec.GCMParameterSpec spec = new javax.crypto.spec.GCMParameterSpec(128, iv);
+        enc.init(javax.crypto.Cipher.ENCRYPT_MODE, key, spec);
+        plain.clear();
+        sealed.clear();
+        enc.doFinal(plain, sealed);
+        sealed.flip();
+        dec.init(javax.crypto.Cipher.DECRYPT_MODE, key, spec);
+        opened.clear();
+        dec.doFinal(sealed, opened);
+      }
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM unavailable: " + e.getMessage(), e);
+    }
   }
 
   private static boolean applied(NodeRuntime n, VerifiedManifest vm) {
