@@ -715,7 +715,7 @@ def bench_scale(run):
     size = parse_size(a.size)
     n = a.sites * a.agents
     avail_mb = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemAvailable")) // 1024
-    fit = int(avail_mb * 0.7 // a.agent_mb)
+    fit = int(avail_mb * 0.8 // a.agent_mb)
     per_site = a.agents
     if fit < n:
         per_site = max(1, fit // a.sites)
@@ -772,7 +772,7 @@ def main():
     ap.add_argument("--sites", type=int, default=None)
     ap.add_argument("--hosts", type=int, default=4)
     ap.add_argument("--agents", type=int, default=20, help="scale: agents per site")
-    ap.add_argument("--agent-mb", type=int, default=200, help="scale: RAM budget per agent for the fit check")
+    ap.add_argument("--agent-mb", type=int, default=160, help="scale: RAM budget per agent for the fit check (measured RSS ~140 MB)")
     ap.add_argument("--size", default=None)
     ap.add_argument("--edits", type=int, default=16)
     ap.add_argument("--down", default="20mbit")
