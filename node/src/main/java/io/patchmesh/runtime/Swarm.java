@@ -72,6 +72,12 @@ final class Swarm {
   /** Requests a node keeps in flight to one peer at most, whatever the picker says. */
   static final int MAX_PIPELINE = 64;
   /**
+   * Consecutive timed-out requests, with no piece in between, after which a peer's link is closed
+   * as stalled. Each timeout already waited several expected arrivals (at least 5 s on the LAN, 60
+   * s across the WAN), so an honest peer that delivers anything at all never gets near it.
+   */
+  static final int STALLED_TIMEOUTS = 8;
+  /**
    * No WAN request before a session is this old: the site's members need a moment to receive the
    * manifest and show interest (have-maps), else a member that briefly sees itself alone owns every
    * chunk and pulls the whole patch across the link its peers are about to share.
@@ -109,6 +115,12 @@ final class Swarm {
   private final UploadSlots<Upload> uploads;
   private final RequestGuard guard = new RequestGuard(RequestGuard.Config.defaults());
   private final PeerScores scores = new PeerScores(PeerScores.Config.defaults());
+  /**
+   * Per peer: our requests that timed out since it last delivered a piece. A peer that claims
+   * chunks (have-map) and then never answers costs every requester a timeout per chunk; after
+   * {@link #STALLED_TIMEOUTS} in a row with nothing delivered its link is closed.
+   */
+  private final Map<NodeId, Integer> silentTimeouts = new HashMap<>();
   private long nextRequestId = 1;
   /** Granted uploads whose requester cancelled them: not sent, so they never cross a WAN link. */
   private final Set<Granted> cancelledGrants = new HashSet<>();
@@ -277,6 +289,7 @@ final class Swarm {
     uploads.onPeerGone(peer);
     cancelledGrants.removeIf(g -> g.peer().equals(peer));
     guard.forget(peer);
+    silentTimeouts.remove(peer);
   }
 
   private static boolean hasSeed(TransferSession s) {
@@ -552,6 +565,14 @@ final class Swarm {
     ManifestId id = manifestIdOr(link, r.getManifestId());
     TransferSession s = id == null ? null : sessions.get(id);
     if (s != null && s.picker != null) {
+      if ("not-have".equals(r.getReason()) && s.picker.claims(link.peerId(), r.getChunkIndex())) {
+        // Honest peers announce only what they hold and never lose it mid-session; a peer that
+        // advertises a chunk and then refuses it as not held lures requests away from real sources.
+        offense(link, RequestGuard.Offense.FALSE_CLAIM, "rejected chunk " + r.getChunkIndex() + " it claimed to have");
+        if (!link.isOpen()) {
+          return;
+        }
+      }
       s.picker.onReject(link.peerId(), r.getChunkIndex(), loop.now());
       requestPump(s);
     }
@@ -562,6 +583,7 @@ final class Swarm {
     if (scores.isBanned(link.peerId(), loop.now())) {
       return; // pieces still queued on a link we just closed: not worth hashing
     }
+    silentTimeouts.remove(link.peerId());
     ManifestId id = manifestIdOr(link, piece.getManifestId());
     if (id == null) {
       return;
@@ -737,6 +759,20 @@ final class Swarm {
     }
   }
 
+  /** Counts timeouts against their peers; closes the link of one that has answered nothing for too long. */
+  private void closeStalled(List<ChunkRequest> expired) {
+    for (ChunkRequest r : expired) {
+      int n = silentTimeouts.merge(r.peer(), 1, Integer::sum);
+      if (n >= STALLED_TIMEOUTS) {
+        silentTimeouts.remove(r.peer());
+        transport.link(r.peer()).ifPresent(l -> {
+          log.warn("disconnecting {}: {} requests timed out with no piece delivered", r.peer().shortHex(), n);
+          l.close("stalled: " + n + " requests timed out with no piece delivered");
+        });
+      }
+    }
+  }
+
   private void cancel(TransferSession s, List<ChunkRequest> cancels) {
     for (ChunkRequest c : cancels) {
       TransferSession.SessionPeer p = s.peers.get(c.peer());
@@ -801,7 +837,9 @@ final class Swarm {
         if (paused) {
           s.picker.onLocalPause(now);
         }
-        cancel(s, s.picker.expire(now));
+        List<ChunkRequest> expired = s.picker.expire(now);
+        cancel(s, expired);
+        closeStalled(expired);
         pump(s);
         fetching = true;
       }
