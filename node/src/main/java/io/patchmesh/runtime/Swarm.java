@@ -73,10 +73,14 @@ final class Swarm {
   static final int MAX_PIPELINE = 64;
   /**
    * Consecutive timed-out requests, with no piece in between, after which a peer's link is closed
-   * as stalled. Each timeout already waited several expected arrivals (at least 5 s on the LAN, 60
-   * s across the WAN), so an honest peer that delivers anything at all never gets near it.
+   * as stalled (4: the initial pipeline, so a peer that answers none of its first requests goes after
+   * one timeout). Each timeout already waited several expected arrivals (at least 5 s on the LAN, 60
+   * s across the WAN), so an honest peer that delivers anything at all never gets near it. A peer
+   * that never delivered a verified piece is also banned: redialled, it would claim the same chunks
+   * again, and its requests would now wait out a timeout stretched by the ones it let expire. A peer
+   * that did deliver before (a seed behind a WAN outage) is only disconnected.
    */
-  static final int STALLED_TIMEOUTS = 8;
+  static final int STALLED_TIMEOUTS = 4;
   /**
    * No WAN request before a session is this old: the site's members need a moment to receive the
    * manifest and show interest (have-maps), else a member that briefly sees itself alone owns every
@@ -121,6 +125,8 @@ final class Swarm {
    * {@link #STALLED_TIMEOUTS} in a row with nothing delivered its link is closed.
    */
   private final Map<NodeId, Integer> silentTimeouts = new HashMap<>();
+  /** Peers that have delivered at least one verified piece (one entry per peer ever linked, like {@link #scores}). */
+  private final Set<NodeId> delivered = new HashSet<>();
   private long nextRequestId = 1;
   /** Granted uploads whose requester cancelled them: not sent, so they never cross a WAN link. */
   private final Set<Granted> cancelledGrants = new HashSet<>();
@@ -235,7 +241,7 @@ final class Swarm {
   private void dialSite() {
     for (Member m : members.get()) {
       NodeId id = m.info().id();
-      if (id.equals(self) || !m.status().isLive() || transport.link(id).isPresent()) {
+      if (id.equals(self) || !m.status().isLive() || transport.link(id).isPresent() || scores.isBanned(id, loop.now())) {
         continue;
       }
       boolean wantLink = m.info().site().equals(site) || m.info().roles().contains(Role.ROLE_SEED);
@@ -259,7 +265,7 @@ final class Swarm {
 
   void onLinkUp(PeerLink link) {
     if (scores.isBanned(link.peerId(), loop.now())) {
-      link.close("banned for serving corrupt data");
+      link.close("banned");
       return;
     }
     if (!relevant(link)) {
@@ -452,6 +458,9 @@ final class Swarm {
   }
 
   void onRequest(PeerLink link, Request req) {
+    if (!link.isOpen()) {
+      return; // queued behind the frame that got it disconnected
+    }
     long now = loop.now();
     NodeId peer = link.peerId();
     ManifestId id = manifestIdOr(link, req.getManifestId());
@@ -465,8 +474,8 @@ final class Swarm {
     RequestGuard.Verdict v =
         guard.onRequest(peer, known, have, uploads.outstanding(peer), MAX_OUTSTANDING_PER_PEER, now);
     if (v == RequestGuard.Verdict.DISCONNECT) {
-      log.warn("disconnecting {}: too many bad or excess requests", peer.shortHex());
-      link.close("too many bad or excess requests");
+      log.warn("banning {}: too many bad or excess requests", peer.shortHex());
+      ban(link, "too many bad or excess requests");
       return;
     }
     if (v == RequestGuard.Verdict.THROTTLE || !have) {
@@ -644,6 +653,7 @@ final class Swarm {
       corrupt(s, link, idx, failure);
       return;
     }
+    delivered.add(from);
     if (s.picker != null) {
       PieceOutcome out = s.picker.onPiece(from, idx, now);
       cancel(s, out.cancels());
@@ -698,10 +708,26 @@ final class Swarm {
   }
 
   private void offense(PeerLink link, RequestGuard.Offense o, String why) {
+    if (!link.isOpen()) {
+      return; // frames queued behind the one that got it disconnected
+    }
     log.info("peer {}: {}", link.peerId().shortHex(), why);
     if (guard.record(link.peerId(), o, loop.now()) == RequestGuard.Verdict.DISCONNECT) {
-      link.close("protocol violations");
+      log.warn("banning {}: protocol violations", link.peerId().shortHex());
+      ban(link, "protocol violations");
     }
+  }
+
+  /**
+   * Closes the link of a peer whose offenses reached the guard's disconnect level and bans it like a
+   * corrupt-chunk server, so that neither side's redials (we dial live site members) hand it a fresh
+   * account to spend again.
+   */
+  private void ban(PeerLink link, String why) {
+    if (scores.ban(link.peerId(), loop.now())) {
+      metrics.peerBanned();
+    }
+    link.close(why);
   }
 
   private ManifestId manifestIdOr(PeerLink link, ByteString raw) {
@@ -765,8 +791,13 @@ final class Swarm {
       int n = silentTimeouts.merge(r.peer(), 1, Integer::sum);
       if (n >= STALLED_TIMEOUTS) {
         silentTimeouts.remove(r.peer());
+        boolean neverDelivered = !delivered.contains(r.peer());
+        if (neverDelivered && scores.ban(r.peer(), loop.now())) {
+          metrics.peerBanned();
+        }
         transport.link(r.peer()).ifPresent(l -> {
-          log.warn("disconnecting {}: {} requests timed out with no piece delivered", r.peer().shortHex(), n);
+          log.warn("{} {}: {} requests timed out with no piece delivered", neverDelivered ? "banning" : "disconnecting",
+              r.peer().shortHex(), n);
           l.close("stalled: " + n + " requests timed out with no piece delivered");
         });
       }
