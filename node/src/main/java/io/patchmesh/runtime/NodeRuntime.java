@@ -284,7 +284,8 @@ public final class NodeRuntime implements AutoCloseable {
             .random(new Random(id.hashCode() ^ incarnation))
             .manifestDigest(sync::digest)
             .start(loop.now());
-    mesh = new MeshDriver(membership, transport, loop, metrics, this::onMemberEvent, ah -> sync.onHeard(ah.from(), ah.announce()));
+    mesh = new MeshDriver(membership, transport, loop, metrics, this::onMemberEvent, ah -> sync.onHeard(ah.from(), ah.announce()),
+        peer -> swarm != null && swarm.isBanned(peer));
     swarm =
         new Swarm(
             id,

@@ -236,9 +236,11 @@ class MaliciousPeerTest {
     try (MaliciousPeer rogue = outsider(vm)) {
       PeerLink link = rogue.connect(seed.node());
       int sent = 0;
+      // Every chunk over and over, and as many indexes past the manifest's end. Repeats of valid chunks alone
+      // are served (each within the upload slots' fair share); the invalid half is what the guard counts.
       for (; sent < 20_000 && link.isOpen(); sent++) {
         rogue.send(link, Frame.newBuilder().setRequest(Request.newBuilder().setManifestId(vm.id().toByteString())
-            .setChunkIndex(sent % chunks).setRequestId(sent)).build());
+            .setChunkIndex(sent % (2 * chunks)).setRequestId(sent)).build());
       }
       await().atMost(Duration.ofSeconds(20)).until(() -> seed.node().transport().link(rogue.id()).isEmpty());
       assertHonestNodesCorrect(vm);
