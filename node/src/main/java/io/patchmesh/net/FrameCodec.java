@@ -17,10 +17,16 @@ import java.util.List;
  * us buffer more than one maximal frame. A frame that does not parse, or parses
  * to no body (an empty or unknown oneof), is a protocol error. After the first
  * error the codec discards all further input: the connection is being closed.
+ * It also remembers whether it holds part of a frame and when bytes last arrived,
+ * so a peer that starts a frame and stops can be told apart from an idle one
+ * ({@link #stalledMidFrame}).
  */
 public final class FrameCodec extends ByteToMessageCodec<Frame> {
   private final int maxFrameBytes;
   private boolean failed;
+  /** Bytes of an incomplete frame are buffered. Event loop only. */
+  private boolean midFrame;
+  private long lastBytesNanos = System.nanoTime();
 
   public FrameCodec(int maxFrameBytes) {
     super(Frame.class);
@@ -49,11 +55,29 @@ public final class FrameCodec extends ByteToMessageCodec<Frame> {
   }
 
   @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    if (msg instanceof ByteBuf b && b.isReadable()) {
+      lastBytesNanos = System.nanoTime();
+    }
+    super.channelRead(ctx, msg);
+  }
+
+  /**
+   * True if part of a frame is buffered and no byte has arrived for {@code nanos}: the peer began
+   * a frame and stopped. A slow honest link still trickles bytes, so it never counts as stalled.
+   */
+  public boolean stalledMidFrame(long nanos) {
+    return midFrame && System.nanoTime() - lastBytesNanos >= nanos;
+  }
+
+  @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
     if (failed) {
       in.skipBytes(in.readableBytes());
       return;
     }
+    // Set on every exit: callDecode stops calling once the buffer is empty or nothing was consumed.
+    midFrame = in.isReadable();
     if (in.readableBytes() < FrameLimits.LENGTH_PREFIX_BYTES) {
       return;
     }
@@ -79,6 +103,7 @@ public final class FrameCodec extends ByteToMessageCodec<Frame> {
       throw fail("frame of " + length + " bytes has no known body");
     }
     out.add(frame);
+    midFrame = in.isReadable();
   }
 
   private FrameException fail(String reason) {

@@ -3,15 +3,17 @@ package io.patchmesh.net;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.patchmesh.proto.Frame;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Hands the frames of one connection to its {@link PeerLink} once the link is up.
  * Frames that arrive earlier (the peer may consider the link up a moment before
  * we do) wait here, in order, and go out right after our {@code onLinkUp}. Also
- * turns a peer's Goodbye, a closed socket, and a silent control connection into
- * a link close. State is touched only on this connection's event loop.
+ * turns a peer's Goodbye, a closed socket, a silent control connection and a data
+ * connection stalled mid-frame into a link close. State is touched only on this connection's event loop.
  */
 final class LinkDispatcher extends ChannelInboundHandlerAdapter {
   /** A peer has no reason to send more than a few frames before the link is up. */
@@ -76,10 +78,21 @@ final class LinkDispatcher extends ChannelInboundHandlerAdapter {
         ctx.close();
       } else if (control) {
         link.close("idle: nothing received on the control connection");
+      } else if (stalledMidFrame(ctx)) {
+        // An idle data connection is normal (nothing to transfer), but one that holds half a frame
+        // and receives nothing more is a peer pinning a frame buffer and the link's data path.
+        link.close("stalled mid-frame on the data connection");
       }
       return;
     }
     ctx.fireUserEventTriggered(event);
+  }
+
+  private static boolean stalledMidFrame(ChannelHandlerContext ctx) {
+    FrameCodec codec = ctx.pipeline().get(FrameCodec.class);
+    IdleStateHandler idle = ctx.pipeline().get(IdleStateHandler.class);
+    return codec != null && idle != null
+        && codec.stalledMidFrame(TimeUnit.MILLISECONDS.toNanos(idle.getReaderIdleTimeInMillis()));
   }
 
   @Override

@@ -28,6 +28,7 @@ import io.patchmesh.net.shaping.TokenBucket;
 import io.patchmesh.net.tls.MeshTls;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Hello;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,6 +44,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
@@ -75,6 +77,8 @@ public final class Transport implements AutoCloseable {
   private final Optional<TokenBucket> downloadCap;
   private final Optional<TokenBucket> crossSiteCap;
   private final PeerLink.Owner owner = new LinkEvents();
+  private final HandshakeAdmission pendingInbound;
+  private final AtomicLong inboundHandshakeFailures = new AtomicLong();
   private EventLoopGroup group;
   private Class<? extends ServerChannel> serverChannelType;
   private Class<? extends Channel> channelType;
@@ -93,6 +97,7 @@ public final class Transport implements AutoCloseable {
     this.uploadCap = bucket(config.rateLimits().uploadBytesPerSecond());
     this.downloadCap = bucket(config.rateLimits().downloadBytesPerSecond());
     this.crossSiteCap = bucket(config.rateLimits().crossSiteUploadBytesPerSecond());
+    this.pendingInbound = new HandshakeAdmission(config.maxPendingHandshakes(), config.maxPendingHandshakesPerAddress());
   }
 
   /** Adds a listener; add listeners before {@link #start()} to hear about every link. */
@@ -128,7 +133,28 @@ public final class Transport implements AutoCloseable {
           .childHandler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
+              InetAddress from = ((InetSocketAddress) ch.remoteAddress()).getAddress();
+              if (!pendingInbound.tryAdmit(from)) {
+                log.debug("refusing connection from {}: too many pending handshakes", ch.remoteAddress());
+                ch.close();
+                return;
+              }
               HelloHandshake hello = initPipeline(ch, false, Hello.Purpose.PURPOSE_CONTROL, Optional.empty(), null);
+              // Released when the handshake ends (Hello, failure, timeout) or, should it never have
+              // started, when the channel closes; whichever comes first.
+              AtomicBoolean released = new AtomicBoolean();
+              Runnable release = () -> {
+                if (released.compareAndSet(false, true)) {
+                  pendingInbound.release(from);
+                }
+              };
+              ch.closeFuture().addListener(f -> release.run());
+              hello.result().whenComplete((peer, error) -> {
+                release.run();
+                if (error != null) {
+                  inboundHandshakeFailures.incrementAndGet();
+                }
+              });
               hello.result().thenAccept(peer -> onInboundHello(ch, hello, peer));
             }
           })
@@ -157,6 +183,21 @@ public final class Transport implements AutoCloseable {
 
   public String site() {
     return config.site();
+  }
+
+  /** Inbound connections now in their TLS/Hello handshake. */
+  public int pendingHandshakes() {
+    return pendingInbound.pending();
+  }
+
+  /** Inbound connections closed at once because too many handshakes were pending (in total or from their address). */
+  public long handshakesRefused() {
+    return pendingInbound.refused();
+  }
+
+  /** Inbound connections whose handshake failed: bad or spoofed Hello, TLS failure, timeout, or closed early. */
+  public long inboundHandshakeFailures() {
+    return inboundHandshakeFailures.get();
   }
 
   /** The addresses our Hello advertises. */

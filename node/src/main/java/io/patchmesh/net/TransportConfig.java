@@ -26,6 +26,9 @@ import java.util.function.LongSupplier;
  * @param maxFrameBytes frames larger than this are refused (at most {@link FrameLimits#MAX_FRAME_BYTES})
  * @param idleTimeout a link whose control connection receives nothing for this long is closed
  * @param handshakeTimeout TCP connect + TLS + Hello exchange (+ data connection) must finish within this
+ * @param maxPendingHandshakes inbound connections still in their TLS/Hello handshake, at most; more are
+ *     closed at once ({@link HandshakeAdmission})
+ * @param maxPendingHandshakesPerAddress the same, per remote IP address
  * @param reconnectBackoffMin first wait of {@link Transport#maintain} after a failure
  * @param reconnectBackoffMax longest wait of {@link Transport#maintain}
  * @param eventLoopThreads Netty I/O threads
@@ -45,6 +48,8 @@ public record TransportConfig(
     int maxFrameBytes,
     Duration idleTimeout,
     Duration handshakeTimeout,
+    int maxPendingHandshakes,
+    int maxPendingHandshakesPerAddress,
     Duration reconnectBackoffMin,
     Duration reconnectBackoffMax,
     int eventLoopThreads,
@@ -63,6 +68,9 @@ public record TransportConfig(
     }
     if (eventLoopThreads < 1 || dataWriteBufferBytes < 64 * 1024) {
       throw new IllegalArgumentException("need >= 1 event loop thread and a data write buffer >= 64 KiB");
+    }
+    if (maxPendingHandshakes < 1 || maxPendingHandshakesPerAddress < 1) {
+      throw new IllegalArgumentException("pending handshake limits must be >= 1");
     }
     if (site == null || site.isEmpty()) {
       throw new IllegalArgumentException("site is required");
@@ -85,6 +93,8 @@ public record TransportConfig(
     private int maxFrameBytes = FrameLimits.MAX_FRAME_BYTES;
     private Duration idleTimeout = Duration.ofSeconds(90);
     private Duration handshakeTimeout = Duration.ofSeconds(10);
+    private int maxPendingHandshakes = 256;
+    private int maxPendingHandshakesPerAddress = 64;
     private Duration reconnectBackoffMin = Duration.ofSeconds(1);
     private Duration reconnectBackoffMax = Duration.ofSeconds(60);
     private int eventLoopThreads = Runtime.getRuntime().availableProcessors();
@@ -145,6 +155,18 @@ public record TransportConfig(
       return this;
     }
 
+    /**
+     * Default 256 in total and 64 per remote address: a fleet reconnecting after a seed restart
+     * handshakes in well under a second each, so these are far above honest concurrency (a site
+     * behind one NAT address included), yet keep a slowloris peer to a few hundred sockets that
+     * each die at the handshake timeout.
+     */
+    public Builder maxPendingHandshakes(int total, int perAddress) {
+      this.maxPendingHandshakes = total;
+      this.maxPendingHandshakesPerAddress = perAddress;
+      return this;
+    }
+
     /** Default 1 s .. 60 s. */
     public Builder reconnectBackoff(Duration min, Duration max) {
       this.reconnectBackoffMin = min;
@@ -178,7 +200,7 @@ public record TransportConfig(
 
     public TransportConfig build() {
       return new TransportConfig(listenHost, listenPort, advertisedAddresses, site, roles, incarnation, outboundOnly,
-          maxFrameBytes, idleTimeout, handshakeTimeout, reconnectBackoffMin, reconnectBackoffMax, eventLoopThreads,
+          maxFrameBytes, idleTimeout, handshakeTimeout, maxPendingHandshakes, maxPendingHandshakesPerAddress, reconnectBackoffMin, reconnectBackoffMax, eventLoopThreads,
           dataWriteBufferBytes, rateLimits, wanEmulator);
     }
   }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +40,8 @@ final class MeshDriver {
   private final Consumer<MemberEvent> memberEvents;
   private final Consumer<AnnouncementHeard> announcements;
   private final Map<NodeId, List<Frame>> dialing = new HashMap<>();
+  /** Peers we must not dial (banned by the swarm): membership probes them in vain and declares them dead. */
+  private final Predicate<NodeId> refused;
 
   MeshDriver(
       Membership membership,
@@ -46,7 +49,9 @@ final class MeshDriver {
       NodeLoop loop,
       NodeMetrics metrics,
       Consumer<MemberEvent> memberEvents,
-      Consumer<AnnouncementHeard> announcements) {
+      Consumer<AnnouncementHeard> announcements,
+      Predicate<NodeId> refused) {
+    this.refused = refused;
     this.membership = membership;
     this.transport = transport;
     this.loop = loop;
@@ -106,6 +111,9 @@ final class MeshDriver {
     }
     if (o.addressesHint().isEmpty() || o.to().equals(transport.localId())) {
       return; // outbound-only member: reachable only over a link it opens
+    }
+    if (refused.test(o.to())) {
+      return; // banned: dialling it would only hand it a link to be closed again
     }
     List<Frame> queue = dialing.get(o.to());
     if (queue != null) {

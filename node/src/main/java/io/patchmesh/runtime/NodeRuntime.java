@@ -155,7 +155,7 @@ public final class NodeRuntime implements AutoCloseable {
             .eventLoopThreads(2)
             .rateLimits(new RateLimits(config.uploadRate(), config.downloadRate(), config.wanRate()));
     options.wanEmulator().ifPresent(tc::wanEmulator);
-    this.transport = new Transport(tc.build(), security);
+    this.transport = new Transport(options.transportTuning().apply(tc).build(), security);
     this.applier =
         config.applyDir() == null ? null : new PatchApplier(config.applyDir(), config.allowInstallCommands(), Duration.ofMinutes(30));
     this.ownWindow = MaintenanceWindow.parse(config.window());
@@ -288,7 +288,8 @@ public final class NodeRuntime implements AutoCloseable {
             .random(new Random(id.hashCode() ^ incarnation))
             .manifestDigest(sync::digest)
             .start(loop.now());
-    mesh = new MeshDriver(membership, transport, loop, metrics, this::onMemberEvent, ah -> sync.onHeard(ah.from(), ah.announce()));
+    mesh = new MeshDriver(membership, transport, loop, metrics, this::onMemberEvent, ah -> sync.onHeard(ah.from(), ah.announce()),
+        peer -> swarm != null && swarm.isBanned(peer));
     swarm =
         new Swarm(
             id,

@@ -1,6 +1,7 @@
 package io.patchmesh.runtime;
 
 import io.patchmesh.mesh.MembershipConfig;
+import io.patchmesh.net.TransportConfig;
 import io.patchmesh.net.shaping.WanEmulator;
 import io.patchmesh.proto.Role;
 import io.patchmesh.proto.StatusReport;
@@ -9,6 +10,7 @@ import java.time.Clock;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.function.UnaryOperator;
 
 /**
  * What a node is beyond its config file: its roles and the hooks tests and
@@ -24,6 +26,7 @@ import java.util.function.BiConsumer;
  * @param statusSink where a seed puts agents' reports (null for agents)
  * @param tickMillis the loop's housekeeping period (request pumping, Have batching)
  * @param uploadSlots concurrent uploads this node serves
+ * @param transportTuning last word on the transport's config (tests shorten its timeouts); identity by default
  */
 public record RuntimeOptions(
     Set<Role> roles,
@@ -34,7 +37,8 @@ public record RuntimeOptions(
     long statusIntervalMillis,
     BiConsumer<StatusReport, Long> statusSink,
     long tickMillis,
-    int uploadSlots) {
+    int uploadSlots,
+    UnaryOperator<TransportConfig.Builder> transportTuning) {
 
   /**
    * Transfer tuning for real links: a request is only given up after 8x its
@@ -52,12 +56,12 @@ public record RuntimeOptions(
 
   public static RuntimeOptions agent() {
     return new RuntimeOptions(
-        Set.of(Role.ROLE_AGENT), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 1000, null, 20, 12);
+        Set.of(Role.ROLE_AGENT), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 1000, null, 20, 12, b -> b);
   }
 
   public static RuntimeOptions seed(BiConsumer<StatusReport, Long> sink) {
     return new RuntimeOptions(
-        Set.of(Role.ROLE_SEED), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 1000, sink, 20, 24);
+        Set.of(Role.ROLE_SEED), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 1000, sink, 20, 24, b -> b);
   }
 
   public boolean isSeed() {
@@ -65,18 +69,32 @@ public record RuntimeOptions(
   }
 
   public RuntimeOptions withWan(WanEmulator wan) {
-    return new RuntimeOptions(roles, Optional.of(wan), clock, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots);
+    return new RuntimeOptions(roles, Optional.of(wan), clock, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
+        transportTuning);
   }
 
   public RuntimeOptions withClock(Clock c) {
-    return new RuntimeOptions(roles, wanEmulator, c, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots);
+    return new RuntimeOptions(roles, wanEmulator, c, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
+        transportTuning);
   }
 
   public RuntimeOptions withMembership(MembershipConfig m) {
-    return new RuntimeOptions(roles, wanEmulator, clock, m, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots);
+    return new RuntimeOptions(roles, wanEmulator, clock, m, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
+        transportTuning);
+  }
+
+  public RuntimeOptions withTransfer(TransferConfig t) {
+    return new RuntimeOptions(roles, wanEmulator, clock, membership, t, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
+        transportTuning);
+  }
+
+  public RuntimeOptions withTransportTuning(UnaryOperator<TransportConfig.Builder> tuning) {
+    return new RuntimeOptions(roles, wanEmulator, clock, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
+        tuning);
   }
 
   public RuntimeOptions withStatusInterval(long millis) {
-    return new RuntimeOptions(roles, wanEmulator, clock, membership, transfer, millis, statusSink, tickMillis, uploadSlots);
+    return new RuntimeOptions(roles, wanEmulator, clock, membership, transfer, millis, statusSink, tickMillis, uploadSlots,
+        transportTuning);
   }
 }

@@ -78,6 +78,16 @@ final class Swarm {
   /** Requests a node keeps in flight to one peer at most, whatever the picker says. */
   static final int MAX_PIPELINE = 64;
   /**
+   * Consecutive timed-out requests, with no piece in between, after which a peer's link is closed
+   * as stalled (4: the initial pipeline, so a peer that answers none of its first requests goes after
+   * one timeout). Each timeout already waited several expected arrivals (at least 5 s on the LAN, 60
+   * s across the WAN), so an honest peer that delivers anything at all never gets near it. A peer
+   * that never delivered a verified piece is also banned: redialled, it would claim the same chunks
+   * again, and its requests would now wait out a timeout stretched by the ones it let expire. A peer
+   * that did deliver before (a seed behind a WAN outage) is only disconnected.
+   */
+  static final int STALLED_TIMEOUTS = 4;
+  /**
    * No WAN request before a session is this old: the site's members need a moment to receive the
    * manifest and show interest (have-maps), else a member that briefly sees itself alone owns every
    * chunk and pulls the whole patch across the link its peers are about to share.
@@ -115,6 +125,14 @@ final class Swarm {
   private final UploadSlots<Upload> uploads;
   private final RequestGuard guard = new RequestGuard(RequestGuard.Config.defaults());
   private final PeerScores scores = new PeerScores(PeerScores.Config.defaults());
+  /**
+   * Per peer: our requests that timed out since it last delivered a piece. A peer that claims
+   * chunks (have-map) and then never answers costs every requester a timeout per chunk; after
+   * {@link #STALLED_TIMEOUTS} in a row with nothing delivered its link is closed.
+   */
+  private final Map<NodeId, Integer> silentTimeouts = new HashMap<>();
+  /** Peers that have delivered at least one verified piece (one entry per peer ever linked, like {@link #scores}). */
+  private final Set<NodeId> delivered = new HashSet<>();
   private long nextRequestId = 1;
   /** Granted uploads whose requester cancelled them: not sent, so they never cross a WAN link. */
   private final Set<Granted> cancelledGrants = new HashSet<>();
@@ -260,7 +278,7 @@ final class Swarm {
   private void dialSite() {
     for (Member m : members.get()) {
       NodeId id = m.info().id();
-      if (id.equals(self) || !m.status().isLive() || transport.link(id).isPresent()) {
+      if (id.equals(self) || !m.status().isLive() || transport.link(id).isPresent() || scores.isBanned(id, loop.now())) {
         continue;
       }
       boolean wantLink = m.info().site().equals(site) || m.info().roles().contains(Role.ROLE_SEED);
@@ -284,7 +302,7 @@ final class Swarm {
 
   void onLinkUp(PeerLink link) {
     if (scores.isBanned(link.peerId(), loop.now())) {
-      link.close("banned for serving corrupt data");
+      link.close("banned");
       return;
     }
     if (!relevant(link)) {
@@ -315,6 +333,7 @@ final class Swarm {
     cancelledGrants.removeIf(g -> g.peer().equals(peer));
     uploadBases.keySet().removeIf(g -> g.peer().equals(peer));
     guard.forget(peer);
+    silentTimeouts.remove(peer);
   }
 
   private static boolean hasSeed(TransferSession s) {
@@ -477,6 +496,9 @@ final class Swarm {
   }
 
   void onRequest(PeerLink link, Request req) {
+    if (!link.isOpen()) {
+      return; // queued behind the frame that got it disconnected
+    }
     long now = loop.now();
     NodeId peer = link.peerId();
     ManifestId id = manifestIdOr(link, req.getManifestId());
@@ -490,8 +512,8 @@ final class Swarm {
     RequestGuard.Verdict v =
         guard.onRequest(peer, known, have, uploads.outstanding(peer), MAX_OUTSTANDING_PER_PEER, now);
     if (v == RequestGuard.Verdict.DISCONNECT) {
-      log.warn("disconnecting {}: too many bad or excess requests", peer.shortHex());
-      link.close("too many bad or excess requests");
+      log.warn("banning {}: too many bad or excess requests", peer.shortHex());
+      ban(link, "too many bad or excess requests");
       return;
     }
     if (v == RequestGuard.Verdict.THROTTLE || !have) {
@@ -647,6 +669,14 @@ final class Swarm {
     ManifestId id = manifestIdOr(link, r.getManifestId());
     TransferSession s = id == null ? null : sessions.get(id);
     if (s != null && s.picker != null) {
+      if ("not-have".equals(r.getReason()) && s.picker.claims(link.peerId(), r.getChunkIndex())) {
+        // Honest peers announce only what they hold and never lose it mid-session; a peer that
+        // advertises a chunk and then refuses it as not held lures requests away from real sources.
+        offense(link, RequestGuard.Offense.FALSE_CLAIM, "rejected chunk " + r.getChunkIndex() + " it claimed to have");
+        if (!link.isOpen()) {
+          return;
+        }
+      }
       s.picker.onReject(link.peerId(), r.getChunkIndex(), loop.now());
       requestPump(s);
     }
@@ -657,6 +687,7 @@ final class Swarm {
     if (scores.isBanned(link.peerId(), loop.now())) {
       return; // pieces still queued on a link we just closed: not worth hashing
     }
+    silentTimeouts.remove(link.peerId());
     ManifestId id = manifestIdOr(link, piece.getManifestId());
     if (id == null) {
       return;
@@ -747,6 +778,7 @@ final class Swarm {
       corrupt(s, link, idx, failure);
       return;
     }
+    delivered.add(from);
     if (s.picker != null) {
       PieceOutcome out = s.picker.onPiece(from, idx, now);
       cancel(s, out.cancels());
@@ -801,10 +833,26 @@ final class Swarm {
   }
 
   private void offense(PeerLink link, RequestGuard.Offense o, String why) {
+    if (!link.isOpen()) {
+      return; // frames queued behind the one that got it disconnected
+    }
     log.info("peer {}: {}", link.peerId().shortHex(), why);
     if (guard.record(link.peerId(), o, loop.now()) == RequestGuard.Verdict.DISCONNECT) {
-      link.close("protocol violations");
+      log.warn("banning {}: protocol violations", link.peerId().shortHex());
+      ban(link, "protocol violations");
     }
+  }
+
+  /**
+   * Closes the link of a peer whose offenses reached the guard's disconnect level and bans it like a
+   * corrupt-chunk server, so that neither side's redials (we dial live site members) hand it a fresh
+   * account to spend again.
+   */
+  private void ban(PeerLink link, String why) {
+    if (scores.ban(link.peerId(), loop.now())) {
+      metrics.peerBanned();
+    }
+    link.close(why);
   }
 
   private ManifestId manifestIdOr(PeerLink link, ByteString raw) {
@@ -871,6 +919,25 @@ final class Swarm {
     return r.build();
   }
 
+  /** Counts timeouts against their peers; closes the link of one that has answered nothing for too long. */
+  private void closeStalled(List<ChunkRequest> expired) {
+    for (ChunkRequest r : expired) {
+      int n = silentTimeouts.merge(r.peer(), 1, Integer::sum);
+      if (n >= STALLED_TIMEOUTS) {
+        silentTimeouts.remove(r.peer());
+        boolean neverDelivered = !delivered.contains(r.peer());
+        if (neverDelivered && scores.ban(r.peer(), loop.now())) {
+          metrics.peerBanned();
+        }
+        transport.link(r.peer()).ifPresent(l -> {
+          log.warn("{} {}: {} requests timed out with no piece delivered", neverDelivered ? "banning" : "disconnecting",
+              r.peer().shortHex(), n);
+          l.close("stalled: " + n + " requests timed out with no piece delivered");
+        });
+      }
+    }
+  }
+
   private void cancel(TransferSession s, List<ChunkRequest> cancels) {
     for (ChunkRequest c : cancels) {
       TransferSession.SessionPeer p = s.peers.get(c.peer());
@@ -935,7 +1002,9 @@ final class Swarm {
         if (paused) {
           s.picker.onLocalPause(now);
         }
-        cancel(s, s.picker.expire(now));
+        List<ChunkRequest> expired = s.picker.expire(now);
+        cancel(s, expired);
+        closeStalled(expired);
         pump(s);
         fetching = true;
       }

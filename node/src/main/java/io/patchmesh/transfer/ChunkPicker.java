@@ -704,6 +704,12 @@ public final class ChunkPicker {
     return stats;
   }
 
+  /** Whether {@code peerId}'s have-map (with its Haves) claims chunk {@code index}. */
+  public boolean claims(NodeId peerId, int index) {
+    Peer p = peers.get(peerId);
+    return p != null && p.have != null && index >= 0 && index < table.count() && p.have.has(index);
+  }
+
   public boolean has(int index) {
     return mine.has(index);
   }

@@ -5,7 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Strikes and bans for peers that serve corrupt chunks.
+ * Strikes and bans for peers that serve corrupt chunks, and bans for other proven misbehaviour.
  *
  * <p>A chunk that fails its hash is a strike against the peer that sent it. One strike can be bad
  * luck (a flipped bit on a disk), so only {@link Config#strikesToBan()} strikes ban; a ban lasts
@@ -61,11 +61,24 @@ public final class PeerScores {
     if (s.strikes < config.strikesToBan()) {
       return Verdict.OK;
     }
+    ban(peer, nowMillis);
+    return Verdict.BANNED;
+  }
+
+  /**
+   * Bans {@code peer} now, on the same schedule as a third strike: for a peer caught at something
+   * no honest peer does (the caller decides what that is). False if it was banned already.
+   */
+  public boolean ban(NodeId peer, long nowMillis) {
+    Score s = scores.computeIfAbsent(peer, p -> new Score());
+    if (nowMillis < s.bannedUntil) {
+      return false;
+    }
     long duration = config.banMillis() << Math.min(s.bans, 30);
     s.bannedUntil = nowMillis + Math.min(config.maxBanMillis(), duration < 0 ? Long.MAX_VALUE : duration);
     s.bans++;
     s.strikes = 0;
-    return Verdict.BANNED;
+    return true;
   }
 
   public boolean isBanned(NodeId peer, long nowMillis) {

@@ -32,6 +32,8 @@ public final class RequestGuard {
     UNKNOWN_MANIFEST(2),
     /** A Piece we never requested. */
     UNREQUESTED_PIECE(2),
+    /** A Reject "not-have" for a chunk its have-map or Haves claimed (a lying have-map). */
+    FALSE_CLAIM(4),
     /** A frame that violates the protocol (bad have-map, index out of range). */
     MALFORMED(10);
 

@@ -39,6 +39,21 @@ class FrameCodecTest {
   }
 
   @Test
+  void knowsWhenItHoldsHalfAFrameThatStoppedArriving() throws Exception {
+    FrameCodec codec = new FrameCodec(FrameLimits.MAX_FRAME_BYTES);
+    EmbeddedChannel ch = new EmbeddedChannel(codec);
+    Frame ping = Frame.newBuilder().setPing(Ping.newBuilder().setSeq(7)).build();
+    ByteBuf wire = Unpooled.buffer().writeInt(ping.getSerializedSize()).writeBytes(ping.toByteArray());
+    ch.writeInbound(wire.retainedSlice(0, 3));
+    assertTrue(codec.stalledMidFrame(0), "a partial length prefix is half a frame");
+    assertFalse(codec.stalledMidFrame(java.util.concurrent.TimeUnit.MINUTES.toNanos(1)), "bytes just arrived");
+    ch.writeInbound(wire.retainedSlice(3, wire.readableBytes() - 3));
+    assertEquals(ping, ch.readInbound());
+    assertFalse(codec.stalledMidFrame(0), "a complete frame leaves nothing pending");
+    wire.release();
+  }
+
+  @Test
   void refusesOversizedFrameAsSoonAsItsLengthArrives() {
     FrameException e = assertThrows(FrameException.class,
         () -> channel.writeInbound(Unpooled.buffer().writeInt(FrameLimits.MAX_FRAME_BYTES + 1)));

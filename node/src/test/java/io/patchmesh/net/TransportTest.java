@@ -207,6 +207,48 @@ class TransportTest {
   }
 
   @Test
+  void connectionsThatNeverHandshakeAreCappedPerAddressAndTimedOut() throws Exception {
+    Transport b = mesh.tls("b", "hq", null,
+        c -> c.handshakeTimeout(Duration.ofMillis(1500)).maxPendingHandshakes(256, 4));
+    List<java.net.Socket> sockets = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 10; i++) {
+        java.net.Socket s = new java.net.Socket();
+        s.connect(b.boundAddress(), 2000);
+        s.setSoTimeout(5000);
+        sockets.add(s);
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> b.handshakesRefused() == 6 && b.pendingHandshakes() == 4);
+      // A slot held by a silent socket is freed by the handshake timeout: every socket ends closed by b.
+      for (java.net.Socket s : sockets) {
+        assertEquals(-1, s.getInputStream().read(), "closed by the listener");
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> b.pendingHandshakes() == 0);
+      assertEquals(4, b.inboundHandshakeFailures());
+    } finally {
+      for (java.net.Socket s : sockets) {
+        s.close();
+      }
+    }
+    Transport a = mesh.tls("a", "hq", null);
+    assertTrue(a.connect(b.boundAddress()).get(10, TimeUnit.SECONDS).isOpen(), "honest dials work again");
+  }
+
+  @Test
+  void dataConnectionStalledMidFrameClosesTheLink() throws Exception {
+    Transport b = mesh.tls("b", "hq", null, c -> c.idleTimeout(Duration.ofMillis(2000)));
+    Transport a = mesh.tls("a", "hq", null);
+    PeerLink ab = a.connect(b.boundAddress()).get(10, TimeUnit.SECONDS);
+    // half a frame on the data connection, while the control connection stays busy
+    ab.data().writeAndFlush(Unpooled.buffer().writeInt(1000).writeZero(100));
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      ab.sendControl(ping(1));
+      return !ab.isOpen();
+    });
+    assertTrue(ab.closeFuture().get(1, TimeUnit.SECONDS).contains("stalled mid-frame"), ab.closeFuture().get());
+  }
+
+  @Test
   void maintainConnectsOnceThePortStartsListening() throws Exception {
     int port;
     try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

@@ -33,7 +33,8 @@ public final class SeedNode implements AutoCloseable {
             options.statusIntervalMillis(),
             board::accept,
             options.tickMillis(),
-            options.uploadSlots());
+            options.uploadSlots(),
+            options.transportTuning());
     RolloutController[] controller = new RolloutController[1];
     NodeRuntime node =
         NodeRuntime.start(

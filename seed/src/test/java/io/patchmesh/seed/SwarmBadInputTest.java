@@ -49,7 +49,7 @@ class SwarmBadInputTest {
       await().atMost(Duration.ofSeconds(60)).until(() -> applied(agent, vm));
       int chunks = ChunkTable.of(vm.manifest()).count();
 
-      try (SwarmRoguePeer rogue = new SwarmRoguePeer(mesh.dir(), tmp.resolve("rogue"), "branch-b", vm, false)) {
+      try (MaliciousPeer rogue = new MaliciousPeer(mesh.dir(), tmp.resolve("rogue"), "branch-b", vm, MaliciousPeer.Behaviour.QUIET)) {
         PeerLink link = rogue.connect(agent);
         // Six bad requests (2 penalty points each, forgiven at 1 per second) pass the throttle threshold ...
         for (int i = 0; i < 4; i++) {

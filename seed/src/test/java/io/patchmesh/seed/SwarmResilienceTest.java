@@ -128,7 +128,7 @@ class SwarmResilienceTest {
       Path content = tmp.resolve("patch/lib.bin");
       LocalMesh.randomFile(content, SIZE, 5);
       VerifiedManifest vm = mesh.publish(seed, content, "test/rogue", 1);
-      try (SwarmRoguePeer rogue = new SwarmRoguePeer(mesh.dir(), tmp.resolve("rogue"), "branch-a", vm, true)) {
+      try (MaliciousPeer rogue = new MaliciousPeer(mesh.dir(), tmp.resolve("rogue"), "branch-a", vm, MaliciousPeer.Behaviour.CORRUPT_CHUNKS)) {
         for (NodeRuntime a : mesh.agents()) {
           rogue.connect(a);
         }
@@ -137,7 +137,7 @@ class SwarmResilienceTest {
           assertTrue(a.metrics().bans() >= 1, a.config().dataDir() + " did not ban a peer serving corrupt chunks");
           assertTrue(rogue.hungUpOn.contains(a.id()), "a banned peer's connection is closed");
         }
-        assertTrue(rogue.corruptServed.get() >= 3 * mesh.agents().size());
+        assertTrue(rogue.piecesServed.get() >= 3 * mesh.agents().size());
       }
     }
   }
