@@ -71,4 +71,12 @@ public final class SeedNode implements AutoCloseable {
     }
     node.close();
   }
+
+  /** Stops like a crash: no goodbye to the mesh, links just drop (tests, benchmarks). */
+  public void kill() {
+    if (controller != null) {
+      controller.close();
+    }
+    node.kill();
+  }
 }

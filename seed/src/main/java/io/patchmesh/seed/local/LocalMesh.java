@@ -200,6 +200,12 @@ public final class LocalMesh implements AutoCloseable {
     agent.kill();
   }
 
+  /** Stops a seed like a crash (no leave) and drops it from {@link #seeds()}. */
+  public void killSeed(SeedNode seed) {
+    seeds.remove(seed);
+    seed.kill();
+  }
+
   /** Stops a seed gracefully (it leaves the mesh) and drops it from {@link #seeds()}. */
   public void stopSeed(SeedNode seed) {
     seeds.remove(seed);
