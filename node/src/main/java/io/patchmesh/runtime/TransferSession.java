@@ -61,6 +61,14 @@ final class TransferSession {
   final List<Integer> pendingWanHaves = new ArrayList<>();
   /** Chunks being verified and stored right now (so a second copy is not stored twice). */
   final Set<Integer> storing = new HashSet<>();
+  /** Why the store last refused a chunk for lack of room (null while chunks are stored fine). */
+  String storeFull;
+  /** When the store last refused a chunk for lack of room. */
+  long storeFullRefusedMillis;
+  /** Since the last refusal no chunk was stored: ask for one chunk at a time, each retry apart. */
+  boolean storeFullProbing;
+  /** While probing: when to ask for the next chunk. */
+  long storeFullRetryMillis;
   /** A pump is queued on the loop (coalesces bursts of events into one scan). */
   boolean pumpQueued;
   long bytesLan;
