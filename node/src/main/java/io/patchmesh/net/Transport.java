@@ -46,6 +46,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -165,6 +166,8 @@ public final class Transport implements AutoCloseable {
             + ConnectionErrors.describe(bound.cause()), bound.cause());
       }
       server = bound.channel();
+      InetSocketAddress listening = (InetSocketAddress) server.localAddress();
+      config.wanEmulator().ifPresent(w -> w.listening(listening, config.site()));
       advertised = config.advertisedAddresses().isEmpty() ? defaultAdvertised() : config.advertisedAddresses();
     }
     log.info("transport {} site {} {}{}", localId.shortHex(), config.site(),
@@ -283,7 +286,13 @@ public final class Transport implements AutoCloseable {
       InetSocketAddress remote) {
     ChannelPipeline p = ch.pipeline();
     p.addLast("bytes", new ByteCounter());
-    p.addLast("shaping", new ShapingHandler());
+    ShapingHandler shaper = new ShapingHandler();
+    if (dialler) {
+      // A cut WAN link must stop even the handshake, so the dialler applies a cut before any Hello tells the site.
+      config.wanEmulator().ifPresent(w -> w.siteAt(remote)
+          .ifPresent(theirs -> shaper.blackholeWhile(() -> w.isCut(config.site(), theirs))));
+    }
+    p.addLast("shaping", shaper);
     Optional<MeshTls> tls = security.tls();
     if (tls.isPresent()) {
       SslHandler ssl = dialler
@@ -494,19 +503,23 @@ public final class Transport implements AutoCloseable {
     if (crossSite) {
       crossSiteCap.ifPresent(data::add);
     }
+    BooleanSupplier cut = config.wanEmulator().<BooleanSupplier>map(w -> () -> w.isCut(ours, theirs))
+        .orElse(() -> false);
     if (config.wanEmulator().isPresent()) {
-      shape(link.control(), wan, null, wanBytes);
+      shape(link.control(), wan, null, wanBytes, cut);
     }
     if (config.wanEmulator().isPresent() || !data.isEmpty() || downloadCap.isPresent()) {
-      shape(link.data(), data, downloadCap.orElse(null), wanBytes);
+      shape(link.data(), data, downloadCap.orElse(null), wanBytes, cut);
     }
   }
 
-  private static void shape(Channel channel, List<TokenBucket> out, TokenBucket in, LongConsumer sentBytes) {
+  private static void shape(Channel channel, List<TokenBucket> out, TokenBucket in, LongConsumer sentBytes,
+      BooleanSupplier cut) {
     onLoop(channel, () -> {
       ShapingHandler shaper = channel.pipeline().get(ShapingHandler.class);
       if (shaper != null) {
         shaper.shape(out, in, sentBytes);
+        shaper.blackholeWhile(cut);
       }
     });
   }

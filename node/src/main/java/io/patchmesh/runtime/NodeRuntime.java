@@ -569,6 +569,12 @@ public final class NodeRuntime implements AutoCloseable {
     if (phase == ManifestPhase.PHASE_KNOWN || phase == ManifestPhase.PHASE_FETCHING) {
       phase = s.complete() ? ManifestPhase.PHASE_COMPLETE : s.have() > 0 || s.picker != null ? ManifestPhase.PHASE_FETCHING : ManifestPhase.PHASE_KNOWN;
     }
+    String reason = ls.reason;
+    if (phase == ManifestPhase.PHASE_FETCHING && s.storeFull != null) {
+      // Failed for now, not for good: the swarm keeps probing and the phase returns to fetching once a chunk fits.
+      phase = ManifestPhase.PHASE_FAILED;
+      reason = "store full, retrying: " + s.storeFull;
+    }
     return ManifestStatus.newBuilder()
         .setManifestId(s.id.toByteString())
         .setChannel(s.vm.channel())
@@ -578,7 +584,7 @@ public final class NodeRuntime implements AutoCloseable {
         .setChunksTotal(s.table.count())
         .setBytesLan(s.bytesLan)
         .setBytesWan(s.bytesWan)
-        .setReason(truncate(ls.reason, 512))
+        .setReason(truncate(reason, 512))
         .setInstallExit(ls.installExit)
         .setInstallOutputTail(truncate(ls.outputTail, 2048))
         .setUpdatedUnixMs(ls.updatedMillis)

@@ -18,6 +18,7 @@ import io.patchmesh.proto.Request;
 import io.patchmesh.proto.Role;
 import io.patchmesh.store.ChunkStore;
 import io.patchmesh.store.CorruptChunkException;
+import io.patchmesh.store.StoreException;
 import io.patchmesh.store.StoreFullException;
 import io.patchmesh.transfer.ChunkPicker;
 import io.patchmesh.transfer.ChunkRequest;
@@ -102,6 +103,22 @@ final class Swarm {
   static final long REDIAL_MILLIS = 5_000;
   /** A gap between ticks (every ~20 ms) this long means this node was paused, not its peers. */
   static final long PAUSE_MILLIS = 1_000;
+  /**
+   * After the store refused a chunk for lack of room, ask for nothing for this long, then for one
+   * chunk at a time until one is stored: a full disk must not turn into an endless refetch loop.
+   */
+  static final long STORE_FULL_RETRY_MILLIS = 2_000;
+  /**
+   * The status says "store full" until no chunk was refused for this long: a disk at its limit
+   * takes some chunks and refuses others (RocksDB reopens, compacts), and the status should not flap.
+   */
+  static final long STORE_FULL_CLEAR_MILLIS = 10_000;
+  /**
+   * A WAN link that received nothing at all for this long is taken to be down: the clocks of its
+   * requests stop (see {@link ChunkPicker#excuseSilence}), and while every WAN link of a session is
+   * down, site members are not blamed for not fetching across it either.
+   */
+  static final long LINK_SILENT_MILLIS = 3_000;
 
   /** An upload, identified by manifest and chunk (a Cancel names those two). */
   private record Upload(ManifestId manifest, int index) {}
@@ -142,6 +159,7 @@ final class Swarm {
   private long lastWanHaveFlushMillis;
   private long lastDialMillis;
   private long lastTickMillis = Long.MIN_VALUE;
+  private final LinkSilence silence = new LinkSilence();
   private final PieceTally.Counter tally = new PieceTally.Counter();
 
   Swarm(
@@ -579,7 +597,21 @@ final class Swarm {
       List<ChunkId> baseIds = uploadBases.remove(new Granted(g.peer(), g.request()));
       loop.work(
           () -> {
-            byte[] data = chunks.get(cid);
+            byte[] data;
+            try {
+              data = chunks.get(cid);
+            } catch (StoreException e) {
+              // E.g. the store stopped on a full disk: free the slot and say "busy" so the peer asks elsewhere now.
+              log.debug("cannot read chunk {} for {}: {}", g.request().index(), g.peer().shortHex(), e.getMessage());
+              loop.execute(() -> {
+                l.sendControl(Frame.newBuilder().setReject(Reject.newBuilder()
+                    .setManifestId(g.request().manifest().toByteString())
+                    .setChunkIndex(g.request().index())
+                    .setReason("busy")).build());
+                finishUpload(g, l, null);
+              });
+              return;
+            }
             if (data == null) {
               loop.execute(() -> finishUpload(g, l, null));
               return;
@@ -769,7 +801,15 @@ final class Swarm {
         s.fullOnly.add(idx); // whoever was at fault, the next copy comes whole
       }
       if (full) {
-        log.warn("{}: cannot store chunk {}: {}", s.vm, idx, failure);
+        if (s.storeFull == null) {
+          log.warn("{}: store full, fetching paused and retried every {} ms until there is room: {}", s.vm,
+              STORE_FULL_RETRY_MILLIS, failure);
+          onProgress.run();
+        }
+        s.storeFull = failure;
+        s.storeFullProbing = true;
+        s.storeFullRefusedMillis = now;
+        s.storeFullRetryMillis = now + STORE_FULL_RETRY_MILLIS;
         if (s.picker != null) {
           s.picker.onReject(from, idx, now);
         }
@@ -782,6 +822,12 @@ final class Swarm {
     if (s.picker != null) {
       PieceOutcome out = s.picker.onPiece(from, idx, now);
       cancel(s, out.cancels());
+    }
+    s.storeFullProbing = false;
+    if (s.storeFull != null && (now - s.storeFullRefusedMillis >= STORE_FULL_CLEAR_MILLIS || s.mine.isComplete())) {
+      log.info("{}: the store has had room for {} ms, no longer reported full", s.vm, now - s.storeFullRefusedMillis);
+      s.storeFull = null;
+      onProgress.run();
     }
     if (!s.mine.has(idx)) {
       s.mine.set(idx);
@@ -888,16 +934,25 @@ final class Swarm {
       return;
     }
     long now = loop.now();
+    int budget = Integer.MAX_VALUE;
+    if (s.storeFullProbing) {
+      if (now < s.storeFullRetryMillis) {
+        return;
+      }
+      budget = 1; // one probe; a refusal pushes the next retry out again
+      s.storeFullRetryMillis = now + STORE_FULL_RETRY_MILLIS;
+    }
     for (NodeId peer : picker.peersByPreference()) {
       TransferSession.SessionPeer p = s.peers.get(peer);
       if (p == null || !p.link.isOpen() || !p.lan && now - s.startedMillis < WAN_START_DELAY_MILLIS) {
         continue;
       }
-      int free = Math.min(picker.freeSlots(peer), MAX_PIPELINE - picker.inFlight(peer));
+      int free = Math.min(Math.min(picker.freeSlots(peer), MAX_PIPELINE - picker.inFlight(peer)), budget);
       if (free <= 0) {
         continue;
       }
       for (int idx : picker.pick(peer, free, now)) {
+        budget--;
         p.link.sendControl(Frame.newBuilder().setRequest(request(s, p, idx)).build());
       }
     }
@@ -990,8 +1045,10 @@ final class Swarm {
       lastWanHaveFlushMillis = now;
     }
     boolean fetching = false;
+    long sinceLastTick = lastTickMillis == Long.MIN_VALUE ? 0 : now - lastTickMillis;
     boolean paused = lastTickMillis != Long.MIN_VALUE && now - lastTickMillis >= PAUSE_MILLIS;
     lastTickMillis = now;
+    silence.observe(transport.links(), now);
     List<TransferSession> all = new ArrayList<>(sessions.values());
     for (TransferSession s : all) {
       flushHaves(s, wanHaves);
@@ -999,7 +1056,7 @@ final class Swarm {
         if (now - s.startedMillis < INTEREST_GRACE_MILLIS + 1000) {
           updateSiteMembers(s, now);
         }
-        if (paused) {
+        if (paused || excuseSilentWanLinks(s, now, sinceLastTick)) {
           s.picker.onLocalPause(now);
         }
         List<ChunkRequest> expired = s.picker.expire(now);
@@ -1013,6 +1070,28 @@ final class Swarm {
       lastDialMillis = now;
       dialSite(); // a member that joined late, or a link that dropped: LAN peers are the cheap ones
     }
+  }
+
+  /**
+   * Stops the request clocks of silent WAN links; true if every WAN link we wait on is silent (the
+   * site's WAN is down, so site members are not stalled either). A link we ask nothing of is not
+   * judged: its silence means nothing.
+   */
+  private boolean excuseSilentWanLinks(TransferSession s, long now, long sinceLastTick) {
+    boolean waiting = false;
+    boolean allSilent = true;
+    for (TransferSession.SessionPeer p : s.peers.values()) {
+      if (p.lan || s.picker.inFlight(p.link.peerId()) == 0) {
+        continue;
+      }
+      waiting = true;
+      if (silence.silentMillis(p.link, now) >= LINK_SILENT_MILLIS) {
+        s.picker.excuseSilence(p.link.peerId(), sinceLastTick);
+      } else {
+        allSilent = false;
+      }
+    }
+    return waiting && allSilent;
   }
 
   /** Piece bytes received so far by link class, duplicates included (to explain WAN byte counts). */

@@ -68,6 +68,14 @@ final class TransferSession {
   java.util.Map<Integer, List<io.patchmesh.content.ChunkId>> deltaBases = java.util.Map.of();
   /** Chunks whose delta failed (bad delta, base gone): asked for in full from now on. */
   final Set<Integer> fullOnly = new HashSet<>();
+  /** Why the store last refused a chunk for lack of room (null while chunks are stored fine). */
+  String storeFull;
+  /** When the store last refused a chunk for lack of room. */
+  long storeFullRefusedMillis;
+  /** Since the last refusal no chunk was stored: ask for one chunk at a time, each retry apart. */
+  boolean storeFullProbing;
+  /** While probing: when to ask for the next chunk. */
+  long storeFullRetryMillis;
   /** A pump is queued on the loop (coalesces bursts of events into one scan). */
   boolean pumpQueued;
   long bytesLan;

@@ -99,6 +99,7 @@ final class StoreDb implements AutoCloseable {
   // ---- reads ----
 
   byte[] get(Cf cf, byte[] key) {
+    reopenIfClosedByFullDisk();
     lifecycle.readLock().lock();
     try {
       Handles h = live();
@@ -282,6 +283,27 @@ final class StoreDb implements AutoCloseable {
           + "); free disk space or lower the store quota", e);
     }
     return new StoreException(dir + ": store " + what + " failed: " + oneLine(e), e);
+  }
+
+  /**
+   * A reopen after a full disk failed and left no database: a read must try again too, or a
+   * caller that reads before it writes (ChunkStore.put asks has() first) never reaches the write
+   * that would reopen, and the store stays stopped after space is freed.
+   */
+  private void reopenIfClosedByFullDisk() {
+    if (!stopped) {
+      return;
+    }
+    boolean gone;
+    lifecycle.readLock().lock();
+    try {
+      gone = handles == null && !closed;
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+    if (gone) {
+      reopenAfterFullDisk();
+    }
   }
 
   /**

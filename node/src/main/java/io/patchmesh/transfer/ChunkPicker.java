@@ -123,7 +123,8 @@ public final class ChunkPicker {
     final Peer peer;
     final int chunk;
     final long sentMillis;
-    final long deadlineMillis;
+    /** Moved later while the peer's link is silent ({@link #excuseSilence}). */
+    long deadlineMillis;
     /** Sent into an empty pipeline: its round trip is an RTT sample. */
     final boolean idleWhenSent;
 
@@ -382,6 +383,23 @@ public final class ChunkPicker {
       }
     }
     return expired;
+  }
+
+  /**
+   * The link to {@code peer} has been silent (nothing at all received) for the last
+   * {@code millis}: the link is down, not the peer slow, so its requests' clocks stop. Their
+   * pieces come when the link is back; asking another peer across the same broken link would
+   * only fetch them twice. A link that stays dead is closed by its idle timeout, and then
+   * {@link #onPeerGone} frees its requests.
+   */
+  public void excuseSilence(NodeId peerId, long millis) {
+    Peer p = peers.get(peerId);
+    if (p == null || millis <= 0) {
+      return;
+    }
+    for (Outstanding o : p.outstanding) {
+      o.deadlineMillis += millis;
+    }
   }
 
   /** Earliest request deadline, or Long.MAX_VALUE if nothing is in flight. */

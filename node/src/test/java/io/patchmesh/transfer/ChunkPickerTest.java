@@ -296,6 +296,20 @@ class ChunkPickerTest {
   }
 
   @Test
+  void aRequestOnASilentLinkDoesNotTimeOutForTheSilence() throws Exception {
+    ChunkPicker p = new ChunkPicker(me, table, allBut(HaveMap.complete(N), 9), config, new Random(14), 0);
+    connect(p, a, PeerClass.LAN, HaveMap.complete(N));
+    connect(p, b, PeerClass.LAN, HaveMap.complete(N));
+    assertEquals(List.of(9), p.pick(a, 1, 0));
+    long deadline = p.nextDeadline();
+    p.excuseSilence(a, 60_000);
+    p.excuseSilence(b, 1_000_000); // nothing outstanding there: no effect
+    assertEquals(deadline + 60_000, p.nextDeadline());
+    assertEquals(List.of(), p.expire(deadline + 59_999));
+    assertEquals(List.of(new ChunkRequest(a, 9)), p.expire(deadline + 60_000));
+  }
+
+  @Test
   void aCorruptChunkIsNeverRequestedFromThatPeerAgain() throws Exception {
     ChunkPicker p = new ChunkPicker(me, table, allBut(HaveMap.complete(N), 2), config, new Random(15), 0);
     connect(p, a, PeerClass.LAN, HaveMap.complete(N));

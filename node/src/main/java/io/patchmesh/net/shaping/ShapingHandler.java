@@ -7,6 +7,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.PendingWriteQueue;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 
 /**
@@ -22,9 +23,15 @@ import java.util.function.LongConsumer;
  * wait has passed. Inbound: received bytes take tokens from the inbound bucket;
  * when in debt, reading pauses (auto-read off) until the debt is paid.
  *
+ * <p>A cut link ({@link #blackholeWhile}) holds every write and any close in
+ * place, re-checking every {@value #CUT_RECHECK_MILLIS} ms; the held writes count
+ * toward the water marks just like shaped ones, as a full socket buffer would.
+ *
  * <p>All state is touched only on the channel's event loop.
  */
 public final class ShapingHandler extends ChannelDuplexHandler {
+  static final long CUT_RECHECK_MILLIS = 20;
+
   private List<TokenBucket> outbound = List.of();
   private TokenBucket inbound;
   private LongConsumer sentBytes = bytes -> {};
@@ -32,6 +39,8 @@ public final class ShapingHandler extends ChannelDuplexHandler {
   private boolean headReserved;
   private boolean timerPending;
   private boolean readPaused;
+  private BooleanSupplier cut = () -> false;
+  private ChannelPromise heldClose;
 
   /**
    * Starts shaping. Must run on the channel's event loop.
@@ -46,6 +55,15 @@ public final class ShapingHandler extends ChannelDuplexHandler {
     this.sentBytes = sentBytes;
   }
 
+  /**
+   * Holds every write (and a close) while {@code cut} says so: the link is
+   * blackholed. May be called before the Hello (a dialler knows the site it
+   * dials). Must run on the channel's event loop.
+   */
+  public void blackholeWhile(BooleanSupplier cut) {
+    this.cut = cut;
+  }
+
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     queue = new PendingWriteQueue(ctx);
@@ -53,7 +71,7 @@ public final class ShapingHandler extends ChannelDuplexHandler {
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    if (queue.isEmpty() && outbound.isEmpty()) {
+    if (queue.isEmpty() && outbound.isEmpty() && !cut.getAsBoolean()) {
       sentBytes.accept(sizeOf(msg));
       ctx.write(msg, promise);
       return;
@@ -73,6 +91,10 @@ public final class ShapingHandler extends ChannelDuplexHandler {
   private void drain(ChannelHandlerContext ctx) {
     boolean wrote = false;
     while (!queue.isEmpty() && !timerPending) {
+      if (cut.getAsBoolean()) {
+        awaitRestore(ctx);
+        break;
+      }
       long size = sizeOf(queue.current());
       if (!headReserved) {
         headReserved = true;
@@ -96,6 +118,40 @@ public final class ShapingHandler extends ChannelDuplexHandler {
     }
     if (wrote) {
       ctx.flush();
+    }
+    if (queue.isEmpty() && heldClose != null && !timerPending) {
+      if (cut.getAsBoolean()) {
+        awaitRestore(ctx);
+      } else {
+        ChannelPromise close = heldClose;
+        heldClose = null;
+        ctx.close(close);
+      }
+    }
+  }
+
+  private void awaitRestore(ChannelHandlerContext ctx) {
+    timerPending = true;
+    ctx.executor().schedule(() -> {
+      timerPending = false;
+      drain(ctx);
+    }, CUT_RECHECK_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** A close while cut (or with bytes still held) waits: the peer must not hear of it before the link is back. */
+  @Override
+  public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+    if (heldClose != null) {
+      heldClose.addListener(f -> promise.trySuccess());
+      return;
+    }
+    if (!cut.getAsBoolean()) {
+      ctx.close(promise);
+      return;
+    }
+    heldClose = promise.unvoid();
+    if (!timerPending) {
+      awaitRestore(ctx);
     }
   }
 
