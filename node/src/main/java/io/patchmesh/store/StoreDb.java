@@ -309,8 +309,18 @@ final class StoreDb implements AutoCloseable {
   /**
    * Closes and reopens RocksDB after it stopped on a full disk. RocksDB replays its WAL on open,
    * so every acknowledged write survives. If there is still no room, stays stopped and throws.
+   *
+   * <p>While the disk is still full the database is left open: RocksDB keeps serving reads after a
+   * failed write, and a node whose store cannot even be read can serve none of the chunks it has
+   * announced, so its site-mates would wait for it. The close-and-reopen is tried only once the
+   * file system reports room for it ({@link #REOPEN_MIN_FREE_BYTES}: a new WAL, MANIFEST and the
+   * flush of the replayed memtable).
    */
   private void reopenAfterFullDisk() {
+    if (handles != null && !roomToReopen()) {
+      throw new StoreFullException(dir + ": disk still full (less than "
+          + REOPEN_MIN_FREE_BYTES / (1 << 20) + " MiB free); free disk space or lower the store quota");
+    }
     lifecycle.writeLock().lock();
     try {
       if (!stopped || closed) {
@@ -329,6 +339,18 @@ final class StoreDb implements AutoCloseable {
       }
     } finally {
       lifecycle.writeLock().unlock();
+    }
+  }
+
+  /** Free space a reopen needs before we give up a database that can still be read. */
+  static final long REOPEN_MIN_FREE_BYTES = 8L << 20;
+
+  /** A statvfs call: cheap enough to ask on every write while the store is stopped. */
+  private boolean roomToReopen() {
+    try {
+      return Files.getFileStore(dir).getUsableSpace() >= REOPEN_MIN_FREE_BYTES;
+    } catch (IOException e) {
+      return true; // cannot tell: try the reopen, which reports its own failure
     }
   }
 

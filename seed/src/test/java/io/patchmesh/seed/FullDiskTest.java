@@ -26,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -61,8 +60,6 @@ class FullDiskTest {
   }
 
   @Test
-  @Disabled("known bug, docs/RELIABILITY.md 'Full disk': when the full store's reopen fails it can serve none of the"
-      + " chunks it announced, and its site members, who may not fetch a chunk the site holds over the WAN, stall")
   void agentOnAFullDiskReportsStoreFullThenResumesOnceSpaceIsFreed() throws Exception {
     WanEmulator wan = new WanEmulator().siteMbit("branch", 100);
     try (LocalMesh mesh = new LocalMesh(tmp.resolve("mesh"), wan, true)) {
