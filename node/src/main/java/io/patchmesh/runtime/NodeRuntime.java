@@ -138,6 +138,7 @@ public final class NodeRuntime implements AutoCloseable {
     }
     this.id = security.localId();
     this.store = NodeStore.open(config.dataDir().resolve("store"), StoreConfig.DEFAULTS.withQuotaBytes(config.quotaBytes()));
+    logFloorResets(store.manifests().applyFloorResets(root));
     long inc = store.state().getLong("incarnation", 0) + 1;
     store.state().putLong("incarnation", inc, true);
     this.incarnation = inc;
@@ -188,6 +189,14 @@ public final class NodeRuntime implements AutoCloseable {
       throw new UserInputException(file + ": cannot read trust root: " + e.getMessage());
     }
     return TrustRootVerifier.verifyInitial(bytes, now);
+  }
+
+  /** Floor resets run before anything reads the store, so dropped manifests are never resumed. */
+  private static void logFloorResets(io.patchmesh.store.AppliedFloorResets r) {
+    if (r.changedAnything()) {
+      log.warn("trust root version {} reset version floors {} and dropped {} stored manifest(s) above them: {}",
+          r.rootVersion(), r.lowered(), r.dropped().size(), r.dropped().stream().map(m -> m.channel() + " v" + m.version()).toList());
+    }
   }
 
   private final List<AdminRouterHook> routeHooks = new ArrayList<>();

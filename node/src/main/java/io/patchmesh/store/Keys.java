@@ -15,6 +15,8 @@ final class Keys {
   static final byte[] INFO_PREFIX = {INFO};
   private static final byte[] FLOOR_PREFIX = "floor/".getBytes(StandardCharsets.UTF_8);
   private static final byte[] STATE_PREFIX = "kv/".getBytes(StandardCharsets.UTF_8);
+  /** Newest trust root version whose floor resets this store has applied (8-byte long). */
+  static final byte[] FLOOR_RESETS_ROOT = "resets/root-version".getBytes(StandardCharsets.UTF_8);
 
   static byte[] chunk(ChunkId id) {
     return id.toBytes();

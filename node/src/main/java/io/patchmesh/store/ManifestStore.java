@@ -3,17 +3,21 @@ package io.patchmesh.store;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.patchmesh.content.ChunkId;
 import io.patchmesh.proto.ChunkRef;
+import io.patchmesh.proto.FloorReset;
 import io.patchmesh.proto.Manifest;
 import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.store.StoreDb.Batch;
 import io.patchmesh.store.StoreDb.Cf;
 import io.patchmesh.trust.ManifestId;
+import io.patchmesh.trust.TrustedRoot;
 import io.patchmesh.trust.VerifiedManifest;
 import io.patchmesh.trust.VersionFloor;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -27,7 +31,9 @@ import org.rocksdb.RocksIterator;
  * VerifiedManifest} again verifies it again (the trust root may have changed since).
  *
  * <p>The floor only rises: {@link #remove} and GC drop manifests but never lower it, so a node
- * that once accepted v7 of a channel rejects v6 forever, across restarts.
+ * that once accepted v7 of a channel rejects v6 forever, across restarts. The one exception is
+ * a floor reset carried by a signed trust root ({@link #applyFloorResets}): authorised by the
+ * root keys, applied once per root version.
  *
  * <p>Thread-safe. Changes (accept, remove, GC) are serialized by {@link #mutation}.
  */
@@ -75,6 +81,56 @@ public final class ManifestStore implements VersionFloor {
       db.write(batch, true);
       changes.incrementAndGet();
       return true;
+    } finally {
+      mutation.unlock();
+    }
+  }
+
+  /**
+   * Applies the floor resets of {@code root}, once: if no root of this version or newer was
+   * applied before, each reset lowers its channel's floor to {@code min(floor, at_most_version)}
+   * (never raises it; 0 forgets it), drops the channel's stored manifests above that version
+   * (so they are neither resumed, applied nor served as newest), and records the root version,
+   * all in one synced batch. A root at or below the recorded version (an old {@code root.pb}
+   * put back) changes nothing, so it cannot lower floors that rose since.
+   *
+   * <p>Called whenever a node loads a trust root, resets or not, so the recorded version
+   * always follows the newest root loaded.
+   */
+  public AppliedFloorResets applyFloorResets(TrustedRoot root) {
+    mutation.lock();
+    try {
+      byte[] recorded = db.get(Cf.STATE, Keys.FLOOR_RESETS_ROOT);
+      if (recorded != null && Keys.decodeLong(recorded) >= root.version()) {
+        return new AppliedFloorResets(root.version(), false, Map.of(), List.of());
+      }
+      Batch batch = new Batch().put(Cf.STATE, Keys.FLOOR_RESETS_ROOT, Keys.encodeLong(root.version()));
+      Map<String, Long> lowered = new LinkedHashMap<>();
+      List<StoredManifest> dropped = new ArrayList<>();
+      List<StoredManifest> stored = root.floorResets().isEmpty() ? List.of() : list();
+      for (FloorReset reset : root.floorResets()) {
+        String channel = reset.getChannel();
+        long atMost = reset.getAtMostVersion();
+        if (highestAccepted(channel) > atMost) {
+          if (atMost == 0) {
+            batch.delete(Cf.STATE, Keys.floor(channel));
+          } else {
+            batch.put(Cf.STATE, Keys.floor(channel), Keys.encodeLong(atMost));
+          }
+          lowered.put(channel, atMost);
+        }
+        for (StoredManifest sm : stored) {
+          if (sm.channel().equals(channel) && sm.version() > atMost) {
+            deleteInto(batch, sm.id());
+            dropped.add(sm);
+          }
+        }
+      }
+      db.write(batch, true);
+      if (!dropped.isEmpty()) {
+        changes.incrementAndGet();
+      }
+      return new AppliedFloorResets(root.version(), true, Map.copyOf(lowered), List.copyOf(dropped));
     } finally {
       mutation.unlock();
     }
@@ -140,21 +196,27 @@ public final class ManifestStore implements VersionFloor {
   public boolean remove(ManifestId id) {
     mutation.lock();
     try {
-      Optional<SignedManifest> signed = get(id);
-      if (signed.isEmpty()) {
+      if (!contains(id)) {
         return false;
       }
-      Batch batch = new Batch()
-          .delete(Cf.MANIFESTS, Keys.signedManifest(id))
-          .delete(Cf.MANIFESTS, Keys.manifestInfo(id));
-      for (ChunkId chunk : chunkIds(id, signed.get())) {
-        batch.delete(Cf.REFS, Keys.ref(chunk, id));
-      }
+      Batch batch = new Batch();
+      deleteInto(batch, id);
       db.write(batch, true);
       changes.incrementAndGet();
       return true;
     } finally {
       mutation.unlock();
+    }
+  }
+
+  /** Adds the deletion of a stored manifest, its record and its chunk refs to {@code batch}. */
+  private void deleteInto(Batch batch, ManifestId id) {
+    batch.delete(Cf.MANIFESTS, Keys.signedManifest(id)).delete(Cf.MANIFESTS, Keys.manifestInfo(id));
+    Optional<SignedManifest> signed = get(id);
+    if (signed.isPresent()) {
+      for (ChunkId chunk : chunkIds(id, signed.get())) {
+        batch.delete(Cf.REFS, Keys.ref(chunk, id));
+      }
     }
   }
 

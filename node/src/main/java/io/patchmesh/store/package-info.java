@@ -14,7 +14,8 @@
  *       {@link io.patchmesh.store.StoredManifest} record for listings.
  *   <li>{@code refs}: chunk id + manifest id → empty: which retained manifest references which
  *       chunk. Sorted by chunk id, so the GC sweep is a merge of two sorted key streams.
- *   <li>{@code state}: small durable node state: per-channel version floors and the
+ *   <li>{@code state}: small durable node state: per-channel version floors, the newest
+ *       trust root version whose floor resets were applied, and the
  *       {@link io.patchmesh.store.StateStore} key/values.
  * </ul>
  *

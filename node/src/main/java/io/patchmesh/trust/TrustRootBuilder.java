@@ -1,6 +1,7 @@
 package io.patchmesh.trust;
 
 import io.patchmesh.errors.UserInputException;
+import io.patchmesh.proto.FloorReset;
 import io.patchmesh.proto.PublicKey;
 import io.patchmesh.proto.PublisherRule;
 import io.patchmesh.proto.TrustRoot;
@@ -33,10 +34,17 @@ public final class TrustRootBuilder {
   private final Set<String> rootKeyIds = new LinkedHashSet<>();
   private int rootThreshold = 1;
   private final List<PublisherRule> publishers = new ArrayList<>();
+  private final Map<String, FloorReset> floorResets = new LinkedHashMap<>();
 
-  /** A builder for the successor of {@code current}: same content, version + 1 (expiry kept; set a new one). */
+  /**
+   * A builder for the successor of {@code current}: same keys and rules, version + 1 (expiry
+   * kept; set a new one). Floor resets are not carried over: each belongs to the root version
+   * that authorised it, and repeating it would lower floors again after they legitimately rose.
+   */
   public static TrustRootBuilder successorOf(TrustedRoot current) {
-    return from(current.root()).version(current.version() + 1);
+    TrustRootBuilder b = from(current.root()).version(current.version() + 1);
+    b.floorResets.clear();
+    return b;
   }
 
   /** A builder holding a copy of {@code root}'s content. */
@@ -48,6 +56,7 @@ public final class TrustRootBuilder {
     b.rootKeyIds.addAll(root.getRootKeyIdsList());
     b.rootThreshold = root.getRootThreshold();
     b.publishers.addAll(root.getPublishersList());
+    root.getFloorResetsList().forEach(r -> b.floorResets.put(r.getChannel(), r));
     return b;
   }
 
@@ -97,6 +106,16 @@ public final class TrustRootBuilder {
             .addAllKeyIds(keyIds)
             .setThreshold(threshold)
             .build());
+    return this;
+  }
+
+  /**
+   * Lowers {@code channel}'s rollback floor to at most {@code atMostVersion} on every node
+   * that loads this root (recovery from a fast-forward); a second call for the same channel
+   * replaces the first.
+   */
+  public TrustRootBuilder resetFloor(String channel, long atMostVersion) {
+    floorResets.put(channel, FloorReset.newBuilder().setChannel(channel).setAtMostVersion(atMostVersion).build());
     return this;
   }
 
@@ -151,6 +170,7 @@ public final class TrustRootBuilder {
             .addAllRootKeyIds(rootKeyIds)
             .setRootThreshold(rootThreshold)
             .addAllPublishers(publishers)
+            .addAllFloorResets(floorResets.values())
             .build();
     try {
       TrustRootRules.check(root);

@@ -1,5 +1,6 @@
 package io.patchmesh.trust;
 
+import io.patchmesh.proto.FloorReset;
 import io.patchmesh.proto.PublicKey;
 import io.patchmesh.proto.PublisherRule;
 import io.patchmesh.proto.TrustRoot;
@@ -13,7 +14,8 @@ import java.util.Set;
  * What makes a trust root internally consistent, checked before its keys are
  * used for anything: a known format, every key's id is the SHA-256 of its raw
  * key, every key id referenced exists, thresholds between 1 and the number of
- * keys they count over.
+ * keys they count over, floor resets naming distinct exact channels with a
+ * version in 0..2^63-1.
  */
 final class TrustRootRules {
   /** The trust root format this code understands. */
@@ -66,6 +68,26 @@ final class TrustRootRules {
         throw inconsistent(what + ": " + e.getMessage());
       }
       checkKeySet(what, rule.getKeyIdsList(), rule.getThreshold(), keyIds);
+    }
+    Set<String> resetChannels = new HashSet<>();
+    for (FloorReset reset : root.getFloorResetsList()) {
+      String channel = reset.getChannel();
+      String what = "floor reset of channel " + Text.quote(channel);
+      if (channel.isEmpty()) {
+        throw inconsistent("floor reset names no channel");
+      }
+      // an exact name: a pattern here would be a mistake (resets are not globs)
+      if (channel.indexOf('*') >= 0) {
+        throw inconsistent(what + ": names a pattern, not one channel");
+      }
+      // manifest versions are 1..2^63-1 (ManifestVerifier); 0 forgets the floor
+      if (reset.getAtMostVersion() < 0) {
+        throw inconsistent(what + ": version " + Long.toUnsignedString(reset.getAtMostVersion())
+            + " is not between 0 and " + Long.MAX_VALUE);
+      }
+      if (!resetChannels.add(channel)) {
+        throw inconsistent(what + ": listed twice");
+      }
     }
   }
 

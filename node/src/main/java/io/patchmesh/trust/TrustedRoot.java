@@ -1,5 +1,6 @@
 package io.patchmesh.trust;
 
+import io.patchmesh.proto.FloorReset;
 import io.patchmesh.proto.PublicKey;
 import io.patchmesh.proto.PublisherRule;
 import io.patchmesh.proto.SignedTrustRoot;
@@ -102,6 +103,15 @@ public final class TrustedRoot {
     return publishers;
   }
 
+  /**
+   * Floors this root version lowers (recovery from a fast-forward). Authorised by the root
+   * threshold that signed this root, not by any publisher key; a node applies them once, when
+   * it first loads a root of this version or newer (see {@code store.ManifestStore#applyFloorResets}).
+   */
+  public List<FloorReset> floorResets() {
+    return root.getFloorResetsList();
+  }
+
   /** The policies whose pattern matches {@code channel}; meeting any one of them authorizes it. */
   public List<PublisherPolicy> policiesFor(String channel) {
     List<PublisherPolicy> out = new ArrayList<>();
@@ -134,6 +144,13 @@ public final class TrustedRoot {
         for (String id : p.keyIds()) {
           b.append("    ").append(describeKey(id)).append('\n');
         }
+      }
+    }
+    if (!floorResets().isEmpty()) {
+      b.append("floor resets (applied once by nodes loading this root):\n");
+      for (FloorReset r : floorResets()) {
+        b.append("  ").append(Text.quote(r.getChannel())).append(" to at most version ")
+            .append(r.getAtMostVersion()).append('\n');
       }
     }
     return b.toString();

@@ -205,6 +205,15 @@ class ManifestVerifierTest {
   // ---- time and versions ----
 
   @Test
+  void rejectsVersionsOutsideOneToTwoToThe63MinusOne() {
+    // the store and the gossip layer compare versions as signed longs: 0 and 2^63.. never get in
+    assertRejected(Reason.MALFORMED, m -> m.setVersion(0));
+    assertRejected(Reason.MALFORMED, m -> m.setVersion(Long.MIN_VALUE));
+    assertRejected(Reason.MALFORMED, m -> m.setVersion(-1L));
+    assertEquals(Long.MAX_VALUE, verify(signedByAB(manifest().setVersion(Long.MAX_VALUE).build())).version());
+  }
+
+  @Test
   void rejectsRolledBackVersion() {
     SignedManifest signed = signedByAB(manifest(CHANNEL, 3).build());
     VersionFloor floor = channel -> channel.equals(CHANNEL) ? 5 : 0;

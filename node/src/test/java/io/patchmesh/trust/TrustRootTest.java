@@ -274,6 +274,37 @@ class TrustRootTest {
     assertEquals(3, latest.version());
   }
 
+  // ---- floor resets ----
+
+  @Test
+  void floorResetsAreNotCarriedOverToTheNextRoot() {
+    TrustRoot v2 = TrustRootBuilder.successorOf(TrustFixtures.trustedRootV1())
+        .resetFloor("tools/x", 4).expires(IN_A_YEAR).build();
+    TrustedRoot trusted = TrustRootVerifier.verifyRotation(
+        TrustFixtures.trustedRootV1(), TrustRootSigner.sign(v2, List.of(A, B)), NOW);
+    assertEquals(1, trusted.floorResets().size());
+    assertTrue(trusted.summary(NOW).contains("\"tools/x\" to at most version 4"), trusted.summary(NOW));
+
+    assertTrue(TrustRootBuilder.successorOf(trusted).build().getFloorResetsList().isEmpty());
+  }
+
+  @Test
+  void rejectsInconsistentFloorResets() {
+    TrustRoot base = TrustFixtures.rootV1();
+    for (TrustRoot bad : List.of(
+        base.toBuilder().addFloorResets(io.patchmesh.proto.FloorReset.newBuilder().setChannel("").setAtMostVersion(1)).build(),
+        base.toBuilder().addFloorResets(io.patchmesh.proto.FloorReset.newBuilder().setChannel("tools/*").setAtMostVersion(1)).build(),
+        base.toBuilder().addFloorResets(io.patchmesh.proto.FloorReset.newBuilder().setChannel("x").setAtMostVersion(-1)).build(),
+        base.toBuilder()
+            .addFloorResets(io.patchmesh.proto.FloorReset.newBuilder().setChannel("x").setAtMostVersion(1))
+            .addFloorResets(io.patchmesh.proto.FloorReset.newBuilder().setChannel("x").setAtMostVersion(2)).build())) {
+      assertReason(Reason.INCONSISTENT, () -> TrustRootVerifier.verifyInitial(TrustRootSigner.sign(bad, List.of(A, B)), NOW));
+    }
+    UserInputException e = assertThrows(UserInputException.class,
+        () -> TrustRootBuilder.from(base).resetFloor("tools/**", 3).build());
+    assertTrue(e.getMessage().contains("names a pattern"), e.getMessage());
+  }
+
   static void assertReason(Reason expected, org.junit.jupiter.api.function.Executable action) {
     VerificationException e = assertThrows(VerificationException.class, action);
     assertEquals(expected, e.reason(), e.getMessage());

@@ -66,6 +66,10 @@ final class ApplyCommand implements Callable<Integer> {
     // one is only created once everything verified, so a rejected bundle leaves
     // no trace.
     NodeStore store = Files.exists(storeDir) ? StoreDir.openExisting(storeDir) : null;
+    if (store != null) {
+      // as a node does when it loads a root: a reset carried by a newer root lowers floors once
+      store.manifests().applyFloorResets(root);
+    }
     try {
       VerifiedManifest vm =
           store == null

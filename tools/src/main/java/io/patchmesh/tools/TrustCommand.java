@@ -129,7 +129,9 @@ final class TrustCommand implements Runnable {
       description = {
         "Create trust root version N+1 from version N.",
         "It must be signed by a root threshold of the current root keys AND of the new",
-        "root keys (--sign with both). Keys and rules carry over unless changed here."
+        "root keys (--sign with both). Keys and rules carry over unless changed here.",
+        "--reset-floor recovers from a fast-forward (a publisher threshold signed a huge",
+        "version): every node loading this root lowers the channel's floor to VERSION, once."
       })
   static final class Rotate implements java.util.concurrent.Callable<Integer> {
     @Spec CommandSpec spec;
@@ -152,6 +154,10 @@ final class TrustCommand implements Runnable {
 
     @Option(names = "--root-threshold", paramLabel = "K", description = "new root threshold")
     Integer rootThreshold;
+
+    @Option(names = "--reset-floor", paramLabel = "CHANNEL=VERSION",
+        description = "lower CHANNEL's version floor to at most VERSION (0 forgets it) and drop its stored manifests above it, once, on every node that loads this root (repeat; also --remove-key the keys that signed the fast-forward)")
+    List<String> resetFloors = new ArrayList<>();
 
     @Option(names = "--expires", defaultValue = "365d", paramLabel = "DURATION", description = "lifetime of the new root (default: ${DEFAULT-VALUE})")
     String expires;
@@ -200,6 +206,14 @@ final class TrustCommand implements Runnable {
       if (rootThreshold != null) {
         b.rootThreshold(rootThreshold);
       }
+      Set<String> resetChannels = new LinkedHashSet<>();
+      for (String spec : resetFloors) {
+        FloorSpec f = FloorSpec.parse(spec);
+        if (!resetChannels.add(f.channel())) {
+          throw new UserInputException("--reset-floor " + spec + ": channel " + f.channel() + " is reset twice");
+        }
+        b.resetFloor(f.channel(), f.atMostVersion());
+      }
       TrustRoot next = b.build();
       SignedTrustRoot signed = TrustRootSigner.sign(next, readSigningKeys(signKeys));
       TrustedRoot trusted;
@@ -211,6 +225,26 @@ final class TrustCommand implements Runnable {
       AtomicFiles.writeNew(out, signed.toByteArray());
       report(spec.commandLine().getOut(), trusted, out, json, now);
       return Main.OK;
+    }
+
+    /** One {@code --reset-floor CHANNEL=VERSION}. */
+    record FloorSpec(String channel, long atMostVersion) {
+      static FloorSpec parse(String spec) {
+        int eq = spec.lastIndexOf('=');
+        if (eq <= 0) {
+          throw new UserInputException("--reset-floor " + spec + ": expected CHANNEL=VERSION, e.g. openssl/bookworm=41");
+        }
+        String channel = spec.substring(0, eq);
+        String version = spec.substring(eq + 1);
+        if (!version.matches("[0-9]{1,19}")) {
+          throw new UserInputException("--reset-floor " + spec + ": VERSION must be a number from 0 to " + Long.MAX_VALUE);
+        }
+        try {
+          return new FloorSpec(channel, Long.parseLong(version));
+        } catch (NumberFormatException e) {
+          throw new UserInputException("--reset-floor " + spec + ": VERSION must be a number from 0 to " + Long.MAX_VALUE);
+        }
+      }
     }
 
     /** A full key id, a unique prefix of one in the current root, or a .pub file. */
@@ -282,6 +316,8 @@ final class TrustCommand implements Runnable {
         ks.addObject().put("keyId", id).put("name", root.keyName(id));
       }
     }
+    ArrayNode resets = n.putArray("floorResets");
+    root.floorResets().forEach(r -> resets.addObject().put("channel", r.getChannel()).put("atMostVersion", r.getAtMostVersion()));
     return n;
   }
 

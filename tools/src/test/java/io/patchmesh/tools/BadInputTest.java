@@ -177,4 +177,15 @@ class BadInputTest {
         "--out", tmp.resolve("x"), "--seed", "http://127.0.0.1:1", f.src);
     assertEquals(2, both.code(), both.toString());
   }
+
+  @Test
+  void badResetFloorIsExit2NamingTheValue() {
+    for (String bad : new String[] {"openssl", "=3", "openssl/x=abc", "openssl/x=-1", "openssl/x=9223372036854775808", "openssl/*=3"}) {
+      Path out = tmp.resolve("root2.pb");
+      Cli.Result r = Cli.run("trust", "rotate", "--from", f.root, "--reset-floor", bad,
+          "--sign", f.key("alice.key"), "--out", out);
+      assertOneLine(r, 2, bad.equals("openssl/*=3") ? "names a pattern" : bad);
+      assertFalse(Files.exists(out), bad);
+    }
+  }
 }

@@ -205,6 +205,36 @@ class OfflineRoundTripTest {
     Cli.ok("verify", "--trust", root2, bundle);
   }
 
+  @Test
+  void rotationWithResetFloorRecoversFromAFastForward() throws IOException {
+    OfflineFixture f = new OfflineFixture(tmp, 1);
+    Path store = tmp.resolve("store");
+    Path to = tmp.resolve("target");
+    // carol's key is stolen: the thief signs the largest version there is; the store accepts it
+    Path ff = tmp.resolve("ff");
+    Cli.ok("publish", "--key", f.key("carol.key"), "--channel", OfflineFixture.CHANNEL, "--version", Long.MAX_VALUE, "--out", ff, f.src);
+    Cli.ok("apply", "--trust", f.root, "--bundle", ff, "--store", store, "--to", to);
+    Path v5 = tmp.resolve("v5");
+    f.publish(5, v5);
+    Cli.Result blocked = Cli.run("apply", "--trust", f.root, "--bundle", v5, "--store", store, "--to", to);
+    assertEquals(3, blocked.code(), blocked.toString());
+
+    Path root2 = tmp.resolve("root2.pb");
+    Cli.ok("trust", "rotate", "--from", f.root, "--remove-key", f.key("carol.pub"),
+        "--reset-floor", OfflineFixture.CHANNEL + "=4", "--sign", f.key("alice.key"), "--sign", f.key("bob.key"), "--out", root2);
+    JsonNode resets = Cli.ok("trust", "show", root2, "--json").json().get("floorResets");
+    assertEquals(1, resets.size());
+    assertEquals(4, resets.get(0).get("atMostVersion").asLong());
+
+    Cli.ok("apply", "--trust", root2, "--bundle", v5, "--store", store, "--to", to);
+    // the thief's bundle no longer verifies (carol is gone), and replaying root2 changes nothing
+    assertEquals(3, Cli.run("apply", "--trust", root2, "--bundle", ff, "--store", store, "--to", to).code());
+    Cli.ok("apply", "--trust", root2, "--bundle", v5, "--store", store, "--to", tmp.resolve("t2"));
+    Path v4 = tmp.resolve("v4");
+    f.publish(4, v4);
+    assertEquals(3, Cli.run("apply", "--trust", root2, "--bundle", v4, "--store", store, "--to", to).code(), "v5 raised the floor again");
+  }
+
   private static Set<String> fieldNames(JsonNode n) {
     Set<String> s = new java.util.HashSet<>();
     n.fieldNames().forEachRemaining(s::add);
