@@ -103,6 +103,14 @@ public final class NodeRuntime implements AutoCloseable {
    */
   private BackgroundStaging staging;
   private ManifestId stagingId;
+  /**
+   * Off switch for staging ({@code -Dpatchmesh.staging=off}), to measure the apply tail without it;
+   * on by default.
+   */
+  private static final boolean STAGING_ENABLED = !"off".equals(System.getProperty("patchmesh.staging"));
+  /** Of the last apply: ms from its last chunk stored to the apply done (-1: none yet), and how. */
+  private volatile long lastApplyTailMillis = -1;
+  private volatile boolean lastApplyStaged;
   private final AtomicLong statusSequence;
   private long lastStatusSent;
   private long statusVersion;
@@ -460,6 +468,8 @@ public final class NodeRuntime implements AutoCloseable {
           long stagedBefore = applier.stagedCommits();
           PatchApplier.Result r = applier.apply(m, source, w);
           long t2 = System.nanoTime();
+          lastApplyStaged = applier.stagedCommits() > stagedBefore;
+          lastApplyTailMillis = completedNanos == 0 ? -1 : (t2 - completedNanos) / 1_000_000;
           log.info("{}: apply {} in {} ms ({} ms finishing the staging), {} ms after the last chunk was stored",
               s.vm, applier.stagedCommits() > stagedBefore ? "committed staged files" : "assembled from the store",
               (t2 - t0) / 1_000_000, (t1 - t0) / 1_000_000,
@@ -524,7 +534,7 @@ public final class NodeRuntime implements AutoCloseable {
    * now, and is dropped (temp files deleted) as soon as that stops being true.
    */
   private void updateStaging() {
-    if (options.isSeed() || applier == null) {
+    if (options.isSeed() || applier == null || !STAGING_ENABLED) {
       return;
     }
     if (staging != null) {
@@ -886,6 +896,19 @@ public final class NodeRuntime implements AutoCloseable {
           }
           return out;
         });
+  }
+
+  /**
+   * Of this node's last apply: milliseconds from its last chunk stored to the apply done (-1 if
+   * none, or complete before this life), for benchmarks.
+   */
+  public long lastApplyTailMillis() {
+    return lastApplyTailMillis;
+  }
+
+  /** Whether this node's last apply committed staged files. */
+  public boolean lastApplyStaged() {
+    return lastApplyStaged;
   }
 
   /** Applies that committed files staged during the download (no assembly from the store). */
