@@ -580,7 +580,7 @@ public final class NodeRuntime implements AutoCloseable {
   }
 
   private void dropStaging(String why) {
-    log.info("staging dropped: {}", why);
+    log.info("{}: staging dropped, temp files deleted: {}", stagingId.shortHex(), why);
     staging.discard();
     staging = null;
     stagingId = null;
