@@ -3,6 +3,7 @@ package io.patchmesh.apply;
 import io.patchmesh.content.ChunkSource;
 import io.patchmesh.content.FileAssembler;
 import io.patchmesh.content.ProgressListener;
+import io.patchmesh.content.StagingWriter;
 import io.patchmesh.proto.Manifest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Materializes a complete, verified manifest into the agent's apply directory
@@ -19,8 +22,13 @@ import java.util.concurrent.TimeUnit;
  * runs its install command only if this agent's config allows install
  * commands. The command runs in the apply directory through /bin/sh with a
  * timeout; its exit status and a bounded tail of its output go into status.
+ *
+ * <p>Files may have been written ahead ({@link #beginStaging}, {@link StagingWriter}); the apply
+ * then only verifies and commits them, and falls back to a full assembly from the store if
+ * anything about the staging is off.
  */
 public final class PatchApplier {
+  private static final Logger log = LoggerFactory.getLogger(PatchApplier.class);
   /** Output kept for status, so a chatty installer cannot bloat reports. */
   public static final int OUTPUT_TAIL_BYTES = 2048;
 
@@ -34,6 +42,12 @@ public final class PatchApplier {
   private final Path applyDir;
   private final boolean allowInstall;
   private final Duration installTimeout;
+  /**
+   * Held while temp files are created or files assembled/committed: each of those first deletes
+   * "stale" temp files in the apply dir, which must not be another live one's.
+   */
+  private final Object dirLock = new Object();
+  private final java.util.concurrent.atomic.AtomicLong stagedCommits = new java.util.concurrent.atomic.AtomicLong();
 
   public PatchApplier(Path applyDir, boolean allowInstall, Duration installTimeout) {
     this.applyDir = applyDir;
@@ -42,6 +56,43 @@ public final class PatchApplier {
   }
 
   public Result apply(Manifest manifest, ChunkSource source) {
+    return apply(manifest, source, null);
+  }
+
+  /**
+   * Creates the temp files of {@code manifest} in the apply dir, to be written ahead of
+   * completion and handed to {@link #apply(Manifest, ChunkSource, StagingWriter)}.
+   */
+  public StagingWriter beginStaging(Manifest manifest, long forceEveryBytes) throws IOException {
+    synchronized (dirLock) {
+      return StagingWriter.open(new FileAssembler(), manifest, applyDir, forceEveryBytes);
+    }
+  }
+
+  /**
+   * Applies {@code manifest}: commits {@code staged} (nullable; closed here either way) if it
+   * verifies, else assembles every file from {@code source}.
+   */
+  public Result apply(Manifest manifest, ChunkSource source, StagingWriter staged) {
+    try {
+      return applyChecked(manifest, source, staged);
+    } finally {
+      if (staged != null) {
+        try {
+          staged.close();
+        } catch (IOException e) {
+          log.warn("cannot clean up staged files: {}", e.getMessage());
+        }
+      }
+    }
+  }
+
+  /** How many applies committed staged files (the rest assembled from the store). */
+  public long stagedCommits() {
+    return stagedCommits.get();
+  }
+
+  private Result applyChecked(Manifest manifest, ChunkSource source, StagingWriter staged) {
     if (!Files.isDirectory(applyDir)) {
       try {
         Files.createDirectories(applyDir);
@@ -52,10 +103,24 @@ public final class PatchApplier {
     if (!Files.isWritable(applyDir)) {
       return Result.failed("apply dir " + applyDir + " is not writable");
     }
-    try {
-      new FileAssembler().assemble(manifest, source, applyDir, ProgressListener.NONE);
-    } catch (IOException | RuntimeException e) {
-      return Result.failed("assembly failed: " + e.getMessage());
+    synchronized (dirLock) {
+      boolean done = false;
+      if (staged != null) {
+        try {
+          staged.commit();
+          done = true;
+          stagedCommits.incrementAndGet();
+        } catch (IOException | RuntimeException e) {
+          log.warn("staged files not usable ({}); assembling from the store", e.getMessage());
+        }
+      }
+      if (!done) {
+        try {
+          new FileAssembler().assemble(manifest, source, applyDir, ProgressListener.NONE);
+        } catch (IOException | RuntimeException e) {
+          return Result.failed("assembly failed: " + e.getMessage());
+        }
+      }
     }
     String cmd = manifest.getInstallCommand();
     if (cmd.isBlank()) {

@@ -93,14 +93,85 @@ public final class FileAssembler {
       }
       commit(staged);
     } finally {
-      for (Staged s : staged) {
-        Files.deleteIfExists(s.temp); // no-op for committed files: the temp was renamed away
+      deleteTemps(staged); // no-op for committed files: the temp was renamed away
+    }
+  }
+
+  /** A temp file and the target it will be renamed over once verified. */
+  public record Staged(Path temp, Path target) {}
+
+  /**
+   * Begins staging {@code m} ahead of its chunks (see {@link StagingWriter}): checks the manifest
+   * and its paths exactly as {@link #assemble} does, deletes temp files a killed run left, and
+   * creates one empty temp file per manifest file, in manifest order. On failure nothing is left.
+   */
+  public List<Staged> createStaging(Manifest m, Path targetDir) throws IOException {
+    checkManifest(m);
+    Files.createDirectories(targetDir);
+    Path root = targetDir.toRealPath();
+    removeStaleTempFiles(root, m);
+    List<Staged> staged = new ArrayList<>();
+    boolean ok = false;
+    try {
+      for (FileEntry f : m.getFilesList()) {
+        staged.add(createStaged(root, f));
+      }
+      ok = true;
+      return staged;
+    } finally {
+      if (!ok) {
+        deleteTemps(staged);
       }
     }
   }
 
-  /** A verified temp file waiting to be renamed over its target. */
-  private record Staged(Path temp, Path target) {}
+  /**
+   * Commits temp files written ahead of time ({@link #createStaging}): each must still exist with
+   * the manifest's size and whole-file SHA-256 (read back: the bytes were just written, so they
+   * come from the page cache), is fsynced and given its mode; then all are renamed over their
+   * targets as {@link #assemble} does. A failure before the first rename leaves every target
+   * untouched and throws; the temp files are the caller's to delete (see {@link #deleteTemps}).
+   */
+  public void commitStaging(Manifest m, List<Staged> staged) throws IOException {
+    if (staged.size() != m.getFilesCount()) {
+      throw new AssemblyException("staging has " + staged.size() + " files, manifest " + m.getFilesCount());
+    }
+    byte[] buf = new byte[1 << 20];
+    for (int i = 0; i < staged.size(); i++) {
+      FileEntry f = m.getFiles(i);
+      Path temp = staged.get(i).temp();
+      BasicFileAttributes a = attributesOrNull(temp);
+      if (a == null || !a.isRegularFile() || a.size() != f.getSize()) {
+        throw new AssemblyException(f.getPath() + ": staged file is missing or has the wrong size");
+      }
+      MessageDigest d = ChunkId.sha256();
+      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        ByteBuffer bb = ByteBuffer.wrap(buf);
+        long read = 0;
+        for (int n; (n = ch.read(bb.clear(), read)) > 0; ) {
+          d.update(buf, 0, n);
+          read += n;
+        }
+        if (read != f.getSize()) {
+          throw new AssemblyException(f.getPath() + ": staged file read back " + read + " bytes");
+        }
+        if (!MessageDigest.isEqual(d.digest(), f.getSha256().toByteArray())) {
+          throw new AssemblyException(f.getPath() + ": SHA-256 of the staged file does not match the manifest");
+        }
+        ch.force(true);
+      }
+      Files.setPosixFilePermissions(temp, Modes.fromBits(f.getMode() & 0777));
+      checkNoDirectoryInTheWay(staged.get(i).target(), f); // may have appeared since staging began
+    }
+    commit(staged);
+  }
+
+  /** Deletes the temp files that are still there (committed ones were renamed away). */
+  public static void deleteTemps(List<Staged> staged) throws IOException {
+    for (Staged s : staged) {
+      Files.deleteIfExists(s.temp);
+    }
+  }
 
   private static void checkManifest(Manifest m) throws AssemblyException {
     Set<String> paths = new HashSet<>();
@@ -135,9 +206,11 @@ public final class FileAssembler {
     }
   }
 
-  private Staged stage(
-      Path root, FileEntry f, Manifest m, ChunkSource src, long[] done, long total, ProgressListener progress)
-      throws IOException {
+  /**
+   * The checked target of a manifest file under {@code root} (parents created, none a symlink,
+   * no directory in the way) and a fresh, empty temp file next to it.
+   */
+  private Staged createStaged(Path root, FileEntry f) throws IOException {
     String[] segments = f.getPath().split("/");
     Path dir = safeDirectory(root, segments, f.getPath(), true);
     String name = segments[segments.length - 1];
@@ -145,12 +218,22 @@ public final class FileAssembler {
     if (!target.normalize().startsWith(root)) { // cannot happen after PathRules; belt and braces
       throw new AssemblyException("refusing '" + f.getPath() + "': resolves outside " + root);
     }
+    checkNoDirectoryInTheWay(target, f);
+    return new Staged(createTemp(dir, name), target);
+  }
+
+  private static void checkNoDirectoryInTheWay(Path target, FileEntry f) throws IOException {
     BasicFileAttributes existing = attributesOrNull(target);
     if (existing != null && existing.isDirectory()) {
       throw new AssemblyException(f.getPath() + ": a directory is in the way");
     }
+  }
 
-    Path temp = createTemp(dir, name);
+  private Staged stage(
+      Path root, FileEntry f, Manifest m, ChunkSource src, long[] done, long total, ProgressListener progress)
+      throws IOException {
+    Staged st = createStaged(root, f);
+    Path temp = st.temp();
     boolean ok = false;
     try {
       MessageDigest fileDigest = ChunkId.sha256();
@@ -183,7 +266,7 @@ public final class FileAssembler {
       }
       Files.setPosixFilePermissions(temp, Modes.fromBits(f.getMode() & 0777));
       ok = true;
-      return new Staged(temp, target);
+      return st;
     } finally {
       if (!ok) {
         Files.deleteIfExists(temp);

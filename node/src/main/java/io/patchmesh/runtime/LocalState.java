@@ -10,6 +10,8 @@ final class LocalState {
   String outputTail = "";
   boolean applying;
   long updatedMillis;
+  /** System.nanoTime() when the last chunk was stored (0 if complete before this life). */
+  long completedNanos;
 
   void set(ManifestPhase p, String why, long now) {
     phase = p;

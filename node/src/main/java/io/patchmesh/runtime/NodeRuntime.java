@@ -5,6 +5,7 @@ import io.patchmesh.admin.AdminServer;
 import io.patchmesh.admin.AdminServerConfig;
 import io.patchmesh.admin.AdminToken;
 import io.patchmesh.admin.NodeMetrics;
+import io.patchmesh.apply.BackgroundStaging;
 import io.patchmesh.apply.HostFactsCollector;
 import io.patchmesh.apply.MaintenanceWindow;
 import io.patchmesh.apply.PatchApplier;
@@ -12,6 +13,7 @@ import io.patchmesh.apply.TargetSelector;
 import io.patchmesh.config.NodeConfig;
 import io.patchmesh.content.ChunkSource;
 import io.patchmesh.content.MissingChunkException;
+import io.patchmesh.content.StagingWriter;
 import io.patchmesh.errors.UserInputException;
 import io.patchmesh.mesh.Member;
 import io.patchmesh.mesh.MemberEvent;
@@ -94,6 +96,21 @@ public final class NodeRuntime implements AutoCloseable {
   private final io.patchmesh.apply.RolloutGate gate = new io.patchmesh.apply.RolloutGate();
   private final HostFactsCollector facts;
   private final Map<ManifestId, LocalState> local = new HashMap<>();
+  /**
+   * The one manifest whose files are written while it downloads (null if none): only a wanted
+   * manifest this agent would apply right now (targeted, admitted by the rollout gate, windows
+   * open), so nothing touches the apply dir earlier than the apply would. Loop only.
+   */
+  private BackgroundStaging staging;
+  private ManifestId stagingId;
+  /**
+   * Off switch for staging ({@code -Dpatchmesh.staging=off}), to measure the apply tail without it;
+   * on by default.
+   */
+  private static final boolean STAGING_ENABLED = !"off".equals(System.getProperty("patchmesh.staging"));
+  /** Of the last apply: ms from its last chunk stored to the apply done (-1: none yet), and how. */
+  private volatile long lastApplyTailMillis = -1;
+  private volatile boolean lastApplyStaged;
   private final AtomicLong statusSequence;
   private long lastStatusSent;
   private long statusVersion;
@@ -312,6 +329,12 @@ public final class NodeRuntime implements AutoCloseable {
             () -> mesh.membership().members(),
             this::onSessionComplete,
             () -> statusVersion++);
+    swarm.onChunkStored(
+        (s, idx) -> {
+          if (staging != null && s.id.equals(stagingId)) {
+            staging.offer(idx);
+          }
+        });
   }
 
   private List<String> advertised() {
@@ -403,6 +426,7 @@ public final class NodeRuntime implements AutoCloseable {
       return;
     }
     ls.set(ManifestPhase.PHASE_COMPLETE, "", options.clock().millis());
+    ls.completedNanos = System.nanoTime();
     maybeApply(s, ls);
   }
 
@@ -414,20 +438,7 @@ public final class NodeRuntime implements AutoCloseable {
       return;
     }
     Manifest m = s.vm.manifest();
-    Instant now = Instant.ofEpochMilli(gate.judgeTimeMillis(options.clock().millis()));
-    boolean timed = !m.getRollout().getWindow().isBlank() || m.getRollout().getNotBeforeUnix() > 0;
-    // a timed manifest is judged against a seed's clock when ours is off, so learn it first
-    // (seeds broadcast it every second)
-    String wait = timed && !gate.clockKnown() ? "verified, waiting for a seed's clock to judge the window" : waitReason(m, now);
-    if (wait == null) {
-      io.patchmesh.apply.RolloutGate.Decision d = gate.decide(m, s.id, id);
-      if (!d.apply()) {
-        wait = d.reason();
-      }
-    }
-    if (wait != null && gate.skewed()) {
-      wait = wait + " (this clock is " + (-gate.skewMillis() / 1000) + " s off the seed's; windows judged by the seed's)";
-    }
+    String wait = applyWait(s);
     if (wait != null) {
       if (ls.phase != ManifestPhase.PHASE_WAITING || !wait.equals(ls.reason)) {
         ls.set(ManifestPhase.PHASE_WAITING, wait, options.clock().millis());
@@ -440,17 +451,39 @@ public final class NodeRuntime implements AutoCloseable {
       return;
     }
     ls.applying = true;
-    ChunkSource source =
-        cid -> {
-          byte[] b = store.chunks().get(cid);
-          if (b == null) {
-            throw new MissingChunkException(cid, "chunk " + cid.shortHex() + " is missing from the store");
-          }
-          return b;
-        };
+    ChunkSource source = storeSource();
+    BackgroundStaging st = null;
+    if (staging != null && s.id.equals(stagingId)) {
+      st = staging;
+      staging = null;
+      stagingId = null;
+    } else if (staging != null) {
+      dropStaging("another manifest applies first"); // its assembly would delete the staged files
+    }
+    BackgroundStaging handed = st;
+    long completedNanos = ls.completedNanos;
     loop.work(
         () -> {
-          PatchApplier.Result r = applier.apply(m, source);
+          long t0 = System.nanoTime();
+          StagingWriter w = null;
+          if (handed != null) {
+            try {
+              w = handed.handOver().get(10, TimeUnit.MINUTES);
+            } catch (Exception e) {
+              log.warn("{}: staging did not finish ({}); assembling from the store", s.vm, e.toString());
+              handed.discard();
+            }
+          }
+          long t1 = System.nanoTime();
+          long stagedBefore = applier.stagedCommits();
+          PatchApplier.Result r = applier.apply(m, source, w);
+          long t2 = System.nanoTime();
+          lastApplyStaged = applier.stagedCommits() > stagedBefore;
+          lastApplyTailMillis = completedNanos == 0 ? -1 : (t2 - completedNanos) / 1_000_000;
+          log.info("{}: apply {} in {} ms ({} ms finishing the staging), {} ms after the last chunk was stored",
+              s.vm, applier.stagedCommits() > stagedBefore ? "committed staged files" : "assembled from the store",
+              (t2 - t0) / 1_000_000, (t1 - t0) / 1_000_000,
+              completedNanos == 0 ? -1 : (t2 - completedNanos) / 1_000_000);
           if (r.ok()) {
             store.state().putString("applied:" + s.id.hex(), "ok", true);
           }
@@ -469,6 +502,98 @@ public final class NodeRuntime implements AutoCloseable {
                 }
               });
         });
+  }
+
+  /** Reads chunks back from the store for assembly and staging (verified when they were stored). */
+  private ChunkSource storeSource() {
+    return cid -> {
+      byte[] b = store.chunks().get(cid);
+      if (b == null) {
+        throw new MissingChunkException(cid, "chunk " + cid.shortHex() + " is missing from the store");
+      }
+      return b;
+    };
+  }
+
+  /**
+   * Why this agent may not apply {@code s} now (its window, not-before, rollout stage, pause, an
+   * unknown seed clock), or null if it may once the chunks are there.
+   */
+  private String applyWait(TransferSession s) {
+    Manifest m = s.vm.manifest();
+    Instant now = Instant.ofEpochMilli(gate.judgeTimeMillis(options.clock().millis()));
+    boolean timed = !m.getRollout().getWindow().isBlank() || m.getRollout().getNotBeforeUnix() > 0;
+    // a timed manifest is judged against a seed's clock when ours is off, so learn it first
+    // (seeds broadcast it every second)
+    String wait = timed && !gate.clockKnown() ? "verified, waiting for a seed's clock to judge the window" : waitReason(m, now);
+    if (wait == null) {
+      io.patchmesh.apply.RolloutGate.Decision d = gate.decide(m, s.id, id);
+      if (!d.apply()) {
+        wait = d.reason();
+      }
+    }
+    if (wait != null && gate.skewed()) {
+      wait = wait + " (this clock is " + (-gate.skewMillis() / 1000) + " s off the seed's; windows judged by the seed's)";
+    }
+    return wait;
+  }
+
+  /**
+   * Starts, keeps or drops the staging (writing files while chunks arrive; see {@link
+   * BackgroundStaging}). It runs only for a wanted, incomplete manifest this agent would apply right
+   * now, and is dropped (temp files deleted) as soon as that stops being true.
+   */
+  private void updateStaging() {
+    if (options.isSeed() || applier == null || !STAGING_ENABLED) {
+      return;
+    }
+    if (staging != null) {
+      Optional<TransferSession> s = swarm.session(stagingId);
+      if (s.isEmpty()) {
+        dropStaging("manifest forgotten");
+      } else if (superseded(s.get().vm)) {
+        dropStaging("superseded");
+      } else {
+        String wait = applyWait(s.get());
+        if (wait != null) {
+          dropStaging(wait);
+        }
+      }
+      return;
+    }
+    for (LocalState ls : local.values()) {
+      if (ls.applying) {
+        return; // its assembly clears stale temp files: start after it
+      }
+    }
+    for (TransferSession s : swarm.sessions()) {
+      LocalState ls = local.get(s.id);
+      if (!s.wanted || s.complete() || ls == null
+          || ls.phase == ManifestPhase.PHASE_APPLIED || ls.phase == ManifestPhase.PHASE_FAILED
+          || ls.phase == ManifestPhase.PHASE_NOT_TARGETED
+          || superseded(s.vm) || applyWait(s) != null) {
+        continue;
+      }
+      int[] held = new int[s.have()];
+      int n = 0;
+      for (int i = 0; i < s.table.count() && n < held.length; i++) {
+        if (s.mine.has(i)) {
+          held[n++] = i;
+        }
+      }
+      stagingId = s.id;
+      staging = BackgroundStaging.start(s.vm.toString(), applier, s.vm.manifest(), storeSource(),
+          java.util.Arrays.copyOf(held, n), StagingWriter.FORCE_EVERY_BYTES);
+      log.info("{}: staging files while chunks arrive ({} of {} held)", s.vm, n, s.table.count());
+      return;
+    }
+  }
+
+  private void dropStaging(String why) {
+    log.info("{}: staging dropped, temp files deleted: {}", stagingId.shortHex(), why);
+    staging.discard();
+    staging = null;
+    stagingId = null;
   }
 
   /** Why a complete manifest may not be applied now, or null if it may. */
@@ -560,6 +685,7 @@ public final class NodeRuntime implements AutoCloseable {
         maybeApply(s, ls);
       }
     }
+    updateStaging();
     refreshSnapshot();
     reportStatus();
   }
@@ -788,6 +914,24 @@ public final class NodeRuntime implements AutoCloseable {
         });
   }
 
+  /**
+   * Of this node's last apply: milliseconds from its last chunk stored to the apply done (-1 if
+   * none, or complete before this life), for benchmarks.
+   */
+  public long lastApplyTailMillis() {
+    return lastApplyTailMillis;
+  }
+
+  /** Whether this node's last apply committed staged files. */
+  public boolean lastApplyStaged() {
+    return lastApplyStaged;
+  }
+
+  /** Applies that committed files staged during the download (no assembly from the store). */
+  public long stagedApplies() {
+    return applier == null ? 0 : applier.stagedCommits();
+  }
+
   /** Counters that prove the swarm's claims in tests and benchmarks. */
   public long chunksStoredNew() {
     return store.chunks().newPuts();
@@ -821,6 +965,9 @@ public final class NodeRuntime implements AutoCloseable {
     }
     transport.close();
     loop.close();
+    if (staging != null) {
+      staging.close(); // the loop is down: no one else touches the field now
+    }
     store.close();
     log.info("node {} stopped", id.shortHex());
   }
@@ -833,6 +980,9 @@ public final class NodeRuntime implements AutoCloseable {
     }
     transport.close();
     loop.close();
+    if (staging != null) {
+      staging.abandon(); // temp files stay, as after a crash
+    }
     store.close();
   }
 

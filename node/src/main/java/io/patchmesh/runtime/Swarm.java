@@ -137,6 +137,8 @@ final class Swarm {
   private final Consumer<TransferSession> onComplete;
   private final Runnable onProgress;
   private final Random random;
+  /** Told (on the loop) of every chunk a session has just stored, i.e. verified; see BackgroundStaging. */
+  private java.util.function.ObjIntConsumer<TransferSession> onChunkStored = (s, idx) -> {};
 
   private final Map<ManifestId, TransferSession> sessions = new HashMap<>();
   private final UploadSlots<Upload> uploads;
@@ -186,6 +188,10 @@ final class Swarm {
     this.onProgress = onProgress;
     this.uploads = new UploadSlots<>(uploadSlots, MAX_OUTSTANDING_PER_PEER);
     this.random = new Random(self.hashCode());
+  }
+
+  void onChunkStored(java.util.function.ObjIntConsumer<TransferSession> listener) {
+    this.onChunkStored = listener;
   }
 
   Collection<TransferSession> sessions() {
@@ -819,6 +825,7 @@ final class Swarm {
       return;
     }
     delivered.add(from);
+    onChunkStored.accept(s, idx);
     if (s.picker != null) {
       PieceOutcome out = s.picker.onPiece(from, idx, now);
       cancel(s, out.cancels());

@@ -209,6 +209,58 @@ class FleetTest {
     }
   }
 
+  static long tempFiles(Path applyDir) throws java.io.IOException {
+    if (!Files.exists(applyDir)) {
+      return 0;
+    }
+    try (java.util.stream.Stream<Path> s = Files.walk(applyDir)) {
+      return s.filter(p -> p.getFileName().toString().contains(".patchmesh-tmp-")).count();
+    }
+  }
+
+  @Test
+  void noFileIsStagedInTheApplyDirWhileTheWindowIsClosed() throws Exception {
+    Instant now = Instant.now();
+    java.time.LocalTime start = now.atZone(ZoneOffset.UTC).toLocalTime().plusHours(2).withMinute(0).withSecond(0).withNano(0);
+    String window = String.format("daily %02d:00-%02d:00 UTC", start.getHour(), (start.getHour() + 1) % 24);
+    TestClock clock = new TestClock(now);
+    try (LocalMesh mesh = new LocalMesh(tmp.resolve("mesh"), null, true)) {
+      SeedNode seed = mesh.startSeed("seed-1", "dc", o -> o.withClock(clock));
+      // a slow download (~3 s), so the agent spends several status ticks fetching
+      NodeRuntime agent = mesh.startAgent("agent-0", "site-a", b -> b.downloadRate("12mbit"), o -> o.withClock(clock));
+      await().atMost(Duration.ofSeconds(60)).until(() -> seed.node().members().size() == 2);
+      Path content = tmp.resolve("patch/w.bin");
+      LocalMesh.randomFile(content, 4_000_000, 9);
+      VerifiedManifest vm = mesh.publish(seed, content, "fleet/staging-window", 1,
+          b -> b.rollout(Rollout.newBuilder().setWindow(window).build()));
+      Path applyDir = agent.config().applyDir();
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+        assertEquals(0, tempFiles(applyDir), "nothing staged before the agent is admitted");
+        return phase(agent, vm, ManifestPhase.PHASE_WAITING);
+      });
+      await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> tempFiles(applyDir) == 0);
+      assertFalse(Files.exists(applyDir.resolve("w.bin")));
+      assertEquals(0, agent.stagedApplies());
+    }
+  }
+
+  @Test
+  void anAdmittedAgentWritesFilesWhileDownloadingAndCommitsThemAtCompletion() throws Exception {
+    try (LocalMesh mesh = new LocalMesh(tmp.resolve("mesh"), null, true)) {
+      SeedNode seed = mesh.startSeed("dc");
+      NodeRuntime agent = mesh.startAgent("agent-0", "site-a", b -> b.downloadRate("12mbit"), o -> o);
+      await().atMost(Duration.ofSeconds(60)).until(() -> seed.node().members().size() == 2);
+      Path content = tmp.resolve("patch/s.bin");
+      LocalMesh.randomFile(content, 4_000_000, 10);
+      VerifiedManifest vm = mesh.publish(seed, content, "fleet/staging", 1, b -> b);
+      await().atMost(Duration.ofSeconds(60)).until(() -> phase(agent, vm, ManifestPhase.PHASE_APPLIED));
+      assertEquals(1, agent.stagedApplies(), "applied from the staged files, not assembled at the end");
+      org.junit.jupiter.api.Assertions.assertArrayEquals(
+          Files.readAllBytes(content), Files.readAllBytes(agent.config().applyDir().resolve("s.bin")));
+      assertEquals(0, tempFiles(agent.config().applyDir()));
+    }
+  }
+
   @Test
   void anAgentWhoseClockIsAheadDoesNotApplyBeforeTheSeedsWindowOpens() throws Exception {
     Instant now = Instant.now();

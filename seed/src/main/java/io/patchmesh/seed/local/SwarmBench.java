@@ -268,6 +268,10 @@ public final class SwarmBench {
       sleepQuietly(100);
     }
     double seconds = Arrays.stream(done).max().orElse(0);
+    long[] tails = agents.stream().mapToLong(NodeRuntime::lastApplyTailMillis).sorted().toArray();
+    long staged = agents.stream().filter(NodeRuntime::lastApplyStaged).count();
+    System.out.printf(Locale.ROOT, "v%d: last chunk stored -> applied: median %.2f s, max %.2f s; %d of %d agents committed staged files%n",
+        version, tails[tails.length / 2] / 1e3, tails[tails.length - 1] / 1e3, staged, agents.size());
     Map<String, Double> siteSeconds = new LinkedHashMap<>();
     for (int i = 0; i < agents.size(); i++) {
       siteSeconds.merge(agents.get(i).site(), done[i], Math::max);

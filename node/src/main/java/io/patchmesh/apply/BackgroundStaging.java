@@ -1,0 +1,169 @@
+package io.patchmesh.apply;
+
+import io.patchmesh.content.ChunkId;
+import io.patchmesh.content.ChunkSource;
+import io.patchmesh.content.StagingWriter;
+import io.patchmesh.proto.Manifest;
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes a manifest's chunks into its staged files while the download runs, on a thread of its
+ * own (never the node loop): the loop {@link #offer}s the index of each chunk once it is stored
+ * (verified), and the thread reads it back from the store and writes it (see {@link
+ * StagingWriter}). Memory stays bounded: the queue holds chunk indices, never chunk bytes.
+ *
+ * <p>Any failure (temp files cannot be created, a chunk cannot be read, a write fails) breaks the
+ * staging: its temp files are deleted and {@link #handOver} yields null, so the apply assembles
+ * from the store as it would without staging.
+ */
+public final class BackgroundStaging implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(BackgroundStaging.class);
+
+  private final String name;
+  private final Manifest manifest;
+  private final ChunkSource source;
+  private final ExecutorService thread;
+  /** Touched only on {@link #thread}. Null before it opened, after it broke, or once handed over. */
+  private StagingWriter writer;
+  private boolean broken;
+  /** Set by {@link #discard}: queued writes are skipped. */
+  private volatile boolean cancelled;
+
+  private BackgroundStaging(String name, Manifest manifest, ChunkSource source) {
+    this.name = name;
+    this.manifest = manifest;
+    this.source = source;
+    this.thread =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "pm-stage-" + name);
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * Starts staging {@code m}: its temp files are created on the staging thread, then the chunks
+   * in {@code held} (already stored: a resumed download, chunks shared with an older version)
+   * are written from the store.
+   */
+  public static BackgroundStaging start(
+      String name, PatchApplier applier, Manifest m, ChunkSource source, int[] held, long forceEveryBytes) {
+    BackgroundStaging st = new BackgroundStaging(name, m, source);
+    st.thread.execute(
+        () -> {
+          try {
+            st.writer = applier.beginStaging(m, forceEveryBytes);
+          } catch (IOException | RuntimeException e) {
+            st.fail("cannot create staged files: " + e.getMessage());
+          }
+        });
+    for (int c : held) {
+      st.offer(c);
+    }
+    return st;
+  }
+
+  /** Queues chunk {@code c} (stored, so verified) to be written. Cheap; any thread. */
+  public void offer(int c) {
+    try {
+      thread.execute(() -> write(c));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closed
+    }
+  }
+
+  private void write(int c) {
+    if (cancelled || writer == null || writer.has(c)) {
+      return;
+    }
+    try {
+      writer.write(c, source.read(ChunkId.of(manifest.getChunks(c).getId())));
+    } catch (IOException | RuntimeException e) {
+      fail("chunk " + c + ": " + e.getMessage());
+    }
+  }
+
+  private void fail(String why) {
+    if (!broken) {
+      log.warn("{}: staging abandoned, the apply will assemble from the store: {}", name, why);
+    }
+    broken = true;
+    closeWriter();
+  }
+
+  private void closeWriter() {
+    if (writer != null) {
+      try {
+        writer.close();
+      } catch (IOException e) {
+        log.warn("{}: cannot delete staged files: {}", name, e.getMessage());
+      }
+      writer = null;
+    }
+  }
+
+  /**
+   * Once every chunk offered so far is written: the writer (now the caller's to commit and close),
+   * or null if the staging broke. Ends the staging thread.
+   */
+  public CompletableFuture<StagingWriter> handOver() {
+    CompletableFuture<StagingWriter> f = new CompletableFuture<>();
+    try {
+      thread.execute(
+          () -> {
+            StagingWriter w = writer;
+            writer = null;
+            f.complete(w);
+          });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      f.complete(null);
+    }
+    thread.shutdown();
+    return f;
+  }
+
+  /**
+   * Stops staging and deletes its temp files (not admitted any more, superseded); returns at once,
+   * queued writes are skipped.
+   */
+  public void discard() {
+    cancelled = true;
+    try {
+      thread.execute(this::closeWriter);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // handed over or closed already
+    }
+    thread.shutdown();
+  }
+
+  /** {@link #discard}, then waits for the thread to end (shutting down). */
+  @Override
+  public void close() {
+    discard();
+    awaitThread();
+  }
+
+  /** Stops the thread without deleting anything, like a crash (tests' kill). */
+  public void abandon() {
+    cancelled = true;
+    thread.shutdownNow();
+    awaitThread();
+  }
+
+  private void awaitThread() {
+    try {
+      if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
+        log.warn("{}: staging thread did not stop", name);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
