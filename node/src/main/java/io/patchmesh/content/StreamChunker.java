@@ -256,20 +256,7 @@ public final class StreamChunker {
 
     void finish() throws IOException {
       close();
-      Throwable t = failure;
-      if (t == null) {
-        return;
-      }
-      if (t instanceof IOException e) {
-        throw e;
-      }
-      if (t instanceof RuntimeException e) {
-        throw e;
-      }
-      if (t instanceof Error e) {
-        throw e;
-      }
-      throw new IOException("chunk hashing failed", t);
+      rethrow(failure);
     }
 
     /** Always stops the helper thread, also when cutting failed. */
@@ -295,6 +282,23 @@ public final class StreamChunker {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /** Rethrows what the hashing thread recorded (nothing if null), unchecked ones as they are. */
+  private static void rethrow(Throwable t) throws IOException {
+    if (t == null) {
+      return;
+    }
+    if (t instanceof IOException e) {
+      throw e;
+    }
+    if (t instanceof RuntimeException e) {
+      throw e;
+    }
+    if (t instanceof Error e) {
+      throw e;
+    }
+    throw new IOException("chunk hashing failed", t);
   }
 
   private static void digestInto(MessageDigest md, byte[] out, int at) {
@@ -514,20 +518,7 @@ public final class StreamChunker {
     }
 
     private void rethrowFailure() throws IOException {
-      Throwable t = failure;
-      if (t == null) {
-        return;
-      }
-      if (t instanceof IOException e) {
-        throw e;
-      }
-      if (t instanceof RuntimeException e) {
-        throw e;
-      }
-      if (t instanceof Error e) {
-        throw e;
-      }
-      throw new IOException("chunk hashing failed", t);
+      rethrow(failure);
     }
 
     /** Always stops the helper thread, also when the cutter failed. */
