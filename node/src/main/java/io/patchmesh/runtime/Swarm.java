@@ -89,6 +89,13 @@ final class Swarm {
    */
   static final int STALLED_TIMEOUTS = 4;
   /**
+   * ...and the first of those timeouts is at least this old. A whole pipeline sent to a busy peer
+   * expires in one burst, so the count alone closed honest peers of a CPU-starved site (seen in the
+   * field bench: 15 disconnects of site-mates per agent, each one's chunks then taken over across
+   * the WAN). A peer that delivers nothing for this long is stalled whatever its count.
+   */
+  static final long STALLED_SILENCE_MILLIS = 15_000;
+  /**
    * No WAN request before a session is this old: the site's members need a moment to receive the
    * manifest and show interest (have-maps), else a member that briefly sees itself alone owns every
    * chunk and pulls the whole patch across the link its peers are about to share.
@@ -150,6 +157,8 @@ final class Swarm {
    * {@link #STALLED_TIMEOUTS} in a row with nothing delivered its link is closed.
    */
   private final Map<NodeId, Integer> silentTimeouts = new HashMap<>();
+  /** Per peer: when the first of its {@link #silentTimeouts} expired. Cleared with it. */
+  private final Map<NodeId, Long> silentSince = new HashMap<>();
   /** Peers that have delivered at least one verified piece (one entry per peer ever linked, like {@link #scores}). */
   private final Set<NodeId> delivered = new HashSet<>();
   private long nextRequestId = 1;
@@ -358,6 +367,7 @@ final class Swarm {
     uploadBases.keySet().removeIf(g -> g.peer().equals(peer));
     guard.forget(peer);
     silentTimeouts.remove(peer);
+    silentSince.remove(peer);
   }
 
   private static boolean hasSeed(TransferSession s) {
@@ -726,6 +736,7 @@ final class Swarm {
       return; // pieces still queued on a link we just closed: not worth hashing
     }
     silentTimeouts.remove(link.peerId());
+    silentSince.remove(link.peerId());
     ManifestId id = manifestIdOr(link, piece.getManifestId());
     if (id == null) {
       return;
@@ -981,24 +992,41 @@ final class Swarm {
     return r.build();
   }
 
-  /** Counts timeouts against their peers; closes the link of one that has answered nothing for too long. */
+  /**
+   * Counts timeouts against their peers; closes the link of one that has answered nothing for too
+   * long. Called every tick (also with no new expiries), so a stalled peer the picker has stopped
+   * asking is still closed once its silence is long enough.
+   */
   private void closeStalled(List<ChunkRequest> expired) {
+    long now = loop.now();
     for (ChunkRequest r : expired) {
-      int n = silentTimeouts.merge(r.peer(), 1, Integer::sum);
-      if (n >= STALLED_TIMEOUTS) {
-        silentTimeouts.remove(r.peer());
-        boolean neverDelivered = !delivered.contains(r.peer());
-        if (neverDelivered && scores.ban(r.peer(), loop.now())) {
-          metrics.peerBanned();
-        }
-        transport.link(r.peer()).ifPresent(l -> {
-          log.warn("{} {}: {} requests timed out with no piece delivered", neverDelivered ? "banning" : "disconnecting",
-              r.peer().shortHex(), n);
-          l.close("stalled: " + n + " requests timed out with no piece delivered");
-        });
+      silentTimeouts.merge(r.peer(), 1, Integer::sum);
+      silentSince.putIfAbsent(r.peer(), now);
+    }
+    if (silentTimeouts.isEmpty()) {
+      return;
+    }
+    List<NodeId> stalled = new ArrayList<>();
+    for (Map.Entry<NodeId, Integer> e : silentTimeouts.entrySet()) {
+      if (e.getValue() >= STALLED_TIMEOUTS && now - silentSince.getOrDefault(e.getKey(), now) >= STALLED_SILENCE_MILLIS) {
+        stalled.add(e.getKey());
       }
     }
+    for (NodeId peer : stalled) {
+      int n = silentTimeouts.remove(peer);
+      silentSince.remove(peer);
+      boolean neverDelivered = !delivered.contains(peer);
+      if (neverDelivered && scores.ban(peer, now)) {
+        metrics.peerBanned();
+      }
+      transport.link(peer).ifPresent(l -> {
+        log.warn("{} {}: {} requests timed out with no piece delivered", neverDelivered ? "banning" : "disconnecting",
+            peer.shortHex(), n);
+        l.close("stalled: " + n + " requests timed out with no piece delivered");
+      });
+    }
   }
+
 
   private void cancel(TransferSession s, List<ChunkRequest> cancels) {
     for (ChunkRequest c : cancels) {
