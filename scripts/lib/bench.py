@@ -351,6 +351,7 @@ def wan_bittorrent(run, sites, hosts, patch):
 
 
 AGENT_OPTS = "-Xmx64m -XX:+UseSerialGC -Xss512k"
+WAVE = 10  # agents started at once when there are more (pm_mesh)
 # 100 JVMs on 2 cores: C2 compiler threads would compete with the agents
 SCALE_AGENT_OPTS = AGENT_OPTS + " -XX:TieredStopAtLevel=1"
 
@@ -376,9 +377,29 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
         time.sleep(0.2)
     token = open(tok).read().strip()
     agents = {}
+
+    def alive_members():
+        st = run.sh(["curl", "-sf", "-H", f"Authorization: Bearer {token}", "http://127.0.0.1:7701/api/v1/status"],
+                    ns="pmf-dc", check=False)
+        if st.returncode != 0:
+            return 0
+        return sum(1 for m in json.loads(st.stdout).get("members", []) if m.get("state") == "alive")
+
+    def wait_wave():
+        # Many JVMs starting at once on 2 cores starve each other and the seed's TLS
+        # handshakes time out (seen with 100 agents at once: 28 joined in 5 min). Start
+        # them in waves of WAVE and let each wave join before the next one starts.
+        if len(agents) % WAVE or len(names) - 1 <= WAVE:
+            return
+        deadline = time.time() + 180
+        while alive_members() < len(agents) + 1 and time.time() < deadline:
+            time.sleep(1)
+        log(f"patchmesh: {len(agents)} agents started, {alive_members() - 1} alive")
+
     for s in range(1, sites + 1):
         for h in range(1, hosts + 1):
             for i in range(1, agents_per_host + 1):
+                wait_wave()
                 n = f"s{s}-h{h}-a{i}"
                 apply_dir = f"{w}/pm/apply/{n}"
                 p = run.bg(f"pm-{n}", [PM, "agent", "--data", f"{w}/pm/{n}", "--trust", f"{w}/keys/root.pb",
