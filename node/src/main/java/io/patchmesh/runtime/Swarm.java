@@ -992,17 +992,20 @@ final class Swarm {
     return r.build();
   }
 
-  /**
-   * Counts timeouts against their peers; closes the link of one that has answered nothing for too
-   * long. Called every tick (also with no new expiries), so a stalled peer the picker has stopped
-   * asking is still closed once its silence is long enough.
-   */
-  private void closeStalled(List<ChunkRequest> expired) {
-    long now = loop.now();
+  /** Counts expired requests against their peers (see {@link #closeStalled}). */
+  private void countTimeouts(List<ChunkRequest> expired, long now) {
     for (ChunkRequest r : expired) {
       silentTimeouts.merge(r.peer(), 1, Integer::sum);
       silentSince.putIfAbsent(r.peer(), now);
     }
+  }
+
+  /**
+   * Closes the link of a peer that has answered nothing for too long. Once per tick (also with no
+   * new expiries), so a stalled peer the picker has stopped asking is still closed once its silence
+   * is long enough.
+   */
+  private void closeStalled(long now) {
     if (silentTimeouts.isEmpty()) {
       return;
     }
@@ -1096,10 +1099,13 @@ final class Swarm {
         }
         List<ChunkRequest> expired = s.picker.expire(now);
         cancel(s, expired);
-        closeStalled(expired);
+        countTimeouts(expired, now);
         pump(s);
         fetching = true;
       }
+    }
+    if (fetching) {
+      closeStalled(now);
     }
     if (fetching && now - lastDialMillis >= REDIAL_MILLIS) {
       lastDialMillis = now;
