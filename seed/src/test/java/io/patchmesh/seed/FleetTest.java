@@ -134,7 +134,7 @@ class FleetTest {
       RolloutController.View v = seed.rollouts().view(vm.id()).orElseThrow();
       assertTrue(v.reason().contains("failed"), v.reason());
       int open = v.openPercent() * 10;
-      await().atMost(Duration.ofSeconds(10)).until(() -> mesh.agents().stream()
+      await().atMost(Duration.ofSeconds(30)).until(() -> mesh.agents().stream()
           .filter(a -> RolloutGate.admission(a.id(), vm.id()) < open)
           .allMatch(a -> phase(a, vm, ManifestPhase.PHASE_FAILED)));
       for (NodeRuntime a : mesh.agents()) {
