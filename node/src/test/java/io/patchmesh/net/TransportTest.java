@@ -272,7 +272,7 @@ class TransportTest {
 
   @Test
   void simultaneousDialYieldsOneLinkDialledByTheLowerId() throws Exception {
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 10; round++) {
       RecordingListener heardByB = new RecordingListener();
       Transport a = mesh.tls("sa" + round, "hq", null);
       Transport b = mesh.tls("sb" + round, "hq", heardByB);
