@@ -146,6 +146,7 @@ final class Swarm {
   private final Random random;
   /** Told (on the loop) of every chunk a session has just stored, i.e. verified; see BackgroundStaging. */
   private java.util.function.ObjIntConsumer<TransferSession> onChunkStored = (s, idx) -> {};
+  private Runnable onWork = () -> {};
 
   private final Map<ManifestId, TransferSession> sessions = new HashMap<>();
   private final UploadSlots<Upload> uploads;
@@ -199,6 +200,21 @@ final class Swarm {
     this.random = new Random(self.hashCode());
   }
 
+  /** Called on the loop when fetching starts, so a node that was idle ticks at once. */
+  void onWork(Runnable listener) {
+    this.onWork = listener;
+  }
+
+  /** True while a session fetches or has Haves to send: then the node ticks at its full rate. */
+  boolean busy() {
+    for (TransferSession s : sessions.values()) {
+      if (s.picker != null || !s.pendingHaves.isEmpty() || !s.pendingWanHaves.isEmpty()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   void onChunkStored(java.util.function.ObjIntConsumer<TransferSession> listener) {
     this.onChunkStored = listener;
   }
@@ -249,6 +265,9 @@ final class Swarm {
     }
     sessions.put(vm.id(), s);
     log.info("{}: {} of {} chunks held{}", vm, mine.count(), table.count(), wanted ? "" : " (serving only)");
+    if (s.picker != null) {
+      onWork.run();
+    }
     if (mine.isComplete() && wanted) {
       onComplete.accept(s);
     }
