@@ -2,9 +2,11 @@ package io.patchmesh.net;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Keepalive;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
@@ -18,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 final class LinkDispatcher extends ChannelInboundHandlerAdapter {
   /** A peer has no reason to send more than a few frames before the link is up. */
   static final int MAX_EARLY_FRAMES = 1024;
+
+  private static final Frame KEEPALIVE = Frame.newBuilder().setKeepalive(Keepalive.getDefaultInstance()).build();
 
   private final ArrayDeque<Frame> early = new ArrayDeque<>();
   private PeerLink link;
@@ -40,6 +44,9 @@ final class LinkDispatcher extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     Frame frame = (Frame) msg;
+    if (frame.hasKeepalive()) {
+      return; // its arrival already reset the idle timer
+    }
     if (frame.hasGoodbye()) {
       if (link != null) {
         link.closedByPeer(frame.getGoodbye().getReason());
@@ -73,6 +80,12 @@ final class LinkDispatcher extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+    if (event instanceof IdleStateEvent idle && idle.state() == IdleState.WRITER_IDLE) {
+      if (link != null && control && link.isOpen()) {
+        ctx.writeAndFlush(KEEPALIVE, ctx.voidPromise());
+      }
+      return;
+    }
     if (event instanceof IdleStateEvent) {
       if (link == null) {
         ctx.close();

@@ -303,7 +303,9 @@ public final class Transport implements AutoCloseable {
       p.addLast("tls", ssl);
     }
     p.addLast("frames", new FrameCodec(config.maxFrameBytes()));
-    p.addLast("idle", new IdleStateHandler(config.idleTimeout().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
+    // reader idle: the peer is gone; writer idle: we owe a live peer a Keepalive (control connections)
+    p.addLast("idle", new IdleStateHandler(config.idleTimeout().toNanos(), config.idleTimeout().toNanos() / 3, 0,
+        TimeUnit.NANOSECONDS));
     HelloHandshake hello = new HelloHandshake(this::hello, dialler, purpose, expected, localId, tls.isPresent(),
         config.handshakeTimeout());
     p.addLast("hello", hello);

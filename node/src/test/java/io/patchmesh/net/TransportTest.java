@@ -235,6 +235,21 @@ class TransportTest {
   }
 
   @Test
+  void aQuietLinkToALivePeerOutlivesItsIdleTimeout() throws Exception {
+    RecordingListener heardByA = new RecordingListener();
+    RecordingListener heardByB = new RecordingListener();
+    Transport a = mesh.tls("a", "hq", heardByA, c -> c.idleTimeout(Duration.ofMillis(600)));
+    Transport b = mesh.tls("b", "hq", heardByB, c -> c.idleTimeout(Duration.ofMillis(600)));
+    PeerLink ab = a.connect(b.boundAddress()).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(5)).until(() -> b.link(a.localId()).isPresent());
+    // five idle timeouts without a frame from either node: the transports' keepalives hold the link
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+        .until(() -> ab.isOpen() && b.link(a.localId()).map(PeerLink::isOpen).orElse(false));
+    assertTrue(heardByA.downs.isEmpty() && heardByB.downs.isEmpty(), heardByA.downs + " " + heardByB.downs);
+    assertTrue(heardByA.frames.isEmpty() && heardByB.frames.isEmpty(), "keepalives never reach the node");
+  }
+
+  @Test
   void dataConnectionStalledMidFrameClosesTheLink() throws Exception {
     Transport b = mesh.tls("b", "hq", null, c -> c.idleTimeout(Duration.ofMillis(2000)));
     Transport a = mesh.tls("a", "hq", null);
