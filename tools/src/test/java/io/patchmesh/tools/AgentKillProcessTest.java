@@ -216,6 +216,20 @@ class AgentKillProcessTest {
       victim.start(root, mesh, l.chunksAtDeath);
     }
     long killsDoneMillis = (System.nanoTime() - began) / 1_000_000;
+    // rollout --wait counts the agents the mesh holds alive (an agent that is gone must not block a
+    // rollout forever), so first let the last restarted agents rejoin
+    await("every restarted agent alive again").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+        .until(() -> {
+          Cli.Result st = Cli.run("status", "--admin", seedAdmin, "--token-file", token, "--json");
+          if (st.code() != 0) {
+            return false;
+          }
+          int alive = 0;
+          for (JsonNode m : st.json().path("members")) {
+            alive += m.path("state").asText().equals("alive") ? 1 : 0;
+          }
+          return alive == AGENTS + 1;
+        });
 
     Cli.Result wait = Cli.run("rollout", "--admin", seedAdmin, "--token-file", token, "--manifest", manifest,
         "--wait", "--timeout", "3m", "--json");
