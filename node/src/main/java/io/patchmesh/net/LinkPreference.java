@@ -26,4 +26,17 @@ record LinkPreference(NodeId dialler, long epoch, long sequence) {
     }
     return dialler.compareTo(other.dialler) < 0;
   }
+
+  /**
+   * True if an up link described by {@code this} is kept instead of setting up the link a dialler
+   * just reached the same peer with ({@code fresh}): when we dialled both, one is enough unless the
+   * peer restarted (higher epoch); when the peer dialled this one, it is kept only if it wins the
+   * rule — the peer applies the same rule to our fresh link, so keeping a loser would leave none.
+   */
+  boolean keptOver(LinkPreference fresh) {
+    if (dialler.equals(fresh.dialler)) {
+      return epoch >= fresh.epoch;
+    }
+    return beats(fresh);
+  }
 }

@@ -399,11 +399,9 @@ public final class Transport implements AutoCloseable {
         PeerLink link = newLink(control, false, localId);
         NodeId peer = link.peerId();
         Optional<PeerLink> existing = link(peer);
-        if (existing.isPresent() && keepsOver(existing.get().preference(), link.preference())) {
-          // Reached a node we already have a live link to: keep that link. A higher epoch means the peer
-          // restarted and the existing link is probably dead, so then we carry on; so we do when the peer
-          // dialled the existing link at the same time as we dialled (simultaneous dial) and the rule gives
-          // ours the win: the peer applies the same rule and keeps ours, so keeping its link would leave none.
+        if (existing.isPresent() && existing.get().preference().keptOver(link.preference())) {
+          // Reached a node we already have a live link to, and that link is the one to keep
+          // (LinkPreference.keptOver): drop ours.
           control.channel().writeAndFlush(PeerLink.goodbye(DUPLICATE_LINK + ": already linked"))
               .addListener(ChannelFutureListener.CLOSE);
           future.complete(existing.get());
@@ -438,14 +436,6 @@ public final class Transport implements AutoCloseable {
             });
       });
     });
-  }
-
-  /** True if an up link described by {@code existing} is kept instead of setting up {@code fresh}. */
-  static boolean keepsOver(LinkPreference existing, LinkPreference fresh) {
-    if (existing.dialler().equals(fresh.dialler())) {
-      return existing.epoch() >= fresh.epoch(); // we dialled both: no need for a second one
-    }
-    return existing.beats(fresh);
   }
 
   private void onInboundHello(Channel ch, HelloHandshake hello, PeerHello peer) {

@@ -481,12 +481,13 @@ public final class NodeRuntime implements AutoCloseable {
           long stagedBefore = applier.stagedCommits();
           PatchApplier.Result r = applier.apply(m, source, w);
           long t2 = System.nanoTime();
-          lastApplyStaged = applier.stagedCommits() > stagedBefore;
-          lastApplyTailMillis = completedNanos == 0 ? -1 : (t2 - completedNanos) / 1_000_000;
+          boolean committedStaged = applier.stagedCommits() > stagedBefore;
+          long tail = completedNanos == 0 ? -1 : (t2 - completedNanos) / 1_000_000;
+          lastApplyStaged = committedStaged;
+          lastApplyTailMillis = tail;
           log.info("{}: apply {} in {} ms ({} ms finishing the staging), {} ms after the last chunk was stored",
-              s.vm, applier.stagedCommits() > stagedBefore ? "committed staged files" : "assembled from the store",
-              (t2 - t0) / 1_000_000, (t1 - t0) / 1_000_000,
-              completedNanos == 0 ? -1 : (t2 - completedNanos) / 1_000_000);
+              s.vm, committedStaged ? "committed staged files" : "assembled from the store",
+              (t2 - t0) / 1_000_000, (t1 - t0) / 1_000_000, tail);
           if (r.ok()) {
             store.state().putString("applied:" + s.id.hex(), "ok", true);
           }
@@ -585,10 +586,8 @@ public final class NodeRuntime implements AutoCloseable {
       }
       int[] held = new int[s.have()];
       int n = 0;
-      for (int i = 0; i < s.table.count() && n < held.length; i++) {
-        if (s.mine.has(i)) {
-          held[n++] = i;
-        }
+      for (int i = s.mine.nextSetFrom(0); i >= 0 && n < held.length; i = s.mine.nextSetFrom(i + 1)) {
+        held[n++] = i;
       }
       stagingId = s.id;
       staging = BackgroundStaging.start(s.vm.toString(), applier, s.vm.manifest(), storeSource(),

@@ -155,11 +155,20 @@ final class Swarm {
   /**
    * Per peer: our requests that timed out since it last delivered a piece. A peer that claims
    * chunks (have-map) and then never answers costs every requester a timeout per chunk; after
-   * {@link #STALLED_TIMEOUTS} in a row with nothing delivered its link is closed.
+   * {@link #STALLED_TIMEOUTS} in a row with nothing delivered, the first at least
+   * {@link #STALLED_SILENCE_MILLIS} ago, its link is closed.
    */
-  private final Map<NodeId, Integer> silentTimeouts = new HashMap<>();
-  /** Per peer: when the first of its {@link #silentTimeouts} expired. Cleared with it. */
-  private final Map<NodeId, Long> silentSince = new HashMap<>();
+  private final Map<NodeId, Silence> silent = new HashMap<>();
+
+  /** Timeouts of one peer since it last delivered, and when the first of them expired. */
+  private static final class Silence {
+    final long sinceMillis;
+    int timeouts;
+
+    Silence(long sinceMillis) {
+      this.sinceMillis = sinceMillis;
+    }
+  }
   /** Peers that have delivered at least one verified piece (one entry per peer ever linked, like {@link #scores}). */
   private final Set<NodeId> delivered = new HashSet<>();
   private long nextRequestId = 1;
@@ -385,8 +394,7 @@ final class Swarm {
     cancelledGrants.removeIf(g -> g.peer().equals(peer));
     uploadBases.keySet().removeIf(g -> g.peer().equals(peer));
     guard.forget(peer);
-    silentTimeouts.remove(peer);
-    silentSince.remove(peer);
+    silent.remove(peer);
   }
 
   private static boolean hasSeed(TransferSession s) {
@@ -754,8 +762,7 @@ final class Swarm {
     if (scores.isBanned(link.peerId(), loop.now())) {
       return; // pieces still queued on a link we just closed: not worth hashing
     }
-    silentTimeouts.remove(link.peerId());
-    silentSince.remove(link.peerId());
+    silent.remove(link.peerId());
     ManifestId id = manifestIdOr(link, piece.getManifestId());
     if (id == null) {
       return;
@@ -1014,8 +1021,7 @@ final class Swarm {
   /** Counts expired requests against their peers (see {@link #closeStalled}). */
   private void countTimeouts(List<ChunkRequest> expired, long now) {
     for (ChunkRequest r : expired) {
-      silentTimeouts.merge(r.peer(), 1, Integer::sum);
-      silentSince.putIfAbsent(r.peer(), now);
+      silent.computeIfAbsent(r.peer(), p -> new Silence(now)).timeouts++;
     }
   }
 
@@ -1025,18 +1031,18 @@ final class Swarm {
    * is long enough.
    */
   private void closeStalled(long now) {
-    if (silentTimeouts.isEmpty()) {
+    if (silent.isEmpty()) {
       return;
     }
     List<NodeId> stalled = new ArrayList<>();
-    for (Map.Entry<NodeId, Integer> e : silentTimeouts.entrySet()) {
-      if (e.getValue() >= STALLED_TIMEOUTS && now - silentSince.getOrDefault(e.getKey(), now) >= STALLED_SILENCE_MILLIS) {
+    for (Map.Entry<NodeId, Silence> e : silent.entrySet()) {
+      Silence q = e.getValue();
+      if (q.timeouts >= STALLED_TIMEOUTS && now - q.sinceMillis >= STALLED_SILENCE_MILLIS) {
         stalled.add(e.getKey());
       }
     }
     for (NodeId peer : stalled) {
-      int n = silentTimeouts.remove(peer);
-      silentSince.remove(peer);
+      int n = silent.remove(peer).timeouts;
       boolean neverDelivered = !delivered.contains(peer);
       if (neverDelivered && scores.ban(peer, now)) {
         metrics.peerBanned();
@@ -1048,7 +1054,6 @@ final class Swarm {
       });
     }
   }
-
 
   private void cancel(TransferSession s, List<ChunkRequest> cancels) {
     for (ChunkRequest c : cancels) {

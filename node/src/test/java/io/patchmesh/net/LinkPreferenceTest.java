@@ -34,11 +34,11 @@ class LinkPreferenceTest {
   @Test
   void aDiallerKeepsAnUpLinkOnlyWhereThePeerWouldKeepItToo() {
     // The peer dialled the up link; our fresh dial wins the tie-break: the peer keeps ours, so must we.
-    assertFalse(Transport.keepsOver(new LinkPreference(HIGH, 5, 1), new LinkPreference(LOW, 5, 2)));
+    assertFalse(new LinkPreference(HIGH, 5, 1).keptOver(new LinkPreference(LOW, 5, 2)));
     // The peer's link wins: keep it and drop ours.
-    assertTrue(Transport.keepsOver(new LinkPreference(LOW, 5, 1), new LinkPreference(HIGH, 5, 2)));
+    assertTrue(new LinkPreference(LOW, 5, 1).keptOver(new LinkPreference(HIGH, 5, 2)));
     // We dialled both (another address of the same node): one is enough, unless the peer restarted.
-    assertTrue(Transport.keepsOver(new LinkPreference(LOW, 5, 1), new LinkPreference(LOW, 5, 2)));
-    assertFalse(Transport.keepsOver(new LinkPreference(LOW, 5, 1), new LinkPreference(LOW, 6, 2)));
+    assertTrue(new LinkPreference(LOW, 5, 1).keptOver(new LinkPreference(LOW, 5, 2)));
+    assertFalse(new LinkPreference(LOW, 5, 1).keptOver(new LinkPreference(LOW, 6, 2)));
   }
 }
