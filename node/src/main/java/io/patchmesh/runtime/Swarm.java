@@ -39,6 +39,7 @@ import io.patchmesh.transfer.delta.DeltaLimits;
 import io.patchmesh.proto.Delta;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.VerifiedManifest;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -176,6 +177,18 @@ final class Swarm {
   private final Set<Granted> cancelledGrants = new HashSet<>();
   /** Bases a requester named for an upload (validated ids), until the upload completes. */
   private final Map<Granted, List<ChunkId>> uploadBases = new HashMap<>();
+  /**
+   * Pieces read for a peer whose data connection stopped taking bytes (a blackholed link, a peer
+   * that stopped reading), in request order, each waiting for room. A parked piece gives its upload
+   * slot back: held, a site cut off behind its link would keep the slots it had and win every new
+   * one in turn until nobody else was served. At most {@link #maxParked} pieces in all; beyond
+   * that an upload waits in its slot as before, so memory stays bounded by twice the slots.
+   */
+  private final Map<NodeId, ArrayDeque<Parked>> parked = new HashMap<>();
+  private int parkedCount;
+  private final int maxParked;
+
+  private record Parked(Upload upload, Frame piece) {}
   private final DeltaEncoder deltaEncoder = new DeltaEncoder();
   private long lastWanHaveFlushMillis;
   private long lastDialMillis;
@@ -206,6 +219,7 @@ final class Swarm {
     this.onComplete = onComplete;
     this.onProgress = onProgress;
     this.uploads = new UploadSlots<>(uploadSlots, MAX_OUTSTANDING_PER_PEER);
+    this.maxParked = uploadSlots;
     this.random = new Random(self.hashCode());
   }
 
@@ -391,6 +405,7 @@ final class Swarm {
       }
     }
     uploads.onPeerGone(peer);
+    dropParked(peer);
     cancelledGrants.removeIf(g -> g.peer().equals(peer));
     uploadBases.keySet().removeIf(g -> g.peer().equals(peer));
     guard.forget(peer);
@@ -571,7 +586,7 @@ final class Swarm {
     boolean known = s != null;
     boolean have = known && idx >= 0 && idx < s.table.count() && s.mine.has(idx);
     RequestGuard.Verdict v =
-        guard.onRequest(peer, known, have, uploads.outstanding(peer), MAX_OUTSTANDING_PER_PEER, now);
+        guard.onRequest(peer, known, have, outstanding(peer), MAX_OUTSTANDING_PER_PEER, now);
     if (v == RequestGuard.Verdict.DISCONNECT) {
       log.warn("banning {}: too many bad or excess requests", peer.shortHex());
       ban(link, "too many bad or excess requests");
@@ -627,8 +642,19 @@ final class Swarm {
    * link has room, unless the requester cancelled it meanwhile (a piece in a link's queue cannot be
    * recalled, so this is the last point at which a cancel saves the WAN its bytes).
    */
+  /** Requests of {@code peer} queued, being served or parked. */
+  private int outstanding(NodeId peer) {
+    ArrayDeque<Parked> q = parked.get(peer);
+    return uploads.outstanding(peer) + (q == null ? 0 : q.size());
+  }
+
+  /** A peer gets an upload slot only while its data connection takes bytes and nothing of it is parked. */
+  private boolean readyForUpload(NodeId peer) {
+    return !parked.containsKey(peer) && transport.link(peer).map(PeerLink::dataWritable).orElse(true);
+  }
+
   private void serveUploads() {
-    for (UploadSlots.Grant<Upload> g : uploads.poll()) {
+    for (UploadSlots.Grant<Upload> g : uploads.poll(this::readyForUpload)) {
       Optional<PeerLink> link = transport.link(g.peer());
       TransferSession s = sessions.get(g.request().manifest());
       if (link.isEmpty() || s == null) {
@@ -710,11 +736,56 @@ final class Swarm {
   private void sendWhenWritable(UploadSlots.Grant<Upload> g, PeerLink l, Frame piece) {
     if (cancelledGrants.remove(new Granted(g.peer(), g.request())) || !l.isOpen()) {
       finishUpload(g, l, null);
-    } else if (l.dataWritable()) {
+    } else if (l.dataWritable() && !parked.containsKey(g.peer())) {
       l.sendData(piece);
       finishUpload(g, l, piece);
+    } else if (parkedCount < maxParked) {
+      park(g, l, piece);
     } else {
       l.onDataWritable(() -> loop.execute(() -> sendWhenWritable(g, l, piece)));
+    }
+  }
+
+  /** On the loop: frees the upload's slot and keeps its piece until {@code l} takes bytes again. */
+  private void park(UploadSlots.Grant<Upload> g, PeerLink l, Frame piece) {
+    ArrayDeque<Parked> q = parked.computeIfAbsent(g.peer(), p -> new ArrayDeque<>());
+    q.addLast(new Parked(g.request(), piece));
+    parkedCount++;
+    if (q.size() == 1) {
+      l.onDataWritable(() -> loop.execute(() -> sendParked(g.peer(), l)));
+    }
+    uploads.complete(g.peer(), g.request());
+    serveUploads();
+  }
+
+  /** On the loop: sends what is parked for {@code peer} while {@code l} takes it, then serves on. */
+  private void sendParked(NodeId peer, PeerLink l) {
+    ArrayDeque<Parked> q = parked.get(peer);
+    if (q == null) {
+      return;
+    }
+    if (!l.isOpen()) {
+      dropParked(peer);
+      return;
+    }
+    while (!q.isEmpty() && l.dataWritable()) {
+      Parked p = q.pollFirst();
+      parkedCount--;
+      l.sendData(p.piece());
+      metrics.chunkServed(l.site().equals(site), payloadSize(p.piece().getPiece()));
+    }
+    if (q.isEmpty()) {
+      parked.remove(peer);
+    } else {
+      l.onDataWritable(() -> loop.execute(() -> sendParked(peer, l)));
+    }
+    serveUploads();
+  }
+
+  private void dropParked(NodeId peer) {
+    ArrayDeque<Parked> q = parked.remove(peer);
+    if (q != null) {
+      parkedCount -= q.size();
     }
   }
 
@@ -733,11 +804,29 @@ final class Swarm {
     }
     NodeId peer = link.peerId();
     Upload u = new Upload(ManifestId.of(c.getManifestId()), c.getChunkIndex());
+    if (unpark(peer, u)) {
+      return;
+    }
     if (!uploads.cancel(peer, u) && uploads.isActive(peer, u)) {
       cancelledGrants.add(new Granted(peer, u));
     } else {
       uploadBases.remove(new Granted(peer, u));
     }
+  }
+
+  /** Drops a parked piece the requester cancelled; false if none was parked. */
+  private boolean unpark(NodeId peer, Upload u) {
+    ArrayDeque<Parked> q = parked.get(peer);
+    Parked hit = q == null ? null : q.stream().filter(p -> p.upload().equals(u)).findFirst().orElse(null);
+    if (hit == null) {
+      return false;
+    }
+    q.removeFirstOccurrence(hit);
+    parkedCount--;
+    if (q.isEmpty()) {
+      parked.remove(peer); // its writable callback finds nothing and returns
+    }
+    return true;
   }
 
   void onReject(PeerLink link, Reject r) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The server side's upload scheduler: at most {@code maxActive} uploads at once in total, started
@@ -61,9 +62,25 @@ public final class UploadSlots<R> {
 
   /** Starts as many queued uploads as free slots allow, one per peer per round. */
   public List<Grant<R>> poll() {
+    return poll(peer -> true);
+  }
+
+  /**
+   * The same, skipping peers that are not {@code ready} now (their connection will not take more
+   * bytes): a peer behind a blackholed link or one that stops reading keeps its queue and its turn,
+   * but gets no slot it could only sit on while others wait. Ask again when it is ready.
+   */
+  public List<Grant<R>> poll(Predicate<NodeId> ready) {
     List<Grant<R>> grants = new ArrayList<>();
-    while (activeCount < maxActive && !turn.isEmpty()) {
+    int skipped = 0; // peers passed over since the last grant; a whole round of them ends the poll
+    while (activeCount < maxActive && skipped < turn.size()) {
       NodeId peer = turn.pollFirst();
+      if (!ready.test(peer)) {
+        turn.addLast(peer);
+        skipped++;
+        continue;
+      }
+      skipped = 0;
       ArrayDeque<R> q = queues.get(peer);
       R request = q.pollFirst();
       if (q.isEmpty()) {

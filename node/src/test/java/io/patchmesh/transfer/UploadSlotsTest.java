@@ -48,6 +48,29 @@ class UploadSlotsTest {
   }
 
   @Test
+  void aPeerThatIsNotReadyKeepsItsQueueButGetsNoSlot() {
+    UploadSlots<Integer> slots = new UploadSlots<>(4, 64);
+    for (int i = 0; i < 10; i++) {
+      slots.offer(greedy, i); // behind a cut link: its connection takes no bytes
+      slots.offer(modest, 100 + i);
+    }
+    List<Grant<Integer>> grants = slots.poll(peer -> !peer.equals(greedy));
+    assertEquals(4, grants.size());
+    assertTrue(grants.stream().allMatch(g -> g.peer().equals(modest)), grants.toString());
+    assertEquals(10, slots.queued(greedy));
+    // Nobody ready: the poll ends after one round instead of spinning.
+    for (Grant<Integer> g : grants) {
+      slots.complete(g.peer(), g.request());
+    }
+    assertEquals(List.of(), slots.poll(peer -> false));
+    // Ready again, it takes its turn with the others.
+    List<Grant<Integer>> after = slots.poll();
+    assertEquals(4, after.size());
+    assertEquals(2, after.stream().filter(g -> g.peer().equals(greedy)).count());
+    assertEquals(new Grant<>(greedy, 0), after.stream().filter(g -> g.peer().equals(greedy)).findFirst().orElseThrow());
+  }
+
+  @Test
   void slotsAlternateRoundRobinAcrossWaitingPeers() {
     UploadSlots<Integer> slots = new UploadSlots<>(6, 64);
     for (int i = 0; i < 10; i++) {
