@@ -252,14 +252,20 @@ public final class Transport implements AutoCloseable {
     }
   }
 
-  /** The up link to {@code peer}, if any. */
+  /**
+   * The up link to {@code peer}, if any: both connections set up and chosen over any duplicate.
+   * It counts from the moment it is chosen, while its listeners are still being told: a listener
+   * that hands onLinkUp to another thread must find the link there, or it would dial the peer
+   * again and the fresh link would replace this one under whoever is using it. Sending on it is
+   * safe; the peer holds frames that arrive before its own side is up.
+   */
   public Optional<PeerLink> link(NodeId peer) {
-    return table.get(peer).filter(PeerLink::isUp);
+    return table.get(peer).filter(PeerLink::isOpen);
   }
 
-  /** All up links. */
+  /** All up links (as {@link #link}). */
   public Collection<PeerLink> links() {
-    return table.all().stream().filter(PeerLink::isUp).toList();
+    return table.all().stream().filter(PeerLink::isOpen).toList();
   }
 
   /** Closes every link (with Goodbye) and stops the event loops. Idempotent. */

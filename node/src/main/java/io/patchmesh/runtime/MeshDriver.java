@@ -74,13 +74,18 @@ final class MeshDriver {
 
   void onLinkUp(PeerLink link) {
     membership.onLinkUp(loop.now(), new MemberInfo(link.peerId(), link.site(), link.addresses(), link.roles()));
+    flush(link);
+    pump();
+  }
+
+  /** Sends what was queued for the link's peer while we dialled it. */
+  private void flush(PeerLink link) {
     List<Frame> queued = dialing.remove(link.peerId());
-    if (queued != null) {
+    if (queued != null && link.isOpen()) {
       for (Frame f : queued) {
         send(link, f);
       }
     }
-    pump();
   }
 
   void onFrame(PeerLink link, Frame frame) {
@@ -151,8 +156,12 @@ final class MeshDriver {
               } else if (!link.peerId().equals(to)) {
                 // somebody else answers at that address now; membership sorts it out
                 loop.execute(() -> dialing.remove(to));
+              } else {
+                // Usually onLinkUp flushed the queue already; not when the dial found a link that was
+                // up before the queue began (a link the peer dialled), and a queue left behind would
+                // swallow every later frame to this member once that link goes.
+                loop.execute(() -> flush(link));
               }
-              // on success, onLinkUp flushes the queue
             });
   }
 
