@@ -50,6 +50,11 @@ final class ManifestSync {
   static final long MAX_MANIFEST_BYTES = 64L << 20;
   /** Downloads at once, so a flood of announcements cannot exhaust memory. */
   static final int MAX_DOWNLOADS = 8;
+  /**
+   * Downloads at once started by a site-mate's have-map rather than an announcement, so that
+   * have-maps naming manifests nobody serves cannot take every download slot.
+   */
+  static final int MAX_HINTED_DOWNLOADS = 2;
   /** How long a source may stay silent before we try another. */
   static final long STALL_MILLIS = 15_000;
   /**
@@ -104,6 +109,8 @@ final class ManifestSync {
     long lastProgress;
     /** Until when we wait for a site-mate source (0: not waiting). */
     long waitUntil;
+    /** Started by a site-mate's have-map, not an announcement: we know only the id. */
+    boolean hinted;
 
     Download(ManifestId id, Announce a) {
       this.id = id;
@@ -232,6 +239,7 @@ final class ManifestSync {
       if (!hs.contains(peer) && hs.size() < 8) {
         hs.add(peer); // remembered for when we hear of the manifest (bounded: 64 ids x 8 peers)
       }
+      fetchHinted(id, peer);
       return;
     }
     if (peer.equals(d.current)) {
@@ -243,6 +251,26 @@ final class ManifestSync {
       d.waitUntil = 0;
       next(d);
     }
+  }
+
+  /**
+   * Fetches a manifest we have not heard announced from the site-mate whose have-map names it (it
+   * offers have-maps only for manifests it verified). Gossip reaches each member a few times at
+   * most; a member that missed every copy would otherwise wait for push-pull while its site-mate
+   * already serves the patch next to it. Verified like any other before anything is kept.
+   */
+  private void fetchHinted(ManifestId id, NodeId peer) {
+    if (rejected.containsKey(id) || downloads.size() >= MAX_DOWNLOADS
+        || downloads.values().stream().filter(x -> x.hinted).count() >= MAX_HINTED_DOWNLOADS) {
+      return;
+    }
+    Download d = new Download(id, Announce.newBuilder().setManifestId(id.toByteString()).setSize(MAX_MANIFEST_BYTES).build());
+    d.hinted = true;
+    d.sources.add(peer);
+    downloads.put(id, d);
+    siteHolders.remove(id);
+    log.info("manifest {}: site-mate {} holds it; fetching it from there", id.shortHex(), peer.shortHex());
+    next(d);
   }
 
   /** A source in our site that is not a seed: its bytes do not cross our WAN link. */
@@ -272,7 +300,7 @@ final class ManifestSync {
       Optional<PeerLink> link = transport.link(src);
       if (link.isPresent()) {
         d.current = src;
-        d.bytes = new ByteArrayOutputStream((int) Math.min(d.announce.getSize(), MAX_MANIFEST_BYTES));
+        d.bytes = new ByteArrayOutputStream((int) Math.min(d.announce.getSize(), 4L * PART_BYTES)); // grows as parts come
         d.total = -1;
         d.lastProgress = loop.now();
         request(link.get(), d, 0);
@@ -280,6 +308,7 @@ final class ManifestSync {
       }
     }
     downloads.remove(d.id);
+    log.info("manifest {}: no linked source left; waiting to hear of it again", d.id.shortHex());
   }
 
   private void request(PeerLink link, Download d, long offset) {

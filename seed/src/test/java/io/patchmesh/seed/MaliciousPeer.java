@@ -65,6 +65,7 @@ final class MaliciousPeer implements AutoCloseable {
   final AtomicLong bytesSent = new AtomicLong();
   final AtomicLong piecesServed = new AtomicLong();
   final AtomicLong manifestPartsServed = new AtomicLong();
+  final AtomicLong manifestRequests = new AtomicLong();
   final List<Reject> rejects = new CopyOnWriteArrayList<>();
   final Set<NodeId> hungUpOn = ConcurrentHashMap.newKeySet();
   private final Behaviour behaviour;
@@ -124,6 +125,7 @@ final class MaliciousPeer implements AutoCloseable {
       case REQUEST -> serve(link, frame);
       case REJECT -> rejects.add(frame.getReject());
       case MANIFEST_REQUEST -> {
+        manifestRequests.incrementAndGet();
         ByteString raw = frame.getManifestRequest().getManifestId();
         SignedManifest sm = raw.size() == ManifestId.LENGTH ? manifestsToServe.get(ManifestId.of(raw)) : null;
         if (sm != null) {
