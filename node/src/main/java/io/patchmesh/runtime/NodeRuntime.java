@@ -686,15 +686,18 @@ public final class NodeRuntime implements AutoCloseable {
     if (closed) {
       return;
     }
-    tick();
-    long now = loop.now();
     long delay = options.tickMillis();
-    if (!swarm.busy()) {
-      long untilTimer = mesh.membership().nextTimerMillis() - now;
-      delay = Math.max(options.tickMillis(), Math.min(IDLE_TICK_MILLIS, untilTimer));
+    try {
+      tick();
+      if (!swarm.busy()) {
+        long untilTimer = mesh.membership().nextTimerMillis() - loop.now();
+        delay = Math.max(options.tickMillis(), Math.min(IDLE_TICK_MILLIS, untilTimer));
+      }
+    } finally {
+      // Rescheduled even if the tick threw (the loop logs it): one bad tick must not stop the node's clock.
+      nextTickMillis = loop.now() + delay;
+      loop.later(delay, this::tickAndReschedule);
     }
-    nextTickMillis = now + delay;
-    loop.later(delay, this::tickAndReschedule);
   }
 
   /** Runs a tick now if the next one is further away than a busy node's period (work just arrived). */
