@@ -26,6 +26,12 @@ final class LinkSilence {
     heard.putAll(seen);
   }
 
+  /** When {@code link} last received anything (Long.MIN_VALUE if not observed yet). */
+  long heardAt(PeerLink link) {
+    long[] h = heard.get(link);
+    return h == null ? Long.MIN_VALUE : h[1];
+  }
+
   /** How long {@code link} has received nothing (0 if not observed yet). */
   long silentMillis(PeerLink link, long nowMillis) {
     long[] h = heard.get(link);

@@ -127,6 +127,14 @@ final class Swarm {
    * down, site members are not blamed for not fetching across it either.
    */
   static final long LINK_SILENT_MILLIS = 3_000;
+  /**
+   * A WAN link we wait on that has been silent this long while another WAN link of the session
+   * still delivers is down for us: its requests are asked of the others, and it gets no new ones
+   * until it is heard from again. (Its clocks stopped at {@link #LINK_SILENT_MILLIS}, so without
+   * this the chunks it owed waited for its idle timeout: a site cut off mid-rollout held the tail
+   * of another site that had been fetching from it.)
+   */
+  static final long LINK_ABANDONED_MILLIS = 10_000;
 
   /** An upload, identified by manifest and chunk (a Cancel names those two). */
   private record Upload(ManifestId manifest, int index) {}
@@ -185,6 +193,10 @@ final class Swarm {
    * that an upload waits in its slot as before, so memory stays bounded by twice the slots.
    */
   private final Map<NodeId, ArrayDeque<Parked>> parked = new HashMap<>();
+  /** Links given up as silent (see {@link #LINK_ABANDONED_MILLIS}), and when: none of our requests until heard from. */
+  private final Map<PeerLink, Long> benched = new java.util.IdentityHashMap<>();
+  /** Peers passed over for a full data connection, with a callback waiting for it to drain. */
+  private final Set<NodeId> drainWatched = new HashSet<>();
   private int parkedCount;
   private final int maxParked;
 
@@ -391,10 +403,21 @@ final class Swarm {
   void onLinkDown(PeerLink link) {
     long now = loop.now();
     NodeId peer = link.peerId();
+    // A link replaced by a newer one to the same peer (both dialled at once) can go down after the
+    // newer one came up: what belongs to the peer then carries on over the newer link. (Dropping it
+    // anyway left two site-mates without each other for the rest of a rollout.)
+    boolean superseded = transport.link(peer).filter(l -> l != link).isPresent();
+    benched.remove(link);
     for (TransferSession s : sessions.values()) {
-      TransferSession.SessionPeer p = s.peers.remove(peer);
-      s.sentHaveMap.remove(peer);
-      if (p != null && s.picker != null) {
+      if (!superseded) {
+        s.sentHaveMap.remove(peer);
+      }
+      TransferSession.SessionPeer p = s.peers.get(peer);
+      if (p == null || p.link != link) {
+        continue;
+      }
+      s.peers.remove(peer);
+      if (s.picker != null) {
         if (!p.reserve) {
           s.picker.onPeerGone(peer, now);
         }
@@ -404,8 +427,12 @@ final class Swarm {
         }
       }
     }
+    if (superseded) {
+      return; // still linked: its uploads, request account and silence go on
+    }
     uploads.onPeerGone(peer);
     dropParked(peer);
+    drainWatched.remove(peer); // the closed link's callback never runs
     cancelledGrants.removeIf(g -> g.peer().equals(peer));
     uploadBases.keySet().removeIf(g -> g.peer().equals(peer));
     guard.forget(peer);
@@ -504,6 +531,14 @@ final class Swarm {
       return;
     }
     TransferSession.SessionPeer p = s.peers.get(link.peerId());
+    if (p != null && p.link != link) {
+      // Its have-map over a newer link, the one we knew it by replaced: start over on this one.
+      s.peers.remove(link.peerId());
+      if (s.picker != null && !p.reserve) {
+        s.picker.onPeerGone(link.peerId(), now);
+      }
+      p = null;
+    }
     boolean first = p == null;
     if (first) {
       boolean lan = link.site().equals(site) && !link.roles().contains(Role.ROLE_SEED);
@@ -642,15 +677,57 @@ final class Swarm {
    * link has room, unless the requester cancelled it meanwhile (a piece in a link's queue cannot be
    * recalled, so this is the last point at which a cancel saves the WAN its bytes).
    */
+  /**
+   * One line of what the swarm is doing, for diagnostics (loop thread): uploads active, parked and
+   * queued; per fetching session what is held, the counters, and per linked peer what it claims,
+   * what we have in flight with it and whether its data connection takes bytes.
+   */
+  String describe() {
+    StringBuilder b = new StringBuilder();
+    b.append("uploads active ").append(uploads.activeCount()).append(", parked ").append(parkedCount);
+    parked.forEach((peer, q) -> b.append(' ').append(peer.shortHex()).append('=').append(q.size()));
+    for (TransferSession s : sessions.values()) {
+      b.append("; ").append(s.vm).append(" have ").append(s.have()).append('/').append(s.table.count());
+      if (s.picker == null) {
+        continue;
+      }
+      b.append(' ').append(s.picker.counters()).append(" peers");
+      s.peers.forEach((peer, p) -> b.append(' ').append(peer.shortHex())
+          .append(p.seed ? "(seed" : p.lan ? "(lan" : "(wan").append(p.reserve ? ",reserve" : "")
+          .append(",claims ").append(p.have == null ? 0 : p.have.count())
+          .append(",inflight ").append(s.picker.inFlight(peer))
+          .append(",queued-here ").append(uploads.queued(peer))
+          .append(p.link.dataWritable() ? "" : ",unwritable").append(')'));
+    }
+    return b.toString();
+  }
+
   /** Requests of {@code peer} queued, being served or parked. */
   private int outstanding(NodeId peer) {
     ArrayDeque<Parked> q = parked.get(peer);
     return uploads.outstanding(peer) + (q == null ? 0 : q.size());
   }
 
-  /** A peer gets an upload slot only while its data connection takes bytes and nothing of it is parked. */
+  /**
+   * A peer gets an upload slot only while its data connection takes bytes and nothing of it is
+   * parked. One passed over for a full connection is watched: when the connection drains, serving
+   * resumes. Nothing else would wake it: its requests are all queued here, so it sends no more.
+   */
   private boolean readyForUpload(NodeId peer) {
-    return !parked.containsKey(peer) && transport.link(peer).map(PeerLink::dataWritable).orElse(true);
+    if (parked.containsKey(peer)) {
+      return false; // sendParked serves on once they are sent
+    }
+    Optional<PeerLink> link = transport.link(peer);
+    if (link.isEmpty() || link.get().dataWritable()) {
+      return true;
+    }
+    if (drainWatched.add(peer)) {
+      link.get().onDataWritable(() -> loop.execute(() -> {
+        drainWatched.remove(peer);
+        serveUploads();
+      }));
+    }
+    return false;
   }
 
   private void serveUploads() {
@@ -1077,7 +1154,8 @@ final class Swarm {
     }
     for (NodeId peer : picker.peersByPreference()) {
       TransferSession.SessionPeer p = s.peers.get(peer);
-      if (p == null || !p.link.isOpen() || !p.lan && now - s.startedMillis < WAN_START_DELAY_MILLIS) {
+      if (p == null || !p.link.isOpen() || !p.lan && now - s.startedMillis < WAN_START_DELAY_MILLIS
+          || isBenched(p.link)) {
         continue;
       }
       int free = Math.min(Math.min(picker.freeSlots(peer), MAX_PIPELINE - picker.inFlight(peer)), budget);
@@ -1210,6 +1288,7 @@ final class Swarm {
         if (paused || excuseSilentWanLinks(s, now, sinceLastTick)) {
           s.picker.onLocalPause(now);
         }
+        reserveCrossSiteAgents(s, now);
         List<ChunkRequest> expired = s.picker.expire(now);
         cancel(s, expired);
         countTimeouts(expired, now);
@@ -1234,18 +1313,63 @@ final class Swarm {
   private boolean excuseSilentWanLinks(TransferSession s, long now, long sinceLastTick) {
     boolean waiting = false;
     boolean allSilent = true;
+    List<TransferSession.SessionPeer> longSilent = new ArrayList<>();
     for (TransferSession.SessionPeer p : s.peers.values()) {
       if (p.lan || s.picker.inFlight(p.link.peerId()) == 0) {
         continue;
       }
       waiting = true;
-      if (silence.silentMillis(p.link, now) >= LINK_SILENT_MILLIS) {
+      long silentFor = silence.silentMillis(p.link, now);
+      if (silentFor >= LINK_SILENT_MILLIS) {
         s.picker.excuseSilence(p.link.peerId(), sinceLastTick);
+        if (silentFor >= LINK_ABANDONED_MILLIS) {
+          longSilent.add(p);
+        }
       } else {
         allSilent = false;
       }
     }
+    if (!allSilent) {
+      // Others still deliver, so it is that link that is down, not ours.
+      for (TransferSession.SessionPeer p : longSilent) {
+        List<ChunkRequest> owed = s.picker.abandon(p.link.peerId(), now, LINK_ABANDONED_MILLIS);
+        log.info("{}: link to {} ({}) silent for {} ms while others deliver; {} requests go elsewhere", s.vm,
+            p.link.peerId().shortHex(), p.link.site(), silence.silentMillis(p.link, now), owed.size());
+        cancel(s, owed);
+        benched.put(p.link, now);
+      }
+    }
     return waiting && allSilent;
+  }
+
+  /** True if we gave {@code link} up as silent and have not heard from it since. */
+  private boolean isBenched(PeerLink link) {
+    Long since = benched.get(link);
+    if (since == null) {
+      return false;
+    }
+    if (silence.heardAt(link) > since) {
+      benched.remove(link);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Other sites' agents that became sources before a seed's have-map arrived join the reserve once
+   * nothing is in flight with them: the rule that keeps branch uplinks for their own site should not
+   * depend on which have-map came first.
+   */
+  private void reserveCrossSiteAgents(TransferSession s, long now) {
+    if (!hasSeed(s)) {
+      return;
+    }
+    for (TransferSession.SessionPeer p : s.peers.values()) {
+      if (!p.reserve && !p.seed && !p.link.site().equals(site) && s.picker.inFlight(p.link.peerId()) == 0) {
+        p.reserve = true;
+        s.picker.onPeerGone(p.link.peerId(), now);
+      }
+    }
   }
 
   /** Piece bytes received so far by link class, duplicates included (to explain WAN byte counts). */

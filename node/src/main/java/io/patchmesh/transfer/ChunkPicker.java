@@ -402,6 +402,29 @@ public final class ChunkPicker {
     }
   }
 
+  /**
+   * Gives up now on every request in flight to {@code peer}, as if each had timed out: they are
+   * returned for cancelling and asked of others, and each chunk is avoided at that peer for
+   * {@code avoidMillis}. For a link that went silent while other sources still deliver: it is
+   * down for us, and what it owes would otherwise wait for its idle timeout.
+   */
+  public List<ChunkRequest> abandon(NodeId peerId, long nowMillis, long avoidMillis) {
+    Peer p = peers.get(peerId);
+    if (p == null) {
+      return List.of();
+    }
+    List<ChunkRequest> out = new ArrayList<>();
+    for (Outstanding o : List.copyOf(p.outstanding)) {
+      remove(o);
+      stats.onTimeout(p.id, table.size(o.chunk), nowMillis - o.sentMillis);
+      p.avoid.avoid(o.chunk, nowMillis + avoidMillis);
+      p.cancelled.add(o.chunk);
+      timeouts++;
+      out.add(o.ref());
+    }
+    return out;
+  }
+
   /** Earliest request deadline, or Long.MAX_VALUE if nothing is in flight. */
   public long nextDeadline() {
     long next = Long.MAX_VALUE;

@@ -310,6 +310,20 @@ class ChunkPickerTest {
   }
 
   @Test
+  void abandoningASilentPeerHandsItsRequestsToOthersAtOnce() throws Exception {
+    ChunkPicker p = new ChunkPicker(me, table, allBut(HaveMap.complete(N), 9), config, new Random(14), 0);
+    connect(p, a, PeerClass.WAN, HaveMap.complete(N));
+    connect(p, b, PeerClass.WAN, HaveMap.complete(N));
+    assertEquals(List.of(9), p.pick(a, 1, 0));
+    assertEquals(List.of(), p.pick(b, 1, 0), "in flight at a");
+    assertEquals(List.of(new ChunkRequest(a, 9)), p.abandon(a, 10_000, 10_000));
+    assertEquals(0, p.inFlight(a));
+    assertEquals(List.of(), p.pick(a, 1, 10_001), "avoided at the silent peer");
+    assertEquals(List.of(9), p.pick(b, 1, 10_001));
+    assertEquals(List.of(), p.abandon(b, 10_002, 0).stream().filter(r -> r.peer().equals(a)).toList());
+  }
+
+  @Test
   void aCorruptChunkIsNeverRequestedFromThatPeerAgain() throws Exception {
     ChunkPicker p = new ChunkPicker(me, table, allBut(HaveMap.complete(N), 2), config, new Random(15), 0);
     connect(p, a, PeerClass.LAN, HaveMap.complete(N));
