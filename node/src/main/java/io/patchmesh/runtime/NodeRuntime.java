@@ -628,7 +628,8 @@ public final class NodeRuntime implements AutoCloseable {
   }
 
   private void onMemberEvent(MemberEvent e) {
-    statusVersion++;
+    // No status report for it: reports carry manifests and host facts, not members (in a 90-member
+    // mesh every join, suspicion and refutation made every agent report each second).
     swarm.onMembersChanged();
     if (e.newState() == MemberStatus.DEAD || e.newState() == MemberStatus.LEFT) {
       log.info("member {} ({}) is {}", e.member().info().id().shortHex(), e.member().info().site(), e.newState().label());
@@ -810,7 +811,9 @@ public final class NodeRuntime implements AutoCloseable {
           () -> {
             mesh.onLinkUp(link);
             swarm.onLinkUp(link);
-            statusVersion++;
+            if (link.roles().contains(Role.ROLE_SEED)) {
+              statusVersion++; // a seed just linked hears our state now, not at the next heartbeat
+            }
           });
     }
 
@@ -901,6 +904,20 @@ public final class NodeRuntime implements AutoCloseable {
 
   public Transport transport() {
     return transport;
+  }
+
+  /** One line of the swarm's state, taken on the loop (diagnostics for tests and benches). */
+  public String describeSwarm() {
+    java.util.concurrent.CompletableFuture<String> f = new java.util.concurrent.CompletableFuture<>();
+    loop.execute(() -> f.complete(swarm.describe()));
+    try {
+      return f.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return "(swarm state unavailable: " + e + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "(interrupted)";
+    }
   }
 
   public Snapshot snapshot() {

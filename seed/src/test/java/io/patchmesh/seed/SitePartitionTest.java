@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -79,11 +80,28 @@ class SitePartitionTest {
       Runnable watch = () -> seedView(seed, cutIds).forEach(st -> firstSeen.putIfAbsent(st, wan.cutFor(CUT_SITE)));
 
       // The other sites finish during the cut without waiting for it.
-      await().atMost(CUT.minusSeconds(5)).pollInterval(Duration.ofMillis(100))
-          .until(() -> {
-            watch.run();
-            return others.stream().allMatch(a -> applied(a, vm));
-          });
+      boolean[] slowLogged = {false};
+      try {
+        await().atMost(CUT.minusSeconds(5)).pollInterval(Duration.ofMillis(100))
+            .until(() -> {
+              watch.run();
+              boolean done = others.stream().allMatch(a -> applied(a, vm));
+              if (!done && !slowLogged[0] && wan.cutFor(CUT_SITE).compareTo(Duration.ofSeconds(12)) > 0) {
+                slowLogged[0] = true; // the other sites need ~10 s: say what holds them up
+                log.info("other sites not done 12 s into the cut; seed: {}", seed.node().describeSwarm());
+                for (NodeRuntime a : others) {
+                  log.info("{} {}: {}", a.site(), a.id().shortHex(), a.describeSwarm());
+                }
+              }
+              return done;
+            });
+      } catch (ConditionTimeoutException e) {
+        log.error("other sites not done {} into the cut; seed: {}", wan.cutFor(CUT_SITE), seed.node().describeSwarm());
+        for (NodeRuntime a : mesh.agents()) {
+          log.error("{} {}: {}", a.site(), a.id().shortHex(), a.describeSwarm());
+        }
+        throw e;
+      }
       Duration othersDone = wan.cutFor(CUT_SITE);
 
       // For the rest of the 60 s (measured on the emulator's clock) nothing crosses the cut link.
