@@ -129,7 +129,7 @@ final class Swarm {
   static final long LINK_SILENT_MILLIS = 3_000;
   /**
    * A WAN link we wait on that has been silent this long while another WAN link of the session
-   * still delivers is down for us: its requests are asked of the others, and it gets no new ones
+   * was heard from meanwhile is down for us: its requests are asked of the others, and it gets no new ones
    * until it is heard from again. (Its clocks stopped at {@link #LINK_SILENT_MILLIS}, so without
    * this the chunks it owed waited for its idle timeout: a site cut off mid-rollout held the tail
    * of another site that had been fetching from it.)
@@ -673,11 +673,6 @@ final class Swarm {
   }
 
   /**
-   * Starts every upload the slots grant: read on a worker, then send from the loop when the data
-   * link has room, unless the requester cancelled it meanwhile (a piece in a link's queue cannot be
-   * recalled, so this is the last point at which a cancel saves the WAN its bytes).
-   */
-  /**
    * One line of what the swarm is doing, for diagnostics (loop thread): uploads active, parked and
    * queued; per fetching session what is held, the counters, and per linked peer what it claims,
    * what we have in flight with it and whether its data connection takes bytes.
@@ -730,6 +725,11 @@ final class Swarm {
     return false;
   }
 
+  /**
+   * Starts every upload the slots grant: read on a worker, then send from the loop when the data
+   * link has room, unless the requester cancelled it meanwhile (a piece in a link's queue cannot be
+   * recalled, so this is the last point at which a cancel saves the WAN its bytes).
+   */
   private void serveUploads() {
     for (UploadSlots.Grant<Upload> g : uploads.poll(this::readyForUpload)) {
       Optional<PeerLink> link = transport.link(g.peer());
@@ -1329,8 +1329,8 @@ final class Swarm {
         allSilent = false;
       }
     }
-    if (!allSilent) {
-      // Others still deliver, so it is that link that is down, not ours.
+    if (!longSilent.isEmpty() && wanHeardWithin(s, now, LINK_ABANDONED_MILLIS)) {
+      // Another WAN link was heard from since: it is that link that is down, not our site's.
       for (TransferSession.SessionPeer p : longSilent) {
         List<ChunkRequest> owed = s.picker.abandon(p.link.peerId(), now, LINK_ABANDONED_MILLIS);
         log.info("{}: link to {} ({}) silent for {} ms while others deliver; {} requests go elsewhere", s.vm,
@@ -1340,6 +1340,16 @@ final class Swarm {
       }
     }
     return waiting && allSilent;
+  }
+
+  /** True if some WAN peer of the session (asked for something or not) was heard from within {@code millis}. */
+  private boolean wanHeardWithin(TransferSession s, long now, long millis) {
+    for (TransferSession.SessionPeer p : s.peers.values()) {
+      if (!p.lan && silence.silentMillis(p.link, now) < millis) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** True if we gave {@code link} up as silent and have not heard from it since. */
