@@ -235,11 +235,12 @@ final class ManifestSync {
     }
     Download d = downloads.get(id);
     if (d == null) {
-      java.util.List<NodeId> hs = siteHolders.computeIfAbsent(id, k -> new java.util.ArrayList<>());
-      if (!hs.contains(peer) && hs.size() < 8) {
-        hs.add(peer); // remembered for when we hear of the manifest (bounded: 64 ids x 8 peers)
+      if (!fetchHinted(id, peer)) {
+        java.util.List<NodeId> hs = siteHolders.computeIfAbsent(id, k -> new java.util.ArrayList<>());
+        if (!hs.contains(peer) && hs.size() < 8) {
+          hs.add(peer); // remembered for when we hear of the manifest (bounded: 64 ids x 8 peers)
+        }
       }
-      fetchHinted(id, peer);
       return;
     }
     if (peer.equals(d.current)) {
@@ -257,20 +258,25 @@ final class ManifestSync {
    * Fetches a manifest we have not heard announced from the site-mate whose have-map names it (it
    * offers have-maps only for manifests it verified). Gossip reaches each member a few times at
    * most; a member that missed every copy would otherwise wait for push-pull while its site-mate
-   * already serves the patch next to it. Verified like any other before anything is kept.
+   * already serves the patch next to it. Verified like any other before anything is kept. False if
+   * no fetch started (a rejected id, or the download slots are taken).
    */
-  private void fetchHinted(ManifestId id, NodeId peer) {
+  private boolean fetchHinted(ManifestId id, NodeId peer) {
     if (rejected.containsKey(id) || downloads.size() >= MAX_DOWNLOADS
         || downloads.values().stream().filter(x -> x.hinted).count() >= MAX_HINTED_DOWNLOADS) {
-      return;
+      return false;
     }
     Download d = new Download(id, Announce.newBuilder().setManifestId(id.toByteString()).setSize(MAX_MANIFEST_BYTES).build());
     d.hinted = true;
     d.sources.add(peer);
+    java.util.List<NodeId> others = siteHolders.remove(id); // site-mates that showed it earlier: next sources
+    if (others != null) {
+      others.stream().filter(h -> !h.equals(peer)).forEach(d.sources::add);
+    }
     downloads.put(id, d);
-    siteHolders.remove(id);
     log.info("manifest {}: site-mate {} holds it; fetching it from there", id.shortHex(), peer.shortHex());
     next(d);
+    return true;
   }
 
   /** A source in our site that is not a seed: its bytes do not cross our WAN link. */
