@@ -278,6 +278,8 @@ public final class NodeRuntime implements AutoCloseable {
     AdminServerConfig ac = AdminServerConfig.parse(config.admin());
     admin = new AdminServer(ac, token, router).start();
     metrics.gauge("patchmesh.store.bytes", "chunk bytes stored", () -> store.chunks().storedBytes());
+    metrics.gauge("patchmesh.signature.checks", "Ed25519 checks run on manifests (at most one per distinct known key each)",
+        verifier::signatureChecks);
     metrics.gauge("patchmesh.store.chunks", "chunks stored", () -> store.chunks().count());
     metrics.gauge("patchmesh.store.puts", "chunk puts since this process opened the store", () -> store.chunks().newPuts(), "result", "new");
     metrics.gauge("patchmesh.store.puts", "chunk puts since this process opened the store", () -> store.chunks().duplicatePuts(), "result", "duplicate");

@@ -15,8 +15,9 @@ import java.util.Set;
  * the only {@link VerifiedManifest}s there are.
  *
  * <p>Order of checks, cheapest and most fundamental first: the trust root is
- * unexpired; the envelope is within the hard size caps; signatures by keys the
- * root knows verify over exactly the manifest bytes (if none does, the bytes
+ * unexpired; the envelope is within the hard size caps; no key id signs twice (checked before
+ * any signature, so the work is at most one Ed25519 check per distinct key the root knows, and a
+ * root holds few keys); signatures by keys the root knows verify over exactly the manifest bytes (if none does, the bytes
  * are not even parsed); the manifest parses and has a known format; a matching
  * publisher rule's threshold of distinct keys signed; the manifest is not
  * expired (freeze); its version is above the channel's floor (rollback); its
@@ -29,6 +30,8 @@ public final class ManifestVerifier {
   public static final int FORMAT = 1;
 
   private final ManifestLimits limits;
+  /** Ed25519 checks run, over every manifest (at most one per distinct known key each). */
+  private final java.util.concurrent.atomic.LongAdder signatureChecks = new java.util.concurrent.atomic.LongAdder();
 
   public ManifestVerifier(ManifestLimits limits) {
     this.limits = Objects.requireNonNull(limits);
@@ -41,6 +44,14 @@ public final class ManifestVerifier {
 
   public ManifestLimits limits() {
     return limits;
+  }
+
+  /**
+   * Ed25519 signature checks this verifier has run. Each manifest costs at most one per distinct
+   * key the trust root knows (an envelope naming a key twice is rejected before any check).
+   */
+  public long signatureChecks() {
+    return signatureChecks.sum();
   }
 
   /** Parses a serialized {@link SignedManifest} (as received or read from a bundle) and verifies it. */
@@ -86,7 +97,13 @@ public final class ManifestVerifier {
     byte[] bytes = signed.getManifest().toByteArray();
     ManifestId id = ManifestId.ofManifestBytes(bytes);
 
-    SignatureTally tally = SignatureTally.of(bytes, signed.getSignaturesList(), root.keys()::get);
+    SignatureTally tally;
+    try {
+      tally = SignatureTally.of(bytes, signed.getSignaturesList(), root.keys()::get);
+    } catch (VerificationException e) {
+      throw new VerificationException(e.reason(), "manifest " + id.shortHex() + ": " + e.getMessage());
+    }
+    signatureChecks.add(tally.checks());
     if (tally.valid().isEmpty()) {
       throw noValidSignature(id, tally, root);
     }

@@ -136,13 +136,18 @@ public final class TrustRootVerifier {
   private static void requireThreshold(
       SignedTrustRoot signed, TrustRoot subject, TrustRoot signers, String whose, Reason reason) {
     Map<String, VerifyKey> rootKeys = rootKeys(signers);
-    SignatureTally tally = SignatureTally.of(signed.getRoot().toByteArray(), signed.getSignaturesList(), rootKeys::get);
+    String what = "trust root version " + Long.toUnsignedString(subject.getVersion());
+    SignatureTally tally;
+    try {
+      tally = SignatureTally.of(signed.getRoot().toByteArray(), signed.getSignaturesList(), rootKeys::get);
+    } catch (VerificationException e) {
+      throw new VerificationException(e.reason(), what + ": " + e.getMessage());
+    }
     int have = tally.valid().size();
     int need = signers.getRootThreshold();
     if (have >= need) {
       return;
     }
-    String what = "trust root version " + Long.toUnsignedString(subject.getVersion());
     if (!tally.bad().isEmpty()) {
       throw new VerificationException(
           Reason.BAD_SIGNATURE,

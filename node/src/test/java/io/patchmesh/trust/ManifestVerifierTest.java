@@ -81,10 +81,30 @@ class ManifestVerifierTest {
   }
 
   @Test
-  void sameKeySigningTwiceCountsOnce() {
+  void rejectsTheSameKeySigningTwiceBeforeCheckingAnySignature() {
     SignedManifest one = ManifestSigner.sign(manifest().build(), List.of(A));
     SignedManifest twice = one.toBuilder().addSignatures(one.getSignatures(0)).build();
-    assertReason(Reason.THRESHOLD_NOT_MET, () -> verify(twice));
+    assertReason(Reason.MALFORMED, () -> verify(twice));
+    assertEquals(0, verifier.signatureChecks(), "rejected before any Ed25519 check");
+  }
+
+  @Test
+  void sixtyFourBadSignaturesNamingOneKnownKeyCostNoSignatureCheck() {
+    SignedManifest one = ManifestSigner.sign(manifest().build(), List.of(A));
+    SignedManifest.Builder forged = one.toBuilder().clearSignatures();
+    for (int i = 0; i < 64; i++) {
+      forged.addSignatures(Signature.newBuilder().setKeyId(A.keyId()).setSignature(ByteString.copyFrom(new byte[64])));
+    }
+    VerificationException e = assertThrows(VerificationException.class, () -> verify(forged.build()));
+    assertEquals(Reason.MALFORMED, e.reason());
+    assertEquals(0, verifier.signatureChecks(), e.getMessage());
+  }
+
+  @Test
+  void eachDistinctKnownKeyIsCheckedAtMostOnceAndUnknownKeysCostNothing() {
+    SignedManifest signed = ManifestSigner.sign(manifest().build(), List.of(OUTSIDER, A, B, D));
+    verify(signed);
+    assertEquals(3, verifier.signatureChecks(), "A, B and D are known; the outsider costs a look-up");
   }
 
   @Test
