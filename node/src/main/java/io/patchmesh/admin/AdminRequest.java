@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One authenticated admin API request, fully read (bodies are bounded by
- * {@link AdminServerConfig#maxBodyBytes()}).
+ * One authenticated admin API request, fully read (bodies are bounded by the
+ * route's limit, {@link AdminRouter}).
  */
 public record AdminRequest(
     String method,

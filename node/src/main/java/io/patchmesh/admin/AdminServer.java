@@ -1,7 +1,6 @@
 package io.patchmesh.admin;
 
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -15,28 +14,26 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's admin HTTP API: Netty's HTTP codec, bounded bodies, bearer-token
- * auth on every route but the dashboard assets. Handlers run on a small worker
+ * The node's admin HTTP API: Netty's HTTP codec, bearer-token auth on every
+ * route but the dashboard assets, checked with the route's body limit before any
+ * of a body is read ({@link AdminRequestGate}). Handlers run on a small worker
  * pool so a slow store call never stalls the event loop.
  */
 public final class AdminServer implements AutoCloseable {
@@ -48,6 +45,8 @@ public final class AdminServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final ExecutorService workers;
   private Channel serverChannel;
+  /** Request body bytes buffered so far (only admitted requests' bodies are read). */
+  private final AtomicLong bodyBytesRead = new AtomicLong();
 
   public AdminServer(AdminServerConfig config, AdminToken token, AdminRouter router) {
     this.config = config;
@@ -77,7 +76,8 @@ public final class AdminServer implements AutoCloseable {
                   protected void initChannel(SocketChannel ch) {
                     ch.pipeline()
                         .addLast(new HttpServerCodec())
-                        .addLast(new HttpObjectAggregator(config.maxBodyBytes(), true))
+                        .addLast(new AdminRequestGate(router, token, config.maxBodyBytes(), bodyBytesRead,
+                            (ctx, r) -> send(ctx, r.response(), r.keepAlive())))
                         .addLast(new Dispatch());
                   }
                 });
@@ -90,6 +90,11 @@ public final class AdminServer implements AutoCloseable {
     } 
     log.info("admin API on http://{}", hostPort());
     return this;
+  }
+
+  /** Request body bytes this server has read into memory; refused requests add nothing. */
+  public long bodyBytesRead() {
+    return bodyBytesRead.get();
   }
 
   public InetSocketAddress boundAddress() {
@@ -111,30 +116,13 @@ public final class AdminServer implements AutoCloseable {
     workers.shutdownNow();
   }
 
-  private final class Dispatch extends SimpleChannelInboundHandler<FullHttpRequest> {
+  /** Runs admitted requests (route matched, token checked, body within the route's limit) on the workers. */
+  private final class Dispatch extends SimpleChannelInboundHandler<AdminRequestGate.Admitted> {
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-      boolean keepAlive = HttpUtil.isKeepAlive(req);
-      if (!req.decoderResult().isSuccess()) {
-        send(ctx, AdminResponse.error(400, "malformed HTTP request"), false);
-        return;
-      }
-      QueryStringDecoder qs = new QueryStringDecoder(req.uri());
-      String method = req.method().name();
-      boolean[] pathKnown = new boolean[1];
-      AdminRouter.Match match = router.match(method, qs.path(), pathKnown);
-      if (match == null) {
-        send(ctx, pathKnown[0] ? AdminResponse.error(405, "method not allowed") : AdminResponse.error(404, "no such resource: " + qs.path()), keepAlive);
-        return;
-      }
-      if (!match.open() && !token.acceptsHeader(req.headers().get(HttpHeaderNames.AUTHORIZATION))) {
-        send(ctx, AdminResponse.error(401, "missing or wrong bearer token (see DATA/admin.token)"), keepAlive);
-        return;
-      }
-      byte[] body = ByteBufUtil.getBytes(req.content());
-      AdminRequest request = new AdminRequest(method, qs.path(), qs.parameters(), match.params(), body);
+    protected void channelRead0(ChannelHandlerContext ctx, AdminRequestGate.Admitted a) {
+      AdminRequest request = new AdminRequest(a.method(), a.uri().path(), a.uri().parameters(), a.match().params(), a.body());
       try {
-        workers.execute(() -> send(ctx, run(match.handler(), request), keepAlive));
+        workers.execute(() -> send(ctx, run(a.match().handler(), request), a.keepAlive()));
       } catch (RejectedExecutionException e) {
         send(ctx, AdminResponse.error(503, "shutting down"), false);
       }
@@ -143,7 +131,7 @@ public final class AdminServer implements AutoCloseable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (cause instanceof TooLongFrameException) {
-        send(ctx, AdminResponse.error(413, "request body too large"), false);
+        send(ctx, AdminResponse.error(413, "request head too large"), false);
       } else {
         log.debug("admin connection error: {}", cause.toString());
         ctx.close();

@@ -5,8 +5,9 @@ package io.patchmesh.admin;
  *
  * @param host listen address; loopback by default so the API is not exposed
  * @param port 0 picks an ephemeral port
- * @param maxBodyBytes largest request body; a chunk upload is at most 256 KiB
- *     and a signed manifest at most 64 MiB, so 65 MiB covers both
+ * @param maxBodyBytes largest request body any route may take; each route has its own
+ *     (smaller) limit too ({@link AdminRouter}), checked with the token before a body is read.
+ *     A chunk upload is at most 256 KiB and a signed manifest at most 64 MiB + signatures
  * @param workerThreads handler pool size (handlers may touch the store)
  */
 public record AdminServerConfig(String host, int port, int maxBodyBytes, int workerThreads) {

@@ -934,6 +934,11 @@ public final class NodeRuntime implements AutoCloseable {
     return token;
   }
 
+  /** Request body bytes the admin API has read (refused requests' bodies are never read). */
+  public long adminBodyBytesRead() {
+    return admin.bodyBytesRead();
+  }
+
   /** http://host:port of the admin API. */
   public String adminUrl() {
     return "http://" + admin.hostPort();

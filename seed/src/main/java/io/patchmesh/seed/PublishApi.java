@@ -42,8 +42,10 @@ final class PublishApi {
   }
 
   void addRoutes(AdminRouter r) {
-    r.post("/api/v1/manifests", this::upload);
-    r.put("/api/v1/chunks/{id}", this::chunk);
+    // body limits, checked with the token before a body is read: a signed manifest (the verifier's
+    // cap plus room for its signatures) and one chunk
+    r.post("/api/v1/manifests", (int) node.verifier().limits().maxSignedManifestBytes() + 64 * 1024, this::upload);
+    r.put("/api/v1/chunks/{id}", ChunkParams.MAX_CHUNK_BYTES, this::chunk);
     r.post("/api/v1/manifests/{id}/publish", this::publish);
   }
 

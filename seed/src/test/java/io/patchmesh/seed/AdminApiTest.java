@@ -299,6 +299,57 @@ class AdminApiTest {
     assertEquals(chunks, seed.node().store().chunks().count());
   }
 
+  /**
+   * Sends a request head announcing a body of {@code length} bytes and returns the status line's
+   * code, read before a single byte of the body is sent; then tries to send the body anyway and
+   * returns how the server ended it.
+   */
+  private int headThenBody(String method, String path, String token, long length) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write((method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + (token == null ? "" : "Authorization: " + token + "\r\n")
+          + "Content-Length: " + length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = s.getInputStream();
+      int status = Integer.parseInt(new String(in.readNBytes(12), StandardCharsets.US_ASCII).substring(9));
+      byte[] mib = new byte[1 << 20];
+      try {
+        for (long sent = 0; sent < length; sent += mib.length) {
+          out.write(mib, 0, (int) Math.min(mib.length, length - sent));
+        }
+        out.flush();
+        while (in.read() != -1) {
+          // the rest of the response, then the server's close
+        }
+      } catch (java.io.IOException closedByServer) {
+        // expected: the server closed the connection instead of reading the body
+      }
+      return status;
+    }
+  }
+
+  @Test
+  void unauthenticatedBodyIsRefusedFromItsHeadAndNeverRead() throws Exception {
+    long before = seed.node().adminBodyBytesRead();
+    assertEquals(401, headThenBody("POST", "/api/v1/manifests", null, 64L << 20));
+    assertEquals(401, headThenBody("PUT", "/api/v1/chunks/00", "Bearer wrong", 64L << 20));
+    assertEquals(before, seed.node().adminBodyBytesRead(), "not a byte of the refused bodies was read into memory");
+  }
+
+  @Test
+  void eachRouteHasItsOwnBodyLimitCheckedBeforeTheBodyIsRead() throws Exception {
+    long before = seed.node().adminBodyBytesRead();
+    // a chunk PUT takes one chunk; a command like pin takes a small JSON body
+    assertEquals(413, headThenBody("PUT", "/api/v1/chunks/" + "ab".repeat(32), bearer(), ChunkParams.MAX_CHUNK_BYTES + 1));
+    assertEquals(413, headThenBody("POST", "/api/v1/compliance/pin", bearer(), 1 << 20));
+    assertEquals(before, seed.node().adminBodyBytesRead(), "refused from the header alone");
+    // within the limit, the body is read
+    byte[] some = "some bytes".getBytes(StandardCharsets.UTF_8);
+    assertEquals(409, call("PUT", "/api/v1/chunks/" + ChunkId.hash(some).hex(), bearer(), some).statusCode());
+    assertEquals(before + some.length, seed.node().adminBodyBytesRead());
+  }
+
   int port() {
     return URI.create(seed.node().adminUrl()).getPort();
   }
