@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * @param outboundOnly never accept or advertise; dial out only (laptops behind NAT)
  * @param site the node's site (required): the machines behind one WAN link
  * @param join seed addresses to join through (agents: at least one)
- * @param tlsDir NODE_DIR from `patchmesh ca issue`; null = unauthenticated plaintext mesh
+ * @param tlsDir NODE_DIR from `patchmesh ca issue`; null = unauthenticated plaintext mesh, allowed
+ *     only with {@code insecurePlaintext}
  * @param admin admin API address (default 127.0.0.1:7701 for seeds, 127.0.0.1:0 for agents)
  * @param applyDir where agents materialize patches (agents: required)
  * @param allowInstallCommands run a manifest's install command after applying (default false)
@@ -32,6 +33,8 @@ import java.util.regex.Pattern;
  * @param quotaBytes chunk cache cap (default 10 GiB)
  * @param membershipPreset "lan" (default) or "wan" timing
  * @param window the agent's own maintenance window ("" = any time)
+ * @param insecurePlaintext run without TLS (tests and labs): the mesh is then unauthenticated
+ *     plaintext, and the node says so loudly; without it a node refuses to start without TLS
  */
 public record NodeConfig(
     Path dataDir,
@@ -51,7 +54,8 @@ public record NodeConfig(
     long wanRate,
     long quotaBytes,
     String membershipPreset,
-    String window) {
+    String window,
+    boolean insecurePlaintext) {
 
   private static final Pattern SITE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
 
@@ -75,6 +79,7 @@ public record NodeConfig(
     private String quota = "10GiB";
     private String membership = "lan";
     private String window = "";
+    private boolean insecurePlaintext;
 
     public Builder file(ConfigFile f) {
       if (f.data != null) data = f.data;
@@ -95,6 +100,7 @@ public record NodeConfig(
       if (f.quota != null) quota = f.quota;
       if (f.membership != null) membership = f.membership;
       if (f.window != null) window = f.window;
+      if (f.insecurePlaintext != null) insecurePlaintext = f.insecurePlaintext;
       return this;
     }
 
@@ -116,6 +122,7 @@ public record NodeConfig(
     public Builder quota(String v) { if (v != null) quota = v; return this; }
     public Builder membership(String v) { if (v != null) membership = v; return this; }
     public Builder window(String v) { if (v != null) window = v; return this; }
+    public Builder insecurePlaintext(Boolean v) { if (v != null) insecurePlaintext = v; return this; }
 
     /** Validates and freezes. {@code agent} adds the agent-only requirements. */
     public NodeConfig build(boolean agent) {
@@ -130,6 +137,14 @@ public record NodeConfig(
         }
       }
       checkMembership("--membership", membership);
+      if (tls == null && !insecurePlaintext) {
+        throw new UserInputException(
+            "no --tls: refusing to run an unauthenticated plaintext mesh; give --tls NODE_DIR (from `patchmesh ca issue`),"
+                + " or --insecure-plaintext for a test or lab (or 'tls' / 'insecure-plaintext: true' in the config file)");
+      }
+      if (tls != null && insecurePlaintext) {
+        throw new UserInputException("--tls and --insecure-plaintext contradict each other: drop one");
+      }
       List<InetSocketAddress> joins = new ArrayList<>();
       for (String j : join) {
         joins.addAll(hostPorts("--join", j));
@@ -153,7 +168,8 @@ public record NodeConfig(
           Units.parseRate("wan-rate", wanRate),
           Units.parseBytes("quota", quota),
           membership,
-          window);
+          window,
+          insecurePlaintext);
     }
 
     private static void require(String v, String what) {

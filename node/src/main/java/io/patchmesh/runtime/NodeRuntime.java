@@ -153,7 +153,9 @@ public final class NodeRuntime implements AutoCloseable {
       security = TransportSecurity.mutualTls(identity);
     } else {
       security = TransportSecurity.plaintext(PlaintextNodeKey.loadOrCreate(config.dataDir()));
-      log.warn("no --tls: the mesh is unauthenticated plaintext (fine for a demo, not for production)");
+      // loud on purpose: an operator scanning the log must not miss it (NodeConfig refuses this without the option)
+      log.warn("INSECURE: --insecure-plaintext: the mesh port {} is unauthenticated PLAINTEXT; any machine that reaches it"
+          + " can join, claim any site or role and read every byte. Use --tls NODE_DIR outside tests and labs.", config.listen());
     }
     this.id = security.localId();
     this.store = NodeStore.open(config.dataDir().resolve("store"), StoreConfig.DEFAULTS.withQuotaBytes(config.quotaBytes()));

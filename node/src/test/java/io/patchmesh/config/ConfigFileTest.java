@@ -98,7 +98,7 @@ class ConfigFileTest {
   @Test
   void emptyFileKeepsDefaults() throws Exception {
     Path f = write("# nothing yet\n");
-    NodeConfig c = new NodeConfig.Builder().file(ConfigFile.read(f)).data("/d").trust("/t").site("s").build(false);
+    NodeConfig c = new NodeConfig.Builder().file(ConfigFile.read(f)).data("/d").trust("/t").site("s").tls("/tls").build(false);
     assertEquals(10L << 30, c.quotaBytes());
     assertEquals("lan", c.membershipPreset());
     assertEquals("127.0.0.1:7701", c.admin());
@@ -110,7 +110,7 @@ class ConfigFileTest {
   void flagsOverrideTheFile() throws Exception {
     Path f =
         write(
-            "data: /file/data\ntrust: /file/root.pb\nsite: from-file\nlisten: 0.0.0.0:7700\n"
+            "data: /file/data\ntrust: /file/root.pb\nsite: from-file\nlisten: 0.0.0.0:7700\ntls: /file/tls\n"
                 + "quota: 1GiB\nmembership: lan\noutbound-only: true\njoin: [a:1]\nlabels: {ring: canary}\n");
     NodeConfig c =
         new NodeConfig.Builder()
@@ -141,5 +141,19 @@ class ConfigFileTest {
     assertTrue(assertThrows(UserInputException.class, () -> b.build(true)).getMessage().contains("--apply-dir"));
     b.applyDir("/a");
     assertTrue(assertThrows(UserInputException.class, () -> b.build(true)).getMessage().contains("--join"));
+  }
+
+  @Test
+  void noTlsIsRefusedUnlessPlaintextIsAskedForExplicitly() throws Exception {
+    NodeConfig.Builder b = new NodeConfig.Builder().data("/d").trust("/t").site("s");
+    UserInputException e = assertThrows(UserInputException.class, () -> b.build(false));
+    assertTrue(e.getMessage().contains("--tls") && e.getMessage().contains("--insecure-plaintext"), e.getMessage());
+    assertTrue(b.insecurePlaintext(true).build(false).insecurePlaintext());
+    assertTrue(assertThrows(UserInputException.class, () -> b.tls("/tls").build(false)).getMessage().contains("contradict"));
+
+    Path f = write("data: /d\ntrust: /t\nsite: s\ninsecure-plaintext: true\n");
+    NodeConfig c = new NodeConfig.Builder().file(ConfigFile.read(f)).build(false);
+    assertTrue(c.insecurePlaintext());
+    assertEquals(null, c.tlsDir());
   }
 }

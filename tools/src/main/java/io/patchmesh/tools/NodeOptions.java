@@ -35,8 +35,11 @@ final class NodeOptions {
   @Option(names = "--join", split = ",", paramLabel = "HOST:PORT", description = "seed addresses to join through (repeat or comma-separate)")
   List<String> join = new ArrayList<>();
 
-  @Option(names = "--tls", paramLabel = "NODE_DIR", description = "mesh TLS identity from `patchmesh ca issue` (without it the mesh is unauthenticated)")
+  @Option(names = "--tls", paramLabel = "NODE_DIR", description = "mesh TLS identity from `patchmesh ca issue` (required unless --insecure-plaintext)")
   String tls;
+
+  @Option(names = "--insecure-plaintext", description = "run the mesh without TLS: unauthenticated plaintext, for tests and labs only")
+  Boolean insecurePlaintext;
 
   @Option(names = "--admin", paramLabel = "HOST:PORT", description = "admin API (seed default 127.0.0.1:7701, agent default 127.0.0.1:0)")
   String admin;
@@ -76,6 +79,7 @@ final class NodeOptions {
         .site(site)
         .join(join)
         .tls(tls)
+        .insecurePlaintext(insecurePlaintext)
         .admin(admin)
         .labels(labels)
         .uploadRate(uploadRate)

@@ -188,4 +188,17 @@ class BadInputTest {
       assertFalse(Files.exists(out), bad);
     }
   }
+
+  @Test
+  void seedAndAgentWithoutTlsAreExit2SayingHowToFix() {
+    Path data = tmp.resolve("node-data");
+    Cli.Result seed = Cli.run("seed", "--data", data, "--trust", f.root, "--site", "dc",
+        "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0");
+    assertOneLine(seed, 2, "--tls");
+    assertTrue(seed.err().contains("--insecure-plaintext"), seed.toString());
+    Cli.Result agent = Cli.run("agent", "--data", data, "--trust", f.root, "--site", "branch-a",
+        "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--join", "127.0.0.1:7700", "--apply-dir", tmp.resolve("apply"));
+    assertOneLine(agent, 2, "--tls");
+    assertFalse(Files.exists(data), "refused before anything was written");
+  }
 }

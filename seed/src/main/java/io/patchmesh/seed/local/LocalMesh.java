@@ -106,6 +106,8 @@ public final class LocalMesh implements AutoCloseable {
         new MeshCa().issue(ca, name, site, tlsDir, seedRole);
       }
       b.tls(tlsDir.toString());
+    } else {
+      b.insecurePlaintext(true); // explicit: a test mesh without certificates
     }
     return b;
   }
