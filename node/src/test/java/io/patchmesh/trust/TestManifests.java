@@ -47,7 +47,8 @@ public final class TestManifests {
             .setKeyId("00".repeat(32))
             .setSignature(ByteString.copyFrom(new byte[64])))
         .build();
-    return new VerifiedManifest(ManifestId.ofManifestBytes(bytes), signed, m.build());
+    return new VerifiedManifest(ManifestId.ofManifestBytes(bytes), signed, m.build(),
+        new PublisherPolicy(ChannelPattern.of("**"), java.util.List.of("test"), 1));
   }
 
   /** A manifest whose chunks are the ids of the given chunk contents. */
