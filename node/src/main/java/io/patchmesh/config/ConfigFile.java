@@ -48,6 +48,8 @@ public final class ConfigFile {
   @JsonProperty("quota") public String quota;
   @JsonProperty("membership") public String membership;
   @JsonProperty("window") public String window;
+  @JsonProperty("install-timeout-max") public String installTimeoutMax;
+  @JsonProperty("root-expiry-warning") public String rootExpiryWarning;
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())

@@ -32,6 +32,8 @@ import java.util.regex.Pattern;
  * @param quotaBytes chunk cache cap (default 10 GiB)
  * @param membershipPreset "lan" (default) or "wan" timing
  * @param window the agent's own maintenance window ("" = any time)
+ * @param installTimeoutMax an install command never runs longer (default 30 min; a manifest may ask for less)
+ * @param rootExpiryWarning the agent reports itself stale when its trust root expires within this (default 14 days)
  */
 public record NodeConfig(
     Path dataDir,
@@ -51,7 +53,9 @@ public record NodeConfig(
     long wanRate,
     long quotaBytes,
     String membershipPreset,
-    String window) {
+    String window,
+    java.time.Duration installTimeoutMax,
+    java.time.Duration rootExpiryWarning) {
 
   private static final Pattern SITE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
 
@@ -75,6 +79,8 @@ public record NodeConfig(
     private String quota = "10GiB";
     private String membership = "lan";
     private String window = "";
+    private String installTimeoutMax = "30m";
+    private String rootExpiryWarning = "14d";
 
     public Builder file(ConfigFile f) {
       if (f.data != null) data = f.data;
@@ -95,6 +101,8 @@ public record NodeConfig(
       if (f.quota != null) quota = f.quota;
       if (f.membership != null) membership = f.membership;
       if (f.window != null) window = f.window;
+      if (f.installTimeoutMax != null) installTimeoutMax = f.installTimeoutMax;
+      if (f.rootExpiryWarning != null) rootExpiryWarning = f.rootExpiryWarning;
       return this;
     }
 
@@ -116,6 +124,8 @@ public record NodeConfig(
     public Builder quota(String v) { if (v != null) quota = v; return this; }
     public Builder membership(String v) { if (v != null) membership = v; return this; }
     public Builder window(String v) { if (v != null) window = v; return this; }
+    public Builder installTimeoutMax(String v) { if (v != null) installTimeoutMax = v; return this; }
+    public Builder rootExpiryWarning(String v) { if (v != null) rootExpiryWarning = v; return this; }
 
     /** Validates and freezes. {@code agent} adds the agent-only requirements. */
     public NodeConfig build(boolean agent) {
@@ -153,7 +163,17 @@ public record NodeConfig(
           Units.parseRate("wan-rate", wanRate),
           Units.parseBytes("quota", quota),
           membership,
-          window);
+          window,
+          positive("install-timeout-max", installTimeoutMax),
+          positive("root-expiry-warning", rootExpiryWarning));
+    }
+
+    private static java.time.Duration positive(String key, String text) {
+      java.time.Duration d = Units.parseDuration(key, text);
+      if (d.isZero() || d.isNegative()) {
+        throw new UserInputException(key + " " + text + ": must be positive");
+      }
+      return d;
     }
 
     private static void require(String v, String what) {

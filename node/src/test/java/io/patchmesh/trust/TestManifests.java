@@ -59,4 +59,12 @@ public final class TestManifests {
     }
     return of(channel, version, chunks);
   }
+
+  /**
+   * {@code vm} as if a (buggy) verifier had let {@code policy} authorize it: for tests of the checks
+   * the apply repeats where it writes.
+   */
+  public static VerifiedManifest withPolicy(VerifiedManifest vm, PublisherPolicy policy) {
+    return new VerifiedManifest(vm.id(), vm.signed(), vm.manifest(), policy);
+  }
 }
