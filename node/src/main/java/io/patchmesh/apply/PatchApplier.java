@@ -4,64 +4,108 @@ import io.patchmesh.content.ChunkSource;
 import io.patchmesh.content.FileAssembler;
 import io.patchmesh.content.ProgressListener;
 import io.patchmesh.content.StagingWriter;
+import io.patchmesh.proto.FileEntry;
 import io.patchmesh.proto.Manifest;
-import java.io.ByteArrayOutputStream;
+import io.patchmesh.store.StateStore;
+import io.patchmesh.trust.VerifiedManifest;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Materializes a complete, verified manifest into the agent's apply directory
- * (atomic per file, every file hashed again, see {@link FileAssembler}) and
- * runs its install command only if this agent's config allows install
- * commands. The command runs in the apply directory through /bin/sh with a
- * timeout; its exit status and a bounded tail of its output go into status.
+ * Applies a complete, verified manifest to the agent's apply directory like a patch manager: the
+ * channel's new version replaces its previous one all at once (files written, files the new
+ * version dropped deleted), or not at all; see {@link VersionSwitch}. Before anything is written
+ * the applier checks again, where it writes, what verification already checked: the manifest is
+ * not expired (it may have waited for its window), every file lies within the paths of the rule
+ * that authorized it; and what only the agent knows: no file belongs to another channel, none was
+ * put there by someone else ({@link FileOwnership}). A file that already holds exactly the bytes
+ * the manifest names is adopted. The install command runs only if both the publisher rule
+ * ({@code install: true}) and this agent's config allow it ({@link InstallHook}); if it fails, the
+ * previous version's files are put back.
  *
  * <p>Files may have been written ahead ({@link #beginStaging}, {@link StagingWriter}); the apply
- * then only verifies and commits them, and falls back to a full assembly from the store if
+ * then only verifies and switches them in, and falls back to a full assembly from the store if
  * anything about the staging is off.
+ *
+ * <p>Thread-safe: applies (and staging's temp file creation) are serialized on one lock.
  */
 public final class PatchApplier {
   private static final Logger log = LoggerFactory.getLogger(PatchApplier.class);
   /** Output kept for status, so a chatty installer cannot bloat reports. */
-  public static final int OUTPUT_TAIL_BYTES = 2048;
+  public static final int OUTPUT_TAIL_BYTES = InstallHook.OUTPUT_TAIL_BYTES;
+  /** Default agent-side maximum of an install command's run time. */
+  public static final Duration DEFAULT_INSTALL_TIMEOUT = Duration.ofMinutes(30);
 
-  /** What happened. {@code exitCode} is -1 when no command ran. */
-  public record Result(boolean ok, String reason, int exitCode, String outputTail) {
+  /**
+   * What happened. {@code exitCode} is -1 when no command ran; {@code rolledBack} says the
+   * previous version's files were put back.
+   */
+  public record Result(boolean ok, String reason, int exitCode, String outputTail, boolean rolledBack) {
+    public Result(boolean ok, String reason, int exitCode, String outputTail) {
+      this(ok, reason, exitCode, outputTail, false);
+    }
+
     static Result failed(String reason) {
-      return new Result(false, reason, -1, "");
+      return new Result(false, reason, -1, "", false);
     }
   }
 
   private final Path applyDir;
   private final boolean allowInstall;
-  private final Duration installTimeout;
+  private final Duration installTimeoutMax;
+  private final Clock clock;
+  private final FileOwnership ownership;
+  private final StateStore state;
   /**
-   * Held while temp files are created or files assembled/committed: each of those first deletes
+   * Held while temp files are created or versions switched: each of those first deletes
    * "stale" temp files in the apply dir, which must not be another live one's.
    */
   private final Object dirLock = new Object();
   private final java.util.concurrent.atomic.AtomicLong stagedCommits = new java.util.concurrent.atomic.AtomicLong();
 
-  public PatchApplier(Path applyDir, boolean allowInstall, Duration installTimeout) {
-    this.applyDir = applyDir;
+  /**
+   * @param state where file ownership and the apply journal live (the node's store)
+   * @param installTimeoutMax an install command never runs longer than this, whatever its manifest says
+   */
+  public PatchApplier(Path applyDir, boolean allowInstall, Duration installTimeoutMax, StateStore state, Clock clock) {
+    this.applyDir = applyDir.toAbsolutePath();
     this.allowInstall = allowInstall;
-    this.installTimeout = installTimeout;
+    this.installTimeoutMax = installTimeoutMax;
+    this.clock = clock;
+    this.state = state;
+    this.ownership = new FileOwnership(state);
   }
 
-  public Result apply(Manifest manifest, ChunkSource source) {
-    return apply(manifest, source, null);
+  /**
+   * Finishes or undoes an apply a crash interrupted, and deletes temp files and backups left in
+   * the apply dir. Call once at start, before anything is staged. Returns what it did (null:
+   * nothing was pending).
+   */
+  public String recover() throws IOException {
+    synchronized (dirLock) {
+      if (!Files.isDirectory(applyDir)) {
+        return null;
+      }
+      return new VersionSwitch(applyDir.toRealPath(), state, ownership).recover();
+    }
+  }
+
+  public Result apply(VerifiedManifest vm, ChunkSource source) {
+    return apply(vm, source, null);
   }
 
   /**
    * Creates the temp files of {@code manifest} in the apply dir, to be written ahead of
-   * completion and handed to {@link #apply(Manifest, ChunkSource, StagingWriter)}.
+   * completion and handed to {@link #apply(VerifiedManifest, ChunkSource, StagingWriter)}.
    */
   public StagingWriter beginStaging(Manifest manifest, long forceEveryBytes) throws IOException {
     synchronized (dirLock) {
@@ -70,12 +114,12 @@ public final class PatchApplier {
   }
 
   /**
-   * Applies {@code manifest}: commits {@code staged} (nullable; closed here either way) if it
-   * verifies, else assembles every file from {@code source}.
+   * Applies {@code vm}: switches in {@code staged} (nullable; closed here either way) if it
+   * verifies, else files assembled from {@code source}.
    */
-  public Result apply(Manifest manifest, ChunkSource source, StagingWriter staged) {
+  public Result apply(VerifiedManifest vm, ChunkSource source, StagingWriter staged) {
     try {
-      return applyChecked(manifest, source, staged);
+      return applyChecked(vm, source, staged);
     } finally {
       if (staged != null) {
         try {
@@ -92,112 +136,153 @@ public final class PatchApplier {
     return stagedCommits.get();
   }
 
-  private Result applyChecked(Manifest manifest, ChunkSource source, StagingWriter staged) {
-    if (!Files.isDirectory(applyDir)) {
-      try {
-        Files.createDirectories(applyDir);
-      } catch (IOException e) {
-        return Result.failed("apply dir " + applyDir + " is missing and cannot be created: " + e.getMessage());
+  /** The channel and version that installed {@code path} (a manifest path), or null. */
+  public String ownerOf(String path) {
+    synchronized (dirLock) {
+      String c = ownership.ownerOf(path);
+      return c == null ? null : c + " version " + ownership.of(c).version();
+    }
+  }
+
+  private Result applyChecked(VerifiedManifest vm, ChunkSource source, StagingWriter staged) {
+    Manifest m = vm.manifest();
+    String name = vm.channel() + " version " + vm.version();
+    Instant expires = Instant.ofEpochSecond(m.getExpiresUnix());
+    if (!clock.instant().isBefore(expires)) {
+      return Result.failed(name + " expired at " + expires + " before it could be applied; not applied");
+    }
+    if (io.patchmesh.content.PathRules.controlCharacter(vm.channel()) != null) {
+      return Result.failed("channel name has control characters; not applied");
+    }
+    for (FileEntry f : m.getFilesList()) {
+      if (!vm.policy().mayWrite(f.getPath())) {
+        return Result.failed(name + ": file " + f.getPath() + " is outside the paths of publisher rule "
+            + vm.policy().label() + " " + vm.policy().scopes() + "; not applied");
       }
+    }
+    try {
+      Files.createDirectories(applyDir);
+    } catch (IOException e) {
+      return Result.failed("apply dir " + applyDir + " is missing and cannot be created: " + e.getMessage());
     }
     if (!Files.isWritable(applyDir)) {
       return Result.failed("apply dir " + applyDir + " is not writable");
     }
     synchronized (dirLock) {
-      boolean done = false;
+      Path root;
+      try {
+        root = applyDir.toRealPath();
+      } catch (IOException e) {
+        return Result.failed("apply dir " + applyDir + ": " + e.getMessage());
+      }
+      FileOwnership.Owned before = ownership.of(vm.channel());
+      List<String> newPaths = m.getFilesList().stream().map(FileEntry::getPath).toList();
+      String clash;
+      try {
+        clash = new OwnershipCheck(root, ownership).clash(vm.channel(), name, m);
+      } catch (IOException e) {
+        return Result.failed("cannot inspect the apply dir: " + e.getMessage());
+      }
+      if (clash != null) {
+        return Result.failed(clash + "; not applied");
+      }
+      Set<String> keep = new HashSet<>(newPaths);
+      List<String> dropped = before == null ? List.of()
+          : before.paths().stream().filter(p -> !keep.contains(p)).toList();
+      VersionSwitch sw = new VersionSwitch(root, state, ownership);
+      List<String> createdDirs = sw.missingDirectories(newPaths);
+      List<FileAssembler.Staged> files = null;
       if (staged != null) {
         try {
-          staged.commit();
-          done = true;
+          files = staged.verify();
           stagedCommits.incrementAndGet();
         } catch (IOException | RuntimeException e) {
           log.warn("staged files not usable ({}); assembling from the store", e.getMessage());
         }
       }
-      if (!done) {
+      if (files == null) {
         try {
-          new FileAssembler().assemble(manifest, source, applyDir, ProgressListener.NONE);
+          files = new FileAssembler().stageAll(m, source, root, ProgressListener.NONE);
         } catch (IOException | RuntimeException e) {
-          return Result.failed("assembly failed: " + e.getMessage());
+          return Result.failed("assembly failed: " + e.getMessage() + "; nothing changed");
         }
       }
+      String previous = before == null ? "the files before it" : "version " + before.version() + "'s files";
+      VersionSwitch.Journal[] journal = new VersionSwitch.Journal[1];
+      try {
+        sw.switchTo(vm.channel(), vm.version(), vm.id().hex(), files, newPaths, dropped, createdDirs, journal);
+      } catch (IOException | RuntimeException e) {
+        String undo = undo(sw, journal[0], files);
+        return new Result(false, "switching files failed: " + e.getMessage() + "; " + undo, -1, "", journal[0] != null);
+      }
+      Result hook = runInstall(vm, root, before == null ? 0 : before.version());
+      if (!hook.ok()) {
+        String undo = undo(sw, journal[0], files);
+        return new Result(false, hook.reason() + "; " + undo.replace("the previous files", previous),
+            hook.exitCode(), hook.outputTail(), true);
+      }
+      try {
+        sw.commit(journal[0], newPaths);
+      } catch (IOException | RuntimeException e) {
+        // the journal stays: the next start finishes (ownership written) or undoes it
+        return new Result(false, "cannot record the new version: " + e.getMessage(), hook.exitCode(), hook.outputTail(), false);
+      }
+      if (!dropped.isEmpty()) {
+        log.info("{}: deleted {} file(s) the previous version had and this one lacks", name, dropped.size());
+      }
+      return hook;
     }
+  }
+
+  /** Rolls back a switch (if it began) and deletes leftover temp files; says what happened. */
+  private static String undo(VersionSwitch sw, VersionSwitch.Journal j, List<FileAssembler.Staged> files) {
+    try {
+      FileAssembler.deleteTemps(files);
+      if (j == null) {
+        sw.discardBackups();
+        return "nothing changed";
+      }
+      sw.rollBack(j);
+      return "rolled back to the previous files";
+    } catch (IOException | RuntimeException e) {
+      log.error("roll-back failed; the next start retries it from the journal", e);
+      return "roll-back failed (" + e.getMessage() + "), retried at the next start";
+    }
+  }
+
+  private Result runInstall(VerifiedManifest vm, Path root, long previousVersion) {
+    Manifest manifest = vm.manifest();
     String cmd = manifest.getInstallCommand();
     if (cmd.isBlank()) {
       return new Result(true, "", -1, "");
     }
+    if (!vm.policy().install()) {
+      return new Result(true, "install command not run (publisher rule " + vm.policy().label()
+          + " does not allow install commands)", -1, "");
+    }
     if (!allowInstall) {
       return new Result(true, "install command not run (allow-install-commands is off)", -1, "");
     }
-    return runInstall(cmd, manifest);
-  }
-
-  private Result runInstall(String cmd, Manifest manifest) {
-    ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", cmd).directory(applyDir.toFile()).redirectErrorStream(true);
-    pb.environment().put("PATCHMESH_CHANNEL", manifest.getChannel());
-    pb.environment().put("PATCHMESH_VERSION", Long.toString(manifest.getVersion()));
-    pb.environment().put("PATCHMESH_APPLY_DIR", applyDir.toString());
-    Process p;
+    Duration timeout = installTimeoutMax;
+    long asked = Integer.toUnsignedLong(manifest.getInstallTimeoutSeconds());
+    if (asked > 0 && asked < installTimeoutMax.toSeconds()) {
+      timeout = Duration.ofSeconds(asked);
+    }
+    InstallHook.Outcome o;
     try {
-      p = pb.start();
+      o = InstallHook.run(cmd, root, InstallHook.environment(root, vm.channel(), vm.version(), vm.id().hex(), previousVersion), timeout);
     } catch (IOException e) {
       return Result.failed("install command could not start: " + e.getMessage());
     }
-    Tail tail = new Tail(p.getInputStream());
-    Thread reader = new Thread(tail, "install-output");
-    reader.setDaemon(true);
-    reader.start();
-    try {
-      if (!p.waitFor(installTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly();
-        reader.join(1000);
-        return new Result(false, "install command timed out after " + installTimeout.toSeconds() + " s", -1, tail.text());
-      }
-      reader.join(1000);
-    } catch (InterruptedException e) {
-      p.destroyForcibly();
-      Thread.currentThread().interrupt();
-      return Result.failed("interrupted while installing");
+    if (o.startError() != null) {
+      return new Result(false, o.startError(), -1, o.outputTail());
     }
-    int code = p.exitValue();
-    return code == 0
-        ? new Result(true, "", 0, tail.text())
-        : new Result(false, "install command exited with " + code, code, tail.text());
-  }
-
-  /** Keeps the last {@link #OUTPUT_TAIL_BYTES} of a stream. */
-  private static final class Tail implements Runnable {
-    private final InputStream in;
-    private final byte[] ring = new byte[OUTPUT_TAIL_BYTES];
-    private long total;
-
-    Tail(InputStream in) {
-      this.in = in;
+    if (o.timedOut()) {
+      return new Result(false, "install command timed out after " + timeout.toSeconds() + " s (its process group was killed)",
+          -1, o.outputTail());
     }
-
-    @Override
-    public void run() {
-      byte[] buf = new byte[4096];
-      try (in) {
-        for (int n; (n = in.read(buf)) > 0; ) {
-          synchronized (this) {
-            for (int i = 0; i < n; i++) {
-              ring[(int) (total++ % ring.length)] = buf[i];
-            }
-          }
-        }
-      } catch (IOException e) {
-        // process gone
-      }
-    }
-
-    synchronized String text() {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      long start = Math.max(0, total - ring.length);
-      for (long i = start; i < total; i++) {
-        out.write(ring[(int) (i % ring.length)]);
-      }
-      return out.toString(StandardCharsets.UTF_8);
-    }
+    return o.exitCode() == 0
+        ? new Result(true, "", 0, o.outputTail())
+        : new Result(false, "install command exited with " + o.exitCode(), o.exitCode(), o.outputTail());
   }
 }

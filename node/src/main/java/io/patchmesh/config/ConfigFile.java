@@ -49,6 +49,8 @@ public final class ConfigFile {
   @JsonProperty("membership") public String membership;
   @JsonProperty("window") public String window;
   @JsonProperty("insecure-plaintext") public Boolean insecurePlaintext;
+  @JsonProperty("install-timeout-max") public String installTimeoutMax;
+  @JsonProperty("root-expiry-warning") public String rootExpiryWarning;
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())

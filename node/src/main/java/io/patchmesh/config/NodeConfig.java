@@ -35,6 +35,8 @@ import java.util.regex.Pattern;
  * @param window the agent's own maintenance window ("" = any time)
  * @param insecurePlaintext run without TLS (tests and labs): the mesh is then unauthenticated
  *     plaintext, and the node says so loudly; without it a node refuses to start without TLS
+ * @param installTimeoutMax an install command never runs longer (default 30 min; a manifest may ask for less)
+ * @param rootExpiryWarning the agent reports itself stale when its trust root expires within this (default 14 days)
  */
 public record NodeConfig(
     Path dataDir,
@@ -55,7 +57,9 @@ public record NodeConfig(
     long quotaBytes,
     String membershipPreset,
     String window,
-    boolean insecurePlaintext) {
+    boolean insecurePlaintext,
+    java.time.Duration installTimeoutMax,
+    java.time.Duration rootExpiryWarning) {
 
   private static final Pattern SITE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
 
@@ -80,6 +84,8 @@ public record NodeConfig(
     private String membership = "lan";
     private String window = "";
     private boolean insecurePlaintext;
+    private String installTimeoutMax = "30m";
+    private String rootExpiryWarning = "14d";
 
     public Builder file(ConfigFile f) {
       if (f.data != null) data = f.data;
@@ -101,6 +107,8 @@ public record NodeConfig(
       if (f.membership != null) membership = f.membership;
       if (f.window != null) window = f.window;
       if (f.insecurePlaintext != null) insecurePlaintext = f.insecurePlaintext;
+      if (f.installTimeoutMax != null) installTimeoutMax = f.installTimeoutMax;
+      if (f.rootExpiryWarning != null) rootExpiryWarning = f.rootExpiryWarning;
       return this;
     }
 
@@ -123,6 +131,8 @@ public record NodeConfig(
     public Builder membership(String v) { if (v != null) membership = v; return this; }
     public Builder window(String v) { if (v != null) window = v; return this; }
     public Builder insecurePlaintext(Boolean v) { if (v != null) insecurePlaintext = v; return this; }
+    public Builder installTimeoutMax(String v) { if (v != null) installTimeoutMax = v; return this; }
+    public Builder rootExpiryWarning(String v) { if (v != null) rootExpiryWarning = v; return this; }
 
     /** Validates and freezes. {@code agent} adds the agent-only requirements. */
     public NodeConfig build(boolean agent) {
@@ -169,7 +179,17 @@ public record NodeConfig(
           Units.parseBytes("quota", quota),
           membership,
           window,
-          insecurePlaintext);
+          insecurePlaintext,
+          positive("install-timeout-max", installTimeoutMax),
+          positive("root-expiry-warning", rootExpiryWarning));
+    }
+
+    private static java.time.Duration positive(String key, String text) {
+      java.time.Duration d = Units.parseDuration(key, text);
+      if (d.isZero() || d.isNegative()) {
+        throw new UserInputException(key + " " + text + ": must be positive");
+      }
+      return d;
     }
 
     private static void require(String v, String what) {

@@ -101,6 +101,42 @@ public final class FileAssembler {
   public record Staged(Path temp, Path target) {}
 
   /**
+   * Stages every file of {@code m} under {@code targetDir} (created if missing) as {@link
+   * #assemble} does, but renames nothing: the caller switches the verified temp files in (and may
+   * still back out by deleting them, see {@link #deleteTemps}). On failure nothing is left.
+   */
+  public List<Staged> stageAll(Manifest m, ChunkSource src, Path targetDir, ProgressListener progress)
+      throws IOException {
+    checkManifest(m);
+    Files.createDirectories(targetDir);
+    Path root = targetDir.toRealPath();
+    long total = 0;
+    for (FileEntry f : m.getFilesList()) {
+      total += f.getSize();
+    }
+    removeStaleTempFiles(root, m);
+    List<Staged> staged = new ArrayList<>();
+    boolean ok = false;
+    try {
+      long[] done = {0};
+      for (FileEntry f : m.getFilesList()) {
+        staged.add(stage(root, f, m, src, done, total, progress));
+      }
+      ok = true;
+      return staged;
+    } finally {
+      if (!ok) {
+        deleteTemps(staged);
+      }
+    }
+  }
+
+  /** Whether {@code name} is one of our temp file names ({@code .NAME.patchmesh-tmp-HEX}). */
+  public static boolean isTempName(String name) {
+    return TEMP_NAME.matcher(name).matches();
+  }
+
+  /**
    * Begins staging {@code m} ahead of its chunks (see {@link StagingWriter}): checks the manifest
    * and its paths exactly as {@link #assemble} does, deletes temp files a killed run left, and
    * creates one empty temp file per manifest file, in manifest order. On failure nothing is left.
@@ -133,6 +169,15 @@ public final class FileAssembler {
    * untouched and throws; the temp files are the caller's to delete (see {@link #deleteTemps}).
    */
   public void commitStaging(Manifest m, List<Staged> staged) throws IOException {
+    verifyStaging(m, staged);
+    commit(staged);
+  }
+
+  /**
+   * The checks of {@link #commitStaging} without the renames: every temp file has the manifest's
+   * size, SHA-256 and mode, and is fsynced.
+   */
+  public void verifyStaging(Manifest m, List<Staged> staged) throws IOException {
     if (staged.size() != m.getFilesCount()) {
       throw new AssemblyException("staging has " + staged.size() + " files, manifest " + m.getFilesCount());
     }
@@ -163,7 +208,6 @@ public final class FileAssembler {
       Files.setPosixFilePermissions(temp, Modes.fromBits(f.getMode() & 0777));
       checkNoDirectoryInTheWay(staged.get(i).target(), f); // may have appeared since staging began
     }
-    commit(staged);
   }
 
   /** Deletes the temp files that are still there (committed ones were renamed away). */
@@ -369,7 +413,7 @@ public final class FileAssembler {
   }
 
   /** Makes renames and new entries in {@code dir} durable. */
-  static void fsyncDirectory(Path dir) throws IOException {
+  public static void fsyncDirectory(Path dir) throws IOException {
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
     }

@@ -51,7 +51,13 @@ final class InputTree {
     }
     files.sort(Comparator.comparing(InputFile::path));
     Map<String, Path> seen = new HashMap<>();
+    Map<String, String> folded = new HashMap<>();
     for (InputFile f : files) {
+      String before2 = folded.putIfAbsent(f.path().toLowerCase(java.util.Locale.ROOT), f.path());
+      if (before2 != null && !before2.equals(f.path())) {
+        throw new UserInputException("'" + before2 + "' and '" + f.path()
+            + "' differ only by case: one file on a case-insensitive file system; rename one");
+      }
       Path before = seen.putIfAbsent(f.path(), f.source());
       if (before != null) {
         throw new UserInputException(

@@ -50,6 +50,9 @@ public final class ManifestBuilder {
   private Rollout rollout = Rollout.getDefaultInstance();
   private ByteString previousId = ByteString.EMPTY;
 
+  private boolean writableModes;
+  private int installTimeoutSeconds;
+
   public ManifestBuilder(ChunkParams params) {
     this(params, Clock.systemUTC());
   }
@@ -78,6 +81,24 @@ public final class ManifestBuilder {
   /** Default: created + {@link #DEFAULT_LIFETIME}. */
   public ManifestBuilder expires(Instant expires) {
     this.expires = expires;
+    return this;
+  }
+
+  /**
+   * Whether group/world-writable input files may keep their mode (marked {@code writable}, which
+   * the publisher rule must allow); by default such a file is refused.
+   */
+  public ManifestBuilder writableModes(boolean allow) {
+    this.writableModes = allow;
+    return this;
+  }
+
+  /** The install command's timeout (0: the agent's maximum, which also caps it). */
+  public ManifestBuilder installTimeout(Duration timeout) {
+    if (timeout.isNegative() || timeout.toSeconds() > 0xFFFF_FFFFL) {
+      throw new UserInputException("install timeout " + timeout + " is out of range");
+    }
+    this.installTimeoutSeconds = (int) timeout.toSeconds();
     return this;
   }
 
@@ -120,6 +141,13 @@ public final class ManifestBuilder {
     }
 
     List<InputTree.InputFile> files = InputTree.scan(inputs);
+    for (InputTree.InputFile f : files) {
+      if ((f.mode() & 0022) != 0 && !writableModes) {
+        throw new UserInputException(f.source() + ": mode 0" + Integer.toOctalString(f.mode() & 0777)
+            + " is group/world-writable; chmod go-w it, or publish with --writable-modes if that is intended"
+            + " (the publisher rule must allow writable files)");
+      }
+    }
     long totalBytes = 0;
     for (InputTree.InputFile f : files) {
       totalBytes += f.size();
@@ -146,6 +174,7 @@ public final class ManifestBuilder {
             .setFileCount(entries.size()))
         .setChunkParams(params.toProto())
         .setInstallCommand(installCommand)
+        .setInstallTimeoutSeconds(installTimeoutSeconds)
         .setRollout(rollout)
         .setPreviousId(previousId);
     return m.build();
@@ -153,7 +182,8 @@ public final class ManifestBuilder {
 
   private FileEntry chunkFile(InputTree.InputFile f, StreamChunker chunker, ChunkTable table)
       throws IOException {
-    FileEntry.Builder entry = FileEntry.newBuilder().setPath(f.path()).setMode(f.mode() & 0777);
+    FileEntry.Builder entry = FileEntry.newBuilder().setPath(f.path()).setMode(f.mode() & 0777)
+        .setWritable((f.mode() & 0022) != 0);
     table.current = entry;
     StreamChunker.Result r;
     try (InputStream in = new SourceStream(f.source())) {

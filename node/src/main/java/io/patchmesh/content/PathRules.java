@@ -19,7 +19,25 @@ public final class PathRules {
   /** Linux NAME_MAX. */
   public static final int MAX_SEGMENT_BYTES = 255;
 
+  /** Segments containing this are the agent's own (temp files, the apply journal's backups). */
+  public static final String RESERVED_PREFIX = ".patchmesh-";
+
   private PathRules() {}
+
+  /**
+   * The first control character in {@code path} as {@code U+001B}, or null if none: C0 controls
+   * (newline, escape ...), DEL and C1 controls, which would let a file name rewrite a terminal or
+   * a log line.
+   */
+  public static String controlCharacter(String path) {
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f)) {
+        return String.format("U+%04X", (int) c);
+      }
+    }
+    return null;
+  }
 
   /** Null if {@code path} is acceptable, else why not (a short phrase). */
   public static String problem(String path) {
@@ -35,6 +53,10 @@ public final class PathRules {
     if (path.startsWith("/")) {
       return "absolute path";
     }
+    String control = controlCharacter(path);
+    if (control != null) {
+      return "contains a control character (" + control + ")";
+    }
     if (path.getBytes(StandardCharsets.UTF_8).length > MAX_PATH_BYTES) {
       return "longer than " + MAX_PATH_BYTES + " bytes";
     }
@@ -47,6 +69,9 @@ public final class PathRules {
       }
       if (segment.equals(".") || segment.equals("..")) {
         return "'" + segment + "' segment";
+      }
+      if (segment.contains(RESERVED_PREFIX)) {
+        return "segment contains " + RESERVED_PREFIX + " (reserved for the agent's own temp and backup files)";
       }
       if (segment.getBytes(StandardCharsets.UTF_8).length > MAX_SEGMENT_BYTES) {
         return "segment longer than " + MAX_SEGMENT_BYTES + " bytes";

@@ -150,6 +150,20 @@ public final class StagingWriter implements AutoCloseable {
     committed = true;
   }
 
+  /**
+   * The checks of {@link #commit} without the renames: returns the verified temp files for the
+   * caller to switch in. {@link #close} still deletes whichever of them were not renamed away.
+   */
+  public List<FileAssembler.Staged> verify() throws IOException {
+    ensureOpen();
+    if (missing > 0) {
+      throw new AssemblyException(missing + " chunks were never staged");
+    }
+    closeChannels();
+    assembler.verifyStaging(manifest, staged);
+    return List.copyOf(staged);
+  }
+
   private void ensureOpen() {
     if (closed || committed) {
       throw new IllegalStateException("staging is closed");

@@ -179,9 +179,26 @@ public final class NodeRuntime implements AutoCloseable {
     options.wanEmulator().ifPresent(tc::wanEmulator);
     this.transport = new Transport(options.transportTuning().apply(tc).build(), security);
     this.applier =
-        config.applyDir() == null ? null : new PatchApplier(config.applyDir(), config.allowInstallCommands(), Duration.ofMinutes(30));
+        config.applyDir() == null ? null : new PatchApplier(config.applyDir(), config.allowInstallCommands(),
+            config.installTimeoutMax(), store.state(), options.clock());
+    recoverApply();
     this.ownWindow = MaintenanceWindow.parse(config.window());
     this.facts = new HostFactsCollector(config.dataDir(), config.labels(), VERSION);
+  }
+
+  /** Finishes or undoes an apply a crash interrupted (see io.patchmesh.apply.VersionSwitch). */
+  private void recoverApply() {
+    if (applier == null) {
+      return;
+    }
+    try {
+      String done = applier.recover();
+      if (done != null) {
+        log.warn("apply journal: {}", done);
+      }
+    } catch (java.io.IOException e) {
+      throw new UserInputException(config.applyDir() + ": cannot recover an interrupted apply: " + e.getMessage());
+    }
   }
 
   /** Starts a node; {@code routes} may add admin routes (seeds do). */
@@ -483,7 +500,7 @@ public final class NodeRuntime implements AutoCloseable {
           }
           long t1 = System.nanoTime();
           long stagedBefore = applier.stagedCommits();
-          PatchApplier.Result r = applier.apply(m, source, w);
+          PatchApplier.Result r = applier.apply(s.vm, source, w);
           long t2 = System.nanoTime();
           boolean committedStaged = applier.stagedCommits() > stagedBefore;
           long tail = completedNanos == 0 ? -1 : (t2 - completedNanos) / 1_000_000;

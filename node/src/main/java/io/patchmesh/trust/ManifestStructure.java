@@ -40,6 +40,12 @@ final class ManifestStructure {
       if (!paths.add(path)) {
         throw new VerificationException(Reason.DUPLICATE_PATH, name + " lists file " + Text.quote(path) + " twice");
       }
+      if (groupOrWorldWritable(f.getMode()) && !f.getWritable()) {
+        throw new VerificationException(
+            Reason.BAD_MODE,
+            name + ": file " + Text.quote(path) + " has mode 0" + Integer.toOctalString(f.getMode())
+                + " (group/world-writable) but is not marked writable");
+      }
       if ((f.getMode() & ~PERMISSION_BITS) != 0) {
         throw new VerificationException(
             Reason.BAD_MODE,
@@ -88,6 +94,7 @@ final class ManifestStructure {
       }
     }
     checkNoFileIsAlsoADirectory(paths, name);
+    checkNoCaseCollisions(m, name);
     int unused = used.nextClearBit(0);
     if (unused < sizes.length) {
       throw new VerificationException(
@@ -200,6 +207,11 @@ final class ManifestStructure {
     if (path.charAt(0) == '/') {
       throw badPath(name, path, "is absolute");
     }
+    String control = io.patchmesh.content.PathRules.controlCharacter(path);
+    if (control != null) {
+      throw new VerificationException(
+          Reason.BAD_NAME, name + ": file path " + Text.quote(path) + " contains a control character (" + control + ")");
+    }
     int start = 0;
     while (start <= path.length()) {
       int end = path.indexOf('/', start);
@@ -216,7 +228,41 @@ final class ManifestStructure {
       if (len == 2 && path.charAt(start) == '.' && path.charAt(start + 1) == '.') {
         throw badPath(name, path, "has a '..' component");
       }
+      if (path.substring(start, end).contains(io.patchmesh.content.PathRules.RESERVED_PREFIX)) {
+        throw badPath(name, path, "has a component containing " + io.patchmesh.content.PathRules.RESERVED_PREFIX
+            + " (reserved for the agent's own temp and backup files)");
+      }
       start = end + 1;
+    }
+  }
+
+  /** Group- or world-writable permission bits (022). */
+  static boolean groupOrWorldWritable(int mode) {
+    return (mode & 0022) != 0;
+  }
+
+  /**
+   * Names equal but for case would be one file (or directory) on a case-insensitive file system:
+   * which one wins would depend on the order of writes.
+   */
+  private static void checkNoCaseCollisions(Manifest m, String name) {
+    java.util.Map<String, String> seen = new java.util.HashMap<>(m.getFilesCount() * 2);
+    for (FileEntry f : m.getFilesList()) {
+      String path = f.getPath();
+      for (int end = path.indexOf('/'); ; end = path.indexOf('/', end + 1)) {
+        String prefix = end < 0 ? path : path.substring(0, end);
+        String folded = prefix.toLowerCase(java.util.Locale.ROOT).toUpperCase(java.util.Locale.ROOT);
+        String before = seen.putIfAbsent(folded, prefix);
+        if (before != null && !before.equals(prefix)) {
+          throw new VerificationException(
+              Reason.BAD_NAME,
+              name + ": " + Text.quote(before) + " and " + Text.quote(prefix)
+                  + " differ only by case (one file on a case-insensitive file system)");
+        }
+        if (end < 0) {
+          break;
+        }
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 package io.patchmesh.trust;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.patchmesh.proto.FileEntry;
 import io.patchmesh.proto.Manifest;
 import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.trust.VerificationException.Reason;
@@ -116,7 +117,7 @@ public final class ManifestVerifier {
               + "; this node understands format " + FORMAT);
     }
     String name = Text.escape(manifest.getChannel()) + " version " + Long.toUnsignedString(manifest.getVersion());
-    requireAuthorized(manifest.getChannel(), name, tally, root);
+    List<PublisherPolicy> signedBy = requireAuthorized(manifest.getChannel(), name, tally, root);
 
     requireRepresentable(manifest.getExpiresUnix(), "expiry", name);
     requireRepresentable(manifest.getCreatedUnix(), "creation", name);
@@ -143,11 +144,50 @@ public final class ManifestVerifier {
       }
     }
     ManifestStructure.check(manifest, limits, name);
-    return new VerifiedManifest(id, signed, manifest);
+    return new VerifiedManifest(id, signed, manifest, requireInScope(manifest, name, signedBy));
   }
 
-  /** A threshold of one matching rule's keys must have signed; any matching rule will do. */
-  private static void requireAuthorized(String channel, String name, SignatureTally tally, TrustedRoot root) {
+  /**
+   * The first rule (of those whose threshold was met) that may write every file of the manifest
+   * with its modes: paths within the rule's scopes, group/world-writable files only if the rule
+   * allows them. The rejection names the file and the closest rule.
+   */
+  private static PublisherPolicy requireInScope(Manifest m, String name, List<PublisherPolicy> signedBy) {
+    VerificationException first = null;
+    for (PublisherPolicy p : signedBy) {
+      VerificationException why = scopeProblem(m, name, p);
+      if (why == null) {
+        return p;
+      }
+      first = first == null ? why : first;
+    }
+    throw first;
+  }
+
+  /** Null if {@code p} may write every file of {@code m}, else the rejection. */
+  static VerificationException scopeProblem(Manifest m, String name, PublisherPolicy p) {
+    for (FileEntry f : m.getFilesList()) {
+      if (!p.mayWrite(f.getPath())) {
+        return new VerificationException(
+            Reason.OUT_OF_SCOPE,
+            name + ": file " + Text.quote(f.getPath()) + " is outside the paths of publisher rule " + p.label()
+                + " " + p.scopes());
+      }
+      if (ManifestStructure.groupOrWorldWritable(f.getMode()) && !p.allowWritable()) {
+        return new VerificationException(
+            Reason.BAD_MODE,
+            name + ": file " + Text.quote(f.getPath()) + " has mode 0" + Integer.toOctalString(f.getMode())
+                + " (group/world-writable), which publisher rule " + p.label() + " does not allow");
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A threshold of one matching rule's keys must have signed; any matching rule will do. Returns
+   * every rule whose threshold was met, in the root's order.
+   */
+  private static List<PublisherPolicy> requireAuthorized(String channel, String name, SignatureTally tally, TrustedRoot root) {
     List<PublisherPolicy> policies = root.policiesFor(channel);
     if (policies.isEmpty()) {
       throw new VerificationException(
@@ -157,16 +197,21 @@ public final class ManifestVerifier {
     PublisherPolicy closest = null;
     int closestHave = -1;
     Set<String> authorized = new LinkedHashSet<>();
+    List<PublisherPolicy> met = new java.util.ArrayList<>();
     for (PublisherPolicy p : policies) {
       int have = tally.countValid(p.keyIds());
       if (have >= p.threshold()) {
-        return;
+        met.add(p);
+        continue;
       }
       authorized.addAll(p.keyIds());
       if (have > closestHave) {
         closest = p;
         closestHave = have;
       }
+    }
+    if (!met.isEmpty()) {
+      return met;
     }
     if (tally.anyBad(authorized)) {
       Set<String> bad = new LinkedHashSet<>(tally.bad());

@@ -55,7 +55,11 @@ public final class TrustRootBuilder {
     root.getKeysList().forEach(k -> b.keys.put(k.getKeyId(), k));
     b.rootKeyIds.addAll(root.getRootKeyIdsList());
     b.rootThreshold = root.getRootThreshold();
-    b.publishers.addAll(root.getPublishersList());
+    for (PublisherRule r : root.getPublishersList()) {
+      // a legacy root's rules could write every path and run install commands: its successor
+      // says so explicitly (narrow them with trust rotate --rules)
+      b.publishers.add(root.getScopedRules() ? r : r.toBuilder().addPaths("**").setInstall(true).setOverlap(true).build());
+    }
     root.getFloorResetsList().forEach(r -> b.floorResets.put(r.getChannel(), r));
     return b;
   }
@@ -98,15 +102,32 @@ public final class TrustRootBuilder {
     return publisher(pattern, threshold, ids);
   }
 
-  /** As {@link #publisher(String, int, VerifyKey...)}, with keys already listed by id. */
+  /**
+   * As {@link #publisher(String, int, VerifyKey...)}, with keys already listed by id. The shorthand
+   * rule may write every path ({@code **}, overlap allowed) and runs no install commands; use
+   * {@link #rule} for a scoped one.
+   */
   public TrustRootBuilder publisher(String pattern, int threshold, List<String> keyIds) {
     publishers.add(
         PublisherRule.newBuilder()
             .setChannelPattern(pattern)
             .addAllKeyIds(keyIds)
             .setThreshold(threshold)
+            .addPaths("**")
+            .setOverlap(true)
             .build());
     return this;
+  }
+
+  /** Adds a full rule (name, paths, install ...); its keys must be listed ({@link #key}). */
+  public TrustRootBuilder rule(PublisherRule rule) {
+    publishers.add(rule);
+    return this;
+  }
+
+  /** The rules so far, in order. */
+  public List<PublisherRule> rules() {
+    return List.copyOf(publishers);
   }
 
   /**
@@ -122,6 +143,14 @@ public final class TrustRootBuilder {
   /** Drops every root key (the keys stay listed until {@link #removeKey}). */
   public TrustRootBuilder clearRootKeys() {
     rootKeyIds.clear();
+    return this;
+  }
+
+  /** Drops every key, root key and rule (a whole new policy follows, e.g. trust rotate --rules). */
+  public TrustRootBuilder clearKeys() {
+    keys.clear();
+    rootKeyIds.clear();
+    publishers.clear();
     return this;
   }
 
@@ -164,6 +193,7 @@ public final class TrustRootBuilder {
     TrustRoot root =
         TrustRoot.newBuilder()
             .setFormat(TrustRootRules.FORMAT)
+            .setScopedRules(true)
             .setVersion(version)
             .setExpiresUnix(expires.getEpochSecond())
             .addAllKeys(keys.values())
@@ -177,6 +207,39 @@ public final class TrustRootBuilder {
     } catch (VerificationException e) {
       throw new UserInputException("trust root: " + e.detail());
     }
+    checkOverlaps(publishers);
     return root;
+  }
+
+  /**
+   * Rules for different channels must not be able to write the same paths unless one of them says
+   * so ({@code overlap: true}): otherwise one product's key could replace another's files.
+   *
+   * @throws UserInputException naming both rules and the overlapping patterns
+   */
+  static void checkOverlaps(List<PublisherRule> rules) {
+    for (int i = 0; i < rules.size(); i++) {
+      for (int j = i + 1; j < rules.size(); j++) {
+        PublisherRule a = rules.get(i);
+        PublisherRule b = rules.get(j);
+        boolean sameProduct = !a.getName().isEmpty() && a.getName().equals(b.getName());
+        if (a.getOverlap() || b.getOverlap() || sameProduct || a.getChannelPattern().equals(b.getChannelPattern())) {
+          continue;
+        }
+        for (String pa : a.getPathsList()) {
+          for (String pb : b.getPathsList()) {
+            if (PathPattern.of(pa).overlaps(PathPattern.of(pb))) {
+              throw new UserInputException("trust root: rules " + label(a) + " and " + label(b)
+                  + " may both write paths matching " + Text.quote(pa) + " and " + Text.quote(pb)
+                  + "; narrow their paths or mark one of them 'overlap: true'");
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static String label(PublisherRule r) {
+    return Text.quote(r.getName().isEmpty() ? r.getChannelPattern() : r.getName());
   }
 }

@@ -21,6 +21,9 @@ final class TrustRootRules {
   /** The trust root format this code understands. */
   static final int FORMAT = 1;
 
+  /** Path patterns per rule: each manifest file is matched against each. */
+  static final int MAX_PATHS_PER_RULE = 256;
+
   private TrustRootRules() {}
 
   /** Throws a {@link VerificationException} naming the first inconsistency. */
@@ -61,13 +64,29 @@ final class TrustRootRules {
     }
     checkKeySet("root keys", root.getRootKeyIdsList(), root.getRootThreshold(), keyIds);
     for (PublisherRule rule : root.getPublishersList()) {
-      String what = "publisher rule " + Text.quote(rule.getChannelPattern());
+      String what = "publisher rule " + (rule.getName().isEmpty() ? "" : Text.quote(rule.getName()) + " for ")
+          + Text.quote(rule.getChannelPattern());
       try {
         ChannelPattern.of(rule.getChannelPattern());
       } catch (IllegalArgumentException e) {
         throw inconsistent(what + ": " + e.getMessage());
       }
       checkKeySet(what, rule.getKeyIdsList(), rule.getThreshold(), keyIds);
+      if (!root.getScopedRules()) {
+        if (rule.getPathsCount() > 0 || !rule.getName().isEmpty() || rule.getInstall() || rule.getAllowWritable()) {
+          throw inconsistent(what + ": has path scopes, but the root does not say its rules are scoped");
+        }
+        continue;
+      }
+      if (rule.getPathsCount() > MAX_PATHS_PER_RULE) {
+        throw inconsistent(what + ": more than " + MAX_PATHS_PER_RULE + " path patterns");
+      }
+      for (String p : rule.getPathsList()) {
+        String problem = PathPattern.problem(p);
+        if (problem != null) {
+          throw inconsistent(what + ": path pattern " + Text.quote(p) + " " + problem);
+        }
+      }
     }
     Set<String> resetChannels = new HashSet<>();
     for (FloorReset reset : root.getFloorResetsList()) {

@@ -43,9 +43,28 @@ public final class TrustedRoot {
     this.rootKeyIds = List.copyOf(root.getRootKeyIdsList());
     List<PublisherPolicy> p = new ArrayList<>();
     for (PublisherRule r : root.getPublishersList()) {
-      p.add(new PublisherPolicy(ChannelPattern.of(r.getChannelPattern()), r.getKeyIdsList(), r.getThreshold()));
+      p.add(policyOf(root, r));
     }
     this.publishers = List.copyOf(p);
+  }
+
+  /** A rule as it reads: a legacy root's rules (no scopes) may write every path, as before. */
+  static PublisherPolicy policyOf(TrustRoot root, PublisherRule r) {
+    ChannelPattern channels = ChannelPattern.of(r.getChannelPattern());
+    if (!root.getScopedRules()) {
+      return new PublisherPolicy(channels, r.getKeyIdsList(), r.getThreshold());
+    }
+    List<PathPattern> paths = new ArrayList<>();
+    for (String s : r.getPathsList()) {
+      paths.add(PathPattern.of(s));
+    }
+    return new PublisherPolicy(
+        r.getName(), channels, r.getKeyIdsList(), r.getThreshold(), paths, r.getInstall(), r.getAllowWritable());
+  }
+
+  /** True for a root written before path scopes existed (its rules may write every path). */
+  public boolean legacyRules() {
+    return !root.getScopedRules();
   }
 
   /** The signed envelope exactly as verified: what a node stores and hands to peers. */
@@ -139,8 +158,11 @@ public final class TrustedRoot {
     } else {
       b.append('\n');
       for (PublisherPolicy p : publishers) {
-        b.append("  ").append(p.pattern()).append("  (").append(p.threshold()).append(" of ")
-            .append(p.keyIds().size()).append(")\n");
+        b.append("  ").append(p.name().isEmpty() ? "" : p.name() + ": ").append(p.pattern()).append("  (")
+            .append(p.threshold()).append(" of ").append(p.keyIds().size()).append(")\n");
+        b.append("    paths: ").append(legacyRules() ? "** (legacy root: rules are not path-scoped)" : p.scopes())
+            .append(p.install() ? "  install: yes" : "  install: no")
+            .append(p.allowWritable() ? "  writable files: allowed" : "").append('\n');
         for (String id : p.keyIds()) {
           b.append("    ").append(describeKey(id)).append('\n');
         }

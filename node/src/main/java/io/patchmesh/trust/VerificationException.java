@@ -48,7 +48,11 @@ public final class VerificationException extends RuntimeException {
     /** Declared counts disagree with the content, or a trust root contradicts itself. */
     INCONSISTENT,
     /** A trust root rotation that is not version N+1 or not signed by the current root's keys. */
-    ROOT_ROTATION;
+    ROOT_ROTATION,
+    /** A file outside the path scopes of the publisher rule that authorized the manifest. */
+    OUT_OF_SCOPE,
+    /** A file name with control characters, or two names equal but for case. */
+    BAD_NAME;
 
     /** Lower-case words, as shown in messages: {@code THRESHOLD_NOT_MET} -> "threshold not met". */
     public String label() {

@@ -14,11 +14,22 @@ public final class VerifiedManifest {
   private final ManifestId id;
   private final SignedManifest signed;
   private final Manifest manifest;
+  private final PublisherPolicy policy;
 
-  VerifiedManifest(ManifestId id, SignedManifest signed, Manifest manifest) {
+  VerifiedManifest(ManifestId id, SignedManifest signed, Manifest manifest, PublisherPolicy policy) {
     this.id = Objects.requireNonNull(id);
     this.signed = Objects.requireNonNull(signed);
     this.manifest = Objects.requireNonNull(manifest);
+    this.policy = Objects.requireNonNull(policy);
+  }
+
+  /**
+   * The publisher rule that authorized it: its threshold was met and every file lies within its
+   * paths. The apply checks the paths again where it writes, and runs the install command only
+   * if the rule allows it.
+   */
+  public PublisherPolicy policy() {
+    return policy;
   }
 
   public ManifestId id() {

@@ -43,6 +43,15 @@ class StagedApplyTest {
   private byte[] a;
   private byte[] b;
   private Path applyDir;
+  private io.patchmesh.trust.VerifiedManifest vm;
+  private io.patchmesh.store.NodeStore nodeStore;
+
+  @org.junit.jupiter.api.AfterEach
+  void closeStore() {
+    if (nodeStore != null) {
+      nodeStore.close();
+    }
+  }
 
   @BeforeEach
   void manifest() throws IOException {
@@ -56,13 +65,17 @@ class StagedApplyTest {
     Files.write(src.resolve("d/b"), b);
     Files.write(src.resolve("a-copy"), a); // every chunk of a twice
     ChunkSink sink = (id, buf, off, len) -> store.put(id, java.util.Arrays.copyOfRange(buf, off, off + len));
-    m = new ManifestBuilder(new ChunkParams(4096, 16384, 65536)).channel("c").version(1)
+    m = new ManifestBuilder(new ChunkParams(4096, 16384, 65536)).channel("app/c").version(1)
         .build(List.of(src), sink, ProgressListener.NONE);
     applyDir = tmp.resolve("apply");
+    vm = new io.patchmesh.trust.ManifestVerifier().verify(
+        io.patchmesh.trust.ManifestSigner.sign(m, List.of(ApplyFixtures.EVE)), new ApplyFixtures(tmp).root,
+        io.patchmesh.trust.VersionFloor.NONE, java.time.Instant.now());
   }
 
   private PatchApplier applier() {
-    return new PatchApplier(applyDir, false, Duration.ofMinutes(1));
+    nodeStore = io.patchmesh.store.NodeStore.open(tmp.resolve("store"), io.patchmesh.store.StoreConfig.DEFAULTS);
+    return new PatchApplier(applyDir, false, Duration.ofMinutes(1), nodeStore.state(), java.time.Clock.systemUTC());
   }
 
   private long tempFiles() throws IOException {
@@ -95,7 +108,7 @@ class StagedApplyTest {
     st.offer(0); // repeated
     StagingWriter w = st.handOver().get(30, TimeUnit.SECONDS);
     assertEquals(0, w.missing());
-    PatchApplier.Result r = p.apply(m, source, w);
+    PatchApplier.Result r = p.apply(vm, source, w);
     assertTrue(r.ok(), r.reason());
     assertEquals(1, p.stagedCommits());
     assertApplied();
@@ -108,7 +121,7 @@ class StagedApplyTest {
     for (int c = 1; c < m.getChunksCount(); c++) {
       st.offer(c); // chunk 0 never offered
     }
-    PatchApplier.Result r = p.apply(m, source, st.handOver().get(30, TimeUnit.SECONDS));
+    PatchApplier.Result r = p.apply(vm, source, st.handOver().get(30, TimeUnit.SECONDS));
     assertTrue(r.ok(), r.reason());
     assertEquals(0, p.stagedCommits());
     assertApplied();
@@ -130,7 +143,7 @@ class StagedApplyTest {
     StagingWriter w = st.handOver().get(30, TimeUnit.SECONDS);
     assertNull(w); // broken: its temp files are gone already
     assertEquals(0, tempFiles());
-    PatchApplier.Result r = p.apply(m, source, w);
+    PatchApplier.Result r = p.apply(vm, source, w);
     assertTrue(r.ok(), r.reason());
     assertApplied();
   }
@@ -147,7 +160,7 @@ class StagedApplyTest {
     byte[] bytes = Files.readAllBytes(temp);
     bytes[bytes.length / 2] ^= 1;
     Files.write(temp, bytes);
-    PatchApplier.Result r = p.apply(m, source, w);
+    PatchApplier.Result r = p.apply(vm, source, w);
     assertTrue(r.ok(), r.reason());
     assertEquals(0, p.stagedCommits());
     assertApplied();

@@ -47,7 +47,8 @@ public final class TestManifests {
             .setKeyId("00".repeat(32))
             .setSignature(ByteString.copyFrom(new byte[64])))
         .build();
-    return new VerifiedManifest(ManifestId.ofManifestBytes(bytes), signed, m.build());
+    return new VerifiedManifest(ManifestId.ofManifestBytes(bytes), signed, m.build(),
+        new PublisherPolicy(ChannelPattern.of("**"), java.util.List.of("test"), 1));
   }
 
   /** A manifest whose chunks are the ids of the given chunk contents. */
@@ -57,5 +58,13 @@ public final class TestManifests {
       chunks.put(ChunkId.hash(c), c.length);
     }
     return of(channel, version, chunks);
+  }
+
+  /**
+   * {@code vm} as if a (buggy) verifier had let {@code policy} authorize it: for tests of the checks
+   * the apply repeats where it writes.
+   */
+  public static VerifiedManifest withPolicy(VerifiedManifest vm, PublisherPolicy policy) {
+    return new VerifiedManifest(vm.id(), vm.signed(), vm.manifest(), policy);
   }
 }

@@ -44,6 +44,9 @@ final class InspectCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print JSON")
   boolean json;
 
+  @Option(names = "--trust", paramLabel = "FILE", description = "also show the path scopes of the trust root's rules for this channel, and which files lie outside them")
+  Path trust;
+
   @Override
   public Integer call() {
     SignedManifest signed = BundleReader.open(bundle).readSignedManifest();
@@ -55,13 +58,50 @@ final class InspectCommand implements Callable<Integer> {
     }
     ManifestId id = ManifestId.ofManifestBytes(signed.getManifest().toByteArray());
     PrintWriter o = spec.commandLine().getOut();
+    java.util.List<io.patchmesh.trust.PublisherPolicy> rules =
+        trust == null ? java.util.List.of() : TrustRootFile.readAllowExpired(trust).policiesFor(m.getChannel());
     if (json) {
-      JsonOut.print(o, toJson(id, signed, m));
+      ObjectNode n = toJson(id, signed, m);
+      if (trust != null) {
+        ArrayNode scopes = n.putArray("rules");
+        for (io.patchmesh.trust.PublisherPolicy p : rules) {
+          ObjectNode r = scopes.addObject().put("name", p.name()).put("channel", p.pattern().pattern()).put("install", p.install());
+          ArrayNode ps = r.putArray("paths");
+          p.paths().forEach(x -> ps.add(x.pattern()));
+          ArrayNode outside = r.putArray("outside");
+          m.getFilesList().stream().filter(f -> !p.mayWrite(f.getPath())).forEach(f -> outside.add(f.getPath()));
+        }
+      }
+      JsonOut.print(o, n);
     } else {
       o.print(render(id, signed, m));
+      if (trust != null) {
+        o.print(scopes(m, rules));
+      }
       o.flush();
     }
     return Main.OK;
+  }
+
+  /** The rules covering the channel with their path scopes, and the files each would refuse. */
+  static String scopes(Manifest m, java.util.List<io.patchmesh.trust.PublisherPolicy> rules) {
+    StringBuilder b = new StringBuilder("path scopes of the rules for this channel:");
+    if (rules.isEmpty()) {
+      return b.append(" none (no rule covers it)\n").toString();
+    }
+    b.append('\n');
+    for (io.patchmesh.trust.PublisherPolicy p : rules) {
+      b.append("  ").append(printable(p.label())).append(": ").append(printable(p.scopes()))
+          .append(p.install() ? "  install: yes" : "  install: no").append('\n');
+      long outside = 0;
+      for (FileEntry f : m.getFilesList()) {
+        if (!p.mayWrite(f.getPath()) && outside++ < 20) {
+          b.append("    outside: ").append(printable(f.getPath())).append('\n');
+        }
+      }
+      b.append(outside == 0 ? "    every file is within them\n" : "    " + outside + " file(s) outside: rejected under this rule\n");
+    }
+    return b.toString();
   }
 
   static ObjectNode toJson(ManifestId id, SignedManifest signed, Manifest m) {
@@ -106,14 +146,16 @@ final class InspectCommand implements Callable<Integer> {
         m.getFilesCount(), m.getChunksCount(), Units.formatBytes(m.getLimits().getTotalBytes()),
         m.getChunkParams().getMinSize(), m.getChunkParams().getAvgSize(), m.getChunkParams().getMaxSize()));
     for (FileEntry f : m.getFilesList()) {
-      b.append(String.format(Locale.ROOT, "  %04o %12d  %s%n", f.getMode(), f.getSize(), printable(f.getPath())));
+      b.append(String.format(Locale.ROOT, "  %04o %12d  %s%s%n", f.getMode(), f.getSize(), printable(f.getPath()),
+          f.getWritable() ? "  (writable)" : ""));
     }
     b.append("signatures (").append(signed.getSignaturesCount()).append("):\n");
     for (Signature s : signed.getSignaturesList()) {
       b.append("  ").append(s.getKeyId()).append('\n');
     }
     if (!m.getInstallCommand().isEmpty()) {
-      b.append("install command: ").append(printable(m.getInstallCommand())).append('\n');
+      b.append("install command: ").append(printable(m.getInstallCommand()))
+          .append(m.getInstallTimeoutSeconds() == 0 ? "" : "  (timeout " + m.getInstallTimeoutSeconds() + " s)").append('\n');
     }
     if (!m.getPreviousId().isEmpty()) {
       b.append("cut against: ").append(Hex.encodeHexString(m.getPreviousId().toByteArray())).append('\n');

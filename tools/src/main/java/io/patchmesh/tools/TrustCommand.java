@@ -60,8 +60,20 @@ final class TrustCommand implements Runnable {
     @Spec CommandSpec spec;
     @Mixin HelpOption help;
 
-    @Option(names = "--publisher", required = true, paramLabel = "KEY.pub", description = "a publisher key (repeat)")
-    List<Path> publishers;
+    @Option(names = "--rules", paramLabel = "FILE.yaml", description = "the whole policy: root keys and named publisher rules with channels, path scopes and install (instead of the flags below; key paths relative to the file)")
+    Path rules;
+
+    @Option(names = "--publisher", paramLabel = "KEY.pub", description = "a publisher key (repeat)")
+    List<Path> publishers = new ArrayList<>();
+
+    @Option(names = "--paths", paramLabel = "PATTERN", description = "paths its manifests may write, e.g. 'opt/app/**' (repeat; default: '**', every path)")
+    List<String> paths = new ArrayList<>();
+
+    @Option(names = "--install", description = "its manifests' install commands may run (agents must also allow them)")
+    boolean install;
+
+    @Option(names = "--allow-overlap", description = "with several --channel and --paths: the rules may write the same paths")
+    boolean allowOverlap;
 
     @Option(names = "--threshold", defaultValue = "1", paramLabel = "K", description = "publisher signatures needed (default: ${DEFAULT-VALUE})")
     int threshold;
@@ -92,22 +104,16 @@ final class TrustCommand implements Runnable {
       refuseExisting(out);
       Instant now = Instant.now();
       Duration lifetime = positiveDuration("--expires", expires);
-      List<VerifyKey> pubs = new ArrayList<>();
       TrustRootBuilder b = new TrustRootBuilder().expires(now.plus(lifetime));
-      for (Path p : publishers) {
-        VerifyKey k = KeyFiles.readPublic(p);
-        b.key(k, nameOf(p));
-        pubs.add(k);
-      }
-      List<Path> roots = rootKeys.isEmpty() ? publishers : rootKeys;
-      for (Path p : roots) {
-        b.rootKey(KeyFiles.readPublic(p), nameOf(p));
-      }
-      b.rootThreshold(rootThreshold != null ? rootThreshold : threshold);
-      List<String> ids = pubs.stream().map(VerifyKey::keyId).distinct().toList();
-      for (String pattern : channels.isEmpty() ? List.of("**") : channels) {
-        checkPattern(pattern);
-        b.publisher(pattern, threshold, ids);
+      if (rules != null) {
+        if (!publishers.isEmpty() || !channels.isEmpty() || !paths.isEmpty() || install || !rootKeys.isEmpty()
+            || rootThreshold != null) {
+          throw new UserInputException("--rules holds the whole policy: give no --publisher, --channel, --paths,"
+              + " --install, --root-key or --root-threshold with it");
+        }
+        TrustRulesFile.read(rules, b);
+      } else {
+        shorthand(b);
       }
       TrustRoot root = b.build();
       List<SigningKey> signers = readSigningKeys(signKeys);
@@ -121,6 +127,40 @@ final class TrustCommand implements Runnable {
       AtomicFiles.writeNew(out, signed.toByteArray());
       report(spec.commandLine().getOut(), trusted, out, json, now);
       return Main.OK;
+    }
+
+    /** The single-rule flags: one rule per --channel, same keys, paths and install. */
+    private void shorthand(TrustRootBuilder b) {
+      if (publishers.isEmpty()) {
+        throw new UserInputException("give --publisher KEY.pub (repeat) or --rules FILE.yaml");
+      }
+      List<VerifyKey> pubs = new ArrayList<>();
+      for (Path p : publishers) {
+        VerifyKey k = KeyFiles.readPublic(p);
+        b.key(k, nameOf(p));
+        pubs.add(k);
+      }
+      List<Path> roots = rootKeys.isEmpty() ? publishers : rootKeys;
+      for (Path p : roots) {
+        b.rootKey(KeyFiles.readPublic(p), nameOf(p));
+      }
+      b.rootThreshold(rootThreshold != null ? rootThreshold : threshold);
+      List<String> ids = pubs.stream().map(VerifyKey::keyId).distinct().toList();
+      for (String p : paths) {
+        TrustRulesFile.checkPathPattern(p, "--paths");
+      }
+      for (String pattern : channels.isEmpty() ? List.of("**") : channels) {
+        checkPattern(pattern);
+        b.rule(PublisherRule.newBuilder()
+            .setChannelPattern(pattern)
+            .addAllKeyIds(ids)
+            .setThreshold(threshold)
+            .addAllPaths(paths.isEmpty() ? List.of("**") : paths)
+            .setInstall(install)
+            // '**' (the default) overlaps everything by definition; narrowed paths must not
+            .setOverlap(paths.isEmpty() || allowOverlap)
+            .build());
+      }
     }
   }
 
@@ -139,6 +179,9 @@ final class TrustCommand implements Runnable {
 
     @Option(names = "--from", required = true, paramLabel = "FILE", description = "the current trust root")
     Path from;
+
+    @Option(names = "--rules", paramLabel = "FILE.yaml", description = "replace keys, root keys and rules with this policy (as trust init --rules)")
+    Path rules;
 
     @Option(names = "--publisher", paramLabel = "KEY.pub", description = "add a publisher key to every publisher rule (repeat)")
     List<Path> addPublishers = new ArrayList<>();
@@ -178,6 +221,18 @@ final class TrustCommand implements Runnable {
       Duration lifetime = positiveDuration("--expires", expires);
       TrustedRoot current = TrustRootFile.readAllowExpired(from);
       TrustRootBuilder b = TrustRootBuilder.successorOf(current).expires(now.plus(lifetime));
+      if (rules != null) {
+        if (!addPublishers.isEmpty() || !addRootKeys.isEmpty() || !removeKeys.isEmpty() || threshold != null
+            || rootThreshold != null) {
+          throw new UserInputException("--rules holds the whole policy: give no --publisher, --root-key, --remove-key,"
+              + " --threshold or --root-threshold with it");
+        }
+        b.clearKeys();
+        TrustRulesFile.read(rules, b);
+      } else if (current.legacyRules()) {
+        spec.commandLine().getErr().println("note: " + from + " has no path scopes; its rules carry over as"
+            + " paths ['**'] with install allowed (narrow them with --rules FILE.yaml)");
+      }
 
       List<String> added = new ArrayList<>();
       for (Path p : addPublishers) {
@@ -190,14 +245,14 @@ final class TrustCommand implements Runnable {
       }
       if (!added.isEmpty() || threshold != null) {
         b.clearPublishers();
-        List<PublisherRule> rules = current.root().getPublishersList();
-        if (rules.isEmpty()) {
-          rules = List.of(PublisherRule.newBuilder().setChannelPattern("**").setThreshold(1).build());
+        if (current.root().getPublishersList().isEmpty()) {
+          b.publisher("**", threshold != null ? threshold : 1, added);
         }
-        for (PublisherRule r : rules) {
+        for (PublisherRule r : TrustRootBuilder.from(current.root()).rules()) {
           Set<String> ids = new LinkedHashSet<>(r.getKeyIdsList());
           ids.addAll(added);
-          b.publisher(r.getChannelPattern(), threshold != null ? threshold : r.getThreshold(), new ArrayList<>(ids));
+          b.rule(r.toBuilder().clearKeyIds().addAllKeyIds(ids)
+              .setThreshold(threshold != null ? threshold : r.getThreshold()).build());
         }
       }
       for (String k : removeKeys) {
@@ -302,6 +357,7 @@ final class TrustCommand implements Runnable {
     n.put("expires", root.expires().toString());
     n.put("expired", root.isExpired(now));
     n.put("rootThreshold", root.rootThreshold());
+    n.put("pathScoped", !root.legacyRules());
     ArrayNode rk = n.putArray("rootKeys");
     for (String id : root.rootKeyIds()) {
       rk.addObject().put("keyId", id).put("name", root.keyName(id));
@@ -309,8 +365,13 @@ final class TrustCommand implements Runnable {
     ArrayNode pubs = n.putArray("publishers");
     for (PublisherPolicy p : root.publishers()) {
       ObjectNode r = pubs.addObject();
+      r.put("name", p.name());
       r.put("channel", p.pattern().pattern());
       r.put("threshold", p.threshold());
+      ArrayNode ps = r.putArray("paths");
+      p.paths().forEach(x -> ps.add(x.pattern()));
+      r.put("install", p.install());
+      r.put("writable", p.allowWritable());
       ArrayNode ks = r.putArray("keys");
       for (String id : p.keyIds()) {
         ks.addObject().put("keyId", id).put("name", root.keyName(id));

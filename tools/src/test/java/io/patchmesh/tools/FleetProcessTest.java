@@ -47,7 +47,7 @@ class FleetProcessTest {
     String k = tmp.resolve("pub").toString();
     assertEquals(0, cli("keygen", "--out", k).code());
     Path root = tmp.resolve("root.pb");
-    assertEquals(0, cli("trust", "init", "--publisher", k + ".pub", "--channel", "app/**", "--sign", k + ".key",
+    assertEquals(0, cli("trust", "init", "--publisher", k + ".pub", "--channel", "app/**", "--install", "--sign", k + ".key",
         "--out", root.toString()).code());
     Path ca = tmp.resolve("ca");
     assertEquals(0, cli("ca", "init", "--out", ca.toString()).code());

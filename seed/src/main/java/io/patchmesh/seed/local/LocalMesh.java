@@ -59,7 +59,9 @@ public final class LocalMesh implements AutoCloseable {
               .expires(Instant.now().plus(365, ChronoUnit.DAYS))
               .rootKey(publisher.verifyKey(), "publisher")
               .rootThreshold(1)
-              .publisher("**", 1, publisher.verifyKey())
+              .key(publisher.verifyKey(), "publisher")
+              .rule(io.patchmesh.proto.PublisherRule.newBuilder().setName("local").setChannelPattern("**")
+                  .addKeyIds(publisher.verifyKey().keyId()).setThreshold(1).addPaths("**").setInstall(true).build())
               .build();
       Files.write(trustRoot, TrustRootSigner.sign(root, List.of(publisher)).toByteArray());
       ca = dir.resolve("ca");
