@@ -845,7 +845,9 @@ public final class NodeRuntime implements AutoCloseable {
           if (options.statusSink() != null) {
             StatusReport r = frame.getStatusReport();
             if (r.getNodeId().equals(link.peerId().toByteString())) {
-              options.statusSink().accept(r, options.clock().millis());
+              // the site is the link's (with TLS: the certificate's), never the report's own claim
+              options.statusSink().accept(r.getSite().equals(link.site()) ? r : r.toBuilder().setSite(link.site()).build(),
+                  options.clock().millis());
             }
           }
         }

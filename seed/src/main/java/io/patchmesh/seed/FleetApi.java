@@ -56,7 +56,12 @@ final class FleetApi {
     } catch (IllegalArgumentException e) {
       throw new AdminResponse.Failure(400, e.getMessage());
     }
-    Optional<RolloutController.View> v = controller.steer(id, action);
+    Optional<RolloutController.View> v;
+    try {
+      v = controller.steer(id, action);
+    } catch (io.patchmesh.seed.cluster.RolloutStore.NotSteeringException e) {
+      throw new AdminResponse.Failure(503, "rollout commands are not taken now: " + e.getMessage());
+    }
     if (v.isEmpty()) {
       throw new AdminResponse.Failure(404, "unknown manifest " + id.hex());
     }

@@ -81,13 +81,22 @@ final class RolloutApi {
     for (AgentRecord a : board.agents()) {
       reported.put(a.nodeId(), a);
     }
+    java.util.Set<String> linked = new java.util.HashSet<>();
+    for (io.patchmesh.net.PeerLink l : node.transport().links()) {
+      linked.add(l.peerId().hex());
+    }
+    long now = node.options().clock().millis();
     java.util.Set<String> ids = new java.util.TreeSet<>(reported.keySet());
     ids.addAll(agentsById.keySet());
     for (String id : ids) {
       AgentRecord a = reported.get(id);
       Member m = agentsById.get(id);
       String site = a != null ? a.site() : m.info().site();
-      boolean gone = m != null && (m.status() == MemberStatus.DEAD || m.status() == MemberStatus.LEFT);
+      // gone by this seed's own observation (no link, no recent report); gossip alone cannot make
+      // an agent gone while this seed hears from it
+      boolean gone = !linked.contains(id) && (a == null
+          ? m != null && (m.status() == MemberStatus.DEAD || m.status() == MemberStatus.LEFT)
+          : now - a.receivedMillis() > RolloutController.GONE_AFTER_MILLIS);
       // [agents, targeted, complete, applied, failed, chunksHave, chunksTotal, wan, lan]
       long[] c = sites.computeIfAbsent(site, s -> new long[9]);
       c[0]++;
@@ -174,6 +183,7 @@ final class RolloutApi {
       out.put("stages", cv.stages());
       out.put("openPercent", cv.openPercent());
       out.put("reason", cv.reason());
+      out.put("control", cv.control());
     }
     out.put("targeted", targeted);
     out.put("applied", applied);

@@ -1,8 +1,6 @@
 package io.patchmesh.seed;
 
 import io.patchmesh.apply.RolloutGate;
-import io.patchmesh.mesh.Member;
-import io.patchmesh.mesh.MemberStatus;
 import io.patchmesh.net.NodeId;
 import io.patchmesh.net.PeerLink;
 import io.patchmesh.proto.Frame;
@@ -10,65 +8,73 @@ import io.patchmesh.proto.Manifest;
 import io.patchmesh.proto.ManifestPhase;
 import io.patchmesh.proto.ManifestStatus;
 import io.patchmesh.proto.Role;
+import io.patchmesh.proto.Rollout;
 import io.patchmesh.proto.RolloutState;
 import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.runtime.NodeRuntime;
+import io.patchmesh.seed.cluster.RolloutRecord;
+import io.patchmesh.seed.cluster.RolloutStore;
+import io.patchmesh.seed.cluster.StageTally;
 import io.patchmesh.store.StoredManifest;
 import io.patchmesh.trust.ManifestId;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Steers staged rollouts from a seed. Each second, for every manifest it
- * holds, it judges the open stage from the agents' reports: when every
- * admitted agent has applied it (failures under the manifest's threshold) the
- * next stage opens; when failures exceed the threshold the rollout halts on
- * its own. The operator can pause, resume (also a halted rollout) and abort;
- * those choices are durable in the seed's store. Decisions go to every linked
- * agent as {@link RolloutState} frames, which agents honour only from links
- * whose certificate grants the seed role.
+ * holds, it tallies the agents admitted to the open stage from facts it
+ * authenticated itself, shares that tally through its {@link RolloutStore},
+ * and — if it steers (always alone; in a cluster only as the leader with a
+ * live ZooKeeper session) — lets {@link RolloutJudge} decide from the
+ * cluster-wide tally: next stage or halt, written as a compare-and-set so a
+ * stage is opened at most once. Operators pause, resume and abort through any
+ * seed. The current record goes to every linked agent as {@link RolloutState}
+ * frames, which agents honour only from links whose certificate grants the
+ * seed role.
+ *
+ * <p>Facts: an agent counts by its own latest report (its site is the one in
+ * the certificate of the link the report came over, see NodeRuntime) and by
+ * this seed's own link to it. What other nodes gossip about an agent (dead,
+ * left) changes nothing here: an admitted agent leaves the tally only when
+ * this seed has no link to it and has not heard from it for {@link
+ * #GONE_AFTER_MILLIS}.
  */
 public final class RolloutController implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RolloutController.class);
+  /** An agent with no link to this seed and no report for this long no longer holds its stage up. */
+  static final long GONE_AFTER_MILLIS = 15_000;
 
-  /** The state of one manifest's rollout as the seed judges it. */
-  public record View(String state, int stage, int stages, int openPercent, String reason, int admitted, int applied, int failed) {}
+  /**
+   * The state of one manifest's rollout as the seed judges it.
+   *
+   * @param control why this seed does not steer now ("" when it does), e.g. no ZooKeeper session
+   */
+  public record View(String state, int stage, int stages, int openPercent, String reason, int admitted, int applied,
+      int failed, String control) {}
 
   private final NodeRuntime node;
   private final StatusBoard board;
+  private final RolloutStore store;
   private final ScheduledExecutorService timer;
-  private final Map<ManifestId, Tracker> trackers = new HashMap<>();
+  private final Map<ManifestId, Rollout> plans = new HashMap<>();
+  private final Map<ManifestId, View> views = new HashMap<>();
+  private final AtomicLong ticks = new AtomicLong();
+  private final AtomicLong decisions = new AtomicLong();
 
-  private static final class Tracker {
-    final Manifest manifest;
-    int stage;
-    RolloutState.State state = RolloutState.State.ACTIVE;
-    String reason = "";
-    View view;
-
-    Tracker(Manifest m) {
-      this.manifest = m;
-    }
-
-    int stages() {
-      return Math.max(1, manifest.getRollout().getStagePercentCount());
-    }
-
-    int openPercent() {
-      return manifest.getRollout().getStagePercentCount() == 0 ? 100 : manifest.getRollout().getStagePercent(stage);
-    }
-  }
-
-  public RolloutController(NodeRuntime node, StatusBoard board) {
+  public RolloutController(NodeRuntime node, StatusBoard board, RolloutStore store) {
     this.node = node;
     this.board = board;
+    this.store = store;
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "rollout-controller");
       t.setDaemon(true);
@@ -87,99 +93,127 @@ public final class RolloutController implements AutoCloseable {
 
   /** Judges every rollout and tells the agents. Public for tests that want no wait. */
   public synchronized void tick() {
-    Map<String, Member> members = new HashMap<>();
-    for (Member m : node.snapshot().members()) {
-      members.put(m.info().id().hex(), m);
-    }
+    Set<NodeId> linked = linkedAgents();
     for (StoredManifest sm : node.store().manifests().list()) {
-      Tracker t = tracker(sm.id());
-      if (t == null) {
+      Rollout plan = plan(sm.id());
+      if (plan == null) {
         continue;
       }
-      judge(sm.id(), t, members);
-      broadcast(sm.id(), t);
+      Optional<RolloutRecord> rec = store.createIfAbsent(sm.id(), RolloutRecord.initial());
+      RolloutRecord r = rec.or(() -> store.read(sm.id())).orElse(null);
+      if (r == null) {
+        continue; // never stored and the store cannot be written now: nothing to steer or send yet
+      }
+      r = judge(sm.id(), plan, r, linked);
+      broadcast(sm.id(), plan, r);
     }
+    ticks.incrementAndGet();
   }
 
-  private Tracker tracker(ManifestId id) {
-    Tracker t = trackers.get(id);
-    if (t != null) {
-      return t;
+  private Rollout plan(ManifestId id) {
+    Rollout p = plans.get(id);
+    if (p != null) {
+      return p;
     }
     Optional<SignedManifest> signed = node.store().manifests().get(id);
     if (signed.isEmpty()) {
       return null;
     }
-    Manifest m;
     try {
-      m = Manifest.parseFrom(signed.get().getManifest());
+      p = Manifest.parseFrom(signed.get().getManifest()).getRollout();
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
       return null;
     }
-    t = new Tracker(m);
-    String saved = node.store().state().getString("rollout:" + id.hex());
-    if (saved != null) {
-      String[] parts = saved.split(":", 3);
-      t.state = RolloutState.State.valueOf(parts[0]);
-      t.stage = Math.min(Integer.parseInt(parts[1]), t.stages() - 1);
-      t.reason = parts.length > 2 ? parts[2] : "";
-    }
-    trackers.put(id, t);
-    return t;
+    plans.put(id, p);
+    return p;
   }
 
-  private void judge(ManifestId id, Tracker t, Map<String, Member> members) {
+  private Set<NodeId> linkedAgents() {
+    Set<NodeId> out = new HashSet<>();
+    for (PeerLink l : node.transport().links()) {
+      if (!l.roles().contains(Role.ROLE_SEED)) {
+        out.add(l.peerId());
+      }
+    }
+    return out;
+  }
+
+  /** This seed's own tally of the agents admitted to {@code stage}. */
+  StageTally ownTally(ManifestId id, Rollout plan, int stage, Set<NodeId> linked) {
     String hex = id.hex();
-    int admitted = 0;
-    int applied = 0;
-    int failed = 0;
-    int permille = t.openPercent() * 10;
+    int permille = RolloutJudge.openPercent(plan, stage) * 10;
+    long now = node.options().clock().millis();
+    StageTally.Builder b = new StageTally.Builder(stage);
     for (AgentRecord a : board.agents()) {
-      Member m = members.get(a.nodeId());
-      if (m != null && (m.status() == MemberStatus.DEAD || m.status() == MemberStatus.LEFT)) {
-        continue;
+      NodeId agent = NodeId.fromHex(a.nodeId());
+      if (!linked.contains(agent) && now - a.receivedMillis() > GONE_AFTER_MILLIS) {
+        continue; // gone by our own observation: no link, no report
       }
       ManifestStatus st = a.manifests().get(hex);
       if (st != null && st.getPhase() == ManifestPhase.PHASE_NOT_TARGETED) {
         continue;
       }
-      if (RolloutGate.admission(NodeId.fromHex(a.nodeId()), id) >= permille) {
+      if (RolloutGate.admission(agent, id) >= permille) {
         continue;
       }
-      admitted++;
-      if (st != null && st.getPhase() == ManifestPhase.PHASE_APPLIED) {
-        applied++;
-      } else if (st != null && st.getPhase() == ManifestPhase.PHASE_FAILED) {
-        failed++;
-      }
+      b.add(a.site(), st != null && st.getPhase() == ManifestPhase.PHASE_APPLIED,
+          st != null && st.getPhase() == ManifestPhase.PHASE_FAILED);
     }
-    int haltPermille = t.manifest.getRollout().getHaltFailurePermille();
-    if (t.state == RolloutState.State.ACTIVE) {
-      if (haltPermille > 0 && admitted > 0 && failed * 1000L > (long) haltPermille * admitted) {
-        t.state = RolloutState.State.HALTED;
-        t.reason = failed + " of " + admitted + " agents in stage " + (t.stage + 1) + " (" + t.openPercent()
-            + "%) failed, over the " + haltPermille / 10.0 + "% threshold";
-        log.warn("rollout {} halted: {}", id.shortHex(), t.reason);
-        save(id, t);
-      } else if (admitted == applied + failed && t.stage + 1 < t.stages() && t.manifest.getRollout().getStagePercentCount() > 0) {
-        t.stage++;
-        t.reason = "";
-        log.info("rollout {}: stage {} of {} open ({}%)", id.shortHex(), t.stage + 1, t.stages(), t.openPercent());
-        save(id, t);
-      }
-    }
-    t.view = new View(stateName(t.state), t.stage, t.stages(), t.openPercent(), t.reason, admitted, applied, failed);
+    return b.build();
   }
 
-  private void broadcast(ManifestId id, Tracker t) {
+  private RolloutRecord judge(ManifestId id, Rollout plan, RolloutRecord r, Set<NodeId> linked) {
+    StageTally own = ownTally(id, plan, r.stage(), linked);
+    store.publishTally(id, own);
+    Optional<String> notSteering = store.notSteering();
+    Optional<StageTally> total = store.clusterTally(id, own);
+    if (notSteering.isEmpty() && total.isPresent()) {
+      RolloutRecord next = RolloutJudge.next(plan, r, total.get());
+      if (!next.sameAs(r)) {
+        Optional<RolloutRecord> written = store.decide(id, r, next);
+        if (written.isPresent()) {
+          decisions.incrementAndGet();
+          logDecision(id, plan, next);
+          r = written.get();
+        }
+      }
+    }
+    int stage = r.stage();
+    StageTally shown = total.filter(t -> t.stage() == stage).orElse(own);
+    if (shown.stage() != stage) {
+      shown = ownTally(id, plan, stage, linked);
+    }
+    views.put(id, view(plan, r, shown, notSteering.orElse("")));
+    return r;
+  }
+
+  private static void logDecision(ManifestId id, Rollout plan, RolloutRecord next) {
+    if (next.state() == RolloutState.State.HALTED) {
+      log.warn("rollout {} halted: {}", id.shortHex(), next.reason());
+    } else {
+      log.info("rollout {}: stage {} of {} open ({}%)", id.shortHex(), next.stage() + 1, RolloutJudge.stages(plan),
+          RolloutJudge.openPercent(plan, next.stage()));
+    }
+  }
+
+  private static View view(Rollout plan, RolloutRecord r, StageTally t, String control) {
+    String reason = r.reason();
+    if (reason.isEmpty() && !control.isEmpty() && !control.startsWith("following")) {
+      reason = "decisions wait: " + control;
+    }
+    return new View(stateName(r.state()), r.stage(), RolloutJudge.stages(plan), RolloutJudge.openPercent(plan, r.stage()),
+        reason, t.admitted(), t.applied(), t.failed(), control);
+  }
+
+  private void broadcast(ManifestId id, Rollout plan, RolloutRecord r) {
     Frame f = Frame.newBuilder()
         .setRolloutState(RolloutState.newBuilder()
             .setManifestId(id.toByteString())
-            .setState(t.state)
-            .setOpenPermille(t.state == RolloutState.State.ACTIVE ? t.openPercent() * 10 : 0)
-            .setStage(t.stage)
+            .setState(r.state())
+            .setOpenPermille(r.state() == RolloutState.State.ACTIVE ? RolloutJudge.openPercent(plan, r.stage()) * 10 : 0)
+            .setStage(r.stage())
             .setSeedTimeUnixMs(node.options().clock().millis())
-            .setReason(t.reason.length() > 500 ? t.reason.substring(0, 500) : t.reason))
+            .setReason(r.reason()))
         .build();
     for (PeerLink l : node.transport().links()) {
       if (!l.roles().contains(Role.ROLE_SEED)) {
@@ -188,56 +222,59 @@ public final class RolloutController implements AutoCloseable {
     }
   }
 
-  private void save(ManifestId id, Tracker t) {
-    node.store().state().putString("rollout:" + id.hex(), t.state.name() + ":" + t.stage + ":" + t.reason, true);
-  }
-
-  /** Operator action: pause, resume or abort. Empty if the manifest is unknown. */
+  /**
+   * Operator action: pause, resume or abort, taking effect wherever the
+   * rollout is steered. Empty if the manifest is unknown.
+   *
+   * @throws RolloutStore.NotSteeringException when the store cannot take the command now (no session)
+   */
   public synchronized Optional<View> steer(ManifestId id, String action) {
-    Tracker t = tracker(id);
-    if (t == null) {
+    Rollout plan = plan(id);
+    if (plan == null) {
       return Optional.empty();
     }
-    switch (action) {
-      case "pause" -> {
-        if (t.state != RolloutState.State.ABORTED) {
-          t.state = RolloutState.State.PAUSED;
-          t.reason = "paused by the operator";
-        }
+    store.notCommandable().ifPresent(why -> {
+      throw new RolloutStore.NotSteeringException(why);
+    });
+    for (int attempt = 0; ; attempt++) {
+      RolloutRecord cur = (attempt == 0 ? store.createIfAbsent(id, RolloutRecord.initial()) : store.readFresh(id))
+          .orElseThrow(() -> new RolloutStore.NotSteeringException(store.notCommandable().orElse("store unavailable")));
+      RolloutRecord next = RolloutJudge.command(cur, action);
+      Optional<RolloutRecord> written = next.sameAs(cur) ? Optional.of(cur) : store.command(id, cur, next);
+      if (written.isPresent()) {
+        log.info("rollout {}: {} by the operator", id.shortHex(), action);
+        RolloutRecord r = judge(id, plan, written.get(), linkedAgents());
+        broadcast(id, plan, r);
+        return Optional.of(views.get(id));
       }
-      case "resume" -> {
-        if (t.state != RolloutState.State.ABORTED) {
-          t.state = RolloutState.State.ACTIVE;
-          t.reason = "";
-        }
+      if (attempt >= 20) {
+        throw new RolloutStore.NotSteeringException("the rollout record kept changing; try again");
       }
-      case "abort" -> {
-        t.state = RolloutState.State.ABORTED;
-        t.reason = "aborted by the operator";
-      }
-      default -> throw new IllegalArgumentException("unknown action " + action);
     }
-    save(id, t);
-    log.info("rollout {}: {} by the operator", id.shortHex(), action);
-    Map<String, Member> members = new HashMap<>();
-    for (Member m : node.snapshot().members()) {
-      members.put(m.info().id().hex(), m);
-    }
-    judge(id, t, members);
-    broadcast(id, t);
-    return Optional.of(t.view);
   }
 
   /** The current view of one rollout, judging it now if never judged. */
   public synchronized Optional<View> view(ManifestId id) {
-    Tracker t = tracker(id);
-    if (t == null) {
+    Rollout plan = plan(id);
+    if (plan == null) {
       return Optional.empty();
     }
-    if (t.view == null) {
-      judge(id, t, new HashMap<>());
+    View v = views.get(id);
+    if (v == null) {
+      RolloutRecord r = store.read(id).orElse(RolloutRecord.initial());
+      v = view(plan, r, ownTally(id, plan, r.stage(), linkedAgents()), store.notSteering().orElse(""));
     }
-    return Optional.of(t.view);
+    return Optional.of(v);
+  }
+
+  /** Ticks completed (tests wait for a few to show that something did not happen). */
+  public long ticks() {
+    return ticks.get();
+  }
+
+  /** Decisions (stage opened, halt) this seed wrote. */
+  public long decisions() {
+    return decisions.get();
   }
 
   static Map<String, Object> describe(View v) {
@@ -247,6 +284,7 @@ public final class RolloutController implements AutoCloseable {
     m.put("stages", v.stages());
     m.put("openPercent", v.openPercent());
     m.put("reason", v.reason());
+    m.put("control", v.control());
     m.put("stageAdmitted", v.admitted());
     m.put("stageApplied", v.applied());
     m.put("stageFailed", v.failed());
@@ -266,5 +304,11 @@ public final class RolloutController implements AutoCloseable {
   @Override
   public void close() {
     timer.shutdownNow();
+    try {
+      timer.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    store.close();
   }
 }

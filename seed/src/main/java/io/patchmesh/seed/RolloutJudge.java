@@ -1,0 +1,57 @@
+package io.patchmesh.seed;
+
+import io.patchmesh.proto.Rollout;
+import io.patchmesh.proto.RolloutState;
+import io.patchmesh.seed.cluster.RolloutRecord;
+import io.patchmesh.seed.cluster.StageTally;
+
+/**
+ * The controller's rule, with no I/O: given a rollout's signed plan, its
+ * current record and the tally of the agents admitted to its open stage,
+ * what the record should become. Only an active rollout moves: it halts when
+ * failures exceed the plan's share, and opens the next stage (exactly one)
+ * once every admitted agent applied or failed. Operator states (paused,
+ * halted, aborted) are left alone. A tally of another stage decides nothing.
+ */
+final class RolloutJudge {
+  private RolloutJudge() {}
+
+  static int stages(Rollout plan) {
+    return Math.max(1, plan.getStagePercentCount());
+  }
+
+  static int openPercent(Rollout plan, int stage) {
+    return plan.getStagePercentCount() == 0 ? 100 : plan.getStagePercent(Math.min(stage, plan.getStagePercentCount() - 1));
+  }
+
+  /** The next record, or {@code current} itself when nothing changes. */
+  static RolloutRecord next(Rollout plan, RolloutRecord current, StageTally tally) {
+    if (current.state() != RolloutState.State.ACTIVE || tally.stage() != current.stage()) {
+      return current;
+    }
+    int admitted = tally.admitted();
+    int failed = tally.failed();
+    int haltPermille = plan.getHaltFailurePermille();
+    if (haltPermille > 0 && admitted > 0 && failed * 1000L > (long) haltPermille * admitted) {
+      String reason = failed + " of " + admitted + " agents in stage " + (current.stage() + 1) + " ("
+          + openPercent(plan, current.stage()) + "%) failed, over the " + haltPermille / 10.0 + "% threshold";
+      return current.with(RolloutState.State.HALTED, current.stage(), reason);
+    }
+    if (admitted == tally.applied() + failed && current.stage() + 1 < stages(plan)) {
+      return current.with(RolloutState.State.ACTIVE, current.stage() + 1, "");
+    }
+    return current;
+  }
+
+  /** An operator's command applied to a record: pause, resume (also a halted rollout) or abort. */
+  static RolloutRecord command(RolloutRecord current, String action) {
+    return switch (action) {
+      case "pause" -> current.state() == RolloutState.State.ABORTED ? current
+          : current.with(RolloutState.State.PAUSED, current.stage(), "paused by the operator");
+      case "resume" -> current.state() == RolloutState.State.ABORTED ? current
+          : current.with(RolloutState.State.ACTIVE, current.stage(), "");
+      case "abort" -> current.with(RolloutState.State.ABORTED, current.stage(), "aborted by the operator");
+      default -> throw new IllegalArgumentException("unknown action " + action);
+    };
+  }
+}
