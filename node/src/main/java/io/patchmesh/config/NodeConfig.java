@@ -32,6 +32,8 @@ import java.util.regex.Pattern;
  * @param quotaBytes chunk cache cap (default 10 GiB)
  * @param membershipPreset "lan" (default) or "wan" timing
  * @param window the agent's own maintenance window ("" = any time)
+ * @param inventory how the agent collects its software inventory
+ * @param urgent what an agent does with an urgent manifest outside its windows: "wait" (default) or "apply"
  */
 public record NodeConfig(
     Path dataDir,
@@ -51,7 +53,9 @@ public record NodeConfig(
     long wanRate,
     long quotaBytes,
     String membershipPreset,
-    String window) {
+    String window,
+    io.patchmesh.inventory.InventorySettings inventory,
+    String urgent) {
 
   private static final Pattern SITE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
 
@@ -75,6 +79,11 @@ public record NodeConfig(
     private String quota = "10GiB";
     private String membership = "lan";
     private String window = "";
+    private String inventoryCollector = "auto";
+    private String inventoryCommand = "";
+    private String inventoryTimeout = "60s";
+    private String inventoryInterval = "15m";
+    private String urgent = "wait";
 
     public Builder file(ConfigFile f) {
       if (f.data != null) data = f.data;
@@ -95,6 +104,11 @@ public record NodeConfig(
       if (f.quota != null) quota = f.quota;
       if (f.membership != null) membership = f.membership;
       if (f.window != null) window = f.window;
+      if (f.inventoryCollector != null) inventoryCollector = f.inventoryCollector;
+      if (f.inventoryCommand != null) inventoryCommand = f.inventoryCommand;
+      if (f.inventoryTimeout != null) inventoryTimeout = f.inventoryTimeout;
+      if (f.inventoryInterval != null) inventoryInterval = f.inventoryInterval;
+      if (f.urgent != null) urgent = f.urgent;
       return this;
     }
 
@@ -116,6 +130,11 @@ public record NodeConfig(
     public Builder quota(String v) { if (v != null) quota = v; return this; }
     public Builder membership(String v) { if (v != null) membership = v; return this; }
     public Builder window(String v) { if (v != null) window = v; return this; }
+    public Builder inventoryCollector(String v) { if (v != null) inventoryCollector = v; return this; }
+    public Builder inventoryCommand(String v) { if (v != null) inventoryCommand = v; return this; }
+    public Builder inventoryTimeout(String v) { if (v != null) inventoryTimeout = v; return this; }
+    public Builder inventoryInterval(String v) { if (v != null) inventoryInterval = v; return this; }
+    public Builder urgent(String v) { if (v != null) urgent = v; return this; }
 
     /** Validates and freezes. {@code agent} adds the agent-only requirements. */
     public NodeConfig build(boolean agent) {
@@ -153,7 +172,10 @@ public record NodeConfig(
           Units.parseRate("wan-rate", wanRate),
           Units.parseBytes("quota", quota),
           membership,
-          window);
+          window,
+          new io.patchmesh.inventory.InventorySettings(inventoryCollector, inventoryCommand,
+              Units.parseDuration("inventory-timeout", inventoryTimeout), Units.parseDuration("inventory-interval", inventoryInterval)),
+          checkUrgent("urgent", urgent));
     }
 
     private static void require(String v, String what) {
@@ -168,6 +190,14 @@ public record NodeConfig(
     if (!SITE.matcher(site).matches()) {
       throw new UserInputException(option + " " + site + ": use letters, digits, '.', '_' or '-' (max 64)");
     }
+  }
+
+  /** What an agent does with an urgent manifest outside its windows: wait or apply. */
+  public static String checkUrgent(String option, String value) {
+    if (!value.equals("wait") && !value.equals("apply")) {
+      throw new UserInputException(option + ": '" + value + "' is not wait or apply");
+    }
+    return value;
   }
 
   /** The membership timing preset: lan or wan. */
