@@ -51,6 +51,11 @@ public final class ConfigFile {
   @JsonProperty("insecure-plaintext") public Boolean insecurePlaintext;
   @JsonProperty("install-timeout-max") public String installTimeoutMax;
   @JsonProperty("root-expiry-warning") public String rootExpiryWarning;
+  @JsonProperty("inventory-collector") public String inventoryCollector;
+  @JsonProperty("inventory-command") public String inventoryCommand;
+  @JsonProperty("inventory-timeout") public String inventoryTimeout;
+  @JsonProperty("inventory-interval") public String inventoryInterval;
+  @JsonProperty("urgent") public String urgent;
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
@@ -119,6 +124,9 @@ public final class ConfigFile {
     if (quota != null) checks.put("quota", () -> Units.parseBytes("quota", quota));
     if (membership != null) checks.put("membership", () -> NodeConfig.checkMembership("membership", membership));
     if (window != null) checks.put("window", () -> MaintenanceWindow.parse(window));
+    if (inventoryTimeout != null) checks.put("inventory-timeout", () -> Units.parseDuration("inventory-timeout", inventoryTimeout));
+    if (inventoryInterval != null) checks.put("inventory-interval", () -> Units.parseDuration("inventory-interval", inventoryInterval));
+    if (urgent != null) checks.put("urgent", () -> NodeConfig.checkUrgent("urgent", urgent));
     for (Map.Entry<String, Runnable> c : checks.entrySet()) {
       try {
         c.getValue().run();

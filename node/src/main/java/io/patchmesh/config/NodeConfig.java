@@ -37,6 +37,8 @@ import java.util.regex.Pattern;
  *     plaintext, and the node says so loudly; without it a node refuses to start without TLS
  * @param installTimeoutMax an install command never runs longer (default 30 min; a manifest may ask for less)
  * @param rootExpiryWarning the agent reports itself stale when its trust root expires within this (default 14 days)
+ * @param inventory how the agent collects its software inventory
+ * @param urgent what an agent does with an urgent manifest outside its windows: "wait" (default) or "apply"
  */
 public record NodeConfig(
     Path dataDir,
@@ -59,7 +61,9 @@ public record NodeConfig(
     String window,
     boolean insecurePlaintext,
     java.time.Duration installTimeoutMax,
-    java.time.Duration rootExpiryWarning) {
+    java.time.Duration rootExpiryWarning,
+    io.patchmesh.inventory.InventorySettings inventory,
+    String urgent) {
 
   private static final Pattern SITE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
 
@@ -86,6 +90,11 @@ public record NodeConfig(
     private boolean insecurePlaintext;
     private String installTimeoutMax = "30m";
     private String rootExpiryWarning = "14d";
+    private String inventoryCollector = "auto";
+    private String inventoryCommand = "";
+    private String inventoryTimeout = "60s";
+    private String inventoryInterval = "15m";
+    private String urgent = "wait";
 
     public Builder file(ConfigFile f) {
       if (f.data != null) data = f.data;
@@ -109,6 +118,11 @@ public record NodeConfig(
       if (f.insecurePlaintext != null) insecurePlaintext = f.insecurePlaintext;
       if (f.installTimeoutMax != null) installTimeoutMax = f.installTimeoutMax;
       if (f.rootExpiryWarning != null) rootExpiryWarning = f.rootExpiryWarning;
+      if (f.inventoryCollector != null) inventoryCollector = f.inventoryCollector;
+      if (f.inventoryCommand != null) inventoryCommand = f.inventoryCommand;
+      if (f.inventoryTimeout != null) inventoryTimeout = f.inventoryTimeout;
+      if (f.inventoryInterval != null) inventoryInterval = f.inventoryInterval;
+      if (f.urgent != null) urgent = f.urgent;
       return this;
     }
 
@@ -133,6 +147,11 @@ public record NodeConfig(
     public Builder insecurePlaintext(Boolean v) { if (v != null) insecurePlaintext = v; return this; }
     public Builder installTimeoutMax(String v) { if (v != null) installTimeoutMax = v; return this; }
     public Builder rootExpiryWarning(String v) { if (v != null) rootExpiryWarning = v; return this; }
+    public Builder inventoryCollector(String v) { if (v != null) inventoryCollector = v; return this; }
+    public Builder inventoryCommand(String v) { if (v != null) inventoryCommand = v; return this; }
+    public Builder inventoryTimeout(String v) { if (v != null) inventoryTimeout = v; return this; }
+    public Builder inventoryInterval(String v) { if (v != null) inventoryInterval = v; return this; }
+    public Builder urgent(String v) { if (v != null) urgent = v; return this; }
 
     /** Validates and freezes. {@code agent} adds the agent-only requirements. */
     public NodeConfig build(boolean agent) {
@@ -181,7 +200,10 @@ public record NodeConfig(
           window,
           insecurePlaintext,
           positive("install-timeout-max", installTimeoutMax),
-          positive("root-expiry-warning", rootExpiryWarning));
+          positive("root-expiry-warning", rootExpiryWarning),
+          new io.patchmesh.inventory.InventorySettings(inventoryCollector, inventoryCommand,
+              Units.parseDuration("inventory-timeout", inventoryTimeout), Units.parseDuration("inventory-interval", inventoryInterval)),
+          checkUrgent("urgent", urgent));
     }
 
     private static java.time.Duration positive(String key, String text) {
@@ -204,6 +226,14 @@ public record NodeConfig(
     if (!SITE.matcher(site).matches()) {
       throw new UserInputException(option + " " + site + ": use letters, digits, '.', '_' or '-' (max 64)");
     }
+  }
+
+  /** What an agent does with an urgent manifest outside its windows: wait or apply. */
+  public static String checkUrgent(String option, String value) {
+    if (!value.equals("wait") && !value.equals("apply")) {
+      throw new UserInputException(option + ": '" + value + "' is not wait or apply");
+    }
+    return value;
   }
 
   /** The membership timing preset: lan or wan. */

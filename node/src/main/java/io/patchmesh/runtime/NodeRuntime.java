@@ -95,6 +95,10 @@ public final class NodeRuntime implements AutoCloseable {
   /** Seeds' rollout decisions (stages, pause, abort), from certified seed links only. */
   private final io.patchmesh.apply.RolloutGate gate = new io.patchmesh.apply.RolloutGate();
   private final HostFactsCollector facts;
+  /** Agents: the software inventory (collector thread, journal on the loop); null on seeds. */
+  private io.patchmesh.inventory.SoftwareReporter software;
+  /** Seeds: frames of kinds the node itself does not handle (inventory updates), by kind. */
+  private final Map<Frame.BodyCase, java.util.function.BiConsumer<PeerLink, Frame>> frameHandlers = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<ManifestId, LocalState> local = new HashMap<>();
   /**
    * The one manifest whose files are written while it downloads (null if none): only a wanted
@@ -283,6 +287,11 @@ public final class NodeRuntime implements AutoCloseable {
     loop.later(options.tickMillis(), this::tickAndReschedule);
     loop.every(1000, this::slowTick);
     loop.every(GC_INTERVAL_MILLIS, this::collectGarbage);
+    if (!options.isSeed()) {
+      software = new io.patchmesh.inventory.SoftwareReporter(config.inventory(), loop, statusSequence.get(),
+          this::appliedChannels, () -> statusVersion++);
+      software.start();
+    }
     beforeAdmin.accept(this);
     try {
       token = AdminToken.loadOrCreate(config.dataDir());
@@ -521,6 +530,9 @@ public final class NodeRuntime implements AutoCloseable {
                 metrics.applyResult(r.ok());
                 statusVersion++;
                 if (r.ok()) {
+                  if (software != null) {
+                    software.appliedChanged();
+                  }
                   log.info("{}: applied to {}", s.vm, config.applyDir());
                 } else {
                   log.warn("{}: apply failed: {}", s.vm, r.reason());
@@ -812,6 +824,7 @@ public final class NodeRuntime implements AutoCloseable {
             .setSequence(statusSequence.incrementAndGet())
             .addAllManifests(snapshot.manifests().size() > 256 ? snapshot.manifests().subList(0, 256) : snapshot.manifests())
             .setFacts(facts.collect(options.clock().millis()))
+            .setSoftware(software == null ? io.patchmesh.proto.SoftwareSummary.getDefaultInstance() : software.summary())
             .build();
     Frame f = Frame.newBuilder().setStatusReport(report).build();
     for (PeerLink l : transport.links()) {
@@ -851,6 +864,12 @@ public final class NodeRuntime implements AutoCloseable {
             }
           }
         }
+        case INVENTORY_UPDATE -> {
+          java.util.function.BiConsumer<PeerLink, Frame> h = frameHandlers.get(frame.getBodyCase());
+          if (h != null) {
+            h.accept(link, frame);
+          }
+        }
         default -> whenReady(() -> route(link, frame));
       }
     }
@@ -887,8 +906,37 @@ public final class NodeRuntime implements AutoCloseable {
           }
         }
       }
+      case INVENTORY_REQUEST -> {
+        // answered only to a seed: the inventory is for the fleet's operators, not for any peer
+        if (software != null && link.roles().contains(Role.ROLE_SEED)) {
+          software.onRequest(link, frame.getInventoryRequest());
+        }
+      }
       default -> log.debug("ignoring {} from {}", frame.getBodyCase(), link.peerId().shortHex());
     }
+  }
+
+  /** Channels this agent applied, at their newest applied version (loop only; its software inventory lists them). */
+  private Map<String, String> appliedChannels() {
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (TransferSession s : swarm.sessions()) {
+      LocalState ls = local.get(s.id);
+      if (ls != null && ls.phase == ManifestPhase.PHASE_APPLIED) {
+        out.merge(s.vm.channel(), Long.toString(s.vm.version()),
+            (a, b) -> Long.parseLong(a) >= Long.parseLong(b) ? a : b);
+      }
+    }
+    return out;
+  }
+
+  /** Seeds: handles frames of {@code kind} the node does not handle itself (called on a transport thread). */
+  public void onFrames(Frame.BodyCase kind, java.util.function.BiConsumer<PeerLink, Frame> handler) {
+    frameHandlers.put(kind, handler);
+  }
+
+  /** Agents: the software inventory this agent reports (its current list), taken on the loop. */
+  public io.patchmesh.inventory.SoftwareList softwareInventory() {
+    return software == null ? io.patchmesh.inventory.SoftwareList.EMPTY : onLoop(software::current);
   }
 
   // ------------------------------------------------------------------ accessors
@@ -1051,6 +1099,9 @@ public final class NodeRuntime implements AutoCloseable {
     }
     transport.close();
     loop.close();
+    if (software != null) {
+      software.close();
+    }
     if (staging != null) {
       staging.close(); // the loop is down: no one else touches the field now
     }
@@ -1066,6 +1117,9 @@ public final class NodeRuntime implements AutoCloseable {
     }
     transport.close();
     loop.close();
+    if (software != null) {
+      software.close();
+    }
     if (staging != null) {
       staging.abandon(); // temp files stay, as after a crash
     }

@@ -23,6 +23,7 @@ final class AgentCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin HelpOption help;
   @Mixin NodeOptions node;
+  @Mixin InventoryOptions inventory;
 
   @Option(names = "--apply-dir", paramLabel = "DIR", description = "where patches are materialized")
   String applyDir;
@@ -35,7 +36,7 @@ final class AgentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    NodeConfig cfg = node.builder().applyDir(applyDir).allowInstallCommands(allowInstall).window(window).build(true);
+    NodeConfig cfg = inventory.apply(node.builder()).applyDir(applyDir).allowInstallCommands(allowInstall).window(window).build(true);
     io.patchmesh.apply.MaintenanceWindow.parse(cfg.window());
     NodeRuntime n = NodeRuntime.start(cfg, RuntimeOptions.agent());
     spec.commandLine().getErr().printf(
