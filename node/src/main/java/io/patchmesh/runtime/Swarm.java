@@ -17,7 +17,7 @@ import io.patchmesh.proto.Reject;
 import io.patchmesh.proto.Request;
 import io.patchmesh.proto.Role;
 import io.patchmesh.store.ChunkStore;
-import io.patchmesh.store.CorruptChunkException;
+import io.patchmesh.content.CorruptChunkException;
 import io.patchmesh.store.StoreException;
 import io.patchmesh.store.StoreFullException;
 import io.patchmesh.transfer.ChunkPicker;
@@ -26,11 +26,15 @@ import io.patchmesh.transfer.ChunkTable;
 import io.patchmesh.transfer.HaveMap;
 import io.patchmesh.transfer.HaveMapException;
 import io.patchmesh.transfer.PeerClass;
-import io.patchmesh.transfer.PeerScores;
 import io.patchmesh.transfer.PieceOutcome;
 import io.patchmesh.transfer.RequestGuard;
 import io.patchmesh.transfer.TransferConfig;
-import io.patchmesh.transfer.UploadSlots;
+import io.patchmesh.transfer.swarm.LinkRef;
+import io.patchmesh.transfer.swarm.PeerDiscipline;
+import io.patchmesh.transfer.swarm.SourceState;
+import io.patchmesh.transfer.swarm.SwarmConfig;
+import io.patchmesh.transfer.swarm.UploadQueue;
+import io.patchmesh.transfer.swarm.WanLinkWatch;
 import io.patchmesh.transfer.delta.DeltaBases;
 import io.patchmesh.transfer.delta.DeltaDecoder;
 import io.patchmesh.transfer.delta.DeltaEncoder;
@@ -39,7 +43,6 @@ import io.patchmesh.transfer.delta.DeltaLimits;
 import io.patchmesh.proto.Delta;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.VerifiedManifest;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -55,92 +58,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's side of the swarm: have-maps, requests, pieces, uploads, for every
- * manifest it holds. The decisions (what to ask whom) are the pure {@link
- * ChunkPicker}'s; this class moves frames and bytes. Every received piece is
- * hashed by the store before it is stored, served or counted; a mismatch drops
- * it, gives its sender a strike and the chunk is asked of someone else.
- * Runs on the node loop; store reads and writes run on workers.
+ * The node's side of the swarm: have-maps, requests, pieces, uploads, for every manifest it holds.
+ * It still mixes decisions with effects (issue 16 moves the decisions into a sans-I/O core): which
+ * chunk to ask of whom is the pure {@link ChunkPicker}'s; the serving queue is {@link UploadQueue},
+ * the judging of peers {@link PeerDiscipline}, the silent-WAN-link rule {@link WanLinkWatch}, a
+ * peer's standing as a source {@link SourceState}, the timings {@link SwarmConfig}, all pure; what
+ * remains here is the session registry, have-map fan-out, site interest, dialling, the reserve,
+ * delta planning and have batching, plus the worker hops, link calls and store reads and writes.
+ * Every received piece is hashed by the store before it is stored, served or counted; a mismatch
+ * drops it, gives its sender a strike and the chunk is asked of someone else. Runs on the node
+ * loop; store reads and writes run on workers. Links are told apart by {@link LinkRef}, not by
+ * object identity.
  */
 final class Swarm {
   private static final Logger log = LoggerFactory.getLogger(Swarm.class);
 
-  /**
-   * How long after a session starts we count every live site agent as wanting the manifest, have-map
-   * seen or not. Afterwards only members that showed interest (a have-map) count. Generous on
-   * purpose: dropping a member that is merely slow to link up (a loaded host) makes every other
-   * member fetch its share too, a duplicate across the WAN; keeping one that never wants the
-   * manifest only delays its share by a site-wait.
-   */
-  static final long INTEREST_GRACE_MILLIS = 30_000;
-  /** Other-site agents we offer our have-map to (besides seeds), so sites can feed each other. */
-  static final int CROSS_SITE_PEERS = 2;
-  /** Requests one peer may have queued or in service with us. */
-  static final int MAX_OUTSTANDING_PER_PEER = 64;
-  /** Requests a node keeps in flight to one peer at most, whatever the picker says. */
-  static final int MAX_PIPELINE = 64;
-  /**
-   * Consecutive timed-out requests, with no piece in between, after which a peer's link is closed
-   * as stalled (4: the initial pipeline, so a peer that answers none of its first requests goes after
-   * one timeout). Each timeout already waited several expected arrivals (at least 5 s on the LAN, 60
-   * s across the WAN), so an honest peer that delivers anything at all never gets near it. A peer
-   * that never delivered a verified piece is also banned: redialled, it would claim the same chunks
-   * again, and its requests would now wait out a timeout stretched by the ones it let expire. A peer
-   * that did deliver before (a seed behind a WAN outage) is only disconnected.
-   */
-  static final int STALLED_TIMEOUTS = 4;
-  /**
-   * ...and the first of those timeouts is at least this old. A whole pipeline sent to a busy peer
-   * expires in one burst, so the count alone closed honest peers of a CPU-starved site (seen in the
-   * field bench: 15 disconnects of site-mates per agent, each one's chunks then taken over across
-   * the WAN). A peer that delivers nothing for this long is stalled whatever its count.
-   */
-  static final long STALLED_SILENCE_MILLIS = 15_000;
-  /**
-   * No WAN request before a session is this old: the site's members need a moment to receive the
-   * manifest and show interest (have-maps), else a member that briefly sees itself alone owns every
-   * chunk and pulls the whole patch across the link its peers are about to share.
-   */
-  static final long WAN_START_DELAY_MILLIS = 1_000;
-  /**
-   * Haves to other sites' agents (and WAN-only links) are batched this long. They only steer
-   * cross-site sourcing, which is rare; sent every tick they cost the scarce link ~1% of a patch.
-   */
-  static final long WAN_HAVE_INTERVAL_MILLIS = 2_000;
-  /** While fetching, how often to make sure we are linked to every live site member. */
-  static final long REDIAL_MILLIS = 5_000;
-  /** A gap between ticks (every ~20 ms) this long means this node was paused, not its peers. */
-  static final long PAUSE_MILLIS = 1_000;
-  /**
-   * After the store refused a chunk for lack of room, ask for nothing for this long, then for one
-   * chunk at a time until one is stored: a full disk must not turn into an endless refetch loop.
-   */
-  static final long STORE_FULL_RETRY_MILLIS = 2_000;
-  /**
-   * The status says "store full" until no chunk was refused for this long: a disk at its limit
-   * takes some chunks and refuses others (RocksDB reopens, compacts), and the status should not flap.
-   */
-  static final long STORE_FULL_CLEAR_MILLIS = 10_000;
-  /**
-   * A WAN link that received nothing at all for this long is taken to be down: the clocks of its
-   * requests stop (see {@link ChunkPicker#excuseSilence}), and while every WAN link of a session is
-   * down, site members are not blamed for not fetching across it either.
-   */
-  static final long LINK_SILENT_MILLIS = 3_000;
-  /**
-   * A WAN link we wait on that has been silent this long while another WAN link of the session
-   * was heard from meanwhile is down for us: its requests are asked of the others, and it gets no new ones
-   * until it is heard from again. (Its clocks stopped at {@link #LINK_SILENT_MILLIS}, so without
-   * this the chunks it owed waited for its idle timeout: a site cut off mid-rollout held the tail
-   * of another site that had been fetching from it.)
-   */
-  static final long LINK_ABANDONED_MILLIS = 10_000;
-
   /** An upload, identified by manifest and chunk (a Cancel names those two). */
   private record Upload(ManifestId manifest, int index) {}
-
-  /** An upload granted and being read or waiting for room on the link when its Cancel came. */
-  private record Granted(NodeId peer, Upload upload) {}
 
   private final NodeId self;
   private final String site;
@@ -158,54 +92,18 @@ final class Swarm {
   private Runnable onWork = () -> {};
 
   private final Map<ManifestId, TransferSession> sessions = new HashMap<>();
-  private final UploadSlots<Upload> uploads;
-  private final RequestGuard guard = new RequestGuard(RequestGuard.Config.defaults());
-  private final PeerScores scores = new PeerScores(PeerScores.Config.defaults());
-  /**
-   * Per peer: our requests that timed out since it last delivered a piece. A peer that claims
-   * chunks (have-map) and then never answers costs every requester a timeout per chunk; after
-   * {@link #STALLED_TIMEOUTS} in a row with nothing delivered, the first at least
-   * {@link #STALLED_SILENCE_MILLIS} ago, its link is closed.
-   */
-  private final Map<NodeId, Silence> silent = new HashMap<>();
-
-  /** Timeouts of one peer since it last delivered, and when the first of them expired. */
-  private static final class Silence {
-    final long sinceMillis;
-    int timeouts;
-
-    Silence(long sinceMillis) {
-      this.sinceMillis = sinceMillis;
-    }
-  }
-  /** Peers that have delivered at least one verified piece (one entry per peer ever linked, like {@link #scores}). */
-  private final Set<NodeId> delivered = new HashSet<>();
+  private final SwarmConfig cfg;
+  /** Queued, granted and parked uploads; a piece is parked as its frame, ready to send. */
+  private final UploadQueue<Upload, List<ChunkId>, Frame> uploads;
+  /** Offences, corrupt pieces, bans and the stalled-peer rule. */
+  private final PeerDiscipline discipline;
+  private final WanLinkWatch watch;
+  private final LinkRefs refs = new LinkRefs();
   private long nextRequestId = 1;
-  /** Granted uploads whose requester cancelled them: not sent, so they never cross a WAN link. */
-  private final Set<Granted> cancelledGrants = new HashSet<>();
-  /** Bases a requester named for an upload (validated ids), until the upload completes. */
-  private final Map<Granted, List<ChunkId>> uploadBases = new HashMap<>();
-  /**
-   * Pieces read for a peer whose data connection stopped taking bytes (a blackholed link, a peer
-   * that stopped reading), in request order, each waiting for room. A parked piece gives its upload
-   * slot back: held, a site cut off behind its link would keep the slots it had and win every new
-   * one in turn until nobody else was served. At most {@link #maxParked} pieces in all; beyond
-   * that an upload waits in its slot as before, so memory stays bounded by twice the slots.
-   */
-  private final Map<NodeId, ArrayDeque<Parked>> parked = new HashMap<>();
-  /** Links given up as silent (see {@link #LINK_ABANDONED_MILLIS}), and when: none of our requests until heard from. */
-  private final Map<PeerLink, Long> benched = new java.util.IdentityHashMap<>();
-  /** Peers passed over for a full data connection, with a callback waiting for it to drain. */
-  private final Set<NodeId> drainWatched = new HashSet<>();
-  private int parkedCount;
-  private final int maxParked;
-
-  private record Parked(Upload upload, Frame piece) {}
   private final DeltaEncoder deltaEncoder = new DeltaEncoder();
   private long lastWanHaveFlushMillis;
   private long lastDialMillis;
   private long lastTickMillis = Long.MIN_VALUE;
-  private final LinkSilence silence = new LinkSilence();
   private final PieceTally.Counter tally = new PieceTally.Counter();
 
   Swarm(
@@ -220,7 +118,25 @@ final class Swarm {
       Supplier<Collection<Member>> members,
       Consumer<TransferSession> onComplete,
       Runnable onProgress) {
+    this(self, site, transport, loop, chunks, metrics, config, SwarmConfig.defaults(), uploadSlots, members, onComplete,
+        onProgress);
+  }
+
+  Swarm(
+      NodeId self,
+      String site,
+      Transport transport,
+      NodeLoop loop,
+      ChunkStore chunks,
+      NodeMetrics metrics,
+      TransferConfig config,
+      SwarmConfig swarmConfig,
+      int uploadSlots,
+      Supplier<Collection<Member>> members,
+      Consumer<TransferSession> onComplete,
+      Runnable onProgress) {
     this.self = self;
+    this.cfg = swarmConfig;
     this.site = site;
     this.transport = transport;
     this.loop = loop;
@@ -230,8 +146,9 @@ final class Swarm {
     this.members = members;
     this.onComplete = onComplete;
     this.onProgress = onProgress;
-    this.uploads = new UploadSlots<>(uploadSlots, MAX_OUTSTANDING_PER_PEER);
-    this.maxParked = uploadSlots;
+    this.uploads = new UploadQueue<>(uploadSlots, swarmConfig.maxOutstandingPerPeer());
+    this.discipline = new PeerDiscipline(swarmConfig);
+    this.watch = new WanLinkWatch(swarmConfig);
     this.random = new Random(self.hashCode());
   }
 
@@ -263,7 +180,7 @@ final class Swarm {
   }
 
   boolean isBanned(NodeId peer) {
-    return scores.isBanned(peer, loop.now());
+    return discipline.isBanned(peer, loop.now());
   }
 
   /**
@@ -346,7 +263,7 @@ final class Swarm {
 
   /** Links we proactively send have-maps on: our site, seeds, and a couple of other sites' agents. */
   private boolean relevant(PeerLink link) {
-    if (link.site().equals(site) || link.roles().contains(Role.ROLE_SEED)) {
+    if (lan(link) || link.roles().contains(Role.ROLE_SEED)) {
       return true;
     }
     int crossSite = 0;
@@ -354,21 +271,21 @@ final class Swarm {
       if (l == link) {
         break;
       }
-      if (!l.site().equals(site) && !l.roles().contains(Role.ROLE_SEED)) {
+      if (!lan(l) && !l.roles().contains(Role.ROLE_SEED)) {
         crossSite++;
       }
     }
-    return crossSite < CROSS_SITE_PEERS;
+    return crossSite < cfg.crossSitePeers();
   }
 
   /** Makes sure we have links to the live members of our site and to seeds. */
   private void dialSite() {
     for (Member m : members.get()) {
       NodeId id = m.info().id();
-      if (id.equals(self) || !m.status().isLive() || transport.link(id).isPresent() || scores.isBanned(id, loop.now())) {
+      if (id.equals(self) || !m.status().isLive() || transport.link(id).isPresent() || discipline.isBanned(id, loop.now())) {
         continue;
       }
-      boolean wantLink = m.info().site().equals(site) || m.info().roles().contains(Role.ROLE_SEED);
+      boolean wantLink = PeerClass.of(site, m.info().site()) == PeerClass.LAN || m.info().roles().contains(Role.ROLE_SEED);
       if (wantLink && !m.info().addresses().isEmpty()) {
         try {
           transport.connect(MeshDriver.parse(m.info().addresses().get(0)));
@@ -379,16 +296,22 @@ final class Swarm {
     }
   }
 
+  /** The one locality rule ({@link PeerClass#of}): same site is LAN, whatever the peer's role. */
+  private boolean lan(PeerLink link) {
+    return PeerClass.of(site, link.site()) == PeerClass.LAN;
+  }
+
   private void offer(TransferSession s, PeerLink link) {
-    if (scores.isBanned(link.peerId(), loop.now())) {
+    if (discipline.isBanned(link.peerId(), loop.now())) {
       return;
     }
     s.sentHaveMap.add(link.peerId());
-    link.sendControl(Frame.newBuilder().setHaveMap(s.mine.toProto(s.id)).build());
+    link.sendControl(Frame.newBuilder().setHaveMap(s.advertised().toProto(s.id)).build());
   }
 
   void onLinkUp(PeerLink link) {
-    if (scores.isBanned(link.peerId(), loop.now())) {
+    refs.ref(link);
+    if (discipline.isBanned(link.peerId(), loop.now())) {
       link.close("banned");
       return;
     }
@@ -407,18 +330,19 @@ final class Swarm {
     // newer one came up: what belongs to the peer then carries on over the newer link. (Dropping it
     // anyway left two site-mates without each other for the rest of a rollout.)
     boolean superseded = transport.link(peer).filter(l -> l != link).isPresent();
-    benched.remove(link);
+    LinkRef ref = refs.ref(link);
+    refs.forget(link);
     for (TransferSession s : sessions.values()) {
       if (!superseded) {
         s.sentHaveMap.remove(peer);
       }
       TransferSession.SessionPeer p = s.peers.get(peer);
-      if (p == null || p.link != link) {
+      if (p == null || !p.ref.equals(ref)) {
         continue;
       }
       s.peers.remove(peer);
       if (s.picker != null) {
-        if (!p.reserve) {
+        if (p.state.knownToPicker()) {
           s.picker.onPeerGone(peer, now);
         }
         updateSiteMembers(s, now); // a member membership had given up on, kept while linked
@@ -431,12 +355,7 @@ final class Swarm {
       return; // still linked: its uploads, request account and silence go on
     }
     uploads.onPeerGone(peer);
-    dropParked(peer);
-    drainWatched.remove(peer); // the closed link's callback never runs
-    cancelledGrants.removeIf(g -> g.peer().equals(peer));
-    uploadBases.keySet().removeIf(g -> g.peer().equals(peer));
-    guard.forget(peer);
-    silent.remove(peer);
+    discipline.forget(peer);
   }
 
   private static boolean hasSeed(TransferSession s) {
@@ -451,10 +370,10 @@ final class Swarm {
   /** No seed left: other sites' agents become sources. */
   private void activateReserve(TransferSession s, long now) {
     for (TransferSession.SessionPeer p : s.peers.values()) {
-      if (!p.reserve) {
+      if (!p.reserve()) {
         continue;
       }
-      p.reserve = false;
+      p.state = p.state.on(SourceState.Event.NO_SEED);
       s.picker.onPeerConnected(p.link.peerId(), PeerClass.WAN, now);
       if (p.have != null) {
         try {
@@ -495,13 +414,13 @@ final class Swarm {
   private void updateSiteMembers(TransferSession s, long now) {
     Set<NodeId> wanting = new HashSet<>();
     wanting.add(self);
-    boolean grace = now - s.startedMillis < INTEREST_GRACE_MILLIS;
+    boolean grace = now - s.startedMillis < cfg.interestGraceMillis();
     for (Member m : members.get()) {
       NodeId id = m.info().id();
-      if (!m.info().site().equals(site)
+      if (PeerClass.of(site, m.info().site()) != PeerClass.LAN
           || !alive(m)
           || m.info().roles().contains(Role.ROLE_SEED)
-          || scores.isBanned(id, now)) {
+          || discipline.isBanned(id, now)) {
         continue;
       }
       if (s.interested.contains(id) || grace && !id.equals(self)) {
@@ -530,39 +449,41 @@ final class Swarm {
       offense(link, RequestGuard.Offense.MALFORMED, "bad have-map: " + e.getMessage());
       return;
     }
+    LinkRef ref = refs.ref(link);
     TransferSession.SessionPeer p = s.peers.get(link.peerId());
-    if (p != null && p.link != link) {
+    if (p != null && !p.ref.equals(ref)) {
       // Its have-map over a newer link, the one we knew it by replaced: start over on this one.
       s.peers.remove(link.peerId());
-      if (s.picker != null && !p.reserve) {
+      if (s.picker != null && p.state.knownToPicker()) {
         s.picker.onPeerGone(link.peerId(), now);
       }
       p = null;
     }
     boolean first = p == null;
     if (first) {
-      boolean lan = link.site().equals(site) && !link.roles().contains(Role.ROLE_SEED);
-      p = new TransferSession.SessionPeer(link, lan, link.roles().contains(Role.ROLE_SEED));
+      p = new TransferSession.SessionPeer(link, ref, ref.isLan(site));
       s.peers.put(link.peerId(), p);
-      if (lan) {
+      boolean siteAgent = p.lan && !p.seed;
+      if (siteAgent) {
         s.interested.add(link.peerId());
       }
-      boolean crossSiteAgent = !link.site().equals(site) && !p.seed;
-      p.reserve = crossSiteAgent && hasSeed(s);
-      if (s.picker != null && !p.reserve) {
-        s.picker.onPeerConnected(link.peerId(), lan || link.site().equals(site) ? PeerClass.LAN : PeerClass.WAN, now);
+      if (!p.lan && !p.seed && hasSeed(s)) {
+        p.state = p.state.on(SourceState.Event.SEED_SERVES);
+      }
+      if (s.picker != null && p.state.knownToPicker()) {
+        s.picker.onPeerConnected(link.peerId(), ref.peerClass(site), now);
       }
       offer(s, link); // answer once per new peer: it may have ignored ours before it held the manifest
     }
     p.have = theirs;
-    if (s.picker != null && !p.reserve) {
+    if (s.picker != null && p.state.knownToPicker()) {
       try {
         cancel(s, s.picker.onHaveMap(link.peerId(), theirs, now));
       } catch (HaveMapException e) {
         offense(link, RequestGuard.Offense.MALFORMED, e.getMessage());
         return;
       }
-      if (first && p.lan) {
+      if (first && p.lan && !p.seed) {
         updateSiteMembers(s, now);
       }
       requestPump(s);
@@ -592,7 +513,7 @@ final class Swarm {
         p.have = new HaveMap(s.table.count());
       }
       p.have.set(idx);
-      if (s.picker != null && !p.reserve) {
+      if (s.picker != null && p.state.knownToPicker()) {
         try {
           cancel(s, s.picker.onHave(link.peerId(), idx, now));
         } catch (HaveMapException e) {
@@ -620,8 +541,7 @@ final class Swarm {
     int idx = req.getChunkIndex();
     boolean known = s != null;
     boolean have = known && idx >= 0 && idx < s.table.count() && s.mine.has(idx);
-    RequestGuard.Verdict v =
-        guard.onRequest(peer, known, have, outstanding(peer), MAX_OUTSTANDING_PER_PEER, now);
+    RequestGuard.Verdict v = discipline.onRequest(peer, known, have, uploads.outstanding(peer), now);
     if (v == RequestGuard.Verdict.DISCONNECT) {
       log.warn("banning {}: too many bad or excess requests", peer.shortHex());
       ban(link, "too many bad or excess requests");
@@ -631,16 +551,10 @@ final class Swarm {
       reject(link, req, !known ? "unknown-manifest" : !have ? "not-have" : "choked"); // wire.proto's words
       return;
     }
-    Upload u = new Upload(id, idx);
-    if (uploads.offer(peer, u) == UploadSlots.Admission.REJECTED_BUSY) {
+    List<ChunkId> bases = baseIds(req);
+    if (s.lost.contains(idx) || !uploads.offer(peer, new Upload(id, idx), bases.isEmpty() ? null : bases)) {
       reject(link, req, "busy");
       return;
-    }
-    List<ChunkId> bases = baseIds(req);
-    if (bases.isEmpty()) {
-      uploadBases.remove(new Granted(peer, u));
-    } else {
-      uploadBases.put(new Granted(peer, u), bases);
     }
     serveUploads();
   }
@@ -679,8 +593,8 @@ final class Swarm {
    */
   String describe() {
     StringBuilder b = new StringBuilder();
-    b.append("uploads active ").append(uploads.activeCount()).append(", parked ").append(parkedCount);
-    parked.forEach((peer, q) -> b.append(' ').append(peer.shortHex()).append('=').append(q.size()));
+    b.append("uploads active ").append(uploads.activeCount()).append(", parked ").append(uploads.parkedCount());
+    uploads.parkedByPeer().forEach((peer, n) -> b.append(' ').append(peer.shortHex()).append('=').append(n));
     for (TransferSession s : sessions.values()) {
       b.append("; ").append(s.vm).append(" have ").append(s.have()).append('/').append(s.table.count());
       if (s.picker == null) {
@@ -688,7 +602,8 @@ final class Swarm {
       }
       b.append(' ').append(s.picker.counters()).append(" peers");
       s.peers.forEach((peer, p) -> b.append(' ').append(peer.shortHex())
-          .append(p.seed ? "(seed" : p.lan ? "(lan" : "(wan").append(p.reserve ? ",reserve" : "")
+          .append(p.seed ? "(seed" : p.lan ? "(lan" : "(wan")
+          .append(p.state == SourceState.SOURCE ? "" : "," + p.state.name().toLowerCase(java.util.Locale.ROOT))
           .append(",claims ").append(p.have == null ? 0 : p.have.count())
           .append(",inflight ").append(s.picker.inFlight(peer))
           .append(",queued-here ").append(uploads.queued(peer))
@@ -697,50 +612,36 @@ final class Swarm {
     return b.toString();
   }
 
-  /** Requests of {@code peer} queued, being served or parked. */
-  private int outstanding(NodeId peer) {
-    ArrayDeque<Parked> q = parked.get(peer);
-    return uploads.outstanding(peer) + (q == null ? 0 : q.size());
-  }
-
-  /**
-   * A peer gets an upload slot only while its data connection takes bytes and nothing of it is
-   * parked. One passed over for a full connection is watched: when the connection drains, serving
-   * resumes. Nothing else would wake it: its requests are all queued here, so it sends no more.
-   */
-  private boolean readyForUpload(NodeId peer) {
-    if (parked.containsKey(peer)) {
-      return false; // sendParked serves on once they are sent
-    }
-    Optional<PeerLink> link = transport.link(peer);
-    if (link.isEmpty() || link.get().dataWritable()) {
-      return true;
-    }
-    if (drainWatched.add(peer)) {
-      link.get().onDataWritable(() -> loop.execute(() -> {
-        drainWatched.remove(peer);
-        serveUploads();
-      }));
-    }
-    return false;
-  }
-
   /**
    * Starts every upload the slots grant: read on a worker, then send from the loop when the data
    * link has room, unless the requester cancelled it meanwhile (a piece in a link's queue cannot be
-   * recalled, so this is the last point at which a cancel saves the WAN its bytes).
+   * recalled, so this is the last point at which a cancel saves the WAN its bytes). A peer whose
+   * data connection is full is passed over and watched: when it drains, serving resumes.
    */
   private void serveUploads() {
-    for (UploadSlots.Grant<Upload> g : uploads.poll(this::readyForUpload)) {
-      Optional<PeerLink> link = transport.link(g.peer());
-      TransferSession s = sessions.get(g.request().manifest());
-      if (link.isEmpty() || s == null) {
-        uploads.complete(g.peer(), g.request());
+    List<UploadQueue.Grant<Upload, List<ChunkId>>> grants = uploads.poll(this::dataWritable);
+    for (NodeId peer : uploads.takeDrainWatches()) {
+      Optional<PeerLink> l = transport.link(peer);
+      if (l.isEmpty()) {
+        uploads.onDrained(peer);
         continue;
       }
-      ChunkId cid = s.table.id(g.request().index());
+      l.get().onDataWritable(() -> loop.execute(() -> {
+        uploads.onDrained(peer);
+        serveUploads();
+      }));
+    }
+    for (UploadQueue.Grant<Upload, List<ChunkId>> g : grants) {
+      Optional<PeerLink> link = transport.link(g.peer());
+      TransferSession s = sessions.get(g.upload().manifest());
+      if (link.isEmpty() || s == null) {
+        uploads.finish(g.peer(), g.upload());
+        continue;
+      }
+      int index = g.upload().index();
+      ChunkId cid = s.table.id(index);
       PeerLink l = link.get();
-      List<ChunkId> baseIds = uploadBases.remove(new Granted(g.peer(), g.request()));
+      List<ChunkId> baseIds = g.bases();
       loop.work(
           () -> {
             byte[] data;
@@ -748,24 +649,21 @@ final class Swarm {
               data = chunks.get(cid);
             } catch (StoreException e) {
               // E.g. the store stopped on a full disk: free the slot and say "busy" so the peer asks elsewhere now.
-              log.debug("cannot read chunk {} for {}: {}", g.request().index(), g.peer().shortHex(), e.getMessage());
+              log.debug("cannot read chunk {} for {}: {}", index, g.peer().shortHex(), e.getMessage());
               loop.execute(() -> {
-                l.sendControl(Frame.newBuilder().setReject(Reject.newBuilder()
-                    .setManifestId(g.request().manifest().toByteString())
-                    .setChunkIndex(g.request().index())
-                    .setReason("busy")).build());
-                finishUpload(g, l, null);
+                rejectBusy(l, g.upload());
+                finishUpload(g.peer(), g.upload());
               });
               return;
             }
             if (data == null) {
-              loop.execute(() -> finishUpload(g, l, null));
+              loop.execute(() -> lostOnRead(s, l, g.peer(), g.upload()));
               return;
             }
             Piece.Builder pb =
                 Piece.newBuilder()
-                    .setManifestId(g.request().manifest().toByteString())
-                    .setChunkIndex(g.request().index());
+                    .setManifestId(g.upload().manifest().toByteString())
+                    .setChunkIndex(index);
             Delta delta = baseIds == null ? null : encodeDelta(data, baseIds);
             if (delta != null) {
               pb.setEncoding(Piece.Encoding.ENCODING_DELTA).setDelta(delta);
@@ -774,8 +672,38 @@ final class Swarm {
               pb.setData(UnsafeByteOperations.unsafeWrap(data));
             }
             Frame piece = Frame.newBuilder().setPiece(pb).build();
-            loop.execute(() -> sendWhenWritable(g, l, piece));
+            loop.execute(() -> sendWhenWritable(g.peer(), g.upload(), l, piece));
           });
+    }
+  }
+
+  private boolean dataWritable(NodeId peer) {
+    Optional<PeerLink> link = transport.link(peer);
+    return link.isEmpty() || link.get().dataWritable();
+  }
+
+  private void rejectBusy(PeerLink l, Upload u) {
+    l.sendControl(Frame.newBuilder().setReject(Reject.newBuilder()
+        .setManifestId(u.manifest().toByteString())
+        .setChunkIndex(u.index())
+        .setReason("busy")).build());
+  }
+
+  /**
+   * On the loop: the store no longer holds a chunk we stored (it dropped it as corrupt on read). The
+   * requester is told "busy" so it asks elsewhere now rather than after a timeout, and the chunk
+   * leaves the have-map we advertise, so peers stop counting us as a source for it.
+   */
+  private void lostOnRead(TransferSession s, PeerLink l, NodeId peer, Upload u) {
+    rejectBusy(l, u);
+    finishUpload(peer, u);
+    if (sessions.get(s.id) != s || !s.mine.has(u.index()) || !s.lost.add(u.index())) {
+      return;
+    }
+    log.warn("{}: chunk {} is gone from the store (corrupt on read); no longer offered to peers", s.vm, u.index());
+    for (NodeId p : s.sentHaveMap) {
+      transport.link(p).ifPresent(link -> link.sendControl(
+          Frame.newBuilder().setHaveMap(s.advertised().toProto(s.id)).build()));
     }
   }
 
@@ -809,69 +737,48 @@ final class Swarm {
     return p.getEncoding() == Piece.Encoding.ENCODING_DELTA ? p.getDelta().getSerializedSize() : p.getData().size();
   }
 
-  /** On the loop. */
-  private void sendWhenWritable(UploadSlots.Grant<Upload> g, PeerLink l, Frame piece) {
-    if (cancelledGrants.remove(new Granted(g.peer(), g.request())) || !l.isOpen()) {
-      finishUpload(g, l, null);
-    } else if (l.dataWritable() && !parked.containsKey(g.peer())) {
-      l.sendData(piece);
-      finishUpload(g, l, piece);
-    } else if (parkedCount < maxParked) {
-      park(g, l, piece);
-    } else {
-      l.onDataWritable(() -> loop.execute(() -> sendWhenWritable(g, l, piece)));
+  /** On the loop: a granted upload's piece is read; send, park, drop or wait (see {@link UploadQueue}). */
+  private void sendWhenWritable(NodeId peer, Upload u, PeerLink l, Frame piece) {
+    UploadQueue.Ready r = uploads.onPieceReady(peer, u, piece, l.isOpen(), l.dataWritable());
+    switch (r.disposition()) {
+      case DROP -> serveUploads();
+      case SEND -> {
+        l.sendData(piece);
+        metrics.chunkServed(lan(l), payloadSize(piece.getPiece()));
+        serveUploads();
+      }
+      case PARK -> {
+        if (r.firstParked()) {
+          l.onDataWritable(() -> loop.execute(() -> sendParked(peer, l)));
+        }
+        serveUploads();
+      }
+      case WAIT -> l.onDataWritable(() -> loop.execute(() -> sendWhenWritable(peer, u, l, piece)));
     }
-  }
-
-  /** On the loop: frees the upload's slot and keeps its piece until {@code l} takes bytes again. */
-  private void park(UploadSlots.Grant<Upload> g, PeerLink l, Frame piece) {
-    ArrayDeque<Parked> q = parked.computeIfAbsent(g.peer(), p -> new ArrayDeque<>());
-    q.addLast(new Parked(g.request(), piece));
-    parkedCount++;
-    if (q.size() == 1) {
-      l.onDataWritable(() -> loop.execute(() -> sendParked(g.peer(), l)));
-    }
-    uploads.complete(g.peer(), g.request());
-    serveUploads();
   }
 
   /** On the loop: sends what is parked for {@code peer} while {@code l} takes it, then serves on. */
   private void sendParked(NodeId peer, PeerLink l) {
-    ArrayDeque<Parked> q = parked.get(peer);
-    if (q == null) {
+    if (!uploads.hasParked(peer)) {
       return;
     }
     if (!l.isOpen()) {
-      dropParked(peer);
+      uploads.dropParked(peer);
       return;
     }
-    while (!q.isEmpty() && l.dataWritable()) {
-      Parked p = q.pollFirst();
-      parkedCount--;
-      l.sendData(p.piece());
-      metrics.chunkServed(l.site().equals(site), payloadSize(p.piece().getPiece()));
+    while (uploads.hasParked(peer) && l.dataWritable()) {
+      Frame piece = uploads.pollParked(peer);
+      l.sendData(piece);
+      metrics.chunkServed(lan(l), payloadSize(piece.getPiece()));
     }
-    if (q.isEmpty()) {
-      parked.remove(peer);
-    } else {
+    if (uploads.hasParked(peer)) {
       l.onDataWritable(() -> loop.execute(() -> sendParked(peer, l)));
     }
     serveUploads();
   }
 
-  private void dropParked(NodeId peer) {
-    ArrayDeque<Parked> q = parked.remove(peer);
-    if (q != null) {
-      parkedCount -= q.size();
-    }
-  }
-
-  private void finishUpload(UploadSlots.Grant<Upload> g, PeerLink l, Frame sent) {
-    uploads.complete(g.peer(), g.request());
-    cancelledGrants.remove(new Granted(g.peer(), g.request()));
-    if (sent != null) {
-      metrics.chunkServed(l.site().equals(site), payloadSize(sent.getPiece()));
-    }
+  private void finishUpload(NodeId peer, Upload u) {
+    uploads.finish(peer, u);
     serveUploads();
   }
 
@@ -879,31 +786,7 @@ final class Swarm {
     if (c.getManifestId().size() != ManifestId.LENGTH) {
       return;
     }
-    NodeId peer = link.peerId();
-    Upload u = new Upload(ManifestId.of(c.getManifestId()), c.getChunkIndex());
-    if (unpark(peer, u)) {
-      return;
-    }
-    if (!uploads.cancel(peer, u) && uploads.isActive(peer, u)) {
-      cancelledGrants.add(new Granted(peer, u));
-    } else {
-      uploadBases.remove(new Granted(peer, u));
-    }
-  }
-
-  /** Drops a parked piece the requester cancelled; false if none was parked. */
-  private boolean unpark(NodeId peer, Upload u) {
-    ArrayDeque<Parked> q = parked.get(peer);
-    Parked hit = q == null ? null : q.stream().filter(p -> p.upload().equals(u)).findFirst().orElse(null);
-    if (hit == null) {
-      return false;
-    }
-    q.removeFirstOccurrence(hit);
-    parkedCount--;
-    if (q.isEmpty()) {
-      parked.remove(peer); // its writable callback finds nothing and returns
-    }
-    return true;
+    uploads.cancel(link.peerId(), new Upload(ManifestId.of(c.getManifestId()), c.getChunkIndex()));
   }
 
   void onReject(PeerLink link, Reject r) {
@@ -925,17 +808,17 @@ final class Swarm {
 
   /** A piece arrived (on the data connection). It is hashed by the store before anything else. */
   void onPiece(PeerLink link, Piece piece) {
-    if (scores.isBanned(link.peerId(), loop.now())) {
+    if (discipline.isBanned(link.peerId(), loop.now())) {
       return; // pieces still queued on a link we just closed: not worth hashing
     }
-    silent.remove(link.peerId());
+    discipline.onPieceArrived(link.peerId());
     ManifestId id = manifestIdOr(link, piece.getManifestId());
     if (id == null) {
       return;
     }
     TransferSession s = sessions.get(id);
     int idx = piece.getChunkIndex();
-    boolean wan = !link.site().equals(site);
+    boolean wan = !lan(link);
     int wireSize = payloadSize(piece);
     tally.received(wan, wireSize);
     if (s == null || idx < 0 || idx >= s.table.count()) {
@@ -1012,13 +895,13 @@ final class Swarm {
       if (full) {
         if (s.storeFull == null) {
           log.warn("{}: store full, fetching paused and retried every {} ms until there is room: {}", s.vm,
-              STORE_FULL_RETRY_MILLIS, failure);
+              cfg.storeFullRetryMillis(), failure);
           onProgress.run();
         }
         s.storeFull = failure;
         s.storeFullProbing = true;
         s.storeFullRefusedMillis = now;
-        s.storeFullRetryMillis = now + STORE_FULL_RETRY_MILLIS;
+        s.storeFullRetryMillis = now + cfg.storeFullRetryMillis();
         if (s.picker != null) {
           s.picker.onReject(from, idx, now);
         }
@@ -1027,23 +910,26 @@ final class Swarm {
       corrupt(s, link, idx, failure);
       return;
     }
-    delivered.add(from);
+    discipline.onDelivered(from);
     onChunkStored.accept(s, idx);
     if (s.picker != null) {
       PieceOutcome out = s.picker.onPiece(from, idx, now);
       cancel(s, out.cancels());
     }
     s.storeFullProbing = false;
-    if (s.storeFull != null && (now - s.storeFullRefusedMillis >= STORE_FULL_CLEAR_MILLIS || s.mine.isComplete())) {
+    if (s.storeFull != null && (now - s.storeFullRefusedMillis >= cfg.storeFullClearMillis() || s.mine.isComplete())) {
       log.info("{}: the store has had room for {} ms, no longer reported full", s.vm, now - s.storeFullRefusedMillis);
       s.storeFull = null;
       onProgress.run();
+    }
+    if (s.lost.remove(idx)) {
+      log.info("{}: chunk {} stored again; offered to peers again", s.vm, idx);
     }
     if (!s.mine.has(idx)) {
       s.mine.set(idx);
       s.pendingHaves.add(idx);
       s.chunksFetched++;
-      boolean lan = link.site().equals(site);
+      boolean lan = lan(link);
       boolean seed = link.roles().contains(Role.ROLE_SEED);
       if (lan) {
         s.bytesLan += size;
@@ -1075,10 +961,10 @@ final class Swarm {
     if (s.picker != null) {
       s.picker.onCorrupt(link.peerId(), idx, now);
     }
-    if (scores.isBanned(link.peerId(), now)) {
+    if (discipline.isBanned(link.peerId(), now)) {
       return; // banned already; this piece was verified on a worker before the ban
     }
-    if (scores.onCorrupt(link.peerId(), now) == PeerScores.Verdict.BANNED) {
+    if (discipline.onCorrupt(link.peerId(), now)) {
       metrics.peerBanned();
       log.warn("banning {} for serving corrupt chunks", link.peerId().shortHex());
       link.close("banned for serving corrupt data");
@@ -1093,7 +979,7 @@ final class Swarm {
       return; // frames queued behind the one that got it disconnected
     }
     log.info("peer {}: {}", link.peerId().shortHex(), why);
-    if (guard.record(link.peerId(), o, loop.now()) == RequestGuard.Verdict.DISCONNECT) {
+    if (discipline.offense(link.peerId(), o, loop.now())) {
       log.warn("banning {}: protocol violations", link.peerId().shortHex());
       ban(link, "protocol violations");
     }
@@ -1105,7 +991,7 @@ final class Swarm {
    * account to spend again.
    */
   private void ban(PeerLink link, String why) {
-    if (scores.ban(link.peerId(), loop.now())) {
+    if (discipline.ban(link.peerId(), loop.now())) {
       metrics.peerBanned();
     }
     link.close(why);
@@ -1150,15 +1036,15 @@ final class Swarm {
         return;
       }
       budget = 1; // one probe; a refusal pushes the next retry out again
-      s.storeFullRetryMillis = now + STORE_FULL_RETRY_MILLIS;
+      s.storeFullRetryMillis = now + cfg.storeFullRetryMillis();
     }
     for (NodeId peer : picker.peersByPreference()) {
       TransferSession.SessionPeer p = s.peers.get(peer);
-      if (p == null || !p.link.isOpen() || !p.lan && now - s.startedMillis < WAN_START_DELAY_MILLIS
-          || isBenched(p.link)) {
+      if (p == null || !p.link.isOpen() || !p.lan && now - s.startedMillis < cfg.wanStartDelayMillis()
+          || !p.state.asked()) {
         continue;
       }
-      int free = Math.min(Math.min(picker.freeSlots(peer), MAX_PIPELINE - picker.inFlight(peer)), budget);
+      int free = Math.min(Math.min(picker.freeSlots(peer), cfg.maxPipeline() - picker.inFlight(peer)), budget);
       if (free <= 0) {
         continue;
       }
@@ -1185,39 +1071,20 @@ final class Swarm {
     return r.build();
   }
 
-  /** Counts expired requests against their peers (see {@link #closeStalled}). */
-  private void countTimeouts(List<ChunkRequest> expired, long now) {
-    for (ChunkRequest r : expired) {
-      silent.computeIfAbsent(r.peer(), p -> new Silence(now)).timeouts++;
-    }
-  }
-
   /**
-   * Closes the link of a peer that has answered nothing for too long. Once per tick (also with no
-   * new expiries), so a stalled peer the picker has stopped asking is still closed once its silence
-   * is long enough.
+   * Closes the links of peers the stalled rule gives up on ({@link PeerDiscipline#stalled}). Once per
+   * tick, also with no new expiries, so a stalled peer the picker has stopped asking is still closed
+   * once its silence is long enough.
    */
   private void closeStalled(long now) {
-    if (silent.isEmpty()) {
-      return;
-    }
-    List<NodeId> stalled = new ArrayList<>();
-    for (Map.Entry<NodeId, Silence> e : silent.entrySet()) {
-      Silence q = e.getValue();
-      if (q.timeouts >= STALLED_TIMEOUTS && now - q.sinceMillis >= STALLED_SILENCE_MILLIS) {
-        stalled.add(e.getKey());
-      }
-    }
-    for (NodeId peer : stalled) {
-      int n = silent.remove(peer).timeouts;
-      boolean neverDelivered = !delivered.contains(peer);
-      if (neverDelivered && scores.ban(peer, now)) {
+    for (PeerDiscipline.Stalled st : discipline.stalled(now)) {
+      if (st.newlyBanned()) {
         metrics.peerBanned();
       }
-      transport.link(peer).ifPresent(l -> {
-        log.warn("{} {}: {} requests timed out with no piece delivered", neverDelivered ? "banning" : "disconnecting",
-            peer.shortHex(), n);
-        l.close("stalled: " + n + " requests timed out with no piece delivered");
+      transport.link(st.peer()).ifPresent(l -> {
+        log.warn("{} {}: {} requests timed out with no piece delivered", st.banned() ? "banning" : "disconnecting",
+            st.peer().shortHex(), st.timeouts());
+        l.close("stalled: " + st.timeouts() + " requests timed out with no piece delivered");
       });
     }
   }
@@ -1235,8 +1102,8 @@ final class Swarm {
   }
 
   /**
-   * Announces new chunks: every tick to site peers, every {@link #WAN_HAVE_INTERVAL_MILLIS} (or at
-   * completion) to other sites' agents. Seeds hold everything and get none.
+   * Announces new chunks: every tick to site agents, every {@link SwarmConfig#wanHaveIntervalMillis}
+   * (or at completion) to other sites' agents. Seeds hold everything and get none.
    */
   private void flushHaves(TransferSession s, boolean wanToo) {
     if (!s.pendingHaves.isEmpty()) {
@@ -1244,7 +1111,7 @@ final class Swarm {
       s.pendingWanHaves.addAll(s.pendingHaves);
       s.pendingHaves.clear();
       for (TransferSession.SessionPeer p : s.peers.values()) {
-        if (p.link.isOpen() && p.lan) {
+        if (p.link.isOpen() && p.lan && !p.seed) {
           p.link.sendControl(f);
         }
       }
@@ -1266,32 +1133,36 @@ final class Swarm {
         .build();
   }
 
-  /** Housekeeping: expire overdue requests, batch Haves, refill pipelines. */
+  /** Housekeeping: expire overdue requests, batch Haves, watch WAN links, refill pipelines. */
   void tick() {
     long now = loop.now();
-    boolean wanHaves = now - lastWanHaveFlushMillis >= WAN_HAVE_INTERVAL_MILLIS;
+    boolean wanHaves = now - lastWanHaveFlushMillis >= cfg.wanHaveIntervalMillis();
     if (wanHaves) {
       lastWanHaveFlushMillis = now;
     }
     boolean fetching = false;
     long sinceLastTick = lastTickMillis == Long.MIN_VALUE ? 0 : now - lastTickMillis;
-    boolean paused = lastTickMillis != Long.MIN_VALUE && now - lastTickMillis >= PAUSE_MILLIS;
+    boolean paused = lastTickMillis != Long.MIN_VALUE && now - lastTickMillis >= cfg.pauseMillis();
     lastTickMillis = now;
-    silence.observe(transport.links(), now);
+    Map<LinkRef, Long> bytesIn = new HashMap<>();
+    for (PeerLink l : transport.links()) {
+      bytesIn.put(refs.ref(l), l.bytesIn());
+    }
+    watch.observe(bytesIn, now);
     List<TransferSession> all = new ArrayList<>(sessions.values());
     for (TransferSession s : all) {
       flushHaves(s, wanHaves);
       if (s.picker != null) {
-        if (now - s.startedMillis < INTEREST_GRACE_MILLIS + 1000) {
+        if (now - s.startedMillis < cfg.interestGraceMillis() + 1000) {
           updateSiteMembers(s, now);
         }
-        if (paused || excuseSilentWanLinks(s, now, sinceLastTick)) {
+        if (paused || watchWanLinks(s, now, sinceLastTick)) {
           s.picker.onLocalPause(now);
         }
         reserveCrossSiteAgents(s, now);
         List<ChunkRequest> expired = s.picker.expire(now);
         cancel(s, expired);
-        countTimeouts(expired, now);
+        discipline.onTimeouts(expired, now);
         pump(s);
         fetching = true;
       }
@@ -1299,70 +1170,49 @@ final class Swarm {
     if (fetching) {
       closeStalled(now);
     }
-    if (fetching && now - lastDialMillis >= REDIAL_MILLIS) {
+    if (fetching && now - lastDialMillis >= cfg.redialMillis()) {
       lastDialMillis = now;
       dialSite(); // a member that joined late, or a link that dropped: LAN peers are the cheap ones
     }
   }
 
   /**
-   * Stops the request clocks of silent WAN links; true if every WAN link we wait on is silent (the
-   * site's WAN is down, so site members are not stalled either). A link we ask nothing of is not
-   * judged: its silence means nothing.
+   * Applies the {@link WanLinkWatch}'s judgement of the session's WAN peers: stops the request
+   * clocks of silent ones, moves the requests of abandoned ones elsewhere and benches them, and
+   * returns true if every WAN link we wait on is silent (the site's WAN is down, so site members
+   * are not stalled either). A link we ask nothing of is not judged: its silence means nothing.
    */
-  private boolean excuseSilentWanLinks(TransferSession s, long now, long sinceLastTick) {
-    boolean waiting = false;
-    boolean allSilent = true;
-    List<TransferSession.SessionPeer> longSilent = new ArrayList<>();
+  private boolean watchWanLinks(TransferSession s, long now, long sinceLastTick) {
+    List<WanLinkWatch.WanPeer> wan = new ArrayList<>();
     for (TransferSession.SessionPeer p : s.peers.values()) {
-      if (p.lan || s.picker.inFlight(p.link.peerId()) == 0) {
-        continue;
-      }
-      waiting = true;
-      long silentFor = silence.silentMillis(p.link, now);
-      if (silentFor >= LINK_SILENT_MILLIS) {
-        s.picker.excuseSilence(p.link.peerId(), sinceLastTick);
-        if (silentFor >= LINK_ABANDONED_MILLIS) {
-          longSilent.add(p);
-        }
-      } else {
-        allSilent = false;
+      if (!p.lan) {
+        wan.add(new WanLinkWatch.WanPeer(p.ref, p.state, p.benchedAtMillis, s.picker.inFlight(p.ref.peer()) > 0));
       }
     }
-    if (!longSilent.isEmpty() && wanHeardWithin(s, now, LINK_ABANDONED_MILLIS)) {
-      // Another WAN link was heard from since: it is that link that is down, not our site's.
-      for (TransferSession.SessionPeer p : longSilent) {
-        List<ChunkRequest> owed = s.picker.abandon(p.link.peerId(), now, LINK_ABANDONED_MILLIS);
-        log.info("{}: link to {} ({}) silent for {} ms while others deliver; {} requests go elsewhere", s.vm,
-            p.link.peerId().shortHex(), p.link.site(), silence.silentMillis(p.link, now), owed.size());
-        cancel(s, owed);
-        benched.put(p.link, now);
-      }
-    }
-    return waiting && allSilent;
-  }
-
-  /** True if some WAN peer of the session (asked for something or not) was heard from within {@code millis}. */
-  private boolean wanHeardWithin(TransferSession s, long now, long millis) {
-    for (TransferSession.SessionPeer p : s.peers.values()) {
-      if (!p.lan && silence.silentMillis(p.link, now) < millis) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** True if we gave {@code link} up as silent and have not heard from it since. */
-  private boolean isBenched(PeerLink link) {
-    Long since = benched.get(link);
-    if (since == null) {
+    if (wan.isEmpty()) {
       return false;
     }
-    if (silence.heardAt(link) > since) {
-      benched.remove(link);
-      return false;
+    WanLinkWatch.Judgement j = watch.judge(wan, now);
+    for (LinkRef l : j.excuse()) {
+      s.picker.excuseSilence(l.peer(), sinceLastTick);
     }
-    return true;
+    j.changes().forEach((l, state) -> {
+      TransferSession.SessionPeer p = s.peers.get(l.peer());
+      if (p != null && p.ref.equals(l)) {
+        p.state = state;
+      }
+    });
+    for (LinkRef l : j.abandon()) {
+      TransferSession.SessionPeer p = s.peers.get(l.peer());
+      List<ChunkRequest> owed = s.picker.abandon(l.peer(), now, cfg.linkAbandonedMillis());
+      log.info("{}: link to {} ({}) silent for {} ms while others deliver; {} requests go elsewhere", s.vm,
+          l.peer().shortHex(), l.site(), watch.silentMillis(l, now), owed.size());
+      cancel(s, owed);
+      if (p != null) {
+        p.benchedAtMillis = now;
+      }
+    }
+    return j.allSilent();
   }
 
   /**
@@ -1375,9 +1225,9 @@ final class Swarm {
       return;
     }
     for (TransferSession.SessionPeer p : s.peers.values()) {
-      if (!p.reserve && !p.seed && !p.link.site().equals(site) && s.picker.inFlight(p.link.peerId()) == 0) {
-        p.reserve = true;
-        s.picker.onPeerGone(p.link.peerId(), now);
+      if (!p.reserve() && !p.seed && !p.lan && s.picker.inFlight(p.ref.peer()) == 0) {
+        p.state = p.state.on(SourceState.Event.SEED_SERVES);
+        s.picker.onPeerGone(p.ref.peer(), now);
       }
     }
   }

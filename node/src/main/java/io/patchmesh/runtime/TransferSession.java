@@ -5,6 +5,8 @@ import io.patchmesh.net.PeerLink;
 import io.patchmesh.transfer.ChunkPicker;
 import io.patchmesh.transfer.ChunkTable;
 import io.patchmesh.transfer.HaveMap;
+import io.patchmesh.transfer.swarm.LinkRef;
+import io.patchmesh.transfer.swarm.SourceState;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.VerifiedManifest;
 import java.util.ArrayList;
@@ -20,23 +22,32 @@ import java.util.Set;
  * Swarm}; touched only on the node loop.
  */
 final class TransferSession {
-  /** A peer that told us (by a have-map) that it shares this manifest. */
+  /** A peer that told us (by a have-map) that it shares this manifest, over the link {@code ref}. */
   static final class SessionPeer {
     final PeerLink link;
+    final LinkRef ref;
+    /** In our own site ({@link io.patchmesh.transfer.PeerClass#of}), seed or not. */
     final boolean lan;
     final boolean seed;
     HaveMap have;
     /**
-     * An agent of another site held in reserve: not a source while a seed serves us, because
-     * fetching from it spends that site's uplink (a branch's scarce upstream) and its chunks
-     * trickle in slower than the seed's. It becomes a source when no seed is linked.
+     * What it is to us as a source; its transitions are {@link SourceState}'s table. RESERVE: an
+     * agent of another site held back while a seed serves us, because fetching from it spends that
+     * site's uplink (a branch's scarce upstream) and its chunks trickle in slower than the seed's.
      */
-    boolean reserve;
+    SourceState state = SourceState.SOURCE;
+    /** When it was last benched (meaningful while BENCHED). */
+    long benchedAtMillis;
 
-    SessionPeer(PeerLink link, boolean lan, boolean seed) {
+    SessionPeer(PeerLink link, LinkRef ref, boolean lan) {
       this.link = link;
+      this.ref = ref;
       this.lan = lan;
-      this.seed = seed;
+      this.seed = ref.isSeed();
+    }
+
+    boolean reserve() {
+      return state == SourceState.RESERVE;
     }
   }
 
@@ -66,6 +77,12 @@ final class TransferSession {
    * delta against; chunks absent here are always asked for in full.
    */
   java.util.Map<Integer, List<io.patchmesh.content.ChunkId>> deltaBases = java.util.Map.of();
+  /**
+   * Chunks we stored verified but the store later dropped as corrupt on read: no longer in our
+   * advertised have-map ({@link #advertised}), and requests for them are refused "busy" (a
+   * requester that saw our older have-map asks elsewhere and is not blamed for asking).
+   */
+  final Set<Integer> lost = new HashSet<>();
   /** Chunks whose delta failed (bad delta, base gone): asked for in full from now on. */
   final Set<Integer> fullOnly = new HashSet<>();
   /** Why the store last refused a chunk for lack of room (null while chunks are stored fine). */
@@ -93,6 +110,16 @@ final class TransferSession {
     this.mine = mine;
     this.wanted = wanted;
     this.startedMillis = now;
+  }
+
+  /** What we claim to peers: what we hold, less what the store lost since. */
+  HaveMap advertised() {
+    if (lost.isEmpty()) {
+      return mine;
+    }
+    HaveMap m = mine.copy();
+    lost.forEach(m::clear);
+    return m;
   }
 
   boolean complete() {

@@ -1,6 +1,7 @@
 package io.patchmesh.store;
 
 import io.patchmesh.content.ChunkId;
+import io.patchmesh.content.CorruptChunkException;
 import io.patchmesh.store.StoreDb.Batch;
 import io.patchmesh.store.StoreDb.Cf;
 import java.util.concurrent.atomic.AtomicLong;

@@ -67,6 +67,20 @@ public final class HaveMap {
     return true;
   }
 
+  /**
+   * Marks {@code index} not held; returns true if it was held. For a copy that withdraws a claim
+   * (a chunk the store dropped as corrupt on read), never for a picker's own map.
+   */
+  public boolean clear(int index) {
+    checkIndex(index);
+    if (!bits.get(index)) {
+      return false;
+    }
+    bits.clear(index);
+    count--;
+    return true;
+  }
+
   /** Index of the first chunk not held at or after {@code from}, or -1. */
   public int nextMissing(int from) {
     int i = bits.nextClearBit(from);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.patchmesh.content.ChunkId;
+import io.patchmesh.content.CorruptChunkException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +34,7 @@ class ChunkStoreTest {
       CorruptChunkException e =
           assertThrows(CorruptChunkException.class, () -> store.chunks().put(id, tampered));
 
-      assertEquals(id, e.expected());
+      assertEquals(id, e.chunkId());
       assertFalse(store.chunks().has(id));
       assertNull(store.chunks().get(id));
       assertEquals(0, store.chunks().count());

@@ -9,7 +9,7 @@ import io.patchmesh.content.ChunkParams;
 import io.patchmesh.proto.ChunkRef;
 import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.runtime.NodeRuntime;
-import io.patchmesh.store.CorruptChunkException;
+import io.patchmesh.content.CorruptChunkException;
 import io.patchmesh.store.StoreFullException;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.VerificationException;

@@ -47,7 +47,7 @@ final class SeedUploader {
           byte[] data;
           try {
             data = reader.read(id); // re-hashed on read: a corrupt bundle fails here, not at the seed
-          } catch (IOException e) {
+          } catch (IOException | io.patchmesh.content.CorruptChunkException e) {
             throw new UserInputException(bundle + ": " + e.getMessage());
           }
           seed.put("/api/v1/chunks/" + id.hex(), data);
