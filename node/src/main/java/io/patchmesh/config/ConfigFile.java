@@ -48,6 +48,7 @@ public final class ConfigFile {
   @JsonProperty("quota") public String quota;
   @JsonProperty("membership") public String membership;
   @JsonProperty("window") public String window;
+  @JsonProperty("revocations") public String revocations;
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())

@@ -32,6 +32,8 @@ import java.util.regex.Pattern;
  * @param quotaBytes chunk cache cap (default 10 GiB)
  * @param membershipPreset "lan" (default) or "wan" timing
  * @param window the agent's own maintenance window ("" = any time)
+ * @param revocations the mesh CA's signed revocation list from `patchmesh ca revoke`; null = none
+ *     (a newer one learned from the mesh is kept in the data directory either way)
  */
 public record NodeConfig(
     Path dataDir,
@@ -51,7 +53,8 @@ public record NodeConfig(
     long wanRate,
     long quotaBytes,
     String membershipPreset,
-    String window) {
+    String window,
+    Path revocations) {
 
   private static final Pattern SITE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
 
@@ -75,6 +78,7 @@ public record NodeConfig(
     private String quota = "10GiB";
     private String membership = "lan";
     private String window = "";
+    private String revocations;
 
     public Builder file(ConfigFile f) {
       if (f.data != null) data = f.data;
@@ -95,6 +99,7 @@ public record NodeConfig(
       if (f.quota != null) quota = f.quota;
       if (f.membership != null) membership = f.membership;
       if (f.window != null) window = f.window;
+      if (f.revocations != null) revocations = f.revocations;
       return this;
     }
 
@@ -116,6 +121,7 @@ public record NodeConfig(
     public Builder quota(String v) { if (v != null) quota = v; return this; }
     public Builder membership(String v) { if (v != null) membership = v; return this; }
     public Builder window(String v) { if (v != null) window = v; return this; }
+    public Builder revocations(String v) { if (v != null) revocations = v; return this; }
 
     /** Validates and freezes. {@code agent} adds the agent-only requirements. */
     public NodeConfig build(boolean agent) {
@@ -153,7 +159,8 @@ public record NodeConfig(
           Units.parseRate("wan-rate", wanRate),
           Units.parseBytes("quota", quota),
           membership,
-          window);
+          window,
+          revocations == null ? null : Path.of(revocations));
     }
 
     private static void require(String v, String what) {
