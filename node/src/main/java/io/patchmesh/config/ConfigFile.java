@@ -56,6 +56,7 @@ public final class ConfigFile {
   @JsonProperty("inventory-timeout") public String inventoryTimeout;
   @JsonProperty("inventory-interval") public String inventoryInterval;
   @JsonProperty("urgent") public String urgent;
+  @JsonProperty("revocations") public String revocations;
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())

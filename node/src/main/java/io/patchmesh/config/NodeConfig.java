@@ -39,6 +39,8 @@ import java.util.regex.Pattern;
  * @param rootExpiryWarning the agent reports itself stale when its trust root expires within this (default 14 days)
  * @param inventory how the agent collects its software inventory
  * @param urgent what an agent does with an urgent manifest outside its windows: "wait" (default) or "apply"
+ * @param revocations the mesh CA's signed revocation list from `patchmesh ca revoke`; null = none
+ *     (a newer one learned from the mesh is kept in the data directory either way)
  */
 public record NodeConfig(
     Path dataDir,
@@ -63,7 +65,8 @@ public record NodeConfig(
     java.time.Duration installTimeoutMax,
     java.time.Duration rootExpiryWarning,
     io.patchmesh.inventory.InventorySettings inventory,
-    String urgent) {
+    String urgent,
+    Path revocations) {
 
   private static final Pattern SITE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
 
@@ -95,6 +98,7 @@ public record NodeConfig(
     private String inventoryTimeout = "60s";
     private String inventoryInterval = "15m";
     private String urgent = "wait";
+    private String revocations;
 
     public Builder file(ConfigFile f) {
       if (f.data != null) data = f.data;
@@ -123,6 +127,7 @@ public record NodeConfig(
       if (f.inventoryTimeout != null) inventoryTimeout = f.inventoryTimeout;
       if (f.inventoryInterval != null) inventoryInterval = f.inventoryInterval;
       if (f.urgent != null) urgent = f.urgent;
+      if (f.revocations != null) revocations = f.revocations;
       return this;
     }
 
@@ -152,6 +157,7 @@ public record NodeConfig(
     public Builder inventoryTimeout(String v) { if (v != null) inventoryTimeout = v; return this; }
     public Builder inventoryInterval(String v) { if (v != null) inventoryInterval = v; return this; }
     public Builder urgent(String v) { if (v != null) urgent = v; return this; }
+    public Builder revocations(String v) { if (v != null) revocations = v; return this; }
 
     /** Validates and freezes. {@code agent} adds the agent-only requirements. */
     public NodeConfig build(boolean agent) {
@@ -203,7 +209,8 @@ public record NodeConfig(
           positive("root-expiry-warning", rootExpiryWarning),
           new io.patchmesh.inventory.InventorySettings(inventoryCollector, inventoryCommand,
               Units.parseDuration("inventory-timeout", inventoryTimeout), Units.parseDuration("inventory-interval", inventoryInterval)),
-          checkUrgent("urgent", urgent));
+          checkUrgent("urgent", urgent),
+          revocations == null ? null : Path.of(revocations));
     }
 
     private static java.time.Duration positive(String key, String text) {

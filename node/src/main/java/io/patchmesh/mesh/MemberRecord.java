@@ -18,6 +18,16 @@ final class MemberRecord {
   Suspicion suspicion;
   /** Forgotten after {@link MembershipConfig#deadReclaimMillis()}; kept only as a roster override. */
   boolean removed;
+  /**
+   * The member's own signature over its statement {@code signedClaim} (ALIVE or LEFT) at
+   * {@code incarnation} with {@code info}; null if this node has none (a member known only from
+   * its link's Hello, or a roster member). Invariant: when set, it verifies for exactly these
+   * fields, so the record can be passed on as proof.
+   */
+  com.google.protobuf.ByteString signature;
+  MemberStatus signedClaim = MemberStatus.ALIVE;
+  /** The member's verified credential; null for roster members and link-only members. */
+  MemberCredential credential;
   /** Index in the table's list of runtime-learned members (for O(1) removal); -1 for roster ones. */
   int listIndex = -1;
 
@@ -50,6 +60,9 @@ final class MemberRecord {
   MemberRecord writableCopy() {
     MemberRecord r = new MemberRecord(info, incarnation, status, false);
     r.statusSinceMillis = statusSinceMillis;
+    r.signature = signature;
+    r.signedClaim = signedClaim;
+    r.credential = credential;
     return r;
   }
 
@@ -59,9 +72,18 @@ final class MemberRecord {
 
   MemberUpdate toWire() {
     if (wire == null) {
-      wire = info.toWire(incarnation, status).build();
+      MemberUpdate.Builder b = info.toWire(incarnation, status);
+      if (signature != null) {
+        b.setSignature(signature);
+      }
+      wire = b.build();
     }
     return wire;
+  }
+
+  /** As {@link #toWire()}, with the member's credential for a receiver that may not know it. */
+  MemberUpdate toWireWithCredential() {
+    return credential == null ? toWire() : toWire().toBuilder().setCredential(credential.encoded()).build();
   }
 
   Member snapshot() {

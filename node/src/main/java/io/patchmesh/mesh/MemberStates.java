@@ -16,6 +16,13 @@ import java.util.Queue;
  *
  * <p>Every accepted change is queued for gossip (newer news about a member replaces older) and
  * reported as a {@link MemberEvent}.
+ *
+ * <p>Authentication ({@link NewsCheck}): what a member says about itself — ALIVE with its site,
+ * addresses and roles, LEFT, and so every incarnation — is believed only with its own signature
+ * under a credential of the fleet's CA. Others may only accuse (SUSPECT, DEAD) at the incarnation
+ * the member last signed, which the member outbids with a signed ALIVE at the next one; an
+ * accusation naming a higher incarnation is ignored. Incarnations stop at
+ * {@link MemberStatement#MAX_INCARNATION} and never wrap.
  */
 final class MemberStates {
   private final MemberInfo selfInfo;
@@ -26,6 +33,14 @@ final class MemberStates {
   private final Awareness awareness;
   private final BroadcastQueue broadcasts;
   private final Queue<MeshEvent> events;
+  private final NewsCheck check;
+  private final MemberBounds bounds;
+  /** Our own credential, to recognize statements we signed in a former life. */
+  private final MemberCredential selfCredential;
+  /** Members first seen in the current frame (capped by {@link MemberBounds#maxNewPerFrame}). */
+  private int newThisFrame;
+  /** Unknown members the current frame named without a credential: asked of the sender. */
+  private final java.util.List<ByteString> unknown = new ArrayList<>();
   /** Members with a running suspicion timer (entries go stale when refuted; pruned on expiry). */
   private final ArrayList<MemberRecord> suspects = new ArrayList<>();
   /** Dead and left members in the order they died, to forget them after the reclaim time. */
@@ -35,7 +50,8 @@ final class MemberStates {
   private boolean left;
 
   MemberStates(MemberInfo selfInfo, MembershipConfig config, MemberTable table,
-      Awareness awareness, BroadcastQueue broadcasts, Queue<MeshEvent> events) {
+      Awareness awareness, BroadcastQueue broadcasts, Queue<MeshEvent> events, NewsCheck check,
+      MemberBounds bounds, long initialIncarnation) {
     this.selfInfo = selfInfo;
     this.selfId = selfInfo.id();
     this.selfKey = selfId.toByteString();
@@ -44,6 +60,14 @@ final class MemberStates {
     this.awareness = awareness;
     this.broadcasts = broadcasts;
     this.events = events;
+    this.check = check;
+    this.bounds = bounds;
+    this.incarnation = Math.min(Math.max(0, initialIncarnation), MemberStatement.MAX_INCARNATION);
+    try {
+      this.selfCredential = check.authority().admit(selfId, check.authority().credential());
+    } catch (MemberAuthority.Rejected e) {
+      throw new IllegalStateException("this node's own credential is refused: " + e.getMessage(), e);
+    }
   }
 
   long incarnation() {
@@ -63,9 +87,38 @@ final class MemberStates {
     return table.liveCount() + 1;
   }
 
-  /** Spreads "this node is alive at its incarnation" (start-up and refutation). */
-  void broadcastSelfAlive() {
-    broadcasts.put(selfId, selfInfo.toWire(incarnation, MemberStatus.ALIVE).build());
+  /**
+   * Spreads "this node is alive at its incarnation", signed (start-up and refutation). The
+   * credential rides along only at start-up: later, the members that know us hold it.
+   */
+  void broadcastSelfAlive(boolean withCredential) {
+    MemberUpdate.Builder u = selfStatement(MemberStatus.ALIVE);
+    if (withCredential) {
+      u.setCredential(check.authority().credential());
+    }
+    broadcasts.put(selfId, u.build());
+  }
+
+  /** This node's entry for a push-pull: signed, with its credential (one per exchange). */
+  MemberUpdate selfEntry() {
+    return selfStatement(left ? MemberStatus.LEFT : MemberStatus.ALIVE)
+        .setCredential(check.authority().credential()).build();
+  }
+
+  private MemberUpdate.Builder selfStatement(MemberStatus claim) {
+    return selfInfo.toWire(incarnation, claim)
+        .setSignature(check.authority().sign(MemberStatement.of(selfInfo, incarnation, claim)));
+  }
+
+  /** Starts a frame: resets the per-frame cap of new members and the list of unknown ones. */
+  void beginFrame() {
+    newThisFrame = 0;
+    unknown.clear();
+  }
+
+  /** Ids of members the frame named that need a credential from its sender (at most 64). */
+  java.util.List<ByteString> unknownInFrame() {
+    return unknown;
   }
 
   /** Graceful leave: a LEFT update at a new incarnation, which nobody (not even we) refutes. */
@@ -74,9 +127,8 @@ final class MemberStates {
       return;
     }
     left = true;
-    incarnation++;
-    broadcasts.put(selfId, selfInfo.toWire(incarnation, MemberStatus.LEFT)
-        .setFrom(selfId.toByteString()).build());
+    incarnation = MemberStatement.next(incarnation);
+    broadcasts.put(selfId, selfStatement(MemberStatus.LEFT).setFrom(selfId.toByteString()).build());
   }
 
   /**
@@ -84,29 +136,72 @@ final class MemberStates {
    * suspicions (as memberlist does): a full-state sync may carry a stale or partitioned view, and
    * a live member then still gets its chance to refute.
    */
-  void apply(MemberUpdate u, long now, boolean fromPushPull) {
-    ByteString key = u.getNodeId();
-    if (key.size() != NodeId.LENGTH) {
-      return; // malformed id: nothing to attach it to
-    }
-    if (key.equals(selfKey)) {
-      applyAboutSelf(u);
+  void apply(MemberUpdate u, long now, boolean fromPushPull, NodeId sender) {
+    if (!check.wellFormed(u)) {
       return;
     }
-    // Most gossip repeats what is known: decide from the incarnation before parsing anything.
+    ByteString key = u.getNodeId();
+    if (key.equals(selfKey)) {
+      applyAboutSelf(u, sender, now);
+      return;
+    }
+    // Most gossip repeats what is known: decide from the incarnation before checking anything.
     MemberRecord r = table.find(key);
     switch (u.getState()) {
-      case MEMBER_ALIVE -> applyAlive(r, u, now);
-      case MEMBER_SUSPECT -> applySuspect(r, u.getIncarnation(), u.getFrom(), now);
+      case MEMBER_ALIVE -> applyAlive(r, u, now, sender);
+      case MEMBER_SUSPECT -> {
+        if (proven(r, u)) {
+          applySuspect(r, u.getIncarnation(), u.getFrom(), now);
+        }
+      }
       case MEMBER_DEAD -> {
+        if (!proven(r, u)) {
+          return;
+        }
         if (fromPushPull) {
           applySuspect(r, u.getIncarnation(), selfKey, now);
         } else {
           applyDeparted(r, u.getIncarnation(), u.getFrom(), MemberStatus.DEAD, now);
         }
       }
-      case MEMBER_LEFT -> applyDeparted(r, u.getIncarnation(), u.getFrom(), MemberStatus.LEFT, now);
+      case MEMBER_LEFT -> applyLeft(r, u, now, sender);
       default -> { } // a state from a newer protocol version: ignore
+    }
+  }
+
+  /**
+   * An accusation counts only at an incarnation the member signed and we know: a lower one is old
+   * news, a higher one nobody can show us (the member's own refutation would be newer still).
+   */
+  private boolean proven(MemberRecord r, MemberUpdate u) {
+    if (r == null || u.getIncarnation() < r.incarnation) {
+      return false;
+    }
+    if (u.getIncarnation() > r.incarnation) {
+      check.count(NewsRejection.UNPROVEN);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The CA revoked {@code id}'s credential: it is declared dead at once, its signature forgotten,
+   * and (through {@link MemberAuthority#revoked}) nothing it says is believed again.
+   */
+  void revoke(NodeId id, long now) {
+    MemberRecord r = table.find(id);
+    if (r == null) {
+      return;
+    }
+    if (r.status.isLive()) {
+      applyDeparted(r, r.incarnation, selfKey, MemberStatus.DEAD, now);
+      r = table.find(id);
+    }
+    if (r != null) {
+      r = table.writable(r);
+      r.credential = null;
+      r.signature = null;
+      r.changed();
     }
   }
 
@@ -134,7 +229,7 @@ final class MemberStates {
     if (r.status != MemberStatus.SUSPECT) {
       return null;
     }
-    return r.info.toWire(r.incarnation, MemberStatus.SUSPECT).setFrom(selfId.toByteString()).build();
+    return withProof(r, r.info.toWire(r.incarnation, MemberStatus.SUSPECT).setFrom(selfId.toByteString())).build();
   }
 
   /** Declares dead every suspect whose timer ran out, and forgets long-departed members. */
@@ -175,38 +270,74 @@ final class MemberStates {
     return next;
   }
 
-  private void applyAboutSelf(MemberUpdate u) {
+  private void applyAboutSelf(MemberUpdate u, NodeId sender, long now) {
     if (left) {
       return; // leaving: accusations no longer matter, and refuting would undo the leave
     }
     boolean accusation = u.getState() != MemberState.MEMBER_ALIVE;
-    if (accusation ? u.getIncarnation() >= incarnation : u.getIncarnation() > incarnation) {
-      // Someone believes us suspect/dead (or holds a newer "alive" of a former life of ours):
-      // outbid it. Having to refute hints that we are the slow one, so lower our own health.
-      incarnation = Math.max(incarnation, u.getIncarnation()) + 1;
-      awareness.apply(1);
-      broadcastSelfAlive();
+    long inc = u.getIncarnation();
+    if (accusation ? inc < incarnation : inc <= incarnation) {
+      return;
     }
+    if (inc > incarnation) {
+      // Only a statement we signed (in a former life: the store keeps no incarnation across a
+      // crash) can name a higher incarnation of ours; anything else would push ours for nothing.
+      MemberInfo claimed = MemberInfo.fromWire(u);
+      if (u.getState() == MemberState.MEMBER_LEFT
+          || !check.ownAlive(claimed, inc, u.getSignature(), selfCredential, sender, now)) {
+        return;
+      }
+    }
+    // Someone believes us suspect/dead (or holds a newer "alive" of a former life of ours):
+    // outbid it. Having to refute hints that we are the slow one, so lower our own health.
+    incarnation = MemberStatement.next(inc);
+    awareness.apply(1);
+    broadcastSelfAlive(false);
   }
 
-  private void applyAlive(MemberRecord r, MemberUpdate u, long now) {
+  private void applyAlive(MemberRecord r, MemberUpdate u, long now, NodeId sender) {
     long inc = u.getIncarnation();
+    boolean attachOnly = false;
     if (r != null && inc <= r.incarnation) {
-      return; // old news, or a claim at the incarnation a suspicion/death already overrides
+      // old news, or a claim at the incarnation a suspicion/death already overrides; but the
+      // member's own signed ALIVE at the incarnation we hold unsigned (from its link) is kept
+      if (inc < r.incarnation || r.signature != null || r.status != MemberStatus.ALIVE || u.getSignature().isEmpty()) {
+        return;
+      }
+      attachOnly = true;
     }
     MemberInfo info = MemberInfo.fromWire(u); // parsed only for news
     NodeId id = info.id();
+    if (r == null && !roomFor(u)) {
+      return;
+    }
+    MemberCredential credential = check.statement(u, info, MemberStatus.ALIVE, r == null ? null : r.credential, sender, now);
+    if (credential == null) {
+      if (check.lastRejection() == NewsRejection.NO_CREDENTIAL && unknown.size() < CredentialQueries.MAX_QUERY) {
+        unknown.add(u.getNodeId());
+      }
+      return;
+    }
     if (r == null) {
+      newThisFrame++;
       r = table.add(info, inc, MemberStatus.ALIVE, now);
-      broadcasts.put(id, r.toWire());
+      sign(r, u.getSignature(), MemberStatus.ALIVE, credential);
+      broadcasts.put(id, r.toWireWithCredential()); // first sight: others may not know it either
       events.add(new MemberEvent(r.snapshot(), null, MemberStatus.ALIVE));
       return;
     }
     MemberStatus old = r.status;
     r = table.writable(r);
+    if (attachOnly) {
+      if (r.info.equals(info)) {
+        sign(r, u.getSignature(), MemberStatus.ALIVE, credential);
+      }
+      return;
+    }
     if (!r.info.equals(info)) {
       r.info = info;
     }
+    sign(r, u.getSignature(), MemberStatus.ALIVE, credential);
     r.incarnation = inc;
     r.suspicion = null;
     table.setStatus(r, MemberStatus.ALIVE, now);
@@ -214,6 +345,37 @@ final class MemberStates {
     if (old != MemberStatus.ALIVE) {
       events.add(new MemberEvent(r.snapshot(), old, MemberStatus.ALIVE));
     }
+  }
+
+  /** A new member may join the table: below its cap, and the frame's sender below its share. */
+  private boolean roomFor(MemberUpdate u) {
+    if (table.learnedCount() >= bounds.maxMembers() || newThisFrame >= bounds.maxNewPerFrame()) {
+      check.count(NewsRejection.TABLE_FULL);
+      return false;
+    }
+    return true;
+  }
+
+  private static void sign(MemberRecord r, ByteString signature, MemberStatus claim, MemberCredential credential) {
+    r.signature = signature;
+    r.signedClaim = claim;
+    r.credential = credential;
+    r.changed();
+  }
+
+  /** A member's own LEFT: believed only when it signed it. */
+  private void applyLeft(MemberRecord r, MemberUpdate u, long now, NodeId sender) {
+    if (r == null || u.getIncarnation() < r.incarnation || !r.status.isLive()) {
+      return;
+    }
+    MemberInfo info = MemberInfo.fromWire(u);
+    if (check.statement(u, info, MemberStatus.LEFT, r.credential, sender, now) == null) {
+      return;
+    }
+    r = table.writable(r);
+    r.info = info;
+    sign(r, u.getSignature(), MemberStatus.LEFT, r.credential);
+    applyDeparted(r, u.getIncarnation(), u.getFrom(), MemberStatus.LEFT, now);
   }
 
   private void applySuspect(MemberRecord r, long inc, ByteString accuserKey, long now) {
@@ -259,6 +421,7 @@ final class MemberStates {
     if (accuser != null) {
       u.setFrom(accuser.toByteString());
     }
+    withProof(r, u);
     broadcasts.put(id, u.build());
     events.add(new MemberEvent(r.snapshot(), old, status));
   }
@@ -268,7 +431,19 @@ final class MemberStates {
     if (accuser != null) {
       u.setFrom(accuser.toByteString());
     }
-    return u.build();
+    return withProof(r, u).build();
+  }
+
+  /**
+   * Adds the member's signature of the statement the record holds at this incarnation, so the
+   * accused can recognize (and outbid) an incarnation of a former life of its own.
+   */
+  private static MemberUpdate.Builder withProof(MemberRecord r, MemberUpdate.Builder u) {
+    if (r.signature != null && r.incarnation == u.getIncarnation()
+        && (r.signedClaim == MemberStatus.ALIVE || u.getState() == MemberStatus.LEFT.toWire())) {
+      u.setSignature(r.signature);
+    }
+    return u;
   }
 
   private void removeSuspect(int i) {

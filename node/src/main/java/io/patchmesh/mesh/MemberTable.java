@@ -125,6 +125,11 @@ final class MemberTable {
     records.remove(r.key);
   }
 
+  /** Members learned at runtime and not forgotten (the roster's are not counted). */
+  int learnedCount() {
+    return learnedLocal.size() + learnedRemote.size();
+  }
+
   /** Alive and suspect members, self excluded. */
   int liveCount() {
     return live;

@@ -33,6 +33,12 @@ import java.util.random.RandomGenerator;
  * <p>Wire conventions beyond wire.proto's comments:
  * <ul>
  *   <li>A Ping with {@code seq == 0} is a gossip push: it carries news and expects no Ack.
+ *   <li>Statements a member makes about itself are signed ({@link MemberStatement}); see
+ *       {@link MemberStates} for what others may say. A member's credential travels with its own
+ *       start-up news, on first sight, in the reply to a push-pull that sets
+ *       {@code want_credentials} (a node that knows nobody yet), and in the answer to a
+ *       {@link MemberQuery} — the query a node sends the sender of news about members it cannot
+ *       check yet ({@link CredentialQueries}).
  *   <li>A push-pull may span several PushPull frames (at most {@value #PUSH_PULL_CHUNK} members
  *       each, the frame limit); the manifest digest rides in the first. A responder answers an
  *       initiator ({@code reply == false}) once per exchange, recognized as at most once per
@@ -42,7 +48,7 @@ import java.util.random.RandomGenerator;
 public final class Membership {
   static final int PUSH_PULL_CHUNK = 1_024;
   static final long PUSH_PULL_REPLY_HOLDOFF_MILLIS = 1_000;
-
+  
   private final MemberInfo selfInfo;
   private final NodeId selfId;
   private final ByteString selfIdBytes;
@@ -59,6 +65,9 @@ public final class Membership {
   private final Outbox outbox;
   private final ArrayDeque<MeshEvent> events = new ArrayDeque<>();
   private final IndirectRelays relays = new IndirectRelays();
+  private final NewsCheck check;
+  private final MemberBounds bounds;
+  private final CredentialQueries queries;
   /** Peers answered with a push-pull recently, to answer a multi-frame exchange once. */
   private final Map<NodeId, Long> pushPullAnswered = new LinkedHashMap<>(16, 0.75f, false) {
     @Override
@@ -84,9 +93,15 @@ public final class Membership {
     this.probes = new ProbeScheduler(table, random, sampler, config.crossSiteProbeShare());
     this.awareness = new Awareness(config.awarenessMaxMultiplier());
     this.ledger = new AnnouncementLedger(b.manifestDigest);
-    this.states = new MemberStates(selfInfo, config, table, awareness, memberNews, events);
+    this.bounds = b.bounds;
+    this.check = new NewsCheck(b.authority, b.bounds);
+    this.states = new MemberStates(selfInfo, config, table, awareness, memberNews, events, check, bounds,
+        b.initialIncarnation);
     this.outbox = new Outbox(memberNews, announcements, config, states::clusterSize);
-    states.broadcastSelfAlive();
+    this.queries = new CredentialQueries(selfIdBytes, table, states, outbox);
+    // Without our credential: members that know us hold it, and one that does not asks (or
+    // gets it with the first-sight news of whoever admitted us from our push-pull).
+    states.broadcastSelfAlive(false);
     // Random phases, so that nodes started together do not probe and sync in lockstep.
     this.nextProbeMillis = nowMillis + random.nextLong(config.probeIntervalMillis());
     this.nextGossipMillis = nowMillis + random.nextLong(config.gossipIntervalMillis());
@@ -124,7 +139,7 @@ public final class Membership {
       if (!states.hasLeft()) {
         MemberRecord partner = sampler.pick(config.crossSiteGossipShare(), List.of(), true);
         if (partner != null) {
-          sendPushPull(partner.info.id(), partner.info.addresses(), false);
+          sendPushPull(partner.info.id(), partner.info.addresses(), false, false, false);
         }
       }
       nextPushPullMillis = nowMillis + config.pushPullIntervalMillis(states.clusterSize());
@@ -144,6 +159,7 @@ public final class Membership {
   /** A frame arrived from {@code from} over a link the transport authenticated. */
   public void onFrame(long nowMillis, NodeId from, Frame frame) {
     Objects.requireNonNull(from, "from");
+    states.beginFrame();
     switch (frame.getBodyCase()) {
       case PING -> onPing(nowMillis, from, frame.getPing());
       case ACK -> onAck(nowMillis, from, frame.getAck());
@@ -151,8 +167,45 @@ public final class Membership {
       case PING_REQ -> onPingReq(nowMillis, from, frame.getPingReq());
       case PUSH_PULL -> onPushPull(nowMillis, from, frame.getPushPull());
       case ANNOUNCE -> heard(nowMillis, from, frame.getAnnounce());
+      case MEMBER_QUERY -> queries.answer(nowMillis, from, frame.getMemberQuery());
       default -> { } // not a membership frame
     }
+    queries.askSender(nowMillis, from);
+  }
+
+  /**
+   * The CA revoked {@code id}: it is declared dead here at once (and gossiped so), and the
+   * {@link MemberAuthority} refuses whatever it says from now on.
+   */
+  public void revoke(long nowMillis, NodeId id) {
+    if (!id.equals(selfId)) {
+      states.revoke(id, nowMillis);
+    }
+  }
+
+  /** Membership news dropped so far, by reason (for metrics). */
+  public Map<NewsRejection, Long> rejections() {
+    return check.rejections();
+  }
+
+  /** Membership news dropped so far for {@code reason}; safe to call from any thread. */
+  public long rejected(NewsRejection reason) {
+    return check.rejected(reason);
+  }
+
+  /**
+   * Re-checks every member against the revocation list (after a new one arrived): revoked ones are
+   * declared dead at once. Returns their ids, so the driver can close their links.
+   */
+  public List<NodeId> recheckRevocations(long nowMillis) {
+    List<NodeId> revoked = new ArrayList<>();
+    table.forEach(r -> {
+      if (r.credential != null && check.authority().revoked(r.credential)) {
+        revoked.add(r.info.id());
+      }
+    });
+    revoked.forEach(id -> states.revoke(id, nowMillis));
+    return revoked;
   }
 
   /** The transport opened a link to {@code peer} (it presented its id, site, addresses, roles). */
@@ -161,7 +214,8 @@ public final class Membership {
       return;
     }
     if (states.linkUp(peer, nowMillis)) {
-      sendPushPull(peer.id(), peer.addresses(), false);
+      // a node that knows nobody else yet cannot check what the peer tells it without credentials
+      sendPushPull(peer.id(), peer.addresses(), false, states.clusterSize() <= 2, false);
     }
   }
 
@@ -361,7 +415,7 @@ public final class Membership {
 
   private void absorb(long now, NodeId from, List<MemberUpdate> updates, List<Announce> announces) {
     for (MemberUpdate u : updates) {
-      states.apply(u, now, false);
+      states.apply(u, now, false, from);
     }
     for (Announce a : announces) {
       heard(now, from, a);
@@ -380,25 +434,37 @@ public final class Membership {
       if (answered == null || now - answered >= PUSH_PULL_REPLY_HOLDOFF_MILLIS) {
         pushPullAnswered.put(from, now);
         MemberRecord sender = table.find(from);
-        sendPushPull(from, sender == null ? List.of() : sender.info.addresses(), true);
+        sendPushPull(from, sender == null ? List.of() : sender.info.addresses(), true, false,
+            pp.getWantCredentials());
       }
     }
     for (MemberUpdate u : pp.getMembersList()) {
-      states.apply(u, now, true);
+      states.apply(u, now, true, from);
     }
     for (Announce a : pp.getManifestsList()) {
       heard(now, from, a);
     }
   }
 
-  /** Sends this node's full view (self first) and manifest digest, in frames of bounded size. */
-  private void sendPushPull(NodeId to, List<String> hint, boolean reply) {
+  /**
+   * Sends this node's full view (self first, signed, with its credential) and manifest digest,
+   * in frames of bounded size. Members we hold no signature for (known only from their link's
+   * Hello) are left out: a receiver could not check them. {@code withCredentials}: each entry
+   * carries the member's credential, in frames of {@link MemberBounds#maxNewPerFrame} entries.
+   */
+  private void sendPushPull(NodeId to, List<String> hint, boolean reply, boolean wantCredentials,
+      boolean withCredentials) {
     List<MemberUpdate> all = new ArrayList<>(table.liveCount() + 1);
-    all.add(selfInfo.toWire(states.incarnation(), states.self().status()).build());
-    table.forEach(r -> all.add(r.toWire()));
-    for (int start = 0; start < all.size(); start += PUSH_PULL_CHUNK) {
-      PushPull.Builder pp = PushPull.newBuilder().setReply(reply)
-          .addAllMembers(all.subList(start, Math.min(all.size(), start + PUSH_PULL_CHUNK)));
+    all.add(states.selfEntry());
+    table.forEach(r -> {
+      if (r.signature != null || r.shared) {
+        all.add(withCredentials ? r.toWireWithCredential() : r.toWire());
+      }
+    });
+    int chunk = withCredentials ? Math.min(PUSH_PULL_CHUNK, bounds.maxNewPerFrame()) : PUSH_PULL_CHUNK;
+    for (int start = 0; start < all.size(); start += chunk) {
+      PushPull.Builder pp = PushPull.newBuilder().setReply(reply).setWantCredentials(wantCredentials)
+          .addAllMembers(all.subList(start, Math.min(all.size(), start + chunk)));
       if (start == 0) {
         pp.addAllManifests(ledger.digest());
       }
@@ -413,6 +479,9 @@ public final class Membership {
     private RandomGenerator random;
     private Roster roster = Roster.empty();
     private Supplier<List<Announce>> manifestDigest = List::of;
+    private MemberAuthority authority;
+    private MemberBounds bounds = MemberBounds.defaults();
+    private long initialIncarnation;
 
     private Builder(MemberInfo self) {
       this.self = Objects.requireNonNull(self, "self");
@@ -445,9 +514,33 @@ public final class Membership {
       return this;
     }
 
+    /** Who signs this node's statements and checks the others' (required). */
+    public Builder authority(MemberAuthority authority) {
+      this.authority = Objects.requireNonNull(authority);
+      return this;
+    }
+
+    /** Caps on what peers can make this node learn and check; {@link MemberBounds#defaults()}. */
+    public Builder bounds(MemberBounds bounds) {
+      this.bounds = Objects.requireNonNull(bounds);
+      return this;
+    }
+
+    /**
+     * The incarnation to start at (0 by default): a restarted node starts above its former
+     * lives' so its first ALIVE is news.
+     */
+    public Builder initialIncarnation(long incarnation) {
+      this.initialIncarnation = incarnation;
+      return this;
+    }
+
     public Membership start(long nowMillis) {
       if (random == null) {
         throw new IllegalStateException("a random source is required (seed it for replayable runs)");
+      }
+      if (authority == null) {
+        throw new IllegalStateException("a member authority is required (who signs and checks statements)");
       }
       return new Membership(this, nowMillis);
     }

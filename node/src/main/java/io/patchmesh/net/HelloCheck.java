@@ -1,6 +1,7 @@
 package io.patchmesh.net;
 
 import io.patchmesh.net.tls.PeerCertificates;
+import io.patchmesh.net.tls.Revocations;
 import io.patchmesh.proto.Hello;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
@@ -10,7 +11,8 @@ import java.util.OptionalInt;
 /**
  * Decides whether a peer's Hello is acceptable: a version we share, a well-formed
  * node id that is not ours, sane strings, and with TLS a node id and site that
- * match the certificate the peer proved it holds. Pure; returns the one-line
+ * match the certificate the peer proved it holds, and neither on the mesh CA's
+ * revocation list. Pure; returns the one-line
  * reason that goes into the Goodbye and the log.
  */
 final class HelloCheck {
@@ -24,6 +26,12 @@ final class HelloCheck {
    * @return the reason to refuse the peer, or empty if the Hello is acceptable
    */
   static Optional<String> problem(Hello hello, NodeId localId, Optional<X509Certificate> certificate, boolean tls) {
+    return problem(hello, localId, certificate, tls, null);
+  }
+
+  /** As above, also refusing a peer whose certificate or id {@code revocations} names (may be null). */
+  static Optional<String> problem(Hello hello, NodeId localId, Optional<X509Certificate> certificate, boolean tls,
+      Revocations revocations) {
     OptionalInt version = ProtocolVersions.negotiate(hello.getMinVersion(), hello.getMaxVersion());
     if (version.isEmpty()) {
       return Optional.of("unsupported protocol version: peer speaks " + hello.getMinVersion() + ".."
@@ -41,6 +49,10 @@ final class HelloCheck {
     }
     if (hello.getAddressesCount() > MAX_ADDRESSES || hello.getAddressesList().stream().anyMatch(HelloCheck::tooLong)) {
       return Optional.of("too many or over-long addresses");
+    }
+    if (revocations != null && (certificate.map(revocations::revokes).orElse(false) || revocations.revokes(claimed, null))) {
+      return Optional.of("node " + claimed.shortHex() + " is revoked (revocation list version "
+          + revocations.current().version() + ")");
     }
     if (hello.getPurpose() == Hello.Purpose.UNRECOGNIZED) {
       return Optional.of("unknown connection purpose " + hello.getPurposeValue());

@@ -36,6 +36,7 @@ final class HelloHandshake extends ChannelInboundHandlerAdapter {
   private final Optional<NodeId> expectedPeer;
   private final NodeId localId;
   private final boolean tls;
+  private final io.patchmesh.net.tls.Revocations revocations;
   private final Duration timeout;
   private final CompletableFuture<PeerHello> result = new CompletableFuture<>();
   private ScheduledFuture<?> timer;
@@ -47,13 +48,15 @@ final class HelloHandshake extends ChannelInboundHandlerAdapter {
    * @param expectedPeer for a dialler that knows whom it dials (the data connection of a link)
    */
   HelloHandshake(Function<Hello.Purpose, Hello> ourHello, boolean dialler, Hello.Purpose purpose,
-      Optional<NodeId> expectedPeer, NodeId localId, boolean tls, Duration timeout) {
+      Optional<NodeId> expectedPeer, NodeId localId, boolean tls, io.patchmesh.net.tls.Revocations revocations,
+      Duration timeout) {
     this.ourHello = ourHello;
     this.dialler = dialler;
     this.purpose = purpose;
     this.expectedPeer = expectedPeer;
     this.localId = localId;
     this.tls = tls;
+    this.revocations = revocations;
     this.timeout = timeout;
   }
 
@@ -97,7 +100,7 @@ final class HelloHandshake extends ChannelInboundHandlerAdapter {
       return;
     }
     Hello hello = frame.getHello();
-    Optional<String> problem = HelloCheck.problem(hello, localId, peerCertificate(ctx), tls);
+    Optional<String> problem = HelloCheck.problem(hello, localId, peerCertificate(ctx), tls, revocations);
     if (problem.isEmpty() && dialler && hello.getPurpose() != purpose) {
       problem = Optional.of("peer answered for purpose " + hello.getPurpose() + ", we asked for " + purpose);
     }

@@ -313,7 +313,7 @@ public final class Transport implements AutoCloseable {
     p.addLast("idle", new IdleStateHandler(config.idleTimeout().toNanos(), config.idleTimeout().toNanos() / 3, 0,
         TimeUnit.NANOSECONDS));
     HelloHandshake hello = new HelloHandshake(this::hello, dialler, purpose, expected, localId, tls.isPresent(),
-        config.handshakeTimeout());
+        security.revocations(), config.handshakeTimeout());
     p.addLast("hello", hello);
     p.addLast("link", new LinkDispatcher());
     p.addLast("errors", ConnectionErrors.INSTANCE);

@@ -2,6 +2,7 @@ package io.patchmesh.net;
 
 import io.patchmesh.net.tls.MeshTls;
 import io.patchmesh.net.tls.NodeIdentity;
+import io.patchmesh.net.tls.Revocations;
 import java.util.Optional;
 
 /**
@@ -13,24 +14,36 @@ public final class TransportSecurity {
   private final NodeId localId;
   private final MeshTls tls;
   private final String certifiedSite;
+  private final Revocations revocations;
 
-  private TransportSecurity(NodeId localId, MeshTls tls, String certifiedSite) {
+  private TransportSecurity(NodeId localId, MeshTls tls, String certifiedSite, Revocations revocations) {
     this.localId = localId;
     this.tls = tls;
     this.certifiedSite = certifiedSite;
+    this.revocations = revocations;
   }
 
   public static TransportSecurity mutualTls(NodeIdentity identity) {
-    return new TransportSecurity(identity.nodeId(), new MeshTls(identity), identity.site());
+    return mutualTls(identity, new Revocations(identity.caCertificate()));
+  }
+
+  /** Mutual TLS that also refuses peers the (shared, updatable) revocation list names. */
+  public static TransportSecurity mutualTls(NodeIdentity identity, Revocations revocations) {
+    return new TransportSecurity(identity.nodeId(), new MeshTls(identity), identity.site(), revocations);
   }
 
   /** No TLS; {@code localId} is usually {@link io.patchmesh.net.tls.PlaintextNodeKey#loadOrCreate}. */
   public static TransportSecurity plaintext(NodeId localId) {
-    return new TransportSecurity(localId, null, null);
+    return new TransportSecurity(localId, null, null, new Revocations(null));
   }
 
   public NodeId localId() {
     return localId;
+  }
+
+  /** The revocation list links are checked against when they open. */
+  public Revocations revocations() {
+    return revocations;
   }
 
   public Optional<MeshTls> tls() {

@@ -6,6 +6,11 @@ import io.patchmesh.mesh.MemberEvent;
 import io.patchmesh.mesh.MemberInfo;
 import io.patchmesh.mesh.Membership;
 import io.patchmesh.mesh.MeshEvent;
+import io.patchmesh.mesh.NewsRejection;
+import io.patchmesh.net.tls.RevocationList;
+import io.patchmesh.net.tls.Revocations;
+import java.util.HashSet;
+import java.util.Set;
 import io.patchmesh.mesh.Outbound;
 import io.patchmesh.net.NodeId;
 import io.patchmesh.net.PeerLink;
@@ -26,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * Drives the sans-I/O {@link Membership} core with real links: feeds it frames
  * and time, sends what it returns (dialling members it has no link to yet, with
  * a small bounded queue of frames waiting for that link), and hands member and
- * announcement events to the rest of the node. Runs on the node loop only.
+ * announcement events to the rest of the node. Also spreads the CA's revocation list
+ * ({@link RevocationGossip}) and, when a newer one arrives, drops revoked members and closes
+ * their links. Runs on the node loop only.
  */
 final class MeshDriver {
   private static final Logger log = LoggerFactory.getLogger(MeshDriver.class);
@@ -42,6 +49,7 @@ final class MeshDriver {
   private final Map<NodeId, List<Frame>> dialing = new HashMap<>();
   /** Peers we must not dial (banned by the swarm): membership probes them in vain and declares them dead. */
   private final Predicate<NodeId> refused;
+  private final RevocationGossip revocations;
 
   MeshDriver(
       Membership membership,
@@ -50,8 +58,19 @@ final class MeshDriver {
       NodeMetrics metrics,
       Consumer<MemberEvent> memberEvents,
       Consumer<AnnouncementHeard> announcements,
-      Predicate<NodeId> refused) {
+      Predicate<NodeId> refused,
+      Revocations revocationList,
+      java.nio.file.Path dataDir) {
     this.refused = refused;
+    this.revocations = new RevocationGossip(revocationList, dataDir, this::revokeEverywhere);
+    for (NewsRejection r : NewsRejection.values()) {
+      metrics.gauge("patchmesh.membership.rejected", "membership news dropped (unsigned, forged, revoked, over a cap), by reason",
+          () -> membership.rejected(r), "reason", r.label());
+    }
+    metrics.gauge("patchmesh.revocations.version", "version of the newest verified revocation list",
+        () -> revocationList.current().version());
+    metrics.gauge("patchmesh.revocations.rejected", "revocation lists from peers that failed verification",
+        revocations.rejected::get);
     this.membership = membership;
     this.transport = transport;
     this.loop = loop;
@@ -73,6 +92,7 @@ final class MeshDriver {
   }
 
   void onLinkUp(PeerLink link) {
+    revocations.onLinkUp(link);
     membership.onLinkUp(loop.now(), new MemberInfo(link.peerId(), link.site(), link.addresses(), link.roles()));
     flush(link);
     pump();
@@ -90,7 +110,25 @@ final class MeshDriver {
 
   void onFrame(PeerLink link, Frame frame) {
     metrics.gossip(true, frame.getSerializedSize());
-    membership.onFrame(loop.now(), link.peerId(), frame);
+    if (frame.hasRevocations()) {
+      revocations.onList(link, frame.getRevocations(), loop.now(), transport.links());
+    } else {
+      membership.onFrame(loop.now(), link.peerId(), frame);
+    }
+    pump();
+  }
+
+  /** A newer revocation list was verified: revoked members are dead here and their links closed. */
+  private void revokeEverywhere(RevocationList list) {
+    Set<NodeId> revoked = new HashSet<>(list.nodeIds());
+    revoked.addAll(membership.recheckRevocations(loop.now()));
+    list.nodeIds().forEach(id -> membership.revoke(loop.now(), id));
+    for (PeerLink l : List.copyOf(transport.links())) {
+      if (revoked.contains(l.peerId())) {
+        log.warn("closing the link to {}: revoked (revocation list version {})", l.peerId().shortHex(), list.version());
+        l.close("revoked");
+      }
+    }
     pump();
   }
 

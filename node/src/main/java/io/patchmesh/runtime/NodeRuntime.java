@@ -30,6 +30,11 @@ import io.patchmesh.net.TransportSecurity;
 import io.patchmesh.net.shaping.RateLimits;
 import io.patchmesh.net.tls.NodeIdentity;
 import io.patchmesh.net.tls.PlaintextNodeKey;
+import io.patchmesh.mesh.MemberAuthority;
+import io.patchmesh.net.tls.CertifiedMembers;
+import io.patchmesh.net.tls.PlaintextMembers;
+import io.patchmesh.net.tls.Revocations;
+import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Manifest;
 import io.patchmesh.proto.ManifestPhase;
@@ -88,6 +93,10 @@ public final class NodeRuntime implements AutoCloseable {
   private final NodeId id;
   private final long incarnation;
   private MeshDriver mesh;
+  /** The CA's revocation list, shared by the transport (links) and membership (news). */
+  private final Revocations revocations;
+  /** Signs this node's membership statements and checks the others'. */
+  private final MemberAuthority authority;
   private ManifestSync sync;
   private Swarm swarm;
   private final PatchApplier applier;
@@ -154,9 +163,17 @@ public final class NodeRuntime implements AutoCloseable {
         throw new UserInputException(config.tlsDir().resolve("node.crt")
             + " does not grant the seed role; issue it with: patchmesh ca issue --role seed ...");
       }
-      security = TransportSecurity.mutualTls(identity);
+      revocations = new Revocations(identity.caCertificate());
+      RevocationGossip.load(revocations, config.revocations(), config.dataDir());
+      security = TransportSecurity.mutualTls(identity, revocations);
+      authority = new CertifiedMembers(identity, revocations, options.clock());
     } else {
-      security = TransportSecurity.plaintext(PlaintextNodeKey.loadOrCreate(config.dataDir()));
+      Ed25519PrivateKeyParameters key = PlaintextNodeKey.loadOrCreateKey(config.dataDir());
+      revocations = new Revocations(null);
+      RevocationGossip.load(revocations, config.revocations(), config.dataDir());
+      PlaintextMembers members = new PlaintextMembers(key, revocations);
+      security = TransportSecurity.plaintext(members.nodeId());
+      authority = members;
       // loud on purpose: an operator scanning the log must not miss it (NodeConfig refuses this without the option)
       log.warn("INSECURE: --insecure-plaintext: the mesh port {} is unauthenticated PLAINTEXT; any machine that reaches it"
           + " can join, claim any site or role and read every byte. Use --tls NODE_DIR outside tests and labs.", config.listen());
@@ -345,9 +362,11 @@ public final class NodeRuntime implements AutoCloseable {
             .config(mc)
             .random(new Random(id.hashCode() ^ incarnation))
             .manifestDigest(sync::digest)
+            .authority(authority)
+            .initialIncarnation(incarnation)
             .start(loop.now());
     mesh = new MeshDriver(membership, transport, loop, metrics, this::onMemberEvent, ah -> sync.onHeard(ah.from(), ah.announce()),
-        peer -> swarm != null && swarm.isBanned(peer));
+        peer -> swarm != null && swarm.isBanned(peer), revocations, config.dataDir());
     swarm =
         new Swarm(
             id,
@@ -882,7 +901,7 @@ public final class NodeRuntime implements AutoCloseable {
 
   private void route(PeerLink link, Frame frame) {
     switch (frame.getBodyCase()) {
-      case PING, ACK, NACK, PING_REQ, PUSH_PULL, ANNOUNCE -> mesh.onFrame(link, frame);
+      case PING, ACK, NACK, PING_REQ, PUSH_PULL, ANNOUNCE, MEMBER_QUERY, REVOCATIONS -> mesh.onFrame(link, frame);
       case MANIFEST_REQUEST -> sync.onRequest(link, frame.getManifestRequest());
       case MANIFEST_PART -> sync.onPart(link, frame.getManifestPart());
       case HAVE_MAP -> {

@@ -71,6 +71,9 @@ final class TestMesh {
   Predicate<Announce> verifies = a -> true;
   /** Every frame sent, for assertions: sender, receiver, frame. */
   final List<Object[]> sent = new ArrayList<>();
+  /** Who signs and checks each node's statements; believes everything unless a test says otherwise. */
+  java.util.function.Function<MemberInfo, MemberAuthority> authorities =
+      info -> new io.patchmesh.mesh.sim.SimAuthority(info.id());
   private long order;
   long now;
 
@@ -109,7 +112,7 @@ final class TestMesh {
 
   Node add(MemberInfo info, Membership.Builder builder) {
     Node[] holder = new Node[1];
-    Membership m = builder.manifestDigest(() -> holder[0].digest).start(now);
+    Membership m = builder.manifestDigest(() -> holder[0].digest).authority(authorities.apply(info)).start(now);
     Node node = new Node(info, m);
     holder[0] = node;
     nodes.add(node);

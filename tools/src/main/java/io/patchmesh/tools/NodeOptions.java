@@ -62,6 +62,9 @@ final class NodeOptions {
   @Option(names = "--membership", paramLabel = "lan|wan", description = "failure-detection timing preset (default lan)")
   String membership;
 
+  @Option(names = "--revocations", paramLabel = "FILE", description = "the mesh CA's signed revocation list (`patchmesh ca revoke`)")
+  String revocations;
+
   @Option(names = "--log-json", description = "log one JSON object per line (for log shippers)")
   boolean logJson;
 
@@ -86,6 +89,7 @@ final class NodeOptions {
         .downloadRate(downloadRate)
         .wanRate(wanRate)
         .quota(quota)
-        .membership(membership);
+        .membership(membership)
+        .revocations(revocations);
   }
 }

@@ -96,7 +96,7 @@ public final class GossipSimulation {
     this.nodes = new Membership[n];
     for (int i = 0; i < n; i++) {
       nodes[i] = Membership.builder(infos.get(i)).config(config.membership())
-          .random(root.split()).roster(roster).start(0);
+          .random(root.split()).roster(roster).authority(new SimAuthority(infos.get(i).id())).start(0);
     }
     this.killed = config.killNode() ? 1 + root.nextInt(n - 1) : -1;
     int s;

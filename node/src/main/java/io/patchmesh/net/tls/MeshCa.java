@@ -58,7 +58,12 @@ public final class MeshCa {
 
   static final String KEY_ALGORITHM = "Ed25519";
   private static final Duration CA_VALIDITY = Duration.ofDays(3650);
-  private static final Duration NODE_VALIDITY = Duration.ofDays(825);
+  /** Default node certificate lifetime: short enough that a lost laptop's certificate dies soon. */
+  public static final int DEFAULT_NODE_DAYS = 90;
+  /** Longest node certificate lifetime {@code ca issue --days} accepts. */
+  public static final int MAX_NODE_DAYS = 825;
+  /** One line per issued certificate (name, site, node id, serial, not-after): what {@code ca revoke --node} reads. */
+  public static final String ISSUED = "issued.tsv";
   /** Tolerates clocks of other nodes running a little behind ours. */
   private static final Duration BACKDATE = Duration.ofHours(1);
 
@@ -115,6 +120,17 @@ public final class MeshCa {
    * seed's rollout decisions (stage openings, pause, abort).
    */
   public NodeId issue(Path caDir, String nodeName, String site, Path outDir, boolean seed) {
+    return issue(caDir, nodeName, site, outDir, seed, DEFAULT_NODE_DAYS);
+  }
+
+  /** As above, valid for {@code days} days (1 to {@value #MAX_NODE_DAYS}). */
+  public NodeId issue(Path caDir, String nodeName, String site, Path outDir, boolean seed, int days) {
+    if (days < 1 || days > MAX_NODE_DAYS) {
+      throw new UserInputException("--days " + days + ": a node certificate lives 1 to " + MAX_NODE_DAYS + " days");
+    }
+    if (nodeName != null && (nodeName.contains("\t") || nodeName.contains("\n"))) {
+      throw new UserInputException("node name must not contain tabs or newlines");
+    }
     if (nodeName == null || nodeName.isBlank() || nodeName.length() > 64) {
       throw new UserInputException("node name must be 1-64 characters, got \"" + nodeName + "\"");
     }
@@ -134,7 +150,7 @@ public final class MeshCa {
     try {
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
       X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-              caCert, serial(), Date.from(now.minus(BACKDATE)), Date.from(now.plus(NODE_VALIDITY)),
+              caCert, serial(), Date.from(now.minus(BACKDATE)), Date.from(now.plus(Duration.ofDays(days))),
               subject, keys.getPublic())
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
           .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
@@ -152,10 +168,56 @@ public final class MeshCa {
       PemFiles.writePrivateKey(outDir.resolve(NODE_KEY), keys.getPrivate());
       PemFiles.writeCertificate(outDir.resolve(NODE_CERT), certificate);
       PemFiles.writeCertificate(outDir.resolve(CA_CERT), caCert);
-      return PeerCertificates.nodeIdOf(keys.getPublic());
+      NodeId id = PeerCertificates.nodeIdOf(keys.getPublic());
+      IssuedCertificates.append(caDir, new IssuedCertificates.Entry(nodeName, site, id,
+          certificate.getSerialNumber(), certificate.getNotAfter().toInstant()));
+      return id;
     } catch (CertIOException | GeneralSecurityException e) {
       throw new IllegalStateException("cannot build the node certificate", e);
     }
+  }
+
+  /**
+   * Revokes node ids and certificate serials: writes to {@code out} a revocation list signed by the
+   * CA holding these and everything the list already at {@code out} revoked. Its version is above
+   * the old list's and at least the current time in milliseconds, so lists made from different
+   * copies still order by time.
+   *
+   * @throws io.patchmesh.trust.VerificationException if {@code out} holds a list this CA did not sign
+   */
+  public RevocationList revoke(Path caDir, java.util.Set<NodeId> nodeIds, java.util.Set<BigInteger> serials, Path out) {
+    PrivateKey caKey = PemFiles.readPrivateKey(caDir.resolve(CA_KEY));
+    X509Certificate caCert = PemFiles.readCertificate(caDir.resolve(CA_CERT));
+    java.util.Set<NodeId> ids = new java.util.HashSet<>(nodeIds);
+    java.util.Set<BigInteger> sns = new java.util.HashSet<>(serials);
+    long version = 0;
+    if (Files.exists(out)) {
+      RevocationList old;
+      try {
+        old = RevocationList.verify(Files.readAllBytes(out), caCert);
+      } catch (IOException e) {
+        throw new UserInputException("cannot read " + out + ": " + e.getMessage(), e);
+      } catch (io.patchmesh.trust.VerificationException e) {
+        throw new io.patchmesh.trust.VerificationException(e.reason(), out + ": " + e.getMessage());
+      }
+      ids.addAll(old.nodeIds());
+      sns.addAll(old.serials());
+      version = old.version();
+    }
+    long now = clock.millis();
+    var signed = RevocationList.sign(Math.max(version + 1, now), now, ids, sns, caKey);
+    try {
+      Path parent = out.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+      Files.write(tmp, signed.toByteArray());
+      Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UserInputException("cannot write " + out + ": " + e.getMessage(), e);
+    }
+    return RevocationList.verify(signed, caCert);
   }
 
   /** Throws a {@link UserInputException} unless {@code site} is a usable site name. */

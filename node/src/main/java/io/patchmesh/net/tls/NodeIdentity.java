@@ -32,6 +32,10 @@ public record NodeIdentity(
       throw new UserInputException(nodeDir.resolve(MeshCa.NODE_KEY) + " does not belong to "
           + nodeDir.resolve(MeshCa.NODE_CERT));
     }
+    if (cert.getNotAfter().toInstant().isBefore(java.time.Instant.now())) {
+      throw new UserInputException(nodeDir.resolve(MeshCa.NODE_CERT) + " expired on " + cert.getNotAfter().toInstant()
+          + "; issue a new one with: patchmesh ca issue --days N ...");
+    }
     String site = PeerCertificates.siteOf(cert).orElseThrow(() -> new UserInputException(
         nodeDir.resolve(MeshCa.NODE_CERT) + " names no site (SAN URI " + PeerCertificates.SITE_URI_PREFIX + "SITE)"));
     return new NodeIdentity(key, cert, ca, PeerCertificates.nodeIdOf(cert), site);

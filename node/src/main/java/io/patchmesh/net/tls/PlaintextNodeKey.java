@@ -23,6 +23,11 @@ public final class PlaintextNodeKey {
 
   /** Loads {@code dataDir/node-id.key}, creating it (mode 0600) on first start; returns the node id. */
   public static NodeId loadOrCreate(Path dataDir) {
+    return NodeId.ofPublicKey(loadOrCreateKey(dataDir).generatePublicKey().getEncoded());
+  }
+
+  /** As {@link #loadOrCreate}, returning the key itself (it signs the node's membership statements). */
+  public static Ed25519PrivateKeyParameters loadOrCreateKey(Path dataDir) {
     Path file = dataDir.resolve(FILE);
     if (!Files.exists(file)) {
       try {
@@ -38,7 +43,7 @@ public final class PlaintextNodeKey {
       if (!(key instanceof Ed25519PrivateKeyParameters ed25519)) {
         throw new UserInputException(file + " is not an Ed25519 key");
       }
-      return NodeId.ofPublicKey(ed25519.generatePublicKey().getEncoded());
+      return ed25519;
     } catch (IOException | IllegalArgumentException e) {
       throw new UserInputException(file + " holds a garbled key: " + e.getMessage(), e);
     }
