@@ -313,7 +313,8 @@ public final class NodeRuntime implements AutoCloseable {
         new MemberInfo(id, config.site(), advertised(), options.roles());
     sync =
         new ManifestSync(
-            transport, loop, store.manifests(), verifier, root, options.clock(), metrics, this::onVerified, this::badSender);
+            transport, loop, store.manifests(), verifier, root, options.clock(), metrics, this::onVerified, this::badSender,
+            ManifestFetchLimits.forHeap(Runtime.getRuntime().maxMemory()));
     Membership membership =
         Membership.builder(selfInfo)
             .config(mc)
@@ -640,8 +641,9 @@ public final class NodeRuntime implements AutoCloseable {
     }
   }
 
-  private void badSender(NodeId peer) {
-    transport.link(peer).ifPresent(l -> log.info("peer {} sent something invalid", peer.shortHex()));
+  /** A peer did something only a liar does outside the swarm (manifest sync): a strike in the swarm's scores. */
+  private void badSender(NodeId peer, String why) {
+    swarm.charge(peer, why);
   }
 
   // ------------------------------------------------------------------ timers
@@ -1002,6 +1004,16 @@ public final class NodeRuntime implements AutoCloseable {
   /** Counters that prove the swarm's claims in tests and benchmarks. */
   public long chunksStoredNew() {
     return store.chunks().newPuts();
+  }
+
+  /** Highest bytes of manifest downloads this node held in memory at once (any thread). */
+  public long manifestBytesInFlightPeak() {
+    return sync.peakBytesInFlight();
+  }
+
+  /** The budget {@link #manifestBytesInFlightPeak()} stays within (a third of the heap, at most 96 MiB). */
+  public long manifestBytesInFlightLimit() {
+    return sync.maxBytesInFlight();
   }
 
   /** Piece bytes received by link class, duplicates included; readable from any thread. */
