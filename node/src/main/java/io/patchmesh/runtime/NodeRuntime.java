@@ -86,6 +86,8 @@ public final class NodeRuntime implements AutoCloseable {
   private final NodeMetrics metrics = new NodeMetrics();
   private final Transport transport;
   private final NodeId id;
+  /** The configured advertised addresses, names resolved to IPs at start. */
+  private final List<String> advertise;
   private final long incarnation;
   private MeshDriver mesh;
   private ManifestSync sync;
@@ -139,6 +141,12 @@ public final class NodeRuntime implements AutoCloseable {
       throw new UserInputException(config.dataDir() + ": cannot create data directory: " + e.getMessage());
     }
     this.root = loadRoot(config.trustRoot(), options.clock().instant());
+    // advertised names are resolved here, on the starting thread: peers get IPs and never ask DNS
+    try {
+      this.advertise = io.patchmesh.net.PeerAddress.resolveConfigured(config.advertise());
+    } catch (IllegalArgumentException e) {
+      throw new UserInputException("--advertise " + e.getMessage());
+    }
     TransportSecurity security;
     if (config.tlsDir() != null) {
       NodeIdentity identity = NodeIdentity.load(config.tlsDir());
@@ -170,7 +178,7 @@ public final class NodeRuntime implements AutoCloseable {
     TransportConfig.Builder tc =
         TransportConfig.builder(config.site())
             .listen(config.listen().getHostString(), config.listen().getPort())
-            .advertise(config.advertise())
+            .advertise(advertise)
             .roles(options.roles())
             .incarnation(() -> incarnation)
             .outboundOnly(config.outboundOnly())
@@ -349,8 +357,8 @@ public final class NodeRuntime implements AutoCloseable {
     if (config.outboundOnly()) {
       return List.of();
     }
-    if (!config.advertise().isEmpty()) {
-      return config.advertise();
+    if (!advertise.isEmpty()) {
+      return advertise;
     }
     List<String> fromTransport = transport.advertisedAddresses();
     if (!fromTransport.isEmpty()) {
