@@ -92,6 +92,11 @@ public final class NodeMetrics {
     manifestVerifyFailures.increment();
   }
 
+  /** Manifest downloads refused after they arrived (not a signed manifest, wrong id, signatures, content). */
+  public double manifestVerifyFailures() {
+    return manifestVerifyFailures.count();
+  }
+
   public void duplicateChunk() {
     duplicateChunks.increment();
   }

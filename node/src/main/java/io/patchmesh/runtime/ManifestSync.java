@@ -1,7 +1,6 @@
 package io.patchmesh.runtime;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.patchmesh.admin.NodeMetrics;
 import io.patchmesh.content.ChunkId;
 import io.patchmesh.net.NodeId;
@@ -16,19 +15,21 @@ import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.store.ManifestStore;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.ManifestVerifier;
+import io.patchmesh.trust.SignedManifestBytes;
 import io.patchmesh.trust.TrustedRoot;
 import io.patchmesh.trust.VerificationException;
 import io.patchmesh.trust.VerifiedManifest;
 import io.patchmesh.transfer.Rendezvous;
-import java.io.ByteArrayOutputStream;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.Iterator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,23 +41,35 @@ import org.slf4j.LoggerFactory;
  * root, store it durably, and only then announce it further. Also serves the
  * manifests it holds to peers that ask. Runs on the node loop; verification
  * and store access run on workers.
+ *
+ * <p>Downloads cannot be held ({@link ManifestFetchLimits}): one source serves at most two at
+ * once, a source that stalls or trickles loses the download within seconds and the next announcer
+ * is asked, and every download reserves its bytes from one budget before it asks for them, so
+ * announcements of endless manifests cost bounded memory. A source is charged (the swarm's peer
+ * scores: three strikes ban) only for what no honest peer does: stalling or trickling, malformed
+ * parts, bytes that are not a signed manifest or do not hash to the id. A manifest refused for its
+ * signatures (unknown or removed key, threshold) or its content (rollback, expiry) is not charged:
+ * honest peers on another trust root relay such manifests. Such a refusal about the signatures is
+ * held against that source's copy only, not against the id, so a peer that strips or forges the
+ * signatures of a genuine manifest cannot make us write the genuine manifest off.
  */
 final class ManifestSync {
   private static final Logger log = LoggerFactory.getLogger(ManifestSync.class);
 
   /** Largest part we send or accept. */
   static final int PART_BYTES = 256 * 1024;
-  /** Largest signed manifest we fetch (also the verifier's default cap). */
-  static final long MAX_MANIFEST_BYTES = 64L << 20;
-  /** Downloads at once, so a flood of announcements cannot exhaust memory. */
-  static final int MAX_DOWNLOADS = 8;
+  /** Largest signed manifest envelope we fetch (the verifier's cap plus its signatures). */
+  static final long MAX_MANIFEST_BYTES = ManifestFetchLimits.MAX_ENVELOPE_BYTES;
   /**
    * Downloads at once started by a site-mate's have-map rather than an announcement, so that
    * have-maps naming manifests nobody serves cannot take every download slot.
    */
   static final int MAX_HINTED_DOWNLOADS = 2;
-  /** How long a source may stay silent before we try another. */
-  static final long STALL_MILLIS = 15_000;
+  /**
+   * Distinct sources whose copies of one id must fail for their signatures before the id itself is
+   * written off (each source is tried once).
+   */
+  static final int BADLY_SIGNED_SOURCES = 3;
   /**
    * How long, per rank, a site member waits for a site-mate to hold a manifest before fetching it
    * across the WAN itself. Members are ranked by rendezvous on the manifest id over the linked site
@@ -84,9 +97,37 @@ final class ManifestSync {
   private final Clock clock;
   private final NodeMetrics metrics;
   private final Consumer<VerifiedManifest> onVerified;
-  private final Consumer<NodeId> onBadSender;
+  /** Charges a peer a strike (the swarm's scores) for something only a liar does. */
+  private final BiConsumer<NodeId, String> charge;
+  private final ManifestFetchLimits limits;
 
   private final Map<ManifestId, Download> downloads = new HashMap<>();
+  /** Ids downloaded and being verified on a worker: not fetched again meanwhile. */
+  private final Set<ManifestId> verifying = new HashSet<>();
+  /** Bytes reserved by downloads and verifications in progress (at most limits.maxBytesInFlight). */
+  private long bytesInFlight;
+  /** Highest {@link #bytesInFlight} so far (read by tests and metrics on other threads). */
+  private volatile long peakBytesInFlight;
+  /**
+   * Sources that failed to deliver a good copy of an id (stalled, trickled, malformed, wrong bytes,
+   * badly signed): not asked for that id again, so the next announcer is (bounded: 1,024 ids, 16
+   * sources each).
+   */
+  private final Map<ManifestId, Set<NodeId>> failedFrom =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ManifestId, Set<NodeId>> e) {
+          return size() > 1024;
+        }
+      };
+  /** Per id, how many sources served it with signatures we refuse (the id is written off at {@value #BADLY_SIGNED_SOURCES}). */
+  private final Map<ManifestId, Integer> badlySigned =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ManifestId, Integer> e) {
+          return size() > 1024;
+        }
+      };
   private final Map<ManifestId, Boolean> rejected =
       new LinkedHashMap<>() {
         @Override
@@ -103,10 +144,18 @@ final class ManifestSync {
     final ManifestId id;
     final Announce announce;
     final Deque<NodeId> sources = new ArrayDeque<>();
+    /** The source asked now; null while parked (every source busy with other downloads). */
     NodeId current;
-    ByteArrayOutputStream bytes;
-    long total = -1;
+    /** The envelope, allocated at the first part at exactly its total size (within {@link #reserved}). */
+    byte[] buf;
+    int filled;
+    /** Bytes of the in-flight budget this download holds, until it is verified or dropped. */
+    long reserved;
+    /** When the current source was asked, and when it last delivered (or was asked). */
+    long askedAt;
     long lastProgress;
+    /** Since when every source has been busy (0: not parked). */
+    long parkedSince;
     /** Until when we wait for a site-mate source (0: not waiting). */
     long waitUntil;
     /** Started by a site-mate's have-map, not an announcement: we know only the id. */
@@ -127,7 +176,8 @@ final class ManifestSync {
       Clock clock,
       NodeMetrics metrics,
       Consumer<VerifiedManifest> onVerified,
-      Consumer<NodeId> onBadSender) {
+      BiConsumer<NodeId, String> charge,
+      ManifestFetchLimits limits) {
     this.transport = transport;
     this.loop = loop;
     this.manifests = manifests;
@@ -136,7 +186,8 @@ final class ManifestSync {
     this.clock = clock;
     this.metrics = metrics;
     this.onVerified = onVerified;
-    this.onBadSender = onBadSender;
+    this.charge = charge;
+    this.limits = limits;
   }
 
   /** The announce for a manifest this node holds. */
@@ -167,11 +218,11 @@ final class ManifestSync {
   /** A peer announced a manifest we have not verified. */
   void onHeard(NodeId from, Announce a) {
     if (a.getManifestId().size() != ManifestId.LENGTH || a.getSize() <= 0 || a.getSize() > MAX_MANIFEST_BYTES) {
-      onBadSender.accept(from);
+      charge.accept(from, "announced a malformed manifest (id of " + a.getManifestId().size() + " bytes, size " + a.getSize() + ")");
       return;
     }
     ManifestId id = ManifestId.of(a.getManifestId());
-    if (held.containsKey(id) || rejected.containsKey(id)) {
+    if (held.containsKey(id) || rejected.containsKey(id) || verifying.contains(id) || failed(id, from)) {
       return;
     }
     Announce newest = newestByChannel.get(a.getChannel());
@@ -196,10 +247,16 @@ final class ManifestSync {
       }
       return;
     }
-    if (downloads.size() >= MAX_DOWNLOADS) {
-      return; // push-pull will bring it again later
+    if (downloads.size() >= limits.maxDownloads() || serving(from) >= limits.maxPerSource()) {
+      return; // push-pull will bring it again later, from this or another announcer
+    }
+    long reservation = limits.reservationFor(a.getSize());
+    if (!reserve(reservation)) {
+      log.debug("manifest {}: no room for {} more bytes of downloads; later", id.shortHex(), reservation);
+      return;
     }
     d = new Download(id, a);
+    d.reserved = reservation;
     d.sources.add(from);
     downloads.put(id, d);
     java.util.List<NodeId> holders = siteHolders.remove(id);
@@ -218,6 +275,57 @@ final class ManifestSync {
       return;
     }
     next(d);
+  }
+
+  /** Downloads {@code peer} is serving now. */
+  private int serving(NodeId peer) {
+    int n = 0;
+    for (Download d : downloads.values()) {
+      if (peer.equals(d.current)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private boolean failed(ManifestId id, NodeId from) {
+    Set<NodeId> s = failedFrom.get(id);
+    return s != null && s.contains(from);
+  }
+
+  /** {@code from} failed to deliver a good copy of {@code id}: it is not asked for it again. */
+  private void failedFrom(ManifestId id, NodeId from) {
+    Set<NodeId> s = failedFrom.computeIfAbsent(id, k -> new HashSet<>());
+    if (s.size() < 16) {
+      s.add(from);
+    }
+  }
+
+  /** Takes {@code n} bytes of the in-flight budget; false (nothing taken) if they do not fit. */
+  private boolean reserve(long n) {
+    if (bytesInFlight + n > limits.maxBytesInFlight()) {
+      return false;
+    }
+    bytesInFlight += n;
+    peakBytesInFlight = Math.max(peakBytesInFlight, bytesInFlight);
+    return true;
+  }
+
+  private void drop(Download d) {
+    downloads.remove(d.id);
+    bytesInFlight -= d.reserved;
+    d.reserved = 0;
+    d.buf = null;
+  }
+
+  /** Highest bytes of manifest downloads held at once so far (any thread). */
+  long peakBytesInFlight() {
+    return peakBytesInFlight;
+  }
+
+  /** The budget {@link #peakBytesInFlight()} stays within. */
+  long maxBytesInFlight() {
+    return limits.maxBytesInFlight();
   }
 
   /**
@@ -262,11 +370,17 @@ final class ManifestSync {
    * no fetch started (a rejected id, or the download slots are taken).
    */
   private boolean fetchHinted(ManifestId id, NodeId peer) {
-    if (rejected.containsKey(id) || downloads.size() >= MAX_DOWNLOADS
+    if (rejected.containsKey(id) || verifying.contains(id)
+        || failed(id, peer) || downloads.size() >= limits.maxDownloads() || serving(peer) >= limits.maxPerSource()
         || downloads.values().stream().filter(x -> x.hinted).count() >= MAX_HINTED_DOWNLOADS) {
       return false;
     }
+    // the size is unknown: reserve a part's worth now, the rest once the first part tells the total
+    if (!reserve(PART_BYTES)) {
+      return false;
+    }
     Download d = new Download(id, Announce.newBuilder().setManifestId(id.toByteString()).setSize(MAX_MANIFEST_BYTES).build());
+    d.reserved = PART_BYTES;
     d.hinted = true;
     d.sources.add(peer);
     java.util.List<NodeId> others = siteHolders.remove(id); // site-mates that showed it earlier: next sources
@@ -299,21 +413,41 @@ final class ManifestSync {
     return members.size() == 1 ? 0 : Rendezvous.rank(ChunkId.of(id.toByteString()), members).indexOf(transport.localId());
   }
 
+  /**
+   * Asks the next linked source that is not serving its share of downloads already. With none free
+   * but some busy, the download parks (expire() retries); with none linked, it is dropped.
+   */
   private void next(Download d) {
     d.current = null;
+    d.buf = null;
+    d.filled = 0;
+    Deque<NodeId> busy = new ArrayDeque<>();
     while (!d.sources.isEmpty()) {
       NodeId src = d.sources.poll();
       Optional<PeerLink> link = transport.link(src);
-      if (link.isPresent()) {
-        d.current = src;
-        d.bytes = new ByteArrayOutputStream((int) Math.min(d.announce.getSize(), 4L * PART_BYTES)); // grows as parts come
-        d.total = -1;
-        d.lastProgress = loop.now();
-        request(link.get(), d, 0);
-        return;
+      if (link.isEmpty() || failed(d.id, src)) {
+        continue;
       }
+      if (serving(src) >= limits.maxPerSource()) {
+        busy.add(src);
+        continue;
+      }
+      busy.descendingIterator().forEachRemaining(d.sources::addFirst);
+      d.current = src;
+      d.parkedSince = 0;
+      d.askedAt = loop.now();
+      d.lastProgress = d.askedAt;
+      request(link.get(), d, 0);
+      return;
     }
-    downloads.remove(d.id);
+    if (!busy.isEmpty()) {
+      d.sources.addAll(busy);
+      if (d.parkedSince == 0) {
+        d.parkedSince = loop.now(); // dropped if no source frees up within the stall time
+      }
+      return;
+    }
+    drop(d);
     log.info("manifest {}: no linked source left; waiting to hear of it again", d.id.shortHex());
   }
 
@@ -326,7 +460,7 @@ final class ManifestSync {
 
   void onPart(PeerLink link, ManifestPart part) {
     if (part.getManifestId().size() != ManifestId.LENGTH) {
-      onBadSender.accept(link.peerId());
+      charge.accept(link.peerId(), "sent a manifest part with a malformed id");
       return;
     }
     ManifestId id = ManifestId.of(part.getManifestId());
@@ -338,77 +472,127 @@ final class ManifestSync {
     boolean bad =
         total <= 0
             || total > MAX_MANIFEST_BYTES
-            || (d.total >= 0 && total != d.total)
-            || part.getOffset() != d.bytes.size()
+            || (d.buf != null && total != d.buf.length)
+            || part.getOffset() != d.filled
             || part.getData().size() > PART_BYTES
             || part.getData().isEmpty()
             || part.getOffset() + part.getData().size() > total;
     if (bad) {
       log.info("manifest {} from {}: malformed part, trying another source", id.shortHex(), link.peerId().shortHex());
-      onBadSender.accept(link.peerId());
+      charge.accept(link.peerId(), "sent a malformed part of manifest " + id.shortHex());
+      failedFrom(id, link.peerId());
       next(d);
       return;
     }
-    d.total = total;
-    byte[] chunk = part.getData().toByteArray();
-    d.bytes.write(chunk, 0, chunk.length);
-    d.lastProgress = loop.now();
-    if (d.bytes.size() < total) {
-      request(link, d, d.bytes.size());
-      return;
-    }
-    downloads.remove(id);
-    byte[] bytes = d.bytes.toByteArray();
-    NodeId from = link.peerId();
-    loop.work(() -> verifyAndStore(id, bytes, from));
-  }
-
-  private void verifyAndStore(ManifestId id, byte[] bytes, NodeId from) {
-    VerifiedManifest vm;
-    try {
-      SignedManifest sm = SignedManifest.parseFrom(bytes);
-      if (!ManifestId.ofManifestBytes(sm.getManifest().toByteArray()).equals(id)) {
-        throw new VerificationException(
-            VerificationException.Reason.MALFORMED, "manifest bytes do not hash to the announced id " + id.shortHex());
-      }
-      vm = verifier.verify(sm, root, manifests, clock.instant());
-      manifests.accept(vm);
-    } catch (InvalidProtocolBufferException e) {
-      rejectedFrom(id, from, "not a signed manifest");
-      return;
-    } catch (VerificationException e) {
-      if (e.reason() == VerificationException.Reason.ROLLBACK) {
-        loop.execute(() -> rejected.put(id, Boolean.TRUE)); // stale, not malicious
+    if (d.buf == null) {
+      // Envelopes of one id differ only in their signatures, but the announcer may have lied about
+      // the size, so the source is not blamed: the download grows if the budget allows.
+      if (total > d.reserved && !reserve(total - d.reserved)) {
+        log.info("manifest {}: {} bytes do not fit the download budget now; later", id.shortHex(), total);
+        drop(d);
         return;
       }
-      rejectedFrom(id, from, e.getMessage());
-      return;
-    } catch (RuntimeException e) {
-      log.warn("manifest {}: cannot store: {}", id.shortHex(), e.toString());
+      d.reserved = Math.max(d.reserved, total);
+      d.buf = new byte[(int) total];
+    }
+    part.getData().copyTo(d.buf, d.filled);
+    d.filled += part.getData().size();
+    d.lastProgress = loop.now();
+    if (d.filled < total) {
+      request(link, d, d.filled);
       return;
     }
+    byte[] bytes = d.buf;
+    long reserved = d.reserved;
+    downloads.remove(id); // the slot and the source are free; the bytes stay reserved until verified
+    verifying.add(id);
+    NodeId from = link.peerId();
+    loop.work(() -> verifyAndStore(id, bytes, from, reserved));
+  }
+
+  private void verifyAndStore(ManifestId id, byte[] bytes, NodeId from, long reserved) {
+    try {
+      SignedManifestBytes envelope;
+      try {
+        envelope = SignedManifestBytes.parse(bytes);
+      } catch (VerificationException e) {
+        liar(id, from, "served bytes that are not a signed manifest");
+        return;
+      }
+      if (!envelope.id().equals(id)) {
+        liar(id, from, "served a manifest that does not hash to the announced id");
+        return;
+      }
+      VerifiedManifest vm = verifier.verify(envelope, root, manifests, clock.instant());
+      manifests.accept(vm);
+      loop.execute(
+          () -> {
+            held(vm);
+            log.info("verified manifest {} from {}", vm, from.shortHex());
+            onVerified.accept(vm);
+          });
+    } catch (VerificationException e) {
+      if (e.aboutSignatures()) {
+        badlySignedFrom(id, from, e.getMessage());
+      } else if (e.reason() == VerificationException.Reason.ROLLBACK) {
+        loop.execute(() -> rejected.put(id, Boolean.TRUE)); // stale, not malicious
+      } else {
+        rejectedFrom(id, from, e.getMessage());
+      }
+    } catch (RuntimeException e) {
+      log.warn("manifest {}: cannot store: {}", id.shortHex(), e.toString());
+    } finally {
+      loop.execute(
+          () -> {
+            verifying.remove(id);
+            bytesInFlight -= reserved;
+          });
+    }
+  }
+
+  /** The source served something no honest peer serves: a strike; the id may still come right from another. */
+  private void liar(ManifestId id, NodeId from, String why) {
+    metrics.manifestVerifyFailed();
+    log.warn("manifest {}: {} {}; charged", id.shortHex(), from.shortHex(), why);
     loop.execute(
         () -> {
-          held(vm);
-          log.info("verified manifest {} from {}", vm, from.shortHex());
-          onVerified.accept(vm);
+          failedFrom(id, from);
+          charge.accept(from, "manifest " + id.shortHex() + ": " + why);
         });
   }
 
-  private void rejectedFrom(ManifestId id, NodeId from, String why) {
+  /**
+   * The source's copy failed for its signatures. Not charged (a peer on another trust root relays
+   * such manifests honestly) and not held against the id (a peer may strip or forge the signatures
+   * of a genuine manifest): this source is not asked for it again, and only after {@value
+   * #BADLY_SIGNED_SOURCES} sources failed so is the id written off.
+   */
+  private void badlySignedFrom(ManifestId id, NodeId from, String why) {
     metrics.manifestVerifyFailed();
-    log.warn("manifest {} announced by {} rejected: {}", id.shortHex(), from.shortHex(), why);
+    log.warn("manifest {} from {} rejected: {}", id.shortHex(), from.shortHex(), why);
     loop.execute(
         () -> {
-          rejected.put(id, Boolean.TRUE);
-          onBadSender.accept(from);
+          failedFrom(id, from);
+          if (badlySigned.merge(id, 1, Integer::sum) >= BADLY_SIGNED_SOURCES) {
+            rejected.put(id, Boolean.TRUE);
+          }
         });
+  }
+
+  /**
+   * The manifest itself (validly signed) is refused: expired, malformed, over our limits. Its id is
+   * written off; the source is not charged (it accepted it under its own root, clock or limits).
+   */
+  private void rejectedFrom(ManifestId id, NodeId from, String why) {
+    metrics.manifestVerifyFailed();
+    log.warn("manifest {} from {} rejected: {}", id.shortHex(), from.shortHex(), why);
+    loop.execute(() -> rejected.put(id, Boolean.TRUE));
   }
 
   /** A peer asks for (part of) a manifest we hold. */
   void onRequest(PeerLink link, ManifestRequest req) {
     if (req.getManifestId().size() != ManifestId.LENGTH) {
-      onBadSender.accept(link.peerId());
+      charge.accept(link.peerId(), "sent a malformed manifest request");
       return;
     }
     ManifestId id = ManifestId.of(req.getManifestId());
@@ -439,11 +623,13 @@ final class ManifestSync {
         });
   }
 
-  /** Gives up on silent sources. Called from the loop's housekeeping. */
+  /**
+   * Gives up on sources that stall or trickle (charging them) and retries parked downloads. Called
+   * from the loop's housekeeping, once a second.
+   */
   void expire() {
     long now = loop.now();
-    for (Iterator<Download> it = new java.util.ArrayList<>(downloads.values()).iterator(); it.hasNext(); ) {
-      Download d = it.next();
+    for (Download d : new java.util.ArrayList<>(downloads.values())) {
       if (d.waitUntil != 0) {
         if (now >= d.waitUntil) {
           log.info("manifest {}: no site-mate has it yet; fetching across the WAN", d.id.shortHex());
@@ -452,8 +638,20 @@ final class ManifestSync {
         }
         continue;
       }
-      if (now - d.lastProgress > STALL_MILLIS) {
-        log.info("manifest {}: source {} stalled, trying another", d.id.shortHex(), d.current == null ? "-" : d.current.shortHex());
+      if (d.current == null) {
+        if (now - d.parkedSince > limits.stallMillis()) {
+          drop(d);
+          log.info("manifest {}: every source stayed busy; waiting to hear of it again", d.id.shortHex());
+        } else {
+          next(d);
+        }
+        continue;
+      }
+      String why = limits.tooSlow(now, d.askedAt, d.lastProgress, d.filled);
+      if (why != null) {
+        log.info("manifest {}: source {} {}, trying another", d.id.shortHex(), d.current.shortHex(), why);
+        charge.accept(d.current, "manifest " + d.id.shortHex() + " download " + why);
+        failedFrom(d.id, d.current);
         next(d);
       }
     }

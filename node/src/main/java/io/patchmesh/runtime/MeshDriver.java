@@ -208,15 +208,8 @@ final class MeshDriver {
     link.sendControl(frame);
   }
 
+  /** An address a peer gave us: an IP literal only, never resolved by DNS ({@link io.patchmesh.net.PeerAddress}). */
   static InetSocketAddress parse(String hostPort) {
-    int colon = hostPort.lastIndexOf(':');
-    if (colon <= 0) {
-      throw new IllegalArgumentException("not host:port: " + hostPort);
-    }
-    String host = hostPort.substring(0, colon);
-    if (host.startsWith("[") && host.endsWith("]")) {
-      host = host.substring(1, host.length() - 1);
-    }
-    return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
+    return io.patchmesh.net.PeerAddress.parse(hostPort);
   }
 }

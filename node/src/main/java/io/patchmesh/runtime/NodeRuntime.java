@@ -91,6 +91,8 @@ public final class NodeRuntime implements AutoCloseable {
   private final NodeMetrics metrics = new NodeMetrics();
   private final Transport transport;
   private final NodeId id;
+  /** The configured advertised addresses, names resolved to IPs at start. */
+  private final List<String> advertise;
   private final long incarnation;
   private MeshDriver mesh;
   /** The CA's revocation list, shared by the transport (links) and membership (news). */
@@ -152,6 +154,12 @@ public final class NodeRuntime implements AutoCloseable {
       throw new UserInputException(config.dataDir() + ": cannot create data directory: " + e.getMessage());
     }
     this.root = loadRoot(config.trustRoot(), options.clock().instant());
+    // advertised names are resolved here, on the starting thread: peers get IPs and never ask DNS
+    try {
+      this.advertise = io.patchmesh.net.PeerAddress.resolveConfigured(config.advertise());
+    } catch (IllegalArgumentException e) {
+      throw new UserInputException("--advertise " + e.getMessage());
+    }
     TransportSecurity security;
     if (config.tlsDir() != null) {
       NodeIdentity identity = NodeIdentity.load(config.tlsDir());
@@ -191,7 +199,7 @@ public final class NodeRuntime implements AutoCloseable {
     TransportConfig.Builder tc =
         TransportConfig.builder(config.site())
             .listen(config.listen().getHostString(), config.listen().getPort())
-            .advertise(config.advertise())
+            .advertise(advertise)
             .roles(options.roles())
             .incarnation(() -> incarnation)
             .outboundOnly(config.outboundOnly())
@@ -356,7 +364,8 @@ public final class NodeRuntime implements AutoCloseable {
         new MemberInfo(id, config.site(), advertised(), options.roles());
     sync =
         new ManifestSync(
-            transport, loop, store.manifests(), verifier, root, options.clock(), metrics, this::onVerified, this::badSender);
+            transport, loop, store.manifests(), verifier, root, options.clock(), metrics, this::onVerified, this::badSender,
+            ManifestFetchLimits.forHeap(Runtime.getRuntime().maxMemory()));
     Membership membership =
         Membership.builder(selfInfo)
             .config(mc)
@@ -393,8 +402,8 @@ public final class NodeRuntime implements AutoCloseable {
     if (config.outboundOnly()) {
       return List.of();
     }
-    if (!config.advertise().isEmpty()) {
-      return config.advertise();
+    if (!advertise.isEmpty()) {
+      return advertise;
     }
     List<String> fromTransport = transport.advertisedAddresses();
     if (!fromTransport.isEmpty()) {
@@ -688,8 +697,9 @@ public final class NodeRuntime implements AutoCloseable {
     }
   }
 
-  private void badSender(NodeId peer) {
-    transport.link(peer).ifPresent(l -> log.info("peer {} sent something invalid", peer.shortHex()));
+  /** A peer did something only a liar does outside the swarm (manifest sync): a strike in the swarm's scores. */
+  private void badSender(NodeId peer, String why) {
+    swarm.charge(peer, why);
   }
 
   // ------------------------------------------------------------------ timers
@@ -1088,6 +1098,16 @@ public final class NodeRuntime implements AutoCloseable {
   /** Counters that prove the swarm's claims in tests and benchmarks. */
   public long chunksStoredNew() {
     return store.chunks().newPuts();
+  }
+
+  /** Highest bytes of manifest downloads this node held in memory at once (any thread). */
+  public long manifestBytesInFlightPeak() {
+    return sync.peakBytesInFlight();
+  }
+
+  /** The budget {@link #manifestBytesInFlightPeak()} stays within (a third of the heap, at most 96 MiB). */
+  public long manifestBytesInFlightLimit() {
+    return sync.maxBytesInFlight();
   }
 
   /** Piece bytes received by link class, duplicates included; readable from any thread. */

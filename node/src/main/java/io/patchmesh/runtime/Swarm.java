@@ -974,6 +974,24 @@ final class Swarm {
     }
   }
 
+  /**
+   * A strike against {@code peer} for something only a liar does outside the swarm (manifest sync:
+   * a source that stalls or trickles a download, or serves what is not the manifest it announced),
+   * in the same scores as corrupt chunks: the third strike bans it and closes its link.
+   */
+  void charge(NodeId peer, String why) {
+    long now = loop.now();
+    if (scores.isBanned(peer, now)) {
+      return;
+    }
+    log.info("peer {}: {}", peer.shortHex(), why);
+    if (scores.onCorrupt(peer, now) == PeerScores.Verdict.BANNED) {
+      metrics.peerBanned();
+      log.warn("banning {}: {}", peer.shortHex(), why);
+      transport.link(peer).ifPresent(l -> l.close("banned: " + why));
+    }
+  }
+
   private void offense(PeerLink link, RequestGuard.Offense o, String why) {
     if (!link.isOpen()) {
       return; // frames queued behind the one that got it disconnected

@@ -57,7 +57,16 @@ public final class ManifestVerifier {
 
   /** Parses a serialized {@link SignedManifest} (as received or read from a bundle) and verifies it. */
   public VerifiedManifest verify(byte[] signedManifestBytes, TrustedRoot root, VersionFloor floor, Instant now) {
-    return verify(parseEnvelope(signedManifestBytes), root, floor, now);
+    return verify(SignedManifestBytes.parse(requireEnvelopeSize(signedManifestBytes)), root, floor, now);
+  }
+
+  /**
+   * Every check, including rollback, of an envelope parsed without copying its manifest bytes
+   * (downloads: the signatures are checked over the downloaded array itself).
+   */
+  public VerifiedManifest verify(SignedManifestBytes envelope, TrustedRoot root, VersionFloor floor, Instant now) {
+    requireEnvelopeSize(envelope.array());
+    return check(envelope.signed(), envelope.array(), envelope.offset(), envelope.length(), root, Objects.requireNonNull(floor), now);
   }
 
   /** Every check, including rollback against {@code floor}. */
@@ -78,6 +87,13 @@ public final class ManifestVerifier {
   }
 
   private VerifiedManifest check(SignedManifest signed, TrustedRoot root, VersionFloor floor, Instant now) {
+    // an oversized manifest is refused by the size check before its bytes are read: do not copy it
+    byte[] bytes = signed.getManifest().size() > limits.maxSignedManifestBytes() ? new byte[0] : signed.getManifest().toByteArray();
+    return check(signed, bytes, 0, bytes.length, root, floor, now);
+  }
+
+  /** {@code buf[off, off + len)} holds exactly {@code signed}'s manifest bytes. */
+  private VerifiedManifest check(SignedManifest signed, byte[] buf, int off, int len, TrustedRoot root, VersionFloor floor, Instant now) {
     if (root.isExpired(now)) {
       throw new VerificationException(
           Reason.ROOT_EXPIRED,
@@ -93,20 +109,21 @@ public final class ManifestVerifier {
       throw new VerificationException(
           Reason.LIMITS_EXCEEDED,
           "manifest carries " + signed.getSignaturesCount() + " signatures, more than this node's limit of "
-              + limits.maxSignatures());
+              + limits.maxSignatures()).markAboutSignatures();
     }
-    byte[] bytes = signed.getManifest().toByteArray();
-    ManifestId id = ManifestId.ofManifestBytes(bytes);
+    java.security.MessageDigest digest = Sha256.digest();
+    digest.update(buf, off, len);
+    ManifestId id = ManifestId.of(digest.digest());
 
     SignatureTally tally;
     try {
-      tally = SignatureTally.of(bytes, signed.getSignaturesList(), root.keys()::get);
+      tally = SignatureTally.of(buf, off, len, signed.getSignaturesList(), root.keys()::get);
     } catch (VerificationException e) {
-      throw new VerificationException(e.reason(), "manifest " + id.shortHex() + ": " + e.getMessage());
+      throw new VerificationException(e.reason(), "manifest " + id.shortHex() + ": " + e.detail()).markAboutSignatures();
     }
     signatureChecks.add(tally.checks());
     if (tally.valid().isEmpty()) {
-      throw noValidSignature(id, tally, root);
+      throw noValidSignature(id, tally, root).markAboutSignatures();
     }
 
     Manifest manifest = parseManifest(signed, id);
@@ -117,7 +134,12 @@ public final class ManifestVerifier {
               + "; this node understands format " + FORMAT);
     }
     String name = Text.escape(manifest.getChannel()) + " version " + Long.toUnsignedString(manifest.getVersion());
-    List<PublisherPolicy> signedBy = requireAuthorized(manifest.getChannel(), name, tally, root);
+    List<PublisherPolicy> signedBy;
+    try {
+      signedBy = requireAuthorized(manifest.getChannel(), name, tally, root);
+    } catch (VerificationException e) {
+      throw e.markAboutSignatures();
+    }
 
     requireRepresentable(manifest.getExpiresUnix(), "expiry", name);
     requireRepresentable(manifest.getCreatedUnix(), "creation", name);
@@ -273,18 +295,26 @@ public final class ManifestVerifier {
     }
   }
 
+  /** Largest serialized envelope: the manifest cap plus room for 64 signatures (~110 bytes each). */
+  public long maxEnvelopeBytes() {
+    return limits.maxSignedManifestBytes() + 64L * 1024;
+  }
+
   private SignedManifest parseEnvelope(byte[] bytes) {
-    // The envelope adds signatures to the manifest: allow for 64 of them (~110 bytes each).
-    long cap = limits.maxSignedManifestBytes() + 64L * 1024;
+    try {
+      return SignedManifest.parseFrom(requireEnvelopeSize(bytes));
+    } catch (InvalidProtocolBufferException e) {
+      throw new VerificationException(Reason.MALFORMED, "not a signed manifest (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private byte[] requireEnvelopeSize(byte[] bytes) {
+    long cap = maxEnvelopeBytes();
     if (bytes.length > cap) {
       throw new VerificationException(
           Reason.LIMITS_EXCEEDED,
           "signed manifest is " + bytes.length + " bytes, more than this node's limit of " + cap);
     }
-    try {
-      return SignedManifest.parseFrom(bytes);
-    } catch (InvalidProtocolBufferException e) {
-      throw new VerificationException(Reason.MALFORMED, "not a signed manifest (" + e.getMessage() + ")", e);
-    }
+    return bytes;
   }
 }

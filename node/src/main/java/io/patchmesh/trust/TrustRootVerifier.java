@@ -141,7 +141,7 @@ public final class TrustRootVerifier {
     try {
       tally = SignatureTally.of(signed.getRoot().toByteArray(), signed.getSignaturesList(), rootKeys::get);
     } catch (VerificationException e) {
-      throw new VerificationException(e.reason(), what + ": " + e.getMessage());
+      throw new VerificationException(e.reason(), what + ": " + e.detail());
     }
     int have = tally.valid().size();
     int need = signers.getRootThreshold();

@@ -62,6 +62,8 @@ public final class VerificationException extends RuntimeException {
 
   private final Reason reason;
   private final String detail;
+  /** Set by the verifier's signature stage: see {@link #aboutSignatures()}. */
+  private boolean aboutSignatures;
 
   public VerificationException(Reason reason, String detail) {
     super("rejected (" + reason.label() + "): " + Objects.requireNonNull(detail));
@@ -81,6 +83,21 @@ public final class VerificationException extends RuntimeException {
   /** The message without the "rejected (reason): " prefix. */
   public String detail() {
     return detail;
+  }
+
+  /**
+   * True if the rejection is about the signatures an envelope carries (their number, a key named
+   * twice, none valid, below a threshold, keys not allowed for the channel), not about the signed
+   * manifest itself: another envelope of the same manifest (same id) may still pass, so a node
+   * must not write the id off because one peer served it badly signed.
+   */
+  public boolean aboutSignatures() {
+    return aboutSignatures;
+  }
+
+  VerificationException markAboutSignatures() {
+    aboutSignatures = true;
+    return this;
   }
 
   /** Exit code the CLI uses for a rejection. */

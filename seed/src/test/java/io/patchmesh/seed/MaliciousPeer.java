@@ -114,7 +114,24 @@ final class MaliciousPeer implements AutoCloseable {
     this(meshDir, dir, "rogue", site, vm, behaviour, id -> null);
   }
 
+  /**
+   * A test's own answer to frames the honest side sends (a scripted attack: trickle a manifest,
+   * send any sequence of frames back); it runs first, and when it returns true the behaviour's
+   * own answer is skipped. Runs on the transport's event loop: schedule slow answers elsewhere.
+   */
+  private volatile java.util.function.BiPredicate<PeerLink, Frame> script = (l, f) -> false;
+
+  void onFrame(java.util.function.BiPredicate<PeerLink, Frame> script) {
+    this.script = script;
+  }
+
   private void answer(PeerLink link, Frame frame) {
+    if (frame.getBodyCase() == Frame.BodyCase.MANIFEST_REQUEST) {
+      manifestRequests.incrementAndGet();
+    }
+    if (script.test(link, frame)) {
+      return;
+    }
     switch (frame.getBodyCase()) {
       case HAVE_MAP -> {
         if (behaviour != Behaviour.QUIET && vm != null
@@ -125,7 +142,6 @@ final class MaliciousPeer implements AutoCloseable {
       case REQUEST -> serve(link, frame);
       case REJECT -> rejects.add(frame.getReject());
       case MANIFEST_REQUEST -> {
-        manifestRequests.incrementAndGet();
         ByteString raw = frame.getManifestRequest().getManifestId();
         SignedManifest sm = raw.size() == ManifestId.LENGTH ? manifestsToServe.get(ManifestId.of(raw)) : null;
         if (sm != null) {
