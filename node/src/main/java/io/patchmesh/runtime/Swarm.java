@@ -981,11 +981,11 @@ final class Swarm {
    */
   void charge(NodeId peer, String why) {
     long now = loop.now();
-    if (scores.isBanned(peer, now)) {
+    if (discipline.isBanned(peer, now)) {
       return;
     }
     log.info("peer {}: {}", peer.shortHex(), why);
-    if (scores.onCorrupt(peer, now) == PeerScores.Verdict.BANNED) {
+    if (discipline.onCorrupt(peer, now)) {
       metrics.peerBanned();
       log.warn("banning {}: {}", peer.shortHex(), why);
       transport.link(peer).ifPresent(l -> l.close("banned: " + why));
