@@ -82,6 +82,24 @@ class TrustRulesCliTest {
   }
 
   @Test
+  void aWritableFilePublishedOnPurposeNeedsARuleThatAllowsIt() throws IOException {
+    Path src = Files.createDirectories(tmp.resolve("w/opt/tools"));
+    Files.writeString(src.resolve("jq"), "jq");
+    Files.setPosixFilePermissions(src.resolve("jq"), PosixFilePermissions.fromString("rwxrwxrwx"));
+    Path bundle = tmp.resolve("wb");
+    Cli.ok("publish", "--key", keys.resolve("dave.key"), "--channel", "tools/jq", "--version", 1, "--writable-modes",
+        "--install-cmd", "true", "--install-timeout", "5s", "--out", bundle, tmp.resolve("w"));
+    assertOneLine(Cli.run("verify", "--trust", root, bundle), 3, "0777", "\"tools\"");
+    Cli.Result inspect = Cli.ok("inspect", bundle);
+    assertTrue(inspect.out().contains("(writable)") && inspect.out().contains("(timeout 5 s)"), inspect.out());
+    Files.writeString(keys.resolve("lenient.yaml"), Files.readString(keys.resolve("rules.yaml"))
+        .replace("install: true}", "install: true, writable: true}"));
+    Path lenient = tmp.resolve("lenient.pb");
+    Cli.ok("trust", "init", "--rules", keys.resolve("lenient.yaml"), "--sign", keys.resolve("alice.key"), "--out", lenient);
+    Cli.ok("verify", "--trust", lenient, bundle);
+  }
+
+  @Test
   void namesWithControlCharactersOrCaseCollisionsAreRefusedAtPublish() throws IOException {
     Path nl = Files.createDirectories(tmp.resolve("nl"));
     Files.writeString(nl.resolve("a\nb"), "x");
