@@ -45,6 +45,7 @@ final class NodeApi {
     self.put("uptimeSeconds", (node.options().clock().millis() - node.startedMillis()) / 1000);
     self.put("listen", node.config().outboundOnly() ? "" : node.transport().boundAddress().toString());
     self.put("links", node.transport().links().size());
+    self.put("stale", node.staleReasons());
     out.put("node", self);
     List<Map<String, Object>> members = new ArrayList<>();
     for (Member m : node.snapshot().members()) {

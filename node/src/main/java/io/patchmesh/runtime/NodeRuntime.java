@@ -333,6 +333,10 @@ public final class NodeRuntime implements AutoCloseable {
     metrics.gauge("patchmesh.store.bytes", "chunk bytes stored", () -> store.chunks().storedBytes());
     metrics.gauge("patchmesh.signature.checks", "Ed25519 checks run on manifests (at most one per distinct known key each)",
         verifier::signatureChecks);
+    metrics.gauge("patchmesh.stale", "1 if the newest manifest of a channel held has expired or the trust root expires soon",
+        () -> stale.isEmpty() ? 0 : 1);
+    metrics.gauge("patchmesh.trust.root.expires.seconds", "seconds until the trust root expires",
+        () -> root.expires().getEpochSecond() - options.clock().instant().getEpochSecond());
     metrics.gauge("patchmesh.store.chunks", "chunks stored", () -> store.chunks().count());
     metrics.gauge("patchmesh.store.puts", "chunk puts since this process opened the store", () -> store.chunks().newPuts(), "result", "new");
     metrics.gauge("patchmesh.store.puts", "chunk puts since this process opened the store", () -> store.chunks().duplicatePuts(), "result", "duplicate");
@@ -790,8 +794,58 @@ public final class NodeRuntime implements AutoCloseable {
       }
     }
     updateStaging();
+    updateFreshness();
     refreshSnapshot();
     reportStatus();
+  }
+
+  /** Why this node is stale (see {@link io.patchmesh.apply.Freshness}); empty = fresh. Any thread. */
+  private volatile List<String> stale = List.of();
+  /** Expiry (epoch s) of stored manifests, by id: each is parsed once. Loop only. */
+  private final Map<ManifestId, Long> expiryOf = new HashMap<>();
+  private long nextFreshnessMillis;
+
+  /** Rechecks freshness every 10 s: the newest stored manifest of each channel, the trust root. */
+  private void updateFreshness() {
+    long now = loop.now();
+    if (now < nextFreshnessMillis) {
+      return;
+    }
+    nextFreshnessMillis = now + 10_000;
+    Map<String, io.patchmesh.store.StoredManifest> newest = new HashMap<>();
+    for (io.patchmesh.store.StoredManifest sm : store.manifests().list()) {
+      newest.merge(sm.channel(), sm, (a, b) -> a.version() >= b.version() ? a : b);
+    }
+    Map<String, io.patchmesh.apply.Freshness.Newest> held = new HashMap<>();
+    for (io.patchmesh.store.StoredManifest sm : newest.values()) {
+      Long exp = expiryOf.computeIfAbsent(sm.id(), id -> store.manifests().get(id).map(sig -> {
+        try {
+          return Manifest.parseFrom(sig.getManifest()).getExpiresUnix();
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          return null;
+        }
+      }).orElse(null));
+      if (exp != null) {
+        held.put(sm.channel(), new io.patchmesh.apply.Freshness.Newest(sm.version(), Instant.ofEpochSecond(exp)));
+      }
+    }
+    if (expiryOf.size() > 4 * newest.size() + 64) {
+      expiryOf.keySet().removeIf(id -> newest.values().stream().noneMatch(sm -> sm.id().equals(id)));
+    }
+    List<String> reasons = io.patchmesh.apply.Freshness.reasons(
+        options.clock().instant(), root.expires(), config.rootExpiryWarning(), held);
+    if (!reasons.equals(stale)) {
+      if (!reasons.isEmpty()) {
+        log.warn("stale: {}", reasons);
+      }
+      stale = List.copyOf(reasons);
+      statusVersion++;
+    }
+  }
+
+  /** Why this node is stale: the newest manifest of a channel it holds expired, its trust root expires soon. */
+  public List<String> staleReasons() {
+    return stale;
   }
 
   private void refreshSnapshot() {
@@ -852,7 +906,8 @@ public final class NodeRuntime implements AutoCloseable {
             .setSite(config.site())
             .setSequence(statusSequence.incrementAndGet())
             .addAllManifests(snapshot.manifests().size() > 256 ? snapshot.manifests().subList(0, 256) : snapshot.manifests())
-            .setFacts(facts.collect(options.clock().millis()))
+            .setFacts(facts.collect(options.clock().millis()).toBuilder()
+                .addAllStale(stale).setTrustRootExpiresUnix(root.root().getExpiresUnix()))
             .setSoftware(software == null ? io.patchmesh.proto.SoftwareSummary.getDefaultInstance() : software.summary())
             .build();
     Frame f = Frame.newBuilder().setStatusReport(report).build();

@@ -171,7 +171,8 @@ final class FleetApi {
         }
         int[] c = sites.computeIfAbsent(a.site(), s -> new int[5]);
         c[0]++;
-        boolean isStale = now - a.receivedMillis() > stale;
+        // not heard from, or the agent says so itself (its newest manifest expired, root expiring)
+        boolean isStale = now - a.receivedMillis() > stale || a.facts().getStaleCount() > 0;
         String status;
         if (applied >= desired) {
           c[1]++;
@@ -195,6 +196,7 @@ final class FleetApi {
           p.put("appliedVersion", applied);
           p.put("reason", want == null ? "" : want.getReason());
           p.put("notSeenSeconds", isStale ? (now - a.receivedMillis()) / 1000 : 0);
+          p.put("staleReasons", a.facts().getStaleList());
           problems.add(p);
         }
       }

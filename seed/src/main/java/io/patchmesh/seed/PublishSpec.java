@@ -22,6 +22,8 @@ import java.util.Objects;
  * @param chunkParams how to cut; null = the previous version's, else {@link ChunkParams#DEFAULT}
  * @param previous what this version is cut against ({@link PreviousVersion#NONE} if nothing)
  * @param keys signing keys; every one signs
+ * @param writableModes group/world-writable inputs keep their mode, marked writable (else refused)
+ * @param installTimeout the install command's timeout (zero: the agents' maximum)
  */
 public record PublishSpec(
     List<Path> inputs,
@@ -32,7 +34,15 @@ public record PublishSpec(
     RolloutPlan rollout,
     ChunkParams chunkParams,
     PreviousVersion previous,
-    List<SigningKey> keys) {
+    List<SigningKey> keys,
+    boolean writableModes,
+    Duration installTimeout) {
+
+  /** Without writable modes, with the agents' maximum install timeout. */
+  public PublishSpec(List<Path> inputs, String channel, long version, Duration lifetime, String installCommand,
+      RolloutPlan rollout, ChunkParams chunkParams, PreviousVersion previous, List<SigningKey> keys) {
+    this(inputs, channel, version, lifetime, installCommand, rollout, chunkParams, previous, keys, false, Duration.ZERO);
+  }
 
   /** Longest channel name accepted: it appears in every status line and log. */
   public static final int MAX_CHANNEL_CHARS = 200;
@@ -43,6 +53,10 @@ public record PublishSpec(
     installCommand = installCommand == null ? "" : installCommand;
     Objects.requireNonNull(rollout);
     previous = previous == null ? PreviousVersion.NONE : previous;
+    installTimeout = installTimeout == null ? Duration.ZERO : installTimeout;
+    if (installTimeout.isNegative() || installTimeout.toSeconds() > 0xFFFF_FFFFL) {
+      throw new UserInputException("--install-timeout: must be between 0 and " + 0xFFFF_FFFFL + " seconds");
+    }
     if (inputs.isEmpty()) {
       throw new UserInputException("nothing to publish: give at least one FILE or DIR");
     }

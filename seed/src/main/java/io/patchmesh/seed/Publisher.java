@@ -81,6 +81,8 @@ public final class Publisher {
             .created(created)
             .expires(created.plus(spec.lifetime()))
             .installCommand(spec.installCommand())
+            .writableModes(spec.writableModes())
+            .installTimeout(spec.installTimeout())
             .rollout(spec.rollout().toProto());
     if (!prev.isNone()) {
       builder.previousId(prev.id().toByteString());

@@ -2,10 +2,9 @@ package io.patchmesh.tools;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchmesh.config.Units;
-import io.patchmesh.content.AssemblyException;
+import io.patchmesh.apply.PatchApplier;
 import io.patchmesh.content.BundleReader;
 import io.patchmesh.content.ChunkId;
-import io.patchmesh.content.FileAssembler;
 import io.patchmesh.content.MissingChunkException;
 import io.patchmesh.errors.UserInputException;
 import io.patchmesh.proto.ChunkRef;
@@ -17,6 +16,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,6 +32,8 @@ import picocli.CommandLine.Model.CommandSpec;
       "The manifest (rollback checked against --store) and every chunk are verified,",
       "accepted into the store, then the files are assembled into --to atomically.",
       "Nothing is written to the store or the target unless the whole bundle verifies.",
+      "Files the channel's previous version (recorded in --store) had and this one lacks",
+      "are deleted; files of other channels or not written by patchmesh are never replaced.",
       "Re-applying the newest manifest the store accepted is fine; an older version",
       "is rejected (exit 3)."
     })
@@ -90,10 +92,16 @@ final class ApplyCommand implements Callable<Integer> {
         }
       }
       NodeStore s = store;
-      try {
-        new FileAssembler().assemble(vm.manifest(), id -> fromStore(s, id), to, new Progress("apply", json)::update);
-      } catch (AssemblyException e) {
-        throw new CliFailure(Main.FAILURE, to + ": " + e.getMessage());
+      // as an agent applies (ownership and journal in --store): all or nothing, dropped files
+      // deleted, other channels' and foreign files left alone; offline, no install command runs
+      PatchApplier applier = new PatchApplier(to, false, PatchApplier.DEFAULT_INSTALL_TIMEOUT, store.state(), Clock.systemUTC());
+      String recovered = applier.recover();
+      if (recovered != null) {
+        spec.commandLine().getErr().println("note: an interrupted apply: " + recovered);
+      }
+      PatchApplier.Result r = applier.apply(vm, id -> fromStore(s, id));
+      if (!r.ok()) {
+        throw new CliFailure(Main.FAILURE, to + ": " + r.reason());
       }
       print(vm, newChunks);
       return Main.OK;

@@ -55,6 +55,12 @@ final class PublishCommand implements Callable<Integer> {
   @Option(names = "--install-cmd", paramLabel = "CMD", description = "command agents run in the apply dir after assembly")
   String installCommand = "";
 
+  @Option(names = "--install-timeout", paramLabel = "DURATION", description = "how long the install command may run (default: the agents' install-timeout-max, which also caps it)")
+  String installTimeout;
+
+  @Option(names = "--writable-modes", description = "keep group/world-writable modes (marked writable; the publisher rule must allow them) instead of refusing such files")
+  boolean writableModes;
+
   @Option(names = "--target", paramLabel = "LABEL=VALUE", description = "only agents with this label (repeat; VALUE * = label present)")
   List<String> targets = new ArrayList<>();
 
@@ -169,7 +175,9 @@ final class PublishCommand implements Callable<Integer> {
     } else if (previous != null) {
       prev = PreviousVersion.fromBundle(previous.bundle);
     }
-    return new PublishSpec(inputs, channel, version, lifetime, installCommand, plan, params, prev, signing);
+    Duration timeout = installTimeout == null ? Duration.ZERO : TrustCommand.positiveDuration("--install-timeout", installTimeout);
+    return new PublishSpec(inputs, channel, version, lifetime, installCommand, plan, params, prev, signing,
+        writableModes, timeout);
   }
 
   /** The newest manifest of the channel in the store; every chunk the store holds counts as known. */

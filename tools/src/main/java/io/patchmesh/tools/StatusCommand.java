@@ -25,6 +25,7 @@ final class StatusCommand implements Callable<Integer> {
     }
     JsonNode node = st.path("node");
     out.printf("node %s  site %s  roles %s%n", node.path("id").asText(), node.path("site").asText(), node.path("roles"));
+    node.path("stale").forEach(r -> out.println("STALE: " + InspectCommand.printable(r.asText())));
     Map<String, int[]> bySite = new TreeMap<>();
     for (JsonNode m : st.path("members")) {
       int[] c = bySite.computeIfAbsent(m.path("site").asText(), s -> new int[4]);

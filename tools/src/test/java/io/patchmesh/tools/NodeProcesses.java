@@ -23,12 +23,19 @@ final class NodeProcesses implements AutoCloseable {
 
   /** Starts the CLI with {@code args} in a new small JVM, output to {@code log}. */
   Process spawn(Path log, String... args) throws Exception {
+    return spawn(java.util.Map.of(), log, args);
+  }
+
+  /** As {@link #spawn(Path, String...)}, with {@code env} added to the process's environment. */
+  Process spawn(java.util.Map<String, String> env, Path log, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx160m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-cp", System.getProperty("java.class.path"), Main.class.getName()));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
     synchronized (processes) {
       processes.add(p);
     }
