@@ -22,6 +22,7 @@ import java.util.Objects;
  * @param chunkParams how to cut; null = the previous version's, else {@link ChunkParams#DEFAULT}
  * @param previous what this version is cut against ({@link PreviousVersion#NONE} if nothing)
  * @param keys signing keys; every one signs
+ * @param fixes what the patch fixes (--fixes/--severity/--affects/--urgent); null or default = nothing said
  */
 public record PublishSpec(
     List<Path> inputs,
@@ -32,7 +33,14 @@ public record PublishSpec(
     RolloutPlan rollout,
     ChunkParams chunkParams,
     PreviousVersion previous,
-    List<SigningKey> keys) {
+    List<SigningKey> keys,
+    io.patchmesh.proto.FixNotice fixes) {
+
+  /** A publish that says nothing about what it fixes. */
+  public PublishSpec(List<Path> inputs, String channel, long version, Duration lifetime, String installCommand,
+      RolloutPlan rollout, ChunkParams chunkParams, PreviousVersion previous, List<SigningKey> keys) {
+    this(inputs, channel, version, lifetime, installCommand, rollout, chunkParams, previous, keys, null);
+  }
 
   /** Longest channel name accepted: it appears in every status line and log. */
   public static final int MAX_CHANNEL_CHARS = 200;
@@ -43,6 +51,7 @@ public record PublishSpec(
     installCommand = installCommand == null ? "" : installCommand;
     Objects.requireNonNull(rollout);
     previous = previous == null ? PreviousVersion.NONE : previous;
+    fixes = fixes == null ? io.patchmesh.proto.FixNotice.getDefaultInstance() : fixes;
     if (inputs.isEmpty()) {
       throw new UserInputException("nothing to publish: give at least one FILE or DIR");
     }

@@ -88,6 +88,9 @@ public final class Publisher {
 
     NewChunkCounter counter = new NewChunkCounter(sink, prev.known());
     Manifest manifest = builder.build(spec.inputs(), counter, progress);
+    if (!spec.fixes().equals(io.patchmesh.proto.FixNotice.getDefaultInstance())) {
+      manifest = manifest.toBuilder().setFixes(spec.fixes()).build(); // signed below with the rest
+    }
     SignedManifest signed = ManifestSigner.sign(manifest.toByteArray(), spec.keys());
     ManifestId id = ManifestId.ofManifestBytes(signed.getManifest().toByteArray());
     return new Published(

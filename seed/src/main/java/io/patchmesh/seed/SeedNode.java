@@ -23,6 +23,8 @@ public final class SeedNode implements AutoCloseable {
   /** Starts a seed. {@code options} should come from {@link RuntimeOptions#seed}; its sink is replaced. */
   public static SeedNode start(NodeConfig config, RuntimeOptions options) {
     StatusBoard board = new StatusBoard();
+    io.patchmesh.seed.exposure.SoftwareBoard software = new io.patchmesh.seed.exposure.SoftwareBoard();
+    io.patchmesh.seed.exposure.SoftwareSync[] softwareSync = new io.patchmesh.seed.exposure.SoftwareSync[1];
     RuntimeOptions opts =
         new RuntimeOptions(
             options.roles(),
@@ -31,7 +33,11 @@ public final class SeedNode implements AutoCloseable {
             options.membership(),
             options.transfer(),
             options.statusIntervalMillis(),
-            board::accept,
+            (report, now) -> {
+              if (board.accept(report, now) && softwareSync[0] != null) {
+                softwareSync[0].onReport(report, now);
+              }
+            },
             options.tickMillis(),
             options.uploadSlots(),
             options.transportTuning());
@@ -48,6 +54,11 @@ public final class SeedNode implements AutoCloseable {
               n.addRoutes(publish::addRoutes);
               n.addRoutes(rollouts::addRoutes);
               n.addRoutes(fleet::addRoutes);
+              softwareSync[0] = new io.patchmesh.seed.exposure.SoftwareSync(n, software);
+              n.onFrames(io.patchmesh.proto.Frame.BodyCase.INVENTORY_UPDATE, softwareSync[0]::onUpdate);
+              io.patchmesh.seed.exposure.ExposureApi exposure = new io.patchmesh.seed.exposure.ExposureApi(
+                  n, board, software, new io.patchmesh.seed.exposure.LocalAdvisoryStore(n.store().state()));
+              n.addRoutes(exposure::addRoutes);
             });
     return new SeedNode(node, board, controller[0]);
   }
