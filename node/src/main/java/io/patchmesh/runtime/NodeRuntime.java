@@ -622,7 +622,9 @@ public final class NodeRuntime implements AutoCloseable {
       return "verified, waiting for not-before " + Instant.ofEpochSecond(m.getRollout().getNotBeforeUnix());
     }
     String spec = m.getRollout().getWindow();
-    if (!spec.isBlank()) {
+    // an urgent fix on an agent whose policy says "urgent: apply" does not wait for windows
+    boolean urgentApply = m.hasFixes() && m.getFixes().getUrgent() && "apply".equals(config.urgent());
+    if (!spec.isBlank() && !urgentApply) {
       MaintenanceWindow w;
       try {
         w = MaintenanceWindow.parse(spec);
@@ -633,8 +635,8 @@ public final class NodeRuntime implements AutoCloseable {
         return "verified, waiting for window " + w;
       }
     }
-    if (!ownWindow.isOpen(now)) {
-      return "verified, waiting for window " + ownWindow;
+    if (!ownWindow.isOpen(now) && !urgentApply) {
+      return "verified, waiting for window " + ownWindow + (m.hasFixes() && m.getFixes().getUrgent() ? " (urgent, but this agent's policy is urgent: wait)" : "");
     }
     return null;
   }

@@ -174,6 +174,7 @@ final class RolloutApi {
       out.put("stages", cv.stages());
       out.put("openPercent", cv.openPercent());
       out.put("reason", cv.reason());
+      out.put("urgent", cv.urgent());
     }
     out.put("targeted", targeted);
     out.put("applied", applied);

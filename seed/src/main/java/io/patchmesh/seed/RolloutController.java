@@ -39,12 +39,14 @@ public final class RolloutController implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RolloutController.class);
 
   /** The state of one manifest's rollout as the seed judges it. */
-  public record View(String state, int stage, int stages, int openPercent, String reason, int admitted, int applied, int failed) {}
+  public record View(String state, int stage, int stages, int openPercent, String reason, int admitted, int applied, int failed, boolean urgent) {}
 
   private final NodeRuntime node;
   private final StatusBoard board;
   private final ScheduledExecutorService timer;
   private final Map<ManifestId, Tracker> trackers = new HashMap<>();
+  /** Stage rhythm by urgency (issue 18's hook: urgent rollouts do not wait on stragglers). */
+  private static final io.patchmesh.seed.exposure.StageRhythm RHYTHM = io.patchmesh.seed.exposure.StageRhythm.DEFAULT;
 
   private static final class Tracker {
     final Manifest manifest;
@@ -52,6 +54,8 @@ public final class RolloutController implements AutoCloseable {
     RolloutState.State state = RolloutState.State.ACTIVE;
     String reason = "";
     View view;
+    /** When the current stage opened (this process's view; urgent rollouts open the next one after a while). */
+    long stageOpenedMillis;
 
     Tracker(Manifest m) {
       this.manifest = m;
@@ -117,6 +121,7 @@ public final class RolloutController implements AutoCloseable {
       return null;
     }
     t = new Tracker(m);
+    t.stageOpenedMillis = node.options().clock().millis();
     String saved = node.store().state().getString("rollout:" + id.hex());
     if (saved != null) {
       String[] parts = saved.split(":", 3);
@@ -161,14 +166,17 @@ public final class RolloutController implements AutoCloseable {
             + "%) failed, over the " + haltPermille / 10.0 + "% threshold";
         log.warn("rollout {} halted: {}", id.shortHex(), t.reason);
         save(id, t);
-      } else if (admitted == applied + failed && t.stage + 1 < t.stages() && t.manifest.getRollout().getStagePercentCount() > 0) {
+      } else if ((admitted == applied + failed || RHYTHM.opensEarly(t.manifest, t.stageOpenedMillis, node.options().clock().millis()))
+          && t.stage + 1 < t.stages() && t.manifest.getRollout().getStagePercentCount() > 0) {
         t.stage++;
+        t.stageOpenedMillis = node.options().clock().millis();
         t.reason = "";
         log.info("rollout {}: stage {} of {} open ({}%)", id.shortHex(), t.stage + 1, t.stages(), t.openPercent());
         save(id, t);
       }
     }
-    t.view = new View(stateName(t.state), t.stage, t.stages(), t.openPercent(), t.reason, admitted, applied, failed);
+    t.view = new View(stateName(t.state), t.stage, t.stages(), t.openPercent(), t.reason, admitted, applied, failed,
+        io.patchmesh.seed.exposure.StageRhythm.urgent(t.manifest));
   }
 
   private void broadcast(ManifestId id, Tracker t) {
@@ -250,6 +258,7 @@ public final class RolloutController implements AutoCloseable {
     m.put("stageAdmitted", v.admitted());
     m.put("stageApplied", v.applied());
     m.put("stageFailed", v.failed());
+    m.put("urgent", v.urgent());
     return m;
   }
 
