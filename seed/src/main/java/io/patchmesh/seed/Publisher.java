@@ -81,16 +81,14 @@ public final class Publisher {
             .created(created)
             .expires(created.plus(spec.lifetime()))
             .installCommand(spec.installCommand())
-            .rollout(spec.rollout().toProto());
+            .rollout(spec.rollout().toProto())
+            .fixes(spec.fixes());
     if (!prev.isNone()) {
       builder.previousId(prev.id().toByteString());
     }
 
     NewChunkCounter counter = new NewChunkCounter(sink, prev.known());
     Manifest manifest = builder.build(spec.inputs(), counter, progress);
-    if (!spec.fixes().equals(io.patchmesh.proto.FixNotice.getDefaultInstance())) {
-      manifest = manifest.toBuilder().setFixes(spec.fixes()).build(); // signed below with the rest
-    }
     SignedManifest signed = ManifestSigner.sign(manifest.toByteArray(), spec.keys());
     ManifestId id = ManifestId.ofManifestBytes(signed.getManifest().toByteArray());
     return new Published(
