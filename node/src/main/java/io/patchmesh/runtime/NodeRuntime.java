@@ -798,6 +798,7 @@ public final class NodeRuntime implements AutoCloseable {
     if (now - lastStatusSent < options.statusIntervalMillis() && !changed) {
       return;
     }
+    io.patchmesh.proto.SoftwareSummary softwareSummary = software == null ? null : software.summaryForReport(now);
     StatusReport report =
         StatusReport.newBuilder()
             .setNodeId(id.toByteString())
@@ -805,8 +806,10 @@ public final class NodeRuntime implements AutoCloseable {
             .setSequence(statusSequence.incrementAndGet())
             .addAllManifests(snapshot.manifests().size() > 256 ? snapshot.manifests().subList(0, 256) : snapshot.manifests())
             .setFacts(facts.collect(options.clock().millis()))
-            .setSoftware(software == null ? io.patchmesh.proto.SoftwareSummary.getDefaultInstance() : software.summary())
             .build();
+    if (softwareSummary != null) {
+      report = report.toBuilder().setSoftware(softwareSummary).build();
+    }
     Frame f = Frame.newBuilder().setStatusReport(report).build();
     for (PeerLink l : transport.links()) {
       if (l.roles().contains(Role.ROLE_SEED)) {
@@ -828,6 +831,9 @@ public final class NodeRuntime implements AutoCloseable {
             swarm.onLinkUp(link);
             if (link.roles().contains(Role.ROLE_SEED)) {
               statusVersion++; // a seed just linked hears our state now, not at the next heartbeat
+              if (software != null) {
+                software.seedLinked();
+              }
             }
           });
     }
