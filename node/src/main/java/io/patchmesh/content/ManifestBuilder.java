@@ -48,6 +48,7 @@ public final class ManifestBuilder {
   private Instant expires;
   private String installCommand = "";
   private Rollout rollout = Rollout.getDefaultInstance();
+  private io.patchmesh.proto.FixNotice fixes;
   private ByteString previousId = ByteString.EMPTY;
 
   private boolean writableModes;
@@ -109,6 +110,12 @@ public final class ManifestBuilder {
 
   public ManifestBuilder rollout(Rollout rollout) {
     this.rollout = Objects.requireNonNull(rollout);
+    return this;
+  }
+
+  /** What the patch fixes (CVEs, severity, affected versions, urgency); null = nothing said. */
+  public ManifestBuilder fixes(io.patchmesh.proto.FixNotice notice) {
+    this.fixes = notice;
     return this;
   }
 
@@ -177,6 +184,9 @@ public final class ManifestBuilder {
         .setInstallTimeoutSeconds(installTimeoutSeconds)
         .setRollout(rollout)
         .setPreviousId(previousId);
+    if (fixes != null && !fixes.equals(io.patchmesh.proto.FixNotice.getDefaultInstance())) {
+      m.setFixes(fixes);
+    }
     return m.build();
   }
 

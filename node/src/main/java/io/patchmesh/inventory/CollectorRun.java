@@ -43,10 +43,13 @@ public final class CollectorRun {
     if (c.equals("auto")) {
       c = onPath("dpkg-query") ? "dpkg" : onPath("rpm") ? "rpm" : "off";
     }
+    // with dpkg or rpm, inventory-command names the executable (a wrapper, a chroot's, a test's stand-in)
+    String exe = s.command().isBlank() ? null : s.command();
     return switch (c) {
       case "dpkg" -> new Plan(CollectorOutput.DPKG,
-          List.of("dpkg-query", "-W", "-f", "${binary:Package}\\t${Version}\\t${db:Status-Abbrev}\\n"));
-      case "rpm" -> new Plan(CollectorOutput.RPM, List.of("rpm", "-qa", "--qf", "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\n"));
+          List.of(exe == null ? "dpkg-query" : exe, "-W", "-f", "${binary:Package}\\t${Version}\\t${db:Status-Abbrev}\\n"));
+      case "rpm" -> new Plan(CollectorOutput.RPM,
+          List.of(exe == null ? "rpm" : exe, "-qa", "--qf", "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\n"));
       case "command" -> new Plan(CollectorOutput.COMMAND, List.of("/bin/sh", "-c", s.command()));
       default -> null;
     };

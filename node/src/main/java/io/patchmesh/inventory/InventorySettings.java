@@ -8,7 +8,8 @@ import java.time.Duration;
  * {@code inventory-command}, {@code inventory-timeout}, {@code inventory-interval}).
  *
  * @param collector auto (dpkg-query if present, else rpm, else none), dpkg, rpm, command or off
- * @param command with collector=command: a shell command printing {@code name version} lines
+ * @param command with collector=command: a shell command printing {@code name version} lines; with
+ *     dpkg or rpm: the executable to run instead of dpkg-query / rpm (a wrapper or stand-in)
  * @param timeout a collector still running after this is killed and the run reported as timed out
  * @param interval how often the collection runs
  */

@@ -30,6 +30,7 @@ final class NodeApi {
     r.openGet("/", req -> asset("index.html", "text/html; charset=utf-8"));
     r.openGet("/dashboard.js", req -> asset("dashboard.js", "application/javascript; charset=utf-8"));
     r.openGet("/dashboard.css", req -> asset("dashboard.css", "text/css; charset=utf-8"));
+    r.openGet("/exposure.js", req -> asset("exposure.js", "application/javascript; charset=utf-8"));
     if (!node.options().isSeed()) {
       r.get("/api/v1/rollouts", req -> AdminResponse.json(localRollouts(node)));
     }

@@ -675,7 +675,9 @@ public final class NodeRuntime implements AutoCloseable {
       return "verified, waiting for not-before " + Instant.ofEpochSecond(m.getRollout().getNotBeforeUnix());
     }
     String spec = m.getRollout().getWindow();
-    if (!spec.isBlank()) {
+    // an urgent fix on an agent whose policy says "urgent: apply" does not wait for windows
+    boolean urgentApply = m.hasFixes() && m.getFixes().getUrgent() && "apply".equals(config.urgent());
+    if (!spec.isBlank() && !urgentApply) {
       MaintenanceWindow w;
       try {
         w = MaintenanceWindow.parse(spec);
@@ -686,8 +688,8 @@ public final class NodeRuntime implements AutoCloseable {
         return "verified, waiting for window " + w;
       }
     }
-    if (!ownWindow.isOpen(now)) {
-      return "verified, waiting for window " + ownWindow;
+    if (!ownWindow.isOpen(now) && !urgentApply) {
+      return "verified, waiting for window " + ownWindow + (m.hasFixes() && m.getFixes().getUrgent() ? " (urgent, but this agent's policy is urgent: wait)" : "");
     }
     return null;
   }
@@ -900,6 +902,7 @@ public final class NodeRuntime implements AutoCloseable {
     if (now - lastStatusSent < options.statusIntervalMillis() && !changed) {
       return;
     }
+    io.patchmesh.proto.SoftwareSummary softwareSummary = software == null ? null : software.summaryForReport(now);
     StatusReport report =
         StatusReport.newBuilder()
             .setNodeId(id.toByteString())
@@ -908,8 +911,10 @@ public final class NodeRuntime implements AutoCloseable {
             .addAllManifests(snapshot.manifests().size() > 256 ? snapshot.manifests().subList(0, 256) : snapshot.manifests())
             .setFacts(facts.collect(options.clock().millis()).toBuilder()
                 .addAllStale(stale).setTrustRootExpiresUnix(root.root().getExpiresUnix()))
-            .setSoftware(software == null ? io.patchmesh.proto.SoftwareSummary.getDefaultInstance() : software.summary())
             .build();
+    if (softwareSummary != null) {
+      report = report.toBuilder().setSoftware(softwareSummary).build();
+    }
     Frame f = Frame.newBuilder().setStatusReport(report).build();
     for (PeerLink l : transport.links()) {
       if (l.roles().contains(Role.ROLE_SEED)) {
@@ -931,6 +936,9 @@ public final class NodeRuntime implements AutoCloseable {
             swarm.onLinkUp(link);
             if (link.roles().contains(Role.ROLE_SEED)) {
               statusVersion++; // a seed just linked hears our state now, not at the next heartbeat
+              if (software != null) {
+                software.seedLinked();
+              }
             }
           });
     }

@@ -24,6 +24,7 @@ import java.util.Objects;
  * @param keys signing keys; every one signs
  * @param writableModes group/world-writable inputs keep their mode, marked writable (else refused)
  * @param installTimeout the install command's timeout (zero: the agents' maximum)
+ * @param fixes what the patch fixes (--fixes/--severity/--affects/--urgent); null or default = nothing said
  */
 public record PublishSpec(
     List<Path> inputs,
@@ -36,12 +37,13 @@ public record PublishSpec(
     PreviousVersion previous,
     List<SigningKey> keys,
     boolean writableModes,
-    Duration installTimeout) {
+    Duration installTimeout,
+    io.patchmesh.proto.FixNotice fixes) {
 
-  /** Without writable modes, with the agents' maximum install timeout. */
+  /** Without writable modes, with the agents' maximum install timeout, saying nothing about fixes. */
   public PublishSpec(List<Path> inputs, String channel, long version, Duration lifetime, String installCommand,
       RolloutPlan rollout, ChunkParams chunkParams, PreviousVersion previous, List<SigningKey> keys) {
-    this(inputs, channel, version, lifetime, installCommand, rollout, chunkParams, previous, keys, false, Duration.ZERO);
+    this(inputs, channel, version, lifetime, installCommand, rollout, chunkParams, previous, keys, false, Duration.ZERO, null);
   }
 
   /** Longest channel name accepted: it appears in every status line and log. */
@@ -57,6 +59,7 @@ public record PublishSpec(
     if (installTimeout.isNegative() || installTimeout.toSeconds() > 0xFFFF_FFFFL) {
       throw new UserInputException("--install-timeout: must be between 0 and " + 0xFFFF_FFFFL + " seconds");
     }
+    fixes = fixes == null ? io.patchmesh.proto.FixNotice.getDefaultInstance() : fixes;
     if (inputs.isEmpty()) {
       throw new UserInputException("nothing to publish: give at least one FILE or DIR");
     }

@@ -83,7 +83,8 @@ public final class Publisher {
             .installCommand(spec.installCommand())
             .writableModes(spec.writableModes())
             .installTimeout(spec.installTimeout())
-            .rollout(spec.rollout().toProto());
+            .rollout(spec.rollout().toProto())
+            .fixes(spec.fixes());
     if (!prev.isNone()) {
       builder.previousId(prev.id().toByteString());
     }

@@ -184,6 +184,7 @@ final class RolloutApi {
       out.put("openPercent", cv.openPercent());
       out.put("reason", cv.reason());
       out.put("control", cv.control());
+      out.put("urgent", cv.urgent());
     }
     out.put("targeted", targeted);
     out.put("applied", applied);

@@ -15,6 +15,7 @@ import io.patchmesh.runtime.NodeRuntime;
 import io.patchmesh.seed.cluster.RolloutRecord;
 import io.patchmesh.seed.cluster.RolloutStore;
 import io.patchmesh.seed.cluster.StageTally;
+import io.patchmesh.seed.exposure.StageRhythm;
 import io.patchmesh.store.StoredManifest;
 import io.patchmesh.trust.ManifestId;
 import java.util.HashMap;
@@ -58,9 +59,16 @@ public final class RolloutController implements AutoCloseable {
    * The state of one manifest's rollout as the seed judges it.
    *
    * @param control why this seed does not steer now ("" when it does), e.g. no ZooKeeper session
+   * @param urgent the manifest is marked urgent: its stages open on {@link StageRhythm}'s shorter rhythm
    */
   public record View(String state, int stage, int stages, int openPercent, String reason, int admitted, int applied,
-      int failed, String control) {}
+      int failed, String control, boolean urgent) {}
+
+  /** Stage rhythm by urgency (issue 18): urgent rollouts do not wait on stragglers. */
+  private static final StageRhythm RHYTHM = StageRhythm.DEFAULT;
+
+  /** When this seed first saw a rollout at its current stage (a stage's clock restarts on a new leader). */
+  private record StageSeen(int stage, long sinceMillis) {}
 
   private final NodeRuntime node;
   private final StatusBoard board;
@@ -68,6 +76,8 @@ public final class RolloutController implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final Map<ManifestId, Rollout> plans = new HashMap<>();
   private final Map<ManifestId, View> views = new HashMap<>();
+  private final Map<ManifestId, Boolean> urgent = new HashMap<>();
+  private final Map<ManifestId, StageSeen> stageSeen = new HashMap<>();
   private final AtomicLong ticks = new AtomicLong();
   private final AtomicLong decisions = new AtomicLong();
 
@@ -120,7 +130,9 @@ public final class RolloutController implements AutoCloseable {
       return null;
     }
     try {
-      p = Manifest.parseFrom(signed.get().getManifest()).getRollout();
+      Manifest m = Manifest.parseFrom(signed.get().getManifest());
+      p = m.getRollout();
+      urgent.put(id, StageRhythm.urgent(m));
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
       return null;
     }
@@ -167,8 +179,16 @@ public final class RolloutController implements AutoCloseable {
     store.publishTally(id, own);
     Optional<String> notSteering = store.notSteering();
     Optional<StageTally> total = store.clusterTally(id, own);
+    boolean isUrgent = urgent.getOrDefault(id, false);
+    long now = node.options().clock().millis();
+    StageSeen seen = stageSeen.get(id);
+    if (seen == null || seen.stage() != r.stage()) {
+      seen = new StageSeen(r.stage(), now);
+      stageSeen.put(id, seen);
+    }
+    boolean openEarly = RHYTHM.opensEarly(isUrgent, seen.sinceMillis(), now);
     if (notSteering.isEmpty() && total.isPresent()) {
-      RolloutRecord next = RolloutJudge.next(plan, r, total.get());
+      RolloutRecord next = RolloutJudge.next(plan, r, total.get(), openEarly);
       if (!next.sameAs(r)) {
         Optional<RolloutRecord> written = store.decide(id, r, next);
         if (written.isPresent()) {
@@ -183,7 +203,7 @@ public final class RolloutController implements AutoCloseable {
     if (shown.stage() != stage) {
       shown = ownTally(id, plan, stage, linked);
     }
-    views.put(id, view(plan, r, shown, notSteering.orElse("")));
+    views.put(id, view(plan, r, shown, notSteering.orElse(""), isUrgent));
     return r;
   }
 
@@ -196,13 +216,13 @@ public final class RolloutController implements AutoCloseable {
     }
   }
 
-  private static View view(Rollout plan, RolloutRecord r, StageTally t, String control) {
+  private static View view(Rollout plan, RolloutRecord r, StageTally t, String control, boolean urgent) {
     String reason = r.reason();
     if (reason.isEmpty() && !control.isEmpty() && !control.startsWith("following")) {
       reason = "decisions wait: " + control;
     }
     return new View(stateName(r.state()), r.stage(), RolloutJudge.stages(plan), RolloutJudge.openPercent(plan, r.stage()),
-        reason, t.admitted(), t.applied(), t.failed(), control);
+        reason, t.admitted(), t.applied(), t.failed(), control, urgent);
   }
 
   private void broadcast(ManifestId id, Rollout plan, RolloutRecord r) {
@@ -262,7 +282,8 @@ public final class RolloutController implements AutoCloseable {
     View v = views.get(id);
     if (v == null) {
       RolloutRecord r = store.read(id).orElse(RolloutRecord.initial());
-      v = view(plan, r, ownTally(id, plan, r.stage(), linkedAgents()), store.notSteering().orElse(""));
+      v = view(plan, r, ownTally(id, plan, r.stage(), linkedAgents()), store.notSteering().orElse(""),
+          urgent.getOrDefault(id, false));
     }
     return Optional.of(v);
   }

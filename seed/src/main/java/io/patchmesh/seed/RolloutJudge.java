@@ -26,6 +26,15 @@ final class RolloutJudge {
 
   /** The next record, or {@code current} itself when nothing changes. */
   static RolloutRecord next(Rollout plan, RolloutRecord current, StageTally tally) {
+    return next(plan, current, tally, false);
+  }
+
+  /**
+   * As {@link #next(Rollout, RolloutRecord, StageTally)}; {@code openEarly} (an urgent rollout
+   * whose stage has been open long enough) opens the next stage before every admitted agent
+   * finished. A halt still comes first.
+   */
+  static RolloutRecord next(Rollout plan, RolloutRecord current, StageTally tally, boolean openEarly) {
     if (current.state() != RolloutState.State.ACTIVE || tally.stage() != current.stage()) {
       return current;
     }
@@ -37,7 +46,7 @@ final class RolloutJudge {
           + openPercent(plan, current.stage()) + "%) failed, over the " + haltPermille / 10.0 + "% threshold";
       return current.with(RolloutState.State.HALTED, current.stage(), reason);
     }
-    if (admitted == tally.applied() + failed && current.stage() + 1 < stages(plan)) {
+    if ((admitted == tally.applied() + failed || openEarly) && current.stage() + 1 < stages(plan)) {
       return current.with(RolloutState.State.ACTIVE, current.stage() + 1, "");
     }
     return current;

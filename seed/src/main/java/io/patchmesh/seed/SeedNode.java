@@ -44,6 +44,8 @@ public final class SeedNode implements AutoCloseable {
    */
   public static SeedNode start(NodeConfig config, RuntimeOptions options, Optional<ClusterConfig> clusterConfig) {
     StatusBoard board = new StatusBoard();
+    io.patchmesh.seed.exposure.SoftwareBoard software = new io.patchmesh.seed.exposure.SoftwareBoard();
+    io.patchmesh.seed.exposure.SoftwareSync[] softwareSync = new io.patchmesh.seed.exposure.SoftwareSync[1];
     RuntimeOptions opts =
         new RuntimeOptions(
             options.roles(),
@@ -52,7 +54,11 @@ public final class SeedNode implements AutoCloseable {
             options.membership(),
             options.transfer(),
             options.statusIntervalMillis(),
-            board::accept,
+            (report, now) -> {
+              if (board.accept(report, now) && softwareSync[0] != null) {
+                softwareSync[0].onReport(report, now);
+              }
+            },
             options.tickMillis(),
             options.uploadSlots(),
             options.transportTuning());
@@ -81,6 +87,11 @@ public final class SeedNode implements AutoCloseable {
               n.addRoutes(publish::addRoutes);
               n.addRoutes(rollouts::addRoutes);
               n.addRoutes(fleet::addRoutes);
+              softwareSync[0] = new io.patchmesh.seed.exposure.SoftwareSync(n, software);
+              n.onFrames(io.patchmesh.proto.Frame.BodyCase.INVENTORY_UPDATE, softwareSync[0]::onUpdate);
+              io.patchmesh.seed.exposure.ExposureApi exposure = new io.patchmesh.seed.exposure.ExposureApi(
+                  n, board, software, new io.patchmesh.seed.exposure.LocalAdvisoryStore(n.store().state()));
+              n.addRoutes(exposure::addRoutes);
             });
     } catch (RuntimeException e) {
       if (controller[0] != null) {

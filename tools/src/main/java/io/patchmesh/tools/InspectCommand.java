@@ -134,6 +134,7 @@ final class InspectCommand implements Callable<Integer> {
     ArrayNode stages = ro.putArray("stages");
     r.getStagePercentList().forEach(stages::add);
     ro.put("haltFailurePermille", r.getHaltFailurePermille());
+    FixNoticeText.toJson(n, m);
     return n;
   }
 
@@ -171,6 +172,7 @@ final class InspectCommand implements Callable<Integer> {
     if (r.getHaltFailurePermille() != 0) {
       b.append(String.format(Locale.ROOT, "  halt at  %d.%d%% failures per stage%n", r.getHaltFailurePermille() / 10, r.getHaltFailurePermille() % 10));
     }
+    b.append(FixNoticeText.render(m));
     return b.toString();
   }
 

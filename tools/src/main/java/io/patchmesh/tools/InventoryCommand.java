@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "inventory", description = "Host facts per agent, as reported to a seed: host, OS, kernel, arch, agent version, labels, free disk, last seen.")
+@Command(name = "inventory", description = {"Host facts per agent, as reported to a seed: host, OS, kernel, arch, agent version, labels, free disk, last seen.",
+    "--software: installed software per host (dpkg, rpm or a command; plus patchmesh:CHANNEL entries); --package NAME: who has it, at which version."})
 final class InventoryCommand implements Callable<Integer> {
   @Mixin AdminOptions admin;
   @Spec CommandSpec spec;
@@ -24,8 +25,17 @@ final class InventoryCommand implements Callable<Integer> {
   @Option(names = "--label", paramLabel = "KEY=VALUE", description = "only agents with this label")
   String label;
 
+  @Option(names = "--software", description = "installed software per host (package counts, collector state) instead of host facts")
+  boolean software;
+
+  @Option(names = "--package", paramLabel = "NAME", description = "with --software: hosts that have NAME installed, with its version")
+  String pkg;
+
   @Override
   public Integer call() {
+    if (software || pkg != null) {
+      return SoftwareInventoryView.show(admin, site, pkg, spec.commandLine().getOut());
+    }
     if (label != null && !label.contains("=")) {
       throw new UserInputException("--label " + label + ": expected KEY=VALUE");
     }

@@ -31,6 +31,8 @@ import picocli.CommandLine.Command;
       RolloutCommand.class,
       InventoryCommand.class,
       ComplianceCommand.class,
+      AdvisoriesCommand.class,
+      ExposureCommand.class,
       SimCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class

@@ -76,6 +76,18 @@ final class PublishCommand implements Callable<Integer> {
   @Option(names = "--halt-on-failures", paramLabel = "P%", description = "halt the rollout when failures exceed this share of a stage, e.g. 2%%")
   String haltOnFailures;
 
+  @Option(names = "--fixes", paramLabel = "CVE-ID", description = "an advisory this patch fixes (repeat); shown in exposure")
+  List<String> fixes = new ArrayList<>();
+
+  @Option(names = "--severity", paramLabel = "low|medium|high|critical", description = "severity of what it fixes (critical implies --urgent)")
+  String severity;
+
+  @Option(names = "--affects", paramLabel = "PACKAGE<VERSION", description = "installed versions below (or <= up to) VERSION are affected, by the host's dpkg or rpm ordering (repeat)")
+  List<String> affects = new ArrayList<>();
+
+  @Option(names = "--urgent", description = "move first: shorter stage rhythm; agents with 'urgent: apply' ignore their windows")
+  boolean urgent;
+
   @Option(names = "--chunk-avg", paramLabel = "SIZE", description = "average chunk size, a power of two (default: the previous version's, else 32KiB)")
   String chunkAvg;
 
@@ -177,7 +189,7 @@ final class PublishCommand implements Callable<Integer> {
     }
     Duration timeout = installTimeout == null ? Duration.ZERO : TrustCommand.positiveDuration("--install-timeout", installTimeout);
     return new PublishSpec(inputs, channel, version, lifetime, installCommand, plan, params, prev, signing,
-        writableModes, timeout);
+        writableModes, timeout, io.patchmesh.seed.exposure.FixNoticeSpec.parse(fixes, severity, affects, urgent));
   }
 
   /** The newest manifest of the channel in the store; every chunk the store holds counts as known. */

@@ -171,8 +171,9 @@ final class RolloutCommand implements Callable<Integer> {
 
   static String render(JsonNode r) {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "%s v%s  %s  (%s)%n", r.path("channel").asText(), r.path("version").asText(),
-        r.path("manifestId").asText().substring(0, 12), r.path("state").asText("active")));
+    b.append(String.format(Locale.ROOT, "%s v%s  %s  (%s)%s%n", r.path("channel").asText(), r.path("version").asText(),
+        r.path("manifestId").asText().substring(0, 12), r.path("state").asText("active"),
+        r.path("urgent").asBoolean() ? "  URGENT: stages open on a short rhythm" : ""));
     long wan = 0;
     long naive = 0;
     for (JsonNode s : r.path("sites")) {

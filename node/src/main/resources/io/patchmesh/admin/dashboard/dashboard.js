@@ -53,7 +53,7 @@
         `<td class="num">${fmtBytes(a.bytesLan)}</td><td class="fill reason">${esc(a.reason || "")}</td></tr>`;
     }
     return `<div class="rollout" data-manifest="${esc(r.manifestId)}" data-applied="${applied}" data-targeted="${total}">` +
-      `<h3>${esc(r.channel)} v${esc(r.version)} <span class="muted">${esc(r.manifestId.slice(0, 12))} · ${fmtBytes(r.bytes)}${r.state ? " · " + esc(r.state) : ""}${r.stages > 1 ? " · stage " + esc(r.stage) + "/" + esc(r.stages) + " (" + esc(r.openPercent) + "%)" : ""}</span></h3>` +
+      `<h3>${esc(r.channel)} v${esc(r.version)} <span class="muted">${esc(r.manifestId.slice(0, 12))} · ${fmtBytes(r.bytes)}${r.state ? " · " + esc(r.state) : ""}${r.stages > 1 ? " · stage " + esc(r.stage) + "/" + esc(r.stages) + " (" + esc(r.openPercent) + "%)" : ""}${r.urgent ? ` · <span class="state-failed">urgent</span>` : ""}</span></h3>` +
       (r.reason ? `<div class="summary state-${r.state === "halted" || r.state === "aborted" ? "failed" : "waiting"}">${esc(r.reason)}</div>` : "") +
       `<div class="summary">${applied}/${total} agents applied · WAN ${fmtBytes(wan)} instead of ${fmtBytes(naive)} · ` +
       `<span class="saved">saved ${fmtBytes(saved)}</span></div>` +

@@ -101,7 +101,9 @@ public final class LocalMesh implements AutoCloseable {
             .trust(trustRoot.toString())
             .listen("127.0.0.1:0")
             .admin("127.0.0.1:0")
-            .site(site);
+            .site(site)
+            // in-process fleets of hundreds would each run dpkg-query at start; tests that want an inventory turn it on
+            .inventoryCollector("off");
     if (tls) {
       Path tlsDir = nodeDir.resolve("tls");
       if (!Files.exists(tlsDir.resolve(MeshCa.NODE_CERT))) {
