@@ -48,6 +48,10 @@ public final class ConfigFile {
   @JsonProperty("quota") public String quota;
   @JsonProperty("membership") public String membership;
   @JsonProperty("window") public String window;
+  /** Seeds only: ZooKeeper connect string of the seed cluster (read by the seed command). */
+  @JsonProperty("zookeeper") public String zookeeper;
+  @JsonProperty("zookeeper-wait") public Boolean zookeeperWait;
+  @JsonProperty("zookeeper-session-timeout") public String zookeeperSessionTimeout;
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
