@@ -152,6 +152,22 @@ class SeedClusterProcessTest {
     assertEquals(1, after.path("seeds").size(), after.toString());
   }
 
+  @Test
+  void aMalformedConnectStringExitsTwoNamingIt() throws Exception {
+    String k = tmp.resolve("pub").toString();
+    assertEquals(0, FleetProcessTest.cli("keygen", "--out", k).code());
+    Path root = tmp.resolve("root.pb");
+    assertEquals(0, FleetProcessTest.cli("trust", "init", "--publisher", k + ".pub", "--channel", "app/**", "--sign", k + ".key",
+        "--out", root.toString()).code());
+    for (String bad : List.of("zk1:abc", "zk1:2181,,zk2:2181", "zk1:2181/bad path")) {
+      Run r = FleetProcessTest.cli("seed", "--data", tmp.resolve("seed").toString(), "--trust", root.toString(),
+          "--site", "dc", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--zookeeper", bad);
+      assertEquals(2, r.code(), r.err());
+      assertTrue(r.err().startsWith("patchmesh: --zookeeper '" + bad + "': "), r.err());
+      assertEquals(1, r.err().strip().split("\n").length, r.err());
+    }
+  }
+
   private JsonNode cluster(String admin, String token) throws Exception {
     return new AdminClient(admin, Path.of(token)).get("/api/v1/cluster");
   }
