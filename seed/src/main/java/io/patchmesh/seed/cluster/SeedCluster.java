@@ -323,6 +323,20 @@ public final class SeedCluster implements AutoCloseable {
     return client.getZookeeperClient().isConnected() ? "reconnecting" : "disconnected";
   }
 
+  /**
+   * Benchmarks only: dies like a killed process. The session is neither closed nor kept alive, so its
+   * ephemeral znodes (registration, latch, tallies) stay until the ensemble expires it.
+   */
+  public void crashForBenchmark() {
+    try {
+      client.getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
+    } catch (Exception e) {
+      log.debug("crash: {}", e.toString());
+    }
+    cache.close();
+    client.close();
+  }
+
   @Override
   public void close() {
     try {
