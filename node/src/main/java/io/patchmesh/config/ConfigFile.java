@@ -57,6 +57,10 @@ public final class ConfigFile {
   @JsonProperty("inventory-interval") public String inventoryInterval;
   @JsonProperty("urgent") public String urgent;
   @JsonProperty("revocations") public String revocations;
+  /** Seeds only: ZooKeeper connect string of the seed cluster (read by the seed command). */
+  @JsonProperty("zookeeper") public String zookeeper;
+  @JsonProperty("zookeeper-wait") public Boolean zookeeperWait;
+  @JsonProperty("zookeeper-session-timeout") public String zookeeperSessionTimeout;
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())

@@ -115,7 +115,11 @@ public final class RolloutController implements AutoCloseable {
         continue; // never stored and the store cannot be written now: nothing to steer or send yet
       }
       r = judge(sm.id(), plan, r, linked);
-      broadcast(sm.id(), plan, r);
+      if (store.notCommandable().isEmpty()) {
+        // a seed cut off from the cluster's store says nothing: its record may be outdated, and
+        // agents take the newest state they hear from any seed
+        broadcast(sm.id(), plan, r);
+      }
     }
     ticks.incrementAndGet();
   }

@@ -75,11 +75,11 @@ public final class SeedNode implements AutoCloseable {
                 cluster[0] = SeedCluster.join(clusterConfig.get(), n.id().hex(), FleetFingerprint.of(n, config),
                     config.site() + " mesh " + n.transport().boundAddress(), n.options().clock());
                 store = new ZkRolloutStore(cluster[0]);
-                n.addRoutes(new ClusterApi(n, cluster[0])::addRoutes);
                 ClusterApi.registerMetrics(n, cluster[0]);
               } else {
                 store = new LocalRolloutStore(n.store().state());
               }
+              n.addRoutes(new ClusterApi(n, cluster[0])::addRoutes);
               controller[0] = new RolloutController(n, board, store);
               PublishApi publish = new PublishApi(n);
               RolloutApi rollouts = new RolloutApi(n, board, controller[0]);

@@ -104,10 +104,14 @@ class RolloutGossipAttackTest {
    * in two hours, choosing the manifest (by its version) so that stage 1 admits some agents but not all.
    */
   static VerifiedManifest publishWithSomeAdmitted(LocalMesh mesh, SeedNode seed, int firstPercent) throws Exception {
+    int hour = Instant.now().atZone(ZoneOffset.UTC).plusHours(2).getHour();
+    return publishWithSomeAdmitted(mesh, seed, firstPercent, String.format("daily %02d:00-%02d:00 UTC", hour, (hour + 1) % 24));
+  }
+
+  /** The same with any window ("" = any time). */
+  static VerifiedManifest publishWithSomeAdmitted(LocalMesh mesh, SeedNode seed, int firstPercent, String window) throws Exception {
     Path content = mesh.dir().resolve("patch/attack.bin");
     LocalMesh.randomFile(content, 50_000, 11);
-    int hour = Instant.now().atZone(ZoneOffset.UTC).plusHours(2).getHour();
-    String window = String.format("daily %02d:00-%02d:00 UTC", hour, (hour + 1) % 24);
     ChunkStore chunks = seed.node().store().chunks();
     for (long version = 1; ; version++) {
       Manifest m = new ManifestBuilder(ChunkParams.DEFAULT).channel("attack/stages").version(version)

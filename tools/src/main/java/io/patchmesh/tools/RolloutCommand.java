@@ -174,6 +174,13 @@ final class RolloutCommand implements Callable<Integer> {
     b.append(String.format(Locale.ROOT, "%s v%s  %s  (%s)%s%n", r.path("channel").asText(), r.path("version").asText(),
         r.path("manifestId").asText().substring(0, 12), r.path("state").asText("active"),
         r.path("urgent").asBoolean() ? "  URGENT: stages open on a short rhythm" : ""));
+    if (r.path("stages").asInt(1) > 1) {
+      b.append(String.format(Locale.ROOT, "  stage %d of %d (%d%% of targeted agents admitted)%n", r.path("stage").asInt(),
+          r.path("stages").asInt(), r.path("openPercent").asInt()));
+    }
+    if (!r.path("reason").asText("").isEmpty()) {
+      b.append("  why: ").append(r.path("reason").asText()).append('\n');
+    }
     long wan = 0;
     long naive = 0;
     for (JsonNode s : r.path("sites")) {

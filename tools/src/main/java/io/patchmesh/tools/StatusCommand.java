@@ -36,6 +36,9 @@ final class StatusCommand implements Callable<Integer> {
         default -> c[3]++;
       }
     }
+    if (node.path("roles").toString().contains("seed")) {
+      printCluster(out, admin.client().get("/api/v1/cluster"));
+    }
     out.println("members:");
     bySite.forEach((site, c) -> out.printf("  %-20s %3d alive  %3d suspect  %3d dead  %3d left%n", site, c[0], c[1], c[2], c[3]));
     out.println("manifests:");
@@ -53,5 +56,26 @@ final class StatusCommand implements Callable<Integer> {
           m.path("chunks").asText());
     }
     return Main.OK;
+  }
+
+  /** The seed cluster: ZooKeeper session, the leader, every live seed. */
+  static void printCluster(PrintWriter out, JsonNode c) {
+    if (c.path("zookeeper").asText().isEmpty()) {
+      out.println("seed cluster: none (this seed steers rollouts alone)");
+      return;
+    }
+    String self = c.path("seed").asText();
+    String leader = c.path("leader").asText();
+    out.printf("seed cluster: ZooKeeper %s, session %s, leader %s%s%n", c.path("zookeeper").asText(),
+        c.path("session").asText(), leader.isEmpty() ? "(none)" : leader.substring(0, Math.min(12, leader.length())),
+        leader.equals(self) ? " (this seed)" : "");
+    out.printf("  this seed: %s%n", c.path("steering").asText());
+    for (JsonNode s : c.path("seeds")) {
+      String id = s.path("id").asText();
+      out.printf("  %s %s%s%n", id.substring(0, Math.min(12, id.length())), s.path("about").asText(),
+          s.path("leader").asBoolean() ? "  [leader]" : "");
+    }
+    out.printf("  leadership changes %d, session losses %d, ZooKeeper writes %d%n", c.path("leadershipChanges").asLong(),
+        c.path("sessionLosses").asLong(), c.path("zookeeperWrites").asLong());
   }
 }

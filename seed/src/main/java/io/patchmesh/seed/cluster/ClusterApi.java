@@ -10,13 +10,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * {@code GET /api/v1/cluster} on a clustered seed: the live seeds, which one
- * leads, this seed's ZooKeeper session; and the cluster's metrics.
+ * {@code GET /api/v1/cluster} on a seed: the live seeds of its cluster, which
+ * one leads, this seed's ZooKeeper session (a seed without {@code
+ * --zookeeper} says it steers alone); and the cluster's metrics.
  */
 public final class ClusterApi {
   private final NodeRuntime node;
   private final SeedCluster cluster;
 
+  /** @param cluster null for a seed that steers alone */
   public ClusterApi(NodeRuntime node, SeedCluster cluster) {
     this.node = node;
     this.cluster = cluster;
@@ -28,6 +30,16 @@ public final class ClusterApi {
 
   Map<String, Object> describe() {
     Map<String, Object> out = new LinkedHashMap<>();
+    if (cluster == null) {
+      out.put("zookeeper", "");
+      out.put("session", "none");
+      out.put("seed", node.id().hex());
+      out.put("leader", node.id().hex());
+      out.put("leads", true);
+      out.put("steering", "steers rollouts alone (no --zookeeper)");
+      out.put("seeds", List.of(Map.of("id", node.id().hex(), "about", node.site(), "leader", true)));
+      return out;
+    }
     Optional<String> leader = cluster.leader();
     out.put("zookeeper", cluster.config().connect().text());
     out.put("session", cluster.sessionState());

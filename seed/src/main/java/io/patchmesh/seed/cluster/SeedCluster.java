@@ -100,10 +100,15 @@ public final class SeedCluster implements AutoCloseable {
    */
   public static SeedCluster join(ClusterConfig config, String seedId, String fingerprint, String about, Clock clock) {
     CuratorFramework client = CuratorFrameworkFactory.builder()
-        .connectString(config.connect().text())
+        // the chroot as Curator's namespace: Curator creates it, a ZooKeeper chroot must pre-exist
+        .connectString(String.join(",", config.connect().hosts()))
+        .namespace(config.connect().chroot().isEmpty() ? null : config.connect().chroot().substring(1))
         .sessionTimeoutMs((int) config.sessionTimeout().toMillis())
         .connectionTimeoutMs((int) Math.min(config.sessionTimeout().toMillis(), 15_000))
         .retryPolicy(new ExponentialBackoffRetry(200, 10, 2_000))
+        // talk to the servers the operator named, not to ones learned from the ensemble's config:
+        // a seed given one server is cut off with it, never silently moved elsewhere
+        .ensembleTracker(false)
         .build();
     client.start();
     try {
@@ -316,6 +321,20 @@ public final class SeedCluster implements AutoCloseable {
       return "connected";
     }
     return client.getZookeeperClient().isConnected() ? "reconnecting" : "disconnected";
+  }
+
+  /**
+   * Benchmarks only: dies like a killed process. The session is neither closed nor kept alive, so its
+   * ephemeral znodes (registration, latch, tallies) stay until the ensemble expires it.
+   */
+  public void crashForBenchmark() {
+    try {
+      client.getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
+    } catch (Exception e) {
+      log.debug("crash: {}", e.toString());
+    }
+    cache.close();
+    client.close();
   }
 
   @Override

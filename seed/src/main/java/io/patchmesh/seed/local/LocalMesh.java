@@ -121,6 +121,12 @@ public final class LocalMesh implements AutoCloseable {
   }
 
   public SeedNode startSeed(String name, String site, UnaryOperator<RuntimeOptions> tweak) {
+    return startSeed(name, site, tweak, java.util.Optional.empty());
+  }
+
+  /** A seed that joins the seed cluster in {@code cluster}'s ZooKeeper (or steers alone when empty). */
+  public SeedNode startSeed(String name, String site, UnaryOperator<RuntimeOptions> tweak,
+      java.util.Optional<io.patchmesh.seed.cluster.ClusterConfig> cluster) {
     NodeConfig.Builder b = config(name, site, true);
     if (!seeds.isEmpty()) {
       b.join(List.of(joinAddress()));
@@ -129,7 +135,7 @@ public final class LocalMesh implements AutoCloseable {
     if (wan != null) {
       o = o.withWan(wan);
     }
-    SeedNode s = SeedNode.start(b.build(false), tweak.apply(o));
+    SeedNode s = SeedNode.start(b.build(false), tweak.apply(o), cluster);
     seeds.add(s);
     return s;
   }
