@@ -132,9 +132,9 @@ final class MemberStates {
   }
 
   /**
-   * Applies one update heard from a peer. Push-pull entries claiming death are only taken as
-   * suspicions (as memberlist does): a full-state sync may carry a stale or partitioned view, and
-   * a live member then still gets its chance to refute.
+   * Applies one update heard from a peer. Claims of death are only taken as suspicions (memberlist
+   * does so for push-pull entries, which may carry a stale or partitioned view; we do so for
+   * gossip too, since the claim is unsigned): a live member always gets its chance to refute.
    */
   void apply(MemberUpdate u, long now, boolean fromPushPull, NodeId sender) {
     if (!check.wellFormed(u)) {
@@ -158,11 +158,10 @@ final class MemberStates {
         if (!proven(r, u)) {
           return;
         }
-        if (fromPushPull) {
-          applySuspect(r, u.getIncarnation(), selfKey, now);
-        } else {
-          applyDeparted(r, u.getIncarnation(), u.getFrom(), MemberStatus.DEAD, now);
-        }
+        // Another node's word that a member is dead is taken as a suspicion by that node: our own
+        // timer decides (shortened by each independent accuser, Lifeguard), so one liar can make a
+        // member suspect, which it refutes, but never dead anywhere but at the liar itself.
+        applySuspect(r, u.getIncarnation(), fromPushPull ? selfKey : u.getFrom(), now);
       }
       case MEMBER_LEFT -> applyLeft(r, u, now, sender);
       default -> { } // a state from a newer protocol version: ignore

@@ -184,9 +184,9 @@ class MemberAuthenticationTest {
     seedView.onFrame(now, victim.id(), gossip(alive(victim, high)));
     drain(seedView);
 
-    // the rogue declares the victim dead at its current incarnation: the seed believes it...
+    // the rogue declares the victim dead at its current incarnation: the seed only suspects it...
     seedView.onFrame(now, rogue.id(), gossip(victim.info().toWire(high, MemberStatus.DEAD).build()));
-    assertEquals(MemberStatus.DEAD, view(seedView, victim).status());
+    assertEquals(MemberStatus.SUSPECT, view(seedView, victim).status());
     // ...until the victim hears of it and refutes, signed, one higher
     victimNode.onFrame(now, seed.id(), gossip(victim.info().toWire(high, MemberStatus.DEAD).build()));
     assertEquals(MemberStatement.MAX_INCARNATION, victimNode.self().incarnation());

@@ -71,6 +71,27 @@ class CaRevokeTest {
     assertEquals(3, Cli.run("ca", "show-revocations", "--ca-cert", ca.resolve("ca.crt"), list).code());
   }
 
+  @Test
+  @org.junit.jupiter.api.Timeout(120)
+  void seedRefusesToStartWithARevocationListItsCaDidNotSign() throws Exception {
+    String k = tmp.resolve("pub").toString();
+    Cli.ok("keygen", "--out", k);
+    Path root = tmp.resolve("root.pb");
+    Cli.ok("trust", "init", "--publisher", k + ".pub", "--channel", "app/**", "--sign", k + ".key", "--out", root);
+    Path ca = tmp.resolve("ca");
+    Path otherCa = tmp.resolve("other-ca");
+    Cli.ok("ca", "init", "--out", ca);
+    Cli.ok("ca", "init", "--out", otherCa);
+    Cli.ok("ca", "issue", "--ca", ca, "--node", "seed", "--site", "dc", "--role", "seed", "--out", tmp.resolve("tls-seed"));
+    Path list = tmp.resolve("foreign.pb");
+    Cli.ok("ca", "revoke", "--ca", otherCa, "--node-id", "00".repeat(32), "--out", list);
+
+    Cli.Result r = Cli.run("seed", "--data", tmp.resolve("seed"), "--trust", root, "--listen", "127.0.0.1:0",
+        "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tmp.resolve("tls-seed"), "--revocations", list);
+    assertEquals(3, r.code(), r.err());
+    assertTrue(r.err().contains(list.toString()) && r.err().contains("not signed by the mesh CA"), r.err());
+  }
+
   private static long daysLeft(Path nodeDir) {
     Instant notAfter = NodeIdentity.load(nodeDir).certificate().getNotAfter().toInstant();
     return Math.round(Duration.between(Instant.now(), notAfter).toHours() / 24.0);
