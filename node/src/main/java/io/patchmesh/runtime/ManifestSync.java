@@ -245,11 +245,14 @@ final class ManifestSync {
     next(d);
   }
 
-  /** Downloads {@code peer} is serving now. */
+  /**
+   * Downloads that {@code peer} serves now, or will be asked first for (waiting for a site-mate, or
+   * parked): so a peer that announces many manifests holds at most its share of the slots.
+   */
   private int serving(NodeId peer) {
     int n = 0;
     for (Download d : downloads.values()) {
-      if (peer.equals(d.current)) {
+      if (peer.equals(d.current != null ? d.current : d.sources.peekFirst())) {
         n++;
       }
     }
