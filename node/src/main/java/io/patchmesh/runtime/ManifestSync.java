@@ -66,11 +66,6 @@ final class ManifestSync {
    */
   static final int MAX_HINTED_DOWNLOADS = 2;
   /**
-   * Distinct sources whose copies of one id must fail for their signatures before the id itself is
-   * written off (each source is tried once).
-   */
-  static final int BADLY_SIGNED_SOURCES = 3;
-  /**
    * How long, per rank, a site member waits for a site-mate to hold a manifest before fetching it
    * across the WAN itself. Members are ranked by rendezvous on the manifest id over the linked site
    * members: the first fetches at once, the n-th after n waits unless a site-mate showed (by a
@@ -86,8 +81,6 @@ final class ManifestSync {
           return size() > 64;
         }
       };
-  /** Ids that failed verification, not fetched again (bounded, oldest forgotten). */
-  static final int REJECTED_MEMORY = 4096;
 
   private final Transport transport;
   private final NodeLoop loop;
@@ -108,33 +101,8 @@ final class ManifestSync {
   private long bytesInFlight;
   /** Highest {@link #bytesInFlight} so far (read by tests and metrics on other threads). */
   private volatile long peakBytesInFlight;
-  /**
-   * Sources that failed to deliver a good copy of an id (stalled, trickled, malformed, wrong bytes,
-   * badly signed): not asked for that id again, so the next announcer is (bounded: 1,024 ids, 16
-   * sources each).
-   */
-  private final Map<ManifestId, Set<NodeId>> failedFrom =
-      new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<ManifestId, Set<NodeId>> e) {
-          return size() > 1024;
-        }
-      };
-  /** Per id, how many sources served it with signatures we refuse (the id is written off at {@value #BADLY_SIGNED_SOURCES}). */
-  private final Map<ManifestId, Integer> badlySigned =
-      new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<ManifestId, Integer> e) {
-          return size() > 1024;
-        }
-      };
-  private final Map<ManifestId, Boolean> rejected =
-      new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<ManifestId, Boolean> e) {
-          return size() > REJECTED_MEMORY;
-        }
-      };
+  /** Ids written off and sources that failed ids, so neither is fetched again. */
+  private final ManifestRejections rejections = new ManifestRejections();
   /** Manifests this node holds (verified), by id; mirrors the store. */
   private final Map<ManifestId, Announce> held = new HashMap<>();
   /** Newest held announce per channel: the push-pull digest. */
@@ -222,7 +190,7 @@ final class ManifestSync {
       return;
     }
     ManifestId id = ManifestId.of(a.getManifestId());
-    if (held.containsKey(id) || rejected.containsKey(id) || verifying.contains(id) || failed(id, from)) {
+    if (held.containsKey(id) || rejections.rejected(id) || verifying.contains(id) || rejections.failed(id, from)) {
       return;
     }
     Announce newest = newestByChannel.get(a.getChannel());
@@ -277,28 +245,18 @@ final class ManifestSync {
     next(d);
   }
 
-  /** Downloads {@code peer} is serving now. */
+  /**
+   * Downloads that {@code peer} serves now, or will be asked first for (waiting for a site-mate, or
+   * parked): so a peer that announces many manifests holds at most its share of the slots.
+   */
   private int serving(NodeId peer) {
     int n = 0;
     for (Download d : downloads.values()) {
-      if (peer.equals(d.current)) {
+      if (peer.equals(d.current != null ? d.current : d.sources.peekFirst())) {
         n++;
       }
     }
     return n;
-  }
-
-  private boolean failed(ManifestId id, NodeId from) {
-    Set<NodeId> s = failedFrom.get(id);
-    return s != null && s.contains(from);
-  }
-
-  /** {@code from} failed to deliver a good copy of {@code id}: it is not asked for it again. */
-  private void failedFrom(ManifestId id, NodeId from) {
-    Set<NodeId> s = failedFrom.computeIfAbsent(id, k -> new HashSet<>());
-    if (s.size() < 16) {
-      s.add(from);
-    }
   }
 
   /** Takes {@code n} bytes of the in-flight budget; false (nothing taken) if they do not fit. */
@@ -370,8 +328,8 @@ final class ManifestSync {
    * no fetch started (a rejected id, or the download slots are taken).
    */
   private boolean fetchHinted(ManifestId id, NodeId peer) {
-    if (rejected.containsKey(id) || verifying.contains(id)
-        || failed(id, peer) || downloads.size() >= limits.maxDownloads() || serving(peer) >= limits.maxPerSource()
+    if (rejections.rejected(id) || verifying.contains(id)
+        || rejections.failed(id, peer) || downloads.size() >= limits.maxDownloads() || serving(peer) >= limits.maxPerSource()
         || downloads.values().stream().filter(x -> x.hinted).count() >= MAX_HINTED_DOWNLOADS) {
       return false;
     }
@@ -425,7 +383,7 @@ final class ManifestSync {
     while (!d.sources.isEmpty()) {
       NodeId src = d.sources.poll();
       Optional<PeerLink> link = transport.link(src);
-      if (link.isEmpty() || failed(d.id, src)) {
+      if (link.isEmpty() || rejections.failed(d.id, src)) {
         continue;
       }
       if (serving(src) >= limits.maxPerSource()) {
@@ -480,7 +438,7 @@ final class ManifestSync {
     if (bad) {
       log.info("manifest {} from {}: malformed part, trying another source", id.shortHex(), link.peerId().shortHex());
       charge.accept(link.peerId(), "sent a malformed part of manifest " + id.shortHex());
-      failedFrom(id, link.peerId());
+      rejections.failedFrom(id, link.peerId());
       next(d);
       return;
     }
@@ -535,7 +493,7 @@ final class ManifestSync {
       if (e.aboutSignatures()) {
         badlySignedFrom(id, from, e.getMessage());
       } else if (e.reason() == VerificationException.Reason.ROLLBACK) {
-        loop.execute(() -> rejected.put(id, Boolean.TRUE)); // stale, not malicious
+        loop.execute(() -> rejections.reject(id)); // stale, not malicious
       } else {
         rejectedFrom(id, from, e.getMessage());
       }
@@ -556,7 +514,7 @@ final class ManifestSync {
     log.warn("manifest {}: {} {}; charged", id.shortHex(), from.shortHex(), why);
     loop.execute(
         () -> {
-          failedFrom(id, from);
+          rejections.failedFrom(id, from);
           charge.accept(from, "manifest " + id.shortHex() + ": " + why);
         });
   }
@@ -564,19 +522,13 @@ final class ManifestSync {
   /**
    * The source's copy failed for its signatures. Not charged (a peer on another trust root relays
    * such manifests honestly) and not held against the id (a peer may strip or forge the signatures
-   * of a genuine manifest): this source is not asked for it again, and only after {@value
-   * #BADLY_SIGNED_SOURCES} sources failed so is the id written off.
+   * of a genuine manifest): this source is not asked for it again, and the id is written off only
+   * once several sources failed so ({@link ManifestRejections#badlySigned}).
    */
   private void badlySignedFrom(ManifestId id, NodeId from, String why) {
     metrics.manifestVerifyFailed();
     log.warn("manifest {} from {} rejected: {}", id.shortHex(), from.shortHex(), why);
-    loop.execute(
-        () -> {
-          failedFrom(id, from);
-          if (badlySigned.merge(id, 1, Integer::sum) >= BADLY_SIGNED_SOURCES) {
-            rejected.put(id, Boolean.TRUE);
-          }
-        });
+    loop.execute(() -> rejections.badlySigned(id, from));
   }
 
   /**
@@ -586,7 +538,7 @@ final class ManifestSync {
   private void rejectedFrom(ManifestId id, NodeId from, String why) {
     metrics.manifestVerifyFailed();
     log.warn("manifest {} from {} rejected: {}", id.shortHex(), from.shortHex(), why);
-    loop.execute(() -> rejected.put(id, Boolean.TRUE));
+    loop.execute(() -> rejections.reject(id));
   }
 
   /** A peer asks for (part of) a manifest we hold. */
@@ -596,31 +548,9 @@ final class ManifestSync {
       return;
     }
     ManifestId id = ManifestId.of(req.getManifestId());
-    if (!held.containsKey(id)) {
-      return;
+    if (held.containsKey(id)) {
+      ManifestServer.serve(loop, manifests, link, id, req.getOffset(), PART_BYTES);
     }
-    long offset = req.getOffset();
-    loop.work(
-        () -> {
-          Optional<SignedManifest> sm = manifests.get(id);
-          if (sm.isEmpty()) {
-            return;
-          }
-          ByteString all = sm.get().toByteString();
-          if (offset < 0 || offset >= all.size()) {
-            return;
-          }
-          int len = (int) Math.min(PART_BYTES, all.size() - offset);
-          link.sendControl(
-              Frame.newBuilder()
-                  .setManifestPart(
-                      ManifestPart.newBuilder()
-                          .setManifestId(id.toByteString())
-                          .setOffset(offset)
-                          .setTotalSize(all.size())
-                          .setData(all.substring((int) offset, (int) offset + len)))
-                  .build());
-        });
   }
 
   /**
@@ -651,7 +581,7 @@ final class ManifestSync {
       if (why != null) {
         log.info("manifest {}: source {} {}, trying another", d.id.shortHex(), d.current.shortHex(), why);
         charge.accept(d.current, "manifest " + d.id.shortHex() + " download " + why);
-        failedFrom(d.id, d.current);
+        rejections.failedFrom(d.id, d.current);
         next(d);
       }
     }
