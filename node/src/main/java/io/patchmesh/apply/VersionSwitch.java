@@ -121,7 +121,7 @@ final class VersionSwitch {
       BasicFileAttributes a = attributesOrNull(target);
       if (a != null && a.isRegularFile()) {
         int n = entries.size();
-        Files.createLink(backups.resolve(Integer.toString(n)), target);
+        backup(target, backups.resolve(Integer.toString(n)));
         entries.add(new Entry(p, true, n));
       } else {
         entries.add(new Entry(p, false, -1));
@@ -146,6 +146,19 @@ final class VersionSwitch {
       FileAssembler.fsyncDirectory(d);
     }
     return j;
+  }
+
+  /** A hard link (no bytes copied); a copy, fsynced, where the file system has no hard links. */
+  private static void backup(Path target, Path backup) throws IOException {
+    try {
+      Files.createLink(backup, target);
+    } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+      Files.deleteIfExists(backup);
+      Files.copy(target, backup, StandardCopyOption.COPY_ATTRIBUTES);
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(backup, java.nio.file.StandardOpenOption.READ)) {
+        ch.force(true);
+      }
+    }
   }
 
   /** Deletes the backups of a switch that failed before its journal was written (nothing changed). */

@@ -22,10 +22,14 @@ public final class PathPattern {
 
   private final String pattern;
   private final ChannelPattern glob;
+  /** The characters before the first star: a path not starting with them cannot match (cheap reject). */
+  private final String literalPrefix;
 
   private PathPattern(String pattern) {
     this.pattern = pattern;
     this.glob = ChannelPattern.of(pattern);
+    int star = pattern.indexOf('*');
+    this.literalPrefix = star < 0 ? pattern : pattern.substring(0, star);
   }
 
   /**
@@ -80,7 +84,7 @@ public final class PathPattern {
 
   /** True iff {@code path} (a manifest file path) lies within this pattern. */
   public boolean matches(String path) {
-    return glob.matches(path);
+    return path.startsWith(literalPrefix) && glob.matches(path);
   }
 
   /** True if some path matches both patterns (product of the two glob automata, searched). */
