@@ -31,6 +31,7 @@ import io.patchmesh.transfer.delta.DeltaBases;
 import io.patchmesh.transfer.delta.DeltaDecoder;
 import io.patchmesh.transfer.delta.DeltaException;
 import io.patchmesh.transfer.delta.DeltaLimits;
+import io.patchmesh.transfer.swarm.HaveFanout;
 import io.patchmesh.transfer.swarm.LinkRef;
 import io.patchmesh.transfer.swarm.PeerDiscipline;
 import io.patchmesh.transfer.swarm.Serving;
@@ -59,11 +60,11 @@ import org.slf4j.LoggerFactory;
  * The fetching side still mixes decisions with effects (issue 16 moves them into a sans-I/O core);
  * the serving side already is one: requests and cancels go to the {@link Serving} core through
  * {@link SwarmDriver}, which carries out its actions. Pure parts this class uses: which chunk to ask
- * of whom ({@link ChunkPicker}), who in the site shares the WAN fetches ({@link SiteInterest}), the
- * judging of peers ({@link PeerDiscipline}), the silent-WAN-link rule ({@link WanLinkWatch}), a
+ * of whom ({@link ChunkPicker}), who in the site shares the WAN fetches ({@link SiteInterest}), who
+ * hears our have-map and Haves ({@link HaveFanout}), the judging of peers ({@link PeerDiscipline}), the silent-WAN-link rule ({@link WanLinkWatch}), a
  * peer's standing as a source ({@link SourceState}), the timings ({@link SwarmConfig}). What remains
- * here is the session registry, have-map fan-out, dialling, the reserve, delta planning, piece
- * validation and storing, and have batching, with their worker hops, link calls and store writes.
+ * here is the session registry, dialling, the reserve, delta planning, piece validation and
+ * storing, with their worker hops, link calls and store writes.
  * Every received piece is hashed by the store before it is stored, served or counted; a mismatch
  * drops it, gives its sender a strike and the chunk is asked of someone else. Runs on the node
  * loop; store reads and writes run on workers. Links are told apart by {@link LinkRef}, not by
@@ -156,7 +157,7 @@ final class Swarm {
   /** True while a session fetches or has Haves to send: then the node ticks at its full rate. */
   boolean busy() {
     for (TransferSession s : sessions.values()) {
-      if (s.picker != null || !s.pendingHaves.isEmpty() || !s.pendingWanHaves.isEmpty()) {
+      if (s.picker != null || !s.haves.isEmpty()) {
         return true;
       }
     }
@@ -257,21 +258,13 @@ final class Swarm {
     return plan;
   }
 
-  /** Links we proactively send have-maps on: our site, seeds, and a couple of other sites' agents. */
+  /** Links we offer our have-map on unasked ({@link HaveFanout#offeredTo}). */
   private boolean relevant(PeerLink link) {
-    if (lan(link) || link.roles().contains(Role.ROLE_SEED)) {
-      return true;
-    }
-    int crossSite = 0;
+    List<LinkRef> inOrder = new ArrayList<>();
     for (PeerLink l : transport.links()) {
-      if (l == link) {
-        break;
-      }
-      if (!lan(l) && !l.roles().contains(Role.ROLE_SEED)) {
-        crossSite++;
-      }
+      inOrder.add(refs.ref(l));
     }
-    return crossSite < cfg.crossSitePeers();
+    return HaveFanout.offeredTo(refs.ref(link), site, inOrder, cfg.crossSitePeers());
   }
 
   /** Makes sure we have links to the live members of our site and to seeds. */
@@ -720,7 +713,7 @@ final class Swarm {
     }
     if (!s.mine.has(idx)) {
       s.mine.set(idx);
-      s.pendingHaves.add(idx);
+      s.haves.gained(idx);
       s.chunksFetched++;
       boolean lan = lan(link);
       boolean seed = link.roles().contains(Role.ROLE_SEED);
@@ -894,28 +887,21 @@ final class Swarm {
     }
   }
 
-  /**
-   * Announces new chunks: every tick to site agents, every {@link SwarmConfig#wanHaveIntervalMillis}
-   * (or at completion) to other sites' agents. Seeds hold everything and get none.
-   */
+  /** Announces new chunks as {@link HaveFanout} says: site agents now, other sites' agents if {@code wanToo}. */
   private void flushHaves(TransferSession s, boolean wanToo) {
-    if (!s.pendingHaves.isEmpty()) {
-      Frame f = haveFrame(s, s.pendingHaves);
-      s.pendingWanHaves.addAll(s.pendingHaves);
-      s.pendingHaves.clear();
-      for (TransferSession.SessionPeer p : s.peers.values()) {
-        if (p.link.isOpen() && p.lan && !p.seed) {
-          p.link.sendControl(f);
-        }
+    List<Integer> forSite = s.haves.takeForSite();
+    List<Integer> forOthers = wanToo ? s.haves.takeForOtherSites() : List.of();
+    Frame siteFrame = forSite.isEmpty() ? null : haveFrame(s, forSite);
+    Frame othersFrame = forOthers.isEmpty() ? null : haveFrame(s, forOthers);
+    for (TransferSession.SessionPeer p : s.peers.values()) {
+      if (!p.link.isOpen()) {
+        continue;
       }
-    }
-    if (wanToo && !s.pendingWanHaves.isEmpty()) {
-      Frame f = haveFrame(s, s.pendingWanHaves);
-      s.pendingWanHaves.clear();
-      for (TransferSession.SessionPeer p : s.peers.values()) {
-        if (p.link.isOpen() && !p.lan && !p.seed) {
-          p.link.sendControl(f);
-        }
+      HaveFanout.Audience a = HaveFanout.audience(p.ref, site);
+      if (a == HaveFanout.Audience.SITE && siteFrame != null) {
+        p.link.sendControl(siteFrame);
+      } else if (a == HaveFanout.Audience.OTHER_SITE && othersFrame != null) {
+        p.link.sendControl(othersFrame);
       }
     }
   }
