@@ -2,6 +2,7 @@ package io.patchmesh.runtime;
 
 import io.patchmesh.net.PeerLink;
 import io.patchmesh.transfer.swarm.LinkRef;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 
@@ -12,6 +13,7 @@ import java.util.Map;
  */
 final class LinkRefs {
   private final Map<PeerLink, LinkRef> refs = new IdentityHashMap<>();
+  private final Map<LinkRef, PeerLink> links = new HashMap<>();
   private long nextEpoch = 1;
 
   /**
@@ -27,12 +29,21 @@ final class LinkRefs {
     r = new LinkRef(link.peerId(), nextEpoch++, link.site(), link.roles());
     if (link.isOpen()) {
       refs.put(link, r);
+      links.put(r, link);
     }
     return r;
   }
 
   /** The link went down: its ref is no longer handed out. */
   void forget(PeerLink link) {
-    refs.remove(link);
+    LinkRef r = refs.remove(link);
+    if (r != null) {
+      links.remove(r);
+    }
+  }
+
+  /** The link a ref names, if it is up and known; null otherwise. */
+  PeerLink link(LinkRef ref) {
+    return links.get(ref);
   }
 }

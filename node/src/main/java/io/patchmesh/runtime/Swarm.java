@@ -1,15 +1,15 @@
 package io.patchmesh.runtime;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import io.patchmesh.admin.NodeMetrics;
 import io.patchmesh.content.ChunkId;
+import io.patchmesh.content.CorruptChunkException;
 import io.patchmesh.mesh.Member;
-import io.patchmesh.mesh.MemberStatus;
 import io.patchmesh.net.NodeId;
 import io.patchmesh.net.PeerLink;
 import io.patchmesh.net.Transport;
 import io.patchmesh.proto.Cancel;
+import io.patchmesh.proto.Delta;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Have;
 import io.patchmesh.proto.Piece;
@@ -17,8 +17,6 @@ import io.patchmesh.proto.Reject;
 import io.patchmesh.proto.Request;
 import io.patchmesh.proto.Role;
 import io.patchmesh.store.ChunkStore;
-import io.patchmesh.content.CorruptChunkException;
-import io.patchmesh.store.StoreException;
 import io.patchmesh.store.StoreFullException;
 import io.patchmesh.transfer.ChunkPicker;
 import io.patchmesh.transfer.ChunkRequest;
@@ -29,18 +27,18 @@ import io.patchmesh.transfer.PeerClass;
 import io.patchmesh.transfer.PieceOutcome;
 import io.patchmesh.transfer.RequestGuard;
 import io.patchmesh.transfer.TransferConfig;
-import io.patchmesh.transfer.swarm.LinkRef;
-import io.patchmesh.transfer.swarm.PeerDiscipline;
-import io.patchmesh.transfer.swarm.SourceState;
-import io.patchmesh.transfer.swarm.SwarmConfig;
-import io.patchmesh.transfer.swarm.UploadQueue;
-import io.patchmesh.transfer.swarm.WanLinkWatch;
 import io.patchmesh.transfer.delta.DeltaBases;
 import io.patchmesh.transfer.delta.DeltaDecoder;
-import io.patchmesh.transfer.delta.DeltaEncoder;
 import io.patchmesh.transfer.delta.DeltaException;
 import io.patchmesh.transfer.delta.DeltaLimits;
-import io.patchmesh.proto.Delta;
+import io.patchmesh.transfer.swarm.HaveFanout;
+import io.patchmesh.transfer.swarm.LinkRef;
+import io.patchmesh.transfer.swarm.PeerDiscipline;
+import io.patchmesh.transfer.swarm.Serving;
+import io.patchmesh.transfer.swarm.SiteInterest;
+import io.patchmesh.transfer.swarm.SourceState;
+import io.patchmesh.transfer.swarm.SwarmConfig;
+import io.patchmesh.transfer.swarm.WanLinkWatch;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.VerifiedManifest;
 import java.util.ArrayList;
@@ -59,12 +57,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's side of the swarm: have-maps, requests, pieces, uploads, for every manifest it holds.
- * It still mixes decisions with effects (issue 16 moves the decisions into a sans-I/O core): which
- * chunk to ask of whom is the pure {@link ChunkPicker}'s; the serving queue is {@link UploadQueue},
- * the judging of peers {@link PeerDiscipline}, the silent-WAN-link rule {@link WanLinkWatch}, a
- * peer's standing as a source {@link SourceState}, the timings {@link SwarmConfig}, all pure; what
- * remains here is the session registry, have-map fan-out, site interest, dialling, the reserve,
- * delta planning and have batching, plus the worker hops, link calls and store reads and writes.
+ * The fetching side still mixes decisions with effects (issue 16 moves them into a sans-I/O core);
+ * the serving side already is one: requests and cancels go to the {@link Serving} core through
+ * {@link SwarmDriver}, which carries out its actions. Pure parts this class uses: which chunk to ask
+ * of whom ({@link ChunkPicker}), who in the site shares the WAN fetches ({@link SiteInterest}), who
+ * hears our have-map and Haves ({@link HaveFanout}), the judging of peers ({@link PeerDiscipline}), the silent-WAN-link rule ({@link WanLinkWatch}), a
+ * peer's standing as a source ({@link SourceState}), the timings ({@link SwarmConfig}). What remains
+ * here is the session registry, dialling, the reserve, delta planning, piece validation and
+ * storing, with their worker hops, link calls and store writes.
  * Every received piece is hashed by the store before it is stored, served or counted; a mismatch
  * drops it, gives its sender a strike and the chunk is asked of someone else. Runs on the node
  * loop; store reads and writes run on workers. Links are told apart by {@link LinkRef}, not by
@@ -72,9 +72,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Swarm {
   private static final Logger log = LoggerFactory.getLogger(Swarm.class);
-
-  /** An upload, identified by manifest and chunk (a Cancel names those two). */
-  private record Upload(ManifestId manifest, int index) {}
 
   private final NodeId self;
   private final String site;
@@ -93,14 +90,13 @@ final class Swarm {
 
   private final Map<ManifestId, TransferSession> sessions = new HashMap<>();
   private final SwarmConfig cfg;
-  /** Queued, granted and parked uploads; a piece is parked as its frame, ready to send. */
-  private final UploadQueue<Upload, List<ChunkId>, Frame> uploads;
+  /** The serving side: a sans-I/O core ({@link Serving}) and the driver that carries out its actions. */
+  private final SwarmDriver driver;
   /** Offences, corrupt pieces, bans and the stalled-peer rule. */
   private final PeerDiscipline discipline;
   private final WanLinkWatch watch;
   private final LinkRefs refs = new LinkRefs();
   private long nextRequestId = 1;
-  private final DeltaEncoder deltaEncoder = new DeltaEncoder();
   private long lastWanHaveFlushMillis;
   private long lastDialMillis;
   private long lastTickMillis = Long.MIN_VALUE;
@@ -146,8 +142,9 @@ final class Swarm {
     this.members = members;
     this.onComplete = onComplete;
     this.onProgress = onProgress;
-    this.uploads = new UploadQueue<>(uploadSlots, swarmConfig.maxOutstandingPerPeer());
     this.discipline = new PeerDiscipline(swarmConfig);
+    this.driver = new SwarmDriver(site, loop, chunks, metrics, refs,
+        links -> new Serving(uploadSlots, swarmConfig, discipline, new Held(), links), this::chunkLost);
     this.watch = new WanLinkWatch(swarmConfig);
     this.random = new Random(self.hashCode());
   }
@@ -160,7 +157,7 @@ final class Swarm {
   /** True while a session fetches or has Haves to send: then the node ticks at its full rate. */
   boolean busy() {
     for (TransferSession s : sessions.values()) {
-      if (s.picker != null || !s.pendingHaves.isEmpty() || !s.pendingWanHaves.isEmpty()) {
+      if (s.picker != null || !s.haves.isEmpty()) {
         return true;
       }
     }
@@ -261,21 +258,13 @@ final class Swarm {
     return plan;
   }
 
-  /** Links we proactively send have-maps on: our site, seeds, and a couple of other sites' agents. */
+  /** Links we offer our have-map on unasked ({@link HaveFanout#offeredTo}). */
   private boolean relevant(PeerLink link) {
-    if (lan(link) || link.roles().contains(Role.ROLE_SEED)) {
-      return true;
-    }
-    int crossSite = 0;
+    List<LinkRef> inOrder = new ArrayList<>();
     for (PeerLink l : transport.links()) {
-      if (l == link) {
-        break;
-      }
-      if (!lan(l) && !l.roles().contains(Role.ROLE_SEED)) {
-        crossSite++;
-      }
+      inOrder.add(refs.ref(l));
     }
-    return crossSite < cfg.crossSitePeers();
+    return HaveFanout.offeredTo(refs.ref(link), site, inOrder, cfg.crossSitePeers());
   }
 
   /** Makes sure we have links to the live members of our site and to seeds. */
@@ -310,7 +299,7 @@ final class Swarm {
   }
 
   void onLinkUp(PeerLink link) {
-    refs.ref(link);
+    driver.onLinkUp(link);
     if (discipline.isBanned(link.peerId(), loop.now())) {
       link.close("banned");
       return;
@@ -351,10 +340,10 @@ final class Swarm {
         }
       }
     }
+    driver.onLinkDown(ref, superseded);
     if (superseded) {
       return; // still linked: its uploads, request account and silence go on
     }
-    uploads.onPeerGone(peer);
     discipline.forget(peer);
   }
 
@@ -397,36 +386,11 @@ final class Swarm {
     }
   }
 
-  /**
-   * Live for the site economy: membership says so, or we hold an open link to it. On a starved
-   * host SWIM declares live members dead (probes time out); passing such a member's chunks to the
-   * next rank at once would fetch them twice across the WAN. A crashed node's link closes, and a
-   * wedged one's is closed by the idle timeout, so the link is the better witness while it lasts.
-   */
-  private boolean alive(Member m) {
-    if (m.status() == MemberStatus.ALIVE || m.status() == MemberStatus.SUSPECT) {
-      return true;
-    }
-    Optional<PeerLink> link = transport.link(m.info().id());
-    return m.status() != MemberStatus.LEFT && link.isPresent() && link.get().isOpen();
-  }
-
+  /** Who in our site shares the WAN fetches ({@link SiteInterest}); told to the picker. */
   private void updateSiteMembers(TransferSession s, long now) {
-    Set<NodeId> wanting = new HashSet<>();
-    wanting.add(self);
-    boolean grace = now - s.startedMillis < cfg.interestGraceMillis();
-    for (Member m : members.get()) {
-      NodeId id = m.info().id();
-      if (PeerClass.of(site, m.info().site()) != PeerClass.LAN
-          || !alive(m)
-          || m.info().roles().contains(Role.ROLE_SEED)
-          || discipline.isBanned(id, now)) {
-        continue;
-      }
-      if (s.interested.contains(id) || grace && !id.equals(self)) {
-        wanting.add(id);
-      }
-    }
+    Set<NodeId> wanting = SiteInterest.wanting(self, site, members.get(),
+        id -> transport.link(id).filter(PeerLink::isOpen).isPresent(), s.interested,
+        now - s.startedMillis < cfg.interestGraceMillis(), id -> discipline.isBanned(id, now));
     s.picker.onSiteMembers(wanting, now);
   }
 
@@ -531,59 +495,36 @@ final class Swarm {
     if (!link.isOpen()) {
       return; // queued behind the frame that got it disconnected
     }
-    long now = loop.now();
-    NodeId peer = link.peerId();
     ManifestId id = manifestIdOr(link, req.getManifestId());
-    if (id == null) {
-      return;
+    if (id != null) {
+      driver.onRequest(link, id, req);
     }
-    TransferSession s = sessions.get(id);
-    int idx = req.getChunkIndex();
-    boolean known = s != null;
-    boolean have = known && idx >= 0 && idx < s.table.count() && s.mine.has(idx);
-    RequestGuard.Verdict v = discipline.onRequest(peer, known, have, uploads.outstanding(peer), now);
-    if (v == RequestGuard.Verdict.DISCONNECT) {
-      log.warn("banning {}: too many bad or excess requests", peer.shortHex());
-      ban(link, "too many bad or excess requests");
-      return;
-    }
-    if (v == RequestGuard.Verdict.THROTTLE || !have) {
-      reject(link, req, !known ? "unknown-manifest" : !have ? "not-have" : "choked"); // wire.proto's words
-      return;
-    }
-    List<ChunkId> bases = baseIds(req);
-    if (s.lost.contains(idx) || !uploads.offer(peer, new Upload(id, idx), bases.isEmpty() ? null : bases)) {
-      reject(link, req, "busy");
-      return;
-    }
-    serveUploads();
   }
 
-  /** The request's base ids if well-formed and within bounds; else none (we answer in full). */
-  private static List<ChunkId> baseIds(Request req) {
-    if (req.getBaseIdsCount() == 0 || req.getBaseIdsCount() > DeltaLimits.MAX_BASES) {
-      return List.of();
+  /** What the serving core may know of our sessions. */
+  private final class Held implements Serving.Held {
+    @Override
+    public int chunkCount(ManifestId manifest) {
+      TransferSession s = sessions.get(manifest);
+      return s == null ? -1 : s.table.count();
     }
-    List<ChunkId> out = new ArrayList<>(req.getBaseIdsCount());
-    for (ByteString b : req.getBaseIdsList()) {
-      if (b.size() != ChunkId.LENGTH) {
-        return List.of();
-      }
-      out.add(ChunkId.of(b));
-    }
-    return out;
-  }
 
-  private void reject(PeerLink link, Request req, String reason) {
-    link.sendControl(
-        Frame.newBuilder()
-            .setReject(
-                Reject.newBuilder()
-                    .setManifestId(req.getManifestId())
-                    .setChunkIndex(req.getChunkIndex())
-                    .setRequestId(req.getRequestId())
-                    .setReason(reason))
-            .build());
+    @Override
+    public boolean has(ManifestId manifest, int index) {
+      TransferSession s = sessions.get(manifest);
+      return s != null && s.mine.has(index);
+    }
+
+    @Override
+    public boolean lost(ManifestId manifest, int index) {
+      TransferSession s = sessions.get(manifest);
+      return s != null && s.lost.contains(index);
+    }
+
+    @Override
+    public ChunkId id(ManifestId manifest, int index) {
+      return sessions.get(manifest).table.id(index);
+    }
   }
 
   /**
@@ -593,8 +534,9 @@ final class Swarm {
    */
   String describe() {
     StringBuilder b = new StringBuilder();
-    b.append("uploads active ").append(uploads.activeCount()).append(", parked ").append(uploads.parkedCount());
-    uploads.parkedByPeer().forEach((peer, n) -> b.append(' ').append(peer.shortHex()).append('=').append(n));
+    Serving serving = driver.serving();
+    b.append("uploads active ").append(serving.activeCount()).append(", parked ").append(serving.parkedCount());
+    serving.parkedByPeer().forEach((peer, n) -> b.append(' ').append(peer.shortHex()).append('=').append(n));
     for (TransferSession s : sessions.values()) {
       b.append("; ").append(s.vm).append(" have ").append(s.have()).append('/').append(s.table.count());
       if (s.picker == null) {
@@ -606,187 +548,31 @@ final class Swarm {
           .append(p.state == SourceState.SOURCE ? "" : "," + p.state.name().toLowerCase(java.util.Locale.ROOT))
           .append(",claims ").append(p.have == null ? 0 : p.have.count())
           .append(",inflight ").append(s.picker.inFlight(peer))
-          .append(",queued-here ").append(uploads.queued(peer))
+          .append(",queued-here ").append(serving.queued(peer))
           .append(p.link.dataWritable() ? "" : ",unwritable").append(')'));
     }
     return b.toString();
   }
 
   /**
-   * Starts every upload the slots grant: read on a worker, then send from the loop when the data
-   * link has room, unless the requester cancelled it meanwhile (a piece in a link's queue cannot be
-   * recalled, so this is the last point at which a cancel saves the WAN its bytes). A peer whose
-   * data connection is full is passed over and watched: when it drains, serving resumes.
+   * The store no longer holds a chunk we stored (it dropped it as corrupt on read; the serving core
+   * refused the request "busy"). The chunk leaves the have-map we advertise, so peers stop counting
+   * us as a source for it; stored again, it is advertised again.
    */
-  private void serveUploads() {
-    List<UploadQueue.Grant<Upload, List<ChunkId>>> grants = uploads.poll(this::dataWritable);
-    for (NodeId peer : uploads.takeDrainWatches()) {
-      Optional<PeerLink> l = transport.link(peer);
-      if (l.isEmpty()) {
-        uploads.onDrained(peer);
-        continue;
-      }
-      l.get().onDataWritable(() -> loop.execute(() -> {
-        uploads.onDrained(peer);
-        serveUploads();
-      }));
-    }
-    for (UploadQueue.Grant<Upload, List<ChunkId>> g : grants) {
-      Optional<PeerLink> link = transport.link(g.peer());
-      TransferSession s = sessions.get(g.upload().manifest());
-      if (link.isEmpty() || s == null) {
-        uploads.finish(g.peer(), g.upload());
-        continue;
-      }
-      int index = g.upload().index();
-      ChunkId cid = s.table.id(index);
-      PeerLink l = link.get();
-      List<ChunkId> baseIds = g.bases();
-      loop.work(
-          () -> {
-            byte[] data;
-            try {
-              data = chunks.get(cid);
-            } catch (StoreException e) {
-              // E.g. the store stopped on a full disk: free the slot and say "busy" so the peer asks elsewhere now.
-              log.debug("cannot read chunk {} for {}: {}", index, g.peer().shortHex(), e.getMessage());
-              loop.execute(() -> {
-                rejectBusy(l, g.upload());
-                finishUpload(g.peer(), g.upload());
-              });
-              return;
-            }
-            if (data == null) {
-              loop.execute(() -> lostOnRead(s, l, g.peer(), g.upload()));
-              return;
-            }
-            Piece.Builder pb =
-                Piece.newBuilder()
-                    .setManifestId(g.upload().manifest().toByteString())
-                    .setChunkIndex(index);
-            Delta delta = baseIds == null ? null : encodeDelta(data, baseIds);
-            if (delta != null) {
-              pb.setEncoding(Piece.Encoding.ENCODING_DELTA).setDelta(delta);
-            } else {
-              // The array is ours alone (fresh from the store): wrap it rather than copy it.
-              pb.setData(UnsafeByteOperations.unsafeWrap(data));
-            }
-            Frame piece = Frame.newBuilder().setPiece(pb).build();
-            loop.execute(() -> sendWhenWritable(g.peer(), g.upload(), l, piece));
-          });
-    }
-  }
-
-  private boolean dataWritable(NodeId peer) {
-    Optional<PeerLink> link = transport.link(peer);
-    return link.isEmpty() || link.get().dataWritable();
-  }
-
-  private void rejectBusy(PeerLink l, Upload u) {
-    l.sendControl(Frame.newBuilder().setReject(Reject.newBuilder()
-        .setManifestId(u.manifest().toByteString())
-        .setChunkIndex(u.index())
-        .setReason("busy")).build());
-  }
-
-  /**
-   * On the loop: the store no longer holds a chunk we stored (it dropped it as corrupt on read). The
-   * requester is told "busy" so it asks elsewhere now rather than after a timeout, and the chunk
-   * leaves the have-map we advertise, so peers stop counting us as a source for it.
-   */
-  private void lostOnRead(TransferSession s, PeerLink l, NodeId peer, Upload u) {
-    rejectBusy(l, u);
-    finishUpload(peer, u);
-    if (sessions.get(s.id) != s || !s.mine.has(u.index()) || !s.lost.add(u.index())) {
+  private void chunkLost(ManifestId manifest, int index) {
+    TransferSession s = sessions.get(manifest);
+    if (s == null || !s.mine.has(index) || !s.lost.add(index)) {
       return;
     }
-    log.warn("{}: chunk {} is gone from the store (corrupt on read); no longer offered to peers", s.vm, u.index());
+    log.warn("{}: chunk {} is gone from the store (corrupt on read); no longer offered to peers", s.vm, index);
+    Frame haveMap = Frame.newBuilder().setHaveMap(s.advertised().toProto(s.id)).build();
     for (NodeId p : s.sentHaveMap) {
-      transport.link(p).ifPresent(link -> link.sendControl(
-          Frame.newBuilder().setHaveMap(s.advertised().toProto(s.id)).build()));
+      transport.link(p).ifPresent(link -> link.sendControl(haveMap));
     }
-  }
-
-  /**
-   * On a worker: the chunk as a delta against the requester's bases we hold, or null when a delta
-   * would not be meaningfully smaller (or we hold none of them, or they exceed the bounds).
-   */
-  private Delta encodeDelta(byte[] data, List<ChunkId> baseIds) {
-    List<byte[]> bases = new ArrayList<>(baseIds.size());
-    long total = 0;
-    for (ChunkId b : baseIds) {
-      byte[] base = chunks.get(b);
-      if (base == null) {
-        base = new byte[0]; // keeps the requester's indexes; nothing is copied from it
-      }
-      total += base.length;
-      if (total > DeltaLimits.MAX_BASE_BYTES) {
-        return null;
-      }
-      bases.add(base);
-    }
-    if (total == 0) {
-      return null;
-    }
-    Delta d = deltaEncoder.encode(data, bases);
-    return d.getSerializedSize() <= data.length * DeltaLimits.WORTHWHILE ? d : null;
-  }
-
-  /** Bytes a piece carries: the chunk, or its delta. */
-  static int payloadSize(Piece p) {
-    return p.getEncoding() == Piece.Encoding.ENCODING_DELTA ? p.getDelta().getSerializedSize() : p.getData().size();
-  }
-
-  /** On the loop: a granted upload's piece is read; send, park, drop or wait (see {@link UploadQueue}). */
-  private void sendWhenWritable(NodeId peer, Upload u, PeerLink l, Frame piece) {
-    UploadQueue.Ready r = uploads.onPieceReady(peer, u, piece, l.isOpen(), l.dataWritable());
-    switch (r.disposition()) {
-      case DROP -> serveUploads();
-      case SEND -> {
-        l.sendData(piece);
-        metrics.chunkServed(lan(l), payloadSize(piece.getPiece()));
-        serveUploads();
-      }
-      case PARK -> {
-        if (r.firstParked()) {
-          l.onDataWritable(() -> loop.execute(() -> sendParked(peer, l)));
-        }
-        serveUploads();
-      }
-      case WAIT -> l.onDataWritable(() -> loop.execute(() -> sendWhenWritable(peer, u, l, piece)));
-    }
-  }
-
-  /** On the loop: sends what is parked for {@code peer} while {@code l} takes it, then serves on. */
-  private void sendParked(NodeId peer, PeerLink l) {
-    if (!uploads.hasParked(peer)) {
-      return;
-    }
-    if (!l.isOpen()) {
-      uploads.dropParked(peer);
-      return;
-    }
-    while (uploads.hasParked(peer) && l.dataWritable()) {
-      Frame piece = uploads.pollParked(peer);
-      l.sendData(piece);
-      metrics.chunkServed(lan(l), payloadSize(piece.getPiece()));
-    }
-    if (uploads.hasParked(peer)) {
-      l.onDataWritable(() -> loop.execute(() -> sendParked(peer, l)));
-    }
-    serveUploads();
-  }
-
-  private void finishUpload(NodeId peer, Upload u) {
-    uploads.finish(peer, u);
-    serveUploads();
   }
 
   void onCancel(PeerLink link, Cancel c) {
-    if (c.getManifestId().size() != ManifestId.LENGTH) {
-      return;
-    }
-    uploads.cancel(link.peerId(), new Upload(ManifestId.of(c.getManifestId()), c.getChunkIndex()));
+    driver.onCancel(link, c);
   }
 
   void onReject(PeerLink link, Reject r) {
@@ -819,7 +605,7 @@ final class Swarm {
     TransferSession s = sessions.get(id);
     int idx = piece.getChunkIndex();
     boolean wan = !lan(link);
-    int wireSize = payloadSize(piece);
+    int wireSize = Serving.payloadSize(piece);
     tally.received(wan, wireSize);
     if (s == null || idx < 0 || idx >= s.table.count()) {
       offense(link, RequestGuard.Offense.UNREQUESTED_PIECE, "piece for a manifest or chunk we did not ask for");
@@ -927,7 +713,7 @@ final class Swarm {
     }
     if (!s.mine.has(idx)) {
       s.mine.set(idx);
-      s.pendingHaves.add(idx);
+      s.haves.gained(idx);
       s.chunksFetched++;
       boolean lan = lan(link);
       boolean seed = link.roles().contains(Role.ROLE_SEED);
@@ -1119,28 +905,21 @@ final class Swarm {
     }
   }
 
-  /**
-   * Announces new chunks: every tick to site agents, every {@link SwarmConfig#wanHaveIntervalMillis}
-   * (or at completion) to other sites' agents. Seeds hold everything and get none.
-   */
+  /** Announces new chunks as {@link HaveFanout} says: site agents now, other sites' agents if {@code wanToo}. */
   private void flushHaves(TransferSession s, boolean wanToo) {
-    if (!s.pendingHaves.isEmpty()) {
-      Frame f = haveFrame(s, s.pendingHaves);
-      s.pendingWanHaves.addAll(s.pendingHaves);
-      s.pendingHaves.clear();
-      for (TransferSession.SessionPeer p : s.peers.values()) {
-        if (p.link.isOpen() && p.lan && !p.seed) {
-          p.link.sendControl(f);
-        }
+    List<Integer> forSite = s.haves.takeForSite();
+    List<Integer> forOthers = wanToo ? s.haves.takeForOtherSites() : List.of();
+    Frame siteFrame = forSite.isEmpty() ? null : haveFrame(s, forSite);
+    Frame othersFrame = forOthers.isEmpty() ? null : haveFrame(s, forOthers);
+    for (TransferSession.SessionPeer p : s.peers.values()) {
+      if (!p.link.isOpen()) {
+        continue;
       }
-    }
-    if (wanToo && !s.pendingWanHaves.isEmpty()) {
-      Frame f = haveFrame(s, s.pendingWanHaves);
-      s.pendingWanHaves.clear();
-      for (TransferSession.SessionPeer p : s.peers.values()) {
-        if (p.link.isOpen() && !p.lan && !p.seed) {
-          p.link.sendControl(f);
-        }
+      HaveFanout.Audience a = HaveFanout.audience(p.ref, site);
+      if (a == HaveFanout.Audience.SITE && siteFrame != null) {
+        p.link.sendControl(siteFrame);
+      } else if (a == HaveFanout.Audience.OTHER_SITE && othersFrame != null) {
+        p.link.sendControl(othersFrame);
       }
     }
   }

@@ -5,11 +5,11 @@ import io.patchmesh.net.PeerLink;
 import io.patchmesh.transfer.ChunkPicker;
 import io.patchmesh.transfer.ChunkTable;
 import io.patchmesh.transfer.HaveMap;
+import io.patchmesh.transfer.swarm.HaveFanout;
 import io.patchmesh.transfer.swarm.LinkRef;
 import io.patchmesh.transfer.swarm.SourceState;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.VerifiedManifest;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,10 +66,8 @@ final class TransferSession {
   final Set<NodeId> interested = new HashSet<>();
   /** Links we sent our have-map on (so a have-map we receive is answered once). */
   final Set<NodeId> sentHaveMap = new HashSet<>();
-  /** Chunks gained since the last Have broadcast. */
-  final List<Integer> pendingHaves = new ArrayList<>();
-  /** Chunks announced to the site but not yet to other sites' agents (batched more slowly). */
-  final List<Integer> pendingWanHaves = new ArrayList<>();
+  /** Chunks gained and not yet announced, to site agents and (batched more slowly) to other sites'. */
+  final HaveFanout.Batch haves = new HaveFanout.Batch();
   /** Chunks being verified and stored right now (so a second copy is not stored twice). */
   final Set<Integer> storing = new HashSet<>();
   /**

@@ -86,9 +86,10 @@ public record SwarmConfig(
   }
 
   /**
-   * For tests: every timer a tenth of its default (bounds unchanged), so behaviour that waits on a
-   * grace, a silence or a retry shows within a second or two. The ratios between the timers are
-   * kept, and so are the rules they drive.
+   * For tests: every protocol timer a tenth of its default (bounds unchanged), so behaviour that
+   * waits on a grace, a silence or a retry shows within a second or two. The ratios between the
+   * timers are kept, and so are the rules they drive. {@code pauseMillis} keeps its default: it
+   * tells a paused host (GC, a starved CPU) from a slow peer, and test hosts pause as long as any.
    */
   public static SwarmConfig fast() {
     return new SwarmConfig(3_000, 2, 64, 64, 4, 1_500, 100, 200, 500, 1_000, 200, 1_000, 300, 1_000);
