@@ -106,6 +106,7 @@ class AdminCommandsTest {
   void statusShowsMembersBySite() {
     Cli.Result r = Cli.ok("status", "--admin", seed.node().adminUrl(), "--token-file", tokenFile);
     assertTrue(r.out().contains("branch-a") && r.out().contains("branch-b") && r.out().contains("dc"), r.toString());
+    assertTrue(r.out().contains("seed cluster: none (this seed steers rollouts alone)"), r.toString());
     JsonNode j = Cli.ok("status", "--admin", seed.node().adminUrl(), "--token-file", tokenFile, "--json").json();
     assertEquals(3, j.path("members").size());
     assertEquals(seed.node().id().hex(), j.path("node").path("id").asText());
