@@ -116,7 +116,11 @@ public final class SoftwareReporter implements AutoCloseable {
 
   private void publish(long now) {
     Map<String, String> merged = new TreeMap<>(lastCollected.packages());
-    appliedChannels.get().forEach((ch, v) -> merged.put(PATCHMESH_PREFIX + ch, v));
+    appliedChannels.get().forEach((ch, v) -> {
+      if (InventoryLimits.check(PATCHMESH_PREFIX + ch, v) == null) { // a path with a space is left out, not the whole list
+        merged.put(PATCHMESH_PREFIX + ch, v);
+      }
+    });
     SoftwareList list = SoftwareList.of(merged);
     long bytes = encodedBytes(list);
     if (list.size() > InventoryLimits.MAX_PACKAGES || bytes > InventoryLimits.MAX_UPDATE_BYTES) {

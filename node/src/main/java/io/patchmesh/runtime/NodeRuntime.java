@@ -1008,15 +1008,23 @@ public final class NodeRuntime implements AutoCloseable {
     }
   }
 
-  /** Channels this agent applied, at their newest applied version (loop only; its software inventory lists them). */
+  /**
+   * What patchmesh installed here, for the software inventory (loop only): each channel at its
+   * newest applied version, and each file of it as CHANNEL/PATH at "vVERSION".
+   */
   private Map<String, String> appliedChannels() {
-    Map<String, String> out = new java.util.TreeMap<>();
+    Map<String, VerifiedManifest> newest = new HashMap<>();
     for (TransferSession s : swarm.sessions()) {
       LocalState ls = local.get(s.id);
       if (ls != null && ls.phase == ManifestPhase.PHASE_APPLIED) {
-        out.merge(s.vm.channel(), Long.toString(s.vm.version()),
-            (a, b) -> Long.parseLong(a) >= Long.parseLong(b) ? a : b);
+        newest.merge(s.vm.channel(), s.vm, (a, b) -> a.version() >= b.version() ? a : b);
       }
+    }
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (VerifiedManifest vm : newest.values()) {
+      out.put(vm.channel(), Long.toString(vm.version()));
+      vm.manifest().getFilesList().stream().limit(1000) // bounded: the inventory is bounded too
+          .forEach(f -> out.put(vm.channel() + "/" + f.getPath(), "v" + vm.version()));
     }
     return out;
   }

@@ -83,9 +83,20 @@ class ExposureFleetTest {
           b -> b.inventoryCollector("rpm").inventoryCommand(rpm.toString()).window(closed).urgent("apply"), o -> o);
       NodeRuntime cmdHost = mesh.startAgent("cmd-host", "site-b",
           b -> b.inventoryCollector("command").inventoryCommand(listing.toString()).window(closed), o -> o);
-      await().atMost(Duration.ofSeconds(60)).until(() -> seed.node().members().size() == 3);
+      // a collector that hangs: killed at its timeout, reported in the host's inventory; the agent works on
+      NodeRuntime hangHost = mesh.startAgent("hang-host", "site-b",
+          b -> b.inventoryCollector("command").inventoryCommand("echo 'partial 1.0'; sleep 600").inventoryTimeout("1s"), o -> o);
+      await().atMost(Duration.ofSeconds(60)).until(() -> seed.node().members().size() == 4);
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
           FleetTest.get(seed, "/api/v1/inventory/software?package=openssl-libs").path("hosts").size() == 2);
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+        for (JsonNode h : FleetTest.get(seed, "/api/v1/inventory/software").path("hosts")) {
+          if (h.path("id").asText().equals(hangHost.id().hex())) {
+            return h.path("error").asText().contains("timed out") && !h.path("reported").asBoolean();
+          }
+        }
+        return false;
+      });
       JsonNode inv = FleetTest.get(seed, "/api/v1/inventory/software");
       for (JsonNode h : inv.path("hosts")) {
         assertTrue(h.path("source").asText().equals("rpm") || h.path("source").asText().equals("command"), h.toString());
@@ -114,6 +125,9 @@ class ExposureFleetTest {
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
           .until(() -> FleetTest.status(cmdHost, vm).map(s -> s.getPhase() == ManifestPhase.PHASE_WAITING
               && s.getReason().contains("urgent: wait")).orElse(false));
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+          .until(() -> FleetTest.phase(hangHost, vm, ManifestPhase.PHASE_APPLIED)); // its hung collector cost it nothing
+      assertEquals(1, cve(seed, "CVE-2024-0727").path("notReporting").asInt(), "the hung host cannot be judged");
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
         JsonNode x = cve(seed, "RHSA-2024:0001");
         return x.path("fixed").asInt() == 1 && x.path("inRollout").asInt() == 0 && x.path("exposed").asInt() == 0;

@@ -1,10 +1,8 @@
 package io.patchmesh.seed.exposure;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchmesh.store.StateStore;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,10 +66,4 @@ public final class LocalAdvisoryStore implements AdvisoryStore {
   public synchronized int size() {
     return byId.size();
   }
-
-  static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  static final TypeReference<List<Advisory>> LIST = new TypeReference<>() {};
 }

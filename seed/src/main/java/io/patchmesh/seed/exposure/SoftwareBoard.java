@@ -90,11 +90,11 @@ public final class SoftwareBoard {
     }
     if (u.getUpsertsCount() > InventoryLimits.MAX_PACKAGES || u.getRemovedCount() > InventoryLimits.MAX_PACKAGES
         || u.getSerializedSize() > InventoryLimits.MAX_UPDATE_BYTES) {
-      return refuse(p, "oversize");
+      return refuse(p, "oversize", now);
     }
     for (InstalledPackage ip : u.getUpsertsList()) {
       if (InventoryLimits.check(ip.getName(), ip.getVersion()) != null) {
-        return refuse(p, "invalid");
+        return refuse(p, "invalid", now);
       }
     }
     HostSoftware h = hosts.get(nodeId);
@@ -117,9 +117,12 @@ public final class SoftwareBoard {
       base.put(ip.getName(), ip.getVersion());
     }
     if (base.size() > InventoryLimits.MAX_PACKAGES) {
-      return refuse(p, "oversize");
+      return refuse(p, "oversize", now);
     }
     if (!Arrays.equals(SoftwareList.of(base).digest(), u.getDigest().toByteArray())) {
+      if (u.getFull()) {
+        return refuse(p, "digest-mismatch", now); // a full list that contradicts its own digest: no use asking again now
+      }
       refused.get("digest-mismatch").incrementAndGet();
       p.requestedMillis = Long.MIN_VALUE / 2;
       return Outcome.NEEDS_FULL;
@@ -132,7 +135,7 @@ public final class SoftwareBoard {
       int n = pool.intern(e.getKey());
       int v = pool.intern(e.getValue());
       if (n < 0 || v < 0) {
-        return refuse(p, "pool-full");
+        return refuse(p, "pool-full", now);
       }
       pairs[i++] = ((long) n << 32) | (v & 0xffffffffL);
     }
@@ -148,10 +151,10 @@ public final class SoftwareBoard {
     return Outcome.APPLIED;
   }
 
-  private Outcome refuse(Pending p, String reason) {
+  private Outcome refuse(Pending p, String reason, long now) {
     refused.get(reason).incrementAndGet();
-    p.backoffUntil = p.requestedMillis + RETRY_MILLIS;
-    return reason.equals("invalid") ? Outcome.REFUSED_INVALID : Outcome.REFUSED_OVERSIZE;
+    p.backoffUntil = now + RETRY_MILLIS;
+    return reason.equals("oversize") || reason.equals("pool-full") ? Outcome.REFUSED_OVERSIZE : Outcome.REFUSED_INVALID;
   }
 
   private TreeMap<String, String> decode(HostSoftware h) {

@@ -54,9 +54,20 @@ class SoftwareBoardTest {
     agent.offer(list(5, 2), "dpkg", 1);
     assertEquals(SoftwareBoard.Outcome.NEEDS_FULL, seed.onUpdate("a", agent.updateSince(1), 2), "base 1 is not held");
     InventoryUpdate lying = agent.updateSince(0).toBuilder().setDigest(ByteString.copyFrom(new byte[32])).build();
-    assertEquals(SoftwareBoard.Outcome.NEEDS_FULL, seed.onUpdate("a", lying, 3));
+    assertEquals(SoftwareBoard.Outcome.REFUSED_INVALID, seed.onUpdate("a", lying, 3), "a full list contradicting its digest");
     assertEquals(1L, seed.refused().get("digest-mismatch"));
     assertTrue(!seed.holds("a"));
+    assertTrue(seed.onSummary("a", agent.summary(), 4).isEmpty(), "and not asked again at once (no request loop)");
+    // a held base and a delta whose result contradicts the digest: ask for the full list
+    SoftwareBoard seed2 = new SoftwareBoard(10, 1000);
+    SoftwareJournal agent2 = new SoftwareJournal(0);
+    agent2.offer(list(5, 0), "dpkg", 0);
+    seed2.onSummary("b", agent2.summary(), 0);
+    assertEquals(SoftwareBoard.Outcome.APPLIED, seed2.onUpdate("b", agent2.updateSince(0), 1));
+    long base = agent2.generation();
+    agent2.offer(list(5, 2), "dpkg", 2);
+    InventoryUpdate badDelta = agent2.updateSince(base).toBuilder().setDigest(ByteString.copyFrom(new byte[32])).build();
+    assertEquals(SoftwareBoard.Outcome.NEEDS_FULL, seed2.onUpdate("b", badDelta, 3));
   }
 
   @Test
