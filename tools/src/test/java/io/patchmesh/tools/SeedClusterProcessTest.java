@@ -161,7 +161,7 @@ class SeedClusterProcessTest {
         "--out", root.toString()).code());
     for (String bad : List.of("zk1:abc", "zk1:2181,,zk2:2181", "zk1:2181/bad path")) {
       Run r = FleetProcessTest.cli("seed", "--data", tmp.resolve("seed").toString(), "--trust", root.toString(),
-          "--site", "dc", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--zookeeper", bad);
+          "--site", "dc", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--insecure-plaintext", "--zookeeper", bad);
       assertEquals(2, r.code(), r.err());
       assertTrue(r.err().startsWith("patchmesh: --zookeeper '" + bad + "': "), r.err());
       assertEquals(1, r.err().strip().split("\n").length, r.err());
