@@ -347,6 +347,12 @@ public final class ChunkPicker {
     }
     p.cancelled.remove(index);
     p.avoid.avoid(index, Long.MAX_VALUE);
+    if (p.peerClass == PeerClass.LAN && p.have != null && p.have.clear(index)) {
+      // Its copy is worth nothing to us: the chunk is not "inside the site" on its word any more.
+      // Otherwise a member that served its only in-site copy corrupt, once or twice (below the ban),
+      // kept us from ever fetching that chunk across the WAN (found by `sim swarm --corrupt-peers`).
+      leaveSite(index, nowMillis);
+    }
   }
 
   /** The peer rejected the request (busy, not-have, choked): ask someone else for a while. */
@@ -676,11 +682,16 @@ public final class ChunkPicker {
 
   private void forgetSiteHoldings(HaveMap map, long now) {
     for (int c = map.nextSetFrom(0); c >= 0; c = map.nextSetFrom(c + 1)) {
-      if (--siteCount[c] == 0) {
-        absentFromSite.set(c);
-        if (!mine.has(c)) {
-          absentSince[c] = now;
-        }
+      leaveSite(c, now);
+    }
+  }
+
+  /** One LAN holder of {@code c} fewer; with none left it is absent from the site from now on. */
+  private void leaveSite(int c, long now) {
+    if (--siteCount[c] == 0) {
+      absentFromSite.set(c);
+      if (!mine.has(c)) {
+        absentSince[c] = now;
       }
     }
   }

@@ -336,6 +336,18 @@ class ChunkPickerTest {
   }
 
   @Test
+  void aChunkWhoseOnlySiteCopyCameCorruptIsFetchedAcrossTheWan() throws Exception {
+    ChunkPicker p = new ChunkPicker(me, table, allBut(HaveMap.complete(N), 2), config, new Random(18), 0);
+    p.onSiteMembers(Set.of(me), 0); // I own everything the site lacks
+    connect(p, a, PeerClass.LAN, holding(2));
+    connect(p, seed, PeerClass.WAN, HaveMap.complete(N));
+    assertEquals(List.of(), p.pick(seed, N, 0), "the site holds chunk 2");
+    assertEquals(List.of(2), p.pick(a, 1, 0));
+    p.onCorrupt(a, 2, 5); // one strike: a is not banned, and stays connected
+    assertEquals(List.of(2), p.pick(seed, N, 5), "a's word no longer keeps 2 inside the site");
+  }
+
+  @Test
   void aRejectedChunkIsAskedElsewhereThenRetriedAfterBackoff() throws Exception {
     ChunkPicker p = new ChunkPicker(me, table, allBut(HaveMap.complete(N), 2), config, new Random(16), 0);
     connect(p, a, PeerClass.LAN, HaveMap.complete(N));

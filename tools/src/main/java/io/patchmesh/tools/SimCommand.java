@@ -22,14 +22,14 @@ import picocli.CommandLine.Model.CommandSpec;
       "Simulate the mesh on this machine (no network).",
       "Deterministic: the same flags print the same figures."
     },
-    subcommands = {SimCommand.Gossip.class})
+    subcommands = {SimCommand.Gossip.class, SimSwarmCommand.class})
 final class SimCommand implements Runnable {
   @Spec CommandSpec spec;
   @Mixin HelpOption help;
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "missing simulation (gossip)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing simulation (gossip or swarm)");
   }
 
   @Command(

@@ -43,4 +43,49 @@ class SimCommandTest {
       assertTrue(r.errLines().get(0).startsWith("patchmesh: "), r.toString());
     }
   }
+
+  @Test
+  void swarmSameSeedPrintsTheSameJsonAndEveryAgentCompletes() {
+    Object[] args = {"sim", "swarm", "--nodes", 40, "--sites", 4, "--size", "8MiB", "--chunk", "256KiB",
+        "--down", "50mbit", "--seed", 9, "--corrupt-peers", 1, "--kill", "2@1s", "--json"};
+    JsonNode a = Cli.ok(args).json();
+    JsonNode b = Cli.ok(args).json();
+    ((com.fasterxml.jackson.databind.node.ObjectNode) a).remove(java.util.List.of("wallSeconds", "peakHeapMB"));
+    ((com.fasterxml.jackson.databind.node.ObjectNode) b).remove(java.util.List.of("wallSeconds", "peakHeapMB"));
+    assertEquals(a, b);
+    assertEquals(37, a.get("honest").asInt(), a.toString());
+    assertEquals(37, a.get("completed").asInt(), a.toString());
+    assertEquals(0, a.get("honestBans").asInt(), a.toString());
+    assertTrue(a.get("completionMax").asDouble() >= 1.0, a.toString());
+  }
+
+  @Test
+  void swarmPlainOutputIsATable() {
+    String out = Cli.ok("sim", "swarm", "--nodes", 20, "--sites", 2, "--size", "4MiB", "--chunk", "256KiB").out();
+    assertTrue(out.contains("swarm: 20 agents in 2 sites, seed 1"), out);
+    assertTrue(out.contains("completed                20 of 20 honest agents"), out);
+  }
+
+  @Test
+  void anImpossibleSwarmScenarioExits2NamingTheFlag() {
+    Object[][] cases = {
+        {"--corrupt-peers", "--nodes", 10, "--corrupt-peers", 10},
+        {"--sites", "--nodes", 10, "--sites", 11},
+        {"--down", "--nodes", 10, "--down", "-5mbit"},
+        {"--down", "--nodes", 10, "--down", "0"},
+        {"--kill", "--nodes", 10, "--kill", "lots"},
+        {"--kill", "--nodes", 10, "--kill", "10@5s"},
+        {"--size", "--nodes", 10, "--size", "1KiB", "--chunk", "1MiB"},
+    };
+    for (Object[] c : cases) {
+      Object[] args = new Object[c.length + 1];
+      args[0] = "sim";
+      args[1] = "swarm";
+      System.arraycopy(c, 1, args, 2, c.length - 1);
+      Cli.Result r = Cli.run(args);
+      assertEquals(Main.USAGE, r.code(), r.toString());
+      assertEquals(1, r.errLines().size(), r.toString());
+      assertTrue(r.errLines().get(0).contains((String) c[0]), c[0] + ": " + r);
+    }
+  }
 }

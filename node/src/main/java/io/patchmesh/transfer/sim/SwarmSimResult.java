@@ -1,0 +1,43 @@
+package io.patchmesh.transfer.sim;
+
+/**
+ * What a swarm simulation measured. Every field but {@code wallSeconds} and {@code peakHeapMB} is
+ * a function of the scenario and its seed alone.
+ *
+ * @param honest agents that are neither corrupt nor killed
+ * @param completed honest agents that hold every chunk, verified
+ * @param honestBans bans of honest agents by anyone (must be 0)
+ * @param corruptBanned corrupt agents banned by at least one peer
+ * @param wanPerSiteMax the largest WAN bytes into one site, over the patch size
+ * @param completionP50 median completion time of honest agents, over the site's WAN bound
+ *     ({@link SwarmSimConfig#wanBoundMillis}); -1 if none completed
+ * @param completionP99 99th percentile, likewise
+ * @param completionMax the last, likewise (-1 if not every honest agent completed)
+ * @param seedEgress bytes the seed sent, over sites × size
+ * @param simulatedMillis virtual time at the end
+ * @param events events processed
+ */
+public record SwarmSimResult(
+    int nodes,
+    int sites,
+    long seed,
+    int honest,
+    int completed,
+    int honestBans,
+    int corruptBanned,
+    double wanPerSiteMax,
+    double completionP50,
+    double completionP99,
+    double completionMax,
+    double seedEgress,
+    long simulatedMillis,
+    long events,
+    double wallSeconds,
+    long peakHeapMB) {
+
+  /** The same result without the host's measurements: equal for equal scenarios and seeds. */
+  public SwarmSimResult deterministicPart() {
+    return new SwarmSimResult(nodes, sites, seed, honest, completed, honestBans, corruptBanned, wanPerSiteMax,
+        completionP50, completionP99, completionMax, seedEgress, simulatedMillis, events, 0, 0);
+  }
+}

@@ -1,0 +1,388 @@
+package io.patchmesh.transfer.sim;
+
+import com.google.protobuf.ByteString;
+import io.patchmesh.content.ChunkId;
+import io.patchmesh.net.NodeId;
+import io.patchmesh.proto.Cancel;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Piece;
+import io.patchmesh.proto.Request;
+import io.patchmesh.proto.Role;
+import io.patchmesh.transfer.ChunkPicker;
+import io.patchmesh.transfer.ChunkRequest;
+import io.patchmesh.transfer.ChunkTable;
+import io.patchmesh.transfer.HaveMap;
+import io.patchmesh.transfer.HaveMapException;
+import io.patchmesh.transfer.PeerClass;
+import io.patchmesh.transfer.PieceOutcome;
+import io.patchmesh.transfer.TransferConfig;
+import io.patchmesh.transfer.swarm.LinkRef;
+import io.patchmesh.transfer.swarm.PeerDiscipline;
+import io.patchmesh.transfer.swarm.Serving;
+import io.patchmesh.transfer.swarm.SwarmAction;
+import io.patchmesh.transfer.swarm.SwarmConfig;
+import io.patchmesh.trust.ManifestId;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * A deterministic swarm of N agents in K sites plus one seed, on virtual time. Every node runs the
+ * real serving core ({@link Serving}, with its {@link PeerDiscipline}) and every agent the real
+ * {@link ChunkPicker}; what the fetching side does between them (pumping requests, timeouts and the
+ * stalled rule, storing, Haves) is glue here, as it still is in {@code runtime/Swarm}: there is no
+ * fetching core yet, so the simulation cannot replay bugs of that glue.
+ *
+ * <p>The network ({@link SimWire}): control frames only have latency; a piece into a site from
+ * outside crosses that site's WAN downlink, one FIFO serialised by bandwidth; a piece within a site
+ * the sender's LAN uplink. Each link's data connection is a bounded send queue: past its mark it is
+ * not writable, and the serving core parks until it drains. The store is bits: a stored chunk is a
+ * set bit, a corrupt peer's pieces fail verification. A dead node's peers learn of it from a
+ * membership oracle after {@link SwarmSimConfig#DETECTION_MILLIS}.
+ */
+public final class SwarmSimulation {
+  static final long TICK_MILLIS = 100;
+  static final int AGENT_SLOTS = 8;
+  static final int SEED_SLOTS = 64;
+
+  final SwarmSimConfig cfg;
+  final SwarmConfig swarm = SwarmConfig.defaults();
+  final TransferConfig transfer = TransferConfig.defaults();
+  final ManifestId manifest;
+  final ChunkTable table;
+  final SimNode[] agents;
+  final SimNode seedNode;
+  final SimWire wire;
+  final List<List<SimNode>> sites = new ArrayList<>();
+  private final ByteString zeros;
+  private long requestIds;
+  long linkEpochs;
+  int honestBans;
+  final Set<NodeId> bannedCorrupt = new HashSet<>();
+
+  SwarmSimulation(SwarmSimConfig cfg) {
+    this.cfg = cfg;
+    this.manifest = ManifestId.ofManifestBytes(("sim-" + cfg.seed()).getBytes(StandardCharsets.UTF_8));
+    int n = cfg.chunkCount();
+    List<ChunkId> ids = new ArrayList<>(n);
+    int[] sizes = new int[n];
+    for (int i = 0; i < n; i++) {
+      ids.add(ChunkId.hash(("chunk-" + i).getBytes(StandardCharsets.UTF_8)));
+      sizes[i] = (int) Math.min(cfg.chunkBytes(), cfg.sizeBytes() - (long) i * cfg.chunkBytes());
+    }
+    this.table = new ChunkTable(ids, sizes);
+    this.zeros = ByteString.copyFrom(new byte[cfg.chunkBytes()]);
+    this.wire = new SimWire(this);
+    Random random = new Random(cfg.seed());
+    for (int s = 0; s < cfg.sites(); s++) {
+      sites.add(new ArrayList<>());
+    }
+    this.agents = new SimNode[cfg.nodes()];
+    for (int i = 0; i < cfg.nodes(); i++) {
+      int site = i % cfg.sites();
+      agents[i] = new SimNode(this, i, nodeId("agent-" + i), site, cfg.siteName(site), false, AGENT_SLOTS);
+      agents[i].picker = new ChunkPicker(agents[i].id, table, new HaveMap(n), transfer, new Random(random.nextLong()), 0);
+      sites.get(site).add(agents[i]);
+    }
+    this.seedNode = new SimNode(this, -1, nodeId("seed"), -1, "seed", true, SEED_SLOTS);
+    for (int i : pick(random, cfg.corruptPeers())) {
+      agents[i].corrupt = true;
+    }
+    link(random);
+  }
+
+  /** {@code count} distinct agents at random. */
+  private int[] pick(Random random, int count) {
+    int[] all = new int[agents.length];
+    Arrays.setAll(all, i -> i);
+    for (int i = 0; i < count; i++) {
+      int j = i + random.nextInt(all.length - i);
+      int t = all[i];
+      all[i] = all[j];
+      all[j] = t;
+    }
+    return Arrays.copyOf(all, count);
+  }
+
+  private static NodeId nodeId(String name) {
+    return NodeId.of(ChunkId.hash(name.getBytes(StandardCharsets.UTF_8)).toByteString());
+  }
+
+  /**
+   * Every agent links to its site-mates, to the seed, and to {@link SwarmConfig#crossSitePeers}
+   * agents of other sites at random (who then hold a link to it too).
+   */
+  private void link(Random random) {
+    for (List<SimNode> members : sites) {
+      for (SimNode a : members) {
+        for (SimNode b : members) {
+          if (a != b) {
+            a.linkTo(b);
+          }
+        }
+      }
+    }
+    for (SimNode a : agents) {
+      a.linkTo(seedNode);
+      seedNode.linkTo(a);
+      if (cfg.sites() < 2) {
+        continue;
+      }
+      for (int k = 0; k < swarm.crossSitePeers(); k++) {
+        SimNode b = agents[random.nextInt(agents.length)];
+        if (b.site != a.site && !a.links.containsKey(b.id)) {
+          a.linkTo(b);
+          b.linkTo(a);
+        }
+      }
+    }
+    for (SimNode a : agents) {
+      for (SimLink l : a.links.values()) {
+        a.picker.onPeerConnected(l.peer.id, l.ref.peerClass(a.siteName), 0);
+      }
+    }
+    for (SimNode a : agents) {
+      for (SimLink l : a.links.values()) {
+        try {
+          a.picker.onHaveMap(l.peer.id, l.peer.have.copy(), 0); // the have-map exchange at link-up
+        } catch (HaveMapException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      a.picker.onSiteMembers(siteMembersSeenBy(a), 0);
+    }
+  }
+
+  Set<NodeId> siteMembersSeenBy(SimNode n) {
+    Set<NodeId> out = new HashSet<>();
+    out.add(n.id);
+    for (SimNode m : sites.get(n.site)) {
+      SimLink l = n.links.get(m.id);
+      if (l != null && l.open) {
+        out.add(m.id);
+      }
+    }
+    return out;
+  }
+
+  /** Runs the scenario to completion of every live honest agent, or to the time limit. */
+  public static SwarmSimResult run(SwarmSimConfig cfg) {
+    long started = System.nanoTime();
+    HeapWatch heap = new HeapWatch();
+    SwarmSimulation sim = new SwarmSimulation(cfg);
+    sim.start();
+    long events = sim.wire.runUntil(cfg.limitMillis(), sim::allHonestComplete, heap);
+    return sim.result(events, (System.nanoTime() - started) / 1e9, heap.peakMB());
+  }
+
+  void start() {
+    for (SimNode a : agents) {
+      wire.at(0, () -> tick(a));
+    }
+    if (cfg.killCount() > 0) {
+      int[] doomed = pick(new Random(cfg.seed() ^ 0x6b696c6cL), cfg.killCount());
+      wire.at(cfg.killAtMillis(), () -> {
+        for (int i : doomed) {
+          agents[i].alive = false;
+        }
+        wire.at(wire.now() + SwarmSimConfig.DETECTION_MILLIS, () -> {
+          for (int i : doomed) {
+            for (SimLink l : List.copyOf(agents[i].links.values())) {
+              close(l.peer, l.peer.links.get(agents[i].id), false, false);
+            }
+          }
+        });
+      });
+    }
+  }
+
+  boolean allHonestComplete() {
+    for (SimNode a : agents) {
+      if (a.honest() && a.completedAt < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // ------------------------------------------------------------------ fetching glue
+
+  private void tick(SimNode n) {
+    if (!n.alive || n.completedAt >= 0) {
+      return;
+    }
+    long now = wire.now();
+    List<ChunkRequest> expired = n.picker.expire(now);
+    cancel(n, expired);
+    n.discipline.onTimeouts(expired, now);
+    for (PeerDiscipline.Stalled st : n.discipline.stalled(now)) {
+      SimLink l = n.links.get(st.peer());
+      if (l != null && l.open) {
+        close(n, l, st.newlyBanned(), true);
+      }
+    }
+    pump(n);
+    wire.at(now + TICK_MILLIS, () -> tick(n));
+  }
+
+  /** Coalesces the events of one millisecond into one picking round per node. */
+  void pump(SimNode n) {
+    if (n.pumpScheduled || n.picker.isComplete()) {
+      return;
+    }
+    n.pumpScheduled = true;
+    wire.at(wire.now(), () -> {
+      n.pumpScheduled = false;
+      pumpNow(n);
+    });
+  }
+
+  private void pumpNow(SimNode n) {
+    if (!n.alive || n.picker.isComplete()) {
+      return;
+    }
+    long now = wire.now();
+    for (NodeId peer : n.picker.peersByPreference()) {
+      SimLink l = n.links.get(peer);
+      if (l == null || !l.open || !l.lan && now < swarm.wanStartDelayMillis()) {
+        continue;
+      }
+      int free = Math.min(n.picker.freeSlots(peer), swarm.maxPipeline() - n.picker.inFlight(peer));
+      if (free <= 0) {
+        continue;
+      }
+      for (int idx : n.picker.pick(peer, free, now)) {
+        Request r = Request.newBuilder().setManifestId(manifest.toByteString()).setChunkIndex(idx)
+            .setRequestId(++requestIds).build();
+        wire.control(n, l.peer, () -> l.peer.onRequest(n, r));
+      }
+    }
+  }
+
+  void cancel(SimNode n, List<ChunkRequest> cancels) {
+    for (ChunkRequest c : cancels) {
+      SimLink l = n.links.get(c.peer());
+      if (l != null && l.open) {
+        Cancel msg = Cancel.newBuilder().setManifestId(manifest.toByteString()).setChunkIndex(c.chunk()).build();
+        wire.control(n, l.peer, () -> l.peer.onCancel(n, msg));
+      }
+    }
+  }
+
+  /** A piece arrived at {@code client} from {@code server}; {@code corrupt}: it fails verification. */
+  void onPiece(SimNode client, SimNode server, int idx, boolean corrupt) {
+    SimLink l = client.links.get(server.id);
+    if (!client.alive || l == null || !l.open || client.picker == null) {
+      return;
+    }
+    long now = wire.now();
+    client.discipline.onPieceArrived(server.id);
+    if (corrupt) {
+      client.picker.onCorrupt(server.id, idx, now);
+      if (client.discipline.onCorrupt(server.id, now)) {
+        close(client, l, true, true);
+      }
+      pump(client);
+      return;
+    }
+    client.discipline.onDelivered(server.id);
+    PieceOutcome out = client.picker.onPiece(server.id, idx, now);
+    cancel(client, out.cancels());
+    if (out.kind() == PieceOutcome.Kind.ACCEPTED) {
+      client.have.set(idx);
+      for (SimLink h : client.links.values()) {
+        if (h.open && !h.peer.seed) {
+          wire.control(client, h.peer, () -> h.peer.onHave(client, idx));
+        }
+      }
+      if (client.picker.isComplete() && client.completedAt < 0) {
+        client.completedAt = now;
+      }
+    }
+    pump(client);
+  }
+
+  /**
+   * Closes {@code l} of {@code n} and its other end (as a closed TCP connection would, at once on
+   * both sides). {@code ban}: {@code n} banned the peer.
+   */
+  void close(SimNode n, SimLink l, boolean ban, boolean countBan) {
+    if (l == null || !l.open) {
+      return;
+    }
+    if (ban && countBan) {
+      if (l.peer.corrupt) {
+        bannedCorrupt.add(l.peer.id);
+      } else {
+        honestBans++;
+      }
+    }
+    n.linkDown(l);
+    SimLink back = l.peer.links.get(n.id);
+    if (back != null && back.open) {
+      l.peer.linkDown(back);
+    }
+  }
+
+  Frame piece(SwarmAction.Upload u) {
+    return Frame.newBuilder().setPiece(Piece.newBuilder().setManifestId(u.manifest().toByteString())
+        .setChunkIndex(u.index()).setData(zeros.substring(0, table.size(u.index())))).build();
+  }
+
+  // ------------------------------------------------------------------ result
+
+  private SwarmSimResult result(long events, double wallSeconds, long peakHeapMB) {
+    List<Long> done = new ArrayList<>();
+    int honest = 0;
+    for (SimNode a : agents) {
+      if (a.honest()) {
+        honest++;
+        if (a.completedAt >= 0) {
+          done.add(a.completedAt);
+        }
+      }
+    }
+    done.sort(null);
+    double bound = cfg.wanBoundMillis();
+    long wanMax = Arrays.stream(wire.wanBytesInto).max().orElse(0);
+    return new SwarmSimResult(cfg.nodes(), cfg.sites(), cfg.seed(), honest, done.size(), honestBans, bannedCorrupt.size(),
+        round3((double) wanMax / cfg.sizeBytes()),
+        done.isEmpty() ? -1 : round3(percentile(done, 0.50) / bound),
+        done.isEmpty() ? -1 : round3(percentile(done, 0.99) / bound),
+        done.size() < honest ? -1 : round3(done.get(done.size() - 1) / bound),
+        round3((double) seedNode.bytesSent / ((double) cfg.sites() * cfg.sizeBytes())),
+        wire.now(), events, Math.round(wallSeconds * 10) / 10.0, peakHeapMB);
+  }
+
+  private static double percentile(List<Long> sorted, double q) {
+    int i = (int) Math.ceil(q * sorted.size()) - 1;
+    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
+  }
+
+  private static double round3(double v) {
+    return Math.round(v * 1000) / 1000.0;
+  }
+
+  static Set<Role> roles(boolean seed) {
+    return Set.of(seed ? Role.ROLE_SEED : Role.ROLE_AGENT);
+  }
+
+  /** Largest used heap seen at the samples the event loop takes. */
+  static final class HeapWatch {
+    private long peak;
+
+    void sample() {
+      Runtime rt = Runtime.getRuntime();
+      peak = Math.max(peak, rt.totalMemory() - rt.freeMemory());
+    }
+
+    long peakMB() {
+      sample();
+      return peak >> 20;
+    }
+  }
+}
