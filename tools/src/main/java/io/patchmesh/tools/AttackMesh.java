@@ -11,7 +11,6 @@ import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One loopback mesh of real processes for {@code bench attacks}: a seed and N agents, each
@@ -30,6 +31,8 @@ import java.util.concurrent.TimeUnit;
 final class AttackMesh implements AutoCloseable {
   static final String CHANNEL = "bench/attack";
   static final String SITE = "branch-a";
+  private static final Pattern MESH = Pattern.compile("mesh /?127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern ADMIN = Pattern.compile("admin (http://127\\.0\\.0\\.1:\\d+)");
 
   final Path dir;
   final Path caDir;
@@ -59,23 +62,24 @@ final class AttackMesh implements AutoCloseable {
     MeshCa ca = new MeshCa();
     ca.init(caDir);
     ca.issue(caDir, "seed", "dc", dir.resolve("tls/seed"), true);
-    int seedPort = freePort();
-    int adminPort = freePort();
-    seedAddress = new InetSocketAddress("127.0.0.1", seedPort);
-    adminUrl = "http://127.0.0.1:" + adminPort;
+    // port 0 everywhere, the bound ports read from the logs: nothing else on a shared machine can take them first
     seed = spawn("seed", "-Xmx1g", "seed", "--data", dir.resolve("data/seed").toString(), "--trust", root(),
-        "--listen", "127.0.0.1:" + seedPort, "--site", "dc", "--admin", "127.0.0.1:" + adminPort,
+        "--listen", "127.0.0.1:0", "--site", "dc", "--admin", "127.0.0.1:0",
         "--tls", dir.resolve("tls/seed").toString());
+    int seedPort = Integer.parseInt(awaitLine("seed", MESH));
+    seedAddress = new InetSocketAddress("127.0.0.1", seedPort);
+    adminUrl = awaitLine("seed", ADMIN);
     for (int i = 1; i <= n; i++) {
       String name = SITE + "-" + i;
       Path tls = dir.resolve("tls/" + name);
       ca.issue(caDir, name, SITE, tls);
       agentIds.add(NodeIdentity.load(tls).nodeId());
-      int port = freePort();
-      agentAddresses.add(new InetSocketAddress("127.0.0.1", port));
       agents.add(spawn(name, "-Xmx256m", "agent", "--data", dir.resolve("data/" + name).toString(), "--trust", root(),
-          "--listen", "127.0.0.1:" + port, "--site", SITE, "--join", "127.0.0.1:" + seedPort,
+          "--listen", "127.0.0.1:0", "--site", SITE, "--join", "127.0.0.1:" + seedPort,
           "--apply-dir", dir.resolve("apply/" + name).toString(), "--tls", tls.toString()));
+    }
+    for (int i = 1; i <= n; i++) {
+      agentAddresses.add(new InetSocketAddress("127.0.0.1", Integer.parseInt(awaitLine(SITE + "-" + i, MESH))));
     }
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
     while (aliveMembers() < n + 1) {
@@ -91,10 +95,19 @@ final class AttackMesh implements AutoCloseable {
     return dir.resolve("keys/root.pb").toString();
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
+  /** The first group of {@code p} in node {@code name}'s log, once it is there (the node printed its start line). */
+  private String awaitLine(String name, Pattern p) throws IOException, InterruptedException {
+    Path log = dir.resolve("logs/" + name + ".log");
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (System.nanoTime() < deadline) {
+      Matcher m = p.matcher(Files.exists(log) ? Files.readString(log) : "");
+      if (m.find()) {
+        return m.group(1);
+      }
+      checkAlive();
+      Thread.sleep(100);
     }
+    throw new CliFailure(Main.FAILURE, name + " printed no start line within 3 minutes; see " + log);
   }
 
   /** {@code bin/patchmesh ARGS} with the launcher's own JVM options and {@code heap} as the units set it (JAVA_TOOL_OPTIONS). */
@@ -131,7 +144,7 @@ final class AttackMesh implements AutoCloseable {
 
   /** Fails if a node process has exited. */
   void checkAlive() {
-    if (!seed.isAlive()) {
+    if (seed != null && !seed.isAlive()) {
       throw new CliFailure(Main.FAILURE, "the seed exited (code " + seed.exitValue() + "); see " + dir.resolve("logs/seed.log"));
     }
     for (int i = 0; i < agents.size(); i++) {
