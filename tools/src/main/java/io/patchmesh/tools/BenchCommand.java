@@ -33,7 +33,7 @@ import picocli.CommandLine.Model.CommandSpec;
       "Measure this machine: chunking and hashing, the chunk store.",
       "Figures are lower bounds when other work shares the CPU (see 'uptime')."
     },
-    subcommands = {BenchCommand.Content.class, BenchCommand.Store.class, BenchCommand.Swarm.class})
+    subcommands = {BenchCommand.Content.class, BenchCommand.Store.class, BenchCommand.Swarm.class, AttackBenchCommand.class})
 final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
   @Mixin HelpOption help;
