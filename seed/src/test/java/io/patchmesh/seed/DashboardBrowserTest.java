@@ -195,7 +195,7 @@ class DashboardBrowserTest {
         assertTrue(cells.get(6).asText().contains("acme/openssl-hotfix v1") && cells.get(6).asText().contains("acme/openssl v2"),
             cells.get(6).asText());
         assertTrue(cells.get(7).asText().contains("branch-berlin 0/1/1/0") && cells.get(7).asText().contains("branch-lyon 1/0/0/0"),
-            "by site, exposed/fixed/in rollout/not reporting: " + cells.get(7).asText());
+            "by site, exposed/in rollout/fixed/not reporting: " + cells.get(7).asText());
         assertFalse(browser.script("return document.getElementById('exposure-section').hidden").asBoolean());
         JsonNode bash = browser.script("return Array.from(document.querySelector('#exposure tr[data-cve=\"CVE-2022-3715\"]').cells).map(c => c.textContent)");
         assertEquals("4", bash.get(2).asText(), "every host runs the affected bash: " + bash);
@@ -213,6 +213,42 @@ class DashboardBrowserTest {
         Files.write(shots.resolve("dashboard-exposure.png"), browser.screenshot());
         String open = browser.script("return document.querySelector('#exposure details').innerText").asText();
         assertTrue(open.contains("branch-lyon") && open.contains(CVE), "lyon-1 is listed with its open CVE: " + open);
+      }
+    }
+  }
+
+  @Test
+  void aSeedWithoutZooKeeperSessionShowsWhyItsRolloutDecisionsWait() throws Exception {
+    assumeTrue(WebDriver.available(),
+        "headless browser test skipped: install Debian's chromium and chromium-driver (.ci/run does)");
+    Path shots = Path.of("target", "dashboard");
+    Files.createDirectories(shots);
+    try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true);
+        LocalMesh mesh = new LocalMesh(tmp.resolve("mesh"), null, true)) {
+      io.patchmesh.seed.cluster.ClusterConfig cfg = io.patchmesh.seed.cluster.ClusterConfig.of(
+              io.patchmesh.seed.cluster.ZkConnectString.parse("--zookeeper", zk.getConnectString() + "/fleet"), false)
+          .withSessionTimeout(Duration.ofSeconds(3));
+      SeedNode seed = mesh.startSeed("seed-1", "dc", o -> o, java.util.Optional.of(cfg));
+      mesh.startAgent("branch-oslo-1", "branch-oslo");
+      await().atMost(Duration.ofSeconds(60)).until(() -> seed.node().members().size() == 2);
+      Path content = tmp.resolve("patch/app.conf");
+      Files.createDirectories(content.getParent());
+      Files.writeString(content, "v1\n");
+      VerifiedManifest vm = mesh.publish(seed, content, "acme/app", 1,
+          b -> b.rollout(Rollout.newBuilder().addStagePercent(50).addStagePercent(100).setWindow(closedWindow()).build()));
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+          .until(() -> seed.rollouts().view(vm.id()).map(v -> v.control().isEmpty()).orElse(false));
+      zk.stop();
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+          .until(() -> FleetTest.get(seed, "/api/v1/rollouts/" + vm.id().hex()).path("reason").asText().startsWith("decisions wait: no ZooKeeper session"));
+
+      try (WebDriver browser = new WebDriver(tmp.resolve("profile"), 1280, 700)) {
+        browser.navigate(seed.node().adminUrl() + "/#token=" + seed.node().adminToken().value());
+        String card = "document.querySelector('.rollout[data-manifest=\"" + vm.id().hex() + "\"]')";
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+            .until(() -> browser.script("const c = " + card + "; return c === null ? '' : c.innerText").asText()
+                .contains("decisions wait: no ZooKeeper session since"));
+        Files.write(shots.resolve("dashboard-no-zookeeper.png"), browser.screenshot());
       }
     }
   }
