@@ -218,7 +218,7 @@ class DashboardBrowserTest {
   }
 
   @Test
-  void aSeedWithoutZooKeeperSessionShowsWhyItsRolloutDecisionsWait() throws Exception {
+  void aFollowerSeedSaysWhoSteersAndASeedWithoutZooKeeperSessionWhyDecisionsWait() throws Exception {
     assumeTrue(WebDriver.available(),
         "headless browser test skipped: install Debian's chromium and chromium-driver (.ci/run does)");
     Path shots = Path.of("target", "dashboard");
@@ -238,6 +238,18 @@ class DashboardBrowserTest {
           b -> b.rollout(Rollout.newBuilder().addStagePercent(50).addStagePercent(100).setWindow(closedWindow()).build()));
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
           .until(() -> seed.rollouts().view(vm.id()).map(v -> v.control().isEmpty()).orElse(false));
+      // a second seed of the cluster follows the first: its dashboard says who steers
+      SeedNode follower = mesh.startSeed("seed-2", "dc", o -> o, java.util.Optional.of(cfg));
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+          .until(() -> follower.rollouts().view(vm.id()).map(v -> v.control().startsWith("following leader seed")).orElse(false));
+      try (WebDriver browser = new WebDriver(tmp.resolve("profile-2"), 1280, 500)) {
+        browser.navigate(follower.node().adminUrl() + "/#token=" + follower.node().adminToken().value());
+        String card = "document.querySelector('.rollout[data-manifest=\"" + vm.id().hex() + "\"]')";
+        String leader = "following leader seed " + seed.node().id().hex().substring(0, 12);
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+            .until(() -> browser.script("const c = " + card + "; return c === null ? '' : c.innerText").asText().contains(leader));
+        Files.write(shots.resolve("dashboard-follower.png"), browser.screenshot());
+      }
       zk.stop();
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
           .until(() -> FleetTest.get(seed, "/api/v1/rollouts/" + vm.id().hex()).path("reason").asText().startsWith("decisions wait: no ZooKeeper session"));
