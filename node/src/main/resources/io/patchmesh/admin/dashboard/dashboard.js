@@ -50,11 +50,13 @@
       const frac = a.chunksTotal > 0 ? a.chunks / a.chunksTotal : 0;
       agents += `<tr><td>${esc(a.site)}</td><td title="${esc(a.id)}">${esc(a.id.slice(0, 12))}</td>` +
         `<td class="state-${esc(a.state)}">${esc(a.state)}</td><td>${bar(frac)}</td><td class="num">${fmtBytes(a.bytesWan)}</td>` +
-        `<td class="num">${fmtBytes(a.bytesLan)}</td><td class="fill reason">${esc(a.reason || "")}</td></tr>`;
+        `<td class="num">${fmtBytes(a.bytesLan)}</td><td class="fill reason ${a.state === "failed" ? "state-failed" : "muted"}">${esc(a.reason || "")}</td></tr>`;
     }
     return `<div class="rollout" data-manifest="${esc(r.manifestId)}" data-applied="${applied}" data-targeted="${total}">` +
       `<h3>${esc(r.channel)} v${esc(r.version)} <span class="muted">${esc(r.manifestId.slice(0, 12))} · ${fmtBytes(r.bytes)}${r.state ? " · " + esc(r.state) : ""}${r.stages > 1 ? " · stage " + esc(r.stage) + "/" + esc(r.stages) + " (" + esc(r.openPercent) + "%)" : ""}${r.urgent ? ` · <span class="state-failed">urgent</span>` : ""}</span></h3>` +
       (r.reason ? `<div class="summary state-${r.state === "halted" || r.state === "aborted" ? "failed" : "waiting"}">${esc(r.reason)}</div>` : "") +
+      // who steers when this seed does not (a follower in a seed cluster); a lost session is already in the reason
+      (r.control && !(r.reason || "").includes(r.control) ? `<div class="summary muted">${esc(r.control)}</div>` : "") +
       `<div class="summary">${applied}/${total} agents applied · WAN ${fmtBytes(wan)} instead of ${fmtBytes(naive)} · ` +
       `<span class="saved">saved ${fmtBytes(saved)}</span></div>` +
       `<table><tr><th>site</th><th>chunks</th><th>applied</th><th>agents</th><th class="num">WAN bytes</th><th class="num">every-agent-downloads</th><th class="fill"></th></tr>${rows}</table>` +

@@ -62,6 +62,11 @@ public final class SoftwareBoard {
    * list), or empty if the seed is current or has asked recently.
    */
   public synchronized OptionalLong onSummary(String nodeId, SoftwareSummary s, long now) {
+    String bad = summaryRefusal(s);
+    if (bad != null) {
+      refused.get(bad).incrementAndGet(); // the host keeps what its last good summary said
+      return OptionalLong.empty();
+    }
     Pending p = pending.get(nodeId);
     if (p == null) {
       if (pending.size() >= maxHosts) {
@@ -80,6 +85,34 @@ public final class SoftwareBoard {
     }
     p.requestedMillis = now;
     return OptionalLong.of(held);
+  }
+
+  /** Longest collector name a summary may carry (dpkg, rpm, command, none). */
+  static final int MAX_SOURCE_CHARS = 32;
+
+  /**
+   * Why a summary is refused ("oversize" or "invalid"), or null: what an honest agent's journal
+   * sends has a SHA-256 digest from its first generation on, at most {@link
+   * InventoryLimits#MAX_PACKAGES} packages, an error text cut to {@link
+   * InventoryLimits#MAX_ERROR_CHARS} and a short printable source. The summary's strings are
+   * kept and shown (API, dashboard), so nothing unbounded may be stored from it.
+   */
+  private static String summaryRefusal(SoftwareSummary s) {
+    if (Integer.toUnsignedLong(s.getPackages()) > InventoryLimits.MAX_PACKAGES
+        || s.getError().length() > InventoryLimits.MAX_ERROR_CHARS) {
+      return "oversize";
+    }
+    int digest = s.getDigest().size();
+    if ((s.getGeneration() == 0 ? digest != 0 && digest != 32 : digest != 32) || s.getSource().length() > MAX_SOURCE_CHARS) {
+      return "invalid";
+    }
+    for (int i = 0; i < s.getSource().length(); i++) {
+      char c = s.getSource().charAt(i);
+      if (c <= ' ' || c == 0x7f) {
+        return "invalid";
+      }
+    }
+    return null;
   }
 
   /** An agent's answer. {@code NEEDS_FULL}: ask it for the full list ({@link #fullRequestFor}). */
