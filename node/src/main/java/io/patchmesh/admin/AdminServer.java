@@ -77,7 +77,7 @@ public final class AdminServer implements AutoCloseable {
                     ch.pipeline()
                         .addLast(new HttpServerCodec())
                         .addLast(new AdminRequestGate(router, token, config.maxBodyBytes(), bodyBytesRead,
-                            (ctx, r) -> send(ctx, r.response(), r.keepAlive())))
+                            (ctx, r) -> refuse(ctx, r.response(), r.keepAlive())))
                         .addLast(new Dispatch());
                   }
                 });
@@ -153,6 +153,43 @@ public final class AdminServer implements AutoCloseable {
       log.warn("admin handler failed for {} {}", request.method(), request.path(), e);
       return AdminResponse.error(500, "internal error: " + e);
     }
+  }
+
+  /** How long a refused request's connection lingers half-closed before it is closed outright. */
+  private static final long REFUSAL_LINGER_MILLIS = 1_000;
+
+  /**
+   * Answers a request refused on its head. A connection that is not kept alive still holds the
+   * unread body the client is sending: closing it at once would reset it, and a reset can destroy
+   * the answer before the client reads it. So the answer is followed by a FIN (the client sees the
+   * end of the response), the gate keeps dropping what arrives without buffering it, and the
+   * connection closes when the client closes it or after {@link #REFUSAL_LINGER_MILLIS}.
+   */
+  private static void refuse(ChannelHandlerContext ctx, AdminResponse r, boolean keepAlive) {
+    if (keepAlive) {
+      send(ctx, r, true);
+      return;
+    }
+    ctx.writeAndFlush(response(r)).addListener(f -> {
+      if (ctx.channel() instanceof SocketChannel sc && f.isSuccess()) {
+        sc.shutdownOutput();
+        ctx.executor().schedule(() -> ctx.close(), REFUSAL_LINGER_MILLIS, TimeUnit.MILLISECONDS);
+      } else {
+        ctx.close();
+      }
+    });
+  }
+
+  private static FullHttpResponse response(AdminResponse r) {
+    FullHttpResponse resp =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()), Unpooled.wrappedBuffer(r.body()));
+    resp.headers()
+        .set(HttpHeaderNames.CONTENT_TYPE, r.contentType())
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, r.body().length)
+        .set(HttpHeaderNames.CACHE_CONTROL, "no-store")
+        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    return resp;
   }
 
   private static void send(ChannelHandlerContext ctx, AdminResponse r, boolean keepAlive) {
