@@ -231,4 +231,33 @@ class ClusterRolloutTest {
     assertTrue(cut.node().transport().links().size() > 0, "the cut-off seed still had agents linked");
     assertTrue(FleetTest.get(cut, "/api/v1/rollouts/" + vm.id().hex()).path("reason").asText().contains("no ZooKeeper session"));
   }
+
+  @Test
+  void aWindowOverrideThroughOneSeedHoldsOnTheOtherAndLetsAdmittedAgentsApplyOutsideTheirWindow() throws Exception {
+    mesh = new LocalMesh(tmp.resolve("mesh"), null, true);
+    SeedNode one = seed("seed-1", zk.config());
+    SeedNode two = seed("seed-2", zk.config());
+    agents();
+    VerifiedManifest vm = RolloutGossipAttackTest.publishWithSomeAdmitted(mesh, one, 50, window);
+    String path = "/api/v1/rollouts/" + vm.id().hex();
+    bothSay(one, two, vm, "active 1/2 50% ");
+    allWaiting(vm);
+    FleetTest.post(one, path + "/pause");
+    String until = FleetTest.post(two, path + "/override-window?for=2h").path("windowOverrideUntil").asText();
+    assertEquals(Instant.ofEpochMilli(clock.millis() + 7_200_000).toString(), until);
+    await().atMost(Duration.ofSeconds(20)).until(() -> FleetTest.get(one, path).path("windowOverrideUntil").asText().equals(until));
+    bothSay(one, two, vm, "paused 1/2");
+    // overridden but paused: nobody applies (the override lifts windows, not the operator's pause)
+    ticks(one, 3);
+    ticks(two, 3);
+    assertTrue(mesh.agents().stream().noneMatch(a -> FleetTest.phase(a, vm, ManifestPhase.PHASE_APPLIED)));
+    FleetTest.post(one, path + "/resume");
+    // the clock never reaches the window: the override alone lets each stage's agents apply
+    allApplied(vm);
+    bothSay(one, two, vm, "(active|done) 2/2 100% ");
+    assertEquals(1, decisions(List.of(one, two)), "stage 2 was opened once, by one seed");
+    assertEquals(until, FleetTest.get(two, path).path("windowOverrideUntil").asText(), "the pause and resume kept it");
+    FleetTest.post(two, path + "/clear-window-override");
+    await().atMost(Duration.ofSeconds(20)).until(() -> FleetTest.get(one, path).path("windowOverrideUntil").asText().isEmpty());
+  }
 }
