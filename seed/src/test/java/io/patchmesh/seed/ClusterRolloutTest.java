@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.patchmesh.apply.RolloutGate;
+import io.patchmesh.proto.FixNotice;
 import io.patchmesh.proto.ManifestPhase;
+import io.patchmesh.proto.Rollout;
+import io.patchmesh.proto.Severity;
 import io.patchmesh.runtime.NodeRuntime;
 import io.patchmesh.seed.FleetTest.TestClock;
 import io.patchmesh.seed.cluster.ClusterConfig;
@@ -259,5 +262,38 @@ class ClusterRolloutTest {
     assertEquals(until, FleetTest.get(two, path).path("windowOverrideUntil").asText(), "the pause and resume kept it");
     FleetTest.post(two, path + "/clear-window-override");
     await().atMost(Duration.ofSeconds(20)).until(() -> FleetTest.get(one, path).path("windowOverrideUntil").asText().isEmpty());
+  }
+
+  @Test
+  void anUrgentStagesClockSurvivesFailoverToASeedThatJoinedLater() throws Exception {
+    mesh = new LocalMesh(tmp.resolve("mesh"), null, true);
+    SeedNode one = seed("seed-1", zk.config());
+    await().atMost(Duration.ofSeconds(20)).until(() -> one.cluster().orElseThrow().leads());
+    agents();
+    Path content = tmp.resolve("patch/urgent.bin");
+    LocalMesh.randomFile(content, 40_000, 21);
+    // every agent is admitted to stage 1 and waits for the closed window (urgent: wait is the default),
+    // so only the urgent rhythm can open stage 2
+    FixNotice notice = FixNotice.newBuilder().addCves("CVE-2024-0001").setSeverity(Severity.SEVERITY_CRITICAL).setUrgent(true).build();
+    VerifiedManifest vm = mesh.publish(one, content, "urgent/failover", 1, b -> b.fixes(notice)
+        .rollout(Rollout.newBuilder().addStagePercent(100).addStagePercent(100).setWindow(window).build()));
+    long opened = clock.millis();
+    ticks(one, 2); // the leader has stored the rollout record, stamped with the time its stage opened
+    await().atMost(Duration.ofSeconds(60)).until(() -> one.rollouts().view(vm.id()).orElseThrow().admitted() == AGENTS);
+    clock.millis.set(opened + 40_000);
+    ticks(one, 2);
+    assertEquals(0, one.rollouts().view(vm.id()).orElseThrow().stage(), "40 s: the urgent stage is still open");
+    // a seed that first sees the stage 40 s after it opened takes over
+    SeedNode two = seed("seed-2", zk.config());
+    ticks(two, 2);
+    mesh.killSeed(one);
+    await().atMost(Duration.ofSeconds(20)).until(() -> two.cluster().orElseThrow().leads());
+    await().atMost(Duration.ofSeconds(60)).until(() -> two.rollouts().view(vm.id()).orElseThrow().admitted() == AGENTS);
+    ticks(two, 2);
+    assertEquals(0, two.rollouts().view(vm.id()).orElseThrow().stage(), "the new leader opened nothing early");
+    clock.millis.set(opened + 61_000); // 61 s after the stage opened, 21 s after the new leader first saw it
+    await().atMost(Duration.ofSeconds(20)).until(() -> two.rollouts().view(vm.id()).orElseThrow().stage() == 1);
+    assertEquals(1, two.rollouts().decisions());
+    assertEquals(0, one.rollouts().decisions());
   }
 }
