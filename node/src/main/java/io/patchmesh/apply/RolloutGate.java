@@ -91,6 +91,18 @@ public final class RolloutGate {
     return skewed() ? localNowMillis + skewMillis : localNowMillis;
   }
 
+  /**
+   * True while a seed's maintenance-window override for {@code id} lasts, judged by the seed's
+   * clock (ours plus the last skew a seed told us). Only active rollouts are overridden, and the
+   * override lifts windows only: admission to the open stage, pause and halt still decide
+   * ({@link #decide}). Fed only from certified seeds, like every state here.
+   */
+  public boolean windowOverridden(ManifestId id, long localNowMillis) {
+    RolloutState s = states.get(id);
+    return s != null && s.getState() == RolloutState.State.ACTIVE
+        && s.getWindowOverrideUntilUnixMs() > localNowMillis + skewMillis();
+  }
+
   public Decision decide(Manifest m, ManifestId id, NodeId self) {
     RolloutState s = states.get(id);
     boolean staged = m.getRollout().getStagePercentCount() > 0;

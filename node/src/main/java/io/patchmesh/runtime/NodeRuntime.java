@@ -594,7 +594,9 @@ public final class NodeRuntime implements AutoCloseable {
     boolean timed = !m.getRollout().getWindow().isBlank() || m.getRollout().getNotBeforeUnix() > 0;
     // a timed manifest is judged against a seed's clock when ours is off, so learn it first
     // (seeds broadcast it every second)
-    String wait = timed && !gate.clockKnown() ? "verified, waiting for a seed's clock to judge the window" : waitReason(m, now);
+    // an operator's window override (from a certified seed) lifts windows, never the stage gate below
+    boolean overridden = gate.windowOverridden(s.id, options.clock().millis());
+    String wait = timed && !gate.clockKnown() ? "verified, waiting for a seed's clock to judge the window" : waitReason(m, now, overridden);
     if (wait == null) {
       io.patchmesh.apply.RolloutGate.Decision d = gate.decide(m, s.id, id);
       if (!d.apply()) {
@@ -670,13 +672,14 @@ public final class NodeRuntime implements AutoCloseable {
   }
 
   /** Why a complete manifest may not be applied now, or null if it may. */
-  private String waitReason(Manifest m, Instant now) {
+  private String waitReason(Manifest m, Instant now, boolean windowOverridden) {
     if (m.getRollout().getNotBeforeUnix() > 0 && now.getEpochSecond() < m.getRollout().getNotBeforeUnix()) {
       return "verified, waiting for not-before " + Instant.ofEpochSecond(m.getRollout().getNotBeforeUnix());
     }
     String spec = m.getRollout().getWindow();
-    // an urgent fix on an agent whose policy says "urgent: apply" does not wait for windows
-    boolean urgentApply = m.hasFixes() && m.getFixes().getUrgent() && "apply".equals(config.urgent());
+    // an urgent fix on an agent whose policy says "urgent: apply" does not wait for windows, nor
+    // does any agent while an operator's window override lasts
+    boolean urgentApply = windowOverridden || m.hasFixes() && m.getFixes().getUrgent() && "apply".equals(config.urgent());
     if (!spec.isBlank() && !urgentApply) {
       MaintenanceWindow w;
       try {

@@ -47,8 +47,9 @@ final class FleetApi {
 
   private AdminResponse steer(AdminRequest req) {
     String action = req.pathParam("action");
-    if (!List.of("pause", "resume", "abort").contains(action)) {
-      throw new AdminResponse.Failure(404, "unknown rollout action '" + action + "' (pause, resume, abort)");
+    if (!List.of("pause", "resume", "abort", "override-window", "clear-window-override").contains(action)) {
+      throw new AdminResponse.Failure(404, "unknown rollout action '" + action
+          + "' (pause, resume, abort, override-window?for=DURATION, clear-window-override)");
     }
     ManifestId id;
     try {
@@ -58,7 +59,13 @@ final class FleetApi {
     }
     Optional<RolloutController.View> v;
     try {
-      v = controller.steer(id, action);
+      v = switch (action) {
+        case "override-window" -> controller.overrideWindow(id, overrideUntil(req));
+        case "clear-window-override" -> controller.overrideWindow(id, 0);
+        default -> controller.steer(id, action);
+      };
+    } catch (IllegalArgumentException e) {
+      throw new AdminResponse.Failure(400, e.getMessage());
     } catch (io.patchmesh.seed.cluster.RolloutStore.NotSteeringException e) {
       throw new AdminResponse.Failure(503, "rollout commands are not taken now: " + e.getMessage());
     }
@@ -69,6 +76,24 @@ final class FleetApi {
     out.put("manifestId", id.hex());
     out.putAll(RolloutController.describe(v.get()));
     return AdminResponse.json(out);
+  }
+
+  /** {@code for=DURATION} (e.g. 2h, 30m): the override lasts that long from now, by this seed's clock. */
+  private long overrideUntil(AdminRequest req) {
+    String text = req.queryParam("for").orElseThrow(() -> new AdminResponse.Failure(400, "override-window needs for=DURATION (e.g. 2h)"));
+    java.time.Duration d;
+    try {
+      d = io.patchmesh.config.Units.parseDuration("for", text);
+    } catch (RuntimeException e) {
+      throw new AdminResponse.Failure(400, e.getMessage());
+    }
+    if (d.isNegative() || d.isZero()) {
+      throw new AdminResponse.Failure(400, "for=" + text + ": the override must last a positive duration");
+    }
+    if (d.toMillis() > RolloutJudge.MAX_WINDOW_OVERRIDE_MILLIS) {
+      throw new AdminResponse.Failure(400, "for=" + text + ": a window override lasts at most 7 days");
+    }
+    return node.options().clock().millis() + d.toMillis();
   }
 
   private Map<String, Member> members() {

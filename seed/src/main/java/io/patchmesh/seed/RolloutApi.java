@@ -185,6 +185,7 @@ final class RolloutApi {
       out.put("reason", cv.reason());
       out.put("control", cv.control());
       out.put("urgent", cv.urgent());
+      out.put("windowOverrideUntil", RolloutController.overrideText(cv));
     }
     out.put("targeted", targeted);
     out.put("applied", applied);

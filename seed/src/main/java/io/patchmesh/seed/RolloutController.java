@@ -60,14 +60,18 @@ public final class RolloutController implements AutoCloseable {
    *
    * @param control why this seed does not steer now ("" when it does), e.g. no ZooKeeper session
    * @param urgent the manifest is marked urgent: its stages open on {@link StageRhythm}'s shorter rhythm
+   * @param windowOverrideUntilMillis until when admitted agents apply outside their windows (0 = no override)
    */
   public record View(String state, int stage, int stages, int openPercent, String reason, int admitted, int applied,
-      int failed, String control, boolean urgent) {}
+      int failed, String control, boolean urgent, long windowOverrideUntilMillis) {}
 
   /** Stage rhythm by urgency (issue 18): urgent rollouts do not wait on stragglers. */
   private static final StageRhythm RHYTHM = StageRhythm.DEFAULT;
 
-  /** When this seed first saw a rollout at its current stage (a stage's clock restarts on a new leader). */
+  /**
+   * When this seed first saw a rollout at its current stage: the urgent rhythm's clock only for
+   * records written by older seeds, which carry no stage-open time.
+   */
   private record StageSeen(int stage, long sinceMillis) {}
 
   private final NodeRuntime node;
@@ -109,7 +113,7 @@ public final class RolloutController implements AutoCloseable {
       if (plan == null) {
         continue;
       }
-      Optional<RolloutRecord> rec = store.createIfAbsent(sm.id(), RolloutRecord.initial());
+      Optional<RolloutRecord> rec = store.createIfAbsent(sm.id(), RolloutRecord.initial(node.options().clock().millis()));
       RolloutRecord r = rec.or(() -> store.read(sm.id())).orElse(null);
       if (r == null) {
         continue; // never stored and the store cannot be written now: nothing to steer or send yet
@@ -190,9 +194,9 @@ public final class RolloutController implements AutoCloseable {
       seen = new StageSeen(r.stage(), now);
       stageSeen.put(id, seen);
     }
-    boolean openEarly = RHYTHM.opensEarly(isUrgent, seen.sinceMillis(), now);
+    boolean openEarly = RolloutJudge.opensEarly(RHYTHM, isUrgent, r, seen.sinceMillis(), now);
     if (notSteering.isEmpty() && total.isPresent()) {
-      RolloutRecord next = RolloutJudge.next(plan, r, total.get(), openEarly);
+      RolloutRecord next = RolloutJudge.next(plan, r, total.get(), openEarly, now);
       if (!next.sameAs(r)) {
         Optional<RolloutRecord> written = store.decide(id, r, next);
         if (written.isPresent()) {
@@ -207,7 +211,7 @@ public final class RolloutController implements AutoCloseable {
     if (shown.stage() != stage) {
       shown = ownTally(id, plan, stage, linked);
     }
-    views.put(id, view(plan, r, shown, notSteering.orElse(""), isUrgent));
+    views.put(id, view(plan, r, shown, notSteering.orElse(""), isUrgent, now));
     return r;
   }
 
@@ -220,13 +224,13 @@ public final class RolloutController implements AutoCloseable {
     }
   }
 
-  private static View view(Rollout plan, RolloutRecord r, StageTally t, String control, boolean urgent) {
+  private static View view(Rollout plan, RolloutRecord r, StageTally t, String control, boolean urgent, long nowMillis) {
     String reason = r.reason();
     if (reason.isEmpty() && !control.isEmpty() && !control.startsWith("following")) {
       reason = "decisions wait: " + control;
     }
     return new View(stateName(r.state()), r.stage(), RolloutJudge.stages(plan), RolloutJudge.openPercent(plan, r.stage()),
-        reason, t.admitted(), t.applied(), t.failed(), control, urgent);
+        reason, t.admitted(), t.applied(), t.failed(), control, urgent, r.windowOverridden(nowMillis) ? r.windowOverrideUntilMillis() : 0);
   }
 
   private void broadcast(ManifestId id, Rollout plan, RolloutRecord r) {
@@ -237,7 +241,8 @@ public final class RolloutController implements AutoCloseable {
             .setOpenPermille(r.state() == RolloutState.State.ACTIVE ? RolloutJudge.openPercent(plan, r.stage()) * 10 : 0)
             .setStage(r.stage())
             .setSeedTimeUnixMs(node.options().clock().millis())
-            .setReason(r.reason()))
+            .setReason(r.reason())
+            .setWindowOverrideUntilUnixMs(r.windowOverrideUntilMillis()))
         .build();
     for (PeerLink l : node.transport().links()) {
       if (!l.roles().contains(Role.ROLE_SEED)) {
@@ -253,6 +258,28 @@ public final class RolloutController implements AutoCloseable {
    * @throws RolloutStore.NotSteeringException when the store cannot take the command now (no session)
    */
   public synchronized Optional<View> steer(ManifestId id, String action) {
+    return command(id, action, cur -> RolloutJudge.command(cur, action));
+  }
+
+  /**
+   * Operator action: agents admitted by their stage apply outside their maintenance windows until
+   * {@code untilMillis} (this seed's clock, epoch ms); 0 clears the override. Stored in the rollout
+   * record like pause and resume, so it holds on every seed of a cluster. Empty if the manifest is
+   * unknown.
+   *
+   * @throws RolloutStore.NotSteeringException when the store cannot take the command now (no session)
+   * @throws IllegalArgumentException when the override would last longer than a week
+   */
+  public synchronized Optional<View> overrideWindow(ManifestId id, long untilMillis) {
+    long now = node.options().clock().millis();
+    if (untilMillis != 0 && untilMillis - now > RolloutJudge.MAX_WINDOW_OVERRIDE_MILLIS) {
+      throw new IllegalArgumentException("a window override lasts at most 7 days");
+    }
+    return command(id, untilMillis == 0 ? "window override cleared" : "window overridden until "
+        + java.time.Instant.ofEpochMilli(untilMillis), cur -> RolloutJudge.overrideWindow(cur, untilMillis));
+  }
+
+  private Optional<View> command(ManifestId id, String what, java.util.function.UnaryOperator<RolloutRecord> change) {
     Rollout plan = plan(id);
     if (plan == null) {
       return Optional.empty();
@@ -261,12 +288,13 @@ public final class RolloutController implements AutoCloseable {
       throw new RolloutStore.NotSteeringException(why);
     });
     for (int attempt = 0; ; attempt++) {
-      RolloutRecord cur = (attempt == 0 ? store.createIfAbsent(id, RolloutRecord.initial()) : store.readFresh(id))
+      RolloutRecord cur = (attempt == 0 ? store.createIfAbsent(id, RolloutRecord.initial(node.options().clock().millis()))
+          : store.readFresh(id))
           .orElseThrow(() -> new RolloutStore.NotSteeringException(store.notCommandable().orElse("store unavailable")));
-      RolloutRecord next = RolloutJudge.command(cur, action);
+      RolloutRecord next = change.apply(cur);
       Optional<RolloutRecord> written = next.sameAs(cur) ? Optional.of(cur) : store.command(id, cur, next);
       if (written.isPresent()) {
-        log.info("rollout {}: {} by the operator", id.shortHex(), action);
+        log.info("rollout {}: {} by the operator", id.shortHex(), what);
         RolloutRecord r = judge(id, plan, written.get(), linkedAgents());
         broadcast(id, plan, r);
         return Optional.of(views.get(id));
@@ -287,7 +315,7 @@ public final class RolloutController implements AutoCloseable {
     if (v == null) {
       RolloutRecord r = store.read(id).orElse(RolloutRecord.initial());
       v = view(plan, r, ownTally(id, plan, r.stage(), linkedAgents()), store.notSteering().orElse(""),
-          urgent.getOrDefault(id, false));
+          urgent.getOrDefault(id, false), node.options().clock().millis());
     }
     return Optional.of(v);
   }
@@ -313,7 +341,13 @@ public final class RolloutController implements AutoCloseable {
     m.put("stageAdmitted", v.admitted());
     m.put("stageApplied", v.applied());
     m.put("stageFailed", v.failed());
+    m.put("windowOverrideUntil", overrideText(v));
     return m;
+  }
+
+  /** The override's end as an ISO instant, or "" when there is none. */
+  static String overrideText(View v) {
+    return v.windowOverrideUntilMillis() == 0 ? "" : java.time.Instant.ofEpochMilli(v.windowOverrideUntilMillis()).toString();
   }
 
   private static String stateName(RolloutState.State s) {

@@ -4,6 +4,7 @@ import io.patchmesh.proto.Rollout;
 import io.patchmesh.proto.RolloutState;
 import io.patchmesh.seed.cluster.RolloutRecord;
 import io.patchmesh.seed.cluster.StageTally;
+import io.patchmesh.seed.exposure.StageRhythm;
 
 /**
  * The controller's rule, with no I/O: given a rollout's signed plan, its
@@ -35,6 +36,14 @@ final class RolloutJudge {
    * finished. A halt still comes first.
    */
   static RolloutRecord next(Rollout plan, RolloutRecord current, StageTally tally, boolean openEarly) {
+    return next(plan, current, tally, openEarly, 0);
+  }
+
+  /**
+   * As {@link #next(Rollout, RolloutRecord, StageTally, boolean)}; a stage opened now is stamped
+   * with {@code nowMillis} (the record carries it, so the urgent rhythm survives a failover).
+   */
+  static RolloutRecord next(Rollout plan, RolloutRecord current, StageTally tally, boolean openEarly, long nowMillis) {
     if (current.state() != RolloutState.State.ACTIVE || tally.stage() != current.stage()) {
       return current;
     }
@@ -47,9 +56,30 @@ final class RolloutJudge {
       return current.with(RolloutState.State.HALTED, current.stage(), reason);
     }
     if ((admitted == tally.applied() + failed || openEarly) && current.stage() + 1 < stages(plan)) {
-      return current.with(RolloutState.State.ACTIVE, current.stage() + 1, "");
+      return current.with(RolloutState.State.ACTIVE, current.stage() + 1, "").withStageOpened(nowMillis);
     }
     return current;
+  }
+
+  /**
+   * Whether an urgent rollout's open stage has been open long enough to open the next one early.
+   * The stage-open time comes from the record; only a record from an older seed (none stored)
+   * falls back to when this seed first saw the stage.
+   */
+  static boolean opensEarly(StageRhythm rhythm, boolean urgent, RolloutRecord r, long firstSeenMillis, long nowMillis) {
+    long opened = r.stageOpenedMillis() > 0 ? r.stageOpenedMillis() : firstSeenMillis;
+    return rhythm.opensEarly(urgent, opened, nowMillis);
+  }
+
+  /** Longest window override an operator may give in one command. */
+  static final long MAX_WINDOW_OVERRIDE_MILLIS = 7L * 24 * 3600_000;
+
+  /**
+   * An operator's window override: agents admitted by their stage apply outside their windows
+   * until {@code untilMillis} (seed clock); 0 clears it. State and stage are left alone.
+   */
+  static RolloutRecord overrideWindow(RolloutRecord current, long untilMillis) {
+    return current.withWindowOverride(untilMillis);
   }
 
   /** An operator's command applied to a record: pause, resume (also a halted rollout) or abort. */

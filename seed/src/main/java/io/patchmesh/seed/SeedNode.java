@@ -89,8 +89,12 @@ public final class SeedNode implements AutoCloseable {
               n.addRoutes(fleet::addRoutes);
               softwareSync[0] = new io.patchmesh.seed.exposure.SoftwareSync(n, software);
               n.onFrames(io.patchmesh.proto.Frame.BodyCase.INVENTORY_UPDATE, softwareSync[0]::onUpdate);
+              // advisories live where the rollout records do: the cluster's shared state, or this seed's store
+              io.patchmesh.seed.exposure.AdvisoryStore advisories = cluster[0] != null
+                  ? new io.patchmesh.seed.cluster.ZkAdvisoryStore(cluster[0])
+                  : new io.patchmesh.seed.exposure.LocalAdvisoryStore(n.store().state());
               io.patchmesh.seed.exposure.ExposureApi exposure = new io.patchmesh.seed.exposure.ExposureApi(
-                  n, board, software, new io.patchmesh.seed.exposure.LocalAdvisoryStore(n.store().state()));
+                  n, board, software, advisories);
               n.addRoutes(exposure::addRoutes);
             });
     } catch (RuntimeException e) {

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.patchmesh.apply.RolloutGate;
+import io.patchmesh.proto.FixNotice;
 import io.patchmesh.proto.ManifestPhase;
+import io.patchmesh.proto.Rollout;
+import io.patchmesh.proto.Severity;
 import io.patchmesh.runtime.NodeRuntime;
 import io.patchmesh.seed.FleetTest.TestClock;
 import io.patchmesh.seed.cluster.ClusterConfig;
@@ -230,5 +233,67 @@ class ClusterRolloutTest {
     assertEquals(1, kept.rollouts().decisions(), "the seed with a session opened stage 2");
     assertTrue(cut.node().transport().links().size() > 0, "the cut-off seed still had agents linked");
     assertTrue(FleetTest.get(cut, "/api/v1/rollouts/" + vm.id().hex()).path("reason").asText().contains("no ZooKeeper session"));
+  }
+
+  @Test
+  void aWindowOverrideThroughOneSeedHoldsOnTheOtherAndLetsAdmittedAgentsApplyOutsideTheirWindow() throws Exception {
+    mesh = new LocalMesh(tmp.resolve("mesh"), null, true);
+    SeedNode one = seed("seed-1", zk.config());
+    SeedNode two = seed("seed-2", zk.config());
+    agents();
+    VerifiedManifest vm = RolloutGossipAttackTest.publishWithSomeAdmitted(mesh, one, 50, window);
+    String path = "/api/v1/rollouts/" + vm.id().hex();
+    bothSay(one, two, vm, "active 1/2 50% ");
+    allWaiting(vm);
+    FleetTest.post(one, path + "/pause");
+    String until = FleetTest.post(two, path + "/override-window?for=2h").path("windowOverrideUntil").asText();
+    assertEquals(Instant.ofEpochMilli(clock.millis() + 7_200_000).toString(), until);
+    await().atMost(Duration.ofSeconds(20)).until(() -> FleetTest.get(one, path).path("windowOverrideUntil").asText().equals(until));
+    bothSay(one, two, vm, "paused 1/2");
+    // overridden but paused: nobody applies (the override lifts windows, not the operator's pause)
+    ticks(one, 3);
+    ticks(two, 3);
+    assertTrue(mesh.agents().stream().noneMatch(a -> FleetTest.phase(a, vm, ManifestPhase.PHASE_APPLIED)));
+    FleetTest.post(one, path + "/resume");
+    // the clock never reaches the window: the override alone lets each stage's agents apply
+    allApplied(vm);
+    bothSay(one, two, vm, "(active|done) 2/2 100% ");
+    assertEquals(1, decisions(List.of(one, two)), "stage 2 was opened once, by one seed");
+    assertEquals(until, FleetTest.get(two, path).path("windowOverrideUntil").asText(), "the pause and resume kept it");
+    FleetTest.post(two, path + "/clear-window-override");
+    await().atMost(Duration.ofSeconds(20)).until(() -> FleetTest.get(one, path).path("windowOverrideUntil").asText().isEmpty());
+  }
+
+  @Test
+  void anUrgentStagesClockSurvivesFailoverToASeedThatJoinedLater() throws Exception {
+    mesh = new LocalMesh(tmp.resolve("mesh"), null, true);
+    SeedNode one = seed("seed-1", zk.config());
+    await().atMost(Duration.ofSeconds(20)).until(() -> one.cluster().orElseThrow().leads());
+    agents();
+    Path content = tmp.resolve("patch/urgent.bin");
+    LocalMesh.randomFile(content, 40_000, 21);
+    // every agent is admitted to stage 1 and waits for the closed window (urgent: wait is the default),
+    // so only the urgent rhythm can open stage 2
+    FixNotice notice = FixNotice.newBuilder().addCves("CVE-2024-0001").setSeverity(Severity.SEVERITY_CRITICAL).setUrgent(true).build();
+    VerifiedManifest vm = mesh.publish(one, content, "urgent/failover", 1, b -> b.fixes(notice)
+        .rollout(Rollout.newBuilder().addStagePercent(100).addStagePercent(100).setWindow(window).build()));
+    long opened = clock.millis();
+    ticks(one, 2); // the leader has stored the rollout record, stamped with the time its stage opened
+    await().atMost(Duration.ofSeconds(60)).until(() -> one.rollouts().view(vm.id()).orElseThrow().admitted() == AGENTS);
+    clock.millis.set(opened + 40_000);
+    ticks(one, 2);
+    assertEquals(0, one.rollouts().view(vm.id()).orElseThrow().stage(), "40 s: the urgent stage is still open");
+    // a seed that first sees the stage 40 s after it opened takes over
+    SeedNode two = seed("seed-2", zk.config());
+    ticks(two, 2);
+    mesh.killSeed(one);
+    await().atMost(Duration.ofSeconds(20)).until(() -> two.cluster().orElseThrow().leads());
+    await().atMost(Duration.ofSeconds(60)).until(() -> two.rollouts().view(vm.id()).orElseThrow().admitted() == AGENTS);
+    ticks(two, 2);
+    assertEquals(0, two.rollouts().view(vm.id()).orElseThrow().stage(), "the new leader opened nothing early");
+    clock.millis.set(opened + 61_000); // 61 s after the stage opened, 21 s after the new leader first saw it
+    await().atMost(Duration.ofSeconds(20)).until(() -> two.rollouts().view(vm.id()).orElseThrow().stage() == 1);
+    assertEquals(1, two.rollouts().decisions());
+    assertEquals(0, one.rollouts().decisions());
   }
 }

@@ -1,6 +1,7 @@
 package io.patchmesh.seed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import io.patchmesh.proto.Rollout;
 import io.patchmesh.proto.RolloutState;
 import io.patchmesh.seed.cluster.RolloutRecord;
 import io.patchmesh.seed.cluster.StageTally;
+import io.patchmesh.seed.exposure.StageRhythm;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -63,5 +65,51 @@ class RolloutJudgeTest {
     assertThrows(IllegalArgumentException.class, () -> StageTally.parse("0\n-1 0 0 a\n".getBytes()));
     assertThrows(IllegalArgumentException.class, () -> StageTally.parse(new byte[StageTally.MAX_BYTES + 1]));
     assertEquals(RolloutRecord.decode("PAUSED:1:why: because", 7), new RolloutRecord(RolloutState.State.PAUSED, 1, "why: because", 7));
+  }
+
+  @Test
+  void recordsCarryStageOpenTimeAndWindowOverrideAndStillReadTheOlderForm() {
+    RolloutRecord r = new RolloutRecord(RolloutState.State.HALTED, 2, "x: y", 4, 1_700_000_000_123L, 1_700_000_360_000L);
+    assertEquals(r, RolloutRecord.decode(r.bytes(), 4));
+    RolloutRecord old = RolloutRecord.decode("ACTIVE:1:", 2);
+    assertEquals(0, old.stageOpenedMillis(), "an older seed's record has no stage-open time");
+    assertEquals(0, old.windowOverrideUntilMillis());
+    assertThrows(IllegalArgumentException.class, () -> RolloutRecord.decode("v2:ACTIVE:1:x:0:", 0));
+  }
+
+  @Test
+  void theStageOpenedNowIsStampedInTheRecord() {
+    RolloutRecord r = RolloutRecord.initial(1_000).withVersion(1);
+    RolloutRecord next = RolloutJudge.next(PLAN, r, tally(0, 2, 2, 0), false, 5_000);
+    assertEquals(1, next.stage());
+    assertEquals(5_000, next.stageOpenedMillis());
+    RolloutRecord halted = RolloutJudge.next(PLAN, r, tally(0, 2, 0, 2), false, 5_000);
+    assertEquals(1_000, halted.stageOpenedMillis(), "a halt opens no stage");
+  }
+
+  @Test
+  void aNewLeaderTimesAnUrgentStageFromTheRecordNotFromWhenItFirstSawIt() {
+    StageRhythm rhythm = new StageRhythm(60_000);
+    // the old leader opened stage 2 at t=100 s; the new leader first sees the record at t=150 s
+    RolloutRecord stored = RolloutJudge.next(PLAN, RolloutRecord.initial(0).withVersion(1), tally(0, 1, 1, 0), false, 100_000);
+    RolloutRecord read = RolloutRecord.decode(stored.bytes(), 2); // as the new leader reads it from the store
+    long firstSeen = 150_000;
+    assertFalse(RolloutJudge.opensEarly(rhythm, true, read, firstSeen, 159_999));
+    assertTrue(RolloutJudge.opensEarly(rhythm, true, read, firstSeen, 160_000), "60 s after the stage opened, not after the failover");
+    assertFalse(RolloutJudge.opensEarly(rhythm, false, read, firstSeen, 500_000), "only urgent rollouts open early");
+    RolloutRecord olderSeeds = RolloutRecord.decode("ACTIVE:1:", 2);
+    assertFalse(RolloutJudge.opensEarly(rhythm, true, olderSeeds, firstSeen, 160_000), "no stored time: from first sight");
+    assertTrue(RolloutJudge.opensEarly(rhythm, true, olderSeeds, firstSeen, 210_000));
+  }
+
+  @Test
+  void aWindowOverrideLeavesStateAndStageAloneAndEnds() {
+    RolloutRecord paused = RolloutJudge.command(RolloutRecord.initial(0), "pause");
+    RolloutRecord over = RolloutJudge.overrideWindow(paused, 90_000);
+    assertEquals(RolloutState.State.PAUSED, over.state());
+    assertTrue(over.windowOverridden(89_999));
+    assertFalse(over.windowOverridden(90_000));
+    assertFalse(RolloutJudge.overrideWindow(over, 0).windowOverridden(0), "cleared");
+    assertTrue(RolloutJudge.command(over, "resume").windowOverridden(1), "resume keeps the override");
   }
 }

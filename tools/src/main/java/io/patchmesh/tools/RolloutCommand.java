@@ -40,6 +40,31 @@ final class RolloutCommand implements Callable<Integer> {
     @Option(names = "--pause", description = "stop admitting agents to the rollout") boolean pause;
     @Option(names = "--resume", description = "resume a paused or halted rollout") boolean resume;
     @Option(names = "--abort", description = "abort: no agent applies it any more") boolean abort;
+
+    @Option(names = "--override-window", paramLabel = "now[:DURATION]|clear", description = {
+        "agents admitted by the open stage apply outside their maintenance windows from now,",
+        "for DURATION (default 1h, at most 7d); 'clear' ends the override"})
+    String overrideWindow;
+  }
+
+  /** How long {@code --override-window now} lasts without a duration. */
+  static final String DEFAULT_OVERRIDE = "1h";
+
+  /** The admin API action (path and query) for an --override-window value; exit 2 for anything else. */
+  static String overrideAction(String value) {
+    String v = value.trim().toLowerCase(Locale.ROOT);
+    if (v.equals("clear")) {
+      return "clear-window-override";
+    }
+    if (!v.equals("now") && !v.startsWith("now:")) {
+      throw new UserInputException("--override-window " + value + ": expected now, now:DURATION (e.g. now:2h) or clear");
+    }
+    String d = v.equals("now") ? DEFAULT_OVERRIDE : v.substring(4);
+    Duration length = Units.parseDuration("--override-window", d);
+    if (length.isZero() || length.isNegative() || length.compareTo(Duration.ofDays(7)) > 0) {
+      throw new UserInputException("--override-window " + value + ": the override lasts more than 0 and at most 7d");
+    }
+    return "override-window?for=" + length.toMillis() + "ms";
   }
 
   @Override
@@ -51,9 +76,13 @@ final class RolloutCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     String path = "/api/v1/rollouts/" + manifest.toLowerCase(Locale.ROOT);
     if (steer != null) {
-      String action = steer.pause ? "pause" : steer.resume ? "resume" : "abort";
+      String action = steer.overrideWindow != null ? overrideAction(steer.overrideWindow)
+          : steer.pause ? "pause" : steer.resume ? "resume" : "abort";
       JsonNode r = client.post(path + "/" + action, new byte[0]);
-      out.println(admin.json ? AdminClient.pretty(r) : "rollout " + manifest.substring(0, 12) + ": " + r.path("state").asText(action));
+      String override = r.path("windowOverrideUntil").asText("");
+      out.println(admin.json ? AdminClient.pretty(r) : "rollout " + manifest.substring(0, 12) + ": " + r.path("state").asText(action)
+          + (steer.overrideWindow == null ? "" : override.isEmpty() ? ", no window override"
+              : ", maintenance windows overridden until " + override));
       return Main.OK;
     }
     if (!waitFor) {
@@ -177,6 +206,10 @@ final class RolloutCommand implements Callable<Integer> {
     if (r.path("stages").asInt(1) > 1) {
       b.append(String.format(Locale.ROOT, "  stage %d of %d (%d%% of targeted agents admitted)%n", r.path("stage").asInt(),
           r.path("stages").asInt(), r.path("openPercent").asInt()));
+    }
+    if (!r.path("windowOverrideUntil").asText("").isEmpty()) {
+      b.append("  window override: admitted agents apply outside their windows until ")
+          .append(r.path("windowOverrideUntil").asText()).append('\n');
     }
     if (!r.path("reason").asText("").isEmpty()) {
       b.append("  why: ").append(r.path("reason").asText()).append('\n');

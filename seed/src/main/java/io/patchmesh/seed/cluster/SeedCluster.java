@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
  *   seeds/SEED_ID               ephemeral: "site admin-url mesh-address" of each live seed
  *   rollouts/MANIFEST_ID        the rollout record (state:stage:reason), written only by compare-and-set
  *   tallies/MANIFEST_ID/SEED_ID ephemeral: that seed's tally of the open stage
+ *   advisories/ADVISORY_ID      an imported advisory's JSON (ZkAdvisoryStore; bounded in size and count)
  * </pre>
  *
  * <p>Steering needs a live session: while the connection is suspended or the
@@ -54,6 +55,7 @@ public final class SeedCluster implements AutoCloseable {
   static final String SEEDS = ROOT + "/seeds";
   static final String ROLLOUTS = ROOT + "/rollouts";
   static final String TALLIES = ROOT + "/tallies";
+  static final String ADVISORIES = ROOT + "/advisories";
 
   /** Joining failed: ZooKeeper unreachable, or this path belongs to another fleet. */
   public static final class JoinException extends RuntimeException {
@@ -123,6 +125,7 @@ public final class SeedCluster implements AutoCloseable {
       client.createContainers(ROLLOUTS);
       client.createContainers(TALLIES);
       client.createContainers(SEEDS);
+      client.createContainers(ADVISORIES);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       client.close();

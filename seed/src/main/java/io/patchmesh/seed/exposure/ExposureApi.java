@@ -129,6 +129,8 @@ public final class ExposureApi {
       advisories.putAll(parsed);
     } catch (IllegalArgumentException e) {
       throw new AdminResponse.Failure(400, e.getMessage());
+    } catch (AdvisoryStore.UnavailableException e) {
+      throw new AdminResponse.Failure(503, "advisories are not stored now: " + e.getMessage());
     }
     exposedComputedMillis = Long.MIN_VALUE / 2;
     List<Map<String, Object>> notUnderstood = new ArrayList<>();
