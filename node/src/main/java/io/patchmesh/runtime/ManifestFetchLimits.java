@@ -18,17 +18,23 @@ package io.patchmesh.runtime;
  *     since it was asked, counted after the grace, or until the download is complete (32 KiB/s;
  *     a 170 KB manifest at that rate takes 5 s, a 64 MiB one 34 min, and any real link is faster)
  * @param stallMillis silence after which a source is dropped even if its average is still fine (15 s)
+ * @param maxEnvelopeBytes the largest envelope this node fetches: the verifier's cap, or less when
+ *     the heap is too small to hold one (a third of the heap, so -Xmx64m fetches up to 21 MiB)
  */
-record ManifestFetchLimits(
-    int maxDownloads, int maxPerSource, long maxBytesInFlight, long graceMillis, long minBytesPerSecond, long stallMillis) {
+record ManifestFetchLimits(int maxDownloads, int maxPerSource, long maxBytesInFlight, long graceMillis,
+    long minBytesPerSecond, long stallMillis, long maxEnvelopeBytes) {
 
   /** Largest serialized manifest envelope fetched: the verifier's 64 MiB cap plus 64 KiB of signatures. */
   static final long MAX_ENVELOPE_BYTES = (64L << 20) + (64L << 10);
   /** Envelopes of one manifest (one id) differ only in their signatures: at most this much. */
   static final long SIGNATURE_SLACK = 64L << 10;
 
+  /** The smallest envelope cap: a manifest of ~100k chunks, ~6 GiB of content at 64 KiB chunks. */
+  static final long MIN_ENVELOPE_BYTES = 4L << 20;
+
   ManifestFetchLimits {
-    if (maxDownloads < 1 || maxPerSource < 1 || maxBytesInFlight < MAX_ENVELOPE_BYTES || graceMillis < 0
+    if (maxDownloads < 1 || maxPerSource < 1 || maxEnvelopeBytes < MIN_ENVELOPE_BYTES
+        || maxEnvelopeBytes > MAX_ENVELOPE_BYTES || maxBytesInFlight < maxEnvelopeBytes || graceMillis < 0
         || minBytesPerSecond < 1 || stallMillis < 1) {
       throw new IllegalArgumentException("bad manifest fetch limits");
     }
@@ -36,17 +42,27 @@ record ManifestFetchLimits(
 
   /**
    * Defaults for a JVM of {@code maxHeapBytes}: a third of the heap for manifest downloads, at most
-   * 96 MiB, and never less than one largest manifest (so any manifest can be fetched). Under the
-   * shipped units' -Xmx256m: 85 MiB.
+   * 96 MiB. A heap of three largest envelopes (~193 MiB) or more fetches any manifest the verifier accepts; a smaller one
+   * (the agent launcher's -Xmx64m: 21 MiB) fetches manifests up to a third of its heap, never less
+   * than {@link #MIN_ENVELOPE_BYTES}, and skips larger ones (an allocation of the whole envelope
+   * would otherwise exhaust the heap). Verifying an envelope needs about as much again for the
+   * parsed manifest, which the remaining two thirds leave room for.
    */
   static ManifestFetchLimits forHeap(long maxHeapBytes) {
     long third = maxHeapBytes / 3;
-    return new ManifestFetchLimits(8, 2, Math.max(MAX_ENVELOPE_BYTES, Math.min(96L << 20, third)), 10_000, 32 << 10, 15_000);
+    long envelope = Math.max(MIN_ENVELOPE_BYTES, Math.min(MAX_ENVELOPE_BYTES, third));
+    long budget = Math.max(envelope, Math.min(96L << 20, third));
+    return new ManifestFetchLimits(8, 2, budget, 10_000, 32 << 10, 15_000, envelope);
+  }
+
+  /** Whether an envelope of {@code size} bytes is more than this node's heap lets it fetch. */
+  boolean tooBigForHeap(long size) {
+    return size > maxEnvelopeBytes;
   }
 
   /** Bytes to reserve for a download of an envelope announced as {@code announcedSize}. */
   long reservationFor(long announcedSize) {
-    return Math.min(MAX_ENVELOPE_BYTES, announcedSize + SIGNATURE_SLACK);
+    return Math.min(maxEnvelopeBytes, announcedSize + SIGNATURE_SLACK);
   }
 
   /**

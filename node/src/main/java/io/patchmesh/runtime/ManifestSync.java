@@ -193,6 +193,10 @@ final class ManifestSync {
     if (held.containsKey(id) || rejections.rejected(id) || verifying.contains(id) || rejections.failed(id, from)) {
       return;
     }
+    if (limits.tooBigForHeap(a.getSize())) {
+      tooBigForHeap(id, a.getSize()); // an honest peer may hold it: nobody is charged
+      return;
+    }
     Announce newest = newestByChannel.get(a.getChannel());
     if (newest != null && a.getVersion() <= newest.getVersion()) {
       // stale: not newer than one we hold (the floor; answered from memory, so a peer
@@ -257,6 +261,17 @@ final class ManifestSync {
       }
     }
     return n;
+  }
+
+  /** Ids already logged as too big for this heap (bounded: the log line is for the operator). */
+  private final Set<ManifestId> tooBigLogged = new HashSet<>();
+
+  private void tooBigForHeap(ManifestId id, long size) {
+    if (tooBigLogged.size() < 64 && tooBigLogged.add(id)) {
+      log.warn("manifest {} is {} bytes, more than this node's heap lets it fetch ({} bytes, a third of -Xmx);"
+          + " start the node with a larger -Xmx (PATCHMESH_JAVA_OPTS) to fetch it", id.shortHex(), size,
+          limits.maxEnvelopeBytes());
+    }
   }
 
   /** Takes {@code n} bytes of the in-flight budget; false (nothing taken) if they do not fit. */
@@ -440,6 +455,12 @@ final class ManifestSync {
       charge.accept(link.peerId(), "sent a malformed part of manifest " + id.shortHex());
       rejections.failedFrom(id, link.peerId());
       next(d);
+      return;
+    }
+    if (d.buf == null && limits.tooBigForHeap(total)) {
+      tooBigForHeap(id, total);
+      rejections.failedFrom(id, link.peerId()); // not asked again; not charged (its copy may be honest)
+      drop(d);
       return;
     }
     if (d.buf == null) {

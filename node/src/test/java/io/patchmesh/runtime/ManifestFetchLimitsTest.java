@@ -16,8 +16,20 @@ class ManifestFetchLimitsTest {
     assertEquals(8, limits.maxDownloads());
     assertEquals(2, limits.maxPerSource());
     assertEquals(96L << 20, ManifestFetchLimits.forHeap(2L << 30).maxBytesInFlight(), "at most 96 MiB");
-    assertEquals(ManifestFetchLimits.MAX_ENVELOPE_BYTES, ManifestFetchLimits.forHeap(64L << 20).maxBytesInFlight(),
-        "never less than one largest manifest");
+    assertEquals(ManifestFetchLimits.MAX_ENVELOPE_BYTES, limits.maxEnvelopeBytes(), "any manifest the verifier takes");
+  }
+
+  @Test
+  void theAgentLaunchersSmallHeapFetchesManifestsUpToAThirdOfIt() {
+    ManifestFetchLimits small = ManifestFetchLimits.forHeap(64L << 20);
+    assertEquals((64L << 20) / 3, small.maxEnvelopeBytes());
+    assertEquals((64L << 20) / 3, small.maxBytesInFlight());
+    assertTrue(small.tooBigForHeap(ManifestFetchLimits.MAX_ENVELOPE_BYTES), "a 64 MiB envelope would exhaust the heap");
+    assertTrue(!small.tooBigForHeap(170_000));
+    assertEquals(small.maxEnvelopeBytes(), small.reservationFor(ManifestFetchLimits.MAX_ENVELOPE_BYTES));
+    assertEquals(ManifestFetchLimits.MIN_ENVELOPE_BYTES, ManifestFetchLimits.forHeap(4L << 20).maxEnvelopeBytes(),
+        "never below the floor");
+    assertEquals(ManifestFetchLimits.MAX_ENVELOPE_BYTES, ManifestFetchLimits.forHeap(3 * ManifestFetchLimits.MAX_ENVELOPE_BYTES).maxEnvelopeBytes());
   }
 
   @Test
