@@ -54,6 +54,8 @@ public final class RolloutController implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RolloutController.class);
   /** An agent with no link to this seed and no report for this long no longer holds its stage up. */
   static final long GONE_AFTER_MILLIS = 15_000;
+  /** How long a stage that looks empty waits for a first report before it counts as empty (two status intervals). */
+  static final long EMPTY_STAGE_GRACE_MILLIS = 10_000;
 
   /**
    * The state of one manifest's rollout as the seed judges it.
@@ -158,6 +160,22 @@ public final class RolloutController implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Whether any agent on this seed's board has reported {@code id} at all. A stage with no admitted
+   * agent opens the next one at once only on that evidence (or after {@link #EMPTY_STAGE_GRACE_MILLIS}):
+   * right after a publish, or after a seed restart, no report is in yet and every stage looks empty,
+   * so the controller would otherwise open them all before a single canary was heard from.
+   */
+  private boolean anyAgentReported(ManifestId id) {
+    String hex = id.hex();
+    for (AgentRecord a : board.agents()) {
+      if (a.manifests().containsKey(hex)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** This seed's own tally of the agents admitted to {@code stage}. */
   StageTally ownTally(ManifestId id, Rollout plan, int stage, Set<NodeId> linked) {
     String hex = id.hex();
@@ -195,7 +213,10 @@ public final class RolloutController implements AutoCloseable {
       stageSeen.put(id, seen);
     }
     boolean openEarly = RolloutJudge.opensEarly(RHYTHM, isUrgent, r, seen.sinceMillis(), now);
-    if (notSteering.isEmpty() && total.isPresent()) {
+    long opened = r.stageOpenedMillis() > 0 ? r.stageOpenedMillis() : seen.sinceMillis();
+    boolean unheard = total.isPresent() && total.get().admitted() == 0 && !anyAgentReported(id)
+        && now - opened < EMPTY_STAGE_GRACE_MILLIS;
+    if (notSteering.isEmpty() && total.isPresent() && !unheard) {
       RolloutRecord next = RolloutJudge.next(plan, r, total.get(), openEarly, now);
       if (!next.sameAs(r)) {
         Optional<RolloutRecord> written = store.decide(id, r, next);
