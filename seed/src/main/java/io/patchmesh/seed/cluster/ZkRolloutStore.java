@@ -132,7 +132,10 @@ public final class ZkRolloutStore implements RolloutStore {
     byte[] data = own.bytes();
     byte[] last = publishedTally.get(id);
     long now = System.nanoTime() / 1_000_000;
-    if (last != null && (Arrays.equals(last, data) || now - publishedAt.getOrDefault(id, 0L) < tallyIntervalMillis)) {
+    // our tally is ephemeral: a new session (ZooKeeper lost and back) has dropped it, and the leader
+    // waits for every live seed's tally, so it is written again at once whether it changed or not
+    boolean present = cluster.cache().get(tallyPath(id, cluster.seedId())).isPresent();
+    if (present && last != null && (Arrays.equals(last, data) || now - publishedAt.getOrDefault(id, 0L) < tallyIntervalMillis)) {
       return;
     }
     try {
