@@ -59,6 +59,19 @@ class FleetTest {
     return new ObjectMapper().readTree(r.body());
   }
 
+  /** GET that answers empty on 404 (a seed that has not received a manifest yet). */
+  static Optional<JsonNode> getIfKnown(SeedNode seed, String path) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(seed.node().adminUrl() + path))
+            .header("Authorization", "Bearer " + seed.node().adminToken().value()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() == 404) {
+      return Optional.empty();
+    }
+    assertEquals(200, r.statusCode(), r.body());
+    return Optional.of(new ObjectMapper().readTree(r.body()));
+  }
+
   static JsonNode post(SeedNode seed, String path) throws Exception {
     HttpResponse<String> r = HttpClient.newHttpClient().send(
         HttpRequest.newBuilder(URI.create(seed.node().adminUrl() + path))
