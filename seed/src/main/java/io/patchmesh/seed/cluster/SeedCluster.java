@@ -342,15 +342,21 @@ public final class SeedCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      latch.close();
-    } catch (Exception e) {
-      log.debug("closing leader latch: {}", e.toString());
-    }
-    try {
-      registration.close();
-    } catch (Exception e) {
-      log.debug("closing registration: {}", e.toString());
+    if (client.getZookeeperClient().isConnected()) {
+      try {
+        latch.close();
+      } catch (Exception e) {
+        log.debug("closing leader latch: {}", e.toString());
+      }
+      try {
+        registration.close();
+      } catch (Exception e) {
+        log.debug("closing registration: {}", e.toString());
+      }
+    } else {
+      // deleting the latch and registration nodes would retry for ~25 s and hold up the stop; they
+      // are ephemeral, so the ensemble removes them when this session expires
+      log.info("ZooKeeper unreachable at stop: this seed's election and registration nodes go when its session expires");
     }
     cache.close();
     client.close();
