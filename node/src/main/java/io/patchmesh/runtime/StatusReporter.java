@@ -121,11 +121,8 @@ final class StatusReporter {
     }
     long now = loop.now();
     boolean changed = version != versionSent;
-    if (!changed && now - lastSent < 5000) {
-      return;
-    }
-    if (now - lastSent < options.statusIntervalMillis() && !changed) {
-      return;
+    if (!changed && now - lastSent < options.statusIntervalMillis()) {
+      return; // nothing new, and the last heartbeat is recent
     }
     SoftwareSummary softwareSummary = software == null ? null : software.summaryForReport(now);
     List<ManifestStatus> manifests = snapshot.manifests();
