@@ -22,7 +22,9 @@ import java.util.function.UnaryOperator;
  * @param clock wall clock for expiry, windows and status times
  * @param membership SWIM timing; null = from the config's preset
  * @param transfer picker tuning
- * @param statusIntervalMillis how often an agent reports to the seeds when something changed
+ * @param statusIntervalMillis how often an agent re-sends an unchanged status report (the heartbeat by
+ *     which seeds see it alive and current); a change goes out sooner, at the next status tick
+ *     (every second)
  * @param statusSink where a seed puts agents' reports (null for agents)
  * @param tickMillis the loop's housekeeping period (request pumping, Have batching)
  * @param uploadSlots concurrent uploads this node serves
@@ -56,12 +58,12 @@ public record RuntimeOptions(
 
   public static RuntimeOptions agent() {
     return new RuntimeOptions(
-        Set.of(Role.ROLE_AGENT), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 1000, null, 20, 12, b -> b);
+        Set.of(Role.ROLE_AGENT), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 5000, null, 20, 12, b -> b);
   }
 
   public static RuntimeOptions seed(BiConsumer<StatusReport, Long> sink) {
     return new RuntimeOptions(
-        Set.of(Role.ROLE_SEED), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 1000, sink, 20, 24, b -> b);
+        Set.of(Role.ROLE_SEED), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 5000, sink, 20, 24, b -> b);
   }
 
   public boolean isSeed() {

@@ -1,0 +1,147 @@
+package io.patchmesh.runtime;
+
+import io.patchmesh.inventory.SoftwareReporter;
+import io.patchmesh.net.LinkListener;
+import io.patchmesh.net.PeerLink;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Role;
+import io.patchmesh.proto.StatusReport;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where each frame of a link goes: membership, manifest sync, the swarm, the rollout gate, the
+ * software inventory, or (seeds) the status sink and the handlers a seed adds. Links come up
+ * before the protocol state exists (the transport binds first): their events wait, in order, until
+ * {@link #ready} runs them on the loop.
+ *
+ * <p>Status reports and frames with an added handler are handled on the transport thread that
+ * delivered them (the seed's boards are thread-safe); everything else on the loop.
+ */
+final class FrameRouter implements LinkListener {
+  private static final Logger log = LoggerFactory.getLogger(FrameRouter.class);
+  /** Link events kept while the node starts; a peer cannot make a starting node hold more. */
+  static final int MAX_EARLY_EVENTS = 10_000;
+
+  /** The protocol state frames go to, built on the loop at start. */
+  record Targets(MeshDriver mesh, ManifestSync sync, Swarm swarm, ApplyPipeline apply, StatusReporter status,
+      Supplier<SoftwareReporter> software) {}
+
+  private final NodeLoop loop;
+  private final RuntimeOptions options;
+  /** Seeds: frames of kinds the node itself does not handle (inventory updates), by kind. */
+  private final Map<Frame.BodyCase, BiConsumer<PeerLink, Frame>> handlers = new ConcurrentHashMap<>();
+  /** Set on the loop once membership, sync and swarm exist. Loop only. */
+  private Targets to;
+  private final List<Runnable> early = new ArrayList<>();
+
+  FrameRouter(NodeLoop loop, RuntimeOptions options) {
+    this.loop = loop;
+    this.options = options;
+  }
+
+  /** Seeds: handles frames of {@code kind} the node does not handle itself (called on a transport thread). */
+  void onFrames(Frame.BodyCase kind, BiConsumer<PeerLink, Frame> handler) {
+    handlers.put(kind, handler);
+  }
+
+  /** The protocol state exists: runs the events that waited for it (loop only). */
+  void ready(Targets targets) {
+    to = targets;
+    early.forEach(Runnable::run);
+    early.clear();
+  }
+
+  /** Runs on the loop, after start-up has built the protocol state. */
+  private void whenReady(Runnable task) {
+    loop.execute(
+        () -> {
+          if (to != null) {
+            task.run();
+          } else if (early.size() < MAX_EARLY_EVENTS) {
+            early.add(task);
+          }
+        });
+  }
+
+  @Override
+  public void onLinkUp(PeerLink link) {
+    whenReady(
+        () -> {
+          to.mesh().onLinkUp(link);
+          to.swarm().onLinkUp(link);
+          if (link.roles().contains(Role.ROLE_SEED)) {
+            to.status().changed(); // a seed just linked hears our state now, not at the next heartbeat
+            SoftwareReporter software = to.software().get();
+            if (software != null) {
+              software.seedLinked();
+            }
+          }
+        });
+  }
+
+  @Override
+  public void onFrame(PeerLink link, Frame frame) {
+    switch (frame.getBodyCase()) {
+      case STATUS_REPORT -> {
+        if (options.statusSink() != null) {
+          StatusReport r = frame.getStatusReport();
+          if (r.getNodeId().equals(link.peerId().toByteString())) {
+            // the site is the link's (with TLS: the certificate's), never the report's own claim
+            options.statusSink().accept(r.getSite().equals(link.site()) ? r : r.toBuilder().setSite(link.site()).build(),
+                options.clock().millis());
+          }
+        }
+      }
+      case INVENTORY_UPDATE -> {
+        BiConsumer<PeerLink, Frame> h = handlers.get(frame.getBodyCase());
+        if (h != null) {
+          h.accept(link, frame);
+        }
+      }
+      default -> whenReady(() -> route(link, frame));
+    }
+  }
+
+  @Override
+  public void onLinkDown(PeerLink link, String reason) {
+    whenReady(() -> to.swarm().onLinkDown(link));
+  }
+
+  private void route(PeerLink link, Frame frame) {
+    switch (frame.getBodyCase()) {
+      case PING, ACK, NACK, PING_REQ, PUSH_PULL, ANNOUNCE, MEMBER_QUERY, REVOCATIONS -> to.mesh().onFrame(link, frame);
+      case MANIFEST_REQUEST -> to.sync().onRequest(link, frame.getManifestRequest());
+      case MANIFEST_PART -> to.sync().onPart(link, frame.getManifestPart());
+      case HAVE_MAP -> {
+        to.sync().onPeerHolds(link.peerId(), frame.getHaveMap().getManifestId()); // a site-mate may spare us the WAN
+        to.swarm().onHaveMap(link, frame.getHaveMap());
+      }
+      case HAVE -> to.swarm().onHave(link, frame.getHave());
+      case REQUEST -> to.swarm().onRequest(link, frame.getRequest());
+      case PIECE -> to.swarm().onPiece(link, frame.getPiece());
+      case CANCEL -> to.swarm().onCancel(link, frame.getCancel());
+      case REJECT -> to.swarm().onReject(link, frame.getReject());
+      case ROLLOUT_STATE -> {
+        // honoured only from a seed; under TLS the seed role is certified (HelloCheck)
+        if (link.roles().contains(Role.ROLE_SEED)) {
+          to.apply().onRolloutState(frame.getRolloutState(), options.clock().millis());
+        }
+      }
+      case INVENTORY_REQUEST -> {
+        // answered only to a seed: the inventory is for the fleet's operators, not for any peer
+        SoftwareReporter software = to.software().get();
+        if (software != null && link.roles().contains(Role.ROLE_SEED)) {
+          software.onRequest(link, frame.getInventoryRequest());
+        }
+      }
+      default -> log.debug("ignoring {} from {}", frame.getBodyCase(), link.peerId().shortHex());
+    }
+  }
+}

@@ -1,0 +1,159 @@
+package io.patchmesh.runtime;
+
+import io.patchmesh.apply.HostFactsCollector;
+import io.patchmesh.inventory.SoftwareReporter;
+import io.patchmesh.mesh.Membership;
+import io.patchmesh.net.NodeId;
+import io.patchmesh.net.PeerLink;
+import io.patchmesh.net.Transport;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.ManifestPhase;
+import io.patchmesh.proto.ManifestStatus;
+import io.patchmesh.proto.Role;
+import io.patchmesh.proto.SoftwareSummary;
+import io.patchmesh.proto.StatusReport;
+import io.patchmesh.trust.TrustedRoot;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * What this node tells about itself: the snapshot the admin API shows (members and manifests,
+ * rebuilt on the loop, read from any thread) and, on agents, the status report sent to every
+ * linked seed. A report goes out when something changed ({@link #changed}) and otherwise as a
+ * heartbeat; seeds never report (they aggregate agents' reports).
+ *
+ * <p>Loop only, except {@link #snapshot()} and {@link #sequence()}.
+ */
+final class StatusReporter {
+  /** Manifests per report: a report is one control frame, and a seed keeps one per agent. */
+  static final int MAX_MANIFESTS_PER_REPORT = 256;
+
+  private final NodeId id;
+  private final String site;
+  private final RuntimeOptions options;
+  private final Clock clock;
+  private final NodeLoop loop;
+  private final Transport transport;
+  private final TrustedRoot root;
+  private final HostFactsCollector facts;
+  private final FreshnessWatch freshness;
+  private final AtomicLong sequence;
+  /** Bumped by anything a report shows; a report is due when it differs from the one last sent. */
+  private long version;
+  private long versionSent = -1;
+  private long lastSent;
+  /** Snapshot for admin readers on other threads, refreshed on the loop. */
+  private volatile NodeRuntime.Snapshot snapshot = NodeRuntime.Snapshot.EMPTY;
+
+  StatusReporter(NodeId id, String site, RuntimeOptions options, NodeLoop loop, Transport transport, TrustedRoot root,
+      HostFactsCollector facts, FreshnessWatch freshness, long sequenceStart) {
+    this.id = id;
+    this.site = site;
+    this.options = options;
+    this.clock = options.clock();
+    this.loop = loop;
+    this.transport = transport;
+    this.root = root;
+    this.facts = facts;
+    this.freshness = freshness;
+    this.sequence = new AtomicLong(sequenceStart);
+  }
+
+  /** Something a report shows changed: the next status tick sends one. */
+  void changed() {
+    version++;
+  }
+
+  NodeRuntime.Snapshot snapshot() {
+    return snapshot;
+  }
+
+  /** The last report sequence number used (the software inventory continues from it). */
+  long sequence() {
+    return sequence.get();
+  }
+
+  /** Rebuilds the snapshot from the swarm's sessions and membership's members. */
+  void refreshSnapshot(Iterable<TransferSession> sessions, Membership membership, Function<TransferSession, LocalState> localOf) {
+    List<ManifestStatus> ms = statuses(sessions, localOf);
+    snapshot = new NodeRuntime.Snapshot(List.copyOf(membership.members()), List.copyOf(ms));
+  }
+
+  /** One manifest's status: the session's chunk progress, overlaid by the local phase (targeting, window, apply). */
+  static ManifestStatus statusOf(TransferSession s, LocalState ls) {
+    ManifestPhase phase = ls.phase;
+    if (phase == ManifestPhase.PHASE_KNOWN || phase == ManifestPhase.PHASE_FETCHING) {
+      phase = s.complete() ? ManifestPhase.PHASE_COMPLETE : s.have() > 0 || s.picker != null ? ManifestPhase.PHASE_FETCHING : ManifestPhase.PHASE_KNOWN;
+    }
+    String reason = ls.reason;
+    if (phase == ManifestPhase.PHASE_FETCHING && s.storeFull != null) {
+      // Failed for now, not for good: the swarm keeps probing and the phase returns to fetching once a chunk fits.
+      phase = ManifestPhase.PHASE_FAILED;
+      reason = "store full, retrying: " + s.storeFull;
+    }
+    return ManifestStatus.newBuilder()
+        .setManifestId(s.id.toByteString())
+        .setChannel(s.vm.channel())
+        .setVersion(s.vm.version())
+        .setPhase(phase)
+        .setChunksHave(s.have())
+        .setChunksTotal(s.table.count())
+        .setBytesLan(s.bytesLan)
+        .setBytesWan(s.bytesWan)
+        .setReason(truncate(reason, 512))
+        .setInstallExit(ls.installExit)
+        .setInstallOutputTail(truncate(ls.outputTail, 2048))
+        .setUpdatedUnixMs(ls.updatedMillis)
+        .build();
+  }
+
+  private static String truncate(String s, int max) {
+    return s.length() <= max ? s : s.substring(s.length() - max);
+  }
+
+  /** Agents: sends a report to every linked seed if one is due. {@code software}: null on seeds. */
+  void report(SoftwareReporter software) {
+    if (options.isSeed()) {
+      return; // seeds aggregate agents' reports; they do not report to each other
+    }
+    long now = loop.now();
+    boolean changed = version != versionSent;
+    if (!changed && now - lastSent < options.statusIntervalMillis()) {
+      return; // nothing new, and the last heartbeat is recent
+    }
+    SoftwareSummary softwareSummary = software == null ? null : software.summaryForReport(now);
+    List<ManifestStatus> manifests = snapshot.manifests();
+    StatusReport report =
+        StatusReport.newBuilder()
+            .setNodeId(id.toByteString())
+            .setSite(site)
+            .setSequence(sequence.incrementAndGet())
+            .addAllManifests(manifests.size() > MAX_MANIFESTS_PER_REPORT ? manifests.subList(0, MAX_MANIFESTS_PER_REPORT) : manifests)
+            .setFacts(facts.collect(clock.millis()).toBuilder()
+                .addAllStale(freshness.reasons()).setTrustRootExpiresUnix(root.root().getExpiresUnix()))
+            .build();
+    if (softwareSummary != null) {
+      report = report.toBuilder().setSoftware(softwareSummary).build();
+    }
+    Frame f = Frame.newBuilder().setStatusReport(report).build();
+    for (PeerLink l : transport.links()) {
+      if (l.roles().contains(Role.ROLE_SEED)) {
+        l.sendControl(f);
+      }
+    }
+    lastSent = now;
+    versionSent = version;
+  }
+
+  /** Reports of the live sessions, for {@link NodeRuntime#manifestStatuses()} (loop only). */
+  static List<ManifestStatus> statuses(Iterable<TransferSession> sessions, Function<TransferSession, LocalState> localOf) {
+    List<ManifestStatus> out = new ArrayList<>();
+    for (TransferSession s : sessions) {
+      out.add(statusOf(s, localOf.apply(s)));
+    }
+    return out;
+  }
+}
