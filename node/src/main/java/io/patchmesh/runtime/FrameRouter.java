@@ -2,6 +2,7 @@ package io.patchmesh.runtime;
 
 import io.patchmesh.inventory.SoftwareReporter;
 import io.patchmesh.net.LinkListener;
+import io.patchmesh.net.NodeId;
 import io.patchmesh.net.PeerLink;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Role;
@@ -21,8 +22,18 @@ import org.slf4j.LoggerFactory;
  * before the protocol state exists (the transport binds first): their events wait, in order, until
  * {@link #ready} runs them on the loop.
  *
+ * <p>A frame its sender had no business sending — a status report naming another node or sent to
+ * a node that is not a seed, an inventory update to a node that never asks for one, a rollout state
+ * or inventory request from a peer without the seed role — is dropped and costs the sender a strike
+ * in the swarm's peer scores (the same scores as corrupt chunks and lying manifest sources: the
+ * third strike bans the peer and closes its link). No honest node sends any of them: agents report
+ * and answer only on links whose certificate grants the seed role, and only seeds send rollout
+ * states and inventory requests. Frames the codec cannot parse, or whose kind is unknown, never get
+ * here: the codec closes their connection. A known kind this build does not route is logged and
+ * dropped without a strike (that gap is ours, not the peer's).
+ *
  * <p>Status reports and frames with an added handler are handled on the transport thread that
- * delivered them (the seed's boards are thread-safe); everything else on the loop.
+ * delivered them (the seed's boards are thread-safe); everything else, strikes included, on the loop.
  */
 final class FrameRouter implements LinkListener {
   private static final Logger log = LoggerFactory.getLogger(FrameRouter.class);
@@ -31,7 +42,7 @@ final class FrameRouter implements LinkListener {
 
   /** The protocol state frames go to, built on the loop at start. */
   record Targets(MeshDriver mesh, ManifestSync sync, Swarm swarm, ApplyPipeline apply, StatusReporter status,
-      Supplier<SoftwareReporter> software) {}
+      Supplier<SoftwareReporter> software, BiConsumer<NodeId, String> charge) {}
 
   private final NodeLoop loop;
   private final RuntimeOptions options;
@@ -90,19 +101,23 @@ final class FrameRouter implements LinkListener {
   public void onFrame(PeerLink link, Frame frame) {
     switch (frame.getBodyCase()) {
       case STATUS_REPORT -> {
-        if (options.statusSink() != null) {
-          StatusReport r = frame.getStatusReport();
-          if (r.getNodeId().equals(link.peerId().toByteString())) {
-            // the site is the link's (with TLS: the certificate's), never the report's own claim
-            options.statusSink().accept(r.getSite().equals(link.site()) ? r : r.toBuilder().setSite(link.site()).build(),
-                options.clock().millis());
-          }
+        StatusReport r = frame.getStatusReport();
+        if (options.statusSink() == null) {
+          strike(link, "sent a status report to a node that is not a seed");
+        } else if (!r.getNodeId().equals(link.peerId().toByteString())) {
+          strike(link, "sent a status report naming another node");
+        } else {
+          // the site is the link's (with TLS: the certificate's), never the report's own claim
+          options.statusSink().accept(r.getSite().equals(link.site()) ? r : r.toBuilder().setSite(link.site()).build(),
+              options.clock().millis());
         }
       }
       case INVENTORY_UPDATE -> {
         BiConsumer<PeerLink, Frame> h = handlers.get(frame.getBodyCase());
         if (h != null) {
           h.accept(link, frame);
+        } else {
+          strike(link, "sent an inventory update to a node that asks for none");
         }
       }
       default -> whenReady(() -> route(link, frame));
@@ -132,16 +147,30 @@ final class FrameRouter implements LinkListener {
         // honoured only from a seed; under TLS the seed role is certified (HelloCheck)
         if (link.roles().contains(Role.ROLE_SEED)) {
           to.apply().onRolloutState(frame.getRolloutState(), options.clock().millis());
+        } else {
+          charge(link, "sent a rollout state without the seed role");
         }
       }
       case INVENTORY_REQUEST -> {
         // answered only to a seed: the inventory is for the fleet's operators, not for any peer
         SoftwareReporter software = to.software().get();
-        if (software != null && link.roles().contains(Role.ROLE_SEED)) {
+        if (!link.roles().contains(Role.ROLE_SEED)) {
+          charge(link, "asked for the software inventory without the seed role");
+        } else if (software != null) {
           software.onRequest(link, frame.getInventoryRequest());
         }
       }
       default -> log.debug("ignoring {} from {}", frame.getBodyCase(), link.peerId().shortHex());
     }
+  }
+
+  /** A strike against the sender of a frame it had no business sending (any thread). */
+  private void strike(PeerLink link, String why) {
+    whenReady(() -> charge(link, why));
+  }
+
+  /** The same on the loop. */
+  private void charge(PeerLink link, String why) {
+    to.charge().accept(link.peerId(), why);
   }
 }

@@ -142,7 +142,8 @@ public final class NodeRuntime implements AutoCloseable {
         () -> {
           try {
             build(mc);
-            FrameRouter.Targets targets = new FrameRouter.Targets(mesh, sync, swarm, apply, status, () -> software);
+            FrameRouter.Targets targets = new FrameRouter.Targets(mesh, sync, swarm, apply, status, () -> software,
+                this::badSender);
             timers = new NodeTimers(options, loop, () -> closed, targets, freshness, new CacheCollector(loop, store, metrics, swarm, apply));
             router.ready(targets);
             built.complete(null);
@@ -265,7 +266,10 @@ public final class NodeRuntime implements AutoCloseable {
     }
   }
 
-  /** A peer did something only a liar does outside the swarm (manifest sync): a strike in the swarm's scores. */
+  /**
+   * A peer did something only a liar does outside the swarm (manifest sync, a frame it had no
+   * business sending): a strike in the swarm's scores.
+   */
   private void badSender(NodeId peer, String why) {
     swarm.charge(peer, why);
   }

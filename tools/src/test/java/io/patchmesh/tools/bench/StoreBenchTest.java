@@ -1,9 +1,8 @@
-package io.patchmesh.store;
+package io.patchmesh.tools.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.patchmesh.store.bench.StoreBench;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

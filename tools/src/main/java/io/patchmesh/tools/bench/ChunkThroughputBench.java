@@ -1,4 +1,4 @@
-package io.patchmesh.content.bench;
+package io.patchmesh.tools.bench;
 
 import io.patchmesh.content.ChunkId;
 import io.patchmesh.content.ChunkParams;
@@ -35,7 +35,7 @@ import java.util.SplittableRandom;
  * wall-clock ratio becomes on an idle two-core machine, minus handoff costs.
  *
  * <p>Run: {@code patchmesh bench content}, or
- * {@code java -cp node/target/classes:DEPS io.patchmesh.content.bench.ChunkThroughputBench [MB] [avgKiB] [rounds]}
+ * {@code java -cp tools/target/patchmesh.jar io.patchmesh.tools.bench.ChunkThroughputBench [MB] [avgKiB] [rounds]}
  */
 public final class ChunkThroughputBench {
   /**

@@ -12,7 +12,7 @@ import java.util.function.Supplier;
  * every target fed {@code inputs} inputs from a seeded {@link java.util.SplittableRandom}.
  *
  * <pre>
- * java -Xmx64m -cp node/target/classes:$(cat cp.txt) io.patchmesh.fuzz.FuzzBench [inputs] [seed] [target...]
+ * java -Xmx64m -cp node/target/test-classes:node/target/classes:$(cat cp.txt) io.patchmesh.fuzz.FuzzBench [inputs] [seed] [target...]
  * </pre>
  *
  * Targets: frame, manifest, trust-root, have-map (default: all). Exits 1 if any input raised an

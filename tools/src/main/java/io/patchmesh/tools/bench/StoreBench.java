@@ -1,4 +1,4 @@
-package io.patchmesh.store.bench;
+package io.patchmesh.tools.bench;
 
 import io.patchmesh.content.ChunkId;
 import io.patchmesh.store.NodeStore;

@@ -1,4 +1,4 @@
-package io.patchmesh.content.bench;
+package io.patchmesh.tools.bench;
 
 import io.patchmesh.content.ChunkId;
 import io.patchmesh.content.ChunkParams;
@@ -27,8 +27,8 @@ import java.util.regex.Pattern;
  * and manifest size of v1 projected to a 1 GB patch, to weigh dedup against
  * per-chunk overhead.
  *
- * <p>Run: {@code java -cp node/target/classes:PROTOBUF_JAR
- * io.patchmesh.content.bench.DedupBench FILE [avgKiB...]}
+ * <p>Run: {@code patchmesh bench content --file FILE} (one parameter set), or every set with
+ * {@code java -cp tools/target/patchmesh.jar io.patchmesh.tools.bench.DedupBench FILE [avgKiB...]}
  */
 public final class DedupBench {
   static final int OVERWRITE = 1 << 20;
