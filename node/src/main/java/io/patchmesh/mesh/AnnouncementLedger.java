@@ -1,6 +1,7 @@
 package io.patchmesh.mesh;
 
 import com.google.protobuf.ByteString;
+import io.patchmesh.net.NodeId;
 import io.patchmesh.proto.Announce;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,8 +24,26 @@ final class AnnouncementLedger {
   /** Newest verified announcement per channel; sorted so digests are deterministic. */
   private final Map<String, Announce> newestVerified = new TreeMap<>();
   private final Set<ByteString> verifiedIds = new HashSet<>();
-  /** Unverified manifest id -> when the driver was last told. */
-  private final Map<ByteString, Long> reportedAt = new HashMap<>();
+  /**
+   * Distinct senders of one unverified id reported within one repeat window: the driver learns
+   * every source it may fetch from (a rogue repeating an id every second must not hide the seed's
+   * announcement of the same id for a window: the driver would have no other source to turn to when
+   * the rogue's copy is refused), yet a crowd repeating one id costs at most this many reports.
+   */
+  static final int SENDERS_PER_WINDOW = 4;
+
+  /** Unverified manifest id -> the current repeat window's reports. */
+  private final Map<ByteString, Reports> reportedAt = new HashMap<>();
+
+  /** When the window of reports about one id opened, and to whom of its senders it was reported. */
+  private static final class Reports {
+    final long since;
+    final List<NodeId> senders = new ArrayList<>(SENDERS_PER_WINDOW);
+
+    Reports(long since) {
+      this.since = since;
+    }
+  }
   private final Supplier<List<Announce>> driverDigest;
 
   AnnouncementLedger(Supplier<List<Announce>> driverDigest) {
@@ -50,10 +69,11 @@ final class AnnouncementLedger {
   }
 
   /**
-   * True if the driver should hear about {@code a} now: not verified here, not older than what
-   * this node holds for the channel, and not reported within {@code repeatMillis}.
+   * True if the driver should hear about {@code a} from {@code from} now: not verified here, not
+   * older than what this node holds for the channel, and not reported from this sender within
+   * {@code repeatMillis} (nor from {@value #SENDERS_PER_WINDOW} senders already).
    */
-  boolean shouldReport(Announce a, long now, long repeatMillis) {
+  boolean shouldReport(Announce a, NodeId from, long now, long repeatMillis) {
     if (verifiedIds.contains(a.getManifestId()) || holdsSameOrNewer(newestVerified.get(a.getChannel()), a)) {
       return false;
     }
@@ -63,14 +83,20 @@ final class AnnouncementLedger {
         return false;
       }
     }
-    Long last = reportedAt.get(a.getManifestId());
-    if (last != null && now - last < repeatMillis) {
-      return false;
+    Reports r = reportedAt.get(a.getManifestId());
+    if (r != null && now - r.since < repeatMillis) {
+      if (r.senders.contains(from) || r.senders.size() >= SENDERS_PER_WINDOW) {
+        return false;
+      }
+      r.senders.add(from);
+      return true;
     }
     if (reportedAt.size() >= MAX_HEARD) {
       forgetOlderThan(now - repeatMillis);
     }
-    reportedAt.put(a.getManifestId(), now);
+    r = new Reports(now);
+    r.senders.add(from);
+    reportedAt.put(a.getManifestId(), r);
     return true;
   }
 
@@ -88,8 +114,8 @@ final class AnnouncementLedger {
   }
 
   private void forgetOlderThan(long cutoff) {
-    for (Iterator<Long> it = reportedAt.values().iterator(); it.hasNext(); ) {
-      if (it.next() < cutoff) {
+    for (Iterator<Reports> it = reportedAt.values().iterator(); it.hasNext(); ) {
+      if (it.next().since < cutoff) {
         it.remove();
       }
     }

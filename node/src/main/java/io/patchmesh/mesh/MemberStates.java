@@ -151,7 +151,7 @@ final class MemberStates {
       case MEMBER_ALIVE -> applyAlive(r, u, now, sender);
       case MEMBER_SUSPECT -> {
         if (proven(r, u)) {
-          applySuspect(r, u.getIncarnation(), u.getFrom(), now);
+          applySuspect(r, u.getIncarnation(), fromPushPull ? selfId : sender, now);
         }
       }
       case MEMBER_DEAD -> {
@@ -161,7 +161,7 @@ final class MemberStates {
         // Another node's word that a member is dead is taken as a suspicion by that node: our own
         // timer decides (shortened by each independent accuser, Lifeguard), so one liar can make a
         // member suspect, which it refutes, but never dead anywhere but at the liar itself.
-        applySuspect(r, u.getIncarnation(), fromPushPull ? selfKey : u.getFrom(), now);
+        applySuspect(r, u.getIncarnation(), fromPushPull ? selfId : sender, now);
       }
       case MEMBER_LEFT -> applyLeft(r, u, now, sender);
       default -> { } // a state from a newer protocol version: ignore
@@ -206,7 +206,7 @@ final class MemberStates {
 
   /** Our own probe of {@code r} failed: suspect it at its current incarnation. */
   void suspectByProbe(MemberRecord r, long now) {
-    applySuspect(r, r.incarnation, selfKey, now);
+    applySuspect(r, r.incarnation, selfId, now);
   }
 
   /**
@@ -377,12 +377,18 @@ final class MemberStates {
     applyDeparted(r, u.getIncarnation(), u.getFrom(), MemberStatus.LEFT, now);
   }
 
-  private void applySuspect(MemberRecord r, long inc, ByteString accuserKey, long now) {
+  /**
+   * Starts or confirms a suspicion of {@code r}. The accuser is the authenticated peer whose link
+   * brought the news (or this node, for push-pull state), never the update's unsigned {@code from}
+   * field: a liar naming other members as accusers could otherwise confirm its own accusation and
+   * shorten the victim's time to refute (Lifeguard counts independent confirmations). So each
+   * confirmation is a distinct link peer that passed the suspicion on.
+   */
+  private void applySuspect(MemberRecord r, long inc, NodeId accuser, long now) {
     if (r == null || inc < r.incarnation || !r.status.isLive()) {
       return;
     }
     NodeId id = r.info.id();
-    NodeId accuser = accuser(accuserKey);
     if (r.status == MemberStatus.SUSPECT) {
       if (r.suspicion != null && r.suspicion.confirm(accuser)) {
         broadcasts.put(id, suspectUpdate(r, accuser)); // let others count this confirmation too

@@ -423,7 +423,7 @@ public final class Membership {
   }
 
   private void heard(long now, NodeId from, Announce a) {
-    if (ledger.shouldReport(a, now, config.unverifiedRepeatMillis())) {
+    if (ledger.shouldReport(a, from, now, config.unverifiedRepeatMillis())) {
       events.addLast(new AnnouncementHeard(from, a));
     }
   }

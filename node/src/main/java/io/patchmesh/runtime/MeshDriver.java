@@ -67,6 +67,9 @@ final class MeshDriver {
       metrics.gauge("patchmesh.membership.rejected", "membership news dropped (unsigned, forged, revoked, over a cap), by reason",
           () -> membership.rejected(r), "reason", r.label());
     }
+    metrics.gauge("patchmesh.membership.addresses.refused",
+        "gossiped addresses skipped when dialling because they are not IP literals (host names are never resolved)",
+        refusedAddresses::get);
     metrics.gauge("patchmesh.revocations.version", "version of the newest verified revocation list",
         () -> revocationList.current().version());
     metrics.gauge("patchmesh.revocations.rejected", "revocation lists from peers that failed verification",
@@ -171,6 +174,9 @@ final class MeshDriver {
     dial(o.to(), o.addressesHint(), 0);
   }
 
+  /** Addresses skipped by {@link #dial} because they are not IP literals (any thread). */
+  private final java.util.concurrent.atomic.AtomicLong refusedAddresses = new java.util.concurrent.atomic.AtomicLong();
+
   /** Tries the member's addresses in turn; gives up quietly (membership will judge it). */
   void dial(NodeId to, List<String> addresses, int index) {
     if (index >= addresses.size()) {
@@ -181,6 +187,7 @@ final class MeshDriver {
     try {
       addr = parse(addresses.get(index));
     } catch (IllegalArgumentException e) {
+      refusedAddresses.incrementAndGet(); // a host name (never looked up) or junk: counted, skipped
       dial(to, addresses, index + 1);
       return;
     }

@@ -390,7 +390,7 @@ final class Swarm {
   private void updateSiteMembers(TransferSession s, long now) {
     Set<NodeId> wanting = SiteInterest.wanting(self, site, members.get(),
         id -> transport.link(id).filter(PeerLink::isOpen).isPresent(), s.interested,
-        now - s.startedMillis < cfg.interestGraceMillis(), id -> discipline.isBanned(id, now));
+        now - s.startedMillis, cfg, id -> discipline.isBanned(id, now));
     s.picker.onSiteMembers(wanting, now);
   }
 

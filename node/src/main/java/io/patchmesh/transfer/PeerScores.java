@@ -11,11 +11,17 @@ import java.util.Map;
  * luck (a flipped bit on a disk), so only {@link Config#strikesToBan()} strikes ban; a ban lasts
  * {@link Config#banMillis()} and doubles with each repeat (up to {@link Config#maxBanMillis()}),
  * so a broken peer is retried rarely and a hostile one gains nothing by waiting out its ban.
- * Strikes restart at zero after a ban ends. Pure accounting with an injected clock;
+ * Strikes restart at zero after a ban ends, and halve every {@link #STRIKE_HALF_LIFE_MILLIS} without
+ * a new one: two flipped bits a week apart are bad luck twice, not two thirds of a ban, and a peer
+ * that was charged once (a slow link judged a stall) does not carry it for the life of the process.
+ * Pure accounting with an injected clock;
  * single-threaded. The caller disconnects a banned peer and tells its pickers
  * ({@link ChunkPicker#onPeerGone}).
  */
 public final class PeerScores {
+  /** Strikes halve after this long without a new one (1 h). */
+  public static final long STRIKE_HALF_LIFE_MILLIS = 3_600_000L;
+
   /**
    * @param strikesToBan corrupt chunks before a ban (default 3)
    * @param banMillis first ban (default 10 min)
@@ -40,6 +46,8 @@ public final class PeerScores {
 
   private static final class Score {
     int strikes;
+    /** When the last strike was counted (decay is measured from it). */
+    long lastStrikeMillis;
     int bans;
     long bannedUntil = Long.MIN_VALUE;
   }
@@ -57,6 +65,11 @@ public final class PeerScores {
     if (nowMillis < s.bannedUntil) {
       return Verdict.BANNED;
     }
+    long halvings = (nowMillis - s.lastStrikeMillis) / STRIKE_HALF_LIFE_MILLIS;
+    if (halvings > 0) {
+      s.strikes >>= Math.min(halvings, 31);
+    }
+    s.lastStrikeMillis = nowMillis;
     s.strikes++;
     if (s.strikes < config.strikesToBan()) {
       return Verdict.OK;

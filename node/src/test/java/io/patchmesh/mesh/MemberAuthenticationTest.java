@@ -205,6 +205,31 @@ class MemberAuthenticationTest {
   }
 
   @Test
+  void aSuspicionIsConfirmedOnlyByDistinctLinkPeersNotByAccusersNamedInThePayload() {
+    Peer seed = peer("seed", "dc", true);
+    Peer victim = peer("victim", "branch-a", false);
+    Peer rogue = peer("rogue", "branch-a", false);
+    Peer a = peer("a", "branch-a", false);
+    Peer b = peer("b", "branch-a", false);
+    Membership m = seedKnowing(seed, victim, rogue, a, b);
+    // the rogue accuses the victim, then "confirms" in the names of a and b, all over its own link
+    for (Peer named : List.of(rogue, a, b)) {
+      m.onFrame(now, rogue.id(), gossip(victim.info().toWire(1, MemberStatus.SUSPECT).setFrom(named.id().toByteString()).build()));
+    }
+    assertEquals(MemberStatus.SUSPECT, view(m, victim).status());
+    long min = MembershipConfig.lan().suspicionMinMillis(m.clusterSize());
+    m.tick(now + min + 1);
+    drain(m);
+    assertEquals(MemberStatus.SUSPECT, view(m, victim).status(),
+        "the named confirmations were not counted: the victim keeps its time to refute");
+    // a's own link passing the suspicion on is an independent confirmation
+    m.onFrame(now + min + 2, a.id(), gossip(victim.info().toWire(1, MemberStatus.SUSPECT).build()));
+    m.onFrame(now + min + 2, b.id(), gossip(victim.info().toWire(1, MemberStatus.SUSPECT).build()));
+    m.tick(now + min + 3);
+    assertEquals(MemberStatus.DEAD, view(m, victim).status());
+  }
+
+  @Test
   void accusationsCannotPushAnIncarnationTheOwnerNeverSigned() {
     Peer victim = peer("victim", "branch-a", false);
     Peer rogue = peer("rogue", "branch-a", false);

@@ -23,6 +23,20 @@ class PeerScoresTest {
   }
 
   @Test
+  void strikesHalveEveryHourWithoutANewOne() {
+    PeerScores scores = new PeerScores(PeerScores.Config.defaults());
+    long hour = PeerScores.STRIKE_HALF_LIFE_MILLIS;
+    scores.onCorrupt(bad, 0);
+    scores.onCorrupt(bad, 1);
+    assertEquals(PeerScores.Verdict.OK, scores.onCorrupt(bad, 1 + hour), "two strikes an hour ago count as one");
+    assertEquals(2, scores.strikes(bad));
+    assertEquals(PeerScores.Verdict.OK, scores.onCorrupt(bad, 1 + 3 * hour), "two hours later: 2 -> 0, then this one");
+    assertEquals(1, scores.strikes(bad));
+    scores.onCorrupt(bad, 2 + 3 * hour);
+    assertEquals(PeerScores.Verdict.BANNED, scores.onCorrupt(bad, 3 + 3 * hour), "three in a row still ban");
+  }
+
+  @Test
   void banExpiresAndRepeatBansLastLonger() {
     PeerScores scores = new PeerScores(new PeerScores.Config(1, 1000, 3000));
     scores.onCorrupt(bad, 0);

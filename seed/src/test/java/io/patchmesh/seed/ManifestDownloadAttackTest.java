@@ -238,8 +238,18 @@ class ManifestDownloadAttackTest {
     }
   }
 
+  /** A counter of {@code node}'s /metrics (0 when absent). */
+  static double metric(NodeRuntime node, String name) {
+    for (String line : node.metrics().scrape().split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return 0;
+  }
+
   @Test
-  void eightConcurrentFake64MiBManifestsStayWithinTheDownloadBudget() throws Exception {
+  void eightConcurrentFake64MiBManifestsStayWithinTheDownloadBudgetAndEachRogueCostsOneDownload() throws Exception {
     startMesh(null);
     List<FakeEnvelope> fakes = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
@@ -275,8 +285,14 @@ class ManifestDownloadAttackTest {
     VerifiedManifest vm = publish(prepare(1, 32));
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
         .until(() -> mesh.agents().stream().allMatch(a -> applied(a, vm)));
-    // every fake reached both agents (16 downloads of 64 MiB), none held beside another
-    await().atMost(Duration.ofSeconds(120)).until(() -> fullyServed.get() >= 16);
+    // one fake per rogue reached each agent (8 downloads of 64 MiB); each rogue is then backed off,
+    // and its second fake, announced every second, is not fetched
+    await().atMost(Duration.ofSeconds(120)).until(() -> fullyServed.get() >= 8);
+    for (NodeRuntime a : mesh.agents()) {
+      await().atMost(Duration.ofSeconds(30))
+          .until(() -> metric(a, "patchmesh_manifest_sources_backed_off") >= 4);
+    }
+    assertEquals(8, fullyServed.get(), "no rogue made an agent fetch a second fake");
     for (NodeRuntime a : mesh.agents()) {
       long limit = a.manifestBytesInFlightLimit();
       assertTrue(limit <= 96L << 20, "at most 96 MiB of manifest downloads: " + limit);
@@ -288,8 +304,71 @@ class ManifestDownloadAttackTest {
       assertFalse(a.transport().link(rogues.get(0).id()).isEmpty(), "serving a badly signed manifest is not charged");
     }
     System.out.printf("MANIFEST-ATTACK | 8 fake 64 MiB manifests from 4 rogues | peak in flight %d MiB of %d MiB allowed"
-        + " (the shipped unit's -Xmx256m gives 85 MiB); genuine manifest applied by both agents%n",
-        mesh.agents().get(0).manifestBytesInFlightPeak() >> 20, mesh.agents().get(0).manifestBytesInFlightLimit() >> 20);
+        + " (the shipped unit's -Xmx256m gives 85 MiB); %d fakes fetched in all (one per rogue and agent); genuine"
+        + " manifest applied by both agents%n",
+        mesh.agents().get(0).manifestBytesInFlightPeak() >> 20, mesh.agents().get(0).manifestBytesInFlightLimit() >> 20,
+        fullyServed.get());
+  }
+
+  /**
+   * The rogue is first with a forged copy of the genuine manifest and holds it back until the agents
+   * have heard of the same id from an honest relay; when the forged copy is refused, the relay is
+   * asked at once. Nobody announces the id again (the seed does not hold it), so before this fix the
+   * agents waited for an announcement that never came.
+   */
+  @Test
+  void aForgedCopyServedFirstSendsTheDownloadToTheNextKnownSourceAtOnce() throws Exception {
+    startMesh(null);
+    VerifiedManifest warmup = publish(prepare(1, 35));
+    await().atMost(Duration.ofSeconds(60)).until(() -> mesh.agents().stream().allMatch(a -> applied(a, warmup)));
+    SignedManifest genuine = prepare(2, 34);
+    ManifestId id = idOf(genuine);
+    SignedManifest.Builder forged = genuine.toBuilder().clearSignatures();
+    forged.addSignatures(Signature.newBuilder().setKeyId(mesh.publisher().keyId()).setSignature(ByteString.copyFrom(new byte[64])));
+    SignedManifest forgedCopy = forged.build();
+
+    MaliciousPeer forger = rogue("forger");
+    List<PeerLink> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+    forger.onFrame((link, f) -> {
+      if (f.hasManifestRequest() && f.getManifestRequest().getManifestId().equals(id.toByteString())) {
+        held.add(link); // answered once the relay's announcement is in
+      }
+      return true;
+    });
+    for (NodeRuntime a : mesh.agents()) {
+      forger.send(forger.connect(a), announce(id, 2, forgedCopy.getSerializedSize()));
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> held.size() >= mesh.agents().size());
+
+    MaliciousPeer relay = rogue("relay");
+    relay.serveManifest(genuine);
+    java.util.Set<PeerLink> answered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    relay.onFrame((link, f) -> {
+      if (f.hasManifestPart() && f.getManifestPart().getManifestId().equals(warmup.id().toByteString())) {
+        answered.add(link);
+        return true;
+      }
+      return false;
+    });
+    for (NodeRuntime a : mesh.agents()) {
+      PeerLink l = relay.connect(a);
+      relay.send(l, announce(id, 2, genuine.getSerializedSize()));
+      // the agent handles a link's frames in order: its answer to this shows the announcement was heard
+      relay.send(l, Frame.newBuilder().setManifestRequest(ManifestRequest.newBuilder()
+          .setManifestId(warmup.id().toByteString()).setOffset(0)).build());
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> answered.size() >= mesh.agents().size());
+
+    for (PeerLink l : held) {
+      forger.send(l, part(id.toByteString(), 0, forgedCopy.getSerializedSize(), forgedCopy.toByteArray()));
+    }
+    for (NodeRuntime a : mesh.agents()) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> a.store().manifests().contains(id));
+      assertTrue(metric(a, "patchmesh_manifest_downloads_retried") >= 1, "the next source was asked at once");
+      assertTrue(a.transport().link(forger.id()).isPresent(), "a badly signed copy is not charged");
+    }
+    System.out.printf("MANIFEST-ATTACK | forged copy served first | both agents fetched the genuine copy from the"
+        + " next known source at once; relay served %d copies%n", relay.manifestPartsServed.get());
   }
 
   @Test

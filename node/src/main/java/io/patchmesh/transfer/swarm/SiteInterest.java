@@ -13,8 +13,23 @@ import java.util.function.Predicate;
 /**
  * Which members of our site share the WAN fetches of a manifest (the picker's rendezvous owners are
  * drawn from them): ourselves, and every live site agent that is not banned and either showed
- * interest (sent a have-map) or the session is still in its interest grace ({@link
- * SwarmConfig#interestGraceMillis}). Pure: fed the membership view, the links and the time.
+ * interest (sent a have-map), or has not yet had the time to show it. That time depends on what we
+ * can see of the member:
+ *
+ * <ul>
+ *   <li>linked to us: an agent that holds the manifest offers its have-map on every link as soon as
+ *       its session starts, so a linked member without one does not hold the manifest, or lies
+ *       (issue 12: a rogue with a valid certificate that links and stays silent). It counts only
+ *       for {@link SwarmConfig#silentMemberGraceMillis} (3 s) of our session: long enough for an
+ *       honest site-mate that hears of the manifest a moment after us, short enough that its share
+ *       does not wait on it. Its share then passes to the next rank at once, and if it turns up
+ *       later it takes back its share of what is still absent.
+ *   <li>not linked (yet): we cannot see whether it holds the manifest, and dropping a member that
+ *       is merely slow to link up makes the others fetch its share twice over the WAN, so it counts
+ *       for the whole {@link SwarmConfig#interestGraceMillis} (30 s).
+ * </ul>
+ *
+ * Pure: fed the membership view, the links and the session's age.
  */
 public final class SiteInterest {
   private SiteInterest() {}
@@ -25,22 +40,25 @@ public final class SiteInterest {
    * @param members the membership view
    * @param linked peers we hold an open link to
    * @param interested site members that ever sent a have-map for the manifest
-   * @param inGrace the session is younger than the interest grace
+   * @param sessionAgeMillis how long ago our session for the manifest started
+   * @param cfg the graces ({@link SwarmConfig#silentMemberGraceMillis}, {@link SwarmConfig#interestGraceMillis})
    * @param banned peers we banned
    */
   public static Set<NodeId> wanting(NodeId self, String site, Collection<Member> members, Predicate<NodeId> linked,
-      Set<NodeId> interested, boolean inGrace, Predicate<NodeId> banned) {
+      Set<NodeId> interested, long sessionAgeMillis, SwarmConfig cfg, Predicate<NodeId> banned) {
     Set<NodeId> wanting = new LinkedHashSet<>();
     wanting.add(self);
     for (Member m : members) {
       NodeId id = m.info().id();
-      if (PeerClass.of(site, m.info().site()) != PeerClass.LAN
+      if (id.equals(self)
+          || PeerClass.of(site, m.info().site()) != PeerClass.LAN
           || !alive(m, linked)
           || m.info().roles().contains(Role.ROLE_SEED)
           || banned.test(id)) {
         continue;
       }
-      if (interested.contains(id) || inGrace && !id.equals(self)) {
+      long grace = linked.test(id) ? cfg.silentMemberGraceMillis() : cfg.interestGraceMillis();
+      if (interested.contains(id) || sessionAgeMillis < grace) {
         wanting.add(id);
       }
     }

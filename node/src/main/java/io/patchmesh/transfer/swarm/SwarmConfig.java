@@ -50,6 +50,15 @@ package io.patchmesh.transfer.swarm;
  *     link of the session was heard from meanwhile is down for us: its requests are asked of the
  *     others, and it gets no new ones until it is heard from again (without this, a site cut off
  *     mid-rollout held the tail of another site that had been fetching from it). Default 10 s.
+ * @param silentMemberGraceMillis how long after a session starts a site agent we are linked to
+ *     counts as wanting the manifest without having sent a have-map (see {@link SiteInterest}). A
+ *     site-mate that holds the manifest offers its have-map on every link when its session starts,
+ *     so a linked member still silent after this either has not heard of the manifest yet or is a
+ *     rogue that links and never fetches (issue 12's bench: with the 30 s interest grace such a
+ *     member owned a share of the chunks that its site-mates took over only after a site-wait, 1.57x
+ *     the rollout time). An honest member that hears of the manifest later takes back its share of
+ *     what is still absent then; only chunks its site-mates have in flight at that moment can cross
+ *     twice. Default 3 s.
  */
 public record SwarmConfig(
     long interestGraceMillis,
@@ -65,13 +74,14 @@ public record SwarmConfig(
     long storeFullRetryMillis,
     long storeFullClearMillis,
     long linkSilentMillis,
-    long linkAbandonedMillis) {
+    long linkAbandonedMillis,
+    long silentMemberGraceMillis) {
 
   public SwarmConfig {
     if (interestGraceMillis < 0 || crossSitePeers < 0 || maxOutstandingPerPeer < 1 || maxPipeline < 1
         || stalledTimeouts < 1 || stalledSilenceMillis < 0 || wanStartDelayMillis < 0
         || wanHaveIntervalMillis < 0 || redialMillis < 1 || pauseMillis < 1 || storeFullRetryMillis < 1
-        || storeFullClearMillis < 0 || linkSilentMillis < 1) {
+        || storeFullClearMillis < 0 || linkSilentMillis < 1 || silentMemberGraceMillis < 0) {
       throw new IllegalArgumentException("swarm config out of range: " + this);
     }
     if (linkAbandonedMillis < linkSilentMillis) {
@@ -82,7 +92,7 @@ public record SwarmConfig(
 
   /** The values the swarm has run with in production and in the field benches. */
   public static SwarmConfig defaults() {
-    return new SwarmConfig(30_000, 2, 64, 64, 4, 15_000, 1_000, 2_000, 5_000, 1_000, 2_000, 10_000, 3_000, 10_000);
+    return new SwarmConfig(30_000, 2, 64, 64, 4, 15_000, 1_000, 2_000, 5_000, 1_000, 2_000, 10_000, 3_000, 10_000, 3_000);
   }
 
   /**
@@ -92,6 +102,6 @@ public record SwarmConfig(
    * tells a paused host (GC, a starved CPU) from a slow peer, and test hosts pause as long as any.
    */
   public static SwarmConfig fast() {
-    return new SwarmConfig(3_000, 2, 64, 64, 4, 1_500, 100, 200, 500, 1_000, 200, 1_000, 300, 1_000);
+    return new SwarmConfig(3_000, 2, 64, 64, 4, 1_500, 100, 200, 500, 1_000, 200, 1_000, 300, 1_000, 300);
   }
 }

@@ -21,9 +21,39 @@ class SiteInterestTest {
     return new Member(MemberInfo.of(id, site, List.of("127.0.0.1:1"), role), 1, status);
   }
 
+  private final SwarmConfig cfg = SwarmConfig.defaults();
+
+  /** {@code grace}: within the silent grace (1 s into the session), else past both graces (60 s). */
   private Set<NodeId> wanting(List<Member> members, Set<NodeId> linked, Set<NodeId> interested, boolean grace,
       Set<NodeId> banned) {
-    return SiteInterest.wanting(self, "s1", members, linked::contains, interested, grace, banned::contains);
+    return wantingAt(grace ? 1_000 : 60_000, members, linked, interested, banned);
+  }
+
+  private Set<NodeId> wantingAt(long ageMillis, List<Member> members, Set<NodeId> linked, Set<NodeId> interested,
+      Set<NodeId> banned) {
+    return SiteInterest.wanting(self, "s1", members, linked::contains, interested, ageMillis, cfg, banned::contains);
+  }
+
+  @Test
+  void aLinkedSiteMateWithoutAHaveMapCountsOnlyForTheSilentGrace() {
+    List<Member> ms = List.of(member(mate, "s1", MemberStatus.ALIVE, Role.ROLE_AGENT),
+        member(quiet, "s1", MemberStatus.ALIVE, Role.ROLE_AGENT));
+    Set<NodeId> linked = Set.of(mate, quiet);
+    long silent = cfg.silentMemberGraceMillis();
+    assertEquals(Set.of(self, mate, quiet), wantingAt(silent - 1, ms, linked, Set.of(mate), Set.of()));
+    assertEquals(Set.of(self, mate), wantingAt(silent, ms, linked, Set.of(mate), Set.of()),
+        "linked and silent past the short grace: it owns no chunks, though the interest grace still runs");
+    assertEquals(Set.of(self, mate, quiet), wantingAt(silent + 5_000, ms, linked, Set.of(mate, quiet), Set.of()),
+        "a slow honest site-mate that offers its have-map later takes its share back");
+  }
+
+  @Test
+  void aMemberWeAreNotLinkedToCountsForTheWholeInterestGrace() {
+    List<Member> ms = List.of(member(quiet, "s1", MemberStatus.ALIVE, Role.ROLE_AGENT));
+    long grace = cfg.interestGraceMillis();
+    assertEquals(Set.of(self, quiet), wantingAt(grace - 1, ms, Set.of(), Set.of(), Set.of()),
+        "not linked yet: it may hold the manifest, we cannot see");
+    assertEquals(Set.of(self), wantingAt(grace, ms, Set.of(), Set.of(), Set.of()));
   }
 
   @Test

@@ -24,6 +24,7 @@ class SwarmConfigTest {
     assertEquals(10_000, c.storeFullClearMillis());
     assertEquals(3_000, c.linkSilentMillis());
     assertEquals(10_000, c.linkAbandonedMillis());
+    assertEquals(3_000, c.silentMemberGraceMillis());
   }
 
   @Test
@@ -34,6 +35,7 @@ class SwarmConfigTest {
     assertTrue(f.linkSilentMillis() < d.linkSilentMillis());
     assertTrue(f.linkAbandonedMillis() < d.linkAbandonedMillis());
     assertTrue(f.stalledSilenceMillis() < d.stalledSilenceMillis());
+    assertTrue(f.silentMemberGraceMillis() < d.silentMemberGraceMillis());
     assertEquals(d.maxPipeline(), f.maxPipeline());
     assertEquals(d.maxOutstandingPerPeer(), f.maxOutstandingPerPeer());
     assertEquals(d.stalledTimeouts(), f.stalledTimeouts());
@@ -43,14 +45,14 @@ class SwarmConfigTest {
   @Test
   void rejectsAnAbandonTimeShorterThanTheSilence() {
     assertThrows(IllegalArgumentException.class,
-        () -> new SwarmConfig(30_000, 2, 64, 64, 4, 15_000, 1_000, 2_000, 5_000, 1_000, 2_000, 10_000, 3_000, 2_000));
+        () -> new SwarmConfig(30_000, 2, 64, 64, 4, 15_000, 1_000, 2_000, 5_000, 1_000, 2_000, 10_000, 3_000, 2_000, 3_000));
   }
 
   @Test
   void rejectsNonPositiveBounds() {
     assertThrows(IllegalArgumentException.class,
-        () -> new SwarmConfig(30_000, 2, 0, 64, 4, 15_000, 1_000, 2_000, 5_000, 1_000, 2_000, 10_000, 3_000, 10_000));
+        () -> new SwarmConfig(30_000, 2, 0, 64, 4, 15_000, 1_000, 2_000, 5_000, 1_000, 2_000, 10_000, 3_000, 10_000, 3_000));
     assertThrows(IllegalArgumentException.class,
-        () -> new SwarmConfig(-1, 2, 64, 64, 4, 15_000, 1_000, 2_000, 5_000, 1_000, 2_000, 10_000, 3_000, 10_000));
+        () -> new SwarmConfig(-1, 2, 64, 64, 4, 15_000, 1_000, 2_000, 5_000, 1_000, 2_000, 10_000, 3_000, 10_000, 3_000));
   }
 }
