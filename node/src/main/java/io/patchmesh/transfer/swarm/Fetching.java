@@ -13,14 +13,12 @@ import io.patchmesh.transfer.ChunkPicker;
 import io.patchmesh.transfer.ChunkRequest;
 import io.patchmesh.transfer.ChunkTable;
 import io.patchmesh.transfer.HaveMap;
-import io.patchmesh.transfer.HaveMapException;
 import io.patchmesh.transfer.PeerClass;
 import io.patchmesh.transfer.RequestGuard;
 import io.patchmesh.transfer.TransferConfig;
 import io.patchmesh.transfer.delta.DeltaBases;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.VerifiedManifest;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -64,6 +62,7 @@ public final class Fetching {
   private final RequestPump pump;
   private final SourceRules sources;
   private final PieceIntake intake;
+  private final HaveIntake haves;
 
   private final Map<ManifestId, ManifestSession> sessions = new HashMap<>();
   /** Links up, in the order they came up (the first other sites' agents get our have-map unasked). */
@@ -89,6 +88,7 @@ public final class Fetching {
     this.pump = new RequestPump(site, cfg, links, out);
     this.sources = new SourceRules(cfg, links, watch, out);
     this.intake = new PieceIntake(this, site, cfg, discipline, out);
+    this.haves = new HaveIntake(this, site, links, sources, out);
   }
 
   /** The actions to carry out, in order; the list is handed over. */
@@ -252,7 +252,7 @@ public final class Fetching {
     }
   }
 
-  private void offer(ManifestSession s, LinkRef link, long now) {
+  void offer(ManifestSession s, LinkRef link, long now) {
     if (discipline.isBanned(link.peer(), now)) {
       return;
     }
@@ -321,7 +321,7 @@ public final class Fetching {
   }
 
   /** Who in our site shares the WAN fetches ({@link SiteInterest}); told to the picker. */
-  private void updateSiteMembers(ManifestSession s, long now) {
+  void updateSiteMembers(ManifestSession s, long now) {
     Set<NodeId> wanting = SiteInterest.wanting(self, site, members.get(), this::linked, s.interested,
         now - s.startedMillis < cfg.interestGraceMillis(), id -> discipline.isBanned(id, now));
     s.picker.onSiteMembers(wanting, now);
@@ -343,105 +343,17 @@ public final class Fetching {
     return sessions.get(ManifestId.of(raw));
   }
 
+  /** A peer's have-map: it shares the manifest; see {@link HaveIntake}. */
   public void onHaveMap(LinkRef link, io.patchmesh.proto.HaveMap proto, long now) {
-    ManifestSession s = sessionFor(link, proto.getManifestId(), now);
-    if (s == null) {
-      return; // we do not hold it (yet); when we do, we offer ours
-    }
-    HaveMap theirs;
-    try {
-      theirs = HaveMap.fromProto(proto, s.id, s.table.count());
-    } catch (HaveMapException e) {
-      offense(link, RequestGuard.Offense.MALFORMED, "bad have-map: " + e.getMessage(), now);
-      return;
-    }
-    NodeId peer = link.peer();
-    ManifestSession.Peer p = s.peers.get(peer);
-    if (p != null && !p.ref.equals(link)) {
-      // Its have-map over a newer link, the one we knew it by replaced: start over on this one.
-      s.peers.remove(peer);
-      if (s.picker != null && p.state.knownToPicker()) {
-        s.picker.onPeerGone(peer, now);
-      }
-      p = null;
-    }
-    boolean first = p == null;
-    if (first) {
-      p = new ManifestSession.Peer(link, site);
-      s.peers.put(peer, p);
-      if (p.lan && !p.seed) {
-        s.interested.add(peer);
-      }
-      if (!p.lan && !p.seed && sources.hasSeed(s)) {
-        p.state = p.state.on(SourceState.Event.SEED_SERVES);
-      }
-      if (s.picker != null && p.state.knownToPicker()) {
-        s.picker.onPeerConnected(peer, link.peerClass(site), now);
-      }
-      offer(s, link, now); // answer once per new peer: it may have ignored ours before it held the manifest
-    }
-    p.have = theirs;
-    if (s.picker != null && p.state.knownToPicker()) {
-      try {
-        out.cancel(s, s.picker.onHaveMap(peer, theirs, now));
-      } catch (HaveMapException e) {
-        offense(link, RequestGuard.Offense.MALFORMED, e.getMessage(), now);
-        return;
-      }
-      if (first && p.lan && !p.seed) {
-        updateSiteMembers(s, now);
-      }
-      pumpSoon(s);
-    }
+    haves.onHaveMap(link, proto, now);
   }
 
   public void onHave(LinkRef link, Have have, long now) {
-    ManifestSession s = sessionFor(link, have.getManifestId(), now);
-    if (s == null) {
-      return;
-    }
-    ManifestSession.Peer p = s.peers.get(link.peer());
-    if (p == null || have.getChunkIndexCount() > s.table.count()) {
-      return;
-    }
-    for (int idx : have.getChunkIndexList()) {
-      if (idx < 0 || idx >= s.table.count()) {
-        offense(link, RequestGuard.Offense.MALFORMED, "Have for chunk " + idx + " outside the manifest", now);
-        return;
-      }
-      if (p.have == null) {
-        p.have = new HaveMap(s.table.count());
-      }
-      p.have.set(idx);
-      if (s.picker != null && p.state.knownToPicker()) {
-        try {
-          out.cancel(s, s.picker.onHave(link.peer(), idx, now));
-        } catch (HaveMapException e) {
-          offense(link, RequestGuard.Offense.MALFORMED, e.getMessage(), now);
-          return;
-        }
-      }
-    }
-    if (s.picker != null) {
-      pumpSoon(s);
-    }
+    haves.onHave(link, have, now);
   }
 
   public void onReject(LinkRef link, Reject r, long now) {
-    ManifestSession s = sessionFor(link, r.getManifestId(), now);
-    if (s == null || s.picker == null) {
-      return;
-    }
-    if ("not-have".equals(r.getReason()) && s.picker.claims(link.peer(), r.getChunkIndex())) {
-      // Honest peers announce only what they hold and never lose it mid-session; a peer that
-      // advertises a chunk and then refuses it as not held lures requests away from real sources.
-      offense(link, RequestGuard.Offense.FALSE_CLAIM, "rejected chunk " + r.getChunkIndex() + " it claimed to have", now);
-      if (!links.isOpen(link)) {
-        return;
-      }
-    }
-    s.picker.onReject(link.peer(), r.getChunkIndex(), now);
-    pumpSoon(s);
+    haves.onReject(link, r, now);
   }
 
   /** A piece arrived (on the data connection); see {@link PieceIntake}. */
@@ -606,24 +518,6 @@ public final class Fetching {
       if (l != null) {
         out.act(new SwarmAction.Close(l, why, false));
       }
-    }
-  }
-
-  /** Per fetching session, for diagnostics: what each linked peer claims, is to us, and has in flight. */
-  void describe(StringBuilder b, Serving serving) {
-    for (ManifestSession s : sessions.values()) {
-      b.append("; ").append(s.vm).append(" have ").append(s.have()).append('/').append(s.table.count());
-      if (s.picker == null) {
-        continue;
-      }
-      b.append(' ').append(s.picker.counters()).append(" peers");
-      s.peers.forEach((peer, p) -> b.append(' ').append(peer.shortHex())
-          .append(p.seed ? "(seed" : p.lan ? "(lan" : "(wan")
-          .append(p.state == SourceState.SOURCE ? "" : "," + p.state.name().toLowerCase(java.util.Locale.ROOT))
-          .append(",claims ").append(p.have == null ? 0 : p.have.count())
-          .append(",inflight ").append(s.picker.inFlight(peer))
-          .append(",queued-here ").append(serving.queued(peer))
-          .append(links.dataWritable(p.ref) ? "" : ",unwritable").append(')'));
     }
   }
 }

@@ -28,6 +28,7 @@ public final class SwarmCore {
   private final PeerDiscipline discipline;
   private final Serving serving;
   private final Fetching fetching;
+  private final Serving.Links links;
 
   public SwarmCore(NodeId self, String site, TransferConfig transfer, SwarmConfig cfg, int uploadSlots, Random random,
       Serving.Links links, Supplier<Collection<Member>> members) {
@@ -37,6 +38,7 @@ public final class SwarmCore {
   public SwarmCore(SwarmConfig cfg, PeerDiscipline discipline, NodeId self, String site, TransferConfig transfer,
       int uploadSlots, Random random, Serving.Links links, Supplier<Collection<Member>> members) {
     this.discipline = discipline;
+    this.links = links;
     this.fetching = new Fetching(self, site, transfer, cfg, discipline, random, links, members);
     this.serving = new Serving(uploadSlots, cfg, discipline, new Held(), links);
   }
@@ -105,8 +107,26 @@ public final class SwarmCore {
     StringBuilder b = new StringBuilder();
     b.append("uploads active ").append(serving.activeCount()).append(", parked ").append(serving.parkedCount());
     serving.parkedByPeer().forEach((peer, n) -> b.append(' ').append(peer.shortHex()).append('=').append(n));
-    fetching.describe(b, serving);
+    describeSessions(b, links);
     return b.toString();
+  }
+
+  /** Per fetching session, for diagnostics: what each linked peer claims, is to us, and has in flight. */
+  private void describeSessions(StringBuilder b, Serving.Links links) {
+    for (ManifestSession s : fetching.sessions()) {
+      b.append("; ").append(s.vm).append(" have ").append(s.have()).append('/').append(s.table.count());
+      if (s.picker == null) {
+        continue;
+      }
+      b.append(' ').append(s.picker.counters()).append(" peers");
+      s.peers.forEach((peer, p) -> b.append(' ').append(peer.shortHex())
+          .append(p.seed ? "(seed" : p.lan ? "(lan" : "(wan")
+          .append(p.state == SourceState.SOURCE ? "" : "," + p.state.name().toLowerCase(java.util.Locale.ROOT))
+          .append(",claims ").append(p.have == null ? 0 : p.have.count())
+          .append(",inflight ").append(s.picker.inFlight(peer))
+          .append(",queued-here ").append(serving.queued(peer))
+          .append(links.dataWritable(p.ref) ? "" : ",unwritable").append(')'));
+    }
   }
 
   /** What the serving half may know of the fetching half's sessions. */
