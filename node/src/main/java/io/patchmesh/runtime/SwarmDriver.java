@@ -197,6 +197,7 @@ final class SwarmDriver {
   /** On a worker: reads the chunk and builds its Piece (a delta if the requester named bases and it pays). */
   private void read(SwarmAction.ReadChunk r) {
     loop.work(() -> {
+      List<ChunkId> missing = new ArrayList<>();
       Frame piece = null;
       boolean failed = false;
       try {
@@ -205,7 +206,7 @@ final class SwarmDriver {
           Piece.Builder pb = Piece.newBuilder()
               .setManifestId(r.upload().manifest().toByteString())
               .setChunkIndex(r.upload().index());
-          Delta delta = r.bases() == null ? null : encodeDelta(data, r.bases());
+          Delta delta = r.bases() == null ? null : encodeDelta(data, r.bases(), missing);
           if (delta != null) {
             pb.setEncoding(Piece.Encoding.ENCODING_DELTA).setDelta(delta);
           } else {
@@ -223,6 +224,7 @@ final class SwarmDriver {
       boolean f = failed;
       loop.execute(() -> {
         core.serving().onChunkRead(r.to(), r.upload(), p, f);
+        missing.forEach(core::onChunkMissing);
         carryOut();
       });
     });
@@ -232,12 +234,13 @@ final class SwarmDriver {
    * On a worker: the chunk as a delta against the requester's bases we hold, or null when a delta
    * would not be meaningfully smaller (or we hold none of them, or they exceed the bounds).
    */
-  private Delta encodeDelta(byte[] data, List<ChunkId> baseIds) {
+  private Delta encodeDelta(byte[] data, List<ChunkId> baseIds, List<ChunkId> missing) {
     List<byte[]> bases = new ArrayList<>(baseIds.size());
     long total = 0;
     for (ChunkId b : baseIds) {
       byte[] base = chunks.get(b);
       if (base == null) {
+        missing.add(b); // gone from our store: we stop advertising it
         base = new byte[0]; // keeps the requester's indexes; nothing is copied from it
       }
       total += base.length;

@@ -388,8 +388,11 @@ public final class Fetching {
     }
   }
 
-  /** A chunk the store was asked for is gone (a delta base, say): lost in every session that held it. */
-  void chunkMissing(ChunkId id) {
+  /**
+   * A chunk the store was asked for is gone (a delta base, read to decode or encode a delta): lost
+   * in every session that held it (see {@link #onChunkLost}); a chunk we never held is ignored.
+   */
+  public void onChunkMissing(ChunkId id) {
     for (ManifestSession s : List.copyOf(sessions.values())) {
       for (int i = 0; i < s.table.count(); i++) {
         if (s.table.id(i).equals(id)) {

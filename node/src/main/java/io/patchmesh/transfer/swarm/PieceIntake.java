@@ -79,7 +79,7 @@ final class PieceIntake {
   /** The driver stored (or failed to store) what {@code what} asked for. */
   void onStored(SwarmAction.StoreChunk what, StoreResult result, long now) {
     for (ChunkId gone : result.missingBases()) {
-      core.chunkMissing(gone);
+      core.onChunkMissing(gone);
     }
     ManifestSession s = core.session(what.manifest());
     if (s == null) {

@@ -75,6 +75,11 @@ public final class SwarmCore {
     serving.onRequest(from, ManifestId.of(req.getManifestId()), req, now);
   }
 
+  /** A chunk the driver found gone from the store while it read something else (a delta base). */
+  public void onChunkMissing(ChunkId id) {
+    fetching.onChunkMissing(id);
+  }
+
   /** Both halves' actions, serving first, in the order each decided them. */
   public List<SwarmAction> poll() {
     List<SwarmAction> all = new ArrayList<>();

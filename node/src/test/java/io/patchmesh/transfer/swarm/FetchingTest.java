@@ -266,6 +266,19 @@ class FetchingTest {
     assertEquals(3, now2.count());
   }
 
+  @Test
+  void aBaseFoundGoneWhileServingADeltaIsWithdrawnAndAChunkNeverHeldIsIgnored() {
+    begin(m1, true);
+    core.onLinkUp(mate, now);
+    drain();
+    core.onChunkMissing(ChunkId.hash(new byte[] {42})); // never ours: the requester named it
+    assertTrue(drain().isEmpty());
+    core.onChunkMissing(ChunkId.hash(v1.get(1)));
+    List<io.patchmesh.proto.HaveMap> maps = haveMaps(drain(), mate);
+    assertEquals(1, maps.size());
+    assertFalse(assertDoesNotThrowFromProto(maps.get(0)).has(1));
+  }
+
   private HaveMap assertDoesNotThrowFromProto(io.patchmesh.proto.HaveMap proto) {
     try {
       return HaveMap.fromProto(proto, m1.id(), 4);
