@@ -3,55 +3,67 @@ package io.patchmesh.runtime;
 import com.google.protobuf.UnsafeByteOperations;
 import io.patchmesh.admin.NodeMetrics;
 import io.patchmesh.content.ChunkId;
+import io.patchmesh.content.CorruptChunkException;
 import io.patchmesh.net.PeerLink;
-import io.patchmesh.proto.Cancel;
+import io.patchmesh.net.Transport;
 import io.patchmesh.proto.Delta;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Piece;
-import io.patchmesh.proto.Request;
 import io.patchmesh.store.ChunkStore;
 import io.patchmesh.store.StoreException;
+import io.patchmesh.store.StoreFullException;
 import io.patchmesh.transfer.PeerClass;
+import io.patchmesh.transfer.delta.DeltaDecoder;
 import io.patchmesh.transfer.delta.DeltaEncoder;
+import io.patchmesh.transfer.delta.DeltaException;
 import io.patchmesh.transfer.delta.DeltaLimits;
 import io.patchmesh.transfer.swarm.LinkRef;
 import io.patchmesh.transfer.swarm.Serving;
+import io.patchmesh.transfer.swarm.StoreResult;
+import io.patchmesh.transfer.swarm.SwarmCore;
 import io.patchmesh.transfer.swarm.SwarmAction;
-import io.patchmesh.trust.ManifestId;
+import io.patchmesh.transfer.swarm.SwarmEvent;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Carries out what the swarm's sans-I/O serving side ({@link Serving}) decides, over real links,
- * workers and the store: maps {@link PeerLink}s to {@link LinkRef}s, feeds the core its inputs on
- * the node loop, reads chunks and codes deltas on workers, sends, waits for links to drain, closes.
- * Decisions stay in the core; nothing here chooses anything. Runs on the node loop except where a
- * worker is named.
+ * Carries out what the swarm's sans-I/O core ({@link SwarmCore}) decides, over real links, workers
+ * and the store: sends, reads chunks and codes deltas on workers, decodes, hashes and stores
+ * received pieces on workers, waits for links to drain, dials, closes, and hands the core's events
+ * to the node. Decisions stay in the core; nothing here chooses anything. Runs on the node loop
+ * except where a worker is named; every report back to the core is on the loop.
  */
 final class SwarmDriver {
   private static final Logger log = LoggerFactory.getLogger(SwarmDriver.class);
 
   private final String site;
   private final NodeLoop loop;
+  private final Transport transport;
   private final ChunkStore chunks;
   private final NodeMetrics metrics;
   private final LinkRefs refs;
-  private final Serving serving;
-  private final BiConsumer<ManifestId, Integer> onChunkLost;
+  private final SwarmCore core;
+  private final Consumer<SwarmEvent> events;
   private final DeltaEncoder deltaEncoder = new DeltaEncoder();
 
-  SwarmDriver(String site, NodeLoop loop, ChunkStore chunks, NodeMetrics metrics, LinkRefs refs,
-      java.util.function.Function<Serving.Links, Serving> core, BiConsumer<ManifestId, Integer> onChunkLost) {
+  SwarmDriver(String site, NodeLoop loop, Transport transport, ChunkStore chunks, NodeMetrics metrics, LinkRefs refs,
+      SwarmCore core, Consumer<SwarmEvent> events) {
     this.site = site;
     this.loop = loop;
+    this.transport = transport;
     this.chunks = chunks;
     this.metrics = metrics;
     this.refs = refs;
-    this.onChunkLost = onChunkLost;
-    this.serving = core.apply(new Serving.Links() {
+    this.core = core;
+    this.events = events;
+  }
+
+  /** The core's view of the links, asked at the moment of a call. */
+  static Serving.Links links(LinkRefs refs) {
+    return new Serving.Links() {
       @Override
       public boolean isOpen(LinkRef link) {
         PeerLink l = refs.link(link);
@@ -63,64 +75,59 @@ final class SwarmDriver {
         PeerLink l = refs.link(link);
         return l != null && l.dataWritable();
       }
-    });
+    };
   }
 
-  Serving serving() {
-    return serving;
+  /** Carries out everything the core decided, then hands over its events. Call after every input. */
+  void carryOut() {
+    for (SwarmAction a : core.poll()) {
+      act(a);
+    }
+    for (SwarmEvent e : core.pollEvents()) {
+      events.accept(e);
+    }
   }
 
-  void onLinkUp(PeerLink link) {
-    serving.onLinkUp(refs.ref(link));
-    carryOut();
-  }
-
-  void onLinkDown(LinkRef ref, boolean superseded) {
-    serving.onLinkDown(ref, superseded);
-    carryOut();
-  }
-
-  void onRequest(PeerLink link, ManifestId manifest, Request req) {
-    serving.onRequest(refs.ref(link), manifest, req, loop.now());
-    carryOut();
-  }
-
-  void onCancel(PeerLink link, Cancel c) {
-    serving.onCancel(refs.ref(link), c);
-    carryOut();
-  }
-
-  private void carryOut() {
-    for (SwarmAction a : serving.poll()) {
-      if (a instanceof SwarmAction.SendControl s) {
-        PeerLink l = refs.link(s.to());
-        if (l != null) {
-          l.sendControl(s.frame());
-        }
-      } else if (a instanceof SwarmAction.SendPiece s) {
-        PeerLink l = refs.link(s.to());
-        if (l != null && l.isOpen()) {
-          l.sendData(s.piece());
-          metrics.chunkServed(PeerClass.of(site, l.site()) == PeerClass.LAN, s.payloadBytes());
-        }
-      } else if (a instanceof SwarmAction.Park p) {
-        park(p.to());
-      } else if (a instanceof SwarmAction.ReadChunk r) {
-        read(r);
-      } else if (a instanceof SwarmAction.Close c) {
-        if (c.ban()) {
-          metrics.peerBanned();
-        }
-        log.warn("{} {}: {}", c.ban() ? "banning" : "disconnecting", c.link().peer().shortHex(), c.reason());
-        PeerLink l = refs.link(c.link());
-        if (l != null) {
-          l.close(c.reason());
-        }
-      } else if (a instanceof SwarmAction.ChunkLost lost) {
-        onChunkLost.accept(lost.manifest(), lost.index());
-      } else {
-        throw new IllegalStateException("no driver for " + a);
+  private void act(SwarmAction a) {
+    if (a instanceof SwarmAction.SendControl s) {
+      PeerLink l = refs.link(s.to());
+      if (l != null) {
+        l.sendControl(s.frame());
       }
+    } else if (a instanceof SwarmAction.SendPiece s) {
+      PeerLink l = refs.link(s.to());
+      if (l != null && l.isOpen()) {
+        l.sendData(s.piece());
+        metrics.chunkServed(PeerClass.of(site, l.site()) == PeerClass.LAN, s.payloadBytes());
+      }
+    } else if (a instanceof SwarmAction.Park p) {
+      park(p.to());
+    } else if (a instanceof SwarmAction.ReadChunk r) {
+      read(r);
+    } else if (a instanceof SwarmAction.StoreChunk st) {
+      store(st);
+    } else if (a instanceof SwarmAction.Yield) {
+      loop.execute(() -> {
+        core.fetching().resume(loop.now());
+        carryOut();
+      });
+    } else if (a instanceof SwarmAction.Dial d) {
+      try {
+        transport.connect(MeshDriver.parse(d.address()));
+      } catch (RuntimeException e) {
+        log.debug("cannot dial {}: {}", d.peer().shortHex(), e.toString());
+      }
+    } else if (a instanceof SwarmAction.Close c) {
+      if (c.ban()) {
+        metrics.peerBanned();
+      }
+      log.warn("{} {}: {}", c.ban() ? "banning" : "disconnecting", c.link().peer().shortHex(), c.reason());
+      PeerLink l = refs.link(c.link());
+      if (l != null) {
+        l.close(c.reason());
+      }
+    } else {
+      throw new IllegalStateException("no driver for " + a); // ChunkLost stays inside SwarmCore
     }
   }
 
@@ -128,7 +135,7 @@ final class SwarmDriver {
   private void park(LinkRef to) {
     PeerLink l = refs.link(to);
     Runnable wake = () -> {
-      serving.onWritable(to);
+      core.serving().onWritable(to);
       carryOut();
     };
     if (l == null) {
@@ -138,9 +145,59 @@ final class SwarmDriver {
     }
   }
 
+  /**
+   * On a worker: decodes the piece if it is a delta (bases from the store), and stores it; the store
+   * hashes it first and keeps nothing that does not match. A base the store no longer holds is
+   * reported: our loss, not the sender's fault.
+   */
+  private void store(SwarmAction.StoreChunk st) {
+    loop.work(() -> {
+      List<ChunkId> missing = new ArrayList<>();
+      StoreResult result;
+      try {
+        byte[] data = st.data();
+        if (st.delta() != null) {
+          List<byte[]> bases = new ArrayList<>(st.bases().size());
+          for (ChunkId b : st.bases()) {
+            byte[] base = chunks.get(b); // ours, verified when stored (and on read if configured)
+            if (base == null) {
+              missing.add(b);
+              base = new byte[0];
+            }
+            bases.add(base);
+          }
+          data = DeltaDecoder.decode(st.delta(), bases, st.size());
+        }
+        chunks.put(st.id(), data); // hashes first; throws on mismatch and stores nothing
+        result = StoreResult.stored(missing);
+      } catch (DeltaException e) {
+        result = failed(StoreResult.Kind.CORRUPT, "bad delta: " + e.getMessage(), missing);
+      } catch (CorruptChunkException e) {
+        result = failed(StoreResult.Kind.CORRUPT, "hash mismatch" + (st.delta() != null ? " after delta" : ""), missing);
+      } catch (StoreFullException e) {
+        result = new StoreResult(StoreResult.Kind.FULL, e.getMessage(), missing);
+      } catch (StoreException e) {
+        // Any other refusal of the store (an I/O error): ours, retried like a full store. Uncaught,
+        // it left the chunk marked "being stored" for good, and the session never completed.
+        result = new StoreResult(StoreResult.Kind.FULL, "store error: " + e.getMessage(), missing);
+      }
+      StoreResult r = result;
+      loop.execute(() -> {
+        core.fetching().onStored(st, r, loop.now());
+        carryOut();
+      });
+    });
+  }
+
+  /** A failed decode or hash with a base of ours gone is our fault, not the sender's. */
+  private static StoreResult failed(StoreResult.Kind kind, String why, List<ChunkId> missing) {
+    return new StoreResult(missing.isEmpty() ? kind : StoreResult.Kind.BASE_GONE, why, missing);
+  }
+
   /** On a worker: reads the chunk and builds its Piece (a delta if the requester named bases and it pays). */
   private void read(SwarmAction.ReadChunk r) {
     loop.work(() -> {
+      List<ChunkId> missing = new ArrayList<>();
       Frame piece = null;
       boolean failed = false;
       try {
@@ -149,7 +206,7 @@ final class SwarmDriver {
           Piece.Builder pb = Piece.newBuilder()
               .setManifestId(r.upload().manifest().toByteString())
               .setChunkIndex(r.upload().index());
-          Delta delta = r.bases() == null ? null : encodeDelta(data, r.bases());
+          Delta delta = r.bases() == null ? null : encodeDelta(data, r.bases(), missing);
           if (delta != null) {
             pb.setEncoding(Piece.Encoding.ENCODING_DELTA).setDelta(delta);
           } else {
@@ -166,7 +223,8 @@ final class SwarmDriver {
       Frame p = piece;
       boolean f = failed;
       loop.execute(() -> {
-        serving.onChunkRead(r.to(), r.upload(), p, f);
+        core.serving().onChunkRead(r.to(), r.upload(), p, f);
+        missing.forEach(core::onChunkMissing);
         carryOut();
       });
     });
@@ -176,12 +234,13 @@ final class SwarmDriver {
    * On a worker: the chunk as a delta against the requester's bases we hold, or null when a delta
    * would not be meaningfully smaller (or we hold none of them, or they exceed the bounds).
    */
-  private Delta encodeDelta(byte[] data, List<ChunkId> baseIds) {
+  private Delta encodeDelta(byte[] data, List<ChunkId> baseIds, List<ChunkId> missing) {
     List<byte[]> bases = new ArrayList<>(baseIds.size());
     long total = 0;
     for (ChunkId b : baseIds) {
       byte[] base = chunks.get(b);
       if (base == null) {
+        missing.add(b); // gone from our store: we stop advertising it
         base = new byte[0]; // keeps the requester's indexes; nothing is copied from it
       }
       total += base.length;

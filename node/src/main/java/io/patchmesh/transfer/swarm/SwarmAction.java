@@ -1,15 +1,17 @@
 package io.patchmesh.transfer.swarm;
 
 import io.patchmesh.content.ChunkId;
+import io.patchmesh.net.NodeId;
+import io.patchmesh.proto.Delta;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.trust.ManifestId;
 import java.util.List;
 
 /**
  * What the swarm's sans-I/O parts ask their driver to do. The driver carries each out in order and
- * reports back through the part's inputs (a read chunk, a link that drained). Only the serving
- * side ({@link Serving}) speaks this vocabulary so far; the fetching side is still in
- * {@code runtime/Swarm}.
+ * reports back through the part's inputs (a read chunk, a link that drained, a stored chunk). Both
+ * halves speak it: the serving core ({@link Serving}) and the fetching core ({@link Fetching}); what
+ * the fetching core tells its owner besides is a {@link SwarmEvent}.
  */
 public sealed interface SwarmAction {
   /** Send {@code frame} on the link's control connection. */
@@ -32,6 +34,24 @@ public sealed interface SwarmAction {
 
   /** The store no longer holds a chunk we stored: stop advertising it (event for the session owner). */
   record ChunkLost(ManifestId manifest, int index) implements SwarmAction {}
+
+  /** Link to {@code peer} at {@code address} (a live site member or a seed we hold no link to). */
+  record Dial(NodeId peer, String address) implements SwarmAction {}
+
+  /**
+   * Store a received piece (on a worker): decode {@code delta} against {@code bases} read from the
+   * store if it is one, else take {@code data}; the store hashes it against {@code id} before it
+   * keeps anything. Report the outcome to {@link Fetching#onStored}. {@code data} is the driver's
+   * to hand to the store (a copy of the frame's bytes).
+   */
+  record StoreChunk(LinkRef from, ManifestId manifest, int index, ChunkId id, int size, byte[] data, Delta delta,
+      List<ChunkId> bases, int wireBytes) implements SwarmAction {}
+
+  /**
+   * Call {@link Fetching#resume} once the inputs already queued are handled: a burst of frames
+   * (Haves from every site peer, pieces) then costs one request pump, not one per frame.
+   */
+  record Yield() implements SwarmAction {}
 
   /** An upload, identified by manifest and chunk (a Cancel names those two). */
   record Upload(ManifestId manifest, int index) {}

@@ -1,0 +1,526 @@
+package io.patchmesh.transfer.swarm;
+
+import com.google.protobuf.ByteString;
+import io.patchmesh.content.ChunkId;
+import io.patchmesh.mesh.Member;
+import io.patchmesh.net.NodeId;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Have;
+import io.patchmesh.proto.Piece;
+import io.patchmesh.proto.Reject;
+import io.patchmesh.proto.Role;
+import io.patchmesh.transfer.ChunkPicker;
+import io.patchmesh.transfer.ChunkRequest;
+import io.patchmesh.transfer.ChunkTable;
+import io.patchmesh.transfer.HaveMap;
+import io.patchmesh.transfer.PeerClass;
+import io.patchmesh.transfer.RequestGuard;
+import io.patchmesh.transfer.TransferConfig;
+import io.patchmesh.transfer.delta.DeltaBases;
+import io.patchmesh.trust.ManifestId;
+import io.patchmesh.trust.VerifiedManifest;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The fetching side of the swarm as a sans-I/O state machine: the sessions (one per manifest), who
+ * we trade each with, what we ask whom, what we do with what arrives. No sockets, no store, no clock
+ * of its own; links are {@link LinkRef} values.
+ *
+ * <p>Inputs (each takes the time): {@link #begin}, {@link #stop}, {@link #onLinkUp}, {@link
+ * #onLinkDown}, {@link #onMembersChanged}, {@link #onHaveMap}, {@link #onHave}, {@link #onReject},
+ * {@link #onPiece}, {@link #onStored}, {@link #onChunkLost}, {@link #charge}, {@link #resume},
+ * {@link #tick}. Outputs: {@link #poll} ({@link SwarmAction}s to carry out, in order) and {@link
+ * #pollEvents} ({@link SwarmEvent}s for the node). Timer: {@link #nextTimerMillis}. Whether a link
+ * is up is asked of the {@link Serving.Links} at the moment of a call, the membership view of the
+ * supplier given at construction (the driver's, or a simulator's oracle).
+ *
+ * <p>The decisions live in small pure parts: which chunk to ask of whom ({@link ChunkPicker}), who
+ * in the site shares the WAN fetches ({@link SiteInterest}), who hears our have-map and Haves
+ * ({@link HaveFanout}), the judging of peers ({@link PeerDiscipline}), silent WAN links ({@link
+ * WanLinkWatch}), a peer's standing as a source ({@link SourceState}, applied by {@link
+ * SourceRules}), pieces in ({@link PieceIntake}), requests and Haves out ({@link RequestPump}).
+ */
+public final class Fetching {
+  private final NodeId self;
+  private final String site;
+  private final TransferConfig transfer;
+  private final SwarmConfig cfg;
+  private final PeerDiscipline discipline;
+  private final Serving.Links links;
+  private final Supplier<Collection<Member>> members;
+  private final Random random;
+  private final WanLinkWatch watch;
+  private final Outbox out = new Outbox();
+  private final RequestPump pump;
+  private final SourceRules sources;
+  private final PieceIntake intake;
+  private final HaveIntake haves;
+
+  private final Map<ManifestId, ManifestSession> sessions = new HashMap<>();
+  /** Links up, in the order they came up (the first other sites' agents get our have-map unasked). */
+  private final Set<LinkRef> up = new LinkedHashSet<>();
+  /** Per peer, its newest link up. */
+  private final Map<NodeId, LinkRef> linkOf = new HashMap<>();
+  private long lastWanHaveFlushMillis;
+  private long lastDialMillis;
+  private long lastTickMillis = Long.MIN_VALUE;
+  private boolean yielded;
+
+  public Fetching(NodeId self, String site, TransferConfig transfer, SwarmConfig cfg, PeerDiscipline discipline,
+      Random random, Serving.Links links, Supplier<Collection<Member>> members) {
+    this.self = self;
+    this.site = site;
+    this.transfer = transfer;
+    this.cfg = cfg;
+    this.discipline = discipline;
+    this.random = random;
+    this.links = links;
+    this.members = members;
+    this.watch = new WanLinkWatch(cfg);
+    this.pump = new RequestPump(site, cfg, links, out);
+    this.sources = new SourceRules(cfg, links, watch, out);
+    this.intake = new PieceIntake(this, site, cfg, discipline, out);
+    this.haves = new HaveIntake(this, site, links, sources, out);
+  }
+
+  /** The actions to carry out, in order; the list is handed over. */
+  public List<SwarmAction> poll() {
+    return out.pollActions();
+  }
+
+  /** What happened since the last call, in order; the list is handed over. */
+  public List<SwarmEvent> pollEvents() {
+    return out.pollEvents();
+  }
+
+  public Collection<ManifestSession> sessions() {
+    return sessions.values();
+  }
+
+  /** The session of {@code id}, or null. */
+  public ManifestSession session(ManifestId id) {
+    return sessions.get(id);
+  }
+
+  public boolean isBanned(NodeId peer, long now) {
+    return discipline.isBanned(peer, now);
+  }
+
+  /** True while a session fetches or has Haves to send: then the core wants {@link #tick}s. */
+  public boolean busy() {
+    for (ManifestSession s : sessions.values()) {
+      if (s.picker != null || !s.haves.isEmpty()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * When the core next needs a {@link #tick} (Long.MAX_VALUE while idle). While busy that is at most
+   * half a {@link SwarmConfig#pauseMillis} away: a longer gap between ticks reads as a paused node,
+   * and the WAN link watch samples byte counts at ticks.
+   */
+  public long nextTimerMillis(long now) {
+    if (!busy()) {
+      return Long.MAX_VALUE;
+    }
+    long next = now + cfg.pauseMillis() / 2;
+    for (ManifestSession s : sessions.values()) {
+      if (s.picker != null) {
+        next = Math.min(next, s.picker.nextDeadline());
+        if (s.storeFullProbing) {
+          next = Math.min(next, s.storeFullRetryMillis);
+        }
+      }
+      if (!s.haves.isEmpty()) {
+        next = Math.min(next, lastWanHaveFlushMillis + cfg.wanHaveIntervalMillis());
+      }
+    }
+    return Math.max(now, next);
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  /** True if a session for {@code id} exists (the driver need not read the store for it again). */
+  public boolean holds(ManifestId id) {
+    return sessions.containsKey(id);
+  }
+
+  /**
+   * Starts trading a manifest; {@code mine}: the chunks the store already holds (read by the
+   * driver). Offers our have-map to the relevant links and, if it fetches, dials the site.
+   */
+  public void begin(VerifiedManifest vm, ChunkTable table, HaveMap mine, boolean wanted, long now) {
+    if (sessions.containsKey(vm.id())) {
+      return;
+    }
+    ManifestSession s = new ManifestSession(vm, table, mine, wanted, now);
+    if (wanted && !mine.isComplete()) {
+      s.picker = new ChunkPicker(self, table, mine, transfer, new Random(random.nextLong()), now);
+      s.deltaBases = deltaPlan(vm);
+      updateSiteMembers(s, now);
+    }
+    sessions.put(vm.id(), s);
+    out.note(vm + ": " + mine.count() + " of " + table.count() + " chunks held" + (wanted ? "" : " (serving only)"));
+    if (s.picker != null) {
+      out.event(new SwarmEvent.FetchStarted(vm.id()));
+    }
+    if (mine.isComplete() && wanted) {
+      out.event(new SwarmEvent.SessionComplete(vm.id()));
+    }
+    for (LinkRef l : up) {
+      if (relevant(l)) {
+        offer(s, l, now);
+      }
+    }
+    if (s.picker != null) {
+      dialSite(now);
+    }
+    out.event(new SwarmEvent.Progress());
+  }
+
+  /** Forgets a manifest (e.g. garbage-collected). */
+  public void stop(ManifestId id) {
+    sessions.remove(id);
+  }
+
+  /**
+   * Delta bases for a new version: against the newest older version of the same channel this node
+   * holds a session for, naming only chunks that session advertises (stored verified, not lost).
+   */
+  private Map<Integer, List<ChunkId>> deltaPlan(VerifiedManifest vm) {
+    ManifestSession prev = null;
+    for (ManifestSession o : sessions.values()) {
+      if (o.vm.channel().equals(vm.channel())
+          && o.vm.version() < vm.version()
+          && (prev == null || o.vm.version() > prev.vm.version())) {
+        prev = o;
+      }
+    }
+    if (prev == null) {
+      return Map.of();
+    }
+    Set<ChunkId> held = new HashSet<>();
+    for (int i = 0; i < prev.table.count(); i++) {
+      if (prev.mine.has(i) && !prev.lost.contains(i)) {
+        held.add(prev.table.id(i));
+      }
+    }
+    Map<Integer, List<ChunkId>> plan = DeltaBases.plan(prev.vm.manifest(), vm.manifest(), held::contains);
+    out.note(vm + ": " + plan.size() + " chunks may come as deltas against " + prev.vm);
+    return plan;
+  }
+
+  /** A session completed: drop its picker, announce the last chunks everywhere, tell the node. */
+  void completed(ManifestSession s, long now) {
+    s.counters = s.picker.counters();
+    s.picker = null;
+    pump.flushHaves(s, true);
+    out.note(s.vm + ": complete in " + (now - s.startedMillis) + " ms, " + (s.bytesLan >> 10) + " KiB over LAN, "
+        + (s.bytesWan >> 10) + " KiB over WAN; picker: " + s.counters);
+    out.event(new SwarmEvent.SessionComplete(s.id));
+    out.event(new SwarmEvent.Progress());
+  }
+
+  // ------------------------------------------------------------------ links and members
+
+  /** Links we offer our have-map on unasked ({@link HaveFanout#offeredTo}). */
+  private boolean relevant(LinkRef link) {
+    return HaveFanout.offeredTo(link, site, up, cfg.crossSitePeers());
+  }
+
+  /** Makes sure we have links to the live members of our site and to seeds. */
+  private void dialSite(long now) {
+    for (Member m : members.get()) {
+      NodeId id = m.info().id();
+      if (id.equals(self) || !m.status().isLive() || linkOf.containsKey(id) || discipline.isBanned(id, now)) {
+        continue;
+      }
+      boolean wantLink = PeerClass.of(site, m.info().site()) == PeerClass.LAN || m.info().roles().contains(Role.ROLE_SEED);
+      if (wantLink && !m.info().addresses().isEmpty()) {
+        out.act(new SwarmAction.Dial(id, m.info().addresses().get(0)));
+      }
+    }
+  }
+
+  void offer(ManifestSession s, LinkRef link, long now) {
+    if (discipline.isBanned(link.peer(), now)) {
+      return;
+    }
+    s.sentHaveMap.add(link.peer());
+    out.send(link, Frame.newBuilder().setHaveMap(s.advertised().toProto(s.id)).build());
+  }
+
+  public void onLinkUp(LinkRef link, long now) {
+    up.add(link);
+    linkOf.put(link.peer(), link);
+    if (discipline.isBanned(link.peer(), now)) {
+      out.act(new SwarmAction.Close(link, "banned", false));
+      return;
+    }
+    if (!relevant(link)) {
+      return;
+    }
+    for (ManifestSession s : sessions.values()) {
+      offer(s, link, now);
+    }
+  }
+
+  /**
+   * A link went down. {@code superseded}: a newer link to the same peer is up (both sides dialled
+   * at once), and what belongs to the peer carries on over it. (Dropping it anyway left two
+   * site-mates without each other for the rest of a rollout.)
+   */
+  public void onLinkDown(LinkRef link, boolean superseded, long now) {
+    NodeId peer = link.peer();
+    up.remove(link);
+    if (link.equals(linkOf.get(peer))) {
+      linkOf.remove(peer);
+    }
+    for (ManifestSession s : sessions.values()) {
+      if (!superseded) {
+        s.sentHaveMap.remove(peer);
+      }
+      ManifestSession.Peer p = s.peers.get(peer);
+      if (p == null || !p.ref.equals(link)) {
+        continue;
+      }
+      s.peers.remove(peer);
+      if (s.picker != null) {
+        if (p.state.knownToPicker()) {
+          s.picker.onPeerGone(peer, now);
+        }
+        updateSiteMembers(s, now); // a member membership had given up on, kept while linked
+        if (p.seed && !sources.hasSeed(s)) {
+          sources.activateReserve(s, now);
+          pumpSoon(s);
+        }
+      }
+    }
+    if (!superseded) {
+      discipline.forget(peer); // still linked: its request account and silence go on
+    }
+  }
+
+  /** Membership changed: refresh who in our site wants what. */
+  public void onMembersChanged(long now) {
+    for (ManifestSession s : sessions.values()) {
+      if (s.picker != null) {
+        updateSiteMembers(s, now);
+      }
+    }
+  }
+
+  /** Who in our site shares the WAN fetches ({@link SiteInterest}); told to the picker. */
+  void updateSiteMembers(ManifestSession s, long now) {
+    Set<NodeId> wanting = SiteInterest.wanting(self, site, members.get(), this::linked, s.interested,
+        now - s.startedMillis, cfg, id -> discipline.isBanned(id, now));
+    s.picker.onSiteMembers(wanting, now);
+  }
+
+  private boolean linked(NodeId peer) {
+    LinkRef l = linkOf.get(peer);
+    return l != null && links.isOpen(l);
+  }
+
+  // ------------------------------------------------------------------ frames
+
+  /** The session a frame names, or null (unknown; or a malformed id: an offence recorded here). */
+  ManifestSession sessionFor(LinkRef from, ByteString raw, long now) {
+    if (raw.size() != ManifestId.LENGTH) {
+      offense(from, RequestGuard.Offense.MALFORMED, "malformed manifest id", now);
+      return null;
+    }
+    return sessions.get(ManifestId.of(raw));
+  }
+
+  /** A peer's have-map: it shares the manifest; see {@link HaveIntake}. */
+  public void onHaveMap(LinkRef link, io.patchmesh.proto.HaveMap proto, long now) {
+    haves.onHaveMap(link, proto, now);
+  }
+
+  public void onHave(LinkRef link, Have have, long now) {
+    haves.onHave(link, have, now);
+  }
+
+  public void onReject(LinkRef link, Reject r, long now) {
+    haves.onReject(link, r, now);
+  }
+
+  /** A piece arrived (on the data connection); see {@link PieceIntake}. */
+  public void onPiece(LinkRef from, Piece piece, long now) {
+    intake.onPiece(from, piece, now);
+  }
+
+  /** A {@link SwarmAction.StoreChunk} was carried out. */
+  public void onStored(SwarmAction.StoreChunk what, StoreResult result, long now) {
+    intake.onStored(what, result, now);
+  }
+
+  // ------------------------------------------------------------------ lost chunks
+
+  /**
+   * The store no longer holds a chunk we stored (it dropped it as corrupt on read). The chunk leaves
+   * the have-map we advertise, so peers stop counting us as a source for it, and a new have-map goes
+   * to every peer we had offered ours; stored again, it is advertised again.
+   */
+  public void onChunkLost(ManifestId manifest, int index) {
+    ManifestSession s = sessions.get(manifest);
+    if (s == null || !s.mine.has(index) || !s.lost.add(index)) {
+      return;
+    }
+    out.note(s.vm + ": chunk " + index + " is gone from the store (corrupt on read); no longer offered to peers");
+    Frame haveMap = Frame.newBuilder().setHaveMap(s.advertised().toProto(s.id)).build();
+    for (NodeId p : s.sentHaveMap) {
+      LinkRef l = linkOf.get(p);
+      if (l != null) {
+        out.send(l, haveMap);
+      }
+    }
+  }
+
+  /**
+   * A chunk the store was asked for is gone (a delta base, read to decode or encode a delta): lost
+   * in every session that held it (see {@link #onChunkLost}); a chunk we never held is ignored.
+   */
+  public void onChunkMissing(ChunkId id) {
+    for (ManifestSession s : List.copyOf(sessions.values())) {
+      for (int i = 0; i < s.table.count(); i++) {
+        if (s.table.id(i).equals(id)) {
+          onChunkLost(s.id, i);
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ judging peers
+
+  /**
+   * A strike against {@code peer} for something only a liar does outside the swarm (manifest sync:
+   * a source that stalls or trickles a download, or serves what is not the manifest it announced),
+   * in the same scores as corrupt chunks: the third strike bans it and closes its link.
+   */
+  public void charge(NodeId peer, String why, long now) {
+    if (discipline.isBanned(peer, now)) {
+      return;
+    }
+    out.note("peer " + peer.shortHex() + ": " + why);
+    if (discipline.onCorrupt(peer, now)) {
+      out.event(new SwarmEvent.PeerBanned(peer, why));
+      LinkRef l = linkOf.get(peer);
+      if (l != null) {
+        out.act(new SwarmAction.Close(l, "banned: " + why, false));
+      }
+    }
+  }
+
+  /**
+   * A protocol offence by the peer of {@code link}. At the guard's disconnect level the peer is
+   * banned like a corrupt-chunk server (so that neither side's redials hand it a fresh account to
+   * spend again) and its link closed.
+   */
+  public void offense(LinkRef link, RequestGuard.Offense o, String why, long now) {
+    if (!links.isOpen(link)) {
+      return; // frames queued behind the one that got it disconnected
+    }
+    out.note("peer " + link.peer().shortHex() + ": " + why);
+    if (discipline.offense(link.peer(), o, now)) {
+      if (discipline.ban(link.peer(), now)) {
+        out.event(new SwarmEvent.PeerBanned(link.peer(), "protocol violations"));
+      }
+      out.act(new SwarmAction.Close(link, "protocol violations", false));
+    }
+  }
+
+  // ------------------------------------------------------------------ pumping and the tick
+
+  /** Pumps at the next {@link #resume}: once for a burst of events, not once per frame. */
+  void pumpSoon(ManifestSession s) {
+    if (s.pumpQueued) {
+      return;
+    }
+    s.pumpQueued = true;
+    if (!yielded) {
+      yielded = true;
+      out.act(new SwarmAction.Yield());
+    }
+  }
+
+  /** After a {@link SwarmAction.Yield}: the pumps that were asked for since. */
+  public void resume(long now) {
+    yielded = false;
+    for (ManifestSession s : List.copyOf(sessions.values())) {
+      if (s.pumpQueued) {
+        s.pumpQueued = false;
+        pump.pump(s, now);
+      }
+    }
+  }
+
+  /**
+   * Housekeeping: expire overdue requests, batch Haves, watch WAN links, refill pipelines, close
+   * stalled peers, redial. {@code bytesIn}: every link up and the bytes it has received so far.
+   */
+  public void tick(long now, Map<LinkRef, Long> bytesIn) {
+    boolean wanHaves = now - lastWanHaveFlushMillis >= cfg.wanHaveIntervalMillis();
+    if (wanHaves) {
+      lastWanHaveFlushMillis = now;
+    }
+    boolean fetching = false;
+    long sinceLastTick = lastTickMillis == Long.MIN_VALUE ? 0 : now - lastTickMillis;
+    boolean paused = lastTickMillis != Long.MIN_VALUE && now - lastTickMillis >= cfg.pauseMillis();
+    lastTickMillis = now;
+    watch.observe(bytesIn, now);
+    for (ManifestSession s : List.copyOf(sessions.values())) {
+      pump.flushHaves(s, wanHaves);
+      if (s.picker != null) {
+        if (now - s.startedMillis < cfg.interestGraceMillis() + 1000) {
+          updateSiteMembers(s, now);
+        }
+        if (paused || sources.watchWanLinks(s, now, sinceLastTick)) {
+          s.picker.onLocalPause(now);
+        }
+        sources.reserveCrossSiteAgents(s, now);
+        List<ChunkRequest> expired = s.picker.expire(now);
+        out.cancel(s, expired);
+        discipline.onTimeouts(expired, now);
+        pump.pump(s, now);
+        fetching = true;
+      }
+    }
+    if (fetching) {
+      closeStalled(now);
+    }
+    if (fetching && now - lastDialMillis >= cfg.redialMillis()) {
+      lastDialMillis = now;
+      dialSite(now); // a member that joined late, or a link that dropped: LAN peers are the cheap ones
+    }
+  }
+
+  /**
+   * Closes the links of peers the stalled rule gives up on ({@link PeerDiscipline#stalled}). Once per
+   * tick, also with no new expiries, so a stalled peer the picker has stopped asking is still closed
+   * once its silence is long enough.
+   */
+  private void closeStalled(long now) {
+    for (PeerDiscipline.Stalled st : discipline.stalled(now)) {
+      String why = "stalled: " + st.timeouts() + " requests timed out with no piece delivered";
+      if (st.newlyBanned()) {
+        out.event(new SwarmEvent.PeerBanned(st.peer(), why));
+      }
+      LinkRef l = linkOf.get(st.peer());
+      if (l != null) {
+        out.act(new SwarmAction.Close(l, why, false));
+      }
+    }
+  }
+}

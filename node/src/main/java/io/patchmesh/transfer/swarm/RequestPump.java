@@ -1,0 +1,101 @@
+package io.patchmesh.transfer.swarm;
+
+import io.patchmesh.content.ChunkId;
+import io.patchmesh.net.NodeId;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Have;
+import io.patchmesh.proto.Request;
+import io.patchmesh.transfer.ChunkPicker;
+import java.util.List;
+
+/**
+ * What the fetching core sends to ask for chunks and to announce them: Requests chosen by the
+ * picker (with delta bases for WAN sources), and Haves as {@link HaveFanout} says. Part of {@link
+ * Fetching}; decisions only, its frames go out through the {@link Outbox}.
+ */
+final class RequestPump {
+  private final String site;
+  private final SwarmConfig cfg;
+  private final Serving.Links links;
+  private final Outbox out;
+  private long nextRequestId = 1;
+
+  RequestPump(String site, SwarmConfig cfg, Serving.Links links, Outbox out) {
+    this.site = site;
+    this.cfg = cfg;
+    this.links = links;
+    this.out = out;
+  }
+
+  /** Fills every peer's pipeline with what the picker chooses. */
+  void pump(ManifestSession s, long now) {
+    ChunkPicker picker = s.picker;
+    if (picker == null) {
+      return;
+    }
+    int budget = Integer.MAX_VALUE;
+    if (s.storeFullProbing) {
+      if (now < s.storeFullRetryMillis) {
+        return;
+      }
+      budget = 1; // one probe; a refusal pushes the next retry out again
+      s.storeFullRetryMillis = now + cfg.storeFullRetryMillis();
+    }
+    for (NodeId peer : picker.peersByPreference()) {
+      ManifestSession.Peer p = s.peers.get(peer);
+      if (p == null || !links.isOpen(p.ref) || !p.lan && now - s.startedMillis < cfg.wanStartDelayMillis()
+          || !p.state.asked()) {
+        continue;
+      }
+      int free = Math.min(Math.min(picker.freeSlots(peer), cfg.maxPipeline() - picker.inFlight(peer)), budget);
+      if (free <= 0) {
+        continue;
+      }
+      for (int idx : picker.pick(peer, free, now)) {
+        budget--;
+        out.send(p.ref, Frame.newBuilder().setRequest(request(s, p, idx)).build());
+      }
+    }
+  }
+
+  /**
+   * A request; to a WAN source it names the delta bases we hold for the chunk, if any. LAN peers
+   * are asked in full: their bytes are cheap, and the one WAN crossing is what deltas save.
+   */
+  private Request request(ManifestSession s, ManifestSession.Peer p, int idx) {
+    Request.Builder r =
+        Request.newBuilder().setManifestId(s.id.toByteString()).setChunkIndex(idx).setRequestId(nextRequestId++);
+    List<ChunkId> bases = p.lan || s.fullOnly.contains(idx) ? null : s.deltaBases.get(idx);
+    if (bases != null) {
+      for (ChunkId b : bases) {
+        r.addBaseIds(b.toByteString());
+      }
+    }
+    return r.build();
+  }
+
+  /** Announces new chunks as {@link HaveFanout} says: site agents now, other sites' agents if {@code wanToo}. */
+  void flushHaves(ManifestSession s, boolean wanToo) {
+    List<Integer> forSite = s.haves.takeForSite();
+    List<Integer> forOthers = wanToo ? s.haves.takeForOtherSites() : List.of();
+    Frame siteFrame = forSite.isEmpty() ? null : haveFrame(s, forSite);
+    Frame othersFrame = forOthers.isEmpty() ? null : haveFrame(s, forOthers);
+    for (ManifestSession.Peer p : s.peers.values()) {
+      if (!links.isOpen(p.ref)) {
+        continue;
+      }
+      HaveFanout.Audience a = HaveFanout.audience(p.ref, site);
+      if (a == HaveFanout.Audience.SITE && siteFrame != null) {
+        out.send(p.ref, siteFrame);
+      } else if (a == HaveFanout.Audience.OTHER_SITE && othersFrame != null) {
+        out.send(p.ref, othersFrame);
+      }
+    }
+  }
+
+  private static Frame haveFrame(ManifestSession s, List<Integer> indexes) {
+    return Frame.newBuilder()
+        .setHave(Have.newBuilder().setManifestId(s.id.toByteString()).addAllChunkIndex(indexes))
+        .build();
+  }
+}
