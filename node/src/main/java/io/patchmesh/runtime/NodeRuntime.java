@@ -100,6 +100,7 @@ public final class NodeRuntime implements AutoCloseable {
   /** Signs this node's membership statements and checks the others'. */
   private final MemberAuthority authority;
   private ManifestSync sync;
+  private final MeshFrameGate meshGate = new MeshFrameGate();
   private Swarm swarm;
   private final PatchApplier applier;
   private final MaintenanceWindow ownWindow;
@@ -331,6 +332,7 @@ public final class NodeRuntime implements AutoCloseable {
     AdminServerConfig ac = AdminServerConfig.parse(config.admin());
     admin = new AdminServer(ac, token, router).start();
     metrics.gauge("patchmesh.store.bytes", "chunk bytes stored", () -> store.chunks().storedBytes());
+    metrics.gauge("patchmesh.membership.frames.dropped", "membership frames dropped: too many of one link waited for the loop", meshGate.dropped::get);
     metrics.gauge("patchmesh.signature.checks", "Ed25519 checks run on manifests (at most one per distinct known key each)",
         verifier::signatureChecks);
     metrics.gauge("patchmesh.stale", "1 if the newest manifest of a channel held has expired or the trust root expires soon",
@@ -965,7 +967,12 @@ public final class NodeRuntime implements AutoCloseable {
             h.accept(link, frame);
           }
         }
-        default -> whenReady(() -> route(link, frame));
+        default -> {
+          if (meshGate.admit(link, frame)) { // a flood of membership frames waits for the loop within bounds
+            whenReady(() -> route(link, frame));
+            loop.execute(() -> meshGate.done(link, frame));
+          }
+        }
       }
     }
 
