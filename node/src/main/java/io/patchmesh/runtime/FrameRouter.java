@@ -51,6 +51,8 @@ final class FrameRouter implements LinkListener {
   /** Set on the loop once membership, sync and swarm exist. Loop only. */
   private Targets to;
   private final List<Runnable> early = new ArrayList<>();
+  /** Bounds one link's membership frames waiting for the loop (a flood is dropped, not queued). */
+  private final MeshFrameGate meshGate = new MeshFrameGate();
 
   FrameRouter(NodeLoop loop, RuntimeOptions options) {
     this.loop = loop;
@@ -79,6 +81,11 @@ final class FrameRouter implements LinkListener {
             early.add(task);
           }
         });
+  }
+
+  /** Membership frames dropped because too many of one link waited for the loop. */
+  long meshFramesDropped() {
+    return meshGate.dropped.get();
   }
 
   @Override
@@ -120,7 +127,12 @@ final class FrameRouter implements LinkListener {
           strike(link, "sent an inventory update to a node that asks for none");
         }
       }
-      default -> whenReady(() -> route(link, frame));
+      default -> {
+        if (meshGate.admit(link, frame)) { // a flood of membership frames waits for the loop within bounds
+          whenReady(() -> route(link, frame));
+          loop.execute(() -> meshGate.done(link, frame));
+        }
+      }
     }
   }
 

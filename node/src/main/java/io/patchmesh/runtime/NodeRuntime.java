@@ -182,6 +182,8 @@ public final class NodeRuntime implements AutoCloseable {
     AdminServerConfig ac = AdminServerConfig.parse(config.admin());
     admin = new AdminServer(ac, token, adminRouter).start();
     NodeGauges.register(metrics, store, verifier, root, options.clock(), freshness, status);
+    metrics.gauge("patchmesh.membership.frames.dropped", "membership frames dropped: too many of one link waited for the loop",
+        router::meshFramesDropped);
   }
 
   /** Builds the protocol state on the loop, in dependency order; callbacks reach parts built later only after start. */

@@ -62,6 +62,10 @@ final class AttackBenchCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", description = "meshes, logs and results.md (default: /tmp/patchmesh-bench/attacks-DATE)")
   Path out;
 
+  @Option(names = "--agent-heap", paramLabel = "SIZE",
+      description = "the agents' -Xmx, e.g. 256m (default: the launcher's, -Xmx64m, as the shipped unit runs them)")
+  String agentHeap;
+
   @Option(names = "--launcher", paramLabel = "PATH", description = "the patchmesh launcher (default: bin/patchmesh beside the jar's tools/target)")
   Path launcher;
 
@@ -74,6 +78,9 @@ final class AttackBenchCommand implements Callable<Integer> {
     long bytes = Units.parseBytes("--size", size);
     if (agents < 1 || agents > 32 || bytes < 1 || bytes > (1L << 30) || warmup < 0 || timeout < 1) {
       throw new UserInputException("--agents 1..32, --size 1 B..1GiB, --warmup >= 0 and --timeout >= 1");
+    }
+    if (agentHeap != null && !agentHeap.matches("[1-9][0-9]{0,5}[mMgG]")) {
+      throw new UserInputException("--agent-heap " + agentHeap + ": a size like 256m or 1g");
     }
     Set<Attack> attacks = EnumSet.noneOf(Attack.class);
     for (String a : only) {
@@ -121,7 +128,7 @@ final class AttackBenchCommand implements Callable<Integer> {
     double attackSeconds = -1;
     long rogueBytes = -1;
     String failure = null;
-    AttackMesh mesh = new AttackMesh(dir, bin, bytes);
+    AttackMesh mesh = new AttackMesh(dir, bin, bytes, agentHeap);
     long pid = -1;
     try {
       mesh.start(agents);
@@ -190,8 +197,8 @@ final class AttackBenchCommand implements Callable<Integer> {
 
   private String markdown(List<Row> rows, long bytes, String started) {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "%n### bench attacks, %s: seed + %d agents, %s patches, attack head start %d s%n%n",
-        started, agents, size, warmup));
+    b.append(String.format(Locale.ROOT, "%n### bench attacks, %s: seed + %d agents (%s), %s patches, attack head start %d s%n%n",
+        started, agents, agentHeap == null ? "the launcher's agent heap" : "-Xmx" + agentHeap, size, warmup));
     b.append("| attack | victim | without (s) | during (s) | ratio | victim peak heap / committed (MiB) | victim peak RSS (MiB) "
         + "| victim CPU-s: baseline push / attack (wall s) | rogue sent (KiB) | outcome |\n");
     b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");

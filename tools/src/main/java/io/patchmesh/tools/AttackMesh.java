@@ -43,13 +43,16 @@ final class AttackMesh implements AutoCloseable {
   InetSocketAddress seedAddress;
   private final Path launcher;
   private final long patchBytes;
+  /** The agents' -Xmx (e.g. "256m"), or null for the launcher's default (what the shipped unit runs). */
+  private final String agentHeap;
   private String adminUrl;
 
-  AttackMesh(Path dir, Path launcher, long patchBytes) {
+  AttackMesh(Path dir, Path launcher, long patchBytes, String agentHeap) {
     this.dir = dir;
     this.caDir = dir.resolve("tls/ca");
     this.launcher = launcher;
     this.patchBytes = patchBytes;
+    this.agentHeap = agentHeap;
   }
 
   /** Keys, trust root, CA, certificates; starts the seed and {@code n} agents and waits until the seed sees them all alive. */
@@ -74,7 +77,7 @@ final class AttackMesh implements AutoCloseable {
       Path tls = dir.resolve("tls/" + name);
       ca.issue(caDir, name, SITE, tls);
       agentIds.add(NodeIdentity.load(tls).nodeId());
-      agents.add(spawn(name, "-Xmx256m", "agent", "--data", dir.resolve("data/" + name).toString(), "--trust", root(),
+      agents.add(spawn(name, agentHeap == null ? null : "-Xmx" + agentHeap, "agent", "--data", dir.resolve("data/" + name).toString(), "--trust", root(),
           "--listen", "127.0.0.1:0", "--site", SITE, "--join", "127.0.0.1:" + seedPort,
           "--apply-dir", dir.resolve("apply/" + name).toString(), "--tls", tls.toString()));
     }
@@ -111,14 +114,19 @@ final class AttackMesh implements AutoCloseable {
   }
 
   /** {@code bin/patchmesh ARGS} with the launcher's own JVM options and {@code heap} as the units set it (JAVA_TOOL_OPTIONS). */
+  /**
+   * Starts {@code bin/patchmesh ARGS} with the launcher's defaults for its command, plus {@code heap}
+   * (an -Xmx, or null) in PATCHMESH_JAVA_OPTS, which the launcher puts after its defaults so that it
+   * wins (JAVA_TOOL_OPTIONS would lose to the launcher's own -Xmx64m for agents).
+   */
   private Process spawn(String name, String heap, String... args) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(dir.resolve("logs/" + name + ".log").toFile());
     Map<String, String> env = pb.environment();
-    env.remove("PATCHMESH_JAVA_OPTS");
-    env.put("JAVA_TOOL_OPTIONS", heap + " -Xlog:gc:file=" + gcLog(name));
+    env.remove("JAVA_TOOL_OPTIONS");
+    env.put("PATCHMESH_JAVA_OPTS", (heap == null ? "" : heap + " ") + "-Xlog:gc:file=" + gcLog(name));
     return pb.start();
   }
 

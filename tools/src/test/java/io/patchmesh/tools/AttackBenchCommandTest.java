@@ -22,6 +22,7 @@ class AttackBenchCommandTest {
         {"bench", "attacks", "--attack", "nuke"},
         {"bench", "attacks", "--agents", "0"},
         {"bench", "attacks", "--size", "2GiB"},
+        {"bench", "attacks", "--agent-heap", "lots"},
         {"bench", "attacks", "--launcher", tmp.resolve("missing")},
     }) {
       Cli.Result r = Cli.run(args);
