@@ -127,7 +127,8 @@ public final class Fetching {
   /**
    * When the core next needs a {@link #tick} (Long.MAX_VALUE while idle). While busy that is at most
    * half a {@link SwarmConfig#pauseMillis} away: a longer gap between ticks reads as a paused node,
-   * and the WAN link watch samples byte counts at ticks.
+   * and the WAN link watch samples byte counts at ticks. Chunks gained and not yet announced to the
+   * site make it now.
    */
   public long nextTimerMillis(long now) {
     if (!busy()) {
@@ -141,7 +142,9 @@ public final class Fetching {
           next = Math.min(next, s.storeFullRetryMillis);
         }
       }
-      if (!s.haves.isEmpty()) {
+      if (s.haves.hasForSite()) {
+        next = now; // site agents hear of new chunks at the next tick
+      } else if (!s.haves.isEmpty()) {
         next = Math.min(next, lastWanHaveFlushMillis + cfg.wanHaveIntervalMillis());
       }
     }
