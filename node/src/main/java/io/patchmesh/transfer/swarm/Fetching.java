@@ -46,7 +46,8 @@ import java.util.function.Supplier;
  * in the site shares the WAN fetches ({@link SiteInterest}), who hears our have-map and Haves
  * ({@link HaveFanout}), the judging of peers ({@link PeerDiscipline}), silent WAN links ({@link
  * WanLinkWatch}), a peer's standing as a source ({@link SourceState}, applied by {@link
- * SourceRules}), pieces in ({@link PieceIntake}), requests and Haves out ({@link RequestPump}).
+ * SourceRules}), have-maps, Haves and Rejects in ({@link HaveIntake}), pieces in ({@link
+ * PieceIntake}), requests and Haves out ({@link RequestPump}), bans and closes ({@link Verdicts}).
  */
 public final class Fetching {
   private final NodeId self;
@@ -63,6 +64,7 @@ public final class Fetching {
   private final SourceRules sources;
   private final PieceIntake intake;
   private final HaveIntake haves;
+  private final Verdicts verdicts;
 
   private final Map<ManifestId, ManifestSession> sessions = new HashMap<>();
   /** Links up, in the order they came up (the first other sites' agents get our have-map unasked). */
@@ -89,6 +91,7 @@ public final class Fetching {
     this.sources = new SourceRules(cfg, links, watch, out);
     this.intake = new PieceIntake(this, site, cfg, discipline, out);
     this.haves = new HaveIntake(this, site, links, sources, out);
+    this.verdicts = new Verdicts(discipline, links, linkOf::get, out);
   }
 
   /** The actions to carry out, in order; the list is handed over. */
@@ -127,7 +130,8 @@ public final class Fetching {
   /**
    * When the core next needs a {@link #tick} (Long.MAX_VALUE while idle). While busy that is at most
    * half a {@link SwarmConfig#pauseMillis} away: a longer gap between ticks reads as a paused node,
-   * and the WAN link watch samples byte counts at ticks.
+   * and the WAN link watch samples byte counts at ticks. Chunks gained and not yet announced to the
+   * site make it now.
    */
   public long nextTimerMillis(long now) {
     if (!busy()) {
@@ -141,7 +145,9 @@ public final class Fetching {
           next = Math.min(next, s.storeFullRetryMillis);
         }
       }
-      if (!s.haves.isEmpty()) {
+      if (s.haves.hasForSite()) {
+        next = now; // site agents hear of new chunks at the next tick
+      } else if (!s.haves.isEmpty()) {
         next = Math.min(next, lastWanHaveFlushMillis + cfg.wanHaveIntervalMillis());
       }
     }
@@ -404,41 +410,14 @@ public final class Fetching {
 
   // ------------------------------------------------------------------ judging peers
 
-  /**
-   * A strike against {@code peer} for something only a liar does outside the swarm (manifest sync:
-   * a source that stalls or trickles a download, or serves what is not the manifest it announced),
-   * in the same scores as corrupt chunks: the third strike bans it and closes its link.
-   */
+  /** See {@link Verdicts#charge}. */
   public void charge(NodeId peer, String why, long now) {
-    if (discipline.isBanned(peer, now)) {
-      return;
-    }
-    out.note("peer " + peer.shortHex() + ": " + why);
-    if (discipline.onCorrupt(peer, now)) {
-      out.event(new SwarmEvent.PeerBanned(peer, why));
-      LinkRef l = linkOf.get(peer);
-      if (l != null) {
-        out.act(new SwarmAction.Close(l, "banned: " + why, false));
-      }
-    }
+    verdicts.charge(peer, why, now);
   }
 
-  /**
-   * A protocol offence by the peer of {@code link}. At the guard's disconnect level the peer is
-   * banned like a corrupt-chunk server (so that neither side's redials hand it a fresh account to
-   * spend again) and its link closed.
-   */
+  /** See {@link Verdicts#offense}. */
   public void offense(LinkRef link, RequestGuard.Offense o, String why, long now) {
-    if (!links.isOpen(link)) {
-      return; // frames queued behind the one that got it disconnected
-    }
-    out.note("peer " + link.peer().shortHex() + ": " + why);
-    if (discipline.offense(link.peer(), o, now)) {
-      if (discipline.ban(link.peer(), now)) {
-        out.event(new SwarmEvent.PeerBanned(link.peer(), "protocol violations"));
-      }
-      out.act(new SwarmAction.Close(link, "protocol violations", false));
-    }
+    verdicts.offense(link, o, why, now);
   }
 
   // ------------------------------------------------------------------ pumping and the tick
@@ -498,29 +477,11 @@ public final class Fetching {
       }
     }
     if (fetching) {
-      closeStalled(now);
+      verdicts.closeStalled(now);
     }
     if (fetching && now - lastDialMillis >= cfg.redialMillis()) {
       lastDialMillis = now;
       dialSite(now); // a member that joined late, or a link that dropped: LAN peers are the cheap ones
-    }
-  }
-
-  /**
-   * Closes the links of peers the stalled rule gives up on ({@link PeerDiscipline#stalled}). Once per
-   * tick, also with no new expiries, so a stalled peer the picker has stopped asking is still closed
-   * once its silence is long enough.
-   */
-  private void closeStalled(long now) {
-    for (PeerDiscipline.Stalled st : discipline.stalled(now)) {
-      String why = "stalled: " + st.timeouts() + " requests timed out with no piece delivered";
-      if (st.newlyBanned()) {
-        out.event(new SwarmEvent.PeerBanned(st.peer(), why));
-      }
-      LinkRef l = linkOf.get(st.peer());
-      if (l != null) {
-        out.act(new SwarmAction.Close(l, why, false));
-      }
     }
   }
 }

@@ -65,6 +65,11 @@ public final class HaveFanout {
       return site.isEmpty() && otherSites.isEmpty();
     }
 
+    /** True if chunks wait to be announced to site agents (at the next tick). */
+    public boolean hasForSite() {
+      return !site.isEmpty();
+    }
+
     /** What to announce to site agents now (everything gained since the last call); moves it on to the other sites' batch. */
     public List<Integer> takeForSite() {
       List<Integer> out = List.copyOf(site);

@@ -330,6 +330,14 @@ class FetchingTest {
     drain();
     long next = fetching.nextTimerMillis(now);
     assertTrue(next >= now && next <= now + cfg.pauseMillis() / 2, "next " + (next - now) + " ms away");
+    core.onLinkUp(mate, now);
+    drain();
+    int idx = requests(haveMapFrom(mate, m1), mate).get(0).getChunkIndex();
+    deliver(mate, m1, v1, idx);
+    assertEquals(now, fetching.nextTimerMillis(now), "a new chunk is announced to the site at once");
+    fetching.tick(now, bytesIn);
+    drain();
+    assertTrue(fetching.nextTimerMillis(now) > now);
   }
 
   @Test
