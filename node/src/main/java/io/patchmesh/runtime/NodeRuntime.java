@@ -106,6 +106,9 @@ public final class NodeRuntime implements AutoCloseable {
   /** Seeds' rollout decisions (stages, pause, abort), from certified seed links only. */
   private final io.patchmesh.apply.RolloutGate gate = new io.patchmesh.apply.RolloutGate();
   private final HostFactsCollector facts;
+  /** Laptop policies (battery, VPN, metered, rate schedule); agents only, null on seeds. */
+  private final io.patchmesh.policy.PolicyWatch policy;
+  private io.patchmesh.policy.PolicyFrameGate policyGate;
   /** Agents: the software inventory (collector thread, journal on the loop); null on seeds. */
   private io.patchmesh.inventory.SoftwareReporter software;
   /** Seeds: frames of kinds the node itself does not handle (inventory updates), by kind. */
@@ -205,6 +208,8 @@ public final class NodeRuntime implements AutoCloseable {
             .outboundOnly(config.outboundOnly())
             .eventLoopThreads(2)
             .rateLimits(new RateLimits(config.uploadRate(), config.downloadRate(), config.wanRate()));
+    this.policy = options.isSeed() ? null : new io.patchmesh.policy.PolicyWatch(config.policy(), io.patchmesh.policy.PolicySources.under(config.policy().factsRoot()), options.clock(), java.time.ZoneId.systemDefault()).start();
+    if (policy != null) tc.localPolicy(policy);
     options.wanEmulator().ifPresent(tc::wanEmulator);
     this.transport = new Transport(options.transportTuning().apply(tc).build(), security);
     this.applier =
@@ -394,6 +399,10 @@ public final class NodeRuntime implements AutoCloseable {
             this::onSessionComplete,
             () -> statusVersion++);
     swarm.onWork(this::kick);
+    if (policy != null) { // laptop policies: the frames they hold back, a report and relinks when they change
+      policyGate = new io.patchmesh.policy.PolicyFrameGate(policy, mid -> swarm.sessions().stream().anyMatch(s -> s.id.toByteString().equals(mid) && s.vm.manifest().getFixes().getUrgent()));
+      policy.onChange(() -> loop.execute(() -> { statusVersion++; policyGate.relink(transport::link); }));
+    }
     swarm.onChunkStored(
         (s, idx) -> {
           if (staging != null && s.id.equals(stagingId)) {
@@ -913,7 +922,8 @@ public final class NodeRuntime implements AutoCloseable {
             .setSequence(statusSequence.incrementAndGet())
             .addAllManifests(snapshot.manifests().size() > 256 ? snapshot.manifests().subList(0, 256) : snapshot.manifests())
             .setFacts(facts.collect(options.clock().millis()).toBuilder()
-                .addAllStale(stale).setTrustRootExpiresUnix(root.root().getExpiresUnix()))
+                .addAllStale(stale).setTrustRootExpiresUnix(root.root().getExpiresUnix())
+                .addAllHeldBack(policy == null ? List.of() : policy.reasons().stream().limit(8).map(r -> truncate(r, 256)).toList()))
             .build();
     if (softwareSummary != null) {
       report = report.toBuilder().setSoftware(softwareSummary).build();
@@ -976,6 +986,7 @@ public final class NodeRuntime implements AutoCloseable {
   }
 
   private void route(PeerLink link, Frame frame) {
+    if (policyGate != null && !policyGate.pass(link, frame)) return; // held back by a laptop policy
     switch (frame.getBodyCase()) {
       case PING, ACK, NACK, PING_REQ, PUSH_PULL, ANNOUNCE, MEMBER_QUERY, REVOCATIONS -> mesh.onFrame(link, frame);
       case MANIFEST_REQUEST -> sync.onRequest(link, frame.getManifestRequest());
@@ -1212,6 +1223,7 @@ public final class NodeRuntime implements AutoCloseable {
     }
     transport.close();
     loop.close();
+    if (policy != null) policy.close();
     if (software != null) {
       software.close();
     }
