@@ -61,6 +61,15 @@ public final class ConfigFile {
   @JsonProperty("zookeeper") public String zookeeper;
   @JsonProperty("zookeeper-wait") public Boolean zookeeperWait;
   @JsonProperty("zookeeper-session-timeout") public String zookeeperSessionTimeout;
+  // laptops and shared links (issue 17; docs/CONFIG.md "Laptops and shared links")
+  @JsonProperty("battery-min-upload-percent") public String batteryMinUploadPercent;
+  @JsonProperty("battery-min-download-percent") public String batteryMinDownloadPercent;
+  @JsonProperty("vpn-interfaces") public List<String> vpnInterfaces;
+  @JsonProperty("metered") public String metered;
+  @JsonProperty("metered-interfaces") public List<String> meteredInterfaces;
+  @JsonProperty("metered-command") public String meteredCommand;
+  @JsonProperty("rate-schedule") public String rateSchedule;
+  @JsonProperty("policy-root") public String policyRoot;
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
@@ -132,6 +141,12 @@ public final class ConfigFile {
     if (inventoryTimeout != null) checks.put("inventory-timeout", () -> Units.parseDuration("inventory-timeout", inventoryTimeout));
     if (inventoryInterval != null) checks.put("inventory-interval", () -> Units.parseDuration("inventory-interval", inventoryInterval));
     if (urgent != null) checks.put("urgent", () -> NodeConfig.checkUrgent("urgent", urgent));
+    if (batteryMinUploadPercent != null) checks.put("battery-min-upload-percent", () -> io.patchmesh.policy.PolicyConfig.percent("battery-min-upload-percent", batteryMinUploadPercent, true));
+    if (batteryMinDownloadPercent != null) checks.put("battery-min-download-percent", () -> io.patchmesh.policy.PolicyConfig.percent("battery-min-download-percent", batteryMinDownloadPercent, false));
+    if (vpnInterfaces != null) checks.put("vpn-interfaces", () -> io.patchmesh.policy.InterfacePatterns.parse("vpn-interfaces", vpnInterfaces));
+    if (metered != null) checks.put("metered", () -> io.patchmesh.policy.PolicyConfig.metered("metered", metered));
+    if (meteredInterfaces != null) checks.put("metered-interfaces", () -> io.patchmesh.policy.InterfacePatterns.parse("metered-interfaces", meteredInterfaces));
+    if (rateSchedule != null) checks.put("rate-schedule", () -> io.patchmesh.policy.RateSchedule.parse("rate-schedule", rateSchedule));
     for (Map.Entry<String, Runnable> c : checks.entrySet()) {
       try {
         c.getValue().run();

@@ -41,6 +41,7 @@ import java.util.regex.Pattern;
  * @param urgent what an agent does with an urgent manifest outside its windows: "wait" (default) or "apply"
  * @param revocations the mesh CA's signed revocation list from `patchmesh ca revoke`; null = none
  *     (a newer one learned from the mesh is kept in the data directory either way)
+ * @param policy laptop and shared-link policies: battery, VPN, metered links, rate schedule (agents)
  */
 public record NodeConfig(
     Path dataDir,
@@ -66,7 +67,8 @@ public record NodeConfig(
     java.time.Duration rootExpiryWarning,
     io.patchmesh.inventory.InventorySettings inventory,
     String urgent,
-    Path revocations) {
+    Path revocations,
+    io.patchmesh.policy.PolicyConfig policy) {
 
   private static final Pattern SITE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
 
@@ -99,6 +101,14 @@ public record NodeConfig(
     private String inventoryInterval = "15m";
     private String urgent = "wait";
     private String revocations;
+    private String batteryMinUploadPercent = "never";
+    private String batteryMinDownloadPercent = "0";
+    private List<String> vpnInterfaces = io.patchmesh.policy.InterfacePatterns.VPN_DEFAULTS;
+    private String metered = "defer";
+    private List<String> meteredInterfaces = List.of();
+    private String meteredCommand = "nmcli";
+    private String rateSchedule = "";
+    private String policyRoot = "/";
 
     public Builder file(ConfigFile f) {
       if (f.data != null) data = f.data;
@@ -128,6 +138,14 @@ public record NodeConfig(
       if (f.inventoryInterval != null) inventoryInterval = f.inventoryInterval;
       if (f.urgent != null) urgent = f.urgent;
       if (f.revocations != null) revocations = f.revocations;
+      if (f.batteryMinUploadPercent != null) batteryMinUploadPercent = f.batteryMinUploadPercent;
+      if (f.batteryMinDownloadPercent != null) batteryMinDownloadPercent = f.batteryMinDownloadPercent;
+      if (f.vpnInterfaces != null) vpnInterfaces = f.vpnInterfaces;
+      if (f.metered != null) metered = f.metered;
+      if (f.meteredInterfaces != null) meteredInterfaces = f.meteredInterfaces;
+      if (f.meteredCommand != null) meteredCommand = f.meteredCommand;
+      if (f.rateSchedule != null) rateSchedule = f.rateSchedule;
+      if (f.policyRoot != null) policyRoot = f.policyRoot;
       return this;
     }
 
@@ -158,6 +176,14 @@ public record NodeConfig(
     public Builder inventoryInterval(String v) { if (v != null) inventoryInterval = v; return this; }
     public Builder urgent(String v) { if (v != null) urgent = v; return this; }
     public Builder revocations(String v) { if (v != null) revocations = v; return this; }
+    public Builder batteryMinUploadPercent(String v) { if (v != null) batteryMinUploadPercent = v; return this; }
+    public Builder batteryMinDownloadPercent(String v) { if (v != null) batteryMinDownloadPercent = v; return this; }
+    public Builder vpnInterfaces(List<String> v) { if (v != null) vpnInterfaces = v; return this; }
+    public Builder metered(String v) { if (v != null) metered = v; return this; }
+    public Builder meteredInterfaces(List<String> v) { if (v != null) meteredInterfaces = v; return this; }
+    public Builder meteredCommand(String v) { if (v != null) meteredCommand = v; return this; }
+    public Builder rateSchedule(String v) { if (v != null) rateSchedule = v; return this; }
+    public Builder policyRoot(String v) { if (v != null) policyRoot = v; return this; }
 
     /** Validates and freezes. {@code agent} adds the agent-only requirements. */
     public NodeConfig build(boolean agent) {
@@ -210,7 +236,16 @@ public record NodeConfig(
           new io.patchmesh.inventory.InventorySettings(inventoryCollector, inventoryCommand,
               Units.parseDuration("inventory-timeout", inventoryTimeout), Units.parseDuration("inventory-interval", inventoryInterval)),
           checkUrgent("urgent", urgent),
-          revocations == null ? null : Path.of(revocations));
+          revocations == null ? null : Path.of(revocations),
+          new io.patchmesh.policy.PolicyConfig(
+              io.patchmesh.policy.PolicyConfig.percent("battery-min-upload-percent", batteryMinUploadPercent, true),
+              io.patchmesh.policy.PolicyConfig.percent("battery-min-download-percent", batteryMinDownloadPercent, false),
+              io.patchmesh.policy.InterfacePatterns.parse("vpn-interfaces", vpnInterfaces),
+              io.patchmesh.policy.PolicyConfig.metered("metered", metered),
+              io.patchmesh.policy.InterfacePatterns.parse("metered-interfaces", meteredInterfaces),
+              io.patchmesh.policy.PolicyConfig.command(meteredCommand),
+              io.patchmesh.policy.RateSchedule.parse("rate-schedule", rateSchedule),
+              Path.of(policyRoot)));
     }
 
     private static java.time.Duration positive(String key, String text) {

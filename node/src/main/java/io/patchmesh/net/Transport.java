@@ -49,6 +49,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,8 +97,8 @@ public final class Transport implements AutoCloseable {
       throw new UserInputException("site \"" + config.site() + "\" does not match the site in the TLS certificate (\""
           + site + "\")");
     });
-    this.uploadCap = bucket(config.rateLimits().uploadBytesPerSecond());
-    this.downloadCap = bucket(config.rateLimits().downloadBytesPerSecond());
+    this.uploadCap = bucket(config.rateLimits().uploadBytesPerSecond(), config.localPolicy()::uploadCap);
+    this.downloadCap = bucket(config.rateLimits().downloadBytesPerSecond(), config.localPolicy()::downloadCap);
     this.crossSiteCap = bucket(config.rateLimits().crossSiteUploadBytesPerSecond());
     this.pendingInbound = new HandshakeAdmission(config.maxPendingHandshakes(), config.maxPendingHandshakesPerAddress());
   }
@@ -219,6 +220,10 @@ public final class Transport implements AutoCloseable {
     Optional<PeerLink> existing = linkAt(address);
     if (existing.isPresent()) {
       return CompletableFuture.completedFuture(existing.get());
+    }
+    String refused = maintained.containsKey(address) ? null : config.localPolicy().refuseDial(address);
+    if (refused != null) {
+      return CompletableFuture.failedFuture(new LinkFailure(refused));
     }
     CompletableFuture<PeerLink> fresh = new CompletableFuture<>();
     CompletableFuture<PeerLink> running = dialling.putIfAbsent(address, fresh);
@@ -500,6 +505,11 @@ public final class Transport implements AutoCloseable {
     if (!link.isOpen()) {
       return;
     }
+    String refused = config.localPolicy().refuseLink((InetSocketAddress) link.control().localAddress(), link.roles());
+    if (refused != null) {
+      link.close(refused);
+      return;
+    }
     LinkTable.Promotion promotion = table.promote(link);
     if (!promotion.promoted()) {
       link.close(promotion.refusal());
@@ -673,6 +683,19 @@ public final class Transport implements AutoCloseable {
 
   private Optional<TokenBucket> bucket(long bytesPerSecond) {
     return bytesPerSecond <= 0 ? Optional.empty() : Optional.of(TokenBucket.ofRate(bytesPerSecond, 100, System::nanoTime));
+  }
+
+  /** The static cap, or (with a {@link LocalPolicy}) the lower of it and the policy's cap of the moment. */
+  private Optional<TokenBucket> bucket(long staticBytesPerSecond, LongSupplier policyCap) {
+    if (config.localPolicy() == LocalPolicy.NONE) {
+      return bucket(staticBytesPerSecond);
+    }
+    return Optional.of(TokenBucket.adjustable(() -> lower(staticBytesPerSecond, policyCap.getAsLong()), 100, System::nanoTime));
+  }
+
+  /** The lower of two caps where 0 means none. */
+  private static long lower(long a, long b) {
+    return a <= 0 ? b : b <= 0 ? a : Math.min(a, b);
   }
 
   private static void onLoop(Channel channel, Runnable task) {

@@ -36,6 +36,8 @@ import java.util.function.LongSupplier;
  *     above this many queued bytes and writable again below half of it
  * @param rateLimits node-wide caps on data connections
  * @param wanEmulator shared in-process WAN emulation (tests, bench), if any
+ * @param localPolicy the machine's own limits asked at each dial, link and byte (laptops: VPN
+ *     links, caps by time of day; io.patchmesh.policy)
  */
 public record TransportConfig(
     String listenHost,
@@ -55,7 +57,8 @@ public record TransportConfig(
     int eventLoopThreads,
     int dataWriteBufferBytes,
     RateLimits rateLimits,
-    Optional<WanEmulator> wanEmulator) {
+    Optional<WanEmulator> wanEmulator,
+    LocalPolicy localPolicy) {
 
   public TransportConfig {
     advertisedAddresses = List.copyOf(advertisedAddresses);
@@ -100,6 +103,7 @@ public record TransportConfig(
     private int eventLoopThreads = Runtime.getRuntime().availableProcessors();
     private int dataWriteBufferBytes = 2 * 1024 * 1024;
     private RateLimits rateLimits = RateLimits.UNLIMITED;
+    private LocalPolicy localPolicy = LocalPolicy.NONE;
     private Optional<WanEmulator> wanEmulator = Optional.empty();
 
     private Builder(String site) {
@@ -198,10 +202,16 @@ public record TransportConfig(
       return this;
     }
 
+    /** Default {@link LocalPolicy#NONE}. */
+    public Builder localPolicy(LocalPolicy localPolicy) {
+      this.localPolicy = localPolicy;
+      return this;
+    }
+
     public TransportConfig build() {
       return new TransportConfig(listenHost, listenPort, advertisedAddresses, site, roles, incarnation, outboundOnly,
           maxFrameBytes, idleTimeout, handshakeTimeout, maxPendingHandshakes, maxPendingHandshakesPerAddress, reconnectBackoffMin, reconnectBackoffMax, eventLoopThreads,
-          dataWriteBufferBytes, rateLimits, wanEmulator);
+          dataWriteBufferBytes, rateLimits, wanEmulator, localPolicy);
     }
   }
 }

@@ -54,6 +54,14 @@ final class FrameRouter implements LinkListener {
   /** Bounds one link's membership frames waiting for the loop (a flood is dropped, not queued). */
   private final MeshFrameGate meshGate = new MeshFrameGate();
 
+  /** Agents with laptop policies: frames they hold back (loop only). */
+  private io.patchmesh.policy.PolicyFrameGate policyGate;
+
+  /** Frames a laptop policy holds back are dropped before routing (loop only). */
+  void policyGate(io.patchmesh.policy.PolicyFrameGate gate) {
+    this.policyGate = gate;
+  }
+
   FrameRouter(NodeLoop loop, RuntimeOptions options) {
     this.loop = loop;
     this.options = options;
@@ -142,6 +150,9 @@ final class FrameRouter implements LinkListener {
   }
 
   private void route(PeerLink link, Frame frame) {
+    if (policyGate != null && !policyGate.pass(link, frame)) {
+      return; // held back by a laptop policy
+    }
     switch (frame.getBodyCase()) {
       case PING, ACK, NACK, PING_REQ, PUSH_PULL, ANNOUNCE, MEMBER_QUERY, REVOCATIONS -> to.mesh().onFrame(link, frame);
       case MANIFEST_REQUEST -> to.sync().onRequest(link, frame.getManifestRequest());

@@ -64,6 +64,8 @@ final class NodeBootstrap {
   final PatchApplier applier;
   final MaintenanceWindow ownWindow;
   final HostFactsCollector facts;
+  /** Laptop policies (battery, VPN, metered, rate schedule); agents only, null on seeds. */
+  final io.patchmesh.policy.PolicyWatch policy;
 
   NodeBootstrap(NodeConfig config, RuntimeOptions options) {
     try {
@@ -123,6 +125,11 @@ final class NodeBootstrap {
             .outboundOnly(config.outboundOnly())
             .eventLoopThreads(2)
             .rateLimits(new RateLimits(config.uploadRate(), config.downloadRate(), config.wanRate()));
+    this.policy = options.isSeed() ? null : new io.patchmesh.policy.PolicyWatch(config.policy(),
+        io.patchmesh.policy.PolicySources.under(config.policy().factsRoot()), options.clock(), java.time.ZoneId.systemDefault()).start();
+    if (policy != null) {
+      tc.localPolicy(policy);
+    }
     options.wanEmulator().ifPresent(tc::wanEmulator);
     this.transport = new Transport(options.transportTuning().apply(tc).build(), security);
     this.applier =

@@ -224,6 +224,17 @@ public final class NodeRuntime implements AutoCloseable {
           }
         });
     swarm.onWork(() -> timers.kick());
+    io.patchmesh.policy.PolicyWatch policy = boot.policy;
+    if (policy != null) { // laptop policies: the frames they hold back, a report and relinks when they change
+      io.patchmesh.policy.PolicyFrameGate policyGate = new io.patchmesh.policy.PolicyFrameGate(policy, mid -> swarm.sessions().stream()
+          .anyMatch(s -> s.id.toByteString().equals(mid) && s.vm.manifest().getFixes().getUrgent()));
+      router.policyGate(policyGate);
+      status.heldBack(policy::reasons);
+      policy.onChange(() -> loop.execute(() -> {
+        status.changed();
+        policyGate.relink(transport::link);
+      }));
+    }
     swarm.onChunkStored((s, idx) -> apply.staging().onChunkStored(s, idx));
   }
 
@@ -467,6 +478,9 @@ public final class NodeRuntime implements AutoCloseable {
     }
     transport.close();
     loop.close();
+    if (boot.policy != null) {
+      boot.policy.close();
+    }
     SoftwareReporter sr = software;
     if (sr != null) {
       sr.close();

@@ -47,6 +47,8 @@ final class StatusReporter {
   private long lastSent;
   /** Snapshot for admin readers on other threads, refreshed on the loop. */
   private volatile NodeRuntime.Snapshot snapshot = NodeRuntime.Snapshot.EMPTY;
+  /** Laptop policies holding this agent back right now (empty on seeds). */
+  private java.util.function.Supplier<List<String>> heldBack = List::of;
 
   StatusReporter(NodeId id, String site, RuntimeOptions options, NodeLoop loop, Transport transport, TrustedRoot root,
       HostFactsCollector facts, FreshnessWatch freshness, long sequenceStart) {
@@ -110,6 +112,11 @@ final class StatusReporter {
         .build();
   }
 
+  /** Reports say which laptop policy holds this agent back ({@code reasons}, read on the loop). */
+  void heldBack(java.util.function.Supplier<List<String>> reasons) {
+    this.heldBack = reasons;
+  }
+
   private static String truncate(String s, int max) {
     return s.length() <= max ? s : s.substring(s.length() - max);
   }
@@ -133,7 +140,8 @@ final class StatusReporter {
             .setSequence(sequence.incrementAndGet())
             .addAllManifests(manifests.size() > MAX_MANIFESTS_PER_REPORT ? manifests.subList(0, MAX_MANIFESTS_PER_REPORT) : manifests)
             .setFacts(facts.collect(clock.millis()).toBuilder()
-                .addAllStale(freshness.reasons()).setTrustRootExpiresUnix(root.root().getExpiresUnix()))
+                .addAllStale(freshness.reasons()).setTrustRootExpiresUnix(root.root().getExpiresUnix())
+                .addAllHeldBack(heldBack.get().stream().limit(8).map(r -> truncate(r, 256)).toList()))
             .build();
     if (softwareSummary != null) {
       report = report.toBuilder().setSoftware(softwareSummary).build();

@@ -137,6 +137,7 @@ final class FleetApi {
       row.put("clockSkewSeconds", f.getClockUnixMs() == 0 ? 0 : (f.getClockUnixMs() - a.receivedMillis()) / 1000);
       Member m = members.get(a.nodeId());
       row.put("member", m == null ? "unknown" : m.status().label());
+      row.put("heldBack", f.getHeldBackList()); // laptop policies holding it back now (battery, metered, VPN, schedule)
       out.add(row);
     }
     return AdminResponse.json(out);

@@ -138,6 +138,7 @@ final class RolloutApi {
       row.put("bytesLan", st == null ? 0 : st.getBytesLan());
       row.put("bytesWan", st == null ? 0 : st.getBytesWan());
       row.put("reason", st == null ? "" : st.getReason());
+      row.put("heldBack", a == null ? List.of() : a.facts().getHeldBackList()); // laptop policies holding it back now
       row.put("installExit", st == null ? -1 : st.getInstallExit());
       agents.add(row);
     }

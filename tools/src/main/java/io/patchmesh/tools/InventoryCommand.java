@@ -61,6 +61,9 @@ final class InventoryCommand implements Callable<Integer> {
           (a.path("os").asText() + " " + a.path("osVersion").asText()).trim(), a.path("arch").asText(),
           a.path("agentVersion").asText(), Units.formatBytes(a.path("freeDiskBytes").asLong()),
           a.path("lastSeenSecondsAgo").asText(), a.path("labels"));
+      for (JsonNode why : a.path("heldBack")) { // laptop policies holding this agent back now
+        out.printf("%-14s held back: %s%n", "", why.asText());
+      }
     }
     out.printf("%d agents%n", inv.size());
     return Main.OK;

@@ -158,7 +158,8 @@ public final class LocalMesh implements AutoCloseable {
   public NodeRuntime startAgent(
       String name, String site, UnaryOperator<NodeConfig.Builder> cfg, UnaryOperator<RuntimeOptions> tweak) {
     NodeConfig.Builder b =
-        config(name, site).join(List.of(joinAddress())).applyDir(dir.resolve(name).resolve("apply").toString());
+        config(name, site).join(List.of(joinAddress())).applyDir(dir.resolve(name).resolve("apply").toString())
+            .policyRoot(dir.resolve(name).resolve("policy-facts").toString()); // the host's battery and VPN never steer a test
     RuntimeOptions o = RuntimeOptions.agent();
     if (wan != null) {
       o = o.withWan(wan);
