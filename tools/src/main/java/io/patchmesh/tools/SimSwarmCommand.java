@@ -7,7 +7,14 @@ import io.patchmesh.transfer.sim.SwarmSimConfig;
 import io.patchmesh.transfer.sim.SwarmSimResult;
 import io.patchmesh.transfer.sim.SwarmSimulation;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,20 +52,42 @@ final class SimSwarmCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "random seed (default: 1)")
   long seed;
 
-  @Option(names = "--down", defaultValue = "100mbit", paramLabel = "RATE", description = "every site's WAN downlink (default: 100mbit)")
-  String down;
+  @Option(names = "--down", split = ",", paramLabel = "[SITE=]RATE",
+      description = "WAN downlink: every site's (default: 100mbit), or one site's with s7=20mbit; repeatable")
+  List<String> down = new ArrayList<>();
 
-  @Option(names = "--up", defaultValue = "1gbit", paramLabel = "RATE", description = "every agent's LAN uplink (default: 1gbit)")
-  String up;
+  @Option(names = "--up", split = ",", paramLabel = "[SITE=]RATE",
+      description = "each agent's LAN uplink, every site's (default: 1gbit) or one site's; repeatable")
+  List<String> up = new ArrayList<>();
 
-  @Option(names = "--rtt", defaultValue = "40ms", paramLabel = "TIME", description = "round trip between sites (default: 40ms)")
-  String rtt;
+  @Option(names = "--rtt", split = ",", paramLabel = "[SITE=]TIME",
+      description = "a site's round trip to the core, every site's (default: 40ms) or one site's; repeatable")
+  List<String> rtt = new ArrayList<>();
 
-  @Option(names = "--kill", paramLabel = "COUNT@TIME", description = "agents that die at a time, e.g. 150@15s")
+  @Option(names = "--loss", defaultValue = "0", paramLabel = "P",
+      description = "share of frames lost once and retransmitted, 0.01 or 1%% (default: 0)")
+  String loss;
+
+  @Option(names = "--cut", paramLabel = "SITES@START+DURATION",
+      description = "cut sites' WAN (frames dropped, links left open): s7@20s+60s, or 50@20s+60s / 10%%@20s+60s "
+          + "for that many sites at random; repeatable")
+  List<String> cut = new ArrayList<>();
+
+  @Option(names = "--kill", paramLabel = "COUNT@TIME", description = "agents that die at a time, e.g. 150@15s or 5%%@15s")
   String kill;
 
-  @Option(names = "--corrupt-peers", defaultValue = "0", paramLabel = "K", description = "agents that serve corrupt chunks (default: 0)")
-  int corruptPeers;
+  @Option(names = "--corrupt-peers", defaultValue = "0", paramLabel = "K", description = "agents that serve corrupt chunks, a count or 1%% (default: 0)")
+  String corruptPeers;
+
+  @Option(names = "--slow-sites", defaultValue = "0", paramLabel = "K", description = "sites whose WAN downlink is a tenth of --down (default: 0)")
+  String slowSites;
+
+  @Option(names = "--full-disks", defaultValue = "0", paramLabel = "K", description = "agents whose store fills at half the patch (default: 0)")
+  String fullDisks;
+
+  @Option(names = "--rotten-chunks", defaultValue = "0", paramLabel = "K",
+      description = "stored chunks found corrupt when read to serve them (default: 0)")
+  int rottenChunks;
 
   @Option(names = "--limit", defaultValue = "1h", paramLabel = "TIME", description = "virtual time to give up at (default: 1h)")
   String limit;
@@ -82,10 +111,22 @@ final class SimSwarmCommand implements Callable<Integer> {
   SwarmSimConfig config() {
     long sizeBytes = Units.parseBytes("--size", size);
     long chunkBytes = Units.parseBytes("--chunk", chunk);
-    double downMbit = Units.parseRate("--down", down) * 8 / 1e6;
-    double upMbit = Units.parseRate("--up", up) * 8 / 1e6;
-    long rttMillis = Units.parseDuration("--rtt", rtt).toMillis();
     long limitMillis = Units.parseDuration("--limit", limit).toMillis();
+    int k = sites != null ? sites : Math.max(1, nodes / 20);
+    if (nodes < 1 || k < 1) {
+      throw new UserInputException("sim swarm: --nodes and --sites must be positive");
+    }
+    Map<Integer, Double> siteDown = new TreeMap<>();
+    Map<Integer, Double> siteUp = new TreeMap<>();
+    Map<Integer, Long> siteRtt = new TreeMap<>();
+    double downMbit = perSite("--down", down, "100mbit", k, siteDown, v -> Units.parseRate("--down", v) * 8 / 1e6);
+    double upMbit = perSite("--up", up, "1gbit", k, siteUp, v -> Units.parseRate("--up", v) * 8 / 1e6);
+    long rttMillis = perSite("--rtt", rtt, "40ms", k, siteRtt, v -> Units.parseDuration("--rtt", v).toMillis());
+    List<SwarmSimConfig.Cut> cuts = new ArrayList<>();
+    Random pickSites = new Random(seed ^ 0x637574L);
+    for (String c : cut) {
+      cuts.addAll(cuts(c, k, pickSites));
+    }
     int killCount = 0;
     long killAt = 0;
     if (kill != null) {
@@ -93,20 +134,111 @@ final class SimSwarmCommand implements Callable<Integer> {
       if (at <= 0) {
         throw new UserInputException("--kill: '" + kill + "' is not COUNT@TIME like 150@15s");
       }
-      try {
-        killCount = Integer.parseInt(kill.substring(0, at).trim());
-      } catch (NumberFormatException e) {
-        throw new UserInputException("--kill: '" + kill + "' is not COUNT@TIME like 150@15s");
-      }
+      killCount = count("--kill", kill.substring(0, at), nodes);
       killAt = Units.parseDuration("--kill", kill.substring(at + 1)).toMillis();
     }
-    int k = sites != null ? sites : Math.max(1, nodes / 20);
     try {
-      return new SwarmSimConfig(nodes, k, sizeBytes, (int) Math.min(Integer.MAX_VALUE, chunkBytes), seed, downMbit,
-          upMbit, rttMillis, killCount, killAt, corruptPeers, limitMillis);
+      return SwarmSimConfig.builder(nodes, k, sizeBytes)
+          .chunkBytes((int) Math.min(Integer.MAX_VALUE, chunkBytes))
+          .seed(seed)
+          .down(downMbit, siteDown)
+          .up(upMbit, siteUp)
+          .rtt(rttMillis, siteRtt)
+          .loss(SimCommand.parseLoss(loss))
+          .cuts(cuts)
+          .kill(killCount, killAt)
+          .corruptPeers(count("--corrupt-peers", corruptPeers, nodes))
+          .slowSites(count("--slow-sites", slowSites, k))
+          .fullDisks(count("--full-disks", fullDisks, nodes))
+          .rottenChunks(rottenChunks)
+          .limitMillis(limitMillis)
+          .build();
     } catch (IllegalArgumentException e) {
       throw new UserInputException("sim swarm: " + e.getMessage());
     }
+  }
+
+  /**
+   * "RATE" sets every site's value, "s7=RATE" one site's: fills {@code overrides} and returns the
+   * default for all.
+   */
+  private static <T> T perSite(String flag, List<String> specs, String fallback, int sites, Map<Integer, T> overrides,
+      Function<String, T> parse) {
+    T all = parse.apply(fallback);
+    for (String spec : specs) {
+      int eq = spec.indexOf('=');
+      if (eq < 0) {
+        all = parse.apply(spec);
+      } else {
+        overrides.put(site(flag, spec.substring(0, eq).trim(), sites), parse.apply(spec.substring(eq + 1)));
+      }
+    }
+    return all;
+  }
+
+  /** "s7" to 7; anything else, or a site past the last, is a usage error naming {@code flag}. */
+  static int site(String flag, String name, int sites) {
+    if (name.matches("s[0-9]{1,9}")) {
+      int s = Integer.parseInt(name.substring(1));
+      if (s < sites) {
+        return s;
+      }
+    }
+    throw new UserInputException(flag + ": unknown site '" + name + "' (sites are s0..s" + (sites - 1) + ")");
+  }
+
+  /** "150" or "5%" of {@code of}; negative or unreadable is a usage error naming {@code flag}. */
+  static int count(String flag, String text, int of) {
+    String t = text.trim();
+    try {
+      if (t.endsWith("%")) {
+        double p = Double.parseDouble(t.substring(0, t.length() - 1));
+        if (p >= 0 && p <= 100) {
+          return (int) Math.round(of * p / 100);
+        }
+      } else {
+        int n = Integer.parseInt(t);
+        if (n >= 0) {
+          return n;
+        }
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UserInputException(flag + ": '" + text + "' is not a count like 50 or a share like 1%");
+  }
+
+  /** "s7@20s+60s", "50@20s+60s" or "10%@20s+60s". */
+  private static List<SwarmSimConfig.Cut> cuts(String spec, int sites, Random random) {
+    int at = spec.indexOf('@');
+    int plus = spec.indexOf('+', at + 1);
+    if (at <= 0 || plus < 0) {
+      throw new UserInputException("--cut: '" + spec + "' is not SITES@START+DURATION like s7@20s+60s or 10%@20s+60s");
+    }
+    String who = spec.substring(0, at).trim();
+    long start = Units.parseDuration("--cut", spec.substring(at + 1, plus)).toMillis();
+    long duration = Units.parseDuration("--cut", spec.substring(plus + 1)).toMillis();
+    List<Integer> chosen = new ArrayList<>();
+    if (who.startsWith("s")) {
+      chosen.add(site("--cut", who, sites));
+    } else {
+      int n = count("--cut", who, sites);
+      if (n > sites) {
+        throw new UserInputException("--cut: " + n + " sites to cut, there are " + sites);
+      }
+      List<Integer> all = new ArrayList<>();
+      for (int s = 0; s < sites; s++) {
+        all.add(s);
+      }
+      Collections.shuffle(all, random);
+      chosen.addAll(all.subList(0, n));
+      Collections.sort(chosen);
+    }
+    List<SwarmSimConfig.Cut> out = new ArrayList<>();
+    for (int s : chosen) {
+      out.add(new SwarmSimConfig.Cut(s, start, duration));
+    }
+    return out;
   }
 
   static ObjectNode toJson(SwarmSimResult r) {

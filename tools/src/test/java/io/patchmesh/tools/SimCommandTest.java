@@ -60,6 +60,18 @@ class SimCommandTest {
   }
 
   @Test
+  void swarmTakesEveryScenarioFlag() {
+    JsonNode a = Cli.ok("sim", "swarm", "--nodes", 40, "--sites", 4, "--size", "8MiB", "--chunk", "256KiB",
+        "--down", "50mbit,s1=20mbit", "--up", "s2=500mbit", "--rtt", "60ms", "--rtt", "s3=200ms", "--loss", "1%",
+        "--cut", "s0@2s+5s", "--cut", "1@1s+2s", "--slow-sites", 1, "--full-disks", 1, "--rotten-chunks", 5,
+        "--corrupt-peers", "5%", "--kill", "5%@1s", "--seed", 4, "--json").json();
+    // 2 corrupt, 1 full disk, 2 killed (at random: a killed one may be one of the others)
+    assertTrue(a.get("honest").asInt() >= 40 - 2 - 1 - 2, a.toString());
+    assertEquals(a.get("honest").asInt(), a.get("completed").asInt(), a.toString());
+    assertEquals(0, a.get("honestBans").asInt(), a.toString());
+  }
+
+  @Test
   void swarmPlainOutputIsATable() {
     String out = Cli.ok("sim", "swarm", "--nodes", 20, "--sites", 2, "--size", "4MiB", "--chunk", "256KiB").out();
     assertTrue(out.contains("swarm: 20 agents in 2 sites, seed 1"), out);
@@ -76,6 +88,16 @@ class SimCommandTest {
         {"--kill", "--nodes", 10, "--kill", "lots"},
         {"--kill", "--nodes", 10, "--kill", "10@5s"},
         {"--size", "--nodes", 10, "--size", "1KiB", "--chunk", "1MiB"},
+        {"--corrupt-peers", "--nodes", 10, "--corrupt-peers", 11},
+        {"--cut", "--nodes", 10, "--sites", 2, "--cut", "s7@20s+60s"},
+        {"--cut", "--nodes", 10, "--sites", 2, "--cut", "s1@20s"},
+        {"--cut", "--nodes", 10, "--sites", 2, "--cut", "3@1s+1s"},
+        {"--down", "--nodes", 10, "--sites", 2, "--down", "s2=10mbit"},
+        {"--up", "--nodes", 10, "--sites", 2, "--up", "s1=-1mbit"},
+        {"--rtt", "--nodes", 10, "--sites", 2, "--rtt", "s1=0ms"},
+        {"--loss", "--nodes", 10, "--loss", "1.5"},
+        {"--slow-sites", "--nodes", 10, "--sites", 2, "--slow-sites", "3"},
+        {"--full-disks", "--nodes", 10, "--full-disks", "10"},
     };
     for (Object[] c : cases) {
       Object[] args = new Object[c.length + 1];

@@ -19,6 +19,42 @@ final class SimLink {
   long queuedBytes;
   /** The serving core asked to hear when the data connection drains. */
   boolean parked;
+  /** The control and the data connection of this direction. */
+  final Path ctrl = new Path();
+  final Path data = new Path();
+
+  /** One direction of one TCP connection: frames arrive in the order sent; a cut makes it back off. */
+  static final class Path {
+    private long lastArrival;
+    private SwarmSimConfig.Cut cut;
+    private long resumeAt;
+
+    /** {@code arrival}, or later if an earlier frame on this connection arrives later (no overtaking). */
+    long ordered(long arrival) {
+      lastArrival = Math.max(lastArrival, arrival);
+      return lastArrival;
+    }
+
+    /**
+     * A frame sent at {@code sendAt} during {@code c}: the connection retransmits at sendAt + rto,
+     * + 2 rto, + 4 rto ... (at most {@link SimWire#MAX_RTO_MILLIS} apart) and gets through at the
+     * first retransmission after the cut heals. Frames sent later during the same cut wait behind
+     * the first one's timer.
+     */
+    long resumeAfter(SwarmSimConfig.Cut c, long sendAt, long rtoMillis) {
+      if (cut != c) {
+        cut = c;
+        long rto = rtoMillis;
+        long t = sendAt + rto;
+        while (t < c.endMillis()) {
+          rto = Math.min(rto * 2, SimWire.MAX_RTO_MILLIS);
+          t += rto;
+        }
+        resumeAt = t;
+      }
+      return resumeAt;
+    }
+  }
 
   SimLink(SimNode owner, SimNode peer, LinkRef ref, boolean lan) {
     this.owner = owner;

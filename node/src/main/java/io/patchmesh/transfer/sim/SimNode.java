@@ -6,12 +6,15 @@ import io.patchmesh.proto.Request;
 import io.patchmesh.transfer.ChunkPicker;
 import io.patchmesh.transfer.HaveMap;
 import io.patchmesh.transfer.HaveMapException;
+import io.patchmesh.transfer.swarm.HaveFanout;
 import io.patchmesh.transfer.swarm.LinkRef;
 import io.patchmesh.transfer.swarm.PeerDiscipline;
 import io.patchmesh.transfer.swarm.Serving;
 import io.patchmesh.transfer.swarm.SwarmAction;
 import io.patchmesh.trust.ManifestId;
+import java.util.BitSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,7 +37,21 @@ final class SimNode {
   ChunkPicker picker;
   boolean alive = true;
   boolean corrupt;
+  /** Its store refuses every chunk once it holds this many (--full-disks); MAX_VALUE: room for all. */
+  int storeLimit = Integer.MAX_VALUE;
+  int stored;
+  /** Stored chunks that are found corrupt when read for serving (--rotten-chunks); then lost. */
+  final BitSet rotten = new BitSet();
+  final BitSet lost = new BitSet();
+  /** Chunks gained and not yet announced ({@link HaveFanout}: site now, other sites batched). */
+  final HaveFanout.Batch haves = new HaveFanout.Batch();
+  boolean haveFlushScheduled;
+  long lastWanHaveFlushMillis;
   boolean pumpScheduled;
+  /** The next pump goes over every peer ... */
+  boolean pumpAll;
+  /** ... or over these alone. */
+  final List<NodeId> pumpPeers = new java.util.ArrayList<>(2);
   long completedAt = -1;
   double lanUplinkFreeMillis;
   long bytesSent;
@@ -54,7 +71,7 @@ final class SimNode {
 
   /** An agent that is neither corrupt nor dead: the ones that must complete. */
   boolean honest() {
-    return !seed && !corrupt && alive;
+    return !seed && !corrupt && alive && storeLimit == Integer.MAX_VALUE;
   }
 
   void linkTo(SimNode peer) {
@@ -88,21 +105,46 @@ final class SimNode {
   void onReject(SimNode from, int idx) {
     if (openLink(from) != null && picker != null) {
       picker.onReject(from.id, idx, sim.wire.now());
-      sim.pump(this);
+      sim.pump(this, from.id);
     }
   }
 
-  void onHave(SimNode from, int idx) {
-    if (openLink(from) == null || picker == null) {
+  /** A Have frame: {@code from} gained these chunks. */
+  void onHaves(SimNode from, int[] indexes) {
+    if (openLink(from) == null || picker == null || picker.isComplete()) {
       return;
     }
-    try {
-      sim.cancel(this, picker.onHave(from.id, idx, sim.wire.now()));
-    } catch (HaveMapException e) {
-      throw new IllegalStateException(e); // the simulation only sends indexes in range
+    boolean useful = false;
+    long now = sim.wire.now();
+    for (int idx : indexes) {
+      try {
+        sim.cancel(this, picker.onHave(from.id, idx, now));
+      } catch (HaveMapException e) {
+        throw new IllegalStateException(e); // the simulation only sends indexes in range
+      }
+      useful |= !picker.has(idx);
     }
-    if (!picker.has(idx)) {
-      sim.pump(this);
+    // A Have makes new candidates at its sender only; the other peers' pipelines are refilled by
+    // the events that free them and by the tick.
+    if (useful && picker.freeSlots(from.id) > 0) {
+      sim.pump(this, from.id);
+    }
+  }
+
+  /** Announces what {@link #haves} holds: to site agents now, other sites' agents if {@code wanToo}. */
+  void flushHaves(boolean wanToo) {
+    List<Integer> forSite = haves.takeForSite();
+    List<Integer> forOthers = wanToo ? haves.takeForOtherSites() : List.of();
+    int[] site = forSite.stream().mapToInt(Integer::intValue).toArray();
+    int[] others = forOthers.stream().mapToInt(Integer::intValue).toArray();
+    for (SimLink h : links.values()) {
+      if (!h.open || h.peer.seed) {
+        continue;
+      }
+      int[] batch = h.lan ? site : others;
+      if (batch.length > 0) {
+        sim.wire.control(h, () -> h.peer.onHaves(this, batch));
+      }
     }
   }
 
@@ -128,12 +170,17 @@ final class SimNode {
         SimLink l = links.get(c.to().peer());
         if (l != null && l.open && c.frame().hasReject()) {
           int idx = c.frame().getReject().getChunkIndex();
-          sim.wire.control(this, l.peer, () -> l.peer.onReject(this, idx));
+          sim.wire.control(l, () -> l.peer.onReject(this, idx));
         }
       } else if (a instanceof SwarmAction.ReadChunk r) {
         sim.wire.at(sim.wire.now(), () -> {
           if (alive) {
-            serving.onChunkRead(r.to(), r.upload(), sim.piece(r.upload()), false);
+            int idx = r.upload().index();
+            boolean rots = rotten.get(idx) && !lost.get(idx);
+            if (rots) {
+              lost.set(idx); // the store drops it; the serving core tells the requester "busy"
+            }
+            serving.onChunkRead(r.to(), r.upload(), rots ? null : sim.piece(r.upload()), false);
             act();
           }
         });
@@ -152,7 +199,7 @@ final class SimNode {
       } else if (a instanceof SwarmAction.Close c) {
         sim.close(this, links.get(c.link().peer()), c.ban(), true);
       }
-      // ChunkLost: the bit store loses nothing
+      // ChunkLost: recorded in `lost` when the read found the chunk rotten
     }
   }
 
@@ -169,7 +216,7 @@ final class SimNode {
 
     @Override
     public boolean lost(ManifestId manifest, int index) {
-      return false;
+      return lost.get(index);
     }
 
     @Override

@@ -1,20 +1,37 @@
 package io.patchmesh.transfer.sim;
 
+import java.util.ArrayDeque;
 import java.util.PriorityQueue;
+import java.util.Random;
 import java.util.function.BooleanSupplier;
 
 /**
  * The simulated network and clock: an event queue on integer milliseconds, ties broken by
- * insertion order, so one scenario always replays the same way. Control frames have latency only
- * (1 ms within a site, half the RTT between sites). A piece within a site is serialised on the
- * sender's LAN uplink; a piece into a site from outside waits half an RTT, then is serialised on
- * the receiving site's WAN downlink (one FIFO per site). Senders' WAN uplinks, the seed's included,
- * are not modelled: only the receiving site's link is scarce.
+ * insertion order, so one scenario always replays the same way.
+ *
+ * <p>Control frames have latency only (1 ms within a site, {@link SwarmSimConfig#rttMillis} halves
+ * between sites). A piece within a site is serialised on the sender's LAN uplink; a piece into a
+ * site from outside travels one way, then queues at the receiving site's WAN downlink ({@link
+ * Downlink}, one FIFO per site served at the site's rate). Senders' WAN uplinks, the seed's
+ * included, are not modelled: only the receiving site's link is scarce.
+ *
+ * <p>Every link has a control and a data connection, each ordered like TCP ({@link SimLink.Path}):
+ * a frame never overtakes an earlier one on its connection. A lost frame ({@code --loss}) arrives
+ * one retransmission timeout late, and so does everything behind it. A cut ({@code --cut}) drops
+ * frames into and out of the site without closing anything: a connection that sends during the cut
+ * retransmits with exponential backoff (from {@link #rtoMillis}, doubling, at most {@link
+ * #MAX_RTO_MILLIS}, as Linux does), and delivers at its first retransmission after the cut heals;
+ * a piece queued at the downlink when its site is cut is dropped there and retransmitted likewise.
  */
 final class SimWire {
+  /** Linux's TCP_RTO_MIN and TCP_RTO_MAX. */
+  static final long MIN_RTO_MILLIS = 200;
+  static final long MAX_RTO_MILLIS = 120_000;
+
   private final SwarmSimulation sim;
   private final PriorityQueue<Event> queue = new PriorityQueue<>();
-  private final double[] downlinkFreeMillis;
+  private final Downlink[] downlinks;
+  private final Random loss;
   final long[] wanBytesInto;
   private long seq;
   private long now;
@@ -27,10 +44,14 @@ final class SimWire {
     }
   }
 
-  SimWire(SwarmSimulation sim) {
+  SimWire(SwarmSimulation sim, double[] downMbit) {
     this.sim = sim;
-    this.downlinkFreeMillis = new double[sim.cfg.sites()];
-    this.wanBytesInto = new long[sim.cfg.sites()];
+    this.downlinks = new Downlink[downMbit.length];
+    for (int s = 0; s < downMbit.length; s++) {
+      downlinks[s] = new Downlink(s, downMbit[s]);
+    }
+    this.wanBytesInto = new long[downMbit.length];
+    this.loss = new Random(sim.cfg.seed() ^ 0x6c6f7373L);
   }
 
   long now() {
@@ -45,11 +66,11 @@ final class SimWire {
   long runUntil(long limitMillis, BooleanSupplier done, SwarmSimulation.HeapWatch heap) {
     long events = 0;
     while (!queue.isEmpty()) {
-      if ((events & 1023) == 0) {
+      if ((events & 0xffff) == 0) {
         heap.sample();
-        if (done.getAsBoolean()) {
-          break;
-        }
+      }
+      if (done.getAsBoolean()) {
+        break;
       }
       Event e = queue.poll();
       if (e.at > limitMillis) {
@@ -64,12 +85,48 @@ final class SimWire {
   }
 
   private long oneWay(SimNode a, SimNode b) {
-    return a.site == b.site ? 1 : sim.cfg.rttMillis() / 2;
+    return a.site == b.site ? 1 : (sim.cfg.rttMillis(a.site) + sim.cfg.rttMillis(b.site)) / 4;
   }
 
-  /** A control frame: delivered after the latency if the receiver is alive. */
-  void control(SimNode from, SimNode to, Runnable deliver) {
-    at(now + oneWay(from, to), () -> {
+  /** The initial retransmission timeout between {@code a} and {@code b}. */
+  long rtoMillis(SimNode a, SimNode b) {
+    return Math.max(MIN_RTO_MILLIS, 4 * oneWay(a, b));
+  }
+
+  /** The cut that holds a frame sent now between the two sites, the one healing last; null if none. */
+  private SwarmSimConfig.Cut cutAt(int siteA, int siteB, long t) {
+    SwarmSimConfig.Cut found = null;
+    for (SwarmSimConfig.Cut c : sim.cfg.cuts()) {
+      if ((c.site() == siteA || c.site() == siteB) && c.covers(t) && (found == null || c.endMillis() > found.endMillis())) {
+        found = c;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * When a frame put on {@code path} (a connection from {@code from} to {@code to}) at {@code sendAt}
+   * leaves the sender for good: later if a cut holds it (TCP backoff), then one RTO later if lost.
+   */
+  private long departure(SimLink l, SimLink.Path path, long sendAt) {
+    long t = sendAt;
+    if (!l.lan) {
+      SwarmSimConfig.Cut c = sim.cfg.cuts().isEmpty() ? null : cutAt(l.owner.site, l.peer.site, t);
+      if (c != null) {
+        t = path.resumeAfter(c, t, rtoMillis(l.owner, l.peer));
+      }
+    }
+    if (sim.cfg.loss() > 0 && loss.nextDouble() < sim.cfg.loss()) {
+      t += rtoMillis(l.owner, l.peer);
+    }
+    return t;
+  }
+
+  /** A control frame on {@code l} (the sender's end): delivered in order, after latency, if the receiver is alive. */
+  void control(SimLink l, Runnable deliver) {
+    SimNode to = l.peer;
+    long arrive = l.ctrl.ordered(departure(l, l.ctrl, now) + oneWay(l.owner, to));
+    at(arrive, () -> {
       if (to.alive) {
         deliver.run();
       }
@@ -80,28 +137,79 @@ final class SimWire {
   void piece(SimNode from, SimLink l, int idx, int bytes, boolean corrupt) {
     SimNode to = l.peer;
     l.queuedBytes += bytes;
-    double finish;
-    long arrive;
-    if (l.lan) {
-      double start = Math.max(now, from.lanUplinkFreeMillis);
-      finish = start + bytes * 8 / (sim.cfg.upMbit() * 1000);
-      from.lanUplinkFreeMillis = finish;
-      arrive = (long) Math.ceil(finish) + 1;
-    } else {
-      double start = Math.max(now + oneWay(from, to), downlinkFreeMillis[to.site]);
-      finish = start + bytes * 8 / (sim.cfg.downMbit() * 1000);
-      downlinkFreeMillis[to.site] = finish;
-      wanBytesInto[to.site] += bytes;
-      arrive = (long) Math.ceil(finish);
-    }
-    at((long) Math.ceil(finish), () -> {
-      l.queuedBytes -= bytes;
-      l.drained();
-    });
-    at(arrive, () -> {
+    Runnable arrived = () -> {
       if (from.alive) {
         sim.onPiece(to, from, idx, corrupt);
       }
-    });
+    };
+    if (l.lan) {
+      double start = Math.max(now, from.lanUplinkFreeMillis);
+      double finish = start + bytes * 8 / (sim.cfg.upMbit(from.site) * 1000);
+      from.lanUplinkFreeMillis = finish;
+      long done = (long) Math.ceil(finish);
+      at(done, () -> {
+        l.queuedBytes -= bytes;
+        l.drained();
+      });
+      at(l.data.ordered(done + 1), arrived);
+      return;
+    }
+    long atDownlink = l.data.ordered(departure(l, l.data, now) + oneWay(from, to));
+    Downlink d = downlinks[to.site];
+    InFlight p = new InFlight(l, bytes, arrived);
+    at(atDownlink, () -> d.arrive(p));
+  }
+
+  private record InFlight(SimLink link, int bytes, Runnable arrived) {}
+
+  /**
+   * One site's WAN downlink: pieces served one at a time in the order they reach it, at the site's
+   * rate. A piece it would start while its site is cut is dropped and comes back when its
+   * connection's retransmission gets through.
+   */
+  private final class Downlink {
+    final int site;
+    final double mbit;
+    final ArrayDeque<InFlight> waiting = new ArrayDeque<>();
+    boolean busy;
+    double freeAt;
+
+    Downlink(int site, double mbit) {
+      this.site = site;
+      this.mbit = mbit;
+    }
+
+    void arrive(InFlight p) {
+      waiting.addLast(p);
+      if (!busy) {
+        next();
+      }
+    }
+
+    private void next() {
+      InFlight p = waiting.pollFirst();
+      if (p == null) {
+        busy = false;
+        return;
+      }
+      SwarmSimConfig.Cut c = sim.cfg.cuts().isEmpty() ? null : cutAt(site, site, now);
+      if (c != null) {
+        SimLink l = p.link();
+        at(p.link().data.resumeAfter(c, now, rtoMillis(l.owner, l.peer)), () -> arrive(p));
+        next();
+        return;
+      }
+      busy = true;
+      double start = Math.max(freeAt, now);
+      freeAt = start + p.bytes() * 8 / (mbit * 1000);
+      wanBytesInto[site] += p.bytes();
+      at((long) Math.ceil(freeAt), () -> {
+        SimLink l = p.link();
+        l.queuedBytes -= p.bytes();
+        l.drained();
+        p.arrived().run();
+        next();
+      });
+    }
   }
 }

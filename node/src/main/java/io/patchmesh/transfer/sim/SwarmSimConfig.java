@@ -1,8 +1,13 @@
 package io.patchmesh.transfer.sim;
 
+import java.util.List;
+import java.util.Map;
+
 /**
  * One swarm simulation scenario ({@link SwarmSimulation}). Node {@code i} is an agent of site
  * {@code "s" + (i mod sites)}; one seed sits in a site of its own and holds the patch at time 0.
+ * Build one with {@link #builder}; the constructor checks that the scenario can be built and names
+ * the command-line flag that breaks it.
  *
  * @param nodes agents (the seed is extra)
  * @param sites sites the agents are spread over, named s0, s1, ...
@@ -11,11 +16,22 @@ package io.patchmesh.transfer.sim;
  * @param seed random seed: the same scenario and seed give the same figures
  * @param downMbit every site's WAN downlink, serialised: the scarce resource
  * @param upMbit every agent's LAN uplink, serialised per sender
- * @param rttMillis round trip between two sites (within a site: 1 ms)
+ * @param rttMillis a site's round trip to the core; between sites a and b the one-way latency is
+ *     (rtt(a) + rtt(b)) / 4, so equal RTTs give RTT / 2 (within a site: 1 ms)
+ * @param siteDownMbit per-site overrides of {@code downMbit} (site index to rate)
+ * @param siteUpMbit per-site overrides of {@code upMbit}
+ * @param siteRttMillis per-site overrides of {@code rttMillis}
+ * @param loss share of frames lost once on the wire: each such frame arrives one retransmission
+ *     timeout late, and everything behind it on its connection waits (TCP is ordered)
+ * @param cuts WAN cuts: frames into or out of the site are dropped, links stay open, TCP backs off
  * @param killCount agents that die at {@code killAtMillis}, chosen at random (no close; their
  *     peers learn of it from a membership oracle {@link #DETECTION_MILLIS} later)
  * @param killAtMillis when they die
  * @param corruptPeers agents that serve corrupt bytes for every chunk, chosen at random
+ * @param slowSites sites, chosen at random, whose WAN downlink is a tenth of theirs otherwise
+ * @param fullDisks agents whose store refuses every chunk once it holds half the patch
+ * @param rottenChunks stored chunks, chosen at random among the agents', that are found corrupt
+ *     when read for serving (the store drops them; the requester is told "busy")
  * @param limitMillis virtual time after which the run stops, complete or not
  */
 public record SwarmSimConfig(
@@ -27,15 +43,34 @@ public record SwarmSimConfig(
     double downMbit,
     double upMbit,
     long rttMillis,
+    Map<Integer, Double> siteDownMbit,
+    Map<Integer, Double> siteUpMbit,
+    Map<Integer, Long> siteRttMillis,
+    double loss,
+    List<Cut> cuts,
     int killCount,
     long killAtMillis,
     int corruptPeers,
+    int slowSites,
+    int fullDisks,
+    int rottenChunks,
     long limitMillis) {
 
   /** How long after a death every peer of the dead node knows it (the membership oracle). */
   public static final long DETECTION_MILLIS = 2_000;
   /** Chunks at most, so a run's memory stays bounded (ChunkPicker holds arrays per chunk per node). */
   public static final int MAX_CHUNKS = 1 << 16;
+
+  /** Site {@code site}'s WAN is cut from {@code startMillis} for {@code durationMillis}. */
+  public record Cut(int site, long startMillis, long durationMillis) {
+    public long endMillis() {
+      return startMillis + durationMillis;
+    }
+
+    boolean covers(long t) {
+      return t >= startMillis && t < endMillis();
+    }
+  }
 
   /** Checks the scenario can be built; the message names the flag that breaks it. */
   public SwarmSimConfig {
@@ -46,13 +81,40 @@ public record SwarmSimConfig(
     require(sizeBytes >= chunkBytes, "--size: need at least one chunk (" + chunkBytes + " bytes), got " + sizeBytes);
     require((sizeBytes + chunkBytes - 1) / chunkBytes <= MAX_CHUNKS,
         "--size: at most " + MAX_CHUNKS + " chunks of --chunk " + chunkBytes + " bytes");
-    require(downMbit > 0 && Double.isFinite(downMbit), "--down: need a rate above 0 Mbit/s, got " + downMbit);
-    require(upMbit > 0 && Double.isFinite(upMbit), "--up: need a rate above 0 Mbit/s, got " + upMbit);
-    require(rttMillis >= 2 && rttMillis <= 60_000, "--rtt: need 2..60000 ms, got " + rttMillis);
+    requireRate("--down", downMbit);
+    requireRate("--up", upMbit);
+    requireRtt(rttMillis);
+    siteDownMbit = Map.copyOf(siteDownMbit);
+    siteUpMbit = Map.copyOf(siteUpMbit);
+    siteRttMillis = Map.copyOf(siteRttMillis);
+    cuts = List.copyOf(cuts);
+    for (Map.Entry<Integer, Double> e : siteDownMbit.entrySet()) {
+      requireSite("--down", e.getKey(), sites);
+      requireRate("--down", e.getValue());
+    }
+    for (Map.Entry<Integer, Double> e : siteUpMbit.entrySet()) {
+      requireSite("--up", e.getKey(), sites);
+      requireRate("--up", e.getValue());
+    }
+    for (Map.Entry<Integer, Long> e : siteRttMillis.entrySet()) {
+      requireSite("--rtt", e.getKey(), sites);
+      requireRtt(e.getValue());
+    }
+    require(loss >= 0 && loss < 1, "--loss: need a share in [0, 1), got " + loss);
+    for (Cut c : cuts) {
+      requireSite("--cut", c.site(), sites);
+      require(c.startMillis() >= 0 && c.durationMillis() > 0,
+          "--cut: need a start >= 0 and a positive duration, got " + c.startMillis() + " ms + " + c.durationMillis() + " ms");
+    }
     require(killCount >= 0 && killCount < nodes, "--kill: need 0.." + (nodes - 1) + " agents, got " + killCount);
     require(killAtMillis >= 0, "--kill: the time must not be negative, got " + killAtMillis);
-    require(corruptPeers >= 0 && corruptPeers + killCount < nodes,
+    require(corruptPeers >= 0 && corruptPeers <= nodes, "--corrupt-peers: need 0.." + nodes + " agents, got " + corruptPeers);
+    require(corruptPeers + killCount < nodes,
         "--corrupt-peers: " + corruptPeers + " corrupt and " + killCount + " killed leave no honest agent of " + nodes);
+    require(slowSites >= 0 && slowSites <= sites, "--slow-sites: need 0.." + sites + " sites, got " + slowSites);
+    require(fullDisks >= 0 && fullDisks + corruptPeers + killCount < nodes,
+        "--full-disks: " + fullDisks + " full, " + corruptPeers + " corrupt and " + killCount + " killed leave no honest agent of " + nodes);
+    require(rottenChunks >= 0 && rottenChunks <= 1_000_000, "--rotten-chunks: need 0..1000000, got " + rottenChunks);
     require(limitMillis > 0, "--limit: need a positive time, got " + limitMillis);
   }
 
@@ -60,6 +122,22 @@ public record SwarmSimConfig(
     if (!ok) {
       throw new IllegalArgumentException(message);
     }
+  }
+
+  private static void requireRate(String flag, double mbit) {
+    require(mbit > 0 && Double.isFinite(mbit), flag + ": need a rate above 0 Mbit/s, got " + mbit);
+  }
+
+  private static void requireRtt(long millis) {
+    require(millis >= 2 && millis <= 60_000, "--rtt: need 2..60000 ms, got " + millis);
+  }
+
+  private static void requireSite(String flag, int site, int sites) {
+    require(site >= 0 && site < sites, flag + ": unknown site s" + site + " (sites are s0..s" + (sites - 1) + ")");
+  }
+
+  public static Builder builder(int nodes, int sites, long sizeBytes) {
+    return new Builder(nodes, sites, sizeBytes);
   }
 
   public int chunkCount() {
@@ -70,8 +148,121 @@ public record SwarmSimConfig(
     return "s" + site;
   }
 
-  /** Milliseconds the patch needs across one site's WAN downlink: what completion times are measured in. */
-  public double wanBoundMillis() {
-    return sizeBytes * 8 / (downMbit * 1000);
+  /** The WAN downlink of {@code site} before --slow-sites (which the simulation applies). */
+  public double downMbit(int site) {
+    return siteDownMbit.getOrDefault(site, downMbit);
+  }
+
+  public double upMbit(int site) {
+    return siteUpMbit.getOrDefault(site, upMbit);
+  }
+
+  /** Round trip of {@code site} to the core; -1 is the seed's site. */
+  public long rttMillis(int site) {
+    return site < 0 ? rttMillis : siteRttMillis.getOrDefault(site, rttMillis);
+  }
+
+  /** A mutable builder with the command's defaults: 1 MiB chunks, 100 Mbit/s WAN, 1 Gbit/s LAN, 40 ms. */
+  public static final class Builder {
+    private final int nodes;
+    private final int sites;
+    private final long sizeBytes;
+    private int chunkBytes = 1 << 20;
+    private long seed = 1;
+    private double downMbit = 100;
+    private double upMbit = 1000;
+    private long rttMillis = 40;
+    private Map<Integer, Double> siteDown = Map.of();
+    private Map<Integer, Double> siteUp = Map.of();
+    private Map<Integer, Long> siteRtt = Map.of();
+    private double loss;
+    private List<Cut> cuts = List.of();
+    private int killCount;
+    private long killAtMillis;
+    private int corruptPeers;
+    private int slowSites;
+    private int fullDisks;
+    private int rottenChunks;
+    private long limitMillis = 3_600_000;
+
+    private Builder(int nodes, int sites, long sizeBytes) {
+      this.nodes = nodes;
+      this.sites = sites;
+      this.sizeBytes = sizeBytes;
+    }
+
+    public Builder chunkBytes(int v) {
+      chunkBytes = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public Builder down(double mbit, Map<Integer, Double> perSite) {
+      downMbit = mbit;
+      siteDown = perSite;
+      return this;
+    }
+
+    public Builder up(double mbit, Map<Integer, Double> perSite) {
+      upMbit = mbit;
+      siteUp = perSite;
+      return this;
+    }
+
+    public Builder rtt(long millis, Map<Integer, Long> perSite) {
+      rttMillis = millis;
+      siteRtt = perSite;
+      return this;
+    }
+
+    public Builder loss(double v) {
+      loss = v;
+      return this;
+    }
+
+    public Builder cuts(List<Cut> v) {
+      cuts = v;
+      return this;
+    }
+
+    public Builder kill(int count, long atMillis) {
+      killCount = count;
+      killAtMillis = atMillis;
+      return this;
+    }
+
+    public Builder corruptPeers(int v) {
+      corruptPeers = v;
+      return this;
+    }
+
+    public Builder slowSites(int v) {
+      slowSites = v;
+      return this;
+    }
+
+    public Builder fullDisks(int v) {
+      fullDisks = v;
+      return this;
+    }
+
+    public Builder rottenChunks(int v) {
+      rottenChunks = v;
+      return this;
+    }
+
+    public Builder limitMillis(long v) {
+      limitMillis = v;
+      return this;
+    }
+
+    public SwarmSimConfig build() {
+      return new SwarmSimConfig(nodes, sites, sizeBytes, chunkBytes, seed, downMbit, upMbit, rttMillis, siteDown, siteUp,
+          siteRtt, loss, cuts, killCount, killAtMillis, corruptPeers, slowSites, fullDisks, rottenChunks, limitMillis);
+    }
   }
 }

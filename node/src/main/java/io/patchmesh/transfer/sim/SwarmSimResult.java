@@ -4,13 +4,13 @@ package io.patchmesh.transfer.sim;
  * What a swarm simulation measured. Every field but {@code wallSeconds} and {@code peakHeapMB} is
  * a function of the scenario and its seed alone.
  *
- * @param honest agents that are neither corrupt nor killed
+ * @param honest agents that are neither corrupt, killed nor on a full disk
  * @param completed honest agents that hold every chunk, verified
  * @param honestBans bans of honest agents by anyone (must be 0)
  * @param corruptBanned corrupt agents banned by at least one peer
  * @param wanPerSiteMax the largest WAN bytes into one site, over the patch size
  * @param completionP50 median completion time of honest agents, over the site's WAN bound
- *     ({@link SwarmSimConfig#wanBoundMillis}); -1 if none completed
+ *     (size over its site's WAN downlink after --slow-sites); -1 if none completed
  * @param completionP99 99th percentile, likewise
  * @param completionMax the last, likewise (-1 if not every honest agent completed)
  * @param seedEgress bytes the seed sent, over sites × size

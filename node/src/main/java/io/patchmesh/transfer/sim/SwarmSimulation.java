@@ -46,12 +46,14 @@ import java.util.Set;
  */
 public final class SwarmSimulation {
   static final long TICK_MILLIS = 100;
+  /** Haves to site agents go out at most this often (the runtime flushes them every loop tick). */
+  static final long HAVE_FLUSH_MILLIS = 20;
   static final int AGENT_SLOTS = 8;
   static final int SEED_SLOTS = 64;
 
   final SwarmSimConfig cfg;
   final SwarmConfig swarm = SwarmConfig.defaults();
-  final TransferConfig transfer = TransferConfig.defaults();
+  final TransferConfig transfer = productionTransfer();
   final ManifestId manifest;
   final ChunkTable table;
   final SimNode[] agents;
@@ -63,6 +65,10 @@ public final class SwarmSimulation {
   long linkEpochs;
   int honestBans;
   final Set<NodeId> bannedCorrupt = new HashSet<>();
+  /** Each site's WAN downlink after --down and --slow-sites. */
+  final double[] siteDownMbit;
+  /** Honest agents (see {@link SimNode#honest}) that do not hold the patch yet: the run ends at 0. */
+  private int honestPending;
 
   SwarmSimulation(SwarmSimConfig cfg) {
     this.cfg = cfg;
@@ -76,8 +82,15 @@ public final class SwarmSimulation {
     }
     this.table = new ChunkTable(ids, sizes);
     this.zeros = ByteString.copyFrom(new byte[cfg.chunkBytes()]);
-    this.wire = new SimWire(this);
     Random random = new Random(cfg.seed());
+    this.siteDownMbit = new double[cfg.sites()];
+    for (int s = 0; s < cfg.sites(); s++) {
+      siteDownMbit[s] = cfg.downMbit(s);
+    }
+    for (int s : pick(new Random(cfg.seed() ^ 0x736c6f77L), cfg.sites(), cfg.slowSites())) {
+      siteDownMbit[s] /= 10;
+    }
+    this.wire = new SimWire(this, siteDownMbit);
     for (int s = 0; s < cfg.sites(); s++) {
       sites.add(new ArrayList<>());
     }
@@ -89,15 +102,29 @@ public final class SwarmSimulation {
       sites.get(site).add(agents[i]);
     }
     this.seedNode = new SimNode(this, -1, nodeId("seed"), -1, "seed", true, SEED_SLOTS);
-    for (int i : pick(random, cfg.corruptPeers())) {
-      agents[i].corrupt = true;
+    int[] faulty = pick(random, agents.length, cfg.corruptPeers() + cfg.fullDisks());
+    for (int k = 0; k < faulty.length; k++) {
+      if (k < cfg.corruptPeers()) {
+        agents[faulty[k]].corrupt = true;
+      } else {
+        agents[faulty[k]].storeLimit = n / 2;
+      }
+    }
+    Random rot = new Random(cfg.seed() ^ 0x726f74L);
+    for (int k = 0; k < cfg.rottenChunks(); k++) {
+      agents[rot.nextInt(agents.length)].rotten.set(rot.nextInt(n));
+    }
+    for (SimNode a : agents) {
+      if (a.honest()) {
+        honestPending++;
+      }
     }
     link(random);
   }
 
-  /** {@code count} distinct agents at random. */
-  private int[] pick(Random random, int count) {
-    int[] all = new int[agents.length];
+  /** {@code count} distinct numbers of 0..{@code bound}-1 at random. */
+  private static int[] pick(Random random, int bound, int count) {
+    int[] all = new int[bound];
     Arrays.setAll(all, i -> i);
     for (int i = 0; i < count; i++) {
       int j = i + random.nextInt(all.length - i);
@@ -176,6 +203,9 @@ public final class SwarmSimulation {
     SwarmSimulation sim = new SwarmSimulation(cfg);
     sim.start();
     long events = sim.wire.runUntil(cfg.limitMillis(), sim::allHonestComplete, heap);
+    if (Boolean.getBoolean("patchmesh.sim.debug")) {
+      sim.debugSites();
+    }
     return sim.result(events, (System.nanoTime() - started) / 1e9, heap.peakMB());
   }
 
@@ -184,9 +214,12 @@ public final class SwarmSimulation {
       wire.at(0, () -> tick(a));
     }
     if (cfg.killCount() > 0) {
-      int[] doomed = pick(new Random(cfg.seed() ^ 0x6b696c6cL), cfg.killCount());
+      int[] doomed = pick(new Random(cfg.seed() ^ 0x6b696c6cL), agents.length, cfg.killCount());
       wire.at(cfg.killAtMillis(), () -> {
         for (int i : doomed) {
+          if (agents[i].honest() && agents[i].completedAt < 0) {
+            honestPending--;
+          }
           agents[i].alive = false;
         }
         wire.at(wire.now() + SwarmSimConfig.DETECTION_MILLIS, () -> {
@@ -201,12 +234,7 @@ public final class SwarmSimulation {
   }
 
   boolean allHonestComplete() {
-    for (SimNode a : agents) {
-      if (a.honest() && a.completedAt < 0) {
-        return false;
-      }
-    }
-    return true;
+    return honestPending == 0;
   }
 
   // ------------------------------------------------------------------ fetching glue
@@ -225,28 +253,57 @@ public final class SwarmSimulation {
         close(n, l, st.newlyBanned(), true);
       }
     }
+    if (now - n.lastWanHaveFlushMillis >= swarm.wanHaveIntervalMillis()) {
+      n.lastWanHaveFlushMillis = now;
+      n.flushHaves(true);
+    }
     pump(n);
     wire.at(now + TICK_MILLIS, () -> tick(n));
   }
 
-  /** Coalesces the events of one millisecond into one picking round per node. */
+  /** Coalesces the events of one millisecond into one picking round per node, over every peer. */
   void pump(SimNode n) {
+    n.pumpAll = true;
+    schedulePump(n);
+  }
+
+  /**
+   * The same over {@code peer} alone: an event that can only have made room or candidates at one
+   * peer (its piece or reject freed a slot, its Have added a chunk) refills that peer's pipeline;
+   * the tick's round over every peer catches whatever time alone changes. At 10,000 nodes, rounds
+   * over all ~25 peers per Have were most of the run.
+   */
+  void pump(SimNode n, NodeId peer) {
+    if (!n.pumpAll && !n.pumpPeers.contains(peer)) {
+      n.pumpPeers.add(peer);
+    }
+    schedulePump(n);
+  }
+
+  private void schedulePump(SimNode n) {
     if (n.pumpScheduled || n.picker.isComplete()) {
       return;
     }
     n.pumpScheduled = true;
     wire.at(wire.now(), () -> {
       n.pumpScheduled = false;
-      pumpNow(n);
+      List<NodeId> peers = n.pumpAll || n.pumpPeers.size() > 1 ? n.picker.peersByPreference() : List.copyOf(n.pumpPeers);
+      Set<NodeId> only = n.pumpAll ? null : Set.copyOf(n.pumpPeers);
+      n.pumpAll = false;
+      n.pumpPeers.clear();
+      pumpNow(n, peers, only);
     });
   }
 
-  private void pumpNow(SimNode n) {
+  private void pumpNow(SimNode n, List<NodeId> peers, Set<NodeId> only) {
     if (!n.alive || n.picker.isComplete()) {
       return;
     }
     long now = wire.now();
-    for (NodeId peer : n.picker.peersByPreference()) {
+    for (NodeId peer : peers) {
+      if (only != null && !only.contains(peer)) {
+        continue;
+      }
       SimLink l = n.links.get(peer);
       if (l == null || !l.open || !l.lan && now < swarm.wanStartDelayMillis()) {
         continue;
@@ -258,7 +315,7 @@ public final class SwarmSimulation {
       for (int idx : n.picker.pick(peer, free, now)) {
         Request r = Request.newBuilder().setManifestId(manifest.toByteString()).setChunkIndex(idx)
             .setRequestId(++requestIds).build();
-        wire.control(n, l.peer, () -> l.peer.onRequest(n, r));
+        wire.control(l, () -> l.peer.onRequest(n, r));
       }
     }
   }
@@ -268,7 +325,8 @@ public final class SwarmSimulation {
       SimLink l = n.links.get(c.peer());
       if (l != null && l.open) {
         Cancel msg = Cancel.newBuilder().setManifestId(manifest.toByteString()).setChunkIndex(c.chunk()).build();
-        wire.control(n, l.peer, () -> l.peer.onCancel(n, msg));
+        wire.control(l, () -> l.peer.onCancel(n, msg));
+        pump(n, c.peer()); // its slot is free again
       }
     }
   }
@@ -292,18 +350,29 @@ public final class SwarmSimulation {
     client.discipline.onDelivered(server.id);
     PieceOutcome out = client.picker.onPiece(server.id, idx, now);
     cancel(client, out.cancels());
-    if (out.kind() == PieceOutcome.Kind.ACCEPTED) {
+    if (out.kind() == PieceOutcome.Kind.ACCEPTED && client.stored < client.storeLimit) {
+      client.stored++;
       client.have.set(idx);
-      for (SimLink h : client.links.values()) {
-        if (h.open && !h.peer.seed) {
-          wire.control(client, h.peer, () -> h.peer.onHave(client, idx));
-        }
-      }
-      if (client.picker.isComplete() && client.completedAt < 0) {
+      client.haves.gained(idx);
+      if (client.picker.isComplete()) {
         client.completedAt = now;
+        if (client.honest()) {
+          honestPending--;
+        }
+        client.flushHaves(true);
+      } else if (!client.haveFlushScheduled) {
+        client.haveFlushScheduled = true;
+        wire.at((now / HAVE_FLUSH_MILLIS + 1) * HAVE_FLUSH_MILLIS, () -> {
+          client.haveFlushScheduled = false;
+          if (client.alive) {
+            client.flushHaves(false);
+          }
+        });
       }
     }
-    pump(client);
+    // A full store: the picker took the chunk (it verified), the store refused it, so it is never
+    // announced. The node cannot finish; its site-mates take its share over after their site-wait.
+    pump(client, server.id);
   }
 
   /**
@@ -336,35 +405,78 @@ public final class SwarmSimulation {
   // ------------------------------------------------------------------ result
 
   private SwarmSimResult result(long events, double wallSeconds, long peakHeapMB) {
-    List<Long> done = new ArrayList<>();
+    List<Double> done = new ArrayList<>();
     int honest = 0;
     for (SimNode a : agents) {
       if (a.honest()) {
         honest++;
         if (a.completedAt >= 0) {
-          done.add(a.completedAt);
+          done.add(a.completedAt / wanBoundMillis(a.site));
         }
       }
     }
     done.sort(null);
-    double bound = cfg.wanBoundMillis();
-    long wanMax = Arrays.stream(wire.wanBytesInto).max().orElse(0);
+    double wanMax = 0;
+    for (int s = 0; s < cfg.sites(); s++) {
+      wanMax = Math.max(wanMax, wire.wanBytesInto[s]);
+    }
     return new SwarmSimResult(cfg.nodes(), cfg.sites(), cfg.seed(), honest, done.size(), honestBans, bannedCorrupt.size(),
-        round3((double) wanMax / cfg.sizeBytes()),
-        done.isEmpty() ? -1 : round3(percentile(done, 0.50) / bound),
-        done.isEmpty() ? -1 : round3(percentile(done, 0.99) / bound),
-        done.size() < honest ? -1 : round3(done.get(done.size() - 1) / bound),
+        round3(wanMax / cfg.sizeBytes()),
+        done.isEmpty() ? -1 : round3(percentile(done, 0.50)),
+        done.isEmpty() ? -1 : round3(percentile(done, 0.99)),
+        done.size() < honest ? -1 : round3(done.get(done.size() - 1)),
         round3((double) seedNode.bytesSent / ((double) cfg.sites() * cfg.sizeBytes())),
         wire.now(), events, Math.round(wallSeconds * 10) / 10.0, peakHeapMB);
   }
 
-  private static double percentile(List<Long> sorted, double q) {
+  private void debugSites() {
+    int worst = 0;
+    for (int s = 0; s < cfg.sites(); s++) {
+      if (wire.wanBytesInto[s] > wire.wanBytesInto[worst]) {
+        worst = s;
+      }
+    }
+    for (int s : new int[] {0, worst}) {
+      long wanReq = 0, takeovers = 0, timeouts = 0, dups = 0, unreq = 0;
+      for (SimNode a : sites.get(s)) {
+        io.patchmesh.transfer.PickerCounters c = a.picker.counters();
+        wanReq += c.wanRequests();
+        takeovers += c.siteTakeovers();
+        timeouts += c.timeouts();
+        dups += c.duplicatePieces();
+        unreq += c.unrequestedPieces();
+      }
+      System.err.printf("site %d: wanBytes %.3f wanRequests %d takeovers %d timeouts %d duplicatePieces %d unrequested %d%n", s,
+          (double) wire.wanBytesInto[s] / cfg.sizeBytes(), wanReq, takeovers, timeouts, dups, unreq);
+    }
+  }
+
+  /** Milliseconds the patch needs across {@code site}'s WAN downlink: what completion times are measured in. */
+  double wanBoundMillis(int site) {
+    return cfg.sizeBytes() * 8 / (siteDownMbit[site] * 1000);
+  }
+
+  private static double percentile(List<Double> sorted, double q) {
     int i = (int) Math.ceil(q * sorted.size()) - 1;
     return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
   }
 
   private static double round3(double v) {
     return Math.round(v * 1000) / 1000.0;
+  }
+
+  /**
+   * The transfer tuning nodes run with ({@code RuntimeOptions.transferDefaults}, checked equal by
+   * {@code SimTransferDefaultsTest}): request timeouts of 8x the expected arrival, at least 5 s on
+   * the LAN and 60 s across the WAN; site-wait 15..120 s. {@link TransferConfig#defaults} is the
+   * picker's unit-test tuning, and with it the simulation saw takeovers and WAN duplicates that
+   * production would not make.
+   */
+  public static TransferConfig productionTransfer() {
+    return TransferConfig.defaults()
+        .withRequestTimeouts(30_000, 5_000, 8.0)
+        .withSiteWait(30_000, 15_000, 120_000)
+        .withWanMinRequestTimeout(60_000);
   }
 
   static Set<Role> roles(boolean seed) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The swarm simulation on virtual time: small scenarios, each a few seconds of CPU at most. */
@@ -11,7 +12,12 @@ class SwarmSimulationTest {
   static final int MIB = 1 << 20;
 
   static SwarmSimConfig scenario(int nodes, int sites, long seed, int kill, long killAt, int corrupt) {
-    return new SwarmSimConfig(nodes, sites, 16L * MIB, 256 * 1024, seed, 50, 1000, 40, kill, killAt, corrupt, 600_000);
+    return base(nodes, sites, seed).kill(kill, killAt).corruptPeers(corrupt).build();
+  }
+
+  static SwarmSimConfig.Builder base(int nodes, int sites, long seed) {
+    return SwarmSimConfig.builder(nodes, sites, 16L * MIB).chunkBytes(256 * 1024).seed(seed)
+        .down(50, Map.of()).up(1000, Map.of()).rtt(40, Map.of()).limitMillis(600_000);
   }
 
   @Test
@@ -56,7 +62,7 @@ class SwarmSimulationTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> scenario(10, 2, 1, 0, 0, 11));
     assertTrue(e.getMessage().startsWith("--corrupt-peers"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
-        () -> new SwarmSimConfig(10, 2, 16L * MIB, 256 * 1024, 1, -5, 1000, 40, 0, 0, 0, 1000));
+        () -> base(10, 2, 1).down(-5, Map.of()).build());
     assertTrue(e.getMessage().startsWith("--down"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> scenario(10, 11, 1, 0, 0, 0));
     assertTrue(e.getMessage().startsWith("--sites"), e.getMessage());
