@@ -70,6 +70,8 @@ public final class ConfigFile {
   @JsonProperty("metered-command") public String meteredCommand;
   @JsonProperty("rate-schedule") public String rateSchedule;
   @JsonProperty("policy-root") public String policyRoot;
+  /** WAN request pacing by queuing delay: ledbat (default) or off. Validated; not yet consulted (see DESIGN.md). */
+  @JsonProperty("wan-yield") public String wanYield;
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
@@ -146,6 +148,7 @@ public final class ConfigFile {
     if (vpnInterfaces != null) checks.put("vpn-interfaces", () -> io.patchmesh.policy.InterfacePatterns.parse("vpn-interfaces", vpnInterfaces));
     if (metered != null) checks.put("metered", () -> io.patchmesh.policy.PolicyConfig.metered("metered", metered));
     if (meteredInterfaces != null) checks.put("metered-interfaces", () -> io.patchmesh.policy.InterfacePatterns.parse("metered-interfaces", meteredInterfaces));
+    if (wanYield != null) checks.put("wan-yield", () -> NodeConfig.checkWanYield("wan-yield", wanYield));
     if (rateSchedule != null) checks.put("rate-schedule", () -> io.patchmesh.policy.RateSchedule.parse("rate-schedule", rateSchedule));
     for (Map.Entry<String, Runnable> c : checks.entrySet()) {
       try {

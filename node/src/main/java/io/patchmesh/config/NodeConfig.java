@@ -42,6 +42,8 @@ import java.util.regex.Pattern;
  * @param revocations the mesh CA's signed revocation list from `patchmesh ca revoke`; null = none
  *     (a newer one learned from the mesh is kept in the data directory either way)
  * @param policy laptop and shared-link policies: battery, VPN, metered links, rate schedule (agents)
+ * @param wanYield "ledbat" (default) or "off": delay-based pacing of WAN requests
+ *     (io.patchmesh.transfer.ledbat); validated and carried, not yet consulted by the swarm
  */
 public record NodeConfig(
     Path dataDir,
@@ -68,7 +70,8 @@ public record NodeConfig(
     io.patchmesh.inventory.InventorySettings inventory,
     String urgent,
     Path revocations,
-    io.patchmesh.policy.PolicyConfig policy) {
+    io.patchmesh.policy.PolicyConfig policy,
+    String wanYield) {
 
   private static final Pattern SITE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
 
@@ -109,6 +112,7 @@ public record NodeConfig(
     private String meteredCommand = "nmcli";
     private String rateSchedule = "";
     private String policyRoot = "/";
+    private String wanYield = "ledbat";
 
     public Builder file(ConfigFile f) {
       if (f.data != null) data = f.data;
@@ -146,6 +150,7 @@ public record NodeConfig(
       if (f.meteredCommand != null) meteredCommand = f.meteredCommand;
       if (f.rateSchedule != null) rateSchedule = f.rateSchedule;
       if (f.policyRoot != null) policyRoot = f.policyRoot;
+      if (f.wanYield != null) wanYield = f.wanYield;
       return this;
     }
 
@@ -184,6 +189,7 @@ public record NodeConfig(
     public Builder meteredCommand(String v) { if (v != null) meteredCommand = v; return this; }
     public Builder rateSchedule(String v) { if (v != null) rateSchedule = v; return this; }
     public Builder policyRoot(String v) { if (v != null) policyRoot = v; return this; }
+    public Builder wanYield(String v) { if (v != null) wanYield = v; return this; }
 
     /** Validates and freezes. {@code agent} adds the agent-only requirements. */
     public NodeConfig build(boolean agent) {
@@ -245,7 +251,8 @@ public record NodeConfig(
               io.patchmesh.policy.InterfacePatterns.parse("metered-interfaces", meteredInterfaces),
               io.patchmesh.policy.PolicyConfig.command(meteredCommand),
               io.patchmesh.policy.RateSchedule.parse("rate-schedule", rateSchedule),
-              Path.of(policyRoot)));
+              Path.of(policyRoot)),
+          checkWanYield("wan-yield", wanYield));
     }
 
     private static java.time.Duration positive(String key, String text) {
@@ -274,6 +281,14 @@ public record NodeConfig(
   public static String checkUrgent(String option, String value) {
     if (!value.equals("wait") && !value.equals("apply")) {
       throw new UserInputException(option + ": '" + value + "' is not wait or apply");
+    }
+    return value;
+  }
+
+  /** WAN request pacing: ledbat or off. */
+  public static String checkWanYield(String option, String value) {
+    if (!value.equals("ledbat") && !value.equals("off")) {
+      throw new UserInputException(option + ": '" + value + "' is not ledbat or off");
     }
     return value;
   }

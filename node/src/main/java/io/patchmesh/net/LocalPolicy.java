@@ -23,6 +23,14 @@ public interface LocalPolicy {
     return null;
   }
 
+  /**
+   * True if {@link #uploadCap} / {@link #downloadCap} may ever be non-zero (a schedule exists);
+   * asked once at start: without it the transport shapes nothing it would not shape anyway.
+   */
+  default boolean capsRates() {
+    return false;
+  }
+
   /** A cap on all uploads now, bytes/s, besides the static one; 0 = none. */
   default long uploadCap() {
     return 0;

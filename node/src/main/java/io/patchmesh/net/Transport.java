@@ -687,7 +687,7 @@ public final class Transport implements AutoCloseable {
 
   /** The static cap, or (with a {@link LocalPolicy}) the lower of it and the policy's cap of the moment. */
   private Optional<TokenBucket> bucket(long staticBytesPerSecond, LongSupplier policyCap) {
-    if (config.localPolicy() == LocalPolicy.NONE) {
+    if (!config.localPolicy().capsRates()) {
       return bucket(staticBytesPerSecond);
     }
     return Optional.of(TokenBucket.adjustable(() -> lower(staticBytesPerSecond, policyCap.getAsLong()), 100, System::nanoTime));

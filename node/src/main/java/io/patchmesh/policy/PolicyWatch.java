@@ -141,6 +141,11 @@ public final class PolicyWatch implements LocalPolicy, AutoCloseable {
   }
 
   @Override
+  public boolean capsRates() {
+    return !policy.config().rateSchedule().rules().isEmpty();
+  }
+
+  @Override
   public long uploadCap() {
     return verdict.uploadCap();
   }

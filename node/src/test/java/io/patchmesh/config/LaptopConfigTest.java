@@ -36,6 +36,8 @@ class LaptopConfigTest {
     assertTrue(p.meteredInterfaces().isEmpty());
     assertEquals(List.of("nmcli"), p.meteredCommand());
     assertTrue(p.rateSchedule().rules().isEmpty());
+    assertEquals("ledbat", build("").wanYield());
+    assertEquals("off", build("wan-yield: off\n").wanYield());
   }
 
   @Test
@@ -68,6 +70,7 @@ class LaptopConfigTest {
         "metered: sometimes                | metered",
         "metered-interfaces: ['!']         | metered-interfaces",
         "rate-schedule: 'weekdays 8-18 down=1MiB' | rate-schedule",
+        "wan-yield: cubic                   | wan-yield",
       })
   void badValueIsOneLineNamingFileLineAndKey(String line, String key) throws Exception {
     Path f = tmp.resolve("bad.yaml");

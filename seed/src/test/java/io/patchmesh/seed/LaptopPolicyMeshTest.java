@@ -71,6 +71,9 @@ class LaptopPolicyMeshTest {
       assertEquals("metered link wlan0: uploads off, downloads wait for an unmetered link (urgent rollouts still fetch)",
           held.get(1));
 
+      // the dashboard's agent rows (the rollouts API) carry the same lines
+      await().atMost(Duration.ofSeconds(30)).until(() -> dashboardHeldBack(seed, laptop).equals(held));
+
       write(answer, "no"); // NetworkManager now calls the link unmetered
       await().atMost(Duration.ofSeconds(90)).until(() -> complete(laptop, "fleet/app"));
       await().atMost(Duration.ofSeconds(60)).until(() -> heldBack(seed, laptop).equals(List.of("on battery 30% < 50%: uploads off")));
@@ -92,6 +95,20 @@ class LaptopPolicyMeshTest {
     for (JsonNode row : FleetTest.get(seed, "/api/v1/inventory")) {
       if (row.path("id").asText().equals(agent.id().hex())) {
         row.path("heldBack").forEach(r -> out.add(r.asText()));
+      }
+    }
+    return out;
+  }
+
+  private static List<String> dashboardHeldBack(SeedNode seed, NodeRuntime agent) throws Exception {
+    List<String> out = new ArrayList<>();
+    for (JsonNode rollout : FleetTest.get(seed, "/api/v1/rollouts")) {
+      if (rollout.path("channel").asText().equals("fleet/app")) {
+        for (JsonNode row : rollout.path("agents")) {
+          if (row.path("id").asText().equals(agent.id().hex())) {
+            row.path("heldBack").forEach(r -> out.add(r.asText()));
+          }
+        }
       }
     }
     return out;

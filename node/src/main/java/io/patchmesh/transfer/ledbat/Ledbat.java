@@ -1,0 +1,145 @@
+package io.patchmesh.transfer.ledbat;
+
+import java.util.ArrayDeque;
+
+/**
+ * A delay-based controller for the bytes an agent asks of WAN peers at once (LEDBAT, RFC 6817,
+ * receiver-driven as in rLEDBAT, RFC 9840: the puller measures request-to-piece round trips, so
+ * it needs nothing from the sender). Sans-I/O: fed RTT samples and losses with the time, asked
+ * how many request bytes may be outstanding ({@link #windowBytes}, {@link #mayRequest}).
+ *
+ * <p>Queuing delay = current delay (the minimum of the last few samples) − base delay (the minimum
+ * over the last {@code baseBuckets} × {@code baseIntervalMillis}). Below the target the window
+ * grows by {@code gain × off_target × unit} per window of bytes acknowledged (RFC 6817 §2.4.2),
+ * with a slow start (doubling per RTT) until the delay first reaches half the target. Above the
+ * target it shrinks multiplicatively, by up to {@code maxDecrease} per RTT (as LEDBAT++ does, so it
+ * yields within a few RTTs rather than shrinking one unit per RTT). A loss halves it, at most once
+ * per RTT. Growth is capped at what is in flight plus two units (RFC's allowed increase), so an
+ * idle window does not inflate.
+ *
+ * <p>Where it goes (not wired yet): the swarm's WAN request pump would ask {@link #mayRequest}
+ * before sending a Request to a peer of another site, feed {@link #onAck} with each piece's
+ * request-to-arrival time and size, and {@link #onLoss} on a request timeout. LAN requests never
+ * pass it. See docs/DESIGN.md.
+ */
+public final class Ledbat {
+  private final LedbatConfig config;
+  /** Minimum delay per bucket, oldest first; the last is the bucket being filled. */
+  private final ArrayDeque<long[]> baseHistory = new ArrayDeque<>(); // {bucketStartMillis, minDelay}
+  private final long[] current;
+  private int currentCount;
+  private int currentNext;
+  private double window;
+  private boolean slowStart = true;
+  private long lastLossMillis = Long.MIN_VALUE;
+  private long lastRtt = -1;
+  private long lastSentMillis = Long.MIN_VALUE;
+
+  public Ledbat(LedbatConfig config) {
+    this.config = config;
+    this.current = new long[config.currentSamples()];
+    this.window = config.initialWindowBytes();
+  }
+
+  /**
+   * A piece arrived: {@code rttMillis} from its request to its arrival, {@code bytes} of it.
+   *
+   * @param inFlightBytes request bytes still outstanding after this one (caps growth)
+   */
+  public void onAck(long now, long rttMillis, long bytes, long inFlightBytes) {
+    if (rttMillis < 0 || bytes <= 0) {
+      return;
+    }
+    lastRtt = rttMillis;
+    addBase(now, rttMillis);
+    current[currentNext] = rttMillis;
+    currentNext = (currentNext + 1) % current.length;
+    currentCount = Math.min(currentCount + 1, current.length);
+
+    long queuing = queuingDelayMillis();
+    double target = config.targetMillis();
+    if (queuing > target) {
+      slowStart = false;
+      // shrink by up to maxDecrease of the window per window's worth of bytes acknowledged
+      double perRtt = Math.min(config.maxDecrease(), (queuing - target) / target);
+      window -= perRtt * bytes;
+    } else if (slowStart && queuing < target / 2) {
+      window += bytes;
+    } else {
+      slowStart = false;
+      double offTarget = (target - queuing) / target;
+      window += config.gain() * offTarget * bytes * config.unitBytes() / window;
+    }
+    // RFC 6817's allowed increase: never more than what was in flight plus two units
+    window = Math.min(window, inFlightBytes + bytes + 2.0 * config.unitBytes());
+    window = Math.max(config.minWindowBytes(), Math.min(window, config.maxWindowBytes()));
+  }
+
+  /** A request timed out: halve the window, at most once per RTT. */
+  public void onLoss(long now) {
+    long rtt = lastRtt < 0 ? 1000 : Math.max(1, lastRtt);
+    if (lastLossMillis != Long.MIN_VALUE && now - lastLossMillis < rtt) {
+      return;
+    }
+    lastLossMillis = now;
+    slowStart = false;
+    window = Math.max(config.minWindowBytes(), window / 2);
+  }
+
+  /**
+   * True if a request of {@code bytes} may go now with {@code inFlightBytes} outstanding. A window
+   * smaller than one request still lets one go when nothing is in flight, but only every
+   * {@code bytes / window} RTTs, so the rate stays at window / RTT. Call {@link #onRequestSent}.
+   */
+  public boolean mayRequest(long now, long inFlightBytes, long bytes) {
+    if (inFlightBytes + bytes <= window) {
+      return true;
+    }
+    if (inFlightBytes > 0) {
+      return false;
+    }
+    long rtt = lastRtt < 0 ? 0 : lastRtt;
+    return lastSentMillis == Long.MIN_VALUE || now - lastSentMillis >= (long) (rtt * (bytes / window));
+  }
+
+  public void onRequestSent(long now) {
+    lastSentMillis = now;
+  }
+
+  public long windowBytes() {
+    return (long) window;
+  }
+
+  /** Base delay: the least delay seen over the history; -1 before any sample. */
+  public long baseDelayMillis() {
+    long min = Long.MAX_VALUE;
+    for (long[] b : baseHistory) {
+      min = Math.min(min, b[1]);
+    }
+    return min == Long.MAX_VALUE ? -1 : min;
+  }
+
+  /** Current delay − base delay; 0 before any sample. */
+  public long queuingDelayMillis() {
+    if (currentCount == 0) {
+      return 0;
+    }
+    long cur = Long.MAX_VALUE;
+    for (int i = 0; i < currentCount; i++) {
+      cur = Math.min(cur, current[i]);
+    }
+    return Math.max(0, cur - baseDelayMillis());
+  }
+
+  private void addBase(long now, long delay) {
+    long[] last = baseHistory.peekLast();
+    if (last == null || now - last[0] >= config.baseIntervalMillis()) {
+      baseHistory.addLast(new long[] {now, delay});
+      while (baseHistory.size() > config.baseBuckets()) {
+        baseHistory.removeFirst(); // a route that changed is forgotten after the history's length
+      }
+    } else {
+      last[1] = Math.min(last[1], delay);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package io.patchmesh.transfer.ledbat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * LEDBAT against a bottleneck on virtual time: a 10 Mbit/s link with a 40 ms base RTT and a deep
+ * 300 ms buffer (the issue's branch link), as a fluid model stepped each millisecond. Our flow
+ * keeps {@code window} bytes of requests in flight; a greedy loss-based flow (the person's CUBIC
+ * download) keeps the buffer full while it runs. Departures are shared in proportion to each
+ * flow's bytes in the queue; every millisecond our delivered bytes are acknowledged with the RTT
+ * of the moment.
+ */
+class LedbatTest {
+  static final double CAPACITY = 1250; // bytes per ms = 10 Mbit/s
+  static final double BASE_RTT = 40;
+  static final double BUFFER = CAPACITY * 300;
+
+  final Ledbat ledbat = new Ledbat(LedbatConfig.defaults());
+  double queueOurs;
+  double queueCross;
+  long now;
+
+  /** Runs until {@code endMillis}; returns our delivered bytes per ms and the mean queuing delay over the last {@code measureMillis}. */
+  double[] run(long endMillis, boolean cross, long measureMillis) {
+    double delivered = 0;
+    double delaySum = 0;
+    long measured = 0;
+    for (; now < endMillis; now++) {
+      double queue = queueOurs + queueCross;
+      double rtt = BASE_RTT + queue / CAPACITY;
+      queueOurs += ledbat.windowBytes() / rtt; // fluid: window per RTT
+      if (cross) {
+        queueCross += Math.max(0, BUFFER - (queueOurs + queueCross)) + CAPACITY; // keeps the buffer full
+      }
+      queue = queueOurs + queueCross;
+      double departing = Math.min(CAPACITY, queue);
+      double ours = queue == 0 ? 0 : departing * queueOurs / queue;
+      queueOurs -= ours;
+      queueCross -= departing - ours;
+      if (queueOurs + queueCross > BUFFER) { // tail drop, in proportion
+        double over = queueOurs + queueCross - BUFFER;
+        double share = queueOurs / (queueOurs + queueCross);
+        queueOurs -= over * share;
+        queueCross -= over * (1 - share);
+      }
+      if (ours > 0) {
+        ledbat.onAck(now, Math.round(rtt), Math.max(1, Math.round(ours)), ledbat.windowBytes());
+      }
+      if (endMillis - now <= measureMillis) {
+        delivered += ours;
+        delaySum += rtt - BASE_RTT;
+        measured++;
+      }
+    }
+    return new double[] {delivered / measured, delaySum / measured};
+  }
+
+  @Test
+  void aloneItFillsTheLinkWithinTheTargetDelay() {
+    double[] r = run(20_000, false, 10_000);
+    assertTrue(r[0] >= 0.9 * CAPACITY, "throughput " + r[0] + " B/ms of " + CAPACITY);
+    assertTrue(r[1] <= 110, "queuing delay " + r[1] + " ms");
+    assertEquals(40, ledbat.baseDelayMillis());
+  }
+
+  @Test
+  void itBacksOffWithinAFewRttsWhenOtherTrafficQueuesAndTakesTheLinkBackWhenItLeaves() {
+    run(20_000, false, 1);
+    long before = ledbat.windowBytes();
+    // the person's download starts: within 2 s (six RTTs of the full buffer's 340 ms) we are down to a tenth
+    run(22_000, true, 1);
+    assertTrue(ledbat.windowBytes() <= before / 10, "window " + ledbat.windowBytes() + " of " + before);
+    double[] yielded = run(40_000, true, 15_000);
+    assertTrue(yielded[0] <= 0.05 * CAPACITY, "we still took " + yielded[0] / CAPACITY * 100 + "% of the link");
+    // it stops: within 5 s we use the link again
+    double[] back = run(45_000, false, 2_000);
+    assertTrue(back[0] >= 0.9 * CAPACITY, "throughput " + back[0] + " B/ms after the other flow left");
+    assertTrue(back[1] <= 110, "queuing delay " + back[1] + " ms");
+  }
+
+  @Test
+  void aLossHalvesTheWindowOncePerRtt() {
+    run(5_000, false, 1);
+    long w = ledbat.windowBytes();
+    ledbat.onLoss(now);
+    assertEquals(w / 2, ledbat.windowBytes(), 1);
+    ledbat.onLoss(now + 1);
+    assertEquals(w / 2, ledbat.windowBytes(), 1);
+  }
+
+  @Test
+  void aWindowBelowOneRequestSpacesRequestsOut() {
+    LedbatConfig c = LedbatConfig.defaults();
+    Ledbat l = new Ledbat(c);
+    // a queue far over target drives the window to its floor
+    l.onAck(0, 40, 1000, 0);
+    for (int i = 1; i < 200; i++) {
+      l.onAck(i, 400, 64 * 1024, 64 * 1024);
+    }
+    assertEquals(c.minWindowBytes(), l.windowBytes());
+    assertTrue(l.mayRequest(200, 0, 64 * 1024));
+    l.onRequestSent(200);
+    assertFalse(l.mayRequest(201, 0, 64 * 1024)); // 16 windows' worth: 16 RTTs apart
+    assertFalse(l.mayRequest(200 + 400 * 15, 0, 64 * 1024));
+    assertTrue(l.mayRequest(200 + 400 * 16, 0, 64 * 1024));
+    assertFalse(l.mayRequest(200 + 400 * 16, 1, 64 * 1024)); // and never beside one in flight
+  }
+
+  @Test
+  void theBaseDelayForgetsAnOldRouteAfterItsHistory() {
+    LedbatConfig c = LedbatConfig.defaults();
+    Ledbat l = new Ledbat(c);
+    l.onAck(0, 20, 1000, 0);
+    for (int m = 1; m <= c.baseBuckets(); m++) {
+      l.onAck(m * c.baseIntervalMillis(), 80, 1000, 0);
+    }
+    assertEquals(80, l.baseDelayMillis());
+  }
+}
