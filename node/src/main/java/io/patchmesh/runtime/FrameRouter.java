@@ -136,9 +136,12 @@ final class FrameRouter implements LinkListener {
         }
       }
       default -> {
-        if (meshGate.admit(link, frame)) { // a flood of membership frames waits for the loop within bounds
+        MeshFrameGate.Verdict v = meshGate.admit(link, frame); // a flood of membership frames waits within bounds
+        if (v == MeshFrameGate.Verdict.QUEUE) {
           whenReady(() -> route(link, frame));
           loop.execute(() -> meshGate.done(link, frame));
+        } else if (v == MeshFrameGate.Verdict.DROP_AND_CHARGE) {
+          strike(link, "flooded membership frames faster than they are handled");
         }
       }
     }

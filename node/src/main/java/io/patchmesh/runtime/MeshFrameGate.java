@@ -19,8 +19,27 @@ final class MeshFrameGate {
   static final int MAX_QUEUED = 64;
   /** Push-pulls (up to ~1 MiB each) of one link waiting for the loop at most. */
   static final int MAX_QUEUED_PUSH_PULLS = 2;
+  /**
+   * Frames of one link dropped while its queue stayed non-empty, per strike against the sender (3
+   * ban): a flood is still decoded before it is dropped, so the flooder is made to stop. An honest
+   * peer sends about one membership frame a second; it would need a loop stalled for minutes.
+   */
+  static final int DROPS_PER_STRIKE = 100;
 
-  /** Per link: [membership frames, push-pulls] waiting. An entry goes once both are 0, so closed links leave none. */
+  /** What to do with a frame. */
+  enum Verdict {
+    /** Queue it for the loop; {@link #done} follows once handled. */
+    QUEUE,
+    /** Drop it. */
+    DROP,
+    /** Drop it, and charge the sender a strike: {@link #DROPS_PER_STRIKE} more were dropped. */
+    DROP_AND_CHARGE
+  }
+
+  /**
+   * Per link: [membership frames, push-pulls] waiting, frames dropped since its queue was last
+   * empty. An entry goes once nothing waits, so closed links leave none.
+   */
   private final Map<Object, int[]> queued = new ConcurrentHashMap<>();
   final AtomicLong dropped = new AtomicLong();
 
@@ -32,26 +51,28 @@ final class MeshFrameGate {
     };
   }
 
-  /** True if {@code frame}, from {@code link} (a PeerLink; any key in tests), may be queued for the loop; then {@link #done} must follow once it is handled. */
-  boolean admit(Object link, Frame frame) {
+  /** Whether {@code frame}, from {@code link} (a PeerLink; any key in tests), may be queued for the loop. */
+  Verdict admit(Object link, Frame frame) {
     if (!gated(frame)) {
-      return true;
+      return Verdict.QUEUE;
     }
     boolean pushPull = frame.getBodyCase() == Frame.BodyCase.PUSH_PULL;
-    boolean[] ok = {false};
+    Verdict[] v = {Verdict.DROP};
     queued.compute(link, (l, c) -> {
-      int[] n = c == null ? new int[2] : c;
+      int[] n = c == null ? new int[3] : c;
       if (n[0] < MAX_QUEUED && (!pushPull || n[1] < MAX_QUEUED_PUSH_PULLS)) {
         n[0]++;
         n[1] += pushPull ? 1 : 0;
-        ok[0] = true;
+        v[0] = Verdict.QUEUE;
+      } else if (++n[2] % DROPS_PER_STRIKE == 0) {
+        v[0] = Verdict.DROP_AND_CHARGE;
       }
       return n[0] == 0 ? null : n;
     });
-    if (!ok[0]) {
+    if (v[0] != Verdict.QUEUE) {
       dropped.incrementAndGet();
     }
-    return ok[0];
+    return v[0];
   }
 
   /** An admitted frame was handled (or dropped on the loop). */

@@ -1,8 +1,6 @@
 package io.patchmesh.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Ping;
@@ -20,27 +18,41 @@ class MeshFrameGateTest {
   void aFloodOfPushPullsFromOneLinkWaitsForTheLoopWithinItsBound() {
     Object rogue = "rogue";
     for (int i = 0; i < MeshFrameGate.MAX_QUEUED_PUSH_PULLS; i++) {
-      assertTrue(gate.admit(rogue, pushPull));
+      assertEquals(MeshFrameGate.Verdict.QUEUE, gate.admit(rogue, pushPull));
     }
-    assertFalse(gate.admit(rogue, pushPull), "a third push-pull waiting is dropped before it is queued");
-    assertTrue(gate.admit("honest", pushPull), "other links are not affected");
-    assertTrue(gate.admit(rogue, ping), "its pings still pass, within their own bound");
+    assertEquals(MeshFrameGate.Verdict.DROP, gate.admit(rogue, pushPull), "a third push-pull waiting is dropped before it is queued");
+    assertEquals(MeshFrameGate.Verdict.QUEUE, gate.admit("honest", pushPull), "other links are not affected");
+    assertEquals(MeshFrameGate.Verdict.QUEUE, gate.admit(rogue, ping), "its pings still pass, within their own bound");
     gate.done(rogue, pushPull);
-    assertTrue(gate.admit(rogue, pushPull), "one handled: room for one more");
+    assertEquals(MeshFrameGate.Verdict.QUEUE, gate.admit(rogue, pushPull), "one handled: room for one more");
     assertEquals(1, gate.dropped.get());
+  }
+
+  @Test
+  void aLinkThatKeepsOverflowingIsChargedOncePerHundredDrops() {
+    Object rogue = "rogue";
+    gate.admit(rogue, pushPull);
+    gate.admit(rogue, pushPull);
+    int charges = 0;
+    for (int i = 0; i < 3 * MeshFrameGate.DROPS_PER_STRIKE; i++) {
+      if (gate.admit(rogue, pushPull) == MeshFrameGate.Verdict.DROP_AND_CHARGE) {
+        charges++;
+      }
+    }
+    assertEquals(3, charges, "three strikes: banned, its link closed");
   }
 
   @Test
   void membershipFramesOfOneLinkAreBoundedAndOtherFramesAreNotGated() {
     Object link = "link";
     for (int i = 0; i < MeshFrameGate.MAX_QUEUED; i++) {
-      assertTrue(gate.admit(link, ping));
+      assertEquals(MeshFrameGate.Verdict.QUEUE, gate.admit(link, ping));
     }
-    assertFalse(gate.admit(link, ping));
-    assertTrue(gate.admit(link, request), "swarm frames have their own guards");
+    assertEquals(MeshFrameGate.Verdict.DROP, gate.admit(link, ping));
+    assertEquals(MeshFrameGate.Verdict.QUEUE, gate.admit(link, request), "swarm frames have their own guards");
     for (int i = 0; i < MeshFrameGate.MAX_QUEUED; i++) {
       gate.done(link, ping);
     }
-    assertTrue(gate.admit(link, ping), "all handled: the link starts over");
+    assertEquals(MeshFrameGate.Verdict.QUEUE, gate.admit(link, ping), "all handled: the link starts over");
   }
 }
