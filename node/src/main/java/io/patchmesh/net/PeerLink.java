@@ -162,6 +162,31 @@ public final class PeerLink {
     return closed;
   }
 
+  /**
+   * Stops reading both connections for {@code millis}: a peer sending faster than its frames are
+   * handled waits in its own send buffer instead of making us decrypt and decode frames we drop.
+   * Best effort: rate shaping may resume reading sooner.
+   */
+  public void pauseReading(long millis) {
+    pause(control, millis);
+    Channel d = data;
+    if (d != null) {
+      pause(d, millis);
+    }
+  }
+
+  private static void pause(Channel ch, long millis) {
+    if (!ch.isOpen() || !ch.config().isAutoRead()) {
+      return;
+    }
+    ch.config().setAutoRead(false);
+    ch.eventLoop().schedule(() -> {
+      if (ch.isOpen()) {
+        ch.config().setAutoRead(true);
+      }
+    }, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
   /** Wire bytes (after TLS) received on both connections. */
   public long bytesIn() {
     ByteCounter dataCounter = dataBytes;

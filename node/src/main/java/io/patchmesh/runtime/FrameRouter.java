@@ -136,12 +136,17 @@ final class FrameRouter implements LinkListener {
         }
       }
       default -> {
-        MeshFrameGate.Verdict v = meshGate.admit(link, frame); // a flood of membership frames waits within bounds
+        MeshFrameGate.Verdict v = meshGate.admit(link, frame, loop.now()); // a flood of membership frames waits within bounds
         if (v == MeshFrameGate.Verdict.QUEUE) {
           whenReady(() -> route(link, frame));
           loop.execute(() -> meshGate.done(link, frame));
-        } else if (v == MeshFrameGate.Verdict.DROP_AND_CHARGE) {
-          strike(link, "flooded membership frames faster than they are handled");
+        } else {
+          // the link floods: read nothing more from it for a while, so its frames wait in its own
+          // send buffer rather than cost us decryption and decoding only to be dropped
+          link.pauseReading(MeshFrameGate.FLOOD_PAUSE_MILLIS);
+          if (v == MeshFrameGate.Verdict.DROP_AND_CHARGE) {
+            strike(link, "flooded membership frames faster than they are handled");
+          }
         }
       }
     }
@@ -149,6 +154,7 @@ final class FrameRouter implements LinkListener {
 
   @Override
   public void onLinkDown(PeerLink link, String reason) {
+    meshGate.forget(link);
     whenReady(() -> to.swarm().onLinkDown(link));
   }
 

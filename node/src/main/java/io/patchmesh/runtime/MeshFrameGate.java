@@ -20,11 +20,24 @@ final class MeshFrameGate {
   /** Push-pulls (up to ~1 MiB each) of one link waiting for the loop at most. */
   static final int MAX_QUEUED_PUSH_PULLS = 2;
   /**
-   * Frames of one link dropped while its queue stayed non-empty, per strike against the sender (3
-   * ban): a flood is still decoded before it is dropped, so the flooder is made to stop. An honest
-   * peer sends about one membership frame a second; it would need a loop stalled for minutes.
+   * Frames of one link dropped, per strike against the sender (3 ban). An honest peer sends about
+   * one membership frame a second and a push-pull every 30 s or more: it would need a loop stalled
+   * for a minute, or ten push-pull bursts, to be charged once; strikes halve every hour.
    */
-  static final int DROPS_PER_STRIKE = 100;
+  static final int DROPS_PER_STRIKE = 10;
+  /**
+   * How long a link whose frame was dropped is not read: the flooder then gets about
+   * {@link #MAX_QUEUED_PUSH_PULLS} push-pulls handled per pause, and we decode about one we drop,
+   * instead of decoding everything it sends. An honest peer's push-pull comes every 30 s or more.
+   */
+  static final long FLOOD_PAUSE_MILLIS = 1_000;
+  /**
+   * Push-pulls of one link handled at most: a burst of 3, then one per 2 s. An honest peer sends
+   * one request and one reply per push-pull interval (30 s on a LAN) at most; a flooder repeating
+   * thousands of invented members gets the loop's work for one push-pull every 2 s, not for all.
+   */
+  static final int PUSH_PULL_BURST = 3;
+  static final long PUSH_PULL_PERIOD_MILLIS = 2_000;
 
   /** What to do with a frame. */
   enum Verdict {
@@ -36,11 +49,17 @@ final class MeshFrameGate {
     DROP_AND_CHARGE
   }
 
-  /**
-   * Per link: [membership frames, push-pulls] waiting, frames dropped since its queue was last
-   * empty. An entry goes once nothing waits, so closed links leave none.
-   */
-  private final Map<Object, int[]> queued = new ConcurrentHashMap<>();
+  /** One link's state: what waits for the loop, drops towards a strike, its push-pull tokens. */
+  private static final class Entry {
+    int queued;
+    int queuedPushPulls;
+    int drops;
+    double tokens = PUSH_PULL_BURST;
+    long refilledAt = Long.MIN_VALUE;
+  }
+
+  /** Per link; an entry goes when its link goes ({@link #forget}). */
+  private final Map<Object, Entry> links = new ConcurrentHashMap<>();
   final AtomicLong dropped = new AtomicLong();
 
   /** Whether {@code frame} is a membership frame (gated here). */
@@ -51,23 +70,37 @@ final class MeshFrameGate {
     };
   }
 
-  /** Whether {@code frame}, from {@code link} (a PeerLink; any key in tests), may be queued for the loop. */
-  Verdict admit(Object link, Frame frame) {
+  /**
+   * Whether {@code frame}, from {@code link} (a PeerLink; any key in tests), arriving at
+   * {@code nowMillis} (monotonic), may be queued for the loop.
+   */
+  Verdict admit(Object link, Frame frame, long nowMillis) {
     if (!gated(frame)) {
       return Verdict.QUEUE;
     }
     boolean pushPull = frame.getBodyCase() == Frame.BodyCase.PUSH_PULL;
     Verdict[] v = {Verdict.DROP};
-    queued.compute(link, (l, c) -> {
-      int[] n = c == null ? new int[3] : c;
-      if (n[0] < MAX_QUEUED && (!pushPull || n[1] < MAX_QUEUED_PUSH_PULLS)) {
-        n[0]++;
-        n[1] += pushPull ? 1 : 0;
+    links.compute(link, (l, c) -> {
+      Entry e = c == null ? new Entry() : c;
+      boolean room = e.queued < MAX_QUEUED && (!pushPull || e.queuedPushPulls < MAX_QUEUED_PUSH_PULLS);
+      if (room && pushPull) {
+        if (e.refilledAt != Long.MIN_VALUE) {
+          e.tokens = Math.min(PUSH_PULL_BURST, e.tokens + (double) (nowMillis - e.refilledAt) / PUSH_PULL_PERIOD_MILLIS);
+        }
+        e.refilledAt = nowMillis;
+        room = e.tokens >= 1;
+        if (room) {
+          e.tokens -= 1;
+        }
+      }
+      if (room) {
+        e.queued++;
+        e.queuedPushPulls += pushPull ? 1 : 0;
         v[0] = Verdict.QUEUE;
-      } else if (++n[2] % DROPS_PER_STRIKE == 0) {
+      } else if (++e.drops % DROPS_PER_STRIKE == 0) {
         v[0] = Verdict.DROP_AND_CHARGE;
       }
-      return n[0] == 0 ? null : n;
+      return e;
     });
     if (v[0] != Verdict.QUEUE) {
       dropped.incrementAndGet();
@@ -81,10 +114,20 @@ final class MeshFrameGate {
       return;
     }
     boolean pushPull = frame.getBodyCase() == Frame.BodyCase.PUSH_PULL;
-    queued.computeIfPresent(link, (l, n) -> {
-      n[0]--;
-      n[1] -= pushPull ? 1 : 0;
-      return n[0] <= 0 ? null : n;
+    links.computeIfPresent(link, (l, e) -> {
+      e.queued = Math.max(0, e.queued - 1);
+      e.queuedPushPulls = Math.max(0, e.queuedPushPulls - (pushPull ? 1 : 0));
+      return e;
     });
+  }
+
+  /** The link is down: its state goes. */
+  void forget(Object link) {
+    links.remove(link);
+  }
+
+  /** Links with state (tests). */
+  int size() {
+    return links.size();
   }
 }
