@@ -21,11 +21,14 @@ import io.patchmesh.transfer.swarm.PeerDiscipline;
 import io.patchmesh.transfer.swarm.Serving;
 import io.patchmesh.transfer.swarm.SwarmAction;
 import io.patchmesh.transfer.swarm.SwarmConfig;
+import io.patchmesh.transfer.swarm.WanLinkWatch;
 import io.patchmesh.trust.ManifestId;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -244,6 +247,7 @@ public final class SwarmSimulation {
       return;
     }
     long now = wire.now();
+    watchWanLinks(n, now);
     List<ChunkRequest> expired = n.picker.expire(now);
     cancel(n, expired);
     n.discipline.onTimeouts(expired, now);
@@ -259,6 +263,45 @@ public final class SwarmSimulation {
     }
     pump(n);
     wire.at(now + TICK_MILLIS, () -> tick(n));
+  }
+
+  /**
+   * As the runtime's {@code Swarm.watchWanLinks}: a WAN link we wait on that received nothing for
+   * a while has its request clocks stopped; one silent for longer while another WAN link delivers
+   * is benched and its requests asked elsewhere; while all are silent, site members are excused.
+   */
+  private void watchWanLinks(SimNode n, long now) {
+    Map<LinkRef, Long> bytesIn = new HashMap<>();
+    List<WanLinkWatch.WanPeer> wan = new ArrayList<>();
+    for (SimLink l : n.links.values()) {
+      if (l.open) {
+        bytesIn.put(l.ref, l.bytesIn);
+        if (!l.lan) {
+          wan.add(new WanLinkWatch.WanPeer(l.ref, l.state, l.benchedAtMillis, n.picker.inFlight(l.peer.id) > 0));
+        }
+      }
+    }
+    n.watch.observe(bytesIn, now);
+    if (wan.isEmpty()) {
+      return;
+    }
+    WanLinkWatch.Judgement j = n.watch.judge(wan, now);
+    for (LinkRef r : j.excuse()) {
+      n.picker.excuseSilence(r.peer(), TICK_MILLIS);
+    }
+    j.changes().forEach((r, st) -> {
+      SimLink l = n.links.get(r.peer());
+      if (l != null && l.ref.equals(r)) {
+        l.state = st;
+      }
+    });
+    for (LinkRef r : j.abandon()) {
+      cancel(n, n.picker.abandon(r.peer(), now, swarm.linkAbandonedMillis()));
+      n.links.get(r.peer()).benchedAtMillis = now;
+    }
+    if (j.allSilent()) {
+      n.picker.onLocalPause(now);
+    }
   }
 
   /** Coalesces the events of one millisecond into one picking round per node, over every peer. */
@@ -305,7 +348,7 @@ public final class SwarmSimulation {
         continue;
       }
       SimLink l = n.links.get(peer);
-      if (l == null || !l.open || !l.lan && now < swarm.wanStartDelayMillis()) {
+      if (l == null || !l.open || !l.lan && now < swarm.wanStartDelayMillis() || !l.state.asked()) {
         continue;
       }
       int free = Math.min(n.picker.freeSlots(peer), swarm.maxPipeline() - n.picker.inFlight(peer));
@@ -339,6 +382,7 @@ public final class SwarmSimulation {
     }
     long now = wire.now();
     client.discipline.onPieceArrived(server.id);
+    l.bytesIn += table.size(idx);
     if (corrupt) {
       client.picker.onCorrupt(server.id, idx, now);
       if (client.discipline.onCorrupt(server.id, now)) {
