@@ -37,15 +37,20 @@ import java.util.Set;
  * A deterministic swarm of N agents in K sites plus one seed, on virtual time. Every node runs the
  * real serving core ({@link Serving}, with its {@link PeerDiscipline}) and every agent the real
  * {@link ChunkPicker}; what the fetching side does between them (pumping requests, timeouts and the
- * stalled rule, storing, Haves) is glue here, as it still is in {@code runtime/Swarm}: there is no
- * fetching core yet, so the simulation cannot replay bugs of that glue.
+ * stalled rule, the silent-WAN-link rule of {@link WanLinkWatch}, storing, Haves batched as {@code
+ * HaveFanout} says) is glue here that follows {@code runtime/Swarm}: there is no fetching core yet,
+ * so the simulation cannot replay bugs of that glue. It runs the nodes' transfer tuning ({@link
+ * #productionTransfer}).
  *
  * <p>The network ({@link SimWire}): control frames only have latency; a piece into a site from
- * outside crosses that site's WAN downlink, one FIFO serialised by bandwidth; a piece within a site
- * the sender's LAN uplink. Each link's data connection is a bounded send queue: past its mark it is
- * not writable, and the serving core parks until it drains. The store is bits: a stored chunk is a
- * set bit, a corrupt peer's pieces fail verification. A dead node's peers learn of it from a
- * membership oracle after {@link SwarmSimConfig#DETECTION_MILLIS}.
+ * outside queues at that site's WAN downlink, one FIFO served at its rate; a piece within a site
+ * crosses the sender's LAN uplink. Connections keep order; loss delays a frame by an RTO; a cut
+ * drops frames without closing and connections back off as TCP does. Each link's data connection
+ * is a bounded send queue: past its mark it is not writable, and the serving core parks until it
+ * drains. The store is bits: a stored chunk is a set bit, a corrupt peer's pieces fail
+ * verification, a full store refuses chunks, a rotten chunk is lost when read. A dead node's peers
+ * learn of it from a membership oracle (not the real {@code Membership}) after {@link
+ * SwarmSimConfig#DETECTION_MILLIS}.
  */
 public final class SwarmSimulation {
   static final long TICK_MILLIS = 100;
