@@ -29,9 +29,11 @@ import picocli.CommandLine.Spec;
       "Patch distribution to N simulated agents in K sites from one seed, on virtual time.",
       "Every node runs the real serving core (upload slots, parking, peer discipline) and every",
       "agent the real chunk picker; the fetching glue between them is the simulation's own.",
-      "Network: each site's WAN downlink is one FIFO serialised at --down, each agent's LAN",
-      "uplink at --up, --rtt between sites, bounded send queues. Same flags, same figures",
-      "(except wallSeconds and peakHeapMB, which measure this machine)."
+      "Network: each site's WAN downlink is one FIFO served at --down, each agent's LAN",
+      "uplink at --up, --rtt to the core, bounded send queues; --loss delays frames by an RTO,",
+      "--cut drops frames without closing (TCP backs off); deaths reach peers 2 s later (an",
+      "oracle, not the membership protocol). Same flags, same figures (except wallSeconds",
+      "and peakHeapMB, which measure this machine)."
     })
 final class SimSwarmCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -19,6 +19,11 @@ final class SimLink {
   long queuedBytes;
   /** The serving core asked to hear when the data connection drains. */
   boolean parked;
+  /** Bytes (frames, for control) received on this link, for the owner's {@code WanLinkWatch}. */
+  long bytesIn;
+  /** What the peer is to the owner as a source ({@code WanLinkWatch}'s verdicts). */
+  io.patchmesh.transfer.swarm.SourceState state = io.patchmesh.transfer.swarm.SourceState.SOURCE;
+  long benchedAtMillis;
   /** The control and the data connection of this direction. */
   final Path ctrl = new Path();
   final Path data = new Path();

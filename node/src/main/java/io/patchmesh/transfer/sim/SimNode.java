@@ -45,6 +45,8 @@ final class SimNode {
   final BitSet lost = new BitSet();
   /** Chunks gained and not yet announced ({@link HaveFanout}: site now, other sites batched). */
   final HaveFanout.Batch haves = new HaveFanout.Batch();
+  /** The runtime's silent-WAN-link rule, fed from the links' received bytes every tick. */
+  final io.patchmesh.transfer.swarm.WanLinkWatch watch;
   boolean haveFlushScheduled;
   long lastWanHaveFlushMillis;
   boolean pumpScheduled;
@@ -67,6 +69,7 @@ final class SimNode {
     this.have = seed ? HaveMap.complete(n) : new HaveMap(n);
     this.discipline = new PeerDiscipline(sim.swarm);
     this.serving = new Serving(slots, sim.swarm, discipline, new Held(), new Links());
+    this.watch = new io.patchmesh.transfer.swarm.WanLinkWatch(sim.swarm);
   }
 
   /** An agent that is neither corrupt nor dead: the ones that must complete. */

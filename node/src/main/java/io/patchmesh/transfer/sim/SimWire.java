@@ -128,6 +128,10 @@ final class SimWire {
     long arrive = l.ctrl.ordered(departure(l, l.ctrl, now) + oneWay(l.owner, to));
     at(arrive, () -> {
       if (to.alive) {
+        SimLink back = to.links.get(l.owner.id);
+        if (back != null) {
+          back.bytesIn++;
+        }
         deliver.run();
       }
     });

@@ -21,11 +21,14 @@ import io.patchmesh.transfer.swarm.PeerDiscipline;
 import io.patchmesh.transfer.swarm.Serving;
 import io.patchmesh.transfer.swarm.SwarmAction;
 import io.patchmesh.transfer.swarm.SwarmConfig;
+import io.patchmesh.transfer.swarm.WanLinkWatch;
 import io.patchmesh.trust.ManifestId;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -34,15 +37,20 @@ import java.util.Set;
  * A deterministic swarm of N agents in K sites plus one seed, on virtual time. Every node runs the
  * real serving core ({@link Serving}, with its {@link PeerDiscipline}) and every agent the real
  * {@link ChunkPicker}; what the fetching side does between them (pumping requests, timeouts and the
- * stalled rule, storing, Haves) is glue here, as it still is in {@code runtime/Swarm}: there is no
- * fetching core yet, so the simulation cannot replay bugs of that glue.
+ * stalled rule, the silent-WAN-link rule of {@link WanLinkWatch}, storing, Haves batched as {@code
+ * HaveFanout} says) is glue here that follows {@code runtime/Swarm}: there is no fetching core yet,
+ * so the simulation cannot replay bugs of that glue. It runs the nodes' transfer tuning ({@link
+ * #productionTransfer}).
  *
  * <p>The network ({@link SimWire}): control frames only have latency; a piece into a site from
- * outside crosses that site's WAN downlink, one FIFO serialised by bandwidth; a piece within a site
- * the sender's LAN uplink. Each link's data connection is a bounded send queue: past its mark it is
- * not writable, and the serving core parks until it drains. The store is bits: a stored chunk is a
- * set bit, a corrupt peer's pieces fail verification. A dead node's peers learn of it from a
- * membership oracle after {@link SwarmSimConfig#DETECTION_MILLIS}.
+ * outside queues at that site's WAN downlink, one FIFO served at its rate; a piece within a site
+ * crosses the sender's LAN uplink. Connections keep order; loss delays a frame by an RTO; a cut
+ * drops frames without closing and connections back off as TCP does. Each link's data connection
+ * is a bounded send queue: past its mark it is not writable, and the serving core parks until it
+ * drains. The store is bits: a stored chunk is a set bit, a corrupt peer's pieces fail
+ * verification, a full store refuses chunks, a rotten chunk is lost when read. A dead node's peers
+ * learn of it from a membership oracle (not the real {@code Membership}) after {@link
+ * SwarmSimConfig#DETECTION_MILLIS}.
  */
 public final class SwarmSimulation {
   static final long TICK_MILLIS = 100;
@@ -244,6 +252,7 @@ public final class SwarmSimulation {
       return;
     }
     long now = wire.now();
+    watchWanLinks(n, now);
     List<ChunkRequest> expired = n.picker.expire(now);
     cancel(n, expired);
     n.discipline.onTimeouts(expired, now);
@@ -259,6 +268,45 @@ public final class SwarmSimulation {
     }
     pump(n);
     wire.at(now + TICK_MILLIS, () -> tick(n));
+  }
+
+  /**
+   * As the runtime's {@code Swarm.watchWanLinks}: a WAN link we wait on that received nothing for
+   * a while has its request clocks stopped; one silent for longer while another WAN link delivers
+   * is benched and its requests asked elsewhere; while all are silent, site members are excused.
+   */
+  private void watchWanLinks(SimNode n, long now) {
+    Map<LinkRef, Long> bytesIn = new HashMap<>();
+    List<WanLinkWatch.WanPeer> wan = new ArrayList<>();
+    for (SimLink l : n.links.values()) {
+      if (l.open) {
+        bytesIn.put(l.ref, l.bytesIn);
+        if (!l.lan) {
+          wan.add(new WanLinkWatch.WanPeer(l.ref, l.state, l.benchedAtMillis, n.picker.inFlight(l.peer.id) > 0));
+        }
+      }
+    }
+    n.watch.observe(bytesIn, now);
+    if (wan.isEmpty()) {
+      return;
+    }
+    WanLinkWatch.Judgement j = n.watch.judge(wan, now);
+    for (LinkRef r : j.excuse()) {
+      n.picker.excuseSilence(r.peer(), TICK_MILLIS);
+    }
+    j.changes().forEach((r, st) -> {
+      SimLink l = n.links.get(r.peer());
+      if (l != null && l.ref.equals(r)) {
+        l.state = st;
+      }
+    });
+    for (LinkRef r : j.abandon()) {
+      cancel(n, n.picker.abandon(r.peer(), now, swarm.linkAbandonedMillis()));
+      n.links.get(r.peer()).benchedAtMillis = now;
+    }
+    if (j.allSilent()) {
+      n.picker.onLocalPause(now);
+    }
   }
 
   /** Coalesces the events of one millisecond into one picking round per node, over every peer. */
@@ -305,7 +353,7 @@ public final class SwarmSimulation {
         continue;
       }
       SimLink l = n.links.get(peer);
-      if (l == null || !l.open || !l.lan && now < swarm.wanStartDelayMillis()) {
+      if (l == null || !l.open || !l.lan && now < swarm.wanStartDelayMillis() || !l.state.asked()) {
         continue;
       }
       int free = Math.min(n.picker.freeSlots(peer), swarm.maxPipeline() - n.picker.inFlight(peer));
@@ -339,6 +387,7 @@ public final class SwarmSimulation {
     }
     long now = wire.now();
     client.discipline.onPieceArrived(server.id);
+    l.bytesIn += table.size(idx);
     if (corrupt) {
       client.picker.onCorrupt(server.id, idx, now);
       if (client.discipline.onCorrupt(server.id, now)) {

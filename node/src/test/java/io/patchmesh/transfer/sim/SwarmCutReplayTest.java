@@ -1,0 +1,106 @@
+package io.patchmesh.transfer.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Site cuts on virtual time: seed's {@code SitePartitionTest} replayed in the simulation, and the
+ * issue-16 field observation of a cut site that took far longer after healing than its remaining
+ * bytes needed. A cut drops frames without closing anything; connections that sent during it back
+ * off as TCP does ({@link SimWire}).
+ */
+class SwarmCutReplayTest {
+  static final int MIB = 1 << 20;
+
+  /** Runs {@code cfg} to the end and returns the simulation, for per-node times. */
+  static SwarmSimulation run(SwarmSimConfig cfg) {
+    SwarmSimulation sim = new SwarmSimulation(cfg);
+    sim.start();
+    sim.wire.runUntil(cfg.limitMillis(), sim::allHonestComplete, new SwarmSimulation.HeapWatch());
+    return sim;
+  }
+
+  static long lastCompletion(SwarmSimulation sim, int site) {
+    long last = -1;
+    for (SimNode a : sim.sites.get(site)) {
+      assertTrue(a.completedAt >= 0, a + " did not complete");
+      last = Math.max(last, a.completedAt);
+    }
+    return last;
+  }
+
+  /**
+   * SitePartitionTest: three branch sites of two agents at 8 Mbit/s, a 12 MiB patch, the third site
+   * cut for 60 s about half-way through. The other sites finish during the cut without waiting for
+   * it, the cut site finishes after the heal, no chunk crosses its link twice beyond 5%, nobody
+   * honest is banned. About a minute and a half of virtual time.
+   */
+  @Test
+  void sitePartitionReplay() {
+    SwarmSimConfig cfg = SwarmSimConfig.builder(6, 3, 12L * MIB).chunkBytes(256 * 1024).seed(7)
+        .down(8, Map.of()).cuts(List.of(new SwarmSimConfig.Cut(2, 6_000, 60_000))).limitMillis(600_000).build();
+    SwarmSimulation sim = run(cfg);
+    double bound = sim.wanBoundMillis(0);
+    for (int s = 0; s < 2; s++) {
+      long done = lastCompletion(sim, s);
+      assertTrue(done < 66_000, "site " + s + " finished during the cut: " + done + " ms");
+      assertTrue(done <= 1.5 * bound, "site " + s + " finished at " + done + " ms, bound " + bound);
+    }
+    long cutDone = lastCompletion(sim, 2);
+    assertTrue(cutDone > 66_000, "the cut site cannot finish inside the cut: " + cutDone);
+    assertTrue(sim.wire.wanBytesInto[2] <= 1.05 * cfg.sizeBytes(), "cut site WAN bytes " + sim.wire.wanBytesInto[2]);
+    assertEquals(0, sim.honestBans);
+  }
+
+  /**
+   * The field observation of issue 16 (2 sites x 3 agents, 20 Mbit/s, 48 MB, one site cut at +5 s
+   * for 60 s: 36 s after healing where ~15 s of bytes were left), replayed. The cut site's
+   * connections to the seed held unacknowledged data when the cut began, so they retransmit with
+   * exponential backoff (0.2, 0.4, 0.8 ... 25.6 s, then 51.2 s apart): the first retransmission after
+   * the heal at +65 s is the one at +107.2 s, 42 s later, and nothing moves on those connections
+   * before it. The simulation shows the tail is that wait, not the swarm: the cut site finishes
+   * within its remaining bytes' time after its connections' first retransmission after the heal.
+   * Nothing in the swarm notices the heal sooner (no new connection is dialled while the old one
+   * is open and merely silent); see docs/DESIGN.md "Swarm simulation" for the fix this points to.
+   */
+  @Test
+  void aHealedSiteWaitsForItsConnectionsRetransmissionTimers() {
+    long cutAt = 5_000;
+    long cutFor = 60_000;
+    SwarmSimConfig cfg = SwarmSimConfig.builder(6, 2, 48_000_000L).chunkBytes(MIB).seed(1)
+        .down(20, Map.of()).cuts(List.of(new SwarmSimConfig.Cut(1, cutAt, cutFor))).limitMillis(600_000).build();
+    SwarmSimulation sim = run(cfg);
+    long heal = cutAt + cutFor;
+    long rto = sim.wire.rtoMillis(sim.seedNode, sim.sites.get(1).get(0));
+    long retransmit = cutAt + rto;
+    for (long step = rto; retransmit < heal; ) {
+      step = Math.min(2 * step, SimWire.MAX_RTO_MILLIS);
+      retransmit += step;
+    }
+    double bound = sim.wanBoundMillis(1);
+    long done = lastCompletion(sim, 1);
+    assertTrue(retransmit - heal > 30_000, "the backoff leaves the healed link idle: " + (retransmit - heal) + " ms");
+    assertTrue(done > retransmit, "nothing arrives before the first retransmission after the heal: " + done);
+    // What was left at the cut (at most the whole patch) crosses at the site's rate once it resumes.
+    assertTrue(done <= retransmit + 1.2 * bound, "done " + done + " ms, resumed " + retransmit + " ms, bound " + bound);
+    assertEquals(0, sim.honestBans);
+    assertEquals(6, sim.agents.length);
+  }
+
+  /** The same scenario, flags and seed give the same figures, bit for bit, cuts and loss included. */
+  @Test
+  void cutsAndLossReplayTheSameWay() {
+    SwarmSimConfig cfg = SwarmSimConfig.builder(40, 4, 8L * MIB).chunkBytes(256 * 1024).seed(11).down(50, Map.of())
+        .loss(0.02).cuts(List.of(new SwarmSimConfig.Cut(1, 1_000, 5_000))).kill(2, 1_500).corruptPeers(1).slowSites(1)
+        .fullDisks(1).rottenChunks(10).limitMillis(600_000).build();
+    SwarmSimResult a = SwarmSimulation.run(cfg);
+    SwarmSimResult b = SwarmSimulation.run(cfg);
+    assertEquals(a.deterministicPart(), b.deterministicPart());
+    assertEquals(a.honest(), a.completed(), a.toString());
+    assertEquals(0, a.honestBans(), a.toString());
+  }
+}
