@@ -23,6 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TESTBED = os.path.join(ROOT, "scripts", "testbed")
 PM = os.path.join(ROOT, "bin", "patchmesh")
 DC_IP = "10.77.0.2"
+# PATCHMESH_TESTBED_PREFIX (default pmf) names the testbed's namespaces; scripts/testbed reads it too
+NS = os.environ.get("PATCHMESH_TESTBED_PREFIX", "pmf")
 HDR = 66  # bytes of Ethernet + IPv4 + TCP (with timestamps) headers per frame
 
 
@@ -35,7 +37,7 @@ def log(msg):
 
 
 def host_ns(s, h):
-    return f"pmf-s{s}-h{h}"
+    return f"{NS}-s{s}-h{h}"
 
 
 def host_ip(s, h):
@@ -139,8 +141,8 @@ class Run:
     def counters(self, sites):
         """(rx_bytes, rx_packets, tx_bytes, tx_packets) of each router's wan0, and of the DC's."""
         out = {}
-        names = {s: f"pmf-r{s}" for s in range(1, sites + 1)}
-        names[0] = "pmf-dc"
+        names = {s: f"{NS}-r{s}" for s in range(1, sites + 1)}
+        names[0] = f"{NS}-dc"
         for s, ns in names.items():
             r = self.sh(["sh", "-c", "d=/sys/class/net/wan0/statistics; cat $d/rx_bytes $d/rx_packets $d/tx_bytes $d/tx_packets"], ns=ns)
             out[s] = tuple(int(x) for x in r.stdout.split())
@@ -247,7 +249,7 @@ def wan_nginx(run, sites, hosts, patch, digest):
     www = os.path.join(run.work, "www")
     os.makedirs(www, exist_ok=True)
     os.link(patch, os.path.join(www, "patch.bin"))
-    srv = run.bg("nginx", ["nginx", "-c", nginx_conf(run, www, 8080)], ns="pmf-dc")
+    srv = run.bg("nginx", ["nginx", "-c", nginx_conf(run, www, 8080)], ns=f"{NS}-dc")
     time.sleep(1)
     if srv.poll() is not None:
         raise BenchError("nginx did not start (see logs/nginx.log)")
@@ -312,12 +314,12 @@ def wan_bittorrent(run, sites, hosts, patch):
     os.chmod(tracker_dir, 0o755)
     os.chmod(os.path.join(tracker_dir, "whitelist"), 0o644)
     tracker = run.bg("opentracker", ["opentracker", "-i", DC_IP, "-p", "6969", "-P", "6969", "-u", "_opentracker",
-                                     "-d", tracker_dir, "-w", "/whitelist"], ns="pmf-dc")
+                                     "-d", tracker_dir, "-w", "/whitelist"], ns=f"{NS}-dc")
     seed_dir = os.path.join(bt, "seed")
     os.makedirs(seed_dir, exist_ok=True)
     os.link(patch, os.path.join(seed_dir, "patch.bin"))
     seeder = run.bg("aria2-seed", ["aria2c", *ARIA_COMMON, "--bt-seed-unverified=true", "--dir", seed_dir,
-                                   torrent], ns="pmf-dc")
+                                   torrent], ns=f"{NS}-dc")
     time.sleep(3)
     for p in (tracker, seeder):
         if p.poll() is not None:
@@ -376,7 +378,7 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
     t_start = time.time()
     seed = run.bg("pm-seed", [PM, "seed", "--data", f"{w}/pm/seed", "--trust", f"{w}/keys/root.pb",
                               "--listen", f"{DC_IP}:7700", "--site", "dc", "--admin", "127.0.0.1:7701",
-                              "--tls", f"{w}/tls/seed"], ns="pmf-dc",
+                              "--tls", f"{w}/tls/seed"], ns=f"{NS}-dc",
                   env=dict(os.environ, PATCHMESH_JAVA_OPTS=seed_opts))
     # the seed first: a hundred JVMs starting at once would starve it
     tok = f"{w}/pm/seed/admin.token"
@@ -390,7 +392,7 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
 
     def alive_members():
         st = run.sh(["curl", "-sf", "-H", f"Authorization: Bearer {token}", "http://127.0.0.1:7701/api/v1/status"],
-                    ns="pmf-dc", check=False)
+                    ns=f"{NS}-dc", check=False)
         if st.returncode != 0:
             return 0
         return sum(1 for m in json.loads(st.stdout).get("members", []) if m.get("state") == "alive")
@@ -422,7 +424,7 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
     alive = 0
     while True:
         st = run.sh(["curl", "-sf", "-H", f"Authorization: Bearer {token}", "http://127.0.0.1:7701/api/v1/status"],
-                    ns="pmf-dc", check=False)
+                    ns=f"{NS}-dc", check=False)
         if st.returncode == 0:
             alive = sum(1 for m in json.loads(st.stdout).get("members", []) if m.get("state") == "alive")
             if alive >= want:
@@ -441,7 +443,7 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
 def pm_publish(run, admin, token, src, version, channel="bench/patch"):
     env = dict(os.environ, PATCHMESH_TOKEN=token)
     r = run.sh([PM, "publish", "--key", f"{run.work}/keys/publisher.key", "--channel", channel,
-                "--version", str(version), "--seed", admin, "--json", src], ns="pmf-dc", env=env)
+                "--version", str(version), "--seed", admin, "--json", src], ns=f"{NS}-dc", env=env)
     return json.loads(r.stdout)
 
 
@@ -454,7 +456,7 @@ def pm_rollout(run, sites, agents, admin, token, src_dir, version, fname="patch.
     log(f"patchmesh: published v{version} {pub['manifestId'][:12]} ({pub['chunks']} chunks) in {t0 - tp:.1f}s")
     env = dict(os.environ, PATCHMESH_TOKEN=token)
     waiter = run.bg(f"pm-rollout-v{version}", [PM, "rollout", "--admin", admin, "--manifest", pub["manifestId"], "--wait",
-                                              "--timeout", f"{run.args.timeout}s"], ns="pmf-dc", env=env)
+                                              "--timeout", f"{run.args.timeout}s"], ns=f"{NS}-dc", env=env)
     files = {k: os.path.join(d, fname) for k, (p, d) in agents.items()}
     # the applied file appears (atomically) once its chunks are verified and assembled;
     # its mtime is when that host held the verified patch
@@ -468,7 +470,7 @@ def pm_rollout(run, sites, agents, admin, token, src_dir, version, fname="patch.
     if waiter.returncode != 0:
         raise BenchError(f"patchmesh rollout --wait exited {waiter.returncode}")
     run.procs.remove(waiter)
-    ro = run.sh([PM, "rollout", "--admin", admin, "--manifest", pub["manifestId"], "--json"], ns="pmf-dc", env=env)
+    ro = run.sh([PM, "rollout", "--admin", admin, "--manifest", pub["manifestId"], "--json"], ns=f"{NS}-dc", env=env)
     return t0, times, before, after, pub, json.loads(ro.stdout), t0 - tp
 
 
@@ -643,7 +645,7 @@ def bench_delta(run):
         return after[1][0] - before[1][0], (after[1][0] - before[1][0]) - HDR * (after[1][1] - before[1][1])
 
     # full download of v2 (nginx + curl)
-    srv = run.bg("nginx", ["nginx", "-c", nginx_conf(run, v2d, 8080)], ns="pmf-dc")
+    srv = run.bg("nginx", ["nginx", "-c", nginx_conf(run, v2d, 8080)], ns=f"{NS}-dc")
     time.sleep(1)
     full_dir = os.path.join(run.work, "full")
     os.makedirs(full_dir, exist_ok=True)
@@ -659,7 +661,7 @@ def bench_delta(run):
     conf = os.path.join(run.work, "rsyncd.conf")
     with open(conf, "w") as f:
         f.write(f"use chroot = no\nuid = root\ngid = root\npid file = {run.work}/rsyncd.pid\n[patch]\npath = {v2d}\nread only = yes\n")
-    rs = run.bg("rsyncd", ["rsync", "--daemon", "--no-detach", f"--config={conf}", f"--address={DC_IP}", "--port=8730"], ns="pmf-dc")
+    rs = run.bg("rsyncd", ["rsync", "--daemon", "--no-detach", f"--config={conf}", f"--address={DC_IP}", "--port=8730"], ns=f"{NS}-dc")
     time.sleep(1)
     rs_dir = os.path.join(run.work, "rsync-host")
     os.makedirs(rs_dir, exist_ok=True)
