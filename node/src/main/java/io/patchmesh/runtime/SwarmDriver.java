@@ -155,7 +155,7 @@ final class SwarmDriver {
       List<ChunkId> missing = new ArrayList<>();
       StoreResult result;
       try {
-        byte[] data = st.data();
+        byte[] data = st.data() == null ? null : st.data().toByteArray(); // on the worker, not the loop
         if (st.delta() != null) {
           List<byte[]> bases = new ArrayList<>(st.bases().size());
           for (ChunkId b : st.bases()) {

@@ -21,9 +21,6 @@ final class SimLink {
   boolean parked;
   /** Bytes (frames, for control) received on this link, for the owner's {@code WanLinkWatch}. */
   long bytesIn;
-  /** What the peer is to the owner as a source ({@code WanLinkWatch}'s verdicts). */
-  io.patchmesh.transfer.swarm.SourceState state = io.patchmesh.transfer.swarm.SourceState.SOURCE;
-  long benchedAtMillis;
   /** The control and the data connection of this direction. */
   final Path ctrl = new Path();
   final Path data = new Path();
@@ -76,8 +73,7 @@ final class SimLink {
   void drained() {
     if (parked && owner.alive && (writable() || !open)) {
       parked = false;
-      owner.serving.onWritable(ref);
-      owner.act();
+      owner.wake(ref);
     }
   }
 }

@@ -1,26 +1,31 @@
 package io.patchmesh.transfer.sim;
 
+import com.google.protobuf.ByteString;
 import io.patchmesh.net.NodeId;
-import io.patchmesh.proto.Cancel;
-import io.patchmesh.proto.Request;
-import io.patchmesh.transfer.ChunkPicker;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Piece;
+import io.patchmesh.transfer.ChunkTable;
 import io.patchmesh.transfer.HaveMap;
-import io.patchmesh.transfer.HaveMapException;
-import io.patchmesh.transfer.swarm.HaveFanout;
 import io.patchmesh.transfer.swarm.LinkRef;
-import io.patchmesh.transfer.swarm.PeerDiscipline;
+import io.patchmesh.transfer.swarm.ManifestSession;
 import io.patchmesh.transfer.swarm.Serving;
+import io.patchmesh.transfer.swarm.StoreResult;
 import io.patchmesh.transfer.swarm.SwarmAction;
-import io.patchmesh.trust.ManifestId;
+import io.patchmesh.transfer.swarm.SwarmCore;
+import io.patchmesh.transfer.swarm.SwarmEvent;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 /**
- * One simulated node: its real {@link Serving} core and {@link PeerDiscipline}, its real {@link
- * ChunkPicker} (agents only), its links, and the driver code that carries out the serving core's
- * actions on the simulated network ({@link #act}).
+ * One simulated node: the real {@link SwarmCore} (fetching and serving halves), its links, its
+ * store model (bits: a stored chunk is a set bit of the session's map), and the driver that feeds
+ * the core and carries out its actions on the simulated network — what {@code runtime/Swarm} and
+ * {@code runtime/SwarmDriver} do over sockets, workers and RocksDB. Nothing here decides anything
+ * the core decides.
  */
 final class SimNode {
   final SwarmSimulation sim;
@@ -30,58 +35,70 @@ final class SimNode {
   final int site;
   final String siteName;
   final boolean seed;
-  final HaveMap have;
-  final PeerDiscipline discipline;
-  final Serving serving;
+  final SwarmCore core;
   final Map<NodeId, SimLink> links = new LinkedHashMap<>();
-  ChunkPicker picker;
   boolean alive = true;
+  /** Serves pieces whose bytes fail verification, every one. */
   boolean corrupt;
   /** Its store refuses every chunk once it holds this many (--full-disks); MAX_VALUE: room for all. */
   int storeLimit = Integer.MAX_VALUE;
   int stored;
-  /** Stored chunks that are found corrupt when read for serving (--rotten-chunks); then lost. */
+  /** Stored chunks that are found corrupt when read for serving (--rotten-chunks): lost at that read. */
   final BitSet rotten = new BitSet();
-  final BitSet lost = new BitSet();
-  /** Chunks gained and not yet announced ({@link HaveFanout}: site now, other sites batched). */
-  final HaveFanout.Batch haves = new HaveFanout.Batch();
-  /** The runtime's silent-WAN-link rule, fed from the links' received bytes every tick. */
-  final io.patchmesh.transfer.swarm.WanLinkWatch watch;
-  boolean haveFlushScheduled;
-  long lastWanHaveFlushMillis;
-  boolean pumpScheduled;
-  /** The next pump goes over every peer ... */
-  boolean pumpAll;
-  /** ... or over these alone. */
-  final List<NodeId> pumpPeers = new java.util.ArrayList<>(2);
   long completedAt = -1;
+  /** When its next tick is due (Long.MAX_VALUE: none scheduled, the core is idle). */
+  long tickAt = Long.MAX_VALUE;
   double lanUplinkFreeMillis;
   long bytesSent;
 
-  SimNode(SwarmSimulation sim, int index, NodeId id, int site, String siteName, boolean seed, int slots) {
+  SimNode(SwarmSimulation sim, int index, NodeId id, int site, String siteName, boolean seed, int slots, Random random) {
     this.sim = sim;
     this.index = index;
     this.id = id;
     this.site = site;
     this.siteName = siteName;
     this.seed = seed;
-    int n = sim.table.count();
-    this.have = seed ? HaveMap.complete(n) : new HaveMap(n);
-    this.discipline = new PeerDiscipline(sim.swarm);
-    this.serving = new Serving(slots, sim.swarm, discipline, new Held(), new Links());
-    this.watch = new io.patchmesh.transfer.swarm.WanLinkWatch(sim.swarm);
+    this.core = new SwarmCore(id, siteName, sim.transfer, sim.swarm, slots, random, new Links(),
+        () -> sim.membersSeenBy(this));
   }
 
-  /** An agent that is neither corrupt nor dead: the ones that must complete. */
+  /** An agent that is neither corrupt nor dead nor short of disk: the ones that must complete. */
   boolean honest() {
     return !seed && !corrupt && alive && storeLimit == Integer.MAX_VALUE;
   }
 
-  void linkTo(SimNode peer) {
+  ManifestSession session() {
+    return core.fetching().session(sim.manifest.id());
+  }
+
+  /** The manifest arrives: the core starts its session (the seed holds every chunk). */
+  void begin() {
+    ChunkTable table = sim.table;
+    HaveMap mine = seed ? HaveMap.complete(table.count()) : new HaveMap(table.count());
+    core.fetching().begin(sim.manifest, table, mine, true, sim.wire.now());
+    act();
+  }
+
+  /** A new link to {@code peer} is up at this end. */
+  SimLink linkUp(SimNode peer) {
     LinkRef ref = new LinkRef(peer.id, ++sim.linkEpochs, peer.siteName, SwarmSimulation.roles(peer.seed));
     SimLink l = new SimLink(this, peer, ref, peer.site == site);
     links.put(peer.id, l);
-    serving.onLinkUp(ref);
+    core.onLinkUp(ref, sim.wire.now());
+    act();
+    return l;
+  }
+
+  /** The link is closed (by either side, or the oracle reported the peer dead). */
+  void linkDown(SimLink l) {
+    if (!l.open) {
+      return;
+    }
+    l.open = false;
+    if (alive) {
+      core.onLinkDown(l.ref, false, sim.wire.now());
+      act();
+    }
   }
 
   private SimLink openLink(SimNode from) {
@@ -89,155 +106,199 @@ final class SimNode {
     return alive && l != null && l.open ? l : null;
   }
 
-  void onRequest(SimNode from, Request r) {
+  /** A control frame from {@code from} arrived, in order, on the link's control connection. */
+  void onControl(SimNode from, Frame f) {
     SimLink l = openLink(from);
-    if (l != null) {
-      serving.onRequest(l.ref, sim.manifest, r, sim.wire.now());
-      act();
-    }
-  }
-
-  void onCancel(SimNode from, Cancel c) {
-    SimLink l = openLink(from);
-    if (l != null) {
-      serving.onCancel(l.ref, c);
-      act();
-    }
-  }
-
-  void onReject(SimNode from, int idx) {
-    if (openLink(from) != null && picker != null) {
-      picker.onReject(from.id, idx, sim.wire.now());
-      sim.pump(this, from.id);
-    }
-  }
-
-  /** A Have frame: {@code from} gained these chunks. */
-  void onHaves(SimNode from, int[] indexes) {
-    if (openLink(from) == null || picker == null || picker.isComplete()) {
+    if (l == null) {
       return;
     }
-    boolean useful = false;
     long now = sim.wire.now();
-    for (int idx : indexes) {
-      try {
-        sim.cancel(this, picker.onHave(from.id, idx, now));
-      } catch (HaveMapException e) {
-        throw new IllegalStateException(e); // the simulation only sends indexes in range
-      }
-      useful |= !picker.has(idx);
+    switch (f.getBodyCase()) {
+      case REQUEST -> core.onRequest(l.ref, f.getRequest(), now);
+      case CANCEL -> core.serving().onCancel(l.ref, f.getCancel());
+      case REJECT -> core.fetching().onReject(l.ref, f.getReject(), now);
+      case HAVE -> core.fetching().onHave(l.ref, f.getHave(), now);
+      case HAVE_MAP -> core.fetching().onHaveMap(l.ref, f.getHaveMap(), now);
+      default -> throw new IllegalStateException("the swarm core sent " + f.getBodyCase());
     }
-    // A Have makes new candidates at its sender only; the other peers' pipelines are refilled by
-    // the events that free them and by the tick.
-    if (useful && picker.freeSlots(from.id) > 0) {
-      sim.pump(this, from.id);
-    }
-  }
-
-  /** Announces what {@link #haves} holds: to site agents now, other sites' agents if {@code wanToo}. */
-  void flushHaves(boolean wanToo) {
-    List<Integer> forSite = haves.takeForSite();
-    List<Integer> forOthers = wanToo ? haves.takeForOtherSites() : List.of();
-    int[] site = forSite.stream().mapToInt(Integer::intValue).toArray();
-    int[] others = forOthers.stream().mapToInt(Integer::intValue).toArray();
-    for (SimLink h : links.values()) {
-      if (!h.open || h.peer.seed) {
-        continue;
-      }
-      int[] batch = h.lan ? site : others;
-      if (batch.length > 0) {
-        sim.wire.control(h, () -> h.peer.onHaves(this, batch));
-      }
-    }
-  }
-
-  /** The link is closed (by either side, or the oracle reported the peer dead). */
-  void linkDown(SimLink l) {
-    l.open = false;
-    serving.onLinkDown(l.ref, false);
     act();
-    if (picker != null) {
-      long now = sim.wire.now();
-      picker.onPeerGone(l.peer.id, now);
-      if (l.lan) {
-        picker.onSiteMembers(sim.siteMembersSeenBy(this), now);
-      }
-      sim.pump(this);
-    }
   }
 
-  /** Carries out what the serving core asks for, on the simulated network. */
+  /** A piece from {@code from} arrived on the link's data connection. */
+  void onPiece(SimNode from, Piece piece) {
+    SimLink l = openLink(from);
+    if (l == null) {
+      return;
+    }
+    core.fetching().onPiece(l.ref, piece, sim.wire.now());
+    act();
+  }
+
+  /** Housekeeping, as the node loop's tick: every open link's received bytes, then the core's tick. */
+  void tick() {
+    tickAt = Long.MAX_VALUE;
+    if (!alive) {
+      return;
+    }
+    Map<LinkRef, Long> bytesIn = new HashMap<>();
+    for (SimLink l : links.values()) {
+      if (l.open) {
+        bytesIn.put(l.ref, l.bytesIn);
+      }
+    }
+    core.fetching().tick(sim.wire.now(), bytesIn);
+    act();
+  }
+
+  /**
+   * Schedules the next tick where the core wants it, as the runtime's timers do: never sooner than
+   * one node-loop tick ({@link SwarmSimulation#TICK_MILLIS}) apart, at most half a pause apart while
+   * busy (the core's own bound), none while idle.
+   */
+  private void scheduleTick() {
+    long now = sim.wire.now();
+    long want = core.nextTimerMillis(now);
+    if (want == Long.MAX_VALUE) {
+      return; // idle: the next input that makes it busy schedules one
+    }
+    long at = Math.max(want, now + SwarmSimulation.TICK_MILLIS);
+    if (at >= tickAt) {
+      return;
+    }
+    tickAt = at;
+    sim.wire.at(at, () -> {
+      if (tickAt == at) {
+        tick();
+      }
+    });
+  }
+
+  /** Carries out what the core decided, on the simulated network, then takes its events. */
   void act() {
-    for (SwarmAction a : serving.poll()) {
-      if (a instanceof SwarmAction.SendControl c) {
-        SimLink l = links.get(c.to().peer());
-        if (l != null && l.open && c.frame().hasReject()) {
-          int idx = c.frame().getReject().getChunkIndex();
-          sim.wire.control(l, () -> l.peer.onReject(this, idx));
-        }
-      } else if (a instanceof SwarmAction.ReadChunk r) {
-        sim.wire.at(sim.wire.now(), () -> {
-          if (alive) {
-            int idx = r.upload().index();
-            boolean rots = rotten.get(idx) && !lost.get(idx);
-            if (rots) {
-              lost.set(idx); // the store drops it; the serving core tells the requester "busy"
-            }
-            serving.onChunkRead(r.to(), r.upload(), rots ? null : sim.piece(r.upload()), false);
-            act();
-          }
-        });
-      } else if (a instanceof SwarmAction.SendPiece p) {
-        SimLink l = links.get(p.to().peer());
-        if (l != null && l.open && l.ref.equals(p.to())) {
-          bytesSent += p.payloadBytes();
-          sim.wire.piece(this, l, p.piece().getPiece().getChunkIndex(), p.payloadBytes(), corrupt);
-        }
-      } else if (a instanceof SwarmAction.Park p) {
-        SimLink l = links.get(p.to().peer());
-        if (l != null && l.ref.equals(p.to())) {
-          l.parked = true;
-          sim.wire.at(sim.wire.now(), l::drained); // it may take bytes already
-        }
-      } else if (a instanceof SwarmAction.Close c) {
-        sim.close(this, links.get(c.link().peer()), c.ban(), true);
-      }
-      // ChunkLost: recorded in `lost` when the read found the chunk rotten
+    for (SwarmAction a : core.poll()) {
+      carryOut(a);
+    }
+    for (SwarmEvent e : core.pollEvents()) {
+      onEvent(e);
+    }
+    if (alive) {
+      scheduleTick();
     }
   }
 
-  private final class Held implements Serving.Held {
-    @Override
-    public int chunkCount(ManifestId manifest) {
-      return manifest.equals(sim.manifest) ? sim.table.count() : -1;
+  private void carryOut(SwarmAction a) {
+    if (a instanceof SwarmAction.SendControl c) {
+      SimLink l = current(c.to());
+      if (l != null) {
+        Frame f = c.frame();
+        sim.wire.control(l, () -> l.peer.onControl(this, f));
+      }
+    } else if (a instanceof SwarmAction.ReadChunk r) {
+      sim.wire.at(sim.wire.now(), () -> read(r));
+    } else if (a instanceof SwarmAction.SendPiece p) {
+      SimLink l = current(p.to());
+      if (l != null) {
+        bytesSent += p.payloadBytes();
+        sim.wire.piece(this, l, p.piece().getPiece(), p.payloadBytes());
+      }
+    } else if (a instanceof SwarmAction.Park p) {
+      SimLink l = links.get(p.to().peer());
+      if (l != null && l.ref.equals(p.to())) {
+        l.parked = true;
+        sim.wire.at(sim.wire.now(), l::drained); // it may take bytes already
+      } else {
+        sim.wire.at(sim.wire.now(), () -> wake(p.to())); // gone: the core lets go of its pieces
+      }
+    } else if (a instanceof SwarmAction.StoreChunk st) {
+      sim.wire.at(sim.wire.now(), () -> store(st));
+    } else if (a instanceof SwarmAction.Yield) {
+      sim.wire.at(sim.wire.now(), () -> {
+        if (alive) {
+          core.fetching().resume(sim.wire.now());
+          act();
+        }
+      });
+    } else if (a instanceof SwarmAction.Dial d) {
+      sim.dial(this, d.peer());
+    } else if (a instanceof SwarmAction.Close c) {
+      if (c.ban()) {
+        sim.banned(sim.node(c.link().peer()));
+      }
+      sim.close(this, current(c.link()));
+    } else {
+      throw new IllegalStateException("no driver for " + a); // ChunkLost stays inside SwarmCore
     }
+  }
 
-    @Override
-    public boolean has(ManifestId manifest, int index) {
-      return have.has(index);
+  /** The open link {@code ref} names (not an older or newer one to the same peer), or null. */
+  private SimLink current(LinkRef ref) {
+    SimLink l = links.get(ref.peer());
+    return l != null && l.open && l.ref.equals(ref) ? l : null;
+  }
+
+  void wake(LinkRef ref) {
+    if (alive) {
+      core.serving().onWritable(ref);
+      act();
     }
+  }
 
-    @Override
-    public boolean lost(ManifestId manifest, int index) {
-      return lost.get(index);
+  /** The store model's read: a rotten chunk is found corrupt and dropped (once); else a piece of zeros. */
+  private void read(SwarmAction.ReadChunk r) {
+    if (!alive) {
+      return;
     }
+    int idx = r.upload().index();
+    Frame piece = null;
+    if (rotten.get(idx)) {
+      rotten.clear(idx); // dropped by the store; a copy fetched again is sound
+    } else {
+      piece = Frame.newBuilder().setPiece(sim.piece(r.upload(), corrupt)).build();
+    }
+    core.serving().onChunkRead(r.to(), r.upload(), piece, false);
+    act();
+  }
 
-    @Override
-    public io.patchmesh.content.ChunkId id(ManifestId manifest, int index) {
-      return sim.table.id(index);
+  /**
+   * The store model's put: bytes that do not verify (a corrupt peer's) are refused as a hash
+   * mismatch, a full store refuses the chunk, anything else is kept (the core sets its bit).
+   */
+  private void store(SwarmAction.StoreChunk st) {
+    if (!alive) {
+      return;
+    }
+    StoreResult result;
+    if (!SwarmSimulation.verifies(st.data())) {
+      result = new StoreResult(StoreResult.Kind.CORRUPT, "hash mismatch", List.of());
+    } else if (stored >= storeLimit) {
+      result = new StoreResult(StoreResult.Kind.FULL, "simulated disk full", List.of());
+    } else {
+      stored++;
+      result = StoreResult.stored(List.of());
+    }
+    core.fetching().onStored(st, result, sim.wire.now());
+    act();
+  }
+
+  private void onEvent(SwarmEvent e) {
+    if (e instanceof SwarmEvent.SessionComplete && !seed && completedAt < 0) {
+      completedAt = sim.wire.now();
+      sim.completed(this);
+    } else if (e instanceof SwarmEvent.PeerBanned b) {
+      sim.banned(sim.node(b.peer()));
     }
   }
 
   private final class Links implements Serving.Links {
     @Override
     public boolean isOpen(LinkRef ref) {
-      SimLink l = links.get(ref.peer());
-      return alive && l != null && l.open && l.ref.equals(ref);
+      return alive && current(ref) != null;
     }
 
     @Override
     public boolean dataWritable(LinkRef ref) {
-      return isOpen(ref) && links.get(ref.peer()).writable();
+      SimLink l = alive ? current(ref) : null;
+      return l != null && l.writable();
     }
   }
 

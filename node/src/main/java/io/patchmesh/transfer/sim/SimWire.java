@@ -1,5 +1,6 @@
 package io.patchmesh.transfer.sim;
 
+import io.patchmesh.proto.Piece;
 import java.util.ArrayDeque;
 import java.util.PriorityQueue;
 import java.util.Random;
@@ -88,6 +89,15 @@ final class SimWire {
     return a.site == b.site ? 1 : (sim.cfg.rttMillis(a.site) + sim.cfg.rttMillis(b.site)) / 4;
   }
 
+  long rttMillis(SimNode a, SimNode b) {
+    return 2 * oneWay(a, b);
+  }
+
+  /** True if a cut holds the WAN between the two nodes' sites now. */
+  boolean cutBetween(SimNode a, SimNode b) {
+    return a.site != b.site && !sim.cfg.cuts().isEmpty() && cutAt(a.site, b.site, now) != null;
+  }
+
   /** The initial retransmission timeout between {@code a} and {@code b}. */
   long rtoMillis(SimNode a, SimNode b) {
     return Math.max(MIN_RTO_MILLIS, 4 * oneWay(a, b));
@@ -138,12 +148,16 @@ final class SimWire {
   }
 
   /** A piece on {@code l}'s data connection; it arrives at {@code l.peer} unless the sender dies first. */
-  void piece(SimNode from, SimLink l, int idx, int bytes, boolean corrupt) {
+  void piece(SimNode from, SimLink l, Piece piece, int bytes) {
     SimNode to = l.peer;
     l.queuedBytes += bytes;
     Runnable arrived = () -> {
-      if (from.alive) {
-        sim.onPiece(to, from, idx, corrupt);
+      if (from.alive && to.alive) {
+        SimLink back = to.links.get(from.id);
+        if (back != null) {
+          back.bytesIn += bytes;
+        }
+        to.onPiece(from, piece);
       }
     };
     if (l.lan) {

@@ -2,74 +2,71 @@ package io.patchmesh.transfer.sim;
 
 import com.google.protobuf.ByteString;
 import io.patchmesh.content.ChunkId;
+import io.patchmesh.mesh.Member;
+import io.patchmesh.mesh.MemberInfo;
+import io.patchmesh.mesh.MemberStatus;
 import io.patchmesh.net.NodeId;
-import io.patchmesh.proto.Cancel;
-import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Piece;
-import io.patchmesh.proto.Request;
 import io.patchmesh.proto.Role;
-import io.patchmesh.transfer.ChunkPicker;
-import io.patchmesh.transfer.ChunkRequest;
 import io.patchmesh.transfer.ChunkTable;
-import io.patchmesh.transfer.HaveMap;
-import io.patchmesh.transfer.HaveMapException;
-import io.patchmesh.transfer.PeerClass;
-import io.patchmesh.transfer.PieceOutcome;
+import io.patchmesh.transfer.PickerCounters;
 import io.patchmesh.transfer.TransferConfig;
-import io.patchmesh.transfer.swarm.LinkRef;
-import io.patchmesh.transfer.swarm.PeerDiscipline;
-import io.patchmesh.transfer.swarm.Serving;
+import io.patchmesh.transfer.swarm.ManifestSession;
 import io.patchmesh.transfer.swarm.SwarmAction;
 import io.patchmesh.transfer.swarm.SwarmConfig;
-import io.patchmesh.transfer.swarm.WanLinkWatch;
-import io.patchmesh.trust.ManifestId;
+import io.patchmesh.transfer.swarm.SwarmCore;
+import io.patchmesh.trust.VerifiedManifest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
 /**
  * A deterministic swarm of N agents in K sites plus one seed, on virtual time. Every node runs the
- * real serving core ({@link Serving}, with its {@link PeerDiscipline}) and every agent the real
- * {@link ChunkPicker}; what the fetching side does between them (pumping requests, timeouts and the
- * stalled rule, the silent-WAN-link rule of {@link WanLinkWatch}, storing, Haves batched as {@code
- * HaveFanout} says) is glue here that follows {@code runtime/Swarm}: there is no fetching core yet,
- * so the simulation cannot replay bugs of that glue. It runs the nodes' transfer tuning ({@link
- * #productionTransfer}).
+ * real {@link SwarmCore} — its fetching half (sessions, picker, site interest, have fan-out, the
+ * silent-WAN-link watch, the stalled rule, bans) and its serving half — fed by a driver ({@link
+ * SimNode}) that does over the simulated network what {@code runtime/Swarm} and {@code
+ * runtime/SwarmDriver} do over sockets: link events, frames in order, writable links, read and
+ * stored chunks, the membership view, ticks. The patch is a real manifest, signed and verified
+ * once ({@link SimManifest}). The nodes run the production transfer tuning ({@link
+ * #productionTransfer}) and swarm timing ({@link SwarmConfig#defaults}).
  *
  * <p>The network ({@link SimWire}): control frames only have latency; a piece into a site from
  * outside queues at that site's WAN downlink, one FIFO served at its rate; a piece within a site
  * crosses the sender's LAN uplink. Connections keep order; loss delays a frame by an RTO; a cut
- * drops frames without closing and connections back off as TCP does. Each link's data connection
- * is a bounded send queue: past its mark it is not writable, and the serving core parks until it
- * drains. The store is bits: a stored chunk is a set bit, a corrupt peer's pieces fail
- * verification, a full store refuses chunks, a rotten chunk is lost when read. A dead node's peers
- * learn of it from a membership oracle (not the real {@code Membership}) after {@link
- * SwarmSimConfig#DETECTION_MILLIS}.
+ * drops frames without closing and connections back off as TCP does; a dial across a cut or to a
+ * dead node fails. Each link's data connection is a bounded send queue: past its mark it is not
+ * writable, and the serving core parks until it drains. The store is bits: a stored chunk is a set
+ * bit, a corrupt peer's pieces fail verification, a full store refuses chunks, a rotten chunk is
+ * lost when read. The membership view is an oracle (not the real {@code Membership}): every node
+ * sees its site's agents and the seed, and a dead node as dead {@link
+ * SwarmSimConfig#DETECTION_MILLIS} after it died (its links close then).
  */
 public final class SwarmSimulation {
-  static final long TICK_MILLIS = 100;
-  /** Haves to site agents go out at most this often (the runtime flushes them every loop tick). */
-  static final long HAVE_FLUSH_MILLIS = 20;
+  /** The node loop's busy tick ({@code RuntimeOptions}): ticks are never closer than this. */
+  static final long TICK_MILLIS = 20;
   static final int AGENT_SLOTS = 8;
   static final int SEED_SLOTS = 64;
 
   final SwarmSimConfig cfg;
   final SwarmConfig swarm = SwarmConfig.defaults();
   final TransferConfig transfer = productionTransfer();
-  final ManifestId manifest;
+  final VerifiedManifest manifest;
   final ChunkTable table;
   final SimNode[] agents;
   final SimNode seedNode;
   final SimWire wire;
   final List<List<SimNode>> sites = new ArrayList<>();
+  private final Map<NodeId, SimNode> byId = new HashMap<>();
+  /** Per site, the membership view its agents get: the site's agents and the seed, by the oracle. */
+  private final List<List<Member>> siteView = new ArrayList<>();
   private final ByteString zeros;
-  private long requestIds;
+  private final ByteString garbage;
   long linkEpochs;
   int honestBans;
   final Set<NodeId> bannedCorrupt = new HashSet<>();
@@ -80,16 +77,13 @@ public final class SwarmSimulation {
 
   SwarmSimulation(SwarmSimConfig cfg) {
     this.cfg = cfg;
-    this.manifest = ManifestId.ofManifestBytes(("sim-" + cfg.seed()).getBytes(StandardCharsets.UTF_8));
     int n = cfg.chunkCount();
-    List<ChunkId> ids = new ArrayList<>(n);
-    int[] sizes = new int[n];
-    for (int i = 0; i < n; i++) {
-      ids.add(ChunkId.hash(("chunk-" + i).getBytes(StandardCharsets.UTF_8)));
-      sizes[i] = (int) Math.min(cfg.chunkBytes(), cfg.sizeBytes() - (long) i * cfg.chunkBytes());
-    }
-    this.table = new ChunkTable(ids, sizes);
+    this.manifest = SimManifest.build(cfg.seed(), n, cfg.sizeBytes(), cfg.chunkBytes());
+    this.table = ChunkTable.of(manifest.manifest());
     this.zeros = ByteString.copyFrom(new byte[cfg.chunkBytes()]);
+    byte[] ff = new byte[cfg.chunkBytes()];
+    Arrays.fill(ff, (byte) 0xff);
+    this.garbage = ByteString.copyFrom(ff);
     Random random = new Random(cfg.seed());
     this.siteDownMbit = new double[cfg.sites()];
     for (int s = 0; s < cfg.sites(); s++) {
@@ -101,15 +95,22 @@ public final class SwarmSimulation {
     this.wire = new SimWire(this, siteDownMbit);
     for (int s = 0; s < cfg.sites(); s++) {
       sites.add(new ArrayList<>());
+      siteView.add(new ArrayList<>());
     }
     this.agents = new SimNode[cfg.nodes()];
     for (int i = 0; i < cfg.nodes(); i++) {
       int site = i % cfg.sites();
-      agents[i] = new SimNode(this, i, nodeId("agent-" + i), site, cfg.siteName(site), false, AGENT_SLOTS);
-      agents[i].picker = new ChunkPicker(agents[i].id, table, new HaveMap(n), transfer, new Random(random.nextLong()), 0);
+      agents[i] = new SimNode(this, i, nodeId("agent-" + i), site, cfg.siteName(site), false, AGENT_SLOTS,
+          new Random(random.nextLong()));
       sites.get(site).add(agents[i]);
+      byId.put(agents[i].id, agents[i]);
+      siteView.get(site).add(member(agents[i], MemberStatus.ALIVE));
     }
-    this.seedNode = new SimNode(this, -1, nodeId("seed"), -1, "seed", true, SEED_SLOTS);
+    this.seedNode = new SimNode(this, -1, nodeId("seed"), -1, "seed", true, SEED_SLOTS, new Random(random.nextLong()));
+    byId.put(seedNode.id, seedNode);
+    for (List<Member> view : siteView) {
+      view.add(member(seedNode, MemberStatus.ALIVE));
+    }
     int[] faulty = pick(random, agents.length, cfg.corruptPeers() + cfg.fullDisks());
     for (int k = 0; k < faulty.length; k++) {
       if (k < cfg.corruptPeers()) {
@@ -128,6 +129,10 @@ public final class SwarmSimulation {
       }
     }
     link(random);
+  }
+
+  private static Member member(SimNode node, MemberStatus status) {
+    return new Member(new MemberInfo(node.id, node.siteName, List.of("sim:" + node.index), roles(node.seed)), 1, status);
   }
 
   /** {@code count} distinct numbers of 0..{@code bound}-1 at random. */
@@ -149,59 +154,42 @@ public final class SwarmSimulation {
 
   /**
    * Every agent links to its site-mates, to the seed, and to {@link SwarmConfig#crossSitePeers}
-   * agents of other sites at random (who then hold a link to it too).
+   * agents of other sites at random (who then hold a link to it too); both ends hear of it at once.
    */
   private void link(Random random) {
     for (List<SimNode> members : sites) {
       for (SimNode a : members) {
         for (SimNode b : members) {
-          if (a != b) {
-            a.linkTo(b);
+          if (a.index < b.index) {
+            a.linkUp(b);
+            b.linkUp(a);
           }
         }
       }
     }
     for (SimNode a : agents) {
-      a.linkTo(seedNode);
-      seedNode.linkTo(a);
+      a.linkUp(seedNode);
+      seedNode.linkUp(a);
       if (cfg.sites() < 2) {
         continue;
       }
       for (int k = 0; k < swarm.crossSitePeers(); k++) {
         SimNode b = agents[random.nextInt(agents.length)];
         if (b.site != a.site && !a.links.containsKey(b.id)) {
-          a.linkTo(b);
-          b.linkTo(a);
+          a.linkUp(b);
+          b.linkUp(a);
         }
       }
-    }
-    for (SimNode a : agents) {
-      for (SimLink l : a.links.values()) {
-        a.picker.onPeerConnected(l.peer.id, l.ref.peerClass(a.siteName), 0);
-      }
-    }
-    for (SimNode a : agents) {
-      for (SimLink l : a.links.values()) {
-        try {
-          a.picker.onHaveMap(l.peer.id, l.peer.have.copy(), 0); // the have-map exchange at link-up
-        } catch (HaveMapException e) {
-          throw new IllegalStateException(e);
-        }
-      }
-      a.picker.onSiteMembers(siteMembersSeenBy(a), 0);
     }
   }
 
-  Set<NodeId> siteMembersSeenBy(SimNode n) {
-    Set<NodeId> out = new HashSet<>();
-    out.add(n.id);
-    for (SimNode m : sites.get(n.site)) {
-      SimLink l = n.links.get(m.id);
-      if (l != null && l.open) {
-        out.add(m.id);
-      }
-    }
-    return out;
+  /** What {@code n}'s membership view holds: its site's agents and the seed (the seed: itself). */
+  List<Member> membersSeenBy(SimNode n) {
+    return n.seed ? List.of(member(n, MemberStatus.ALIVE)) : siteView.get(n.site);
+  }
+
+  SimNode node(NodeId id) {
+    return byId.get(id);
   }
 
   /** Runs the scenario to completion of every live honest agent, or to the time limit. */
@@ -217,9 +205,11 @@ public final class SwarmSimulation {
     return sim.result(events, (System.nanoTime() - started) / 1e9, heap.peakMB());
   }
 
+  /** The manifest reaches every node at 0 (the seed first); kills are scheduled. */
   void start() {
+    seedNode.begin();
     for (SimNode a : agents) {
-      wire.at(0, () -> tick(a));
+      a.begin();
     }
     if (cfg.killCount() > 0) {
       int[] doomed = pick(new Random(cfg.seed() ^ 0x6b696c6cL), agents.length, cfg.killCount());
@@ -230,14 +220,33 @@ public final class SwarmSimulation {
           }
           agents[i].alive = false;
         }
-        wire.at(wire.now() + SwarmSimConfig.DETECTION_MILLIS, () -> {
-          for (int i : doomed) {
-            for (SimLink l : List.copyOf(agents[i].links.values())) {
-              close(l.peer, l.peer.links.get(agents[i].id), false, false);
-            }
-          }
-        });
+        wire.at(wire.now() + SwarmSimConfig.DETECTION_MILLIS, () -> detectDeaths(doomed));
       });
+    }
+  }
+
+  /** The oracle: the dead are dead in every view, their links close, their sites hear of it. */
+  private void detectDeaths(int[] doomed) {
+    Set<Integer> touched = new java.util.TreeSet<>();
+    for (int i : doomed) {
+      SimNode dead = agents[i];
+      List<Member> view = siteView.get(dead.site);
+      view.set(view.indexOf(member(dead, MemberStatus.ALIVE)), member(dead, MemberStatus.DEAD));
+      touched.add(dead.site);
+      for (SimLink l : List.copyOf(dead.links.values())) {
+        SimLink back = l.peer.links.get(dead.id);
+        if (back != null) {
+          close(l.peer, back);
+        }
+      }
+    }
+    for (int s : touched) {
+      for (SimNode a : sites.get(s)) {
+        if (a.alive) {
+          a.core.fetching().onMembersChanged(wire.now());
+          a.act();
+        }
+      }
     }
   }
 
@@ -245,199 +254,49 @@ public final class SwarmSimulation {
     return honestPending == 0;
   }
 
-  // ------------------------------------------------------------------ fetching glue
+  /** {@code n} completed its session. */
+  void completed(SimNode n) {
+    if (n.honest()) {
+      honestPending--;
+    }
+  }
 
-  private void tick(SimNode n) {
-    if (!n.alive || n.completedAt >= 0) {
-      return;
+  /** {@code peer} was banned by someone: counted against the scenario (an honest ban) or for it. */
+  void banned(SimNode peer) {
+    if (peer == null || peer.seed || !peer.corrupt) {
+      honestBans++;
+    } else {
+      bannedCorrupt.add(peer.id);
     }
-    long now = wire.now();
-    watchWanLinks(n, now);
-    List<ChunkRequest> expired = n.picker.expire(now);
-    cancel(n, expired);
-    n.discipline.onTimeouts(expired, now);
-    for (PeerDiscipline.Stalled st : n.discipline.stalled(now)) {
-      SimLink l = n.links.get(st.peer());
-      if (l != null && l.open) {
-        close(n, l, st.newlyBanned(), true);
-      }
-    }
-    if (now - n.lastWanHaveFlushMillis >= swarm.wanHaveIntervalMillis()) {
-      n.lastWanHaveFlushMillis = now;
-      n.flushHaves(true);
-    }
-    pump(n);
-    wire.at(now + TICK_MILLIS, () -> tick(n));
   }
 
   /**
-   * As the runtime's {@code Swarm.watchWanLinks}: a WAN link we wait on that received nothing for
-   * a while has its request clocks stopped; one silent for longer while another WAN link delivers
-   * is benched and its requests asked elsewhere; while all are silent, site members are excused.
+   * A dial from {@code from} to {@code peer}: after a round trip both ends are up, unless either is
+   * dead, a cut lies between them, or they are linked already (the other side dialled too).
    */
-  private void watchWanLinks(SimNode n, long now) {
-    Map<LinkRef, Long> bytesIn = new HashMap<>();
-    List<WanLinkWatch.WanPeer> wan = new ArrayList<>();
-    for (SimLink l : n.links.values()) {
-      if (l.open) {
-        bytesIn.put(l.ref, l.bytesIn);
-        if (!l.lan) {
-          wan.add(new WanLinkWatch.WanPeer(l.ref, l.state, l.benchedAtMillis, n.picker.inFlight(l.peer.id) > 0));
-        }
-      }
-    }
-    n.watch.observe(bytesIn, now);
-    if (wan.isEmpty()) {
+  void dial(SimNode from, NodeId peer) {
+    SimNode to = byId.get(peer);
+    if (to == null) {
       return;
     }
-    WanLinkWatch.Judgement j = n.watch.judge(wan, now);
-    for (LinkRef r : j.excuse()) {
-      n.picker.excuseSilence(r.peer(), TICK_MILLIS);
-    }
-    j.changes().forEach((r, st) -> {
-      SimLink l = n.links.get(r.peer());
-      if (l != null && l.ref.equals(r)) {
-        l.state = st;
+    wire.at(wire.now() + wire.rttMillis(from, to), () -> {
+      SimLink existing = from.links.get(to.id);
+      if (!from.alive || !to.alive || existing != null && existing.open || wire.cutBetween(from, to)) {
+        return;
       }
-    });
-    for (LinkRef r : j.abandon()) {
-      cancel(n, n.picker.abandon(r.peer(), now, swarm.linkAbandonedMillis()));
-      n.links.get(r.peer()).benchedAtMillis = now;
-    }
-    if (j.allSilent()) {
-      n.picker.onLocalPause(now);
-    }
-  }
-
-  /** Coalesces the events of one millisecond into one picking round per node, over every peer. */
-  void pump(SimNode n) {
-    n.pumpAll = true;
-    schedulePump(n);
-  }
-
-  /**
-   * The same over {@code peer} alone: an event that can only have made room or candidates at one
-   * peer (its piece or reject freed a slot, its Have added a chunk) refills that peer's pipeline;
-   * the tick's round over every peer catches whatever time alone changes. At 10,000 nodes, rounds
-   * over all ~25 peers per Have were most of the run.
-   */
-  void pump(SimNode n, NodeId peer) {
-    if (!n.pumpAll && !n.pumpPeers.contains(peer)) {
-      n.pumpPeers.add(peer);
-    }
-    schedulePump(n);
-  }
-
-  private void schedulePump(SimNode n) {
-    if (n.pumpScheduled || n.picker.isComplete()) {
-      return;
-    }
-    n.pumpScheduled = true;
-    wire.at(wire.now(), () -> {
-      n.pumpScheduled = false;
-      List<NodeId> peers = n.pumpAll || n.pumpPeers.size() > 1 ? n.picker.peersByPreference() : List.copyOf(n.pumpPeers);
-      Set<NodeId> only = n.pumpAll ? null : Set.copyOf(n.pumpPeers);
-      n.pumpAll = false;
-      n.pumpPeers.clear();
-      pumpNow(n, peers, only);
+      SimLink back = to.links.get(from.id);
+      if (back != null && back.open) {
+        close(to, back);
+      }
+      from.linkUp(to);
+      to.linkUp(from);
     });
   }
 
-  private void pumpNow(SimNode n, List<NodeId> peers, Set<NodeId> only) {
-    if (!n.alive || n.picker.isComplete()) {
-      return;
-    }
-    long now = wire.now();
-    for (NodeId peer : peers) {
-      if (only != null && !only.contains(peer)) {
-        continue;
-      }
-      SimLink l = n.links.get(peer);
-      if (l == null || !l.open || !l.lan && now < swarm.wanStartDelayMillis() || !l.state.asked()) {
-        continue;
-      }
-      int free = Math.min(n.picker.freeSlots(peer), swarm.maxPipeline() - n.picker.inFlight(peer));
-      if (free <= 0) {
-        continue;
-      }
-      for (int idx : n.picker.pick(peer, free, now)) {
-        Request r = Request.newBuilder().setManifestId(manifest.toByteString()).setChunkIndex(idx)
-            .setRequestId(++requestIds).build();
-        wire.control(l, () -> l.peer.onRequest(n, r));
-      }
-    }
-  }
-
-  void cancel(SimNode n, List<ChunkRequest> cancels) {
-    for (ChunkRequest c : cancels) {
-      SimLink l = n.links.get(c.peer());
-      if (l != null && l.open) {
-        Cancel msg = Cancel.newBuilder().setManifestId(manifest.toByteString()).setChunkIndex(c.chunk()).build();
-        wire.control(l, () -> l.peer.onCancel(n, msg));
-        pump(n, c.peer()); // its slot is free again
-      }
-    }
-  }
-
-  /** A piece arrived at {@code client} from {@code server}; {@code corrupt}: it fails verification. */
-  void onPiece(SimNode client, SimNode server, int idx, boolean corrupt) {
-    SimLink l = client.links.get(server.id);
-    if (!client.alive || l == null || !l.open || client.picker == null) {
-      return;
-    }
-    long now = wire.now();
-    client.discipline.onPieceArrived(server.id);
-    l.bytesIn += table.size(idx);
-    if (corrupt) {
-      client.picker.onCorrupt(server.id, idx, now);
-      if (client.discipline.onCorrupt(server.id, now)) {
-        close(client, l, true, true);
-      }
-      pump(client);
-      return;
-    }
-    client.discipline.onDelivered(server.id);
-    PieceOutcome out = client.picker.onPiece(server.id, idx, now);
-    cancel(client, out.cancels());
-    if (out.kind() == PieceOutcome.Kind.ACCEPTED && client.stored < client.storeLimit) {
-      client.stored++;
-      client.have.set(idx);
-      client.haves.gained(idx);
-      if (client.picker.isComplete()) {
-        client.completedAt = now;
-        if (client.honest()) {
-          honestPending--;
-        }
-        client.flushHaves(true);
-      } else if (!client.haveFlushScheduled) {
-        client.haveFlushScheduled = true;
-        wire.at((now / HAVE_FLUSH_MILLIS + 1) * HAVE_FLUSH_MILLIS, () -> {
-          client.haveFlushScheduled = false;
-          if (client.alive) {
-            client.flushHaves(false);
-          }
-        });
-      }
-    }
-    // A full store: the picker took the chunk (it verified), the store refused it, so it is never
-    // announced. The node cannot finish; its site-mates take its share over after their site-wait.
-    pump(client, server.id);
-  }
-
-  /**
-   * Closes {@code l} of {@code n} and its other end (as a closed TCP connection would, at once on
-   * both sides). {@code ban}: {@code n} banned the peer.
-   */
-  void close(SimNode n, SimLink l, boolean ban, boolean countBan) {
+  /** Closes {@code l} of {@code n} and its other end (as a closed TCP connection would, at once on both sides). */
+  void close(SimNode n, SimLink l) {
     if (l == null || !l.open) {
       return;
-    }
-    if (ban && countBan) {
-      if (l.peer.corrupt) {
-        bannedCorrupt.add(l.peer.id);
-      } else {
-        honestBans++;
-      }
     }
     n.linkDown(l);
     SimLink back = l.peer.links.get(n.id);
@@ -446,9 +305,15 @@ public final class SwarmSimulation {
     }
   }
 
-  Frame piece(SwarmAction.Upload u) {
-    return Frame.newBuilder().setPiece(Piece.newBuilder().setManifestId(u.manifest().toByteString())
-        .setChunkIndex(u.index()).setData(zeros.substring(0, table.size(u.index())))).build();
+  /** The piece the store model reads for {@code u}: zeros, or garbage from a corrupt node. */
+  Piece piece(SwarmAction.Upload u, boolean corrupt) {
+    return Piece.newBuilder().setManifestId(u.manifest().toByteString()).setChunkIndex(u.index())
+        .setData((corrupt ? garbage : zeros).substring(0, table.size(u.index()))).build();
+  }
+
+  /** The store model's hash check: a corrupt node's garbage does not verify, zeros do. */
+  static boolean verifies(ByteString data) {
+    return data != null && (data.isEmpty() || data.byteAt(0) == 0);
   }
 
   // ------------------------------------------------------------------ result
@@ -488,7 +353,11 @@ public final class SwarmSimulation {
     for (int s : new int[] {0, worst}) {
       long wanReq = 0, takeovers = 0, timeouts = 0, dups = 0, unreq = 0;
       for (SimNode a : sites.get(s)) {
-        io.patchmesh.transfer.PickerCounters c = a.picker.counters();
+        ManifestSession session = a.session();
+        PickerCounters c = session == null ? null : session.counters();
+        if (c == null) {
+          continue;
+        }
         wanReq += c.wanRequests();
         takeovers += c.siteTakeovers();
         timeouts += c.timeouts();

@@ -1,5 +1,6 @@
 package io.patchmesh.transfer.swarm;
 
+import com.google.protobuf.ByteString;
 import io.patchmesh.content.ChunkId;
 import io.patchmesh.net.NodeId;
 import io.patchmesh.proto.Delta;
@@ -70,7 +71,7 @@ final class PieceIntake {
       return;
     }
     s.storing.add(idx);
-    byte[] raw = delta ? null : piece.getData().toByteArray();
+    ByteString raw = delta ? null : piece.getData();
     Delta d = delta ? piece.getDelta() : null;
     out.act(new SwarmAction.StoreChunk(from, s.id, idx, s.table.id(idx), s.table.size(idx), raw, d,
         delta ? baseIds : List.of(), wireSize));

@@ -1,5 +1,6 @@
 package io.patchmesh.transfer.swarm;
 
+import com.google.protobuf.ByteString;
 import io.patchmesh.content.ChunkId;
 import io.patchmesh.net.NodeId;
 import io.patchmesh.proto.Delta;
@@ -41,10 +42,11 @@ public sealed interface SwarmAction {
   /**
    * Store a received piece (on a worker): decode {@code delta} against {@code bases} read from the
    * store if it is one, else take {@code data}; the store hashes it against {@code id} before it
-   * keeps anything. Report the outcome to {@link Fetching#onStored}. {@code data} is the driver's
-   * to hand to the store (a copy of the frame's bytes).
+   * keeps anything. Report the outcome to {@link Fetching#onStored}. {@code data} is the frame's
+   * bytes, not copied: the driver copies them only if its store needs an array of its own (a
+   * simulated store decides good or corrupt without touching them).
    */
-  record StoreChunk(LinkRef from, ManifestId manifest, int index, ChunkId id, int size, byte[] data, Delta delta,
+  record StoreChunk(LinkRef from, ManifestId manifest, int index, ChunkId id, int size, ByteString data, Delta delta,
       List<ChunkId> bases, int wireBytes) implements SwarmAction {}
 
   /**
