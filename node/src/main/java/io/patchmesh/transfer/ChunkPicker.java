@@ -84,6 +84,9 @@ public final class ChunkPicker {
   private int chunksInFlight;
   /** {@link #peersByPreference}'s answer until a peer comes, goes or changes speed; null: recompute. */
   private List<NodeId> preference;
+  /** {@link #nextDeadline}, kept as requests come and go; UNKNOWN: to be computed again. */
+  private long earliestDeadline = UNKNOWN;
+  private static final long UNKNOWN = Long.MIN_VALUE;
   private final Map<NodeId, Peer> peers = new LinkedHashMap<>();
 
   /** Time between my WAN arrivals: how often one member brings a chunk in; sizes the site-wait. */
@@ -394,6 +397,9 @@ public final class ChunkPicker {
    * from a periodic tick (see {@link #nextDeadline()}).
    */
   public List<ChunkRequest> expire(long nowMillis) {
+    if (nowMillis < nextDeadline()) {
+      return new ArrayList<>(); // nothing is due (asked every tick of every node)
+    }
     List<ChunkRequest> expired = new ArrayList<>();
     for (Peer p : peers.values()) {
       for (Outstanding o : List.copyOf(p.outstanding)) {
@@ -427,6 +433,7 @@ public final class ChunkPicker {
     for (Outstanding o : p.outstanding) {
       o.deadlineMillis += millis;
     }
+    earliestDeadline = UNKNOWN;
   }
 
   /**
@@ -455,13 +462,16 @@ public final class ChunkPicker {
 
   /** Earliest request deadline, or Long.MAX_VALUE if nothing is in flight. */
   public long nextDeadline() {
-    long next = Long.MAX_VALUE;
-    for (Peer p : peers.values()) {
-      for (Outstanding o : p.outstanding) {
-        next = Math.min(next, o.deadlineMillis);
+    if (earliestDeadline == UNKNOWN) {
+      long next = Long.MAX_VALUE;
+      for (Peer p : peers.values()) {
+        for (Outstanding o : p.outstanding) {
+          next = Math.min(next, o.deadlineMillis);
+        }
       }
+      earliestDeadline = next;
     }
-    return next;
+    return earliestDeadline;
   }
 
   // ---------------------------------------------------------------- picking
@@ -665,6 +675,9 @@ public final class ChunkPicker {
     }
     inFlight[c].add(o);
     p.outstanding.add(o);
+    if (earliestDeadline != UNKNOWN) {
+      earliestDeadline = Math.min(earliestDeadline, deadline);
+    }
     p.bytesInFlight += size;
     p.cancelled.remove(c);
     if (p.peerClass == PeerClass.WAN) {
@@ -683,6 +696,9 @@ public final class ChunkPicker {
     }
     if (o.peer.outstanding.remove(o)) {
       o.peer.bytesInFlight -= table.size(o.chunk);
+      if (o.deadlineMillis <= earliestDeadline) {
+        earliestDeadline = UNKNOWN;
+      }
     }
   }
 

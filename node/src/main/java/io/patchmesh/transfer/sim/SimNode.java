@@ -233,7 +233,7 @@ final class SimNode {
   /** The open link {@code ref} names (not an older or newer one to the same peer), or null. */
   private SimLink current(LinkRef ref) {
     SimLink l = links.get(ref.peer());
-    return l != null && l.open && l.ref.equals(ref) ? l : null;
+    return l != null && l.open && (l.ref == ref || l.ref.equals(ref)) ? l : null;
   }
 
   void wake(LinkRef ref) {

@@ -108,7 +108,7 @@ final class HaveIntake {
       }
     }
     if (s.picker != null) {
-      core.pumpSoon(s);
+      core.pumpSoon(s, link.peer());
     }
   }
 

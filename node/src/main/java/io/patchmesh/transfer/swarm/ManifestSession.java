@@ -89,8 +89,10 @@ public final class ManifestSession {
   boolean storeFullProbing;
   /** While probing: when to ask for the next chunk. */
   long storeFullRetryMillis;
-  /** A pump is due at the next {@link Fetching#resume} (coalesces bursts of events into one scan). */
-  boolean pumpQueued;
+  /** A pump over every peer is due at the next {@link Fetching#resume} (coalesces bursts of events into one scan). */
+  boolean pumpAll;
+  /** ... or over these peers alone (see {@link Fetching#pumpSoon(ManifestSession, NodeId)}). */
+  final Set<NodeId> pumpPeers = new HashSet<>();
   long bytesLan;
   long bytesWan;
   long chunksFetched;

@@ -139,7 +139,7 @@ final class PieceIntake {
       return;
     }
     if (s.picker != null) {
-      core.pumpSoon(s);
+      core.pumpSoon(s, from); // its slot is free again
     }
   }
 

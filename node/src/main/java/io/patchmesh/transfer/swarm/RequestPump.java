@@ -7,6 +7,7 @@ import io.patchmesh.proto.Have;
 import io.patchmesh.proto.Request;
 import io.patchmesh.transfer.ChunkPicker;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What the fetching core sends to ask for chunks and to announce them: Requests chosen by the
@@ -29,6 +30,11 @@ final class RequestPump {
 
   /** Fills every peer's pipeline with what the picker chooses. */
   void pump(ManifestSession s, long now) {
+    pump(s, null, now);
+  }
+
+  /** The same over the peers of {@code only} alone (every peer if null), in the picker's order. */
+  void pump(ManifestSession s, Set<NodeId> only, long now) {
     ChunkPicker picker = s.picker;
     if (picker == null) {
       return;
@@ -41,7 +47,10 @@ final class RequestPump {
       budget = 1; // one probe; a refusal pushes the next retry out again
       s.storeFullRetryMillis = now + cfg.storeFullRetryMillis();
     }
-    for (NodeId peer : picker.peersByPreference()) {
+    for (NodeId peer : only != null && only.size() == 1 ? only : picker.peersByPreference()) {
+      if (only != null && !only.contains(peer)) {
+        continue;
+      }
       ManifestSession.Peer p = s.peers.get(peer);
       if (p == null || !links.isOpen(p.ref) || !p.lan && now - s.startedMillis < cfg.wanStartDelayMillis()
           || !p.state.asked()) {
