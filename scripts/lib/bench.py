@@ -800,9 +800,301 @@ def bench_scale(run):
     plot(run, {f"patchmesh ({n} agents)": list(times.values())}, f"{n} agents, {size >> 20} MiB", bound=row["wan_bound_s"])
 
 
+# ---------------------------------------------------------------- yield ----
+# One site behind a 10 Mbit/s link with a deep buffer; host 1 is a person's PC (an iperf3
+# download from the data centre, CUBIC, and a ping), every host also runs the system under test.
+# Each system moves one patch: alone for YIELD_ALONE_S, then beside iperf3 for YIELD_IPERF_S, then
+# alone again until done. Everything is read afterwards from three logs: the site router's WAN
+# rx counter (sampled every 0.25 s), the ping's timestamped replies and iperf3's JSON.
+YIELD_WARM_S = 3  # after the transfer's bytes start flowing, before the alone window
+YIELD_ALONE_S = 10
+YIELD_IPERF_S = 20
+YIELD_OMIT_S = 3  # iperf3's slow start, left out of its average (-O) in both runs
+
+
+def yield_sampler(run):
+    """Starts logging `time rx_bytes` of the site router's WAN interface every 0.25 s; returns the log path."""
+    path = os.path.join(run.out, "logs", "yield-rx.log")
+    run.bg("yield-rx", ["sh", "-c", "while :; do echo $(date +%s.%N) $(cat /sys/class/net/wan0/statistics/rx_bytes); "
+                        "sleep 0.25; done"], ns=f"{NS}-r1")
+    return path
+
+
+def yield_read_rx(path):
+    out = []
+    for line in open(path):
+        parts = line.split()
+        if len(parts) == 2:
+            out.append((float(parts[0]), int(parts[1])))
+    return out
+
+
+def yield_rate(rx, t0, t1):
+    """Bytes per second into the site over [t0, t1] from the samples nearest inside it."""
+    inside = [x for x in rx if t0 <= x[0] <= t1]
+    if len(inside) < 2 or inside[-1][0] - inside[0][0] <= 0:
+        return float("nan")
+    return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
+
+
+def yield_pings(path):
+    """(unix time, rtt ms) of every reply in a `ping -D` log."""
+    import re
+    out = []
+    for line in open(path):
+        m = re.match(r"\[(\d+\.\d+)\].*time=([\d.]+) ms", line)
+        if m:
+            out.append((float(m.group(1)), float(m.group(2))))
+    return out
+
+
+def yield_iperf(run, name):
+    """Runs the person's download (iperf3 client in the DC, CUBIC) for YIELD_IPERF_S; returns (start, end, Mbit/s received)."""
+    t0 = time.time()
+    r = run.sh(["iperf3", "-c", host_ip(1, 1), "-t", str(YIELD_IPERF_S), "-O", str(YIELD_OMIT_S), "-C", "cubic", "-J"],
+               ns=f"{NS}-dc", check=False, timeout=YIELD_IPERF_S + 60)
+    t1 = time.time()
+    with open(os.path.join(run.out, "logs", f"iperf3-{name}.json"), "w") as f:
+        f.write(r.stdout)
+    try:
+        bps = json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"]
+    except (ValueError, KeyError):
+        raise BenchError(f"iperf3 ({name}) failed: {(r.stderr or r.stdout)[-300:]}")
+    return t0, t1, bps / 1e6
+
+
+def yield_mesh(run, hosts, wan_yield, tag, port):
+    """A seed in the DC (mesh PORT, admin PORT+1) and one agent per host of site 1 with `wan-yield: WAN_YIELD`."""
+    w = run.work
+    conf = os.path.join(w, f"agent-{tag}.yaml")
+    with open(conf, "w") as f:
+        f.write(f"wan-yield: {wan_yield}\n")
+    seed = run.bg(f"pm-seed-{tag}", [PM, "seed", "--data", f"{w}/pm-{tag}/seed", "--trust", f"{w}/keys/root.pb",
+                                     "--listen", f"{DC_IP}:{port}", "--site", "dc", "--admin", f"127.0.0.1:{port + 1}",
+                                     "--tls", f"{w}/tls/seed"], ns=f"{NS}-dc",
+                  env=dict(os.environ, PATCHMESH_JAVA_OPTS="-Xmx256m -XX:+UseSerialGC"))
+    tok = f"{w}/pm-{tag}/seed/admin.token"
+    deadline = time.time() + 300
+    while not os.path.exists(tok):
+        if seed.poll() is not None or time.time() > deadline:
+            raise BenchError(f"patchmesh seed did not start (see logs/pm-seed-{tag}.log)")
+        time.sleep(0.2)
+    token = open(tok).read().strip()
+    agents = {}
+    for h in range(1, hosts + 1):
+        n = f"s1-h{h}-a1"
+        apply_dir = f"{w}/pm-{tag}/apply/{n}"
+        p = run.bg(f"pm-{tag}-{n}", [PM, "agent", "--config", conf, "--data", f"{w}/pm-{tag}/{n}", "--trust",
+                                     f"{w}/keys/root.pb", "--listen", f"{host_ip(1, h)}:{port}", "--site", "site-1",
+                                     "--join", f"{DC_IP}:{port}", "--apply-dir", apply_dir, "--tls", f"{w}/tls/{n}"],
+                   ns=host_ns(1, h))
+        agents[h] = (p, apply_dir)
+    deadline = time.time() + 300
+    while True:
+        st = run.sh(["curl", "-sf", "-H", f"Authorization: Bearer {token}", f"http://127.0.0.1:{port + 1}/api/v1/status"],
+                    ns=f"{NS}-dc", check=False)
+        if st.returncode == 0 and sum(1 for m in json.loads(st.stdout).get("members", [])
+                                      if m.get("state") == "alive") >= hosts + 1:
+            break
+        if time.time() > deadline or any(p.poll() is not None for p, _ in agents.values()):
+            raise BenchError(f"patchmesh ({tag}): the agents did not all join (see logs/)")
+        time.sleep(1)
+    return f"http://127.0.0.1:{port + 1}", token, [seed] + [p for p, _ in agents.values()], \
+        {h: os.path.join(d, "patch.bin") for h, (p, d) in agents.items()}
+
+
+def yield_start_patchmesh(run, hosts, patch_dir, wan_yield, tag, port):
+    admin, token, procs, files = yield_mesh(run, hosts, wan_yield, tag, port)
+    pm_publish(run, admin, token, patch_dir, 1)
+    return list(files.values()), procs
+
+
+def yield_start_aria2(run, hosts, patch):
+    bt = os.path.join(run.work, "bt")
+    tracker_dir = os.path.join(bt, "tracker")
+    os.makedirs(tracker_dir, exist_ok=True)
+    os.chmod(bt, 0o755)
+    torrent = os.path.join(bt, "patch.torrent")
+    infohash = make_torrent(patch, torrent, f"http://{DC_IP}:6969/announce")
+    with open(os.path.join(tracker_dir, "whitelist"), "w") as f:
+        f.write(infohash + "\n")
+    os.chmod(tracker_dir, 0o755)
+    os.chmod(os.path.join(tracker_dir, "whitelist"), 0o644)
+    tracker = run.bg("opentracker", ["opentracker", "-i", DC_IP, "-p", "6969", "-P", "6969", "-u", "_opentracker",
+                                     "-d", tracker_dir, "-w", "/whitelist"], ns=f"{NS}-dc")
+    seed_dir = os.path.join(bt, "seed")
+    os.makedirs(seed_dir, exist_ok=True)
+    os.link(patch, os.path.join(seed_dir, "patch.bin"))
+    seeder = run.bg("aria2-seed", ["aria2c", *ARIA_COMMON, "--bt-seed-unverified=true", "--dir", seed_dir, torrent],
+                    ns=f"{NS}-dc")
+    time.sleep(3)
+    hook = os.path.join(bt, "done-hook.sh")
+    with open(hook, "w") as f:
+        f.write('#!/bin/sh\ndate +%s.%N > "$BENCH_DONE"\n')
+    os.chmod(hook, 0o755)
+    procs, done = [tracker, seeder], []
+    for h in range(1, hosts + 1):
+        d = os.path.join(bt, f"s1-h{h}")
+        os.makedirs(d, exist_ok=True)
+        env = dict(os.environ, BENCH_DONE=os.path.join(d, "done"))
+        procs.append(run.bg(f"aria2-s1-h{h}", ["aria2c", *ARIA_COMMON, "--dir", d, f"--on-bt-download-complete={hook}",
+                                               torrent], ns=host_ns(1, h), env=env))
+        done.append(os.path.join(d, "done"))
+    return done, procs
+
+
+def yield_start_nginx(run, hosts, patch, digest):
+    www = os.path.join(run.work, "www")
+    os.makedirs(www, exist_ok=True)
+    os.link(patch, os.path.join(www, "patch.bin"))
+    srv = run.bg("nginx", ["nginx", "-c", nginx_conf(run, www, 8080)], ns=f"{NS}-dc")
+    time.sleep(1)
+    script = os.path.join(run.work, "curl-host.sh")
+    with open(script, "w") as f:
+        f.write(HOST_DONE)
+    procs, done = [srv], []
+    for h in range(1, hosts + 1):
+        d = os.path.join(run.work, "curl", f"s1-h{h}")
+        os.makedirs(d, exist_ok=True)
+        dest = os.path.join(d, "patch.bin")
+        procs.append(run.bg(f"curl-s1-h{h}", ["sh", script, dest, f"http://{DC_IP}:8080/patch.bin", digest],
+                            ns=host_ns(1, h)))
+        done.append(dest + ".done")
+    return done, procs
+
+
+def yield_one(run, name, rx_log, start):
+    """Runs one system's transfer with the person's download in its middle; returns its timeline."""
+    t_start = time.time()
+    done, procs = start()
+    first = None
+    while first is None:  # the transfer's bytes flowing: 1 MB into the site
+        rx = yield_read_rx(rx_log)
+        base = [x for x in rx if x[0] >= t_start]
+        if base and base[-1][1] - base[0][1] >= 1 << 20:
+            first = base[-1][0]
+        if time.time() - t_start > 600:
+            raise BenchError(f"{name}: no bytes into the site after 600 s")
+        time.sleep(0.25)
+    alone = (first + YIELD_WARM_S, first + YIELD_WARM_S + YIELD_ALONE_S)
+    time.sleep(max(0, alone[1] - time.time()))
+    if all(os.path.exists(d) for d in done):
+        raise BenchError(f"{name}: done before the person's download started; use a larger --size")
+    i0, i1, mbit = yield_iperf(run, name.split()[0] + ("-off" if "off" in name else ""))
+    finished_during = all(os.path.exists(d) for d in done)
+    seen = wait_files(done, run.args.timeout, name, [p for p in procs if p.bench_name.startswith("pm-")])
+    t_done = max(seen.values())
+    if "patchmesh" not in name:  # nginx/aria2 write a timestamp file, its content is the time
+        t_done = max(float(open(d).read()) for d in done)
+    run.stop(procs)
+    time.sleep(2)
+    return {"name": name, "start": t_start, "first": first, "alone": alone, "iperf": (i0, i1, mbit), "done": t_done,
+            "finished_during_iperf": finished_during}
+
+
+def yield_row(tl, rx, pings, link_bps, iperf_alone, base_ms):
+    a0, a1 = tl["alone"]
+    i0, i1, mbit = tl["iperf"]
+    alone_rate = yield_rate(rx, a0, a1)
+    during = yield_rate(rx, i0 + YIELD_OMIT_S, i1)
+    # recovery: the end of the first 1-s window after iperf3 ends whose rate is back to 90% of the alone rate
+    recovery = float("nan")
+    t = i1
+    while t + 1 <= tl["done"]:
+        if yield_rate(rx, t, t + 1) >= 0.9 * alone_rate:
+            recovery = t + 1 - i1
+            break
+        t += 0.25
+    p_alone = [r for (ts, r) in pings if a0 <= ts <= a1]
+    p_beside = [r for (ts, r) in pings if i0 + YIELD_OMIT_S <= ts <= i1]
+    return {
+        "system": tl["name"],
+        "link_use_alone": alone_rate * 8 / link_bps,
+        "ping_p95_added_alone_ms": pct(p_alone, 95) - base_ms,
+        "iperf3_mbit_beside": mbit,
+        "iperf3_kept": mbit / iperf_alone,
+        "ping_p95_added_beside_ms": pct(p_beside, 95) - base_ms,
+        "its_share_beside": max(0.0, during * 8 / link_bps - mbit * 1e6 / link_bps),
+        "recovery_s": recovery,
+        "total_s": tl["done"] - tl["first"],
+    }
+
+
+def bench_yield(run):
+    a = run.args
+    size = parse_size(a.size)
+    link_bps = parse_rate(a.down)
+    patch_dir = os.path.join(run.work, "patch")
+    os.makedirs(patch_dir, exist_ok=True)
+    patch = os.path.join(patch_dir, "patch.bin")
+    make_patch(patch, size)
+    digest = sha256(patch)
+    subprocess.run([TESTBED, "down"], capture_output=True)
+    r = subprocess.run([TESTBED, "up", "--sites", "1", "--hosts", str(a.hosts), "--down", a.down, "--up", a.up,
+                        "--rtt", a.rtt, "--buffer", a.buffer], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise BenchError("testbed up failed: " + (r.stderr or r.stdout).strip())
+    run.testbed_up = True
+    log(r.stdout.strip())
+    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    rx_log = yield_sampler(run)
+    ping_log = os.path.join(run.out, "logs", "ping.log")
+    run.bg("ping", ["ping", "-D", "-i", "0.2", DC_IP], ns=host_ns(1, 1))
+    run.bg("iperf3-server", ["iperf3", "-s"], ns=host_ns(1, 1))
+    time.sleep(10)  # the idle ping: the base RTT
+    base_ms = pct([r for (ts, r) in yield_pings(ping_log)], 50)
+    log(f"idle ping p50 {base_ms:.1f} ms")
+    _, _, iperf_alone = yield_iperf(run, "alone")
+    log(f"iperf3 alone: {iperf_alone:.2f} Mbit/s")
+    names = [("seed", "dc")] + [(f"s1-h{h}-a1", "site-1") for h in range(1, a.hosts + 1)]
+    timelines = []
+    for system in a.systems.split(","):
+        log(f"== {system}")
+        if system == "patchmesh":
+            if not os.path.exists(os.path.join(run.work, "keys", "root.pb")):
+                run.pm_identities(names)
+            timelines.append(yield_one(run, "patchmesh (wan-yield: ledbat)", rx_log,
+                                       lambda: yield_start_patchmesh(run, a.hosts, patch_dir, "ledbat", "ledbat", 7700)))
+        elif system == "patchmesh-off":
+            if not os.path.exists(os.path.join(run.work, "keys", "root.pb")):
+                run.pm_identities(names)
+            timelines.append(yield_one(run, "patchmesh (wan-yield: off)", rx_log,
+                                       lambda: yield_start_patchmesh(run, a.hosts, patch_dir, "off", "off", 7710)))
+        elif system == "aria2":
+            timelines.append(yield_one(run, "aria2+opentracker", rx_log, lambda: yield_start_aria2(run, a.hosts, patch)))
+        elif system == "nginx":
+            timelines.append(yield_one(run, "nginx+curl", rx_log, lambda: yield_start_nginx(run, a.hosts, patch, digest)))
+        else:
+            raise BenchError(f"unknown system '{system}' (patchmesh, patchmesh-off, aria2, nginx)")
+        log(f"{system}: done after {timelines[-1]['done'] - timelines[-1]['first']:.1f}s")
+    load = os.getloadavg()
+    run.close()
+    rx = yield_read_rx(rx_log)
+    pings = yield_pings(ping_log)
+    rows = [yield_row(tl, rx, pings, link_bps, iperf_alone, base_ms) for tl in timelines]
+    with open(os.path.join(run.out, "timelines.json"), "w") as f:
+        json.dump(timelines, f, indent=1)
+    notes = [f"- command: `scripts/bench yield --hosts {a.hosts} --size {a.size} --down {a.down} --up {a.up} --rtt {a.rtt} "
+             f"--buffer {a.buffer} --systems {a.systems}`",
+             f"- started {started}; machine: {machine()}; load average at the end {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}",
+             f"- one site of {a.hosts} hosts behind {a.down} down / {a.up} up, rtt {a.rtt}, a {a.buffer} tbf buffer each way; "
+             f"host 1 is the person's PC (iperf3 -C cubic from the DC, ping -i 0.2 to the DC); every host runs the system "
+             f"(patchmesh agents, aria2 leechers, curl) and moves a {size} byte patch",
+             f"- idle ping p50 {base_ms:.1f} ms (the base); iperf3 alone {iperf_alone:.2f} Mbit/s "
+             f"(-t {YIELD_IPERF_S} -O {YIELD_OMIT_S}, received)",
+             f"- per system: {YIELD_WARM_S} s after its bytes start flowing, {YIELD_ALONE_S} s alone (link_use_alone = bytes "
+             f"into the site / time / link rate, Ethernet frames; ping_p95_added_alone = ping p95 then - the base), then "
+             f"iperf3 for {YIELD_IPERF_S} s beside it (iperf3_kept = its Mbit/s then / alone; its_share_beside = the site's "
+             f"rate then minus iperf3's, / link rate), then recovery_s = from iperf3's end until a 1-s window back at 90% "
+             f"of the alone rate (nan: it finished first); total_s = first byte to last host done",
+             "- goals (issue 17): iperf3_kept >= 0.9, ping_p95_added_alone_ms <= 100, link_use_alone >= 0.9, recovery_s <= 5"]
+    write_table(run, rows, "Yielding to a person's download on a deep-buffered site link", notes)
+    log(f"results in {run.out}")
+
+
 def main():
     ap = argparse.ArgumentParser(prog="scripts/bench")
-    ap.add_argument("kind", choices=["wan", "delta", "scale"])
+    ap.add_argument("kind", choices=["wan", "delta", "scale", "yield"])
     ap.add_argument("--sites", type=int, default=None)
     ap.add_argument("--hosts", type=int, default=4)
     ap.add_argument("--agents", type=int, default=20, help="scale: agents per site")
@@ -813,7 +1105,8 @@ def main():
     ap.add_argument("--up", default="10mbit")
     ap.add_argument("--rtt", default="40ms")
     ap.add_argument("--loss", default="0")
-    ap.add_argument("--systems", default="nginx,bittorrent,patchmesh")
+    ap.add_argument("--buffer", default="300ms", help="yield: the site link's tbf buffer")
+    ap.add_argument("--systems", default=None, help="wan: nginx,bittorrent,patchmesh; yield: patchmesh,patchmesh-off,aria2,nginx")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per system")
     ap.add_argument("--out")
     ap.add_argument("--keep-work", action="store_true", help="keep the hosts' files after a successful run")
@@ -821,7 +1114,13 @@ def main():
         args = ap.parse_args()
     except SystemExit as e:
         raise SystemExit(2 if e.code else 0)
-    defaults = {"wan": (3, "128MB"), "delta": (1, "64MB"), "scale": (5, "16MB")}[args.kind]
+    defaults = {"wan": (3, "128MB"), "delta": (1, "64MB"), "scale": (5, "16MB"), "yield": (1, "64MB")}[args.kind]
+    if args.systems is None:
+        args.systems = "patchmesh,patchmesh-off,aria2,nginx" if args.kind == "yield" else "nginx,bittorrent,patchmesh"
+    if args.kind == "yield" and args.down == "20mbit" and "--down" not in sys.argv:
+        args.down = "10mbit"
+    if args.kind == "yield" and "--hosts" not in sys.argv:
+        args.hosts = 2
     args.sites = args.sites or defaults[0]
     args.size = args.size or defaults[1]
     try:
@@ -837,7 +1136,7 @@ def main():
         raise KeyboardInterrupt()
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        {"wan": bench_wan, "delta": bench_delta, "scale": bench_scale}[args.kind](run)
+        {"wan": bench_wan, "delta": bench_delta, "scale": bench_scale, "yield": bench_yield}[args.kind](run)
         if not args.keep_work:
             # every host's copy of the patch: gigabytes at the default size
             shutil.rmtree(run.work, ignore_errors=True)

@@ -212,6 +212,8 @@ public final class NodeRuntime implements AutoCloseable {
             store.chunks(),
             metrics,
             options.transfer(),
+            io.patchmesh.transfer.swarm.SwarmConfig.defaults().withWanYield(
+                io.patchmesh.transfer.ledbat.LedbatConfig.ofSetting(config.wanYield())), // wan-yield
             options.uploadSlots(),
             () -> mesh.membership().members(),
             s -> apply.onSessionComplete(s),

@@ -17,10 +17,10 @@ import java.util.ArrayDeque;
  * per RTT. Growth is capped at what is in flight plus two units (RFC's allowed increase), so an
  * idle window does not inflate.
  *
- * <p>Where it goes (not wired yet): the swarm's WAN request pump would ask {@link #mayRequest}
- * before sending a Request to a peer of another site, feed {@link #onAck} with each piece's
- * request-to-arrival time and size, and {@link #onLoss} on a request timeout. LAN requests never
- * pass it. See docs/DESIGN.md.
+ * <p>Where it is used: {@link RequestPacer} keeps one per WAN source; the swarm's request pump asks
+ * it before sending a Request to a peer of another site (or a seed elsewhere), the piece intake
+ * feeds {@link #onAck} with each piece's request-to-arrival time and size, and a request timeout is
+ * {@link #onLoss}. LAN requests never pass it. See docs/DESIGN.md.
  */
 public final class Ledbat {
   private final LedbatConfig config;
@@ -100,6 +100,18 @@ public final class Ledbat {
     }
     long rtt = lastRtt < 0 ? 0 : lastRtt;
     return lastSentMillis == Long.MIN_VALUE || now - lastSentMillis >= (long) (rtt * (bytes / window));
+  }
+
+  /**
+   * When a request of {@code bytes} may go with nothing in flight: Long.MIN_VALUE (any time) if it
+   * fits the window, else one spacing ({@link #mayRequest}) after the last request.
+   */
+  public long nextRequestMillis(long bytes) {
+    if (bytes <= window || lastSentMillis == Long.MIN_VALUE) {
+      return Long.MIN_VALUE;
+    }
+    long rtt = lastRtt < 0 ? 0 : lastRtt;
+    return lastSentMillis + (long) (rtt * (bytes / window));
   }
 
   public void onRequestSent(long now) {

@@ -36,4 +36,38 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
     long unit = 64 * 1024;
     return new LedbatConfig(100, 1.0, unit, 4 * unit, 4 * 1024, 16L << 20, 60_000, 10, 4, 0.5);
   }
+
+  /**
+   * What {@code wan-yield: ledbat} paces chunk requests with. Two departures from {@link #defaults},
+   * both measured against the delay model of RequestPacerTest (10 Mbit/s, 40 ms, a 300 ms buffer):
+   *
+   * <ul>
+   *   <li>target 50 ms, not 100: a request's sample includes its own piece crossing the bottleneck
+   *       (52 ms for 64 KiB at 10 Mbit/s), which the base delay holds only once, so what others see
+   *       added is the target plus part of a piece; 50 keeps that within RFC 6817's 100 ms (LEDBAT++
+   *       chose 60 for similar reasons). The link still stays full: the window covers the path's
+   *       bytes plus the target's.
+   *   <li>min window 12 KiB, not 4: below one request (a whole chunk, ~64 KiB) requests are spaced
+   *       out ({@link Ledbat#mayRequest}), one per {@code chunk / window} RTTs; behind a full 300 ms
+   *       buffer that is one every ~2 s at 12 KiB (about 2.5% of a 10 Mbit/s link) but every ~6 s
+   *       at 4 KiB — and a request is also the only probe of whether the other traffic has gone, so
+   *       4 KiB took over 6 s to take the link back, 12 KiB about 3.
+   * </ul>
+   */
+  public static LedbatConfig forRequests() {
+    long unit = 64 * 1024;
+    return new LedbatConfig(50, 1.0, unit, 4 * unit, 12 * 1024, 16L << 20, 60_000, 10, 4, 0.5);
+  }
+
+  /**
+   * The pacing a node's {@code wan-yield} setting asks for: {@link #forRequests} for {@code ledbat},
+   * null (no pacing) for {@code off}. The setting was checked when the config was read.
+   */
+  public static LedbatConfig ofSetting(String wanYield) {
+    return switch (wanYield) {
+      case "ledbat" -> forRequests();
+      case "off" -> null;
+      default -> throw new IllegalArgumentException("wan-yield: " + wanYield);
+    };
+  }
 }

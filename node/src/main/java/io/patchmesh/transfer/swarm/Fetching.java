@@ -17,6 +17,7 @@ import io.patchmesh.transfer.PeerClass;
 import io.patchmesh.transfer.RequestGuard;
 import io.patchmesh.transfer.TransferConfig;
 import io.patchmesh.transfer.delta.DeltaBases;
+import io.patchmesh.transfer.ledbat.RequestPacer;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.VerifiedManifest;
 import java.util.Collection;
@@ -65,6 +66,8 @@ public final class Fetching {
   private final PieceIntake intake;
   private final HaveIntake haves;
   private final Verdicts verdicts;
+  /** LEDBAT pacing of requests to WAN sources ({@link SwarmConfig#wanYield}); null when off. */
+  private final RequestPacer pacer;
 
   private final Map<ManifestId, ManifestSession> sessions = new HashMap<>();
   /** Links up, in the order they came up (the first other sites' agents get our have-map unasked). */
@@ -87,7 +90,8 @@ public final class Fetching {
     this.links = links;
     this.members = members;
     this.watch = new WanLinkWatch(cfg);
-    this.pump = new RequestPump(site, cfg, links, out);
+    this.pacer = cfg.wanYield() == null ? null : new RequestPacer(cfg.wanYield());
+    this.pump = new RequestPump(site, cfg, links, out, pacer);
     this.sources = new SourceRules(cfg, links, watch, out);
     this.intake = new PieceIntake(this, site, cfg, discipline, out);
     this.haves = new HaveIntake(this, site, links, sources, out);
@@ -111,6 +115,11 @@ public final class Fetching {
   /** The session of {@code id}, or null. */
   public ManifestSession session(ManifestId id) {
     return sessions.get(id);
+  }
+
+  /** The pacing of requests to WAN sources, or null when {@code wan-yield} is off. */
+  public RequestPacer pacer() {
+    return pacer;
   }
 
   public boolean isBanned(NodeId peer, long now) {
@@ -143,6 +152,9 @@ public final class Fetching {
         next = Math.min(next, s.picker.nextDeadline());
         if (s.storeFullProbing) {
           next = Math.min(next, s.storeFullRetryMillis);
+        }
+        if (pacer != null) {
+          next = Math.min(next, pacer.nextRequestMillis(now, s.table.averageSize()));
         }
       }
       if (s.haves.hasForSite()) {
@@ -197,6 +209,9 @@ public final class Fetching {
   /** Forgets a manifest (e.g. garbage-collected). */
   public void stop(ManifestId id) {
     sessions.remove(id);
+    if (pacer != null) {
+      pacer.dropSession(id);
+    }
   }
 
   /**
@@ -230,6 +245,9 @@ public final class Fetching {
   void completed(ManifestSession s, long now) {
     s.counters = s.picker.counters();
     s.picker = null;
+    if (pacer != null) {
+      pacer.dropSession(s.id);
+    }
     pump.flushHaves(s, true);
     out.note(s.vm + ": complete in " + (now - s.startedMillis) + " ms, " + (s.bytesLan >> 10) + " KiB over LAN, "
         + (s.bytesWan >> 10) + " KiB over WAN; picker: " + s.counters);
@@ -314,6 +332,9 @@ public final class Fetching {
     }
     if (!superseded) {
       discipline.forget(peer); // still linked: its request account and silence go on
+      if (pacer != null) {
+        pacer.forget(peer);
+      }
     }
   }
 
@@ -364,6 +385,9 @@ public final class Fetching {
 
   /** A piece arrived (on the data connection); see {@link PieceIntake}. */
   public void onPiece(LinkRef from, Piece piece, long now) {
+    if (pacer != null && !from.isLan(site) && piece.getManifestId().size() == ManifestId.LENGTH) {
+      pacer.onPiece(from.peer(), ManifestId.of(piece.getManifestId()), piece.getChunkIndex(), now); // a delay sample
+    }
     intake.onPiece(from, piece, now);
   }
 
@@ -493,6 +517,9 @@ public final class Fetching {
         List<ChunkRequest> expired = s.picker.expire(now);
         out.cancel(s, expired);
         discipline.onTimeouts(expired, now);
+        if (pacer != null) {
+          expired.forEach(r -> pacer.onTimeout(r.peer(), now)); // a loss to LEDBAT (no flow for a LAN peer)
+        }
         pump.pump(s, now);
         fetching = true;
       }

@@ -6,6 +6,7 @@ import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Have;
 import io.patchmesh.proto.Request;
 import io.patchmesh.transfer.ChunkPicker;
+import io.patchmesh.transfer.ledbat.RequestPacer;
 import java.util.List;
 import java.util.Set;
 
@@ -19,13 +20,16 @@ final class RequestPump {
   private final SwarmConfig cfg;
   private final Serving.Links links;
   private final Outbox out;
+  /** Paces requests to WAN sources ({@code wan-yield: ledbat}); null: not paced ({@code off}). */
+  private final RequestPacer pacer;
   private long nextRequestId = 1;
 
-  RequestPump(String site, SwarmConfig cfg, Serving.Links links, Outbox out) {
+  RequestPump(String site, SwarmConfig cfg, Serving.Links links, Outbox out, RequestPacer pacer) {
     this.site = site;
     this.cfg = cfg;
     this.links = links;
     this.out = out;
+    this.pacer = pacer;
   }
 
   /** Fills every peer's pipeline with what the picker chooses. */
@@ -57,6 +61,10 @@ final class RequestPump {
         continue;
       }
       int free = Math.min(Math.min(picker.freeSlots(peer), cfg.maxPipeline() - picker.inFlight(peer)), budget);
+      if (pacer != null && !p.lan) {
+        budget -= pumpPaced(s, p, free, now);
+        continue;
+      }
       if (free <= 0) {
         continue;
       }
@@ -65,6 +73,28 @@ final class RequestPump {
         out.send(p.ref, Frame.newBuilder().setRequest(request(s, p, idx)).build());
       }
     }
+  }
+
+  /**
+   * Requests to a WAN source, one at a time while its LEDBAT window has room (and the picker's
+   * pipeline too); returns how many went. The pacer first drops what the picker no longer waits for.
+   */
+  private int pumpPaced(ManifestSession s, ManifestSession.Peer p, int free, long now) {
+    NodeId peer = p.ref.peer();
+    pacer.reconcile(peer, s.id, s.picker.inFlight(peer));
+    long typical = s.table.averageSize();
+    int sent = 0;
+    while (sent < free && pacer.mayRequest(peer, now, typical)) {
+      List<Integer> picked = s.picker.pick(peer, 1, now);
+      if (picked.isEmpty()) {
+        break;
+      }
+      int idx = picked.get(0);
+      out.send(p.ref, Frame.newBuilder().setRequest(request(s, p, idx)).build());
+      pacer.onSent(peer, s.id, idx, s.table.size(idx), now);
+      sent++;
+    }
+    return sent;
   }
 
   /**

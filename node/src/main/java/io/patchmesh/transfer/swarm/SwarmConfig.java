@@ -1,5 +1,7 @@
 package io.patchmesh.transfer.swarm;
 
+import io.patchmesh.transfer.ledbat.LedbatConfig;
+
 /**
  * The swarm's timing and bounds, one immutable record with documented defaults ({@link #defaults})
  * and a fast preset for tests ({@link #fast}). Every value here was a static constant of
@@ -59,6 +61,11 @@ package io.patchmesh.transfer.swarm;
  *     the rollout time). An honest member that hears of the manifest later takes back its share of
  *     what is still absent then; only chunks its site-mates have in flight at that moment can cross
  *     twice. Default 3 s.
+ * @param wanYield the LEDBAT pacing of requests to WAN sources ({@code wan-yield: ledbat}; see
+ *     {@link io.patchmesh.transfer.ledbat.RequestPacer}), or null for none ({@code off}: requests go
+ *     as the picker's pipelines allow). Null in {@link #defaults} and {@link #fast} (the simulation
+ *     and the tests of other rules run without it); a node sets it from its config
+ *     ({@link #withWanYield}).
  */
 public record SwarmConfig(
     long interestGraceMillis,
@@ -75,7 +82,25 @@ public record SwarmConfig(
     long storeFullClearMillis,
     long linkSilentMillis,
     long linkAbandonedMillis,
-    long silentMemberGraceMillis) {
+    long silentMemberGraceMillis,
+    LedbatConfig wanYield) {
+
+  /** Without WAN pacing (wanYield null). */
+  public SwarmConfig(long interestGraceMillis, int crossSitePeers, int maxOutstandingPerPeer, int maxPipeline,
+      int stalledTimeouts, long stalledSilenceMillis, long wanStartDelayMillis, long wanHaveIntervalMillis,
+      long redialMillis, long pauseMillis, long storeFullRetryMillis, long storeFullClearMillis, long linkSilentMillis,
+      long linkAbandonedMillis, long silentMemberGraceMillis) {
+    this(interestGraceMillis, crossSitePeers, maxOutstandingPerPeer, maxPipeline, stalledTimeouts, stalledSilenceMillis,
+        wanStartDelayMillis, wanHaveIntervalMillis, redialMillis, pauseMillis, storeFullRetryMillis, storeFullClearMillis,
+        linkSilentMillis, linkAbandonedMillis, silentMemberGraceMillis, null);
+  }
+
+  /** This config with requests to WAN sources paced by {@code ledbat} (null: not paced). */
+  public SwarmConfig withWanYield(LedbatConfig ledbat) {
+    return new SwarmConfig(interestGraceMillis, crossSitePeers, maxOutstandingPerPeer, maxPipeline, stalledTimeouts,
+        stalledSilenceMillis, wanStartDelayMillis, wanHaveIntervalMillis, redialMillis, pauseMillis, storeFullRetryMillis,
+        storeFullClearMillis, linkSilentMillis, linkAbandonedMillis, silentMemberGraceMillis, ledbat);
+  }
 
   public SwarmConfig {
     if (interestGraceMillis < 0 || crossSitePeers < 0 || maxOutstandingPerPeer < 1 || maxPipeline < 1

@@ -1,0 +1,175 @@
+package io.patchmesh.transfer.ledbat;
+
+import io.patchmesh.net.NodeId;
+import io.patchmesh.trust.ManifestId;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Paces the requests an agent sends to its WAN sources (`wan-yield: ledbat`): one {@link Ledbat}
+ * window per source, over the chunk bytes we have asked of it and not received yet. Receiver-driven
+ * as rLEDBAT (RFC 9840): the puller's own request-to-piece times are the delay samples, so a seed or
+ * another site's agent needs to do nothing, and the bytes that cross the site link are bounded by
+ * what the site's agents ask for — which is why pulling from a seed across the WAN needs no pacing
+ * on the seed's side.
+ *
+ * <p>The controller per source (not one per agent) because each source has its own path and its
+ * own base delay: a seed in the data centre and an agent of another site mixed into one minimum
+ * would read the farther one's RTT as queuing. LAN sources never come here (the request pump asks
+ * only for WAN ones; one definition of WAN: {@link io.patchmesh.transfer.PeerClass}).
+ *
+ * <p>Sans-I/O: fed the time with every call. Inputs: {@link #onSent}, {@link #onPiece}, {@link
+ * #onTimeout}, {@link #reconcile} (the picker's count of requests still outstanding with a source:
+ * requests that expired or were cancelled leave the ledger there), {@link #dropSession}, {@link
+ * #forget}. Questions: {@link #mayRequest}, {@link #nextRequestMillis}.
+ */
+public final class RequestPacer {
+  private final LedbatConfig config;
+  private final Map<NodeId, Flow> flows = new HashMap<>();
+
+  /** One WAN source: its window, and what we asked of it and wait for. */
+  private static final class Flow {
+    final Ledbat ledbat;
+    /** Per manifest, chunk index -> {sentMillis, bytes}, oldest first. */
+    final Map<ManifestId, LinkedHashMap<Integer, long[]>> outstanding = new HashMap<>();
+    long inFlightBytes;
+
+    Flow(LedbatConfig config) {
+      ledbat = new Ledbat(config);
+    }
+
+    void remove(long[] entry) {
+      inFlightBytes -= entry[1];
+    }
+  }
+
+  public RequestPacer(LedbatConfig config) {
+    this.config = config;
+  }
+
+  public LedbatConfig config() {
+    return config;
+  }
+
+  private Flow flow(NodeId peer) {
+    return flows.computeIfAbsent(peer, p -> new Flow(config));
+  }
+
+  /** True if a request of about {@code bytes} may go to {@code peer} now. */
+  public boolean mayRequest(NodeId peer, long now, long bytes) {
+    Flow f = flow(peer);
+    return f.ledbat.mayRequest(now, f.inFlightBytes, bytes);
+  }
+
+  /**
+   * The earliest time a request of about {@code bytes} may go to a source that is held back only by
+   * the spacing of a window smaller than one request (Long.MAX_VALUE if none is): the core's timer.
+   */
+  public long nextRequestMillis(long now, long bytes) {
+    long next = Long.MAX_VALUE;
+    for (Flow f : flows.values()) {
+      long at = f.inFlightBytes == 0 ? f.ledbat.nextRequestMillis(bytes) : Long.MIN_VALUE;
+      if (at > now) {
+        next = Math.min(next, at);
+      }
+    }
+    return next;
+  }
+
+  /** A request for chunk {@code index} ({@code bytes} long) of {@code manifest} went to {@code peer}. */
+  public void onSent(NodeId peer, ManifestId manifest, int index, long bytes, long now) {
+    Flow f = flow(peer);
+    long[] old = f.outstanding.computeIfAbsent(manifest, m -> new LinkedHashMap<>()).put(index, new long[] {now, bytes});
+    if (old != null) {
+      f.remove(old);
+    }
+    f.inFlightBytes += bytes;
+    f.ledbat.onRequestSent(now);
+  }
+
+  /**
+   * A piece arrived from {@code peer} (before it is hashed: its timing is what counts, and a forged
+   * one is as cheap to the link as an honest one). A piece we asked it for is a delay sample; any
+   * other is ignored.
+   */
+  public void onPiece(NodeId peer, ManifestId manifest, int index, long now) {
+    Flow f = flows.get(peer);
+    if (f == null) {
+      return;
+    }
+    LinkedHashMap<Integer, long[]> m = f.outstanding.get(manifest);
+    long[] e = m == null ? null : m.remove(index);
+    if (e == null) {
+      return;
+    }
+    if (m.isEmpty()) {
+      f.outstanding.remove(manifest);
+    }
+    f.remove(e);
+    f.ledbat.onAck(now, now - e[0], e[1], f.inFlightBytes);
+  }
+
+  /** A request to {@code peer} timed out: a loss to LEDBAT (the window halves, once per RTT). */
+  public void onTimeout(NodeId peer, long now) {
+    Flow f = flows.get(peer);
+    if (f != null) {
+      f.ledbat.onLoss(now);
+    }
+  }
+
+  /**
+   * The picker holds {@code outstanding} requests of {@code manifest} with {@code peer}: entries
+   * beyond that (expired, cancelled, refused) leave the ledger, oldest first, so they no longer take
+   * room in the window.
+   */
+  public void reconcile(NodeId peer, ManifestId manifest, int outstanding) {
+    Flow f = flows.get(peer);
+    LinkedHashMap<Integer, long[]> m = f == null ? null : f.outstanding.get(manifest);
+    if (m == null || m.size() <= outstanding) {
+      return;
+    }
+    Iterator<long[]> it = m.values().iterator();
+    for (int surplus = m.size() - outstanding; surplus > 0 && it.hasNext(); surplus--) {
+      f.remove(it.next());
+      it.remove();
+    }
+    if (m.isEmpty()) {
+      f.outstanding.remove(manifest);
+    }
+  }
+
+  /** A session ended (complete or stopped): none of its requests is waited for any more. */
+  public void dropSession(ManifestId manifest) {
+    for (Flow f : flows.values()) {
+      LinkedHashMap<Integer, long[]> m = f.outstanding.remove(manifest);
+      if (m != null) {
+        m.values().forEach(f::remove);
+      }
+    }
+  }
+
+  /** The link to {@code peer} went down: its window and samples go with it (a new path may differ). */
+  public void forget(NodeId peer) {
+    flows.remove(peer);
+  }
+
+  /** Request bytes asked of {@code peer} and not received yet. */
+  public long inFlightBytes(NodeId peer) {
+    Flow f = flows.get(peer);
+    return f == null ? 0 : f.inFlightBytes;
+  }
+
+  /** The window towards {@code peer} (the initial one if we never asked it). */
+  public long windowBytes(NodeId peer) {
+    Flow f = flows.get(peer);
+    return f == null ? config.initialWindowBytes() : f.ledbat.windowBytes();
+  }
+
+  /** The queuing delay last measured towards {@code peer} (0 before any sample). */
+  public long queuingDelayMillis(NodeId peer) {
+    Flow f = flows.get(peer);
+    return f == null ? 0 : f.ledbat.queuingDelayMillis();
+  }
+}
