@@ -854,12 +854,29 @@ def cut_rollout(run, sites, hosts, agents, admin, token, src_dir, cut_site, cut_
 
     th = threading.Thread(target=cutter, daemon=True)
     th.start()
+    series, done = [], threading.Event()
+
+    def sampler():  # WAN bytes into every site once a second: shows an idle gap after the heal apart from a slow transfer
+        while not done.is_set():
+            c = run.counters(sites)
+            series.append((time.time() - t0, {s: c[s][0] - before[s][0] for s in range(1, sites + 1)}))
+            done.wait(1.0)
+
+    sm = threading.Thread(target=sampler, daemon=True)
+    sm.start()
     files = {k: os.path.join(d, fname) for k, (p, d) in agents.items()}
     try:
         seen = wait_files(list(files.values()), run.args.timeout, "patchmesh", [p for p, _ in agents.values()])
     finally:
+        done.set()
         if "heal" not in timeline:
             subprocess.run([TESTBED, "heal", str(cut_site)], capture_output=True)
+    sm.join(timeout=10)
+    with open(os.path.join(run.out, "wan-series.csv"), "w") as f:
+        f.write("t_s," + ",".join(f"s{s}_rx_bytes" for s in range(1, sites + 1)) + "\n")
+        for t, rx in series:
+            f.write(f"{t:.2f}," + ",".join(str(rx[s]) for s in range(1, sites + 1)) + "\n")
+    timeline["series"] = series
     after = run.counters(sites)
     th.join(timeout=cut_at + cut_for + 30)
     if "error" in timeline:
@@ -920,14 +937,25 @@ def bench_cut(run):
             got = (tl["at_heal"][s][0] - before[s][0]) - HDR * (tl["at_heal"][s][1] - before[s][1])
             lacked = max(0, size - got)
             need = lacked * 8 / down_bps
-            row.update({"after_heal_s": last - heal, "lacked_at_heal_bytes": lacked, "lacked_need_s": need,
+            at_heal = tl["at_heal"][s][0] - before[s][0]
+            # the link layer's part: until the site's WAN carries bulk again (256 KiB more than at the heal)
+            moving = next((t for t, rx in tl["series"] if t >= heal and rx[s] - at_heal > 256 * 1024), float("nan"))
+            row.update({"after_heal_s": last - heal, "bytes_flow_after_heal_s": moving - heal,
+                        "lacked_at_heal_bytes": lacked, "lacked_need_s": need,
                         "after_heal_over_need_x": (last - heal) / need if need > 0 else float("nan")})
         else:
-            row.update({"after_heal_s": float("nan"), "lacked_at_heal_bytes": 0, "lacked_need_s": float("nan"),
+            row.update({"after_heal_s": float("nan"), "bytes_flow_after_heal_s": float("nan"),
+                        "lacked_at_heal_bytes": 0, "lacked_need_s": float("nan"),
                         "after_heal_over_need_x": float("nan")})
         row.update({"wan_in_x": rx / size, "identical": identical})
         rows.append(row)
     cut_row = rows[cut_site - 1]
+    others = [r for i, r in enumerate(rows) if i != cut_site - 1]
+    # the same run's uncut sites: how far this machine's load alone stretched a rollout past its WAN bound
+    control = max(r["last_host_s"] / r["wan_bound_s"] for r in others) if others else float("nan")
+    cut_row["uncut_last_over_bound_x"] = control
+    for r in others:
+        r["uncut_last_over_bound_x"] = r["last_host_s"] / r["wan_bound_s"]
     notes = [f"- command: `scripts/bench cut --sites {a.sites} --hosts {a.hosts} --size {a.size} --down {a.down} "
              f"--up {a.up} --rtt {a.rtt} --loss {a.loss} --cut-at {a.cut_at:g} --cut-for {a.cut_for:g} --cut-site {cut_site}`",
              f"- started {started}; machine: {machine()}; load before the agents started "
@@ -937,9 +965,11 @@ def bench_cut(run):
              f"healed at +{tl['heal']:.1f}s; clock from the publish",
              f"- lacked_at_heal = size - payload into the site before the heal (WAN rx bytes minus {HDR} per frame; "
              f"TLS and control bytes count as payload, so this errs low and the ratio high); lacked_need_s = those "
-             f"bytes at the raw --down rate; goal after_heal_over_need_x <= 1.2",
+             f"bytes at the raw --down rate; goal after_heal_over_need_x <= 1.2; uncut_last_over_bound_x = an uncut "
+             f"site's last host / its WAN bound in the same run (what the machine's load alone costs)",
              f"- all {len(agents)} agents byte-identical to the patch: {identical}",
-             f"- `ss -tin` of the cut site's hosts at cut+2s, heal-1s, heal+2s, heal+10s: logs/ss-*.txt"]
+             f"- bytes_flow_after_heal_s = until the cut site's WAN carried 256 KiB more than at the heal (sampled each "
+             f"second: wan-series.csv); `ss -tin` of the cut site's hosts at cut+2s, heal-1s, heal+2s, heal+10s: logs/ss-*.txt"]
     if downs:
         notes.append("- the cut site's link events (agent logs):")
         notes += [f"  - {l}" for l in downs[:40]]
