@@ -1092,11 +1092,191 @@ def bench_yield(run):
     log(f"results in {run.out}")
 
 
+# ---------------------------------------------------------------- cut ------
+def ss_snapshot(run, sites_hosts, label):
+    """`ss -tin` of every host of the cut site into logs/ss-LABEL.txt: rto, backoff, unacked per connection."""
+    with open(os.path.join(run.out, "logs", f"ss-{label}.txt"), "w") as f:
+        f.write(f"# {label} at {time.time():.3f}\n")
+        for (s, h) in sites_hosts:
+            r = run.sh(["ss", "-tin", "state", "established"], ns=host_ns(s, h), check=False)
+            f.write(f"## s{s}-h{h}\n{r.stdout}\n")
+
+
+def cut_rollout(run, sites, hosts, agents, admin, token, src_dir, cut_site, cut_at, cut_for, fname="patch.bin"):
+    """A rollout during which `cut_site`'s WAN drops every packet from t0+cut_at for cut_for seconds.
+
+    Returns (t0, times {(s,h,i): s}, before, after, timeline): timeline has the cut and heal instants
+    and the WAN counters at each, so the bytes the cut site still lacked at the heal are known."""
+    import threading
+    before = run.counters(sites)
+    pub = pm_publish(run, admin, token, src_dir, 1)
+    t0 = time.time()
+    log(f"patchmesh: published {pub['manifestId'][:12]} ({pub['chunks']} chunks); cutting s{cut_site} at +{cut_at:g}s "
+        f"for {cut_for:g}s")
+    env = dict(os.environ, PATCHMESH_TOKEN=token)
+    waiter = run.bg("pm-rollout-v1", [PM, "rollout", "--admin", admin, "--manifest", pub["manifestId"], "--wait",
+                                      "--timeout", f"{run.args.timeout}s"], ns=f"{NS}-dc", env=env)
+    timeline = {"t0": t0}
+    cut_hosts = [(cut_site, h) for h in range(1, hosts + 1)]
+
+    def at(t):
+        time.sleep(max(0.0, t0 + t - time.time()))
+
+    def cutter():
+        try:
+            at(cut_at)
+            subprocess.run([TESTBED, "cut", str(cut_site)], capture_output=True, check=True)
+            timeline["cut"] = time.time() - t0
+            timeline["at_cut"] = run.counters(sites)
+            log(f"s{cut_site} cut at +{timeline['cut']:.1f}s")
+            at(cut_at + 2)
+            ss_snapshot(run, cut_hosts, "cut+2s")
+            at(cut_at + cut_for - 1)
+            ss_snapshot(run, cut_hosts, "heal-1s")
+            at(cut_at + cut_for)
+            timeline["at_heal"] = run.counters(sites)
+            subprocess.run([TESTBED, "heal", str(cut_site)], capture_output=True, check=True)
+            timeline["heal"] = time.time() - t0
+            log(f"s{cut_site} healed at +{timeline['heal']:.1f}s")
+            for d in (2, 10):
+                at(cut_at + cut_for + d)
+                ss_snapshot(run, cut_hosts, f"heal+{d}s")
+        except Exception as e:  # reported below: a bench that did not cut says so
+            timeline["error"] = str(e)
+
+    th = threading.Thread(target=cutter, daemon=True)
+    th.start()
+    series, done = [], threading.Event()
+
+    def sampler():  # WAN bytes into every site once a second: shows an idle gap after the heal apart from a slow transfer
+        while not done.is_set():
+            c = run.counters(sites)
+            series.append((time.time() - t0, {s: c[s][0] - before[s][0] for s in range(1, sites + 1)}))
+            done.wait(1.0)
+
+    sm = threading.Thread(target=sampler, daemon=True)
+    sm.start()
+    files = {k: os.path.join(d, fname) for k, (p, d) in agents.items()}
+    try:
+        seen = wait_files(list(files.values()), run.args.timeout, "patchmesh", [p for p, _ in agents.values()])
+    finally:
+        done.set()
+        if "heal" not in timeline:
+            subprocess.run([TESTBED, "heal", str(cut_site)], capture_output=True)
+    sm.join(timeout=10)
+    with open(os.path.join(run.out, "wan-series.csv"), "w") as f:
+        f.write("t_s," + ",".join(f"s{s}_rx_bytes" for s in range(1, sites + 1)) + "\n")
+        for t, rx in series:
+            f.write(f"{t:.2f}," + ",".join(str(rx[s]) for s in range(1, sites + 1)) + "\n")
+    timeline["series"] = series
+    after = run.counters(sites)
+    th.join(timeout=cut_at + cut_for + 30)
+    if "error" in timeline:
+        raise BenchError(f"cut/heal failed: {timeline['error']}")
+    if "heal" not in timeline:
+        raise BenchError("the link was not healed by the bench's own timeline")
+    times = {k: seen[f] - t0 for k, f in files.items()}
+    try:
+        waiter.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        raise BenchError("patchmesh rollout --wait did not return after every agent applied the patch")
+    run.procs.remove(waiter)
+    return t0, times, before, after, timeline
+
+
+def cut_link_downs(run, cut_site, hosts):
+    """'link down' and 'redialling' lines of the cut site's agents (the link layer's view of the cut)."""
+    out = []
+    for h in range(1, hosts + 1):
+        path = os.path.join(run.out, "logs", f"pm-s{cut_site}-h{h}-a1.log")
+        if os.path.exists(path):
+            for line in open(path, errors="replace"):
+                if "link down" in line or "cannot reach" in line or "redialling" in line or "link up" in line:
+                    out.append(f"s{cut_site}-h{h}: {line.strip()[:200]}")
+    return out
+
+
+def bench_cut(run):
+    a = run.args
+    size = parse_size(a.size)
+    down_bps = parse_rate(a.down)
+    cut_site = a.cut_site or a.sites
+    if not 1 <= cut_site <= a.sites:
+        raise BenchError(f"--cut-site must be 1..{a.sites}")
+    patch_dir = os.path.join(run.work, "patch")
+    os.makedirs(patch_dir, exist_ok=True)
+    patch = os.path.join(patch_dir, "patch.bin")
+    make_patch(patch, size)
+    digest = sha256(patch)
+    run.testbed(a.sites, a.hosts)
+    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    load_before = os.getloadavg()
+    admin, token, agents = pm_mesh(run, a.sites, a.hosts)
+    t0, times, before, after, tl = cut_rollout(run, a.sites, a.hosts, agents, admin, token, patch_dir, cut_site,
+                                               a.cut_at, a.cut_for)
+    identical = all(sha256(os.path.join(d, "patch.bin")) == digest for (p, d) in agents.values())
+    downs = cut_link_downs(run, cut_site, a.hosts)
+    load_after = os.getloadavg()
+    run.close()
+    rows = []
+    for s in range(1, a.sites + 1):
+        rx = after[s][0] - before[s][0]
+        last = max(v for (ss, h, i), v in times.items() if ss == s)
+        row = {"site": f"s{s}" + (" (cut)" if s == cut_site else ""), "hosts": a.hosts, "last_host_s": last,
+               "wan_bound_s": size * 8 / down_bps}
+        if s == cut_site:
+            heal = tl["heal"]
+            got = (tl["at_heal"][s][0] - before[s][0]) - HDR * (tl["at_heal"][s][1] - before[s][1])
+            lacked = max(0, size - got)
+            need = lacked * 8 / down_bps
+            at_heal = tl["at_heal"][s][0] - before[s][0]
+            # the link layer's part: until the site's WAN carries bulk again (256 KiB more than at the heal)
+            moving = next((t for t, rx in tl["series"] if t >= heal and rx[s] - at_heal > 256 * 1024), float("nan"))
+            row.update({"after_heal_s": last - heal, "bytes_flow_after_heal_s": moving - heal,
+                        "lacked_at_heal_bytes": lacked, "lacked_need_s": need,
+                        "after_heal_over_need_x": (last - heal) / need if need > 0 else float("nan")})
+        else:
+            row.update({"after_heal_s": float("nan"), "bytes_flow_after_heal_s": float("nan"),
+                        "lacked_at_heal_bytes": 0, "lacked_need_s": float("nan"),
+                        "after_heal_over_need_x": float("nan")})
+        row.update({"wan_in_x": rx / size, "identical": identical})
+        rows.append(row)
+    cut_row = rows[cut_site - 1]
+    others = [r for i, r in enumerate(rows) if i != cut_site - 1]
+    # the same run's uncut sites: how far this machine's load alone stretched a rollout past its WAN bound
+    control = max(r["last_host_s"] / r["wan_bound_s"] for r in others) if others else float("nan")
+    cut_row["uncut_last_over_bound_x"] = control
+    for r in others:
+        r["uncut_last_over_bound_x"] = r["last_host_s"] / r["wan_bound_s"]
+    notes = [f"- command: `scripts/bench cut --sites {a.sites} --hosts {a.hosts} --size {a.size} --down {a.down} "
+             f"--up {a.up} --rtt {a.rtt} --loss {a.loss} --cut-at {a.cut_at:g} --cut-for {a.cut_for:g} --cut-site {cut_site}`",
+             f"- started {started}; machine: {machine()}; load before the agents started "
+             f"{load_before[0]:.1f}/{load_before[1]:.1f}/{load_before[2]:.1f}, after the rollout "
+             f"{load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f}; agent JVM flags: {agent_flags()}",
+             f"- s{cut_site} cut at +{tl['cut']:.1f}s (iptables DROP both ways in {NS}-core: no resets, no ICMP), "
+             f"healed at +{tl['heal']:.1f}s; clock from the publish",
+             f"- lacked_at_heal = size - payload into the site before the heal (WAN rx bytes minus {HDR} per frame; "
+             f"TLS and control bytes count as payload, so this errs low and the ratio high); lacked_need_s = those "
+             f"bytes at the raw --down rate; goal after_heal_over_need_x <= 1.2; uncut_last_over_bound_x = an uncut "
+             f"site's last host / its WAN bound in the same run (what the machine's load alone costs)",
+             f"- all {len(agents)} agents byte-identical to the patch: {identical}",
+             f"- bytes_flow_after_heal_s = until the cut site's WAN carried 256 KiB more than at the heal (sampled each "
+             f"second: wan-series.csv); `ss -tin` of the cut site's hosts at cut+2s, heal-1s, heal+2s, heal+10s: logs/ss-*.txt"]
+    if downs:
+        notes.append("- the cut site's link events (agent logs):")
+        notes += [f"  - {l}" for l in downs[:40]]
+    write_table(run, rows, f"Cut site heals: s{cut_site} cut {a.cut_for:g}s at +{a.cut_at:g}s "
+                           f"(after heal {cut_row['after_heal_s']:.1f}s for {cut_row['lacked_need_s']:.1f}s of bytes: "
+                           f"{cut_row['after_heal_over_need_x']:.2f}x)", notes)
+    log(f"results in {run.out}")
+
+
+
 def main():
     ap = argparse.ArgumentParser(prog="scripts/bench")
-    ap.add_argument("kind", choices=["wan", "delta", "scale", "yield"])
+    ap.add_argument("kind", choices=["wan", "delta", "scale", "yield", "cut"])
     ap.add_argument("--sites", type=int, default=None)
-    ap.add_argument("--hosts", type=int, default=4)
+    ap.add_argument("--hosts", type=int, default=None, help="hosts per site (default 4; cut: 3)")
     ap.add_argument("--agents", type=int, default=20, help="scale: agents per site")
     ap.add_argument("--agent-mb", type=int, default=160, help="scale: RAM budget per agent for the fit check (measured RSS ~140 MB)")
     ap.add_argument("--size", default=None)
@@ -1108,13 +1288,16 @@ def main():
     ap.add_argument("--buffer", default="300ms", help="yield: the site link's tbf buffer")
     ap.add_argument("--systems", default=None, help="wan: nginx,bittorrent,patchmesh; yield: patchmesh,patchmesh-off,aria2,nginx")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per system")
+    ap.add_argument("--cut-at", type=float, default=5.0, help="cut: seconds after the publish")
+    ap.add_argument("--cut-for", type=float, default=60.0, help="cut: seconds the site's WAN drops everything")
+    ap.add_argument("--cut-site", type=int, default=None, help="cut: which site (default the last)")
     ap.add_argument("--out")
     ap.add_argument("--keep-work", action="store_true", help="keep the hosts' files after a successful run")
     try:
         args = ap.parse_args()
     except SystemExit as e:
         raise SystemExit(2 if e.code else 0)
-    defaults = {"wan": (3, "128MB"), "delta": (1, "64MB"), "scale": (5, "16MB"), "yield": (1, "64MB")}[args.kind]
+    defaults = {"wan": (3, "128MB"), "delta": (1, "64MB"), "scale": (5, "16MB"), "yield": (1, "64MB"), "cut": (2, "48MB")}[args.kind]
     if args.systems is None:
         args.systems = "patchmesh,patchmesh-off,aria2,nginx" if args.kind == "yield" else "nginx,bittorrent,patchmesh"
     if args.kind == "yield" and args.down == "20mbit" and "--down" not in sys.argv:
@@ -1123,6 +1306,10 @@ def main():
         args.hosts = 2
     args.sites = args.sites or defaults[0]
     args.size = args.size or defaults[1]
+    args.hosts = args.hosts or (3 if args.kind == "cut" else 4)
+    if args.kind == "cut" and (args.cut_at < 0 or args.cut_for <= 0):
+        print("bench: --cut-at must be >= 0 and --cut-for > 0", file=sys.stderr)
+        raise SystemExit(2)
     try:
         parse_size(args.size)
         parse_rate(args.down)
@@ -1136,7 +1323,8 @@ def main():
         raise KeyboardInterrupt()
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        {"wan": bench_wan, "delta": bench_delta, "scale": bench_scale, "yield": bench_yield}[args.kind](run)
+        {"wan": bench_wan, "delta": bench_delta, "scale": bench_scale, "yield": bench_yield,
+         "cut": bench_cut}[args.kind](run)
         if not args.keep_work:
             # every host's copy of the patch: gigabytes at the default size
             shutil.rmtree(run.work, ignore_errors=True)

@@ -52,6 +52,19 @@ final class ConnectionErrors extends ChannelInboundHandlerAdapter {
     return message == null ? root.getClass().getSimpleName() : oneLine(message);
   }
 
+  /**
+   * True if a failed connect got no answer at all: it timed out, or no route to the peer exists. A
+   * refusal (reset, TLS or Hello refused) is an answer.
+   */
+  static boolean unanswered(Throwable cause) {
+    if (cause instanceof io.netty.channel.ConnectTimeoutException || cause instanceof java.net.NoRouteToHostException) {
+      return true;
+    }
+    String message = cause == null ? null : cause.getMessage();
+    return message != null && (message.contains("timed out") || message.contains("No route to host")
+        || message.contains("Network is unreachable"));
+  }
+
   private static String oneLine(String s) {
     if (s == null) {
       return "";

@@ -131,8 +131,10 @@ public final class Transport implements AutoCloseable {
           + " node id");
     }
     if (!config.outboundOnly()) {
-      ChannelFuture bound = new ServerBootstrap().group(group).channel(serverChannelType)
-          .childOption(ChannelOption.TCP_NODELAY, true)
+      ServerBootstrap listener = new ServerBootstrap().group(group).channel(serverChannelType)
+          .childOption(ChannelOption.TCP_NODELAY, true);
+      config.pathLiveness().applyTo(listener, serverChannelType);
+      ChannelFuture bound = listener
           .childHandler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -351,8 +353,9 @@ public final class Transport implements AutoCloseable {
     CompletableFuture<Established> result = new CompletableFuture<>();
     EventLoop loop = group.next();
     Bootstrap bootstrap = new Bootstrap().group(loop).channel(channelType)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.handshakeTimeout().toMillis())
-        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.TCP_NODELAY, true);
+    config.pathLiveness().applyTo(bootstrap, channelType, config.handshakeTimeout());
+    bootstrap
         .handler(new ChannelInitializer<>() {
           @Override
           protected void initChannel(Channel ch) {
@@ -369,7 +372,7 @@ public final class Transport implements AutoCloseable {
     ChannelFutureListener connected = f -> {
       if (!f.isSuccess()) {
         result.completeExceptionally(new LinkFailure("cannot connect to " + address + ": "
-            + ConnectionErrors.describe(f.cause())));
+            + ConnectionErrors.describe(f.cause()), ConnectionErrors.unanswered(f.cause())));
       }
     };
     if (address.isUnresolved()) {
@@ -604,13 +607,13 @@ public final class Transport implements AutoCloseable {
   /** Keeps one address linked: redials with backoff after each failure or loss. */
   private final class Redialler {
     private final InetSocketAddress address;
-    private final Backoff backoff;
+    private final RedialPolicy policy;
     private volatile boolean stopped;
 
     Redialler(InetSocketAddress address) {
       this.address = address;
-      this.backoff = new Backoff(config.reconnectBackoffMin(), config.reconnectBackoffMax(),
-          ThreadLocalRandom.current());
+      this.policy = new RedialPolicy(config.reconnectBackoffMin(), config.reconnectBackoffMax(),
+          config.pathLiveness().unansweredRetry(), ThreadLocalRandom.current());
     }
 
     void schedule(Duration delay) {
@@ -631,27 +634,37 @@ public final class Transport implements AutoCloseable {
       connect(address).whenComplete((link, error) -> {
         if (error == null) {
           synchronized (this) {
-            backoff.reset();
+            policy.linked();
           }
           link.closeFuture().thenAccept(reason -> {
-            Duration delay = nextDelay();
+            Duration delay;
+            synchronized (this) {
+              delay = policy.afterLoss();
+            }
             if (!closed && !stopped) {
               log.info("link to {} down ({}), redialling in {}s", address, reason, seconds(delay));
             }
             schedule(delay);
           });
         } else {
-          Duration delay = nextDelay();
+          Throwable cause = unwrap(error);
+          Duration delay;
+          boolean worthLogging;
+          synchronized (this) {
+            delay = policy.afterFailure(cause instanceof LinkFailure f && f.unanswered());
+            worthLogging = policy.worthLogging();
+          }
           if (!closed && !stopped) {
-            log.info("cannot reach {}, retrying in {}s: {}", address, seconds(delay), unwrap(error).getMessage());
+            // A silent path is retried every second or so: one line per doubling of the failures, not per dial.
+            if (worthLogging) {
+              log.info("cannot reach {}, retrying in {}s: {}", address, seconds(delay), cause.getMessage());
+            } else {
+              log.debug("cannot reach {}, retrying in {}s: {}", address, seconds(delay), cause.getMessage());
+            }
           }
           schedule(delay);
         }
       });
-    }
-
-    private synchronized Duration nextDelay() {
-      return backoff.next();
     }
   }
 

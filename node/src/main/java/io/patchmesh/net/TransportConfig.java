@@ -38,6 +38,7 @@ import java.util.function.LongSupplier;
  * @param wanEmulator shared in-process WAN emulation (tests, bench), if any
  * @param localPolicy the machine's own limits asked at each dial, link and byte (laptops: VPN
  *     links, caps by time of day; io.patchmesh.policy)
+ * @param pathLiveness how a silent path (a cut WAN link) closes links and how fast it is redialled
  */
 public record TransportConfig(
     String listenHost,
@@ -58,7 +59,8 @@ public record TransportConfig(
     int dataWriteBufferBytes,
     RateLimits rateLimits,
     Optional<WanEmulator> wanEmulator,
-    LocalPolicy localPolicy) {
+    LocalPolicy localPolicy,
+    PathLiveness pathLiveness) {
 
   public TransportConfig {
     advertisedAddresses = List.copyOf(advertisedAddresses);
@@ -105,6 +107,7 @@ public record TransportConfig(
     private RateLimits rateLimits = RateLimits.UNLIMITED;
     private LocalPolicy localPolicy = LocalPolicy.NONE;
     private Optional<WanEmulator> wanEmulator = Optional.empty();
+    private PathLiveness pathLiveness = PathLiveness.defaults();
 
     private Builder(String site) {
       this.site = site;
@@ -208,10 +211,16 @@ public record TransportConfig(
       return this;
     }
 
+    /** Default {@link PathLiveness#defaults()}: 20 s unacknowledged, 4 s to connect, 1 s between unanswered dials. */
+    public Builder pathLiveness(PathLiveness pathLiveness) {
+      this.pathLiveness = pathLiveness;
+      return this;
+    }
+
     public TransportConfig build() {
       return new TransportConfig(listenHost, listenPort, advertisedAddresses, site, roles, incarnation, outboundOnly,
           maxFrameBytes, idleTimeout, handshakeTimeout, maxPendingHandshakes, maxPendingHandshakesPerAddress, reconnectBackoffMin, reconnectBackoffMax, eventLoopThreads,
-          dataWriteBufferBytes, rateLimits, wanEmulator, localPolicy);
+          dataWriteBufferBytes, rateLimits, wanEmulator, localPolicy, pathLiveness);
     }
   }
 }

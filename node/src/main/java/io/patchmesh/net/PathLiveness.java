@@ -1,0 +1,72 @@
+package io.patchmesh.net;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import java.time.Duration;
+
+/**
+ * How the transport notices a network path that went silent (a cut WAN link drops packets: no
+ * reset, no ICMP) and how fast it tries again, so a link comes back within seconds of the path
+ * healing instead of after TCP's backed-off retransmission timer (0.2, 0.6, 1.4 ... 51, 102 s after
+ * the first loss: a link cut for 60 s sat idle ~40 s after the heal).
+ *
+ * <ul>
+ *   <li>{@code unackedTimeout}: a connection whose sent data stays unacknowledged this long is closed
+ *       by the kernel ({@code TCP_USER_TIMEOUT}; Linux epoll transport only, ignored on NIO), so its
+ *       link goes down and is redialled. Every control connection sends a Keepalive at least every
+ *       third of the idle timeout, so a silent path closes every link across it within that plus
+ *       this. The kernel counts a zero window (the peer not reading) the same way, so this must stay
+ *       above the longest read pause of a rate-capped peer (a 64 KiB read at 32 kbit/s: 16 s).
+ *       Zero: off.</li>
+ *   <li>{@code connectTimeout}: how long a dial waits for the TCP handshake (at most the handshake
+ *       timeout). SYNs go out at 0, 1 and 3 s; a dial that got no answer is tried again after
+ *       {@code unansweredRetry}, so while a path is silent a SYN crosses it every second or two.</li>
+ *   <li>{@code unansweredRetry}: the wait (jittered to half..all of it) before redialling an address
+ *       whose last dial got no answer at all. Such a dial costs the peer nothing; a refused or failed
+ *       handshake still backs off exponentially ({@link RedialPolicy}).</li>
+ * </ul>
+ */
+public record PathLiveness(Duration unackedTimeout, Duration connectTimeout, Duration unansweredRetry) {
+
+  public PathLiveness {
+    if (unackedTimeout.isNegative() || connectTimeout.isNegative() || connectTimeout.isZero()
+        || unansweredRetry.isNegative() || unansweredRetry.isZero()) {
+      throw new IllegalArgumentException("path liveness timeouts must be positive (unackedTimeout may be 0: off)");
+    }
+  }
+
+  /** 20 s unacknowledged, 4 s to connect, 1 s between unanswered dials. */
+  public static PathLiveness defaults() {
+    return new PathLiveness(Duration.ofSeconds(20), Duration.ofSeconds(4), Duration.ofSeconds(1));
+  }
+
+  /** TCP_USER_TIMEOUT in milliseconds as the socket option takes it (0 = the kernel's default). */
+  int unackedTimeoutMillis() {
+    return (int) Math.min(Integer.MAX_VALUE, unackedTimeout.toMillis());
+  }
+
+  /** The connect timeout for dials, never above {@code handshakeTimeout}. */
+  int connectTimeoutMillis(Duration handshakeTimeout) {
+    return (int) Math.min(connectTimeout.toMillis(), handshakeTimeout.toMillis());
+  }
+
+  /** Sets the options on a dialling bootstrap of {@code type}. */
+  void applyTo(Bootstrap bootstrap, Class<? extends Channel> type, Duration handshakeTimeout) {
+    bootstrap.option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis(handshakeTimeout));
+    if (type == EpollSocketChannel.class && !unackedTimeout.isZero()) {
+      bootstrap.option(EpollChannelOption.TCP_USER_TIMEOUT, unackedTimeoutMillis());
+    }
+  }
+
+  /** Sets the options on the connections a listener of {@code type} accepts. */
+  void applyTo(ServerBootstrap bootstrap, Class<? extends ServerChannel> type) {
+    if (type == EpollServerSocketChannel.class && !unackedTimeout.isZero()) {
+      bootstrap.childOption(EpollChannelOption.TCP_USER_TIMEOUT, unackedTimeoutMillis());
+    }
+  }
+}

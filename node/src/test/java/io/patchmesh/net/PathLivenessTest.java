@@ -1,0 +1,142 @@
+package io.patchmesh.net;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.netty.channel.Channel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Piece;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A link across a path that goes silent (a cut WAN link: packets dropped, no reset) is closed by the
+ * kernel once its data stays unacknowledged for {@link PathLiveness#unackedTimeout()}, and a
+ * maintained address is dialled again as soon as the path carries a dial: before, such a link stayed
+ * "open" and idle until TCP's backed-off retransmission timer fired, up to a minute after the heal.
+ */
+class PathLivenessTest {
+  /** 1 s unacknowledged, 500 ms to connect, 200 ms between unanswered dials. */
+  static final PathLiveness FAST = new PathLiveness(Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofMillis(200));
+
+  @TempDir Path dir;
+  MeshFixture mesh;
+
+  @BeforeEach
+  void setUp() {
+    mesh = new MeshFixture(dir);
+    assertTrue(Epoll.isAvailable(), "these tests need Netty's epoll transport (Linux)");
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    mesh.close();
+  }
+
+  @Test
+  void everyConnectionOfALinkCarriesTheUnackedTimeoutAtBothEnds() throws Exception {
+    Transport b = mesh.tls("b", "dc", null, c -> c.pathLiveness(FAST));
+    Transport a = mesh.tls("a", "branch", null, c -> c.pathLiveness(FAST));
+    PeerLink ab = a.connect(b.boundAddress()).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> b.link(a.localId()).isPresent());
+    PeerLink ba = b.link(a.localId()).orElseThrow();
+    for (Channel ch : List.of(ab.control(), ab.data(), ba.control(), ba.data())) {
+      assertEquals(1000, ((EpollSocketChannel) ch).config().getTcpUserTimeout(), ch.toString());
+    }
+  }
+
+  @Test
+  void aLinkAcrossASilentPathClosesAndIsRedialledOnceThePathHeals() throws Exception {
+    Transport b = mesh.tls("b", "dc", null, c -> c.pathLiveness(FAST));
+    BlackholeProxy proxy = new BlackholeProxy(b.boundAddress());
+    mesh.closeLater(proxy);
+    RecordingListener heardByA = new RecordingListener();
+    Transport a = mesh.tls("a", "branch", heardByA, c -> c.pathLiveness(FAST).handshakeTimeout(Duration.ofSeconds(2)));
+    a.maintain(proxy.address());
+    await().atMost(Duration.ofSeconds(20)).until(() -> a.link(b.localId()).isPresent());
+    PeerLink first = a.link(b.localId()).orElseThrow();
+
+    proxy.blackhole();
+    // What a fetch or a Keepalive would do: send. Nothing is read or acknowledged past the proxy's
+    // small buffer, and the link is closed by the kernel, not by anything above it.
+    Frame piece = Frame.newBuilder().setPiece(Piece.newBuilder().setData(ByteString.copyFrom(new byte[64 * 1024])))
+        .build();
+    for (int i = 0; i < 16; i++) {
+      first.sendData(piece);
+    }
+    String reason = first.closeFuture().get(30, TimeUnit.SECONDS);
+    assertFalse(reason.contains("goodbye"), reason);
+    assertTrue(a.link(b.localId()).filter(l -> l == first).isEmpty());
+
+    proxy.heal();
+    await().atMost(Duration.ofSeconds(30)).until(() -> a.link(b.localId()).filter(l -> l != first).isPresent());
+    PeerLink second = a.link(b.localId()).orElseThrow();
+    assertTrue(second.sendControl(Frame.newBuilder().setKeepalive(io.patchmesh.proto.Keepalive.getDefaultInstance())
+        .build()));
+  }
+
+  @Test
+  void aDialNobodyAnswersIsUnansweredAndARefusedOneIsNot() throws Exception {
+    Transport a = mesh.tls("a", "branch", null, c -> c.pathLiveness(FAST));
+    // A listener that never accepts: once its queue is full the kernel drops further SYNs unanswered,
+    // as a cut link does.
+    ServerSocket deaf = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+    mesh.closeLater(deaf);
+    InetSocketAddress deafAddress = new InetSocketAddress("127.0.0.1", deaf.getLocalPort());
+    List<Socket> queued = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      Socket s = new Socket();
+      mesh.closeLater(s);
+      queued.add(s);
+      try {
+        s.connect(deafAddress, 300);
+      } catch (SocketTimeoutException full) {
+        break;
+      }
+    }
+    ExecutionException silent = assertThrowsExecution(() -> a.connect(deafAddress).get(10, TimeUnit.SECONDS));
+    LinkFailure noAnswer = assertInstanceOf(LinkFailure.class, silent.getCause());
+    assertTrue(noAnswer.unanswered(), noAnswer.getMessage());
+
+    int closedPort;
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = probe.getLocalPort();
+    }
+    ExecutionException refused =
+        assertThrowsExecution(() -> a.connect(new InetSocketAddress("127.0.0.1", closedPort)).get(10, TimeUnit.SECONDS));
+    LinkFailure answered = assertInstanceOf(LinkFailure.class, refused.getCause());
+    assertFalse(answered.unanswered(), answered.getMessage());
+  }
+
+  private interface Dial {
+    void run() throws Exception;
+  }
+
+  private static ExecutionException assertThrowsExecution(Dial dial) throws Exception {
+    try {
+      dial.run();
+    } catch (ExecutionException e) {
+      return e;
+    }
+    throw new AssertionError("the dial succeeded");
+  }
+}
