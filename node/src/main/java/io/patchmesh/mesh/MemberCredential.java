@@ -31,8 +31,8 @@ public record MemberCredential(
       return Optional.of("credential is for another node");
     }
     // a roaming certificate ("auto", PeerCertificates.ROAMING_SITE) may claim the site it discovered
-    if (certifiedSite != null && !certifiedSite.equals(claimed.site())
-        && !(certifiedSite.equals("auto") && !claimed.site().equals("auto"))) {
+    if (certifiedSite != null && (claimed.site().equals("auto")
+        || !certifiedSite.equals(claimed.site()) && !certifiedSite.equals("auto"))) {
       return Optional.of("site " + claimed.site() + " is not the certified " + certifiedSite);
     }
     Set<Role> roles = claimed.roles();

@@ -70,6 +70,6 @@ public final class PeerCertificates {
    * name, or any name but "auto" itself for a roaming certificate ({@link #ROAMING_SITE}).
    */
   public static boolean permitsSite(String certified, String claimed) {
-    return certified.equals(claimed) || certified.equals(ROAMING_SITE) && !claimed.equals(ROAMING_SITE);
+    return !claimed.equals(ROAMING_SITE) && (certified.equals(claimed) || certified.equals(ROAMING_SITE));
   }
 }
