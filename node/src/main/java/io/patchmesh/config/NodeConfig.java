@@ -83,6 +83,13 @@ public record NodeConfig(
         insecurePlaintext, installTimeoutMax, rootExpiryWarning, inventory, urgent, revocations, policy, wanYield, discovery);
   }
 
+  /** This config advertising {@code addresses} (a roaming agent's address on the LAN it found). */
+  public NodeConfig withAdvertise(List<String> addresses) {
+    return new NodeConfig(dataDir, trustRoot, listen, List.copyOf(addresses), outboundOnly, site, join, tlsDir, admin, applyDir,
+        allowInstallCommands, labels, uploadRate, downloadRate, wanRate, quotaBytes, membershipPreset, window,
+        insecurePlaintext, installTimeoutMax, rootExpiryWarning, inventory, urgent, revocations, policy, wanYield, discovery);
+  }
+
   /** True if the agent finds its site on the LAN ({@code site: auto}). */
   public boolean siteAuto() {
     return site.equals(AUTO_SITE);

@@ -3,6 +3,7 @@ package io.patchmesh.runtime;
 import io.patchmesh.config.NodeConfig;
 import io.patchmesh.discovery.AuthorityTrust;
 import io.patchmesh.discovery.DiscoveryConfig;
+import io.patchmesh.discovery.LanFacts;
 import io.patchmesh.discovery.LanFactsReader;
 import io.patchmesh.discovery.SiteAnnouncer;
 import io.patchmesh.discovery.SiteFinder;
@@ -150,7 +151,7 @@ public final class RoamingAgent implements AutoCloseable {
       old.close();
     }
     try {
-      NodeRuntime n = NodeRuntime.start(config.withSite(site), options);
+      NodeRuntime n = NodeRuntime.start(configFor(site, announcer.facts()), options);
       synchronized (this) {
         if (closed) {
           n.close();
@@ -194,6 +195,43 @@ public final class RoamingAgent implements AutoCloseable {
     if (n != null) {
       n.close();
     }
+  }
+
+  /**
+   * The config for {@code site}: with no {@code advertise} configured and a wildcard listen
+   * address, peers are told this machine's address on the LAN it found (a laptop's address
+   * changes with the LAN), else the runtime's own default.
+   */
+  private NodeConfig configFor(String site, LanFacts lan) {
+    NodeConfig c = config.withSite(site);
+    if (!config.advertise().isEmpty() || config.outboundOnly() || !config.listen().getAddress().isAnyLocalAddress()) {
+      return c;
+    }
+    String local = localAddressOn(lan);
+    return local == null ? c : c.withAdvertise(List.of(local + ":" + config.listen().getPort()));
+  }
+
+  /** This machine's IPv4 address inside the LAN's subnet, or null. */
+  static String localAddressOn(LanFacts lan) {
+    if (!lan.known()) {
+      return null;
+    }
+    int mask = lan.prefixLength() == 0 ? 0 : -1 << (32 - lan.prefixLength());
+    try {
+      for (NetworkInterface ni : java.util.Collections.list(NetworkInterface.getNetworkInterfaces())) {
+        for (InetAddress a : java.util.Collections.list(ni.getInetAddresses())) {
+          if (a instanceof java.net.Inet4Address && !a.isLoopbackAddress()) {
+            int v = java.nio.ByteBuffer.wrap(a.getAddress()).getInt();
+            if ((v & mask) == lan.subnet()) {
+              return a.getHostAddress();
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      return null;
+    }
+    return null;
   }
 
   private record Fleet(NodeId id, MemberAuthority authority) {}
