@@ -72,6 +72,11 @@ public final class ConfigFile {
   @JsonProperty("policy-root") public String policyRoot;
   /** WAN request pacing by queuing delay: ledbat (default) or off. Validated; not yet consulted (see DESIGN.md). */
   @JsonProperty("wan-yield") public String wanYield;
+  // site discovery (site: auto; docs/CONFIG.md "Site discovery")
+  @JsonProperty("site-aliases") public Map<String, List<String>> siteAliases;
+  @JsonProperty("discovery-group") public String discoveryGroup;
+  @JsonProperty("discovery-port") public String discoveryPort;
+  @JsonProperty("discovery-interface") public String discoveryInterface;
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
@@ -149,6 +154,10 @@ public final class ConfigFile {
     if (metered != null) checks.put("metered", () -> io.patchmesh.policy.PolicyConfig.metered("metered", metered));
     if (meteredInterfaces != null) checks.put("metered-interfaces", () -> io.patchmesh.policy.InterfacePatterns.parse("metered-interfaces", meteredInterfaces));
     if (wanYield != null) checks.put("wan-yield", () -> NodeConfig.checkWanYield("wan-yield", wanYield));
+    if (siteAliases != null) checks.put("site-aliases", () -> io.patchmesh.discovery.SiteAliases.parse("site-aliases", siteAliases));
+    if (discoveryGroup != null) checks.put("discovery-group", () -> io.patchmesh.discovery.DiscoveryConfig.group(discoveryGroup));
+    if (discoveryPort != null) checks.put("discovery-port", () -> io.patchmesh.discovery.DiscoveryConfig.port(discoveryPort));
+    if (discoveryInterface != null) checks.put("discovery-interface", () -> io.patchmesh.discovery.DiscoveryConfig.iface(discoveryInterface));
     if (rateSchedule != null) checks.put("rate-schedule", () -> io.patchmesh.policy.RateSchedule.parse("rate-schedule", rateSchedule));
     for (Map.Entry<String, Runnable> c : checks.entrySet()) {
       try {

@@ -44,6 +44,7 @@ import java.util.regex.Pattern;
  * @param policy laptop and shared-link policies: battery, VPN, metered links, rate schedule (agents)
  * @param wanYield "ledbat" (default) or "off": delay-based pacing of WAN requests
  *     (io.patchmesh.transfer.ledbat); validated and carried, not yet consulted by the swarm
+ * @param discovery how an agent with {@code site: auto} finds its site on the LAN (aliases, group, port, interface)
  */
 public record NodeConfig(
     Path dataDir,
@@ -71,7 +72,31 @@ public record NodeConfig(
     String urgent,
     Path revocations,
     io.patchmesh.policy.PolicyConfig policy,
-    String wanYield) {
+    String wanYield,
+    io.patchmesh.discovery.DiscoveryConfig discovery) {
+
+  /** The site an agent with {@code site: auto} discovered: this config with that site (see io.patchmesh.discovery). */
+  public NodeConfig withSite(String discovered) {
+    checkSite("discovered site", discovered);
+    return new NodeConfig(dataDir, trustRoot, listen, advertise, outboundOnly, discovered, join, tlsDir, admin, applyDir,
+        allowInstallCommands, labels, uploadRate, downloadRate, wanRate, quotaBytes, membershipPreset, window,
+        insecurePlaintext, installTimeoutMax, rootExpiryWarning, inventory, urgent, revocations, policy, wanYield, discovery);
+  }
+
+  /** This config advertising {@code addresses} (a roaming agent's address on the LAN it found). */
+  public NodeConfig withAdvertise(List<String> addresses) {
+    return new NodeConfig(dataDir, trustRoot, listen, List.copyOf(addresses), outboundOnly, site, join, tlsDir, admin, applyDir,
+        allowInstallCommands, labels, uploadRate, downloadRate, wanRate, quotaBytes, membershipPreset, window,
+        insecurePlaintext, installTimeoutMax, rootExpiryWarning, inventory, urgent, revocations, policy, wanYield, discovery);
+  }
+
+  /** True if the agent finds its site on the LAN ({@code site: auto}). */
+  public boolean siteAuto() {
+    return site.equals(AUTO_SITE);
+  }
+
+  /** The site value that asks for discovery. */
+  public static final String AUTO_SITE = "auto";
 
   private static final Pattern SITE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
 
@@ -113,6 +138,10 @@ public record NodeConfig(
     private String rateSchedule = "";
     private String policyRoot = "/";
     private String wanYield = "ledbat";
+    private Map<String, List<String>> siteAliases;
+    private String discoveryGroup = io.patchmesh.discovery.SiteAnnouncer.DEFAULT_GROUP;
+    private String discoveryPort = String.valueOf(io.patchmesh.discovery.SiteAnnouncer.DEFAULT_PORT);
+    private String discoveryInterface = "";
 
     public Builder file(ConfigFile f) {
       if (f.data != null) data = f.data;
@@ -151,6 +180,10 @@ public record NodeConfig(
       if (f.rateSchedule != null) rateSchedule = f.rateSchedule;
       if (f.policyRoot != null) policyRoot = f.policyRoot;
       if (f.wanYield != null) wanYield = f.wanYield;
+      if (f.siteAliases != null) siteAliases = f.siteAliases;
+      if (f.discoveryGroup != null) discoveryGroup = f.discoveryGroup;
+      if (f.discoveryPort != null) discoveryPort = f.discoveryPort;
+      if (f.discoveryInterface != null) discoveryInterface = f.discoveryInterface;
       return this;
     }
 
@@ -190,6 +223,8 @@ public record NodeConfig(
     public Builder rateSchedule(String v) { if (v != null) rateSchedule = v; return this; }
     public Builder policyRoot(String v) { if (v != null) policyRoot = v; return this; }
     public Builder wanYield(String v) { if (v != null) wanYield = v; return this; }
+    public Builder discoveryPort(String v) { if (v != null) discoveryPort = v; return this; }
+    public Builder discoveryInterface(String v) { if (v != null) discoveryInterface = v; return this; }
 
     /** Validates and freezes. {@code agent} adds the agent-only requirements. */
     public NodeConfig build(boolean agent) {
@@ -197,6 +232,9 @@ public record NodeConfig(
       require(trust, "--trust (or 'trust' in the config file)");
       require(site, "--site (or 'site' in the config file)");
       checkSite("--site", site);
+      if (!agent && site.equals(AUTO_SITE)) {
+        throw new UserInputException("--site auto is for agents: a seed names its site (e.g. hq)");
+      }
       if (agent) {
         require(applyDir, "--apply-dir (or 'apply-dir' in the config file)");
         if (join.isEmpty()) {
@@ -252,7 +290,8 @@ public record NodeConfig(
               io.patchmesh.policy.PolicyConfig.command(meteredCommand),
               io.patchmesh.policy.RateSchedule.parse("rate-schedule", rateSchedule),
               Path.of(policyRoot)),
-          checkWanYield("wan-yield", wanYield));
+          checkWanYield("wan-yield", wanYield),
+          io.patchmesh.discovery.DiscoveryConfig.parse(siteAliases, discoveryGroup, discoveryPort, discoveryInterface));
     }
 
     private static java.time.Duration positive(String key, String text) {
@@ -272,10 +311,8 @@ public record NodeConfig(
 
   /** A site name: letters, digits, '.', '_' or '-', at most 64. */
   public static void checkSite(String option, String site) {
-    if (site.equals("auto")) {
-      // site discovery (io.patchmesh.discovery) is built and tested, not yet run by the agent:
-      // refuse rather than make a literal site named "auto" that merges every office using it
-      throw new UserInputException(option + " auto: site discovery does not run in the agent yet; name the site (e.g. branch-berlin)");
+    if (site.equals(AUTO_SITE)) {
+      return; // found on the LAN by io.patchmesh.discovery; never used as a literal name (agents only, see build)
     }
     if (!SITE.matcher(site).matches()) {
       throw new UserInputException(option + " " + site + ": use letters, digits, '.', '_' or '-' (max 64)");

@@ -33,6 +33,7 @@ public final class SiteAnnouncer implements AutoCloseable {
   private final Supplier<LanFacts> facts;
   private final List<InetSocketAddress> destinations;
   private final Consumer<String> onSite;
+  private final NetworkInterface iface;
   private final MulticastSocket socket;
   private final Thread thread;
   private volatile boolean closed;
@@ -50,6 +51,7 @@ public final class SiteAnnouncer implements AutoCloseable {
     this.facts = facts;
     this.destinations = List.copyOf(destinations);
     this.onSite = onSite;
+    this.iface = iface;
     MulticastSocket s = new MulticastSocket(null);
     try {
       s.setReuseAddress(true);
@@ -92,6 +94,13 @@ public final class SiteAnnouncer implements AutoCloseable {
     }
   }
 
+  /** This machine's LAN facts as last read. */
+  public LanFacts facts() {
+    synchronized (finder) {
+      return finder.facts();
+    }
+  }
+
   public List<SiteFinder.Peer> siteMates() {
     synchronized (finder) {
       return finder.siteMates();
@@ -111,8 +120,13 @@ public final class SiteAnnouncer implements AutoCloseable {
         long now = System.nanoTime() / 1_000_000;
         if (now >= nextFactsMillis) {
           LanFacts f = facts.get();
+          boolean moved;
           synchronized (finder) {
+            moved = !f.equals(finder.facts()) && finder.facts().known();
             finder.onFacts(now, f);
+          }
+          if (moved) {
+            rejoin(); // the interface may be a new one (re-plumbed, another Wi-Fi): hear the group there too
           }
           nextFactsMillis = now + FACTS_MILLIS;
         }
@@ -147,6 +161,23 @@ public final class SiteAnnouncer implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         if (!closed) {
           log.warn("site discovery: {}", e.toString());
+        }
+      }
+    }
+  }
+
+  private void rejoin() {
+    for (InetSocketAddress d : destinations) {
+      if (d.getAddress() != null && d.getAddress().isMulticastAddress()) {
+        try {
+          socket.leaveGroup(d, iface);
+        } catch (IOException | RuntimeException e) {
+          // the old interface may be gone
+        }
+        try {
+          socket.joinGroup(d, iface);
+        } catch (IOException | RuntimeException e) {
+          log.debug("site discovery: cannot rejoin {}: {}", d, e.toString());
         }
       }
     }

@@ -30,7 +30,9 @@ public record MemberCredential(
     if (!claimed.id().equals(id)) {
       return Optional.of("credential is for another node");
     }
-    if (certifiedSite != null && !certifiedSite.equals(claimed.site())) {
+    // a roaming certificate ("auto", PeerCertificates.ROAMING_SITE) may claim the site it discovered
+    if (certifiedSite != null && (claimed.site().equals("auto")
+        || !certifiedSite.equals(claimed.site()) && !certifiedSite.equals("auto"))) {
       return Optional.of("site " + claimed.site() + " is not the certified " + certifiedSite);
     }
     Set<Role> roles = claimed.roles();

@@ -67,7 +67,7 @@ final class HelloCheck {
             + certified.shortHex() + ")");
       }
       Optional<String> site = PeerCertificates.siteOf(certificate.get());
-      if (site.isEmpty() || !site.get().equals(hello.getSite())) {
+      if (site.isEmpty() || !PeerCertificates.permitsSite(site.get(), hello.getSite())) {
         return Optional.of("site \"" + hello.getSite() + "\" does not match the certificate's site \""
             + site.orElse("") + "\"");
       }

@@ -27,6 +27,7 @@ import io.patchmesh.net.HelloHandshake.HandshakeFailure;
 import io.patchmesh.net.shaping.ShapingHandler;
 import io.patchmesh.net.shaping.TokenBucket;
 import io.patchmesh.net.tls.MeshTls;
+import io.patchmesh.net.tls.PeerCertificates;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Hello;
 import java.net.InetAddress;
@@ -93,7 +94,7 @@ public final class Transport implements AutoCloseable {
     this.config = config;
     this.security = security;
     this.localId = security.localId();
-    security.certifiedSite().filter(site -> !site.equals(config.site())).ifPresent(site -> {
+    security.certifiedSite().filter(site -> !PeerCertificates.permitsSite(site, config.site())).ifPresent(site -> {
       throw new UserInputException("site \"" + config.site() + "\" does not match the site in the TLS certificate (\""
           + site + "\")");
     });

@@ -68,6 +68,9 @@ final class NodeBootstrap {
   final io.patchmesh.policy.PolicyWatch policy;
 
   NodeBootstrap(NodeConfig config, RuntimeOptions options) {
+    if (config.siteAuto()) {
+      throw new IllegalArgumentException("site auto is run by RoamingAgent, which starts a runtime per discovered site");
+    }
     try {
       Files.createDirectories(config.dataDir());
     } catch (IOException e) {
@@ -83,7 +86,7 @@ final class NodeBootstrap {
     TransportSecurity security;
     if (config.tlsDir() != null) {
       NodeIdentity identity = NodeIdentity.load(config.tlsDir());
-      if (!identity.site().equals(config.site())) {
+      if (!PeerCertificates.permitsSite(identity.site(), config.site())) {
         throw new UserInputException(
             "--site " + config.site() + " does not match the site '" + identity.site() + "' in " + config.tlsDir() + "/node.crt");
       }

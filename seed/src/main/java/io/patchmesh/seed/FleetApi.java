@@ -113,6 +113,7 @@ final class FleetApi {
     }
     long now = node.options().clock().millis();
     Map<String, Member> members = members();
+    AgentLag lag = AgentLag.fromSeed(node);
     List<Map<String, Object>> out = new ArrayList<>();
     for (AgentRecord a : board.agents()) {
       HostFacts f = a.facts();
@@ -138,6 +139,18 @@ final class FleetApi {
       Member m = members.get(a.nodeId());
       row.put("member", m == null ? "unknown" : m.status().label());
       row.put("heldBack", f.getHeldBackList()); // laptop policies holding it back now (battery, metered, VPN, schedule)
+      List<AgentLag.Behind> behind = lag.of(a); // "behind by N versions" (AgentLag), from its last report
+      row.put("behindVersions", AgentLag.total(behind));
+      List<Map<String, Object>> rows = new ArrayList<>();
+      for (AgentLag.Behind b : behind) {
+        Map<String, Object> br = new LinkedHashMap<>();
+        br.put("channel", b.channel());
+        br.put("appliedVersion", b.appliedVersion());
+        br.put("desiredVersion", b.desiredVersion());
+        br.put("versions", b.versions());
+        rows.add(br);
+      }
+      row.put("behind", rows);
       out.add(row);
     }
     return AdminResponse.json(out);

@@ -88,6 +88,7 @@ final class RolloutApi {
     long now = node.options().clock().millis();
     java.util.Set<String> ids = new java.util.TreeSet<>(reported.keySet());
     ids.addAll(agentsById.keySet());
+    AgentLag lag = AgentLag.fromSeed(node);
     for (String id : ids) {
       AgentRecord a = reported.get(id);
       Member m = agentsById.get(id);
@@ -140,6 +141,9 @@ final class RolloutApi {
       row.put("reason", st == null ? "" : st.getReason());
       row.put("heldBack", a == null ? List.of() : a.facts().getHeldBackList()); // laptop policies holding it back now
       row.put("installExit", st == null ? -1 : st.getInstallExit());
+      // offline catch-up: when this seed last heard the agent, and how many versions it has yet to apply
+      row.put("lastSeenSecondsAgo", a == null ? -1 : Math.max(0, (now - a.receivedMillis()) / 1000));
+      row.put("behindVersions", a == null ? -1 : AgentLag.total(lag.of(a)));
       agents.add(row);
     }
     List<Map<String, Object>> siteRows = new ArrayList<>();

@@ -2,6 +2,7 @@ package io.patchmesh.tools;
 
 import io.patchmesh.config.NodeConfig;
 import io.patchmesh.runtime.NodeRuntime;
+import io.patchmesh.runtime.RoamingAgent;
 import io.patchmesh.runtime.RuntimeOptions;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -38,6 +39,17 @@ final class AgentCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     NodeConfig cfg = inventory.apply(node.builder()).applyDir(applyDir).allowInstallCommands(allowInstall).window(window).build(true);
     io.patchmesh.apply.MaintenanceWindow.parse(cfg.window());
+    if (cfg.siteAuto()) {
+      spec.commandLine().getErr().printf("patchmesh agent: site auto: finding the site on the LAN (port %d)%n", cfg.discovery().port());
+      spec.commandLine().getErr().flush();
+      RoamingAgent roaming = RoamingAgent.start(cfg, RuntimeOptions.agent(), n -> {
+        spec.commandLine().getErr().printf("patchmesh agent %s site %s (discovered): mesh %s, admin %s, applying to %s%n",
+            n.id().shortHex(), n.site(), cfg.outboundOnly() ? "(outbound only)" : n.transport().boundAddress(), n.adminUrl(),
+            cfg.applyDir());
+        spec.commandLine().getErr().flush();
+      });
+      return runUntilStopped(roaming);
+    }
     NodeRuntime n = NodeRuntime.start(cfg, RuntimeOptions.agent());
     spec.commandLine().getErr().printf(
         "patchmesh agent %s site %s: mesh %s, admin %s, applying to %s%n",

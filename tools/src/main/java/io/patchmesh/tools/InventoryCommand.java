@@ -61,6 +61,11 @@ final class InventoryCommand implements Callable<Integer> {
           (a.path("os").asText() + " " + a.path("osVersion").asText()).trim(), a.path("arch").asText(),
           a.path("agentVersion").asText(), Units.formatBytes(a.path("freeDiskBytes").asLong()),
           a.path("lastSeenSecondsAgo").asText(), a.path("labels"));
+      for (JsonNode b : a.path("behind")) { // offline catch-up: versions the agent has not applied yet
+        out.printf("%-14s behind by %d version%s in %s (applied v%d, desired v%d)%n", "", b.path("versions").asInt(),
+            b.path("versions").asInt() == 1 ? "" : "s", b.path("channel").asText(), b.path("appliedVersion").asLong(),
+            b.path("desiredVersion").asLong());
+      }
       for (JsonNode why : a.path("heldBack")) { // laptop policies holding this agent back now
         out.printf("%-14s held back: %s%n", "", why.asText());
       }

@@ -135,6 +135,9 @@ public final class MeshCa {
       throw new UserInputException("node name must be 1-64 characters, got \"" + nodeName + "\"");
     }
     checkSite(site);
+    if (seed && PeerCertificates.ROAMING_SITE.equals(site)) {
+      throw new UserInputException("--site auto makes a roaming agent certificate (any discovered site); a seed names its site");
+    }
     PrivateKey caKey = PemFiles.readPrivateKey(caDir.resolve(CA_KEY));
     X509Certificate caCert = PemFiles.readCertificate(caDir.resolve(CA_CERT));
     createDirectories(outDir);

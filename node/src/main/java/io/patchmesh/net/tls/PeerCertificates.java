@@ -15,6 +15,11 @@ public final class PeerCertificates {
   public static final String SITE_URI_PREFIX = "patchmesh:site:";
   /** SAN URI that grants the seed role. */
   public static final String SEED_ROLE_URI = "patchmesh:role:seed";
+  /**
+   * The site of a roaming certificate ({@code patchmesh ca issue --site auto}): its node finds its
+   * site on the LAN ({@code site: auto}, io.patchmesh.discovery) and may claim any site name.
+   */
+  public static final String ROAMING_SITE = "auto";
   private static final int SAN_URI = 6;
 
   private PeerCertificates() {}
@@ -58,5 +63,13 @@ public final class PeerCertificates {
         .map(uri -> uri.substring(SITE_URI_PREFIX.length()))
         .toList();
     return sites.size() == 1 ? Optional.of(sites.get(0)) : Optional.empty();
+  }
+
+  /**
+   * True if a node whose certificate names {@code certified} may claim {@code claimed}: the same
+   * name, or any name but "auto" itself for a roaming certificate ({@link #ROAMING_SITE}).
+   */
+  public static boolean permitsSite(String certified, String claimed) {
+    return !claimed.equals(ROAMING_SITE) && (certified.equals(claimed) || certified.equals(ROAMING_SITE));
   }
 }

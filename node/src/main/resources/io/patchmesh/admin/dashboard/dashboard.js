@@ -52,7 +52,10 @@
         `<td class="state-${esc(a.state)}">${esc(a.state)}</td><td>${bar(frac)}</td><td class="num">${fmtBytes(a.bytesWan)}</td>` +
         `<td class="num">${fmtBytes(a.bytesLan)}</td><td class="fill reason ${a.state === "failed" ? "state-failed" : "muted"}">${esc(a.reason || "")}` +
         // laptop policies holding the agent back right now (battery, metered link, VPN, rate schedule)
-        ((a.heldBack || []).length ? `<div class="held-back muted">held back: ${esc(a.heldBack.join("; "))}</div>` : "") + `</td></tr>`;
+        ((a.heldBack || []).length ? `<div class="held-back muted">held back: ${esc(a.heldBack.join("; "))}</div>` : "") +
+        // offline catch-up: versions of its channels it has yet to apply, and when the seed last heard it
+        (a.behindVersions > 0 ? `<div class="behind muted">behind by ${esc(a.behindVersions)} version${a.behindVersions === 1 ? "" : "s"}` +
+          (a.lastSeenSecondsAgo >= 0 ? ` · last seen ${esc(a.lastSeenSecondsAgo)} s ago` : "") + `</div>` : "") + `</td></tr>`;
     }
     return `<div class="rollout" data-manifest="${esc(r.manifestId)}" data-applied="${applied}" data-targeted="${total}">` +
       `<h3>${esc(r.channel)} v${esc(r.version)} <span class="muted">${esc(r.manifestId.slice(0, 12))} · ${fmtBytes(r.bytes)}${r.state ? " · " + esc(r.state) : ""}${r.stages > 1 ? " · stage " + esc(r.stage) + "/" + esc(r.stages) + " (" + esc(r.openPercent) + "%)" : ""}${r.urgent ? ` · <span class="state-failed">urgent</span>` : ""}</span></h3>` +

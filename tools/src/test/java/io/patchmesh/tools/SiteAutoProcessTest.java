@@ -1,0 +1,152 @@
+package io.patchmesh.tools;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.DatagramSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code site: auto} with real processes: a seed and three agents as separate JVMs over mutual
+ * TLS, the agents holding roaming certificates ({@code ca issue --site auto}) and announcing on
+ * loopback multicast. Each agent reads its LAN facts (default route, gateway MAC) below its own
+ * {@code policy-root}: two share one LAN, the third sits on another. The two agree on one site
+ * name, the third gets another (both named from what they share, never configured); then the
+ * third "moves" (its route and ARP tables are rewritten to the first LAN) and joins their site
+ * within a minute, as the seed's member list shows.
+ */
+class SiteAutoProcessTest {
+  private static final Pattern AUTO_SITE = Pattern.compile("site (lan-[0-9a-f]{12}) \\(discovered\\)");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path tmp;
+  private final NodeProcesses nodes = new NodeProcesses();
+
+  @AfterEach
+  void stopAll() throws Exception {
+    nodes.close();
+  }
+
+  /** Writes proc/net/route and proc/net/arp below {@code root}: default route via {@code gw} (hex, little-endian) with that MAC. */
+  static void lan(Path root, String iface, String gwHexLe, String netHexLe, String maskHexLe, String gwDotted, String mac) throws Exception {
+    Files.createDirectories(root.resolve("proc/net"));
+    Files.writeString(root.resolve("proc/net/route"), "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+        + iface + "\t00000000\t" + gwHexLe + "\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+        + iface + "\t" + netHexLe + "\t00000000\t0001\t0\t0\t0\t" + maskHexLe + "\t0\t0\t0\n");
+    Files.writeString(root.resolve("proc/net/arp"), "IP address       HW type     Flags       HW address            Mask     Device\n"
+        + gwDotted + "      0x1         0x2         " + mac + "     *        " + iface + "\n");
+  }
+
+  static void officeA(Path root) throws Exception {
+    lan(root, "eth0", "0107A8C0", "0007A8C0", "00FFFFFF", "192.168.7.1", "52:54:00:aa:00:01");
+  }
+
+  /** The same addressing as office A behind another router: must never merge with A. */
+  static void officeB(Path root) throws Exception {
+    lan(root, "eth0", "0107A8C0", "0007A8C0", "00FFFFFF", "192.168.7.1", "52:54:00:bb:00:02");
+  }
+
+  static int freeUdpPort() throws Exception {
+    try (DatagramSocket s = new DatagramSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void agentsOnOneLanAgreeOnASiteAndAMovedAgentJoinsTheOtherSite() throws Exception {
+    String k = tmp.resolve("pub").toString();
+    assertEquals(0, Cli.run("keygen", "--out", k).code());
+    Path root = tmp.resolve("root.pb");
+    assertEquals(0, Cli.run("trust", "init", "--publisher", k + ".pub", "--channel", "app/**", "--sign", k + ".key",
+        "--out", root.toString()).code());
+    Path ca = tmp.resolve("ca");
+    assertEquals(0, Cli.run("ca", "init", "--out", ca.toString()).code());
+    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "seed", "--site", "dc", "--role", "seed",
+        "--out", tmp.resolve("tls-seed").toString()).code());
+    Cli.Result seedAuto = Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "seed2", "--site", "auto", "--role", "seed",
+        "--out", tmp.resolve("tls-seed2").toString());
+    assertEquals(2, seedAuto.code(), "a roaming seed certificate is refused");
+
+    Path seedLog = tmp.resolve("seed.log");
+    nodes.spawn(seedLog, "seed", "--data", tmp.resolve("seed").toString(), "--trust", root.toString(),
+        "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tmp.resolve("tls-seed").toString());
+    String mesh = NodeProcesses.awaitLine(seedLog, NodeProcesses.MESH);
+    String admin = NodeProcesses.awaitLine(seedLog, NodeProcesses.ADMIN);
+    String token = tmp.resolve("seed/admin.token").toString();
+
+    int port = freeUdpPort();
+    Map<String, String> ids = new HashMap<>();
+    Path[] facts = new Path[3];
+    for (int i = 0; i < 3; i++) {
+      Path tls = tmp.resolve("tls-" + i);
+      assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "laptop-" + i, "--site", "auto",
+          "--out", tls.toString()).code());
+      facts[i] = tmp.resolve("facts-" + i);
+      if (i < 2) {
+        officeA(facts[i]);
+      } else {
+        officeB(facts[i]);
+      }
+      Path cfg = tmp.resolve("agent-" + i + ".yaml");
+      Files.writeString(cfg, "site: auto\n"
+          + "discovery-port: " + port + "\n"
+          + "discovery-interface: lo\n"
+          + "policy-root: " + facts[i] + "\n"
+          + "metered: ignore\n"
+          + "battery-min-upload-percent: 0\n");
+      nodes.spawn(tmp.resolve("agent-" + i + ".log"), "agent", "--config", cfg.toString(),
+          "--data", tmp.resolve("agent-" + i).toString(), "--trust", root.toString(), "--listen", "127.0.0.1:0",
+          "--join", mesh, "--apply-dir", tmp.resolve("apply-" + i).toString(), "--tls", tls.toString());
+    }
+    String siteA0 = NodeProcesses.awaitLine(tmp.resolve("agent-0.log"), AUTO_SITE);
+    String siteA1 = NodeProcesses.awaitLine(tmp.resolve("agent-1.log"), AUTO_SITE);
+    String siteB = NodeProcesses.awaitLine(tmp.resolve("agent-2.log"), AUTO_SITE);
+    assertEquals(siteA0, siteA1, "two agents on one LAN agree on one name");
+    assertNotEquals(siteA0, siteB, "the same addressing behind another router is another site");
+
+    // the seed sees three alive agents: two in A's site, one in B's
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> sites(admin, token).size() == 3);
+    Map<String, String> before = sites(admin, token);
+    assertEquals(2, before.values().stream().filter(siteA0::equals).count(), before.toString());
+    assertEquals(1, before.values().stream().filter(siteB::equals).count(), before.toString());
+    String moverId = before.entrySet().stream().filter(e -> e.getValue().equals(siteB)).findFirst().orElseThrow().getKey();
+
+    // the laptop in B moves to office A: its route and ARP tables say so; it rejoins as A's within a minute
+    long movedAt = System.nanoTime();
+    officeA(facts[2]);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+        .until(() -> siteA0.equals(sites(admin, token).get(moverId)));
+    long seconds = (System.nanoTime() - movedAt) / 1_000_000_000L;
+    System.out.println("site auto: the moved agent rejoined in site " + siteA0 + " after " + seconds + " s");
+    String log = Files.readString(tmp.resolve("agent-2.log"));
+    assertTrue(log.contains("moving from site " + siteB + " to " + siteA0), "the agent says why it restarted");
+    assertEquals(3, sites(admin, token).size(), "still three agents: the mover is not counted twice");
+  }
+
+  /** Alive agents at the seed: node id to site. */
+  static Map<String, String> sites(String admin, String token) throws Exception {
+    Cli.Result st = Cli.run("status", "--admin", admin, "--token-file", token, "--json");
+    Map<String, String> out = new HashMap<>();
+    if (st.code() != 0) {
+      return out;
+    }
+    for (JsonNode m : JSON.readTree(st.out()).path("members")) {
+      if (m.path("state").asText().equals("alive") && !m.path("roles").toString().contains("seed")) {
+        out.put(m.path("id").asText(), m.path("site").asText());
+      }
+    }
+    return out;
+  }
+}
