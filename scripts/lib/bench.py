@@ -425,7 +425,7 @@ class CostGroup:
     def __init__(self, name):
         self.name, self.how, self.dir = name, "proc", None
         self.roots, self.roles, self.peak, self.ticks = {}, {}, {}, {}
-        self.marks = {}
+        self.marks, self.proc_marks = {}, {}
         for kind, mnt in cgroup_roots():
             d = os.path.join(mnt, f"{NS}-bench-{name}")
             try:
@@ -499,14 +499,25 @@ class CostGroup:
 
     def mark(self, name):
         self.marks[name] = self.cpu_s()
+        # and each started process's own CPU (the launcher execs java, aria2c...: the started pid is the program)
+        self.proc_marks[name] = {pid: (proc_stat(pid) or (None,))[0] for pid in self.roots}
         return self.marks[name]
+
+    def by_role(self, a, b):
+        """CPU-s between two marks of the started processes, by role: {role: [CPU-s of each process]}."""
+        out = {}
+        for pid, c1 in self.proc_marks[b].items():
+            c0 = self.proc_marks[a].get(pid, 0.0)  # started after mark a: all of its CPU
+            if c1 is not None and c0 is not None:
+                out.setdefault(self.roles[pid], []).append(c1 - c0)
+        return out
 
     def between(self, a, b):
         return self.marks[b] - self.marks[a]
 
-    def rss_mb(self):
-        """Peak RSS (MB) of each process that is not a shell or launcher wrapper."""
-        return [kb / 1024 for label, kb in self.peak.values() if label.split()[0] not in SHELLS]
+    def rss_mb(self, programs):
+        """Peak RSS (MB) of each process running one of the system's programs (not its helpers: sh, ldd...)."""
+        return [kb / 1024 for label, kb in self.peak.values() if label.split()[0] in programs]
 
     def rss_by_label(self):
         by = {}
@@ -560,10 +571,20 @@ WAVE = 10  # agents started at once when there are more (pm_mesh)
 SCALE_AGENT_OPTS = "-XX:TieredStopAtLevel=1"
 
 
+def cds_archive():
+    """The class-data archive bin/patchmesh passes to the JVM (same rule as the launcher), or None."""
+    jar = os.environ.get("PATCHMESH_JAR", os.path.join(ROOT, "tools", "target", "patchmesh.jar"))
+    cds = os.environ.get("PATCHMESH_CDS", jar[:-4] + ".jsa")
+    ok = cds != "off" and os.path.isfile(cds) and os.path.isfile(jar) and os.path.getmtime(cds) > os.path.getmtime(jar)
+    return cds if ok else None
+
+
 def agent_flags(default=AGENT_OPTS):
     """The agents' JVM flags as a report names them."""
     extra = os.environ.get("PATCHMESH_JAVA_OPTS", default)
-    return f"launcher defaults + `{extra}`" if extra.strip() else "launcher defaults (bin/patchmesh)"
+    cds = cds_archive()
+    base = "launcher defaults" + (f" (with the CDS archive {os.path.basename(cds)})" if cds else " (no CDS archive)")
+    return f"{base} + `{extra}`" if extra.strip() else base
 
 
 def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSerialGC -Xss512k", agent_opts=AGENT_OPTS,
@@ -805,6 +826,10 @@ def wan_patchmesh(run, a, patch_dir, digest, group, warm_dir=None, warm_digest=N
     return out, cost
 
 
+# the programs whose peak RSS per process the wan table reports (the notes list every process)
+WAN_PROGRAMS = {"nginx+curl": ("nginx", "curl"), "aria2+opentracker": ("aria2c", "opentracker"), "patchmesh": ("java",)}
+
+
 def bench_wan(run):
     a = run.args
     size = parse_size(a.size)
@@ -863,7 +888,7 @@ def bench_wan(run):
             cold = pm_cost["cold_s"] if name == "patchmesh" else float("nan")
         else:
             cpu, cold = g.between("start", "done"), g.between("created", "done")
-        rss = g.rss_mb()
+        rss = g.rss_mb(WAN_PROGRAMS[name.replace(" warm", "")])
         row.update({
             "cpu_rollout_s": cpu,
             "cpu_over_aria2_x": cpu / aria_cpu if aria_cpu else float("nan"),
@@ -887,10 +912,19 @@ def bench_wan(run):
              "published to the seed, agents up and idle) to the last host holding it; cpu_cold_s: from starting the "
              "system's processes (patchmesh: seed + agents until all alive, plus cpu_rollout_s; its idle windows "
              "not counted); the publish CLI and `rollout --wait` are not counted",
-             "- rss: peak RSS (VmHWM) per process, shells and launchers left out; by process: "]
+             "- rss: peak RSS (VmHWM) per process of the system's programs ("
+             + "; ".join(f"{k}: {', '.join(v)}" for k, v in WAN_PROGRAMS.items()) + "); every process:"]
     for name, g in groups.items():
         if name != "patchmesh warm":
             notes.append(f"  - {name}: {g.rss_by_label()}")
+    for name, res in results.items():
+        g = groups[name]
+        a_, b_ = (f"v{2 if name.endswith('warm') else 1}-start", f"v{2 if name.endswith('warm') else 1}-done") \
+            if name.startswith("patchmesh") else ("start", "done")
+        roles = g.by_role(a_, b_)
+        notes.append(f"- {name}: cpu_rollout_s by process: " + ", ".join(
+            f"{r} x{len(v)} {sum(v):.1f} (max {max(v):.1f})" for r, v in sorted(roles.items())) +
+            f"; the rest ({g.between(a_, b_) - sum(sum(v) for v in roles.values()):.1f}) in processes those started")
     if pm_cost:
         notes.append(f"- patchmesh idle CPU per agent ({pm_cost['agents']} agents, {a.idle}s windows after {a.settle}s "
                      f"to settle, /proc/PID/stat): before the rollout {pm_cost['idle_before_pct']:.2f} % of a core, "
