@@ -92,11 +92,16 @@ class Run:
             raise BenchError(f"{' '.join(cmd[:3])}... failed (exit {r.returncode}): {(r.stderr or '').strip()[-400:]}")
         return r
 
-    def bg(self, name, cmd, ns=None, env=None):
+    def bg(self, name, cmd, ns=None, env=None, group=None):
+        """Starts cmd in the background; with a CostGroup, the process (and all it starts) is counted in it."""
         full = (["ip", "netns", "exec", ns] if ns else []) + cmd
+        if group:
+            full = group.wrap(full)
         logf = open(os.path.join(self.out, "logs", name + ".log"), "w")
         p = subprocess.Popen(full, stdout=logf, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         p.bench_name = name
+        if group:
+            group.track(p)
         self.procs.append(p)
         return p
 
@@ -245,11 +250,12 @@ http {{
     return conf
 
 
-def wan_nginx(run, sites, hosts, patch, digest):
+def wan_nginx(run, sites, hosts, patch, digest, group=None):
+    """With a CostGroup, marks its CPU at "start" (curls started) and "done" (last host)."""
     www = os.path.join(run.work, "www")
     os.makedirs(www, exist_ok=True)
     os.link(patch, os.path.join(www, "patch.bin"))
-    srv = run.bg("nginx", ["nginx", "-c", nginx_conf(run, www, 8080)], ns=f"{NS}-dc")
+    srv = run.bg("nginx", ["nginx", "-c", nginx_conf(run, www, 8080)], ns=f"{NS}-dc", group=group)
     time.sleep(1)
     if srv.poll() is not None:
         raise BenchError("nginx did not start (see logs/nginx.log)")
@@ -257,6 +263,8 @@ def wan_nginx(run, sites, hosts, patch, digest):
     with open(script, "w") as f:
         f.write(HOST_DONE)
     before = run.counters(sites)
+    if group:
+        group.mark("start")
     t0 = time.time()
     clients, done = [], {}
     for s in range(1, sites + 1):
@@ -264,9 +272,13 @@ def wan_nginx(run, sites, hosts, patch, digest):
             d = os.path.join(run.work, "curl", f"s{s}-h{h}")
             os.makedirs(d, exist_ok=True)
             dest = os.path.join(d, "patch.bin")
-            clients.append(run.bg(f"curl-s{s}-h{h}", ["sh", script, dest, f"http://{DC_IP}:8080/patch.bin", digest], ns=host_ns(s, h)))
+            clients.append(run.bg(f"curl-s{s}-h{h}", ["sh", script, dest, f"http://{DC_IP}:8080/patch.bin", digest],
+                                  ns=host_ns(s, h), group=group))
             done[(s, h)] = dest + ".done"
     wait_files(list(done.values()), run.args.timeout, "nginx/curl", clients)
+    if group:
+        group.mark("done")
+        group.sample()
     after = run.counters(sites)
     times = {k: float(open(v).read()) - t0 for k, v in done.items()}
     run.stop(clients + [srv])
@@ -302,7 +314,8 @@ ARIA_COMMON = ["--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=fal
                "--bt-save-metadata=false", "--rpc-save-upload-metadata=false", "--bt-max-peers=0"]
 
 
-def wan_bittorrent(run, sites, hosts, patch):
+def wan_bittorrent(run, sites, hosts, patch, group=None):
+    """With a CostGroup, marks its CPU at "start" (leechers started) and "done" (last host)."""
     bt = os.path.join(run.work, "bt")
     tracker_dir = os.path.join(bt, "tracker")
     os.makedirs(tracker_dir, exist_ok=True)
@@ -314,12 +327,12 @@ def wan_bittorrent(run, sites, hosts, patch):
     os.chmod(tracker_dir, 0o755)
     os.chmod(os.path.join(tracker_dir, "whitelist"), 0o644)
     tracker = run.bg("opentracker", ["opentracker", "-i", DC_IP, "-p", "6969", "-P", "6969", "-u", "_opentracker",
-                                     "-d", tracker_dir, "-w", "/whitelist"], ns=f"{NS}-dc")
+                                     "-d", tracker_dir, "-w", "/whitelist"], ns=f"{NS}-dc", group=group)
     seed_dir = os.path.join(bt, "seed")
     os.makedirs(seed_dir, exist_ok=True)
     os.link(patch, os.path.join(seed_dir, "patch.bin"))
     seeder = run.bg("aria2-seed", ["aria2c", *ARIA_COMMON, "--bt-seed-unverified=true", "--dir", seed_dir,
-                                   torrent], ns=f"{NS}-dc")
+                                   torrent], ns=f"{NS}-dc", group=group)
     time.sleep(3)
     for p in (tracker, seeder):
         if p.poll() is not None:
@@ -329,6 +342,8 @@ def wan_bittorrent(run, sites, hosts, patch):
         f.write('#!/bin/sh\ndate +%s.%N > "$BENCH_DONE"\n')
     os.chmod(hook, 0o755)
     before = run.counters(sites)
+    if group:
+        group.mark("start")
     t0 = time.time()
     leechers, done = [], {}
     for s in range(1, sites + 1):
@@ -338,9 +353,12 @@ def wan_bittorrent(run, sites, hosts, patch):
             env = dict(os.environ, BENCH_DONE=os.path.join(d, "done"))
             leechers.append(run.bg(f"aria2-s{s}-h{h}", ["aria2c", *ARIA_COMMON, "--dir", d,
                                                         f"--on-bt-download-complete={hook}", torrent],
-                                   ns=host_ns(s, h), env=env))
+                                   ns=host_ns(s, h), env=env, group=group))
             done[(s, h)] = os.path.join(d, "done")
     wait_files(list(done.values()), run.args.timeout, "BitTorrent", leechers)
+    if group:
+        group.mark("done")
+        group.sample()
     after = run.counters(sites)
     times = {k: float(open(v).read()) - t0 for k, v in done.items()}
     run.stop(leechers + [seeder, tracker])
@@ -350,6 +368,197 @@ def wan_bittorrent(run, sites, hosts, patch):
             if sha256(os.path.join(bt, f"s{s}-h{h}", "patch.bin")) != digest:
                 raise BenchError(f"BitTorrent: host s{s}-h{h} holds a wrong patch")
     return t0, times, before, after
+
+
+# ------------------------------------------------------ cost per system ----
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SHELLS = ("sh", "bash", "dash", "ip", "ldd")  # wrappers, launchers, probes: not counted in the RSS figures
+
+
+def cgroup_roots():
+    """Where a bench may make cgroups, best first: (kind, mount point) for cgroup v2, then v1 cpuacct."""
+    v2, v1 = [], []
+    try:
+        for line in open("/proc/mounts"):
+            f = line.split()
+            if f[2] == "cgroup2":
+                v2.append(("cgroup2", f[1]))
+            elif f[2] == "cgroup" and "cpuacct" in f[3].split(","):
+                v1.append(("cpuacct", f[1]))
+    except OSError:
+        pass
+    return v2[:1] + v1[:1]
+
+
+def proc_stat(pid):
+    """(utime + stime in seconds, ppid, comm) of a process, or None once it is gone."""
+    try:
+        raw = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return None
+    comm = raw[raw.index("(") + 1: raw.rindex(")")]
+    f = raw[raw.rindex(")") + 2:].split()
+    return (int(f[11]) + int(f[12])) / CLK_TCK, int(f[1]), comm
+
+
+def proc_hwm_kb(pid):
+    """Peak RSS (VmHWM, kB) of a process, or None."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+class CostGroup:
+    """All processes of one system: CPU-seconds and peak RSS per process.
+
+    Each process the bench starts for the system is put (before it execs, by a `sh -c` wrapper)
+    into a cgroup of its own, so everything it starts is counted too: cgroup v2 `cpu.stat`
+    usage_usec, else v1 `cpuacct.usage`; where neither is writable, the sum of /proc/PID/stat
+    over the process trees the bench started, sampled once a second (a process that ends between
+    two samples loses its last second). Peak RSS is each process's VmHWM, read once a second and
+    before the system is stopped."""
+
+    def __init__(self, name):
+        self.name, self.how, self.dir = name, "proc", None
+        self.roots, self.roles, self.peak, self.ticks = {}, {}, {}, {}
+        self.marks, self.proc_marks = {}, {}
+        for kind, mnt in cgroup_roots():
+            d = os.path.join(mnt, f"{NS}-bench-{name}")
+            try:
+                os.makedirs(d, exist_ok=True)
+                self.dir, self.how = d, kind
+                self._read_usage()
+                break
+            except (OSError, ValueError):
+                self.dir, self.how = None, "proc"
+        self.marks["created"] = self.cpu_s()
+
+    def _read_usage(self):
+        if self.how == "cgroup2":
+            for line in open(os.path.join(self.dir, "cpu.stat")):
+                k, v = line.split()
+                if k == "usage_usec":
+                    return int(v) / 1e6
+            raise ValueError("no usage_usec")
+        return int(open(os.path.join(self.dir, "cpuacct.usage")).read()) / 1e9
+
+    def wrap(self, cmd):
+        if not self.dir:
+            return cmd
+        return ["sh", "-c", 'echo $$ > "$0" && exec "$@"', os.path.join(self.dir, "cgroup.procs")] + cmd
+
+    def track(self, p):
+        self.roots[p.pid] = p
+        # agents pm-s1-h2-a1 -> "pm", leechers aria2-s1-h1 -> "aria2", curl-s1-h1 -> "curl"
+        name = p.bench_name
+        i = name.find("-s")
+        if i > 0 and name[i + 2: i + 3].isdigit():
+            name = name[:i]
+        self.roles[p.pid] = name
+
+    def pids(self):
+        if self.dir:
+            try:
+                return [int(x) for x in open(os.path.join(self.dir, "cgroup.procs")).read().split()]
+            except OSError:
+                return []
+        kids = {}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                st = proc_stat(int(d))
+                if st:
+                    kids.setdefault(st[1], []).append(int(d))
+        out, todo = [], [p for p, pr in self.roots.items() if pr.poll() is None]
+        while todo:
+            p = todo.pop()
+            out.append(p)
+            todo.extend(kids.get(p, []))
+        return out
+
+    def sample(self):
+        for pid in self.pids():
+            st = proc_stat(pid)
+            if st is None:
+                continue
+            self.ticks[pid] = st[0]
+            hwm = proc_hwm_kb(pid)
+            if hwm is not None:
+                label = st[2] + (f" ({self.roles[pid]})" if pid in self.roles else "")
+                old = self.peak.get(pid, (label, 0))
+                self.peak[pid] = (label, max(old[1], hwm))
+
+    def cpu_s(self):
+        if self.dir:
+            return self._read_usage()
+        self.sample()
+        return sum(self.ticks.values())
+
+    def mark(self, name):
+        self.marks[name] = self.cpu_s()
+        # and each started process's own CPU (the launcher execs java, aria2c...: the started pid is the program)
+        self.proc_marks[name] = {pid: (proc_stat(pid) or (None,))[0] for pid in self.roots}
+        return self.marks[name]
+
+    def by_role(self, a, b):
+        """CPU-s between two marks of the started processes, by role: {role: [CPU-s of each process]}."""
+        out = {}
+        for pid, c1 in self.proc_marks[b].items():
+            c0 = self.proc_marks[a].get(pid, 0.0)  # started after mark a: all of its CPU
+            if c1 is not None and c0 is not None:
+                out.setdefault(self.roles[pid], []).append(c1 - c0)
+        return out
+
+    def between(self, a, b):
+        return self.marks[b] - self.marks[a]
+
+    def rss_mb(self, programs):
+        """Peak RSS (MB) of each process running one of the system's programs (not its helpers: sh, ldd...)."""
+        return [kb / 1024 for label, kb in self.peak.values() if label.split()[0] in programs]
+
+    def rss_by_label(self):
+        by = {}
+        for label, kb in self.peak.values():
+            by.setdefault(label, []).append(kb / 1024)
+        return ", ".join(f"{k} x{len(v)} p50 {pct(v, 50):.0f} / max {max(v):.0f} MB" for k, v in sorted(by.items()))
+
+    def close(self):
+        if self.dir:
+            try:
+                os.rmdir(self.dir)
+            except OSError:
+                pass
+
+
+class CostSampler:
+    """Samples the open CostGroups once a second in a daemon thread (peak RSS of short-lived processes)."""
+
+    def __init__(self):
+        import threading
+        self.groups, self.stop_ev = [], threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def add(self, g):
+        self.groups.append(g)
+        return g
+
+    def _loop(self):
+        while not self.stop_ev.wait(1.0):
+            for g in list(self.groups):
+                g.sample()
+
+    def close(self):
+        self.stop_ev.set()
+        self.thread.join(timeout=5)
+
+
+def agents_cpu_s(agents):
+    """Summed CPU-s of the agent processes (the launcher execs java: the started pid is the JVM)."""
+    return sum((proc_stat(p.pid) or (0,))[0] for p, _ in agents.values())
 
 
 # Agents run with the launcher's shipped defaults (bin/patchmesh: -Xmx64m, serial GC, ...): no
@@ -362,24 +571,40 @@ WAVE = 10  # agents started at once when there are more (pm_mesh)
 SCALE_AGENT_OPTS = "-XX:TieredStopAtLevel=1"
 
 
+def cds_archive():
+    """The class-data archive bin/patchmesh passes to the JVM (same rule as the launcher), or None."""
+    jar = os.environ.get("PATCHMESH_JAR", os.path.join(ROOT, "tools", "target", "patchmesh.jar"))
+    cds = os.environ.get("PATCHMESH_CDS", jar[:-4] + ".jsa")
+    ok = cds != "off" and os.path.isfile(cds) and os.path.isfile(jar) and os.path.getmtime(cds) > os.path.getmtime(jar)
+    return cds if ok else None
+
+
 def agent_flags(default=AGENT_OPTS):
     """The agents' JVM flags as a report names them."""
     extra = os.environ.get("PATCHMESH_JAVA_OPTS", default)
-    return f"launcher defaults + `{extra}`" if extra.strip() else "launcher defaults (bin/patchmesh)"
+    cds = cds_archive()
+    base = "launcher defaults" + (f" (with the CDS archive {os.path.basename(cds)})" if cds else " (no CDS archive)")
+    return f"{base} + `{extra}`" if extra.strip() else base
 
 
-def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSerialGC -Xss512k", agent_opts=AGENT_OPTS):
-    """Starts the seed in the DC and the agents; returns (seed admin URL, token, agents {(s,h,i): (proc, apply dir)})."""
+def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSerialGC -Xss512k", agent_opts=AGENT_OPTS,
+            group=None, agent_extra=None):
+    """Starts the seed in the DC and the agents; returns (seed admin URL, token, agents {(s,h,i): (proc, apply dir)}).
+
+    With a CostGroup the seed and the agents are counted in it (mark "start" before the seed starts);
+    agent_extra maps an agent's name (s1-h1-a1) to JVM flags added for it alone (e.g. a JFR recording)."""
     w = run.work
     names = [("seed", "dc")] + [(f"s{s}-h{h}-a{i}", f"site-{s}") for s in range(1, sites + 1)
                                 for h in range(1, hosts + 1) for i in range(1, agents_per_host + 1)]
     log(f"patchmesh: keys, trust root, CA and {len(names)} node certificates")
     run.pm_identities(names)
     t_start = time.time()
+    if group:
+        group.mark("start")
     seed = run.bg("pm-seed", [PM, "seed", "--data", f"{w}/pm/seed", "--trust", f"{w}/keys/root.pb",
                               "--listen", f"{DC_IP}:7700", "--site", "dc", "--admin", "127.0.0.1:7701",
                               "--tls", f"{w}/tls/seed"], ns=f"{NS}-dc",
-                  env=dict(os.environ, PATCHMESH_JAVA_OPTS=seed_opts))
+                  env=dict(os.environ, PATCHMESH_JAVA_OPTS=seed_opts), group=group)
     # the seed first: a hundred JVMs starting at once would starve it
     tok = f"{w}/pm/seed/admin.token"
     deadline = time.time() + 300
@@ -417,7 +642,9 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
                 p = run.bg(f"pm-{n}", [PM, "agent", "--data", f"{w}/pm/{n}", "--trust", f"{w}/keys/root.pb",
                                        "--listen", f"{host_ip(s, h)}:{7700 + i}", "--site", f"site-{s}",
                                        "--join", f"{DC_IP}:7700", "--apply-dir", apply_dir, "--tls", f"{w}/tls/{n}"],
-                           ns=host_ns(s, h), env=dict(os.environ, PATCHMESH_JAVA_OPTS=os.environ.get("PATCHMESH_JAVA_OPTS", agent_opts)))
+                           ns=host_ns(s, h), group=group,
+                           env=dict(os.environ, PATCHMESH_JAVA_OPTS=(os.environ.get("PATCHMESH_JAVA_OPTS", agent_opts) + " "
+                                                                     + (agent_extra or {}).get(n, "")).strip()))
                 agents[(s, h, i)] = (p, apply_dir)
     want = len(agents) + 1
     deadline = time.time() + max(180, 3 * len(agents))
@@ -447,11 +674,16 @@ def pm_publish(run, admin, token, src, version, channel="bench/patch"):
     return json.loads(r.stdout)
 
 
-def pm_rollout(run, sites, agents, admin, token, src_dir, version, fname="patch.bin"):
-    """Publishes src_dir through the seed; returns (t0, times, before, after, publish json, rollout json, publish secs)."""
+def pm_rollout(run, sites, agents, admin, token, src_dir, version, fname="patch.bin", group=None):
+    """Publishes src_dir through the seed; returns (t0, times, before, after, publish json, rollout json, publish secs).
+
+    With a CostGroup, marks its CPU at f"v{version}-start" (the seed holds the published manifest)
+    and f"v{version}-done" (the last agent applied it)."""
     before = run.counters(sites)
     tp = time.time()
     pub = pm_publish(run, admin, token, src_dir, version)
+    if group:
+        group.mark(f"v{version}-start")
     t0 = time.time()
     log(f"patchmesh: published v{version} {pub['manifestId'][:12]} ({pub['chunks']} chunks) in {t0 - tp:.1f}s")
     env = dict(os.environ, PATCHMESH_TOKEN=token)
@@ -461,6 +693,9 @@ def pm_rollout(run, sites, agents, admin, token, src_dir, version, fname="patch.
     # the applied file appears (atomically) once its chunks are verified and assembled;
     # its mtime is when that host held the verified patch
     seen = wait_files(list(files.values()), run.args.timeout, "patchmesh", [p for p, _ in agents.values()])
+    if group:
+        group.mark(f"v{version}-done")
+        group.sample()
     after = run.counters(sites)
     times = {k: seen[f] - t0 for k, f in files.items()}
     try:
@@ -545,6 +780,56 @@ def machine():
             f"load {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}")
 
 
+def idle_window(agents, secs):
+    """Idle CPU of the agents over secs: (% of a core per agent, mean over agents)."""
+    c0, t = agents_cpu_s(agents), time.time()
+    time.sleep(secs)
+    return 100.0 * (agents_cpu_s(agents) - c0) / (time.time() - t) / max(1, len(agents))
+
+
+def wan_patchmesh(run, a, patch_dir, digest, group, warm_dir=None, warm_digest=None):
+    """The mesh comes up, idles, takes v1 (first rollout after start), idles, takes v2 (warm).
+
+    Returns {label: (t0, times, before, after, extra)} and the idle/cost figures."""
+    extra_opts = {}
+    if a.jfr:
+        os.makedirs(os.path.join(run.out, "jfr"), exist_ok=True)
+        extra_opts["s1-h1-a1"] = (f"-XX:StartFlightRecording=settings=profile,dumponexit=true,"
+                                  f"filename={run.out}/jfr/s1-h1-a1.jfr")
+    admin, token, agents = pm_mesh(run, a.sites, a.hosts, group=group, agent_extra=extra_opts)
+    group.mark("alive")
+    cost = {"join_s": run.join_s}
+    time.sleep(a.settle)
+    cost["idle_before_pct"] = idle_window(agents, a.idle)
+    out = {}
+    # v2 names its file patch2.bin: the hosts' patch.bin of v1 must not count as v2 having arrived
+    for version, src, dig, label, fname in ((1, patch_dir, digest, "patchmesh", "patch.bin"),
+                                            (2, warm_dir, warm_digest, "patchmesh warm", "patch2.bin")):
+        if src is None:
+            continue
+        t0, times, before, after, pub, ro, pub_s = pm_rollout(run, a.sites, agents, admin, token, src, version,
+                                                              fname=fname, group=group)
+        for (s, h, i), (p, d) in agents.items():
+            if sha256(os.path.join(d, fname)) != dig:
+                raise BenchError(f"patchmesh: host s{s}-h{h} holds a wrong patch after v{version}")
+        with open(os.path.join(run.out, f"patchmesh-rollout-v{version}.json"), "w") as f:
+            json.dump(ro, f, indent=1)
+        out[label] = (t0, {(s, h): v for (s, h, i), v in times.items()}, before, after,
+                      {"publish_s": pub_s, "chunks": pub["chunks"],
+                       "cpu_rollout_s": group.between(f"v{version}-start", f"v{version}-done")})
+        if version == 1:
+            time.sleep(a.settle)
+            cost["idle_after_pct"] = idle_window(agents, a.idle)
+    group.sample()
+    cost["cold_s"] = group.between("start", "alive") + out["patchmesh"][4]["cpu_rollout_s"]
+    cost["agents"] = len(agents)
+    return out, cost
+
+
+# the programs whose peak RSS per process the wan table reports (the notes list every process)
+WAN_PROGRAMS = {"nginx+curl": ("nginx", "curl"), "aria2+opentracker": ("aria2c", "opentracker"), "patchmesh": ("java",)}
+
+
 def bench_wan(run):
     a = run.args
     size = parse_size(a.size)
@@ -555,49 +840,108 @@ def bench_wan(run):
     log(f"generating a {size} byte patch")
     make_patch(patch, size)
     digest = sha256(patch)
+    warm_dir = warm_digest = None
+    if a.warm:
+        warm_dir = os.path.join(run.work, "patch-v2")
+        os.makedirs(warm_dir, exist_ok=True)
+        make_patch(os.path.join(warm_dir, "patch2.bin"), size, seed=43)  # a different patch: nothing in common
+        warm_digest = sha256(os.path.join(warm_dir, "patch2.bin"))
     run.testbed(a.sites, a.hosts)
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    results = {}
-    for system in a.systems.split(","):
-        log(f"== {system}")
-        if system == "nginx":
-            results["nginx+curl"] = wan_nginx(run, a.sites, a.hosts, patch, digest)
-        elif system == "bittorrent":
-            results["aria2+opentracker"] = wan_bittorrent(run, a.sites, a.hosts, patch)
-        elif system == "patchmesh":
-            admin, token, agents = pm_mesh(run, a.sites, a.hosts)
-            t0, times, before, after, pub, ro, pub_s = pm_rollout(run, a.sites, agents, admin, token, patch_dir, 1)
-            for (s, h, i), (p, d) in agents.items():
-                if sha256(os.path.join(d, "patch.bin")) != digest:
-                    raise BenchError(f"patchmesh: host s{s}-h{h} holds a wrong patch")
-            with open(os.path.join(run.out, "patchmesh-rollout.json"), "w") as f:
-                json.dump(ro, f, indent=1)
-            results["patchmesh"] = (t0, {(s, h): v for (s, h, i), v in times.items()}, before, after)
-            results["patchmesh"] += ({"publish_s": pub_s, "chunks": pub["chunks"]},)
-        else:
-            raise BenchError(f"unknown system '{system}'")
-        log(f"{system}: last host after {max(results[list(results)[-1]][1].values()):.1f}s")
+    load_start = os.getloadavg()
+    sampler = CostSampler()
+    results, groups, pm_cost = {}, {}, {}
+    try:
+        for system in a.systems.split(","):
+            log(f"== {system}")
+            if system == "nginx":
+                g = groups["nginx+curl"] = sampler.add(CostGroup("nginx"))
+                results["nginx+curl"] = wan_nginx(run, a.sites, a.hosts, patch, digest, group=g) + ({},)
+            elif system == "bittorrent":
+                g = groups["aria2+opentracker"] = sampler.add(CostGroup("aria2"))
+                results["aria2+opentracker"] = wan_bittorrent(run, a.sites, a.hosts, patch, group=g) + ({},)
+            elif system == "patchmesh":
+                g = sampler.add(CostGroup("patchmesh"))
+                out, pm_cost = wan_patchmesh(run, a, patch_dir, digest, g, warm_dir, warm_digest)
+                for label in out:
+                    groups[label] = g
+                results.update(out)
+            else:
+                raise BenchError(f"unknown system '{system}'")
+            log(f"{system}: last host after {max(results[list(results)[-1]][1].values()):.1f}s")
+            run.stop()
+    finally:
+        sampler.close()
+        for g in set(groups.values()):
+            g.close()
     run.close()
     aria = results.get("aria2+opentracker")
     aria_time = max(aria[1].values()) if aria else None
+    aria_cpu = groups["aria2+opentracker"].between("start", "done") if aria else None
+    flags = agent_flags()
     rows, per_site = [], {}
     for name, res in results.items():
         row, wan = summarize(name, a.sites, size, down_bps, res[0], res[1], res[2], res[3], aria_time)
+        g = groups[name]
+        if name.startswith("patchmesh"):
+            cpu = res[4]["cpu_rollout_s"]
+            cold = pm_cost["cold_s"] if name == "patchmesh" else float("nan")
+        else:
+            cpu, cold = g.between("start", "done"), g.between("created", "done")
+        rss = g.rss_mb(WAN_PROGRAMS[name.replace(" warm", "")])
+        row.update({
+            "cpu_rollout_s": cpu,
+            "cpu_over_aria2_x": cpu / aria_cpu if aria_cpu else float("nan"),
+            "cpu_cold_s": cold,
+            "rss_p50_mb": pct(rss, 50),
+            "rss_max_mb": max(rss) if rss else float("nan"),
+            "jvm": flags if name.startswith("patchmesh") else "-",
+        })
         rows.append(row)
         per_site[name] = wan
+    cpu_how = {g.how for g in groups.values()}
     notes = [f"- command: `scripts/bench wan --sites {a.sites} --hosts {a.hosts} --size {a.size} --down {a.down} "
-             f"--up {a.up} --rtt {a.rtt} --loss {a.loss}`",
-             f"- started {started}; machine: {machine()} (load at the end)",
-             f"- patchmesh agent JVM flags: {agent_flags()}",
-             f"- patch {size} bytes; wan_in = rx bytes of the site router's WAN interface (Ethernet frames) / size; "
-             f"wan_payload = the same minus {HDR} header bytes per frame; seed_egress = DC tx bytes / size",
-             "- per-site WAN bytes in (raw / minus headers):"]
+             f"--up {a.up} --rtt {a.rtt} --loss {a.loss}" + ("" if a.warm else " --no-warm") + (" --jfr" if a.jfr else "") + "`",
+             f"- started {started}, load {load_start[0]:.1f}/{load_start[1]:.1f}/{load_start[2]:.1f}; "
+             f"machine: {machine()} (load at the end)",
+             f"- patchmesh agent JVM flags: {flags}; seed `-Xmx256m -XX:+UseSerialGC -Xss512k`"
+             + ("; agent s1-h1-a1 also recorded JFR (settings=profile) into jfr/" if a.jfr else ""),
+             f"- cpu_rollout_s: CPU-s of all the system's processes ({', '.join(sorted(cpu_how))}: a cgroup per system"
+             f"{'' if cpu_how <= {'cgroup2', 'cpuacct'} else '; proc = /proc/PID/stat of the process trees, sampled'}) "
+             "from the moment the patch is handed over (nginx: curls started; aria2: leechers started; patchmesh: "
+             "published to the seed, agents up and idle) to the last host holding it; cpu_cold_s: from starting the "
+             "system's processes (patchmesh: seed + agents until all alive, plus cpu_rollout_s; its idle windows "
+             "not counted); the publish CLI and `rollout --wait` are not counted",
+             "- rss: peak RSS (VmHWM) per process of the system's programs ("
+             + "; ".join(f"{k}: {', '.join(v)}" for k, v in WAN_PROGRAMS.items()) + "); every process:"]
+    for name, g in groups.items():
+        if name != "patchmesh warm":
+            notes.append(f"  - {name}: {g.rss_by_label()}")
+    for name, res in results.items():
+        g = groups[name]
+        a_, b_ = (f"v{2 if name.endswith('warm') else 1}-start", f"v{2 if name.endswith('warm') else 1}-done") \
+            if name.startswith("patchmesh") else ("start", "done")
+        roles = g.by_role(a_, b_)
+        notes.append(f"- {name}: cpu_rollout_s by process: " + ", ".join(
+            f"{r} x{len(v)} {sum(v):.1f} (max {max(v):.1f})" for r, v in sorted(roles.items())) +
+            f"; the rest ({g.between(a_, b_) - sum(sum(v) for v in roles.values()):.1f}) in processes those started")
+    if pm_cost:
+        notes.append(f"- patchmesh idle CPU per agent ({pm_cost['agents']} agents, {a.idle}s windows after {a.settle}s "
+                     f"to settle, /proc/PID/stat): before the rollout {pm_cost['idle_before_pct']:.2f} % of a core, "
+                     f"after {pm_cost.get('idle_after_pct', float('nan')):.2f} %; mesh alive {pm_cost['join_s']:.0f}s "
+                     f"after start")
+        if "patchmesh warm" in results:
+            notes.append("- patchmesh warm: a second, different patch of the same size (nothing in common with v1) "
+                         "pushed to the same agents after the idle-after window")
+    notes += [f"- patch {size} bytes; wan_in = rx bytes of the site router's WAN interface (Ethernet frames) / size; "
+              f"wan_payload = the same minus {HDR} header bytes per frame; seed_egress = DC tx bytes / size",
+              "- per-site WAN bytes in (raw / minus headers):"]
     for name, wan in per_site.items():
         notes.append(f"  - {name}: " + ", ".join(f"s{s} {v[0]:,} / {v[1]:,}" for s, v in wan.items()))
-    if "patchmesh" in results and len(results["patchmesh"]) > 4:
-        extra = results["patchmesh"][4]
-        notes.append(f"- patchmesh publish (chunk, sign, upload to the seed) took {extra['publish_s']:.1f}s before the clock "
-                     f"started; {extra['chunks']} chunks")
+    for name, res in results.items():
+        if name.startswith("patchmesh"):
+            notes.append(f"- {name}: publish (chunk, sign, upload to the seed) took {res[4]['publish_s']:.1f}s before "
+                         f"the clock started; {res[4]['chunks']} chunks")
     write_table(run, rows, "WAN rollout: nginx, BitTorrent, patchmesh", notes)
     plot(run, {n: list(r[1].values()) for n, r in results.items()},
          f"{a.sites} sites x {a.hosts} hosts, {size >> 20} MiB, {a.down} down / {a.up} up, rtt {a.rtt}",
@@ -1293,6 +1637,10 @@ def main():
     ap.add_argument("--cut-site", type=int, default=None, help="cut: which site (default the last)")
     ap.add_argument("--out")
     ap.add_argument("--keep-work", action="store_true", help="keep the hosts' files after a successful run")
+    ap.add_argument("--no-warm", dest="warm", action="store_false", help="wan: skip the second (warm) patchmesh rollout")
+    ap.add_argument("--idle", type=int, default=30, help="wan: seconds of each idle-CPU window of the agents")
+    ap.add_argument("--settle", type=int, default=5, help="wan: seconds to wait before an idle window")
+    ap.add_argument("--jfr", action="store_true", help="wan: agent s1-h1-a1 records a JFR profile into OUT/jfr/")
     try:
         args = ap.parse_args()
     except SystemExit as e:
