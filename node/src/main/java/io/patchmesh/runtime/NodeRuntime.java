@@ -212,6 +212,7 @@ public final class NodeRuntime implements AutoCloseable {
             store.chunks(),
             metrics,
             options.transfer(),
+            options.swarm(),
             options.uploadSlots(),
             () -> mesh.membership().members(),
             s -> apply.onSessionComplete(s),
