@@ -212,7 +212,7 @@ public final class NodeRuntime implements AutoCloseable {
             store.chunks(),
             metrics,
             options.transfer(),
-            io.patchmesh.transfer.swarm.SwarmConfig.defaults().withWanYield(
+            options.swarm().withWanYield(
                 io.patchmesh.transfer.ledbat.LedbatConfig.ofSetting(config.wanYield())), // wan-yield
             options.uploadSlots(),
             () -> mesh.membership().members(),

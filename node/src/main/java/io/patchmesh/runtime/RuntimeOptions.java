@@ -6,6 +6,7 @@ import io.patchmesh.net.shaping.WanEmulator;
 import io.patchmesh.proto.Role;
 import io.patchmesh.proto.StatusReport;
 import io.patchmesh.transfer.TransferConfig;
+import io.patchmesh.transfer.swarm.SwarmConfig;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.Set;
@@ -29,6 +30,8 @@ import java.util.function.UnaryOperator;
  * @param tickMillis the loop's housekeeping period (request pumping, Have batching)
  * @param uploadSlots concurrent uploads this node serves
  * @param transportTuning last word on the transport's config (tests shorten its timeouts); identity by default
+ * @param swarm the swarm's timers and bounds ({@link SwarmConfig#defaults()}; tests that wait on a
+ *     swarm timer take {@link SwarmConfig#fast()})
  */
 public record RuntimeOptions(
     Set<Role> roles,
@@ -40,7 +43,8 @@ public record RuntimeOptions(
     BiConsumer<StatusReport, Long> statusSink,
     long tickMillis,
     int uploadSlots,
-    UnaryOperator<TransportConfig.Builder> transportTuning) {
+    UnaryOperator<TransportConfig.Builder> transportTuning,
+    SwarmConfig swarm) {
 
   /**
    * Transfer tuning for real links: a request is only given up after 8x its
@@ -58,12 +62,14 @@ public record RuntimeOptions(
 
   public static RuntimeOptions agent() {
     return new RuntimeOptions(
-        Set.of(Role.ROLE_AGENT), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 5000, null, 20, 12, b -> b);
+        Set.of(Role.ROLE_AGENT), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 5000, null, 20, 12, b -> b,
+        SwarmConfig.defaults());
   }
 
   public static RuntimeOptions seed(BiConsumer<StatusReport, Long> sink) {
     return new RuntimeOptions(
-        Set.of(Role.ROLE_SEED), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 5000, sink, 20, 24, b -> b);
+        Set.of(Role.ROLE_SEED), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 5000, sink, 20, 24, b -> b,
+        SwarmConfig.defaults());
   }
 
   public boolean isSeed() {
@@ -72,31 +78,36 @@ public record RuntimeOptions(
 
   public RuntimeOptions withWan(WanEmulator wan) {
     return new RuntimeOptions(roles, Optional.of(wan), clock, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
-        transportTuning);
+        transportTuning, swarm);
   }
 
   public RuntimeOptions withClock(Clock c) {
     return new RuntimeOptions(roles, wanEmulator, c, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
-        transportTuning);
+        transportTuning, swarm);
   }
 
   public RuntimeOptions withMembership(MembershipConfig m) {
     return new RuntimeOptions(roles, wanEmulator, clock, m, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
-        transportTuning);
+        transportTuning, swarm);
   }
 
   public RuntimeOptions withTransfer(TransferConfig t) {
     return new RuntimeOptions(roles, wanEmulator, clock, membership, t, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
-        transportTuning);
+        transportTuning, swarm);
   }
 
   public RuntimeOptions withTransportTuning(UnaryOperator<TransportConfig.Builder> tuning) {
     return new RuntimeOptions(roles, wanEmulator, clock, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
-        tuning);
+        tuning, swarm);
   }
 
   public RuntimeOptions withStatusInterval(long millis) {
     return new RuntimeOptions(roles, wanEmulator, clock, membership, transfer, millis, statusSink, tickMillis, uploadSlots,
-        transportTuning);
+        transportTuning, swarm);
+  }
+
+  public RuntimeOptions withSwarm(SwarmConfig s) {
+    return new RuntimeOptions(roles, wanEmulator, clock, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
+        transportTuning, s);
   }
 }

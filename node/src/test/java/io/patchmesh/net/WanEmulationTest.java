@@ -14,7 +14,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** In-process WAN shaping between real Transports on loopback. */
+/**
+ * In-process WAN shaping between real Transports on loopback: which links are shaped and counted,
+ * over real TLS sockets. The rates themselves are checked on virtual time ({@code ShapingRateTest});
+ * the wall-clock figures are a benchmark (docs/benchmarks/net.md).
+ */
 class WanEmulationTest {
   static final long MEGABYTE = 1024 * 1024;
 
@@ -33,12 +37,12 @@ class WanEmulationTest {
     mesh.close();
   }
 
-  /** Sends {@code bytes} of Pieces from {@code from} to {@code to}; returns seconds until all arrived. */
+  /** Sends {@code bytes} of Pieces from {@code from} to {@code to}; returns seconds until all arrived (printed, never asserted). */
   private double transfer(Transport from, Transport to, AtomicLong received, long bytes) throws Exception {
     PeerLink link = from.connect(to.boundAddress()).get(10, TimeUnit.SECONDS);
     long start = System.nanoTime();
     new BulkSender(link, bytes).start();
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5))
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
         .until(() -> received.get() >= bytes);
     return (System.nanoTime() - start) / 1e9;
   }
@@ -52,7 +56,7 @@ class WanEmulationTest {
   }
 
   @Test
-  void crossSiteLinkMovesDataAtTheEmulatedRateAndSameSiteIsNotShaped() throws Exception {
+  void crossSiteTrafficIsCountedAsWanBytesAndSameSiteTrafficIsNot() throws Exception {
     wan.siteMbit("lab", 4);
     AtomicLong atLab2 = new AtomicLong();
     AtomicLong atBranch = new AtomicLong();
@@ -61,32 +65,34 @@ class WanEmulationTest {
     Transport hq = node("hq1", "hq", new AtomicLong(), RateLimits.UNLIMITED);
     Transport branch = node("br1", "branch", atBranch, RateLimits.UNLIMITED);
 
-    // Inside the lab site, whose WAN link is only 4 Mbit/s: shaped, 8 MiB would take 16.8 s. This run also
-    // warms up TLS and protobuf (a cold JVM runs them interpreted) before the timed WAN run.
-    double lanSeconds = transfer(lab1, lab2, atLab2, 8 * MEGABYTE);
-    System.out.printf("8 MiB inside a site with a 4 Mbit/s WAN link: %.2f s%n", lanSeconds);
-    assertTrue(lanSeconds < 8, "same-site traffic must not be shaped, took " + lanSeconds + " s");
+    // Inside the lab site, whose WAN link is only 4 Mbit/s (shaped, 4 MiB would take 8.4 s).
+    double lanSeconds = transfer(lab1, lab2, atLab2, 4 * MEGABYTE);
+    System.out.printf("4 MiB inside a site with a 4 Mbit/s WAN link: %.2f s%n", lanSeconds);
     assertEquals(0, wan.wanBytesOut("lab"), "LAN bytes are not WAN bytes");
+    assertEquals(0, wan.wanBytesIn("lab"), "LAN bytes are not WAN bytes");
 
-    long bytes = 10 * MEGABYTE;
+    long bytes = 4 * MEGABYTE;
     double wanSeconds = transfer(hq, branch, atBranch, bytes);
-    double expected = wan.wanBytesIn("branch") / (40e6 / 8);
-    System.out.printf("10 MiB over an emulated 40 Mbit/s WAN: %.2f s (expected %.2f s from %d wire bytes)%n",
-        wanSeconds, expected, wan.wanBytesIn("branch"));
-    assertTrue(Math.abs(wanSeconds - expected) <= 0.15 * expected, "took " + wanSeconds + " s, expected " + expected);
-    assertTrue(wan.wanBytesIn("branch") >= bytes && wan.wanBytesOut("hq") == wan.wanBytesIn("branch"));
+    System.out.printf("4 MiB over an emulated 40 Mbit/s WAN: %.2f s (%.2f s from %d wire bytes at the rate)%n",
+        wanSeconds, wan.wanBytesIn("branch") / (40e6 / 8), wan.wanBytesIn("branch"));
+    assertTrue(wan.wanBytesIn("branch") >= bytes, "every byte to branch crossed its WAN link: " + wan.wanBytesIn("branch"));
+    assertEquals(wan.wanBytesIn("branch"), wan.wanBytesOut("hq"), "counted at both ends");
+    assertEquals(0, wan.wanBytesOut("lab"));
   }
 
   @Test
-  void uploadCapLimitsDataEvenInsideASite() throws Exception {
+  void uploadCapAppliesEvenInsideASite() throws Exception {
     AtomicLong received = new AtomicLong();
     long cap = 4 * MEGABYTE;
-    AtomicLong atSender = new AtomicLong();
-    Transport sender = node("capped", "hq", atSender, new RateLimits(cap, 0, 0));
+    Transport sender = node("capped", "hq", new AtomicLong(), new RateLimits(cap, 0, 0));
     Transport receiver = node("rx", "hq", received, RateLimits.UNLIMITED);
-    transfer(receiver, sender, atSender, 8 * MEGABYTE); // warm-up; the cap is on upload only
-    double seconds = transfer(sender, receiver, received, 6 * MEGABYTE);
-    System.out.printf("6 MiB under a 4 MiB/s upload cap: %.2f s%n", seconds);
-    assertEquals(1.5, seconds, 0.15 * 1.5);
+    long bytes = 2 * MEGABYTE;
+    double seconds = transfer(sender, receiver, received, bytes);
+    System.out.printf("2 MiB under a 4 MiB/s upload cap: %.2f s%n", seconds);
+    // A floor, not a speed claim: past the bucket's 100 ms burst no byte leaves faster than the cap,
+    // however fast or slow the machine; only a missing cap could break it.
+    double floor = (bytes - cap / 10.0) / cap;
+    assertTrue(seconds >= floor, "2 MiB through a 4 MiB/s cap in " + seconds + " s, below the floor of " + floor + " s: unshaped");
+    assertEquals(0, wan.wanBytesOut("hq"), "the cap is not the WAN");
   }
 }

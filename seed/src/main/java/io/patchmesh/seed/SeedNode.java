@@ -61,7 +61,8 @@ public final class SeedNode implements AutoCloseable {
             },
             options.tickMillis(),
             options.uploadSlots(),
-            options.transportTuning());
+            options.transportTuning(),
+            options.swarm());
     RolloutController[] controller = new RolloutController[1];
     SeedCluster[] cluster = new SeedCluster[1];
     NodeRuntime node;

@@ -26,6 +26,7 @@ import io.patchmesh.runtime.RuntimeOptions;
 import io.patchmesh.seed.MaliciousPeer.Behaviour;
 import io.patchmesh.seed.local.LocalMesh;
 import io.patchmesh.transfer.ChunkTable;
+import io.patchmesh.transfer.swarm.SwarmConfig;
 import io.patchmesh.trust.ManifestSigner;
 import io.patchmesh.trust.VerifiedManifest;
 import java.io.IOException;
@@ -210,8 +211,9 @@ class MaliciousPeerTest {
 
   @Test
   void peerThatClaimsEveryChunkThenNeverAnswersIsDisconnected() throws Exception {
-    // Short request timeouts so the stall shows within the rollout (defaults: 30 s unmeasured, 5 s floor).
-    startMesh(4, o -> o.withTransfer(o.transfer().withRequestTimeouts(1_000, 500, 4.0)));
+    // Short request timeouts so the stall shows within the rollout (defaults: 30 s unmeasured, 5 s floor),
+    // and the swarm's fast timers: the stalled-peer rule's 15 s silence becomes 1.5 s (the rule is the same).
+    startMesh(4, o -> o.withTransfer(o.transfer().withRequestTimeouts(1_000, 500, 4.0)).withSwarm(SwarmConfig.fast()));
     VerifiedManifest vm = publish(1, 14);
     try (MaliciousPeer rogue = rogue(vm, Behaviour.CLAIM_THEN_STALL)) {
       for (NodeRuntime a : mesh.agents()) {
