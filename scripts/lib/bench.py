@@ -574,8 +574,9 @@ SCALE_AGENT_OPTS = "-XX:TieredStopAtLevel=1"
 def cds_archive():
     """The class-data archive bin/patchmesh passes to the JVM (same rule as the launcher), or None."""
     jar = os.environ.get("PATCHMESH_JAR", os.path.join(ROOT, "tools", "target", "patchmesh.jar"))
-    cds = os.environ.get("PATCHMESH_CDS", jar[:-4] + ".jsa")
-    ok = cds != "off" and os.path.isfile(cds) and os.path.isfile(jar) and os.path.getmtime(cds) > os.path.getmtime(jar)
+    cds = os.environ.get("PATCHMESH_CDS", "off")
+    cds = jar[:-4] + ".jsa" if cds == "on" else cds
+    ok = cds != "off" and "FlightRecord" not in os.environ.get("PATCHMESH_JAVA_OPTS", "") and os.path.isfile(cds) and os.path.isfile(jar) and os.path.getmtime(cds) > os.path.getmtime(jar)
     return cds if ok else None
 
 
@@ -583,7 +584,7 @@ def agent_flags(default=AGENT_OPTS):
     """The agents' JVM flags as a report names them."""
     extra = os.environ.get("PATCHMESH_JAVA_OPTS", default)
     cds = cds_archive()
-    base = "launcher defaults" + (f" (with the CDS archive {os.path.basename(cds)})" if cds else " (no CDS archive)")
+    base = "launcher defaults" + (f" + PATCHMESH_CDS ({os.path.basename(cds)})" if cds else "")
     return f"{base} + `{extra}`" if extra.strip() else base
 
 
@@ -792,6 +793,8 @@ def wan_patchmesh(run, a, patch_dir, digest, group, warm_dir=None, warm_digest=N
 
     Returns {label: (t0, times, before, after, extra)} and the idle/cost figures."""
     extra_opts = {}
+    if a.jfr and cds_archive():
+        raise BenchError("--jfr with PATCHMESH_CDS: JDK 17 crashes when JFR starts in a JVM with an archive of the app's classes")
     if a.jfr:
         os.makedirs(os.path.join(run.out, "jfr"), exist_ok=True)
         extra_opts["s1-h1-a1"] = (f"-XX:StartFlightRecording=settings=profile,dumponexit=true,"
