@@ -743,7 +743,8 @@ def bench_wan(run):
         roles = g.by_role(a_, b_)
         notes.append(f"- {name}: cpu_rollout_s by process: " + ", ".join(
             f"{r} x{len(v)} {sum(v):.1f} (max {max(v):.1f})" for r, v in sorted(roles.items())) +
-            f"; the rest ({g.between(a_, b_) - sum(sum(v) for v in roles.values()):.1f}) in processes those started")
+            f"; the rest ({max(0.0, g.between(a_, b_) - sum(sum(v) for v in roles.values())):.1f}) in processes "
+            "those started and in started processes that ended before the last host (curl scripts)")
     if pm_cost:
         notes.append(f"- patchmesh idle CPU per agent ({pm_cost['agents']} agents, {a.idle}s windows after {a.settle}s "
                      f"to settle, /proc/PID/stat): before the rollout {pm_cost['idle_before_pct']:.2f} % of a core, "
