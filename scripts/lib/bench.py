@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+from cost import CostGroup, CostSampler, proc_stat
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TESTBED = os.path.join(ROOT, "scripts", "testbed")
 PM = os.path.join(ROOT, "bin", "patchmesh")
@@ -370,192 +372,6 @@ def wan_bittorrent(run, sites, hosts, patch, group=None):
     return t0, times, before, after
 
 
-# ------------------------------------------------------ cost per system ----
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-SHELLS = ("sh", "bash", "dash", "ip", "ldd")  # wrappers, launchers, probes: not counted in the RSS figures
-
-
-def cgroup_roots():
-    """Where a bench may make cgroups, best first: (kind, mount point) for cgroup v2, then v1 cpuacct."""
-    v2, v1 = [], []
-    try:
-        for line in open("/proc/mounts"):
-            f = line.split()
-            if f[2] == "cgroup2":
-                v2.append(("cgroup2", f[1]))
-            elif f[2] == "cgroup" and "cpuacct" in f[3].split(","):
-                v1.append(("cpuacct", f[1]))
-    except OSError:
-        pass
-    return v2[:1] + v1[:1]
-
-
-def proc_stat(pid):
-    """(utime + stime in seconds, ppid, comm) of a process, or None once it is gone."""
-    try:
-        raw = open(f"/proc/{pid}/stat").read()
-    except OSError:
-        return None
-    comm = raw[raw.index("(") + 1: raw.rindex(")")]
-    f = raw[raw.rindex(")") + 2:].split()
-    return (int(f[11]) + int(f[12])) / CLK_TCK, int(f[1]), comm
-
-
-def proc_hwm_kb(pid):
-    """Peak RSS (VmHWM, kB) of a process, or None."""
-    try:
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-class CostGroup:
-    """All processes of one system: CPU-seconds and peak RSS per process.
-
-    Each process the bench starts for the system is put (before it execs, by a `sh -c` wrapper)
-    into a cgroup of its own, so everything it starts is counted too: cgroup v2 `cpu.stat`
-    usage_usec, else v1 `cpuacct.usage`; where neither is writable, the sum of /proc/PID/stat
-    over the process trees the bench started, sampled once a second (a process that ends between
-    two samples loses its last second). Peak RSS is each process's VmHWM, read once a second and
-    before the system is stopped."""
-
-    def __init__(self, name):
-        self.name, self.how, self.dir = name, "proc", None
-        self.roots, self.roles, self.peak, self.ticks = {}, {}, {}, {}
-        self.marks, self.proc_marks = {}, {}
-        for kind, mnt in cgroup_roots():
-            d = os.path.join(mnt, f"{NS}-bench-{name}")
-            try:
-                os.makedirs(d, exist_ok=True)
-                self.dir, self.how = d, kind
-                self._read_usage()
-                break
-            except (OSError, ValueError):
-                self.dir, self.how = None, "proc"
-        self.marks["created"] = self.cpu_s()
-
-    def _read_usage(self):
-        if self.how == "cgroup2":
-            for line in open(os.path.join(self.dir, "cpu.stat")):
-                k, v = line.split()
-                if k == "usage_usec":
-                    return int(v) / 1e6
-            raise ValueError("no usage_usec")
-        return int(open(os.path.join(self.dir, "cpuacct.usage")).read()) / 1e9
-
-    def wrap(self, cmd):
-        if not self.dir:
-            return cmd
-        return ["sh", "-c", 'echo $$ > "$0" && exec "$@"', os.path.join(self.dir, "cgroup.procs")] + cmd
-
-    def track(self, p):
-        self.roots[p.pid] = p
-        # agents pm-s1-h2-a1 -> "pm", leechers aria2-s1-h1 -> "aria2", curl-s1-h1 -> "curl"
-        name = p.bench_name
-        i = name.find("-s")
-        if i > 0 and name[i + 2: i + 3].isdigit():
-            name = name[:i]
-        self.roles[p.pid] = name
-
-    def pids(self):
-        if self.dir:
-            try:
-                return [int(x) for x in open(os.path.join(self.dir, "cgroup.procs")).read().split()]
-            except OSError:
-                return []
-        kids = {}
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                st = proc_stat(int(d))
-                if st:
-                    kids.setdefault(st[1], []).append(int(d))
-        out, todo = [], [p for p, pr in self.roots.items() if pr.poll() is None]
-        while todo:
-            p = todo.pop()
-            out.append(p)
-            todo.extend(kids.get(p, []))
-        return out
-
-    def sample(self):
-        for pid in self.pids():
-            st = proc_stat(pid)
-            if st is None:
-                continue
-            self.ticks[pid] = st[0]
-            hwm = proc_hwm_kb(pid)
-            if hwm is not None:
-                label = st[2] + (f" ({self.roles[pid]})" if pid in self.roles else "")
-                old = self.peak.get(pid, (label, 0))
-                self.peak[pid] = (label, max(old[1], hwm))
-
-    def cpu_s(self):
-        if self.dir:
-            return self._read_usage()
-        self.sample()
-        return sum(self.ticks.values())
-
-    def mark(self, name):
-        self.marks[name] = self.cpu_s()
-        # and each started process's own CPU (the launcher execs java, aria2c...: the started pid is the program)
-        self.proc_marks[name] = {pid: (proc_stat(pid) or (None,))[0] for pid in self.roots}
-        return self.marks[name]
-
-    def by_role(self, a, b):
-        """CPU-s between two marks of the started processes, by role: {role: [CPU-s of each process]}."""
-        out = {}
-        for pid, c1 in self.proc_marks[b].items():
-            c0 = self.proc_marks[a].get(pid, 0.0)  # started after mark a: all of its CPU
-            if c1 is not None and c0 is not None:
-                out.setdefault(self.roles[pid], []).append(c1 - c0)
-        return out
-
-    def between(self, a, b):
-        return self.marks[b] - self.marks[a]
-
-    def rss_mb(self, programs):
-        """Peak RSS (MB) of each process running one of the system's programs (not its helpers: sh, ldd...)."""
-        return [kb / 1024 for label, kb in self.peak.values() if label.split()[0] in programs]
-
-    def rss_by_label(self):
-        by = {}
-        for label, kb in self.peak.values():
-            by.setdefault(label, []).append(kb / 1024)
-        return ", ".join(f"{k} x{len(v)} p50 {pct(v, 50):.0f} / max {max(v):.0f} MB" for k, v in sorted(by.items()))
-
-    def close(self):
-        if self.dir:
-            try:
-                os.rmdir(self.dir)
-            except OSError:
-                pass
-
-
-class CostSampler:
-    """Samples the open CostGroups once a second in a daemon thread (peak RSS of short-lived processes)."""
-
-    def __init__(self):
-        import threading
-        self.groups, self.stop_ev = [], threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
-
-    def add(self, g):
-        self.groups.append(g)
-        return g
-
-    def _loop(self):
-        while not self.stop_ev.wait(1.0):
-            for g in list(self.groups):
-                g.sample()
-
-    def close(self):
-        self.stop_ev.set()
-        self.thread.join(timeout=5)
-
-
 def agents_cpu_s(agents):
     """Summed CPU-s of the agent processes (the launcher execs java: the started pid is the JVM)."""
     return sum((proc_stat(p.pid) or (0,))[0] for p, _ in agents.values())
@@ -574,8 +390,9 @@ SCALE_AGENT_OPTS = "-XX:TieredStopAtLevel=1"
 def cds_archive():
     """The class-data archive bin/patchmesh passes to the JVM (same rule as the launcher), or None."""
     jar = os.environ.get("PATCHMESH_JAR", os.path.join(ROOT, "tools", "target", "patchmesh.jar"))
-    cds = os.environ.get("PATCHMESH_CDS", jar[:-4] + ".jsa")
-    ok = cds != "off" and os.path.isfile(cds) and os.path.isfile(jar) and os.path.getmtime(cds) > os.path.getmtime(jar)
+    cds = os.environ.get("PATCHMESH_CDS", "off")
+    cds = jar[:-4] + ".jsa" if cds == "on" else cds
+    ok = cds != "off" and "FlightRecord" not in os.environ.get("PATCHMESH_JAVA_OPTS", "") and os.path.isfile(cds) and os.path.isfile(jar) and os.path.getmtime(cds) > os.path.getmtime(jar)
     return cds if ok else None
 
 
@@ -583,7 +400,7 @@ def agent_flags(default=AGENT_OPTS):
     """The agents' JVM flags as a report names them."""
     extra = os.environ.get("PATCHMESH_JAVA_OPTS", default)
     cds = cds_archive()
-    base = "launcher defaults" + (f" (with the CDS archive {os.path.basename(cds)})" if cds else " (no CDS archive)")
+    base = "launcher defaults" + (f" + PATCHMESH_CDS ({os.path.basename(cds)})" if cds else "")
     return f"{base} + `{extra}`" if extra.strip() else base
 
 
@@ -792,6 +609,8 @@ def wan_patchmesh(run, a, patch_dir, digest, group, warm_dir=None, warm_digest=N
 
     Returns {label: (t0, times, before, after, extra)} and the idle/cost figures."""
     extra_opts = {}
+    if a.jfr and cds_archive():
+        raise BenchError("--jfr with PATCHMESH_CDS: JDK 17 crashes when JFR starts in a JVM with an archive of the app's classes")
     if a.jfr:
         os.makedirs(os.path.join(run.out, "jfr"), exist_ok=True)
         extra_opts["s1-h1-a1"] = (f"-XX:StartFlightRecording=settings=profile,dumponexit=true,"
@@ -924,7 +743,8 @@ def bench_wan(run):
         roles = g.by_role(a_, b_)
         notes.append(f"- {name}: cpu_rollout_s by process: " + ", ".join(
             f"{r} x{len(v)} {sum(v):.1f} (max {max(v):.1f})" for r, v in sorted(roles.items())) +
-            f"; the rest ({g.between(a_, b_) - sum(sum(v) for v in roles.values()):.1f}) in processes those started")
+            f"; the rest ({max(0.0, g.between(a_, b_) - sum(sum(v) for v in roles.values())):.1f}) in processes "
+            "those started and in started processes that ended before the last host (curl scripts)")
     if pm_cost:
         notes.append(f"- patchmesh idle CPU per agent ({pm_cost['agents']} agents, {a.idle}s windows after {a.settle}s "
                      f"to settle, /proc/PID/stat): before the rollout {pm_cost['idle_before_pct']:.2f} % of a core, "
