@@ -1286,6 +1286,9 @@ def cut_rollout(run, sites, hosts, agents, admin, token, src_dir, cut_site, cut_
     def at(t):
         time.sleep(max(0.0, t0 + t - time.time()))
 
+    def snapshot(label):  # in its own thread: a slow `ss` under load must not delay the heal
+        threading.Thread(target=ss_snapshot, args=(run, cut_hosts, label), daemon=True).start()
+
     def cutter():
         try:
             at(cut_at)
@@ -1294,9 +1297,9 @@ def cut_rollout(run, sites, hosts, agents, admin, token, src_dir, cut_site, cut_
             timeline["at_cut"] = run.counters(sites)
             log(f"s{cut_site} cut at +{timeline['cut']:.1f}s")
             at(cut_at + 2)
-            ss_snapshot(run, cut_hosts, "cut+2s")
+            snapshot("cut+2s")
             at(cut_at + cut_for - 1)
-            ss_snapshot(run, cut_hosts, "heal-1s")
+            snapshot("heal-1s")
             at(cut_at + cut_for)
             timeline["at_heal"] = run.counters(sites)
             subprocess.run([TESTBED, "heal", str(cut_site)], capture_output=True, check=True)
@@ -1304,7 +1307,7 @@ def cut_rollout(run, sites, hosts, agents, admin, token, src_dir, cut_site, cut_
             log(f"s{cut_site} healed at +{timeline['heal']:.1f}s")
             for d in (2, 10):
                 at(cut_at + cut_for + d)
-                ss_snapshot(run, cut_hosts, f"heal+{d}s")
+                snapshot(f"heal+{d}s")
         except Exception as e:  # reported below: a bench that did not cut says so
             timeline["error"] = str(e)
 
