@@ -1178,10 +1178,20 @@ def yield_row(tl, rx, pings, link_bps, iperf_alone, base_ms):
         "iperf3_mbit_beside": mbit,
         "iperf3_kept": mbit / iperf_alone,
         "ping_p95_added_beside_ms": pct(p_beside, 95) - base_ms,
-        "its_share_beside": max(0.0, during * 8 / link_bps - mbit * 1e6 / link_bps),
+        # iperf3 counts payload; the router counts Ethernet frames (1514 per 1448 payload bytes)
+        "its_share_beside": max(0.0, during * 8 / link_bps - mbit * 1e6 * 1514 / 1448 / link_bps),
         "recovery_s": recovery,
         "total_s": tl["done"] - tl["first"],
     }
+
+
+def yield_table(out_dir):
+    """Recomputes a yield run's table from its logs (timelines.json, the rx, ping and iperf3 logs)."""
+    timelines = json.load(open(os.path.join(out_dir, "timelines.json")))
+    rx = yield_read_rx(os.path.join(out_dir, "logs", "yield-rx.log"))
+    pings = yield_pings(os.path.join(out_dir, "logs", "ping.log"))
+    meta = json.load(open(os.path.join(out_dir, "yield-meta.json")))
+    return [yield_row(tl, rx, pings, meta["link_bps"], meta["iperf_alone"], meta["base_ms"]) for tl in timelines]
 
 
 def bench_yield(run):
@@ -1238,6 +1248,8 @@ def bench_yield(run):
     rows = [yield_row(tl, rx, pings, link_bps, iperf_alone, base_ms) for tl in timelines]
     with open(os.path.join(run.out, "timelines.json"), "w") as f:
         json.dump(timelines, f, indent=1)
+    with open(os.path.join(run.out, "yield-meta.json"), "w") as f:
+        json.dump({"link_bps": link_bps, "iperf_alone": iperf_alone, "base_ms": base_ms}, f)
     notes = [f"- command: `scripts/bench yield --hosts {a.hosts} --size {a.size} --down {a.down} --up {a.up} --rtt {a.rtt} "
              f"--buffer {a.buffer} --systems {a.systems}`",
              f"- started {started}; machine: {machine()}; load average at the end {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}",

@@ -52,11 +52,16 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
    *       buffer that is one every ~2 s at 12 KiB (about 2.5% of a 10 Mbit/s link) but every ~6 s
    *       at 4 KiB — and a request is also the only probe of whether the other traffic has gone, so
    *       4 KiB took over 6 s to take the link back, 12 KiB about 3.
+   *   <li>the current delay is the minimum of the last 6 samples, not 4: a sample is a whole piece
+   *       (~40 KiB on average, ~30 a second at 10 Mbit/s), so 4 spanned ~130 ms, and one stall of
+   *       the sender or of our own loop read as queuing and halved the window; 6 span ~200 ms at
+   *       full rate, well within one RTT of a full 300 ms buffer (8 let the model's queue drift
+   *       to the 100 ms limit: the filter lags a growing queue).
    * </ul>
    */
   public static LedbatConfig forRequests() {
     long unit = 64 * 1024;
-    return new LedbatConfig(50, 1.0, unit, 4 * unit, 12 * 1024, 16L << 20, 60_000, 10, 4, 0.5);
+    return new LedbatConfig(50, 1.0, unit, 4 * unit, 12 * 1024, 16L << 20, 60_000, 10, 6, 0.5);
   }
 
   /**

@@ -155,6 +155,21 @@ public final class RequestPacer {
     flows.remove(peer);
   }
 
+  /**
+   * One line per source for the log (null if none): window, bytes in flight, base and queuing
+   * delay — what an operator reads to see whether the agent is yielding, and to whom.
+   */
+  public String describe() {
+    if (flows.isEmpty()) {
+      return null;
+    }
+    StringBuilder b = new StringBuilder("wan-yield:");
+    flows.forEach((peer, f) -> b.append(' ').append(peer.shortHex()).append(" window ")
+        .append(f.ledbat.windowBytes() >> 10).append(" KiB (").append(f.inFlightBytes >> 10).append(" in flight), base ")
+        .append(f.ledbat.baseDelayMillis()).append(" ms, queuing ").append(f.ledbat.queuingDelayMillis()).append(" ms;"));
+    return b.toString();
+  }
+
   /** Request bytes asked of {@code peer} and not received yet. */
   public long inFlightBytes(NodeId peer) {
     Flow f = flows.get(peer);

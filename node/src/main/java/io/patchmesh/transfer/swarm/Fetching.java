@@ -77,6 +77,7 @@ public final class Fetching {
   private long lastWanHaveFlushMillis;
   private long lastDialMillis;
   private long lastTickMillis = Long.MIN_VALUE;
+  private long lastPacerNoteMillis;
   private boolean yielded;
 
   public Fetching(NodeId self, String site, TransferConfig transfer, SwarmConfig cfg, PeerDiscipline discipline,
@@ -526,6 +527,13 @@ public final class Fetching {
     }
     if (fetching) {
       verdicts.closeStalled(now);
+      if (pacer != null && now - lastPacerNoteMillis >= 10_000) {
+        lastPacerNoteMillis = now;
+        String state = pacer.describe();
+        if (state != null) {
+          out.note(state);
+        }
+      }
     }
     if (fetching && now - lastDialMillis >= cfg.redialMillis()) {
       lastDialMillis = now;

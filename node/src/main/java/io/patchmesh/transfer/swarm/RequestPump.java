@@ -62,7 +62,9 @@ final class RequestPump {
       }
       int free = Math.min(Math.min(picker.freeSlots(peer), cfg.maxPipeline() - picker.inFlight(peer)), budget);
       if (pacer != null && !p.lan) {
-        budget -= pumpPaced(s, p, free, now);
+        // the LEDBAT window is this source's pipeline: the picker's depth (measured rate × RTT + 1)
+        // follows what the window let through, and as a second limit it kept the window from growing
+        budget -= pumpPaced(s, p, Math.min(cfg.maxPipeline() - picker.inFlight(peer), budget), now);
         continue;
       }
       if (free <= 0) {
