@@ -22,19 +22,20 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The reason links have two connections, checked in bytes rather than milliseconds: the sender's
- * data connection is capped at 1 MiB/s, so a full write buffer (at least 1 MiB, the low water mark
- * backpressure refills from) waits in front of every new piece for a second or more. A ping sent on
+ * data connection is capped at 512 KiB/s, so a full write buffer (at least 1 MiB, the low water mark
+ * backpressure refills from) waits in front of every new piece for two seconds or more. A ping sent on
  * the control connection meanwhile must come back while far fewer piece bytes than that arrived:
  * it overtook the queued data. Behind one connection (head-of-line blocking) every ping would wait
  * for the whole queue, so each would see at least the queue's bytes arrive first. The millisecond
  * figures under 200 MB of unshaped bulk are {@link ControlLatencyBenchmark}'s (docs/benchmarks/net.md).
  */
 class ControlLatencyUnderBulkTest {
-  static final long CAP = 1L << 20;
+  static final long CAP = 512 * 1024;
   static final long BULK_BYTES = 3L << 20;
   /**
    * A ping overtook the queue if fewer bytes than this arrived while it was out (pieces arrive in
-   * 256 KiB frames, so at most two did; behind one connection it would be the whole queue, >= 1 MiB).
+   * 256 KiB frames, one per half second, so at most two did; behind one connection it would be the
+   * whole queue: 1 MiB of wire bytes, at least three whole frames).
    */
   static final long OVERTAKEN = 768 * 1024;
 

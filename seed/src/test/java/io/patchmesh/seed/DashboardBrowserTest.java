@@ -149,7 +149,10 @@ class DashboardBrowserTest {
       for (Map.Entry<String, String[]> a : new java.util.TreeMap<>(agents).entrySet()) {
         Path dpkg = dpkgQuery("dpkg-query-" + a.getKey(), a.getValue()[2]);
         started.put(a.getKey(), mesh.startAgent(a.getKey(), a.getValue()[0],
-            b -> b.inventoryCollector("dpkg").inventoryCommand(dpkg.toString()).labels(Map.of("ring", a.getValue()[1])), o -> o));
+            b -> b.inventoryCollector("dpkg").inventoryCommand(dpkg.toString()).labels(Map.of("ring", a.getValue()[1])),
+            // a site-mate outside the hotfix's target owns a share of its one chunk until the targeted agent
+            // takes it over after a site-wait: 30 s by default, 3 s here
+            o -> o.withTransfer(o.transfer().withSiteWait(3_000, 1_500, 12_000))));
       }
       await().atMost(Duration.ofSeconds(60)).until(() -> seed.node().members().size() == 5);
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))

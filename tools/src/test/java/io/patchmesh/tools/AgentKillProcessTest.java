@@ -40,7 +40,7 @@ class AgentKillProcessTest {
   private static final int AGENTS = 6;
   private static final int KILLS = 20;
   private static final int PATCH_BYTES = 32 << 20;
-  private static final String AGENT_RATE = "10mbit"; // ~27 s per agent undisturbed: kills land mid-rollout
+  private static final String AGENT_RATE = "5mbit"; // ~50 s per agent undisturbed: kills land mid-rollout
 
   /** The agent's log line on completion: times, LAN/WAN bytes and the picker's counters (endgame, timeouts). */
   private static final java.util.regex.Pattern COMPLETE = java.util.regex.Pattern.compile("(complete in .*)");
