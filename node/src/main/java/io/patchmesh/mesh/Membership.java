@@ -146,9 +146,14 @@ public final class Membership {
     }
   }
 
-  /** When {@link #tick} next has work: the driver's timer. */
+  /**
+   * When {@link #tick} next has work: the driver's timer. The gossip timer counts only while news
+   * waits in the outbox (an idle member would otherwise wake every gossip interval to send
+   * nothing); news queued by a frame makes it due again, so a driver re-reads this after every
+   * input, not only after a tick.
+   */
   public long nextTimerMillis() {
-    long next = Math.min(nextGossipMillis, nextPushPullMillis);
+    long next = outbox.hasNews() ? Math.min(nextGossipMillis, nextPushPullMillis) : nextPushPullMillis;
     if (!states.hasLeft()) {
       next = Math.min(next, probe == null ? nextProbeMillis
           : probe.indirectSent ? probe.deadlineMillis : probe.ackTimeoutMillis);

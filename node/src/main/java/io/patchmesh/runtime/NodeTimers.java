@@ -1,24 +1,30 @@
 package io.patchmesh.runtime;
 
 import io.patchmesh.inventory.SoftwareReporter;
+import java.util.concurrent.ScheduledFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The node's clocks, all on the loop: the housekeeping tick (membership timers, the swarm's request
- * clocks, pumping and Have batching), the status tick every second (manifest sync expiry, applies
- * that wait, staging, freshness, the snapshot and the status report) and the cache collection.
+ * The node's clocks, all on the loop and on ONE timer: the housekeeping tick (membership timers,
+ * the swarm's request clocks, pumping and Have batching), the status tick every second (manifest
+ * sync expiry, applies that wait, staging, freshness, the snapshot and the status report) and the
+ * cache collection.
+ *
+ * <p>While fetching, the housekeeping tick runs every {@code tickMillis}. An idle node sleeps until
+ * the earliest deadline that has work (a probe, a suspicion, news to gossip, the status tick), not
+ * on a fixed period: an idle agent is woken about once a second by its own timers plus the frames
+ * it receives. Any loop task may make work due sooner (a frame that queues news, a session that
+ * starts), so the deadline is re-read after every loop task ({@link NodeLoop#afterEachTask}).
  */
 final class NodeTimers {
-  /**
-   * Longest the housekeeping tick sleeps while nothing is being fetched. Fetching ticks every
-   * {@code tickMillis} (request clocks, pumping, Have batching); an idle node wakes only for its
-   * membership timers and at least this often, so a hundred idle agents on one machine cost
-   * little (at a fixed 20 ms the tick was most of an idle agent's CPU).
-   */
-  static final long IDLE_TICK_MILLIS = 250;
   /** The status tick's period. */
   static final long STATUS_TICK_MILLIS = 1000;
+  /**
+   * An idle node runs the status tick up to this early when it is awake anyway (for a probe, say),
+   * so the two share one wake-up instead of two a second.
+   */
+  static final long STATUS_SLACK_MILLIS = 250;
 
   private final RuntimeOptions options;
   private final NodeLoop loop;
@@ -26,8 +32,11 @@ final class NodeTimers {
   private final FrameRouter.Targets to;
   private final FreshnessWatch freshness;
   private final CacheCollector gc;
-  /** When the housekeeping tick runs next (loop thread only). */
-  private long nextTickMillis;
+  /** The one pending wake-up and when it is due (loop thread only). */
+  private ScheduledFuture<?> pending;
+  private long pendingAt = Long.MAX_VALUE;
+  /** When the status tick is due next (loop thread only). */
+  private long nextStatusMillis;
 
   NodeTimers(RuntimeOptions options, NodeLoop loop, BooleanSupplier closed, FrameRouter.Targets to, FreshnessWatch freshness,
       CacheCollector gc) {
@@ -40,32 +49,74 @@ final class NodeTimers {
   }
 
   void start() {
-    loop.later(options.tickMillis(), this::tickAndReschedule);
-    loop.every(STATUS_TICK_MILLIS, this::statusTick);
+    loop.execute(() -> {
+      nextStatusMillis = loop.now() + STATUS_TICK_MILLIS;
+      loop.afterEachTask(this::rearm);
+      schedule(loop.now() + options.tickMillis());
+    });
     loop.every(CacheCollector.INTERVAL_MILLIS, gc::collect);
   }
 
-  private void tickAndReschedule() {
+  /** The timer fired: the housekeeping tick, and the status tick if it is due (or nearly, when idle). */
+  private void wake() {
+    pending = null;
+    pendingAt = Long.MAX_VALUE;
     if (closed.getAsBoolean()) {
       return;
     }
-    long delay = options.tickMillis();
-    try {
-      tick();
-      if (!to.swarm().busy()) {
-        long untilTimer = to.mesh().membership().nextTimerMillis() - loop.now();
-        delay = Math.max(options.tickMillis(), Math.min(IDLE_TICK_MILLIS, untilTimer));
-      }
-    } finally {
-      // Rescheduled even if the tick threw (the loop logs it): one bad tick must not stop the node's clock.
-      nextTickMillis = loop.now() + delay;
-      loop.later(delay, this::tickAndReschedule);
+    tick();
+    long now = loop.now();
+    boolean busy = to.swarm().busy();
+    if (now >= nextStatusMillis - (busy ? 0 : STATUS_SLACK_MILLIS)) {
+      // on the grid while it keeps up; a node that was paused does not run the missed ticks
+      nextStatusMillis = Math.max(nextStatusMillis + STATUS_TICK_MILLIS, now + STATUS_TICK_MILLIS - STATUS_SLACK_MILLIS);
+      statusTick();
     }
+    // the next wake-up is set by rearm(), which the loop runs after this task
+  }
+
+  /**
+   * When the timer should fire next: every {@code tickMillis} while fetching, else at the earliest
+   * of the membership's next timer with work and the status tick.
+   */
+  private long nextWakeMillis(long now) {
+    if (to.swarm().busy()) {
+      return now + options.tickMillis();
+    }
+    long next = Math.min(nextStatusMillis, to.mesh().membership().nextTimerMillis());
+    return Math.max(next, now + options.tickMillis()); // a deadline in the past runs at the next tick, not in a spin
+  }
+
+  /**
+   * Re-reads the deadline after a loop task: moves the timer earlier if work became due sooner,
+   * and, while idle, later if what it waited for went away (an Ack answered the probe whose
+   * timeout it waited for). A wake-up at most one busy period away is left alone (else a stream of
+   * inputs could push a due tick back forever), and while busy the timer only moves earlier.
+   */
+  private void rearm() {
+    if (closed.getAsBoolean()) {
+      return;
+    }
+    long now = loop.now();
+    long due = nextWakeMillis(now);
+    boolean sooner = due < pendingAt;
+    boolean later = due > pendingAt && pendingAt > now + options.tickMillis() && !to.swarm().busy();
+    if (pending == null || sooner || later) {
+      schedule(due);
+    }
+  }
+
+  private void schedule(long at) {
+    if (pending != null) {
+      pending.cancel(false);
+    }
+    pendingAt = at;
+    pending = loop.later(Math.max(0, at - loop.now()), this::wake);
   }
 
   /** Runs a tick now if the next one is further away than a busy node's period (work just arrived). */
   void kick() {
-    if (!closed.getAsBoolean() && nextTickMillis - loop.now() > options.tickMillis()) {
+    if (!closed.getAsBoolean() && pendingAt - loop.now() > options.tickMillis()) {
       loop.execute(this::tick); // not from inside the caller: the swarm is mid-update
     }
   }
@@ -79,9 +130,6 @@ final class NodeTimers {
   }
 
   private void statusTick() {
-    if (closed.getAsBoolean()) {
-      return;
-    }
     to.sync().expire();
     to.apply().retryWaiting();
     to.apply().staging().update();

@@ -503,7 +503,6 @@ public final class Fetching {
     boolean fetching = false;
     long sinceLastTick = lastTickMillis == Long.MIN_VALUE ? 0 : now - lastTickMillis;
     boolean paused = lastTickMillis != Long.MIN_VALUE && now - lastTickMillis >= cfg.pauseMillis();
-    lastTickMillis = now;
     watch.observe(bytesIn, now);
     for (ManifestSession s : List.copyOf(sessions.values())) {
       pump.flushHaves(s, wanHaves);
@@ -525,6 +524,9 @@ public final class Fetching {
         fetching = true;
       }
     }
+    // A gap counts as a pause only between two fetching ticks: an idle node ticks seldom (only when
+    // a membership or status timer is due), and its first fetching tick follows no clock to excuse.
+    lastTickMillis = fetching ? now : Long.MIN_VALUE;
     if (fetching) {
       verdicts.closeStalled(now);
       if (pacer != null && now - lastPacerNoteMillis >= 10_000) {

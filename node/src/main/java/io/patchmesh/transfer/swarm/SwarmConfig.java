@@ -38,7 +38,8 @@ import io.patchmesh.transfer.ledbat.LedbatConfig;
  * @param redialMillis while fetching, how often to make sure we are linked to every live site
  *     member and seed. Default 5 s.
  * @param pauseMillis a gap between ticks (every ~20 ms) this long means this node was paused, not
- *     its peers: the picker's request clocks are excused. Default 1 s.
+ *     its peers: the picker's request clocks are excused. Default 1 s. Only the gap between two
+ *     ticks that both fetch counts: an idle node ticks only when a timer of its own is due.
  * @param storeFullRetryMillis after the store refused a chunk for lack of room, ask for nothing for
  *     this long, then for one chunk at a time until one is stored: a full disk must not turn into an
  *     endless refetch loop. Default 2 s.
