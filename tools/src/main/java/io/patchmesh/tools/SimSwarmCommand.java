@@ -22,13 +22,13 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code patchmesh sim swarm}: the swarm's serving core and chunk picker on N simulated nodes. */
+/** {@code patchmesh sim swarm}: the swarm's real core (fetching and serving) on N simulated nodes. */
 @Command(
     name = "swarm",
     description = {
       "Patch distribution to N simulated agents in K sites from one seed, on virtual time.",
-      "Every node runs the real serving core (upload slots, parking, peer discipline) and every",
-      "agent the real chunk picker; the fetching glue between them is the simulation's own.",
+      "Every node runs the real swarm core (fetching: picker, site interest, WAN link watch,",
+      "bans; serving: upload slots, parking) driven over a simulated network and store.",
       "Network: each site's WAN downlink is one FIFO served at --down, each agent's LAN",
       "uplink at --up, --rtt to the core, bounded send queues; --loss delays frames by an RTO,",
       "--cut drops frames without closing (TCP backs off); deaths reach peers 2 s later (an",
