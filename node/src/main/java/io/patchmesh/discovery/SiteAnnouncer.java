@@ -171,12 +171,12 @@ public final class SiteAnnouncer implements AutoCloseable {
       if (d.getAddress() != null && d.getAddress().isMulticastAddress()) {
         try {
           socket.leaveGroup(d, iface);
-        } catch (IOException | RuntimeException e) {
-          // the old interface may be gone
+        } catch (IOException | RuntimeException | AssertionError e) {
+          // the old interface may be gone (JDK 17 then throws an AssertionError wrapping "Cannot assign requested address")
         }
         try {
           socket.joinGroup(d, iface);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | AssertionError e) {
           log.debug("site discovery: cannot rejoin {}: {}", d, e.toString());
         }
       }

@@ -204,7 +204,10 @@ public final class RoamingAgent implements AutoCloseable {
    */
   private NodeConfig configFor(String site, LanFacts lan) {
     NodeConfig c = config.withSite(site);
-    if (!config.advertise().isEmpty() || config.outboundOnly() || !config.listen().getAddress().isAnyLocalAddress()) {
+    InetAddress bound = config.listen().getAddress(); // unresolved as configured: judge the text
+    String host = config.listen().getHostString();
+    boolean wildcard = bound != null ? bound.isAnyLocalAddress() : host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+    if (!config.advertise().isEmpty() || config.outboundOnly() || !wildcard) {
       return c;
     }
     String local = localAddressOn(lan);

@@ -1,0 +1,182 @@
+package io.patchmesh.tools;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real-process tests of laptop policies (issue 17; the VPN pattern and the time-of-day cap so far:
+ * the battery and metered cases are covered in-process by seed LaptopPolicyMeshTest): a seed shared by the cases and agents as
+ * separate JVMs over mutual TLS, each started with the policy in its config file and its facts
+ * below its own {@code policy-root} (a directory laid out like /sys and /proc) or from a stand-in
+ * {@code nmcli}. Each case shows the policy holding (in the agent's metrics or the rollout) and
+ * the seed's inventory naming it ("held back").
+ */
+class LaptopPolicyProcessTest {
+  @TempDir static Path tmp;
+  static final NodeProcesses nodes = new NodeProcesses();
+  static String mesh;
+  static String admin;
+  static String token;
+  static Path root;
+  static Path ca;
+  static String key;
+  static int version;
+
+  @BeforeAll
+  static void seed() throws Exception {
+    key = tmp.resolve("pub").toString();
+    assertEquals(0, Cli.run("keygen", "--out", key).code());
+    root = tmp.resolve("root.pb");
+    assertEquals(0, Cli.run("trust", "init", "--publisher", key + ".pub", "--channel", "app/**", "--sign", key + ".key",
+        "--out", root.toString()).code());
+    ca = tmp.resolve("ca");
+    assertEquals(0, Cli.run("ca", "init", "--out", ca.toString()).code());
+    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "seed", "--site", "dc", "--role", "seed",
+        "--out", tmp.resolve("tls-seed").toString()).code());
+    Path seedLog = tmp.resolve("seed.log");
+    // on a real interface, not loopback: the VPN case needs a link over a named interface
+    nodes.spawn(seedLog, "seed", "--data", tmp.resolve("seed").toString(), "--trust", root.toString(),
+        "--listen", lanAddress() + ":0", "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tmp.resolve("tls-seed").toString());
+    mesh = NodeProcesses.awaitLine(seedLog, java.util.regex.Pattern.compile("mesh /?(\\d+\\.\\d+\\.\\d+\\.\\d+:\\d+)"));
+    admin = NodeProcesses.awaitLine(seedLog, NodeProcesses.ADMIN);
+    token = tmp.resolve("seed/admin.token").toString();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    nodes.close();
+  }
+
+  /** The first up, non-loopback interface with an IPv4 address: [name, address]. */
+  static String[] lanInterface() throws Exception {
+    for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+      if (ni.isUp() && !ni.isLoopback()) {
+        for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+          if (a instanceof Inet4Address) {
+            return new String[] {ni.getName(), a.getHostAddress()};
+          }
+        }
+      }
+    }
+    throw new AssertionError("this machine has no up non-loopback IPv4 interface to run the VPN case over");
+  }
+
+  static String lanAddress() throws Exception {
+    return lanInterface()[1];
+  }
+
+  /** Starts an agent with {@code yaml} as its config file; returns its admin URL. */
+  static String agent(String name, String site, String yaml) throws Exception {
+    Path tls = tmp.resolve("tls-" + name);
+    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", name, "--site", site, "--out", tls.toString()).code());
+    Path cfg = tmp.resolve(name + ".yaml");
+    Files.writeString(cfg, yaml);
+    Path log = tmp.resolve(name + ".log");
+    nodes.spawn(log, "agent", "--config", cfg.toString(), "--data", tmp.resolve(name).toString(), "--trust", root.toString(),
+        "--listen", lanAddress() + ":0", "--site", site, "--join", mesh, "--apply-dir", tmp.resolve("apply-" + name).toString(),
+        "--tls", tls.toString());
+    return NodeProcesses.awaitLine(log, NodeProcesses.ADMIN);
+  }
+
+  static long metric(String agentAdmin, String name, String agent, String label) {
+    String text = new AdminClient(agentAdmin, tmp.resolve(agent + "/admin.token")).getText("/metrics");
+    return (long) AgentKillProcessTest.Scrape.metric(text, name, label);
+  }
+
+  /** The seed's inventory row of the agent whose hostname-independent site is {@code site}. */
+  static JsonNode row(String site) {
+    Cli.Result r = Cli.run("inventory", "--admin", admin, "--token-file", token, "--site", site, "--json");
+    return r.code() == 0 && r.json().size() == 1 ? r.json().get(0) : null;
+  }
+
+  static List<String> heldBack(String site) {
+    JsonNode r = row(site);
+    List<String> out = new ArrayList<>();
+    if (r != null) {
+      r.path("heldBack").forEach(x -> out.add(x.asText()));
+    }
+    return out;
+  }
+
+  /** Publishes a fresh 256 KiB file to {@code channel}; returns the manifest id. */
+  static synchronized String publish(String channel, boolean urgent) throws Exception {
+    int v = ++version;
+    Path dir = tmp.resolve("content-" + v);
+    Files.createDirectories(dir);
+    Files.write(dir.resolve("f.bin"), Cli.randomBytes(v, 256 * 1024));
+    List<String> args = new ArrayList<>(List.of("publish", "--key", key + ".key", "--channel", channel, "--version",
+        String.valueOf(v), "--seed", admin, "--token-file", token, "--json"));
+    if (urgent) {
+      args.add("--urgent");
+    }
+    args.add(dir.toString());
+    Cli.Result pub = Cli.run(args.toArray());
+    assertEquals(0, pub.code(), pub.err());
+    return pub.json().path("manifestId").asText();
+  }
+
+  /** The state of the agent in {@code site} in the rollout view of {@code manifest} ("applied", "known", ...). */
+  static String state(String manifest, String site) {
+    Cli.Result r = Cli.run("rollout", "--admin", admin, "--token-file", token, "--manifest", manifest, "--json");
+    for (JsonNode a : r.json().path("agents")) {
+      if (a.path("site").asText().equals(site)) {
+        return a.path("state").asText();
+      }
+    }
+    return "";
+  }
+
+  static void write(Path file, String text) throws Exception {
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, text);
+  }
+
+  @Test
+  void overAVpnPatternedInterfaceThereIsNoPeeringButTheSeedStaysReachable() throws Exception {
+    String iface = lanInterface()[0];
+    // both agents in one site, every link over `iface`; for the first it is a VPN interface
+    String vpn = agent("vpn", "hotel", "vpn-interfaces: [" + iface + "]\nmetered: ignore\nbattery-min-upload-percent: 0\n");
+    String other = agent("peer", "hotel", "vpn-interfaces: []\nmetered: ignore\nbattery-min-upload-percent: 0\n");
+    String m = publish("app/vpn", false);
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() ->
+        Files.exists(tmp.resolve("apply-vpn/f.bin")) && Files.exists(tmp.resolve("apply-peer/f.bin")));
+    assertEquals(0, metric(vpn, "patchmesh_chunk_bytes_received_total", "vpn", "source=\"lan\""), "no chunk from a peer over the VPN");
+    assertEquals(0, metric(vpn, "patchmesh_chunk_bytes_served_total", "vpn", ""), "no chunk to a peer over the VPN");
+    assertTrue(metric(vpn, "patchmesh_chunk_bytes_received_total", "vpn", "source=\"seed\"") >= 256 * 1024, "the seed is reachable");
+    assertEquals(0, metric(other, "patchmesh_chunk_bytes_received_total", "peer", "source=\"lan\""));
+    assertEquals("applied", state(m, "hotel"));
+  }
+
+  @Test
+  void aTimeOfDayCapIsAppliedAndShown() throws Exception {
+    String capped = agent("capped", "night", "rate-schedule: '* 00:00-24:00 down=128KiB up=0'\nmetered: ignore\n"
+        + "battery-min-upload-percent: 0\n");
+    await().atMost(Duration.ofSeconds(60)).until(() -> heldBack("night").stream().anyMatch(h -> h.startsWith("rate-schedule")));
+    String shown = heldBack("night").stream().filter(h -> h.startsWith("rate-schedule")).findFirst().orElseThrow();
+    assertTrue(shown.contains("down 128 KiB/s"), shown);
+    String m = publish("app/cap", false);
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> state(m, "night").equals("applied"));
+    assertNotNull(row("night"));
+    assertTrue(metric(capped, "patchmesh_chunk_bytes_received_total", "capped", "") >= 256 * 1024);
+    Cli.Result text = Cli.run("inventory", "--admin", admin, "--token-file", token, "--site", "night");
+    assertTrue(text.out().contains("held back: rate-schedule"), text.out());
+  }
+}
