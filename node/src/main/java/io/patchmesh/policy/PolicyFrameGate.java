@@ -17,7 +17,9 @@ import java.util.function.Predicate;
 
 /**
  * Holds back the swarm frames the laptop policies forbid, before the swarm sees them: a chunk
- * request while uploads are off is answered "busy" (the requester asks elsewhere, no offence);
+ * request while uploads are off is refused, no offence: it is answered "uploads-off" ({@link io.patchmesh.transfer.swarm.Serving#UPLOADS_OFF}: the requester takes
+ * us for no source while the link lasts and fetches elsewhere, the WAN included), and the link is
+ * closed when uploads come back so the requester hears our have-map afresh;
  * a have-map or Have from a source we may not fetch from now (metered: defer or seed-only; low
  * battery) is dropped, so the swarm never learns of that source. When the verdict lifts, the
  * links whose have-maps were dropped are closed ({@link #relink}) so both ends exchange them
@@ -30,6 +32,8 @@ public final class PolicyFrameGate {
   private final PolicyWatch watch;
   private final Predicate<ByteString> urgent;
   private final Set<NodeId> heldFrom = ConcurrentHashMap.newKeySet();
+  /** Peers whose requests we refused while uploads were off: relinked when they are on again. */
+  private final Set<NodeId> refusedTo = ConcurrentHashMap.newKeySet();
   private final AtomicLong requestsRefused = new AtomicLong();
   private final AtomicLong advertsDropped = new AtomicLong();
 
@@ -50,8 +54,12 @@ public final class PolicyFrameGate {
         if (!v.mayUpload()) {
           Request r = frame.getRequest();
           requestsRefused.incrementAndGet();
+          if (refusedTo.size() < MAX_HELD_PEERS) {
+            refusedTo.add(link.peerId());
+          }
           link.sendControl(Frame.newBuilder().setReject(Reject.newBuilder().setManifestId(r.getManifestId())
-              .setChunkIndex(r.getChunkIndex()).setRequestId(r.getRequestId()).setReason("busy")).build());
+              .setChunkIndex(r.getChunkIndex()).setRequestId(r.getRequestId())
+              .setReason(io.patchmesh.transfer.swarm.Serving.UPLOADS_OFF)).build());
           return false;
         }
       }
@@ -88,6 +96,13 @@ public final class PolicyFrameGate {
    */
   public void relink(Function<NodeId, Optional<PeerLink>> links) {
     PolicyVerdict v = watch.verdict();
+    if (v.mayUpload()) {
+      for (Iterator<NodeId> it = refusedTo.iterator(); it.hasNext(); ) {
+        NodeId id = it.next();
+        it.remove();
+        links.apply(id).ifPresent(l -> l.close("laptop policy lifted: uploads on, relinking so it hears our have-maps"));
+      }
+    }
     for (Iterator<NodeId> it = heldFrom.iterator(); it.hasNext(); ) {
       NodeId id = it.next();
       Optional<PeerLink> link = links.apply(id);

@@ -88,6 +88,9 @@ public final class ChunkPicker extends PickerBook {
     if (map.chunkCount() != table.count()) {
       throw new HaveMapException("have-map covers " + map.chunkCount() + " chunks, manifest " + table.count());
     }
+    if (refusing.contains(peerId)) {
+      return List.of(); // it serves no one now (onUploadsOff): its chunks are not in the site for us
+    }
     List<ChunkRequest> cancels = new ArrayList<>();
     if (p.peerClass == PeerClass.LAN) {
       if (p.have != null) {
@@ -113,6 +116,9 @@ public final class ChunkPicker extends PickerBook {
     if (index < 0 || index >= table.count()) {
       throw new HaveMapException("Have for chunk " + index + " outside 0.." + (table.count() - 1));
     }
+    if (refusing.contains(peerId)) {
+      return List.of();
+    }
     if (p.have == null) {
       p.have = new HaveMap(table.count());
     }
@@ -134,6 +140,7 @@ public final class ChunkPicker extends PickerBook {
 
   /** The peer disconnected (or was banned): its requests are lost, its chunks leave the site view. */
   public void onPeerGone(NodeId peerId, long nowMillis) {
+    refusing.remove(peerId); // a new link is a fresh start (its uploads may be on again)
     Peer p = peers.remove(peerId);
     if (p == null) {
       return;
@@ -156,6 +163,10 @@ public final class ChunkPicker extends PickerBook {
    * for any chunk, so its chunks pass to the next rank at once.
    */
   public void onSiteMembers(Set<NodeId> members, long nowMillis) {
+    if (!refusing.isEmpty()) {
+      members = new java.util.HashSet<>(members);
+      members.removeAll(refusing);
+    }
     site.setMembers(members, nowMillis);
   }
 
@@ -249,6 +260,31 @@ public final class ChunkPicker extends PickerBook {
       // kept us from ever fetching that chunk across the WAN (found by `sim swarm --corrupt-peers`).
       leaveSite(index, nowMillis);
     }
+  }
+
+  /**
+   * The peer refused a request because its uploads are off (a laptop on battery or on a metered
+   * link): it is no source of this manifest while this link lasts. Its requests are dropped, its
+   * chunks leave the site view (so they may be fetched across the WAN), it owns no share of the
+   * site's chunks, and its have-maps and Haves are ignored until the link is replaced.
+   */
+  public void onUploadsOff(NodeId peerId, long nowMillis) {
+    Peer p = peers.get(peerId);
+    if (p == null || !refusing.add(peerId)) {
+      return;
+    }
+    preference = null;
+    for (Outstanding o : List.copyOf(p.outstanding)) {
+      remove(o);
+    }
+    if (p.peerClass == PeerClass.LAN && p.have != null) {
+      forgetSiteHoldings(p.have, nowMillis);
+    }
+    p.have = new HaveMap(table.count());
+    site.setObserved(peerId, false);
+    Set<NodeId> live = new java.util.HashSet<>(site.members());
+    live.remove(peerId);
+    site.setMembers(live, nowMillis);
   }
 
   /** The peer rejected the request (busy, not-have, choked): ask someone else for a while. */

@@ -27,6 +27,8 @@ abstract class PickerBook {
   final SourceStats stats;
   final PipelineSizer sizer;
   final SiteEconomy site;
+  /** Peers that refused us because their uploads are off ({@link ChunkPicker#onUploadsOff}). */
+  final Set<NodeId> refusing = new HashSet<>();
 
   /** Random scan order: ties in rarity go to whichever comes first, different on every node. */
   final ChunkOrder order;

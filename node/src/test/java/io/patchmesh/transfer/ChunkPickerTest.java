@@ -348,6 +348,26 @@ class ChunkPickerTest {
   }
 
   @Test
+  void aSiteMateWhoseUploadsAreOffIsNoSourceAndItsChunksComeAcrossTheWan() throws Exception {
+    ChunkPicker p = picker(19);
+    p.onSiteMembers(Set.of(me, a), 0);
+    connect(p, a, PeerClass.LAN, HaveMap.complete(N)); // a laptop on battery: holds it all, serves none
+    connect(p, seed, PeerClass.WAN, HaveMap.complete(N));
+    assertEquals(List.of(), p.pick(seed, N, 0), "the site holds everything");
+    List<Integer> asked = p.pick(a, 1, 0);
+    assertEquals(1, asked.size());
+    p.onUploadsOff(a, 1);
+    assertEquals(List.of(), p.pick(a, N, 1), "no source while this link lasts");
+    assertEquals(N, set(p.pick(seed, N, 1)).size(), "every chunk, a's share too, across the WAN at once");
+    p.onHave(a, 3, 2); // its Haves no longer bring chunks into the site
+    p.onHaveMap(a, HaveMap.complete(N), 2);
+    assertEquals(List.of(), p.pick(a, N, 2));
+    p.onPeerGone(a, 3); // a new link is a fresh start
+    connect(p, a, PeerClass.LAN, HaveMap.complete(N));
+    assertTrue(p.claims(a, 3));
+  }
+
+  @Test
   void aRejectedChunkIsAskedElsewhereThenRetriedAfterBackoff() throws Exception {
     ChunkPicker p = new ChunkPicker(me, table, allBut(HaveMap.complete(N), 2), config, new Random(16), 0);
     connect(p, a, PeerClass.LAN, HaveMap.complete(N));

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Real-process tests of laptop policies (issue 17; the VPN pattern and the time-of-day cap so far:
- * the battery and metered cases are covered in-process by seed LaptopPolicyMeshTest): a seed shared by the cases and agents as
+ * Real-process tests of laptop policies (issue 17: battery, VPN pattern, metered link, time-of-day
+ * cap; seed LaptopPolicyMeshTest covers them in-process): a seed shared by the cases and agents as
  * separate JVMs over mutual TLS, each started with the policy in its config file and its facts
  * below its own {@code policy-root} (a directory laid out like /sys and /proc) or from a stand-in
  * {@code nmcli}. Each case shows the policy holding (in the agent's metrics or the rollout) and
@@ -107,25 +107,44 @@ class LaptopPolicyProcessTest {
     return r.code() == 0 && r.json().size() == 1 ? r.json().get(0) : null;
   }
 
+  /** What holds back any agent of {@code site}, per the seed's inventory. */
   static List<String> heldBack(String site) {
-    JsonNode r = row(site);
+    Cli.Result r = Cli.run("inventory", "--admin", admin, "--token-file", token, "--site", site, "--json");
     List<String> out = new ArrayList<>();
-    if (r != null) {
-      r.path("heldBack").forEach(x -> out.add(x.asText()));
+    if (r.code() == 0) {
+      r.json().forEach(row -> row.path("heldBack").forEach(x -> out.add(x.asText())));
     }
     return out;
   }
 
-  /** Publishes a fresh 256 KiB file to {@code channel}; returns the manifest id. */
+  /**
+   * A {@code policy-root} for {@code name}: the machine's own interfaces and routes (symbolic
+   * links to /sys/class/net and /proc/net/route), and a power-supply directory the test fills.
+   */
+  static Path facts(String name) throws Exception {
+    Path r = tmp.resolve("facts-" + name);
+    Files.createDirectories(r.resolve("sys/class/power_supply"));
+    Files.createDirectories(r.resolve("proc/net"));
+    Files.createSymbolicLink(r.resolve("sys/class/net"), Path.of("/sys/class/net"));
+    Files.createSymbolicLink(r.resolve("proc/net/route"), Path.of("/proc/net/route"));
+    return r;
+  }
+
+  /** The file a channel's patch writes: each channel its own, so the channels never clash. */
+  static String file(String channel) {
+    return channel.replace('/', '-') + ".bin";
+  }
+
+  /** Publishes a fresh 256 KiB file ({@link #file}) to {@code channel}; returns the manifest id. */
   static synchronized String publish(String channel, boolean urgent) throws Exception {
     int v = ++version;
     Path dir = tmp.resolve("content-" + v);
     Files.createDirectories(dir);
-    Files.write(dir.resolve("f.bin"), Cli.randomBytes(v, 256 * 1024));
+    Files.write(dir.resolve(file(channel)), Cli.randomBytes(v, 256 * 1024));
     List<String> args = new ArrayList<>(List.of("publish", "--key", key + ".key", "--channel", channel, "--version",
         String.valueOf(v), "--seed", admin, "--token-file", token, "--json"));
     if (urgent) {
-      args.add("--urgent");
+      args.addAll(List.of("--fixes", "CVE-2026-0001", "--urgent"));
     }
     args.add(dir.toString());
     Cli.Result pub = Cli.run(args.toArray());
@@ -157,7 +176,7 @@ class LaptopPolicyProcessTest {
     String other = agent("peer", "hotel", "vpn-interfaces: []\nmetered: ignore\nbattery-min-upload-percent: 0\n");
     String m = publish("app/vpn", false);
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() ->
-        Files.exists(tmp.resolve("apply-vpn/f.bin")) && Files.exists(tmp.resolve("apply-peer/f.bin")));
+        Files.exists(tmp.resolve("apply-vpn/app-vpn.bin")) && Files.exists(tmp.resolve("apply-peer/app-vpn.bin")));
     assertEquals(0, metric(vpn, "patchmesh_chunk_bytes_received_total", "vpn", "source=\"lan\""), "no chunk from a peer over the VPN");
     assertEquals(0, metric(vpn, "patchmesh_chunk_bytes_served_total", "vpn", ""), "no chunk to a peer over the VPN");
     assertTrue(metric(vpn, "patchmesh_chunk_bytes_received_total", "vpn", "source=\"seed\"") >= 256 * 1024, "the seed is reachable");
@@ -178,5 +197,65 @@ class LaptopPolicyProcessTest {
     assertTrue(metric(capped, "patchmesh_chunk_bytes_received_total", "capped", "") >= 256 * 1024);
     Cli.Result text = Cli.run("inventory", "--admin", admin, "--token-file", token, "--site", "night");
     assertTrue(text.out().contains("held back: rate-schedule"), text.out());
+  }
+
+  @Test
+  void onBatteryAnAgentFetchesButServesNoPeer() throws Exception {
+    Path facts = facts("battery");
+    write(facts.resolve("sys/class/power_supply/AC/type"), "Mains\n");
+    write(facts.resolve("sys/class/power_supply/AC/online"), "0\n");
+    write(facts.resolve("sys/class/power_supply/BAT0/type"), "Battery\n");
+    write(facts.resolve("sys/class/power_supply/BAT0/status"), "Discharging\n");
+    write(facts.resolve("sys/class/power_supply/BAT0/capacity"), "55\n");
+    // the default: no uploads on battery at any charge
+    String bat = agent("battery", "train", "policy-root: " + facts + "\nmetered: ignore\nvpn-interfaces: []\n");
+    await().atMost(Duration.ofSeconds(60)).until(() -> heldBack("train").stream().anyMatch(h -> h.startsWith("on battery")));
+    String mate = agent("mate", "train", "metered: ignore\nvpn-interfaces: []\n");
+    String m = publish("app/battery", false);
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() ->
+        Files.exists(tmp.resolve("apply-battery/app-battery.bin")) && Files.exists(tmp.resolve("apply-mate/app-battery.bin")));
+    assertEquals(0, metric(bat, "patchmesh_chunk_bytes_served_total", "battery", ""), "a laptop on battery serves no peer");
+    assertEquals(0, metric(mate, "patchmesh_chunk_bytes_received_total", "mate", "source=\"lan\""));
+    assertTrue(metric(bat, "patchmesh_chunk_bytes_received_total", "battery", "") >= 256 * 1024, "downloads go on");
+    // plugged in: it serves again (the watch re-reads the facts every 10 s)
+    write(facts.resolve("sys/class/power_supply/AC/online"), "1\n");
+    await().atMost(Duration.ofSeconds(60)).until(() -> heldBack("train").stream().noneMatch(h -> h.startsWith("on battery")));
+    assertEquals(List.of("applied", "applied"), states(m, "train"));
+  }
+
+  @Test
+  void onAMeteredLinkNonUrgentRolloutsWaitAndUrgentOnesGo() throws Exception {
+    Path facts = facts("metered");
+    // a stand-in nmcli: whatever interface it is asked about, it answers what the file says
+    Path answer = tmp.resolve("metered-answer");
+    Files.writeString(answer, "GENERAL.METERED:yes\n");
+    Path nmcli = tmp.resolve("nmcli");
+    Files.writeString(nmcli, "#!/bin/sh\ncat " + answer + "\n");
+    Files.setPosixFilePermissions(nmcli, PosixFilePermissions.fromString("rwxr-xr-x"));
+    String metered = agent("metered", "cafe", "policy-root: " + facts + "\nmetered: defer\nmetered-command: " + nmcli
+        + "\nvpn-interfaces: []\nbattery-min-upload-percent: 0\n");
+    await().atMost(Duration.ofSeconds(60)).until(() -> heldBack("cafe").stream().anyMatch(h -> h.startsWith("metered link")));
+    String later = publish("app/metered", false);
+    String urgent = publish("app/metered-urgent", true);
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> state(urgent, "cafe").equals("applied"));
+    assertTrue(Files.exists(tmp.resolve("apply-metered/app-metered-urgent.bin")));
+    assertTrue(!state(later, "cafe").equals("applied"), "a non-urgent rollout waits for an unmetered link");
+    // the link is unmetered now: the deferred rollout goes on
+    Files.writeString(answer, "GENERAL.METERED:no\n");
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> state(later, "cafe").equals("applied"));
+    assertTrue(heldBack("cafe").stream().noneMatch(h -> h.startsWith("metered link")));
+    assertTrue(metric(metered, "patchmesh_chunk_bytes_received_total", "metered", "") >= 2 * 256 * 1024);
+  }
+
+  /** The states of every agent of {@code site} in the rollout view of {@code manifest}. */
+  static List<String> states(String manifest, String site) {
+    Cli.Result r = Cli.run("rollout", "--admin", admin, "--token-file", token, "--manifest", manifest, "--json");
+    List<String> out = new ArrayList<>();
+    for (JsonNode a : r.json().path("agents")) {
+      if (a.path("site").asText().equals(site)) {
+        out.add(a.path("state").asText());
+      }
+    }
+    return out;
   }
 }

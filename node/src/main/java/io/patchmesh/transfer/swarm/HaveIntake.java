@@ -117,6 +117,11 @@ final class HaveIntake {
     if (s == null || s.picker == null) {
       return;
     }
+    if (Serving.UPLOADS_OFF.equals(r.getReason())) {
+      s.picker.onUploadsOff(link.peer(), now); // a policy, not an offence: it is just no source now
+      core.pumpSoon(s);
+      return;
+    }
     if ("not-have".equals(r.getReason()) && s.picker.claims(link.peer(), r.getChunkIndex())) {
       // Honest peers announce only what they hold and never lose it mid-session; a peer that
       // advertises a chunk and then refuses it as not held lures requests away from real sources.

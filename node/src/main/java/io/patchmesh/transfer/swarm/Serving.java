@@ -29,6 +29,13 @@ import java.util.Map;
  * writability, a simulated send queue's fill) and answers at the moment of the call.
  */
 public final class Serving {
+  /**
+   * The reason of a Reject from a node whose uploads are off by policy (a laptop on battery, on a
+   * metered link): the requester treats it as no source while the link lasts ({@link
+   * io.patchmesh.transfer.ChunkPicker#onUploadsOff}), where "busy" would only back off one chunk.
+   */
+  public static final String UPLOADS_OFF = "uploads-off";
+
   /** What the node holds, as its sessions say. */
   public interface Held {
     /** Chunks in the manifest, or -1 if we hold no session for it. */
