@@ -136,9 +136,13 @@ final class FrameRouter implements LinkListener {
         }
       }
       default -> {
-        MeshFrameGate.Verdict v = meshGate.admit(link, frame, loop.now()); // a flood of membership frames waits within bounds
+        // a flood of membership frames waits within bounds; the time is taken here, on the I/O thread
+        // that decoded the frame: a piece's arrival time is a delay sample (wan-yield), and the node
+        // loop may take it much later on a busy machine
+        long receivedAt = loop.now();
+        MeshFrameGate.Verdict v = meshGate.admit(link, frame, receivedAt);
         if (v == MeshFrameGate.Verdict.QUEUE) {
-          whenReady(() -> route(link, frame));
+          whenReady(() -> route(link, frame, receivedAt));
           loop.execute(() -> meshGate.done(link, frame));
         } else {
           // the link floods: read nothing more from it for a while, so its frames wait in its own
@@ -158,7 +162,7 @@ final class FrameRouter implements LinkListener {
     whenReady(() -> to.swarm().onLinkDown(link));
   }
 
-  private void route(PeerLink link, Frame frame) {
+  private void route(PeerLink link, Frame frame, long receivedAtMillis) {
     if (policyGate != null && !policyGate.pass(link, frame)) {
       return; // held back by a laptop policy
     }
@@ -172,7 +176,7 @@ final class FrameRouter implements LinkListener {
       }
       case HAVE -> to.swarm().onHave(link, frame.getHave());
       case REQUEST -> to.swarm().onRequest(link, frame.getRequest());
-      case PIECE -> to.swarm().onPiece(link, frame.getPiece());
+      case PIECE -> to.swarm().onPiece(link, frame.getPiece(), receivedAtMillis);
       case CANCEL -> to.swarm().onCancel(link, frame.getCancel());
       case REJECT -> to.swarm().onReject(link, frame.getReject());
       case ROLLOUT_STATE -> {

@@ -196,9 +196,12 @@ final class Swarm {
     driver.carryOut();
   }
 
-  /** A piece arrived (on the data connection). It is hashed by the store before anything else. */
-  void onPiece(PeerLink link, Piece piece) {
-    fetching().onPiece(refs.ref(link), piece, loop.now());
+  /**
+   * A piece arrived (on the data connection) at {@code receivedAtMillis} (taken on the I/O thread
+   * that decoded it). It is hashed by the store before anything else.
+   */
+  void onPiece(PeerLink link, Piece piece, long receivedAtMillis) {
+    fetching().onPiece(refs.ref(link), piece, loop.now(), receivedAtMillis);
     driver.carryOut();
   }
 

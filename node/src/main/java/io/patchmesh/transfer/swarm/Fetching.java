@@ -384,10 +384,20 @@ public final class Fetching {
     haves.onReject(link, r, now);
   }
 
-  /** A piece arrived (on the data connection); see {@link PieceIntake}. */
+  /** A piece arrived (on the data connection) and is handled now; see {@link PieceIntake}. */
   public void onPiece(LinkRef from, Piece piece, long now) {
+    onPiece(from, piece, now, now);
+  }
+
+  /**
+   * A piece that arrived at {@code receivedAtMillis} (the driver's I/O thread decoded it then) is
+   * handled {@code now}: the arrival time, not the handling time, is the wan-yield delay sample — on
+   * a busy machine the loop takes a piece tens of ms late, and that wait grows with our own rate.
+   */
+  public void onPiece(LinkRef from, Piece piece, long now, long receivedAtMillis) {
     if (pacer != null && !from.isLan(site) && piece.getManifestId().size() == ManifestId.LENGTH) {
-      pacer.onPiece(from.peer(), ManifestId.of(piece.getManifestId()), piece.getChunkIndex(), now); // a delay sample
+      long at = Math.min(now, receivedAtMillis); // a value from the future is the driver's mistake: not a sample beyond now
+      pacer.onPiece(from.peer(), ManifestId.of(piece.getManifestId()), piece.getChunkIndex(), at); // a delay sample
     }
     intake.onPiece(from, piece, now);
   }
