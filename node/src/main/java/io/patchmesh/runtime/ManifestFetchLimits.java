@@ -49,10 +49,15 @@ record ManifestFetchLimits(int maxDownloads, int maxPerSource, long maxBytesInFl
    * parsed manifest, which the remaining two thirds leave room for.
    */
   static ManifestFetchLimits forHeap(long maxHeapBytes) {
+    return forHeap(maxHeapBytes, ManifestFetchTimers.defaults());
+  }
+
+  /** As {@link #forHeap(long)}, with the slow-source rule's grace and stall from {@code timers}. */
+  static ManifestFetchLimits forHeap(long maxHeapBytes, ManifestFetchTimers timers) {
     long third = maxHeapBytes / 3;
     long envelope = Math.max(MIN_ENVELOPE_BYTES, Math.min(MAX_ENVELOPE_BYTES, third));
     long budget = Math.max(envelope, Math.min(96L << 20, third));
-    return new ManifestFetchLimits(8, 2, budget, 10_000, 32 << 10, 15_000, envelope);
+    return new ManifestFetchLimits(8, 2, budget, timers.graceMillis(), 32 << 10, timers.stallMillis(), envelope);
   }
 
   /** Whether an envelope of {@code size} bytes is more than this node's heap lets it fetch. */

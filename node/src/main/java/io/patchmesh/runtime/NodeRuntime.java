@@ -192,7 +192,7 @@ public final class NodeRuntime implements AutoCloseable {
     sync =
         new ManifestSync(
             transport, loop, store.manifests(), verifier, root, options.clock(), metrics, this::onVerified, this::badSender,
-            ManifestFetchLimits.forHeap(Runtime.getRuntime().maxMemory()));
+            ManifestFetchLimits.forHeap(Runtime.getRuntime().maxMemory(), options.manifestFetch()));
     Membership membership =
         Membership.builder(selfInfo)
             .config(mc)

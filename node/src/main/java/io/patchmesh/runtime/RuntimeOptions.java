@@ -32,6 +32,8 @@ import java.util.function.UnaryOperator;
  * @param transportTuning last word on the transport's config (tests shorten its timeouts); identity by default
  * @param swarm the swarm's timers and bounds ({@link SwarmConfig#defaults()}; tests that wait on a
  *     swarm timer take {@link SwarmConfig#fast()})
+ * @param manifestFetch the manifest download's slow-source timers ({@link ManifestFetchTimers#defaults()};
+ *     tests that wait for a trickling or silent source to be given up take {@link ManifestFetchTimers#fast()})
  */
 public record RuntimeOptions(
     Set<Role> roles,
@@ -44,7 +46,8 @@ public record RuntimeOptions(
     long tickMillis,
     int uploadSlots,
     UnaryOperator<TransportConfig.Builder> transportTuning,
-    SwarmConfig swarm) {
+    SwarmConfig swarm,
+    ManifestFetchTimers manifestFetch) {
 
   /**
    * Transfer tuning for real links: a request is only given up after 8x its
@@ -63,13 +66,13 @@ public record RuntimeOptions(
   public static RuntimeOptions agent() {
     return new RuntimeOptions(
         Set.of(Role.ROLE_AGENT), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 5000, null, 20, 12, b -> b,
-        SwarmConfig.defaults());
+        SwarmConfig.defaults(), ManifestFetchTimers.defaults());
   }
 
   public static RuntimeOptions seed(BiConsumer<StatusReport, Long> sink) {
     return new RuntimeOptions(
         Set.of(Role.ROLE_SEED), Optional.empty(), Clock.systemUTC(), null, transferDefaults(), 5000, sink, 20, 24, b -> b,
-        SwarmConfig.defaults());
+        SwarmConfig.defaults(), ManifestFetchTimers.defaults());
   }
 
   public boolean isSeed() {
@@ -78,36 +81,41 @@ public record RuntimeOptions(
 
   public RuntimeOptions withWan(WanEmulator wan) {
     return new RuntimeOptions(roles, Optional.of(wan), clock, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
-        transportTuning, swarm);
+        transportTuning, swarm, manifestFetch);
   }
 
   public RuntimeOptions withClock(Clock c) {
     return new RuntimeOptions(roles, wanEmulator, c, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
-        transportTuning, swarm);
+        transportTuning, swarm, manifestFetch);
   }
 
   public RuntimeOptions withMembership(MembershipConfig m) {
     return new RuntimeOptions(roles, wanEmulator, clock, m, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
-        transportTuning, swarm);
+        transportTuning, swarm, manifestFetch);
   }
 
   public RuntimeOptions withTransfer(TransferConfig t) {
     return new RuntimeOptions(roles, wanEmulator, clock, membership, t, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
-        transportTuning, swarm);
+        transportTuning, swarm, manifestFetch);
   }
 
   public RuntimeOptions withTransportTuning(UnaryOperator<TransportConfig.Builder> tuning) {
     return new RuntimeOptions(roles, wanEmulator, clock, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
-        tuning, swarm);
+        tuning, swarm, manifestFetch);
   }
 
   public RuntimeOptions withStatusInterval(long millis) {
     return new RuntimeOptions(roles, wanEmulator, clock, membership, transfer, millis, statusSink, tickMillis, uploadSlots,
-        transportTuning, swarm);
+        transportTuning, swarm, manifestFetch);
   }
 
   public RuntimeOptions withSwarm(SwarmConfig s) {
     return new RuntimeOptions(roles, wanEmulator, clock, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
-        transportTuning, s);
+        transportTuning, s, manifestFetch);
+  }
+
+  public RuntimeOptions withManifestFetch(ManifestFetchTimers timers) {
+    return new RuntimeOptions(roles, wanEmulator, clock, membership, transfer, statusIntervalMillis, statusSink, tickMillis, uploadSlots,
+        transportTuning, swarm, timers);
   }
 }

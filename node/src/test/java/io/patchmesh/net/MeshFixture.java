@@ -35,7 +35,7 @@ final class MeshFixture implements AutoCloseable {
     return TransportConfig.builder(site)
         .listen("127.0.0.1", 0)
         .eventLoopThreads(1)
-        .handshakeTimeout(Duration.ofSeconds(5))
+        .handshakeTimeout(Duration.ofSeconds(10)) // guards a hang only: cold TLS handshakes beside a loaded second fork take seconds
         .reconnectBackoff(Duration.ofMillis(100), Duration.ofMillis(400));
   }
 

@@ -251,12 +251,14 @@ class TransportTest {
 
   @Test
   void dataConnectionStalledMidFrameClosesTheLink() throws Exception {
-    Transport b = mesh.tls("b", "hq", null, c -> c.idleTimeout(Duration.ofMillis(2000)));
+    // b's reader-idle timer also runs during the handshake (a connection without a link that is idle
+    // is closed), so it must outlast a cold TLS handshake under load: 4 s, not 2 s
+    Transport b = mesh.tls("b", "hq", null, c -> c.idleTimeout(Duration.ofMillis(4000)));
     Transport a = mesh.tls("a", "hq", null);
     PeerLink ab = a.connect(b.boundAddress()).get(10, TimeUnit.SECONDS);
     // half a frame on the data connection, while the control connection stays busy
     ab.data().writeAndFlush(Unpooled.buffer().writeInt(1000).writeZero(100));
-    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
       ab.sendControl(ping(1));
       return !ab.isOpen();
     });

@@ -40,6 +40,19 @@ class ManifestFetchLimitsTest {
   }
 
   @Test
+  void theFieldsTimersAreTheDefaultAndFastTimersKeepTheRule() {
+    assertEquals(10_000, limits.graceMillis());
+    assertEquals(15_000, limits.stallMillis());
+    ManifestFetchLimits fast = ManifestFetchLimits.forHeap(256L << 20, ManifestFetchTimers.fast());
+    assertEquals(limits.minBytesPerSecond(), fast.minBytesPerSecond(), "the same rate is asked for");
+    assertEquals(limits.maxBytesInFlight(), fast.maxBytesInFlight());
+    long asked = 1_000;
+    assertNull(fast.tooSlow(asked + 2_000, asked, asked + 2_000, 1), "within the grace");
+    assertNotNull(fast.tooSlow(asked + 3_000, asked, asked + 2_000, 1), "a trickle of one byte per grace");
+    assertTrue(fast.tooSlow(asked + 6_100, asked, asked + 2_000, 1L << 20).startsWith("stalled"));
+  }
+
+  @Test
   void anHonestSourceAtLinkSpeedIsNeverTooSlow() {
     long asked = 0;
     // 170 KB manifest over a 1 Mbit/s link: done in under 2 s, never judged

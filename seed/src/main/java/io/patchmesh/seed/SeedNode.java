@@ -62,7 +62,8 @@ public final class SeedNode implements AutoCloseable {
             options.tickMillis(),
             options.uploadSlots(),
             options.transportTuning(),
-            options.swarm());
+            options.swarm(),
+            options.manifestFetch());
     RolloutController[] controller = new RolloutController[1];
     SeedCluster[] cluster = new SeedCluster[1];
     NodeRuntime node;

@@ -12,6 +12,7 @@ import io.patchmesh.net.shaping.WanEmulator;
 import io.patchmesh.proto.ManifestPhase;
 import io.patchmesh.proto.ManifestStatus;
 import io.patchmesh.runtime.NodeRuntime;
+import io.patchmesh.runtime.RuntimeOptions;
 import io.patchmesh.seed.local.LocalMesh;
 import io.patchmesh.transfer.ChunkTable;
 import io.patchmesh.trust.VerifiedManifest;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -64,10 +66,14 @@ class FullDiskTest {
     WanEmulator wan = new WanEmulator().siteMbit("branch", 100);
     try (LocalMesh mesh = new LocalMesh(tmp.resolve("mesh"), wan, true)) {
       SeedNode seed = mesh.startSeed("dc");
-      mesh.startAgent("branch-1", "branch");
-      mesh.startAgent("branch-2", "branch");
+      // A site-mate's share of the WAN fetches is taken over after a site-wait without a chunk from
+      // it: 3 s here instead of the field's 15-30 s, so the healthy agents take over the full one's
+      // share sooner (they did take it over before too, 15 s later; nothing else depends on it)
+      UnaryOperator<RuntimeOptions> siteWait = o -> o.withTransfer(o.transfer().withSiteWait(3_000, 1_500, 12_000));
+      mesh.startAgent("branch-1", "branch", b -> b, siteWait);
+      mesh.startAgent("branch-2", "branch", b -> b, siteWait);
       NodeRuntime victim = mesh.startAgent("branch-full", "branch",
-          b -> b.data(mnt.resolve("data").toString()), o -> o);
+          b -> b.data(mnt.resolve("data").toString()), siteWait);
       await().atMost(Duration.ofSeconds(60)).until(() -> seed.node().members().size() == 4
           && mesh.agents().stream().allMatch(a -> a.members().size() == 4));
       Path filler = mnt.resolve("filler");

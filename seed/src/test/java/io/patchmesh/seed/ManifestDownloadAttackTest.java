@@ -18,6 +18,7 @@ import io.patchmesh.proto.ManifestPart;
 import io.patchmesh.proto.ManifestRequest;
 import io.patchmesh.proto.Signature;
 import io.patchmesh.proto.SignedManifest;
+import io.patchmesh.runtime.ManifestFetchTimers;
 import io.patchmesh.runtime.NodeRuntime;
 import io.patchmesh.seed.MaliciousPeer.Behaviour;
 import io.patchmesh.seed.local.LocalMesh;
@@ -67,10 +68,15 @@ class ManifestDownloadAttackTest {
   }
 
   private void startMesh(WanEmulator wan) {
+    startMesh(wan, ManifestFetchTimers.defaults());
+  }
+
+  /** A seed and two agents whose manifest downloads judge sources by {@code timers}. */
+  private void startMesh(WanEmulator wan, ManifestFetchTimers timers) {
     mesh = new LocalMesh(tmp.resolve("mesh"), wan, true);
     seed = mesh.startSeed("dc");
     for (int i = 1; i <= 2; i++) {
-      mesh.startAgent(SITE + "-" + i, SITE);
+      mesh.startAgent(SITE + "-" + i, SITE, b -> b, o -> o.withManifestFetch(timers));
     }
     await().atMost(Duration.ofSeconds(60)).until(() -> seed.node().members().size() == 3
         && mesh.agents().stream().allMatch(a -> a.members().size() == 3));
@@ -134,7 +140,10 @@ class ManifestDownloadAttackTest {
 
   @Test
   void tricklingAndSilentAnnouncersHoldNoDownloadSlotAndAreBanned() throws Exception {
-    startMesh(new WanEmulator().siteMbit(SITE, 8));
+    // the slow-source rule on fast timers (2 s grace, 4 s stall; the field's are 10 s and 15 s): the
+    // trickle below is one byte per grace, as it was one byte per 10 s against the field's timers
+    ManifestFetchTimers timers = ManifestFetchTimers.fast();
+    startMesh(new WanEmulator().siteMbit(SITE, 8), timers);
     MaliciousPeer rogue = rogue("trickler");
     List<PeerLink> links = new ArrayList<>();
     for (NodeRuntime a : mesh.agents()) {
@@ -149,7 +158,7 @@ class ManifestDownloadAttackTest {
       random.nextBytes(id);
       fakes.add(ManifestId.of(id));
     }
-    // half the fakes and the genuine id: one byte per request, each 10 s late; the other fakes: never served
+    // half the fakes and the genuine id: one byte per request, each a grace late; the other fakes: never served
     rogue.onFrame((link, f) -> {
       if (!f.hasManifestRequest()) {
         return false;
@@ -160,7 +169,8 @@ class ManifestDownloadAttackTest {
         return true;
       }
       long total = id.equals(genuineId) ? genuine.getSerializedSize() : FAKE_BYTES;
-      exec.schedule(() -> rogue.send(link, part(r.getManifestId(), r.getOffset(), total, new byte[] {1})), 10, TimeUnit.SECONDS);
+      exec.schedule(() -> rogue.send(link, part(r.getManifestId(), r.getOffset(), total, new byte[] {1})),
+          timers.graceMillis(), TimeUnit.MILLISECONDS);
       return true;
     });
     List<Frame> announcements = new ArrayList<>();

@@ -12,6 +12,7 @@ import io.patchmesh.net.PeerLink;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.HaveMap;
 import io.patchmesh.proto.SignedManifest;
+import io.patchmesh.runtime.ManifestFetchTimers;
 import io.patchmesh.runtime.NodeRuntime;
 import io.patchmesh.seed.local.LocalMesh;
 import io.patchmesh.trust.ManifestId;
@@ -41,7 +42,8 @@ class ManifestHintTest {
   void aSiteMatesHaveMapFetchesAManifestNeverAnnounced() throws Exception {
     try (LocalMesh mesh = new LocalMesh(tmp.resolve("mesh"), null, true)) {
       SeedNode seed = mesh.startSeed("dc");
-      NodeRuntime agent = mesh.startAgent("branch-a-1", "branch-a");
+      // fast slow-source timers (a 4 s stall instead of 15 s): the silent sources below are given up sooner
+      NodeRuntime agent = mesh.startAgent("branch-a-1", "branch-a", b -> b, o -> o.withManifestFetch(ManifestFetchTimers.fast()));
       await().atMost(Duration.ofSeconds(60)).until(() -> seed.node().members().size() == 2);
       // Signed by the publisher but never published through the seed: nobody announces it.
       Path content = tmp.resolve("patch/lib.bin");

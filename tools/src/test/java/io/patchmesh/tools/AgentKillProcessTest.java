@@ -39,8 +39,10 @@ class AgentKillProcessTest {
   private static final long SEED = 20261128L;
   private static final int AGENTS = 6;
   private static final int KILLS = 20;
-  private static final int PATCH_BYTES = 32 << 20;
-  private static final String AGENT_RATE = "5mbit"; // ~50 s per agent undisturbed: kills land mid-rollout
+  // 16 MiB at 5 Mbit/s: ~27 s per agent undisturbed, ~455 chunks per agent; the kills follow fleet
+  // progress, so all 20 still land mid-rollout (32 MiB took 137 s of a quiet machine's suite)
+  private static final int PATCH_BYTES = 16 << 20;
+  private static final String AGENT_RATE = "5mbit";
 
   /** The agent's log line on completion: times, LAN/WAN bytes and the picker's counters (endgame, timeouts). */
   private static final java.util.regex.Pattern COMPLETE = java.util.regex.Pattern.compile("(complete in .*)");
