@@ -102,7 +102,7 @@ class OfflineCatchUpProcessTest {
     write(v3, "b.bin", 12);
     Files.copy(v1.resolve("c.bin"), v3.resolve("c.bin"));
     publish(k, admin, token, v2, 2);
-    publish(k, admin, token, v3, 3);
+    String v3Id = publish(k, admin, token, v3, 3);
 
     JsonNode away = inventoryRow(admin, token);
     assertEquals(2, away.path("behindVersions").asInt(), away.toString());
@@ -120,7 +120,7 @@ class OfflineCatchUpProcessTest {
     }
     startAgent(root, mesh, tls, 2); // the laptop wakes
     String agentAdmin = NodeProcesses.awaitLine(tmp.resolve("agent-2.log"), NodeProcesses.ADMIN);
-    Cli.Result wait = Cli.run("rollout", "--admin", admin, "--token-file", token, "--manifest", manifestId(admin, token, 3),
+    Cli.Result wait = Cli.run("rollout", "--admin", admin, "--token-file", token, "--manifest", v3Id,
         "--wait", "--timeout", "3m");
     assertEquals(0, wait.code(), wait.err());
     assertEquals(Files.readAllBytes(v3.resolve("b.bin")).length, Files.size(tmp.resolve("apply/b.bin")));
@@ -137,26 +137,18 @@ class OfflineCatchUpProcessTest {
         .until(() -> inventoryRow(admin, token).path("behindVersions").asInt() == 0);
   }
 
-  private static void publish(String k, String admin, String token, Path dir, int version) {
+  /** Publishes {@code dir} as app/x {@code version}; returns the manifest id publish printed. */
+  private static String publish(String k, String admin, String token, Path dir, int version) {
     Cli.Result pub = Cli.run("publish", "--key", k + ".key", "--channel", "app/x", "--version", String.valueOf(version),
         "--seed", admin, "--token-file", token, "--json", dir.toString());
     assertEquals(0, pub.code(), pub.err());
+    return pub.json().path("manifestId").asText();
   }
 
   private static void publishAndWait(String k, String admin, String token, Path dir, int version) {
-    publish(k, admin, token, dir, version);
-    Cli.Result wait = Cli.run("rollout", "--admin", admin, "--token-file", token, "--manifest", manifestId(admin, token, version),
+    String id = publish(k, admin, token, dir, version);
+    Cli.Result wait = Cli.run("rollout", "--admin", admin, "--token-file", token, "--manifest", id,
         "--wait", "--timeout", "3m");
     assertEquals(0, wait.code(), wait.err());
-  }
-
-  private static String manifestId(String admin, String token, int version) {
-    JsonNode st = Cli.run("status", "--admin", admin, "--token-file", token, "--json").json();
-    for (JsonNode m : st.path("manifests")) {
-      if (m.path("channel").asText().equals("app/x") && m.path("version").asInt() == version) {
-        return m.path("id").asText();
-      }
-    }
-    throw new AssertionError("the seed holds no app/x v" + version + ": " + st);
   }
 }
