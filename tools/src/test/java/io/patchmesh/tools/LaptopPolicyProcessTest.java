@@ -181,7 +181,8 @@ class LaptopPolicyProcessTest {
     assertEquals(0, metric(vpn, "patchmesh_chunk_bytes_served_total", "vpn", ""), "no chunk to a peer over the VPN");
     assertTrue(metric(vpn, "patchmesh_chunk_bytes_received_total", "vpn", "source=\"seed\"") >= 256 * 1024, "the seed is reachable");
     assertEquals(0, metric(other, "patchmesh_chunk_bytes_received_total", "peer", "source=\"lan\""));
-    assertEquals("applied", state(m, "hotel"));
+    // the file is there before the agents' next status reports say so
+    await().atMost(Duration.ofSeconds(30)).until(() -> states(m, "hotel").equals(List.of("applied", "applied")));
   }
 
   @Test
@@ -220,7 +221,7 @@ class LaptopPolicyProcessTest {
     // plugged in: it serves again (the watch re-reads the facts every 10 s)
     write(facts.resolve("sys/class/power_supply/AC/online"), "1\n");
     await().atMost(Duration.ofSeconds(60)).until(() -> heldBack("train").stream().noneMatch(h -> h.startsWith("on battery")));
-    assertEquals(List.of("applied", "applied"), states(m, "train"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> states(m, "train").equals(List.of("applied", "applied")));
   }
 
   @Test
