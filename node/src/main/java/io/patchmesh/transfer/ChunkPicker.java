@@ -244,23 +244,9 @@ public final class ChunkPicker extends PickerBook {
    */
   public void onCorrupt(NodeId peerId, int index, long nowMillis) {
     corruptPieces++;
-    Peer p = peers.get(peerId);
-    if (p == null || index < 0 || index >= table.count()) {
-      return;
-    }
-    Outstanding o = find(index, peerId);
-    if (o != null) {
-      remove(o);
-    }
-    p.cancelled.remove(index);
-    p.avoid.avoid(index, Long.MAX_VALUE);
-    if (p.peerClass == PeerClass.LAN && p.have != null && p.have.clear(index)) {
-      // Its copy is worth nothing to us: the chunk is not "inside the site" on its word any more.
-      // Otherwise a member that served its only in-site copy corrupt, once or twice (below the ban),
-      // kept us from ever fetching that chunk across the WAN (found by `sim swarm --corrupt-peers`).
-      leaveSite(index, nowMillis);
-    }
+    dropCorrupt(peerId, index, nowMillis);
   }
+
 
   /**
    * The peer refused a request because its uploads are off (a laptop on battery or on a metered
@@ -269,22 +255,7 @@ public final class ChunkPicker extends PickerBook {
    * site's chunks, and its have-maps and Haves are ignored until the link is replaced.
    */
   public void onUploadsOff(NodeId peerId, long nowMillis) {
-    Peer p = peers.get(peerId);
-    if (p == null || !refusing.add(peerId)) {
-      return;
-    }
-    preference = null;
-    for (Outstanding o : List.copyOf(p.outstanding)) {
-      remove(o);
-    }
-    if (p.peerClass == PeerClass.LAN && p.have != null) {
-      forgetSiteHoldings(p.have, nowMillis);
-    }
-    p.have = new HaveMap(table.count());
-    site.setObserved(peerId, false);
-    Set<NodeId> live = new java.util.HashSet<>(site.members());
-    live.remove(peerId);
-    site.setMembers(live, nowMillis);
+    withdraw(peerId, nowMillis);
   }
 
   /** The peer rejected the request (busy, not-have, choked): ask someone else for a while. */

@@ -272,6 +272,45 @@ abstract class PickerBook {
     }
   }
 
+  /** See {@link ChunkPicker#onCorrupt}: that peer is never asked for this chunk again. */
+  void dropCorrupt(NodeId peerId, int index, long nowMillis) {
+    Peer p = peers.get(peerId);
+    if (p == null || index < 0 || index >= table.count()) {
+      return;
+    }
+    Outstanding o = find(index, peerId);
+    if (o != null) {
+      remove(o);
+    }
+    p.cancelled.remove(index);
+    p.avoid.avoid(index, Long.MAX_VALUE);
+    if (p.peerClass == PeerClass.LAN && p.have != null && p.have.clear(index)) {
+      // Its copy is worth nothing to us: the chunk is not "inside the site" on its word any more.
+      // Otherwise a member that served its only in-site copy corrupt, once or twice (below the ban),
+      // kept us from ever fetching that chunk across the WAN (found by `sim swarm --corrupt-peers`).
+      leaveSite(index, nowMillis);
+    }
+  }
+  /** See {@link ChunkPicker#onUploadsOff}: the peer is no source while its link lasts. */
+  void withdraw(NodeId peerId, long now) {
+    Peer p = peers.get(peerId);
+    if (p == null || !refusing.add(peerId)) {
+      return;
+    }
+    preference = null;
+    for (Outstanding o : List.copyOf(p.outstanding)) {
+      remove(o);
+    }
+    if (p.peerClass == PeerClass.LAN && p.have != null) {
+      forgetSiteHoldings(p.have, now);
+    }
+    p.have = new HaveMap(table.count());
+    site.setObserved(peerId, false);
+    Set<NodeId> live = new HashSet<>(site.members());
+    live.remove(peerId);
+    site.setMembers(live, now);
+  }
+
   /** One LAN holder of {@code c} fewer; with none left it is absent from the site from now on. */
   void leaveSite(int c, long now) {
     if (--siteCount[c] == 0) {
