@@ -66,13 +66,21 @@ final class CaCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print {\"nodeId\",\"node\",\"site\",\"dir\"}") boolean json;
     @Option(names = "--days", defaultValue = "" + MeshCa.DEFAULT_NODE_DAYS, paramLabel = "N",
         description = "certificate lifetime in days, 1-" + MeshCa.MAX_NODE_DAYS + " (default: ${DEFAULT-VALUE})") int days;
+    @Option(names = "--key-type", defaultValue = "p256", paramLabel = "p256|ed25519",
+        description = "node key: p256 (TLS on BoringSSL) or ed25519 (JDK TLS, earlier versions' kind) (default: ${DEFAULT-VALUE})")
+    String keyType;
 
     @Override
     public Integer call() {
       if (!role.equals("agent") && !role.equals("seed")) {
         throw new io.patchmesh.errors.UserInputException("--role " + role + ": expected agent or seed");
       }
-      NodeId id = new MeshCa().issue(ca, node, site, out, role.equals("seed"), days);
+      MeshCa.KeyType type = switch (keyType) {
+        case "p256" -> MeshCa.KeyType.P256;
+        case "ed25519" -> MeshCa.KeyType.ED25519;
+        default -> throw new io.patchmesh.errors.UserInputException("--key-type " + keyType + ": expected p256 or ed25519");
+      };
+      NodeId id = new MeshCa().issue(ca, node, site, out, role.equals("seed"), days, type);
       PrintWriter o = spec.commandLine().getOut();
       if (json) {
         var n = JsonOut.object();

@@ -40,8 +40,11 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * {@code ca.key} + {@code ca.crt}; {@link #issue} creates a node directory with
  * {@code node.key}, {@code node.crt} and a copy of {@code ca.crt}.
  *
- * <p>Keys are Ed25519: the JDK 17 TLS 1.3 provider negotiates the ed25519
- * signature scheme and Netty handshakes with it (see MeshCaTest). A node
+ * <p>The CA key is Ed25519. Node keys are ECDSA P-256 by default ({@link KeyType#P256}): BoringSSL
+ * (netty-tcnative) carries TLS only for EC keys (netty/netty#10916), and the JDK provider takes
+ * them as well; {@link KeyType#ED25519} node keys (what earlier versions issued) still work, on
+ * the JDK provider (see {@link TlsProviderChoice}). Chains are checked by the JDK's trust manager
+ * on both providers, so an Ed25519 CA signs P-256 node certificates. A node
  * certificate names its site in a SAN URI {@code patchmesh:site:SITE} (and in the
  * subject OU for people reading it); peers check a Hello's site against that URI.
  * Signing uses the JDK provider: issuing certificates is rare, so speed is moot,
@@ -57,6 +60,16 @@ public final class MeshCa {
   private static final Pattern SITE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
   static final String KEY_ALGORITHM = "Ed25519";
+
+  /** The key type of a node certificate. */
+  public enum KeyType {
+    /** ECDSA on NIST P-256: TLS runs on BoringSSL where it loads (the default). */
+    P256,
+    /** Ed25519: TLS runs on the JDK provider (what versions before the BoringSSL switch issued). */
+    ED25519
+  }
+
+  public static final KeyType DEFAULT_NODE_KEY_TYPE = KeyType.P256;
   private static final Duration CA_VALIDITY = Duration.ofDays(3650);
   /** Default node certificate lifetime: short enough that a lost laptop's certificate dies soon. */
   public static final int DEFAULT_NODE_DAYS = 90;
@@ -84,7 +97,7 @@ public final class MeshCa {
     if (Files.exists(caDir.resolve(CA_KEY)) || Files.exists(caDir.resolve(CA_CERT))) {
       throw new UserInputException(caDir + " already holds a CA; refusing to overwrite it");
     }
-    KeyPair keys = newKeyPair();
+    KeyPair keys = newKeyPair(KeyType.ED25519);
     X500Name name = new X500NameBuilder(BCStyle.INSTANCE)
         .addRDN(BCStyle.CN, "patchmesh mesh CA " + new BigInteger(32, random).toString(16))
         .build();
@@ -125,6 +138,11 @@ public final class MeshCa {
 
   /** As above, valid for {@code days} days (1 to {@value #MAX_NODE_DAYS}). */
   public NodeId issue(Path caDir, String nodeName, String site, Path outDir, boolean seed, int days) {
+    return issue(caDir, nodeName, site, outDir, seed, days, DEFAULT_NODE_KEY_TYPE);
+  }
+
+  /** As above, with a node key of {@code keyType}. */
+  public NodeId issue(Path caDir, String nodeName, String site, Path outDir, boolean seed, int days, KeyType keyType) {
     if (days < 1 || days > MAX_NODE_DAYS) {
       throw new UserInputException("--days " + days + ": a node certificate lives 1 to " + MAX_NODE_DAYS + " days");
     }
@@ -144,7 +162,7 @@ public final class MeshCa {
     if (Files.exists(outDir.resolve(NODE_KEY))) {
       throw new UserInputException(outDir.resolve(NODE_KEY) + " already exists; refusing to overwrite a key");
     }
-    KeyPair keys = newKeyPair();
+    KeyPair keys = newKeyPair(keyType);
     X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
         .addRDN(BCStyle.OU, site)
         .addRDN(BCStyle.CN, nodeName)
@@ -245,11 +263,16 @@ public final class MeshCa {
     return new BigInteger(127, random).add(BigInteger.ONE);
   }
 
-  private static KeyPair newKeyPair() {
+  private static KeyPair newKeyPair(KeyType type) {
     try {
+      if (type == KeyType.P256) {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        return generator.generateKeyPair();
+      }
       return KeyPairGenerator.getInstance(KEY_ALGORITHM).generateKeyPair();
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("JDK lacks " + KEY_ALGORITHM, e);
+      throw new IllegalStateException("JDK lacks " + type + " keys", e);
     }
   }
 

@@ -20,27 +20,45 @@ import javax.net.ssl.SSLSession;
 public final class MeshTls {
   private static final String TLS_13 = "TLSv1.3";
 
+  private final SslProvider provider;
   private final SslContext server;
   private final SslContext client;
 
   public MeshTls(NodeIdentity identity) {
+    this(identity, TlsProviderChoice.choose(identity.privateKey()));
+  }
+
+  /**
+   * Contexts on {@code provider} (see {@link TlsProviderChoice}). The key goes to the provider
+   * through {@link MeshKeyManager}, not through a key store (no PBKDF2 at start); trust, client
+   * authentication and TLS 1.3 are the same on both providers.
+   */
+  public MeshTls(NodeIdentity identity, SslProvider provider) {
+    this.provider = provider;
+    MeshKeyManager keys = new MeshKeyManager(identity.privateKey(), identity.certificate());
+    MeshTrustManager trust = new MeshTrustManager(identity.caCertificate());
     try {
-      this.server = SslContextBuilder.forServer(identity.privateKey(), identity.certificate())
-          .sslProvider(SslProvider.JDK)
+      this.server = SslContextBuilder.forServer(keys)
+          .sslProvider(provider)
           .protocols(TLS_13)
-          .trustManager(identity.caCertificate())
+          .trustManager(trust)
           .clientAuth(ClientAuth.REQUIRE)
           .build();
       this.client = SslContextBuilder.forClient()
-          .sslProvider(SslProvider.JDK)
+          .sslProvider(provider)
           .protocols(TLS_13)
-          .keyManager(identity.privateKey(), identity.certificate())
-          .trustManager(identity.caCertificate())
+          .keyManager(keys)
+          .trustManager(trust)
           .endpointIdentificationAlgorithm(null)
           .build();
     } catch (SSLException e) {
       throw new IllegalStateException("cannot build TLS contexts for " + identity, e);
     }
+  }
+
+  /** The TLS implementation these contexts run on. */
+  public SslProvider provider() {
+    return provider;
   }
 
   public SslContext server() {

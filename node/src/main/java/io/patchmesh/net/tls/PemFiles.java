@@ -49,7 +49,16 @@ final class PemFiles {
     } catch (IOException e) {
       throw new UserInputException("cannot create " + file + ": " + e.getMessage(), e);
     }
-    writePem(file, key, StandardOpenOption.TRUNCATE_EXISTING);
+    writePem(file, pkcs8(key), StandardOpenOption.TRUNCATE_EXISTING);
+  }
+
+  /**
+   * PKCS#8 ("PRIVATE KEY") for every key type: BC's PEM writer would write an EC key as SEC1
+   * ("EC PRIVATE KEY"), which {@link #readPrivateKeyInfo} rejects.
+   */
+  private static Object pkcs8(Object key) {
+    PrivateKeyInfo info = key instanceof PrivateKey jca ? PrivateKeyInfo.getInstance(jca.getEncoded()) : (PrivateKeyInfo) key;
+    return new org.bouncycastle.openssl.PKCS8Generator(info, null);
   }
 
   static void writeCertificate(Path file, X509Certificate certificate) {
