@@ -47,6 +47,7 @@ public final class TlsProviderChoice {
         return SslProvider.OPENSSL;
       case "auto":
         if (ecKey && openSslLoads) {
+          LOG.info("TLS: BoringSSL ({})", OpenSsl.versionString());
           return SslProvider.OPENSSL;
         }
         if (!ecKey) {
