@@ -2,12 +2,10 @@ package io.patchmesh.runtime;
 
 import io.patchmesh.admin.AdminRouter;
 import io.patchmesh.admin.AdminServer;
-import io.patchmesh.admin.AdminServerConfig;
 import io.patchmesh.admin.AdminToken;
 import io.patchmesh.admin.NodeMetrics;
 import io.patchmesh.apply.RolloutGate;
 import io.patchmesh.config.NodeConfig;
-import io.patchmesh.errors.UserInputException;
 import io.patchmesh.inventory.SoftwareList;
 import io.patchmesh.inventory.SoftwareReporter;
 import io.patchmesh.mesh.Member;
@@ -25,7 +23,6 @@ import io.patchmesh.store.NodeStore;
 import io.patchmesh.trust.ManifestVerifier;
 import io.patchmesh.trust.TrustedRoot;
 import io.patchmesh.trust.VerifiedManifest;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -169,18 +166,9 @@ public final class NodeRuntime implements AutoCloseable {
       sr.start();
     }
     beforeAdmin.accept(this);
-    try {
-      token = AdminToken.loadOrCreate(config.dataDir());
-    } catch (IOException e) {
-      throw new UserInputException(config.dataDir() + ": cannot write admin.token: " + e.getMessage());
-    }
-    AdminRouter adminRouter = new AdminRouter();
-    NodeApi.addRoutes(adminRouter, this);
-    for (AdminRouterHook h : routeHooks) {
-      h.addRoutes(adminRouter);
-    }
-    AdminServerConfig ac = AdminServerConfig.parse(config.admin());
-    admin = new AdminServer(ac, token, adminRouter).start();
+    NodeAdmin started = NodeAdmin.start(config, this, routeHooks);
+    token = started.token();
+    admin = started.server();
     NodeGauges.register(metrics, store, verifier, root, options.clock(), freshness, status);
     metrics.gauge("patchmesh.membership.frames.dropped", "membership frames dropped: too many of one link waited for the loop",
         router::meshFramesDropped);
@@ -188,7 +176,7 @@ public final class NodeRuntime implements AutoCloseable {
 
   /** Builds the protocol state on the loop, in dependency order; callbacks reach parts built later only after start. */
   private void build(MembershipConfig mc) {
-    MemberInfo selfInfo = new MemberInfo(id, config.site(), advertised(), options.roles());
+    MemberInfo selfInfo = new MemberInfo(id, config.site(), AdvertisedAddresses.of(config, boot.advertise, transport), options.roles());
     sync =
         new ManifestSync(
             transport, loop, store.manifests(), verifier, root, options.clock(), metrics, this::onVerified, this::badSender,
@@ -238,21 +226,6 @@ public final class NodeRuntime implements AutoCloseable {
       }));
     }
     swarm.onChunkStored((s, idx) -> apply.staging().onChunkStored(s, idx));
-  }
-
-  private List<String> advertised() {
-    if (config.outboundOnly()) {
-      return List.of();
-    }
-    if (!boot.advertise.isEmpty()) {
-      return boot.advertise;
-    }
-    List<String> fromTransport = transport.advertisedAddresses();
-    if (!fromTransport.isEmpty()) {
-      return fromTransport;
-    }
-    // listening on a wildcard: offer loopback with the bound port (single-machine setups)
-    return List.of("127.0.0.1:" + transport.boundAddress().getPort());
   }
 
   // ------------------------------------------------------------------ events

@@ -257,6 +257,7 @@ final class SimSwarmCommand implements Callable<Integer> {
     n.put("completionP99", r.completionP99());
     n.put("completionMax", r.completionMax());
     n.put("seedEgress", r.seedEgress());
+    n.put("healTailMax", r.healTailMax());
     n.put("simulatedMillis", r.simulatedMillis());
     n.put("events", r.events());
     n.put("wallSeconds", r.wallSeconds());
@@ -273,6 +274,9 @@ final class SimSwarmCommand implements Callable<Integer> {
     b.append(String.format(Locale.ROOT, "  completion / WAN bound   p50 %s, p99 %s, max %s%n",
         ratio(r.completionP50()), ratio(r.completionP99()), ratio(r.completionMax())));
     b.append(String.format(Locale.ROOT, "  seed egress              %.3f x sites x size%n", r.seedEgress()));
+    if (r.healTailMax() >= 0) {
+      b.append(String.format(Locale.ROOT, "  cut site after the heal  %.3f x its remaining bytes' time at most%n", r.healTailMax()));
+    }
     b.append(String.format(Locale.ROOT, "  simulated %.1f s, %,d events, %.1f s wall, peak heap %,d MB%n",
         r.simulatedMillis() / 1000.0, r.events(), r.wallSeconds(), r.peakHeapMB()));
     return b.toString();

@@ -31,6 +31,11 @@ final class SimLink {
     private SwarmSimConfig.Cut cut;
     private long resumeAt;
 
+    /** True if cut {@code c} already holds this connection. */
+    boolean heldBy(SwarmSimConfig.Cut c) {
+      return cut == c;
+    }
+
     /** {@code arrival}, or later if an earlier frame on this connection arrives later (no overtaking). */
     long ordered(long arrival) {
       lastArrival = Math.max(lastArrival, arrival);

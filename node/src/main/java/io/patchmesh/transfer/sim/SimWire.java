@@ -2,6 +2,7 @@ package io.patchmesh.transfer.sim;
 
 import io.patchmesh.proto.Piece;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.function.BooleanSupplier;
@@ -23,6 +24,13 @@ import java.util.function.BooleanSupplier;
  * retransmits with exponential backoff (from {@link #rtoMillis}, doubling, at most {@link
  * #MAX_RTO_MILLIS}, as Linux does), and delivers at its first retransmission after the cut heals;
  * a piece queued at the downlink when its site is cut is dropped there and retransmitted likewise.
+ *
+ * <p>Link liveness ({@link SwarmSimConfig.Liveness}, the runtime's {@code net/PathLiveness}): a
+ * connection whose first frame held by a cut would stay unacknowledged for the user timeout is
+ * closed then, with its link, on both ends; every link across a cut sends a keepalive within {@code
+ * keepaliveMillis} of the cut's start, so idle links close too. Frames of a closed link are lost,
+ * also when the peers are linked again by then. Dials ({@link SwarmSimulation#dial}) are answered
+ * only while no cut lies between the two sites.
  */
 final class SimWire {
   /** Linux's TCP_RTO_MIN and TCP_RTO_MAX. */
@@ -33,6 +41,8 @@ final class SimWire {
   private final PriorityQueue<Event> queue = new PriorityQueue<>();
   private final Downlink[] downlinks;
   private final Random loss;
+  /** Keepalive phases of links across a cut. */
+  private final Random keepalive;
   final long[] wanBytesInto;
   private long seq;
   private long now;
@@ -53,6 +63,7 @@ final class SimWire {
     }
     this.wanBytesInto = new long[downMbit.length];
     this.loss = new Random(sim.cfg.seed() ^ 0x6c6f7373L);
+    this.keepalive = new Random(sim.cfg.seed() ^ 0x6b61L);
   }
 
   long now() {
@@ -115,6 +126,42 @@ final class SimWire {
   }
 
   /**
+   * A frame sent at {@code t} on {@code path} of {@code l} that cut {@code c} holds: when it gets
+   * through (see {@link SimLink.Path#resumeAfter}). The first frame held on the connection starts
+   * its user timeout: if it would still be unacknowledged then, the link closes at that moment.
+   */
+  private long hold(SimLink l, SimLink.Path path, SwarmSimConfig.Cut c, long t) {
+    boolean first = !path.heldBy(c);
+    long resume = path.resumeAfter(c, t, rtoMillis(l.owner, l.peer));
+    SwarmSimConfig.Liveness live = sim.cfg.liveness();
+    if (first && live.closesSilentPaths() && resume - t >= live.unackedTimeoutMillis()) {
+      at(t + live.unackedTimeoutMillis(), () -> sim.pathDied(l));
+    }
+    return resume;
+  }
+
+  /**
+   * A cut begins: every WAN link of the site's agents sends a keepalive at a random moment within
+   * the keepalive interval (if it sends nothing sooner), so an idle link across the cut is held and
+   * times out like a busy one.
+   */
+  void cutBegins(SwarmSimConfig.Cut c, List<SimNode> site) {
+    long every = sim.cfg.liveness().keepaliveMillis();
+    for (SimNode n : site) {
+      for (SimLink l : n.links.values()) {
+        if (l.lan || !l.open) {
+          continue;
+        }
+        at(now + (long) (keepalive.nextDouble() * every), () -> {
+          if (l.open && n.alive && c.covers(now)) {
+            hold(l, l.ctrl, c, now);
+          }
+        });
+      }
+    }
+  }
+
+  /**
    * When a frame put on {@code path} (a connection from {@code from} to {@code to}) at {@code sendAt}
    * leaves the sender for good: later if a cut holds it (TCP backoff), then one RTO later if lost.
    */
@@ -123,7 +170,7 @@ final class SimWire {
     if (!l.lan) {
       SwarmSimConfig.Cut c = sim.cfg.cuts().isEmpty() ? null : cutAt(l.owner.site, l.peer.site, t);
       if (c != null) {
-        t = path.resumeAfter(c, t, rtoMillis(l.owner, l.peer));
+        t = hold(l, path, c, t);
       }
     }
     if (sim.cfg.loss() > 0 && loss.nextDouble() < sim.cfg.loss()) {
@@ -137,7 +184,7 @@ final class SimWire {
     SimNode to = l.peer;
     long arrive = l.ctrl.ordered(departure(l, l.ctrl, now) + oneWay(l.owner, to));
     at(arrive, () -> {
-      if (to.alive) {
+      if (to.alive && l.open) {
         SimLink back = to.links.get(l.owner.id);
         if (back != null) {
           back.bytesIn++;
@@ -152,7 +199,7 @@ final class SimWire {
     SimNode to = l.peer;
     l.queuedBytes += bytes;
     Runnable arrived = () -> {
-      if (from.alive && to.alive) {
+      if (from.alive && to.alive && l.open) {
         SimLink back = to.links.get(from.id);
         if (back != null) {
           back.bytesIn += bytes;
@@ -172,10 +219,16 @@ final class SimWire {
       at(l.data.ordered(done + 1), arrived);
       return;
     }
-    long atDownlink = l.data.ordered(departure(l, l.data, now) + oneWay(from, to));
+    long departs = departure(l, l.data, now);
+    long atDownlink = l.data.ordered(departs + oneWay(from, to));
     Downlink d = downlinks[to.site];
     InFlight p = new InFlight(l, bytes, arrived);
-    at(atDownlink, () -> d.arrive(p));
+    boolean held = departs > now + rtoMillis(from, to); // a cut holds it: lost if its link closes meanwhile
+    at(atDownlink, () -> {
+      if (!held || l.open) {
+        d.arrive(p);
+      }
+    });
   }
 
   private record InFlight(SimLink link, int bytes, Runnable arrived) {}
@@ -213,7 +266,11 @@ final class SimWire {
       SwarmSimConfig.Cut c = sim.cfg.cuts().isEmpty() ? null : cutAt(site, site, now);
       if (c != null) {
         SimLink l = p.link();
-        at(p.link().data.resumeAfter(c, now, rtoMillis(l.owner, l.peer)), () -> arrive(p));
+        at(hold(l, l.data, c, now), () -> {
+          if (l.open) {
+            arrive(p);
+          }
+        });
         next();
         return;
       }

@@ -23,7 +23,8 @@ import java.util.Map;
  * @param siteRttMillis per-site overrides of {@code rttMillis}
  * @param loss share of frames lost once on the wire: each such frame arrives one retransmission
  *     timeout late, and everything behind it on its connection waits (TCP is ordered)
- * @param cuts WAN cuts: frames into or out of the site are dropped, links stay open, TCP backs off
+ * @param cuts WAN cuts: frames into or out of the site are dropped, nothing is reset; TCP backs off
+ *     until {@code liveness} closes the links across the cut
  * @param killCount agents that die at {@code killAtMillis}, chosen at random (no close; their
  *     peers learn of it from a membership oracle {@link #DETECTION_MILLIS} later)
  * @param killAtMillis when they die
@@ -33,6 +34,9 @@ import java.util.Map;
  * @param rottenChunks stored chunks, chosen at random among the agents', that are found corrupt
  *     when read for serving (the store drops them; the requester is told "busy")
  * @param limitMillis virtual time after which the run stops, complete or not
+ * @param liveness how links notice a silent path and come back ({@link Liveness#defaults}: the
+ *     runtime's {@code net/PathLiveness} and {@code RedialPolicy}; {@link Liveness#OFF}: the link
+ *     layer before them, where a link across a cut stays open and waits for TCP's backoff)
  */
 public record SwarmSimConfig(
     int nodes,
@@ -54,7 +58,8 @@ public record SwarmSimConfig(
     int slowSites,
     int fullDisks,
     int rottenChunks,
-    long limitMillis) {
+    long limitMillis,
+    Liveness liveness) {
 
   /** How long after a death every peer of the dead node knows it (the membership oracle). */
   public static final long DETECTION_MILLIS = 2_000;
@@ -69,6 +74,32 @@ public record SwarmSimConfig(
 
     boolean covers(long t) {
       return t >= startMillis && t < endMillis();
+    }
+  }
+
+  /**
+   * The runtime's link liveness ({@code net/PathLiveness}, {@code net/RedialPolicy}), as the
+   * simulated network applies it. A connection whose sent data stays unacknowledged for {@code
+   * unackedTimeoutMillis} ({@code TCP_USER_TIMEOUT}) is closed, and its link with it, on both ends;
+   * every link sends a keepalive at least every {@code keepaliveMillis} (a third of the transport's
+   * 90 s idle timeout), so a cut closes even an idle link. A dial sends SYNs at 0, 1 and 3 s and
+   * fails unanswered after {@code connectTimeoutMillis}; an agent redials its seed (the address it
+   * joined) {@code lossRedialMillis} after losing the link (the first backoff step, jittered to
+   * half..all) and {@code unansweredRetryMillis} (likewise jittered) after an unanswered dial.
+   * {@code unackedTimeoutMillis} 0: off, links across a cut stay open however long it lasts.
+   */
+  public record Liveness(long unackedTimeoutMillis, long keepaliveMillis, long connectTimeoutMillis,
+      long unansweredRetryMillis, long lossRedialMillis) {
+    /** The runtime's defaults: 20 s unacknowledged, keepalives every 30 s, 4 s to connect, 1 s between unanswered dials. */
+    public static Liveness defaults() {
+      return new Liveness(20_000, 30_000, 4_000, 1_000, 1_000);
+    }
+
+    /** The link layer before PathLiveness: no user timeout, so a link across a cut never closes. */
+    public static final Liveness OFF = new Liveness(0, 30_000, 4_000, 1_000, 1_000);
+
+    boolean closesSilentPaths() {
+      return unackedTimeoutMillis > 0;
     }
   }
 
@@ -184,6 +215,7 @@ public record SwarmSimConfig(
     private int fullDisks;
     private int rottenChunks;
     private long limitMillis = 3_600_000;
+    private Liveness liveness = Liveness.defaults();
 
     private Builder(int nodes, int sites, long sizeBytes) {
       this.nodes = nodes;
@@ -260,9 +292,14 @@ public record SwarmSimConfig(
       return this;
     }
 
+    public Builder liveness(Liveness v) {
+      liveness = v;
+      return this;
+    }
+
     public SwarmSimConfig build() {
       return new SwarmSimConfig(nodes, sites, sizeBytes, chunkBytes, seed, downMbit, upMbit, rttMillis, siteDown, siteUp,
-          siteRtt, loss, cuts, killCount, killAtMillis, corruptPeers, slowSites, fullDisks, rottenChunks, limitMillis);
+          siteRtt, loss, cuts, killCount, killAtMillis, corruptPeers, slowSites, fullDisks, rottenChunks, limitMillis, liveness);
     }
   }
 }

@@ -14,6 +14,10 @@ package io.patchmesh.transfer.sim;
  * @param completionP99 99th percentile, likewise
  * @param completionMax the last, likewise (-1 if not every honest agent completed)
  * @param seedEgress bytes the seed sent, over sites × size
+ * @param healTailMax for the cut sites: from the heal to the site's last honest completion, over
+ *     the time its remaining WAN bytes (the patch less what crossed into the site before the cut)
+ *     need at its rate; the largest over the cuts, -1 if none (no cuts, or every cut site done
+ *     before its heal)
  * @param simulatedMillis virtual time at the end
  * @param events events processed
  */
@@ -30,6 +34,7 @@ public record SwarmSimResult(
     double completionP99,
     double completionMax,
     double seedEgress,
+    double healTailMax,
     long simulatedMillis,
     long events,
     double wallSeconds,
@@ -38,6 +43,6 @@ public record SwarmSimResult(
   /** The same result without the host's measurements: equal for equal scenarios and seeds. */
   public SwarmSimResult deterministicPart() {
     return new SwarmSimResult(nodes, sites, seed, honest, completed, honestBans, corruptBanned, wanPerSiteMax,
-        completionP50, completionP99, completionMax, seedEgress, simulatedMillis, events, 0, 0);
+        completionP50, completionP99, completionMax, seedEgress, healTailMax, simulatedMillis, events, 0, 0);
   }
 }

@@ -39,8 +39,10 @@ import java.util.Set;
  * <p>The network ({@link SimWire}): control frames only have latency; a piece into a site from
  * outside queues at that site's WAN downlink, one FIFO served at its rate; a piece within a site
  * crosses the sender's LAN uplink. Connections keep order; loss delays a frame by an RTO; a cut
- * drops frames without closing and connections back off as TCP does; a dial across a cut or to a
- * dead node fails. Each link's data connection is a bounded send queue: past its mark it is not
+ * drops frames without closing and connections back off as TCP does, until data unacknowledged for
+ * the user timeout closes a link across it ({@link SwarmSimConfig.Liveness}); a dial across a cut
+ * or to a dead node goes unanswered, and an agent redials its seed every second or so until the
+ * path heals. Each link's data connection is a bounded send queue: past its mark it is not
  * writable, and the serving core parks until it drains. The store is bits: a stored chunk is a set
  * bit, a corrupt peer's pieces fail verification, a full store refuses chunks, a rotten chunk is
  * lost when read. The membership view is an oracle (not the real {@code Membership}): every node
@@ -74,6 +76,10 @@ public final class SwarmSimulation {
   final double[] siteDownMbit;
   /** Honest agents (see {@link SimNode#honest}) that do not hold the patch yet: the run ends at 0. */
   private int honestPending;
+  /** Jitter of redials. */
+  private final Random redial;
+  /** Per cut (in config order), WAN bytes into its site when it began: what was left is the rest. */
+  private final long[] wanBytesAtCut;
 
   SwarmSimulation(SwarmSimConfig cfg) {
     this.cfg = cfg;
@@ -93,6 +99,8 @@ public final class SwarmSimulation {
       siteDownMbit[s] /= 10;
     }
     this.wire = new SimWire(this, siteDownMbit);
+    this.redial = new Random(cfg.seed() ^ 0x726564L);
+    this.wanBytesAtCut = new long[cfg.cuts().size()];
     for (int s = 0; s < cfg.sites(); s++) {
       sites.add(new ArrayList<>());
       siteView.add(new ArrayList<>());
@@ -205,11 +213,19 @@ public final class SwarmSimulation {
     return sim.result(events, (System.nanoTime() - started) / 1e9, heap.peakMB());
   }
 
-  /** The manifest reaches every node at 0 (the seed first); kills are scheduled. */
+  /** The manifest reaches every node at 0 (the seed first); kills and cuts are scheduled. */
   void start() {
     seedNode.begin();
     for (SimNode a : agents) {
       a.begin();
+    }
+    for (int k = 0; k < cfg.cuts().size(); k++) {
+      SwarmSimConfig.Cut c = cfg.cuts().get(k);
+      int index = k;
+      wire.at(c.startMillis(), () -> {
+        wanBytesAtCut[index] = wire.wanBytesInto[c.site()];
+        wire.cutBegins(c, sites.get(c.site()));
+      });
     }
     if (cfg.killCount() > 0) {
       int[] doomed = pick(new Random(cfg.seed() ^ 0x6b696c6cL), agents.length, cfg.killCount());
@@ -270,27 +286,81 @@ public final class SwarmSimulation {
     }
   }
 
-  /**
-   * A dial from {@code from} to {@code peer}: after a round trip both ends are up, unless either is
-   * dead, a cut lies between them, or they are linked already (the other side dialled too).
-   */
+  /** When a dial sends its SYNs, from its start (Linux: the first, then 1 and 3 s later). */
+  private static final long[] SYN_AT = {0, 1_000, 3_000};
+
+  /** A dial from {@code from} to {@code peer} (the core's: tried once). */
   void dial(SimNode from, NodeId peer) {
     SimNode to = byId.get(peer);
-    if (to == null) {
+    if (to != null) {
+      syn(from, to, wire.now(), 0, false);
+    }
+  }
+
+  /**
+   * SYN number {@code k} of a dial begun at {@code begun}: answered if {@code to} is alive and no
+   * cut lies between the sites now, and then both ends are up a round trip later (unless linked
+   * meanwhile); else the next SYN, or after the connect timeout the dial fails unanswered and a
+   * {@code maintained} one (an agent's link to its seed) is tried again after the unanswered retry.
+   */
+  private void syn(SimNode from, SimNode to, long begun, int k, boolean maintained) {
+    if (!from.alive || linked(from, to)) {
       return;
     }
-    wire.at(wire.now() + wire.rttMillis(from, to), () -> {
-      SimLink existing = from.links.get(to.id);
-      if (!from.alive || !to.alive || existing != null && existing.open || wire.cutBetween(from, to)) {
-        return;
+    SwarmSimConfig.Liveness live = cfg.liveness();
+    if (to.alive && !wire.cutBetween(from, to)) {
+      wire.at(wire.now() + wire.rttMillis(from, to), () -> connect(from, to, maintained));
+    } else if (k + 1 < SYN_AT.length && SYN_AT[k + 1] < live.connectTimeoutMillis()) {
+      wire.at(begun + SYN_AT[k + 1], () -> syn(from, to, begun, k + 1, maintained));
+    } else if (maintained) {
+      long retry = begun + live.connectTimeoutMillis() + jitter(live.unansweredRetryMillis());
+      wire.at(retry, () -> syn(from, to, wire.now(), 0, true));
+    }
+  }
+
+  /** The handshake completes: both ends are up, unless either died or they are linked already. */
+  private void connect(SimNode from, SimNode to, boolean maintained) {
+    if (!from.alive || !to.alive || linked(from, to)) {
+      return;
+    }
+    if (wire.cutBetween(from, to)) { // the answer was lost: as unanswered
+      if (maintained) {
+        wire.at(wire.now() + jitter(cfg.liveness().unansweredRetryMillis()), () -> syn(from, to, wire.now(), 0, true));
       }
-      SimLink back = to.links.get(from.id);
-      if (back != null && back.open) {
-        close(to, back);
-      }
-      from.linkUp(to);
-      to.linkUp(from);
-    });
+      return;
+    }
+    SimLink back = to.links.get(from.id);
+    if (back != null && back.open) {
+      close(to, back);
+    }
+    from.linkUp(to);
+    to.linkUp(from);
+  }
+
+  private static boolean linked(SimNode from, SimNode to) {
+    SimLink existing = from.links.get(to.id);
+    return existing != null && existing.open;
+  }
+
+  /** Half to all of {@code millis}, as {@code RedialPolicy} jitters. */
+  private long jitter(long millis) {
+    return millis / 2 + (long) (redial.nextDouble() * (millis - millis / 2));
+  }
+
+  /**
+   * The user timeout closed {@code l} (a cut held its data): both ends go down, and an agent that
+   * lost its seed redials it after the first backoff step, as {@code Transport.maintain} does.
+   */
+  void pathDied(SimLink l) {
+    if (!l.open) {
+      return;
+    }
+    close(l.owner, l);
+    SimNode agent = l.owner.seed ? l.peer : l.owner;
+    SimNode other = l.owner.seed ? l.owner : l.peer;
+    if (other.seed && agent.alive) {
+      wire.at(wire.now() + jitter(cfg.liveness().lossRedialMillis()), () -> syn(agent, other, wire.now(), 0, true));
+    }
   }
 
   /** Closes {@code l} of {@code n} and its other end (as a closed TCP connection would, at once on both sides). */
@@ -340,7 +410,31 @@ public final class SwarmSimulation {
         done.isEmpty() ? -1 : round3(percentile(done, 0.99)),
         done.size() < honest ? -1 : round3(done.get(done.size() - 1)),
         round3((double) seedNode.bytesSent / ((double) cfg.sites() * cfg.sizeBytes())),
+        round3(healTailMax()),
         wire.now(), events, Math.round(wallSeconds * 10) / 10.0, peakHeapMB);
+  }
+
+  /** See {@link SwarmSimResult#healTailMax}. */
+  double healTailMax() {
+    double max = -1;
+    for (int k = 0; k < cfg.cuts().size(); k++) {
+      SwarmSimConfig.Cut c = cfg.cuts().get(k);
+      long last = -1;
+      for (SimNode a : sites.get(c.site())) {
+        if (a.honest()) {
+          if (a.completedAt < 0) {
+            last = Long.MIN_VALUE; // unfinished: the completed count says so
+            break;
+          }
+          last = Math.max(last, a.completedAt);
+        }
+      }
+      double remaining = Math.max(0, cfg.sizeBytes() - wanBytesAtCut[k]) * 8 / (siteDownMbit[c.site()] * 1000);
+      if (last > c.endMillis() && remaining > 0) {
+        max = Math.max(max, (last - c.endMillis()) / remaining);
+      }
+    }
+    return max;
   }
 
   private void debugSites() {

@@ -16,13 +16,11 @@ import io.patchmesh.transfer.HaveMap;
 import io.patchmesh.transfer.PeerClass;
 import io.patchmesh.transfer.RequestGuard;
 import io.patchmesh.transfer.TransferConfig;
-import io.patchmesh.transfer.delta.DeltaBases;
 import io.patchmesh.transfer.ledbat.RequestPacer;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.VerifiedManifest;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +46,9 @@ import java.util.function.Supplier;
  * ({@link HaveFanout}), the judging of peers ({@link PeerDiscipline}), silent WAN links ({@link
  * WanLinkWatch}), a peer's standing as a source ({@link SourceState}, applied by {@link
  * SourceRules}), have-maps, Haves and Rejects in ({@link HaveIntake}), pieces in ({@link
- * PieceIntake}), requests and Haves out ({@link RequestPump}), bans and closes ({@link Verdicts}).
+ * PieceIntake}), requests and Haves out ({@link RequestPump}), bans and closes ({@link Verdicts}),
+ * chunks the store lost ({@link LostChunks}), delta bases ({@link DeltaPlans}), wan-yield ({@link
+ * WanPacing}).
  */
 public final class Fetching {
   private final NodeId self;
@@ -62,12 +62,14 @@ public final class Fetching {
   private final WanLinkWatch watch;
   private final Outbox out = new Outbox();
   private final RequestPump pump;
+  private final PumpSchedule schedule;
   private final SourceRules sources;
   private final PieceIntake intake;
   private final HaveIntake haves;
   private final Verdicts verdicts;
-  /** LEDBAT pacing of requests to WAN sources ({@link SwarmConfig#wanYield}); null when off. */
-  private final RequestPacer pacer;
+  /** LEDBAT pacing of requests to WAN sources ({@link SwarmConfig#wanYield}); its calls are no-ops when off. */
+  private final WanPacing pacing;
+  private final LostChunks lost;
 
   private final Map<ManifestId, ManifestSession> sessions = new HashMap<>();
   /** Links up, in the order they came up (the first other sites' agents get our have-map unasked). */
@@ -77,8 +79,6 @@ public final class Fetching {
   private long lastWanHaveFlushMillis;
   private long lastDialMillis;
   private long lastTickMillis = Long.MIN_VALUE;
-  private long lastPacerNoteMillis;
-  private boolean yielded;
 
   public Fetching(NodeId self, String site, TransferConfig transfer, SwarmConfig cfg, PeerDiscipline discipline,
       Random random, Serving.Links links, Supplier<Collection<Member>> members) {
@@ -91,12 +91,14 @@ public final class Fetching {
     this.links = links;
     this.members = members;
     this.watch = new WanLinkWatch(cfg);
-    this.pacer = cfg.wanYield() == null ? null : new RequestPacer(cfg.wanYield());
-    this.pump = new RequestPump(site, cfg, links, out, pacer);
+    this.pacing = new WanPacing(site, cfg);
+    this.pump = new RequestPump(site, cfg, links, out, pacing.pacer());
+    this.schedule = new PumpSchedule(pump, out);
     this.sources = new SourceRules(cfg, links, watch, out);
     this.intake = new PieceIntake(this, site, cfg, discipline, out);
     this.haves = new HaveIntake(this, site, links, sources, out);
     this.verdicts = new Verdicts(discipline, links, linkOf::get, out);
+    this.lost = new LostChunks(sessions, linkOf::get, out);
   }
 
   /** The actions to carry out, in order; the list is handed over. */
@@ -120,7 +122,7 @@ public final class Fetching {
 
   /** The pacing of requests to WAN sources, or null when {@code wan-yield} is off. */
   public RequestPacer pacer() {
-    return pacer;
+    return pacing.pacer();
   }
 
   public boolean isBanned(NodeId peer, long now) {
@@ -154,9 +156,7 @@ public final class Fetching {
         if (s.storeFullProbing) {
           next = Math.min(next, s.storeFullRetryMillis);
         }
-        if (pacer != null) {
-          next = Math.min(next, pacer.nextRequestMillis(now, s.table.averageSize()));
-        }
+        next = Math.min(next, pacing.nextRequestMillis(s, now));
       }
       if (s.haves.hasForSite()) {
         next = now; // site agents hear of new chunks at the next tick
@@ -185,7 +185,7 @@ public final class Fetching {
     ManifestSession s = new ManifestSession(vm, table, mine, wanted, now);
     if (wanted && !mine.isComplete()) {
       s.picker = new ChunkPicker(self, table, mine, transfer, new Random(random.nextLong()), now);
-      s.deltaBases = deltaPlan(vm);
+      s.deltaBases = DeltaPlans.plan(sessions.values(), vm, out);
       updateSiteMembers(s, now);
     }
     sessions.put(vm.id(), s);
@@ -210,45 +210,14 @@ public final class Fetching {
   /** Forgets a manifest (e.g. garbage-collected). */
   public void stop(ManifestId id) {
     sessions.remove(id);
-    if (pacer != null) {
-      pacer.dropSession(id);
-    }
-  }
-
-  /**
-   * Delta bases for a new version: against the newest older version of the same channel this node
-   * holds a session for, naming only chunks that session advertises (stored verified, not lost).
-   */
-  private Map<Integer, List<ChunkId>> deltaPlan(VerifiedManifest vm) {
-    ManifestSession prev = null;
-    for (ManifestSession o : sessions.values()) {
-      if (o.vm.channel().equals(vm.channel())
-          && o.vm.version() < vm.version()
-          && (prev == null || o.vm.version() > prev.vm.version())) {
-        prev = o;
-      }
-    }
-    if (prev == null) {
-      return Map.of();
-    }
-    Set<ChunkId> held = new HashSet<>();
-    for (int i = 0; i < prev.table.count(); i++) {
-      if (prev.mine.has(i) && !prev.lost.contains(i)) {
-        held.add(prev.table.id(i));
-      }
-    }
-    Map<Integer, List<ChunkId>> plan = DeltaBases.plan(prev.vm.manifest(), vm.manifest(), held::contains);
-    out.note(vm + ": " + plan.size() + " chunks may come as deltas against " + prev.vm);
-    return plan;
+    pacing.dropSession(id);
   }
 
   /** A session completed: drop its picker, announce the last chunks everywhere, tell the node. */
   void completed(ManifestSession s, long now) {
     s.counters = s.picker.counters();
     s.picker = null;
-    if (pacer != null) {
-      pacer.dropSession(s.id);
-    }
+    pacing.dropSession(s.id);
     pump.flushHaves(s, true);
     out.note(s.vm + ": complete in " + (now - s.startedMillis) + " ms, " + (s.bytesLan >> 10) + " KiB over LAN, "
         + (s.bytesWan >> 10) + " KiB over WAN; picker: " + s.counters);
@@ -333,9 +302,7 @@ public final class Fetching {
     }
     if (!superseded) {
       discipline.forget(peer); // still linked: its request account and silence go on
-      if (pacer != null) {
-        pacer.forget(peer);
-      }
+      pacing.forget(peer);
     }
   }
 
@@ -395,10 +362,7 @@ public final class Fetching {
    * a busy machine the loop takes a piece tens of ms late, and that wait grows with our own rate.
    */
   public void onPiece(LinkRef from, Piece piece, long now, long receivedAtMillis) {
-    if (pacer != null && !from.isLan(site) && piece.getManifestId().size() == ManifestId.LENGTH) {
-      long at = Math.min(now, receivedAtMillis); // a value from the future is the driver's mistake: not a sample beyond now
-      pacer.onPiece(from.peer(), ManifestId.of(piece.getManifestId()), piece.getChunkIndex(), at); // a delay sample
-    }
+    pacing.onPiece(from, piece, now, receivedAtMillis);
     intake.onPiece(from, piece, now);
   }
 
@@ -409,38 +373,14 @@ public final class Fetching {
 
   // ------------------------------------------------------------------ lost chunks
 
-  /**
-   * The store no longer holds a chunk we stored (it dropped it as corrupt on read). The chunk leaves
-   * the have-map we advertise, so peers stop counting us as a source for it, and a new have-map goes
-   * to every peer we had offered ours; stored again, it is advertised again.
-   */
+  /** The store no longer holds a chunk we stored (dropped as corrupt on read); see {@link LostChunks}. */
   public void onChunkLost(ManifestId manifest, int index) {
-    ManifestSession s = sessions.get(manifest);
-    if (s == null || !s.mine.has(index) || !s.lost.add(index)) {
-      return;
-    }
-    out.note(s.vm + ": chunk " + index + " is gone from the store (corrupt on read); no longer offered to peers");
-    Frame haveMap = Frame.newBuilder().setHaveMap(s.advertised().toProto(s.id)).build();
-    for (NodeId p : s.sentHaveMap) {
-      LinkRef l = linkOf.get(p);
-      if (l != null) {
-        out.send(l, haveMap);
-      }
-    }
+    lost.onChunkLost(manifest, index);
   }
 
-  /**
-   * A chunk the store was asked for is gone (a delta base, read to decode or encode a delta): lost
-   * in every session that held it (see {@link #onChunkLost}); a chunk we never held is ignored.
-   */
+  /** A chunk the store was asked for (a delta base) is gone; see {@link LostChunks}. */
   public void onChunkMissing(ChunkId id) {
-    for (ManifestSession s : List.copyOf(sessions.values())) {
-      for (int i = 0; i < s.table.count(); i++) {
-        if (s.table.id(i).equals(id)) {
-          onChunkLost(s.id, i);
-        }
-      }
-    }
+    lost.onChunkMissing(id);
   }
 
   // ------------------------------------------------------------------ judging peers
@@ -457,48 +397,19 @@ public final class Fetching {
 
   // ------------------------------------------------------------------ pumping and the tick
 
-  /** Pumps every peer at the next {@link #resume}: once for a burst of events, not once per frame. */
+  /** Pumps every peer at the next {@link #resume} ({@link PumpSchedule}). */
   void pumpSoon(ManifestSession s) {
-    s.pumpAll = true;
-    s.pumpPeers.clear();
-    yieldOnce();
+    schedule.soon(s);
   }
 
-  /**
-   * Pumps {@code peer} alone at the next {@link #resume} (unless every peer is due anyway): for an
-   * event that can only have made room or candidates at that peer — its Have added a chunk it
-   * holds, its piece freed a slot. The tick's pump over every peer catches what time alone changes
-   * (a site-wait running out, the endgame). A node hears a Have from every site-mate for nearly
-   * every chunk; pumping all its ~25 peers for each was most of a 10,000-node simulation's CPU.
-   */
+  /** Pumps {@code peer} alone at the next {@link #resume} ({@link PumpSchedule}). */
   void pumpSoon(ManifestSession s, NodeId peer) {
-    if (!s.pumpAll) {
-      s.pumpPeers.add(peer);
-    }
-    yieldOnce();
-  }
-
-  private void yieldOnce() {
-    if (!yielded) {
-      yielded = true;
-      out.act(new SwarmAction.Yield());
-    }
+    schedule.soon(s, peer);
   }
 
   /** After a {@link SwarmAction.Yield}: the pumps that were asked for since. */
   public void resume(long now) {
-    yielded = false;
-    for (ManifestSession s : List.copyOf(sessions.values())) {
-      if (s.pumpAll) {
-        s.pumpAll = false;
-        s.pumpPeers.clear();
-        pump.pump(s, now);
-      } else if (!s.pumpPeers.isEmpty()) {
-        Set<NodeId> only = Set.copyOf(s.pumpPeers);
-        s.pumpPeers.clear();
-        pump.pump(s, only, now);
-      }
-    }
+    schedule.resume(sessions.values(), now);
   }
 
   /**
@@ -527,9 +438,7 @@ public final class Fetching {
         List<ChunkRequest> expired = s.picker.expire(now);
         out.cancel(s, expired);
         discipline.onTimeouts(expired, now);
-        if (pacer != null) {
-          expired.forEach(r -> pacer.onTimeout(r.peer(), now)); // a loss to LEDBAT (no flow for a LAN peer)
-        }
+        pacing.onTimeouts(expired, now);
         pump.pump(s, now);
         fetching = true;
       }
@@ -539,13 +448,7 @@ public final class Fetching {
     lastTickMillis = fetching ? now : Long.MIN_VALUE;
     if (fetching) {
       verdicts.closeStalled(now);
-      if (pacer != null && now - lastPacerNoteMillis >= 10_000) {
-        lastPacerNoteMillis = now;
-        String state = pacer.describe();
-        if (state != null) {
-          out.note(state);
-        }
-      }
+      pacing.note(now, out);
     }
     if (fetching && now - lastDialMillis >= cfg.redialMillis()) {
       lastDialMillis = now;

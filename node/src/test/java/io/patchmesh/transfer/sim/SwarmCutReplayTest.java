@@ -58,21 +58,21 @@ class SwarmCutReplayTest {
 
   /**
    * The field observation of issue 16 (2 sites x 3 agents, 20 Mbit/s, 48 MB, one site cut at +5 s
-   * for 60 s: 36 s after healing where ~15 s of bytes were left), replayed. The cut site's
+   * for 60 s: 36 s after healing where ~15 s of bytes were left), replayed on the link layer of
+   * that time ({@link SwarmSimConfig.Liveness#OFF}: no user timeout, no fast redial). The cut site's
    * connections to the seed held unacknowledged data when the cut began, so they retransmit with
    * exponential backoff (0.2, 0.4, 0.8 ... 25.6 s, then 51.2 s apart): the first retransmission after
    * the heal at +65 s is the one at +107.2 s, 42 s later, and nothing moves on those connections
    * before it. The simulation shows the tail is that wait, not the swarm: the cut site finishes
    * within its remaining bytes' time after its connections' first retransmission after the heal.
    * Nothing in the swarm notices the heal sooner (no new connection is dialled while the old one
-   * is open and merely silent); see docs/DESIGN.md "Swarm simulation" for the fix this points to.
+   * is open and merely silent); the fix is {@code net/PathLiveness}, modelled in the next test.
    */
   @Test
   void aHealedSiteWaitsForItsConnectionsRetransmissionTimers() {
     long cutAt = 5_000;
     long cutFor = 60_000;
-    SwarmSimConfig cfg = SwarmSimConfig.builder(6, 2, 48_000_000L).chunkBytes(MIB).seed(1)
-        .down(20, Map.of()).cuts(List.of(new SwarmSimConfig.Cut(1, cutAt, cutFor))).limitMillis(600_000).build();
+    SwarmSimConfig cfg = fieldCut(cutAt, cutFor).liveness(SwarmSimConfig.Liveness.OFF).build();
     SwarmSimulation sim = run(cfg);
     long heal = cutAt + cutFor;
     long rto = sim.wire.rtoMillis(sim.seedNode, sim.sites.get(1).get(0));
@@ -89,6 +89,51 @@ class SwarmCutReplayTest {
     assertTrue(done <= retransmit + 1.2 * bound, "done " + done + " ms, resumed " + retransmit + " ms, bound " + bound);
     assertEquals(0, sim.honestBans);
     assertEquals(6, sim.agents.length);
+  }
+
+  /** Issue 16's field setting: 2 sites x 3 agents at 20 Mbit/s, 48 MB in 1 MiB chunks, site s1 cut. */
+  private static SwarmSimConfig.Builder fieldCut(long cutAt, long cutFor) {
+    return SwarmSimConfig.builder(6, 2, 48_000_000L).chunkBytes(MIB).seed(1)
+        .down(20, Map.of()).cuts(List.of(new SwarmSimConfig.Cut(1, cutAt, cutFor))).limitMillis(600_000);
+  }
+
+  /**
+   * The same field cut with the runtime's link liveness ({@code net/PathLiveness}: data
+   * unacknowledged for 20 s closes a link; {@code RedialPolicy}: an unanswered dial is tried again
+   * after 0.5-1 s). The cut site's links to the seed close about 20 s into the cut, its agents keep
+   * dialling the seed, the first SYN after the heal is answered, and the site finishes within 1.2x
+   * the time its remaining bytes need at its rate.
+   */
+  @Test
+  void aHealedSiteRedialsAndFinishesInItsRemainingBytesTime() {
+    SwarmSimulation sim = run(fieldCut(5_000, 60_000).build());
+    long done = lastCompletion(sim, 1);
+    assertTrue(done > 65_000, "the cut site cannot finish inside the cut: " + done);
+    double tail = sim.healTailMax();
+    assertTrue(tail > 0 && tail <= 1.2, "after the heal the cut site took " + tail + "x its remaining bytes' time");
+    assertTrue(sim.wire.wanBytesInto[1] <= 1.05 * sim.cfg.sizeBytes(), "cut site WAN bytes " + sim.wire.wanBytesInto[1]);
+    assertEquals(0, sim.honestBans);
+  }
+
+  /**
+   * {@code sim swarm --cut s7@20s+60s} at small scale (80 agents in 10 sites, 20 Mbit/s each, 128
+   * MiB): the other sites finish during the cut, s7 within 1.2x its remaining bytes' time after the
+   * heal, nobody honest is banned.
+   */
+  @Test
+  void oneSiteOfTenCutForAMinute() {
+    SwarmSimConfig cfg = SwarmSimConfig.builder(80, 10, 128L * MIB).chunkBytes(MIB).seed(3).down(20, Map.of())
+        .cuts(List.of(new SwarmSimConfig.Cut(7, 20_000, 60_000))).limitMillis(600_000).build();
+    SwarmSimulation sim = run(cfg);
+    double bound = sim.wanBoundMillis(0);
+    for (int s = 0; s < 10; s++) {
+      if (s != 7) {
+        assertTrue(lastCompletion(sim, s) <= 1.5 * bound, "site s" + s + " finished at " + lastCompletion(sim, s));
+      }
+    }
+    double tail = sim.healTailMax();
+    assertTrue(tail > 0 && tail <= 1.2, "after the heal s7 took " + tail + "x its remaining bytes' time");
+    assertEquals(0, sim.honestBans);
   }
 
   /** The same scenario, flags and seed give the same figures, bit for bit, cuts and loss included. */
