@@ -58,6 +58,7 @@ public final class RoamingAgent implements AutoCloseable {
   private final PublicAddressBook publicAddresses;
   private volatile LanFacts runtimeLan = LanFacts.NONE;
   private volatile String runtimeAddress;
+  private final KeptRevocations keptRevocations;
   private final ScheduledExecutorService restarts;
   private volatile NodeRuntime current;
   private volatile String currentSite = "";
@@ -87,6 +88,7 @@ public final class RoamingAgent implements AutoCloseable {
       }
     }
     InetSocketAddress group = new InetSocketAddress(InetAddress.getByName(d.group()), d.port());
+    this.keptRevocations = new KeptRevocations(fleet.revocations(), config.dataDir());
     this.publicAddresses = new PublicAddressBook(config.dataDir());
     this.lanReader = new LanFactsReader(config.policy().factsRoot(), this::publicAddressOf);
     this.announcer = new SiteAnnouncer(finder, lanReader, new InetSocketAddress(d.port()), iface, List.of(group),
@@ -166,6 +168,7 @@ public final class RoamingAgent implements AutoCloseable {
    * redialled from it (the old ones are dead with the old address). Transfers resume from the store.
    */
   private void checkAddress() {
+    keptRevocations.refresh(); // the runtime keeps each new list it hears in the data directory
     try {
       NodeRuntime n = current;
       String advertised = runtimeAddress;
@@ -289,7 +292,7 @@ public final class RoamingAgent implements AutoCloseable {
     return a.substring(0, a.lastIndexOf(':'));
   }
 
-  private record Fleet(NodeId id, MemberAuthority authority) {}
+  private record Fleet(NodeId id, MemberAuthority authority, Revocations revocations) {}
 
   /** The node's own identity, to sign announcements with (the same the runtime will use). */
   private static Fleet fleet(NodeConfig config) {
@@ -297,10 +300,10 @@ public final class RoamingAgent implements AutoCloseable {
       NodeIdentity identity = NodeIdentity.load(config.tlsDir());
       Revocations revocations = new Revocations(identity.caCertificate());
       RevocationGossip.load(revocations, config.revocations(), config.dataDir());
-      return new Fleet(identity.nodeId(), new CertifiedMembers(identity, revocations, java.time.Clock.systemUTC()));
+      return new Fleet(identity.nodeId(), new CertifiedMembers(identity, revocations, java.time.Clock.systemUTC()), revocations);
     }
     Revocations revocations = new Revocations(null);
     PlaintextMembers members = new PlaintextMembers(PlaintextNodeKey.loadOrCreateKey(config.dataDir()), revocations);
-    return new Fleet(members.nodeId(), members);
+    return new Fleet(members.nodeId(), members, revocations);
   }
 }
