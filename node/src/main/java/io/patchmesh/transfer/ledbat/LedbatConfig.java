@@ -17,10 +17,23 @@ package io.patchmesh.transfer.ledbat;
  * @param currentSpanMillis the current delay is also the minimum over the samples of this long (0: the
  *     last {@code currentSamples} only): scheduling jitter only ever adds delay, a queue adds it to every
  *     sample, so the minimum over a span longer than the jitter's bursts tells one from the other
+ * @param growthBytesPerRtt what the window grows by per RTT at zero queuing delay, times {@code gain}
+ *     (RFC 6817: one unit)
+ * @param multiplicativeDecrease 0: above the target the window loses {@code gain × (queuing − target) /
+ *     target} units per RTT (RFC 6817); else it loses this constant times {@code (queuing − target) /
+ *     target} of itself per RTT (LEDBAT++: 1)
  */
 public record LedbatConfig(long targetMillis, double gain, long unitBytes, long initialWindowBytes, long minWindowBytes,
     long maxWindowBytes, long baseIntervalMillis, int baseBuckets, int currentSamples, double maxDecrease,
-    long currentSpanMillis) {
+    long currentSpanMillis, long growthBytesPerRtt, double multiplicativeDecrease) {
+
+  /** RFC 6817's growth (a unit per RTT) and linear decrease. */
+  public LedbatConfig(long targetMillis, double gain, long unitBytes, long initialWindowBytes, long minWindowBytes,
+      long maxWindowBytes, long baseIntervalMillis, int baseBuckets, int currentSamples, double maxDecrease,
+      long currentSpanMillis) {
+    this(targetMillis, gain, unitBytes, initialWindowBytes, minWindowBytes, maxWindowBytes, baseIntervalMillis,
+        baseBuckets, currentSamples, maxDecrease, currentSpanMillis, unitBytes, 0);
+  }
 
   /** With the current delay over {@code currentSamples} samples only (no time span). */
   public LedbatConfig(long targetMillis, double gain, long unitBytes, long initialWindowBytes, long minWindowBytes,
@@ -38,7 +51,7 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
       throw new IllegalArgumentException("need unit <= min <= initial <= max window");
     }
     if (gain <= 0 || baseIntervalMillis <= 0 || baseBuckets < 1 || currentSamples < 1 || maxDecrease <= 0 || maxDecrease >= 1
-        || currentSpanMillis < 0) {
+        || currentSpanMillis < 0 || growthBytesPerRtt <= 0 || multiplicativeDecrease < 0) {
       throw new IllegalArgumentException("bad LEDBAT parameters");
     }
   }
@@ -73,10 +86,36 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
    *       ({@code currentSpanMillis} 0): a minimum over 500 or 1000 ms filtered jitter better but
    *       lagged our own growing queue into 105-160 ms means on RequestPacerTest's model.
    * </ul>
+   *
+   * <p>Third pass (t17d-yield; two agents of one site on {@code SiteLinkModel}, RequestPacerSiteTest),
+   * because two agents sharing the site link added 200-300 ms at the ping's p95 (bench yield, second
+   * pass) and one of them took 95% of the link:
+   *
+   * <ul>
+   *   <li>growth 8 KiB per RTT at zero delay, not a unit: a unit is a whole chunk, 52 ms of a 10 Mbit/s
+   *       link (more than the path's bytes), and the delay comes back a few samples late, so a unit
+   *       per RTT overshot by a piece or two every cycle;
+   *   <li>a multiplicative decrease (LEDBAT++): with the same additive growth for every agent and a
+   *       cut in proportion to each one's window, the windows of a site's agents converge to equal
+   *       shares (the linear cut took the same bytes from both, and the smaller sat at the floor
+   *       while the larger kept the link: 0.05 / 0.95). t17b's concern — the cut cutting on through
+   *       the filter's lag — is smaller with 4 samples and the small growth;
+   *   <li>initial window one unit, not four, and slow start ends on the first sample whose delay rose
+   *       by half the target (not the filtered one): two agents' 256 KiB each plus a few doublings
+   *       overfilled the 375 KB buffer before the filtered delay moved;
+   *   <li>the current delay is the minimum of 4 samples again, not 6: with two agents, 6 of one's
+   *       pieces span 12 pieces on the link, over half a second of lag.
+   * </ul>
+   *
+   * <p>On the model without jitter the queue's p95 over bench yield's alone window fell from 196-296
+   * ms to 86-126 ms, with ±15 ms of jitter from 197-312 to 98-137 ms; link use stays 0.89-0.99,
+   * recovery 2.3-4 s. The price: under ±50 ms of jitter (a machine at load 40 on 2 cores) it fills an
+   * idle link less well (0.64-0.73 instead of 0.91-0.95) and does not take the link back within 20 s
+   * (RequestPacerJitterTest).
    */
   public static LedbatConfig forRequests() {
     long unit = 64 * 1024;
-    return new LedbatConfig(40, 1.0, unit, 4 * unit, 12 * 1024, 16L << 20, 60_000, 10, 6, 0.5, 0);
+    return new LedbatConfig(40, 1.0, unit, unit, 12 * 1024, 16L << 20, 60_000, 10, 4, 0.5, 0, 8 * 1024, 0.5);
   }
 
   /**
