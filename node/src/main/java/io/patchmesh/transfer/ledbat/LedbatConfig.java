@@ -95,11 +95,12 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
    *   <li>growth 8 KiB per RTT at zero delay, not a unit: a unit is a whole chunk, 52 ms of a 10 Mbit/s
    *       link (more than the path's bytes), and the delay comes back a few samples late, so a unit
    *       per RTT overshot by a piece or two every cycle;
-   *   <li>a multiplicative decrease (LEDBAT++): with the same additive growth for every agent and a
-   *       cut in proportion to each one's window, the windows of a site's agents converge to equal
-   *       shares (the linear cut took the same bytes from both, and the smaller sat at the floor
-   *       while the larger kept the link: 0.05 / 0.95). t17b's concern — the cut cutting on through
-   *       the filter's lag — is smaller with 4 samples and the small growth;
+   *   <li>a multiplicative decrease (LEDBAT++'s form, half its constant): above the target the window
+   *       loses 0.5 × (queuing − target) / target of itself per RTT. With the same additive growth
+   *       for every agent and cuts in proportion to each one's window, a site's agents converge to
+   *       equal shares (the linear cut took the same bytes from both, and the smaller sat at the
+   *       floor while the larger kept the link: 0.05 / 0.95). With LEDBAT++'s constant 1 two agents
+   *       queued less (p95 86-137 ms) but one agent alone filled only 0.90 of the link;
    *   <li>initial window one unit, not four, and slow start ends on the first sample whose delay rose
    *       by half the target (not the filtered one): two agents' 256 KiB each plus a few doublings
    *       overfilled the 375 KB buffer before the filtered delay moved;
@@ -107,11 +108,13 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
    *       pieces span 12 pieces on the link, over half a second of lag.
    * </ul>
    *
-   * <p>On the model without jitter the queue's p95 over bench yield's alone window fell from 196-296
-   * ms to 86-126 ms, with ±15 ms of jitter from 197-312 to 98-137 ms; link use stays 0.89-0.99,
-   * recovery 2.3-4 s. The price: under ±50 ms of jitter (a machine at load 40 on 2 cores) it fills an
-   * idle link less well (0.64-0.73 instead of 0.91-0.95) and does not take the link back within 20 s
-   * (RequestPacerJitterTest).
+   * <p>Two agents on the model, over bench yield's alone window (3-13 s after the first MiB), the
+   * second starting 0, 0.3 or 2 s after the first: queue p95 135-164 ms without jitter (before:
+   * 196-296) and 135-151 ms with 0-30 ms of it (before: 197-312), link use 0.96-1.0, each agent
+   * 0.47-0.53 of it (before: 0.04-0.96), back at 90 % 2.5-3.5 s after the other flow leaves. Still
+   * above the 100 ms goal on this model: its queue grows in whole chunks (52 ms each). The price:
+   * with 0-100 ms of jitter (a machine at load 40+ on 2 cores) it fills an idle link less
+   * (0.73-0.80; before 0.91-0.95) and does not take it back within 20 s (RequestPacerJitterTest).
    */
   public static LedbatConfig forRequests() {
     long unit = 64 * 1024;
