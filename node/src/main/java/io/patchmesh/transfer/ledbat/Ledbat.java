@@ -11,14 +11,13 @@ import java.util.ArrayDeque;
  * <p>Queuing delay = current delay (the minimum of the last few samples) − base delay (the minimum
  * over the last {@code baseBuckets} × {@code baseIntervalMillis}). Below the target the window
  * grows by {@code gain × off_target × unit} per window of bytes acknowledged (RFC 6817 §2.4.2),
- * with a slow start (doubling per RTT) until the delay first reaches half the target. Above the
- * target it shrinks by the same linear rule (RFC 6817: {@code gain × off_target} units per RTT, so
- * {@code (queuing − target) / target} units: a CUBIC flow's 300 ms queue against a 40 ms target is
- * ~6.5 units, more than a window), capped at {@code maxDecrease} of the window per RTT. Not
- * multiplicative near the target: the current-delay filter lags by a few samples, and a
- * multiplicative cut kept cutting through that lag, emptied the link and refilled it (measured with
- * ±50 ms of sample jitter: 0.84 of an idle link; linear: 0.90 at a 45 ms target, 0.898 at 40;
- * RequestPacerJitterTest). A loss halves it, at most once
+ * with a slow start (doubling per RTT) until one sample's delay first reaches half the target. Above
+ * the target it shrinks by the same linear rule (RFC 6817: {@code gain × off_target} units per RTT, so
+ * {@code (queuing − target) / target} units), or with {@code multiplicativeDecrease} by that fraction of
+ * the window per RTT times a constant (LEDBAT++), capped at {@code maxDecrease} of the window per RTT. The unit of
+ * growth is {@code growthBytesPerRtt} (RFC: one unit). {@link LedbatConfig#forRequests} says which
+ * and why (several agents of a site share one link: additive growth with a multiplicative decrease is
+ * what makes their windows converge to equal shares). A loss halves it, at most once
  * per RTT. Growth is capped at what is in flight plus two units (RFC's allowed increase), so an
  * idle window does not inflate.
  *
@@ -66,17 +65,24 @@ public final class Ledbat {
 
     long queuing = queuingDelayMillis();
     double target = config.targetMillis();
+    if (slowStart && rttMillis - baseDelayMillis() >= target / 2) {
+      // the first sample that rose ends slow start, not the filtered delay: the filter lags by a few
+      // samples, and while the window doubles per RTT those few overfilled a deep buffer
+      slowStart = false;
+    }
     if (queuing > target) {
       slowStart = false;
       // shrink by up to maxDecrease of the window per window's worth of bytes acknowledged
-      double linear = config.gain() * (queuing - target) / target * bytes * config.unitBytes() / window;
-      window -= Math.min(config.maxDecrease() * bytes, linear);
+      double cut = config.multiplicativeDecrease() > 0
+          ? config.multiplicativeDecrease() * (queuing - target) / target * bytes // that fraction of the window per RTT
+          : config.gain() * (queuing - target) / target * bytes * config.unitBytes() / window; // that many units
+      window -= Math.min(config.maxDecrease() * bytes, cut);
     } else if (slowStart && queuing < target / 2) {
       window += bytes;
     } else {
       slowStart = false;
       double offTarget = (target - queuing) / target;
-      window += config.gain() * offTarget * bytes * config.unitBytes() / window;
+      window += config.gain() * offTarget * bytes * config.growthBytesPerRtt() / window;
     }
     // RFC 6817's allowed increase: never more than what was in flight plus two units
     window = Math.min(window, inFlightBytes + bytes + 2.0 * config.unitBytes());

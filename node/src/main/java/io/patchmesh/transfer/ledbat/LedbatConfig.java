@@ -17,10 +17,23 @@ package io.patchmesh.transfer.ledbat;
  * @param currentSpanMillis the current delay is also the minimum over the samples of this long (0: the
  *     last {@code currentSamples} only): scheduling jitter only ever adds delay, a queue adds it to every
  *     sample, so the minimum over a span longer than the jitter's bursts tells one from the other
+ * @param growthBytesPerRtt what the window grows by per RTT at zero queuing delay, times {@code gain}
+ *     (RFC 6817: one unit)
+ * @param multiplicativeDecrease 0: above the target the window loses {@code gain × (queuing − target) /
+ *     target} units per RTT (RFC 6817); else it loses this constant times {@code (queuing − target) /
+ *     target} of itself per RTT (LEDBAT++: 1)
  */
 public record LedbatConfig(long targetMillis, double gain, long unitBytes, long initialWindowBytes, long minWindowBytes,
     long maxWindowBytes, long baseIntervalMillis, int baseBuckets, int currentSamples, double maxDecrease,
-    long currentSpanMillis) {
+    long currentSpanMillis, long growthBytesPerRtt, double multiplicativeDecrease) {
+
+  /** RFC 6817's growth (a unit per RTT) and linear decrease. */
+  public LedbatConfig(long targetMillis, double gain, long unitBytes, long initialWindowBytes, long minWindowBytes,
+      long maxWindowBytes, long baseIntervalMillis, int baseBuckets, int currentSamples, double maxDecrease,
+      long currentSpanMillis) {
+    this(targetMillis, gain, unitBytes, initialWindowBytes, minWindowBytes, maxWindowBytes, baseIntervalMillis,
+        baseBuckets, currentSamples, maxDecrease, currentSpanMillis, unitBytes, 0);
+  }
 
   /** With the current delay over {@code currentSamples} samples only (no time span). */
   public LedbatConfig(long targetMillis, double gain, long unitBytes, long initialWindowBytes, long minWindowBytes,
@@ -38,7 +51,7 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
       throw new IllegalArgumentException("need unit <= min <= initial <= max window");
     }
     if (gain <= 0 || baseIntervalMillis <= 0 || baseBuckets < 1 || currentSamples < 1 || maxDecrease <= 0 || maxDecrease >= 1
-        || currentSpanMillis < 0) {
+        || currentSpanMillis < 0 || growthBytesPerRtt <= 0 || multiplicativeDecrease < 0) {
       throw new IllegalArgumentException("bad LEDBAT parameters");
     }
   }
@@ -73,10 +86,39 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
    *       ({@code currentSpanMillis} 0): a minimum over 500 or 1000 ms filtered jitter better but
    *       lagged our own growing queue into 105-160 ms means on RequestPacerTest's model.
    * </ul>
+   *
+   * <p>Third pass (t17d-yield; two agents of one site on {@code SiteLinkModel}, RequestPacerSiteTest),
+   * because two agents sharing the site link added 200-300 ms at the ping's p95 (bench yield, second
+   * pass) and one of them took 95% of the link:
+   *
+   * <ul>
+   *   <li>growth 8 KiB per RTT at zero delay, not a unit: a unit is a whole chunk, 52 ms of a 10 Mbit/s
+   *       link (more than the path's bytes), and the delay comes back a few samples late, so a unit
+   *       per RTT overshot by a piece or two every cycle;
+   *   <li>a multiplicative decrease (LEDBAT++'s form, half its constant): above the target the window
+   *       loses 0.5 × (queuing − target) / target of itself per RTT. With the same additive growth
+   *       for every agent and cuts in proportion to each one's window, a site's agents converge to
+   *       equal shares (the linear cut took the same bytes from both, and the smaller sat at the
+   *       floor while the larger kept the link: 0.05 / 0.95). With LEDBAT++'s constant 1 two agents
+   *       queued less (p95 86-137 ms) but one agent alone filled only 0.90 of the link;
+   *   <li>initial window one unit, not four, and slow start ends on the first sample whose delay rose
+   *       by half the target (not the filtered one): two agents' 256 KiB each plus a few doublings
+   *       overfilled the 375 KB buffer before the filtered delay moved;
+   *   <li>the current delay is the minimum of 4 samples again, not 6: with two agents, 6 of one's
+   *       pieces span 12 pieces on the link, over half a second of lag.
+   * </ul>
+   *
+   * <p>Two agents on the model, over bench yield's alone window (3-13 s after the first MiB), the
+   * second starting 0, 0.3 or 2 s after the first: queue p95 135-164 ms without jitter (before:
+   * 196-296) and 135-151 ms with 0-30 ms of it (before: 197-312), link use 0.96-1.0, each agent
+   * 0.47-0.53 of it (before: 0.04-0.96), back at 90 % 2.5-3.5 s after the other flow leaves. Still
+   * above the 100 ms goal on this model: its queue grows in whole chunks (52 ms each). The price:
+   * with 0-100 ms of jitter (a machine at load 40+ on 2 cores) it fills an idle link less
+   * (0.73-0.80; before 0.91-0.95) and does not take it back within 20 s (RequestPacerJitterTest).
    */
   public static LedbatConfig forRequests() {
     long unit = 64 * 1024;
-    return new LedbatConfig(40, 1.0, unit, 4 * unit, 12 * 1024, 16L << 20, 60_000, 10, 6, 0.5, 0);
+    return new LedbatConfig(40, 1.0, unit, unit, 12 * 1024, 16L << 20, 60_000, 10, 4, 0.5, 0, 8 * 1024, 0.5);
   }
 
   /**

@@ -1,0 +1,182 @@
+package io.patchmesh.transfer.ledbat;
+
+import io.patchmesh.net.NodeId;
+import io.patchmesh.trust.ManifestId;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.PriorityQueue;
+import java.util.Random;
+
+/**
+ * A site link on virtual time, stepped each millisecond, for the request pacers of several agents
+ * behind it: 10 Mbit/s, 40 ms base RTT, a deep 300 ms FIFO buffer (the issue's branch office).
+ * Each agent has its own {@link RequestPacer} and pulls 64 KiB chunks from one seed in the data
+ * centre; a request reaches the seed after half the RTT, its piece joins the shared queue, drains
+ * at the link's rate and reaches its agent half an RTT later, plus a seeded 0..{@code jitter} ms of
+ * scheduling delay (a loaded machine). A greedy loss-based flow (the person's download) keeps the
+ * buffer full while {@code cross} is on. It records, per millisecond, each agent's bytes through
+ * the bottleneck and the queue's delay (what a ping would add).
+ */
+final class SiteLinkModel {
+  static final double CAPACITY = 1250; // bytes per ms = 10 Mbit/s
+  static final long ONE_WAY = 20;
+  static final double BUFFER = CAPACITY * 300;
+  static final int CHUNK = 64 * 1024;
+  static final int HORIZON = 120_000;
+
+  final NodeId seed = NodeId.of(filled((byte) 0));
+  final ManifestId manifest = ManifestId.of(new byte[ManifestId.LENGTH]);
+  final RequestPacer[] pacers;
+  final long[] startMillis;
+  final int jitter;
+  final Random random = new Random(17);
+
+  final ArrayDeque<long[]> toSeed = new ArrayDeque<>(); // {arrivesAtSeedMillis, agent, index}
+  final ArrayDeque<double[]> queue = new ArrayDeque<>(); // {agent (-1: the other flow), index, bytes left}
+  final PriorityQueue<long[]> toAgents = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0])); // {seenMillis, agent, index}
+  final int[] nextIndex;
+  double queued;
+  boolean cross;
+  long now;
+  /** Each agent's bytes through the bottleneck per millisecond. */
+  final double[][] ours;
+  /** The queue's delay (ms) at each millisecond: what a packet joining it then waits. */
+  final double[] queueDelay = new double[HORIZON];
+
+  SiteLinkModel(LedbatConfig config, int jitter, long... startMillis) {
+    this.pacers = new RequestPacer[startMillis.length];
+    for (int i = 0; i < pacers.length; i++) {
+      pacers[i] = new RequestPacer(config);
+    }
+    this.startMillis = startMillis;
+    this.jitter = jitter;
+    this.nextIndex = new int[startMillis.length];
+    this.ours = new double[startMillis.length][HORIZON];
+  }
+
+  static byte[] filled(byte b) {
+    byte[] a = new byte[32];
+    Arrays.fill(a, b);
+    return a;
+  }
+
+  SiteLinkModel cross(boolean on) {
+    cross = on;
+    return this;
+  }
+
+  SiteLinkModel run(long endMillis) {
+    for (; now < endMillis; now++) {
+      while (!toAgents.isEmpty() && toAgents.peek()[0] <= now) {
+        long[] p = toAgents.poll();
+        pacers[(int) p[1]].onPiece(seed, manifest, (int) p[2], now);
+      }
+      for (int a = 0; a < pacers.length; a++) {
+        while (now >= startMillis[a] && pacers[a].mayRequest(seed, now, CHUNK)) {
+          pacers[a].onSent(seed, manifest, nextIndex[a], CHUNK, now);
+          toSeed.addLast(new long[] {now + ONE_WAY, a, nextIndex[a]++});
+        }
+      }
+      while (!toSeed.isEmpty() && toSeed.peekFirst()[0] <= now) {
+        long[] r = toSeed.pollFirst();
+        queue.addLast(new double[] {r[1], r[2], CHUNK}); // TCP gets the piece through, full buffer or not
+        queued += CHUNK;
+      }
+      if (cross && queued < BUFFER) {
+        queue.addLast(new double[] {-1, -1, BUFFER - queued});
+        queued = BUFFER;
+      }
+      queueDelay[(int) now] = queued / CAPACITY;
+      for (double left = CAPACITY; left > 0 && !queue.isEmpty(); ) {
+        double[] head = queue.peekFirst();
+        double take = Math.min(left, head[2]);
+        head[2] -= take;
+        left -= take;
+        queued -= take;
+        if (head[0] >= 0) {
+          ours[(int) head[0]][(int) now] += take;
+        }
+        if (head[2] <= 1e-6) {
+          queue.pollFirst();
+          if (head[0] >= 0) {
+            toAgents.add(new long[] {now + ONE_WAY + (jitter == 0 ? 0 : random.nextInt(jitter + 1)), (long) head[0],
+                (long) head[1]});
+          }
+        }
+      }
+    }
+    return this;
+  }
+
+  /** All agents' share of the link over [from, to). */
+  double share(long from, long to) {
+    double sum = 0;
+    for (double[] agent : ours) {
+      for (long t = from; t < to; t++) {
+        sum += agent[(int) t];
+      }
+    }
+    return sum / (to - from) / CAPACITY;
+  }
+
+  /** One agent's share of the link over [from, to). */
+  double share(int agent, long from, long to) {
+    double sum = 0;
+    for (long t = from; t < to; t++) {
+      sum += ours[agent][(int) t];
+    }
+    return sum / (to - from) / CAPACITY;
+  }
+
+  /** The {@code pct} percentile of the queue's delay over [from, to), sampled every 200 ms as bench yield's ping is. */
+  double delayPercentile(long from, long to, double pct) {
+    double[] s = new double[(int) ((to - from + 199) / 200)];
+    for (int i = 0; i < s.length; i++) {
+      s[i] = queueDelay[(int) (from + 200L * i)];
+    }
+    Arrays.sort(s);
+    return s[Math.min(s.length - 1, (int) Math.ceil(pct / 100 * s.length) - 1)];
+  }
+
+  /** When the agents' bytes into the site first reach 1 MiB (bench yield's "first" mark). */
+  long firstMiB() {
+    double sum = 0;
+    for (int t = 0; t < now; t++) {
+      for (double[] agent : ours) {
+        sum += agent[t];
+      }
+      if (sum >= 1 << 20) {
+        return t;
+      }
+    }
+    return -1;
+  }
+
+  /** Seconds from {@code from} until a one-second window first reaches {@code share} (250 ms steps); -1 if never. */
+  double secondsUntil(long from, long end, double share) {
+    for (long t = from; t + 1000 <= end; t += 250) {
+      if (share(t, t + 1000) >= share) {
+        return (t + 1000 - from) / 1000.0;
+      }
+    }
+    return -1;
+  }
+
+  /** Seconds from {@code from} until a one-second window first falls to {@code share} or below (250 ms steps); -1 if never. */
+  double secondsUntilBelow(long from, long end, double share) {
+    for (long t = from; t + 1000 <= end; t += 250) {
+      if (share(t, t + 1000) <= share) {
+        return (t + 1000 - from) / 1000.0;
+      }
+    }
+    return -1;
+  }
+
+  String describe() {
+    StringBuilder b = new StringBuilder();
+    for (int a = 0; a < pacers.length; a++) {
+      b.append("agent ").append(a).append(": ").append(pacers[a].describe()).append(' ');
+    }
+    return b.toString();
+  }
+}
