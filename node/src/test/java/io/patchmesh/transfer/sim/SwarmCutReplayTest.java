@@ -43,7 +43,7 @@ class SwarmCutReplayTest {
    * UploadQueue grants slots whatever the link's writability and never parks) this still passes,
    * with 64, 24 or 4 seed slots and with {@code Liveness.OFF} too (s0/s1 done at 13.8/14.9 s): a
    * cut agent's first piece fills its send queue, so each holds one slot and the others keep the
-   * rest. fc78e27 fails in {@code swarm/ServingReplayTest}, where the cut agent asks as often as the others.
+   * rest. The replay shown failing on fc78e27 is {@code swarm/ServingReplayTest}.
    */
   @Test
   void sitePartitionReplay() {
