@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
       "bans; serving: upload slots, parking) driven over a simulated network and store.",
       "Network: each site's WAN downlink is one FIFO served at --down, each agent's LAN",
       "uplink at --up, --rtt to the core, bounded send queues; --loss delays frames by an RTO,",
-      "--cut drops frames without closing (TCP backs off); deaths reach peers 2 s later (an",
+      "--cut drops frames without closing (TCP backs off; data unacknowledged for 20 s closes",
+      "the link, and agents redial their seed every second or so); deaths reach peers 2 s later (an",
       "oracle, not the membership protocol). Same flags, same figures (except wallSeconds",
       "and peakHeapMB, which measure this machine)."
     })
@@ -71,7 +72,7 @@ final class SimSwarmCommand implements Callable<Integer> {
   String loss;
 
   @Option(names = "--cut", paramLabel = "SITES@START+DURATION",
-      description = "cut sites' WAN (frames dropped, links left open): s7@20s+60s, or 50@20s+60s / 10%%@20s+60s "
+      description = "cut sites' WAN (frames dropped, no resets; links close after 20 s unacknowledged): s7@20s+60s, or 50@20s+60s / 10%%@20s+60s "
           + "for that many sites at random; repeatable")
   List<String> cut = new ArrayList<>();
 

@@ -76,8 +76,8 @@ public final class SwarmSimulation {
   final double[] siteDownMbit;
   /** Honest agents (see {@link SimNode#honest}) that do not hold the patch yet: the run ends at 0. */
   private int honestPending;
-  /** Jitter of redials. */
-  private final Random redial;
+  /** Dials, redials and links that a silent path closed. */
+  private final SimDialer dialer;
   /** Per cut (in config order), WAN bytes into its site when it began: what was left is the rest. */
   private final long[] wanBytesAtCut;
 
@@ -99,7 +99,7 @@ public final class SwarmSimulation {
       siteDownMbit[s] /= 10;
     }
     this.wire = new SimWire(this, siteDownMbit);
-    this.redial = new Random(cfg.seed() ^ 0x726564L);
+    this.dialer = new SimDialer(this, new Random(cfg.seed() ^ 0x726564L));
     this.wanBytesAtCut = new long[cfg.cuts().size()];
     for (int s = 0; s < cfg.sites(); s++) {
       sites.add(new ArrayList<>());
@@ -286,81 +286,17 @@ public final class SwarmSimulation {
     }
   }
 
-  /** When a dial sends its SYNs, from its start (Linux: the first, then 1 and 3 s later). */
-  private static final long[] SYN_AT = {0, 1_000, 3_000};
-
-  /** A dial from {@code from} to {@code peer} (the core's: tried once). */
+  /** A dial from {@code from} to {@code peer} (the core's: tried once); see {@link SimDialer}. */
   void dial(SimNode from, NodeId peer) {
     SimNode to = byId.get(peer);
     if (to != null) {
-      syn(from, to, wire.now(), 0, false);
+      dialer.dial(from, to);
     }
   }
 
-  /**
-   * SYN number {@code k} of a dial begun at {@code begun}: answered if {@code to} is alive and no
-   * cut lies between the sites now, and then both ends are up a round trip later (unless linked
-   * meanwhile); else the next SYN, or after the connect timeout the dial fails unanswered and a
-   * {@code maintained} one (an agent's link to its seed) is tried again after the unanswered retry.
-   */
-  private void syn(SimNode from, SimNode to, long begun, int k, boolean maintained) {
-    if (!from.alive || linked(from, to)) {
-      return;
-    }
-    SwarmSimConfig.Liveness live = cfg.liveness();
-    if (to.alive && !wire.cutBetween(from, to)) {
-      wire.at(wire.now() + wire.rttMillis(from, to), () -> connect(from, to, maintained));
-    } else if (k + 1 < SYN_AT.length && SYN_AT[k + 1] < live.connectTimeoutMillis()) {
-      wire.at(begun + SYN_AT[k + 1], () -> syn(from, to, begun, k + 1, maintained));
-    } else if (maintained) {
-      long retry = begun + live.connectTimeoutMillis() + jitter(live.unansweredRetryMillis());
-      wire.at(retry, () -> syn(from, to, wire.now(), 0, true));
-    }
-  }
-
-  /** The handshake completes: both ends are up, unless either died or they are linked already. */
-  private void connect(SimNode from, SimNode to, boolean maintained) {
-    if (!from.alive || !to.alive || linked(from, to)) {
-      return;
-    }
-    if (wire.cutBetween(from, to)) { // the answer was lost: as unanswered
-      if (maintained) {
-        wire.at(wire.now() + jitter(cfg.liveness().unansweredRetryMillis()), () -> syn(from, to, wire.now(), 0, true));
-      }
-      return;
-    }
-    SimLink back = to.links.get(from.id);
-    if (back != null && back.open) {
-      close(to, back);
-    }
-    from.linkUp(to);
-    to.linkUp(from);
-  }
-
-  private static boolean linked(SimNode from, SimNode to) {
-    SimLink existing = from.links.get(to.id);
-    return existing != null && existing.open;
-  }
-
-  /** Half to all of {@code millis}, as {@code RedialPolicy} jitters. */
-  private long jitter(long millis) {
-    return millis / 2 + (long) (redial.nextDouble() * (millis - millis / 2));
-  }
-
-  /**
-   * The user timeout closed {@code l} (a cut held its data): both ends go down, and an agent that
-   * lost its seed redials it after the first backoff step, as {@code Transport.maintain} does.
-   */
+  /** The user timeout closed {@code l}; see {@link SimDialer#pathDied}. */
   void pathDied(SimLink l) {
-    if (!l.open) {
-      return;
-    }
-    close(l.owner, l);
-    SimNode agent = l.owner.seed ? l.peer : l.owner;
-    SimNode other = l.owner.seed ? l.owner : l.peer;
-    if (other.seed && agent.alive) {
-      wire.at(wire.now() + jitter(cfg.liveness().lossRedialMillis()), () -> syn(agent, other, wire.now(), 0, true));
-    }
+    dialer.pathDied(l);
   }
 
   /** Closes {@code l} of {@code n} and its other end (as a closed TCP connection would, at once on both sides). */

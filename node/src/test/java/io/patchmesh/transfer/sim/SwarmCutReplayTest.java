@@ -38,6 +38,12 @@ class SwarmCutReplayTest {
    * cut for 60 s about half-way through. The other sites finish during the cut without waiting for
    * it, the cut site finishes after the heal, no chunk crosses its link twice beyond 5%, nobody
    * honest is banned. About a minute and a half of virtual time.
+   *
+   * <p>Not a failing replay of fc78e27: with its rules reverted in a scratch worktree (2026-12-03:
+   * UploadQueue grants slots whatever the link's writability and never parks) this still passes,
+   * with 64, 24 or 4 seed slots and with {@code Liveness.OFF} too (s0/s1 done at 13.8/14.9 s): a
+   * cut agent's first piece fills its send queue, so each holds one slot and the others keep the
+   * rest. The replay shown failing on fc78e27 is {@code swarm/ServingReplayTest}.
    */
   @Test
   void sitePartitionReplay() {
