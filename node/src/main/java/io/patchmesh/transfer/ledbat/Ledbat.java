@@ -10,12 +10,13 @@ import java.util.ArrayDeque;
  *
  * <p>Queuing delay = current delay (the minimum of the last few samples) − base delay (the minimum
  * over the last {@code baseBuckets} × {@code baseIntervalMillis}). Below the target the window
- * grows by {@code gain × off_target × unit} per window of bytes acknowledged (RFC 6817 §2.4.2),
+ * grows by {@code gain × off_target × growthBytesPerRtt} per window of bytes acknowledged (RFC 6817
+ * §2.4.2, where that growth is one unit),
  * with a slow start (doubling per RTT) until one sample's delay first reaches half the target. Above
  * the target it shrinks by the same linear rule (RFC 6817: {@code gain × off_target} units per RTT, so
  * {@code (queuing − target) / target} units), or with {@code multiplicativeDecrease} by that fraction of
- * the window per RTT times a constant (LEDBAT++), capped at {@code maxDecrease} of the window per RTT. The unit of
- * growth is {@code growthBytesPerRtt} (RFC: one unit). {@link LedbatConfig#forRequests} says which
+ * the window per RTT times a constant (LEDBAT++), capped at {@code maxDecrease} of the window per
+ * RTT. {@link LedbatConfig#forRequests} says which
  * and why (several agents of a site share one link: additive growth with a multiplicative decrease is
  * what makes their windows converge to equal shares). A loss halves it, at most once
  * per RTT. Growth is capped at what is in flight plus two units (RFC's allowed increase), so an
