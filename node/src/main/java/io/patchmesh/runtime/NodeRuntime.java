@@ -245,7 +245,7 @@ public final class NodeRuntime implements AutoCloseable {
       return List.of();
     }
     if (!boot.advertise.isEmpty()) {
-      return boot.advertise;
+      return transport.advertisedAddresses(); // the configured ones; "host:0" (a roaming agent's) with the bound port
     }
     List<String> fromTransport = transport.advertisedAddresses();
     if (!fromTransport.isEmpty()) {
