@@ -66,6 +66,9 @@ final class SimCommand implements Runnable {
         description = "idle window after the scenario, counted on its own (0 to 3600; default: 30)")
     long idleSeconds;
 
+    @Option(names = "--cpu", description = "also print the CPU the idle window took on this machine (varies run to run)")
+    boolean cpu;
+
     @Option(names = "--json", description = "print JSON")
     boolean json;
 
@@ -76,13 +79,13 @@ final class SimCommand implements Runnable {
       PrintWriter o = spec.commandLine().getOut();
       if (json) {
         ObjectNode n = toJson(run.result());
-        if (run.idleCpuMicrosPerNodeSecond() >= 0) {
+        if (cpu && run.idleCpuMicrosPerNodeSecond() >= 0) {
           n.put("idleCpuMicrosPerNodeSecond", round1(run.idleCpuMicrosPerNodeSecond()));
         }
         JsonOut.print(o, n);
       } else {
         o.print(render(run.result()));
-        if (run.idleCpuMicrosPerNodeSecond() >= 0) {
+        if (cpu && run.idleCpuMicrosPerNodeSecond() >= 0) {
           o.print(String.format(Locale.ROOT, "  idle CPU (this machine)       %.1f us/node/s = %.4f%% of a core per node,"
               + " simulator included%n", run.idleCpuMicrosPerNodeSecond(), run.idleCpuMicrosPerNodeSecond() / 1e4));
         }
