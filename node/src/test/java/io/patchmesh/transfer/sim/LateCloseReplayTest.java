@@ -20,11 +20,12 @@ import org.junit.jupiter.api.Test;
  * agents are linked again at 2 s, both ends at once, the older link closing 100 ms later; s0 must
  * finish in about its WAN bound with each chunk across its link once. About 8 s of virtual time.
  *
- * <p>Shown failing on the old rules, 2026-12-03, in a scratch worktree of t16k-replay at this test's
- * commit with cc9c440's rule reverted (Fetching.onLinkDown and Serving.onLinkDown treat every close
- * as not superseded and drop the session peer whichever link it was on; HaveIntake keeps a peer on
- * its older link when a have-map comes over the newer one): "site s0 WAN bytes 1.875 x size", s0
- * finished at 436,660 ms against a 6,711 ms bound; with the rule, at 7,786 ms and 1.000 x.
+ * <p>Shown failing on the old rules, 2026-12-03, in a scratch worktree of t16k-replay at 3fd4631
+ * (this test's first version) with cc9c440's rule reverted (Fetching.onLinkDown and
+ * Serving.onLinkDown treat every close as not superseded and drop the session peer whichever link
+ * it was on; HaveIntake keeps a peer on its older link when a have-map comes over the newer one):
+ * "site s0 WAN bytes 1.875 x size", s0 finished at 436,660 ms against a 6,711 ms bound; with the
+ * rule, at 7,786 ms and 1.000 x.
  */
 class LateCloseReplayTest {
   static final int MIB = 1 << 20;
