@@ -33,12 +33,13 @@ import org.junit.jupiter.api.Test;
  * after the heal). The WAN bytes are counted after the held bytes have drained: the last of them
  * cross after the last agent completed, and the link carries them all the same.
  *
- * <p>Shown failing on the old rule, 2026-12-03, in a scratch worktree (t16l-scratch at e965655 with
- * this branch's network model; {@code SourceRules.watchWanLinks} applies no excuse and never
- * reports the WAN all silent): seeds 1..6 of this scenario put 1.083, 1.125, 1.083, 1.125, 1.167 and
- * 1.083 x the patch into the cut site (seed 1, the one kept: 1.042 x at completion, 1.083 x once the
- * held pieces crossed; 8 timeouts, 13 site takeovers), with 64 KiB send queues 1.000 x for all six;
- * with the rule, 1.000 x for all six (the cut site done at 117.4 s, the others at 11.1 s).
+ * <p>Shown failing on the old rule, 2026-12-03, in a scratch worktree (t16l-scratch: c519a26 with
+ * {@code SourceRules.watchWanLinks} applying no excuse and never reporting the WAN all silent):
+ * "cut site WAN bytes 1.083 x the patch once drained (1.042 x when its last agent completed at
+ * 107032 ms)"; 8 timeouts and 13 site takeovers in the cut site. Seeds 1..6 of this scenario put
+ * 1.083, 1.125, 1.083, 1.125, 1.167 and 1.083 x the patch into the cut site on the old rule, and
+ * 1.000 x for all six with 64 KiB send queues ({@code NETTY_ONLY}); with the rule, 1.000 x for all
+ * six (seed 1: the cut site done at 117.4 s, the others at 11.1 s).
  */
 class SitePartitionReplayTest {
   static final int MIB = 1 << 20;
