@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
       "Every node runs the real swarm core (fetching: picker, site interest, WAN link watch,",
       "bans; serving: upload slots, parking) driven over a simulated network and store.",
       "Network: each site's WAN downlink is one FIFO served at --down, each agent's LAN",
-      "uplink at --up, --rtt to the core, bounded send queues; --loss delays frames by an RTO,",
+      "uplink at --up, --rtt to the core, bounded send queues (--wan-buffer); --loss delays frames by an RTO,",
       "--cut drops frames without closing (TCP backs off; data unacknowledged for 20 s closes",
       "the link, and agents redial their seed every second or so); deaths reach peers 2 s later (an",
       "oracle, not the membership protocol). Same flags, same figures (except wallSeconds",
@@ -76,6 +76,12 @@ final class SimSwarmCommand implements Callable<Integer> {
           + "for that many sites at random; repeatable")
   List<String> cut = new ArrayList<>();
 
+  @Option(names = "--wan-buffer", defaultValue = "200ms", paramLabel = "TIME|off",
+      description = "the queue of each site's WAN router, as time at its rate; a WAN connection's send buffer holds "
+          + "twice its round trip plus that (at most 4 MiB) and what a cut holds of it arrives after the heal; "
+          + "off: 64 KiB send queues only (default: 200ms)")
+  String wanBuffer;
+
   @Option(names = "--kill", paramLabel = "COUNT@TIME", description = "agents that die at a time, e.g. 150@15s or 5%%@15s")
   String kill;
 
@@ -109,6 +115,14 @@ final class SimSwarmCommand implements Callable<Integer> {
       o.flush();
     }
     return Main.OK;
+  }
+
+  private SwarmSimConfig.SendBuffers sendBuffers() {
+    if (wanBuffer.equalsIgnoreCase("off")) {
+      return SwarmSimConfig.SendBuffers.NETTY_ONLY;
+    }
+    return new SwarmSimConfig.SendBuffers(
+        SwarmSimConfig.SendBuffers.defaults().socketMaxBytes(), Units.parseDuration("--wan-buffer", wanBuffer).toMillis());
   }
 
   SwarmSimConfig config() {
@@ -155,6 +169,7 @@ final class SimSwarmCommand implements Callable<Integer> {
           .fullDisks(count("--full-disks", fullDisks, nodes))
           .rottenChunks(rottenChunks)
           .limitMillis(limitMillis)
+          .sendBuffers(sendBuffers())
           .build();
     } catch (IllegalArgumentException e) {
       throw new UserInputException("sim swarm: " + e.getMessage());

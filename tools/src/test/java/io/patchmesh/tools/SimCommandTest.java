@@ -98,6 +98,8 @@ class SimCommandTest {
         {"--loss", "--nodes", 10, "--loss", "1.5"},
         {"--slow-sites", "--nodes", 10, "--sites", 2, "--slow-sites", "3"},
         {"--full-disks", "--nodes", 10, "--full-disks", "10"},
+        {"--wan-buffer", "--nodes", 10, "--wan-buffer", "11s"},
+        {"--wan-buffer", "--nodes", 10, "--wan-buffer", "deep"},
     };
     for (Object[] c : cases) {
       Object[] args = new Object[c.length + 1];

@@ -5,16 +5,16 @@ import io.patchmesh.transfer.swarm.LinkRef;
 /**
  * One end of a simulated link: the owner's view of its link to {@code peer}. Its data connection
  * is a bounded send queue: bytes handed to it and not yet across the bottleneck count against
- * {@link #HIGH_WATER_BYTES}, the way a socket's write buffer does.
+ * {@link #highWaterBytes}, the way Netty's outbound buffer and the socket's send buffer do ({@link
+ * SwarmSimConfig.SendBuffers}).
  */
 final class SimLink {
-  /** As Netty's default write-buffer high-water mark. */
-  static final long HIGH_WATER_BYTES = 64 * 1024;
-
   final SimNode owner;
   final SimNode peer;
   final LinkRef ref;
   final boolean lan;
+  /** Bytes handed over and not yet across the bottleneck at which the link turns unwritable. */
+  final long highWaterBytes;
   boolean open = true;
   long queuedBytes;
   /** The serving core asked to hear when the data connection drains. */
@@ -63,15 +63,16 @@ final class SimLink {
     }
   }
 
-  SimLink(SimNode owner, SimNode peer, LinkRef ref, boolean lan) {
+  SimLink(SimNode owner, SimNode peer, LinkRef ref, boolean lan, long highWaterBytes) {
     this.owner = owner;
     this.peer = peer;
     this.ref = ref;
     this.lan = lan;
+    this.highWaterBytes = highWaterBytes;
   }
 
   boolean writable() {
-    return open && queuedBytes < HIGH_WATER_BYTES;
+    return open && queuedBytes < highWaterBytes;
   }
 
   /** Bytes left the queue: tell the serving core if it waits for that. */

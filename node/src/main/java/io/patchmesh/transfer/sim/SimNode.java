@@ -82,7 +82,8 @@ final class SimNode {
   /** A new link to {@code peer} is up at this end. */
   SimLink linkUp(SimNode peer) {
     LinkRef ref = new LinkRef(peer.id, ++sim.linkEpochs, peer.siteName, SwarmSimulation.roles(peer.seed));
-    SimLink l = new SimLink(this, peer, ref, peer.site == site);
+    boolean lan = peer.site == site;
+    SimLink l = new SimLink(this, peer, ref, lan, sim.sendBufferBytes(this, peer, lan));
     links.put(peer.id, l);
     core.onLinkUp(ref, sim.wire.now());
     act();

@@ -37,6 +37,9 @@ import java.util.Map;
  * @param liveness how links notice a silent path and come back ({@link Liveness#defaults}: the
  *     runtime's {@code net/PathLiveness} and {@code RedialPolicy}; {@link Liveness#OFF}: the link
  *     layer before them, where a link across a cut stays open and waits for TCP's backoff)
+ * @param sendBuffers how many bytes a sender hands to one link before it turns unwritable, and so
+ *     how much a cut holds in each connection ({@link SendBuffers#defaults}: Netty's mark plus an
+ *     autotuned kernel socket buffer on WAN links; {@link SendBuffers#NETTY_ONLY}: 64 KiB everywhere)
  */
 public record SwarmSimConfig(
     int nodes,
@@ -59,7 +62,8 @@ public record SwarmSimConfig(
     int fullDisks,
     int rottenChunks,
     long limitMillis,
-    Liveness liveness) {
+    Liveness liveness,
+    SendBuffers sendBuffers) {
 
   /** How long after a death every peer of the dead node knows it (the membership oracle). */
   public static final long DETECTION_MILLIS = 2_000;
@@ -100,6 +104,40 @@ public record SwarmSimConfig(
 
     boolean closesSilentPaths() {
       return unackedTimeoutMillis > 0;
+    }
+  }
+
+  /**
+   * How many bytes a sender can hand to one link's data connection before it turns unwritable (and
+   * the serving core parks): Netty's write-buffer high-water mark ({@link #NETTY_HIGH_WATER_BYTES})
+   * on every link, and on a WAN link the kernel's socket send buffer besides. Linux autotunes that
+   * buffer to about twice the congestion window ({@code tcp_sndbuf_expand}), at most {@code
+   * socketMaxBytes} ({@code tcp_wmem}'s 4 MiB); a bulk flow's window grows until the bottleneck
+   * router's queue overflows, so it is about the path's round trip plus {@code routerMillis} of
+   * queue at the bottleneck rate (the receiving site's WAN downlink). Those bytes are the sender's
+   * until acknowledged: a cut holds them and they all arrive after the heal (TCP retransmits them),
+   * unless the link closes first, and a Cancel that arrives meanwhile cannot recall them. LAN links
+   * keep the Netty mark only: nothing cuts them, and their bytes drain within milliseconds.
+   *
+   * @param socketMaxBytes the most a WAN link's socket buffer holds (0: none, the Netty mark only)
+   * @param routerMillis the bottleneck router's queue, as time at its rate ({@code scripts/testbed
+   *     --buffer}: 100 ms by default there, 300 ms for a deep branch router)
+   */
+  public record SendBuffers(long socketMaxBytes, long routerMillis) {
+    /** Netty's default write-buffer high-water mark. */
+    public static final long NETTY_HIGH_WATER_BYTES = 64 * 1024;
+    /** The Netty mark only, on every link: the network model before this record existed. */
+    public static final SendBuffers NETTY_ONLY = new SendBuffers(0, 0);
+
+    /** Linux's default tcp_wmem maximum (4 MiB) and a 200 ms router queue. */
+    public static SendBuffers defaults() {
+      return new SendBuffers(4L << 20, 200);
+    }
+
+    /** What one WAN link takes before it is unwritable, into a site reached at {@code bottleneckMbit} over {@code rttMillis}. */
+    public long wanBytes(double bottleneckMbit, long rttMillis) {
+      double window = bottleneckMbit * 1e6 / 8 * (rttMillis + routerMillis) / 1000;
+      return NETTY_HIGH_WATER_BYTES + Math.min(socketMaxBytes, (long) (2 * window));
     }
   }
 
@@ -147,6 +185,10 @@ public record SwarmSimConfig(
         "--full-disks: " + fullDisks + " full, " + corruptPeers + " corrupt and " + killCount + " killed leave no honest agent of " + nodes);
     require(rottenChunks >= 0 && rottenChunks <= 1_000_000, "--rotten-chunks: need 0..1000000, got " + rottenChunks);
     require(limitMillis > 0, "--limit: need a positive time, got " + limitMillis);
+    require(sendBuffers.socketMaxBytes() >= 0 && sendBuffers.socketMaxBytes() <= 1L << 30,
+        "--wan-buffer: the socket buffer must be 0..1GiB, got " + sendBuffers.socketMaxBytes());
+    require(sendBuffers.routerMillis() >= 0 && sendBuffers.routerMillis() <= 10_000,
+        "--wan-buffer: need 0..10s of router queue, got " + sendBuffers.routerMillis() + " ms");
   }
 
   private static void require(boolean ok, String message) {
@@ -216,6 +258,7 @@ public record SwarmSimConfig(
     private int rottenChunks;
     private long limitMillis = 3_600_000;
     private Liveness liveness = Liveness.defaults();
+    private SendBuffers sendBuffers = SendBuffers.defaults();
 
     private Builder(int nodes, int sites, long sizeBytes) {
       this.nodes = nodes;
@@ -297,9 +340,15 @@ public record SwarmSimConfig(
       return this;
     }
 
+    public Builder sendBuffers(SendBuffers v) {
+      sendBuffers = v;
+      return this;
+    }
+
     public SwarmSimConfig build() {
       return new SwarmSimConfig(nodes, sites, sizeBytes, chunkBytes, seed, downMbit, upMbit, rttMillis, siteDown, siteUp,
-          siteRtt, loss, cuts, killCount, killAtMillis, corruptPeers, slowSites, fullDisks, rottenChunks, limitMillis, liveness);
+          siteRtt, loss, cuts, killCount, killAtMillis, corruptPeers, slowSites, fullDisks, rottenChunks, limitMillis, liveness,
+          sendBuffers);
     }
   }
 }

@@ -191,6 +191,15 @@ public final class SwarmSimulation {
     }
   }
 
+  /** What {@code from}'s end of a link to {@code to} takes before it is unwritable ({@link SwarmSimConfig.SendBuffers}). */
+  long sendBufferBytes(SimNode from, SimNode to, boolean lan) {
+    if (lan) {
+      return SwarmSimConfig.SendBuffers.NETTY_HIGH_WATER_BYTES;
+    }
+    double bottleneck = to.site < 0 ? cfg.downMbit() : siteDownMbit[to.site];
+    return cfg.sendBuffers().wanBytes(bottleneck, wire.rttMillis(from, to));
+  }
+
   /** What {@code n}'s membership view holds: its site's agents and the seed (the seed: itself). */
   List<Member> membersSeenBy(SimNode n) {
     return n.seed ? List.of(member(n, MemberStatus.ALIVE)) : siteView.get(n.site);

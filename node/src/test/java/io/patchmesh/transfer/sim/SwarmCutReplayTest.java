@@ -60,7 +60,9 @@ class SwarmCutReplayTest {
    * seed parks, so at a timeout the piece is still at the seed and the Cancel recalls it. With that
    * queue at 4 MiB (a scratch edit of SimLink.HIGH_WATER_BYTES) one of four variants exceeds 1.05 x
    * (1.083 x, 256 KiB chunks, 200 ms seed round trip), the others stay at 1.000-1.042 x: not a
-   * dependable replay, so none is kept.
+   * dependable replay, so none is kept. Replayed since by {@link SitePartitionReplayTest}, on WAN
+   * connections that hold what real ones hold ({@link SwarmSimConfig.SendBuffers}) and with the WAN
+   * bytes counted after the held pieces drained.
    */
   @Test
   void sitePartitionReplay() {
