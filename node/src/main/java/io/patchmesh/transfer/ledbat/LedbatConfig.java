@@ -145,6 +145,16 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
   }
 
   /**
+   * What a seed's {@code upload-yield: ledbat} serves each WAN requester with ({@link UploadPacer}):
+   * the request pacer's numbers ({@link #forRequests}), because the same 10 Mbit/s link with a deep
+   * buffer is what it protects. Its samples are the TCP connection's smoothed RTT, read every 100 ms,
+   * so they carry no piece's own serialization; the window becomes a rate of window / RTT.
+   */
+  public static LedbatConfig forUploads() {
+    return forRequests();
+  }
+
+  /**
    * The pacing a node's {@code wan-yield} setting asks for: {@link #forRequests} for {@code ledbat},
    * null (no pacing) for {@code off}. The setting was checked when the config was read.
    */
