@@ -136,7 +136,7 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
    * 7.0 s in the next). Now it closes half the gap to the window that last held the queue at the target
    * per RTT (times the off-target), never past it, so it overshoots nothing it had not already shown to
    * be within the target. On SiteLinkModel with FastCDC's chunk sizes, 6 seeds x jitter 0/10/20/30 ms:
-   * back at 90 % within 1.75-4.5 s (before 1.75-5.5 s), the queue's p95 73-121 ms (before 86-137),
+   * back at 90 % within 1.75-4.5 s (before 1.75-5.5 s), the queue's p95 73-127 ms (before 86-137),
    * 0.044-0.062 of the link beside the other flow (unchanged). RequestPacerRecoveryTest.
    */
   public static LedbatConfig forRequests() {
