@@ -41,6 +41,8 @@ public final class Ledbat {
   private long lastLossMillis = Long.MIN_VALUE;
   private long lastRtt = -1;
   private long lastSentMillis = Long.MIN_VALUE;
+  /** The window at which the queuing delay last stood between half the target and the target; 0: none yet. */
+  private double goodWindow;
 
   public Ledbat(LedbatConfig config) {
     this.config = config;
@@ -83,7 +85,17 @@ public final class Ledbat {
     } else {
       slowStart = false;
       double offTarget = (target - queuing) / target;
-      window += config.gain() * offTarget * bytes * config.growthBytesPerRtt() / window;
+      double scale = config.gain() * offTarget * bytes / window; // per RTT: gain × off-target × what follows
+      double growth = scale * config.growthBytesPerRtt();
+      if (window < goodWindow) {
+        // below the window that last held the queue at the target (the other traffic left): close
+        // recoveryShare of the gap per RTT, never past it — that window did not overfill the link
+        growth = Math.max(growth, Math.min(goodWindow - window, scale * config.recoveryShare() * (goodWindow - window)));
+      }
+      window += growth;
+      if (queuing >= target / 2) {
+        goodWindow = window; // a standing queue within the target: this window fills the link, no more
+      }
     }
     // RFC 6817's allowed increase: never more than what was in flight plus two units
     window = Math.min(window, inFlightBytes + bytes + 2.0 * config.unitBytes());

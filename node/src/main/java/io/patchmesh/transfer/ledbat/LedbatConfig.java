@@ -22,17 +22,29 @@ package io.patchmesh.transfer.ledbat;
  * @param multiplicativeDecrease 0: above the target the window loses {@code gain × (queuing − target) /
  *     target} units per RTT (RFC 6817); else it loses this constant times {@code (queuing − target) /
  *     target} of itself per RTT (LEDBAT++: 1)
+ * @param recoveryShare 0: below the target the window grows by {@code growthBytesPerRtt} only; else,
+ *     while it is below the window that last held the queue between half the target and the target
+ *     (the "good" window, which the other traffic's arrival cut it from), it closes this share of
+ *     the gap per RTT, times the off-target — never past the good window
  */
 public record LedbatConfig(long targetMillis, double gain, long unitBytes, long initialWindowBytes, long minWindowBytes,
     long maxWindowBytes, long baseIntervalMillis, int baseBuckets, int currentSamples, double maxDecrease,
-    long currentSpanMillis, long growthBytesPerRtt, double multiplicativeDecrease) {
+    long currentSpanMillis, long growthBytesPerRtt, double multiplicativeDecrease, double recoveryShare) {
+
+  /** No recovery growth (see {@link #recoveryShare}). */
+  public LedbatConfig(long targetMillis, double gain, long unitBytes, long initialWindowBytes, long minWindowBytes,
+      long maxWindowBytes, long baseIntervalMillis, int baseBuckets, int currentSamples, double maxDecrease,
+      long currentSpanMillis, long growthBytesPerRtt, double multiplicativeDecrease) {
+    this(targetMillis, gain, unitBytes, initialWindowBytes, minWindowBytes, maxWindowBytes, baseIntervalMillis,
+        baseBuckets, currentSamples, maxDecrease, currentSpanMillis, growthBytesPerRtt, multiplicativeDecrease, 0);
+  }
 
   /** RFC 6817's growth (a unit per RTT) and linear decrease. */
   public LedbatConfig(long targetMillis, double gain, long unitBytes, long initialWindowBytes, long minWindowBytes,
       long maxWindowBytes, long baseIntervalMillis, int baseBuckets, int currentSamples, double maxDecrease,
       long currentSpanMillis) {
     this(targetMillis, gain, unitBytes, initialWindowBytes, minWindowBytes, maxWindowBytes, baseIntervalMillis,
-        baseBuckets, currentSamples, maxDecrease, currentSpanMillis, unitBytes, 0);
+        baseBuckets, currentSamples, maxDecrease, currentSpanMillis, unitBytes, 0, 0);
   }
 
   /** With the current delay over {@code currentSamples} samples only (no time span). */
@@ -51,7 +63,8 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
       throw new IllegalArgumentException("need unit <= min <= initial <= max window");
     }
     if (gain <= 0 || baseIntervalMillis <= 0 || baseBuckets < 1 || currentSamples < 1 || maxDecrease <= 0 || maxDecrease >= 1
-        || currentSpanMillis < 0 || growthBytesPerRtt <= 0 || multiplicativeDecrease < 0) {
+        || currentSpanMillis < 0 || growthBytesPerRtt <= 0 || multiplicativeDecrease < 0 || recoveryShare < 0
+        || recoveryShare > 1) {
       throw new IllegalArgumentException("bad LEDBAT parameters");
     }
   }
@@ -115,10 +128,30 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
    * above the 100 ms goal on this model: its queue grows in whole chunks (52 ms each). The price:
    * with 0-100 ms of jitter (a machine at load 40+ on 2 cores) it fills an idle link less
    * (0.73-0.80; before 0.91-0.95) and does not take it back within 20 s (RequestPacerJitterTest).
+   *
+   * <p>Fourth pass (t17i-yield, session 9): recoveryShare 0.5. After the other flow leaves, a window cut to
+   * the floor grew back by 8 KiB × off-target per RTT, and on the testbed the off-target stays small:
+   * a sample carries its own chunk's serialization (8-128 KiB, 6-105 ms at 10 Mbit/s) and the other
+   * agent's queue, so a window could need seconds to climb back (bench yield: 2.25 s in one quiet run,
+   * 7.0 s in the next). Now it closes half the gap to the window that last held the queue at the target
+   * per RTT (times the off-target), never past it, so it overshoots nothing it had not already shown to
+   * be within the target. On SiteLinkModel with FastCDC's chunk sizes, 6 seeds x jitter 0/10/20/30 ms:
+   * back at 90 % within 1.75-4.5 s (before 1.75-5.5 s), the queue's p95 73-127 ms (before 86-137),
+   * 0.044-0.062 of the link beside the other flow (unchanged). RequestPacerRecoveryTest.
    */
   public static LedbatConfig forRequests() {
     long unit = 64 * 1024;
-    return new LedbatConfig(40, 1.0, unit, unit, 12 * 1024, 16L << 20, 60_000, 10, 4, 0.5, 0, 8 * 1024, 0.5);
+    return new LedbatConfig(40, 1.0, unit, unit, 12 * 1024, 16L << 20, 60_000, 10, 4, 0.5, 0, 8 * 1024, 0.5, 0.5);
+  }
+
+  /**
+   * What a seed's {@code upload-yield: ledbat} serves each WAN requester with ({@link UploadPacer}):
+   * the request pacer's numbers ({@link #forRequests}), because the same 10 Mbit/s link with a deep
+   * buffer is what it protects. Its samples are the TCP connection's smoothed RTT, read every 100 ms,
+   * so they carry no piece's own serialization; the window becomes a rate of window / RTT.
+   */
+  public static LedbatConfig forUploads() {
+    return forRequests();
   }
 
   /**

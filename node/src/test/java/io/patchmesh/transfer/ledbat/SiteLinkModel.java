@@ -16,6 +16,10 @@ import java.util.Random;
  * scheduling delay (a loaded machine). A greedy loss-based flow (the person's download) keeps the
  * buffer full while {@code cross} is on. It records, per millisecond, each agent's bytes through
  * the bottleneck and the queue's delay (what a ping would add).
+ *
+ * <p>With {@link #chunkSizes} on, chunks are not all 64 KiB but drawn (seeded) as the default
+ * FastCDC parameters cut them: 8-128 KiB, about 32 KiB on average. A piece's sample then carries
+ * its own serialization, 6-105 ms at 10 Mbit/s, as on the testbed (the equal chunks hid that).
  */
 final class SiteLinkModel {
   static final double CAPACITY = 1250; // bytes per ms = 10 Mbit/s
@@ -29,9 +33,12 @@ final class SiteLinkModel {
   final RequestPacer[] pacers;
   final long[] startMillis;
   final int jitter;
-  final Random random = new Random(17);
+  Random random = new Random(17);
+  /** Chunk sizes drawn per request (8-128 KiB, ~32 KiB mean); off: every chunk {@link #CHUNK}. */
+  boolean chunkSizes;
+  Random sizes = new Random(17);
 
-  final ArrayDeque<long[]> toSeed = new ArrayDeque<>(); // {arrivesAtSeedMillis, agent, index}
+  final ArrayDeque<long[]> toSeed = new ArrayDeque<>(); // {arrivesAtSeedMillis, agent, index, bytes}
   final ArrayDeque<double[]> queue = new ArrayDeque<>(); // {agent (-1: the other flow), index, bytes left}
   final PriorityQueue<long[]> toAgents = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0])); // {seenMillis, agent, index}
   final int[] nextIndex;
@@ -60,6 +67,27 @@ final class SiteLinkModel {
     return a;
   }
 
+  /** Another seed for the jitter and the chunk sizes (before {@link #run}). */
+  SiteLinkModel seed(long seed) {
+    random = new Random(seed);
+    sizes = new Random(seed * 31 + 7);
+    return this;
+  }
+
+  /** Chunks of FastCDC's sizes from now on (see the class doc). */
+  SiteLinkModel chunkSizes(boolean on) {
+    chunkSizes = on;
+    return this;
+  }
+
+  /** The next chunk's size: 8 KiB + an exponential of mean 24 KiB, cut at 128 KiB (FastCDC's bounds). */
+  int nextChunkSize() {
+    if (!chunkSizes) {
+      return CHUNK;
+    }
+    return (int) Math.min(128 * 1024, 8 * 1024 - 24 * 1024 * Math.log(1 - sizes.nextDouble()));
+  }
+
   SiteLinkModel cross(boolean on) {
     cross = on;
     return this;
@@ -72,15 +100,18 @@ final class SiteLinkModel {
         pacers[(int) p[1]].onPiece(seed, manifest, (int) p[2], now);
       }
       for (int a = 0; a < pacers.length; a++) {
-        while (now >= startMillis[a] && pacers[a].mayRequest(seed, now, CHUNK)) {
-          pacers[a].onSent(seed, manifest, nextIndex[a], CHUNK, now);
-          toSeed.addLast(new long[] {now + ONE_WAY, a, nextIndex[a]++});
+        // like the request pump: asks with the average size, books the chunk's own
+        long typical = chunkSizes ? 32 * 1024 : CHUNK;
+        while (now >= startMillis[a] && pacers[a].mayRequest(seed, now, typical)) {
+          int bytes = nextChunkSize();
+          pacers[a].onSent(seed, manifest, nextIndex[a], bytes, now);
+          toSeed.addLast(new long[] {now + ONE_WAY, a, nextIndex[a]++, bytes});
         }
       }
       while (!toSeed.isEmpty() && toSeed.peekFirst()[0] <= now) {
         long[] r = toSeed.pollFirst();
-        queue.addLast(new double[] {r[1], r[2], CHUNK}); // TCP gets the piece through, full buffer or not
-        queued += CHUNK;
+        queue.addLast(new double[] {r[1], r[2], r[3]}); // TCP gets the piece through, full buffer or not
+        queued += r[3];
       }
       if (cross && queued < BUFFER) {
         queue.addLast(new double[] {-1, -1, BUFFER - queued});
