@@ -20,7 +20,6 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.patchmesh.errors.UserInputException;
@@ -69,8 +68,6 @@ import org.slf4j.LoggerFactory;
 public final class Transport implements AutoCloseable {
   static final String DUPLICATE_LINK = "duplicate link";
   private static final Logger log = LoggerFactory.getLogger(Transport.class);
-  /** Flushes held back at most this many at a time, so a long burst still streams out. */
-  private static final int FLUSH_BURST_FRAMES = 64;
 
   private final TransportConfig config;
   private final TransportSecurity security;
@@ -319,10 +316,6 @@ public final class Transport implements AutoCloseable {
       ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
       p.addLast("tls", ssl);
     }
-    // Frames queued in one burst (a batch of pieces, a gossip round) leave in one flush: one TLS
-    // wrap pass and one socket write for the burst instead of one per frame (issue 15, CPU).
-    // A flush outside a read waits only for the event loop's current batch of tasks.
-    p.addLast("flushes", new FlushConsolidationHandler(FLUSH_BURST_FRAMES, true));
     p.addLast("frames", new FrameCodec(config.maxFrameBytes()));
     // reader idle: the peer is gone; writer idle: we owe a live peer a Keepalive (control connections)
     p.addLast("idle", new IdleStateHandler(config.idleTimeout().toNanos(), config.idleTimeout().toNanos() / 3, 0,
