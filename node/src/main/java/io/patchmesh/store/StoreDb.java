@@ -440,14 +440,7 @@ final class StoreDb implements AutoCloseable {
           // That hid a full disk (FullDiskTest: a 16 MiB memtable reserved 17.6 MiB of its 32 MiB
           // tmpfs when the store opened, and the whole patch then went into the reservation),
           // and it makes an idle agent's store look bigger on disk than what it holds.
-          .setAllowFAllocate(false)
-          // Each file being written (the WAL, and a flush's blob and table files) buffers up to
-          // this much in native memory before it writes (RocksDB's default 1 MiB); compaction
-          // inputs are read ahead by up to this much each (default 2 MiB). An agent's writes are
-          // chunk-sized and its compactions small: 256 KiB keeps the I/O sizes well above the
-          // page cache's and takes a few MiB off a receiving agent's RSS (issue 15).
-          .setWritableFileMaxBufferSize(256L << 10)
-          .setCompactionReadaheadSize(256L << 10);
+          .setAllowFAllocate(false);
       owned.add(db);
       Cache blockCache = new LRUCache(BLOCK_CACHE_BYTES);
       owned.add(blockCache);
