@@ -16,10 +16,10 @@ package io.patchmesh.store;
  *     the chunk (the WAL write reached the OS), a power loss may drop the last few, which are then
  *     simply fetched again. Manifest accepts are always synced.
  * @param minBlobBytes values at least this large go to blob files. Default 4 KiB.
- * @param chunkWriteBufferBytes memtable size of the chunk column family. Default 8 MiB. Chunk
+ * @param chunkWriteBufferBytes memtable size of the chunk column family. Default 4 MiB. Chunk
  *     values sit in the memtable (native memory, up to two of them while one flushes) until a
  *     flush moves them to blob files, so this is a direct share of an agent's RSS while it
- *     receives (issue 15: it was 32 MiB, up to 64 MiB of an agent's memory). Each flush writes
+ *     receives (issue 15: it was 32 MiB, up to 64 MiB of an agent's memory, then 8 MiB). Each flush writes
  *     one blob file of about this size. (A 16 MiB memtable once stopped FullDiskTest's agent from
  *     meeting its full disk: RocksDB had reserved 1.1 x the memtable for the WAL with fallocate
  *     when the store opened; the store turns fallocate off, see StoreDb.)
@@ -36,7 +36,7 @@ public record StoreConfig(
     boolean compactAfterGc) {
 
   public static final StoreConfig DEFAULTS =
-      new StoreConfig(10L << 30, 2, false, false, 4096, 8L << 20, true);
+      new StoreConfig(10L << 30, 2, false, false, 4096, 4L << 20, true);
 
   public StoreConfig {
     if (quotaBytes <= 0) {

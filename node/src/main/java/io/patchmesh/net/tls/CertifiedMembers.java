@@ -17,7 +17,8 @@ import java.util.Optional;
  * The {@link MemberAuthority} of a mesh with a CA: a member's credential is its node certificate
  * (DER), believed when the mesh CA signed it, it is valid now, its key hashes to the member's id,
  * it names a site, and the revocation list does not name it. The site and seed role the
- * certificate grants are what the member may claim. This node signs with its certificate's key.
+ * certificate grants are what the member may claim. This node signs with its certificate's key,
+ * once per distinct statement ({@link RecentSignatures}).
  */
 public final class CertifiedMembers implements MemberAuthority {
   private final NodeIdentity identity;
@@ -26,6 +27,7 @@ public final class CertifiedMembers implements MemberAuthority {
   private final ByteString credential;
   private final Revocations revocations;
   private final Clock clock;
+  private final RecentSignatures signatures = new RecentSignatures(RecentSignatures.DEFAULT_CAPACITY);
 
   public CertifiedMembers(NodeIdentity identity, Revocations revocations, Clock clock) {
     this.identity = identity;
@@ -47,7 +49,7 @@ public final class CertifiedMembers implements MemberAuthority {
 
   @Override
   public ByteString sign(byte[] statement) {
-    return StatementKeys.sign(signingKey, statement);
+    return signatures.sign(statement, m -> StatementKeys.sign(signingKey, m));
   }
 
   @Override

@@ -5,6 +5,8 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.Date;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -22,11 +24,26 @@ import javax.net.ssl.X509TrustManager;
  * refused under BoringSSL although nothing is wrong with them. Hostname checks are off for the
  * mesh anyway (peers are identified by key; the transport checks the Hello against the
  * certificate, revocation and site after the handshake). The same checks run on both providers.
+ *
+ * <p>Chains that passed are remembered by their bytes ({@link VerifiedChains}): a peer met again
+ * costs a hash and a validity-date check instead of the CA signature check. Revocation is not
+ * this class's (the transport checks it after every handshake), so the cache cannot hide it.
  */
 final class MeshTrustManager extends X509ExtendedTrustManager {
   private final X509TrustManager pkix;
+  private final X509Certificate caCertificate;
+  private final VerifiedChains verified;
+  private final Clock clock;
 
   MeshTrustManager(X509Certificate caCertificate) {
+    this(caCertificate, new VerifiedChains(VerifiedChains.DEFAULT_CAPACITY), Clock.systemUTC());
+  }
+
+  /** {@code clock} dates the validity check of a chain found in {@code verified}. */
+  MeshTrustManager(X509Certificate caCertificate, VerifiedChains verified, Clock clock) {
+    this.caCertificate = caCertificate;
+    this.verified = verified;
+    this.clock = clock;
     try {
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
       store.load(null, null);
@@ -48,34 +65,60 @@ final class MeshTrustManager extends X509ExtendedTrustManager {
     }
   }
 
+  /**
+   * The PKIX check of {@code chain}, or, for a chain that passed it before, its validity dates
+   * now (the signatures, names and extensions the PKIX check read are the same bytes).
+   */
+  private void check(X509Certificate[] chain, String authType, boolean clientChain) throws CertificateException {
+    if (chain == null || chain.length == 0) {
+      throw new CertificateException("no certificate chain");
+    }
+    var key = VerifiedChains.keyOf(chain, authType, clientChain);
+    if (verified.contains(key)) {
+      Date now = Date.from(clock.instant());
+      for (X509Certificate c : chain) {
+        if (!c.equals(caCertificate)) {
+          c.checkValidity(now);
+        }
+      }
+      return;
+    }
+    if (clientChain) {
+      pkix.checkClientTrusted(chain, authType);
+    } else {
+      pkix.checkServerTrusted(chain, authType);
+    }
+    verified.add(key);
+  }
+
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    pkix.checkClientTrusted(chain, authType);
+    check(chain, authType, true);
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    pkix.checkServerTrusted(chain, authType);
+    check(chain, authType, false);
   }
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    pkix.checkClientTrusted(chain, authType);
+    check(chain, authType, true);
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    pkix.checkServerTrusted(chain, authType);
+    check(chain, authType, false);
   }
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-    pkix.checkClientTrusted(chain, authType);
+    check(chain, authType, true);
   }
 
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-    pkix.checkServerTrusted(chain, authType);
+    check(chain, authType, false);
   }
 
   @Override

@@ -18,6 +18,7 @@ public final class PlaintextMembers implements MemberAuthority {
   private final Ed25519PrivateKeyParameters key;
   private final ByteString credential;
   private final Revocations revocations;
+  private final RecentSignatures signatures = new RecentSignatures(RecentSignatures.DEFAULT_CAPACITY);
 
   public PlaintextMembers(Ed25519PrivateKeyParameters key, Revocations revocations) {
     this.key = key;
@@ -36,7 +37,7 @@ public final class PlaintextMembers implements MemberAuthority {
 
   @Override
   public ByteString sign(byte[] statement) {
-    return StatementKeys.sign(key, statement);
+    return signatures.sign(statement, m -> StatementKeys.sign(key, m));
   }
 
   @Override
