@@ -38,7 +38,11 @@ import org.slf4j.LoggerFactory;
  * in many places at run time (the transport's Hello, the membership table's own site, site
  * interest, link references, status reports), and a clean restart renews all of them at once.
  * The chunk cache and manifests survive in the store, so nothing already fetched is fetched again.
- * While there is no default route (offline) the runtime keeps its last site.
+ * While there is no default route (offline) the runtime keeps its last site. The LAN's public
+ * address as seeds see it is learned from the running runtime and kept per LAN ({@link
+ * PublicAddressBook}); every {@link #ADDRESS_CHECK_MILLIS} ms this machine's own address on the LAN
+ * is compared with the advertised one (a change restarts the runtime in the same site) and the
+ * revocation list the runtime keeps is taken for discovery ({@link KeptRevocations}).
  *
  * <p>Threads: the announcer's own; one "site-restart" thread starts and stops runtimes.
  */
@@ -93,7 +97,6 @@ public final class RoamingAgent implements AutoCloseable {
     this.lanReader = new LanFactsReader(config.policy().factsRoot(), this::publicAddressOf);
     this.announcer = new SiteAnnouncer(finder, lanReader, new InetSocketAddress(d.port()), iface, List.of(group),
         this::siteChanged);
-    restarts.scheduleWithFixedDelay(this::checkAddress, ADDRESS_CHECK_MILLIS, ADDRESS_CHECK_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -107,6 +110,7 @@ public final class RoamingAgent implements AutoCloseable {
     try {
       RoamingAgent a = new RoamingAgent(config, options, onStart);
       a.announcer.start();
+      a.restarts.scheduleWithFixedDelay(a::checkAddress, ADDRESS_CHECK_MILLIS, ADDRESS_CHECK_MILLIS, TimeUnit.MILLISECONDS);
       log.info("site discovery: site auto, announcing on {}:{}{}", config.discovery().group(), config.discovery().port(),
           config.discovery().iface().isEmpty() ? "" : " via " + config.discovery().iface());
       return a;
@@ -168,8 +172,8 @@ public final class RoamingAgent implements AutoCloseable {
    * redialled from it (the old ones are dead with the old address). Transfers resume from the store.
    */
   private void checkAddress() {
-    keptRevocations.refresh(); // the runtime keeps each new list it hears in the data directory
     try {
+      keptRevocations.refresh(); // the runtime keeps each new list it hears in the data directory
       NodeRuntime n = current;
       String advertised = runtimeAddress;
       if (n == null || advertised == null) {
@@ -185,7 +189,7 @@ public final class RoamingAgent implements AutoCloseable {
             advertised, now);
         move(currentSite);
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException e) { // never thrown out: that would end the fixed-delay schedule
       log.warn("site discovery: address check: {}", e.toString());
     }
   }
