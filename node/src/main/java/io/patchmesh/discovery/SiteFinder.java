@@ -165,10 +165,10 @@ public final class SiteFinder {
       lastSequence.remove(oldest);
     }
     peers.put(from, new Peer(from, theirs, a.getSite(), a.getMeshAddressesList(), now));
-    if (theirs.publicAddress().isEmpty() && theirs.sameLan(facts) && !facts.publicAddress().isEmpty()
-        && now >= nextAnswerMillis) {
-      // a site-mate that does not know the LAN's public address (new here, or just started): tell it now,
-      // not at our next turn, so it takes our full name instead of a partial one
+    if (theirs.publicAddress().isEmpty() && !a.getSite().equals(site) && theirs.sameLan(facts)
+        && !facts.publicAddress().isEmpty() && now >= nextAnswerMillis) {
+      // a site-mate that does not know the LAN's public address and has not taken our name (new here, or
+      // just started): tell it now, not at our next turn, so it takes our full name instead of a partial one
       nextAnswerMillis = now + config.answerGapMillis();
       nextAnnounceMillis = Math.min(nextAnnounceMillis, now);
     }
