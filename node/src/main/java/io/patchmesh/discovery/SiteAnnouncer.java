@@ -186,7 +186,9 @@ public final class SiteAnnouncer implements AutoCloseable {
   private void report() {
     String now = site();
     if (!now.equals(lastSite)) {
-      log.info("site discovery: site {} ({})", now.isEmpty() ? "unknown (no default route)" : now, finder.facts());
+      LanFacts lan = facts();
+      log.info("site discovery: site {} ({})", !now.isEmpty() ? now
+          : lan.known() ? "not named yet (asking site-mates for the public address)" : "unknown (no default route)", lan);
       lastSite = now;
       onSite.accept(now);
     }

@@ -29,6 +29,16 @@ import java.util.Optional;
  *
  * <p>A machine that moves gets new facts: its site changes at once (it announces at once), the old
  * LAN's agents no longer count as mates and are forgotten after {@link Config#peerTtlMillis}.
+ *
+ * <p>The public address (as a seed saw the LAN) is part of the name, and a name with it always
+ * wins over one without it for the same LAN: an agent that does not know it (a laptop new to this
+ * LAN, a first start) takes the one its site-mates report first-hand ({@link SiteName}) and keeps
+ * it while it stays on the LAN, even when they fall silent. Such an agent names no site for
+ * {@link Config#listenMillis} after it arrived on the LAN (its announcements then carry no site:
+ * a question), and site-mates that know the address answer a question at once (at most one early
+ * announcement per {@link Config#answerGapMillis}), so it takes their full name instead of
+ * settling on a partial one and moving again when it hears them. Only when nobody answers (the
+ * first agent of a LAN) does it name the site without the public address, until a seed tells it.
  */
 public final class SiteFinder {
   public static final int MAX_DATAGRAM = 1200;
@@ -42,11 +52,14 @@ public final class SiteFinder {
    * @param maxAgeMillis announcements sent longer ago (or further ahead) by the wall clock are refused (default 2 min)
    * @param verificationsPerSecond signature checks per second, at most (default 200)
    * @param maxPeers senders remembered, at most (default 256)
+   * @param listenMillis how long an agent new to a LAN whose public address it does not know waits
+   *     for site-mates that know it before naming the site without it (default 3 s)
+   * @param answerGapMillis early announcements answering such agents, at most one per this (default 1 s)
    */
   public record Config(long announceIntervalMillis, long peerTtlMillis, long maxAgeMillis, int verificationsPerSecond,
-      int maxPeers) {
+      int maxPeers, long listenMillis, long answerGapMillis) {
     public static Config defaults() {
-      return new Config(10_000, 35_000, 120_000, 200, 256);
+      return new Config(10_000, 35_000, 120_000, 200, 256, 3_000, 1_000);
     }
   }
 
@@ -67,6 +80,11 @@ public final class SiteFinder {
   private long nextAnnounceMillis;
   private double verifyTokens;
   private long verifyRefilledMillis;
+  /** Until when a newcomer that lacks the public address names no site (it listens for mates that know it). */
+  private long listenUntilMillis = Long.MIN_VALUE;
+  /** The public address taken from site-mates on this LAN ("" if none): kept while we stay on it. */
+  private String adoptedPublic = "";
+  private long nextAnswerMillis = Long.MIN_VALUE;
 
   public SiteFinder(NodeId self, AnnouncementTrust trust, SiteAliases aliases, List<String> meshAddresses, Config config,
       long now) {
@@ -84,6 +102,10 @@ public final class SiteFinder {
   /** This machine's LAN facts, read again by the driver; a change renames at once and announces now. */
   public void onFacts(long now, LanFacts lan) {
     if (!lan.equals(facts)) {
+      if (!lan.sameLan(facts) || !facts.known()) { // arrived on another LAN: what mates there told us is news to learn again
+        adoptedPublic = "";
+        listenUntilMillis = lan.known() && lan.publicAddress().isEmpty() ? now + config.listenMillis() : Long.MIN_VALUE;
+      }
       facts = lan;
       nextAnnounceMillis = now;
       rename(now);
@@ -143,6 +165,13 @@ public final class SiteFinder {
       lastSequence.remove(oldest);
     }
     peers.put(from, new Peer(from, theirs, a.getSite(), a.getMeshAddressesList(), now));
+    if (theirs.publicAddress().isEmpty() && !a.getSite().equals(site) && theirs.sameLan(facts)
+        && !facts.publicAddress().isEmpty() && now >= nextAnswerMillis) {
+      // a site-mate that does not know the LAN's public address and has not taken our name (new here, or
+      // just started): tell it now, not at our next turn, so it takes our full name instead of a partial one
+      nextAnswerMillis = now + config.answerGapMillis();
+      nextAnnounceMillis = Math.min(nextAnnounceMillis, now);
+    }
     lastSequence.remove(from);
     lastSequence.put(from, a.getSequence());
     while (lastSequence.size() > 2 * config.maxPeers()) {
@@ -185,6 +214,9 @@ public final class SiteFinder {
   /** When {@link #poll} has something next, or a mate expires. */
   public long nextWakeMillis() {
     long wake = nextAnnounceMillis;
+    if (listenUntilMillis != Long.MIN_VALUE) {
+      wake = Math.min(wake, listenUntilMillis); // the end of listening names the site
+    }
     for (Peer p : peers.values()) {
       wake = Math.min(wake, p.heardMillis() + config.peerTtlMillis());
       break; // the first is the one heard longest ago
@@ -192,7 +224,10 @@ public final class SiteFinder {
     return wake;
   }
 
-  /** The site name of the moment; "" while there is no default route. */
+  /**
+   * The site name of the moment; "" while there is no default route, and while an agent new to
+   * this LAN that lacks its public address listens for site-mates that know it.
+   */
   public String site() {
     return site;
   }
@@ -221,12 +256,34 @@ public final class SiteFinder {
     return drops.getOrDefault(why, 0L);
   }
 
+  /** True while a newcomer lacking the public address waits for site-mates that know it. */
+  public boolean listening() {
+    return listenUntilMillis != Long.MIN_VALUE;
+  }
+
   private void rename(long now) {
     List<LanFacts> mates = new ArrayList<>();
     for (Peer p : peers.values()) {
       mates.add(p.lan());
     }
-    String name = SiteName.derive(facts, mates, aliases).orElse("");
+    LanFacts lan = facts;
+    if (lan.known() && lan.publicAddress().isEmpty()) {
+      String told = SiteName.publicAddressOfMates(lan, mates);
+      if (!told.isEmpty()) {
+        adoptedPublic = told; // mates that know it speak first-hand; what they say now wins over what they said before
+      }
+      if (!adoptedPublic.isEmpty()) {
+        lan = lan.withPublicAddress(adoptedPublic);
+        listenUntilMillis = Long.MIN_VALUE;
+      }
+    } else {
+      listenUntilMillis = Long.MIN_VALUE;
+    }
+    if (listenUntilMillis != Long.MIN_VALUE && now >= listenUntilMillis) {
+      listenUntilMillis = Long.MIN_VALUE; // nobody here knows it: the first agent of this LAN names it without
+    }
+    String name = listenUntilMillis != Long.MIN_VALUE ? aliases.nameFor(lan).orElse("") // an alias needs no public address (unless it names one)
+        : SiteName.derive(lan, mates, aliases).orElse("");
     if (!name.equals(site)) {
       site = name;
       nextAnnounceMillis = Math.min(nextAnnounceMillis, now); // tell the LAN our new name now
@@ -234,7 +291,7 @@ public final class SiteFinder {
   }
 
   private void expire(long now) {
-    boolean changed = false;
+    boolean changed = listenUntilMillis != Long.MIN_VALUE && now >= listenUntilMillis;
     for (Iterator<Peer> it = peers.values().iterator(); it.hasNext(); ) {
       Peer p = it.next();
       if (now - p.heardMillis() < config.peerTtlMillis()) {

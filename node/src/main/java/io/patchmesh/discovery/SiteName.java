@@ -20,6 +20,27 @@ public final class SiteName {
   private SiteName() {}
 
   /**
+   * The public address the site-mates of {@code mine}'s LAN report (first-hand: each says what a
+   * seed told it): the one most report, ties the smallest; "" if none reports one. Mates of
+   * another LAN are ignored.
+   */
+  public static String publicAddressOfMates(LanFacts mine, Collection<LanFacts> mates) {
+    Map<String, Integer> votes = new TreeMap<>();
+    for (LanFacts m : mates) {
+      if (m.sameLan(mine) && !m.publicAddress().isEmpty()) {
+        votes.merge(m.publicAddress(), 1, Integer::sum);
+      }
+    }
+    String best = "";
+    for (Map.Entry<String, Integer> v : votes.entrySet()) { // sorted: the first of the most voted wins ties
+      if (best.isEmpty() || v.getValue() > votes.get(best)) {
+        best = v.getKey();
+      }
+    }
+    return best;
+  }
+
+  /**
    * @param mine this machine's LAN facts
    * @param mates the facts of agents heard on the LAN recently (any LAN: those of another are ignored)
    * @return the site name, or empty without a default route
@@ -30,19 +51,8 @@ public final class SiteName {
     }
     LanFacts lan = mine;
     if (lan.publicAddress().isEmpty()) {
-      Map<String, Integer> votes = new TreeMap<>();
-      for (LanFacts m : mates) {
-        if (m.sameLan(mine) && !m.publicAddress().isEmpty()) {
-          votes.merge(m.publicAddress(), 1, Integer::sum);
-        }
-      }
-      String best = null;
-      for (Map.Entry<String, Integer> v : votes.entrySet()) { // sorted: the first of the most voted wins ties
-        if (best == null || v.getValue() > votes.get(best)) {
-          best = v.getKey();
-        }
-      }
-      if (best != null) {
+      String best = publicAddressOfMates(mine, mates);
+      if (!best.isEmpty()) {
         lan = lan.withPublicAddress(best);
       }
     }

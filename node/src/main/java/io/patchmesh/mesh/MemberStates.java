@@ -334,7 +334,7 @@ final class MemberStates {
       return;
     }
     if (!r.info.equals(info)) {
-      r.info = info;
+      table.setInfo(r, info);
     }
     sign(r, u.getSignature(), MemberStatus.ALIVE, credential);
     r.incarnation = inc;
@@ -372,7 +372,7 @@ final class MemberStates {
       return;
     }
     r = table.writable(r);
-    r.info = info;
+    table.setInfo(r, info);
     sign(r, u.getSignature(), MemberStatus.LEFT, r.credential);
     applyDeparted(r, u.getIncarnation(), u.getFrom(), MemberStatus.LEFT, now);
   }

@@ -115,6 +115,30 @@ final class MemberTable {
       r.removed = true; // roster member: keep the override so the base does not resurface
       return;
     }
+    unlist(r);
+    records.remove(r.key);
+  }
+
+  /**
+   * Replaces what a member says about itself. A learned member whose site changed (a roaming
+   * agent that restarted in another site) moves to the other group, so the groups stay the lists
+   * of the members they name and {@link #remove} finds it where it is.
+   */
+  void setInfo(MemberRecord r, MemberInfo info) {
+    boolean moves = r.listIndex >= 0 && r.info.site().equals(selfSite) != info.site().equals(selfSite);
+    if (moves) {
+      unlist(r);
+    }
+    r.info = info;
+    if (moves) {
+      ArrayList<MemberRecord> list = info.site().equals(selfSite) ? learnedLocal : learnedRemote;
+      r.listIndex = list.size();
+      list.add(r);
+    }
+  }
+
+  /** Takes a learned member out of its group (the last one fills its slot). */
+  private void unlist(MemberRecord r) {
     ArrayList<MemberRecord> list = r.info.site().equals(selfSite) ? learnedLocal : learnedRemote;
     MemberRecord last = list.remove(list.size() - 1);
     if (last != r) {
@@ -122,7 +146,6 @@ final class MemberTable {
       last.listIndex = r.listIndex;
     }
     r.listIndex = -1;
-    records.remove(r.key);
   }
 
   /** Members learned at runtime and not forgotten (the roster's are not counted). */

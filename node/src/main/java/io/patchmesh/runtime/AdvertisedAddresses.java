@@ -9,7 +9,8 @@ final class AdvertisedAddresses {
   private AdvertisedAddresses() {}
 
   /**
-   * None when outbound-only; else those configured ({@code --advertise}), else the transport's
+   * None when outbound-only; else those configured ({@code --advertise}, as the transport holds them: a roaming
+   * agent's {@code host:0} with the bound port), else the transport's
    * (its bound address unless a wildcard), else loopback with the bound port (single-machine setups).
    */
   static List<String> of(NodeConfig config, List<String> configured, Transport transport) {
@@ -17,7 +18,7 @@ final class AdvertisedAddresses {
       return List.of();
     }
     if (!configured.isEmpty()) {
-      return configured;
+      return transport.advertisedAddresses(); // the configured ones; "host:0" (a roaming agent's) with the bound port
     }
     List<String> fromTransport = transport.advertisedAddresses();
     if (!fromTransport.isEmpty()) {

@@ -442,6 +442,12 @@ public final class NodeRuntime implements AutoCloseable {
             () -> {
               mesh.membership().leave(loop.now());
               mesh.pump();
+              // the LEFT went out at a new incarnation: the next start (same store) must begin above it,
+              // or peers that heard the LEFT take its ALIVE for old news and list it as left
+              long last = mesh.membership().self().incarnation();
+              if (last > store.state().getLong("incarnation", 0)) {
+                store.state().putLong("incarnation", last, true);
+              }
               return null;
             });
       } catch (RuntimeException e) {

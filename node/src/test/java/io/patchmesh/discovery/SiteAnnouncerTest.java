@@ -76,7 +76,9 @@ class SiteAnnouncerTest {
     a = start(lanRoot("a"), new InetSocketAddress(group.getPort()), lo, List.of(group), sitesA);
     SiteAnnouncer b = start(lanRoot("b"), new InetSocketAddress(group.getPort()), lo, List.of(group), sitesB);
     SiteAnnouncer fa = a;
-    await().atMost(Duration.ofSeconds(30)).until(() -> fa.siteMates().size() == 1 && b.siteMates().size() == 1);
+    // no seed told either the public address: each names the LAN once it has listened for mates that know it
+    await().atMost(Duration.ofSeconds(30)).until(() -> fa.siteMates().size() == 1 && b.siteMates().size() == 1
+        && !fa.site().isEmpty() && !b.site().isEmpty() && !sitesA.isEmpty());
     assertEquals(a.site(), b.site());
     assertTrue(a.site().startsWith("lan-"), a.site());
     assertEquals(List.of(a.site()), sitesA);
@@ -104,7 +106,8 @@ class SiteAnnouncerTest {
           new CopyOnWriteArrayList<>());
       SiteAnnouncer b = start(lanRoot("b"), new InetSocketAddress(lo, portB), null, List.of(new InetSocketAddress(lo, portA)),
           new CopyOnWriteArrayList<>());
-      await().atMost(Duration.ofSeconds(30)).until(() -> a.siteMates().size() == 1 && b.siteMates().size() == 1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> a.siteMates().size() == 1 && b.siteMates().size() == 1
+          && !a.site().isEmpty() && !b.site().isEmpty());
       assertEquals(a.site(), b.site());
     }
   }

@@ -106,6 +106,7 @@ class SiteFinderTest {
     assertEquals("branch-berlin", second.site());
     SiteFinder elsewhere = finder(fleet.member(true), aliases);
     elsewhere.onFacts(now, new LanFacts(ip("10.2.0.1"), MAC_A, ip("10.2.0.0"), 24, ""));
+    elsewhere.poll(now + SiteFinder.Config.defaults().listenMillis(), WALL0); // nobody told it the public address: named after listening
     assertTrue(elsewhere.site().startsWith("lan-"));
   }
 
@@ -147,7 +148,7 @@ class SiteFinderTest {
     f.onFacts(now, OFFICE_A);
     SiteFinder outsider = finder(fleet.member(false), SiteAliases.none());
     outsider.onFacts(now, OFFICE_A.withPublicAddress("192.0.2.66"));
-    String before = f.site();
+    String before = SiteName.derive(OFFICE_A, List.of(), SiteAliases.none()).orElseThrow();
     run(List.of(List.of(f, outsider)), 15_000);
     assertEquals(before, f.site());
     assertTrue(f.siteMates().isEmpty());
@@ -207,6 +208,7 @@ class SiteFinderTest {
           .build().toByteArray());
     }
     assertTrue(f.peersRemembered() <= SiteFinder.Config.defaults().maxPeers());
+    f.poll(now + SiteFinder.Config.defaults().listenMillis(), WALL0);
     assertFalse(f.site().isEmpty());
   }
 

@@ -110,14 +110,20 @@ class SiteAutoProcessTest {
           "--data", tmp.resolve("agent-" + i).toString(), "--trust", root.toString(), "--listen", "127.0.0.1:0",
           "--join", mesh, "--apply-dir", tmp.resolve("apply-" + i).toString(), "--tls", tls.toString());
     }
-    String siteA0 = NodeProcesses.awaitLine(tmp.resolve("agent-0.log"), AUTO_SITE);
-    String siteA1 = NodeProcesses.awaitLine(tmp.resolve("agent-1.log"), AUTO_SITE);
-    String siteB = NodeProcesses.awaitLine(tmp.resolve("agent-2.log"), AUTO_SITE);
-    assertEquals(siteA0, siteA1, "two agents on one LAN agree on one name");
+    // each agent names its site at once, and once more when the seed has told it the address it is seen
+    // at (127.0.0.1 here, outside the LANs' subnet: taken as their public address). The settled names
+    // are the ones derived with it: the seed sees two alive agents in A's, one in B's
+    String siteA0 = expectedName("52:54:00:aa:00:01");
+    String siteB = expectedName("52:54:00:bb:00:02");
     assertNotEquals(siteA0, siteB, "the same addressing behind another router is another site");
-
-    // the seed sees three alive agents: two in A's site, one in B's
-    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> sites(admin, token).size() == 3);
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> {
+      Map<String, String> now = sites(admin, token);
+      return now.size() == 3 && now.values().stream().filter(siteA0::equals).count() == 2
+          && now.values().stream().filter(siteB::equals).count() == 1;
+    });
+    for (int i = 0; i < 3; i++) {
+      assertTrue(Files.readString(tmp.resolve("agent-" + i + ".log")).contains("seeds see this LAN at 127.0.0.1"));
+    }
     Map<String, String> before = sites(admin, token);
     assertEquals(2, before.values().stream().filter(siteA0::equals).count(), before.toString());
     assertEquals(1, before.values().stream().filter(siteB::equals).count(), before.toString());
@@ -126,13 +132,38 @@ class SiteAutoProcessTest {
     // the laptop in B moves to office A: its route and ARP tables say so; it rejoins as A's within a minute
     long movedAt = System.nanoTime();
     officeA(facts[2]);
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-        .until(() -> siteA0.equals(sites(admin, token).get(moverId)));
+    try {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+          .until(() -> siteA0.equals(sites(admin, token).get(moverId)));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      System.out.println("seed sees " + sites(admin, token) + "; mover's log:\n" + Files.readString(tmp.resolve("agent-2.log")));
+      throw e;
+    }
     long seconds = (System.nanoTime() - movedAt) / 1_000_000_000L;
     System.out.println("site auto: the moved agent rejoined in site " + siteA0 + " after " + seconds + " s");
     String log = Files.readString(tmp.resolve("agent-2.log"));
     assertTrue(log.contains("moving from site " + siteB + " to " + siteA0), "the agent says why it restarted");
     assertEquals(3, sites(admin, token).size(), "still three agents: the mover is not counted twice");
+  }
+
+  /** The name of office A's addressing behind the router with {@code mac}, seen by the seed at 127.0.0.1. */
+  static String expectedName(String mac) {
+    io.patchmesh.discovery.LanFacts lan = new io.patchmesh.discovery.LanFacts(0xC0A80701, java.util.HexFormat.ofDelimiter(":").parseHex(mac),
+        0xC0A80700, 24, "127.0.0.1");
+    return io.patchmesh.discovery.SiteName.derive(lan, java.util.List.of(), io.patchmesh.discovery.SiteAliases.none()).orElseThrow();
+  }
+
+  /** The site the agent logged last ("site X (discovered)"), or null. */
+  static String lastMatch(Path log) throws Exception {
+    if (!Files.exists(log)) {
+      return null;
+    }
+    java.util.regex.Matcher m = AUTO_SITE.matcher(Files.readString(log));
+    String last = null;
+    while (m.find()) {
+      last = m.group(1);
+    }
+    return last;
   }
 
   /** Alive agents at the seed: node id to site. */
