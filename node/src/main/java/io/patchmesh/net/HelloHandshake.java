@@ -138,9 +138,6 @@ final class HelloHandshake extends ChannelInboundHandlerAdapter {
 
   private void sendHello(ChannelHandlerContext ctx, Hello.Purpose purpose) {
     Hello hello = ourHello.apply(purpose);
-    if (!dialler && ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress from && from.getAddress() != null) {
-      hello = hello.toBuilder().setObservedAddress(from.getAddress().getHostAddress()).build(); // what we see it coming from
-    }
     sentIncarnation = hello.getIncarnation();
     ctx.writeAndFlush(Frame.newBuilder().setHello(hello).build());
   }

@@ -83,7 +83,6 @@ public final class Transport implements AutoCloseable {
   private final PeerLink.Owner owner = new LinkEvents();
   private final HandshakeAdmission pendingInbound;
   private final AtomicLong inboundHandshakeFailures = new AtomicLong();
-  private final ObservedAddresses observed = new ObservedAddresses();
   private EventLoopGroup group;
   private Class<? extends ServerChannel> serverChannelType;
   private Class<? extends Channel> channelType;
@@ -174,7 +173,7 @@ public final class Transport implements AutoCloseable {
       server = bound.channel();
       InetSocketAddress listening = (InetSocketAddress) server.localAddress();
       config.wanEmulator().ifPresent(w -> w.listening(listening, config.site()));
-      advertised = config.advertisedAddresses().isEmpty() ? defaultAdvertised() : withBoundPort(config.advertisedAddresses());
+      advertised = config.advertisedAddresses().isEmpty() ? defaultAdvertised() : config.advertisedAddresses();
     }
     log.info("transport {} site {} {}{}", localId.shortHex(), config.site(),
         server == null ? "outbound-only" : "listening on " + server.localAddress(),
@@ -207,13 +206,6 @@ public final class Transport implements AutoCloseable {
   /** Inbound connections whose handshake failed: bad or spoofed Hello, TLS failure, timeout, or closed early. */
   public long inboundHandshakeFailures() {
     return inboundHandshakeFailures.get();
-  }
-
-  /** The address seeds we dialled see us coming from ({@link ObservedAddresses}); "" before one answered. */
-  public String addressSeenBySeeds() {
-    synchronized (observed) {
-      return observed.current();
-    }
   }
 
   /** The addresses our Hello advertises. */
@@ -421,11 +413,6 @@ public final class Transport implements AutoCloseable {
       onLoop(control.channel(), () -> {
         PeerLink link = newLink(control, false, localId);
         NodeId peer = link.peerId();
-        synchronized (observed) {
-          if (observed.offer(peer, link.roles(), control.peer().observedAddress())) {
-            log.debug("seed {} sees us at {}", peer.shortHex(), control.peer().observedAddress());
-          }
-        }
         Optional<PeerLink> existing = link(peer);
         if (existing.isPresent() && existing.get().preference().keptOver(link.preference())) {
           // Reached a node we already have a live link to, and that link is the one to keep
@@ -689,12 +676,6 @@ public final class Transport implements AutoCloseable {
     return links().stream()
         .filter(l -> (!l.inbound() && address.equals(l.remoteAddress())) || l.addresses().contains(hostPort))
         .findFirst();
-  }
-
-  /** "host:0" (a roaming agent's address on its LAN while listening on an ephemeral port) becomes host:the bound port. */
-  private List<String> withBoundPort(List<String> addresses) {
-    int port = ((InetSocketAddress) server.localAddress()).getPort();
-    return addresses.stream().map(a -> a.endsWith(":0") ? a.substring(0, a.length() - 1) + port : a).toList();
   }
 
   private List<String> defaultAdvertised() {

@@ -78,6 +78,7 @@ public final class NodeRuntime implements AutoCloseable {
   private final long startedMillis;
   private volatile boolean closed;
   private NodeTimers timers;
+  private volatile CacheCollector cacheCollector;
 
   /** What the admin API shows; rebuilt on the loop. */
   public record Snapshot(List<Member> members, List<ManifestStatus> manifests) {
@@ -141,7 +142,8 @@ public final class NodeRuntime implements AutoCloseable {
             build(mc);
             FrameRouter.Targets targets = new FrameRouter.Targets(mesh, sync, swarm, apply, status, () -> software,
                 this::badSender);
-            timers = new NodeTimers(options, loop, () -> closed, targets, freshness, new CacheCollector(loop, store, metrics, swarm, apply));
+            cacheCollector = new CacheCollector(loop, store, metrics, swarm, apply, options.clock());
+            timers = new NodeTimers(options, loop, () -> closed, targets, freshness, cacheCollector);
             router.ready(targets);
             built.complete(null);
           } catch (Throwable t) {
@@ -350,6 +352,16 @@ public final class NodeRuntime implements AutoCloseable {
   /** http://host:port of the admin API. */
   public String adminUrl() {
     return "http://" + admin.hostPort();
+  }
+
+  /** Runs one cache collection now, as the 10-minute timer does, and waits for the store's part of it. */
+  public io.patchmesh.store.GcStats collectCache() {
+    CompletableFuture<io.patchmesh.store.GcStats> f = onLoop(() -> cacheCollector.collect());
+    try {
+      return f.get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("cache collection failed: " + e, e);
+    }
   }
 
   /** Runs {@code task} on the node loop and waits for its answer (admin handlers, tests). */

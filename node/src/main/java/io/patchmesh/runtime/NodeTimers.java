@@ -54,7 +54,7 @@ final class NodeTimers {
       loop.afterEachTask(this::rearm);
       schedule(loop.now() + options.tickMillis());
     });
-    loop.every(CacheCollector.INTERVAL_MILLIS, gc::collect);
+    loop.every(CacheCollector.INTERVAL_MILLIS, () -> gc.collect());
   }
 
   /** The timer fired: the housekeeping tick, and the status tick if it is due (or nearly, when idle). */

@@ -5,7 +5,6 @@ import io.patchmesh.discovery.AuthorityTrust;
 import io.patchmesh.discovery.DiscoveryConfig;
 import io.patchmesh.discovery.LanFacts;
 import io.patchmesh.discovery.LanFactsReader;
-import io.patchmesh.discovery.PublicAddressBook;
 import io.patchmesh.discovery.SiteAnnouncer;
 import io.patchmesh.discovery.SiteFinder;
 import io.patchmesh.errors.UserInputException;
@@ -46,19 +45,12 @@ public final class RoamingAgent implements AutoCloseable {
   /** A new site name must hold this long before the runtime moves (one name, not every flicker). */
   static final long SETTLE_MILLIS = 2_000;
   private static final long RETRY_MILLIS = 10_000;
-  /** How often this machine's own address on the LAN is compared with the one the runtime advertises. */
-  static final long ADDRESS_CHECK_MILLIS = 2_000;
   private static final Logger log = LoggerFactory.getLogger(RoamingAgent.class);
 
   private final NodeConfig config;
   private final RuntimeOptions options;
   private final Consumer<NodeRuntime> onStart;
   private final SiteAnnouncer announcer;
-  private final LanFactsReader lanReader;
-  private final PublicAddressBook publicAddresses;
-  private volatile LanFacts runtimeLan = LanFacts.NONE;
-  private volatile String runtimeAddress;
-  private final KeptRevocations keptRevocations;
   private final ScheduledExecutorService restarts;
   private volatile NodeRuntime current;
   private volatile String currentSite = "";
@@ -88,12 +80,8 @@ public final class RoamingAgent implements AutoCloseable {
       }
     }
     InetSocketAddress group = new InetSocketAddress(InetAddress.getByName(d.group()), d.port());
-    this.keptRevocations = new KeptRevocations(fleet.revocations(), config.dataDir());
-    this.publicAddresses = new PublicAddressBook(config.dataDir());
-    this.lanReader = new LanFactsReader(config.policy().factsRoot(), this::publicAddressOf);
-    this.announcer = new SiteAnnouncer(finder, lanReader, new InetSocketAddress(d.port()), iface, List.of(group),
-        this::siteChanged);
-    restarts.scheduleWithFixedDelay(this::checkAddress, ADDRESS_CHECK_MILLIS, ADDRESS_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+    this.announcer = new SiteAnnouncer(finder, new LanFactsReader(config.policy().factsRoot(), () -> ""),
+        new InetSocketAddress(d.port()), iface, List.of(group), this::siteChanged);
   }
 
   /**
@@ -145,62 +133,12 @@ public final class RoamingAgent implements AutoCloseable {
     pending = restarts.schedule(this::settle, SETTLE_MILLIS, TimeUnit.MILLISECONDS);
   }
 
-  /**
-   * The LAN's public address as seeds saw it (for {@link LanFactsReader}, on the announcer's
-   * thread): what the running runtime's seeds report, if it runs on that LAN, kept per LAN in
-   * {@link PublicAddressBook}; "" while no seed has answered from there.
-   */
-  private String publicAddressOf(LanFacts lan) {
-    NodeRuntime n = current;
-    if (n != null && runtimeLan.known() && runtimeLan.sameLan(lan)) {
-      String seen = n.transport().addressSeenBySeeds();
-      if (!seen.isEmpty() && publicAddresses.learn(lan, seen)) {
-        log.info("site discovery: seeds see this LAN at {}; the site name includes it", seen);
-      }
-    }
-    return publicAddresses.get(lan);
-  }
-
-  /**
-   * On the restart thread: this machine's address on its LAN changed (a new DHCP lease, the
-   * namespace re-plumbed) while the LAN stayed: the runtime restarts in the same site, so its
-   * listener, its Hello and its membership entry carry the new address and its links are
-   * redialled from it (the old ones are dead with the old address). Transfers resume from the store.
-   */
-  private void checkAddress() {
-    keptRevocations.refresh(); // the runtime keeps each new list it hears in the data directory
-    try {
-      NodeRuntime n = current;
-      String advertised = runtimeAddress;
-      if (n == null || advertised == null) {
-        return;
-      }
-      LanFacts lan = announcer.facts();
-      if (!lan.known() || !lan.sameLan(runtimeLan)) {
-        return; // offline, or another LAN: a site move is settle()'s business
-      }
-      String now = lanReader.localAddress(lan);
-      if (now != null && !now.equals(advertised)) {
-        log.info("site discovery: this machine's address on the LAN changed from {} to {}: restarting the mesh part",
-            advertised, now);
-        move(currentSite);
-      }
-    } catch (RuntimeException e) {
-      log.warn("site discovery: address check: {}", e.toString());
-    }
-  }
-
   /** On the restart thread: move the runtime to the site discovery names now, if it differs. */
   private void settle() {
     String site = announcer.site();
     if (site.isEmpty() || site.equals(currentSite)) {
       return;
     }
-    move(site);
-  }
-
-  /** On the restart thread: (re)starts the runtime in {@code site} on the LAN of the moment. */
-  private void move(String site) {
     synchronized (this) {
       if (closed) {
         return;
@@ -208,18 +146,12 @@ public final class RoamingAgent implements AutoCloseable {
     }
     NodeRuntime old = current;
     if (old != null) {
-      if (!site.equals(currentSite)) {
-        log.info("site discovery: moving from site {} to {}: restarting the mesh part", currentSite, site);
-      }
+      log.info("site discovery: moving from site {} to {}: restarting the mesh part", currentSite, site);
       current = null;
       old.close();
     }
     try {
-      LanFacts lan = announcer.facts();
-      NodeConfig c = configFor(site, lan);
-      NodeRuntime n = NodeRuntime.start(c, options);
-      runtimeLan = lan;
-      runtimeAddress = advertisedHost(c);
+      NodeRuntime n = NodeRuntime.start(configFor(site, announcer.facts()), options);
       synchronized (this) {
         if (closed) {
           n.close();
@@ -278,21 +210,34 @@ public final class RoamingAgent implements AutoCloseable {
     if (!config.advertise().isEmpty() || config.outboundOnly() || !wildcard) {
       return c;
     }
-    String local = lanReader.localAddress(lan);
-    // port 0: the transport advertises the port it was given (a new one after each restart)
+    String local = localAddressOn(lan);
     return local == null ? c : c.withAdvertise(List.of(local + ":" + config.listen().getPort()));
   }
 
-  /** The host this config advertises when discovery chose it (configFor), else null: not watched. */
-  private String advertisedHost(NodeConfig c) {
-    if (!config.advertise().isEmpty() || c.advertise().isEmpty()) {
+  /** This machine's IPv4 address inside the LAN's subnet, or null. */
+  static String localAddressOn(LanFacts lan) {
+    if (!lan.known()) {
       return null;
     }
-    String a = c.advertise().get(0);
-    return a.substring(0, a.lastIndexOf(':'));
+    int mask = lan.prefixLength() == 0 ? 0 : -1 << (32 - lan.prefixLength());
+    try {
+      for (NetworkInterface ni : java.util.Collections.list(NetworkInterface.getNetworkInterfaces())) {
+        for (InetAddress a : java.util.Collections.list(ni.getInetAddresses())) {
+          if (a instanceof java.net.Inet4Address && !a.isLoopbackAddress()) {
+            int v = java.nio.ByteBuffer.wrap(a.getAddress()).getInt();
+            if ((v & mask) == lan.subnet()) {
+              return a.getHostAddress();
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      return null;
+    }
+    return null;
   }
 
-  private record Fleet(NodeId id, MemberAuthority authority, Revocations revocations) {}
+  private record Fleet(NodeId id, MemberAuthority authority) {}
 
   /** The node's own identity, to sign announcements with (the same the runtime will use). */
   private static Fleet fleet(NodeConfig config) {
@@ -300,10 +245,10 @@ public final class RoamingAgent implements AutoCloseable {
       NodeIdentity identity = NodeIdentity.load(config.tlsDir());
       Revocations revocations = new Revocations(identity.caCertificate());
       RevocationGossip.load(revocations, config.revocations(), config.dataDir());
-      return new Fleet(identity.nodeId(), new CertifiedMembers(identity, revocations, java.time.Clock.systemUTC()), revocations);
+      return new Fleet(identity.nodeId(), new CertifiedMembers(identity, revocations, java.time.Clock.systemUTC()));
     }
     Revocations revocations = new Revocations(null);
     PlaintextMembers members = new PlaintextMembers(PlaintextNodeKey.loadOrCreateKey(config.dataDir()), revocations);
-    return new Fleet(members.nodeId(), members, revocations);
+    return new Fleet(members.nodeId(), members);
   }
 }

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * <p>A run holds {@link ManifestStore#mutation}, so no manifest is accepted or removed while it
  * decides what is referenced. Chunk puts may run meanwhile: a chunk put for a stored manifest
  * has a ref and stays; a chunk put with no manifest referencing it may be swept (it is not
- * wanted by anything the node keeps).
+ * wanted by anything the node keeps), unless a {@link ChunkLeases lease} covers it (a manifest
+ * upload in progress): the sweep checks the leases and deletes while holding their monitor.
  */
 public final class GarbageCollector {
   private static final Logger log = LoggerFactory.getLogger(GarbageCollector.class);
@@ -37,15 +38,17 @@ public final class GarbageCollector {
   private final StoreConfig cfg;
   private final ManifestStore manifests;
   private final ChunkStore chunks;
+  private final ChunkLeases leases;
   private final AtomicLong runs = new AtomicLong();
   /** {@link #changeCount()} when a quota-triggered run last freed nothing; -1 if never. */
   private long fruitlessAt = -1;
 
-  GarbageCollector(StoreDb db, StoreConfig cfg, ManifestStore manifests, ChunkStore chunks) {
+  GarbageCollector(StoreDb db, StoreConfig cfg, ManifestStore manifests, ChunkStore chunks, ChunkLeases leases) {
     this.db = db;
     this.cfg = cfg;
     this.manifests = manifests;
     this.chunks = chunks;
+    this.leases = leases;
   }
 
   /** Runs retention and the chunk sweep; {@code pinned} manifests are kept whatever their age. */
@@ -103,7 +106,7 @@ public final class GarbageCollector {
   }
 
   private long changeCount() {
-    return manifests.changes() + chunks.newPuts();
+    return manifests.changes() + chunks.newPuts() + leases.changes();
   }
 
   /** Manifests that are neither among their channel's newest N nor pinned. */
@@ -152,11 +155,16 @@ public final class GarbageCollector {
         view.check(index);
         view.check(refs);
       }
-      for (ChunkId id : unreferenced) {
-        long size = chunks.delete(id);
-        if (size >= 0) {
-          chunksRemoved++;
-          bytesRemoved += size;
+      synchronized (leases) {
+        for (ChunkId id : unreferenced) {
+          if (leases.holds(id)) {
+            continue; // uploaded for a manifest not stored yet
+          }
+          long size = chunks.delete(id);
+          if (size >= 0) {
+            chunksRemoved++;
+            bytesRemoved += size;
+          }
         }
       }
       if (unreferenced.size() < SWEEP_WINDOW) {

@@ -22,6 +22,7 @@ public final class NodeStore implements AutoCloseable {
   private final ManifestStore manifests;
   private final StateStore state;
   private final GarbageCollector collector;
+  private final ChunkLeases leases = new ChunkLeases();
   private volatile Supplier<Set<ManifestId>> pins = Set::of;
 
   private NodeStore(StoreDb db, StoreConfig cfg, Clock clock) {
@@ -31,7 +32,7 @@ public final class NodeStore implements AutoCloseable {
     this.state = new StateStore(db);
     // The quota path of put() runs a GC; only called after construction.
     this.chunks = new ChunkStore(db, cfg, this::gcForRoom);
-    this.collector = new GarbageCollector(db, cfg, manifests, chunks);
+    this.collector = new GarbageCollector(db, cfg, manifests, chunks, leases);
   }
 
   /**
@@ -65,6 +66,11 @@ public final class NodeStore implements AutoCloseable {
 
   public StateStore state() {
     return state;
+  }
+
+  /** Chunks GC keeps although no stored manifest references them yet (uploads in progress). */
+  public ChunkLeases leases() {
+    return leases;
   }
 
   public GarbageCollector collector() {

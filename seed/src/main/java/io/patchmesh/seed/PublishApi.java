@@ -14,6 +14,8 @@ import io.patchmesh.store.StoreFullException;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.VerificationException;
 import io.patchmesh.trust.VerifiedManifest;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -27,12 +29,24 @@ import java.util.Set;
  * uploads only those (each hashed against its id before it is stored, and only
  * chunks a pending manifest references are accepted), then asks the seed to
  * publish: the seed re-verifies, stores the manifest durably and announces it.
+ *
+ * <p>An upload session (one pending manifest) leases its chunks in the store
+ * ({@link io.patchmesh.store.ChunkLeases}), so the cache GC keeps chunks uploaded before their
+ * manifest is stored. A session ends at publish, when a newer upload pushes it out of the
+ * {@link #MAX_PENDING} bound, or {@link #SESSION_IDLE} after its last request (manifest upload or
+ * one of its chunks); then its chunks are collectable again.
  */
 final class PublishApi {
   /** Manifests uploaded but not yet published; bounded so uploads cannot exhaust memory. */
   static final int MAX_PENDING = 16;
+  /** An upload session ends this long after its last request; its chunk lease with it. */
+  static final Duration SESSION_IDLE = Duration.ofHours(1);
 
-  private record Pending(VerifiedManifest vm, Set<ChunkId> chunks, int newChunks, long newBytes) {}
+  private record Pending(VerifiedManifest vm, Set<ChunkId> chunks, int newChunks, long newBytes, Instant until) {
+    Pending renewed(Instant u) {
+      return new Pending(vm, chunks, newChunks, newBytes, u);
+    }
+  }
 
   private final NodeRuntime node;
   private final Map<ManifestId, Pending> pending = new LinkedHashMap<>();
@@ -58,23 +72,31 @@ final class PublishApi {
     }
     VerifiedManifest vm =
         node.verifier().verify(sm, node.trustRoot(), node.store().manifests(), node.options().clock().instant());
-    List<String> missing = new ArrayList<>();
     Set<ChunkId> ids = new HashSet<>();
-    long newBytes = 0;
     for (ChunkRef c : vm.manifest().getChunksList()) {
-      ChunkId id = ChunkId.of(c.getId());
-      ids.add(id);
-      if (!node.store().chunks().has(id)) {
-        missing.add(id.hex());
-        newBytes += c.getSize();
-      }
+      ids.add(ChunkId.of(c.getId()));
     }
+    Instant now = node.options().clock().instant();
+    Instant until = now.plus(SESSION_IDLE);
+    List<String> missing = new ArrayList<>();
+    long newBytes = 0;
     synchronized (pending) {
+      expire(now);
       if (!pending.containsKey(vm.id()) && pending.size() >= MAX_PENDING) {
         ManifestId oldest = pending.keySet().iterator().next();
         pending.remove(oldest);
+        node.store().leases().release(oldest);
       }
-      pending.put(vm.id(), new Pending(vm, ids, missing.size(), newBytes));
+      // lease before looking chunks up: a chunk seen as present here is not swept before publish
+      node.store().leases().grant(vm.id(), ids, until);
+      for (ChunkRef c : vm.manifest().getChunksList()) {
+        ChunkId id = ChunkId.of(c.getId());
+        if (!node.store().chunks().has(id)) {
+          missing.add(id.hex());
+          newBytes += c.getSize();
+        }
+      }
+      pending.put(vm.id(), new Pending(vm, ids, missing.size(), newBytes, until));
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("manifestId", vm.id().hex());
@@ -96,9 +118,18 @@ final class PublishApi {
       throw new AdminResponse.Failure(
           413, "chunk body of " + req.body().length + " bytes exceeds the " + ChunkParams.MAX_CHUNK_BYTES + "-byte chunk limit");
     }
-    boolean referenced;
+    boolean referenced = false;
+    Instant now = node.options().clock().instant();
     synchronized (pending) {
-      referenced = pending.values().stream().anyMatch(p -> p.chunks().contains(id));
+      expire(now);
+      for (Map.Entry<ManifestId, Pending> e : pending.entrySet()) {
+        if (e.getValue().chunks().contains(id)) {
+          referenced = true;
+          // activity keeps the session (and its lease) alive
+          e.setValue(e.getValue().renewed(now.plus(SESSION_IDLE)));
+          node.store().leases().renew(e.getKey(), e.getValue().until());
+        }
+      }
     }
     if (!referenced) {
       throw new AdminResponse.Failure(409, "chunk " + id.shortHex() + " is not referenced by an uploaded manifest");
@@ -122,13 +153,15 @@ final class PublishApi {
     }
     Pending p;
     synchronized (pending) {
+      expire(node.options().clock().instant());
       p = pending.get(id);
     }
     if (p == null) {
       if (node.store().manifests().contains(id)) {
         return AdminResponse.json(result(null, id));
       }
-      throw new AdminResponse.Failure(404, "manifest " + id.shortHex() + " was not uploaded (POST /api/v1/manifests first)");
+      throw new AdminResponse.Failure(404, "manifest " + id.shortHex()
+          + " was not uploaded or its upload session expired (POST /api/v1/manifests first)");
     }
     for (ChunkId c : p.chunks()) {
       if (!node.store().chunks().has(c)) {
@@ -142,15 +175,29 @@ final class PublishApi {
     } catch (VerificationException e) {
       synchronized (pending) {
         pending.remove(id);
+        node.store().leases().release(id);
       }
       throw e;
     }
     node.store().manifests().accept(vm);
     synchronized (pending) {
+      // the stored manifest's refs now keep its chunks
       pending.remove(id);
+      node.store().leases().release(id);
     }
     node.offerVerified(vm);
     return AdminResponse.json(result(p, id));
+  }
+
+  /** Drops sessions idle past {@link #SESSION_IDLE} with their leases (holding {@code pending}). */
+  private void expire(Instant now) {
+    pending.entrySet().removeIf(e -> {
+      if (now.isBefore(e.getValue().until())) {
+        return false;
+      }
+      node.store().leases().release(e.getKey());
+      return true;
+    });
   }
 
   private Map<String, Object> result(Pending p, ManifestId id) {

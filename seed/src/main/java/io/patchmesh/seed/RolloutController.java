@@ -86,6 +86,8 @@ public final class RolloutController implements AutoCloseable {
   private final Map<ManifestId, StageSeen> stageSeen = new HashMap<>();
   private final AtomicLong ticks = new AtomicLong();
   private final AtomicLong decisions = new AtomicLong();
+  /** Who heard which state: a state goes out when it changes, to new links, and every 30 s. */
+  private final RolloutBeacon beacon = new RolloutBeacon();
 
   public RolloutController(NodeRuntime node, StatusBoard board, RolloutStore store) {
     this.node = node;
@@ -110,7 +112,9 @@ public final class RolloutController implements AutoCloseable {
   /** Judges every rollout and tells the agents. Public for tests that want no wait. */
   public synchronized void tick() {
     Set<NodeId> linked = linkedAgents();
+    Set<ManifestId> live = new HashSet<>();
     for (StoredManifest sm : node.store().manifests().list()) {
+      live.add(sm.id());
       Rollout plan = plan(sm.id());
       if (plan == null) {
         continue;
@@ -127,6 +131,7 @@ public final class RolloutController implements AutoCloseable {
         broadcast(sm.id(), plan, r);
       }
     }
+    beacon.retain(live);
     ticks.incrementAndGet();
   }
 
@@ -255,20 +260,23 @@ public final class RolloutController implements AutoCloseable {
   }
 
   private void broadcast(ManifestId id, Rollout plan, RolloutRecord r) {
-    Frame f = Frame.newBuilder()
-        .setRolloutState(RolloutState.newBuilder()
-            .setManifestId(id.toByteString())
-            .setState(r.state())
-            .setOpenPermille(r.state() == RolloutState.State.ACTIVE ? RolloutJudge.openPercent(plan, r.stage()) * 10 : 0)
-            .setStage(r.stage())
-            .setSeedTimeUnixMs(node.options().clock().millis())
-            .setReason(r.reason())
-            .setWindowOverrideUntilUnixMs(r.windowOverrideUntilMillis()))
+    RolloutState state = RolloutState.newBuilder()
+        .setManifestId(id.toByteString())
+        .setState(r.state())
+        .setOpenPermille(r.state() == RolloutState.State.ACTIVE ? RolloutJudge.openPercent(plan, r.stage()) * 10 : 0)
+        .setStage(r.stage())
+        .setReason(r.reason())
+        .setWindowOverrideUntilUnixMs(r.windowOverrideUntilMillis())
         .build();
-    for (PeerLink l : node.transport().links()) {
-      if (!l.roles().contains(Role.ROLE_SEED)) {
-        l.sendControl(f);
-      }
+    long now = node.options().clock().millis();
+    java.util.List<PeerLink> agents = node.transport().links().stream().filter(l -> !l.roles().contains(Role.ROLE_SEED)).toList();
+    java.util.List<PeerLink> due = beacon.due(id, state, agents, now);
+    if (due.isEmpty()) {
+      return;
+    }
+    Frame f = Frame.newBuilder().setRolloutState(state.toBuilder().setSeedTimeUnixMs(now)).build();
+    for (PeerLink l : due) {
+      l.sendControl(f);
     }
   }
 

@@ -89,14 +89,20 @@ final class SimNode {
     return l;
   }
 
-  /** The link is closed (by either side, or the oracle reported the peer dead). */
+  /**
+   * The link is closed (by either side, or the oracle reported the peer dead). Superseded if a
+   * newer link to the same peer is up by now (both dialled at once and this one lost the tie late),
+   * as {@code runtime/Swarm.onLinkDown} tells the core.
+   */
   void linkDown(SimLink l) {
     if (!l.open) {
       return;
     }
     l.open = false;
     if (alive) {
-      core.onLinkDown(l.ref, false, sim.wire.now());
+      SimLink newest = links.get(l.peer.id);
+      boolean superseded = newest != null && newest != l && newest.open;
+      core.onLinkDown(l.ref, superseded, sim.wire.now());
       act();
     }
   }
