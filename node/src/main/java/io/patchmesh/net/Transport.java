@@ -511,7 +511,7 @@ public final class Transport implements AutoCloseable {
     }
     String refused = config.localPolicy().refuseLink((InetSocketAddress) link.control().localAddress(), link.roles());
     if (refused != null) {
-      link.close(refused);
+      link.refuseByPolicy(refused);
       return;
     }
     LinkTable.Promotion promotion = table.promote(link);

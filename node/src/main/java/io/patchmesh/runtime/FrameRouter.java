@@ -159,7 +159,7 @@ final class FrameRouter implements LinkListener {
   @Override
   public void onLinkDown(PeerLink link, String reason) {
     meshGate.forget(link);
-    whenReady(() -> to.swarm().onLinkDown(link, reason));
+    whenReady(() -> to.swarm().onLinkDown(link));
   }
 
   private void route(PeerLink link, Frame frame, long receivedAtMillis) {

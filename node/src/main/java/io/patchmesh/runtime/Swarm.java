@@ -153,22 +153,6 @@ final class Swarm {
     driver.carryOut();
   }
 
-  /**
-   * As {@link #onLinkDown(PeerLink)}; a link closed by a laptop policy (the peer's, "peer said
-   * goodbye: laptop policy: no peering over VPN ...", or ours) is a link we cannot have: that
-   * site-mate owns no share of the site's fetches ({@link io.patchmesh.transfer.swarm.Fetching#onDialFailed}).
-   */
-  void onLinkDown(PeerLink link, String reason) {
-    onLinkDown(link);
-    if (reason != null && reason.contains(POLICY_REFUSAL)) {
-      fetching().onDialFailed(link.peerId(), reason, loop.now());
-      driver.carryOut();
-    }
-  }
-
-  /** What a refusal by a laptop policy says (io.patchmesh.policy.PolicyWatch), in a Goodbye or our own close. */
-  static final String POLICY_REFUSAL = "laptop policy: ";
-
   void onLinkDown(PeerLink link) {
     // A link replaced by a newer one to the same peer (both dialled at once) can go down after the
     // newer one came up: what belongs to the peer then carries on over the newer link.
@@ -176,6 +160,11 @@ final class Swarm {
     LinkRef ref = refs.ref(link);
     refs.forget(link);
     core.onLinkDown(ref, superseded, loop.now());
+    if (link.refusedByPolicy()) {
+      // a laptop policy (the peer's: its Goodbye said so; or ours) refuses this link: that
+      // site-mate owns no share of the site's fetches (Fetching#onDialFailed)
+      fetching().onDialFailed(link.peerId(), "link refused by a laptop policy", loop.now());
+    }
     driver.carryOut();
   }
 
