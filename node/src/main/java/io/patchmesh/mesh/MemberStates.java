@@ -45,6 +45,11 @@ final class MemberStates {
   private final ArrayList<MemberRecord> suspects = new ArrayList<>();
   /** Dead and left members in the order they died, to forget them after the reclaim time. */
   private final ArrayDeque<MemberRecord> departed = new ArrayDeque<>();
+  /**
+   * Members we began to suspect on another node's word (gossip or push-pull), not by our own
+   * probe: {@link Membership} tells each one we hold a link to at once (drained per frame).
+   */
+  private final ArrayList<NodeId> suspectedOnWord = new ArrayList<>();
 
   private long incarnation;
   private boolean left;
@@ -147,6 +152,25 @@ final class MemberStates {
     }
     // Most gossip repeats what is known: decide from the incarnation before checking anything.
     MemberRecord r = table.find(key);
+    boolean wasSuspect = r != null && r.status == MemberStatus.SUSPECT;
+    applyOthers(r, u, now, fromPushPull, sender);
+    MemberRecord after = table.find(key);
+    if (!wasSuspect && after != null && after.status == MemberStatus.SUSPECT) {
+      suspectedOnWord.add(after.info.id());
+    }
+  }
+
+  /** Takes the members begun to be suspected on another's word since the last call. */
+  java.util.List<NodeId> takeSuspectedOnWord() {
+    if (suspectedOnWord.isEmpty()) {
+      return java.util.List.of();
+    }
+    java.util.List<NodeId> out = java.util.List.copyOf(suspectedOnWord);
+    suspectedOnWord.clear();
+    return out;
+  }
+
+  private void applyOthers(MemberRecord r, MemberUpdate u, long now, boolean fromPushPull, NodeId sender) {
     switch (u.getState()) {
       case MEMBER_ALIVE -> applyAlive(r, u, now, sender);
       case MEMBER_SUSPECT -> {

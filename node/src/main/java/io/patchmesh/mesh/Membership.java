@@ -76,6 +76,9 @@ public final class Membership {
     }
   };
 
+  /** Whether the driver holds a link to a member now ({@link Builder#linked}). */
+  private final java.util.function.Predicate<NodeId> linked;
+
   private long seq;
   private Probe probe;
   private long nextProbeMillis;
@@ -89,8 +92,9 @@ public final class Membership {
     this.config = b.config;
     this.random = b.random;
     this.table = new MemberTable(selfId, selfInfo.site(), b.roster);
-    this.sampler = new PeerSampler(table, random);
-    this.probes = new ProbeScheduler(table, random, sampler, config.crossSiteProbeShare());
+    this.linked = b.linked;
+    this.sampler = new PeerSampler(table, random, b.reachable);
+    this.probes = new ProbeScheduler(table, random, sampler, config.crossSiteProbeShare(), b.reachable);
     this.awareness = new Awareness(config.awarenessMaxMultiplier());
     this.ledger = new AnnouncementLedger(b.manifestDigest);
     this.bounds = b.bounds;
@@ -175,7 +179,26 @@ public final class Membership {
       case MEMBER_QUERY -> queries.answer(nowMillis, from, frame.getMemberQuery());
       default -> { } // not a membership frame
     }
+    tellSuspects();
     queries.askSender(nowMillis, from);
+  }
+
+  /**
+   * Lifeguard's buddy system at the moment of hearing: a member we began to suspect on another's
+   * word and hold a link to is told at once (a push carrying the suspicion), so it can refute.
+   * Without it, a member only a few can reach (a laptop on a VPN peers with seeds alone, issue 17)
+   * heard of its suspicion only if the random gossip happened to pick it, or when the one node
+   * linked to it probed it (once a round): too late, often, so it was declared dead while linked.
+   * Costs one push per suspicion per linked node; a member nobody links to is not dialled for it.
+   */
+  private void tellSuspects() {
+    for (NodeId id : states.takeSuspectedOnWord()) {
+      MemberRecord r = table.find(id);
+      MemberUpdate suspicion = r == null ? null : states.suspicionOf(r);
+      if (suspicion != null && linked.test(id)) {
+        sendPing(r, 0, suspicion);
+      }
+    }
   }
 
   /**
@@ -487,6 +510,8 @@ public final class Membership {
     private MemberAuthority authority;
     private MemberBounds bounds = MemberBounds.defaults();
     private long initialIncarnation;
+    private java.util.function.Predicate<MemberInfo> reachable = m -> true;
+    private java.util.function.Predicate<NodeId> linked = id -> false;
 
     private Builder(MemberInfo self) {
       this.self = Objects.requireNonNull(self, "self");
@@ -537,6 +562,29 @@ public final class Membership {
      */
     public Builder initialIncarnation(long incarnation) {
       this.initialIncarnation = incarnation;
+      return this;
+    }
+
+    /**
+     * The members this node can reach now (a link up, or a dial its own policy allows); every
+     * member by default. Probes, gossip, push-pull and indirect-probe helpers are picked among
+     * them only: a laptop whose policy refuses peering over a VPN reaches the seeds alone, and
+     * news it sent to the others was lost — its refutations above all, so the mesh declared it
+     * dead while the seed was linked to it (issue 17). Asked on the node loop, per pick: keep it
+     * cheap.
+     */
+    public Builder reachable(java.util.function.Predicate<MemberInfo> reachable) {
+      this.reachable = Objects.requireNonNull(reachable);
+      return this;
+    }
+
+    /**
+     * Whether the driver holds a link to a member now; none by default. A member suspected on
+     * another's word is told at once over such a link, so it can refute in time (see
+     * {@code tellSuspects}). Asked on the node loop: keep it cheap.
+     */
+    public Builder linked(java.util.function.Predicate<NodeId> linked) {
+      this.linked = Objects.requireNonNull(linked);
       return this;
     }
 

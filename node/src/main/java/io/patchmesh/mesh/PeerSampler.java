@@ -1,12 +1,14 @@
 package io.patchmesh.mesh;
 
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
 
 /**
  * Picks random live members for gossip, indirect probes and push-pull: from the own site, except
  * a configured share from other sites (dense inside a site, sparse across). Falls back to the
  * other group when the chosen one has nobody eligible, so a lone node at a site still talks.
+ * Only members this node can reach are picked ({@link Membership.Builder#reachable}).
  */
 final class PeerSampler {
   /** Random draws before falling back to a scan; enough when most members are live. */
@@ -14,10 +16,12 @@ final class PeerSampler {
 
   private final MemberTable table;
   private final RandomGenerator random;
+  private final Predicate<MemberInfo> reachable;
 
-  PeerSampler(MemberTable table, RandomGenerator random) {
+  PeerSampler(MemberTable table, RandomGenerator random, Predicate<MemberInfo> reachable) {
     this.table = table;
     this.random = random;
+    this.reachable = reachable;
   }
 
   /** A random eligible member not in {@code exclude}, or null if there is none. */
@@ -60,7 +64,7 @@ final class PeerSampler {
   }
 
   private boolean acceptable(MemberRecord r, List<MemberRecord> exclude, boolean aliveOnly) {
-    if (!table.eligible(r) || (aliveOnly && r.status != MemberStatus.ALIVE)) {
+    if (!table.eligible(r) || (aliveOnly && r.status != MemberStatus.ALIVE) || !reachable.test(r.info)) {
       return false;
     }
     for (MemberRecord e : exclude) {

@@ -1,5 +1,6 @@
 package io.patchmesh.mesh;
 
+import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
 
 /**
@@ -11,17 +12,23 @@ import java.util.random.RandomGenerator;
  * <p>The random order is the permutation {@code i -> (a·i + b) mod n} with random {@code a}
  * coprime to {@code n}: a shuffle in O(1) memory, so 10,000 simulated nodes do not each hold a
  * shuffled copy of 10,000 members.
+ *
+ * <p>A member this node cannot reach ({@link Membership.Builder#reachable}) is not probed: the
+ * probe could only fail, and its suspicion would be ours alone to spread.
  */
 final class ProbeScheduler {
   private final MemberTable table;
   private final RandomGenerator random;
   private final PeerSampler sampler;
   private final double crossSiteShare;
+  private final Predicate<MemberInfo> reachable;
   private final Round local = new Round(true);
   private final Round remote = new Round(false);
 
-  ProbeScheduler(MemberTable table, RandomGenerator random, PeerSampler sampler, double crossSiteShare) {
+  ProbeScheduler(MemberTable table, RandomGenerator random, PeerSampler sampler, double crossSiteShare,
+      Predicate<MemberInfo> reachable) {
     this.table = table;
+    this.reachable = reachable;
     this.random = random;
     this.sampler = sampler;
     this.crossSiteShare = crossSiteShare;
@@ -58,7 +65,7 @@ final class ProbeScheduler {
         int index = (int) ((a * i + b) % size);
         i++;
         MemberRecord r = table.groupAt(isLocal, index);
-        if (table.eligible(r)) {
+        if (table.eligible(r) && reachable.test(r.info)) {
           return r;
         }
       }

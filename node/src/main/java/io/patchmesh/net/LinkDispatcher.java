@@ -49,7 +49,7 @@ final class LinkDispatcher extends ChannelInboundHandlerAdapter {
     }
     if (frame.hasGoodbye()) {
       if (link != null) {
-        link.closedByPeer(frame.getGoodbye().getReason());
+        link.closedByPeer(frame.getGoodbye());
       } else {
         ctx.close();
       }

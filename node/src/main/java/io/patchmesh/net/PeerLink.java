@@ -48,6 +48,8 @@ public final class PeerLink {
   private volatile ByteCounter dataBytes;
   private volatile boolean up;
   private final AtomicBoolean closing = new AtomicBoolean();
+  /** The link ends because a laptop policy refuses it (ours or the peer's); see {@link #refusedByPolicy()}. */
+  private volatile boolean refusedByPolicy;
   private final CompletableFuture<String> closed = new CompletableFuture<>();
   private final Queue<Runnable> writableWaiters = new ConcurrentLinkedQueue<>();
 
@@ -153,6 +155,23 @@ public final class PeerLink {
     shutdown(reason, true);
   }
 
+  /**
+   * Closes the link because our laptop policy refuses it (issue 17: no peering over a VPN
+   * interface), telling the peer so in the Goodbye: it then knows, typed rather than by the
+   * wording of the reason, that we will not fetch for our site ({@link #refusedByPolicy}).
+   */
+  public void refuseByPolicy(String reason) {
+    if (!closing.get()) {
+      refusedByPolicy = true; // read by whoever hears of the close (set before it, visible to them)
+    }
+    shutdown(reason, true);
+  }
+
+  /** True once the link ended because a laptop policy refuses it: ours, or the peer's (its Goodbye said so). */
+  public boolean refusedByPolicy() {
+    return refusedByPolicy;
+  }
+
   public boolean isOpen() {
     return !closing.get();
   }
@@ -245,8 +264,11 @@ public final class PeerLink {
     owner.deliver(this, frame);
   }
 
-  void closedByPeer(String reason) {
-    shutdown("peer said goodbye: " + reason, false);
+  void closedByPeer(Goodbye goodbye) {
+    if (goodbye.getLaptopPolicy()) {
+      refusedByPolicy = true;
+    }
+    shutdown("peer said goodbye: " + goodbye.getReason(), false);
   }
 
   void connectionLost(String reason) {
@@ -270,7 +292,7 @@ public final class PeerLink {
     }
     boolean wasUp = up;
     if (tellPeer && control.isActive()) {
-      control.writeAndFlush(goodbye(reason))
+      control.writeAndFlush(goodbye(reason, refusedByPolicy))
           .addListener(ChannelFutureListener.CLOSE);
     } else {
       control.close();
@@ -286,8 +308,13 @@ public final class PeerLink {
 
   /** A Goodbye frame; the reason is cut to the 256 bytes the schema allows. */
   static Frame goodbye(String reason) {
+    return goodbye(reason, false);
+  }
+
+  /** As {@link #goodbye(String)}; {@code laptopPolicy}: our laptop policy refuses the link. */
+  static Frame goodbye(String reason, boolean laptopPolicy) {
     String cut = reason.length() > 200 ? reason.substring(0, 200) : reason;
-    return Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setReason(cut)).build();
+    return Frame.newBuilder().setGoodbye(Goodbye.newBuilder().setReason(cut).setLaptopPolicy(laptopPolicy)).build();
   }
 
   private void checkSize(Frame frame) {

@@ -524,7 +524,7 @@ public final class Transport implements AutoCloseable {
     }
     String refused = config.localPolicy().refuseLink((InetSocketAddress) link.control().localAddress(), link.roles());
     if (refused != null) {
-      link.close(refused);
+      link.refuseByPolicy(refused);
       return;
     }
     LinkTable.Promotion promotion = table.promote(link);

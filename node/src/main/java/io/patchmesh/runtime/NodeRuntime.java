@@ -183,6 +183,7 @@ public final class NodeRuntime implements AutoCloseable {
         new ManifestSync(
             transport, loop, store.manifests(), verifier, root, options.clock(), metrics, this::onVerified, this::badSender,
             ManifestFetchLimits.forHeap(Runtime.getRuntime().maxMemory(), options.manifestFetch()));
+    MemberReach reach = new MemberReach(transport, boot.policy); // issue 17: a VPN laptop reaches the seeds alone
     Membership membership =
         Membership.builder(selfInfo)
             .config(mc)
@@ -190,6 +191,8 @@ public final class NodeRuntime implements AutoCloseable {
             .manifestDigest(sync::digest)
             .authority(boot.authority)
             .initialIncarnation(boot.incarnation)
+            .reachable(reach)
+            .linked(reach::linked)
             .start(loop.now());
     mesh = new MeshDriver(membership, transport, loop, metrics, this::onMemberEvent, ah -> sync.onHeard(ah.from(), ah.announce()),
         peer -> swarm != null && swarm.isBanned(peer), boot.revocations, config.dataDir());

@@ -160,6 +160,11 @@ final class Swarm {
     LinkRef ref = refs.ref(link);
     refs.forget(link);
     core.onLinkDown(ref, superseded, loop.now());
+    if (link.refusedByPolicy()) {
+      // a laptop policy (the peer's: its Goodbye said so; or ours) refuses this link: that
+      // site-mate owns no share of the site's fetches (Fetching#onDialFailed)
+      fetching().onDialFailed(link.peerId(), "link refused by a laptop policy", loop.now());
+    }
     driver.carryOut();
   }
 

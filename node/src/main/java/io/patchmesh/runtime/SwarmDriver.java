@@ -113,9 +113,14 @@ final class SwarmDriver {
       });
     } else if (a instanceof SwarmAction.Dial d) {
       try {
-        transport.connect(MeshDriver.parse(d.address()));
+        transport.connect(MeshDriver.parse(d.address())).whenComplete((link, error) -> {
+          if (error != null) {
+            dialFailed(d, error);
+          }
+        });
       } catch (RuntimeException e) {
         log.debug("cannot dial {}: {}", d.peer().shortHex(), e.toString());
+        dialFailed(d, e);
       }
     } else if (a instanceof SwarmAction.Close c) {
       if (c.ban()) {
@@ -129,6 +134,18 @@ final class SwarmDriver {
     } else {
       throw new IllegalStateException("no driver for " + a); // ChunkLost stays inside SwarmCore
     }
+  }
+
+  /** Tells the core (on the loop) that a dial it asked for failed: that site-mate owns no share. */
+  private void dialFailed(SwarmAction.Dial d, Throwable error) {
+    Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+        ? error.getCause() : error;
+    String why = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+    log.debug("cannot dial {}: {}", d.peer().shortHex(), why);
+    loop.execute(() -> {
+      core.fetching().onDialFailed(d.peer(), why, loop.now());
+      carryOut();
+    });
   }
 
   /** Wakes the core when the link drains (right away if it takes bytes now). */

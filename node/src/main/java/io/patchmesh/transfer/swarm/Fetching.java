@@ -76,6 +76,8 @@ public final class Fetching {
   private final Set<LinkRef> up = new LinkedHashSet<>();
   /** Per peer, its newest link up. */
   private final Map<NodeId, LinkRef> linkOf = new HashMap<>();
+  /** Peers we could not link to since their last link up, and why ({@link #onDialFailed}). */
+  private final Map<NodeId, String> unlinkable = new HashMap<>();
   private long lastWanHaveFlushMillis;
   private long lastDialMillis;
   private long lastTickMillis = Long.MIN_VALUE;
@@ -251,12 +253,19 @@ public final class Fetching {
       return;
     }
     s.sentHaveMap.add(link.peer());
-    out.send(link, Frame.newBuilder().setHaveMap(s.advertised().toProto(s.id)).build());
+    io.patchmesh.proto.HaveMap map = s.advertised().toProto(s.id);
+    if (!s.wanted) {
+      map = map.toBuilder().setServingOnly(true).build(); // our site-mates need not wait for a share of ours
+    }
+    out.send(link, Frame.newBuilder().setHaveMap(map).build());
   }
 
   public void onLinkUp(LinkRef link, long now) {
     up.add(link);
     linkOf.put(link.peer(), link);
+    if (unlinkable.remove(link.peer()) != null) {
+      onMembersChanged(now); // it may share again (its have-map tells)
+    }
     if (discipline.isBanned(link.peer(), now)) {
       out.act(new SwarmAction.Close(link, "banned", false));
       return;
@@ -306,6 +315,21 @@ public final class Fetching {
     }
   }
 
+  /**
+   * A {@link SwarmAction.Dial} (or any link attempt) to {@code peer} failed: our own policy refused
+   * it (a laptop on a VPN interface peers with no one), the peer refused the link, or it could not
+   * be reached. Until a link to it comes up it owns no share of our site's WAN fetches ({@link
+   * SiteInterest}): its chunks could not reach us over the LAN anyway. Ignored while a link to it is
+   * up (a dial that lost to the peer's own, both dialling at once).
+   */
+  public void onDialFailed(NodeId peer, String why, long now) {
+    if (linked(peer) || unlinkable.put(peer, why) != null) {
+      return;
+    }
+    out.note("cannot link to " + peer.shortHex() + " (" + why + "): it owns no share of the site's fetches");
+    onMembersChanged(now);
+  }
+
   /** Membership changed: refresh who in our site wants what. */
   public void onMembersChanged(long now) {
     for (ManifestSession s : sessions.values()) {
@@ -318,7 +342,8 @@ public final class Fetching {
   /** Who in our site shares the WAN fetches ({@link SiteInterest}); told to the picker. */
   void updateSiteMembers(ManifestSession s, long now) {
     Set<NodeId> wanting = SiteInterest.wanting(self, site, members.get(), this::linked, s.interested,
-        now - s.startedMillis, cfg, id -> discipline.isBanned(id, now));
+        now - s.startedMillis, cfg, id -> discipline.isBanned(id, now),
+        id -> s.servingOnly.contains(id) || (unlinkable.containsKey(id) && !linked(id)));
     s.picker.onSiteMembers(wanting, now);
   }
 

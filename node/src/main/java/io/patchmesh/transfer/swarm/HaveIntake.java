@@ -57,6 +57,9 @@ final class HaveIntake {
       if (p.lan && !p.seed) {
         s.interested.add(peer);
       }
+      if (p.lan && !p.seed && proto.getServingOnly()) {
+        s.servingOnly.add(peer); // not targeted: a source, never a share owner
+      }
       if (!p.lan && !p.seed && sources.hasSeed(s)) {
         p.state = p.state.on(SourceState.Event.SEED_SERVES);
       }

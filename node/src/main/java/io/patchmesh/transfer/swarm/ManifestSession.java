@@ -62,6 +62,11 @@ public final class ManifestSession {
    * a loaded host): a live member that showed interest keeps its share of the WAN fetches.
    */
   final Set<NodeId> interested = new HashSet<>();
+  /**
+   * Site members whose have-map says they only serve (not in the rollout's target set): they fetch
+   * nothing, so they own no share of the site's WAN fetches ({@link SiteInterest}).
+   */
+  final Set<NodeId> servingOnly = new HashSet<>();
   /** Peers we sent our have-map to (so a have-map we receive is answered once). */
   final Set<NodeId> sentHaveMap = new HashSet<>();
   /** Chunks gained and not yet announced, to site agents and (batched more slowly) to other sites'. */

@@ -27,6 +27,12 @@ import java.util.function.Predicate;
  *   <li>not linked (yet): we cannot see whether it holds the manifest, and dropping a member that
  *       is merely slow to link up makes the others fetch its share twice over the WAN, so it counts
  *       for the whole {@link SwarmConfig#interestGraceMillis} (30 s).
+ *   <li>known not to share (issue 17): a member we tried to link and could not (our dial failed or
+ *       was refused by our policy, or it refused the link: a laptop on a VPN peers with no one), or
+ *       one whose have-map says it only serves (not in the rollout's target set). Neither fetches a
+ *       share for us, so waiting for it only delays its share by the interest grace and a site-wait
+ *       (a VPN agent's site-mate took ~36 s for a 256 KiB patch). It owns nothing, at once. A member
+ *       we merely have not linked to yet is not one of these: it keeps the 30 s grace.
  * </ul>
  *
  * Pure: fed the membership view, the links and the session's age.
@@ -46,6 +52,16 @@ public final class SiteInterest {
    */
   public static Set<NodeId> wanting(NodeId self, String site, Collection<Member> members, Predicate<NodeId> linked,
       Set<NodeId> interested, long sessionAgeMillis, SwarmConfig cfg, Predicate<NodeId> banned) {
+    return wanting(self, site, members, linked, interested, sessionAgeMillis, cfg, banned, id -> false);
+  }
+
+  /**
+   * As above; {@code sharesNot}: members known not to fetch a share for the site (unlinkable, or
+   * serving only), excluded whatever their interest or the graces say.
+   */
+  public static Set<NodeId> wanting(NodeId self, String site, Collection<Member> members, Predicate<NodeId> linked,
+      Set<NodeId> interested, long sessionAgeMillis, SwarmConfig cfg, Predicate<NodeId> banned,
+      Predicate<NodeId> sharesNot) {
     Set<NodeId> wanting = new LinkedHashSet<>();
     wanting.add(self);
     for (Member m : members) {
@@ -54,7 +70,8 @@ public final class SiteInterest {
           || PeerClass.of(site, m.info().site()) != PeerClass.LAN
           || !alive(m, linked)
           || m.info().roles().contains(Role.ROLE_SEED)
-          || banned.test(id)) {
+          || banned.test(id)
+          || sharesNot.test(id)) {
         continue;
       }
       long grace = linked.test(id) ? cfg.silentMemberGraceMillis() : cfg.interestGraceMillis();

@@ -1,0 +1,53 @@
+package io.patchmesh.runtime;
+
+import io.patchmesh.mesh.MemberInfo;
+import io.patchmesh.net.LocalPolicy;
+import io.patchmesh.net.NodeId;
+import io.patchmesh.net.PeerAddress;
+import io.patchmesh.net.Transport;
+import java.net.InetSocketAddress;
+import java.util.function.Predicate;
+
+/**
+ * Whom membership can reach (issue 17): a member we hold a link to, or one our laptop policy
+ * lets us dial at one of its addresses. A laptop on a VPN interface dials no agent and refuses
+ * their links, so it reaches the seeds alone: its probes, gossip and push-pull go to them
+ * ({@link io.patchmesh.mesh.Membership.Builder#reachable}), and a seed tells it at once when
+ * another node suspects it ({@link io.patchmesh.mesh.Membership.Builder#linked}). Without a
+ * laptop policy (seeds, servers) every member counts as reachable, as before. Thread-safe;
+ * asked on the node loop.
+ */
+final class MemberReach implements Predicate<MemberInfo> {
+  private final Transport transport;
+  private final LocalPolicy policy;
+
+  /** @param policy the laptop policy, or null (none: everybody is reachable) */
+  MemberReach(Transport transport, LocalPolicy policy) {
+    this.transport = transport;
+    this.policy = policy;
+  }
+
+  /** Whether a link to {@code peer} is up now. */
+  boolean linked(NodeId peer) {
+    return transport.link(peer).isPresent();
+  }
+
+  @Override
+  public boolean test(MemberInfo member) {
+    if (policy == null || linked(member.id())) {
+      return true;
+    }
+    for (String address : member.addresses()) {
+      InetSocketAddress a;
+      try {
+        a = PeerAddress.parse(address);
+      } catch (IllegalArgumentException e) {
+        continue; // never dialled (MeshDriver skips it too)
+      }
+      if (policy.refuseDial(a) == null) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
