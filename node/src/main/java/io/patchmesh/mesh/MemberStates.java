@@ -48,6 +48,10 @@ final class MemberStates {
 
   private long incarnation;
   private boolean left;
+  /** This node's signature of its statement {@code selfSignedClaim} at {@code signedIncarnation}. */
+  private ByteString selfSignature;
+  private long signedIncarnation = -1;
+  private MemberStatus selfSignedClaim;
 
   MemberStates(MemberInfo selfInfo, MembershipConfig config, MemberTable table,
       Awareness awareness, BroadcastQueue broadcasts, Queue<MeshEvent> events, NewsCheck check,
@@ -105,9 +109,28 @@ final class MemberStates {
         .setCredential(check.authority().credential()).build();
   }
 
+  /** This node's current statement, signed, without its credential (a push-pull digest reply). */
+  MemberUpdate selfStatement() {
+    return selfStatement(left ? MemberStatus.LEFT : MemberStatus.ALIVE).build();
+  }
+
+  /** The signature of this node's current statement (as members that heard it hold it). */
+  ByteString selfSignature() {
+    return signatureOf(left ? MemberStatus.LEFT : MemberStatus.ALIVE);
+  }
+
   private MemberUpdate.Builder selfStatement(MemberStatus claim) {
-    return selfInfo.toWire(incarnation, claim)
-        .setSignature(check.authority().sign(MemberStatement.of(selfInfo, incarnation, claim)));
+    return selfInfo.toWire(incarnation, claim).setSignature(signatureOf(claim));
+  }
+
+  /** Signed once per incarnation and claim: Ed25519 signatures are deterministic, so a cached one is the same bytes. */
+  private ByteString signatureOf(MemberStatus claim) {
+    if (selfSignature == null || signedIncarnation != incarnation || selfSignedClaim != claim) {
+      selfSignature = check.authority().sign(MemberStatement.of(selfInfo, incarnation, claim));
+      signedIncarnation = incarnation;
+      selfSignedClaim = claim;
+    }
+    return selfSignature;
   }
 
   /** Starts a frame: resets the per-frame cap of new members and the list of unknown ones. */
