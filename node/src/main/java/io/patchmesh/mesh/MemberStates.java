@@ -41,6 +41,8 @@ final class MemberStates {
   private int newThisFrame;
   /** Unknown members the current frame named without a credential: asked of the sender. */
   private final java.util.List<ByteString> unknown = new ArrayList<>();
+  /** The current frame accused this node at an incarnation it already outbid (see {@link StaleAccusers}). */
+  private boolean staleAccusation;
   /** Members with a running suspicion timer (entries go stale when refuted; pruned on expiry). */
   private final ArrayList<MemberRecord> suspects = new ArrayList<>();
   /** Dead and left members in the order they died, to forget them after the reclaim time. */
@@ -137,6 +139,12 @@ final class MemberStates {
   void beginFrame() {
     newThisFrame = 0;
     unknown.clear();
+    staleAccusation = false;
+  }
+
+  /** True if the current frame accused this node at an incarnation below its own: its sender missed our refutation. */
+  boolean staleAccusationInFrame() {
+    return staleAccusation;
   }
 
   /** Ids of members the frame named that need a credential from its sender (at most 64). */
@@ -299,6 +307,7 @@ final class MemberStates {
     boolean accusation = u.getState() != MemberState.MEMBER_ALIVE;
     long inc = u.getIncarnation();
     if (accusation ? inc < incarnation : inc <= incarnation) {
+      staleAccusation |= accusation;
       return;
     }
     if (inc > incarnation) {

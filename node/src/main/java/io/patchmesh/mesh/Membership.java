@@ -70,6 +70,7 @@ public final class Membership {
   private final MemberBounds bounds;
   private final CredentialQueries queries;
   private final PushPulls pushPulls;
+  private final StaleAccusers staleAccusers;
 
   private long seq;
   private Probe probe;
@@ -95,6 +96,7 @@ public final class Membership {
     this.outbox = new Outbox(memberNews, announcements, config, states::clusterSize);
     this.queries = new CredentialQueries(selfIdBytes, table, states, outbox);
     this.pushPulls = new PushPulls(selfIdBytes, table, states, outbox, ledger, bounds, check, random);
+    this.staleAccusers = new StaleAccusers(states, table, outbox);
     // Without our credential: members that know us hold it, and one that does not asks (or
     // gets it with the first-sight news of whoever admitted us from our push-pull).
     states.broadcastSelfAlive(false);
@@ -172,6 +174,7 @@ public final class Membership {
       default -> { } // not a membership frame
     }
     queries.askSender(nowMillis, from);
+    staleAccusers.answer(nowMillis, from);
   }
 
   /**
