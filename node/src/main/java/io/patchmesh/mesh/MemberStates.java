@@ -41,6 +41,8 @@ final class MemberStates {
   private int newThisFrame;
   /** Unknown members the current frame named without a credential: asked of the sender. */
   private final java.util.List<ByteString> unknown = new ArrayList<>();
+  /** The current frame accused this node at an incarnation it already outbid (see {@link StaleAccusers}). */
+  private boolean staleAccusation;
   /** Members with a running suspicion timer (entries go stale when refuted; pruned on expiry). */
   private final ArrayList<MemberRecord> suspects = new ArrayList<>();
   /** Dead and left members in the order they died, to forget them after the reclaim time. */
@@ -53,6 +55,10 @@ final class MemberStates {
 
   private long incarnation;
   private boolean left;
+  /** This node's signature of its statement {@code selfSignedClaim} at {@code signedIncarnation}. */
+  private ByteString selfSignature;
+  private long signedIncarnation = -1;
+  private MemberStatus selfSignedClaim;
 
   MemberStates(MemberInfo selfInfo, MembershipConfig config, MemberTable table,
       Awareness awareness, BroadcastQueue broadcasts, Queue<MeshEvent> events, NewsCheck check,
@@ -110,15 +116,40 @@ final class MemberStates {
         .setCredential(check.authority().credential()).build();
   }
 
+  /** This node's current statement, signed, without its credential (a push-pull digest reply). */
+  MemberUpdate selfStatement() {
+    return selfStatement(left ? MemberStatus.LEFT : MemberStatus.ALIVE).build();
+  }
+
+  /** The signature of this node's current statement (as members that heard it hold it). */
+  ByteString selfSignature() {
+    return signatureOf(left ? MemberStatus.LEFT : MemberStatus.ALIVE);
+  }
+
   private MemberUpdate.Builder selfStatement(MemberStatus claim) {
-    return selfInfo.toWire(incarnation, claim)
-        .setSignature(check.authority().sign(MemberStatement.of(selfInfo, incarnation, claim)));
+    return selfInfo.toWire(incarnation, claim).setSignature(signatureOf(claim));
+  }
+
+  /** Signed once per incarnation and claim: Ed25519 signatures are deterministic, so a cached one is the same bytes. */
+  private ByteString signatureOf(MemberStatus claim) {
+    if (selfSignature == null || signedIncarnation != incarnation || selfSignedClaim != claim) {
+      selfSignature = check.authority().sign(MemberStatement.of(selfInfo, incarnation, claim));
+      signedIncarnation = incarnation;
+      selfSignedClaim = claim;
+    }
+    return selfSignature;
   }
 
   /** Starts a frame: resets the per-frame cap of new members and the list of unknown ones. */
   void beginFrame() {
     newThisFrame = 0;
     unknown.clear();
+    staleAccusation = false;
+  }
+
+  /** True if the current frame accused this node at an incarnation below its own: its sender missed our refutation. */
+  boolean staleAccusationInFrame() {
+    return staleAccusation;
   }
 
   /** Ids of members the frame named that need a credential from its sender (at most 64). */
@@ -300,6 +331,7 @@ final class MemberStates {
     boolean accusation = u.getState() != MemberState.MEMBER_ALIVE;
     long inc = u.getIncarnation();
     if (accusation ? inc < incarnation : inc <= incarnation) {
+      staleAccusation |= accusation;
       return;
     }
     if (inc > incarnation) {

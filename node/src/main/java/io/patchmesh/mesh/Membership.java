@@ -12,7 +12,6 @@ import io.patchmesh.proto.PingReq;
 import io.patchmesh.proto.PushPull;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -42,13 +41,15 @@ import java.util.random.RandomGenerator;
  *   <li>A push-pull may span several PushPull frames (at most {@value #PUSH_PULL_CHUNK} members
  *       each, the frame limit); the manifest digest rides in the first. A responder answers an
  *       initiator ({@code reply == false}) once per exchange, recognized as at most once per
- *       peer per {@value #PUSH_PULL_REPLY_HOLDOFF_MILLIS} ms.
+ *       peer per {@value #PUSH_PULL_REPLY_HOLDOFF_MILLIS} ms. Periodic push-pulls, and the sync
+ *       when a link comes up to a member while this node knows others, go by digest first
+ *       ({@link PushPulls}): only the buckets whose digests differ are sent.
  * </ul>
  */
 public final class Membership {
-  static final int PUSH_PULL_CHUNK = 1_024;
-  static final long PUSH_PULL_REPLY_HOLDOFF_MILLIS = 1_000;
-  
+  static final int PUSH_PULL_CHUNK = PushPulls.CHUNK;
+  static final long PUSH_PULL_REPLY_HOLDOFF_MILLIS = PushPulls.REPLY_HOLDOFF_MILLIS;
+
   private final MemberInfo selfInfo;
   private final NodeId selfId;
   private final ByteString selfIdBytes;
@@ -68,13 +69,8 @@ public final class Membership {
   private final NewsCheck check;
   private final MemberBounds bounds;
   private final CredentialQueries queries;
-  /** Peers answered with a push-pull recently, to answer a multi-frame exchange once. */
-  private final Map<NodeId, Long> pushPullAnswered = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<NodeId, Long> eldest) {
-      return size() > 64;
-    }
-  };
+  private final PushPulls pushPulls;
+  private final StaleAccusers staleAccusers;
 
   /** Whether the driver holds a link to a member now ({@link Builder#linked}). */
   private final java.util.function.Predicate<NodeId> linked;
@@ -103,6 +99,8 @@ public final class Membership {
         b.initialIncarnation);
     this.outbox = new Outbox(memberNews, announcements, config, states::clusterSize);
     this.queries = new CredentialQueries(selfIdBytes, table, states, outbox);
+    this.pushPulls = new PushPulls(selfIdBytes, table, states, outbox, ledger, bounds, check, random);
+    this.staleAccusers = new StaleAccusers(states, table, outbox);
     // Without our credential: members that know us hold it, and one that does not asks (or
     // gets it with the first-sight news of whoever admitted us from our push-pull).
     states.broadcastSelfAlive(false);
@@ -143,7 +141,7 @@ public final class Membership {
       if (!states.hasLeft()) {
         MemberRecord partner = sampler.pick(config.crossSiteGossipShare(), List.of(), true);
         if (partner != null) {
-          sendPushPull(partner.info.id(), partner.info.addresses(), false, false, false);
+          pushPulls.sendDigest(nowMillis, partner.info.id(), partner.info.addresses());
         }
       }
       nextPushPullMillis = nowMillis + config.pushPullIntervalMillis(states.clusterSize());
@@ -181,6 +179,7 @@ public final class Membership {
     }
     tellSuspects();
     queries.askSender(nowMillis, from);
+    staleAccusers.answer(nowMillis, from);
   }
 
   /**
@@ -242,8 +241,12 @@ public final class Membership {
       return;
     }
     if (states.linkUp(peer, nowMillis)) {
-      // a node that knows nobody else yet cannot check what the peer tells it without credentials
-      sendPushPull(peer.id(), peer.addresses(), false, states.clusterSize() <= 2, false);
+      if (states.clusterSize() <= 2) {
+        // a node that knows nobody else yet cannot check what the peer tells it without credentials
+        pushPulls.sendFull(peer.id(), peer.addresses(), false, true, false);
+      } else {
+        pushPulls.sendDigest(nowMillis, peer.id(), peer.addresses());
+      }
     }
   }
 
@@ -457,46 +460,9 @@ public final class Membership {
   }
 
   private void onPushPull(long now, NodeId from, PushPull pp) {
-    if (!pp.getReply() && !states.hasLeft()) {
-      Long answered = pushPullAnswered.get(from);
-      if (answered == null || now - answered >= PUSH_PULL_REPLY_HOLDOFF_MILLIS) {
-        pushPullAnswered.put(from, now);
-        MemberRecord sender = table.find(from);
-        sendPushPull(from, sender == null ? List.of() : sender.info.addresses(), true, false,
-            pp.getWantCredentials());
-      }
-    }
-    for (MemberUpdate u : pp.getMembersList()) {
-      states.apply(u, now, true, from);
-    }
+    pushPulls.receive(now, from, pp);
     for (Announce a : pp.getManifestsList()) {
       heard(now, from, a);
-    }
-  }
-
-  /**
-   * Sends this node's full view (self first, signed, with its credential) and manifest digest,
-   * in frames of bounded size. Members we hold no signature for (known only from their link's
-   * Hello) are left out: a receiver could not check them. {@code withCredentials}: each entry
-   * carries the member's credential, in frames of {@link MemberBounds#maxNewPerFrame} entries.
-   */
-  private void sendPushPull(NodeId to, List<String> hint, boolean reply, boolean wantCredentials,
-      boolean withCredentials) {
-    List<MemberUpdate> all = new ArrayList<>(table.liveCount() + 1);
-    all.add(states.selfEntry());
-    table.forEach(r -> {
-      if (r.signature != null || r.shared) {
-        all.add(withCredentials ? r.toWireWithCredential() : r.toWire());
-      }
-    });
-    int chunk = withCredentials ? Math.min(PUSH_PULL_CHUNK, bounds.maxNewPerFrame()) : PUSH_PULL_CHUNK;
-    for (int start = 0; start < all.size(); start += chunk) {
-      PushPull.Builder pp = PushPull.newBuilder().setReply(reply).setWantCredentials(wantCredentials)
-          .addAllMembers(all.subList(start, Math.min(all.size(), start + chunk)));
-      if (start == 0) {
-        pp.addAllManifests(ledger.digest());
-      }
-      outbox.send(to, hint, Frame.newBuilder().setPushPull(pp).build());
     }
   }
 

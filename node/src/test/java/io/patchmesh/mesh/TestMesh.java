@@ -67,6 +67,13 @@ final class TestMesh {
   private final PriorityQueue<Delivery> inFlight = new PriorityQueue<>();
   /** Frames for which this returns true are lost. */
   BiPredicate<Node, Node> drop = (a, b) -> false;
+  /** Rewrites a frame in flight (sender, receiver, frame): what a partial loss delivers, or null to lose it. */
+  FrameFilter filter = (a, b, f) -> f;
+
+  /** A lossy or censoring path, by content. */
+  interface FrameFilter {
+    Frame deliver(Node from, Node to, Frame frame);
+  }
   /** The driver's verification: a manifest id it rejects is never announced further. */
   Predicate<Announce> verifies = a -> true;
   /** Every frame sent, for assertions: sender, receiver, frame. */
@@ -137,8 +144,9 @@ final class TestMesh {
     for (Outbound o = node.membership.pollOutbound(); o != null; o = node.membership.pollOutbound()) {
       Node to = byId.get(o.to());
       sent.add(new Object[] {node, to, o.frame()});
-      if (to != null && !node.down && !to.down && !drop.test(node, to)) {
-        inFlight.add(new Delivery(now + LATENCY, order++, to, node.id(), o.frame(), null));
+      Frame delivered = to == null ? null : filter.deliver(node, to, o.frame());
+      if (delivered != null && !node.down && !to.down && !drop.test(node, to)) {
+        inFlight.add(new Delivery(now + LATENCY, order++, to, node.id(), delivered, null));
       }
     }
     for (MeshEvent e = node.membership.pollEvent(); e != null; e = node.membership.pollEvent()) {

@@ -5,6 +5,7 @@ import io.patchmesh.errors.UserInputException;
 import io.patchmesh.mesh.sim.GossipSimulation;
 import io.patchmesh.mesh.sim.SimConfig;
 import io.patchmesh.mesh.sim.SimResult;
+import io.patchmesh.mesh.sim.SimRun;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -40,7 +41,8 @@ final class SimCommand implements Runnable {
         "At t0 node 0 announces a manifest, one node dies and another stalls for 3 s;",
         "every node fetches and verifies the manifest (RTT + 5 ms) before re-announcing it.",
         "Prints the time until 99.99%% of live nodes know the manifest, the membership",
-        "bytes per node per second and the false detections."
+        "bytes per node per second (and the part sent across sites) and the false detections;",
+        "then runs an idle window and prints its traffic and the CPU it took."
       })
   static final class Gossip implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -60,18 +62,33 @@ final class SimCommand implements Runnable {
     @Option(names = "--sites", paramLabel = "K", description = "sites; node i sits in site i mod K (default: N/100)")
     Integer sites;
 
+    @Option(names = "--idle-s", defaultValue = "30", paramLabel = "SECONDS",
+        description = "idle window after the scenario, counted on its own (0 to 3600; default: 30)")
+    long idleSeconds;
+
+    @Option(names = "--cpu", description = "also print the CPU the idle window took on this machine (varies run to run)")
+    boolean cpu;
+
     @Option(names = "--json", description = "print JSON")
     boolean json;
 
     @Override
     public Integer call() {
       SimConfig config = config();
-      SimResult r = GossipSimulation.run(config);
+      SimRun run = GossipSimulation.measure(config);
       PrintWriter o = spec.commandLine().getOut();
       if (json) {
-        JsonOut.print(o, toJson(r));
+        ObjectNode n = toJson(run.result());
+        if (cpu && run.idleCpuMicrosPerNodeSecond() >= 0) {
+          n.put("idleCpuMicrosPerNodeSecond", round1(run.idleCpuMicrosPerNodeSecond()));
+        }
+        JsonOut.print(o, n);
       } else {
-        o.print(render(r));
+        o.print(render(run.result()));
+        if (cpu && run.idleCpuMicrosPerNodeSecond() >= 0) {
+          o.print(String.format(Locale.ROOT, "  idle CPU (this machine)       %.1f us/node/s = %.4f%% of a core per node,"
+              + " simulator included%n", run.idleCpuMicrosPerNodeSecond(), run.idleCpuMicrosPerNodeSecond() / 1e4));
+        }
         o.flush();
       }
       return Main.OK;
@@ -79,8 +96,11 @@ final class SimCommand implements Runnable {
 
     private SimConfig config() {
       double p = parseLoss(loss);
+      if (idleSeconds < 0 || idleSeconds > 3_600) {
+        throw new UserInputException("--idle-s: " + idleSeconds + " is not within [0, 3600]");
+      }
       try {
-        SimConfig c = SimConfig.defaults(nodes, p, seed);
+        SimConfig c = SimConfig.defaults(nodes, p, seed).withIdleMillis(idleSeconds * 1000);
         return sites == null ? c : c.withSites(sites);
       } catch (IllegalArgumentException e) {
         throw new UserInputException("sim gossip: " + e.getMessage());
@@ -115,6 +135,7 @@ final class SimCommand implements Runnable {
     n.put("verified9999Rounds", round1(r.verified99Rounds()));
     n.put("bytesPerNodePerSecond", Math.round(r.bytesPerNodePerSecond()));
     n.put("pushPullBytesPerNodePerSecond", Math.round(r.pushPullBytesPerNodePerSecond()));
+    n.put("wanBytesPerNodePerSecond", Math.round(r.wanBytesPerNodePerSecond()));
     n.put("falseDeaths", r.falseDeaths());
     n.put("falseSuspicions", r.falseSuspicions());
     n.put("openSuspicionsAtEnd", r.openFalseSuspicionsAtEnd());
@@ -122,6 +143,12 @@ final class SimCommand implements Runnable {
     n.put("stalledDeclaredDead", r.stalledDeclaredDead());
     n.put("simulatedMillis", r.simulatedMillis());
     n.put("messages", r.messages());
+    n.put("idleMillis", r.idleMillis());
+    n.put("idleBytesPerNodePerSecond", Math.round(r.idleBytesPerNodePerSecond()));
+    n.put("idlePushPullBytesPerNodePerSecond", Math.round(r.idlePushPullBytesPerNodePerSecond()));
+    n.put("idleWanBytesPerNodePerSecond", Math.round(r.idleWanBytesPerNodePerSecond()));
+    n.put("idleWanBytesPerSiteLinkPerSecond", Math.round(r.idleWanBytesPerSiteLinkPerSecond()));
+    n.put("idleFalseDeaths", r.idleFalseDeaths());
     return n;
   }
 
@@ -132,13 +159,22 @@ final class SimCommand implements Runnable {
     b.append(String.format(Locale.ROOT, "  manifest heard by 99.99%%      %s%n", millis(r.heard99Millis())));
     b.append(String.format(Locale.ROOT, "  manifest verified by 99.99%%   %s (%s gossip rounds)%n",
         millis(r.verified99Millis()), r.verified99Rounds() < 0 ? "-" : String.format(Locale.ROOT, "%.1f", r.verified99Rounds())));
-    b.append(String.format(Locale.ROOT, "  membership traffic            %,d bytes/node/s (push-pull %,d)%n",
-        Math.round(r.bytesPerNodePerSecond()), Math.round(r.pushPullBytesPerNodePerSecond())));
+    b.append(String.format(Locale.ROOT, "  membership traffic            %,d bytes/node/s (push-pull %,d; across sites %,d)%n",
+        Math.round(r.bytesPerNodePerSecond()), Math.round(r.pushPullBytesPerNodePerSecond()),
+        Math.round(r.wanBytesPerNodePerSecond())));
     b.append(String.format(Locale.ROOT, "  false detections              %d deaths, %,d suspicions of live nodes (%d open at end)%n",
         r.falseDeaths(), r.falseSuspicions(), r.openFalseSuspicionsAtEnd()));
     b.append(String.format(Locale.ROOT, "  killed node dead at all nodes %s; stalled node declared dead: %s%n",
         millis(r.killDetectedByAllMillis()), r.stalledDeclaredDead() ? "yes" : "no"));
     b.append(String.format(Locale.ROOT, "  simulated %s, %,d frames%n", millis(r.simulatedMillis()), r.messages()));
+    if (r.idleMillis() > 0) {
+      b.append(String.format(Locale.ROOT, "  idle for %s after that:%n", millis(r.idleMillis())));
+      b.append(String.format(Locale.ROOT, "  idle membership traffic       %,d bytes/node/s (push-pull %,d)%n",
+          Math.round(r.idleBytesPerNodePerSecond()), Math.round(r.idlePushPullBytesPerNodePerSecond())));
+      b.append(String.format(Locale.ROOT, "  idle across sites (WAN)       %,d bytes/node/s = %,d bytes/s per site link (up + down)%n",
+          Math.round(r.idleWanBytesPerNodePerSecond()), Math.round(r.idleWanBytesPerSiteLinkPerSecond())));
+      b.append(String.format(Locale.ROOT, "  idle false deaths             %d%n", r.idleFalseDeaths()));
+    }
     return b.toString();
   }
 

@@ -34,6 +34,10 @@ import java.util.SplittableRandom;
  *
  * <p>The stalled node is not counted for the announcement (it cannot verify while stalled).
  * Manifest fetches themselves are not counted in the byte figures: only membership frames.
+ *
+ * <p>After the scenario, an idle window ({@link SimConfig#idleMillis}) runs with nothing
+ * happening; its traffic is counted apart (the idle cost of membership), and the CPU the
+ * simulating thread spends in it is measured (not part of the deterministic result).
  */
 public final class GossipSimulation {
   private static final double TARGET_SHARE = 0.9999;
@@ -68,7 +72,19 @@ public final class GossipSimulation {
   private long killDetectedAt = -1;
   private long bytes;
   private long pushPullBytes;
+  private long wanBytes;
   private long messages;
+  /** When the idle window began (-1: not yet), and the counters at that moment. */
+  private long idleFrom = -1;
+  private long scenarioEnd = -1;
+  private long bytesAtIdle;
+  private long pushPullAtIdle;
+  private long wanAtIdle;
+  private long messagesAtIdle;
+  private long falseDeathsAtIdle;
+  private long falseSuspicionsAtIdle;
+  private long openAtIdle;
+  private long idleCpuNanos;
   private long falseDeaths;
   private long falseSuspicions;
   private long openFalseSuspicions;
@@ -115,7 +131,15 @@ public final class GossipSimulation {
 
   /** Runs one simulation; the same config always gives the same result. */
   public static SimResult run(SimConfig config) {
-    return new GossipSimulation(config).execute();
+    return measure(config).result();
+  }
+
+  /** As {@link #run}, with the CPU time of the idle window (which varies run to run). */
+  public static SimRun measure(SimConfig config) {
+    GossipSimulation sim = new GossipSimulation(config);
+    SimResult r = sim.execute();
+    double nodeSeconds = r.nodes() * (r.idleMillis() / 1000.0);
+    return new SimRun(r, nodeSeconds <= 0 ? -1 : sim.idleCpuNanos / 1000.0 / nodeSeconds);
   }
 
   private SimResult execute() {
@@ -123,6 +147,7 @@ public final class GossipSimulation {
       scheduleTick(i);
     }
     long limit = t0 + config.maxMillis() * 1000;
+    long cpuAtIdle = 0;
     while (!queue.isEmpty()) {
       SimEvent ev = queue.peek();
       if (!started && ev.atMicros >= t0) {
@@ -130,20 +155,62 @@ public final class GossipSimulation {
         startScenario();
         continue;
       }
-      if (ev.atMicros > limit || (started && finished())) {
+      if (started && scenarioEnd < 0 && finished()) {
+        scenarioEnd = now;
+        if (config.idleMillis() == 0) {
+          break;
+        }
+        beginIdle();
+        limit = now + config.idleMillis() * 1000;
+        cpuAtIdle = threadCpuNanos();
+      }
+      if (ev.atMicros > limit) {
         break;
       }
       queue.poll();
       now = ev.atMicros;
       dispatch(ev);
     }
-    long simulatedMicros = Math.max(1, now);
+    if (scenarioEnd < 0) {
+      scenarioEnd = now; // hit the limit
+    } else if (idleFrom >= 0) {
+      idleCpuNanos = threadCpuNanos() - cpuAtIdle;
+      now = limit;
+    }
+    long scenarioMicros = Math.max(1, scenarioEnd);
     double rounds = verifiedAt < 0 ? -1
         : (double) verifiedAt / config.membership().gossipIntervalMillis();
-    double nodeSeconds = n * (simulatedMicros / 1e6);
+    double nodeSeconds = n * (scenarioMicros / 1e6);
+    long b = idleFrom < 0 ? bytes : bytesAtIdle;
+    long pp = idleFrom < 0 ? pushPullBytes : pushPullAtIdle;
+    long wan = idleFrom < 0 ? wanBytes : wanAtIdle;
+    long idleMillis = idleFrom < 0 ? 0 : (now - idleFrom) / 1000;
+    double idleNodeSeconds = Math.max(1e-9, n * (idleMillis / 1000.0));
     return new SimResult(n, config.sites(), config.loss(), config.seed(), heardAt, verifiedAt,
-        rounds, bytes / nodeSeconds, pushPullBytes / nodeSeconds, falseDeaths, falseSuspicions,
-        openFalseSuspicions, killDetectedAt, stalledDeclaredDead, (now - t0) / 1000, messages);
+        rounds, b / nodeSeconds, pp / nodeSeconds, wan / nodeSeconds,
+        idleFrom < 0 ? falseDeaths : falseDeathsAtIdle, idleFrom < 0 ? falseSuspicions : falseSuspicionsAtIdle,
+        idleFrom < 0 ? openFalseSuspicions : openAtIdle, killDetectedAt, stalledDeclaredDead,
+        (scenarioEnd - t0) / 1000, idleFrom < 0 ? messages : messagesAtIdle, idleMillis,
+        idleMillis == 0 ? 0 : (bytes - bytesAtIdle) / idleNodeSeconds,
+        idleMillis == 0 ? 0 : (pushPullBytes - pushPullAtIdle) / idleNodeSeconds,
+        idleMillis == 0 ? 0 : (wanBytes - wanAtIdle) / idleNodeSeconds,
+        idleFrom < 0 ? 0 : falseDeaths - falseDeathsAtIdle);
+  }
+
+  private void beginIdle() {
+    idleFrom = now;
+    bytesAtIdle = bytes;
+    pushPullAtIdle = pushPullBytes;
+    wanAtIdle = wanBytes;
+    messagesAtIdle = messages;
+    falseDeathsAtIdle = falseDeaths;
+    falseSuspicionsAtIdle = falseSuspicions;
+    openAtIdle = openFalseSuspicions;
+  }
+
+  private static long threadCpuNanos() {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    return mx.isCurrentThreadCpuTimeSupported() ? mx.getCurrentThreadCpuTime() : 0;
   }
 
   private void startScenario() {
@@ -225,6 +292,9 @@ public final class GossipSimulation {
       if (o.frame().hasPushPull()) {
         pushPullBytes += size;
       }
+      if (siteOf[i] != siteOf[to]) {
+        wanBytes += size;
+      }
       messages++;
       if (!network.lost()) {
         push(now + network.latencyMicros(i, to), SimEvent.DELIVER, to, i, o.frame());
@@ -303,7 +373,7 @@ public final class GossipSimulation {
   }
 
   /**
-   * {@code --nodes N --loss P --seed S [--sites S] [--settle-ms MS]}: runs one simulation and
+   * {@code --nodes N --loss P --seed S [--sites S] [--settle-ms MS] [--idle-ms MS]}: runs one simulation and
    * prints its line.
    */
   public static void main(String[] args) {
@@ -312,6 +382,7 @@ public final class GossipSimulation {
     long seed = 1;
     Integer sites = null;
     Long settle = null;
+    Long idle = null;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--nodes" -> nodes = Integer.parseInt(args[i + 1]);
@@ -319,6 +390,7 @@ public final class GossipSimulation {
         case "--seed" -> seed = Long.parseLong(args[i + 1]);
         case "--sites" -> sites = Integer.parseInt(args[i + 1]);
         case "--settle-ms" -> settle = Long.parseLong(args[i + 1]);
+        case "--idle-ms" -> idle = Long.parseLong(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -328,6 +400,9 @@ public final class GossipSimulation {
     }
     if (settle != null) {
       config = config.withScenario(config.killNode(), config.stallMillis(), settle);
+    }
+    if (idle != null) {
+      config = config.withIdleMillis(idle);
     }
     long start = System.nanoTime();
     SimResult result = run(config);

@@ -22,6 +22,8 @@ import io.patchmesh.mesh.MembershipConfig;
  * @param settleMillis after the stall ends, keep running at least this long so suspicions of the
  *     stalled node are refuted or turn into (false) deaths within the run
  * @param maxMillis hard limit of simulated time after t0
+ * @param idleMillis after the scenario ended, keep running this long with nothing happening and
+ *     count the traffic of that window on its own: the idle cost of membership (0: no window)
  */
 public record SimConfig(
     int nodes,
@@ -38,6 +40,7 @@ public record SimConfig(
     long stallMillis,
     long settleMillis,
     long maxMillis,
+    long idleMillis,
     MembershipConfig membership) {
 
   public SimConfig {
@@ -50,31 +53,39 @@ public record SimConfig(
     if (!(loss >= 0 && loss < 1)) {
       throw new IllegalArgumentException("loss must be within [0, 1)");
     }
+    if (idleMillis < 0 || idleMillis > 3_600_000) {
+      throw new IllegalArgumentException("the idle window must be within [0 s, 3,600 s]");
+    }
   }
 
   /**
    * The benchmark setup: sites of about 100 nodes, 0.5–2 ms inside a site, 20–60 ms across,
    * fetch+verify = RTT + 5 ms, 1 s warm-up, a kill and a 3 s stall at t0 (then 5 s to settle),
-   * LAN membership config.
+   * LAN membership config, then 30 s idle.
    */
   public static SimConfig defaults(int nodes, double loss, long seed) {
     return new SimConfig(nodes, Math.max(1, nodes / 100), loss, seed,
         0.5, 2.0, 20.0, 60.0, 5.0, 1_000, true, 3_000, 5_000,
-        180_000, MembershipConfig.lan());
+        180_000, 30_000, MembershipConfig.lan());
   }
 
   public SimConfig withSites(int s) {
     return new SimConfig(nodes, s, loss, seed, inSiteMinMillis, inSiteMaxMillis, crossSiteMinMillis, crossSiteMaxMillis,
-        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, membership);
+        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, idleMillis, membership);
   }
 
   public SimConfig withScenario(boolean kill, long stall, long settle) {
     return new SimConfig(nodes, sites, loss, seed, inSiteMinMillis, inSiteMaxMillis, crossSiteMinMillis, crossSiteMaxMillis,
-        verifyExtraMillis, warmupMillis, kill, stall, settle, maxMillis, membership);
+        verifyExtraMillis, warmupMillis, kill, stall, settle, maxMillis, idleMillis, membership);
+  }
+
+  public SimConfig withIdleMillis(long idle) {
+    return new SimConfig(nodes, sites, loss, seed, inSiteMinMillis, inSiteMaxMillis, crossSiteMinMillis, crossSiteMaxMillis,
+        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, idle, membership);
   }
 
   public SimConfig withMembership(MembershipConfig m) {
     return new SimConfig(nodes, sites, loss, seed, inSiteMinMillis, inSiteMaxMillis, crossSiteMinMillis, crossSiteMaxMillis,
-        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, m);
+        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, idleMillis, m);
   }
 }
