@@ -4,12 +4,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.security.MessageDigest;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * Cuts a stream into FastCDC chunks, names each by its SHA-256 and hands it to a
@@ -23,7 +20,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * that fits one block (most files of a patch) is handled inline, without a
  * thread. Either way the sink sees the same chunks in the same order.
  *
- * <p>Block handoff: a {@link Block} is owned by exactly one thread at a time; it
+ * <p>Block handoff: a {@link CutBlock} is owned by exactly one thread at a time; it
  * moves cutter -> hasher through {@code work} and back through {@code free}
  * (the queues give the happens-before edges). The bytes of a chunk that may
  * continue past the end of a block are copied to the start of the next block
@@ -77,7 +74,7 @@ public final class StreamChunker {
   /** Chunks {@code in} to its end. Does not close {@code in}. */
   public Result chunk(InputStream in, ChunkSink sink) throws IOException {
     MessageDigest whole = options.wholeStreamDigest() ? ChunkId.sha256() : null;
-    Block first = newBlock();
+    CutBlock first = newBlock();
     int n = in.readNBytes(first.buf, 0, blockSize);
     if (whole != null) {
       whole.update(first.buf, 0, n);
@@ -109,7 +106,7 @@ public final class StreamChunker {
     MessageDigest whole = options.wholeStreamDigest() ? ChunkId.sha256() : null;
     if (len <= blockSize || !options.pipelined()) {
       Inline inline = new Inline(newWindow(), sink);
-      Block current = newWindow();
+      CutBlock current = newWindow();
       int pos = off;
       long chunks = 0;
       while (true) {
@@ -119,7 +116,7 @@ public final class StreamChunker {
           inline.emit(current);
           return new Result(len, chunks, whole == null ? null : whole.digest());
         }
-        Block next = inline.takeFree();
+        CutBlock next = inline.takeFree();
         inline.emit(current);
         current = next;
       }
@@ -128,7 +125,7 @@ public final class StreamChunker {
       int pos = off;
       long chunks = 0;
       while (pos < off + len) {
-        Block w = newWindow();
+        CutBlock w = newWindow();
         pos = cutWindow(data, pos, off + len, w, whole);
         chunks += w.count;
         shared.publish(w);
@@ -143,7 +140,7 @@ public final class StreamChunker {
    * Cuts chunks from {@code pos} into {@code w} until it covers at least one block or
    * reaches {@code end}; returns where the next window starts.
    */
-  private int cutWindow(byte[] data, int pos, int end, Block w, MessageDigest whole) {
+  private int cutWindow(byte[] data, int pos, int end, CutBlock w, MessageDigest whole) {
     w.buf = data;
     w.count = 0;
     int start = pos;
@@ -160,169 +157,20 @@ public final class StreamChunker {
     return pos;
   }
 
-  /**
-   * The in-place pipeline: windows are published in order to a helper thread that
-   * hashes them and calls the sink; once every window is cut, the publishing thread
-   * claims unhashed windows from the end and hashes them too. Each window is claimed
-   * once (compare-and-set on its state), so each chunk is hashed once.
-   */
-  private static final class SharedHashing implements AutoCloseable {
-    private static final int UNCLAIMED = 0;
-    private static final int BY_HELPER_THREAD = 1;
-    private static final int BY_CUTTER = 2;
-    private static final int DIGESTS_READY = 3;
-
-    private final Block[] windows;
-    private final AtomicIntegerArray state;
-    private final Semaphore published = new Semaphore(0);
-    private final Object ready = new Object();
-    private final ChunkSink sink;
-    private final Thread hasher;
-    private volatile int windowCount = -1; // set once every window is published
-    private volatile Throwable failure;
-    private volatile boolean closing;
-    private int next;
-
-    SharedHashing(int maxWindows, ChunkSink sink) {
-      this.windows = new Block[maxWindows];
-      this.state = new AtomicIntegerArray(maxWindows);
-      this.sink = sink;
-      hasher = new Thread(this::hashForwards, "patchmesh-chunk-hasher");
-      hasher.setDaemon(true);
-      hasher.start();
-    }
-
-    /** Hands the next window to the helper thread (the semaphore orders the write). */
-    void publish(Block w) {
-      windows[next++] = w;
-      published.release();
-    }
-
-    /** Marks the end of the windows, then hashes windows from the last one backwards. */
-    void endAndHelp() {
-      windowCount = next;
-      published.release();
-      MessageDigest md = ChunkId.sha256();
-      for (int i = next - 1; i >= 0 && failure == null; i--) {
-        if (!state.compareAndSet(i, UNCLAIMED, BY_CUTTER)) {
-          return; // the helper thread got here first: everything before is its share
-        }
-        Block w = windows[i];
-        w.digests = new byte[w.count * ChunkId.LENGTH];
-        for (int k = 0; k < w.count; k++) {
-          md.update(w.buf, w.offsets[k], w.lengths[k]);
-          digestInto(md, w.digests, k * ChunkId.LENGTH);
-        }
-        synchronized (ready) {
-          state.set(i, DIGESTS_READY);
-          ready.notifyAll();
-        }
-      }
-    }
-
-    private void hashForwards() {
-      MessageDigest md = ChunkId.sha256();
-      byte[] digest = new byte[ChunkId.LENGTH];
-      try {
-        for (int i = 0; ; i++) {
-          published.acquireUninterruptibly();
-          int count = windowCount;
-          if (count >= 0 && i >= count) {
-            return;
-          }
-          Block w = windows[i];
-          if (state.compareAndSet(i, UNCLAIMED, BY_HELPER_THREAD)) {
-            hash(w, md, digest, sink);
-            continue;
-          }
-          synchronized (ready) {
-            while (state.get(i) != DIGESTS_READY) {
-              if (closing) {
-                return; // the cutter failed midway through this window
-              }
-              ready.wait();
-            }
-          }
-          for (int k = 0; k < w.count; k++) {
-            int at = k * ChunkId.LENGTH;
-            sink.accept(ChunkId.of(Arrays.copyOfRange(w.digests, at, at + ChunkId.LENGTH)),
-                w.buf, w.offsets[k], w.lengths[k]);
-          }
-        }
-      } catch (Throwable t) {
-        failure = t; // the cutter checks it; nothing waits on this thread but join
-      }
-    }
-
-    void finish() throws IOException {
-      close();
-      rethrow(failure);
-    }
-
-    /** Always stops the helper thread, also when cutting failed. */
-    @Override
-    public void close() {
-      if (windowCount < 0) {
-        windowCount = next;
-        published.release();
-      }
-      synchronized (ready) {
-        closing = true;
-        ready.notifyAll();
-      }
-      boolean interrupted = false;
-      while (hasher.isAlive()) {
-        try {
-          hasher.join();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+  private CutBlock newWindow() {
+    return new CutBlock(0, blockSize / cdc.params().min() + 2);
   }
 
-  /** Rethrows what the hashing thread recorded (nothing if null), unchecked ones as they are. */
-  private static void rethrow(Throwable t) throws IOException {
-    if (t == null) {
-      return;
-    }
-    if (t instanceof IOException e) {
-      throw e;
-    }
-    if (t instanceof RuntimeException e) {
-      throw e;
-    }
-    if (t instanceof Error e) {
-      throw e;
-    }
-    throw new IOException("chunk hashing failed", t);
-  }
-
-  private static void digestInto(MessageDigest md, byte[] out, int at) {
-    try {
-      md.digest(out, at, ChunkId.LENGTH);
-    } catch (java.security.DigestException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private Block newWindow() {
-    return new Block(0, blockSize / cdc.params().min() + 2);
-  }
-
-  private Block newBlock() {
-    return new Block(blockSize, blockSize / cdc.params().min() + 1);
+  private CutBlock newBlock() {
+    return new CutBlock(blockSize, blockSize / cdc.params().min() + 1);
   }
 
   /** Where cut blocks go: hashed inline, or handed to the hashing thread. */
   private interface Stage {
     /** A block the cutter may fill next. */
-    Block takeFree() throws IOException;
+    CutBlock takeFree() throws IOException;
 
-    void emit(Block cut) throws IOException;
+    void emit(CutBlock cut) throws IOException;
   }
 
   /**
@@ -330,7 +178,7 @@ public final class StreamChunker {
    * holds {@code filled} bytes already read (and already in {@code whole}).
    */
   private Result cutLoop(
-      InputStream in, Block current, int filled, boolean eof, Stage stage, MessageDigest whole)
+      InputStream in, CutBlock current, int filled, boolean eof, Stage stage, MessageDigest whole)
       throws IOException {
     long total = filled;
     long chunks = 0;
@@ -350,7 +198,7 @@ public final class StreamChunker {
         stage.emit(current);
         return new Result(total, chunks, whole == null ? null : whole.digest());
       }
-      Block next = stage.takeFree();
+      CutBlock next = stage.takeFree();
       int tail = filled - pos;
       System.arraycopy(current.buf, pos, next.buf, 0, tail);
       stage.emit(current);
@@ -365,59 +213,26 @@ public final class StreamChunker {
     }
   }
 
-  /** Hashes every chunk of a cut block and hands it to the sink. */
-  private static void hash(Block block, MessageDigest md, byte[] digest, ChunkSink sink)
-      throws IOException {
-    for (int i = 0; i < block.count; i++) {
-      int off = block.offsets[i];
-      int len = block.lengths[i];
-      md.update(block.buf, off, len);
-      digestInto(md, digest, 0);
-      sink.accept(ChunkId.of(digest), block.buf, off, len);
-    }
-  }
-
-  /** A buffer plus the chunks cut in it. */
-  private static final class Block {
-    byte[] buf; // its own buffer, or the caller's array for in-place chunking
-    final int[] offsets;
-    final int[] lengths;
-    int count;
-    byte[] digests; // in-place pipeline only: chunk digests computed by the cutter
-
-    Block(int size, int maxChunks) {
-      buf = new byte[size];
-      offsets = new int[maxChunks];
-      lengths = new int[maxChunks];
-    }
-
-    void add(int off, int len) {
-      offsets[count] = off;
-      lengths[count] = len;
-      count++;
-    }
-  }
-
   /** Single-threaded: two blocks take turns. */
   private static final class Inline implements Stage {
     private final ChunkSink sink;
     private final MessageDigest md = ChunkId.sha256();
     private final byte[] digest = new byte[ChunkId.LENGTH];
-    private Block spare;
+    private CutBlock spare;
 
-    Inline(Block spare, ChunkSink sink) {
+    Inline(CutBlock spare, ChunkSink sink) {
       this.spare = spare;
       this.sink = sink;
     }
 
     @Override
-    public Block takeFree() {
+    public CutBlock takeFree() {
       return spare;
     }
 
     @Override
-    public void emit(Block cut) throws IOException {
-      hash(cut, md, digest, sink);
+    public void emit(CutBlock cut) throws IOException {
+      CutBlock.hash(cut, md, digest, sink);
       spare = cut;
     }
   }
@@ -429,10 +244,10 @@ public final class StreamChunker {
    * {@link #takeFree()} or at {@link #finish()} and rethrows it.
    */
   private final class Pipeline implements Stage, AutoCloseable {
-    private final Block end = new Block(0, 0); // marker: no more blocks
+    private final CutBlock end = new CutBlock(0, 0); // marker: no more blocks
     // Capacity > blocks in flight, so put() never blocks.
-    private final BlockingQueue<Block> work = new ArrayBlockingQueue<>(BLOCKS_IN_FLIGHT + 2);
-    private final BlockingQueue<Block> free = new ArrayBlockingQueue<>(BLOCKS_IN_FLIGHT + 2);
+    private final BlockingQueue<CutBlock> work = new ArrayBlockingQueue<>(BLOCKS_IN_FLIGHT + 2);
+    private final BlockingQueue<CutBlock> free = new ArrayBlockingQueue<>(BLOCKS_IN_FLIGHT + 2);
     private final ChunkSink sink;
     private final Thread hasher;
     private volatile Throwable failure;
@@ -454,7 +269,7 @@ public final class StreamChunker {
     private void hashLoop(MessageDigest md) {
       byte[] digest = new byte[ChunkId.LENGTH];
       while (true) {
-        Block b;
+        CutBlock b;
         try {
           b = work.take();
         } catch (InterruptedException e) {
@@ -466,7 +281,7 @@ public final class StreamChunker {
         }
         if (failure == null) {
           try {
-            hash(b, md, digest, sink);
+            CutBlock.hash(b, md, digest, sink);
           } catch (Throwable t) {
             failure = t;
           }
@@ -476,10 +291,10 @@ public final class StreamChunker {
     }
 
     @Override
-    public Block takeFree() throws IOException {
+    public CutBlock takeFree() throws IOException {
       rethrowFailure();
       try {
-        Block b = free.take();
+        CutBlock b = free.take();
         rethrowFailure();
         return b;
       } catch (InterruptedException e) {
@@ -489,7 +304,7 @@ public final class StreamChunker {
     }
 
     @Override
-    public void emit(Block cut) {
+    public void emit(CutBlock cut) {
       work.add(cut);
     }
 
@@ -518,7 +333,7 @@ public final class StreamChunker {
     }
 
     private void rethrowFailure() throws IOException {
-      rethrow(failure);
+      CutBlock.rethrow(failure);
     }
 
     /** Always stops the helper thread, also when the cutter failed. */

@@ -44,6 +44,8 @@ final class SimWire {
   /** Keepalive phases of links across a cut. */
   private final Random keepalive;
   final long[] wanBytesInto;
+  /** Pieces on their way into a site over the WAN: sent, not yet through its downlink or dropped for good. */
+  private long wanInFlight;
   private long seq;
   private long now;
 
@@ -98,6 +100,11 @@ final class SimWire {
 
   private long oneWay(SimNode a, SimNode b) {
     return a.site == b.site ? 1 : (sim.cfg.rttMillis(a.site) + sim.cfg.rttMillis(b.site)) / 4;
+  }
+
+  /** True once no piece is on its way over the WAN: every byte sent has crossed a downlink or is lost for good. */
+  boolean wanDrained() {
+    return wanInFlight == 0;
   }
 
   long rttMillis(SimNode a, SimNode b) {
@@ -224,9 +231,12 @@ final class SimWire {
     Downlink d = downlinks[to.site];
     InFlight p = new InFlight(l, bytes, arrived);
     boolean held = departs > now + rtoMillis(from, to); // a cut holds it: lost if its link closes meanwhile
+    wanInFlight++;
     at(atDownlink, () -> {
       if (!held || l.open) {
         d.arrive(p);
+      } else {
+        wanInFlight--;
       }
     });
   }
@@ -269,6 +279,8 @@ final class SimWire {
         at(hold(l, l.data, c, now), () -> {
           if (l.open) {
             arrive(p);
+          } else {
+            wanInFlight--;
           }
         });
         next();
@@ -279,6 +291,7 @@ final class SimWire {
       freeAt = start + p.bytes() * 8 / (mbit * 1000);
       wanBytesInto[site] += p.bytes();
       at((long) Math.ceil(freeAt), () -> {
+        wanInFlight--;
         SimLink l = p.link();
         l.queuedBytes -= p.bytes();
         l.drained();

@@ -8,7 +8,8 @@ package io.patchmesh.transfer.sim;
  * @param completed honest agents that hold every chunk, verified
  * @param honestBans bans of honest agents by anyone (must be 0)
  * @param corruptBanned corrupt agents banned by at least one peer
- * @param wanPerSiteMax the largest WAN bytes into one site, over the patch size
+ * @param wanPerSiteMax the largest WAN bytes into one site, over the patch size; counted until no piece
+ *     is on its way (a piece still queued or held by a cut when the last agent completes crosses the link too)
  * @param completionP50 median completion time of honest agents, over the site's WAN bound
  *     (size over its site's WAN downlink after --slow-sites); -1 if none completed
  * @param completionP99 99th percentile, likewise
@@ -18,7 +19,7 @@ package io.patchmesh.transfer.sim;
  *     the time its remaining WAN bytes (the patch less what crossed into the site before the cut)
  *     need at its rate; the largest over the cuts, -1 if none (no cuts, or every cut site done
  *     before its heal)
- * @param simulatedMillis virtual time at the end
+ * @param simulatedMillis virtual time when the last honest agent completed (or the time limit)
  * @param events events processed
  */
 public record SwarmSimResult(

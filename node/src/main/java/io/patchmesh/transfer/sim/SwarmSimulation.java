@@ -216,10 +216,13 @@ public final class SwarmSimulation {
     SwarmSimulation sim = new SwarmSimulation(cfg);
     sim.start();
     long events = sim.wire.runUntil(cfg.limitMillis(), sim::allHonestComplete, heap);
+    long endMillis = sim.wire.now();
+    // the pieces still on their way cross a site's link all the same: count them in wanPerSiteMax
+    events += sim.wire.runUntil(cfg.limitMillis(), sim.wire::wanDrained, heap);
     if (Boolean.getBoolean("patchmesh.sim.debug")) {
       sim.debugSites();
     }
-    return sim.result(events, (System.nanoTime() - started) / 1e9, heap.peakMB());
+    return sim.result(endMillis, events, (System.nanoTime() - started) / 1e9, heap.peakMB());
   }
 
   /** The manifest reaches every node at 0 (the seed first); kills and cuts are scheduled. */
@@ -333,7 +336,7 @@ public final class SwarmSimulation {
 
   // ------------------------------------------------------------------ result
 
-  private SwarmSimResult result(long events, double wallSeconds, long peakHeapMB) {
+  private SwarmSimResult result(long endMillis, long events, double wallSeconds, long peakHeapMB) {
     List<Double> done = new ArrayList<>();
     int honest = 0;
     for (SimNode a : agents) {
@@ -356,7 +359,7 @@ public final class SwarmSimulation {
         done.size() < honest ? -1 : round3(done.get(done.size() - 1)),
         round3((double) seedNode.bytesSent / ((double) cfg.sites() * cfg.sizeBytes())),
         round3(healTailMax()),
-        wire.now(), events, Math.round(wallSeconds * 10) / 10.0, peakHeapMB);
+        endMillis, events, Math.round(wallSeconds * 10) / 10.0, peakHeapMB);
   }
 
   /** See {@link SwarmSimResult#healTailMax}. */
