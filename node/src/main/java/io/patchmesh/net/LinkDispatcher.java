@@ -26,11 +26,27 @@ final class LinkDispatcher extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<Frame> early = new ArrayDeque<>();
   private PeerLink link;
   private boolean control;
+  private ChannelHandlerContext ctx;
 
-  /** Attaches the connection to its link (before the link is up). Event loop only. */
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  /**
+   * Attaches the connection to its link (before the link is up). A data connection owes no
+   * Keepalive (its link's control connection sends them), so its writer-idle timer goes: it fired
+   * every third of the idle timeout on every idle data connection, one wake-up per link each time,
+   * for nothing. The reader-idle timer stays (a data connection stalled mid-frame). Event loop only.
+   */
   void bind(PeerLink link, boolean control) {
     this.link = link;
     this.control = control;
+    IdleStateHandler idle = ctx == null ? null : ctx.pipeline().get(IdleStateHandler.class);
+    if (!control && idle != null && idle.getWriterIdleTimeInMillis() > 0) {
+      ctx.pipeline().replace(idle, "idle", new IdleStateHandler(
+          TimeUnit.MILLISECONDS.toNanos(idle.getReaderIdleTimeInMillis()), 0, 0, TimeUnit.NANOSECONDS));
+    }
   }
 
   /** Delivers frames that waited for the link to come up. Event loop only. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.Unpooled;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.patchmesh.net.tls.NodeIdentity;
 import io.patchmesh.proto.Ack;
 import io.patchmesh.proto.Frame;
@@ -249,6 +250,21 @@ class TransportTest {
         .until(() -> ab.isOpen() && b.link(a.localId()).map(PeerLink::isOpen).orElse(false));
     assertTrue(heardByA.downs.isEmpty() && heardByB.downs.isEmpty(), heardByA.downs + " " + heardByB.downs);
     assertTrue(heardByA.frames.isEmpty() && heardByB.frames.isEmpty(), "keepalives never reach the node");
+  }
+
+  @Test
+  void onlyTheControlConnectionRunsAWriterIdleTimer() throws Exception {
+    Transport a = mesh.tls("a", "hq", null);
+    Transport b = mesh.tls("b", "hq", null);
+    PeerLink ab = a.connect(b.boundAddress()).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(5)).until(() -> b.link(a.localId()).map(PeerLink::isUp).orElse(false));
+    for (PeerLink l : List.of(ab, b.link(a.localId()).orElseThrow())) {
+      IdleStateHandler control = l.control().pipeline().get(IdleStateHandler.class);
+      IdleStateHandler data = l.data().pipeline().get(IdleStateHandler.class);
+      assertTrue(control.getWriterIdleTimeInMillis() > 0, "the control connection sends the Keepalives");
+      assertEquals(0, data.getWriterIdleTimeInMillis(), "a data connection has no writer-idle timer");
+      assertEquals(control.getReaderIdleTimeInMillis(), data.getReaderIdleTimeInMillis(), "both still time out readers");
+    }
   }
 
   @Test

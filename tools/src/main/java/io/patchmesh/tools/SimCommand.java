@@ -82,9 +82,25 @@ final class SimCommand implements Runnable {
         if (cpu && run.idleCpuMicrosPerNodeSecond() >= 0) {
           n.put("idleCpuMicrosPerNodeSecond", round1(run.idleCpuMicrosPerNodeSecond()));
         }
+        if (run.idleWork() != null) {
+          SimRun.IdleWork w = run.idleWork();
+          n.put("idleFramesInPerNodePerSecond", round2(w.framesInPerNodeSecond()));
+          n.put("idleFramesOutPerNodePerSecond", round2(w.framesOutPerNodeSecond()));
+          n.put("idleTimerWakesPerNodePerSecond", round2(w.timerWakesPerNodeSecond()));
+          n.put("idleWindowPeersPerNode", round1(w.windowPeersPerNode()));
+          n.put("peersPerNode", round1(w.peersPerNode()));
+          n.put("maxPeersPerNode", w.maxPeersPerNode());
+        }
         JsonOut.print(o, n);
       } else {
         o.print(render(run.result()));
+        if (run.idleWork() != null) {
+          SimRun.IdleWork w = run.idleWork();
+          o.print(String.format(Locale.ROOT, "  idle work per node            %.2f frames in/s, %.2f frames out/s, %.2f timer wake-ups/s%n",
+              w.framesInPerNodeSecond(), w.framesOutPerNodeSecond(), w.timerWakesPerNodeSecond()));
+          o.print(String.format(Locale.ROOT, "  peers per node                %.1f in the idle window; %.1f since the start (max %d): the links a node holds%n",
+              w.windowPeersPerNode(), w.peersPerNode(), w.maxPeersPerNode()));
+        }
         if (cpu && run.idleCpuMicrosPerNodeSecond() >= 0) {
           o.print(String.format(Locale.ROOT, "  idle CPU (this machine)       %.1f us/node/s = %.4f%% of a core per node,"
               + " simulator included%n", run.idleCpuMicrosPerNodeSecond(), run.idleCpuMicrosPerNodeSecond() / 1e4));
@@ -187,6 +203,10 @@ final class SimCommand implements Runnable {
 
   private static String percent(double p) {
     return String.format(Locale.ROOT, "%.4g%%", p * 100).replaceAll("\\.?0+%$", "%");
+  }
+
+  private static double round2(double v) {
+    return Math.round(v * 100) / 100.0;
   }
 
   private static double round1(double v) {

@@ -85,6 +85,13 @@ public final class GossipSimulation {
   private long falseSuspicionsAtIdle;
   private long openAtIdle;
   private long idleCpuNanos;
+  /** Idle-window work counters (all nodes): frames received and sent, timer firings. */
+  private long idleFramesIn;
+  private long idleFramesOut;
+  private long idleTimerWakes;
+  /** Distinct peers each node exchanged a frame with, since the start and in the idle window. */
+  private final java.util.BitSet[] peers;
+  private final java.util.BitSet[] windowPeers;
   private long falseDeaths;
   private long falseSuspicions;
   private long openFalseSuspicions;
@@ -126,6 +133,12 @@ public final class GossipSimulation {
     this.verified = new boolean[n];
     this.fetching = new boolean[n];
     this.sawKill = new boolean[n];
+    this.peers = new java.util.BitSet[n];
+    this.windowPeers = new java.util.BitSet[n];
+    for (int i = 0; i < n; i++) {
+      peers[i] = new java.util.BitSet();
+      windowPeers[i] = new java.util.BitSet();
+    }
     this.t0 = config.warmupMillis() * 1000;
   }
 
@@ -139,7 +152,21 @@ public final class GossipSimulation {
     GossipSimulation sim = new GossipSimulation(config);
     SimResult r = sim.execute();
     double nodeSeconds = r.nodes() * (r.idleMillis() / 1000.0);
-    return new SimRun(r, nodeSeconds <= 0 ? -1 : sim.idleCpuNanos / 1000.0 / nodeSeconds);
+    return new SimRun(r, nodeSeconds <= 0 ? -1 : sim.idleCpuNanos / 1000.0 / nodeSeconds,
+        nodeSeconds <= 0 ? null : sim.idleWork(nodeSeconds));
+  }
+
+  private SimRun.IdleWork idleWork(double nodeSeconds) {
+    long all = 0;
+    long window = 0;
+    int max = 0;
+    for (int i = 0; i < n; i++) {
+      all += peers[i].cardinality();
+      window += windowPeers[i].cardinality();
+      max = Math.max(max, peers[i].cardinality());
+    }
+    return new SimRun.IdleWork(idleFramesIn / nodeSeconds, idleFramesOut / nodeSeconds, idleTimerWakes / nodeSeconds,
+        (double) window / n, (double) all / n, max);
   }
 
   private SimResult execute() {
@@ -256,6 +283,13 @@ public final class GossipSimulation {
       return;
     }
     long ms = now / 1000;
+    if (idleFrom >= 0) {
+      if (ev.kind == SimEvent.TICK) {
+        idleTimerWakes++;
+      } else if (ev.kind == SimEvent.DELIVER) {
+        idleFramesIn++;
+      }
+    }
     switch (ev.kind) {
       case SimEvent.DELIVER -> nodes[i].onFrame(ms, ids[ev.from], (Frame) ev.payload);
       case SimEvent.TICK -> nodes[i].tick(ms);
@@ -296,6 +330,13 @@ public final class GossipSimulation {
         wanBytes += size;
       }
       messages++;
+      peers[i].set(to);
+      peers[to].set(i);
+      if (idleFrom >= 0) {
+        idleFramesOut++;
+        windowPeers[i].set(to);
+        windowPeers[to].set(i);
+      }
       if (!network.lost()) {
         push(now + network.latencyMicros(i, to), SimEvent.DELIVER, to, i, o.frame());
       }

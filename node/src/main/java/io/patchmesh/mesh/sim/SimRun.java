@@ -6,5 +6,26 @@ package io.patchmesh.mesh.sim;
  * @param idleCpuMicrosPerNodeSecond CPU time the simulating thread spent in the idle window, per
  *     simulated node and simulated second: the membership code's idle CPU plus the simulator's
  *     own event handling (an upper bound of what one agent's membership costs); -1 with no window
+ * @param idleWork what each node did in the idle window, in counts (deterministic); null with no
+ *     window
  */
-public record SimRun(SimResult result, double idleCpuMicrosPerNodeSecond) {}
+public record SimRun(SimResult result, double idleCpuMicrosPerNodeSecond, IdleWork idleWork) {
+
+  /**
+   * A node's membership work while idle, per node and simulated second, and the peers it spoke to:
+   * the figures that must stay flat as the fleet grows for an idle agent's CPU to stay flat. A real
+   * node handles each frame received as one loop task and each timer firing as one wake-up; it
+   * keeps a link to every peer it exchanged a frame with (links are not closed for being idle),
+   * and each open link costs keepalive frames and idle timers of its own.
+   *
+   * @param framesInPerNodeSecond membership frames a node received (each one loop task)
+   * @param framesOutPerNodeSecond membership frames a node sent
+   * @param timerWakesPerNodeSecond times a node's membership timer fired
+   * @param windowPeersPerNode distinct peers a node exchanged frames with during the idle window (mean)
+   * @param peersPerNode distinct peers a node exchanged frames with since it started (mean): the
+   *     links a real node would hold at the end of the run
+   * @param maxPeersPerNode the same, the largest of any node
+   */
+  public record IdleWork(double framesInPerNodeSecond, double framesOutPerNodeSecond, double timerWakesPerNodeSecond,
+      double windowPeersPerNode, double peersPerNode, int maxPeersPerNode) {}
+}
