@@ -20,8 +20,9 @@ import java.util.Map;
  * it would drain at once and spin. A paced peer is instead remembered with the time its bucket holds
  * a byte again ({@link #nextTimerMillis}), and {@link #due} says when serving should look again.
  *
- * <p>A grant is charged the chunk's full size before it is read (so two grants in one poll cannot
- * spend the same bytes), and corrected when the piece goes (a delta is smaller) or is dropped. Before
+ * <p>A grant is charged a unit the moment the slot grant lets it go (so two grants in one poll cannot
+ * spend the same bytes), corrected to the chunk's size once granted, and to what went when the piece
+ * goes (a delta is smaller) or is dropped. Before
  * a requester's connection gave an RTT, nothing paces it (the nio transport gives none: no samples,
  * no pacing).
  */
