@@ -72,6 +72,7 @@ public final class ConfigFile {
   @JsonProperty("policy-root") public String policyRoot;
   /** WAN request pacing by queuing delay: ledbat (default) or off. Validated; not yet consulted (see DESIGN.md). */
   @JsonProperty("wan-yield") public String wanYield;
+  @JsonProperty("upload-yield") public String uploadYield;
   // site discovery (site: auto; docs/CONFIG.md "Site discovery")
   @JsonProperty("site-aliases") public Map<String, List<String>> siteAliases;
   @JsonProperty("discovery-group") public String discoveryGroup;
@@ -154,6 +155,7 @@ public final class ConfigFile {
     if (metered != null) checks.put("metered", () -> io.patchmesh.policy.PolicyConfig.metered("metered", metered));
     if (meteredInterfaces != null) checks.put("metered-interfaces", () -> io.patchmesh.policy.InterfacePatterns.parse("metered-interfaces", meteredInterfaces));
     if (wanYield != null) checks.put("wan-yield", () -> NodeConfig.checkWanYield("wan-yield", wanYield));
+    if (uploadYield != null) checks.put("upload-yield", () -> NodeConfig.checkWanYield("upload-yield", uploadYield));
     if (siteAliases != null) checks.put("site-aliases", () -> io.patchmesh.discovery.SiteAliases.parse("site-aliases", siteAliases));
     if (discoveryGroup != null) checks.put("discovery-group", () -> io.patchmesh.discovery.DiscoveryConfig.group(discoveryGroup));
     if (discoveryPort != null) checks.put("discovery-port", () -> io.patchmesh.discovery.DiscoveryConfig.port(discoveryPort));

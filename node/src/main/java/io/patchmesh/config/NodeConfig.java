@@ -43,7 +43,9 @@ import java.util.regex.Pattern;
  *     (a newer one learned from the mesh is kept in the data directory either way)
  * @param policy laptop and shared-link policies: battery, VPN, metered links, rate schedule (agents)
  * @param wanYield "ledbat" (default) or "off": delay-based pacing of WAN requests
- *     (io.patchmesh.transfer.ledbat); validated and carried, not yet consulted by the swarm
+ *     (io.patchmesh.transfer.ledbat.RequestPacer)
+ * @param uploadYield seeds: "off" (default) or "ledbat": delay-based pacing of uploads to WAN
+ *     requesters (io.patchmesh.transfer.ledbat.UploadPacer); agents ignore it
  * @param discovery how an agent with {@code site: auto} finds its site on the LAN (aliases, group, port, interface)
  */
 public record NodeConfig(
@@ -73,6 +75,7 @@ public record NodeConfig(
     Path revocations,
     io.patchmesh.policy.PolicyConfig policy,
     String wanYield,
+    String uploadYield,
     io.patchmesh.discovery.DiscoveryConfig discovery) {
 
   /** The site an agent with {@code site: auto} discovered: this config with that site (see io.patchmesh.discovery). */
@@ -80,14 +83,14 @@ public record NodeConfig(
     checkSite("discovered site", discovered);
     return new NodeConfig(dataDir, trustRoot, listen, advertise, outboundOnly, discovered, join, tlsDir, admin, applyDir,
         allowInstallCommands, labels, uploadRate, downloadRate, wanRate, quotaBytes, membershipPreset, window,
-        insecurePlaintext, installTimeoutMax, rootExpiryWarning, inventory, urgent, revocations, policy, wanYield, discovery);
+        insecurePlaintext, installTimeoutMax, rootExpiryWarning, inventory, urgent, revocations, policy, wanYield, uploadYield, discovery);
   }
 
   /** This config advertising {@code addresses} (a roaming agent's address on the LAN it found). */
   public NodeConfig withAdvertise(List<String> addresses) {
     return new NodeConfig(dataDir, trustRoot, listen, List.copyOf(addresses), outboundOnly, site, join, tlsDir, admin, applyDir,
         allowInstallCommands, labels, uploadRate, downloadRate, wanRate, quotaBytes, membershipPreset, window,
-        insecurePlaintext, installTimeoutMax, rootExpiryWarning, inventory, urgent, revocations, policy, wanYield, discovery);
+        insecurePlaintext, installTimeoutMax, rootExpiryWarning, inventory, urgent, revocations, policy, wanYield, uploadYield, discovery);
   }
 
   /** True if the agent finds its site on the LAN ({@code site: auto}). */
@@ -138,6 +141,7 @@ public record NodeConfig(
     private String rateSchedule = "";
     private String policyRoot = "/";
     private String wanYield = "ledbat";
+    private String uploadYield = "off";
     private Map<String, List<String>> siteAliases;
     private String discoveryGroup = io.patchmesh.discovery.SiteAnnouncer.DEFAULT_GROUP;
     private String discoveryPort = String.valueOf(io.patchmesh.discovery.SiteAnnouncer.DEFAULT_PORT);
@@ -180,6 +184,7 @@ public record NodeConfig(
       if (f.rateSchedule != null) rateSchedule = f.rateSchedule;
       if (f.policyRoot != null) policyRoot = f.policyRoot;
       if (f.wanYield != null) wanYield = f.wanYield;
+      if (f.uploadYield != null) uploadYield = f.uploadYield;
       if (f.siteAliases != null) siteAliases = f.siteAliases;
       if (f.discoveryGroup != null) discoveryGroup = f.discoveryGroup;
       if (f.discoveryPort != null) discoveryPort = f.discoveryPort;
@@ -223,6 +228,7 @@ public record NodeConfig(
     public Builder rateSchedule(String v) { if (v != null) rateSchedule = v; return this; }
     public Builder policyRoot(String v) { if (v != null) policyRoot = v; return this; }
     public Builder wanYield(String v) { if (v != null) wanYield = v; return this; }
+    public Builder uploadYield(String v) { if (v != null) uploadYield = v; return this; }
     public Builder discoveryPort(String v) { if (v != null) discoveryPort = v; return this; }
     public Builder discoveryInterface(String v) { if (v != null) discoveryInterface = v; return this; }
 
@@ -291,6 +297,7 @@ public record NodeConfig(
               io.patchmesh.policy.RateSchedule.parse("rate-schedule", rateSchedule),
               Path.of(policyRoot)),
           checkWanYield("wan-yield", wanYield),
+          checkWanYield("upload-yield", uploadYield),
           io.patchmesh.discovery.DiscoveryConfig.parse(siteAliases, discoveryGroup, discoveryPort, discoveryInterface));
     }
 
@@ -327,7 +334,7 @@ public record NodeConfig(
     return value;
   }
 
-  /** WAN request pacing: ledbat or off. */
+  /** WAN pacing (wan-yield of requests, upload-yield of a seed's uploads): ledbat or off. */
   public static String checkWanYield(String option, String value) {
     if (!value.equals("ledbat") && !value.equals("off")) {
       throw new UserInputException(option + ": '" + value + "' is not ledbat or off");

@@ -206,6 +206,23 @@ public final class PeerLink {
     }, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * The data connection's smoothed round-trip time as the kernel measures it (TCP_INFO's
+   * {@code tcpi_rtt}, microseconds), or -1 where the transport cannot tell (the nio fallback, no data
+   * connection yet, closed). Read by a seed's upload-yield while it serves this peer.
+   */
+  public long dataRttMicros() {
+    Channel channel = data;
+    if (channel instanceof io.netty.channel.epoll.EpollSocketChannel epoll && epoll.isOpen()) {
+      try {
+        return epoll.tcpInfo().rtt();
+      } catch (RuntimeException e) {
+        return -1; // closed under us
+      }
+    }
+    return -1;
+  }
+
   /** Wire bytes (after TLS) received on both connections. */
   public long bytesIn() {
     ByteCounter dataCounter = dataBytes;

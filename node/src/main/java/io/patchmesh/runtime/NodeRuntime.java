@@ -206,7 +206,9 @@ public final class NodeRuntime implements AutoCloseable {
             metrics,
             options.transfer(),
             options.swarm().withWanYield(
-                io.patchmesh.transfer.ledbat.LedbatConfig.ofSetting(config.wanYield())), // wan-yield
+                io.patchmesh.transfer.ledbat.LedbatConfig.ofSetting(config.wanYield())) // wan-yield
+                .withUploadYield(options.isSeed() // upload-yield: seeds only
+                    ? io.patchmesh.transfer.ledbat.LedbatConfig.ofUploadSetting(config.uploadYield()) : null),
             options.uploadSlots(),
             () -> mesh.membership().members(),
             s -> apply.onSessionComplete(s),

@@ -82,6 +82,9 @@ final class Swarm {
     this.core = new SwarmCore(self, site, config, swarmConfig, uploadSlots, new Random(self.hashCode()),
         SwarmDriver.links(refs), members);
     this.driver = new SwarmDriver(site, loop, transport, chunks, metrics, refs, core, this::onEvent);
+    if (swarmConfig.uploadYield() != null) {
+      loop.every(SwarmDriver.RTT_SAMPLE_MILLIS, driver::sampleRtts); // upload-yield's delay samples
+    }
   }
 
   private Fetching fetching() {

@@ -48,6 +48,10 @@ final class SwarmDriver {
   private final SwarmCore core;
   private final Consumer<SwarmEvent> events;
   private final DeltaEncoder deltaEncoder = new DeltaEncoder();
+  /** upload-yield: how often the RTT of each WAN requester's data connection is read while serving it. */
+  static final long RTT_SAMPLE_MILLIS = 100;
+  /** When the wake-up for a requester paced by upload-yield is due (Long.MAX_VALUE: none pending). */
+  private long pacedWakeAt = Long.MAX_VALUE;
 
   SwarmDriver(String site, NodeLoop loop, Transport transport, ChunkStore chunks, NodeMetrics metrics, LinkRefs refs,
       SwarmCore core, Consumer<SwarmEvent> events) {
@@ -86,6 +90,48 @@ final class SwarmDriver {
     for (SwarmEvent e : core.pollEvents()) {
       events.accept(e);
     }
+    armPacedWake();
+  }
+
+  /**
+   * upload-yield: a requester passed over for its rate is served again at the serving core's timer.
+   * One wake-up pending at a time, moved earlier when needed; a stale one only finds nothing due.
+   */
+  private void armPacedWake() {
+    long at = core.serving().nextTimerMillis();
+    if (at == Long.MAX_VALUE || at >= pacedWakeAt) {
+      return;
+    }
+    pacedWakeAt = at;
+    loop.later(Math.max(0, at - loop.now()), () -> {
+      if (pacedWakeAt == at) {
+        pacedWakeAt = Long.MAX_VALUE;
+      }
+      core.serving().onTimer(loop.now());
+      carryOut();
+    });
+  }
+
+  /**
+   * upload-yield, every {@link #RTT_SAMPLE_MILLIS}: the kernel's smoothed RTT of the data connection
+   * of each WAN requester served lately, rounded up to whole milliseconds, into the serving core. A
+   * link that cannot tell (the nio transport) gives no samples, and a requester without samples is
+   * not paced.
+   */
+  void sampleRtts() {
+    long now = loop.now();
+    List<LinkRef> wanted = core.serving().rttWanted(now);
+    if (wanted.isEmpty()) {
+      return;
+    }
+    for (LinkRef r : wanted) {
+      PeerLink l = refs.link(r);
+      long micros = l == null ? -1 : l.dataRttMicros();
+      if (micros > 0) {
+        core.serving().onRttSample(r, (micros + 999) / 1000, now);
+      }
+    }
+    carryOut();
   }
 
   private void act(SwarmAction a) {
@@ -152,7 +198,7 @@ final class SwarmDriver {
   private void park(LinkRef to) {
     PeerLink l = refs.link(to);
     Runnable wake = () -> {
-      core.serving().onWritable(to);
+      core.serving().onWritable(to, loop.now());
       carryOut();
     };
     if (l == null) {
@@ -240,7 +286,7 @@ final class SwarmDriver {
       Frame p = piece;
       boolean f = failed;
       loop.execute(() -> {
-        core.serving().onChunkRead(r.to(), r.upload(), p, f);
+        core.serving().onChunkRead(r.to(), r.upload(), p, f, loop.now());
         missing.forEach(core::onChunkMissing);
         carryOut();
       });

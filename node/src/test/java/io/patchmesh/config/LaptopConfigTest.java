@@ -38,6 +38,8 @@ class LaptopConfigTest {
     assertTrue(p.rateSchedule().rules().isEmpty());
     assertEquals("ledbat", build("").wanYield());
     assertEquals("off", build("wan-yield: off\n").wanYield());
+    assertEquals("off", build("").uploadYield(), "upload-yield is off unless a seed's operator turns it on");
+    assertEquals("ledbat", build("upload-yield: ledbat\n").uploadYield());
   }
 
   @Test
@@ -71,6 +73,7 @@ class LaptopConfigTest {
         "metered-interfaces: ['!']         | metered-interfaces",
         "rate-schedule: 'weekdays 8-18 down=1MiB' | rate-schedule",
         "wan-yield: cubic                   | wan-yield",
+        "upload-yield: yes                  | upload-yield",
       })
   void badValueIsOneLineNamingFileLineAndKey(String line, String key) throws Exception {
     Path f = tmp.resolve("bad.yaml");

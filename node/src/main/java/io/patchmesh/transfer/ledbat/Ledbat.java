@@ -125,8 +125,7 @@ public final class Ledbat {
     if (inFlightBytes > 0) {
       return false;
     }
-    long rtt = lastRtt < 0 ? 0 : lastRtt;
-    return lastSentMillis == Long.MIN_VALUE || now - lastSentMillis >= (long) (rtt * (bytes / window));
+    return lastSentMillis == Long.MIN_VALUE || now - lastSentMillis >= (long) millisToSend(bytes);
   }
 
   /**
@@ -137,8 +136,40 @@ public final class Ledbat {
     if (bytes <= window || lastSentMillis == Long.MIN_VALUE) {
       return Long.MIN_VALUE;
     }
-    long rtt = lastRtt < 0 ? 0 : lastRtt;
-    return lastSentMillis + (long) (rtt * (bytes / window));
+    return lastSentMillis + (long) millisToSend(bytes);
+  }
+
+  /**
+   * The window as a rate: window / RTT, in bytes per millisecond, with the last RTT sampled ({@link
+   * #onAck} or {@link #onRtt}); Double.MAX_VALUE before any RTT (or at 0 ms). What spaces the
+   * requests of a window smaller than one request ({@link #mayRequest}) and what a seed's {@link
+   * UploadPacer} serves at.
+   */
+  public double rateBytesPerMilli() {
+    return lastRtt <= 0 ? Double.MAX_VALUE : window / lastRtt;
+  }
+
+  /** How long {@code bytes} take at {@link #rateBytesPerMilli} (0 before any RTT). */
+  public double millisToSend(double bytes) {
+    return lastRtt <= 0 ? 0 : lastRtt * (bytes / window);
+  }
+
+  /** The path's round trip is {@code rttMillis} now, without a delay sample (nothing was acknowledged). */
+  public void onRtt(long rttMillis) {
+    if (rttMillis >= 0) {
+      lastRtt = rttMillis;
+    }
+  }
+
+  /** The last RTT sampled; -1 before any. */
+  public long rttMillis() {
+    return lastRtt;
+  }
+
+  /** "window W KiB{extra}, base B ms, queuing Q ms": a pacer's log line for one peer. */
+  String describe(String afterWindow) {
+    return "window " + (windowBytes() >> 10) + " KiB" + afterWindow + ", base " + baseDelayMillis() + " ms, queuing "
+        + queuingDelayMillis() + " ms";
   }
 
   public void onRequestSent(long now) {

@@ -155,6 +155,18 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
   }
 
   /**
+   * The pacing a seed's {@code upload-yield} setting asks for: {@link #forUploads} for {@code
+   * ledbat}, null (no pacing) for {@code off}. The setting was checked when the config was read.
+   */
+  public static LedbatConfig ofUploadSetting(String uploadYield) {
+    return switch (uploadYield) {
+      case "ledbat" -> forUploads();
+      case "off" -> null;
+      default -> throw new IllegalArgumentException("upload-yield: " + uploadYield);
+    };
+  }
+
+  /**
    * The pacing a node's {@code wan-yield} setting asks for: {@link #forRequests} for {@code ledbat},
    * null (no pacing) for {@code off}. The setting was checked when the config was read.
    */

@@ -25,19 +25,15 @@ import java.util.Map;
  * requests that expired or were cancelled leave the ledger there), {@link #dropSession}, {@link
  * #forget}. Questions: {@link #mayRequest}, {@link #nextRequestMillis}.
  */
-public final class RequestPacer {
-  private final LedbatConfig config;
-  private final Map<NodeId, Flow> flows = new HashMap<>();
-
+public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
   /** One WAN source: its window, and what we asked of it and wait for. */
-  private static final class Flow {
-    final Ledbat ledbat;
+  static final class Flow extends PeerWindows.Flow {
     /** Per manifest, chunk index -> {sentMillis, bytes}, oldest first. */
     final Map<ManifestId, LinkedHashMap<Integer, long[]>> outstanding = new HashMap<>();
     long inFlightBytes;
 
     Flow(LedbatConfig config) {
-      ledbat = new Ledbat(config);
+      super(config);
     }
 
     void remove(long[] entry) {
@@ -46,15 +42,7 @@ public final class RequestPacer {
   }
 
   public RequestPacer(LedbatConfig config) {
-    this.config = config;
-  }
-
-  public LedbatConfig config() {
-    return config;
-  }
-
-  private Flow flow(NodeId peer) {
-    return flows.computeIfAbsent(peer, p -> new Flow(config));
+    super(config, Flow::new);
   }
 
   /** True if a request of about {@code bytes} may go to {@code peer} now. */
@@ -150,41 +138,22 @@ public final class RequestPacer {
     }
   }
 
-  /** The link to {@code peer} went down: its window and samples go with it (a new path may differ). */
-  public void forget(NodeId peer) {
-    flows.remove(peer);
-  }
-
   /**
    * One line per source for the log (null if none): window, bytes in flight, base and queuing
    * delay — what an operator reads to see whether the agent is yielding, and to whom.
    */
   public String describe() {
-    if (flows.isEmpty()) {
-      return null;
-    }
-    StringBuilder b = new StringBuilder("wan-yield:");
-    flows.forEach((peer, f) -> b.append(' ').append(peer.shortHex()).append(" window ")
-        .append(f.ledbat.windowBytes() >> 10).append(" KiB (").append(f.inFlightBytes >> 10).append(" in flight), base ")
-        .append(f.ledbat.baseDelayMillis()).append(" ms, queuing ").append(f.ledbat.queuingDelayMillis()).append(" ms;"));
-    return b.toString();
+    return describe("wan-yield:");
+  }
+
+  @Override
+  String describeExtra(Flow f) {
+    return " (" + (f.inFlightBytes >> 10) + " in flight)";
   }
 
   /** Request bytes asked of {@code peer} and not received yet. */
   public long inFlightBytes(NodeId peer) {
     Flow f = flows.get(peer);
     return f == null ? 0 : f.inFlightBytes;
-  }
-
-  /** The window towards {@code peer} (the initial one if we never asked it). */
-  public long windowBytes(NodeId peer) {
-    Flow f = flows.get(peer);
-    return f == null ? config.initialWindowBytes() : f.ledbat.windowBytes();
-  }
-
-  /** The queuing delay last measured towards {@code peer} (0 before any sample). */
-  public long queuingDelayMillis(NodeId peer) {
-    Flow f = flows.get(peer);
-    return f == null ? 0 : f.ledbat.queuingDelayMillis();
   }
 }

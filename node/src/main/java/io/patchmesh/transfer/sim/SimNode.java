@@ -154,6 +154,7 @@ final class SimNode {
       }
     }
     core.fetching().tick(sim.wire.now(), bytesIn);
+    core.onTimer(sim.wire.now());
     act();
   }
 
@@ -245,7 +246,7 @@ final class SimNode {
 
   void wake(LinkRef ref) {
     if (alive) {
-      core.serving().onWritable(ref);
+      core.serving().onWritable(ref, sim.wire.now());
       act();
     }
   }
@@ -262,7 +263,7 @@ final class SimNode {
     } else {
       piece = Frame.newBuilder().setPiece(sim.piece(r.upload(), corrupt)).build();
     }
-    core.serving().onChunkRead(r.to(), r.upload(), piece, false);
+    core.serving().onChunkRead(r.to(), r.upload(), piece, false, sim.wire.now());
     act();
   }
 

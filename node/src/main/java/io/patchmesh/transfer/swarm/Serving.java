@@ -24,9 +24,11 @@ import java.util.Map;
  * piece. No sockets, no store, no clock of its own.
  *
  * <p>Inputs: {@link #onLinkUp}, {@link #onLinkDown}, {@link #onRequest}, {@link #onCancel}, {@link
- * #onChunkRead}, {@link #onWritable}. Output: {@link #poll}. Whether a link's data connection takes
- * bytes is asked of the {@link Links} given at construction: the driver knows (a socket's
- * writability, a simulated send queue's fill) and answers at the moment of the call.
+ * #onChunkRead}, {@link #onWritable}, and with upload-yield on ({@link SwarmConfig#uploadYield}) {@link
+ * #onRttSample} and {@link #onTimer}. Output: {@link #poll}. Timer: {@link #nextTimerMillis} (only
+ * paced WAN requesters set one). Whether a link's data connection takes bytes is asked of the {@link
+ * Links} given at construction: the driver knows (a socket's writability, a simulated send queue's
+ * fill) and answers at the moment of the call.
  */
 public final class Serving {
   /**
@@ -40,6 +42,11 @@ public final class Serving {
   public interface Held {
     /** Chunks in the manifest, or -1 if we hold no session for it. */
     int chunkCount(ManifestId manifest);
+
+    /** The chunk's size as the manifest gives it (0 if unknown: upload pacing then counts it when sent). */
+    default int size(ManifestId manifest, int index) {
+      return 0;
+    }
 
     /** True if we advertised the chunk (stored it verified). */
     boolean has(ManifestId manifest, int index);
@@ -66,8 +73,17 @@ public final class Serving {
   /** Per peer, the link we serve it over (the newest one that sent us a request). */
   private final Map<NodeId, LinkRef> current = new HashMap<>();
   private final List<SwarmAction> out = new ArrayList<>();
+  /** upload-yield: WAN requesters passed over for their rate; no-ops when off. */
+  private final UploadPacing pacing;
 
+  /** For a node whose site is unknown here (every peer counts as WAN to upload-yield, if it is on). */
   public Serving(int slots, SwarmConfig cfg, PeerDiscipline discipline, Held held, Links links) {
+    this("", slots, cfg, discipline, held, links);
+  }
+
+  /** {@code site}: our own, which tells LAN requesters (never paced) from WAN ones. */
+  public Serving(String site, int slots, SwarmConfig cfg, PeerDiscipline discipline, Held held, Links links) {
+    this.pacing = new UploadPacing(site, cfg.uploadYield());
     this.uploads = new UploadQueue<>(slots, cfg.maxOutstandingPerPeer());
     this.discipline = discipline;
     this.held = held;
@@ -106,6 +122,7 @@ public final class Serving {
       current.remove(link.peer());
     }
     uploads.onPeerGone(link.peer());
+    pacing.forget(link.peer());
   }
 
   /**
@@ -135,7 +152,7 @@ public final class Serving {
       reject(from, req.getManifestId(), idx, req.getRequestId(), "busy");
       return;
     }
-    serve();
+    serve(now);
   }
 
   /** The request's base ids if well-formed and within bounds; else none (we answer in full). */
@@ -166,32 +183,37 @@ public final class Serving {
    * or could not be read ({@code failed} true: e.g. the store stopped on a full disk). Either way the
    * requester is told "busy" so it asks elsewhere now, not after a timeout.
    */
-  public void onChunkRead(LinkRef to, Upload u, Frame piece, boolean failed) {
+  public void onChunkRead(LinkRef to, Upload u, Frame piece, boolean failed, long now) {
     if (piece == null) {
       reject(to, u.manifest().toByteString(), u.index(), 0, "busy");
       uploads.finish(to.peer(), u);
+      pacing.onSent(to, held.size(u.manifest(), u.index()), 0, now);
       if (!failed) {
         out.add(new SwarmAction.ChunkLost(u.manifest(), u.index()));
       }
-      serve();
+      serve(now);
       return;
     }
-    pieceReady(to, u, piece);
+    pieceReady(to, u, piece, now);
   }
 
-  private void pieceReady(LinkRef to, Upload u, Frame piece) {
+  private void pieceReady(LinkRef to, Upload u, Frame piece, long now) {
     UploadQueue.Ready r = uploads.onPieceReady(to.peer(), u, piece, links.isOpen(to), links.dataWritable(to));
+    if (r.disposition() != UploadQueue.Disposition.WAIT) {
+      int granted = held.size(u.manifest(), u.index());
+      pacing.onSent(to, granted, r.disposition() == UploadQueue.Disposition.DROP ? 0 : payloadSize(piece.getPiece()), now);
+    }
     switch (r.disposition()) {
-      case DROP -> serve();
+      case DROP -> serve(now);
       case SEND -> {
         out.add(new SwarmAction.SendPiece(to, piece, payloadSize(piece.getPiece())));
-        serve();
+        serve(now);
       }
       case PARK -> {
         if (r.firstParked()) {
           out.add(new SwarmAction.Park(to));
         }
-        serve();
+        serve(now);
       }
       case WAIT -> {
         List<Waiting> w = waiting.computeIfAbsent(to, k -> new ArrayList<>());
@@ -214,7 +236,7 @@ public final class Serving {
    * call, and another Park while more are parked: writability is the link's to say after each send
    * (a link that queues far past its mark is a bug the transport refuses).
    */
-  public void onWritable(LinkRef link) {
+  public void onWritable(LinkRef link, long now) {
     NodeId peer = link.peer();
     uploads.onDrained(peer);
     List<Waiting> w = waiting.remove(link);
@@ -223,7 +245,7 @@ public final class Serving {
       if (w != null) {
         w.forEach(x -> uploads.finish(peer, x.upload()));
       }
-      serve();
+      serve(now);
       return;
     }
     if (uploads.hasParked(peer) && links.dataWritable(link)) {
@@ -234,14 +256,53 @@ public final class Serving {
       out.add(new SwarmAction.Park(link));
     }
     if (w != null) {
-      w.forEach(x -> pieceReady(link, x.upload(), x.piece()));
+      w.forEach(x -> pieceReady(link, x.upload(), x.piece(), now));
     }
-    serve();
+    serve(now);
   }
 
-  /** Starts every upload the slots grant; a peer passed over for a full connection is watched. */
-  private void serve() {
-    List<UploadQueue.Grant<Upload, List<ChunkId>>> grants = uploads.poll(this::writable);
+  /**
+   * upload-yield: {@code link}'s data connection measures a smoothed RTT of {@code rttMillis} (> 0;
+   * the driver rounds up) now. A new rate may let a paced requester go.
+   */
+  public void onRttSample(LinkRef link, long rttMillis, long now) {
+    if (link.equals(current.get(link.peer()))) {
+      pacing.onRttSample(link, rttMillis, now);
+      serve(now);
+    }
+  }
+
+  /** upload-yield: the links whose RTT the driver should read now (WAN requesters served lately). */
+  public List<LinkRef> rttWanted(long now) {
+    List<LinkRef> out = new ArrayList<>();
+    for (NodeId p : pacing.rttWanted(now)) {
+      LinkRef l = current.get(p);
+      if (l != null) {
+        out.add(l);
+      }
+    }
+    return out;
+  }
+
+  /** When a requester passed over for its rate may be served (Long.MAX_VALUE: no timer). */
+  public long nextTimerMillis() {
+    return pacing.nextTimerMillis();
+  }
+
+  /** The time of {@link #nextTimerMillis} came (early or late calls are harmless). */
+  public void onTimer(long now) {
+    if (pacing.due(now)) {
+      serve(now);
+    }
+  }
+
+  /**
+   * Starts every upload the slots grant; a peer passed over for a full connection is watched, one
+   * passed over for its upload-yield rate gets a timer.
+   */
+  private void serve(long now) {
+    List<UploadQueue.Grant<Upload, List<ChunkId>>> grants =
+        uploads.poll(this::writable, peer -> pacing.holds(current.get(peer), now));
     for (NodeId peer : uploads.takeDrainWatches()) {
       LinkRef l = current.get(peer);
       if (l == null) {
@@ -255,8 +316,10 @@ public final class Serving {
       int count = held.chunkCount(g.upload().manifest());
       if (l == null || !links.isOpen(l) || count < 0) {
         uploads.finish(g.peer(), g.upload());
+        pacing.onGranted(l, 0, now); // nothing goes (the charge of its grant is returned)
         continue;
       }
+      pacing.onGranted(l, held.size(g.upload().manifest(), g.upload().index()), now);
       out.add(new SwarmAction.ReadChunk(l, g.upload(), held.id(g.upload().manifest(), g.upload().index()), g.bases()));
     }
   }
@@ -291,5 +354,15 @@ public final class Serving {
 
   public int queued(NodeId peer) {
     return uploads.queued(peer);
+  }
+
+  /** upload-yield's state per WAN requester, for diagnostics (null if off or none). */
+  public String describePacing() {
+    return pacing.describe();
+  }
+
+  /** upload-yield's pacer (null when off), for tests. */
+  io.patchmesh.transfer.ledbat.UploadPacer uploadPacer() {
+    return pacing.pacer();
   }
 }

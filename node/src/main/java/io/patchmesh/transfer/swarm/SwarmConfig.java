@@ -67,6 +67,11 @@ import io.patchmesh.transfer.ledbat.LedbatConfig;
  *     as the picker's pipelines allow). Null in {@link #defaults} and {@link #fast} (the simulation
  *     and the tests of other rules run without it); a node sets it from its config
  *     ({@link #withWanYield}).
+ * @param uploadYield the LEDBAT pacing of a seed's uploads to WAN requesters ({@code upload-yield:
+ *     ledbat}; see {@link io.patchmesh.transfer.ledbat.UploadPacer} and {@link UploadPacing}), or null
+ *     for none ({@code off}: every requester is served as fast as the slots and its connection
+ *     allow). Null in {@link #defaults} and {@link #fast}; a seed sets it from its config ({@link
+ *     #withUploadYield}).
  */
 public record SwarmConfig(
     long interestGraceMillis,
@@ -84,7 +89,8 @@ public record SwarmConfig(
     long linkSilentMillis,
     long linkAbandonedMillis,
     long silentMemberGraceMillis,
-    LedbatConfig wanYield) {
+    LedbatConfig wanYield,
+    LedbatConfig uploadYield) {
 
   /** Without WAN pacing (wanYield null). */
   public SwarmConfig(long interestGraceMillis, int crossSitePeers, int maxOutstandingPerPeer, int maxPipeline,
@@ -93,14 +99,31 @@ public record SwarmConfig(
       long linkAbandonedMillis, long silentMemberGraceMillis) {
     this(interestGraceMillis, crossSitePeers, maxOutstandingPerPeer, maxPipeline, stalledTimeouts, stalledSilenceMillis,
         wanStartDelayMillis, wanHaveIntervalMillis, redialMillis, pauseMillis, storeFullRetryMillis, storeFullClearMillis,
-        linkSilentMillis, linkAbandonedMillis, silentMemberGraceMillis, null);
+        linkSilentMillis, linkAbandonedMillis, silentMemberGraceMillis, null, null);
+  }
+
+  /** Without upload pacing (uploadYield null). */
+  public SwarmConfig(long interestGraceMillis, int crossSitePeers, int maxOutstandingPerPeer, int maxPipeline,
+      int stalledTimeouts, long stalledSilenceMillis, long wanStartDelayMillis, long wanHaveIntervalMillis,
+      long redialMillis, long pauseMillis, long storeFullRetryMillis, long storeFullClearMillis, long linkSilentMillis,
+      long linkAbandonedMillis, long silentMemberGraceMillis, LedbatConfig wanYield) {
+    this(interestGraceMillis, crossSitePeers, maxOutstandingPerPeer, maxPipeline, stalledTimeouts, stalledSilenceMillis,
+        wanStartDelayMillis, wanHaveIntervalMillis, redialMillis, pauseMillis, storeFullRetryMillis, storeFullClearMillis,
+        linkSilentMillis, linkAbandonedMillis, silentMemberGraceMillis, wanYield, null);
   }
 
   /** This config with requests to WAN sources paced by {@code ledbat} (null: not paced). */
   public SwarmConfig withWanYield(LedbatConfig ledbat) {
     return new SwarmConfig(interestGraceMillis, crossSitePeers, maxOutstandingPerPeer, maxPipeline, stalledTimeouts,
         stalledSilenceMillis, wanStartDelayMillis, wanHaveIntervalMillis, redialMillis, pauseMillis, storeFullRetryMillis,
-        storeFullClearMillis, linkSilentMillis, linkAbandonedMillis, silentMemberGraceMillis, ledbat);
+        storeFullClearMillis, linkSilentMillis, linkAbandonedMillis, silentMemberGraceMillis, ledbat, uploadYield);
+  }
+
+  /** This config with a seed's uploads to WAN requesters paced by {@code ledbat} (null: not paced). */
+  public SwarmConfig withUploadYield(LedbatConfig ledbat) {
+    return new SwarmConfig(interestGraceMillis, crossSitePeers, maxOutstandingPerPeer, maxPipeline, stalledTimeouts,
+        stalledSilenceMillis, wanStartDelayMillis, wanHaveIntervalMillis, redialMillis, pauseMillis, storeFullRetryMillis,
+        storeFullClearMillis, linkSilentMillis, linkAbandonedMillis, silentMemberGraceMillis, wanYield, ledbat);
   }
 
   public SwarmConfig {

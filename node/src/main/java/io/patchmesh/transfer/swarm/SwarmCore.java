@@ -40,7 +40,7 @@ public final class SwarmCore {
     this.discipline = discipline;
     this.links = links;
     this.fetching = new Fetching(self, site, transfer, cfg, discipline, random, links, members);
-    this.serving = new Serving(uploadSlots, cfg, discipline, new Held(), links);
+    this.serving = new Serving(site, uploadSlots, cfg, discipline, new Held(), links);
   }
 
   public Serving serving() {
@@ -98,9 +98,17 @@ public final class SwarmCore {
     return fetching.pollEvents();
   }
 
-  /** See {@link Fetching#nextTimerMillis}: the serving half has no timers (it runs on its inputs). */
+  /**
+   * See {@link Fetching#nextTimerMillis} and {@link Serving#nextTimerMillis} (upload-yield's paced
+   * requesters; otherwise the serving half runs on its inputs). Call {@link #onTimer} then.
+   */
   public long nextTimerMillis(long now) {
-    return fetching.nextTimerMillis(now);
+    return Math.min(fetching.nextTimerMillis(now), serving.nextTimerMillis());
+  }
+
+  /** The serving half's timer ({@link Serving#onTimer}); the fetching half's is its {@code tick}. */
+  public void onTimer(long now) {
+    serving.onTimer(now);
   }
 
   /**
@@ -112,6 +120,10 @@ public final class SwarmCore {
     StringBuilder b = new StringBuilder();
     b.append("uploads active ").append(serving.activeCount()).append(", parked ").append(serving.parkedCount());
     serving.parkedByPeer().forEach((peer, n) -> b.append(' ').append(peer.shortHex()).append('=').append(n));
+    String pacing = serving.describePacing();
+    if (pacing != null) {
+      b.append("; ").append(pacing);
+    }
     describeSessions(b, links);
     return b.toString();
   }
@@ -140,6 +152,12 @@ public final class SwarmCore {
     public int chunkCount(ManifestId manifest) {
       ManifestSession s = fetching.session(manifest);
       return s == null ? -1 : s.table.count();
+    }
+
+    @Override
+    public int size(ManifestId manifest, int index) {
+      ManifestSession s = fetching.session(manifest);
+      return s == null || index < 0 || index >= s.table.count() ? 0 : s.table.size(index);
     }
 
     @Override

@@ -86,24 +86,34 @@ public final class UploadQueue<U, B, P> {
    * peer that does not, or that has pieces parked, is passed over (see {@link #takeDrainWatches}).
    */
   public List<Grant<U, B>> poll(Predicate<NodeId> writable) {
+    return poll(writable, peer -> false);
+  }
+
+  /**
+   * The same, also passing over, unwatched, peers {@code held} back for another reason (upload-yield's
+   * rate): the caller wakes serving for them on its own timer. Watching their connection drain would
+   * spin: a paced connection takes bytes, so it drains at once. {@code held} is asked last, of a peer
+   * that would be granted otherwise: a peer it lets go is granted at once (the caller may count it).
+   */
+  public List<Grant<U, B>> poll(Predicate<NodeId> writable, Predicate<NodeId> held) {
     List<Grant<U, B>> out = new ArrayList<>();
-    for (UploadSlots.Grant<U> g : slots.poll(peer -> ready(peer, writable))) {
+    for (UploadSlots.Grant<U> g : slots.poll(peer -> ready(peer, writable, held))) {
       out.add(new Grant<>(g.peer(), g.request(), bases.remove(new Key<>(g.peer(), g.request()))));
     }
     return out;
   }
 
-  private boolean ready(NodeId peer, Predicate<NodeId> writable) {
+  private boolean ready(NodeId peer, Predicate<NodeId> writable, Predicate<NodeId> held) {
     if (parked.containsKey(peer)) {
       return false; // served on once its parked pieces are sent
     }
-    if (writable.test(peer)) {
-      return true;
+    if (!writable.test(peer)) {
+      if (drainWatched.add(peer)) {
+        newDrainWatches.add(peer);
+      }
+      return false;
     }
-    if (drainWatched.add(peer)) {
-      newDrainWatches.add(peer);
-    }
-    return false;
+    return !held.test(peer);
   }
 
   /** Peers passed over for a full connection since the last call: wake serving when each drains. */

@@ -254,7 +254,7 @@ class FetchingTest {
     Request req = Request.newBuilder().setManifestId(m1.id().toByteString()).setChunkIndex(2).setRequestId(9).build();
     core.onRequest(mate, req, now);
     SwarmAction.ReadChunk read = (SwarmAction.ReadChunk) drain().get(0);
-    core.serving().onChunkRead(read.to(), read.upload(), null, false); // gone: dropped as corrupt on read
+    core.serving().onChunkRead(read.to(), read.upload(), null, false, 0); // gone: dropped as corrupt on read
     List<SwarmAction> out = drain();
     assertTrue(out.stream().noneMatch(a -> a instanceof SwarmAction.ChunkLost), "handled inside the core");
     assertTrue(out.stream().anyMatch(a -> a instanceof SwarmAction.SendControl s && s.frame().hasReject()

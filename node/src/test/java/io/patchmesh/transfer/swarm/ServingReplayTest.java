@@ -105,7 +105,7 @@ class ServingReplayTest {
           Frame piece = Frame.newBuilder().setPiece(Piece.newBuilder().setManifestId(m.toByteString())
               .setChunkIndex(r.upload().index()).setData(ByteString.copyFrom(new byte[] {1}))).build();
           due.computeIfAbsent(now[0] + 1, t -> new ArrayList<>()).add(() -> {
-            seed.onChunkRead(r.to(), r.upload(), piece, false);
+            seed.onChunkRead(r.to(), r.upload(), piece, false, 0);
             carryOut[0].run();
           });
         } else if (a instanceof SwarmAction.SendPiece s) {
@@ -133,7 +133,7 @@ class ServingReplayTest {
       for (LinkRef l : new ArrayList<>(parked)) {
         if (!(l.equals(cut) && now[0] >= cutAt)) {
           parked.remove(l);
-          seed.onWritable(l);
+          seed.onWritable(l, 0);
           carryOut[0].run();
         }
       }

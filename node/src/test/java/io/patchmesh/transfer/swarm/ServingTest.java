@@ -87,7 +87,7 @@ class ServingTest {
     serving.onRequest(near, m, request(m, 3), 0);
     SwarmAction.ReadChunk r = assertInstanceOf(SwarmAction.ReadChunk.class, serving.poll().get(0));
     assertEquals(new Upload(m, 3), r.upload());
-    serving.onChunkRead(near, r.upload(), piece(3), false);
+    serving.onChunkRead(near, r.upload(), piece(3), false, 0);
     SwarmAction.SendPiece s = assertInstanceOf(SwarmAction.SendPiece.class, serving.poll().get(0));
     assertEquals(near, s.to());
     assertEquals(1, s.payloadBytes());
@@ -110,7 +110,7 @@ class ServingTest {
   void aChunkFoundGoneOnReadIsRefusedBusyAndReportedLost() {
     serving.onRequest(near, m, request(m, 4), 0);
     SwarmAction.ReadChunk r = (SwarmAction.ReadChunk) serving.poll().get(0);
-    serving.onChunkRead(near, r.upload(), null, false);
+    serving.onChunkRead(near, r.upload(), null, false, 0);
     List<SwarmAction> a = serving.poll();
     assertEquals("busy", rejectReason(a.get(0)));
     assertEquals(new SwarmAction.ChunkLost(m, 4), a.get(1));
@@ -123,7 +123,7 @@ class ServingTest {
   void aStoreThatCannotReadIsBusyButLosesNothing() {
     serving.onRequest(near, m, request(m, 4), 0);
     SwarmAction.ReadChunk r = (SwarmAction.ReadChunk) serving.poll().get(0);
-    serving.onChunkRead(near, r.upload(), null, true);
+    serving.onChunkRead(near, r.upload(), null, true, 0);
     List<SwarmAction> a = serving.poll();
     assertEquals(1, a.size());
     assertEquals("busy", rejectReason(a.get(0)));
@@ -137,13 +137,13 @@ class ServingTest {
     serving.onRequest(near, m, request(m, 2), 0);
     assertEquals(List.of(), serving.poll(), "the only slot is taken");
     full.add(cut);
-    serving.onChunkRead(cut, r.upload(), piece(1), false);
+    serving.onChunkRead(cut, r.upload(), piece(1), false, 0);
     List<SwarmAction> a = serving.poll();
     assertEquals(new SwarmAction.Park(cut), a.get(0));
     SwarmAction.ReadChunk next = assertInstanceOf(SwarmAction.ReadChunk.class, a.get(1));
     assertEquals(near, next.to(), "the parked piece gave its slot back");
     full.remove(cut);
-    serving.onWritable(cut);
+    serving.onWritable(cut, 0);
     assertEquals(cut, assertInstanceOf(SwarmAction.SendPiece.class, serving.poll().get(0)).to());
   }
 
@@ -152,7 +152,7 @@ class ServingTest {
     serving.onRequest(near, m, request(m, 5), 0);
     SwarmAction.ReadChunk r = (SwarmAction.ReadChunk) serving.poll().get(0);
     serving.onCancel(near, Cancel.newBuilder().setManifestId(m.toByteString()).setChunkIndex(5).build());
-    serving.onChunkRead(near, r.upload(), piece(5), false);
+    serving.onChunkRead(near, r.upload(), piece(5), false, 0);
     assertTrue(serving.poll().stream().noneMatch(x -> x instanceof SwarmAction.SendPiece));
   }
 
@@ -176,14 +176,14 @@ class ServingTest {
     serving.onRequest(cut, m, request(m, 1), 0);
     SwarmAction.ReadChunk r = (SwarmAction.ReadChunk) serving.poll().get(0);
     full.add(cut);
-    serving.onChunkRead(cut, r.upload(), piece(1), false);
+    serving.onChunkRead(cut, r.upload(), piece(1), false, 0);
     serving.poll();
     LinkRef newer = new LinkRef(cut.peer(), 3, "s7", Set.of(Role.ROLE_AGENT));
     serving.onLinkUp(newer);
     closed.add(cut);
     serving.onLinkDown(cut, true);
     assertEquals(List.of(new SwarmAction.Park(newer)), serving.poll());
-    serving.onWritable(newer);
+    serving.onWritable(newer, 0);
     assertEquals(newer, assertInstanceOf(SwarmAction.SendPiece.class, serving.poll().get(0)).to());
   }
 
@@ -198,7 +198,7 @@ class ServingTest {
     serving.onRequest(cut, m, request(m, 1), 0);
     assertEquals(List.of(new SwarmAction.Park(cut)), serving.poll());
     full.remove(cut);
-    serving.onWritable(cut);
+    serving.onWritable(cut, 0);
     assertEquals(new Upload(m, 1), assertInstanceOf(SwarmAction.ReadChunk.class, serving.poll().get(0)).upload());
   }
 }

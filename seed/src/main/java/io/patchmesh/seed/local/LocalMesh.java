@@ -127,7 +127,13 @@ public final class LocalMesh implements AutoCloseable {
   /** A seed that joins the seed cluster in {@code cluster}'s ZooKeeper (or steers alone when empty). */
   public SeedNode startSeed(String name, String site, UnaryOperator<RuntimeOptions> tweak,
       java.util.Optional<io.patchmesh.seed.cluster.ClusterConfig> cluster) {
-    NodeConfig.Builder b = config(name, site, true);
+    return startSeed(name, site, b -> b, tweak, cluster);
+  }
+
+  /** The same with the seed's config changed by {@code cfg} (e.g. {@code upload-yield}). */
+  public SeedNode startSeed(String name, String site, UnaryOperator<NodeConfig.Builder> cfg,
+      UnaryOperator<RuntimeOptions> tweak, java.util.Optional<io.patchmesh.seed.cluster.ClusterConfig> cluster) {
+    NodeConfig.Builder b = cfg.apply(config(name, site, true));
     if (!seeds.isEmpty()) {
       b.join(List.of(joinAddress()));
     }
