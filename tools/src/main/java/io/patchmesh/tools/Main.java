@@ -56,7 +56,7 @@ public final class Main implements Runnable {
 
   /** Runs one command line; returns the exit code (tests call this directly). */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine cl = new CommandLine(new Main());
+    CommandLine cl = commandLine(args);
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler(
@@ -77,6 +77,21 @@ public final class Main implements Runnable {
           return USAGE;
         });
     return cl.execute(args);
+  }
+
+  /**
+   * The whole command tree, or for {@code agent} a tree of that one command: picocli builds and
+   * reflects every registered command when the tree is made, and an agent (running on every
+   * machine for months) would keep the other 50 command classes, their option models and the
+   * metadata of both (docs/BENCHMARKS.md section 12.6). Usage errors read the same either way.
+   */
+  static CommandLine commandLine(String[] args) {
+    if (args.length > 0 && args[0].equals("agent")) {
+      CommandLine root = new CommandLine(CommandLine.Model.CommandSpec.create().name("patchmesh"));
+      root.addSubcommand("agent", new AgentCommand());
+      return root;
+    }
+    return new CommandLine(new Main());
   }
 
   static int exitCodeOf(Throwable ex) {
