@@ -1033,7 +1033,11 @@ def yield_mesh(run, hosts, wan_yield, tag, port):
     conf = os.path.join(w, f"agent-{tag}.yaml")
     with open(conf, "w") as f:
         f.write(f"wan-yield: {wan_yield}\n")
-    seed = run.bg(f"pm-seed-{tag}", [PM, "seed", "--data", f"{w}/pm-{tag}/seed", "--trust", f"{w}/keys/root.pb",
+    # the seed's upload-yield follows the agents' setting: `off` is a rollout that yields nowhere
+    seed_conf = os.path.join(w, f"seed-{tag}.yaml")
+    with open(seed_conf, "w") as f:
+        f.write(f"upload-yield: {wan_yield}\n")
+    seed = run.bg(f"pm-seed-{tag}", [PM, "seed", "--config", seed_conf, "--data", f"{w}/pm-{tag}/seed", "--trust", f"{w}/keys/root.pb",
                                      "--listen", f"{DC_IP}:{port}", "--site", "dc", "--admin", f"127.0.0.1:{port + 1}",
                                      "--tls", f"{w}/tls/seed"], ns=f"{NS}-dc",
                   env=dict(os.environ, PATCHMESH_JAVA_OPTS="-Xmx256m -XX:+UseSerialGC"))

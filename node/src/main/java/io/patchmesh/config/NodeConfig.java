@@ -44,8 +44,9 @@ import java.util.regex.Pattern;
  * @param policy laptop and shared-link policies: battery, VPN, metered links, rate schedule (agents)
  * @param wanYield "ledbat" (default) or "off": delay-based pacing of WAN requests
  *     (io.patchmesh.transfer.ledbat.RequestPacer)
- * @param uploadYield seeds: "off" (default) or "ledbat": delay-based pacing of uploads to WAN
- *     requesters (io.patchmesh.transfer.ledbat.UploadPacer); agents ignore it
+ * @param uploadYield seeds: "ledbat" (default) or "off": delay-based pacing of uploads to WAN
+ *     requesters that do not pace themselves (io.patchmesh.transfer.ledbat.UploadPacer; a requester
+ *     running wan-yield: ledbat says so in its Hello and is left to pace itself); agents ignore it
  * @param discovery how an agent with {@code site: auto} finds its site on the LAN (aliases, group, port, interface)
  */
 public record NodeConfig(
@@ -141,7 +142,7 @@ public record NodeConfig(
     private String rateSchedule = "";
     private String policyRoot = "/";
     private String wanYield = "ledbat";
-    private String uploadYield = "off";
+    private String uploadYield = "ledbat";
     private Map<String, List<String>> siteAliases;
     private String discoveryGroup = io.patchmesh.discovery.SiteAnnouncer.DEFAULT_GROUP;
     private String discoveryPort = String.valueOf(io.patchmesh.discovery.SiteAnnouncer.DEFAULT_PORT);

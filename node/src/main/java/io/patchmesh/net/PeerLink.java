@@ -75,6 +75,11 @@ public final class PeerLink {
     return peer.roles();
   }
 
+  /** The peer said in its Hello that it paces its own WAN requests (wan-yield: ledbat). */
+  public boolean pacesRequests() {
+    return peer.pacesRequests();
+  }
+
   /** Where the peer says it can be dialled; empty for outbound-only peers. */
   public List<String> addresses() {
     return peer.addresses();

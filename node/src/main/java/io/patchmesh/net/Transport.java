@@ -346,6 +346,7 @@ public final class Transport implements AutoCloseable {
         .addAllAddresses(advertised)
         .setIncarnation(config.incarnation().getAsLong())
         .setPurpose(purpose)
+        .setPacesRequests(config.pacesRequests())
         .build();
   }
 

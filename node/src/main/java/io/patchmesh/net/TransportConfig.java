@@ -39,6 +39,7 @@ import java.util.function.LongSupplier;
  * @param localPolicy the machine's own limits asked at each dial, link and byte (laptops: VPN
  *     links, caps by time of day; io.patchmesh.policy)
  * @param pathLiveness how a silent path (a cut WAN link) closes links and how fast it is redialled
+ * @param pacesRequests we pace our own WAN requests by delay (wan-yield: ledbat): Hello.paces_requests
  */
 public record TransportConfig(
     String listenHost,
@@ -60,7 +61,8 @@ public record TransportConfig(
     RateLimits rateLimits,
     Optional<WanEmulator> wanEmulator,
     LocalPolicy localPolicy,
-    PathLiveness pathLiveness) {
+    PathLiveness pathLiveness,
+    boolean pacesRequests) {
 
   public TransportConfig {
     advertisedAddresses = List.copyOf(advertisedAddresses);
@@ -108,6 +110,7 @@ public record TransportConfig(
     private LocalPolicy localPolicy = LocalPolicy.NONE;
     private Optional<WanEmulator> wanEmulator = Optional.empty();
     private PathLiveness pathLiveness = PathLiveness.defaults();
+    private boolean pacesRequests = false;
 
     private Builder(String site) {
       this.site = site;
@@ -217,10 +220,16 @@ public record TransportConfig(
       return this;
     }
 
+    /** Default false; a node running wan-yield: ledbat says so in its Hellos. */
+    public Builder pacesRequests(boolean v) {
+      this.pacesRequests = v;
+      return this;
+    }
+
     public TransportConfig build() {
       return new TransportConfig(listenHost, listenPort, advertisedAddresses, site, roles, incarnation, outboundOnly,
           maxFrameBytes, idleTimeout, handshakeTimeout, maxPendingHandshakes, maxPendingHandshakesPerAddress, reconnectBackoffMin, reconnectBackoffMax, eventLoopThreads,
-          dataWriteBufferBytes, rateLimits, wanEmulator, localPolicy, pathLiveness);
+          dataWriteBufferBytes, rateLimits, wanEmulator, localPolicy, pathLiveness, pacesRequests);
     }
   }
 }

@@ -126,6 +126,7 @@ final class NodeBootstrap {
             .roles(options.roles())
             .incarnation(() -> inc)
             .outboundOnly(config.outboundOnly())
+            .pacesRequests(io.patchmesh.transfer.ledbat.LedbatConfig.ofSetting(config.wanYield()) != null)
             .eventLoopThreads(2)
             .rateLimits(new RateLimits(config.uploadRate(), config.downloadRate(), config.wanRate()));
     this.policy = options.isSeed() ? null : new io.patchmesh.policy.PolicyWatch(config.policy(),

@@ -116,7 +116,9 @@ final class SwarmDriver {
    * upload-yield, every {@link #RTT_SAMPLE_MILLIS}: the kernel's smoothed RTT of the data connection
    * of each WAN requester served lately, rounded up to whole milliseconds, into the serving core. A
    * link that cannot tell (the nio transport) gives no samples, and a requester without samples is
-   * not paced.
+   * not paced. Nor is a requester that paces itself (its Hello's {@code paces_requests}: wan-yield:
+   * ledbat): its own LEDBAT already reads our uplink's queue, and a second one on the same queue
+   * would yield to it.
    */
   void sampleRtts() {
     long now = loop.now();
@@ -126,7 +128,7 @@ final class SwarmDriver {
     }
     for (LinkRef r : wanted) {
       PeerLink l = refs.link(r);
-      long micros = l == null ? -1 : l.dataRttMicros();
+      long micros = l == null || l.pacesRequests() ? -1 : l.dataRttMicros();
       if (micros > 0) {
         core.serving().onRttSample(r, (micros + 999) / 1000, now);
       }

@@ -38,8 +38,8 @@ class LaptopConfigTest {
     assertTrue(p.rateSchedule().rules().isEmpty());
     assertEquals("ledbat", build("").wanYield());
     assertEquals("off", build("wan-yield: off\n").wanYield());
-    assertEquals("off", build("").uploadYield(), "upload-yield is off unless a seed's operator turns it on");
-    assertEquals("ledbat", build("upload-yield: ledbat\n").uploadYield());
+    assertEquals("ledbat", build("").uploadYield(), "a seed paces the WAN requesters that do not pace themselves");
+    assertEquals("off", build("upload-yield: off\n").uploadYield());
   }
 
   @Test
