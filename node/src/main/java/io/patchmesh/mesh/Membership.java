@@ -71,6 +71,7 @@ public final class Membership {
   private final CredentialQueries queries;
   private final PushPulls pushPulls;
   private final StaleAccusers staleAccusers;
+  private final SeedsOnlyMembers seedsOnly;
 
   /** Whether the driver holds a link to a member now ({@link Builder#linked}). */
   private final java.util.function.Predicate<NodeId> linked;
@@ -99,7 +100,9 @@ public final class Membership {
         b.initialIncarnation);
     this.outbox = new Outbox(memberNews, announcements, config, states::clusterSize);
     this.queries = new CredentialQueries(selfIdBytes, table, states, outbox);
-    this.pushPulls = new PushPulls(selfIdBytes, table, states, outbox, ledger, bounds, check, random);
+    this.pushPulls = new PushPulls(selfIdBytes, table, states, outbox, ledger, bounds, check, random,
+        b.peersWithSeedsOnly);
+    this.seedsOnly = new SeedsOnlyMembers(linked);
     this.staleAccusers = new StaleAccusers(states, table, outbox);
     // Without our credential: members that know us hold it, and one that does not asks (or
     // gets it with the first-sight news of whoever admitted us from our push-pull).
@@ -259,12 +262,16 @@ public final class Membership {
   /**
    * Starts spreading an announcement of a manifest THIS node has verified. It is pushed to
    * {@code gossipFanout} members at once (not at the next gossip round): every hop of a manifest
-   * already waits for a fetch and a verification, so it should not also wait for a timer.
+   * already waits for a fetch and a verification, so it should not also wait for a timer. A
+   * linked member that peers with seeds alone ({@link SeedsOnlyMembers}) is sent it directly too.
    */
   public void announce(Announce announcement) {
     if (ledger.markVerified(announcement)) {
       announcements.put(announcement.getChannel(), announcement);
       gossip();
+      for (NodeId id : seedsOnly.linkedNow()) {
+        outbox.send(id, List.of(), Frame.newBuilder().setAnnounce(announcement).build());
+      }
     }
   }
 
@@ -460,6 +467,7 @@ public final class Membership {
   }
 
   private void onPushPull(long now, NodeId from, PushPull pp) {
+    seedsOnly.note(from, pp.getPeersWithSeedsOnly());
     pushPulls.receive(now, from, pp);
     for (Announce a : pp.getManifestsList()) {
       heard(now, from, a);
@@ -478,6 +486,7 @@ public final class Membership {
     private long initialIncarnation;
     private java.util.function.Predicate<MemberInfo> reachable = m -> true;
     private java.util.function.Predicate<NodeId> linked = id -> false;
+    private java.util.function.Predicate<NodeId> peersWithSeedsOnly = id -> false;
 
     private Builder(MemberInfo self) {
       this.self = Objects.requireNonNull(self, "self");
@@ -551,6 +560,18 @@ public final class Membership {
      */
     public Builder linked(java.util.function.Predicate<NodeId> linked) {
       this.linked = Objects.requireNonNull(linked);
+      return this;
+    }
+
+    /**
+     * Whether this node peers with seeds alone over its path to a member (a seed); false for all
+     * by default. Told that member in every push-pull, so it pushes this node each new manifest it
+     * announces over the link it holds ({@link SeedsOnlyMembers}): the agents cannot reach this
+     * node, and the seed's random gossip picks it only now and then (issue 17). Asked per
+     * push-pull sent.
+     */
+    public Builder peersWithSeedsOnly(java.util.function.Predicate<NodeId> towards) {
+      this.peersWithSeedsOnly = Objects.requireNonNull(towards);
       return this;
     }
 

@@ -94,6 +94,11 @@ public final class PeerLink {
     return inbound;
   }
 
+  /** Our end of the control connection (the interface this link goes over). */
+  public InetSocketAddress localAddress() {
+    return (InetSocketAddress) control.localAddress();
+  }
+
   /** The remote end of the control connection. */
   public InetSocketAddress remoteAddress() {
     return (InetSocketAddress) control.remoteAddress();

@@ -5,7 +5,9 @@ import io.patchmesh.net.LocalPolicy;
 import io.patchmesh.net.NodeId;
 import io.patchmesh.net.PeerAddress;
 import io.patchmesh.net.Transport;
+import io.patchmesh.proto.Role;
 import java.net.InetSocketAddress;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -31,6 +33,24 @@ final class MemberReach implements Predicate<MemberInfo> {
   boolean linked(NodeId peer) {
     return transport.link(peer).isPresent();
   }
+
+  /**
+   * Whether we peer with seeds alone over our link to {@code peer}, a seed: our laptop policy
+   * would refuse an agent's link over the interface it goes by (a VPN). Told the seed in our
+   * push-pulls, so it pushes us each new manifest it announces
+   * ({@link io.patchmesh.mesh.Membership.Builder#peersWithSeedsOnly}).
+   */
+  boolean seedsOnlyTowards(NodeId peer) {
+    if (policy == null) {
+      return false;
+    }
+    return transport.link(peer)
+        .filter(l -> l.roles().contains(Role.ROLE_SEED))
+        .map(l -> policy.refuseLink(l.localAddress(), AGENT) != null)
+        .orElse(false);
+  }
+
+  private static final Set<Role> AGENT = Set.of(Role.ROLE_AGENT);
 
   @Override
   public boolean test(MemberInfo member) {
