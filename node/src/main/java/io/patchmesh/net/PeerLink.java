@@ -50,6 +50,8 @@ public final class PeerLink {
   private final AtomicBoolean closing = new AtomicBoolean();
   /** The link ends because a laptop policy refuses it (ours or the peer's); see {@link #refusedByPolicy()}. */
   private volatile boolean refusedByPolicy;
+  /** The peer's Goodbye said its laptop policy refuses this link. */
+  private volatile boolean refusedByPeerPolicy;
   private final CompletableFuture<String> closed = new CompletableFuture<>();
   private final Queue<Runnable> writableWaiters = new ConcurrentLinkedQueue<>();
 
@@ -172,6 +174,11 @@ public final class PeerLink {
     shutdown(reason, true);
   }
 
+  /** True once the link ended because the peer's laptop policy refuses it (its Goodbye said so). */
+  public boolean refusedByPeerPolicy() {
+    return refusedByPeerPolicy;
+  }
+
   /** True once the link ended because a laptop policy refuses it: ours, or the peer's (its Goodbye said so). */
   public boolean refusedByPolicy() {
     return refusedByPolicy;
@@ -272,6 +279,7 @@ public final class PeerLink {
   void closedByPeer(Goodbye goodbye) {
     if (goodbye.getLaptopPolicy()) {
       refusedByPolicy = true;
+      refusedByPeerPolicy = true;
     }
     shutdown("peer said goodbye: " + goodbye.getReason(), false);
   }

@@ -16,8 +16,10 @@ import java.util.function.Predicate;
  * their links, so it reaches the seeds alone: its probes, gossip and push-pull go to them
  * ({@link io.patchmesh.mesh.Membership.Builder#reachable}), and a seed tells it at once when
  * another node suspects it ({@link io.patchmesh.mesh.Membership.Builder#linked}). Without a
- * laptop policy (seeds, servers) every member counts as reachable, as before. Thread-safe;
- * asked on the node loop.
+ * laptop policy (seeds, servers) every member counts as reachable but one whose laptop policy
+ * refused our link lately (typed: its Goodbye's {@code laptop_policy}, held 5 min or until a link
+ * comes up; {@link Transport#refusedByPeerPolicy}): the agents no longer probe the VPN laptop in
+ * vain. Thread-safe; asked on the node loop.
  */
 final class MemberReach implements Predicate<MemberInfo> {
   private final Transport transport;
@@ -54,7 +56,13 @@ final class MemberReach implements Predicate<MemberInfo> {
 
   @Override
   public boolean test(MemberInfo member) {
-    if (policy == null || linked(member.id())) {
+    if (linked(member.id())) {
+      return true;
+    }
+    if (transport.refusedByPeerPolicy(member.id())) {
+      return false; // its laptop policy refused our link lately: probing it only makes it refute
+    }
+    if (policy == null) {
       return true;
     }
     for (String address : member.addresses()) {
