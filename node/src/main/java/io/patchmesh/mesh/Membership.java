@@ -6,9 +6,7 @@ import io.patchmesh.proto.Ack;
 import io.patchmesh.proto.Announce;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.MemberUpdate;
-import io.patchmesh.proto.Nack;
 import io.patchmesh.proto.Ping;
-import io.patchmesh.proto.PingReq;
 import io.patchmesh.proto.PushPull;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -65,19 +63,17 @@ public final class Membership {
   private final MemberStates states;
   private final Outbox outbox;
   private final ArrayDeque<MeshEvent> events = new ArrayDeque<>();
-  private final IndirectRelays relays = new IndirectRelays();
   private final NewsCheck check;
   private final MemberBounds bounds;
   private final CredentialQueries queries;
   private final PushPulls pushPulls;
   private final StaleAccusers staleAccusers;
+  private final SeedsOnlyMembers seedsOnly;
 
   /** Whether the driver holds a link to a member now ({@link Builder#linked}). */
   private final java.util.function.Predicate<NodeId> linked;
 
-  private long seq;
-  private Probe probe;
-  private long nextProbeMillis;
+  private final SwimProber prober;
   private long nextGossipMillis;
   private long nextPushPullMillis;
 
@@ -99,13 +95,16 @@ public final class Membership {
         b.initialIncarnation);
     this.outbox = new Outbox(memberNews, announcements, config, states::clusterSize);
     this.queries = new CredentialQueries(selfIdBytes, table, states, outbox);
-    this.pushPulls = new PushPulls(selfIdBytes, table, states, outbox, ledger, bounds, check, random);
+    this.pushPulls = new PushPulls(selfIdBytes, table, states, outbox, ledger, bounds, check, random,
+        b.peersWithSeedsOnly);
+    this.seedsOnly = new SeedsOnlyMembers(linked);
     this.staleAccusers = new StaleAccusers(states, table, outbox);
     // Without our credential: members that know us hold it, and one that does not asks (or
     // gets it with the first-sight news of whoever admitted us from our push-pull).
     states.broadcastSelfAlive(false);
     // Random phases, so that nodes started together do not probe and sync in lockstep.
-    this.nextProbeMillis = nowMillis + random.nextLong(config.probeIntervalMillis());
+    this.prober = new SwimProber(config, table, states, sampler, probes, awareness, outbox,
+        nowMillis + random.nextLong(config.probeIntervalMillis()));
     this.nextGossipMillis = nowMillis + random.nextLong(config.gossipIntervalMillis());
     this.nextPushPullMillis =
         nowMillis + random.nextLong(config.pushPullIntervalMillis(states.clusterSize()));
@@ -119,19 +118,7 @@ public final class Membership {
 
   /** Runs every timer due by {@code nowMillis}. Call at {@link #nextTimerMillis()} or earlier. */
   public void tick(long nowMillis) {
-    if (!states.hasLeft()) {
-      advanceProbe(nowMillis);
-      if (probe == null && nowMillis >= nextProbeMillis) {
-        startProbe(nowMillis);
-      }
-    }
-    for (IndirectRelays.Relay r = relays.pollRetry(nowMillis); r != null; r = relays.pollRetry(nowMillis)) {
-      sendRelayedPing(r);
-    }
-    for (IndirectRelays.Relay r = relays.pollExpired(nowMillis); r != null; r = relays.pollExpired(nowMillis)) {
-      outbox.send(r.origin(), List.of(), Frame.newBuilder()
-          .setNack(Nack.newBuilder().setSeq(r.originSeq())).build());
-    }
+    prober.tick(nowMillis, !states.hasLeft());
     states.expire(nowMillis);
     if (nowMillis >= nextGossipMillis) {
       gossip();
@@ -156,11 +143,7 @@ public final class Membership {
    */
   public long nextTimerMillis() {
     long next = outbox.hasNews() ? Math.min(nextGossipMillis, nextPushPullMillis) : nextPushPullMillis;
-    if (!states.hasLeft()) {
-      next = Math.min(next, probe == null ? nextProbeMillis
-          : probe.indirectSent ? probe.deadlineMillis : probe.ackTimeoutMillis);
-    }
-    return Math.min(next, Math.min(relays.nextDueMillis(), states.nextDeadline()));
+    return Math.min(next, Math.min(prober.nextTimerMillis(!states.hasLeft()), states.nextDeadline()));
   }
 
   /** A frame arrived from {@code from} over a link the transport authenticated. */
@@ -170,8 +153,8 @@ public final class Membership {
     switch (frame.getBodyCase()) {
       case PING -> onPing(nowMillis, from, frame.getPing());
       case ACK -> onAck(nowMillis, from, frame.getAck());
-      case NACK -> onNack(frame.getNack());
-      case PING_REQ -> onPingReq(nowMillis, from, frame.getPingReq());
+      case NACK -> prober.onNack(frame.getNack());
+      case PING_REQ -> prober.onPingReq(nowMillis, from, frame.getPingReq(), states.hasLeft());
       case PUSH_PULL -> onPushPull(nowMillis, from, frame.getPushPull());
       case ANNOUNCE -> heard(nowMillis, from, frame.getAnnounce());
       case MEMBER_QUERY -> queries.answer(nowMillis, from, frame.getMemberQuery());
@@ -195,7 +178,7 @@ public final class Membership {
       MemberRecord r = table.find(id);
       MemberUpdate suspicion = r == null ? null : states.suspicionOf(r);
       if (suspicion != null && linked.test(id)) {
-        sendPing(r, 0, suspicion);
+        prober.sendPing(r, 0, suspicion);
       }
     }
   }
@@ -259,12 +242,16 @@ public final class Membership {
   /**
    * Starts spreading an announcement of a manifest THIS node has verified. It is pushed to
    * {@code gossipFanout} members at once (not at the next gossip round): every hop of a manifest
-   * already waits for a fetch and a verification, so it should not also wait for a timer.
+   * already waits for a fetch and a verification, so it should not also wait for a timer. A
+   * linked member that peers with seeds alone ({@link SeedsOnlyMembers}) is sent it directly too.
    */
   public void announce(Announce announcement) {
     if (ledger.markVerified(announcement)) {
       announcements.put(announcement.getChannel(), announcement);
       gossip();
+      for (NodeId id : seedsOnly.linkedNow()) {
+        outbox.send(id, List.of(), Frame.newBuilder().setAnnounce(announcement).build());
+      }
     }
   }
 
@@ -301,77 +288,6 @@ public final class Membership {
     return states.clusterSize();
   }
 
-  // ---- probing ----
-
-  private void startProbe(long now) {
-    MemberRecord target = probes.next();
-    long interval = awareness.scale(config.probeIntervalMillis());
-    nextProbeMillis = now + interval;
-    if (target == null) {
-      return;
-    }
-    probe = new Probe(target.info.id(), ++seq, now + awareness.scale(config.probeTimeoutMillis()),
-        now + interval);
-    sendPing(target, probe.seq, states.suspicionOf(target));
-  }
-
-  private void advanceProbe(long now) {
-    if (probe == null) {
-      return;
-    }
-    if (now - probe.deadlineMillis > config.probeTimeoutMillis()) {
-      // We were not running when the verdict was due (paused, starved): silence we could not
-      // have heard accuses nobody. Being late is itself a sign of poor local health.
-      probe = null;
-      awareness.apply(1);
-      return;
-    }
-    if (!probe.indirectSent && now >= probe.ackTimeoutMillis && now < probe.deadlineMillis) {
-      probeIndirectly(probe);
-    }
-    if (now >= probe.deadlineMillis) {
-      Probe failed = probe;
-      probe = null;
-      // Missing Nacks from helpers point at ourselves (we could not reach them either); with no
-      // helpers, any failed probe counts against our health (Lifeguard).
-      awareness.apply(failed.expectedNacks > 0 ? failed.expectedNacks - failed.nacks : 1);
-      MemberRecord target = table.find(failed.target);
-      if (target != null && target.status.isLive()) {
-        states.suspectByProbe(target, now);
-      }
-    }
-  }
-
-  private void probeIndirectly(Probe p) {
-    p.indirectSent = true;
-    MemberRecord target = table.find(p.target);
-    if (target == null) {
-      return;
-    }
-    // A second direct Ping, standing in for memberlist's TCP fallback: one lost frame should
-    // not be enough to make a suspect.
-    sendPing(target, p.seq, states.suspicionOf(target));
-    List<MemberRecord> chosen = new ArrayList<>(config.indirectChecks() + 1);
-    chosen.add(target);
-    for (int i = 0; i < config.indirectChecks(); i++) {
-      MemberRecord helper = sampler.pick(config.crossSiteProbeShare(), chosen, true);
-      if (helper == null) {
-        break;
-      }
-      chosen.add(helper);
-      outbox.send(helper, Frame.newBuilder().setPingReq(PingReq.newBuilder()
-          .setSeq(p.seq).setTarget(target.info.id().toByteString())
-          .addAllTargetAddresses(target.info.addresses())).build());
-      p.expectedNacks++;
-    }
-  }
-
-  private void sendPing(MemberRecord to, long pingSeq, MemberUpdate first) {
-    Ping.Builder ping = Ping.newBuilder().setSeq(pingSeq).setTarget(to.info.id().toByteString());
-    outbox.piggyback(ping, first);
-    outbox.send(to, Frame.newBuilder().setPing(ping).build());
-  }
-
   private void onPing(long now, NodeId from, Ping ping) {
     if (!ping.getTarget().isEmpty() && !ping.getTarget().equals(selfIdBytes)) {
       return; // meant for a node that used to be at this address
@@ -388,40 +304,9 @@ public final class Membership {
 
   private void onAck(long now, NodeId from, Ack ack) {
     absorb(now, from, ack.getUpdatesList(), ack.getAnnouncesList());
-    IndirectRelays.Relay relay = relays.complete(ack.getSeq());
-    if (relay != null) {
-      Ack.Builder relayed = Ack.newBuilder().setSeq(relay.originSeq());
-      outbox.piggyback(relayed);
-      outbox.send(relay.origin(), List.of(), Frame.newBuilder().setAck(relayed).build());
-    } else if (probe != null && probe.seq == ack.getSeq()) {
-      probe = null;
-      awareness.apply(-1);
-    }
+    prober.onAck(ack);
   }
 
-  private void onNack(Nack nack) {
-    if (probe != null && probe.seq == nack.getSeq()) {
-      probe.nacks++;
-    }
-  }
-
-  private void onPingReq(long now, NodeId from, PingReq req) {
-    if (req.getTarget().size() != NodeId.LENGTH || states.hasLeft()) {
-      return;
-    }
-    long timeout = config.relayTimeoutMillis();
-    IndirectRelays.Relay relay = new IndirectRelays.Relay(++seq, from, req.getSeq(),
-        NodeId.of(req.getTarget()), req.getTargetAddressesList(), now + timeout / 2, now + timeout);
-    relays.add(relay);
-    sendRelayedPing(relay);
-  }
-
-  private void sendRelayedPing(IndirectRelays.Relay r) {
-    Ping.Builder ping = Ping.newBuilder().setSeq(r.localSeq()).setTarget(r.target().toByteString())
-        .setOrigin(r.origin().toByteString());
-    outbox.piggyback(ping, null);
-    outbox.send(r.target(), r.targetAddresses(), Frame.newBuilder().setPing(ping).build());
-  }
 
   // ---- dissemination ----
 
@@ -460,6 +345,7 @@ public final class Membership {
   }
 
   private void onPushPull(long now, NodeId from, PushPull pp) {
+    seedsOnly.note(from, pp.getPeersWithSeedsOnly());
     pushPulls.receive(now, from, pp);
     for (Announce a : pp.getManifestsList()) {
       heard(now, from, a);
@@ -478,6 +364,7 @@ public final class Membership {
     private long initialIncarnation;
     private java.util.function.Predicate<MemberInfo> reachable = m -> true;
     private java.util.function.Predicate<NodeId> linked = id -> false;
+    private java.util.function.Predicate<NodeId> peersWithSeedsOnly = id -> false;
 
     private Builder(MemberInfo self) {
       this.self = Objects.requireNonNull(self, "self");
@@ -551,6 +438,18 @@ public final class Membership {
      */
     public Builder linked(java.util.function.Predicate<NodeId> linked) {
       this.linked = Objects.requireNonNull(linked);
+      return this;
+    }
+
+    /**
+     * Whether this node peers with seeds alone over its path to a member (a seed); false for all
+     * by default. Told that member in every push-pull, so it pushes this node each new manifest it
+     * announces over the link it holds ({@link SeedsOnlyMembers}): the agents cannot reach this
+     * node, and the seed's random gossip picks it only now and then (issue 17). Asked per
+     * push-pull sent.
+     */
+    public Builder peersWithSeedsOnly(java.util.function.Predicate<NodeId> towards) {
+      this.peersWithSeedsOnly = Objects.requireNonNull(towards);
       return this;
     }
 

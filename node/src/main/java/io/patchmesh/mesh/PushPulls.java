@@ -49,12 +49,15 @@ final class PushPulls {
   private final MemberBounds bounds;
   private final NewsCheck check;
   private final RandomGenerator random;
+  /** Whether we tell a peer we reach seeds alone over its path ({@link Membership.Builder#peersWithSeedsOnly}). */
+  private final java.util.function.Predicate<NodeId> seedsOnlyTowards;
   /** Peers answered recently, to answer a multi-frame exchange once. */
   private final Map<NodeId, Long> answered = bounded(64);
   private final Map<NodeId, Pending> pending = bounded(MAX_PENDING);
 
   PushPulls(ByteString selfKey, MemberTable table, MemberStates states, Outbox outbox,
-      AnnouncementLedger ledger, MemberBounds bounds, NewsCheck check, RandomGenerator random) {
+      AnnouncementLedger ledger, MemberBounds bounds, NewsCheck check, RandomGenerator random,
+      java.util.function.Predicate<NodeId> seedsOnlyTowards) {
     this.selfKey = selfKey;
     this.table = table;
     this.states = states;
@@ -63,6 +66,7 @@ final class PushPulls {
     this.bounds = bounds;
     this.check = check;
     this.random = random;
+    this.seedsOnlyTowards = seedsOnlyTowards;
   }
 
   /** Starts a digest exchange with {@code to}. */
@@ -71,8 +75,8 @@ final class PushPulls {
         random.nextLong(), random.nextLong());
     fill(d);
     pending.put(to, new Pending(d.buckets(), now));
-    outbox.send(to, hint, Frame.newBuilder().setPushPull(
-        d.writeTo(PushPull.newBuilder()).addAllManifests(ledger.digest())).build());
+    outbox.send(to, hint, Frame.newBuilder().setPushPull(d.writeTo(PushPull.newBuilder())
+        .addAllManifests(ledger.digest()).setPeersWithSeedsOnly(seedsOnlyTowards.test(to))).build());
   }
 
   /**
@@ -187,13 +191,15 @@ final class PushPulls {
   /** Sends {@code entries} in frames of {@code chunk}; the first frame is {@code first} (at least one frame). */
   private void send(NodeId to, List<String> hint, List<MemberUpdate> entries, int chunk, PushPull.Builder first) {
     int start = 0;
-    PushPull.Builder pp = first;
+    boolean seedsOnly = seedsOnlyTowards.test(to);
+    PushPull.Builder pp = first.setPeersWithSeedsOnly(seedsOnly);
     do {
       int end = Math.min(entries.size(), start + chunk);
       pp.addAllMembers(entries.subList(start, end));
       outbox.send(to, hint, Frame.newBuilder().setPushPull(pp).build());
       start = end;
-      pp = PushPull.newBuilder().setReply(first.getReply()).setWantCredentials(first.getWantCredentials());
+      pp = PushPull.newBuilder().setReply(first.getReply()).setWantCredentials(first.getWantCredentials())
+          .setPeersWithSeedsOnly(seedsOnly);
     } while (start < entries.size());
   }
 

@@ -50,6 +50,8 @@ public final class PeerLink {
   private final AtomicBoolean closing = new AtomicBoolean();
   /** The link ends because a laptop policy refuses it (ours or the peer's); see {@link #refusedByPolicy()}. */
   private volatile boolean refusedByPolicy;
+  /** The peer's Goodbye said its laptop policy refuses this link. */
+  private volatile boolean refusedByPeerPolicy;
   private final CompletableFuture<String> closed = new CompletableFuture<>();
   private final Queue<Runnable> writableWaiters = new ConcurrentLinkedQueue<>();
 
@@ -97,6 +99,11 @@ public final class PeerLink {
   /** True if the peer dialled us. */
   public boolean inbound() {
     return inbound;
+  }
+
+  /** Our end of the control connection (the interface this link goes over). */
+  public InetSocketAddress localAddress() {
+    return (InetSocketAddress) control.localAddress();
   }
 
   /** The remote end of the control connection. */
@@ -170,6 +177,11 @@ public final class PeerLink {
       refusedByPolicy = true; // read by whoever hears of the close (set before it, visible to them)
     }
     shutdown(reason, true);
+  }
+
+  /** True once the link ended because the peer's laptop policy refuses it (its Goodbye said so). */
+  public boolean refusedByPeerPolicy() {
+    return refusedByPeerPolicy;
   }
 
   /** True once the link ended because a laptop policy refuses it: ours, or the peer's (its Goodbye said so). */
@@ -289,6 +301,7 @@ public final class PeerLink {
   void closedByPeer(Goodbye goodbye) {
     if (goodbye.getLaptopPolicy()) {
       refusedByPolicy = true;
+      refusedByPeerPolicy = true;
     }
     shutdown("peer said goodbye: " + goodbye.getReason(), false);
   }

@@ -74,6 +74,8 @@ public final class Transport implements AutoCloseable {
   private final NodeId localId;
   private final List<LinkListener> listeners = new CopyOnWriteArrayList<>();
   private final LinkTable table = new LinkTable();
+  /** Peers whose laptop policy refused a link with us lately (issue 17). */
+  private final PeerRefusals peerRefusals = new PeerRefusals();
   private final AtomicLong linkSequence = new AtomicLong();
   private final Map<InetSocketAddress, CompletableFuture<PeerLink>> dialling = new ConcurrentHashMap<>();
   private final Map<InetSocketAddress, Redialler> maintained = new ConcurrentHashMap<>();
@@ -277,6 +279,14 @@ public final class Transport implements AutoCloseable {
    */
   public Optional<PeerLink> link(NodeId peer) {
     return table.get(peer).filter(PeerLink::isOpen);
+  }
+
+  /**
+   * True if {@code peer}'s laptop policy refused a link with us (typed, its Goodbye) within the
+   * last {@value PeerRefusals#HOLD_MILLIS} ms and no link with it came up since.
+   */
+  public boolean refusedByPeerPolicy(NodeId peer) {
+    return peerRefusals.refuses(peer, System.nanoTime() / 1_000_000);
   }
 
   /** All up links (as {@link #link}). */
@@ -546,6 +556,7 @@ public final class Transport implements AutoCloseable {
         callListener(() -> listener.onLinkUp(link), "onLinkUp", link);
       }
       link.markUp();
+      peerRefusals.linked(link.peerId());
       log.info("link up: {} site {} ({}, {})", link.peerId().shortHex(), link.site(),
           link.inbound() ? "they dialled" : "we dialled", hostPort(link.remoteAddress()));
       table.takeWaiters(link.peerId()).forEach(waiter -> waiter.complete(link));
@@ -597,6 +608,9 @@ public final class Transport implements AutoCloseable {
     @Override
     public void closed(PeerLink link, String reason, boolean wasUp) {
       table.remove(link);
+      if (link.refusedByPeerPolicy()) {
+        peerRefusals.refused(link.peerId(), System.nanoTime() / 1_000_000);
+      }
       if (!wasUp) {
         return;
       }

@@ -193,6 +193,7 @@ public final class NodeRuntime implements AutoCloseable {
             .initialIncarnation(boot.incarnation)
             .reachable(reach)
             .linked(reach::linked)
+            .peersWithSeedsOnly(reach::seedsOnlyTowards)
             .start(loop.now());
     mesh = new MeshDriver(membership, transport, loop, metrics, this::onMemberEvent, ah -> sync.onHeard(ah.from(), ah.announce()),
         peer -> swarm != null && swarm.isBanned(peer), boot.revocations, config.dataDir());

@@ -25,6 +25,11 @@ class OnlySeedReachableTest {
 
   /** The seed (node 0), the VPN laptop (node 1) and five agents; the VPN laptop reaches only the seed. */
   private static TestMesh mesh(boolean fixed, long seed) {
+    return mesh(fixed, false, seed);
+  }
+
+  /** {@code agentsSkipIt}: the agents know the laptop refuses them (its typed Goodbye) and leave it out of whom they reach. */
+  private static TestMesh mesh(boolean fixed, boolean agentsSkipIt, long seed) {
     TestMesh mesh = new TestMesh();
     SplittableRandom random = new SplittableRandom(seed);
     List<MemberInfo> infos = new java.util.ArrayList<>();
@@ -45,7 +50,7 @@ class OnlySeedReachableTest {
         Predicate<NodeId> linked = id -> !((self.equals(vpnId) || id.equals(vpnId)) && !self.equals(seedId)
             && !id.equals(seedId));
         b.linked(linked);
-        if (i == 1) {
+        if (i == 1 || agentsSkipIt) {
           b.reachable(m -> linked.test(m.id()));
         }
       }
@@ -77,6 +82,29 @@ class OnlySeedReachableTest {
       }
       assertEquals(MemberStatus.ALIVE, mesh.node(0).viewOf(vpn).status());
     }
+  }
+
+  /**
+   * The agents whose links it refused leave it out of whom they probe (runtime MemberReach, from
+   * the typed refusal): it is no longer suspected every few seconds, so it refutes far less.
+   */
+  @Test
+  void agentsThatKnowItRefusesThemStopSuspectingIt() {
+    long refutationsProbed = 0;
+    long refutationsSkipped = 0;
+    for (long seed = 1; seed <= 5; seed++) {
+      TestMesh probed = mesh(true, false, seed);
+      probed.runUntil(180_000);
+      refutationsProbed += probed.node(1).membership.self().incarnation();
+      TestMesh skipped = mesh(true, true, seed);
+      skipped.runUntil(180_000);
+      refutationsSkipped += skipped.node(1).membership.self().incarnation();
+      assertTrue(!everDeclaredDead(skipped.node(0), skipped.node(1)), "run " + seed + ": declared dead at the seed");
+    }
+    System.out.println("VPN laptop refutations in 5 x 180 s: agents probing it " + refutationsProbed
+        + ", agents skipping it " + refutationsSkipped);
+    assertTrue(refutationsSkipped * 10 <= refutationsProbed,
+        "refutations: " + refutationsProbed + " while probed, " + refutationsSkipped + " while skipped");
   }
 
   /** Before: it gossiped and probed at random, mostly at members it cannot reach. */

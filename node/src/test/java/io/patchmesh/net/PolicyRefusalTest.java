@@ -72,6 +72,10 @@ class PolicyRefusalTest {
       assertTrue(l.refusedByPolicy(), "refused by the peer's laptop policy: " + l);
     }
     assertTrue(vpn.links().isEmpty(), "no link stays up at the laptop");
+    // the dialler remembers it (membership then leaves the laptop out of whom it probes); the
+    // laptop, whose own policy refused, does not take it for the peer's refusal
+    await().atMost(Duration.ofSeconds(10)).until(() -> peer.refusedByPeerPolicy(vpn.localId()));
+    assertFalse(vpn.refusedByPeerPolicy(peer.localId()));
   }
 
   @Test
@@ -85,6 +89,8 @@ class PolicyRefusalTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> !heardByB.links.isEmpty());
     assertFalse(heardByB.links.get(0).refusedByPolicy());
     assertFalse(ab.refusedByPolicy());
+    assertFalse(a.refusedByPeerPolicy(b.localId()));
+    assertFalse(b.refusedByPeerPolicy(a.localId()));
   }
 
   @Test
@@ -95,5 +101,6 @@ class PolicyRefusalTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> vpn.link(seed.localId()).isPresent());
     assertTrue(link.isOpen());
     assertFalse(link.refusedByPolicy());
+    assertFalse(seed.refusedByPeerPolicy(vpn.localId()));
   }
 }

@@ -1,0 +1,180 @@
+package io.patchmesh.mesh;
+
+import io.patchmesh.net.NodeId;
+import io.patchmesh.proto.Ack;
+import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.MemberUpdate;
+import io.patchmesh.proto.Nack;
+import io.patchmesh.proto.Ping;
+import io.patchmesh.proto.PingReq;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * SWIM's failure detector for {@link Membership}: one probe at a time (a direct Ping, then a
+ * second one and {@code indirectChecks} PingReqs through helpers), Lifeguard's local health fed by
+ * its outcome, a suspicion when it fails; and the relay of other members' indirect probes
+ * ({@link IndirectRelays}). Moved out of Membership as it was.
+ */
+final class SwimProber {
+  private final MembershipConfig config;
+  private final MemberTable table;
+  private final MemberStates states;
+  private final PeerSampler sampler;
+  private final ProbeScheduler probes;
+  private final Awareness awareness;
+  private final Outbox outbox;
+  private final IndirectRelays relays = new IndirectRelays();
+
+  private long seq;
+  private Probe probe;
+  private long nextProbeMillis;
+
+  SwimProber(MembershipConfig config, MemberTable table, MemberStates states, PeerSampler sampler,
+      ProbeScheduler probes, Awareness awareness, Outbox outbox, long firstProbeMillis) {
+    this.config = config;
+    this.table = table;
+    this.states = states;
+    this.sampler = sampler;
+    this.probes = probes;
+    this.awareness = awareness;
+    this.outbox = outbox;
+    this.nextProbeMillis = firstProbeMillis;
+  }
+
+  /** Runs the probe's and the relays' timers due by {@code nowMillis}; probes only while {@code probing}. */
+  void tick(long nowMillis, boolean probing) {
+    if (probing) {
+      advanceProbe(nowMillis);
+      if (probe == null && nowMillis >= nextProbeMillis) {
+        startProbe(nowMillis);
+      }
+    }
+    for (IndirectRelays.Relay r = relays.pollRetry(nowMillis); r != null; r = relays.pollRetry(nowMillis)) {
+      sendRelayedPing(r);
+    }
+    for (IndirectRelays.Relay r = relays.pollExpired(nowMillis); r != null; r = relays.pollExpired(nowMillis)) {
+      outbox.send(r.origin(), List.of(), Frame.newBuilder()
+          .setNack(Nack.newBuilder().setSeq(r.originSeq())).build());
+    }
+  }
+
+  /** When {@link #tick} next has work. */
+  long nextTimerMillis(boolean probing) {
+    long next = Long.MAX_VALUE;
+    if (probing) {
+      next = probe == null ? nextProbeMillis
+          : probe.indirectSent ? probe.deadlineMillis : probe.ackTimeoutMillis;
+    }
+    return Math.min(next, relays.nextDueMillis());
+  }
+
+  /** An Ack: completes a relay we run for another member, or our probe. */
+  void onAck(Ack ack) {
+    IndirectRelays.Relay relay = relays.complete(ack.getSeq());
+    if (relay != null) {
+      Ack.Builder relayed = Ack.newBuilder().setSeq(relay.originSeq());
+      outbox.piggyback(relayed);
+      outbox.send(relay.origin(), List.of(), Frame.newBuilder().setAck(relayed).build());
+    } else if (probe != null && probe.seq == ack.getSeq()) {
+      probe = null;
+      awareness.apply(-1);
+    }
+  }
+
+  private void startProbe(long now) {
+    MemberRecord target = probes.next();
+    long interval = awareness.scale(config.probeIntervalMillis());
+    nextProbeMillis = now + interval;
+    if (target == null) {
+      return;
+    }
+    probe = new Probe(target.info.id(), ++seq, now + awareness.scale(config.probeTimeoutMillis()),
+        now + interval);
+    sendPing(target, probe.seq, states.suspicionOf(target));
+  }
+
+  private void advanceProbe(long now) {
+    if (probe == null) {
+      return;
+    }
+    if (now - probe.deadlineMillis > config.probeTimeoutMillis()) {
+      // We were not running when the verdict was due (paused, starved): silence we could not
+      // have heard accuses nobody. Being late is itself a sign of poor local health.
+      probe = null;
+      awareness.apply(1);
+      return;
+    }
+    if (!probe.indirectSent && now >= probe.ackTimeoutMillis && now < probe.deadlineMillis) {
+      probeIndirectly(probe);
+    }
+    if (now >= probe.deadlineMillis) {
+      Probe failed = probe;
+      probe = null;
+      // Missing Nacks from helpers point at ourselves (we could not reach them either); with no
+      // helpers, any failed probe counts against our health (Lifeguard).
+      awareness.apply(failed.expectedNacks > 0 ? failed.expectedNacks - failed.nacks : 1);
+      MemberRecord target = table.find(failed.target);
+      if (target != null && target.status.isLive()) {
+        states.suspectByProbe(target, now);
+      }
+    }
+  }
+
+  private void probeIndirectly(Probe p) {
+    p.indirectSent = true;
+    MemberRecord target = table.find(p.target);
+    if (target == null) {
+      return;
+    }
+    // A second direct Ping, standing in for memberlist's TCP fallback: one lost frame should
+    // not be enough to make a suspect.
+    sendPing(target, p.seq, states.suspicionOf(target));
+    List<MemberRecord> chosen = new ArrayList<>(config.indirectChecks() + 1);
+    chosen.add(target);
+    for (int i = 0; i < config.indirectChecks(); i++) {
+      MemberRecord helper = sampler.pick(config.crossSiteProbeShare(), chosen, true);
+      if (helper == null) {
+        break;
+      }
+      chosen.add(helper);
+      outbox.send(helper, Frame.newBuilder().setPingReq(PingReq.newBuilder()
+          .setSeq(p.seq).setTarget(target.info.id().toByteString())
+          .addAllTargetAddresses(target.info.addresses())).build());
+      p.expectedNacks++;
+    }
+  }
+
+  /** A Ping to {@code to}: a probe, or with {@code pingSeq == 0} a push of {@code first} and news. */
+  void sendPing(MemberRecord to, long pingSeq, MemberUpdate first) {
+    Ping.Builder ping = Ping.newBuilder().setSeq(pingSeq).setTarget(to.info.id().toByteString());
+    outbox.piggyback(ping, first);
+    outbox.send(to, Frame.newBuilder().setPing(ping).build());
+  }
+
+  void onNack(Nack nack) {
+    if (probe != null && probe.seq == nack.getSeq()) {
+      probe.nacks++;
+    }
+  }
+
+  /** Relays a probe for {@code from} (unless this node left). */
+  void onPingReq(long now, NodeId from, PingReq req, boolean left) {
+    if (req.getTarget().size() != NodeId.LENGTH || left) {
+      return;
+    }
+    long timeout = config.relayTimeoutMillis();
+    IndirectRelays.Relay relay = new IndirectRelays.Relay(++seq, from, req.getSeq(),
+        NodeId.of(req.getTarget()), req.getTargetAddressesList(), now + timeout / 2, now + timeout);
+    relays.add(relay);
+    sendRelayedPing(relay);
+  }
+
+  private void sendRelayedPing(IndirectRelays.Relay r) {
+    Ping.Builder ping = Ping.newBuilder().setSeq(r.localSeq()).setTarget(r.target().toByteString())
+        .setOrigin(r.origin().toByteString());
+    outbox.piggyback(ping, null);
+    outbox.send(r.target(), r.targetAddresses(), Frame.newBuilder().setPing(ping).build());
+  }
+
+}
