@@ -1,14 +1,11 @@
 package io.patchmesh.net;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPipeline;
-import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -20,20 +17,14 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.patchmesh.errors.UserInputException;
 import io.patchmesh.net.HelloHandshake.HandshakeFailure;
-import io.patchmesh.net.shaping.ShapingHandler;
-import io.patchmesh.net.shaping.TokenBucket;
-import io.patchmesh.net.tls.MeshTls;
 import io.patchmesh.net.tls.PeerCertificates;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Hello;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -43,14 +34,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
-import java.util.function.LongConsumer;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,10 +47,12 @@ import org.slf4j.LoggerFactory;
  * <p>Every connection's pipeline reads like the protocol, socket side first:
  * byte counting, shaping, TLS (optional), framing ({@link FrameCodec}), idle
  * detection, the Hello exchange ({@link HelloHandshake}), dispatch to the link
- * ({@link LinkDispatcher}), and {@link ConnectionErrors} last. The dialler of a
- * link opens a control connection and then a data connection; the acceptor pairs
- * them by the (certified) node id. Duplicate links are settled by
- * {@link LinkPreference}. Listeners are told on I/O threads ({@link LinkListener}).
+ * ({@link LinkDispatcher}), and {@link ConnectionErrors} last ({@link Connections} sets
+ * one up and dials it). The dialler of a link opens a control connection and then a data
+ * connection; the acceptor pairs them by the (certified) node id. Duplicate links are
+ * settled by {@link LinkPreference}. Listeners are told on I/O threads ({@link LinkListener}).
+ * A link's connections are shaped by {@link LinkShaping}; a maintained address is kept
+ * linked by its {@link Redialler}.
  */
 public final class Transport implements AutoCloseable {
   static final String DUPLICATE_LINK = "duplicate link";
@@ -79,9 +68,8 @@ public final class Transport implements AutoCloseable {
   private final AtomicLong linkSequence = new AtomicLong();
   private final Map<InetSocketAddress, CompletableFuture<PeerLink>> dialling = new ConcurrentHashMap<>();
   private final Map<InetSocketAddress, Redialler> maintained = new ConcurrentHashMap<>();
-  private final Optional<TokenBucket> uploadCap;
-  private final Optional<TokenBucket> downloadCap;
-  private final Optional<TokenBucket> crossSiteCap;
+  private final LinkShaping shaping;
+  private final Connections connections;
   private final PeerLink.Owner owner = new LinkEvents();
   private final HandshakeAdmission pendingInbound;
   private final AtomicLong inboundHandshakeFailures = new AtomicLong();
@@ -101,9 +89,8 @@ public final class Transport implements AutoCloseable {
       throw new UserInputException("site \"" + config.site() + "\" does not match the site in the TLS certificate (\""
           + site + "\")");
     });
-    this.uploadCap = bucket(config.rateLimits().uploadBytesPerSecond(), config.localPolicy()::uploadCap);
-    this.downloadCap = bucket(config.rateLimits().downloadBytesPerSecond(), config.localPolicy()::downloadCap);
-    this.crossSiteCap = bucket(config.rateLimits().crossSiteUploadBytesPerSecond());
+    this.shaping = new LinkShaping(config);
+    this.connections = new Connections(config, security, localId, () -> advertised, () -> channelType);
     this.pendingInbound = new HandshakeAdmission(config.maxPendingHandshakes(), config.maxPendingHandshakesPerAddress());
   }
 
@@ -148,7 +135,7 @@ public final class Transport implements AutoCloseable {
                 ch.close();
                 return;
               }
-              HelloHandshake hello = initPipeline(ch, false, Hello.Purpose.PURPOSE_CONTROL, Optional.empty(), null);
+              HelloHandshake hello = connections.initPipeline(ch, false, Hello.Purpose.PURPOSE_CONTROL, Optional.empty(), null);
               // Released when the handshake ends (Hello, failure, timeout) or, should it never have
               // started, when the channel closes; whichever comes first.
               AtomicBoolean released = new AtomicBoolean();
@@ -257,7 +244,7 @@ public final class Transport implements AutoCloseable {
   public void maintain(InetSocketAddress address) {
     requireStarted();
     maintained.computeIfAbsent(address, a -> {
-      Redialler redialler = new Redialler(a);
+      Redialler redialler = new Redialler(a, this);
       redialler.schedule(Duration.ZERO);
       return redialler;
     });
@@ -266,7 +253,7 @@ public final class Transport implements AutoCloseable {
   public void stopMaintaining(InetSocketAddress address) {
     Redialler redialler = maintained.remove(address);
     if (redialler != null) {
-      redialler.stopped = true;
+      redialler.stop();
     }
   }
 
@@ -303,7 +290,7 @@ public final class Transport implements AutoCloseable {
       }
       closed = true;
     }
-    maintained.values().forEach(r -> r.stopped = true);
+    maintained.values().forEach(Redialler::stop);
     table.everything().forEach(link -> link.close("node shutting down"));
     if (server != null) {
       server.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
@@ -315,116 +302,8 @@ public final class Transport implements AutoCloseable {
 
   // ---- connections ----
 
-  private HelloHandshake initPipeline(Channel ch, boolean dialler, Hello.Purpose purpose, Optional<NodeId> expected,
-      InetSocketAddress remote) {
-    ChannelPipeline p = ch.pipeline();
-    p.addLast("bytes", new ByteCounter());
-    ShapingHandler shaper = new ShapingHandler();
-    if (dialler) {
-      // A cut WAN link must stop even the handshake, so the dialler applies a cut before any Hello tells the site.
-      config.wanEmulator().ifPresent(w -> w.siteAt(remote)
-          .ifPresent(theirs -> shaper.blackholeWhile(() -> w.isCut(config.site(), theirs))));
-    }
-    p.addLast("shaping", shaper);
-    Optional<MeshTls> tls = security.tls();
-    if (tls.isPresent()) {
-      SslHandler ssl = dialler
-          ? tls.get().client().newHandler(ch.alloc(), remote.getHostString(), remote.getPort())
-          : tls.get().server().newHandler(ch.alloc());
-      ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
-      p.addLast("tls", ssl);
-    }
-    p.addLast("frames", new FrameCodec(config.maxFrameBytes()));
-    // reader idle: the peer is gone; writer idle: we owe a live peer a Keepalive (control connections)
-    p.addLast("idle", new IdleStateHandler(config.idleTimeout().toNanos(), config.idleTimeout().toNanos() / 3, 0,
-        TimeUnit.NANOSECONDS));
-    HelloHandshake hello = new HelloHandshake(this::hello, dialler, purpose, expected, localId, tls.isPresent(),
-        security.revocations(), config.handshakeTimeout());
-    p.addLast("hello", hello);
-    p.addLast("link", new LinkDispatcher());
-    p.addLast("errors", ConnectionErrors.INSTANCE);
-    return hello;
-  }
-
-  private Hello hello(Hello.Purpose purpose) {
-    return Hello.newBuilder()
-        .setMinVersion(ProtocolVersions.MIN)
-        .setMaxVersion(ProtocolVersions.MAX)
-        .setNodeId(localId.toByteString())
-        .setSite(config.site())
-        .addAllRoles(config.roles())
-        .addAllAddresses(advertised)
-        .setIncarnation(config.incarnation().getAsLong())
-        .setPurpose(purpose)
-        .setPacesRequests(config.pacesRequests())
-        .build();
-  }
-
-  /** A connection whose Hello exchange succeeded. */
-  private record Established(Channel channel, HelloHandshake handshake, PeerHello peer) {
-    long epoch() {
-      return handshake.sentIncarnation() + peer.incarnation();
-    }
-  }
-
-  /** Dials one connection and runs its Hello exchange; completes on the channel's event loop. */
-  private CompletableFuture<Established> open(InetSocketAddress address, Hello.Purpose purpose,
-      Optional<NodeId> expected) {
-    CompletableFuture<Established> result = new CompletableFuture<>();
-    EventLoop loop = group.next();
-    Bootstrap bootstrap = new Bootstrap().group(loop).channel(channelType)
-        .option(ChannelOption.TCP_NODELAY, true);
-    config.pathLiveness().applyTo(bootstrap, channelType, config.handshakeTimeout());
-    bootstrap
-        .handler(new ChannelInitializer<>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            HelloHandshake hello = initPipeline(ch, true, purpose, expected, address);
-            hello.result().whenComplete((peer, error) -> {
-              if (error != null) {
-                result.completeExceptionally(new LinkFailure(error.getMessage()));
-              } else {
-                result.complete(new Established(ch, hello, peer));
-              }
-            });
-          }
-        });
-    ChannelFutureListener connected = f -> {
-      if (!f.isSuccess()) {
-        result.completeExceptionally(new LinkFailure("cannot connect to " + address + ": "
-            + ConnectionErrors.describe(f.cause()), ConnectionErrors.unanswered(f.cause())));
-      }
-    };
-    if (address.isUnresolved()) {
-      bootstrap.connect(address).addListener(connected); // resolves first
-      return result;
-    }
-    // Register and connect in one task of the channel's loop. Bootstrap.connect connects in a later task,
-    // and an epoll wait in between reports the fresh, unconnected socket hung up: the read fails with
-    // NotYetConnectedException and the transport closes the channel before it ever connects. Under load
-    // that lost one dial in ~50 (and then both links of a simultaneous dial).
-    try {
-      loop.execute(() -> {
-        ChannelFuture registered = bootstrap.register();
-        if (!registered.isDone() || !registered.isSuccess()) {
-          registered.addListener(connected);
-          registered.addListener((ChannelFuture f) -> {
-            if (f.isSuccess()) {
-              f.channel().connect(address).addListener(connected);
-            }
-          });
-          return;
-        }
-        registered.channel().connect(address).addListener(connected);
-      });
-    } catch (RejectedExecutionException e) {
-      result.completeExceptionally(new LinkFailure("cannot connect to " + address + ": transport stopped"));
-    }
-    return result;
-  }
-
   private void dial(InetSocketAddress address, CompletableFuture<PeerLink> future) {
-    open(address, Hello.Purpose.PURPOSE_CONTROL, Optional.empty()).whenComplete((control, error) -> {
+    connections.open(group.next(), address, Hello.Purpose.PURPOSE_CONTROL, Optional.empty()).whenComplete((control, error) -> {
       if (error != null) {
         future.completeExceptionally(unwrap(error));
         return;
@@ -465,7 +344,7 @@ public final class Transport implements AutoCloseable {
         if (!admit(link, control.channel())) {
           return;
         }
-        open((InetSocketAddress) control.channel().remoteAddress(), Hello.Purpose.PURPOSE_DATA, Optional.of(peer))
+        connections.open(group.next(), (InetSocketAddress) control.channel().remoteAddress(), Hello.Purpose.PURPOSE_DATA, Optional.of(peer))
             .whenComplete((data, dataError) -> {
               if (dataError != null) {
                 link.close("data connection failed: " + unwrap(dataError).getMessage());
@@ -482,7 +361,7 @@ public final class Transport implements AutoCloseable {
       ch.close();
       return;
     }
-    Established connection = new Established(ch, hello, peer);
+    Connections.Established connection = new Connections.Established(ch, hello, peer);
     if (peer.purpose() == Hello.Purpose.PURPOSE_CONTROL) {
       PeerLink link = newLink(connection, true, peer.nodeId());
       if (admit(link, ch)) {
@@ -505,7 +384,7 @@ public final class Transport implements AutoCloseable {
     attachData(link.get(), ch);
   }
 
-  private PeerLink newLink(Established control, boolean inbound, NodeId dialler) {
+  private PeerLink newLink(Connections.Established control, boolean inbound, NodeId dialler) {
     LinkPreference preference = new LinkPreference(dialler, control.epoch(), linkSequence.incrementAndGet());
     return new PeerLink(owner, control.peer(), inbound, preference, config.maxFrameBytes(), control.channel());
   }
@@ -546,7 +425,7 @@ public final class Transport implements AutoCloseable {
     if (promotion.replaced() != null) {
       promotion.replaced().close("replaced by a newer link");
     }
-    shape(link);
+    shaping.apply(link);
     // onLinkUp and onLinkDown both run on the control connection's event loop, so they cannot overtake each other.
     onLoop(link.control(), () -> {
       if (!link.isOpen()) {
@@ -560,40 +439,6 @@ public final class Transport implements AutoCloseable {
       log.info("link up: {} site {} ({}, {})", link.peerId().shortHex(), link.site(),
           link.inbound() ? "they dialled" : "we dialled", hostPort(link.remoteAddress()));
       table.takeWaiters(link.peerId()).forEach(waiter -> waiter.complete(link));
-    });
-  }
-
-  /** Applies WAN emulation (both connections) and rate caps (data connection) for this peer's site. */
-  private void shape(PeerLink link) {
-    String ours = config.site();
-    String theirs = link.site();
-    boolean crossSite = !ours.equals(theirs);
-    List<TokenBucket> wan = config.wanEmulator().map(w -> w.path(ours, theirs)).orElse(List.of());
-    LongConsumer wanBytes = config.wanEmulator().<LongConsumer>map(w -> n -> w.recordSent(ours, theirs, n))
-        .orElse(n -> {});
-    List<TokenBucket> data = new ArrayList<>(wan);
-    uploadCap.ifPresent(data::add);
-    if (crossSite) {
-      crossSiteCap.ifPresent(data::add);
-    }
-    BooleanSupplier cut = config.wanEmulator().<BooleanSupplier>map(w -> () -> w.isCut(ours, theirs))
-        .orElse(() -> false);
-    if (config.wanEmulator().isPresent()) {
-      shape(link.control(), wan, null, wanBytes, cut);
-    }
-    if (config.wanEmulator().isPresent() || !data.isEmpty() || downloadCap.isPresent()) {
-      shape(link.data(), data, downloadCap.orElse(null), wanBytes, cut);
-    }
-  }
-
-  private static void shape(Channel channel, List<TokenBucket> out, TokenBucket in, LongConsumer sentBytes,
-      BooleanSupplier cut) {
-    onLoop(channel, () -> {
-      ShapingHandler shaper = channel.pipeline().get(ShapingHandler.class);
-      if (shaper != null) {
-        shaper.shape(out, in, sentBytes);
-        shaper.blackholeWhile(cut);
-      }
     });
   }
 
@@ -631,69 +476,22 @@ public final class Transport implements AutoCloseable {
     }
   }
 
-  // ---- maintained addresses ----
+  // ---- for the Redialler of a maintained address ----
 
-  /** Keeps one address linked: redials with backoff after each failure or loss. */
-  private final class Redialler {
-    private final InetSocketAddress address;
-    private final RedialPolicy policy;
-    private volatile boolean stopped;
+  TransportConfig config() {
+    return config;
+  }
 
-    Redialler(InetSocketAddress address) {
-      this.address = address;
-      this.policy = new RedialPolicy(config.reconnectBackoffMin(), config.reconnectBackoffMax(),
-          config.pathLiveness().unansweredRetry(), ThreadLocalRandom.current());
-    }
+  boolean isClosed() {
+    return closed;
+  }
 
-    void schedule(Duration delay) {
-      if (closed || stopped) {
-        return;
-      }
-      try {
-        group.next().schedule(this::attempt, delay.toNanos(), TimeUnit.NANOSECONDS);
-      } catch (RejectedExecutionException e) {
-        // Shutting down.
-      }
-    }
-
-    private void attempt() {
-      if (closed || stopped) {
-        return;
-      }
-      connect(address).whenComplete((link, error) -> {
-        if (error == null) {
-          synchronized (this) {
-            policy.linked();
-          }
-          link.closeFuture().thenAccept(reason -> {
-            Duration delay;
-            synchronized (this) {
-              delay = policy.afterLoss();
-            }
-            if (!closed && !stopped) {
-              log.info("link to {} down ({}), redialling in {}s", address, reason, seconds(delay));
-            }
-            schedule(delay);
-          });
-        } else {
-          Throwable cause = unwrap(error);
-          Duration delay;
-          boolean worthLogging;
-          synchronized (this) {
-            delay = policy.afterFailure(cause instanceof LinkFailure f && f.unanswered());
-            worthLogging = policy.worthLogging();
-          }
-          if (!closed && !stopped) {
-            // A silent path is retried every second or so: one line per doubling of the failures, not per dial.
-            if (worthLogging) {
-              log.info("cannot reach {}, retrying in {}s: {}", address, seconds(delay), cause.getMessage());
-            } else {
-              log.debug("cannot reach {}, retrying in {}s: {}", address, seconds(delay), cause.getMessage());
-            }
-          }
-          schedule(delay);
-        }
-      });
+  /** Runs {@code task} on an I/O thread after {@code delay}; nothing once the loops shut down. */
+  void schedule(Runnable task, Duration delay) {
+    try {
+      group.next().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // Shutting down.
     }
   }
 
@@ -729,24 +527,7 @@ public final class Transport implements AutoCloseable {
     }
   }
 
-  private Optional<TokenBucket> bucket(long bytesPerSecond) {
-    return bytesPerSecond <= 0 ? Optional.empty() : Optional.of(TokenBucket.ofRate(bytesPerSecond, 100, System::nanoTime));
-  }
-
-  /** The static cap, or (with a {@link LocalPolicy}) the lower of it and the policy's cap of the moment. */
-  private Optional<TokenBucket> bucket(long staticBytesPerSecond, LongSupplier policyCap) {
-    if (!config.localPolicy().capsRates()) {
-      return bucket(staticBytesPerSecond);
-    }
-    return Optional.of(TokenBucket.adjustable(() -> lower(staticBytesPerSecond, policyCap.getAsLong()), 100, System::nanoTime));
-  }
-
-  /** The lower of two caps where 0 means none. */
-  private static long lower(long a, long b) {
-    return a <= 0 ? b : b <= 0 ? a : Math.min(a, b);
-  }
-
-  private static void onLoop(Channel channel, Runnable task) {
+  static void onLoop(Channel channel, Runnable task) {
     if (channel.eventLoop().inEventLoop()) {
       task.run();
     } else {
@@ -758,7 +539,7 @@ public final class Transport implements AutoCloseable {
     }
   }
 
-  private static Throwable unwrap(Throwable error) {
+  static Throwable unwrap(Throwable error) {
     Throwable cause = error;
     while (cause instanceof CompletionException && cause.getCause() != null) {
       cause = cause.getCause();
@@ -773,7 +554,7 @@ public final class Transport implements AutoCloseable {
     return address.getHostString() + ":" + address.getPort();
   }
 
-  private static String seconds(Duration delay) {
+  static String seconds(Duration delay) {
     return String.format("%.1f", delay.toMillis() / 1000.0);
   }
 }
