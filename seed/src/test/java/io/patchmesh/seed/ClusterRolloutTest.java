@@ -121,8 +121,27 @@ class ClusterRolloutTest {
   }
 
   private static void ticks(SeedNode s, int n) {
-    long t = s.rollouts().ticks();
-    await().atMost(Duration.ofSeconds(30)).until(() -> s.rollouts().ticks() >= t + n);
+    ticks(n, s);
+  }
+
+  /**
+   * Waits until each of {@code seeds} has judged its rollouts {@code n} more times. The seeds tick
+   * side by side, so waiting for all at once is as long as the slowest (a tick with ZooKeeper down
+   * spends seconds in the client's retries), not the sum.
+   */
+  private static void ticks(int n, SeedNode... seeds) {
+    long[] from = new long[seeds.length];
+    for (int i = 0; i < seeds.length; i++) {
+      from[i] = seeds[i].rollouts().ticks();
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      for (int i = 0; i < seeds.length; i++) {
+        if (seeds[i].rollouts().ticks() < from[i] + n) {
+          return false;
+        }
+      }
+      return true;
+    });
   }
 
   private static long decisions(List<SeedNode> seeds) {
@@ -142,8 +161,7 @@ class ClusterRolloutTest {
     bothSay(one, two, vm, "paused 1/2 50% paused by the operator");
     // the window opens while paused: nobody applies, no stage opens
     clock.millis.set(inWindow.toEpochMilli());
-    ticks(one, 3);
-    ticks(two, 3);
+    ticks(3, one, two);
     bothSay(one, two, vm, "paused 1/2");
     assertTrue(mesh.agents().stream().noneMatch(a -> FleetTest.phase(a, vm, ManifestPhase.PHASE_APPLIED)));
     assertEquals("active", FleetTest.post(one, "/api/v1/rollouts/" + vm.id().hex() + "/resume").path("state").asText());
@@ -201,8 +219,7 @@ class ClusterRolloutTest {
       mesh.agents().forEach(a -> System.out.println("AGENT " + a.id().shortHex() + " " + FleetTest.status(a, vm).map(st -> st.getReason())));
       throw e;
     }
-    ticks(one, 3);
-    ticks(two, 3);
+    ticks(3, one, two);
     for (SeedNode s : List.of(one, two)) {
       JsonNode r = FleetTest.get(s, "/api/v1/rollouts/" + vm.id().hex());
       assertEquals(1, r.path("stage").asInt(), "no stage opens without ZooKeeper: " + r);
@@ -255,8 +272,7 @@ class ClusterRolloutTest {
     await().atMost(Duration.ofSeconds(20)).until(() -> FleetTest.get(one, path).path("windowOverrideUntil").asText().equals(until));
     bothSay(one, two, vm, "paused 1/2");
     // overridden but paused: nobody applies (the override lifts windows, not the operator's pause)
-    ticks(one, 3);
-    ticks(two, 3);
+    ticks(3, one, two);
     assertTrue(mesh.agents().stream().noneMatch(a -> FleetTest.phase(a, vm, ManifestPhase.PHASE_APPLIED)));
     FleetTest.post(one, path + "/resume");
     // the clock never reaches the window: the override alone lets each stage's agents apply

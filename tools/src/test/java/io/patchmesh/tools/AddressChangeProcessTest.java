@@ -81,23 +81,10 @@ class AddressChangeProcessTest {
 
   @Test
   void aLaptopWhoseAddressChangesMidTransferIsFoundAtTheNewOneAndFinishes() throws Exception {
-    String k = tmp.resolve("pub").toString();
-    assertEquals(0, Cli.run("keygen", "--out", k).code());
-    Path root = tmp.resolve("root.pb");
-    assertEquals(0, Cli.run("trust", "init", "--publisher", k + ".pub", "--channel", "app/**", "--sign", k + ".key",
-        "--out", root.toString()).code());
-    Path ca = tmp.resolve("ca");
-    assertEquals(0, Cli.run("ca", "init", "--out", ca.toString()).code());
-    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "seed", "--site", "dc", "--role", "seed",
-        "--out", tmp.resolve("tls-seed").toString()).code());
-    Path tls = tmp.resolve("tls-laptop");
-    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "laptop", "--site", "auto", "--out", tls.toString()).code());
-    Path seedLog = tmp.resolve("seed.log");
-    nodes.spawn(seedLog, "seed", "--data", tmp.resolve("seed").toString(), "--trust", root.toString(),
-        "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tmp.resolve("tls-seed").toString());
-    String mesh = NodeProcesses.awaitLine(seedLog, NodeProcesses.MESH);
-    String admin = NodeProcesses.awaitLine(seedLog, NodeProcesses.ADMIN);
-    String token = tmp.resolve("seed/admin.token").toString();
+    SeedProcess seed = SeedProcess.start(nodes, tmp);
+    String admin = seed.admin;
+    String token = seed.token;
+    Path tls = seed.issue("laptop", "auto");
 
     Path facts = tmp.resolve("facts");
     lanWithAddress(facts, "127.0.0.2");
@@ -109,9 +96,8 @@ class AddressChangeProcessTest {
         + "metered: ignore\n"
         + "battery-min-upload-percent: 0\n");
     Path log = tmp.resolve("laptop.log");
-    nodes.spawn(log, "agent", "--config", cfg.toString(), "--data", tmp.resolve("laptop").toString(), "--trust", root.toString(),
-        "--listen", "0.0.0.0:0", "--join", mesh, "--download-rate", "8mbit", "--apply-dir", tmp.resolve("apply").toString(),
-        "--tls", tls.toString());
+    nodes.spawn(log, seed.agentArgs(tmp.resolve("laptop"), tmp.resolve("apply"), tls,
+        "--config", cfg.toString(), "--listen", "0.0.0.0:0", "--download-rate", "8mbit"));
     String site = NodeProcesses.awaitLine(log, java.util.regex.Pattern.compile("site (lan-[0-9a-f]{12}) \\(discovered\\)"));
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
         .until(() -> addressesAtSeed(admin, token, site).size() == 1);
@@ -123,14 +109,8 @@ class AddressChangeProcessTest {
     Path v1 = tmp.resolve("v1");
     Files.createDirectories(v1);
     Files.write(v1.resolve("big.bin"), Cli.randomBytes(9, FILE_BYTES));
-    long total = 0;
-    for (int size : OfflineCatchUpProcessTest.chunks(v1).values()) {
-      total += size;
-    }
-    Cli.Result pub = Cli.run("publish", "--key", k + ".key", "--channel", "app/x", "--version", "1",
-        "--seed", admin, "--token-file", token, "--json", v1.toString());
-    assertEquals(0, pub.code(), pub.err());
-    String manifest = pub.json().path("manifestId").asText();
+    long total = SeedProcess.chunkBytes(v1);
+    String manifest = seed.publish(v1, 1);
 
     long quarter = total / 4;
     double[] heldAtChange = new double[1];
@@ -147,13 +127,11 @@ class AddressChangeProcessTest {
     } catch (org.awaitility.core.ConditionTimeoutException e) {
       System.out.println("seed: " + Cli.run("status", "--admin", admin, "--token-file", token, "--json").out());
       System.out.println("laptop log:\n" + Files.readString(log));
-      System.out.println("seed log:\n" + Files.readString(seedLog));
+      System.out.println("seed log:\n" + Files.readString(seed.log));
       throw e;
     }
     long learnedMillis = (System.nanoTime() - changedAt) / 1_000_000;
-    Cli.Result wait = Cli.run("rollout", "--admin", admin, "--token-file", token, "--manifest", manifest,
-        "--wait", "--timeout", "2m");
-    assertEquals(0, wait.code(), wait.err());
+    seed.awaitRollout(manifest, "2m");
     assertArrayEquals(Files.readAllBytes(v1.resolve("big.bin")), Files.readAllBytes(tmp.resolve("apply/big.bin")));
 
     AdminClient second = new AdminClient(adminUrls(log).get(1), tmp.resolve("laptop/admin.token"));

@@ -101,7 +101,8 @@ class ExposureProcessTest {
           "--inventory-collector", "dpkg");
     }
     String installed = installedDpkgVersion();
-    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> {
+    // a hang guard (seconds on a quiet machine; 120 s was missed at load 80-120, 2026-12-04)
+    await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500)).until(() -> {
       FleetProcessTest.Run r = cli("inventory", "--software", "--package", "dpkg", "--admin", admin, "--token-file", token, "--json");
       return r.code() == 0 && json.readTree(r.out()).path("hosts").size() == 3;
     });

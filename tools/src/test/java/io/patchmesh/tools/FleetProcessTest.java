@@ -74,7 +74,9 @@ class FleetProcessTest {
           "--apply-dir", apply.toString(), "--tls", tls.toString(), "--allow-install-commands");
     }
     ObjectMapper json = new ObjectMapper();
-    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
+    // a hang guard: every agent reports within seconds on a quiet machine; at load 80-120 (2026-12-04)
+    // 90 s was not enough
+    await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500)).until(() -> {
       Run st = cli("status", "--admin", admin, "--token-file", token, "--json");
       return st.code() == 0 && json.readTree(st.out()).path("members").size() == 5;
     });

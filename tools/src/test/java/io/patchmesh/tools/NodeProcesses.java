@@ -58,10 +58,14 @@ final class NodeProcesses implements AutoCloseable {
     }
   }
 
-  /** Waits until {@code log} holds a match of {@code p}; returns its first group. */
+  /**
+   * Waits until {@code log} holds a match of {@code p}; returns its first group. The bound is a hang
+   * guard: a JVM prints its lines within seconds on a quiet machine, but at load 80-120 a seed took
+   * over 90 s (2026-12-04, 3 test JVMs in tools), so 180 s.
+   */
   static String awaitLine(Path log, Pattern p) {
     String[] found = new String[1];
-    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+    await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(200)).until(() -> {
       String line = firstMatch(log, p);
       found[0] = line;
       return line != null;

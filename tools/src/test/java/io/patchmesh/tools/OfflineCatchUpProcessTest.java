@@ -51,10 +51,9 @@ class OfflineCatchUpProcessTest {
     Files.write(dir.resolve(name), Cli.randomBytes(seed, FILE_BYTES));
   }
 
-  Process startAgent(Path root, String mesh, Path tls, int life) throws Exception {
-    return nodes.spawn(tmp.resolve("agent-" + life + ".log"), "agent", "--data", tmp.resolve("agent").toString(),
-        "--trust", root.toString(), "--listen", "127.0.0.1:0", "--site", "home", "--join", mesh,
-        "--apply-dir", tmp.resolve("apply").toString(), "--tls", tls.toString());
+  Process startAgent(SeedProcess seed, Path tls, int life) throws Exception {
+    return nodes.spawn(tmp.resolve("agent-" + life + ".log"), seed.agentArgs(tmp.resolve("agent"), tmp.resolve("apply"), tls,
+        "--listen", "127.0.0.1:0", "--site", "home"));
   }
 
   static JsonNode inventoryRow(String admin, String token) {
@@ -64,31 +63,18 @@ class OfflineCatchUpProcessTest {
 
   @Test
   void anAgentAwayDuringTwoVersionsFetchesOnlyWhatTheNewestNeedsBeyondWhatItHolds() throws Exception {
-    String k = tmp.resolve("pub").toString();
-    assertEquals(0, Cli.run("keygen", "--out", k).code());
-    Path root = tmp.resolve("root.pb");
-    assertEquals(0, Cli.run("trust", "init", "--publisher", k + ".pub", "--channel", "app/**", "--sign", k + ".key",
-        "--out", root.toString()).code());
-    Path ca = tmp.resolve("ca");
-    assertEquals(0, Cli.run("ca", "init", "--out", ca.toString()).code());
-    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "seed", "--site", "dc", "--role", "seed",
-        "--out", tmp.resolve("tls-seed").toString()).code());
-    Path tls = tmp.resolve("tls-agent");
-    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "laptop", "--site", "home", "--out", tls.toString()).code());
-    Path seedLog = tmp.resolve("seed.log");
-    nodes.spawn(seedLog, "seed", "--data", tmp.resolve("seed").toString(), "--trust", root.toString(),
-        "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tmp.resolve("tls-seed").toString());
-    String mesh = NodeProcesses.awaitLine(seedLog, NodeProcesses.MESH);
-    String admin = NodeProcesses.awaitLine(seedLog, NodeProcesses.ADMIN);
-    String token = tmp.resolve("seed/admin.token").toString();
+    SeedProcess seed = SeedProcess.start(nodes, tmp);
+    String admin = seed.admin;
+    String token = seed.token;
+    Path tls = seed.issue("laptop", "home");
 
     Path v1 = tmp.resolve("v1");
     write(v1, "a.bin", 1);
     write(v1, "b.bin", 2);
     write(v1, "c.bin", 3);
-    Process agent = startAgent(root, mesh, tls, 1);
+    Process agent = startAgent(seed, tls, 1);
     NodeProcesses.awaitLine(tmp.resolve("agent-1.log"), NodeProcesses.ADMIN);
-    publishAndWait(k, admin, token, v1, 1);
+    seed.awaitRollout(seed.publish(v1, 1), "3m");
     assertEquals(0, inventoryRow(admin, token).path("behindVersions").asInt());
 
     NodeProcesses.stop(agent); // the laptop sleeps
@@ -101,8 +87,8 @@ class OfflineCatchUpProcessTest {
     Files.copy(v2.resolve("a.bin"), v3.resolve("a.bin"));
     write(v3, "b.bin", 12);
     Files.copy(v1.resolve("c.bin"), v3.resolve("c.bin"));
-    publish(k, admin, token, v2, 2);
-    String v3Id = publish(k, admin, token, v3, 3);
+    seed.publish(v2, 2);
+    String v3Id = seed.publish(v3, 3);
 
     JsonNode away = inventoryRow(admin, token);
     assertEquals(2, away.path("behindVersions").asInt(), away.toString());
@@ -118,11 +104,9 @@ class OfflineCatchUpProcessTest {
         lacking += c.getValue();
       }
     }
-    startAgent(root, mesh, tls, 2); // the laptop wakes
+    startAgent(seed, tls, 2); // the laptop wakes
     String agentAdmin = NodeProcesses.awaitLine(tmp.resolve("agent-2.log"), NodeProcesses.ADMIN);
-    Cli.Result wait = Cli.run("rollout", "--admin", admin, "--token-file", token, "--manifest", v3Id,
-        "--wait", "--timeout", "3m");
-    assertEquals(0, wait.code(), wait.err());
+    seed.awaitRollout(v3Id, "3m");
     assertEquals(Files.readAllBytes(v3.resolve("b.bin")).length, Files.size(tmp.resolve("apply/b.bin")));
     assertTrue(java.util.Arrays.equals(Files.readAllBytes(v3.resolve("c.bin")), Files.readAllBytes(tmp.resolve("apply/c.bin"))));
 
@@ -135,20 +119,5 @@ class OfflineCatchUpProcessTest {
     assertEquals(lacking, fetched, "bytes fetched on return = v3's chunks it lacked");
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
         .until(() -> inventoryRow(admin, token).path("behindVersions").asInt() == 0);
-  }
-
-  /** Publishes {@code dir} as app/x {@code version}; returns the manifest id publish printed. */
-  private static String publish(String k, String admin, String token, Path dir, int version) {
-    Cli.Result pub = Cli.run("publish", "--key", k + ".key", "--channel", "app/x", "--version", String.valueOf(version),
-        "--seed", admin, "--token-file", token, "--json", dir.toString());
-    assertEquals(0, pub.code(), pub.err());
-    return pub.json().path("manifestId").asText();
-  }
-
-  private static void publishAndWait(String k, String admin, String token, Path dir, int version) {
-    String id = publish(k, admin, token, dir, version);
-    Cli.Result wait = Cli.run("rollout", "--admin", admin, "--token-file", token, "--manifest", id,
-        "--wait", "--timeout", "3m");
-    assertEquals(0, wait.code(), wait.err());
   }
 }

@@ -66,33 +66,18 @@ class SiteAutoProcessTest {
 
   @Test
   void agentsOnOneLanAgreeOnASiteAndAMovedAgentJoinsTheOtherSite() throws Exception {
-    String k = tmp.resolve("pub").toString();
-    assertEquals(0, Cli.run("keygen", "--out", k).code());
-    Path root = tmp.resolve("root.pb");
-    assertEquals(0, Cli.run("trust", "init", "--publisher", k + ".pub", "--channel", "app/**", "--sign", k + ".key",
-        "--out", root.toString()).code());
-    Path ca = tmp.resolve("ca");
-    assertEquals(0, Cli.run("ca", "init", "--out", ca.toString()).code());
-    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "seed", "--site", "dc", "--role", "seed",
-        "--out", tmp.resolve("tls-seed").toString()).code());
-    Cli.Result seedAuto = Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "seed2", "--site", "auto", "--role", "seed",
+    SeedProcess seed = SeedProcess.start(nodes, tmp);
+    String admin = seed.admin;
+    String token = seed.token;
+    Cli.Result seedAuto = Cli.run("ca", "issue", "--ca", seed.ca.toString(), "--node", "seed2", "--site", "auto", "--role", "seed",
         "--out", tmp.resolve("tls-seed2").toString());
     assertEquals(2, seedAuto.code(), "a roaming seed certificate is refused");
-
-    Path seedLog = tmp.resolve("seed.log");
-    nodes.spawn(seedLog, "seed", "--data", tmp.resolve("seed").toString(), "--trust", root.toString(),
-        "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tmp.resolve("tls-seed").toString());
-    String mesh = NodeProcesses.awaitLine(seedLog, NodeProcesses.MESH);
-    String admin = NodeProcesses.awaitLine(seedLog, NodeProcesses.ADMIN);
-    String token = tmp.resolve("seed/admin.token").toString();
 
     int port = freeUdpPort();
     Map<String, String> ids = new HashMap<>();
     Path[] facts = new Path[3];
     for (int i = 0; i < 3; i++) {
-      Path tls = tmp.resolve("tls-" + i);
-      assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "laptop-" + i, "--site", "auto",
-          "--out", tls.toString()).code());
+      Path tls = seed.issue("laptop-" + i, "auto");
       facts[i] = tmp.resolve("facts-" + i);
       if (i < 2) {
         officeA(facts[i]);
@@ -106,9 +91,8 @@ class SiteAutoProcessTest {
           + "policy-root: " + facts[i] + "\n"
           + "metered: ignore\n"
           + "battery-min-upload-percent: 0\n");
-      nodes.spawn(tmp.resolve("agent-" + i + ".log"), "agent", "--config", cfg.toString(),
-          "--data", tmp.resolve("agent-" + i).toString(), "--trust", root.toString(), "--listen", "127.0.0.1:0",
-          "--join", mesh, "--apply-dir", tmp.resolve("apply-" + i).toString(), "--tls", tls.toString());
+      nodes.spawn(tmp.resolve("agent-" + i + ".log"), seed.agentArgs(tmp.resolve("agent-" + i), tmp.resolve("apply-" + i), tls,
+          "--config", cfg.toString(), "--listen", "127.0.0.1:0"));
     }
     // each agent names its site at once, and once more when the seed has told it the address it is seen
     // at (127.0.0.1 here, outside the LANs' subnet: taken as their public address). The settled names

@@ -62,29 +62,14 @@ class SleepResumeProcessTest {
 
   @Test
   void aLaptopFrozenMidTransferLongEnoughToBeTimedOutResumesFromWhatItHolds() throws Exception {
-    String k = tmp.resolve("pub").toString();
-    assertEquals(0, Cli.run("keygen", "--out", k).code());
-    Path root = tmp.resolve("root.pb");
-    assertEquals(0, Cli.run("trust", "init", "--publisher", k + ".pub", "--channel", "app/**", "--sign", k + ".key",
-        "--out", root.toString()).code());
-    Path ca = tmp.resolve("ca");
-    assertEquals(0, Cli.run("ca", "init", "--out", ca.toString()).code());
-    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "seed", "--site", "dc", "--role", "seed",
-        "--out", tmp.resolve("tls-seed").toString()).code());
-    Path tls = tmp.resolve("tls-agent");
-    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "laptop", "--site", "home", "--out", tls.toString()).code());
-    Path seedLog = tmp.resolve("seed.log");
-    nodes.spawn(seedLog, "seed", "--data", tmp.resolve("seed").toString(), "--trust", root.toString(),
-        "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tmp.resolve("tls-seed").toString());
-    String mesh = NodeProcesses.awaitLine(seedLog, NodeProcesses.MESH);
-    String admin = NodeProcesses.awaitLine(seedLog, NodeProcesses.ADMIN);
-    String token = tmp.resolve("seed/admin.token").toString();
-    AdminClient seedApi = new AdminClient(admin, tmp.resolve("seed/admin.token"));
+    SeedProcess seed = SeedProcess.start(nodes, tmp);
+    String admin = seed.admin;
+    String token = seed.token;
+    Path tls = seed.issue("laptop", "home");
 
     Path agentLog = tmp.resolve("agent.log");
-    Process agent = nodes.spawn(agentLog, "agent", "--data", tmp.resolve("agent").toString(), "--trust", root.toString(),
-        "--listen", "127.0.0.1:0", "--site", "home", "--join", mesh, "--download-rate", "8mbit",
-        "--apply-dir", tmp.resolve("apply").toString(), "--tls", tls.toString());
+    Process agent = nodes.spawn(agentLog, seed.agentArgs(tmp.resolve("agent"), tmp.resolve("apply"), tls,
+        "--listen", "127.0.0.1:0", "--site", "home", "--download-rate", "8mbit"));
     AdminClient agentApi = new AdminClient(NodeProcesses.awaitLine(agentLog, NodeProcesses.ADMIN), tmp.resolve("agent/admin.token"));
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
         .until(() -> "alive".equals(stateAtSeed(admin, token, "laptop")));
@@ -92,14 +77,8 @@ class SleepResumeProcessTest {
     Path v1 = tmp.resolve("v1");
     Files.createDirectories(v1);
     Files.write(v1.resolve("big.bin"), Cli.randomBytes(7, FILE_BYTES));
-    long total = 0;
-    for (int size : OfflineCatchUpProcessTest.chunks(v1).values()) {
-      total += size;
-    }
-    Cli.Result pub = Cli.run("publish", "--key", k + ".key", "--channel", "app/x", "--version", "1",
-        "--seed", admin, "--token-file", token, "--json", v1.toString());
-    assertEquals(0, pub.code(), pub.err());
-    String manifest = pub.json().path("manifestId").asText();
+    long total = SeedProcess.chunkBytes(v1);
+    String manifest = seed.publish(v1, 1);
 
     // asleep mid-transfer: a quarter or more held, the rest not yet
     long quarter = total / 4;
@@ -118,9 +97,7 @@ class SleepResumeProcessTest {
 
     double heldAtFreeze = held[0];
     assertTrue(heldAtFreeze < total * 3 / 4, "the freeze came well before the end of the transfer");
-    Cli.Result wait = Cli.run("rollout", "--admin", admin, "--token-file", token, "--manifest", manifest,
-        "--wait", "--timeout", "2m");
-    assertEquals(0, wait.code(), wait.err());
+    seed.awaitRollout(manifest, "2m");
     assertArrayEquals(Files.readAllBytes(v1.resolve("big.bin")), Files.readAllBytes(tmp.resolve("apply/big.bin")));
 
     double stored = metric(agentApi, "patchmesh_chunk_bytes_received_total", "");
@@ -132,10 +109,10 @@ class SleepResumeProcessTest {
     assertEquals(total, (long) stored, "every chunk stored once: after the resume exactly what it lacked");
     assertEquals(0, (long) duplicates, "nothing it held was fetched again");
     assertEquals(0, (long) metric(agentApi, "patchmesh_peers_banned_total", ""), "the laptop banned nobody for the gap");
-    assertEquals(0, (long) metric(seedApi, "patchmesh_peers_banned_total", ""), "the seed did not ban the laptop");
+    assertEquals(0, (long) metric(seed.api, "patchmesh_peers_banned_total", ""), "the seed did not ban the laptop");
     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
         .until(() -> "alive".equals(stateAtSeed(admin, token, "laptop")));
     assertFalse(Files.readString(agentLog).contains("banning"), "no ban in the laptop's log");
-    assertFalse(Files.readString(seedLog).contains("banning"), "no ban in the seed's log");
+    assertFalse(Files.readString(seed.log).contains("banning"), "no ban in the seed's log");
   }
 }
