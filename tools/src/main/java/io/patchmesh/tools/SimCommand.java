@@ -185,6 +185,7 @@ final class SimCommand implements Runnable {
     n.put("idleWanBytesPerNodePerSecond", Math.round(r.idleWanBytesPerNodePerSecond()));
     n.put("idleWanBytesPerSiteLinkPerSecond", Math.round(r.idleWanBytesPerSiteLinkPerSecond()));
     n.put("idleFalseDeaths", r.idleFalseDeaths());
+    n.put("idleFalseSuspicions", r.idleFalseSuspicions());
     return n;
   }
 
@@ -210,7 +211,8 @@ final class SimCommand implements Runnable {
           Math.round(r.idleBytesPerNodePerSecond()), Math.round(r.idlePushPullBytesPerNodePerSecond())));
       b.append(String.format(Locale.ROOT, "  idle across sites (WAN)       %,d bytes/node/s = %,d bytes/s per site link (up + down)%n",
           Math.round(r.idleWanBytesPerNodePerSecond()), Math.round(r.idleWanBytesPerSiteLinkPerSecond())));
-      b.append(String.format(Locale.ROOT, "  idle false deaths             %d%n", r.idleFalseDeaths()));
+      b.append(String.format(Locale.ROOT, "  idle false detections         %d deaths, %,d suspicions of live nodes%n",
+          r.idleFalseDeaths(), r.idleFalseSuspicions()));
     }
     return b.toString();
   }

@@ -222,7 +222,8 @@ public final class GossipSimulation {
         idleMillis == 0 ? 0 : (bytes - bytesAtIdle) / idleNodeSeconds,
         idleMillis == 0 ? 0 : (pushPullBytes - pushPullAtIdle) / idleNodeSeconds,
         idleMillis == 0 ? 0 : (wanBytes - wanAtIdle) / idleNodeSeconds,
-        idleFrom < 0 ? 0 : falseDeaths - falseDeathsAtIdle);
+        idleFrom < 0 ? 0 : falseDeaths - falseDeathsAtIdle,
+        idleFrom < 0 ? 0 : falseSuspicions - falseSuspicionsAtIdle);
   }
 
   private void beginIdle() {
