@@ -52,9 +52,10 @@ public record SimConfig(
    * <p>{@code DELAY} models the runtime: every membership frame (probe, ack, indirect probe, gossip,
    * push-pull) travels over the control connection of a mutually authenticated TLS-over-TCP link
    * ({@code net/PeerLink}), so a lost packet is retransmitted, not dropped. The frame arrives one
-   * retransmission timeout late (max(200 ms, 4 × one-way latency), Linux's TCP_RTO_MIN; doubling
-   * while retransmissions are lost too, at most 120 s), and every later frame on the same direction of
-   * that link waits behind it: frames between two nodes arrive in the order sent, as on a TCP stream.
+   * retransmission timeout late (RTT + 200 ms, as Linux sets it on a steady link: srtt + max(4 rttvar,
+   * TCP_RTO_MIN); doubling while retransmissions are lost too, at most 120 s), and every later frame
+   * on the same direction of that link waits behind it: frames between two nodes arrive in the order
+   * sent, as on a TCP stream.
    * Link failure (a peer gone for good) is not modelled as loss: the killed node simply stops.
    *
    * <p>{@code DROP} models a datagram path (memberlist's UDP probes, SWIM's paper): a lost frame is

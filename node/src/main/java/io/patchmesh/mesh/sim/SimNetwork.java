@@ -49,7 +49,7 @@ final class SimNetwork {
       return nowMicros + oneWay;
     }
     long late = 0;
-    long rto = Math.max(MIN_RTO_MICROS, 4 * oneWay);
+    long rto = 2 * oneWay + MIN_RTO_MICROS; // Linux: srtt + max(4 rttvar, TCP_RTO_MIN); rttvar is small here
     while (lost) {
       late += rto;
       rto = Math.min(2 * rto, MAX_RTO_MICROS);
