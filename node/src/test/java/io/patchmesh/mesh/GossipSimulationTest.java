@@ -17,6 +17,13 @@ class GossipSimulationTest {
   }
 
   @Test
+  void sameSeedGivesIdenticalResultUnderTheDropModelToo() {
+    SimConfig config = SimConfig.defaults(150, 0.05, 42).withScenario(false, 0, 0)
+        .withLossModel(SimConfig.LossModel.DROP);
+    assertEquals(GossipSimulation.run(config), GossipSimulation.run(config));
+  }
+
+  @Test
   void smallClusterConvergesDetectsTheKilledNodeAndSparesTheStalledOne() {
     SimResult r = GossipSimulation.run(SimConfig.defaults(300, 0.10, 7).withSites(3));
     assertTrue(r.verified99Millis() >= 0 && r.verified99Millis() < 2_500, r.line());

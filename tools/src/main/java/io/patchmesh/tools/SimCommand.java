@@ -52,8 +52,17 @@ final class SimCommand implements Runnable {
     int nodes;
 
     @Option(names = "--loss", defaultValue = "0", paramLabel = "P",
-        description = "share of frames lost, 0.1 or 10%% (default: 0)")
+        description = "share of packets lost, 0.1 or 10%% (default: 0)")
     String loss;
+
+    @Option(names = "--loss-model", defaultValue = "delay", paramLabel = "MODEL",
+        description = {
+          "what a lost packet does: delay (default) = its frame arrives one TCP retransmission timeout",
+          "late (>= 200 ms, doubling if lost again) and later frames on that link wait behind it, as on",
+          "the runtime's TCP links, which carry all membership traffic; drop = the frame is gone and",
+          "frames may overtake one another, as on a datagram path (the model of figures before 2026-12-04)"
+        })
+    String lossModel;
 
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S",
         description = "random seed; the same seed gives the same result (default: 1)")
@@ -79,6 +88,7 @@ final class SimCommand implements Runnable {
       PrintWriter o = spec.commandLine().getOut();
       if (json) {
         ObjectNode n = toJson(run.result());
+        n.put("lossModel", config.lossModel().name().toLowerCase(Locale.ROOT));
         if (cpu && run.idleCpuMicrosPerNodeSecond() >= 0) {
           n.put("idleCpuMicrosPerNodeSecond", round1(run.idleCpuMicrosPerNodeSecond()));
         }
@@ -93,7 +103,7 @@ final class SimCommand implements Runnable {
         }
         JsonOut.print(o, n);
       } else {
-        o.print(render(run.result()));
+        o.print(render(run.result(), config.lossModel()));
         if (run.idleWork() != null) {
           SimRun.IdleWork w = run.idleWork();
           o.print(String.format(Locale.ROOT, "  idle work per node            %.2f frames in/s, %.2f frames out/s, %.2f timer wake-ups/s%n",
@@ -112,16 +122,26 @@ final class SimCommand implements Runnable {
 
     private SimConfig config() {
       double p = parseLoss(loss);
+      SimConfig.LossModel model = parseLossModel(lossModel);
       if (idleSeconds < 0 || idleSeconds > 3_600) {
         throw new UserInputException("--idle-s: " + idleSeconds + " is not within [0, 3600]");
       }
       try {
-        SimConfig c = SimConfig.defaults(nodes, p, seed).withIdleMillis(idleSeconds * 1000);
+        SimConfig c = SimConfig.defaults(nodes, p, seed).withLossModel(model).withIdleMillis(idleSeconds * 1000);
         return sites == null ? c : c.withSites(sites);
       } catch (IllegalArgumentException e) {
         throw new UserInputException("sim gossip: " + e.getMessage());
       }
     }
+  }
+
+  /** "delay", "drop". */
+  static SimConfig.LossModel parseLossModel(String text) {
+    return switch (text.trim().toLowerCase(Locale.ROOT)) {
+      case "delay" -> SimConfig.LossModel.DELAY;
+      case "drop" -> SimConfig.LossModel.DROP;
+      default -> throw new UserInputException("--loss-model: '" + text + "' is not delay or drop");
+    };
   }
 
   /** "0.1", "10%". */
@@ -165,13 +185,15 @@ final class SimCommand implements Runnable {
     n.put("idleWanBytesPerNodePerSecond", Math.round(r.idleWanBytesPerNodePerSecond()));
     n.put("idleWanBytesPerSiteLinkPerSecond", Math.round(r.idleWanBytesPerSiteLinkPerSecond()));
     n.put("idleFalseDeaths", r.idleFalseDeaths());
+    n.put("idleFalseSuspicions", r.idleFalseSuspicions());
     return n;
   }
 
-  static String render(SimResult r) {
+  static String render(SimResult r, SimConfig.LossModel model) {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "gossip: %,d nodes in %,d sites, %s frame loss, seed %d%n",
-        r.nodes(), r.sites(), percent(r.loss()), r.seed()));
+    b.append(String.format(Locale.ROOT, "gossip: %,d nodes in %,d sites, %s packet loss (%s), seed %d%n",
+        r.nodes(), r.sites(), percent(r.loss()),
+        model == SimConfig.LossModel.DELAY ? "lost frames arrive late" : "lost frames dropped", r.seed()));
     b.append(String.format(Locale.ROOT, "  manifest heard by 99.99%%      %s%n", millis(r.heard99Millis())));
     b.append(String.format(Locale.ROOT, "  manifest verified by 99.99%%   %s (%s gossip rounds)%n",
         millis(r.verified99Millis()), r.verified99Rounds() < 0 ? "-" : String.format(Locale.ROOT, "%.1f", r.verified99Rounds())));
@@ -189,7 +211,8 @@ final class SimCommand implements Runnable {
           Math.round(r.idleBytesPerNodePerSecond()), Math.round(r.idlePushPullBytesPerNodePerSecond())));
       b.append(String.format(Locale.ROOT, "  idle across sites (WAN)       %,d bytes/node/s = %,d bytes/s per site link (up + down)%n",
           Math.round(r.idleWanBytesPerNodePerSecond()), Math.round(r.idleWanBytesPerSiteLinkPerSecond())));
-      b.append(String.format(Locale.ROOT, "  idle false deaths             %d%n", r.idleFalseDeaths()));
+      b.append(String.format(Locale.ROOT, "  idle false detections         %d deaths, %,d suspicions of live nodes%n",
+          r.idleFalseDeaths(), r.idleFalseSuspicions()));
     }
     return b.toString();
   }

@@ -13,7 +13,7 @@ class SimCommandTest {
     Cli.Result a = Cli.ok("sim", "gossip", "--nodes", 40, "--loss", "10%", "--seed", 7, "--sites", 4);
     Cli.Result b = Cli.ok("sim", "gossip", "--nodes", 40, "--loss", "0.1", "--seed", 7, "--sites", 4);
     assertEquals(a.out(), b.out());
-    assertTrue(a.out().contains("40 nodes in 4 sites, 10% frame loss, seed 7"), a.out());
+    assertTrue(a.out().contains("40 nodes in 4 sites, 10% packet loss (lost frames arrive late), seed 7"), a.out());
     assertTrue(a.out().contains("manifest verified by 99.99%"), a.out());
   }
 
@@ -30,12 +30,25 @@ class SimCommandTest {
   }
 
   @Test
+  void lossModelIsDelayByDefaultAndDropOnRequest() {
+    JsonNode delay = Cli.ok("sim", "gossip", "--nodes", 40, "--loss", "10%", "--seed", 7, "--idle-s", 0, "--json").json();
+    JsonNode drop = Cli.ok("sim", "gossip", "--nodes", 40, "--loss", "10%", "--seed", 7, "--idle-s", 0,
+        "--loss-model", "drop", "--json").json();
+    assertEquals("delay", delay.get("lossModel").asText());
+    assertEquals("drop", drop.get("lossModel").asText());
+    assertTrue(!delay.equals(drop), delay + " vs " + drop);
+    Cli.Result bad = Cli.run("sim", "gossip", "--nodes", 10, "--loss-model", "udp");
+    assertTrue(bad.errLines().get(0).contains("--loss-model"), bad.toString());
+  }
+
+  @Test
   void badFlagsAreOneLineAndExit2() {
     for (Object[] args : new Object[][] {
         {"sim", "gossip", "--nodes", 2},
         {"sim", "gossip", "--nodes", 10, "--loss", "100%"},
         {"sim", "gossip", "--nodes", 10, "--loss", "lots"},
         {"sim", "gossip", "--nodes", 10, "--sites", 11},
+        {"sim", "gossip", "--nodes", 10, "--loss-model", "udp"},
     }) {
       Cli.Result r = Cli.run(args);
       assertEquals(Main.USAGE, r.code(), r.toString());

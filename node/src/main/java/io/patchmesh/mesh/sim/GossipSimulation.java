@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
 
 /**
  * A deterministic discrete-event simulation of N nodes running the real {@link Membership} code
- * over a simulated network (latency per site pair, loss per frame).
+ * over a simulated network (latency per site pair, loss per packet: a frame late or lost, see
+ * {@link SimConfig.LossModel}).
  *
  * <p>Timeline: all nodes start at 0 knowing the same {@link Roster}; after the warm-up (t0) node 0
  * announces a new manifest, one other node is killed and another stalls briefly. Nodes that hear
@@ -221,7 +222,8 @@ public final class GossipSimulation {
         idleMillis == 0 ? 0 : (bytes - bytesAtIdle) / idleNodeSeconds,
         idleMillis == 0 ? 0 : (pushPullBytes - pushPullAtIdle) / idleNodeSeconds,
         idleMillis == 0 ? 0 : (wanBytes - wanAtIdle) / idleNodeSeconds,
-        idleFrom < 0 ? 0 : falseDeaths - falseDeathsAtIdle);
+        idleFrom < 0 ? 0 : falseDeaths - falseDeathsAtIdle,
+        idleFrom < 0 ? 0 : falseSuspicions - falseSuspicionsAtIdle);
   }
 
   private void beginIdle() {
@@ -337,8 +339,9 @@ public final class GossipSimulation {
         windowPeers[i].set(to);
         windowPeers[to].set(i);
       }
-      if (!network.lost()) {
-        push(now + network.latencyMicros(i, to), SimEvent.DELIVER, to, i, o.frame());
+      long at = network.arrivalMicros(i, to, now);
+      if (at >= 0) {
+        push(at, SimEvent.DELIVER, to, i, o.frame());
       }
     }
     for (MeshEvent e = m.pollEvent(); e != null; e = m.pollEvent()) {
@@ -414,7 +417,7 @@ public final class GossipSimulation {
   }
 
   /**
-   * {@code --nodes N --loss P --seed S [--sites S] [--settle-ms MS] [--idle-ms MS]}: runs one simulation and
+   * {@code --nodes N --loss P [--loss-model delay|drop] --seed S [--sites S] [--settle-ms MS] [--idle-ms MS]}: runs one simulation and
    * prints its line.
    */
   public static void main(String[] args) {
@@ -424,6 +427,7 @@ public final class GossipSimulation {
     Integer sites = null;
     Long settle = null;
     Long idle = null;
+    SimConfig.LossModel model = SimConfig.LossModel.DELAY;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--nodes" -> nodes = Integer.parseInt(args[i + 1]);
@@ -432,10 +436,11 @@ public final class GossipSimulation {
         case "--sites" -> sites = Integer.parseInt(args[i + 1]);
         case "--settle-ms" -> settle = Long.parseLong(args[i + 1]);
         case "--idle-ms" -> idle = Long.parseLong(args[i + 1]);
+        case "--loss-model" -> model = SimConfig.LossModel.valueOf(args[i + 1].toUpperCase(Locale.ROOT));
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    SimConfig config = SimConfig.defaults(nodes, loss, seed);
+    SimConfig config = SimConfig.defaults(nodes, loss, seed).withLossModel(model);
     if (sites != null) {
       config = config.withSites(sites);
     }

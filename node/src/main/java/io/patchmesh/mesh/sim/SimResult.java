@@ -29,6 +29,7 @@ import java.util.Locale;
  * @param idlePushPullBytesPerNodePerSecond the push-pull part of those
  * @param idleWanBytesPerNodePerSecond the part of those sent to another site
  * @param idleFalseDeaths live nodes declared dead during the idle window (goal: 0)
+ * @param idleFalseSuspicions "live node suspected" events during the idle window, over all observers
  */
 public record SimResult(
     int nodes,
@@ -52,7 +53,8 @@ public record SimResult(
     double idleBytesPerNodePerSecond,
     double idlePushPullBytesPerNodePerSecond,
     double idleWanBytesPerNodePerSecond,
-    long idleFalseDeaths) {
+    long idleFalseDeaths,
+    long idleFalseSuspicions) {
 
   /**
    * Bytes per second crossing one site's WAN link, both directions: every cross-site frame
@@ -68,11 +70,12 @@ public record SimResult(
         "gossip nodes=%d sites=%d loss=%.2f seed=%d heard99.99=%dms verified99.99=%dms rounds=%.1f "
             + "bytes/node/s=%.0f (push-pull %.0f, wan %.0f) falseDeaths=%d falseSuspicions=%d openSuspicionsAtEnd=%d "
             + "killDetectedByAll=%dms stalledDeclaredDead=%s simulated=%dms messages=%d "
-            + "idle=%dms idleBytes/node/s=%.0f (push-pull %.0f, wan %.0f; per site link %.0f) idleFalseDeaths=%d",
+            + "idle=%dms idleBytes/node/s=%.0f (push-pull %.0f, wan %.0f; per site link %.0f) idleFalseDeaths=%d idleFalseSuspicions=%d",
         nodes, sites, loss, seed, heard99Millis, verified99Millis, verified99Rounds,
         bytesPerNodePerSecond, pushPullBytesPerNodePerSecond, wanBytesPerNodePerSecond, falseDeaths,
         falseSuspicions, openFalseSuspicionsAtEnd, killDetectedByAllMillis, stalledDeclaredDead,
         simulatedMillis, messages, idleMillis, idleBytesPerNodePerSecond, idlePushPullBytesPerNodePerSecond,
-        idleWanBytesPerNodePerSecond, idleWanBytesPerSiteLinkPerSecond(), idleFalseDeaths);
+        idleWanBytesPerNodePerSecond, idleWanBytesPerSiteLinkPerSecond(), idleFalseDeaths,
+        idleFalseSuspicions);
   }
 }
