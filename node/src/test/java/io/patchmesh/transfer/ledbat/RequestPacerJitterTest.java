@@ -37,7 +37,7 @@ class RequestPacerJitterTest {
   int nextIndex;
   long now;
   /** Our bytes through the bottleneck per millisecond of the run. */
-  final double[] ours = new double[120_000];
+  final LinkShareMeter ours = new LinkShareMeter(120_000, CAPACITY);
 
   static byte[] filled(byte b) {
     byte[] a = new byte[32];
@@ -69,7 +69,7 @@ class RequestPacerJitterTest {
         left -= take;
         queued -= take;
         if (head[0] >= 0) {
-          ours[(int) now] += take;
+          ours.add(now, take);
         }
         if (head[1] <= 1e-6) {
           queue.pollFirst();
@@ -83,21 +83,12 @@ class RequestPacerJitterTest {
 
   /** Our share of the link over [from, to). */
   double share(long from, long to) {
-    double sum = 0;
-    for (long t = from; t < to; t++) {
-      sum += ours[(int) t];
-    }
-    return sum / (to - from) / CAPACITY;
+    return ours.share(from, to);
   }
 
   /** Seconds from {@code from} until a one-second window first reaches {@code share} (in 250 ms steps); -1 if never. */
   double secondsUntil(long from, long end, double share) {
-    for (long t = from; t + 1000 <= end; t += 250) {
-      if (share(t, t + 1000) >= share) {
-        return (t + 1000 - from) / 1000.0;
-      }
-    }
-    return -1;
+    return ours.secondsUntil(from, end, share);
   }
 
   @Test

@@ -26,7 +26,7 @@ class UploadPacerTest {
   final UploadPacer pacer = new UploadPacer(LedbatConfig.forUploads());
   final ArrayDeque<double[]> queue = new ArrayDeque<>(); // {peer (-1: the other flow), bytes left, enqueuedAt}
   final double[] srtt = {BASE_RTT, BASE_RTT};
-  final double[] ours = new double[90_000];
+  final LinkShareMeter ours = new LinkShareMeter(90_000, CAPACITY);
   /** The queue's delay (ms) at each millisecond: what a ping from the seed's office would add. */
   final double[] queueDelay = new double[90_000];
   double queued;
@@ -64,7 +64,7 @@ class UploadPacerTest {
         queued -= take;
         if (head[0] >= 0) {
           int p = (int) head[0];
-          ours[(int) now] += take;
+          ours.add(now, take);
           // each ~1.5 KB segment's round trip: the base plus what it waited here
           for (double seg = take; seg > 0; seg -= 1448) {
             srtt[p] = srtt[p] * 7 / 8 + (BASE_RTT + now - head[2]) / 8;
@@ -78,20 +78,11 @@ class UploadPacerTest {
   }
 
   double share(long from, long to) {
-    double sum = 0;
-    for (long t = from; t < to; t++) {
-      sum += ours[(int) t];
-    }
-    return sum / (to - from) / CAPACITY;
+    return ours.share(from, to);
   }
 
   double secondsUntil(long from, long end, double share) {
-    for (long t = from; t + 1000 <= end; t += 250) {
-      if (share(t, t + 1000) >= share) {
-        return (t + 1000 - from) / 1000.0;
-      }
-    }
-    return -1;
+    return ours.secondsUntil(from, end, share);
   }
 
   @Test

@@ -13,6 +13,7 @@ import io.patchmesh.proto.Piece;
 import io.patchmesh.proto.Request;
 import io.patchmesh.proto.Role;
 import io.patchmesh.transfer.ledbat.LedbatConfig;
+import io.patchmesh.transfer.ledbat.LinkShareMeter;
 import io.patchmesh.transfer.ledbat.UploadPacer;
 import io.patchmesh.trust.ManifestId;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +49,7 @@ class ServingUploadYieldTest {
   class Seed {
     final Serving serving;
     final ArrayDeque<double[]> queue = new ArrayDeque<>(); // {1: ours, -1: the other flow; bytes left; enqueuedAt}
-    final double[] ours = new double[70_000];
+    final LinkShareMeter ours = new LinkShareMeter(70_000, CAPACITY);
     final int[] actions = new int[70];
     final int[] wakes = new int[70];
     final int[] piecesSent = new int[70];
@@ -172,7 +173,7 @@ class ServingUploadYieldTest {
           left -= take;
           queued -= take;
           if (head[0] > 0) {
-            ours[(int) now] += take;
+            ours.add(now, take);
             for (double seg = take; seg > 0; seg -= 1448) {
               srtt = srtt * 7 / 8 + (BASE_RTT + now - head[2]) / 8;
             }
@@ -185,20 +186,11 @@ class ServingUploadYieldTest {
     }
 
     double share(long from, long to) {
-      double sum = 0;
-      for (long t = from; t < to; t++) {
-        sum += ours[(int) t];
-      }
-      return sum / (to - from) / CAPACITY;
+      return ours.share(from, to);
     }
 
     double secondsUntil(long from, long end, double share) {
-      for (long t = from; t + 1000 <= end; t += 250) {
-        if (share(t, t + 1000) >= share) {
-          return (t + 1000 - from) / 1000.0;
-        }
-      }
-      return -1;
+      return ours.secondsUntil(from, end, share);
     }
 
     String state() {
