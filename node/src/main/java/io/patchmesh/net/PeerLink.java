@@ -2,6 +2,7 @@ package io.patchmesh.net;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Goodbye;
 import io.patchmesh.proto.Role;
@@ -29,6 +30,8 @@ public final class PeerLink {
   static final int CONTROL_BACKLOG_BYTES = 8 * 1024 * 1024;
   /** Caller bug guard: this much queued data means someone ignores {@link #dataWritable()}. */
   static final long DATA_BACKLOG_LIMIT_BYTES = 64L * 1024 * 1024;
+  /** Flushes of the data connection held back at most before one goes out (see {@link #attachData}). */
+  static final int DATA_FLUSHES_HELD = 64;
 
   /** What the transport learns from a link. */
   interface Owner {
@@ -276,6 +279,13 @@ public final class PeerLink {
   }
 
   void attachData(Channel channel) {
+    // Pieces leave in bursts (one writeAndFlush each, from the node loop): flushes queued while the
+    // event loop is busy go as one TLS wrap pass and one socket write. Data connection only: on the
+    // control connection a deferred flush let a closing link's data connection close before its
+    // Goodbye left (BENCHMARKS 13c). A close flushes what waits first.
+    if (channel.pipeline().get(FlushConsolidationHandler.class) == null && channel.pipeline().get("frames") != null) {
+      channel.pipeline().addBefore("frames", "flushes", new FlushConsolidationHandler(DATA_FLUSHES_HELD, true));
+    }
     this.dataBytes = channel.pipeline().get(ByteCounter.class);
     this.data = channel;
     if (!isOpen()) {

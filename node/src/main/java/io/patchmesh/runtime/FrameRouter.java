@@ -143,7 +143,9 @@ final class FrameRouter implements LinkListener {
         MeshFrameGate.Verdict v = meshGate.admit(link, frame, receivedAt);
         if (v == MeshFrameGate.Verdict.QUEUE) {
           whenReady(() -> route(link, frame, receivedAt));
-          loop.execute(() -> meshGate.done(link, frame));
+          if (MeshFrameGate.gated(frame)) { // else done() is a no-op: a piece costs the loop one task, not two
+            loop.execute(() -> meshGate.done(link, frame));
+          }
         } else {
           // the link floods: read nothing more from it for a while, so its frames wait in its own
           // send buffer rather than cost us decryption and decoding only to be dropped

@@ -91,10 +91,12 @@ public final class DeltaBases {
         hi = Math.min(old.size(), after + 1);
       }
       long runOffset = 0;
+      Centre centre = new Centre(lo);
       for (int k = runStart; k < j; k++) {
         int chunkIndex = nf.getChunkIndex(k);
         if (!plan.containsKey(chunkIndex)) {
-          List<ChunkId> bases = pick(old, lo, hi, runOffset, neu.get(k).id(), held);
+          centre.advance(old, hi, runOffset);
+          List<ChunkId> bases = pick(old, lo, hi, centre.index, neu.get(k).id(), held);
           if (!bases.isEmpty()) {
             plan.put(chunkIndex, bases);
           }
@@ -104,14 +106,29 @@ public final class DeltaBases {
     }
   }
 
-  /** Old chunks in [lo, hi) around byte {@code offset} of that range, bounded. */
-  private static List<ChunkId> pick(List<Ref> old, int lo, int hi, long offset, ChunkId target, Predicate<ChunkId> held) {
-    int centre = lo;
-    long at = 0;
-    while (centre < hi - 1 && at + old.get(centre).size() <= offset) {
-      at += old.get(centre).size();
-      centre++;
+  /**
+   * The old chunk of [lo, hi) at byte {@code offset} of that range. The offsets of one run only grow,
+   * so the walk goes on from where the last chunk's stopped: a run of n chunks costs O(n), not O(n²)
+   * (a whole new file of 4,096 chunks against an unrelated old one took ~8 M steps on the node loop).
+   */
+  private static final class Centre {
+    int index;
+    long at;
+
+    Centre(int lo) {
+      this.index = lo;
     }
+
+    void advance(List<Ref> old, int hi, long offset) {
+      while (index < hi - 1 && at + old.get(index).size() <= offset) {
+        at += old.get(index).size();
+        index++;
+      }
+    }
+  }
+
+  /** Old chunks in [lo, hi) around {@code centre} (the chunk at the new chunk's offset), bounded. */
+  private static List<ChunkId> pick(List<Ref> old, int lo, int hi, int centre, ChunkId target, Predicate<ChunkId> held) {
     List<Integer> chosen = new ArrayList<>();
     long bytes = 0;
     int left = centre - 1;
