@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The transport's one idle timer. Every third of the idle timeout it walks every connection
- * ({@link LinkDispatcher#sweep}) and closes what is dead: a connection that is no link after the
- * idle timeout, one that holds part of a frame and has received nothing for the idle timeout, and,
+ * ({@link LinkDispatcher#sweep}) and closes what is dead: a connection that is no link and received
+ * nothing for the idle timeout, one that holds part of a frame and has received nothing for the idle timeout, and,
  * on links that keep alive with Keepalive frames, a control connection that received nothing for
  * the idle timeout; and it sends those links their Keepalive.
  *

@@ -54,7 +54,7 @@ final class LinkDispatcher extends ChannelInboundHandlerAdapter {
 
   /**
    * The idle sweep's look at this connection ({@link IdleSweep}): closes it or its link if it is no
-   * link after the idle timeout, or holds part of a frame and received nothing for the idle
+   * link and received nothing for the idle timeout, or holds part of a frame and received nothing for the idle
    * timeout (a peer pinning a frame buffer); on a link kept alive by Keepalive frames (either end
    * without kernel keepalive: an old or NIO peer, or us on NIO), a control connection that received
    * nothing for the idle timeout closes its link, and otherwise is sent a Keepalive. An idle
@@ -69,7 +69,9 @@ final class LinkDispatcher extends ChannelInboundHandlerAdapter {
     long idle = sweep.idleNanos();
     PeerLink l = link;
     if (l == null) {
-      if (now - createdNanos >= idle) {
+      // as the reader-idle timer did: no link, and nothing received for the idle timeout
+      long lastHeard = frames == null ? createdNanos : Math.max(createdNanos, frames.lastBytesNanos());
+      if (now - lastHeard >= idle) {
         c.close();
       }
       return;
