@@ -9,7 +9,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.patchmesh.net.shaping.ShapingHandler;
 import io.patchmesh.net.tls.MeshTls;
 import io.patchmesh.proto.Hello;
@@ -23,7 +22,8 @@ import java.util.function.Supplier;
 
 /**
  * How one connection is set up, before it belongs to a link: its pipeline (socket side first:
- * byte counting, shaping, TLS, framing, idle detection, the Hello exchange, dispatch, errors), the
+ * byte counting, shaping, TLS, framing, the Hello exchange, dispatch, errors; idle connections are
+ * the transport's {@link IdleSweep}'s), the
  * Hello we send on it, and dialling it. {@link Transport} pairs connections into links.
  */
 final class Connections {
@@ -32,9 +32,11 @@ final class Connections {
   private final NodeId localId;
   private final Supplier<List<String>> advertised;
   private final Supplier<Class<? extends Channel>> channelType;
+  private final IdleSweep sweep;
 
   Connections(TransportConfig config, TransportSecurity security, NodeId localId, Supplier<List<String>> advertised,
-      Supplier<Class<? extends Channel>> channelType) {
+      Supplier<Class<? extends Channel>> channelType, IdleSweep sweep) {
+    this.sweep = sweep;
     this.config = config;
     this.security = security;
     this.localId = localId;
@@ -62,13 +64,10 @@ final class Connections {
       p.addLast("tls", ssl);
     }
     p.addLast("frames", new FrameCodec(config.maxFrameBytes()));
-    // reader idle: the peer is gone; writer idle: we owe a live peer a Keepalive (control connections)
-    p.addLast("idle", new IdleStateHandler(config.idleTimeout().toNanos(), config.idleTimeout().toNanos() / 3, 0,
-        TimeUnit.NANOSECONDS));
     HelloHandshake hello = new HelloHandshake(this::hello, dialler, purpose, expected, localId, tls.isPresent(),
         security.revocations(), config.handshakeTimeout());
     p.addLast("hello", hello);
-    p.addLast("link", new LinkDispatcher());
+    p.addLast("link", new LinkDispatcher(sweep));
     p.addLast("errors", ConnectionErrors.INSTANCE);
     return hello;
   }
@@ -84,6 +83,7 @@ final class Connections {
         .setIncarnation(config.incarnation().getAsLong())
         .setPurpose(purpose)
         .setPacesRequests(config.pacesRequests())
+        .setKeepaliveByKernel(sweep.keepsAliveByKernel())
         .build();
   }
 
@@ -100,7 +100,7 @@ final class Connections {
     CompletableFuture<Established> result = new CompletableFuture<>();
     Bootstrap bootstrap = new Bootstrap().group(loop).channel(channelType.get())
         .option(ChannelOption.TCP_NODELAY, true);
-    config.pathLiveness().applyTo(bootstrap, channelType.get(), config.handshakeTimeout());
+    config.pathLiveness().applyTo(bootstrap, channelType.get(), config.handshakeTimeout(), config.idleTimeout());
     bootstrap
         .handler(new ChannelInitializer<>() {
           @Override

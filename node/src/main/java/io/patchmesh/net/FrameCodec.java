@@ -24,9 +24,9 @@ import java.util.List;
 public final class FrameCodec extends ByteToMessageCodec<Frame> {
   private final int maxFrameBytes;
   private boolean failed;
-  /** Bytes of an incomplete frame are buffered. Event loop only. */
-  private boolean midFrame;
-  private long lastBytesNanos = System.nanoTime();
+  /** Bytes of an incomplete frame are buffered. Written on the event loop; read by {@link IdleSweep} too. */
+  private volatile boolean midFrame;
+  private volatile long lastBytesNanos = System.nanoTime();
 
   public FrameCodec(int maxFrameBytes) {
     super(Frame.class);
@@ -67,7 +67,13 @@ public final class FrameCodec extends ByteToMessageCodec<Frame> {
    * a frame and stopped. A slow honest link still trickles bytes, so it never counts as stalled.
    */
   public boolean stalledMidFrame(long nanos) {
+    // any thread (the transport's idle sweep reads it from its own)
     return midFrame && System.nanoTime() - lastBytesNanos >= nanos;
+  }
+
+  /** When bytes (after TLS) last arrived, or when the codec was made; {@link System#nanoTime()}. Any thread. */
+  long lastBytesNanos() {
+    return lastBytesNanos;
   }
 
   @Override

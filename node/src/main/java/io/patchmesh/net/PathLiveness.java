@@ -18,9 +18,13 @@ import java.time.Duration;
  * <ul>
  *   <li>{@code unackedTimeout}: a connection whose sent data stays unacknowledged this long is closed
  *       by the kernel ({@code TCP_USER_TIMEOUT}; Linux epoll transport only, ignored on NIO), so its
- *       link goes down and is redialled. Every control connection sends a Keepalive at least every
- *       third of the idle timeout, so a silent path closes every link across it within that plus
- *       this. The kernel counts a zero window (the peer not reading) the same way, so this must stay
+ *       link goes down and is redialled. Every connection has the kernel's TCP keepalive on
+ *       (epoll: {@code SO_KEEPALIVE}, first probe after a third of the idle timeout without traffic,
+ *       then every {@value #KEEPALIVE_INTERVAL_SECONDS} s, {@value #KEEPALIVE_PROBES} probes), and
+ *       with {@code TCP_USER_TIMEOUT} set an unanswered probe closes the connection once this much
+ *       time has passed without an acknowledgement (tcp(7)), so a silent path closes every link
+ *       across it within a third of the idle timeout plus this, without a Keepalive frame (links
+ *       to peers that do not keep alive by the kernel still send those: {@link IdleSweep}). The kernel counts a zero window (the peer not reading) the same way, so this must stay
  *       above the longest read pause of a rate-capped peer (a 64 KiB read at 32 kbit/s: 16 s).
  *       Zero: off.</li>
  *   <li>{@code connectTimeout}: how long a dial waits for the TCP handshake (at most the handshake
@@ -32,6 +36,10 @@ import java.time.Duration;
  * </ul>
  */
 public record PathLiveness(Duration unackedTimeout, Duration connectTimeout, Duration unansweredRetry) {
+  /** Seconds between unanswered kernel keepalive probes. */
+  static final int KEEPALIVE_INTERVAL_SECONDS = 5;
+  /** Unanswered kernel keepalive probes before the kernel drops a connection (without TCP_USER_TIMEOUT). */
+  static final int KEEPALIVE_PROBES = 4;
 
   public PathLiveness {
     if (unackedTimeout.isNegative() || connectTimeout.isNegative() || connectTimeout.isZero()
@@ -55,18 +63,35 @@ public record PathLiveness(Duration unackedTimeout, Duration connectTimeout, Dur
     return (int) Math.min(connectTimeout.toMillis(), handshakeTimeout.toMillis());
   }
 
+  /** The first kernel keepalive probe's idle time for a transport idle timeout: a third of it, at least 1 s. */
+  static int keepaliveIdleSeconds(Duration idleTimeout) {
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, idleTimeout.toSeconds() / 3));
+  }
+
   /** Sets the options on a dialling bootstrap of {@code type}. */
-  void applyTo(Bootstrap bootstrap, Class<? extends Channel> type, Duration handshakeTimeout) {
+  void applyTo(Bootstrap bootstrap, Class<? extends Channel> type, Duration handshakeTimeout, Duration idleTimeout) {
     bootstrap.option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis(handshakeTimeout));
-    if (type == EpollSocketChannel.class && !unackedTimeout.isZero()) {
-      bootstrap.option(EpollChannelOption.TCP_USER_TIMEOUT, unackedTimeoutMillis());
+    if (type == EpollSocketChannel.class) {
+      if (!unackedTimeout.isZero()) {
+        bootstrap.option(EpollChannelOption.TCP_USER_TIMEOUT, unackedTimeoutMillis());
+      }
+      bootstrap.option(io.netty.channel.ChannelOption.SO_KEEPALIVE, true)
+          .option(EpollChannelOption.TCP_KEEPIDLE, keepaliveIdleSeconds(idleTimeout))
+          .option(EpollChannelOption.TCP_KEEPINTVL, KEEPALIVE_INTERVAL_SECONDS)
+          .option(EpollChannelOption.TCP_KEEPCNT, KEEPALIVE_PROBES);
     }
   }
 
   /** Sets the options on the connections a listener of {@code type} accepts. */
-  void applyTo(ServerBootstrap bootstrap, Class<? extends ServerChannel> type) {
-    if (type == EpollServerSocketChannel.class && !unackedTimeout.isZero()) {
-      bootstrap.childOption(EpollChannelOption.TCP_USER_TIMEOUT, unackedTimeoutMillis());
+  void applyTo(ServerBootstrap bootstrap, Class<? extends ServerChannel> type, Duration idleTimeout) {
+    if (type == EpollServerSocketChannel.class) {
+      if (!unackedTimeout.isZero()) {
+        bootstrap.childOption(EpollChannelOption.TCP_USER_TIMEOUT, unackedTimeoutMillis());
+      }
+      bootstrap.childOption(io.netty.channel.ChannelOption.SO_KEEPALIVE, true)
+          .childOption(EpollChannelOption.TCP_KEEPIDLE, keepaliveIdleSeconds(idleTimeout))
+          .childOption(EpollChannelOption.TCP_KEEPINTVL, KEEPALIVE_INTERVAL_SECONDS)
+          .childOption(EpollChannelOption.TCP_KEEPCNT, KEEPALIVE_PROBES);
     }
   }
 }

@@ -85,6 +85,11 @@ public final class PeerLink {
     return peer.pacesRequests();
   }
 
+  /** The peer keeps idle connections alive by TCP keepalive and sends no Keepalive frames if we do too (Hello.keepalive_by_kernel). */
+  boolean peerKeepsAliveByKernel() {
+    return peer.keepaliveByKernel();
+  }
+
   /** Where the peer says it can be dialled; empty for outbound-only peers. */
   public List<String> addresses() {
     return peer.addresses();

@@ -45,14 +45,13 @@ import org.slf4j.LoggerFactory;
  * The node's network: listens, dials, and keeps one {@link PeerLink} per peer.
  *
  * <p>Every connection's pipeline reads like the protocol, socket side first:
- * byte counting, shaping, TLS (optional), framing ({@link FrameCodec}), idle
- * detection, the Hello exchange ({@link HelloHandshake}), dispatch to the link
+ * byte counting, shaping, TLS (optional), framing ({@link FrameCodec}), the Hello exchange ({@link HelloHandshake}), dispatch to the link
  * ({@link LinkDispatcher}), and {@link ConnectionErrors} last ({@link Connections} sets
  * one up and dials it). The dialler of a link opens a control connection and then a data
  * connection; the acceptor pairs them by the (certified) node id. Duplicate links are
  * settled by {@link LinkPreference}. Listeners are told on I/O threads ({@link LinkListener}).
  * A link's connections are shaped by {@link LinkShaping}; a maintained address is kept
- * linked by its {@link Redialler}.
+ * linked by its {@link Redialler}. Idle connections are looked after by one {@link IdleSweep}.
  */
 public final class Transport implements AutoCloseable {
   static final String DUPLICATE_LINK = "duplicate link";
@@ -74,6 +73,7 @@ public final class Transport implements AutoCloseable {
   private final HandshakeAdmission pendingInbound;
   private final AtomicLong inboundHandshakeFailures = new AtomicLong();
   private final ObservedAddresses observed = new ObservedAddresses();
+  private final IdleSweep idleSweep;
   private EventLoopGroup group;
   private Class<? extends ServerChannel> serverChannelType;
   private Class<? extends Channel> channelType;
@@ -90,7 +90,9 @@ public final class Transport implements AutoCloseable {
           + site + "\")");
     });
     this.shaping = new LinkShaping(config);
-    this.connections = new Connections(config, security, localId, () -> advertised, () -> channelType);
+    // the epoll transport (chosen in start) sets the kernel's TCP keepalive on every connection (PathLiveness)
+    this.idleSweep = new IdleSweep(config.idleTimeout(), Epoll.isAvailable() && !config.keepaliveFrames());
+    this.connections = new Connections(config, security, localId, () -> advertised, () -> channelType, idleSweep);
     this.pendingInbound = new HandshakeAdmission(config.maxPendingHandshakes(), config.maxPendingHandshakesPerAddress());
   }
 
@@ -117,6 +119,7 @@ public final class Transport implements AutoCloseable {
       serverChannelType = NioServerSocketChannel.class;
       channelType = NioSocketChannel.class;
     }
+    idleSweep.start(group.next());
     if (security.tls().isEmpty()) {
       log.warn("running without TLS: the mesh is unauthenticated, any host that can reach this node can claim any"
           + " node id");
@@ -124,7 +127,7 @@ public final class Transport implements AutoCloseable {
     if (!config.outboundOnly()) {
       ServerBootstrap listener = new ServerBootstrap().group(group).channel(serverChannelType)
           .childOption(ChannelOption.TCP_NODELAY, true);
-      config.pathLiveness().applyTo(listener, serverChannelType);
+      config.pathLiveness().applyTo(listener, serverChannelType, config.idleTimeout());
       ChannelFuture bound = listener
           .childHandler(new ChannelInitializer<>() {
             @Override
@@ -291,6 +294,7 @@ public final class Transport implements AutoCloseable {
       closed = true;
     }
     maintained.values().forEach(Redialler::stop);
+    idleSweep.stop();
     table.everything().forEach(link -> link.close("node shutting down"));
     if (server != null) {
       server.close().awaitUninterruptibly(1, TimeUnit.SECONDS);

@@ -40,6 +40,8 @@ import java.util.function.LongSupplier;
  *     links, caps by time of day; io.patchmesh.policy)
  * @param pathLiveness how a silent path (a cut WAN link) closes links and how fast it is redialled
  * @param pacesRequests we pace our own WAN requests by delay (wan-yield: ledbat): Hello.paces_requests
+ * @param keepaliveFrames keep idle links alive with Keepalive frames even where the kernel's TCP keepalive
+ *     is available (as every node did before Hello.keepalive_by_kernel; tests of mixed meshes)
  */
 public record TransportConfig(
     String listenHost,
@@ -62,7 +64,8 @@ public record TransportConfig(
     Optional<WanEmulator> wanEmulator,
     LocalPolicy localPolicy,
     PathLiveness pathLiveness,
-    boolean pacesRequests) {
+    boolean pacesRequests,
+    boolean keepaliveFrames) {
 
   public TransportConfig {
     advertisedAddresses = List.copyOf(advertisedAddresses);
@@ -111,6 +114,7 @@ public record TransportConfig(
     private Optional<WanEmulator> wanEmulator = Optional.empty();
     private PathLiveness pathLiveness = PathLiveness.defaults();
     private boolean pacesRequests = false;
+    private boolean keepaliveFrames = false;
 
     private Builder(String site) {
       this.site = site;
@@ -226,10 +230,20 @@ public record TransportConfig(
       return this;
     }
 
+    /**
+     * Default false: with the epoll transport an idle link is kept alive by the kernel (TCP keepalive)
+     * when the peer does so too, and carries no Keepalive frames. True: Keepalive frames on every link
+     * (a node as it was before Hello.keepalive_by_kernel).
+     */
+    public Builder keepaliveFrames(boolean v) {
+      this.keepaliveFrames = v;
+      return this;
+    }
+
     public TransportConfig build() {
       return new TransportConfig(listenHost, listenPort, advertisedAddresses, site, roles, incarnation, outboundOnly,
           maxFrameBytes, idleTimeout, handshakeTimeout, maxPendingHandshakes, maxPendingHandshakesPerAddress, reconnectBackoffMin, reconnectBackoffMax, eventLoopThreads,
-          dataWriteBufferBytes, rateLimits, wanEmulator, localPolicy, pathLiveness, pacesRequests);
+          dataWriteBufferBytes, rateLimits, wanEmulator, localPolicy, pathLiveness, pacesRequests, keepaliveFrames);
     }
   }
 }

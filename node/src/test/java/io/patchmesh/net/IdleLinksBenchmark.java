@@ -1,7 +1,6 @@
 package io.patchmesh.net;
 
 import io.netty.channel.Channel;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,10 +13,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Not part of the suite (the name does not end in Test): what idle links cost the node that holds
- * them. Hubs with 10 and 100 idle mutual-TLS links (the shipped 90 s idle timeout: a Keepalive every
- * 30 s on each control connection) sit idle for {@code -Didle.seconds} (default 120); prints each
- * hub's I/O threads' CPU (schedstat ns) and wake-ups (voluntary context switches) per second. The
- * "data writer timer" hub puts back the writer-idle timer data connections had before t15m.
+ * them. Hubs with {@code -Dhubs} (default 10,100,1000) idle mutual-TLS links to peers that keep
+ * alive by the kernel (the shipped 90 s idle timeout), and {@code -Dframes.hubs} (default 100) hubs
+ * whose links keep alive with Keepalive frames (hub and peers as nodes before
+ * Hello.keepalive_by_kernel, but with the one idle sweep), sit idle for {@code -Didle.seconds}
+ * (default 120); prints each hub's I/O threads' CPU (schedstat ns) and wake-ups (voluntary context
+ * switches) per second.
  * Run with {@code mvn -B -o -pl node -am test -Dtest=IdleLinksBenchmark -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 class IdleLinksBenchmark {
@@ -30,17 +31,15 @@ class IdleLinksBenchmark {
     long idleSeconds = Long.getLong("idle.seconds", 120);
     try (MeshFixture mesh = new MeshFixture(dir)) {
       List<Hub> hubs = new ArrayList<>();
-      hubs.add(hub(mesh, "h10", 10));
-      hubs.add(hub(mesh, "h100", 100));
-      Hub old = hub(mesh, "h100old", 100);
-      hubs.add(old);
-      for (PeerLink l : old.links()) {
-        Channel data = l.data();
-        if (data == null) {
-          continue;
+      for (String n : System.getProperty("hubs", "10,100,1000").split(",")) {
+        if (!n.isBlank()) {
+          hubs.add(hub(mesh, "h" + n.trim(), Integer.parseInt(n.trim()), false));
         }
-        IdleStateHandler idle = data.pipeline().get(IdleStateHandler.class);
-        data.eventLoop().submit(() -> data.pipeline().replace(idle, "idle", new IdleStateHandler(90, 30, 0, TimeUnit.SECONDS))).get();
+      }
+      for (String n : System.getProperty("frames.hubs", "100").split(",")) {
+        if (!n.isBlank()) {
+          hubs.add(hub(mesh, "f" + n.trim(), Integer.parseInt(n.trim()), true));
+        }
       }
       Thread.sleep(35_000); // every link's first Keepalive period after the handshakes
       List<long[]> t0 = new ArrayList<>();
@@ -58,11 +57,11 @@ class IdleLinksBenchmark {
     }
   }
 
-  private Hub hub(MeshFixture mesh, String name, int peers) throws Exception {
-    Transport hub = mesh.tls(name, "hq", null, c -> c.eventLoopThreads(2));
+  private Hub hub(MeshFixture mesh, String name, int peers, boolean frames) throws Exception {
+    Transport hub = mesh.tls(name, "hq", null, c -> c.eventLoopThreads(2).keepaliveFrames(frames));
     List<PeerLink> links = new ArrayList<>();
     for (int i = 0; i < peers; i++) {
-      Transport peer = mesh.tls(name + "p" + i, "hq", null);
+      Transport peer = mesh.tls(name + "p" + i, "hq", null, c -> c.keepaliveFrames(frames));
       peer.connect(hub.boundAddress()).get(60, TimeUnit.SECONDS);
     }
     // under load a few dials may still be settling (duplicates resolved, a late refusal): take what is up
