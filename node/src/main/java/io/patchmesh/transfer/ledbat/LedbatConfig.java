@@ -26,10 +26,24 @@ package io.patchmesh.transfer.ledbat;
  *     while it is below the window that last held the queue between half the target and the target
  *     (the "good" window, which the other traffic's arrival cut it from), it closes this share of
  *     the gap per RTT, times the off-target — never past the good window
+ * @param goodRateShare 0: any window that holds the queue in [target/2, target] becomes the good window;
+ *     else only one whose rate received (over the last half second) is at least this share of the best
+ *     rate received over the base delay's history: a window yielded to the floor, whose few samples
+ *     see another flow's sawtooth pass through the band, is not a window that filled the link
  */
 public record LedbatConfig(long targetMillis, double gain, long unitBytes, long initialWindowBytes, long minWindowBytes,
     long maxWindowBytes, long baseIntervalMillis, int baseBuckets, int currentSamples, double maxDecrease,
-    long currentSpanMillis, long growthBytesPerRtt, double multiplicativeDecrease, double recoveryShare) {
+    long currentSpanMillis, long growthBytesPerRtt, double multiplicativeDecrease, double recoveryShare,
+    double goodRateShare) {
+
+  /** The good window from the queue alone (see {@link #goodRateShare}). */
+  public LedbatConfig(long targetMillis, double gain, long unitBytes, long initialWindowBytes, long minWindowBytes,
+      long maxWindowBytes, long baseIntervalMillis, int baseBuckets, int currentSamples, double maxDecrease,
+      long currentSpanMillis, long growthBytesPerRtt, double multiplicativeDecrease, double recoveryShare) {
+    this(targetMillis, gain, unitBytes, initialWindowBytes, minWindowBytes, maxWindowBytes, baseIntervalMillis,
+        baseBuckets, currentSamples, maxDecrease, currentSpanMillis, growthBytesPerRtt, multiplicativeDecrease,
+        recoveryShare, 0);
+  }
 
   /** No recovery growth (see {@link #recoveryShare}). */
   public LedbatConfig(long targetMillis, double gain, long unitBytes, long initialWindowBytes, long minWindowBytes,
@@ -64,7 +78,7 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
     }
     if (gain <= 0 || baseIntervalMillis <= 0 || baseBuckets < 1 || currentSamples < 1 || maxDecrease <= 0 || maxDecrease >= 1
         || currentSpanMillis < 0 || growthBytesPerRtt <= 0 || multiplicativeDecrease < 0 || recoveryShare < 0
-        || recoveryShare > 1) {
+        || recoveryShare > 1 || goodRateShare < 0 || goodRateShare > 1) {
       throw new IllegalArgumentException("bad LEDBAT parameters");
     }
   }
@@ -141,7 +155,7 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
    */
   public static LedbatConfig forRequests() {
     long unit = 64 * 1024;
-    return new LedbatConfig(40, 1.0, unit, unit, 12 * 1024, 16L << 20, 60_000, 10, 4, 0.5, 0, 8 * 1024, 0.5, 0.5);
+    return new LedbatConfig(40, 1.0, unit, unit, 12 * 1024, 16L << 20, 60_000, 10, 4, 0.5, 0, 8 * 1024, 0.5, 0.5, 0.4);
   }
 
   /**
