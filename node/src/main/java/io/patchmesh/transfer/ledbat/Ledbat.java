@@ -41,7 +41,10 @@ public final class Ledbat {
   private long lastLossMillis = Long.MIN_VALUE;
   private long lastRtt = -1;
   private long lastSentMillis = Long.MIN_VALUE;
-  /** The window at which the queuing delay last stood between half the target and the target; 0: none yet. */
+  /**
+   * The window at which the queuing delay last stood between half the target and the target while the rate
+   * received was near the best seen ({@link LedbatConfig#goodRateShare}); 0: none yet.
+   */
   private double goodWindow;
   /** The rate received: bytes acknowledged since {@code roundStartMillis}, closed every {@link #RATE_ROUND_MILLIS}. */
   private long roundStartMillis = Long.MIN_VALUE;

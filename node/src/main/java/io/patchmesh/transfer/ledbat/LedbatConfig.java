@@ -152,6 +152,13 @@ public record LedbatConfig(long targetMillis, double gain, long unitBytes, long 
    * be within the target. On SiteLinkModel with FastCDC's chunk sizes, 6 seeds x jitter 0/10/20/30 ms:
    * back at 90 % within 1.75-4.5 s (before 1.75-5.5 s), the queue's p95 73-127 ms (before 86-137),
    * 0.044-0.062 of the link beside the other flow (unchanged). RequestPacerRecoveryTest.
+   *
+   * <p>Sixth pass (t17l-yield, session 11): goodRateShare 0.4. Another flow's CUBIC sawtooth passes the
+   * queue through the target's band while our window sits at the floor, and each pass made the floor the
+   * good window (bench yield, fifth pass: 8.75 s to take the link back). Now the window is good only
+   * while we receive at least 0.4 of the best rate seen: a site's two agents alone get ~0.5 each of what
+   * one got alone; at the floor behind another flow an agent gets a few percent. RequestPacerRecoveryTest's
+   * sawtooth cases and LedbatTest.
    */
   public static LedbatConfig forRequests() {
     long unit = 64 * 1024;
