@@ -1131,6 +1131,16 @@ def yield_start_nginx(run, hosts, patch, digest):
     return done, procs
 
 
+def read_stamp(path):
+    """A done file's timestamp; it is written by `date > file`, so it can be seen before its content."""
+    for _ in range(100):
+        text = open(path).read().strip()
+        if text:
+            return float(text)
+        time.sleep(0.05)
+    return os.path.getmtime(path)
+
+
 def yield_one(run, name, rx_log, start):
     """Runs one system's transfer with the person's download in its middle; returns its timeline."""
     t_start = time.time()
@@ -1153,7 +1163,7 @@ def yield_one(run, name, rx_log, start):
     seen = wait_files(done, run.args.timeout, name, [p for p in procs if p.bench_name.startswith("pm-")])
     t_done = max(seen.values())
     if "patchmesh" not in name:  # nginx/aria2 write a timestamp file, its content is the time
-        t_done = max(float(open(d).read()) for d in done)
+        t_done = max(read_stamp(d) for d in done)
     run.stop(procs)
     time.sleep(2)
     return {"name": name, "start": t_start, "first": first, "alone": alone, "iperf": (i0, i1, mbit), "done": t_done,

@@ -41,8 +41,24 @@ public final class Ledbat {
   private long lastLossMillis = Long.MIN_VALUE;
   private long lastRtt = -1;
   private long lastSentMillis = Long.MIN_VALUE;
-  /** The window at which the queuing delay last stood between half the target and the target; 0: none yet. */
+  /**
+   * The window at which the queuing delay last stood between half the target and the target while the rate
+   * received was near the best seen ({@link LedbatConfig#goodRateShare}); 0: none yet.
+   */
   private double goodWindow;
+  /** The rate received: bytes acknowledged since {@code roundStartMillis}, closed every {@link #RATE_ROUND_MILLIS}. */
+  private long roundStartMillis = Long.MIN_VALUE;
+  private long roundBytes;
+  /** The last closed round's rate, bytes per ms. */
+  private double lastRate;
+  /** Best rate per bucket of the base delay's history, oldest first: {bucketStartMillis, bytesPerMilli}. */
+  private final ArrayDeque<double[]> bestRates = new ArrayDeque<>();
+
+  /**
+   * A round of the rate received is at least this long (and at least one RTT): at 10 Mbit/s that is
+   * ~20 pieces of FastCDC's average, so one 128 KiB piece more or less moves it by a fifth at most.
+   */
+  static final long RATE_ROUND_MILLIS = 500;
 
   public Ledbat(LedbatConfig config) {
     this.config = config;
@@ -60,6 +76,7 @@ public final class Ledbat {
     }
     lastRtt = rttMillis;
     addBase(now, rttMillis);
+    addRate(now, rttMillis, bytes);
     current.addLast(new long[] {now, rttMillis});
     while (current.size() > MAX_CURRENT_SAMPLES
         || (current.size() > config.currentSamples() && now - current.peekFirst()[0] > config.currentSpanMillis())) {
@@ -93,8 +110,11 @@ public final class Ledbat {
         growth = Math.max(growth, Math.min(goodWindow - window, scale * config.recoveryShare() * (goodWindow - window)));
       }
       window += growth;
-      if (queuing >= target / 2) {
-        goodWindow = window; // a standing queue within the target: this window fills the link, no more
+      if (queuing >= target / 2 && lastRate >= config.goodRateShare() * bestRateBytesPerMilli()) {
+        // a standing queue within the target while we get near the best rate seen: this window fills
+        // the link, no more (at the floor behind another flow's sawtooth the queue passes the band too,
+        // but then we get a few percent of what we got alone)
+        goodWindow = window;
       }
     }
     // RFC 6817's allowed increase: never more than what was in flight plus two units
@@ -149,9 +169,15 @@ public final class Ledbat {
     return lastRtt <= 0 ? Double.MAX_VALUE : window / lastRtt;
   }
 
-  /** How long {@code bytes} take at {@link #rateBytesPerMilli} (0 before any RTT). */
+  /**
+   * How long {@code bytes} take at window / RTT, the RTT being the current delay (the minimum of the
+   * last few samples, {@link #queuingDelayMillis}'s filter) when there are samples, else the last RTT
+   * (0 before any). Not the last raw sample: behind another flow's standing queue that is ~400 ms, and
+   * a window below one request spaced by it asks next to nothing for seconds after the queue drained.
+   */
   public double millisToSend(double bytes) {
-    return lastRtt <= 0 ? 0 : lastRtt * (bytes / window);
+    long rtt = current.isEmpty() ? lastRtt : currentDelayMillis();
+    return rtt <= 0 ? 0 : rtt * (bytes / window);
   }
 
   /** The path's round trip is {@code rttMillis} now, without a delay sample (nothing was acknowledged). */
@@ -191,14 +217,54 @@ public final class Ledbat {
 
   /** Current delay − base delay; 0 before any sample. */
   public long queuingDelayMillis() {
-    if (current.isEmpty()) {
-      return 0;
-    }
+    return current.isEmpty() ? 0 : Math.max(0, currentDelayMillis() - baseDelayMillis());
+  }
+
+  /** The minimum of the recent samples (the current delay); Long.MAX_VALUE before any. */
+  private long currentDelayMillis() {
     long cur = Long.MAX_VALUE;
     for (long[] c : current) {
       cur = Math.min(cur, c[1]);
     }
-    return Math.max(0, cur - baseDelayMillis());
+    return cur;
+  }
+
+  /** The window recovery grows back towards (0: none yet). */
+  long goodWindowBytes() {
+    return (long) goodWindow;
+  }
+
+  /** The best rate received over the base delay's history, bytes per ms (0 before a round closed). */
+  double bestRateBytesPerMilli() {
+    double best = 0;
+    for (double[] b : bestRates) {
+      best = Math.max(best, b[1]);
+    }
+    return best;
+  }
+
+  /** Counts {@code bytes} into the rate received; closes a round after max(RATE_ROUND_MILLIS, RTT). */
+  private void addRate(long now, long rttMillis, long bytes) {
+    if (roundStartMillis == Long.MIN_VALUE) {
+      roundStartMillis = now - rttMillis; // the first piece was asked for then
+    }
+    roundBytes += bytes;
+    long span = now - roundStartMillis;
+    if (span < Math.max(RATE_ROUND_MILLIS, rttMillis)) {
+      return;
+    }
+    lastRate = (double) roundBytes / span;
+    roundBytes = 0;
+    roundStartMillis = now;
+    double[] last = bestRates.peekLast();
+    if (last == null || now - (long) last[0] >= config.baseIntervalMillis()) {
+      bestRates.addLast(new double[] {now, lastRate});
+      while (bestRates.size() > config.baseBuckets()) {
+        bestRates.removeFirst(); // a link that got slower is forgotten as its base delay would be
+      }
+    } else {
+      last[1] = Math.max(last[1], lastRate);
+    }
   }
 
   private void addBase(long now, long delay) {

@@ -120,4 +120,66 @@ class LedbatTest {
     }
     assertEquals(80, l.baseDelayMillis());
   }
+
+  /**
+   * Bench yield's fifth pass: while our window sat at the floor, another flow's sawtooth passed the
+   * queue through [target/2, target] and each pass made the floor the window recovery returns to.
+   * Now a window is good only if the rate received then is near the best seen.
+   */
+  @Test
+  void aSawtoothPassingTheTargetBandWhileWeYieldDoesNotBecomeTheGoodWindow() {
+    LedbatConfig c = LedbatConfig.forRequests();
+    long[] good = sawtoothWhileYielding(c);
+    assertEquals(good[0], good[1], "the good window before the sawtooth, and after it");
+    // before: the same with the queue alone deciding
+    LedbatConfig old = new LedbatConfig(40, 1.0, 64 * 1024, 64 * 1024, 12 * 1024, 16L << 20, 60_000, 10, 4, 0.5, 0, 8 * 1024,
+        0.5, 0.5);
+    long[] overwritten = sawtoothWhileYielding(old);
+    assertTrue(overwritten[1] < 0.75 * overwritten[0], "old good window before " + overwritten[0] + ", after " + overwritten[1]);
+  }
+
+  /**
+   * Alone (40 ms base, 30 ms of queue: in the band, a piece every 25 ms), then another flow's full
+   * buffer (400 ms) drives the window to the floor, then its sawtooth passes the band every third
+   * sample while we get a piece a second. Returns the good window before the sawtooth and after it.
+   */
+  static long[] sawtoothWhileYielding(LedbatConfig c) {
+    Ledbat l = new Ledbat(c);
+    long t = 0;
+    for (; t < 10_000; t += 25) {
+      l.onAck(t, t < 100 ? 40 : 70, 32 * 1024, l.windowBytes());
+    }
+    for (; t < 20_000; t += 100) {
+      l.onAck(t, 400, 32 * 1024, 0);
+    }
+    assertEquals(c.minWindowBytes(), l.windowBytes());
+    long good = l.goodWindowBytes();
+    for (; t < 30_000; t += 1_000) {
+      l.onAck(t, (t / 1_000) % 3 == 0 ? 70 : 400, 32 * 1024, 0);
+    }
+    assertTrue(good > 64 * 1024, "good window before the sawtooth " + good);
+    return new long[] {good, l.goodWindowBytes()};
+  }
+
+  /**
+   * A window below one request is spaced by the current delay (the minimum of the last few samples),
+   * not by the last raw sample: one piece that waited behind a burst does not hold the next request
+   * back by seconds.
+   */
+  @Test
+  void aSubRequestWindowIsSpacedByTheFilteredDelayNotTheLastSample() {
+    LedbatConfig c = LedbatConfig.forRequests();
+    Ledbat l = new Ledbat(c);
+    l.onAck(0, 40, 1000, 0);
+    for (int i = 1; i < 200; i++) {
+      l.onAck(i * 10, 400, 64 * 1024, 0);
+    }
+    assertEquals(c.minWindowBytes(), l.windowBytes());
+    l.onAck(2_000, 60, 32 * 1024, 0); // the other flow left: one sample at 60 ms
+    l.onAck(2_100, 500, 32 * 1024, 0); // and one that waited behind a burst
+    l.onRequestSent(2_100);
+    double spacing = l.millisToSend(64 * 1024);
+    // 64 KiB over the window at 60 ms, not at 500
+    assertEquals(60.0 * 64 * 1024 / l.windowBytes(), spacing, 0.5);
+  }
 }

@@ -24,7 +24,23 @@ class RequestPacerRecoveryTest {
   @ParameterizedTest(name = "jitter {0} ms, seed {1}")
   @MethodSource("runs")
   void theSiteLinkIsBackWithinFiveSecondsAfterTheOtherFlowStops(int jitter, long seed) {
-    SiteLinkModel m = new SiteLinkModel(LedbatConfig.forRequests(), jitter, 0, 150 * seed).seed(seed).chunkSizes(true);
+    check(jitter, seed, 0);
+  }
+
+  /**
+   * The other flow as CUBIC's sawtooth (its queue ramps from empty to full every 1.5-4 s): each
+   * pass through [target/2, target] while our window sat at the floor used to become the window
+   * recovery returns to (bench yield, fifth pass: 8.75 s).
+   */
+  @ParameterizedTest(name = "jitter {0} ms, seed {1}")
+  @MethodSource("runs")
+  void theSiteLinkIsBackWithinFiveSecondsAfterASawtoothFlowStops(int jitter, long seed) {
+    check(jitter, seed, 1_500 + 500 * seed);
+  }
+
+  static void check(int jitter, long seed, long sawtoothMillis) {
+    SiteLinkModel m = new SiteLinkModel(LedbatConfig.forRequests(), jitter, 0, 150 * seed).seed(seed).chunkSizes(true)
+        .sawtooth(sawtoothMillis);
     m.run(20_000);
     long first = m.firstMiB();
     double alone = m.share(first + 3_000, first + 13_000);
@@ -36,7 +52,9 @@ class RequestPacerRecoveryTest {
     String state = "alone " + alone + ", queue p95 " + queue + " ms, beside " + beside + ", back after " + back + " s; "
         + m.describe();
     assertTrue(back >= 0 && back <= 5, state);
-    assertTrue(beside <= 0.1, state);
+    // the sawtooth drains the queue each period and leaves the link idle for a moment: what we take
+    // then nobody wanted (before the rate-based good window: 0.08-0.11; now 0.11-0.14)
+    assertTrue(beside <= (sawtoothMillis == 0 ? 0.1 : 0.15), state);
     // what recovering fast must not cost: the idle link filled, a queue within the model's usual (it
     // counts a whole chunk landing at once; the bench's ping measured 68-85 ms where this says ~120)
     assertTrue(alone >= 0.85, state);

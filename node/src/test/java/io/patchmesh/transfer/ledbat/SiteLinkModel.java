@@ -44,6 +44,9 @@ final class SiteLinkModel {
   final int[] nextIndex;
   double queued;
   boolean cross;
+  /** 0: the other flow keeps the buffer full; else its queue ramps from empty to full over this many ms, then drops (CUBIC's sawtooth). */
+  long sawtoothMillis;
+  long crossSinceMillis;
   long now;
   /** Each agent's bytes through the bottleneck per millisecond. */
   final double[][] ours;
@@ -90,6 +93,18 @@ final class SiteLinkModel {
 
   SiteLinkModel cross(boolean on) {
     cross = on;
+    crossSinceMillis = now;
+    return this;
+  }
+
+  /**
+   * The other flow as a sawtooth from now on: its queue ramps from empty to the full buffer over
+   * {@code periodMillis}, then it backs off and the queue drains, so the queuing delay passes through
+   * the target's band [target/2, target] once per period while ours sits at the floor (what iperf3's
+   * CUBIC did in bench yield's fifth pass).
+   */
+  SiteLinkModel sawtooth(long periodMillis) {
+    sawtoothMillis = periodMillis;
     return this;
   }
 
@@ -113,9 +128,10 @@ final class SiteLinkModel {
         queue.addLast(new double[] {r[1], r[2], r[3]}); // TCP gets the piece through, full buffer or not
         queued += r[3];
       }
-      if (cross && queued < BUFFER) {
-        queue.addLast(new double[] {-1, -1, BUFFER - queued});
-        queued = BUFFER;
+      double level = sawtoothMillis == 0 ? BUFFER : BUFFER * ((now - crossSinceMillis) % sawtoothMillis) / sawtoothMillis;
+      if (cross && queued < level) {
+        queue.addLast(new double[] {-1, -1, level - queued});
+        queued = level;
       }
       queueDelay[(int) now] = queued / CAPACITY;
       for (double left = CAPACITY; left > 0 && !queue.isEmpty(); ) {
