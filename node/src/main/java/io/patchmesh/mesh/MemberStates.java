@@ -22,10 +22,10 @@ import java.util.Queue;
  * under a credential of the fleet's CA. Others may only accuse (SUSPECT, DEAD) at the incarnation
  * the member last signed, which the member outbids with a signed ALIVE at the next one; an
  * accusation naming a higher incarnation is ignored. Incarnations stop at
- * {@link MemberStatement#MAX_INCARNATION} and never wrap.
+ * {@link MemberStatement#MAX_INCARNATION} and never wrap. This node's own statement is kept by
+ * {@link SelfStatement}.
  */
 final class MemberStates {
-  private final MemberInfo selfInfo;
   private final NodeId selfId;
   private final ByteString selfKey;
   private final MembershipConfig config;
@@ -53,17 +53,11 @@ final class MemberStates {
    */
   private final ArrayList<NodeId> suspectedOnWord = new ArrayList<>();
 
-  private long incarnation;
-  private boolean left;
-  /** This node's signature of its statement {@code selfSignedClaim} at {@code signedIncarnation}. */
-  private ByteString selfSignature;
-  private long signedIncarnation = -1;
-  private MemberStatus selfSignedClaim;
+  private final SelfStatement own;
 
   MemberStates(MemberInfo selfInfo, MembershipConfig config, MemberTable table,
       Awareness awareness, BroadcastQueue broadcasts, Queue<MeshEvent> events, NewsCheck check,
       MemberBounds bounds, long initialIncarnation) {
-    this.selfInfo = selfInfo;
     this.selfId = selfInfo.id();
     this.selfKey = selfId.toByteString();
     this.config = config;
@@ -73,7 +67,7 @@ final class MemberStates {
     this.events = events;
     this.check = check;
     this.bounds = bounds;
-    this.incarnation = Math.min(Math.max(0, initialIncarnation), MemberStatement.MAX_INCARNATION);
+    this.own = new SelfStatement(selfInfo, check.authority(), initialIncarnation);
     try {
       this.selfCredential = check.authority().admit(selfId, check.authority().credential());
     } catch (MemberAuthority.Rejected e) {
@@ -82,15 +76,15 @@ final class MemberStates {
   }
 
   long incarnation() {
-    return incarnation;
+    return own.incarnation();
   }
 
   boolean hasLeft() {
-    return left;
+    return own.hasLeft();
   }
 
   Member self() {
-    return new Member(selfInfo, incarnation, left ? MemberStatus.LEFT : MemberStatus.ALIVE);
+    return own.member();
   }
 
   /** Members counted for timeouts and retransmit limits: live ones, self included. */
@@ -103,7 +97,7 @@ final class MemberStates {
    * credential rides along only at start-up: later, the members that know us hold it.
    */
   void broadcastSelfAlive(boolean withCredential) {
-    MemberUpdate.Builder u = selfStatement(MemberStatus.ALIVE);
+    MemberUpdate.Builder u = own.statement(MemberStatus.ALIVE);
     if (withCredential) {
       u.setCredential(check.authority().credential());
     }
@@ -112,32 +106,17 @@ final class MemberStates {
 
   /** This node's entry for a push-pull: signed, with its credential (one per exchange). */
   MemberUpdate selfEntry() {
-    return selfStatement(left ? MemberStatus.LEFT : MemberStatus.ALIVE)
-        .setCredential(check.authority().credential()).build();
+    return own.statement(own.claim()).setCredential(check.authority().credential()).build();
   }
 
   /** This node's current statement, signed, without its credential (a push-pull digest reply). */
   MemberUpdate selfStatement() {
-    return selfStatement(left ? MemberStatus.LEFT : MemberStatus.ALIVE).build();
+    return own.statement(own.claim()).build();
   }
 
   /** The signature of this node's current statement (as members that heard it hold it). */
   ByteString selfSignature() {
-    return signatureOf(left ? MemberStatus.LEFT : MemberStatus.ALIVE);
-  }
-
-  private MemberUpdate.Builder selfStatement(MemberStatus claim) {
-    return selfInfo.toWire(incarnation, claim).setSignature(signatureOf(claim));
-  }
-
-  /** Signed once per incarnation and claim: Ed25519 signatures are deterministic, so a cached one is the same bytes. */
-  private ByteString signatureOf(MemberStatus claim) {
-    if (selfSignature == null || signedIncarnation != incarnation || selfSignedClaim != claim) {
-      selfSignature = check.authority().sign(MemberStatement.of(selfInfo, incarnation, claim));
-      signedIncarnation = incarnation;
-      selfSignedClaim = claim;
-    }
-    return selfSignature;
+    return own.signatureOf(own.claim());
   }
 
   /** Starts a frame: resets the per-frame cap of new members and the list of unknown ones. */
@@ -159,12 +138,11 @@ final class MemberStates {
 
   /** Graceful leave: a LEFT update at a new incarnation, which nobody (not even we) refutes. */
   void leave() {
-    if (left) {
+    if (own.hasLeft()) {
       return;
     }
-    left = true;
-    incarnation = MemberStatement.next(incarnation);
-    broadcasts.put(selfId, selfStatement(MemberStatus.LEFT).setFrom(selfId.toByteString()).build());
+    own.markLeft();
+    broadcasts.put(selfId, own.statement(MemberStatus.LEFT).setFrom(selfId.toByteString()).build());
   }
 
   /**
@@ -325,16 +303,16 @@ final class MemberStates {
   }
 
   private void applyAboutSelf(MemberUpdate u, NodeId sender, long now) {
-    if (left) {
+    if (own.hasLeft()) {
       return; // leaving: accusations no longer matter, and refuting would undo the leave
     }
     boolean accusation = u.getState() != MemberState.MEMBER_ALIVE;
     long inc = u.getIncarnation();
-    if (accusation ? inc < incarnation : inc <= incarnation) {
+    if (accusation ? inc < own.incarnation() : inc <= own.incarnation()) {
       staleAccusation |= accusation;
       return;
     }
-    if (inc > incarnation) {
+    if (inc > own.incarnation()) {
       // Only a statement we signed (in a former life: the store keeps no incarnation across a
       // crash) can name a higher incarnation of ours; anything else would push ours for nothing.
       MemberInfo claimed = MemberInfo.fromWire(u);
@@ -345,7 +323,7 @@ final class MemberStates {
     }
     // Someone believes us suspect/dead (or holds a newer "alive" of a former life of ours):
     // outbid it. Having to refute hints that we are the slow one, so lower our own health.
-    incarnation = MemberStatement.next(inc);
+    own.outbid(inc);
     awareness.apply(1);
     broadcastSelfAlive(false);
   }

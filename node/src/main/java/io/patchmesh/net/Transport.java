@@ -1,11 +1,7 @@
 package io.patchmesh.net;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -22,7 +18,6 @@ import io.patchmesh.net.HelloHandshake.HandshakeFailure;
 import io.patchmesh.net.tls.PeerCertificates;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Hello;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Collection;
@@ -36,7 +31,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * connection; the acceptor pairs them by the (certified) node id. Duplicate links are
  * settled by {@link LinkPreference}. Listeners are told on I/O threads ({@link LinkListener}).
  * A link's connections are shaped by {@link LinkShaping}; a maintained address is kept
- * linked by its {@link Redialler}. Idle connections are looked after by one {@link IdleSweep}.
+ * linked by its {@link Redialler}; the listening socket is the {@link InboundListener}'s. Idle connections
+ * are looked after by one {@link IdleSweep}.
  */
 public final class Transport implements AutoCloseable {
   static final String DUPLICATE_LINK = "duplicate link";
@@ -70,8 +65,7 @@ public final class Transport implements AutoCloseable {
   private final LinkShaping shaping;
   private final Connections connections;
   private final PeerLink.Owner owner = new LinkEvents();
-  private final HandshakeAdmission pendingInbound;
-  private final AtomicLong inboundHandshakeFailures = new AtomicLong();
+  private final InboundListener inbound;
   private final ObservedAddresses observed = new ObservedAddresses();
   private final IdleSweep idleSweep;
   private EventLoopGroup group;
@@ -93,7 +87,7 @@ public final class Transport implements AutoCloseable {
     // the epoll transport (chosen in start) sets the kernel's TCP keepalive on every connection (PathLiveness)
     this.idleSweep = new IdleSweep(config.idleTimeout(), Epoll.isAvailable() && !config.keepaliveFrames());
     this.connections = new Connections(config, security, localId, () -> advertised, () -> channelType, idleSweep);
-    this.pendingInbound = new HandshakeAdmission(config.maxPendingHandshakes(), config.maxPendingHandshakesPerAddress());
+    this.inbound = new InboundListener(config, connections);
   }
 
   /** Adds a listener; add listeners before {@link #start()} to hear about every link. */
@@ -125,45 +119,7 @@ public final class Transport implements AutoCloseable {
           + " node id");
     }
     if (!config.outboundOnly()) {
-      ServerBootstrap listener = new ServerBootstrap().group(group).channel(serverChannelType)
-          .childOption(ChannelOption.TCP_NODELAY, true);
-      config.pathLiveness().applyTo(listener, serverChannelType, config.idleTimeout());
-      ChannelFuture bound = listener
-          .childHandler(new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-              InetAddress from = ((InetSocketAddress) ch.remoteAddress()).getAddress();
-              if (!pendingInbound.tryAdmit(from)) {
-                log.debug("refusing connection from {}: too many pending handshakes", ch.remoteAddress());
-                ch.close();
-                return;
-              }
-              HelloHandshake hello = connections.initPipeline(ch, false, Hello.Purpose.PURPOSE_CONTROL, Optional.empty(), null);
-              // Released when the handshake ends (Hello, failure, timeout) or, should it never have
-              // started, when the channel closes; whichever comes first.
-              AtomicBoolean released = new AtomicBoolean();
-              Runnable release = () -> {
-                if (released.compareAndSet(false, true)) {
-                  pendingInbound.release(from);
-                }
-              };
-              ch.closeFuture().addListener(f -> release.run());
-              hello.result().whenComplete((peer, error) -> {
-                release.run();
-                if (error != null) {
-                  inboundHandshakeFailures.incrementAndGet();
-                }
-              });
-              hello.result().thenAccept(peer -> onInboundHello(ch, hello, peer));
-            }
-          })
-          .bind(config.listenHost(), config.listenPort()).awaitUninterruptibly();
-      if (!bound.isSuccess()) {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        throw new UserInputException("cannot listen on " + config.listenHost() + ":" + config.listenPort() + ": "
-            + ConnectionErrors.describe(bound.cause()), bound.cause());
-      }
-      server = bound.channel();
+      server = inbound.bind(group, serverChannelType, this::onInboundHello);
       InetSocketAddress listening = (InetSocketAddress) server.localAddress();
       config.wanEmulator().ifPresent(w -> w.listening(listening, config.site()));
       advertised = config.advertisedAddresses().isEmpty() ? defaultAdvertised() : withBoundPort(config.advertisedAddresses());
@@ -188,17 +144,17 @@ public final class Transport implements AutoCloseable {
 
   /** Inbound connections now in their TLS/Hello handshake. */
   public int pendingHandshakes() {
-    return pendingInbound.pending();
+    return inbound.pendingHandshakes();
   }
 
   /** Inbound connections closed at once because too many handshakes were pending (in total or from their address). */
   public long handshakesRefused() {
-    return pendingInbound.refused();
+    return inbound.handshakesRefused();
   }
 
   /** Inbound connections whose handshake failed: bad or spoofed Hello, TLS failure, timeout, or closed early. */
   public long inboundHandshakeFailures() {
-    return inboundHandshakeFailures.get();
+    return inbound.handshakeFailures();
   }
 
   /** The address seeds we dialled see us coming from ({@link ObservedAddresses}); "" before one answered. */

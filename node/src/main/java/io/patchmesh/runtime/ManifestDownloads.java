@@ -116,7 +116,7 @@ final class ManifestDownloads {
     while (!d.sources.isEmpty()) {
       NodeId src = d.sources.poll();
       Optional<PeerLink> link = transport.link(src);
-      if (link.isEmpty() || rejections.failed(d.id, src) || backoff.backedOff(src, now)) {
+      if (link.isEmpty() || rejections.failed(d.id, src, now) || backoff.backedOff(src, now)) {
         continue;
       }
       if (serving(src) >= limits.maxPerSource()) {
@@ -177,7 +177,7 @@ final class ManifestDownloads {
       if (why != null) {
         log.info("manifest {}: source {} {}, trying another", d.id.shortHex(), d.current.shortHex(), why);
         charge.accept(d.current, "manifest " + d.id.shortHex() + " download " + why);
-        rejections.failedFrom(d.id, d.current);
+        rejections.slowFrom(d.id, d.current, now);
         next(d);
       }
     }

@@ -162,7 +162,7 @@ final class ManifestSync {
       return;
     }
     ManifestId id = ManifestId.of(a.getManifestId());
-    if (held.containsKey(id) || rejections.rejected(id) || rejections.failed(id, from)) {
+    if (held.containsKey(id) || rejections.rejected(id) || rejections.failed(id, from, loop.now())) {
       return;
     }
     if (backoff.backedOff(from, loop.now())) {
@@ -280,7 +280,7 @@ final class ManifestSync {
    * no fetch started (a rejected id, or the download slots are taken).
    */
   private boolean fetchHinted(ManifestId id, NodeId peer) {
-    if (rejections.rejected(id) || rejections.failed(id, peer) || !downloads.roomFor(peer)
+    if (rejections.rejected(id) || rejections.failed(id, peer, loop.now()) || !downloads.roomFor(peer)
         || downloads.all().stream().filter(x -> x.hinted).count() >= MAX_HINTED_DOWNLOADS) {
       return false;
     }
@@ -417,7 +417,7 @@ final class ManifestSync {
     if (rejections.rejected(d.id) || held.containsKey(d.id) || downloads.get(d.id) != null) {
       return;
     }
-    d.sources.removeIf(s -> rejections.failed(d.id, s) || backoff.backedOff(s, loop.now()));
+    d.sources.removeIf(s -> rejections.failed(d.id, s, loop.now()) || backoff.backedOff(s, loop.now()));
     d.waitUntil = 0;
     d.parkedSince = 0;
     if (d.sources.isEmpty() || !downloads.add(d, d.hinted ? PART_BYTES : limits.reservationFor(d.announce.getSize()))) {

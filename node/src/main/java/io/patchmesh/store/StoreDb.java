@@ -5,35 +5,21 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import org.rocksdb.BlockBasedTableConfig;
-import org.rocksdb.Cache;
-import org.rocksdb.ColumnFamilyDescriptor;
-import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.ColumnFamilyOptions;
-import org.rocksdb.CompressionType;
-import org.rocksdb.DBOptions;
-import org.rocksdb.InfoLogLevel;
-import org.rocksdb.LRUCache;
-import org.rocksdb.MutableColumnFamilyOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
-import org.rocksdb.RocksObject;
 import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
-import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The open RocksDB and its column families; the one place that touches the RocksDB API and
- * turns its exceptions into ours.
+ * The open RocksDB and its column families; with {@link RocksHandles} (its native objects and
+ * how they are opened), the one place that touches the RocksDB API and turns its exceptions into ours.
  *
  * <p>Lifecycle: every operation holds the read side of {@link #lifecycle}; {@link #close} and
  * the reopen after a full disk take the write side, so no thread ever uses a freed native
@@ -65,11 +51,11 @@ final class StoreDb implements AutoCloseable {
   private final Path dir;
   private final StoreConfig cfg;
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-  private Handles handles; // guarded by lifecycle; null once closed or after a failed reopen
+  private RocksHandles handles; // guarded by lifecycle; null once closed or after a failed reopen
   private volatile boolean stopped; // a write failed for lack of space; reopen before writing
   private boolean closed;
 
-  private StoreDb(Path dir, StoreConfig cfg, Handles handles) {
+  private StoreDb(Path dir, StoreConfig cfg, RocksHandles handles) {
     this.dir = dir;
     this.cfg = cfg;
     this.handles = handles;
@@ -90,7 +76,7 @@ final class StoreDb implements AutoCloseable {
       throw new UserInputException(abs + ": store directory is not readable and writable");
     }
     try {
-      return new StoreDb(abs, cfg, Handles.open(abs, cfg));
+      return new StoreDb(abs, cfg, RocksHandles.open(abs, cfg));
     } catch (RocksDBException e) {
       throw openFailure(abs, e);
     }
@@ -106,7 +92,7 @@ final class StoreDb implements AutoCloseable {
     reopenIfClosedByFullDisk();
     lifecycle.readLock().lock();
     try {
-      Handles h = live();
+      RocksHandles h = live();
       return h.db.get(h.cf(cf), key);
     } catch (RocksDBException e) {
       throw failure("read", e);
@@ -131,11 +117,11 @@ final class StoreDb implements AutoCloseable {
   }
 
   final class View implements AutoCloseable {
-    private final Handles h;
+    private final RocksHandles h;
     private final ReadOptions scanOptions = new ReadOptions().setFillCache(false);
     private final List<RocksIterator> open = new ArrayList<>();
 
-    private View(Handles h) {
+    private View(RocksHandles h) {
       this.h = h;
     }
 
@@ -180,7 +166,7 @@ final class StoreDb implements AutoCloseable {
     }
     lifecycle.readLock().lock();
     try {
-      Handles h = live();
+      RocksHandles h = live();
       try (WriteBatch wb = new WriteBatch()) {
         for (Batch.Op op : batch.ops) {
           if (op.value() == null) {
@@ -227,16 +213,16 @@ final class StoreDb implements AutoCloseable {
   void compact(Cf cf) {
     lifecycle.readLock().lock();
     try {
-      Handles h = live();
+      RocksHandles h = live();
       if (cf != Cf.CHUNKS) {
         h.db.compactRange(h.cf(cf));
         return;
       }
-      h.db.setOptions(h.cf(cf), Handles.blobGc(true));
+      h.db.setOptions(h.cf(cf), RocksHandles.blobGc(true));
       try {
         h.db.compactRange(h.cf(cf));
       } finally {
-        h.db.setOptions(h.cf(cf), Handles.blobGc(false));
+        h.db.setOptions(h.cf(cf), RocksHandles.blobGc(false));
       }
     } catch (RocksDBException e) {
       throw failure("compaction", e);
@@ -249,7 +235,7 @@ final class StoreDb implements AutoCloseable {
   long diskBytes() {
     lifecycle.readLock().lock();
     try {
-      Handles h = live();
+      RocksHandles h = live();
       long total = 0;
       for (Cf cf : Cf.values()) {
         total += h.db.getLongProperty(h.cf(cf), "rocksdb.live-sst-files-size");
@@ -282,7 +268,7 @@ final class StoreDb implements AutoCloseable {
 
   // ---- failures ----
 
-  private Handles live() {
+  private RocksHandles live() {
     if (closed) {
       throw new IllegalStateException(dir + ": store is closed");
     }
@@ -348,7 +334,7 @@ final class StoreDb implements AutoCloseable {
         handles = null;
       }
       try {
-        handles = Handles.open(dir, cfg);
+        handles = RocksHandles.open(dir, cfg);
         stopped = false;
         log.warn("{}: store reopened after the disk filled up; writes resume", dir);
       } catch (RocksDBException e) {
@@ -410,127 +396,5 @@ final class StoreDb implements AutoCloseable {
     String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     int nl = m.indexOf('\n');
     return nl < 0 ? m : m.substring(0, nl);
-  }
-
-  /** Native objects of one open RocksDB; closed together. */
-  private static final class Handles {
-    final RocksDB db;
-    final Map<Cf, ColumnFamilyHandle> cfs;
-    final WriteOptions syncWrite;
-    final WriteOptions plainWrite;
-    final List<RocksObject> owned; // options objects: closed after the db
-
-    private Handles(RocksDB db, Map<Cf, ColumnFamilyHandle> cfs, WriteOptions syncWrite,
-        WriteOptions plainWrite, List<RocksObject> owned) {
-      this.db = db;
-      this.cfs = cfs;
-      this.syncWrite = syncWrite;
-      this.plainWrite = plainWrite;
-      this.owned = owned;
-    }
-
-    ColumnFamilyHandle cf(Cf cf) {
-      return cfs.get(cf);
-    }
-
-    /** One block cache for every column family (RocksDB's default is 32 MiB per family). */
-    static final long BLOCK_CACHE_BYTES = 4L << 20;
-
-    static Handles open(Path dir, StoreConfig cfg) throws RocksDBException {
-      List<RocksObject> owned = new ArrayList<>();
-      DBOptions db = new DBOptions()
-          .setCreateIfMissing(true)
-          .setCreateMissingColumnFamilies(true)
-          .setMaxBackgroundJobs(2)
-          .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
-          .setKeepLogFileNum(3)
-          .setMaxLogFileSize(1 << 20)
-          .setBytesPerSync(1 << 20)
-          // No statistics dumps into the LOG or the stats column family: a timer that wakes
-          // every agent for nothing it uses.
-          .setStatsDumpPeriodSec(0)
-          .setStatsPersistPeriodSec(0)
-          // No fallocate: RocksDB reserves 1.1 x the largest memtable for every new WAL file.
-          // That hid a full disk (FullDiskTest: a 16 MiB memtable reserved 17.6 MiB of its 32 MiB
-          // tmpfs when the store opened, and the whole patch then went into the reservation),
-          // and it makes an idle agent's store look bigger on disk than what it holds.
-          .setAllowFAllocate(false);
-      owned.add(db);
-      Cache blockCache = new LRUCache(BLOCK_CACHE_BYTES);
-      owned.add(blockCache);
-      List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-      descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, small(owned, blockCache)));
-      for (Cf cf : Cf.values()) {
-        ColumnFamilyOptions o = cf == Cf.CHUNKS ? chunkOptions(cfg, owned, blockCache) : small(owned, blockCache);
-        descriptors.add(new ColumnFamilyDescriptor(cf.diskName.getBytes(), o));
-      }
-      List<ColumnFamilyHandle> opened = new ArrayList<>();
-      RocksDB rocks;
-      try {
-        rocks = RocksDB.open(db, dir.toString(), descriptors, opened);
-      } catch (RocksDBException e) {
-        owned.forEach(RocksObject::close);
-        throw e;
-      }
-      Map<Cf, ColumnFamilyHandle> cfs = new EnumMap<>(Cf.class);
-      for (Cf cf : Cf.values()) {
-        cfs.put(cf, opened.get(cf.ordinal() + 1)); // 0 is "default", unused
-      }
-      owned.add(0, opened.get(0));
-      WriteOptions sync = new WriteOptions().setSync(true);
-      WriteOptions plain = new WriteOptions().setSync(cfg.syncChunkWrites());
-      owned.add(sync);
-      owned.add(plain);
-      return new Handles(rocks, cfs, sync, plain, owned);
-    }
-
-    /** Chunks: BlobDB, no compression (content is often compressed already). */
-    private static ColumnFamilyOptions chunkOptions(StoreConfig cfg, List<RocksObject> owned, Cache blockCache) {
-      ColumnFamilyOptions o = new ColumnFamilyOptions()
-          .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache))
-          .setWriteBufferSize(cfg.chunkWriteBufferBytes())
-          .setCompressionType(CompressionType.NO_COMPRESSION)
-          .setEnableBlobFiles(true)
-          .setMinBlobSize(cfg.minBlobBytes())
-          .setBlobFileSize(64L << 20)
-          .setBlobCompressionType(CompressionType.NO_COMPRESSION)
-          // Deleted chunks leave garbage in blob files; live blobs are relocated out of the
-          // oldest files only by compact() after a GC (blobGc): on in every compaction, it
-          // rewrote chunks just stored: ~110 MB during a 128 MiB rollout (BENCHMARKS section 13d).
-          .setEnableBlobGarbageCollection(false)
-          .setBlobGarbageCollectionAgeCutoff(0.5)
-          .setBlobGarbageCollectionForceThreshold(0.5);
-      owned.add(o);
-      return o;
-    }
-
-    static MutableColumnFamilyOptions blobGc(boolean on) {
-      return MutableColumnFamilyOptions.builder().setEnableBlobGarbageCollection(on).build();
-    }
-
-    /**
-     * Index, manifests, refs, state: small values; LZ4 keeps SSTs small at little CPU. 1 MiB
-     * memtables: an agent writes a few KiB here per rollout, so larger ones only hold memory
-     * (they were 4 MiB each, five of them).
-     */
-    private static ColumnFamilyOptions small(List<RocksObject> owned, Cache blockCache) {
-      ColumnFamilyOptions o = new ColumnFamilyOptions()
-          .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache))
-          .setWriteBufferSize(1L << 20)
-          .setCompressionType(CompressionType.LZ4_COMPRESSION);
-      owned.add(o);
-      return o;
-    }
-
-    void close() {
-      cfs.values().forEach(ColumnFamilyHandle::close);
-      // Handles first, then the db, then options (RocksJava requires this order).
-      RocksObject defaultCf = owned.get(0);
-      defaultCf.close();
-      db.close();
-      for (int i = 1; i < owned.size(); i++) {
-        owned.get(i).close();
-      }
-    }
   }
 }
