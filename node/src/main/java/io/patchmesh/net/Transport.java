@@ -50,6 +50,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Transport implements AutoCloseable {
   static final String DUPLICATE_LINK = "duplicate link";
+  /** How often an inbound data connection that came before its control connection's link looks for it again. */
+  static final long DATA_RECHECK_MILLIS = 20;
   private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
   private final TransportConfig config;
@@ -333,15 +335,31 @@ public final class Transport implements AutoCloseable {
       }
       return;
     }
+    onInboundData(ch, peer, System.nanoTime() + config.handshakeTimeout().toNanos());
+  }
+
+  /**
+   * Attaches an inbound data connection to the link its control connection set up. The control
+   * connection's link is admitted just after our Hello on it went out, so on a starved machine the
+   * dialler's data connection can arrive first: it is looked for again every {@link
+   * #DATA_RECHECK_MILLIS} until the handshake timeout (its frames wait in its {@link LinkDispatcher}).
+   */
+  private void onInboundData(Channel ch, PeerHello peer, long deadlineNanos) {
+    if (closed || !ch.isActive()) {
+      ch.close();
+      return;
+    }
     Optional<PeerLink> link = table.awaitingData(peer.nodeId());
-    if (link.isEmpty()) {
+    if (link.isPresent()) {
+      attachData(link.get(), ch);
+    } else if (System.nanoTime() < deadlineNanos) {
+      ch.eventLoop().schedule(() -> onInboundData(ch, peer, deadlineNanos), DATA_RECHECK_MILLIS, TimeUnit.MILLISECONDS);
+    } else {
       // Normal when a simultaneous dial lost: its control connection is already gone.
       log.info("closing connection from {}: data connection without a control connection", ch.remoteAddress());
       ch.writeAndFlush(PeerLink.goodbye("data connection without a control connection"))
           .addListener(ChannelFutureListener.CLOSE);
-      return;
     }
-    attachData(link.get(), ch);
   }
 
   private PeerLink newLink(Connections.Established control, boolean inbound, NodeId dialler) {
