@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * ({@link LinkDispatcher}), and {@link ConnectionErrors} last ({@link Connections} sets
  * one up and dials it). The dialler of a link opens a control connection and then a data
  * connection; the acceptor pairs them by the (certified) node id ({@link LinkAdmission} admits
- * links and brings them up). Duplicate links are settled by {@link LinkPreference}. Listeners are told on I/O threads ({@link LinkListener}).
+ * links and brings them up). Duplicate links are settled by {@link LinkPreference}. Listeners are
+ * told on I/O threads ({@link LinkListener}).
  * A link's connections are shaped by {@link LinkShaping}; a maintained address is kept
  * linked by its {@link Redialler}; the listening socket is the {@link InboundListener}'s. Idle connections
  * are looked after by one {@link IdleSweep}.
