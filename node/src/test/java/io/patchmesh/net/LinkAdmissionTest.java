@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,14 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LinkAdmissionTest {
   @TempDir Path tmp;
-  private MeshFixture mesh;
-
-  @AfterEach
-  void close() throws Exception {
-    if (mesh != null) {
-      mesh.close();
-    }
-  }
 
   /**
    * The acceptor answers a control connection's Hello just before it admits the link, so the
@@ -47,30 +38,31 @@ class LinkAdmissionTest {
    */
   @Test
   void aDataConnectionThatComesBeforeItsLinkWaitsForItAndJoinsIt() throws Exception {
-    mesh = new MeshFixture(tmp);
-    RecordingListener heard = new RecordingListener();
-    Transport acceptor = mesh.tls("acceptor", "dc", heard);
-    TransportConfig config = MeshFixture.config("home").build();
-    TransportSecurity security = TransportSecurity.mutualTls(mesh.issue("dialler", "home"));
-    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    mesh.closeLater(() -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS));
-    Connections dialler = new Connections(config, security, security.localId(), List::of, () -> NioSocketChannel.class,
-        new IdleSweep(config.idleTimeout(), false));
+    try (MeshFixture mesh = new MeshFixture(tmp)) {
+      RecordingListener heard = new RecordingListener();
+      Transport acceptor = mesh.tls("acceptor", "dc", heard);
+      TransportConfig config = MeshFixture.config("home").build();
+      TransportSecurity security = TransportSecurity.mutualTls(mesh.issue("dialler", "home"));
+      EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+      mesh.closeLater(() -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS));
+      Connections dialler = new Connections(config, security, security.localId(), List::of, () -> NioSocketChannel.class,
+          new IdleSweep(config.idleTimeout(), false));
 
-    Connections.Established data = dialler.open(group.next(), acceptor.boundAddress(), Hello.Purpose.PURPOSE_DATA,
-        Optional.of(acceptor.localId())).get(20, TimeUnit.SECONDS);
-    Frame early = Frame.newBuilder().setPing(Ping.newBuilder().setSeq(7)).build();
-    data.channel().writeAndFlush(early).awaitUninterruptibly();
-    Connections.Established control = dialler.open(group.next(), acceptor.boundAddress(), Hello.Purpose.PURPOSE_CONTROL,
-        Optional.of(acceptor.localId())).get(20, TimeUnit.SECONDS);
+      Connections.Established data = dialler.open(group.next(), acceptor.boundAddress(), Hello.Purpose.PURPOSE_DATA,
+          Optional.of(acceptor.localId())).get(20, TimeUnit.SECONDS);
+      Frame early = Frame.newBuilder().setPing(Ping.newBuilder().setSeq(7)).build();
+      data.channel().writeAndFlush(early).awaitUninterruptibly();
+      Connections.Established control = dialler.open(group.next(), acceptor.boundAddress(), Hello.Purpose.PURPOSE_CONTROL,
+          Optional.of(acceptor.localId())).get(20, TimeUnit.SECONDS);
 
-    await().atMost(Duration.ofSeconds(20))
-        .until(() -> acceptor.link(security.localId()).isPresent() || !data.channel().isActive());
-    assertTrue(data.channel().isActive(), "the data connection that came first was closed");
-    assertTrue(control.channel().isActive());
-    PeerLink link = acceptor.link(security.localId()).orElseThrow();
-    assertTrue(link.inbound());
-    await().atMost(Duration.ofSeconds(10)).until(() -> heard.ups.equals(List.of(link)));
-    assertEquals(early, heard.frames.poll(10, TimeUnit.SECONDS), "the frame sent before the link was up");
+      await().atMost(Duration.ofSeconds(20))
+          .until(() -> acceptor.link(security.localId()).isPresent() || !data.channel().isActive());
+      assertTrue(data.channel().isActive(), "the data connection that came first was closed");
+      assertTrue(control.channel().isActive());
+      PeerLink link = acceptor.link(security.localId()).orElseThrow();
+      assertTrue(link.inbound());
+      await().atMost(Duration.ofSeconds(10)).until(() -> heard.ups.equals(List.of(link)));
+      assertEquals(early, heard.frames.poll(10, TimeUnit.SECONDS), "the frame sent before the link was up");
+    }
   }
 }
