@@ -5,7 +5,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -31,7 +30,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,16 +40,15 @@ import org.slf4j.LoggerFactory;
  * byte counting, shaping, TLS (optional), framing ({@link FrameCodec}), the Hello exchange ({@link HelloHandshake}), dispatch to the link
  * ({@link LinkDispatcher}), and {@link ConnectionErrors} last ({@link Connections} sets
  * one up and dials it). The dialler of a link opens a control connection and then a data
- * connection; the acceptor pairs them by the (certified) node id. Duplicate links are
- * settled by {@link LinkPreference}. Listeners are told on I/O threads ({@link LinkListener}).
+ * connection; the acceptor pairs them by the (certified) node id ({@link LinkAdmission} admits
+ * links and brings them up). Duplicate links are settled by {@link LinkPreference}. Listeners are
+ * told on I/O threads ({@link LinkListener}).
  * A link's connections are shaped by {@link LinkShaping}; a maintained address is kept
  * linked by its {@link Redialler}; the listening socket is the {@link InboundListener}'s. Idle connections
  * are looked after by one {@link IdleSweep}.
  */
 public final class Transport implements AutoCloseable {
   static final String DUPLICATE_LINK = "duplicate link";
-  /** How often an inbound data connection that came before its control connection's link looks for it again. */
-  static final long DATA_RECHECK_MILLIS = 20;
   private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
   private final TransportConfig config;
@@ -61,13 +58,13 @@ public final class Transport implements AutoCloseable {
   private final LinkTable table = new LinkTable();
   /** Peers whose laptop policy refused a link with us lately (issue 17). */
   private final PeerRefusals peerRefusals = new PeerRefusals();
-  private final AtomicLong linkSequence = new AtomicLong();
   private final Map<InetSocketAddress, CompletableFuture<PeerLink>> dialling = new ConcurrentHashMap<>();
   private final Map<InetSocketAddress, Redialler> maintained = new ConcurrentHashMap<>();
   private final LinkShaping shaping;
   private final Connections connections;
   private final PeerLink.Owner owner = new LinkEvents();
   private final InboundListener inbound;
+  private final LinkAdmission admission;
   private final ObservedAddresses observed = new ObservedAddresses();
   private final IdleSweep idleSweep;
   private EventLoopGroup group;
@@ -90,6 +87,7 @@ public final class Transport implements AutoCloseable {
     this.idleSweep = new IdleSweep(config.idleTimeout(), Epoll.isAvailable() && !config.keepaliveFrames());
     this.connections = new Connections(config, security, localId, () -> advertised, () -> channelType, idleSweep);
     this.inbound = new InboundListener(config, connections);
+    this.admission = new LinkAdmission(config, table, shaping, peerRefusals, listeners, owner, () -> closed);
   }
 
   /** Adds a listener; add listeners before {@link #start()} to hear about every link. */
@@ -121,7 +119,7 @@ public final class Transport implements AutoCloseable {
           + " node id");
     }
     if (!config.outboundOnly()) {
-      server = inbound.bind(group, serverChannelType, this::onInboundHello);
+      server = inbound.bind(group, serverChannelType, admission::onInboundHello);
       InetSocketAddress listening = (InetSocketAddress) server.localAddress();
       config.wanEmulator().ifPresent(w -> w.listening(listening, config.site()));
       advertised = config.advertisedAddresses().isEmpty() ? defaultAdvertised() : withBoundPort(config.advertisedAddresses());
@@ -271,7 +269,7 @@ public final class Transport implements AutoCloseable {
         return;
       }
       onLoop(control.channel(), () -> {
-        PeerLink link = newLink(control, false, localId);
+        PeerLink link = admission.newLink(control, false, localId);
         NodeId peer = link.peerId();
         synchronized (observed) {
           if (observed.offer(peer, link.roles(), control.peer().observedAddress())) {
@@ -303,7 +301,7 @@ public final class Transport implements AutoCloseable {
                     + config.handshakeTimeout().toMillis() * 2 + " ms"));
               }
             });
-        if (!admit(link, control.channel())) {
+        if (!admission.admit(link, control.channel())) {
           return;
         }
         connections.open(group.next(), (InetSocketAddress) control.channel().remoteAddress(), Hello.Purpose.PURPOSE_DATA, Optional.of(peer))
@@ -312,111 +310,9 @@ public final class Transport implements AutoCloseable {
                 link.close("data connection failed: " + unwrap(dataError).getMessage());
                 return;
               }
-              onLoop(data.channel(), () -> attachData(link, data.channel()));
+              onLoop(data.channel(), () -> admission.attachData(link, data.channel()));
             });
       });
-    });
-  }
-
-  private void onInboundHello(Channel ch, HelloHandshake hello, PeerHello peer) {
-    if (closed) {
-      ch.close();
-      return;
-    }
-    Connections.Established connection = new Connections.Established(ch, hello, peer);
-    if (peer.purpose() == Hello.Purpose.PURPOSE_CONTROL) {
-      PeerLink link = newLink(connection, true, peer.nodeId());
-      if (admit(link, ch)) {
-        ch.eventLoop().schedule(() -> {
-          if (link.data() == null) {
-            link.close("no data connection within " + config.handshakeTimeout().toMillis() + " ms");
-          }
-        }, config.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
-      }
-      return;
-    }
-    onInboundData(ch, peer, System.nanoTime() + config.handshakeTimeout().toNanos());
-  }
-
-  /**
-   * Attaches an inbound data connection to the link its control connection set up. The control
-   * connection's link is admitted just after our Hello on it went out, so on a starved machine the
-   * dialler's data connection can arrive first: it is looked for again every {@link
-   * #DATA_RECHECK_MILLIS} until the handshake timeout (its frames wait in its {@link LinkDispatcher}).
-   */
-  private void onInboundData(Channel ch, PeerHello peer, long deadlineNanos) {
-    if (closed || !ch.isActive()) {
-      ch.close();
-      return;
-    }
-    Optional<PeerLink> link = table.awaitingData(peer.nodeId());
-    if (link.isPresent()) {
-      attachData(link.get(), ch);
-    } else if (System.nanoTime() < deadlineNanos) {
-      ch.eventLoop().schedule(() -> onInboundData(ch, peer, deadlineNanos), DATA_RECHECK_MILLIS, TimeUnit.MILLISECONDS);
-    } else {
-      // Normal when a simultaneous dial lost: its control connection is already gone.
-      log.info("closing connection from {}: data connection without a control connection", ch.remoteAddress());
-      ch.writeAndFlush(PeerLink.goodbye("data connection without a control connection"))
-          .addListener(ChannelFutureListener.CLOSE);
-    }
-  }
-
-  private PeerLink newLink(Connections.Established control, boolean inbound, NodeId dialler) {
-    LinkPreference preference = new LinkPreference(dialler, control.epoch(), linkSequence.incrementAndGet());
-    return new PeerLink(owner, control.peer(), inbound, preference, config.maxFrameBytes(), control.channel());
-  }
-
-  /** Registers a link being set up on its control connection, or refuses it as a duplicate. */
-  private boolean admit(PeerLink link, Channel control) {
-    LinkTable.Admission admission = table.admit(link);
-    if (!admission.admitted()) {
-      log.debug("refusing link {}: {}", link, admission.refusal());
-      link.close(admission.refusal());
-      return false;
-    }
-    admission.beaten().forEach(beaten -> beaten.close(LinkTable.duplicate(link)));
-    control.config().setWriteBufferWaterMark(
-        new WriteBufferWaterMark(PeerLink.CONTROL_BACKLOG_BYTES / 2, PeerLink.CONTROL_BACKLOG_BYTES));
-    control.pipeline().get(LinkDispatcher.class).bind(link, true);
-    return true;
-  }
-
-  private void attachData(PeerLink link, Channel data) {
-    data.config().setWriteBufferWaterMark(
-        new WriteBufferWaterMark(config.dataWriteBufferBytes() / 2, config.dataWriteBufferBytes()));
-    data.pipeline().get(LinkDispatcher.class).bind(link, false);
-    link.attachData(data);
-    if (!link.isOpen()) {
-      return;
-    }
-    String refused = config.localPolicy().refuseLink((InetSocketAddress) link.control().localAddress(), link.roles());
-    if (refused != null) {
-      link.refuseByPolicy(refused);
-      return;
-    }
-    LinkTable.Promotion promotion = table.promote(link);
-    if (!promotion.promoted()) {
-      link.close(promotion.refusal());
-      return;
-    }
-    if (promotion.replaced() != null) {
-      promotion.replaced().close("replaced by a newer link");
-    }
-    shaping.apply(link);
-    // onLinkUp and onLinkDown both run on the control connection's event loop, so they cannot overtake each other.
-    onLoop(link.control(), () -> {
-      if (!link.isOpen()) {
-        return;
-      }
-      for (LinkListener listener : listeners) {
-        callListener(() -> listener.onLinkUp(link), "onLinkUp", link);
-      }
-      link.markUp();
-      peerRefusals.linked(link.peerId());
-      log.info("link up: {} site {} ({}, {})", link.peerId().shortHex(), link.site(),
-          link.inbound() ? "they dialled" : "we dialled", hostPort(link.remoteAddress()));
-      table.takeWaiters(link.peerId()).forEach(waiter -> waiter.complete(link));
     });
   }
 
@@ -446,7 +342,7 @@ public final class Transport implements AutoCloseable {
     }
   }
 
-  private void callListener(Runnable call, String what, PeerLink link) {
+  static void callListener(Runnable call, String what, PeerLink link) {
     try {
       call.run();
     } catch (RuntimeException e) {
@@ -528,7 +424,7 @@ public final class Transport implements AutoCloseable {
     return cause;
   }
 
-  private static String hostPort(InetSocketAddress address) {
+  static String hostPort(InetSocketAddress address) {
     return address.getHostString() + ":" + address.getPort();
   }
 

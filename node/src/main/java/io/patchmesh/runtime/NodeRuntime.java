@@ -222,16 +222,8 @@ public final class NodeRuntime implements AutoCloseable {
           }
         });
     swarm.onWork(() -> timers.kick());
-    io.patchmesh.policy.PolicyWatch policy = boot.policy;
-    if (policy != null) { // laptop policies: the frames they hold back, a report and relinks when they change
-      io.patchmesh.policy.PolicyFrameGate policyGate = new io.patchmesh.policy.PolicyFrameGate(policy, mid -> swarm.sessions().stream()
-          .anyMatch(s -> s.id.toByteString().equals(mid) && s.vm.manifest().getFixes().getUrgent()));
-      router.policyGate(policyGate);
-      status.heldBack(policy::reasons);
-      policy.onChange(() -> loop.execute(() -> {
-        status.changed();
-        policyGate.relink(transport::link);
-      }));
+    if (boot.policy != null) { // laptop policies: the frames they hold back, a report and relinks when they change
+      PolicyWiring.wire(boot.policy, loop, router, status, swarm, transport);
     }
     swarm.onChunkStored((s, idx) -> apply.staging().onChunkStored(s, idx));
   }

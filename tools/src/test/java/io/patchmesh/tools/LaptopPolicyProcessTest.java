@@ -35,26 +35,17 @@ class LaptopPolicyProcessTest {
   static String mesh;
   static String admin;
   static String token;
-  static Path root;
-  static Path ca;
-  static String key;
+  static MeshTrust trust;
   static int version;
 
   @BeforeAll
   static void seed() throws Exception {
-    key = tmp.resolve("pub").toString();
-    assertEquals(0, Cli.run("keygen", "--out", key).code());
-    root = tmp.resolve("root.pb");
-    assertEquals(0, Cli.run("trust", "init", "--publisher", key + ".pub", "--channel", "app/**", "--sign", key + ".key",
-        "--out", root.toString()).code());
-    ca = tmp.resolve("ca");
-    assertEquals(0, Cli.run("ca", "init", "--out", ca.toString()).code());
-    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "seed", "--site", "dc", "--role", "seed",
-        "--out", tmp.resolve("tls-seed").toString()).code());
+    trust = MeshTrust.create(tmp);
+    Path tls = trust.issue("seed", "dc", true);
     Path seedLog = tmp.resolve("seed.log");
     // on a real interface, not loopback: the VPN case needs a link over a named interface
-    nodes.spawn(seedLog, "seed", "--data", tmp.resolve("seed").toString(), "--trust", root.toString(),
-        "--listen", lanAddress() + ":0", "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tmp.resolve("tls-seed").toString());
+    nodes.spawn(seedLog, "seed", "--data", tmp.resolve("seed").toString(), "--trust", trust.root().toString(),
+        "--listen", lanAddress() + ":0", "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tls.toString());
     mesh = NodeProcesses.awaitLine(seedLog, java.util.regex.Pattern.compile("mesh /?(\\d+\\.\\d+\\.\\d+\\.\\d+:\\d+)"));
     admin = NodeProcesses.awaitLine(seedLog, NodeProcesses.ADMIN);
     token = tmp.resolve("seed/admin.token").toString();
@@ -85,14 +76,13 @@ class LaptopPolicyProcessTest {
 
   /** Starts an agent with {@code yaml} as its config file; returns its admin URL. */
   static String agent(String name, String site, String yaml) throws Exception {
-    Path tls = tmp.resolve("tls-" + name);
-    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", name, "--site", site, "--out", tls.toString()).code());
+    Path tls = trust.issue(name, site);
     Path cfg = tmp.resolve(name + ".yaml");
     Files.writeString(cfg, yaml);
     Path log = tmp.resolve(name + ".log");
-    nodes.spawn(log, "agent", "--config", cfg.toString(), "--data", tmp.resolve(name).toString(), "--trust", root.toString(),
-        "--listen", lanAddress() + ":0", "--site", site, "--join", mesh, "--apply-dir", tmp.resolve("apply-" + name).toString(),
-        "--tls", tls.toString());
+    nodes.spawn(log, "agent", "--config", cfg.toString(), "--data", tmp.resolve(name).toString(),
+        "--trust", trust.root().toString(), "--listen", lanAddress() + ":0", "--site", site, "--join", mesh,
+        "--apply-dir", tmp.resolve("apply-" + name).toString(), "--tls", tls.toString());
     return NodeProcesses.awaitLine(log, NodeProcesses.ADMIN);
   }
 
@@ -141,7 +131,7 @@ class LaptopPolicyProcessTest {
     Path dir = tmp.resolve("content-" + v);
     Files.createDirectories(dir);
     Files.write(dir.resolve(file(channel)), Cli.randomBytes(v, 256 * 1024));
-    List<String> args = new ArrayList<>(List.of("publish", "--key", key + ".key", "--channel", channel, "--version",
+    List<String> args = new ArrayList<>(List.of("publish", "--key", trust.key() + ".key", "--channel", channel, "--version",
         String.valueOf(v), "--seed", admin, "--token-file", token, "--json"));
     if (urgent) {
       args.addAll(List.of("--fixes", "CVE-2026-0001", "--urgent"));

@@ -52,13 +52,7 @@ class SeedClusterProcessTest {
   @Test
   void theLeaderKilledMidRolloutIsReplacedAndNoStageOpensTwice() throws Exception {
     zk = new DebianZooKeeper(tmp.resolve("zk"));
-    String k = tmp.resolve("pub").toString();
-    assertEquals(0, FleetProcessTest.cli("keygen", "--out", k).code());
-    Path root = tmp.resolve("root.pb");
-    assertEquals(0, FleetProcessTest.cli("trust", "init", "--publisher", k + ".pub", "--channel", "app/**", "--sign", k + ".key",
-        "--out", root.toString()).code());
-    Path ca = tmp.resolve("ca");
-    assertEquals(0, FleetProcessTest.cli("ca", "init", "--out", ca.toString()).code());
+    MeshTrust trust = MeshTrust.create(tmp);
 
     List<Process> seeds = new ArrayList<>();
     List<String> admins = new ArrayList<>();
@@ -66,12 +60,10 @@ class SeedClusterProcessTest {
     List<Path> logs = new ArrayList<>();
     String mesh = null;
     for (int i = 1; i <= 2; i++) {
-      Path tls = tmp.resolve("tls-seed-" + i);
-      assertEquals(0, FleetProcessTest.cli("ca", "issue", "--ca", ca.toString(), "--node", "seed-" + i, "--site", "dc",
-          "--role", "seed", "--out", tls.toString()).code());
+      Path tls = trust.issue("seed-" + i, "dc", true);
       Path log = tmp.resolve("seed-" + i + ".log");
-      List<String> args = new ArrayList<>(List.of("seed", "--data", tmp.resolve("seed-" + i).toString(), "--trust", root.toString(),
-          "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tls.toString(),
+      List<String> args = new ArrayList<>(List.of("seed", "--data", tmp.resolve("seed-" + i).toString(),
+          "--trust", trust.root().toString(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tls.toString(),
           "--zookeeper", zk.connect() + "/patchmesh-test", "--zookeeper-session-timeout", "3s"));
       if (mesh != null) {
         args.addAll(List.of("--join", mesh));
@@ -86,11 +78,9 @@ class SeedClusterProcessTest {
     }
     for (int i = 0; i < 4; i++) {
       String site = i < 2 ? "branch-a" : "branch-b";
-      Path tls = tmp.resolve("tls-" + i);
-      assertEquals(0, FleetProcessTest.cli("ca", "issue", "--ca", ca.toString(), "--node", "agent-" + i, "--site", site,
-          "--out", tls.toString()).code());
+      Path tls = trust.issue("agent-" + i, site);
       nodes.spawn(tmp.resolve("agent-" + i + ".log"), "agent", "--data", tmp.resolve("agent-" + i).toString(),
-          "--trust", root.toString(), "--listen", "127.0.0.1:0", "--site", site, "--join", mesh,
+          "--trust", trust.root().toString(), "--listen", "127.0.0.1:0", "--site", site, "--join", mesh,
           "--apply-dir", tmp.resolve("apply-" + i).toString(), "--tls", tls.toString());
     }
     for (int s = 0; s < 2; s++) {
@@ -106,7 +96,7 @@ class SeedClusterProcessTest {
     Path content = tmp.resolve("v1");
     Files.createDirectories(content);
     Files.writeString(content.resolve("app.conf"), "version=1\n");
-    Run pub = FleetProcessTest.cli("publish", "--key", k + ".key", "--channel", "app/web", "--version", "1",
+    Run pub = FleetProcessTest.cli("publish", "--key", trust.key() + ".key", "--channel", "app/web", "--version", "1",
         "--stages", "25%,50%,100%", "--seed", admins.get(0), "--token-file", tokens.get(0), "--json", content.toString());
     assertEquals(0, pub.code(), pub.err());
     String id = json.readTree(pub.out()).path("manifestId").asText();
@@ -164,11 +154,7 @@ class SeedClusterProcessTest {
 
   @Test
   void aMalformedConnectStringExitsTwoNamingIt() throws Exception {
-    String k = tmp.resolve("pub").toString();
-    assertEquals(0, FleetProcessTest.cli("keygen", "--out", k).code());
-    Path root = tmp.resolve("root.pb");
-    assertEquals(0, FleetProcessTest.cli("trust", "init", "--publisher", k + ".pub", "--channel", "app/**", "--sign", k + ".key",
-        "--out", root.toString()).code());
+    Path root = MeshTrust.publisher(tmp).root();
     for (String bad : List.of("zk1:abc", "zk1:2181,,zk2:2181", "zk1:2181/bad path")) {
       Run r = FleetProcessTest.cli("seed", "--data", tmp.resolve("seed").toString(), "--trust", root.toString(),
           "--site", "dc", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--insecure-plaintext", "--zookeeper", bad);

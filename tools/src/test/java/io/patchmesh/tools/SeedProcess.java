@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * The set-up process tests share: a publisher key, a trust root that lets it sign {@code app/**},
- * a CA, and a seed (site {@code dc}) started as a separate JVM over mutual TLS with that CA's
- * certificate; then agents' certificates, their command lines, publishing and waiting for a
+ * a CA ({@link MeshTrust}), and a seed (site {@code dc}) started as a separate JVM over mutual TLS
+ * with that CA's certificate; then agents' certificates, their command lines, publishing and waiting for a
  * rollout through the CLI, as an operator would.
  */
 final class SeedProcess {
@@ -25,12 +25,14 @@ final class SeedProcess {
   /** The seed's admin token file. */
   final String token;
   final AdminClient api;
+  private final MeshTrust trust;
 
-  private SeedProcess(Path tmp, String key, Path root, Path ca, Path log, String mesh, String admin) {
-    this.tmp = tmp;
-    this.key = key;
-    this.root = root;
-    this.ca = ca;
+  private SeedProcess(MeshTrust trust, Path log, String mesh, String admin) {
+    this.trust = trust;
+    this.tmp = trust.tmp();
+    this.key = trust.key();
+    this.root = trust.root();
+    this.ca = trust.ca();
     this.log = log;
     this.mesh = mesh;
     this.admin = admin;
@@ -38,31 +40,24 @@ final class SeedProcess {
     this.api = new AdminClient(admin, tmp.resolve("seed/admin.token"));
   }
 
-  /** Creates the key, trust root and CA below {@code tmp}, starts the seed and waits for its mesh and admin addresses. */
+  /**
+   * Creates the key, trust root and CA below {@code tmp} ({@link MeshTrust}), starts the seed and
+   * waits for its mesh and admin addresses.
+   */
   static SeedProcess start(NodeProcesses nodes, Path tmp) throws Exception {
-    String k = tmp.resolve("pub").toString();
-    assertEquals(0, Cli.run("keygen", "--out", k).code());
-    Path root = tmp.resolve("root.pb");
-    assertEquals(0, Cli.run("trust", "init", "--publisher", k + ".pub", "--channel", "app/**", "--sign", k + ".key",
-        "--out", root.toString()).code());
-    Path ca = tmp.resolve("ca");
-    assertEquals(0, Cli.run("ca", "init", "--out", ca.toString()).code());
-    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", "seed", "--site", "dc", "--role", "seed",
-        "--out", tmp.resolve("tls-seed").toString()).code());
+    MeshTrust trust = MeshTrust.create(tmp);
+    Path tls = trust.issue("seed", "dc", true);
     Path log = tmp.resolve("seed.log");
-    nodes.spawn(log, "seed", "--data", tmp.resolve("seed").toString(), "--trust", root.toString(),
-        "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tmp.resolve("tls-seed").toString());
+    nodes.spawn(log, "seed", "--data", tmp.resolve("seed").toString(), "--trust", trust.root().toString(),
+        "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--site", "dc", "--tls", tls.toString());
     String mesh = NodeProcesses.awaitLine(log, NodeProcesses.MESH);
     String admin = NodeProcesses.awaitLine(log, NodeProcesses.ADMIN);
-    return new SeedProcess(tmp, k, root, ca, log, mesh, admin);
+    return new SeedProcess(trust, log, mesh, admin);
   }
 
   /** Issues an agent certificate for {@code node} in {@code site} ("auto" for a roaming one); returns its directory. */
   Path issue(String node, String site) {
-    Path tls = tmp.resolve("tls-" + node);
-    assertEquals(0, Cli.run("ca", "issue", "--ca", ca.toString(), "--node", node, "--site", site,
-        "--out", tls.toString()).code());
-    return tls;
+    return trust.issue(node, site);
   }
 
   /**
