@@ -458,7 +458,8 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
                 wait_wave()
                 n = f"s{s}-h{h}-a{i}"
                 apply_dir = f"{w}/pm/apply/{n}"
-                p = run.bg(f"pm-{n}", [PM, "agent", "--data", f"{w}/pm/{n}", "--trust", f"{w}/keys/root.pb",
+                conf = ["--config", run.args.agent_config] if getattr(run.args, "agent_config", None) else []
+                p = run.bg(f"pm-{n}", [PM, "agent", *conf, "--data", f"{w}/pm/{n}", "--trust", f"{w}/keys/root.pb",
                                        "--listen", f"{host_ip(s, h)}:{7700 + i}", "--site", f"site-{s}",
                                        "--join", f"{DC_IP}:7700", "--apply-dir", apply_dir, "--tls", f"{w}/tls/{n}"],
                            ns=host_ns(s, h), group=group,
@@ -497,6 +498,58 @@ def pm_publish(run, admin, token, src, version, channel="bench/patch"):
     return json.loads(r.stdout)
 
 
+class WanSeries:
+    """Samples the WAN counters every half second while in use: OUT/NAME, one row per sample (seconds from
+    t0, DC tx bytes, each site's rx bytes, all since `before`, and the bytes queued at each site's
+    downlink shaper) — where a rollout's link time goes, and whether the link held a queue (a
+    delay-based pacer that backs off while the shaper's queue is empty reads the hosts' CPU as queuing)."""
+
+    def __init__(self, run, sites, before, t0, name):
+        import threading
+        self.run, self.sites, self.before, self.t0, self.name = run, sites, before, t0, name
+        self.rows, self.done = [], threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self):
+        while not self.done.is_set():
+            try:
+                c = self.run.counters(self.sites)
+            except BenchError:
+                break
+            q = self.run.sh(["tc", "-s", "qdisc", "show"], ns=f"{NS}-core", check=False).stdout
+            self.rows.append((time.time() - self.t0, c[0][2] - self.before[0][2],
+                              [c[s][0] - self.before[s][0] for s in range(1, self.sites + 1)]
+                              + [backlog(q, f"s{s}") for s in range(1, self.sites + 1)]))
+            self.done.wait(0.5)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join(timeout=10)
+        with open(os.path.join(self.run.out, self.name), "w") as f:
+            f.write("t_s,dc_tx_bytes," + ",".join(f"s{s}_rx_bytes" for s in range(1, self.sites + 1)) + ","
+                    + ",".join(f"s{s}_queued_bytes" for s in range(1, self.sites + 1)) + "\n")
+            for t, tx, rx in self.rows:
+                f.write(f"{t:.2f},{tx}," + ",".join(str(x) for x in rx) + "\n")
+        return False
+
+
+def backlog(tc_out, dev):
+    """Bytes queued at the root qdisc of `dev` in `tc -s qdisc show` output (-1 if not found)."""
+    lines = tc_out.splitlines()
+    for i, l in enumerate(lines):
+        if l.startswith("qdisc ") and f" dev {dev} " in l + " " and " root " in l:
+            for m in lines[i + 1:i + 4]:
+                if "backlog" in m:
+                    b = m.split("backlog", 1)[1].split()[0].rstrip("b")  # 0b, 1514b, 36Kb, 1.2Mb
+                    mul = {"K": 1000, "M": 1000 ** 2}.get(b[-1:], 1)
+                    return int(float(b[:-1] if mul > 1 else b) * mul)
+    return -1
+
+
 def pm_rollout(run, sites, agents, admin, token, src_dir, version, fname="patch.bin", group=None):
     """Publishes src_dir through the seed; returns (t0, times, before, after, publish json, rollout json, publish secs).
 
@@ -515,7 +568,8 @@ def pm_rollout(run, sites, agents, admin, token, src_dir, version, fname="patch.
     files = {k: os.path.join(d, fname) for k, (p, d) in agents.items()}
     # the applied file appears (atomically) once its chunks are verified and assembled;
     # its mtime is when that host held the verified patch
-    seen = wait_files(list(files.values()), run.args.timeout, "patchmesh", [p for p, _ in agents.values()])
+    with WanSeries(run, sites, before, t0, f"wan-series-v{version}.csv"):
+        seen = wait_files(list(files.values()), run.args.timeout, "patchmesh", [p for p, _ in agents.values()])
     if group:
         group.mark(f"v{version}-done")
         group.sample()
@@ -751,6 +805,11 @@ def bench_wan(run):
             f"{r} x{len(v)} {sum(v):.1f} (max {max(v):.1f})" for r, v in sorted(roles.items())) +
             f"; the rest ({max(0.0, g.between(a_, b_) - sum(sum(v) for v in roles.values())):.1f}) in processes "
             "those started and in started processes that ended before the last host (curl scripts)")
+    if a.agent_config:
+        notes.append(f"- patchmesh agents also read `--config {a.agent_config}`: "
+                     + "; ".join(l.strip() for l in open(a.agent_config) if l.strip() and not l.startswith("#")))
+    notes.append("- patchmesh WAN counters every 0.5 s during each rollout (from the publish): wan-series-v1.csv, "
+                 "wan-series-v2.csv (warm)")
     if pm_cost:
         notes.append(f"- patchmesh idle CPU per agent ({pm_cost['agents']} agents, {a.idle}s windows after {a.settle}s "
                      f"to settle, /proc/PID/stat): before the rollout {pm_cost['idle_before_pct']:.2f} % of a core, "
@@ -1518,6 +1577,8 @@ def main():
     ap.add_argument("--idle", type=int, default=30, help="wan: seconds of each idle-CPU window of the agents")
     ap.add_argument("--settle", type=int, default=5, help="wan: seconds to wait before an idle window")
     ap.add_argument("--jfr", action="store_true", help="wan: agent s1-h1-a1 records a JFR profile into OUT/jfr/")
+    ap.add_argument("--agent-config", help="wan, scale, cut: a YAML file every agent also reads (--config), e.g. "
+                                           "`wan-yield: off` to compare with the shipped defaults")
     try:
         args = ap.parse_args()
     except SystemExit as e:

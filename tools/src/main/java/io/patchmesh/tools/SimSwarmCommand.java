@@ -82,6 +82,15 @@ final class SimSwarmCommand implements Callable<Integer> {
           + "off: 64 KiB send queues only (default: 200ms)")
   String wanBuffer;
 
+  @Option(names = "--wan-yield", defaultValue = "off", paramLabel = "ledbat|off",
+      description = "agents pace their WAN requests by the queuing delay they measure, as the nodes' wan-yield: ledbat "
+          + "(their default) does; off: as the pipelines allow (default: off, the figures before this flag)")
+  String wanYield;
+
+  @Option(names = "--store-delay", defaultValue = "0ms", paramLabel = "TIME",
+      description = "how long an agent takes to hash and store each chunk that arrived (a busy machine: tens of ms; default: 0ms)")
+  String storeDelay;
+
   @Option(names = "--kill", paramLabel = "COUNT@TIME", description = "agents that die at a time, e.g. 150@15s or 5%%@15s")
   String kill;
 
@@ -123,6 +132,14 @@ final class SimSwarmCommand implements Callable<Integer> {
     }
     return new SwarmSimConfig.SendBuffers(
         SwarmSimConfig.SendBuffers.defaults().socketMaxBytes(), Units.parseDuration("--wan-buffer", wanBuffer).toMillis());
+  }
+
+  private boolean wanYield() {
+    return switch (wanYield.toLowerCase(java.util.Locale.ROOT)) {
+      case "ledbat" -> true;
+      case "off" -> false;
+      default -> throw new UserInputException("--wan-yield: '" + wanYield + "' is not ledbat or off");
+    };
   }
 
   SwarmSimConfig config() {
@@ -170,6 +187,8 @@ final class SimSwarmCommand implements Callable<Integer> {
           .rottenChunks(rottenChunks)
           .limitMillis(limitMillis)
           .sendBuffers(sendBuffers())
+          .wanYield(wanYield())
+          .storeDelayMillis(Units.parseDuration("--store-delay", storeDelay).toMillis())
           .build();
     } catch (IllegalArgumentException e) {
       throw new UserInputException("sim swarm: " + e.getMessage());

@@ -218,7 +218,7 @@ final class SimNode {
         sim.wire.at(sim.wire.now(), () -> wake(p.to())); // gone: the core lets go of its pieces
       }
     } else if (a instanceof SwarmAction.StoreChunk st) {
-      sim.wire.at(sim.wire.now(), () -> store(st));
+      sim.wire.at(sim.wire.now() + sim.cfg.storeDelayMillis(), () -> store(st));
     } else if (a instanceof SwarmAction.Yield) {
       sim.wire.at(sim.wire.now(), () -> {
         if (alive) {

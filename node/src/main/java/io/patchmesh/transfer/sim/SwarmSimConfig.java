@@ -40,6 +40,12 @@ import java.util.Map;
  * @param sendBuffers how many bytes a sender hands to one link before it turns unwritable, and so
  *     how much a cut holds in each connection ({@link SendBuffers#defaults}: Netty's mark plus an
  *     autotuned kernel socket buffer on WAN links; {@link SendBuffers#NETTY_ONLY}: 64 KiB everywhere)
+ * @param wanYield agents pace their requests to WAN sources as {@code wan-yield: ledbat} does (the
+ *     nodes' default; {@link io.patchmesh.transfer.ledbat.LedbatConfig#forRequests}), their delay
+ *     samples taken from the simulated queues; false: {@code wan-yield: off}
+ * @param storeDelayMillis how long an agent's worker takes to hash and store a chunk that arrived
+ *     before the core hears it stored (0: at once, the model before; a CPU-starved machine takes
+ *     tens of ms): what the runtime's store costs the request pipelines
  */
 public record SwarmSimConfig(
     int nodes,
@@ -63,7 +69,9 @@ public record SwarmSimConfig(
     int rottenChunks,
     long limitMillis,
     Liveness liveness,
-    SendBuffers sendBuffers) {
+    SendBuffers sendBuffers,
+    boolean wanYield,
+    long storeDelayMillis) {
 
   /** How long after a death every peer of the dead node knows it (the membership oracle). */
   public static final long DETECTION_MILLIS = 2_000;
@@ -185,6 +193,7 @@ public record SwarmSimConfig(
         "--full-disks: " + fullDisks + " full, " + corruptPeers + " corrupt and " + killCount + " killed leave no honest agent of " + nodes);
     require(rottenChunks >= 0 && rottenChunks <= 1_000_000, "--rotten-chunks: need 0..1000000, got " + rottenChunks);
     require(limitMillis > 0, "--limit: need a positive time, got " + limitMillis);
+    require(storeDelayMillis >= 0 && storeDelayMillis <= 10_000, "--store-delay must be 0..10s, got " + storeDelayMillis + " ms");
     require(sendBuffers.socketMaxBytes() >= 0 && sendBuffers.socketMaxBytes() <= 1L << 30,
         "--wan-buffer: the socket buffer must be 0..1GiB, got " + sendBuffers.socketMaxBytes());
     require(sendBuffers.routerMillis() >= 0 && sendBuffers.routerMillis() <= 10_000,
@@ -259,6 +268,8 @@ public record SwarmSimConfig(
     private long limitMillis = 3_600_000;
     private Liveness liveness = Liveness.defaults();
     private SendBuffers sendBuffers = SendBuffers.defaults();
+    private boolean wanYield;
+    private long storeDelayMillis;
 
     private Builder(int nodes, int sites, long sizeBytes) {
       this.nodes = nodes;
@@ -345,10 +356,20 @@ public record SwarmSimConfig(
       return this;
     }
 
+    public Builder wanYield(boolean v) {
+      wanYield = v;
+      return this;
+    }
+
+    public Builder storeDelayMillis(long v) {
+      storeDelayMillis = v;
+      return this;
+    }
+
     public SwarmSimConfig build() {
       return new SwarmSimConfig(nodes, sites, sizeBytes, chunkBytes, seed, downMbit, upMbit, rttMillis, siteDown, siteUp,
           siteRtt, loss, cuts, killCount, killAtMillis, corruptPeers, slowSites, fullDisks, rottenChunks, limitMillis, liveness,
-          sendBuffers);
+          sendBuffers, wanYield, storeDelayMillis);
     }
   }
 }

@@ -11,6 +11,7 @@ import io.patchmesh.proto.Role;
 import io.patchmesh.transfer.ChunkTable;
 import io.patchmesh.transfer.PickerCounters;
 import io.patchmesh.transfer.TransferConfig;
+import io.patchmesh.transfer.ledbat.LedbatConfig;
 import io.patchmesh.transfer.swarm.ManifestSession;
 import io.patchmesh.transfer.swarm.SwarmAction;
 import io.patchmesh.transfer.swarm.SwarmConfig;
@@ -56,7 +57,7 @@ public final class SwarmSimulation {
   static final int SEED_SLOTS = 64;
 
   final SwarmSimConfig cfg;
-  final SwarmConfig swarm = SwarmConfig.defaults();
+  final SwarmConfig swarm;
   final TransferConfig transfer = productionTransfer();
   final VerifiedManifest manifest;
   final ChunkTable table;
@@ -83,6 +84,7 @@ public final class SwarmSimulation {
 
   SwarmSimulation(SwarmSimConfig cfg) {
     this.cfg = cfg;
+    this.swarm = cfg.wanYield() ? SwarmConfig.defaults().withWanYield(LedbatConfig.forRequests()) : SwarmConfig.defaults();
     int n = cfg.chunkCount();
     this.manifest = SimManifest.build(cfg.seed(), n, cfg.sizeBytes(), cfg.chunkBytes());
     this.table = ChunkTable.of(manifest.manifest());

@@ -387,8 +387,17 @@ public final class Fetching {
    * a busy machine the loop takes a piece tens of ms late, and that wait grows with our own rate.
    */
   public void onPiece(LinkRef from, Piece piece, long now, long receivedAtMillis) {
-    pacing.onPiece(from, piece, now, receivedAtMillis);
+    boolean windowFreed = pacing.onPiece(from, piece, now, receivedAtMillis);
     intake.onPiece(from, piece, now);
+    if (windowFreed) {
+      // A paced WAN source's window is bytes asked and not arrived: this piece made room, so the
+      // next request goes at the next resume, not after the worker hashed and stored the piece
+      // (tens of ms on a busy machine, with a window of one or two chunks: the site link idled)
+      ManifestSession s = sessions.get(ManifestId.of(piece.getManifestId()));
+      if (s != null && s.picker != null) {
+        schedule.soon(s, from.peer());
+      }
+    }
   }
 
   /** A {@link SwarmAction.StoreChunk} was carried out. */

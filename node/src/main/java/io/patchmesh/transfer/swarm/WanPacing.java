@@ -35,13 +35,17 @@ final class WanPacing {
   /**
    * A piece from {@code from} that arrived at {@code receivedAtMillis} and is handled {@code now}:
    * from a WAN source, a delay sample at its arrival time (a value from the future is the driver's
-   * mistake: not a sample beyond now).
+   * mistake: not a sample beyond now). True if it was a request the window counted: the window has
+   * room for the next request now, before the piece is hashed and stored.
    */
-  void onPiece(LinkRef from, Piece piece, long now, long receivedAtMillis) {
+  boolean onPiece(LinkRef from, Piece piece, long now, long receivedAtMillis) {
     if (pacer != null && !from.isLan(site) && piece.getManifestId().size() == ManifestId.LENGTH) {
       long at = Math.min(now, receivedAtMillis);
+      long inFlight = pacer.inFlightBytes(from.peer());
       pacer.onPiece(from.peer(), ManifestId.of(piece.getManifestId()), piece.getChunkIndex(), at); // a delay sample
+      return pacer.inFlightBytes(from.peer()) < inFlight;
     }
+    return false;
   }
 
   /** Requests that timed out: each a loss to LEDBAT (no flow for a LAN peer). */
