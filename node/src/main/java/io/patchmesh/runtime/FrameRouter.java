@@ -81,14 +81,16 @@ final class FrameRouter implements LinkListener {
 
   /** Runs on the loop, after start-up has built the protocol state. */
   private void whenReady(Runnable task) {
-    loop.execute(
-        () -> {
-          if (to != null) {
-            task.run();
-          } else if (early.size() < MAX_EARLY_EVENTS) {
-            early.add(task);
-          }
-        });
+    loop.execute(() -> onLoopWhenReady(task));
+  }
+
+  /** On the loop: runs {@code task} now if the protocol state exists, else keeps it (bounded) for {@link #ready}. */
+  private void onLoopWhenReady(Runnable task) {
+    if (to != null) {
+      task.run();
+    } else if (early.size() < MAX_EARLY_EVENTS) {
+      early.add(task);
+    }
   }
 
   /** Membership frames dropped because too many of one link waited for the loop. */
@@ -142,10 +144,15 @@ final class FrameRouter implements LinkListener {
         long receivedAt = loop.now();
         MeshFrameGate.Verdict v = meshGate.admit(link, frame, receivedAt);
         if (v == MeshFrameGate.Verdict.QUEUE) {
-          whenReady(() -> route(link, frame, receivedAt));
-          if (MeshFrameGate.gated(frame)) { // else done() is a no-op: a piece costs the loop one task, not two
-            loop.execute(() -> meshGate.done(link, frame));
-          }
+          // one loop task (one wake-up of an idle loop) per frame: routed, then released from the gate
+          // (done() is a no-op for frames the gate does not count, pieces among them)
+          loop.execute(() -> {
+            try {
+              onLoopWhenReady(() -> route(link, frame, receivedAt));
+            } finally {
+              meshGate.done(link, frame); // a handler that throws must not hold the link's slot forever
+            }
+          });
         } else {
           // the link floods: read nothing more from it for a while, so its frames wait in its own
           // send buffer rather than cost us decryption and decoding only to be dropped

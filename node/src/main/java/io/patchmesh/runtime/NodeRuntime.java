@@ -129,7 +129,8 @@ public final class NodeRuntime implements AutoCloseable {
 
   private void startUp(Consumer<NodeRuntime> beforeAdmin) {
     MembershipConfig mc =
-        options.membership() != null ? options.membership() : config.membershipPreset().equals("wan") ? MembershipConfig.wan() : MembershipConfig.lan();
+        options.membership() != null ? options.membership() : config.membershipPreset().equals("wan") ? MembershipConfig.wan()
+            : options.isSeed() ? MembershipConfig.lan() : MembershipConfig.lanAgent(); // agents probe every 2 s (idle cost)
     // The transport binds first (the advertised address needs the bound port);
     // events that arrive before membership is built wait in the router.
     transport.addListener(router);

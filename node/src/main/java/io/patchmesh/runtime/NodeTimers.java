@@ -18,14 +18,6 @@ import java.util.function.Supplier;
  * starts), so the deadline is re-read after every loop task ({@link NodeLoop#afterEachTask}).
  */
 final class NodeTimers {
-  /** The status tick's period. */
-  static final long STATUS_TICK_MILLIS = 1000;
-  /**
-   * An idle node runs the status tick up to this early when it is awake anyway (for a probe, say),
-   * so the two share one wake-up instead of two a second.
-   */
-  static final long STATUS_SLACK_MILLIS = 250;
-
   private final RuntimeOptions options;
   private final NodeLoop loop;
   private final BooleanSupplier closed;
@@ -35,8 +27,8 @@ final class NodeTimers {
   /** The one pending wake-up and when it is due (loop thread only). */
   private ScheduledFuture<?> pending;
   private long pendingAt = Long.MAX_VALUE;
-  /** When the status tick is due next (loop thread only). */
-  private long nextStatusMillis;
+  /** When the status tick is due (loop thread only; set at start). */
+  private StatusSchedule status;
 
   NodeTimers(RuntimeOptions options, NodeLoop loop, BooleanSupplier closed, FrameRouter.Targets to, FreshnessWatch freshness,
       CacheCollector gc) {
@@ -50,7 +42,7 @@ final class NodeTimers {
 
   void start() {
     loop.execute(() -> {
-      nextStatusMillis = loop.now() + STATUS_TICK_MILLIS;
+      status = new StatusSchedule(loop.now());
       loop.afterEachTask(this::rearm);
       schedule(loop.now() + options.tickMillis());
     });
@@ -66,10 +58,7 @@ final class NodeTimers {
     }
     tick();
     long now = loop.now();
-    boolean busy = to.swarm().busy();
-    if (now >= nextStatusMillis - (busy ? 0 : STATUS_SLACK_MILLIS)) {
-      // on the grid while it keeps up; a node that was paused does not run the missed ticks
-      nextStatusMillis = Math.max(nextStatusMillis + STATUS_TICK_MILLIS, now + STATUS_TICK_MILLIS - STATUS_SLACK_MILLIS);
+    if (status.runNow(now, to.swarm().busy())) {
       statusTick();
     }
     // the next wake-up is set by rearm(), which the loop runs after this task
@@ -77,13 +66,14 @@ final class NodeTimers {
 
   /**
    * When the timer should fire next: every {@code tickMillis} while fetching, else at the earliest
-   * of the membership's next timer with work and the status tick.
+   * of the membership's next timer with work and the latest the status tick may wait for another
+   * wake-up ({@link StatusSchedule}).
    */
   private long nextWakeMillis(long now) {
     if (to.swarm().busy()) {
       return now + options.tickMillis();
     }
-    long next = Math.min(nextStatusMillis, to.mesh().membership().nextTimerMillis());
+    long next = Math.min(status.wakeByMillis(false), to.mesh().membership().nextTimerMillis());
     return Math.max(next, now + options.tickMillis()); // a deadline in the past runs at the next tick, not in a spin
   }
 

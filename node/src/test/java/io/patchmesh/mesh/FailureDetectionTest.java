@@ -31,15 +31,25 @@ class FailureDetectionTest {
    */
   @Test
   void silentMemberGoesSuspectThenDeadWithinBound() {
+    silentMemberGoesSuspectThenDeadWithinBound(LAN);
+  }
+
+  /** The agents' preset: the same bound in its own (2 s) probe intervals. */
+  @Test
+  void silentMemberGoesSuspectThenDeadWithinBoundWithTheAgentPreset() {
+    silentMemberGoesSuspectThenDeadWithinBound(MembershipConfig.lanAgent());
+  }
+
+  private static void silentMemberGoesSuspectThenDeadWithinBound(MembershipConfig preset) {
     int n = 6;
-    MembershipConfig config = LAN.withDeadReclaimMillis(600_000); // keep the dead in view
+    MembershipConfig config = preset.withDeadReclaimMillis(600_000); // keep the dead in view
     TestMesh mesh = TestMesh.ofRoster(n, config, 2);
     mesh.runUntil(5_000);
     TestMesh.Node silent = mesh.node(3);
     silent.down = true;
     long killedAt = mesh.now;
-    long suspectBound = 2L * (n - 1) * LAN.probeIntervalMillis() + LAN.probeIntervalMillis();
-    long deadBound = suspectBound + LAN.suspicionMaxMillis(n) + 1_000;
+    long suspectBound = 2L * (n - 1) * preset.probeIntervalMillis() + preset.probeIntervalMillis();
+    long deadBound = suspectBound + preset.suspicionMaxMillis(n) + 1_000;
     mesh.runUntil(killedAt + deadBound);
 
     for (TestMesh.Node observer : mesh.others(silent)) {

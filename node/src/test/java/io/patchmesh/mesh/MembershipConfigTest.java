@@ -20,6 +20,20 @@ class MembershipConfigTest {
   }
 
   @Test
+  void agentPresetProbesHalfAsOftenWithLansSuspicionTimers() {
+    MembershipConfig lan = MembershipConfig.lan();
+    MembershipConfig agent = MembershipConfig.lanAgent();
+    assertEquals(2_000, agent.probeIntervalMillis());
+    assertEquals(lan.probeTimeoutMillis(), agent.probeTimeoutMillis());
+    for (int n : new int[] {3, 10, 100, 1_000, 10_000}) {
+      assertEquals(lan.suspicionMinMillis(n), agent.suspicionMinMillis(n), "suspicion minimum at " + n);
+      assertEquals(lan.suspicionMaxMillis(n), agent.suspicionMaxMillis(n), "suspicion maximum at " + n);
+    }
+    assertEquals(lan.gossipIntervalMillis(), agent.gossipIntervalMillis(), "news spreads as fast");
+    assertEquals(lan.pushPullIntervalMillis(100), agent.pushPullIntervalMillis(100));
+  }
+
+  @Test
   void wanPresetIsSlowerAndMoreTolerant() {
     MembershipConfig wan = MembershipConfig.wan();
     assertEquals(5_000, wan.probeIntervalMillis());

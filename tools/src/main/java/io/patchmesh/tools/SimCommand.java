@@ -75,6 +75,15 @@ final class SimCommand implements Runnable {
         description = "idle window after the scenario, counted on its own (0 to 3600; default: 30)")
     long idleSeconds;
 
+    @Option(names = "--membership", defaultValue = "lan", paramLabel = "PRESET",
+        description = "membership timing of every node: lan (default; seeds and, before 2026-12-04, agents) or lan-agent"
+            + " (agents: a probe every 2 s, lan's suspicion timers)")
+    String preset;
+
+    @Option(names = "--probe-ms", paramLabel = "MS",
+        description = "SWIM probe interval of every node, in ms (default: the lan preset's 1000; 600 to 60000)")
+    Long probeMillis;
+
     @Option(names = "--cpu", description = "also print the CPU the idle window took on this machine (varies run to run)")
     boolean cpu;
 
@@ -128,6 +137,17 @@ final class SimCommand implements Runnable {
       }
       try {
         SimConfig c = SimConfig.defaults(nodes, p, seed).withLossModel(model).withIdleMillis(idleSeconds * 1000);
+        switch (preset) {
+          case "lan" -> { }
+          case "lan-agent" -> c = c.withMembership(io.patchmesh.mesh.MembershipConfig.lanAgent());
+          default -> throw new UserInputException("--membership: " + preset + " is not lan or lan-agent");
+        }
+        if (probeMillis != null) {
+          if (probeMillis < 600 || probeMillis > 60_000) {
+            throw new UserInputException("--probe-ms: " + probeMillis + " is not within [600, 60000]");
+          }
+          c = c.withMembership(c.membership().withProbe(probeMillis, c.membership().probeTimeoutMillis()));
+        }
         return sites == null ? c : c.withSites(sites);
       } catch (IllegalArgumentException e) {
         throw new UserInputException("sim gossip: " + e.getMessage());
