@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
+import io.patchmesh.net.QuietLoops;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -53,6 +54,7 @@ public final class AdminServer implements AutoCloseable {
     this.token = token;
     this.router = router;
     this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    QuietLoops.park(group);
     AtomicInteger n = new AtomicInteger();
     this.workers =
         Executors.newFixedThreadPool(

@@ -113,6 +113,7 @@ public final class Transport implements AutoCloseable {
       serverChannelType = NioServerSocketChannel.class;
       channelType = NioSocketChannel.class;
     }
+    QuietLoops.park(group);
     idleSweep.start(group.next());
     if (security.tls().isEmpty()) {
       log.warn("running without TLS: the mesh is unauthenticated, any host that can reach this node can claim any"
