@@ -66,17 +66,7 @@ class FetchingArrivalTimeTest {
   void aPieceHandledLateIsTimedByItsArrival() {
     List<Member> members = new ArrayList<>();
     SwarmCore core = new SwarmCore(node("self"), "s1", TransferConfig.defaults(),
-        SwarmConfig.fast().withWanYield(FetchingWanYieldTest.SMALL), 2, new Random(7), new Serving.Links() {
-          @Override
-          public boolean isOpen(LinkRef link) {
-            return true;
-          }
-
-          @Override
-          public boolean dataWritable(LinkRef link) {
-            return true;
-          }
-        }, () -> members);
+        SwarmConfig.fast().withWanYield(FetchingWanYieldTest.SMALL), 2, new Random(7), OpenLinks.ALL, () -> members);
     ChunkTable table = ChunkTable.of(vm.manifest());
     core.fetching().begin(vm, table, new HaveMap(table.count()), true, now);
     core.onLinkUp(seed, now);
@@ -100,17 +90,7 @@ class FetchingArrivalTimeTest {
     // the same, with the handling time as the sample (what the core did before): the loop's wait is in the delay
     List<Member> members = new ArrayList<>();
     SwarmCore core = new SwarmCore(node("self"), "s1", TransferConfig.defaults(),
-        SwarmConfig.fast().withWanYield(FetchingWanYieldTest.SMALL), 2, new Random(7), new Serving.Links() {
-          @Override
-          public boolean isOpen(LinkRef link) {
-            return true;
-          }
-
-          @Override
-          public boolean dataWritable(LinkRef link) {
-            return true;
-          }
-        }, () -> members);
+        SwarmConfig.fast().withWanYield(FetchingWanYieldTest.SMALL), 2, new Random(7), OpenLinks.ALL, () -> members);
     ChunkTable table = ChunkTable.of(vm.manifest());
     core.fetching().begin(vm, table, new HaveMap(table.count()), true, now);
     core.onLinkUp(seed, now);

@@ -40,17 +40,7 @@ class FetchingIdleGapTest {
     LinkRef seed = new LinkRef(node("seed"), 1, "hq", Set.of(Role.ROLE_SEED));
     List<Member> members = new ArrayList<>();
     SwarmCore core = new SwarmCore(node("self"), "s1", TransferConfig.defaults(), cfg, 2, new Random(7),
-        new Serving.Links() {
-          @Override
-          public boolean isOpen(LinkRef link) {
-            return true;
-          }
-
-          @Override
-          public boolean dataWritable(LinkRef link) {
-            return true;
-          }
-        },
+        OpenLinks.ALL,
         () -> members);
     Fetching fetching = core.fetching();
     Map<LinkRef, Long> bytesIn = new HashMap<>();

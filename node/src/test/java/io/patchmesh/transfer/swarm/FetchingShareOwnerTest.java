@@ -42,17 +42,7 @@ class FetchingShareOwnerTest {
       new Member(MemberInfo.of(mate.peer(), "s1", List.of("10.0.0.2:7000"), Role.ROLE_AGENT), 1, MemberStatus.ALIVE),
       new Member(MemberInfo.of(seed.peer(), "hq", List.of("10.0.0.1:7000"), Role.ROLE_SEED), 1, MemberStatus.ALIVE)));
   private final SwarmCore core = new SwarmCore(node("self"), "s1", TransferConfig.defaults(), cfg, 2, new Random(7),
-      new Serving.Links() {
-        @Override
-        public boolean isOpen(LinkRef link) {
-          return true;
-        }
-
-        @Override
-        public boolean dataWritable(LinkRef link) {
-          return true;
-        }
-      },
+      OpenLinks.ALL,
       () -> members);
   private final Fetching fetching = core.fetching();
   private final List<byte[]> data = contents(16);

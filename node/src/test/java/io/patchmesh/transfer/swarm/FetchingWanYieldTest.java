@@ -54,17 +54,7 @@ class FetchingWanYieldTest {
   }
 
   private SwarmCore core(SwarmConfig cfg) {
-    return new SwarmCore(node("self"), "s1", TransferConfig.defaults(), cfg, 2, new Random(7), new Serving.Links() {
-      @Override
-      public boolean isOpen(LinkRef link) {
-        return true;
-      }
-
-      @Override
-      public boolean dataWritable(LinkRef link) {
-        return true;
-      }
-    }, () -> members);
+    return new SwarmCore(node("self"), "s1", TransferConfig.defaults(), cfg, 2, new Random(7), OpenLinks.ALL, () -> members);
   }
 
   /** The requests decided since the last call that go to {@code to}, Yields resumed at once. */

@@ -70,17 +70,7 @@ class FetchingWindowRefillTest {
   private SwarmCore started(List<Integer> asked) {
     List<Member> members = new ArrayList<>();
     SwarmCore core = new SwarmCore(node("self"), "s1", TransferConfig.defaults(),
-        SwarmConfig.fast().withWanYield(FetchingWanYieldTest.SMALL), 2, new Random(7), new Serving.Links() {
-          @Override
-          public boolean isOpen(LinkRef link) {
-            return true;
-          }
-
-          @Override
-          public boolean dataWritable(LinkRef link) {
-            return true;
-          }
-        }, () -> members);
+        SwarmConfig.fast().withWanYield(FetchingWanYieldTest.SMALL), 2, new Random(7), OpenLinks.ALL, () -> members);
     ChunkTable table = ChunkTable.of(vm.manifest());
     core.fetching().begin(vm, table, new HaveMap(table.count()), true, now);
     core.onLinkUp(seed, now);
