@@ -4,19 +4,10 @@ import static io.patchmesh.transfer.swarm.LinkRefTest.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
-import io.patchmesh.mesh.Member;
-import io.patchmesh.proto.Piece;
 import io.patchmesh.proto.Role;
-import io.patchmesh.transfer.ChunkTable;
-import io.patchmesh.transfer.HaveMap;
-import io.patchmesh.transfer.TransferConfig;
-import io.patchmesh.trust.TestManifests;
-import io.patchmesh.trust.VerifiedManifest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -27,18 +18,8 @@ import org.junit.jupiter.api.Test;
  */
 class FetchingArrivalTimeTest {
   private final LinkRef seed = new LinkRef(node("seed"), 1, "hq", Set.of(Role.ROLE_SEED));
-  private final List<byte[]> data = new ArrayList<>();
-  private final VerifiedManifest vm;
+  private final PacedPatch patch = new PacedPatch();
   private long now = 10_000;
-
-  FetchingArrivalTimeTest() {
-    for (int i = 0; i < 40; i++) {
-      byte[] b = new byte[1000];
-      java.util.Arrays.fill(b, (byte) i);
-      data.add(b);
-    }
-    vm = TestManifests.ofContents("app", 1, data);
-  }
 
   private List<Integer> requested(SwarmCore core) {
     List<Integer> out = new ArrayList<>();
@@ -57,20 +38,10 @@ class FetchingArrivalTimeTest {
     return out;
   }
 
-  private Piece piece(int idx) {
-    return Piece.newBuilder().setManifestId(vm.id().toByteString()).setChunkIndex(idx)
-        .setData(ByteString.copyFrom(data.get(idx))).build();
-  }
-
   @Test
   void aPieceHandledLateIsTimedByItsArrival() {
-    List<Member> members = new ArrayList<>();
-    SwarmCore core = new SwarmCore(node("self"), "s1", TransferConfig.defaults(),
-        SwarmConfig.fast().withWanYield(FetchingWanYieldTest.SMALL), 2, new Random(7), OpenLinks.ALL, () -> members);
-    ChunkTable table = ChunkTable.of(vm.manifest());
-    core.fetching().begin(vm, table, new HaveMap(table.count()), true, now);
-    core.onLinkUp(seed, now);
-    core.fetching().onHaveMap(seed, HaveMap.complete(table.count()).toProto(vm.id()), now);
+    SwarmCore core = PacedPatch.pacedCore();
+    patch.beginFrom(core, seed, now);
     List<Integer> asked = new ArrayList<>(requested(core));
     now += 1_000; // past the WAN start delay
     core.fetching().tick(now, new HashMap<>());
@@ -78,29 +49,24 @@ class FetchingArrivalTimeTest {
     assertTrue(asked.size() >= 2, "asked " + asked);
     long sent = now;
     // the piece crossed the link in 40 ms; the loop took it 300 ms later
-    core.fetching().onPiece(seed, piece(asked.get(0)), sent + 340, sent + 40);
+    core.fetching().onPiece(seed, patch.piece(asked.get(0)), sent + 340, sent + 40);
     assertTrue(core.fetching().pacer().describe().contains("base 40 ms"), core.fetching().pacer().describe());
     // a second one arrives from the future (a driver's mistake): it counts as arriving now, never earlier than sent
-    core.fetching().onPiece(seed, piece(asked.get(1)), sent + 400, sent + 900);
+    core.fetching().onPiece(seed, patch.piece(asked.get(1)), sent + 400, sent + 900);
     assertTrue(core.fetching().pacer().describe().contains("base 40 ms"), core.fetching().pacer().describe());
   }
 
   @Test
   void handledOnArrivalTheWaitWouldHaveReadAsQueuing() {
     // the same, with the handling time as the sample (what the core did before): the loop's wait is in the delay
-    List<Member> members = new ArrayList<>();
-    SwarmCore core = new SwarmCore(node("self"), "s1", TransferConfig.defaults(),
-        SwarmConfig.fast().withWanYield(FetchingWanYieldTest.SMALL), 2, new Random(7), OpenLinks.ALL, () -> members);
-    ChunkTable table = ChunkTable.of(vm.manifest());
-    core.fetching().begin(vm, table, new HaveMap(table.count()), true, now);
-    core.onLinkUp(seed, now);
-    core.fetching().onHaveMap(seed, HaveMap.complete(table.count()).toProto(vm.id()), now);
+    SwarmCore core = PacedPatch.pacedCore();
+    patch.beginFrom(core, seed, now);
     List<Integer> asked = new ArrayList<>(requested(core));
     now += 1_000;
     core.fetching().tick(now, new HashMap<>());
     asked.addAll(requested(core));
     long sent = now;
-    core.fetching().onPiece(seed, piece(asked.get(0)), sent + 340);
+    core.fetching().onPiece(seed, patch.piece(asked.get(0)), sent + 340);
     assertTrue(core.fetching().pacer().describe().contains("base 340 ms"), core.fetching().pacer().describe());
   }
 }

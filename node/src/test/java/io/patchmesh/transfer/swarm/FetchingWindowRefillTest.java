@@ -4,19 +4,10 @@ import static io.patchmesh.transfer.swarm.LinkRefTest.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
-import io.patchmesh.mesh.Member;
-import io.patchmesh.proto.Piece;
 import io.patchmesh.proto.Role;
-import io.patchmesh.transfer.ChunkTable;
-import io.patchmesh.transfer.HaveMap;
-import io.patchmesh.transfer.TransferConfig;
-import io.patchmesh.trust.TestManifests;
-import io.patchmesh.trust.VerifiedManifest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -29,20 +20,10 @@ import org.junit.jupiter.api.Test;
  */
 class FetchingWindowRefillTest {
   private final LinkRef seed = new LinkRef(node("seed"), 1, "hq", Set.of(Role.ROLE_SEED));
-  private final List<byte[]> data = new ArrayList<>();
-  private final VerifiedManifest vm;
+  private final PacedPatch patch = new PacedPatch();
   /** StoreChunk actions the "worker" has not finished yet. */
   private final List<SwarmAction.StoreChunk> storing = new ArrayList<>();
   private long now = 10_000;
-
-  FetchingWindowRefillTest() {
-    for (int i = 0; i < 40; i++) {
-      byte[] b = new byte[1000];
-      java.util.Arrays.fill(b, (byte) i);
-      data.add(b);
-    }
-    vm = TestManifests.ofContents("app", 1, data);
-  }
 
   /** Carries out the core's actions except stores, which wait in {@link #storing}; the requests sent. */
   private List<Integer> requested(SwarmCore core) {
@@ -62,19 +43,9 @@ class FetchingWindowRefillTest {
     return out;
   }
 
-  private Piece piece(int idx) {
-    return Piece.newBuilder().setManifestId(vm.id().toByteString()).setChunkIndex(idx)
-        .setData(ByteString.copyFrom(data.get(idx))).build();
-  }
-
   private SwarmCore started(List<Integer> asked) {
-    List<Member> members = new ArrayList<>();
-    SwarmCore core = new SwarmCore(node("self"), "s1", TransferConfig.defaults(),
-        SwarmConfig.fast().withWanYield(FetchingWanYieldTest.SMALL), 2, new Random(7), OpenLinks.ALL, () -> members);
-    ChunkTable table = ChunkTable.of(vm.manifest());
-    core.fetching().begin(vm, table, new HaveMap(table.count()), true, now);
-    core.onLinkUp(seed, now);
-    core.fetching().onHaveMap(seed, HaveMap.complete(table.count()).toProto(vm.id()), now);
+    SwarmCore core = PacedPatch.pacedCore();
+    patch.beginFrom(core, seed, now);
     asked.addAll(requested(core));
     now += 1_000; // past the WAN start delay
     core.fetching().tick(now, new HashMap<>());
@@ -88,7 +59,7 @@ class FetchingWindowRefillTest {
     SwarmCore core = started(asked);
     assertEquals(2, asked.size(), "the initial window: two chunks");
     now += 40;
-    core.fetching().onPiece(seed, piece(asked.get(0)), now, now);
+    core.fetching().onPiece(seed, patch.piece(asked.get(0)), now, now);
     List<Integer> next = requested(core);
     assertEquals(1, storing.size(), "the piece is still being stored");
     assertTrue(!next.isEmpty(), "the window had room: a request went before the store finished");
@@ -102,10 +73,10 @@ class FetchingWindowRefillTest {
     List<Integer> asked = new ArrayList<>();
     SwarmCore core = started(asked);
     now += 40;
-    core.fetching().onPiece(seed, piece(asked.get(0)), now, now);
+    core.fetching().onPiece(seed, patch.piece(asked.get(0)), now, now);
     requested(core);
     // the same piece again (a duplicate): the window counted it once, nothing more to ask now
-    core.fetching().onPiece(seed, piece(asked.get(0)), now + 1, now + 1);
+    core.fetching().onPiece(seed, patch.piece(asked.get(0)), now + 1, now + 1);
     assertEquals(List.of(), requested(core));
   }
 }
