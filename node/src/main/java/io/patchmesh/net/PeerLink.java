@@ -291,6 +291,12 @@ public final class PeerLink {
     if (channel.pipeline().get(FlushConsolidationHandler.class) == null && channel.pipeline().get("frames") != null) {
       channel.pipeline().addBefore("frames", "flushes", new FlushConsolidationHandler(DATA_FLUSHES_HELD, true));
     }
+    // A piece arrives over a shaped WAN link as dozens of segments: read it once per TLS record, not once
+    // per segment (RecordLowWater; BENCHMARKS 13j). Data connection only: control frames are small.
+    RecordLowWater records = channel.pipeline().get(RecordLowWater.class);
+    if (records != null) {
+      records.activate(channel);
+    }
     this.dataBytes = channel.pipeline().get(ByteCounter.class);
     this.data = channel;
     if (!isOpen()) {
