@@ -134,6 +134,41 @@ public final class PeerLink {
   }
 
   /**
+   * Queues control frames in order, as one task of the connection's event loop: written together
+   * and flushed once (one TLS record pass and one socket write for a node-loop task's Requests,
+   * Haves and Cancels to this peer, not one each). Written and flushed in the same event-loop
+   * task, so no flush is deferred past a close. Returns false if the link is closed (or was just
+   * closed for not reading).
+   */
+  public boolean sendControl(List<Frame> frames) {
+    if (frames.size() == 1) {
+      return sendControl(frames.get(0));
+    }
+    for (Frame f : frames) {
+      checkSize(f);
+    }
+    if (!isOpen()) {
+      return false;
+    }
+    if (!control.isWritable()) {
+      close("control backlog over " + CONTROL_BACKLOG_BYTES + " bytes: peer is not reading");
+      return false;
+    }
+    List<Frame> copy = List.copyOf(frames);
+    try {
+      control.eventLoop().execute(() -> {
+        for (Frame f : copy) {
+          control.write(f, control.voidPromise());
+        }
+        control.flush();
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return false; // the transport is stopping
+    }
+    return true;
+  }
+
+  /**
    * Queues a data frame (Piece). Returns false if the link is closed. Frames queue
    * even when {@link #dataWritable()} is false, but only up to a hard limit: a
    * caller that ignores backpressure fails loudly.
