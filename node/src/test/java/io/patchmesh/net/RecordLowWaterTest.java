@@ -64,7 +64,8 @@ class RecordLowWaterTest {
     read(Unpooled.wrappedBuffer(new byte[] {3, 0x10, 0x00}));
     assertEquals(4_096, records.mark());
     // a read that ends a record and starts the next one
-    read(Unpooled.wrappedBuffer(Unpooled.wrappedBuffer(new byte[4_096]), header(23, 5_000), Unpooled.wrappedBuffer(new byte[10])));
+    read(Unpooled.wrappedBuffer(Unpooled.wrappedBuffer(new byte[4_096]), header(23, 5_000),
+        Unpooled.wrappedBuffer(new byte[10])));
     assertEquals(4_990, records.mark());
     read(Unpooled.wrappedBuffer(new byte[4_990]));
     assertEquals(List.of(14_963, 1, 3, 4_096, 4_990, 1), marks, "set only when it changes");
@@ -91,6 +92,11 @@ class RecordLowWaterTest {
     assertEquals(List.of(), marks, "the mark was 1 and stays 1");
   }
 
+  /** The data connection's SO_RCVLOWAT as the kernel has it (read on its event loop). */
+  static int kernelMark(PeerLink link) throws Exception {
+    return link.data().eventLoop().submit(() -> link.data().config().getOption(RecordLowWater.SO_RCVLOWAT)).get();
+  }
+
   /** Real sockets and TLS: pieces of several records each cross a data connection whose reader sets the mark. */
   @Test
   void piecesCrossARealDataConnectionWithTheMarkSet(@TempDir Path dir) throws Exception {
@@ -108,7 +114,8 @@ class RecordLowWaterTest {
       for (int i = 0; i < 20; i++) {
         byte[] chunk = new byte[20_000 + random.nextInt(40_000)];
         random.nextBytes(chunk);
-        Frame piece = Frame.newBuilder().setPiece(Piece.newBuilder().setChunkIndex(i).setData(ByteString.copyFrom(chunk)))
+        Frame piece = Frame.newBuilder()
+            .setPiece(Piece.newBuilder().setChunkIndex(i).setData(ByteString.copyFrom(chunk)))
             .build();
         await().atMost(Duration.ofSeconds(10)).until(ba::dataWritable);
         assertTrue(ba.sendData(piece));
@@ -116,11 +123,10 @@ class RecordLowWaterTest {
       }
       // every piece was read whole: the reader sits at a record boundary, its mark back at 1
       await().atMost(Duration.ofSeconds(5)).until(() -> reader.mark() == 1);
-      assertEquals(1, ab.data().eventLoop().submit(() -> ab.data().config().getOption(RecordLowWater.SO_RCVLOWAT)).get(),
-          "the socket's SO_RCVLOWAT");
+      assertEquals(1, kernelMark(ab), "the socket's SO_RCVLOWAT");
       // and the kernel takes a mark above 1 (what the reader sets mid-record)
       assertTrue(ab.data().eventLoop().submit(() -> RecordLowWater.Setter.EPOLL.set(ab.data(), 4_096)).get());
-      assertEquals(4_096, ab.data().eventLoop().submit(() -> ab.data().config().getOption(RecordLowWater.SO_RCVLOWAT)).get());
+      assertEquals(4_096, kernelMark(ab));
     }
   }
 }
