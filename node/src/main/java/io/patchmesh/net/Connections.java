@@ -22,7 +22,7 @@ import java.util.function.Supplier;
 
 /**
  * How one connection is set up, before it belongs to a link: its pipeline (socket side first:
- * byte counting, shaping, TLS, framing, the Hello exchange, dispatch, errors; idle connections are
+ * byte counting, TLS record tracking, shaping, TLS, framing, the Hello exchange, dispatch, errors; idle connections are
  * the transport's {@link IdleSweep}'s), the
  * Hello we send on it, and dialling it. {@link Transport} pairs connections into links.
  */
@@ -54,8 +54,12 @@ final class Connections {
       config.wanEmulator().ifPresent(w -> w.siteAt(remote)
           .ifPresent(theirs -> shaper.blackholeWhile(() -> w.isCut(config.site(), theirs))));
     }
-    p.addLast("shaping", shaper);
     Optional<MeshTls> tls = security.tls();
+    if (tls.isPresent()) {
+      // follows the TLS records from the first byte; a data connection reads once per record (PeerLink#attachData)
+      p.addLast("records", new RecordLowWater());
+    }
+    p.addLast("shaping", shaper);
     if (tls.isPresent()) {
       SslHandler ssl = dialler
           ? tls.get().client().newHandler(ch.alloc(), remote.getHostString(), remote.getPort())

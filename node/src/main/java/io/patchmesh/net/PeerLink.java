@@ -134,6 +134,41 @@ public final class PeerLink {
   }
 
   /**
+   * Queues control frames in order, as one task of the connection's event loop: written together
+   * and flushed once (one TLS record pass and one socket write for a node-loop task's Requests,
+   * Haves and Cancels to this peer, not one each). Written and flushed in the same event-loop
+   * task, so no flush is deferred past a close. Returns false if the link is closed (or was just
+   * closed for not reading).
+   */
+  public boolean sendControl(List<Frame> frames) {
+    if (frames.size() == 1) {
+      return sendControl(frames.get(0));
+    }
+    for (Frame f : frames) {
+      checkSize(f);
+    }
+    if (!isOpen()) {
+      return false;
+    }
+    if (!control.isWritable()) {
+      close("control backlog over " + CONTROL_BACKLOG_BYTES + " bytes: peer is not reading");
+      return false;
+    }
+    List<Frame> copy = List.copyOf(frames);
+    try {
+      control.eventLoop().execute(() -> {
+        for (Frame f : copy) {
+          control.write(f, control.voidPromise());
+        }
+        control.flush();
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return false; // the transport is stopping
+    }
+    return true;
+  }
+
+  /**
    * Queues a data frame (Piece). Returns false if the link is closed. Frames queue
    * even when {@link #dataWritable()} is false, but only up to a hard limit: a
    * caller that ignores backpressure fails loudly.
@@ -290,6 +325,12 @@ public final class PeerLink {
     // Goodbye left (BENCHMARKS 13c). A close flushes what waits first.
     if (channel.pipeline().get(FlushConsolidationHandler.class) == null && channel.pipeline().get("frames") != null) {
       channel.pipeline().addBefore("frames", "flushes", new FlushConsolidationHandler(DATA_FLUSHES_HELD, true));
+    }
+    // A piece arrives over a shaped WAN link as dozens of segments: read it once per TLS record, not once
+    // per segment (RecordLowWater; BENCHMARKS 13j). Data connection only: control frames are small.
+    RecordLowWater records = channel.pipeline().get(RecordLowWater.class);
+    if (records != null) {
+      records.activate(channel);
     }
     this.dataBytes = channel.pipeline().get(ByteCounter.class);
     this.data = channel;

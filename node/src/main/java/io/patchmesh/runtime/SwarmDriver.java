@@ -24,7 +24,9 @@ import io.patchmesh.transfer.swarm.SwarmCore;
 import io.patchmesh.transfer.swarm.SwarmAction;
 import io.patchmesh.transfer.swarm.SwarmEvent;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +54,8 @@ final class SwarmDriver {
   static final long RTT_SAMPLE_MILLIS = 100;
   /** When the wake-up for a requester paced by upload-yield is due (Long.MAX_VALUE: none pending). */
   private long pacedWakeAt = Long.MAX_VALUE;
+  /** Control frames decided by the core in one {@link #carryOut}, per link in order (loop only). */
+  private final Map<LinkRef, List<Frame>> controlOut = new LinkedHashMap<>();
 
   SwarmDriver(String site, NodeLoop loop, Transport transport, ChunkStore chunks, NodeMetrics metrics, LinkRefs refs,
       SwarmCore core, Consumer<SwarmEvent> events) {
@@ -85,8 +89,16 @@ final class SwarmDriver {
   /** Carries out everything the core decided, then hands over its events. Call after every input. */
   void carryOut() {
     for (SwarmAction a : core.poll()) {
+      if (a instanceof SwarmAction.SendControl s) {
+        controlOut.computeIfAbsent(s.to(), k -> new ArrayList<>(2)).add(s.frame());
+        continue;
+      }
+      if (!(a instanceof SwarmAction.SendPiece)) {
+        sendControl(); // a close, a dial or a read goes after the frames decided before it
+      }
       act(a);
     }
+    sendControl();
     for (SwarmEvent e : core.pollEvents()) {
       events.accept(e);
     }
@@ -136,13 +148,27 @@ final class SwarmDriver {
     carryOut();
   }
 
-  private void act(SwarmAction a) {
-    if (a instanceof SwarmAction.SendControl s) {
-      PeerLink l = refs.link(s.to());
+  /**
+   * Sends the control frames gathered from the core's actions, per link in the order decided, each
+   * link's as one write and flush ({@link PeerLink#sendControl(List)}): a tick's or a pump's
+   * Requests, Haves and Cancels to one peer used to be one event-loop task, TLS record and socket
+   * write each (BENCHMARKS 13j). Pieces go on the data connection, which coalesces its own flushes.
+   */
+  private void sendControl() {
+    if (controlOut.isEmpty()) {
+      return;
+    }
+    for (Map.Entry<LinkRef, List<Frame>> e : controlOut.entrySet()) {
+      PeerLink l = refs.link(e.getKey());
       if (l != null) {
-        l.sendControl(s.frame());
+        l.sendControl(e.getValue());
       }
-    } else if (a instanceof SwarmAction.SendPiece s) {
+    }
+    controlOut.clear();
+  }
+
+  private void act(SwarmAction a) {
+    if (a instanceof SwarmAction.SendPiece s) {
       PeerLink l = refs.link(s.to());
       if (l != null && l.isOpen()) {
         l.sendData(s.piece());

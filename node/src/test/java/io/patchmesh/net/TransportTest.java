@@ -83,6 +83,26 @@ class TransportTest {
   }
 
   @Test
+  void controlFramesSentTogetherArriveInOrder() throws Exception {
+    RecordingListener heardByB = new RecordingListener();
+    Transport b = mesh.tls("b", "hq", heardByB);
+    Transport a = mesh.tls("a", "branch", null);
+    PeerLink ab = a.connect(b.boundAddress()).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(5)).until(() -> b.link(a.localId()).isPresent());
+    List<Frame> batch = new java.util.ArrayList<>();
+    for (int i = 1; i <= 50; i++) {
+      batch.add(ping(i));
+    }
+    assertTrue(ab.sendControl(batch), "one write and flush for the lot");
+    assertTrue(ab.sendControl(List.of(ping(51))), "a batch of one");
+    for (int i = 1; i <= 51; i++) {
+      assertEquals(ping(i), heardByB.frames.poll(5, TimeUnit.SECONDS));
+    }
+    ab.close("test over");
+    assertFalse(ab.sendControl(List.of(ping(52), ping(53))), "a closed link takes nothing");
+  }
+
+  @Test
   void outboundOnlyNodeDialsOutAndItsLinkWorksBothWays() throws Exception {
     RecordingListener heardByLaptop = new RecordingListener();
     RecordingListener heardBySeed = new RecordingListener();
