@@ -29,6 +29,8 @@ final class MemberTable {
   private final ArrayList<MemberRecord> learnedRemote = new ArrayList<>();
   /** Alive + suspect members, self excluded. */
   private int live;
+  /** Bumped by every change a {@link Member} snapshot shows (added, removed, status, incarnation, info). */
+  private long version;
 
   MemberTable(NodeId self, String selfSite, Roster roster) {
     this.self = self;
@@ -68,6 +70,7 @@ final class MemberTable {
 
   /** Adds an unknown (or forgotten) member. */
   MemberRecord add(MemberInfo info, long incarnation, MemberStatus status, long now) {
+    version++;
     ByteString key = info.id().toByteString();
     MemberRecord r = records.get(key);
     if (r == null && roster.base(key) != null) {
@@ -104,6 +107,7 @@ final class MemberTable {
     r.status = status;
     r.statusSinceMillis = now;
     r.changed();
+    version++; // callers set the incarnation just before: covered too
   }
 
   /** Forgets a dead or left member. */
@@ -111,6 +115,7 @@ final class MemberTable {
     if (r.status.isLive()) {
       throw new IllegalStateException("only dead or left members are forgotten");
     }
+    version++;
     if (r.listIndex < 0) {
       r.removed = true; // roster member: keep the override so the base does not resurface
       return;
@@ -129,6 +134,7 @@ final class MemberTable {
     if (moves) {
       unlist(r);
     }
+    version++;
     r.info = info;
     if (moves) {
       ArrayList<MemberRecord> list = info.site().equals(selfSite) ? learnedLocal : learnedRemote;
@@ -146,6 +152,14 @@ final class MemberTable {
       last.listIndex = r.listIndex;
     }
     r.listIndex = -1;
+  }
+
+  /**
+   * Changes whenever {@link #forEach} would list a different member set or a member with another
+   * status, incarnation or info: a reader keeps a copy of the list until it moves.
+   */
+  long version() {
+    return version;
   }
 
   /** Members learned at runtime and not forgotten (the roster's are not counted). */

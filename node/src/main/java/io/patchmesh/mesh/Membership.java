@@ -273,6 +273,14 @@ public final class Membership {
     return all;
   }
 
+  /**
+   * Moves whenever {@link #members()} would list other members, or one with another status,
+   * incarnation or info (self aside: compare {@link #self()}). Loop only, like the rest.
+   */
+  public long membersVersion() {
+    return table.version();
+  }
+
   /** This node's own entry (its incarnation and whether it left). */
   public Member self() {
     return states.self();

@@ -47,6 +47,8 @@ final class StatusReporter {
   private long lastSent;
   /** Snapshot for admin readers on other threads, refreshed on the loop. */
   private volatile NodeRuntime.Snapshot snapshot = NodeRuntime.Snapshot.EMPTY;
+  /** Rebuilds of the snapshot, only of what changed (loop only). */
+  private final StatusSnapshot snapshots = new StatusSnapshot();
   /** Laptop policies holding this agent back right now (empty on seeds). */
   private java.util.function.Supplier<List<String>> heldBack = List::of;
 
@@ -78,10 +80,20 @@ final class StatusReporter {
     return sequence.get();
   }
 
-  /** Rebuilds the snapshot from the swarm's sessions and membership's members. */
+  /**
+   * Brings the snapshot up to date with the swarm's sessions and membership's members; what did
+   * not change is kept, not copied again ({@link StatusSnapshot}).
+   */
   void refreshSnapshot(Iterable<TransferSession> sessions, Membership membership, Function<TransferSession, LocalState> localOf) {
-    List<ManifestStatus> ms = statuses(sessions, localOf);
-    snapshot = new NodeRuntime.Snapshot(List.copyOf(membership.members()), List.copyOf(ms));
+    NodeRuntime.Snapshot next = snapshots.refresh(sessions, membership, localOf);
+    if (next != snapshot) {
+      snapshot = next;
+    }
+  }
+
+  /** How many times the member list was copied into a snapshot (tests). */
+  long memberCopies() {
+    return snapshots.memberCopies();
   }
 
   /** One manifest's status: the session's chunk progress, overlaid by the local phase (targeting, window, apply). */

@@ -219,11 +219,17 @@ final class Swarm {
     driver.carryOut();
   }
 
-  /** Housekeeping (see {@link Fetching#tick}), with every link's received byte count. */
+  /**
+   * Housekeeping (see {@link Fetching#tick}), with every link's received byte count while a
+   * session fetches (the WAN link watch's input); an idle node's wake-up builds no such map.
+   */
   void tick() {
-    Map<LinkRef, Long> bytesIn = new HashMap<>();
-    for (PeerLink l : transport.links()) {
-      bytesIn.put(refs.ref(l), l.bytesIn());
+    Map<LinkRef, Long> bytesIn = Map.of();
+    if (fetching().watchesLinks()) {
+      bytesIn = new HashMap<>();
+      for (PeerLink l : transport.links()) {
+        bytesIn.put(refs.ref(l), l.bytesIn());
+      }
     }
     fetching().tick(loop.now(), bytesIn);
     driver.carryOut();

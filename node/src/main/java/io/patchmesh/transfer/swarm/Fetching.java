@@ -142,6 +142,19 @@ public final class Fetching {
   }
 
   /**
+   * True while a session fetches (has a picker): only then does {@link #tick} read the links' byte
+   * counts, so an idle node builds no map of its links at each wake-up (BENCHMARKS 12.15).
+   */
+  public boolean watchesLinks() {
+    for (ManifestSession s : sessions.values()) {
+      if (s.picker != null) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * When the core next needs a {@link #tick} (Long.MAX_VALUE while idle). While busy that is at most
    * half a {@link SwarmConfig#pauseMillis} away: a longer gap between ticks reads as a paused node,
    * and the WAN link watch samples byte counts at ticks. Chunks gained and not yet announced to the
@@ -448,7 +461,9 @@ public final class Fetching {
 
   /**
    * Housekeeping: expire overdue requests, batch Haves, watch WAN links, refill pipelines, close
-   * stalled peers, redial. {@code bytesIn}: every link up and the bytes it has received so far.
+   * stalled peers, redial. {@code bytesIn}: every link up and the bytes it has received so far;
+   * read only while a session fetches ({@link #watchesLinks}; may be empty otherwise): a link's
+   * silence counts from the first fetching tick, not from traffic before the fetch began.
    */
   public void tick(long now, Map<LinkRef, Long> bytesIn) {
     boolean wanHaves = now - lastWanHaveFlushMillis >= cfg.wanHaveIntervalMillis();
@@ -458,7 +473,7 @@ public final class Fetching {
     boolean fetching = false;
     long sinceLastTick = lastTickMillis == Long.MIN_VALUE ? 0 : now - lastTickMillis;
     boolean paused = lastTickMillis != Long.MIN_VALUE && now - lastTickMillis >= cfg.pauseMillis();
-    watch.observe(bytesIn, now);
+    watch.observe(watchesLinks() ? bytesIn : Map.of(), now);
     for (ManifestSession s : List.copyOf(sessions.values())) {
       pump.flushHaves(s, wanHaves);
       if (s.picker != null) {

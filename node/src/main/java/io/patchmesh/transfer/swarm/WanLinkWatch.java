@@ -37,6 +37,9 @@ public final class WanLinkWatch {
 
   /** The links up now and the bytes each has received; call every tick. Forgets links not listed. */
   public void observe(Map<LinkRef, Long> bytesIn, long nowMillis) {
+    if (bytesIn.isEmpty() && heard.isEmpty()) {
+      return; // idle: nothing watched, nothing to forget
+    }
     Map<LinkRef, long[]> seen = new HashMap<>();
     bytesIn.forEach((link, bytes) -> {
       long[] h = heard.get(link);

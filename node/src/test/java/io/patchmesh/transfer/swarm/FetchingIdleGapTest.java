@@ -31,8 +31,8 @@ class FetchingIdleGapTest {
   /**
    * One idle tick (the seed's link, in another site, has received some bytes), {@code idleGap} of
    * nothing, then a session whose only source is that seed: its requests go out after the WAN
-   * start delay, the first tick comes 700 ms later (the link has been silent since the idle tick,
-   * so its request clocks are stopped for the time since the last tick), the seed is heard from
+   * start delay, the first tick comes 700 ms later (an idle tick watches no link, so the link's
+   * silence counts from this first fetching tick), the seed is heard from
    * again from two seconds later on and never delivers a piece; ticks every 100 ms for 60 s. Returns, per tick, the
    * actions decided (as text).
    */
