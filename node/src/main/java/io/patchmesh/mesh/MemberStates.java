@@ -243,6 +243,22 @@ final class MemberStates {
   }
 
   /**
+   * Our own check of a suspect failed and {@code witnesses} (the helpers that sent a Nack) could
+   * not reach it either: each counts as an independent confirmation of the suspicion here.
+   */
+  void confirmByWitnesses(NodeId id, java.util.List<NodeId> witnesses) {
+    MemberRecord r = table.find(id);
+    if (r == null || r.status != MemberStatus.SUSPECT || r.suspicion == null) {
+      return;
+    }
+    for (NodeId w : witnesses) {
+      if (r.suspicion.confirm(w)) {
+        broadcasts.put(id, suspectUpdate(r, w));
+      }
+    }
+  }
+
+  /**
    * The transport opened a link to {@code peer}. Returns true if the peer was unknown or not
    * alive here — then a full state sync is worth its cost (join, rejoin, healed partition).
    */

@@ -153,7 +153,7 @@ public final class Membership {
     switch (frame.getBodyCase()) {
       case PING -> onPing(nowMillis, from, frame.getPing());
       case ACK -> onAck(nowMillis, from, frame.getAck());
-      case NACK -> prober.onNack(frame.getNack());
+      case NACK -> prober.onNack(from, frame.getNack());
       case PING_REQ -> prober.onPingReq(nowMillis, from, frame.getPingReq(), states.hasLeft());
       case PUSH_PULL -> onPushPull(nowMillis, from, frame.getPushPull());
       case ANNOUNCE -> heard(nowMillis, from, frame.getAnnounce());
@@ -175,6 +175,7 @@ public final class Membership {
    */
   private void tellSuspects() {
     for (NodeId id : states.takeSuspectedOnWord()) {
+      probes.checkSoon(id);
       MemberRecord r = table.find(id);
       MemberUpdate suspicion = r == null ? null : states.suspicionOf(r);
       if (suspicion != null && linked.test(id)) {

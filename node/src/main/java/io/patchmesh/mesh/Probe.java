@@ -12,7 +12,10 @@ final class Probe {
   final long deadlineMillis;
   boolean indirectSent;
   int expectedNacks;
-  int nacks;
+  /** Helpers that could not reach the target either (distinct link peers). */
+  final java.util.List<NodeId> nackers = new java.util.ArrayList<>(3);
+  /** The target was already suspect here: this probe checks a suspicion. */
+  boolean checksSuspicion;
 
   Probe(NodeId target, long seq, long ackTimeoutMillis, long deadlineMillis) {
     this.target = target;

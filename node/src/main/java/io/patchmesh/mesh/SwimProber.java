@@ -91,6 +91,7 @@ final class SwimProber {
     }
     probe = new Probe(target.info.id(), ++seq, now + awareness.scale(config.probeTimeoutMillis()),
         now + interval);
+    probe.checksSuspicion = target.status == MemberStatus.SUSPECT;
     sendPing(target, probe.seq, states.suspicionOf(target));
   }
 
@@ -106,22 +107,31 @@ final class SwimProber {
       return;
     }
     if (!probe.indirectSent && now >= probe.ackTimeoutMillis && now < probe.deadlineMillis) {
-      probeIndirectly(probe);
+      probeIndirectly(probe, now);
     }
     if (now >= probe.deadlineMillis) {
       Probe failed = probe;
       probe = null;
       // Missing Nacks from helpers point at ourselves (we could not reach them either); with no
       // helpers, any failed probe counts against our health (Lifeguard).
-      awareness.apply(failed.expectedNacks > 0 ? failed.expectedNacks - failed.nacks : 1);
+      awareness.apply(failed.expectedNacks > 0 ? failed.expectedNacks - failed.nackers.size() : 1);
       MemberRecord target = table.find(failed.target);
       if (target != null && target.status.isLive()) {
         states.suspectByProbe(target, now);
+        if (failed.checksSuspicion) {
+          // Our check of a suspicion failed: each helper that could not reach the target either
+          // is an independent witness (Lifeguard's confirmations), which a member that hears
+          // little gossip would otherwise wait for in vain. A liar alone gains nothing here: the
+          // probe failed only because our own Pings and every other helper's went unanswered.
+          states.confirmByWitnesses(target.info.id(), failed.nackers);
+        } else {
+          probes.checkSoon(target.info.id()); // look again next: our own evidence, with witnesses
+        }
       }
     }
   }
 
-  private void probeIndirectly(Probe p) {
+  private void probeIndirectly(Probe p, long now) {
     p.indirectSent = true;
     MemberRecord target = table.find(p.target);
     if (target == null) {
@@ -130,6 +140,8 @@ final class SwimProber {
     // A second direct Ping, standing in for memberlist's TCP fallback: one lost frame should
     // not be enough to make a suspect.
     sendPing(target, p.seq, states.suspicionOf(target));
+    // The helpers answer within what is left of our probe, whatever their own probe interval.
+    int relayTimeout = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (p.deadlineMillis - now) * 8 / 10));
     List<MemberRecord> chosen = new ArrayList<>(config.indirectChecks() + 1);
     chosen.add(target);
     for (int i = 0; i < config.indirectChecks(); i++) {
@@ -139,7 +151,7 @@ final class SwimProber {
       }
       chosen.add(helper);
       outbox.send(helper, Frame.newBuilder().setPingReq(PingReq.newBuilder()
-          .setSeq(p.seq).setTarget(target.info.id().toByteString())
+          .setSeq(p.seq).setTarget(target.info.id().toByteString()).setRelayTimeoutMillis(relayTimeout)
           .addAllTargetAddresses(target.info.addresses())).build());
       p.expectedNacks++;
     }
@@ -152,9 +164,10 @@ final class SwimProber {
     outbox.send(to, Frame.newBuilder().setPing(ping).build());
   }
 
-  void onNack(Nack nack) {
-    if (probe != null && probe.seq == nack.getSeq()) {
-      probe.nacks++;
+  void onNack(NodeId from, Nack nack) {
+    if (probe != null && probe.seq == nack.getSeq() && probe.nackers.size() < probe.expectedNacks
+        && !probe.nackers.contains(from)) {
+      probe.nackers.add(from);
     }
   }
 
@@ -163,7 +176,7 @@ final class SwimProber {
     if (req.getTarget().size() != NodeId.LENGTH || left) {
       return;
     }
-    long timeout = config.relayTimeoutMillis();
+    long timeout = IndirectRelays.timeoutMillis(req.getRelayTimeoutMillis(), config.relayTimeoutMillis());
     IndirectRelays.Relay relay = new IndirectRelays.Relay(++seq, from, req.getSeq(),
         NodeId.of(req.getTarget()), req.getTargetAddressesList(), now + timeout / 2, now + timeout);
     relays.add(relay);

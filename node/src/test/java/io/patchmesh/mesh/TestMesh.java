@@ -28,6 +28,8 @@ final class TestMesh {
     final MemberInfo info;
     final Membership membership;
     final List<MeshEvent> events = new ArrayList<>();
+    /** When each of {@link #events} was emitted (virtual time). */
+    final List<Long> eventTimes = new ArrayList<>();
     final List<AnnouncementHeard> heard = new ArrayList<>();
     /** Manifest ids this node's driver verified, with when. */
     final Map<com.google.protobuf.ByteString, Long> verifiedAt = new HashMap<>();
@@ -47,6 +49,17 @@ final class TestMesh {
     Member viewOf(Node other) {
       return membership.members().stream().filter(m -> m.info().id().equals(other.id()))
           .findFirst().orElse(null);
+    }
+
+    /** When this node first declared {@code other} dead, or -1. */
+    long deadAt(Node other) {
+      for (int i = 0; i < events.size(); i++) {
+        if (events.get(i) instanceof MemberEvent e && e.member().info().id().equals(other.id())
+            && e.newState() == MemberStatus.DEAD) {
+          return eventTimes.get(i);
+        }
+      }
+      return -1;
     }
 
     List<MemberEvent> memberEvents() {
@@ -143,7 +156,7 @@ final class TestMesh {
   void drain(Node node) {
     for (Outbound o = node.membership.pollOutbound(); o != null; o = node.membership.pollOutbound()) {
       Node to = byId.get(o.to());
-      sent.add(new Object[] {node, to, o.frame()});
+      sent.add(new Object[] {node, to, o.frame(), now});
       Frame delivered = to == null ? null : filter.deliver(node, to, o.frame());
       if (delivered != null && !node.down && !to.down && !drop.test(node, to)) {
         inFlight.add(new Delivery(now + LATENCY, order++, to, node.id(), delivered, null));
@@ -151,6 +164,7 @@ final class TestMesh {
     }
     for (MeshEvent e = node.membership.pollEvent(); e != null; e = node.membership.pollEvent()) {
       node.events.add(e);
+      node.eventTimes.add(now);
       if (e instanceof AnnouncementHeard h) {
         node.heard.add(h);
         if (verifies.test(h.announce()) && !node.verifiedAt.containsKey(h.announce().getManifestId())) {
