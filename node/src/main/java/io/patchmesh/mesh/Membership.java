@@ -74,6 +74,7 @@ public final class Membership {
   private final java.util.function.Predicate<NodeId> linked;
 
   private final SwimProber prober;
+  private final LocalLag lag;
   private long nextGossipMillis;
   private long nextPushPullMillis;
 
@@ -103,7 +104,8 @@ public final class Membership {
     // gets it with the first-sight news of whoever admitted us from our push-pull).
     states.broadcastSelfAlive(false);
     // Random phases, so that nodes started together do not probe and sync in lockstep.
-    this.prober = new SwimProber(config, table, states, sampler, probes, awareness, outbox,
+    this.lag = LocalLag.of(config);
+    this.prober = new SwimProber(config, table, states, sampler, probes, awareness, outbox, lag,
         nowMillis + random.nextLong(config.probeIntervalMillis()));
     this.nextGossipMillis = nowMillis + random.nextLong(config.gossipIntervalMillis());
     this.nextPushPullMillis =
@@ -118,8 +120,14 @@ public final class Membership {
 
   /** Runs every timer due by {@code nowMillis}. Call at {@link #nextTimerMillis()} or earlier. */
   public void tick(long nowMillis) {
+    // How late our own timers fire (the failure detector's, which are always set ahead; not the
+    // gossip timer, which is due from the moment news waits) is our loop's lag: LocalLag.
+    long due = Math.min(prober.nextTimerMillis(!states.hasLeft()), states.nextDeadline());
+    if (nowMillis > due) {
+      lag.sample(nowMillis, nowMillis - due);
+    }
     prober.tick(nowMillis, !states.hasLeft());
-    states.expire(nowMillis);
+    states.expire(nowMillis, lag.recentMillis(nowMillis));
     if (nowMillis >= nextGossipMillis) {
       gossip();
       nextGossipMillis = nowMillis + config.gossipIntervalMillis();
@@ -148,7 +156,19 @@ public final class Membership {
 
   /** A frame arrived from {@code from} over a link the transport authenticated. */
   public void onFrame(long nowMillis, NodeId from, Frame frame) {
+    onFrame(nowMillis, nowMillis, from, frame);
+  }
+
+  /**
+   * A frame that reached the transport at {@code receivedMillis} (on the driver's clock) is handled
+   * now: how long it waited for our loop is our own lag ({@link LocalLag}), which the failure
+   * detector allows for before it blames anyone.
+   */
+  public void onFrame(long nowMillis, long receivedMillis, NodeId from, Frame frame) {
     Objects.requireNonNull(from, "from");
+    if (nowMillis > receivedMillis) {
+      lag.sample(nowMillis, nowMillis - receivedMillis);
+    }
     states.beginFrame();
     switch (frame.getBodyCase()) {
       case PING -> onPing(nowMillis, from, frame.getPing());
@@ -284,6 +304,11 @@ public final class Membership {
     return awareness.score();
   }
 
+  /** How late this node's own loop ran recently, beyond the tolerance (0: it keeps up). */
+  public long localLagMillis(long nowMillis) {
+    return lag.recentMillis(nowMillis);
+  }
+
   /** Live members (alive or suspect), self included: the N of the protocol's formulas. */
   public int clusterSize() {
     return states.clusterSize();
@@ -305,7 +330,7 @@ public final class Membership {
 
   private void onAck(long now, NodeId from, Ack ack) {
     absorb(now, from, ack.getUpdatesList(), ack.getAnnouncesList());
-    prober.onAck(ack);
+    prober.onAck(now, ack);
   }
 
 

@@ -9,7 +9,9 @@ final class Probe {
   /** Past this without an Ack, ask k others to probe (and ping directly once more). */
   final long ackTimeoutMillis;
   /** Past this without any Ack, the target is suspected. */
-  final long deadlineMillis;
+  long deadlineMillis;
+  /** The verdict was put off once because this node's own loop ran late ({@link LocalLag}). */
+  boolean deferred;
   boolean indirectSent;
   int expectedNacks;
   /** Helpers that could not reach the target either (distinct link peers). */

@@ -25,13 +25,15 @@ final class SwimProber {
   private final Awareness awareness;
   private final Outbox outbox;
   private final IndirectRelays relays = new IndirectRelays();
+  private final LocalLag lag;
 
   private long seq;
   private Probe probe;
   private long nextProbeMillis;
 
   SwimProber(MembershipConfig config, MemberTable table, MemberStates states, PeerSampler sampler,
-      ProbeScheduler probes, Awareness awareness, Outbox outbox, long firstProbeMillis) {
+      ProbeScheduler probes, Awareness awareness, Outbox outbox, LocalLag lag, long firstProbeMillis) {
+    this.lag = lag;
     this.config = config;
     this.table = table;
     this.states = states;
@@ -54,6 +56,11 @@ final class SwimProber {
       sendRelayedPing(r);
     }
     for (IndirectRelays.Relay r = relays.pollExpired(nowMillis); r != null; r = relays.pollExpired(nowMillis)) {
+      if (lag.recentMillis(nowMillis) > 0) {
+        // Our own loop is late: the target's Ack may be waiting in our queue. We cannot tell, so
+        // we say nothing; a Nack would be a false witness (it confirms suspicions).
+        continue;
+      }
       outbox.send(r.origin(), List.of(), Frame.newBuilder()
           .setNack(Nack.newBuilder().setSeq(r.originSeq())).build());
     }
@@ -70,7 +77,7 @@ final class SwimProber {
   }
 
   /** An Ack: completes a relay we run for another member, or our probe. */
-  void onAck(Ack ack) {
+  void onAck(long now, Ack ack) {
     IndirectRelays.Relay relay = relays.complete(ack.getSeq());
     if (relay != null) {
       Ack.Builder relayed = Ack.newBuilder().setSeq(relay.originSeq());
@@ -78,12 +85,21 @@ final class SwimProber {
       outbox.send(relay.origin(), List.of(), Frame.newBuilder().setAck(relayed).build());
     } else if (probe != null && probe.seq == ack.getSeq()) {
       probe = null;
-      awareness.apply(-1);
+      if (lag.recentMillis(now) == 0) {
+        awareness.apply(-1); // health comes back only once our own loop keeps up
+      }
     }
   }
 
   private void startProbe(long now) {
     MemberRecord target = probes.next();
+    long late = lag.recentMillis(now);
+    if (late > 0) {
+      // Starved: before anything fails, probe less often and wait longer — at least one more
+      // interval per interval of lag, so an Ack that waits in both our queues (a starved machine
+      // starves the target too) still beats the verdict.
+      awareness.atLeast((late + config.probeIntervalMillis() - 1) / config.probeIntervalMillis());
+    }
     long interval = awareness.scale(config.probeIntervalMillis());
     nextProbeMillis = now + interval;
     if (target == null) {
@@ -110,6 +126,14 @@ final class SwimProber {
       probeIndirectly(probe, now);
     }
     if (now >= probe.deadlineMillis) {
+      long late = lag.recentMillis(now);
+      if (late > 0 && !probe.deferred) {
+        // Our own loop runs late (timers fired late, frames waited for it): the Ack may be in our
+        // queue, unread. The verdict waits as long as we are late, once; no health lost yet.
+        probe.deferred = true;
+        probe.deadlineMillis = now + Math.min(late, awareness.scale(config.probeIntervalMillis()));
+        return;
+      }
       Probe failed = probe;
       probe = null;
       // Missing Nacks from helpers point at ourselves (we could not reach them either); with no

@@ -35,6 +35,12 @@ final class TestMesh {
     final Map<com.google.protobuf.ByteString, Long> verifiedAt = new HashMap<>();
     boolean down;
     long pausedUntil;
+    /**
+     * A starved loop: each frame is handled this long after it reached the node, and each timer
+     * fires {@link #timerLag} late — so a verdict may be taken before an Ack already received.
+     */
+    long inputLag;
+    long timerLag;
     final List<Announce> digest = new ArrayList<>();
 
     Node(MemberInfo info, Membership membership) {
@@ -67,7 +73,7 @@ final class TestMesh {
     }
   }
 
-  private record Delivery(long at, long order, Node to, NodeId from, Frame frame, Announce verify)
+  private record Delivery(long at, long order, Node to, NodeId from, Frame frame, Announce verify, long receivedAt)
       implements Comparable<Delivery> {
     @Override
     public int compareTo(Delivery o) {
@@ -159,7 +165,7 @@ final class TestMesh {
       sent.add(new Object[] {node, to, o.frame(), now});
       Frame delivered = to == null ? null : filter.deliver(node, to, o.frame());
       if (delivered != null && !node.down && !to.down && !drop.test(node, to)) {
-        inFlight.add(new Delivery(now + LATENCY, order++, to, node.id(), delivered, null));
+        inFlight.add(new Delivery(now + LATENCY + to.inputLag, order++, to, node.id(), delivered, null, now + LATENCY));
       }
     }
     for (MeshEvent e = node.membership.pollEvent(); e != null; e = node.membership.pollEvent()) {
@@ -168,7 +174,7 @@ final class TestMesh {
       if (e instanceof AnnouncementHeard h) {
         node.heard.add(h);
         if (verifies.test(h.announce()) && !node.verifiedAt.containsKey(h.announce().getManifestId())) {
-          inFlight.add(new Delivery(now + VERIFY_DELAY, order++, node, h.from(), null, h.announce()));
+          inFlight.add(new Delivery(now + VERIFY_DELAY, order++, node, h.from(), null, h.announce(), now + VERIFY_DELAY));
         }
       }
     }
@@ -191,7 +197,7 @@ final class TestMesh {
         if (n.down) {
           continue;
         }
-        long t = Math.max(n.membership.nextTimerMillis(), n.pausedUntil);
+        long t = Math.max(n.membership.nextTimerMillis() + n.timerLag, n.pausedUntil);
         if (t < nextTimer) {
           nextTimer = t;
           timerNode = n;
@@ -208,7 +214,7 @@ final class TestMesh {
       if (nextDelivery <= nextTimer) {
         inFlight.poll();
         if (d.at < d.to.pausedUntil) { // paused: handled in order once it resumes
-          inFlight.add(new Delivery(d.to.pausedUntil, d.order, d.to, d.from, d.frame, d.verify));
+          inFlight.add(new Delivery(d.to.pausedUntil, d.order, d.to, d.from, d.frame, d.verify, d.receivedAt));
           continue;
         }
         if (d.to.down) {
@@ -219,7 +225,7 @@ final class TestMesh {
           d.to.digest.add(d.verify);
           d.to.membership.announce(d.verify);
         } else {
-          d.to.membership.onFrame(now, d.from, d.frame);
+          d.to.membership.onFrame(now, d.receivedAt, d.from, d.frame);
         }
         drain(d.to);
       } else {
