@@ -127,7 +127,9 @@ public final class Membership {
       lag.sample(nowMillis, nowMillis - due);
     }
     prober.tick(nowMillis, !states.hasLeft());
-    states.expire(nowMillis, lag.recentMillis(nowMillis));
+    // a suspicion's verdict waits at most a probe timeout for what our loop has not handled yet (a
+    // paused node would otherwise hold every verdict for its whole pause once it resumes)
+    states.expire(nowMillis, Math.min(lag.recentMillis(nowMillis), config.probeTimeoutMillis()));
     if (nowMillis >= nextGossipMillis) {
       gossip();
       nextGossipMillis = nowMillis + config.gossipIntervalMillis();

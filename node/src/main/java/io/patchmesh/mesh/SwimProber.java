@@ -129,9 +129,10 @@ final class SwimProber {
       long late = lag.recentMillis(now);
       if (late > 0 && !probe.deferred) {
         // Our own loop runs late (timers fired late, frames waited for it): the Ack may be in our
-        // queue, unread. The verdict waits as long as we are late, once; no health lost yet.
+        // queue, unread. The verdict waits for it, once, at most a (scaled) probe timeout: the
+        // stretched interval (awareness, at probe start) covers the rest of the lag.
         probe.deferred = true;
-        probe.deadlineMillis = now + Math.min(late, awareness.scale(config.probeIntervalMillis()));
+        probe.deadlineMillis = now + Math.min(late, awareness.scale(config.probeTimeoutMillis()));
         return;
       }
       Probe failed = probe;
