@@ -306,11 +306,6 @@ public final class Membership {
     return awareness.score();
   }
 
-  /** How late this node's own loop ran recently, beyond the tolerance (0: it keeps up). */
-  public long localLagMillis(long nowMillis) {
-    return lag.recentMillis(nowMillis);
-  }
-
   /** Live members (alive or suspect), self included: the N of the protocol's formulas. */
   public int clusterSize() {
     return states.clusterSize();
