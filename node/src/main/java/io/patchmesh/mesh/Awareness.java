@@ -21,6 +21,11 @@ final class Awareness {
     score = Math.max(0, Math.min(max - 1, score + delta));
   }
 
+  /** Raise the score to at least {@code floor} (clamped to the range). */
+  void atLeast(long floor) {
+    score = (int) Math.max(score, Math.min(max - 1, floor));
+  }
+
   int score() {
     return score;
   }

@@ -243,6 +243,22 @@ final class MemberStates {
   }
 
   /**
+   * Our own check of a suspect failed and {@code witnesses} (the helpers that sent a Nack) could
+   * not reach it either: each counts as an independent confirmation of the suspicion here.
+   */
+  void confirmByWitnesses(NodeId id, java.util.List<NodeId> witnesses) {
+    MemberRecord r = table.find(id);
+    if (r == null || r.status != MemberStatus.SUSPECT || r.suspicion == null) {
+      return;
+    }
+    for (NodeId w : witnesses) {
+      if (r.suspicion.confirm(w)) {
+        broadcasts.put(id, suspectUpdate(r, w));
+      }
+    }
+  }
+
+  /**
    * The transport opened a link to {@code peer}. Returns true if the peer was unknown or not
    * alive here — then a full state sync is worth its cost (join, rejoin, healed partition).
    */
@@ -264,12 +280,18 @@ final class MemberStates {
     return withProof(r, r.info.toWire(r.incarnation, MemberStatus.SUSPECT).setFrom(selfId.toByteString())).build();
   }
 
-  /** Declares dead every suspect whose timer ran out, and forgets long-departed members. */
-  void expire(long now) {
+  /**
+   * Declares dead every suspect whose timer ran out, and forgets long-departed members. While this
+   * node's own loop runs {@code lagMillis} late, a suspect's refutation may be waiting in our
+   * queue: its timer is put off by that much, once.
+   */
+  void expire(long now, long lagMillis) {
     for (int i = suspects.size() - 1; i >= 0; i--) {
       MemberRecord r = suspects.get(i);
       if (r.status != MemberStatus.SUSPECT || r.suspicion == null || r.removed) {
         removeSuspect(i);
+      } else if (now >= r.suspicion.deadlineMillis() && lagMillis > 0 && r.suspicion.deferOnce(now + lagMillis)) {
+        continue;
       } else if (now >= r.suspicion.deadlineMillis()) {
         removeSuspect(i);
         applyDeparted(r, r.incarnation, selfKey, MemberStatus.DEAD, now);

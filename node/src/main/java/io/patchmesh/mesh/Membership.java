@@ -74,6 +74,7 @@ public final class Membership {
   private final java.util.function.Predicate<NodeId> linked;
 
   private final SwimProber prober;
+  private final LocalLag lag;
   private long nextGossipMillis;
   private long nextPushPullMillis;
 
@@ -103,7 +104,8 @@ public final class Membership {
     // gets it with the first-sight news of whoever admitted us from our push-pull).
     states.broadcastSelfAlive(false);
     // Random phases, so that nodes started together do not probe and sync in lockstep.
-    this.prober = new SwimProber(config, table, states, sampler, probes, awareness, outbox,
+    this.lag = LocalLag.of(config);
+    this.prober = new SwimProber(config, table, states, sampler, probes, awareness, outbox, lag,
         nowMillis + random.nextLong(config.probeIntervalMillis()));
     this.nextGossipMillis = nowMillis + random.nextLong(config.gossipIntervalMillis());
     this.nextPushPullMillis =
@@ -118,8 +120,16 @@ public final class Membership {
 
   /** Runs every timer due by {@code nowMillis}. Call at {@link #nextTimerMillis()} or earlier. */
   public void tick(long nowMillis) {
+    // How late our own timers fire (the failure detector's, which are always set ahead; not the
+    // gossip timer, which is due from the moment news waits) is our loop's lag: LocalLag.
+    long due = Math.min(prober.nextTimerMillis(!states.hasLeft()), states.nextDeadline());
+    if (nowMillis > due) {
+      lag.sample(nowMillis, nowMillis - due);
+    }
     prober.tick(nowMillis, !states.hasLeft());
-    states.expire(nowMillis);
+    // a suspicion's verdict waits at most a probe timeout for what our loop has not handled yet (a
+    // paused node would otherwise hold every verdict for its whole pause once it resumes)
+    states.expire(nowMillis, Math.min(lag.recentMillis(nowMillis), config.probeTimeoutMillis()));
     if (nowMillis >= nextGossipMillis) {
       gossip();
       nextGossipMillis = nowMillis + config.gossipIntervalMillis();
@@ -148,12 +158,24 @@ public final class Membership {
 
   /** A frame arrived from {@code from} over a link the transport authenticated. */
   public void onFrame(long nowMillis, NodeId from, Frame frame) {
+    onFrame(nowMillis, nowMillis, from, frame);
+  }
+
+  /**
+   * A frame that reached the transport at {@code receivedMillis} (on the driver's clock) is handled
+   * now: how long it waited for our loop is our own lag ({@link LocalLag}), which the failure
+   * detector allows for before it blames anyone.
+   */
+  public void onFrame(long nowMillis, long receivedMillis, NodeId from, Frame frame) {
     Objects.requireNonNull(from, "from");
+    if (nowMillis > receivedMillis) {
+      lag.sample(nowMillis, nowMillis - receivedMillis);
+    }
     states.beginFrame();
     switch (frame.getBodyCase()) {
       case PING -> onPing(nowMillis, from, frame.getPing());
       case ACK -> onAck(nowMillis, from, frame.getAck());
-      case NACK -> prober.onNack(frame.getNack());
+      case NACK -> prober.onNack(from, frame.getNack());
       case PING_REQ -> prober.onPingReq(nowMillis, from, frame.getPingReq(), states.hasLeft());
       case PUSH_PULL -> onPushPull(nowMillis, from, frame.getPushPull());
       case ANNOUNCE -> heard(nowMillis, from, frame.getAnnounce());
@@ -175,6 +197,7 @@ public final class Membership {
    */
   private void tellSuspects() {
     for (NodeId id : states.takeSuspectedOnWord()) {
+      probes.checkSoon(id);
       MemberRecord r = table.find(id);
       MemberUpdate suspicion = r == null ? null : states.suspicionOf(r);
       if (suspicion != null && linked.test(id)) {
@@ -312,7 +335,7 @@ public final class Membership {
 
   private void onAck(long now, NodeId from, Ack ack) {
     absorb(now, from, ack.getUpdatesList(), ack.getAnnouncesList());
-    prober.onAck(ack);
+    prober.onAck(now, ack);
   }
 
 

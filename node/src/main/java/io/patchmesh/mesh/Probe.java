@@ -9,10 +9,15 @@ final class Probe {
   /** Past this without an Ack, ask k others to probe (and ping directly once more). */
   final long ackTimeoutMillis;
   /** Past this without any Ack, the target is suspected. */
-  final long deadlineMillis;
+  long deadlineMillis;
+  /** The verdict was put off once because this node's own loop ran late ({@link LocalLag}). */
+  boolean deferred;
   boolean indirectSent;
   int expectedNacks;
-  int nacks;
+  /** Helpers that could not reach the target either (distinct link peers). */
+  final java.util.List<NodeId> nackers = new java.util.ArrayList<>(3);
+  /** The target was already suspect here: this probe checks a suspicion. */
+  boolean checksSuspicion;
 
   Probe(NodeId target, long seq, long ackTimeoutMillis, long deadlineMillis) {
     this.target = target;

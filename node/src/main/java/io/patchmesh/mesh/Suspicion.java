@@ -28,6 +28,8 @@ final class Suspicion {
 
   private int confirmations;
   private long deadlineMillis;
+  private boolean deferred;
+  private long deferredUntil = Long.MIN_VALUE;
 
   Suspicion(NodeId accuser, int k, long minMillis, long maxMillis, long nowMillis) {
     this.k = k;
@@ -49,7 +51,22 @@ final class Suspicion {
       return false;
     }
     confirmations++;
-    deadlineMillis = startMillis + timeoutMillis(confirmations, k, minMillis, maxMillis);
+    deadlineMillis = Math.max(deferredUntil, startMillis + timeoutMillis(confirmations, k, minMillis, maxMillis));
+    return true;
+  }
+
+  /**
+   * Puts the verdict off to {@code untilMillis} (this node's own loop was late), once per
+   * suspicion; returns false if it was put off already. Confirmations after it do not bring it
+   * back earlier than {@code untilMillis}.
+   */
+  boolean deferOnce(long untilMillis) {
+    if (deferred) {
+      return false;
+    }
+    deferred = true;
+    deferredUntil = untilMillis;
+    deadlineMillis = Math.max(deadlineMillis, untilMillis);
     return true;
   }
 

@@ -25,13 +25,15 @@ final class SwimProber {
   private final Awareness awareness;
   private final Outbox outbox;
   private final IndirectRelays relays = new IndirectRelays();
+  private final LocalLag lag;
 
   private long seq;
   private Probe probe;
   private long nextProbeMillis;
 
   SwimProber(MembershipConfig config, MemberTable table, MemberStates states, PeerSampler sampler,
-      ProbeScheduler probes, Awareness awareness, Outbox outbox, long firstProbeMillis) {
+      ProbeScheduler probes, Awareness awareness, Outbox outbox, LocalLag lag, long firstProbeMillis) {
+    this.lag = lag;
     this.config = config;
     this.table = table;
     this.states = states;
@@ -54,6 +56,11 @@ final class SwimProber {
       sendRelayedPing(r);
     }
     for (IndirectRelays.Relay r = relays.pollExpired(nowMillis); r != null; r = relays.pollExpired(nowMillis)) {
+      if (lag.recentMillis(nowMillis) > 0) {
+        // Our own loop is late: the target's Ack may be waiting in our queue. We cannot tell, so
+        // we say nothing; a Nack would be a false witness (it confirms suspicions).
+        continue;
+      }
       outbox.send(r.origin(), List.of(), Frame.newBuilder()
           .setNack(Nack.newBuilder().setSeq(r.originSeq())).build());
     }
@@ -70,7 +77,7 @@ final class SwimProber {
   }
 
   /** An Ack: completes a relay we run for another member, or our probe. */
-  void onAck(Ack ack) {
+  void onAck(long now, Ack ack) {
     IndirectRelays.Relay relay = relays.complete(ack.getSeq());
     if (relay != null) {
       Ack.Builder relayed = Ack.newBuilder().setSeq(relay.originSeq());
@@ -78,12 +85,21 @@ final class SwimProber {
       outbox.send(relay.origin(), List.of(), Frame.newBuilder().setAck(relayed).build());
     } else if (probe != null && probe.seq == ack.getSeq()) {
       probe = null;
-      awareness.apply(-1);
+      if (lag.recentMillis(now) == 0) {
+        awareness.apply(-1); // health comes back only once our own loop keeps up
+      }
     }
   }
 
   private void startProbe(long now) {
     MemberRecord target = probes.next();
+    long late = lag.recentMillis(now);
+    if (late > 0) {
+      // Starved: before anything fails, probe less often and wait longer — at least one more
+      // interval per interval of lag, so an Ack that waits in both our queues (a starved machine
+      // starves the target too) still beats the verdict.
+      awareness.atLeast((late + config.probeIntervalMillis() - 1) / config.probeIntervalMillis());
+    }
     long interval = awareness.scale(config.probeIntervalMillis());
     nextProbeMillis = now + interval;
     if (target == null) {
@@ -91,6 +107,7 @@ final class SwimProber {
     }
     probe = new Probe(target.info.id(), ++seq, now + awareness.scale(config.probeTimeoutMillis()),
         now + interval);
+    probe.checksSuspicion = target.status == MemberStatus.SUSPECT;
     sendPing(target, probe.seq, states.suspicionOf(target));
   }
 
@@ -106,22 +123,40 @@ final class SwimProber {
       return;
     }
     if (!probe.indirectSent && now >= probe.ackTimeoutMillis && now < probe.deadlineMillis) {
-      probeIndirectly(probe);
+      probeIndirectly(probe, now);
     }
     if (now >= probe.deadlineMillis) {
+      long late = lag.recentMillis(now);
+      if (late > 0 && !probe.deferred) {
+        // Our own loop runs late (timers fired late, frames waited for it): the Ack may be in our
+        // queue, unread. The verdict waits for it, once, at most a (scaled) probe timeout: the
+        // stretched interval (awareness, at probe start) covers the rest of the lag.
+        probe.deferred = true;
+        probe.deadlineMillis = now + Math.min(late, awareness.scale(config.probeTimeoutMillis()));
+        return;
+      }
       Probe failed = probe;
       probe = null;
       // Missing Nacks from helpers point at ourselves (we could not reach them either); with no
       // helpers, any failed probe counts against our health (Lifeguard).
-      awareness.apply(failed.expectedNacks > 0 ? failed.expectedNacks - failed.nacks : 1);
+      awareness.apply(failed.expectedNacks > 0 ? failed.expectedNacks - failed.nackers.size() : 1);
       MemberRecord target = table.find(failed.target);
       if (target != null && target.status.isLive()) {
         states.suspectByProbe(target, now);
+        if (failed.checksSuspicion) {
+          // Our check of a suspicion failed: each helper that could not reach the target either
+          // is an independent witness (Lifeguard's confirmations), which a member that hears
+          // little gossip would otherwise wait for in vain. A liar alone gains nothing here: the
+          // probe failed only because our own Pings and every other helper's went unanswered.
+          states.confirmByWitnesses(target.info.id(), failed.nackers);
+        } else {
+          probes.checkSoon(target.info.id()); // look again next: our own evidence, with witnesses
+        }
       }
     }
   }
 
-  private void probeIndirectly(Probe p) {
+  private void probeIndirectly(Probe p, long now) {
     p.indirectSent = true;
     MemberRecord target = table.find(p.target);
     if (target == null) {
@@ -130,6 +165,8 @@ final class SwimProber {
     // A second direct Ping, standing in for memberlist's TCP fallback: one lost frame should
     // not be enough to make a suspect.
     sendPing(target, p.seq, states.suspicionOf(target));
+    // The helpers answer within what is left of our probe, whatever their own probe interval.
+    int relayTimeout = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (p.deadlineMillis - now) * 8 / 10));
     List<MemberRecord> chosen = new ArrayList<>(config.indirectChecks() + 1);
     chosen.add(target);
     for (int i = 0; i < config.indirectChecks(); i++) {
@@ -139,7 +176,7 @@ final class SwimProber {
       }
       chosen.add(helper);
       outbox.send(helper, Frame.newBuilder().setPingReq(PingReq.newBuilder()
-          .setSeq(p.seq).setTarget(target.info.id().toByteString())
+          .setSeq(p.seq).setTarget(target.info.id().toByteString()).setRelayTimeoutMillis(relayTimeout)
           .addAllTargetAddresses(target.info.addresses())).build());
       p.expectedNacks++;
     }
@@ -152,9 +189,10 @@ final class SwimProber {
     outbox.send(to, Frame.newBuilder().setPing(ping).build());
   }
 
-  void onNack(Nack nack) {
-    if (probe != null && probe.seq == nack.getSeq()) {
-      probe.nacks++;
+  void onNack(NodeId from, Nack nack) {
+    if (probe != null && probe.seq == nack.getSeq() && probe.nackers.size() < probe.expectedNacks
+        && !probe.nackers.contains(from)) {
+      probe.nackers.add(from);
     }
   }
 
@@ -163,7 +201,7 @@ final class SwimProber {
     if (req.getTarget().size() != NodeId.LENGTH || left) {
       return;
     }
-    long timeout = config.relayTimeoutMillis();
+    long timeout = IndirectRelays.timeoutMillis(req.getRelayTimeoutMillis(), config.relayTimeoutMillis());
     IndirectRelays.Relay relay = new IndirectRelays.Relay(++seq, from, req.getSeq(),
         NodeId.of(req.getTarget()), req.getTargetAddressesList(), now + timeout / 2, now + timeout);
     relays.add(relay);

@@ -176,7 +176,7 @@ final class FrameRouter implements LinkListener {
       return; // held back by a laptop policy
     }
     switch (frame.getBodyCase()) {
-      case PING, ACK, NACK, PING_REQ, PUSH_PULL, ANNOUNCE, MEMBER_QUERY, REVOCATIONS -> to.mesh().onFrame(link, frame);
+      case PING, ACK, NACK, PING_REQ, PUSH_PULL, ANNOUNCE, MEMBER_QUERY, REVOCATIONS -> to.mesh().onFrame(link, frame, receivedAtMillis);
       case MANIFEST_REQUEST -> to.sync().onRequest(link, frame.getManifestRequest());
       case MANIFEST_PART -> to.sync().onPart(link, frame.getManifestPart());
       case HAVE_MAP -> {

@@ -111,12 +111,13 @@ final class MeshDriver {
     }
   }
 
-  void onFrame(PeerLink link, Frame frame) {
+  /** A membership frame the transport read at {@code receivedAtMillis} (the loop's clock, on the I/O thread). */
+  void onFrame(PeerLink link, Frame frame, long receivedAtMillis) {
     metrics.gossip(true, frame.getSerializedSize());
     if (frame.hasRevocations()) {
       revocations.onList(link, frame.getRevocations(), loop.now(), transport.links());
     } else {
-      membership.onFrame(loop.now(), link.peerId(), frame);
+      membership.onFrame(loop.now(), receivedAtMillis, link.peerId(), frame);
     }
     pump();
   }

@@ -107,15 +107,21 @@ class OnlySeedReachableTest {
         "refutations: " + refutationsProbed + " while probed, " + refutationsSkipped + " while skipped");
   }
 
-  /** Before: it gossiped and probed at random, mostly at members it cannot reach. */
+  /**
+   * Before: it gossiped and probed at random, mostly at members it cannot reach, and was declared
+   * dead — at the seed too until a node checked each suspect it heard of at once (the check's Ack
+   * brings the seed its refutation: MixedFleetDetectionTest); at agents still.
+   */
   @Test
   void spendingItsGossipOnMembersItCannotReachGotItDeclaredDead() {
     boolean deadSomewhere = false;
     for (long seed = 1; seed <= 5; seed++) {
       TestMesh mesh = mesh(false, seed);
       mesh.runUntil(180_000);
-      deadSomewhere |= everDeclaredDead(mesh.node(0), mesh.node(1));
+      for (TestMesh.Node n : mesh.others(mesh.node(1))) {
+        deadSomewhere |= everDeclaredDead(n, mesh.node(1));
+      }
     }
-    assertTrue(deadSomewhere, "the seed declared the VPN laptop dead in at least one run");
+    assertTrue(deadSomewhere, "the VPN laptop was declared dead in at least one run");
   }
 }

@@ -28,11 +28,19 @@ final class TestMesh {
     final MemberInfo info;
     final Membership membership;
     final List<MeshEvent> events = new ArrayList<>();
+    /** When each of {@link #events} was emitted (virtual time). */
+    final List<Long> eventTimes = new ArrayList<>();
     final List<AnnouncementHeard> heard = new ArrayList<>();
     /** Manifest ids this node's driver verified, with when. */
     final Map<com.google.protobuf.ByteString, Long> verifiedAt = new HashMap<>();
     boolean down;
     long pausedUntil;
+    /**
+     * A starved loop: each frame is handled this long after it reached the node, and each timer
+     * fires {@link #timerLag} late — so a verdict may be taken before an Ack already received.
+     */
+    long inputLag;
+    long timerLag;
     final List<Announce> digest = new ArrayList<>();
 
     Node(MemberInfo info, Membership membership) {
@@ -49,12 +57,23 @@ final class TestMesh {
           .findFirst().orElse(null);
     }
 
+    /** When this node first declared {@code other} dead, or -1. */
+    long deadAt(Node other) {
+      for (int i = 0; i < events.size(); i++) {
+        if (events.get(i) instanceof MemberEvent e && e.member().info().id().equals(other.id())
+            && e.newState() == MemberStatus.DEAD) {
+          return eventTimes.get(i);
+        }
+      }
+      return -1;
+    }
+
     List<MemberEvent> memberEvents() {
       return events.stream().filter(e -> e instanceof MemberEvent).map(e -> (MemberEvent) e).toList();
     }
   }
 
-  private record Delivery(long at, long order, Node to, NodeId from, Frame frame, Announce verify)
+  private record Delivery(long at, long order, Node to, NodeId from, Frame frame, Announce verify, long receivedAt)
       implements Comparable<Delivery> {
     @Override
     public int compareTo(Delivery o) {
@@ -143,18 +162,19 @@ final class TestMesh {
   void drain(Node node) {
     for (Outbound o = node.membership.pollOutbound(); o != null; o = node.membership.pollOutbound()) {
       Node to = byId.get(o.to());
-      sent.add(new Object[] {node, to, o.frame()});
+      sent.add(new Object[] {node, to, o.frame(), now});
       Frame delivered = to == null ? null : filter.deliver(node, to, o.frame());
       if (delivered != null && !node.down && !to.down && !drop.test(node, to)) {
-        inFlight.add(new Delivery(now + LATENCY, order++, to, node.id(), delivered, null));
+        inFlight.add(new Delivery(now + LATENCY + to.inputLag, order++, to, node.id(), delivered, null, now + LATENCY));
       }
     }
     for (MeshEvent e = node.membership.pollEvent(); e != null; e = node.membership.pollEvent()) {
       node.events.add(e);
+      node.eventTimes.add(now);
       if (e instanceof AnnouncementHeard h) {
         node.heard.add(h);
         if (verifies.test(h.announce()) && !node.verifiedAt.containsKey(h.announce().getManifestId())) {
-          inFlight.add(new Delivery(now + VERIFY_DELAY, order++, node, h.from(), null, h.announce()));
+          inFlight.add(new Delivery(now + VERIFY_DELAY, order++, node, h.from(), null, h.announce(), now + VERIFY_DELAY));
         }
       }
     }
@@ -177,7 +197,7 @@ final class TestMesh {
         if (n.down) {
           continue;
         }
-        long t = Math.max(n.membership.nextTimerMillis(), n.pausedUntil);
+        long t = Math.max(n.membership.nextTimerMillis() + n.timerLag, n.pausedUntil);
         if (t < nextTimer) {
           nextTimer = t;
           timerNode = n;
@@ -194,7 +214,7 @@ final class TestMesh {
       if (nextDelivery <= nextTimer) {
         inFlight.poll();
         if (d.at < d.to.pausedUntil) { // paused: handled in order once it resumes
-          inFlight.add(new Delivery(d.to.pausedUntil, d.order, d.to, d.from, d.frame, d.verify));
+          inFlight.add(new Delivery(d.to.pausedUntil, d.order, d.to, d.from, d.frame, d.verify, d.receivedAt));
           continue;
         }
         if (d.to.down) {
@@ -205,7 +225,7 @@ final class TestMesh {
           d.to.digest.add(d.verify);
           d.to.membership.announce(d.verify);
         } else {
-          d.to.membership.onFrame(now, d.from, d.frame);
+          d.to.membership.onFrame(now, d.receivedAt, d.from, d.frame);
         }
         drain(d.to);
       } else {
