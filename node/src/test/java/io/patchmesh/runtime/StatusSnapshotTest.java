@@ -14,7 +14,7 @@ import io.patchmesh.proto.Role;
 import io.patchmesh.transfer.ChunkTable;
 import io.patchmesh.transfer.HaveMap;
 import io.patchmesh.transfer.TransferConfig;
-import io.patchmesh.transfer.swarm.LinkRef;
+import io.patchmesh.transfer.swarm.OpenLinks;
 import io.patchmesh.transfer.swarm.Serving;
 import io.patchmesh.transfer.swarm.SwarmConfig;
 import io.patchmesh.transfer.swarm.SwarmCore;
@@ -34,17 +34,7 @@ import org.junit.jupiter.api.Test;
  * again only when what it shows moved.
  */
 class StatusSnapshotTest {
-  private static final Serving.Links OPEN = new Serving.Links() {
-    @Override
-    public boolean isOpen(LinkRef link) {
-      return true;
-    }
-
-    @Override
-    public boolean dataWritable(LinkRef link) {
-      return true;
-    }
-  };
+  private static final Serving.Links OPEN = OpenLinks.ALL;
 
   private static MemberInfo info(SplittableRandom random, int i) {
     byte[] id = new byte[NodeId.LENGTH];

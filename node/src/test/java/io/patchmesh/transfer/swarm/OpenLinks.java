@@ -1,8 +1,8 @@
 package io.patchmesh.transfer.swarm;
 
 /** Tests' {@link Serving.Links}: every link is up and its data connection takes bytes. */
-final class OpenLinks implements Serving.Links {
-  static final OpenLinks ALL = new OpenLinks();
+public final class OpenLinks implements Serving.Links {
+  public static final OpenLinks ALL = new OpenLinks();
 
   private OpenLinks() {}
 
