@@ -53,13 +53,9 @@ class MixedFleetDetectionTest {
     long killed = mesh.now;
     mesh.runUntil(killed + 60_000);
 
-    long agentsDone = 0;
-    for (TestMesh.Node n : mesh.others(victim)) {
-      if (n != seedNode) {
-        assertTrue(n.deadAt(victim) > 0, "dead at agent " + n.id().shortHex());
-        agentsDone = Math.max(agentsDone, n.deadAt(victim) - killed);
-      }
-    }
+    java.util.Set<TestMesh.Node> agents = mesh.others(victim);
+    agents.remove(seedNode);
+    long agentsDone = TestMesh.lastDeathAfter(agents, victim, killed);
     long atSeed = seedNode.deadAt(victim) - killed;
     assertTrue(seedNode.deadAt(victim) > 0);
     // From the moment the seed first suspects (on anyone's word or its own probe): its own check

@@ -98,12 +98,7 @@ class StarvedLoopTest {
     victim.down = true;
     long killed = mesh.now;
     mesh.runUntil(killed + 120_000);
-    long last = 0;
-    for (TestMesh.Node o : mesh.others(victim)) {
-      long at = o.deadAt(victim);
-      assertTrue(at > 0, "dead at " + o.id().shortHex());
-      last = Math.max(last, at - killed);
-    }
+    long last = TestMesh.lastDeathAfter(mesh.others(victim), victim, killed);
     // Healthy: a probe round of (n − 1) intervals, then the suspicion timer (at most its maximum).
     // Starved: intervals stretched by the awareness the lag asks for (×2 here), the verdict and
     // the timer put off once by the lag, and every hop of gossip 1 s slower.

@@ -238,6 +238,20 @@ final class TestMesh {
     }
   }
 
+  /**
+   * How long after {@code killedAt} the last of {@code observers} declared {@code victim} dead;
+   * fails the test if one of them never did.
+   */
+  static long lastDeathAfter(Iterable<Node> observers, Node victim, long killedAt) {
+    long last = 0;
+    for (Node o : observers) {
+      long at = o.deadAt(victim);
+      org.junit.jupiter.api.Assertions.assertTrue(at > 0, "dead at " + o.id().shortHex());
+      last = Math.max(last, at - killedAt);
+    }
+    return last;
+  }
+
   Set<Node> others(Node except) {
     Set<Node> s = new HashSet<>(nodes);
     s.remove(except);
