@@ -52,7 +52,9 @@ public final class PolicyWatch implements LocalPolicy, AutoCloseable {
     this.zone = zone;
     this.power = new PowerSupplyReader(sources.powerSupply());
     this.interfaces = new InterfaceReader(sources.net());
-    this.metered = new MeteredReader(config.meteredInterfaces(), config.meteredCommand());
+    // metered: ignore never asks NetworkManager (its answer would change nothing)
+    this.metered = new MeteredReader(config.meteredInterfaces(),
+        config.metered() == PolicyConfig.Metered.IGNORE ? List.of() : config.meteredCommand());
     refresh();
   }
 
@@ -60,8 +62,9 @@ public final class PolicyWatch implements LocalPolicy, AutoCloseable {
   public synchronized void refresh() {
     RouteTable routes = readRoutes(sources.routes());
     Map<String, Integer> up = interfaces.read();
-    String route = routes.defaultRoute().map(RouteTable.Route::iface).orElse("");
-    boolean isMetered = !route.isEmpty() && metered.metered(route, up.getOrDefault(route, -1));
+    RouteTable.Route def = routes.defaultRoute().orElse(null);
+    String route = def == null ? "" : def.iface();
+    boolean isMetered = !route.isEmpty() && metered.metered(route, up.getOrDefault(route, -1), def.gateway());
     PolicyFacts f = new PolicyFacts(power.read(), up, routes, isMetered, LocalDateTime.ofInstant(clock.instant(), zone));
     PolicyVerdict v = policy.decide(f);
     facts = f;

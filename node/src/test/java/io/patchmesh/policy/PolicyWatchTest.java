@@ -81,7 +81,9 @@ class PolicyWatchTest {
       w.refresh();
       assertEquals(0, changes.get());
 
+      // the laptop joins a phone's hotspot on the same Wi-Fi interface: a new gateway asks again
       Files.writeString(answer, "yes");
+      sys.routes("wlan0 0.0.0.0/0 172.20.10.1 600", "wlan0 172.20.10.0/28 0.0.0.0 600");
       w.refresh();
       assertEquals(1, changes.get());
       assertEquals(Downloads.URGENT_ONLY, w.verdict().downloads());
@@ -89,11 +91,29 @@ class PolicyWatchTest {
           "metered link wlan0: uploads off, downloads wait for an unmetered link (urgent rollouts still fetch)"));
 
       Files.writeString(answer, "no");
+      sys.routes("wlan0 0.0.0.0/0 192.168.1.1 600", "wlan0 192.168.1.0/24 0.0.0.0 600");
       sys.mains(false);
       w.refresh();
       assertEquals(2, changes.get());
       assertEquals(Downloads.ANY, w.verdict().downloads());
       assertTrue(w.verdict().mayUpload()); // on battery, but 90% >= battery-min-upload-percent 40
+    }
+  }
+
+  @Test
+  void meteredIgnoreNeverAsksNetworkManager() throws Exception {
+    laptop();
+    Path nmcli = dir.resolve("nmcli");
+    Path calls = dir.resolve("calls");
+    Files.writeString(nmcli, "#!/bin/sh\necho x >> " + calls + "\necho GENERAL.METERED:yes\n");
+    Files.setPosixFilePermissions(nmcli, PosixFilePermissions.fromString("rwx------"));
+    PolicyConfig d = config(List.of(nmcli.toString()));
+    PolicyConfig ignore = new PolicyConfig(d.batteryMinUploadPercent(), d.batteryMinDownloadPercent(), d.vpnInterfaces(),
+        PolicyConfig.Metered.IGNORE, d.meteredInterfaces(), d.meteredCommand(), d.rateSchedule(), d.factsRoot());
+    try (PolicyWatch w = new PolicyWatch(ignore, PolicySources.under(dir), clock, ZoneId.of("UTC"))) {
+      w.refresh();
+      assertTrue(w.verdict().mayUpload());
+      assertFalse(Files.exists(calls));
     }
   }
 
