@@ -120,6 +120,12 @@ class LaptopPolicyProcessTest {
     return r;
   }
 
+  /** A /proc/net/route with one default route on eth0 via {@code gatewayHex} (little-endian hex). */
+  static String defaultRoute(String gatewayHex) {
+    return "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+        + "eth0\t00000000\t" + gatewayHex + "\t0003\t0\t0\t0\t00000000\t0\t0\t0\n";
+  }
+
   /** The file a channel's patch writes: each channel its own, so the channels never clash. */
   static String file(String channel) {
     return channel.replace('/', '-') + ".bin";
@@ -217,6 +223,11 @@ class LaptopPolicyProcessTest {
   @Test
   void onAMeteredLinkNonUrgentRolloutsWaitAndUrgentOnesGo() throws Exception {
     Path facts = facts("metered");
+    // its own route table: the café's hotspot is the default route's gateway (NetworkManager is
+    // asked again when the gateway changes, otherwise every 5 minutes)
+    Path routes = facts.resolve("proc/net/route");
+    Files.delete(routes);
+    Files.writeString(routes, defaultRoute("010200C0")); // via 192.0.2.1
     // a stand-in nmcli: whatever interface it is asked about, it answers what the file says
     Path answer = tmp.resolve("metered-answer");
     Files.writeString(answer, "GENERAL.METERED:yes\n");
@@ -231,8 +242,9 @@ class LaptopPolicyProcessTest {
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> state(urgent, "cafe").equals("applied"));
     assertTrue(Files.exists(tmp.resolve("apply-metered/app-metered-urgent.bin")));
     assertTrue(!state(later, "cafe").equals("applied"), "a non-urgent rollout waits for an unmetered link");
-    // the link is unmetered now: the deferred rollout goes on
+    // the laptop joins the office network (another gateway), unmetered: the deferred rollout goes on
     Files.writeString(answer, "GENERAL.METERED:no\n");
+    Files.writeString(routes, defaultRoute("016433C6")); // via 198.51.100.1
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> state(later, "cafe").equals("applied"));
     assertTrue(heldBack("cafe").stream().noneMatch(h -> h.startsWith("metered link")));
     assertTrue(metric(metered, "patchmesh_chunk_bytes_received_total", "metered", "") >= 2 * 256 * 1024);
