@@ -52,7 +52,7 @@ final class Suspicions {
     r = table.writable(r);
     r.incarnation = inc;
     int n = clusterSize;
-    int k = config.suspicionMult() - 2;
+    int k = config.suspicionConfirmations();
     if (n - 2 < k) {
       k = 0; // too few members to expect independent confirmations
     }

@@ -50,6 +50,21 @@ class MembershipConfigTest {
   }
 
   @Test
+  void suspicionConfirmationsAreTheirOwnSettingWithinARange() {
+    assertEquals(2, MembershipConfig.lan().suspicionConfirmations(), "memberlist's LAN: suspicionMult 4 - 2");
+    assertEquals(4, MembershipConfig.wan().suspicionConfirmations(), "memberlist's WAN: suspicionMult 6 - 2");
+    MembershipConfig lan = MembershipConfig.lan();
+    assertEquals(2, lan.withSuspicionMult(9).suspicionConfirmations(), "no longer derived from suspicionMult");
+    assertEquals(5, lan.withSuspicionConfirmations(5).suspicionConfirmations());
+    assertEquals(0, lan.withSuspicionConfirmations(0).suspicionConfirmations());
+    assertEquals(16, lan.withSuspicionConfirmations(16).suspicionConfirmations());
+    IllegalArgumentException low = assertThrows(IllegalArgumentException.class, () -> lan.withSuspicionConfirmations(-1));
+    assertEquals("suspicionConfirmations must be within [0, 16], not -1", low.getMessage());
+    IllegalArgumentException high = assertThrows(IllegalArgumentException.class, () -> lan.withSuspicionConfirmations(17));
+    assertEquals("suspicionConfirmations must be within [0, 16], not 17", high.getMessage());
+  }
+
+  @Test
   void rejectsProbeTimeoutNotBelowInterval() {
     assertThrows(IllegalArgumentException.class, () -> MembershipConfig.lan().withProbe(500, 500));
   }

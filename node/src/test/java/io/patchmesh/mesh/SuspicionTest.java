@@ -55,7 +55,7 @@ class SuspicionTest {
     int n = hearer.membership.clusterSize();
     long min = MembershipConfig.lan().suspicionMinMillis(n);
     assertEquals(2, r.suspicion.confirmations());
-    assertEquals(start + min, r.suspicion.deadlineMillis(), "k = suspicionMult - 2 = 2 confirmations");
+    assertEquals(start + min, r.suspicion.deadlineMillis(), "lan's k = 2 confirmations");
   }
 
   private static MemberRecord findRecord(TestMesh.Node node, TestMesh.Node of) {

@@ -84,6 +84,10 @@ final class SimCommand implements Runnable {
         description = "SWIM probe interval of every node, in ms (default: the lan preset's 1000; 600 to 60000)")
     Long probeMillis;
 
+    @Option(names = "--confirmations", paramLabel = "K",
+        description = "Lifeguard's k of every node: confirmations that bring a suspicion timer to its minimum (default: the preset's)")
+    Integer confirmations;
+
     @Option(names = "--lone-seed", description = "node 0 (the seed that announces) alone in a site of its own")
     boolean loneSeed;
 
@@ -168,6 +172,13 @@ final class SimCommand implements Runnable {
             throw new UserInputException("--probe-ms: " + probeMillis + " is not within [600, 60000]");
           }
           c = c.withMembership(c.membership().withProbe(probeMillis, c.membership().probeTimeoutMillis()));
+        }
+        if (confirmations != null) {
+          if (confirmations < 0 || confirmations > io.patchmesh.mesh.MembershipConfig.MAX_SUSPICION_CONFIRMATIONS) {
+            throw new UserInputException("--confirmations: " + confirmations + " is not within [0, "
+                + io.patchmesh.mesh.MembershipConfig.MAX_SUSPICION_CONFIRMATIONS + "]");
+          }
+          c = c.withMembership(c.membership().withSuspicionConfirmations(confirmations));
         }
         return (sites == null ? c : c.withSites(sites)).withLoneSeed(loneSeed);
       } catch (IllegalArgumentException e) {
