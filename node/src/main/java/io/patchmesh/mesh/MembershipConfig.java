@@ -102,12 +102,15 @@ public record MembershipConfig(
   /**
    * {@link #lan()} for agents: a probe every 2 s instead of every second (an idle agent's wake-ups
    * are mostly its probes and the probes it answers: BENCHMARKS 12.11), with the same probe timeout
-   * and the same suspicion timers as {@code lan} (half the multiplier of twice the interval), so a
-   * dead member is first suspected up to a probe interval later and then declared dead as quickly.
-   * Seeds keep {@code lan}.
+   * and the same suspicion timers as {@code lan}: half the multiplier of twice the interval gives
+   * the same minimum and maximum, and the same k = 2 confirmations bring the timer from the one to
+   * the other (until 2026-12-05 k was derived as suspicionMult − 2 = 0 here, so an agent's timer
+   * started at the minimum on one accuser's word: BENCHMARKS 6.3). A dead member is first
+   * suspected up to a probe interval later and then declared dead as quickly. Seeds keep
+   * {@code lan}.
    */
   public static MembershipConfig lanAgent() {
-    return lan().withProbe(2_000, 500).withSuspicionMult(2).withSuspicionConfirmations(0);
+    return lan().withProbe(2_000, 500).withSuspicionMult(2).withSuspicionConfirmations(2);
   }
 
   /** Defaults for members mostly reached across WAN links (memberlist's DefaultWANConfig). */

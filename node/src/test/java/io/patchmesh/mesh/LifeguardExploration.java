@@ -28,6 +28,9 @@ class LifeguardExploration {
       int liarDeaths = 0;
       int starvedDeaths = 0;
       int jumpyDeaths = 0;
+      long worstRun = -1;
+      long worstRunMillis = -1;
+      long worstRunSuspect = -1;
       for (long seed = 1; seed <= runs; seed++) {
         TestMesh mesh = MixedFleetDetectionTest.fleet(seed, agent);
         mesh.runUntil(20_000);
@@ -40,6 +43,14 @@ class LifeguardExploration {
           all.add(at < 0 ? Long.MAX_VALUE : at - killed);
         }
         atSeed.add(mesh.node(0).deadAt(victim) < 0 ? Long.MAX_VALUE : mesh.node(0).deadAt(victim) - killed);
+        for (TestMesh.Node o : mesh.others(victim)) {
+          long at = o.deadAt(victim) - killed;
+          if (at > worstRunMillis) {
+            worstRunMillis = at;
+            worstRun = seed;
+            worstRunSuspect = (MixedFleetDetectionTest.firstSuspicion(o, victim) - killed) * (o == mesh.node(0) ? -1 : 1);
+          }
+        }
 
         TestMesh lied = MixedFleetDetectionTest.fleet(seed, agent);
         lied.runUntil(10_000);
@@ -71,10 +82,10 @@ class LifeguardExploration {
         }
       }
       System.out.println(String.format(Locale.ROOT,
-          "explore k=%d runs=%d: killed agent dead at every node mean %.1f s p99 %.1f s worst %.1f s (never: %d);"
+          "explore k=%d runs=%d (worst: run %d, %d ms, first suspected at %d ms there, negative if at the seed): killed agent dead at every node mean %.1f s p99 %.1f s worst %.1f s (never: %d);"
               + " seed mean %.1f s p99 %.1f s worst %.1f s; liar: false deaths in %d of %d runs (%d deaths);"
               + " starved agent fleets (%d runs x 180 s): %d deaths; jumpy node: %d deaths",
-          k, runs, mean(all), pct(all, 0.99), pct(all, 1.0), all.stream().filter(v -> v == Long.MAX_VALUE).count(),
+          k, runs, worstRun, worstRunMillis, worstRunSuspect, mean(all), pct(all, 0.99), pct(all, 1.0), all.stream().filter(v -> v == Long.MAX_VALUE).count(),
           mean(atSeed), pct(atSeed, 0.99), pct(atSeed, 1.0), liarRuns, runs, liarDeaths,
           Math.max(1, runs / 10), starvedDeaths, jumpyDeaths));
     }

@@ -29,6 +29,8 @@ class MembershipConfigTest {
       assertEquals(lan.suspicionMinMillis(n), agent.suspicionMinMillis(n), "suspicion minimum at " + n);
       assertEquals(lan.suspicionMaxMillis(n), agent.suspicionMaxMillis(n), "suspicion maximum at " + n);
     }
+    assertEquals(lan.suspicionConfirmations(), agent.suspicionConfirmations(), "the timer shrinks as fast");
+    assertEquals(2, agent.suspicionConfirmations(), "not suspicionMult - 2 = 0: one accuser's word is not enough");
     assertEquals(lan.gossipIntervalMillis(), agent.gossipIntervalMillis(), "news spreads as fast");
     assertEquals(lan.pushPullIntervalMillis(100), agent.pushPullIntervalMillis(100));
   }
