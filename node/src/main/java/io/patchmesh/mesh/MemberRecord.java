@@ -86,6 +86,18 @@ final class MemberRecord {
     return credential == null ? toWire() : toWire().toBuilder().setCredential(credential.encoded()).build();
   }
 
+  /**
+   * Adds the member's signature of the statement this record holds at {@code u}'s incarnation, so
+   * the accused can recognize (and outbid) an incarnation of a former life of its own.
+   */
+  MemberUpdate.Builder withProof(MemberUpdate.Builder u) {
+    if (signature != null && incarnation == u.getIncarnation()
+        && (signedClaim == MemberStatus.ALIVE || u.getState() == MemberStatus.LEFT.toWire())) {
+      u.setSignature(signature);
+    }
+    return u;
+  }
+
   Member snapshot() {
     return new Member(info, incarnation, status);
   }

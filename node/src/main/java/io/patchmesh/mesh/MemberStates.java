@@ -43,8 +43,7 @@ final class MemberStates {
   private final java.util.List<ByteString> unknown = new ArrayList<>();
   /** The current frame accused this node at an incarnation it already outbid (see {@link StaleAccusers}). */
   private boolean staleAccusation;
-  /** Members with a running suspicion timer (entries go stale when refuted; pruned on expiry). */
-  private final ArrayList<MemberRecord> suspects = new ArrayList<>();
+  private final Suspicions suspicions;
   /** Dead and left members in the order they died, to forget them after the reclaim time. */
   private final ArrayDeque<MemberRecord> departed = new ArrayDeque<>();
   /**
@@ -68,6 +67,7 @@ final class MemberStates {
     this.check = check;
     this.bounds = bounds;
     this.own = new SelfStatement(selfInfo, check.authority(), initialIncarnation);
+    this.suspicions = new Suspicions(selfId, config, table, broadcasts, events);
     try {
       this.selfCredential = check.authority().admit(selfId, check.authority().credential());
     } catch (MemberAuthority.Rejected e) {
@@ -247,16 +247,9 @@ final class MemberStates {
    * not reach it either: each counts as an independent confirmation of the suspicion here.
    */
   void confirmByWitnesses(NodeId id, java.util.List<NodeId> witnesses) {
-    MemberRecord r = table.find(id);
-    if (r == null || r.status != MemberStatus.SUSPECT || r.suspicion == null) {
-      return;
-    }
-    for (NodeId w : witnesses) {
-      if (r.suspicion.confirm(w)) {
-        broadcasts.put(id, suspectUpdate(r, w));
-      }
-    }
+    suspicions.confirmByWitnesses(id, witnesses);
   }
+
 
   /**
    * The transport opened a link to {@code peer}. Returns true if the peer was unknown or not
@@ -274,11 +267,9 @@ final class MemberStates {
 
   /** The suspicion to show a suspect when probing it (Lifeguard's buddy system), or null. */
   MemberUpdate suspicionOf(MemberRecord r) {
-    if (r.status != MemberStatus.SUSPECT) {
-      return null;
-    }
-    return withProof(r, r.info.toWire(r.incarnation, MemberStatus.SUSPECT).setFrom(selfId.toByteString())).build();
+    return suspicions.suspicionOf(r);
   }
+
 
   /**
    * Declares dead every suspect whose timer ran out, and forgets long-departed members. While this
@@ -286,17 +277,7 @@ final class MemberStates {
    * queue: its timer is put off by that much, once.
    */
   void expire(long now, long lagMillis) {
-    for (int i = suspects.size() - 1; i >= 0; i--) {
-      MemberRecord r = suspects.get(i);
-      if (r.status != MemberStatus.SUSPECT || r.suspicion == null || r.removed) {
-        removeSuspect(i);
-      } else if (now >= r.suspicion.deadlineMillis() && lagMillis > 0 && r.suspicion.deferOnce(now + lagMillis)) {
-        continue;
-      } else if (now >= r.suspicion.deadlineMillis()) {
-        removeSuspect(i);
-        applyDeparted(r, r.incarnation, selfKey, MemberStatus.DEAD, now);
-      }
-    }
+    suspicions.expire(now, lagMillis, r -> applyDeparted(r, r.incarnation, selfKey, MemberStatus.DEAD, now));
     while (!departed.isEmpty()) {
       MemberRecord r = departed.peekFirst();
       if (r.status.isLive() || r.removed) {
@@ -312,12 +293,7 @@ final class MemberStates {
 
   /** Earliest time {@link #expire} has work, or Long.MAX_VALUE. */
   long nextDeadline() {
-    long next = Long.MAX_VALUE;
-    for (MemberRecord r : suspects) {
-      if (r.suspicion != null) {
-        next = Math.min(next, r.suspicion.deadlineMillis());
-      }
-    }
+    long next = suspicions.nextDeadline();
     if (!departed.isEmpty()) {
       next = Math.min(next, departed.peekFirst().statusSinceMillis + config.deadReclaimMillis());
     }
@@ -433,36 +409,9 @@ final class MemberStates {
     applyDeparted(r, u.getIncarnation(), u.getFrom(), MemberStatus.LEFT, now);
   }
 
-  /**
-   * Starts or confirms a suspicion of {@code r}. The accuser is the authenticated peer whose link
-   * brought the news (or this node, for push-pull state), never the update's unsigned {@code from}
-   * field: a liar naming other members as accusers could otherwise confirm its own accusation and
-   * shorten the victim's time to refute (Lifeguard counts independent confirmations). So each
-   * confirmation is a distinct link peer that passed the suspicion on.
-   */
+  /** Starts or confirms a suspicion of {@code r} ({@link Suspicions#suspect}). */
   private void applySuspect(MemberRecord r, long inc, NodeId accuser, long now) {
-    if (r == null || inc < r.incarnation || !r.status.isLive()) {
-      return;
-    }
-    NodeId id = r.info.id();
-    if (r.status == MemberStatus.SUSPECT) {
-      if (r.suspicion != null && r.suspicion.confirm(accuser)) {
-        broadcasts.put(id, suspectUpdate(r, accuser)); // let others count this confirmation too
-      }
-      return;
-    }
-    r = table.writable(r);
-    r.incarnation = inc;
-    int n = clusterSize();
-    int k = config.suspicionMult() - 2;
-    if (n - 2 < k) {
-      k = 0; // too few members to expect independent confirmations
-    }
-    r.suspicion = new Suspicion(accuser, k, config.suspicionMinMillis(n), config.suspicionMaxMillis(n), now);
-    suspects.add(r);
-    table.setStatus(r, MemberStatus.SUSPECT, now);
-    broadcasts.put(id, suspectUpdate(r, accuser));
-    events.add(new MemberEvent(r.snapshot(), MemberStatus.ALIVE, MemberStatus.SUSPECT));
+    suspicions.suspect(r, inc, accuser, now, clusterSize());
   }
 
   private void applyDeparted(MemberRecord r, long inc, ByteString accuserKey, MemberStatus status,
@@ -482,35 +431,9 @@ final class MemberStates {
     if (accuser != null) {
       u.setFrom(accuser.toByteString());
     }
-    withProof(r, u);
+    r.withProof(u);
     broadcasts.put(id, u.build());
     events.add(new MemberEvent(r.snapshot(), old, status));
-  }
-
-  private MemberUpdate suspectUpdate(MemberRecord r, NodeId accuser) {
-    MemberUpdate.Builder u = r.info.toWire(r.incarnation, MemberStatus.SUSPECT);
-    if (accuser != null) {
-      u.setFrom(accuser.toByteString());
-    }
-    return withProof(r, u).build();
-  }
-
-  /**
-   * Adds the member's signature of the statement the record holds at this incarnation, so the
-   * accused can recognize (and outbid) an incarnation of a former life of its own.
-   */
-  private static MemberUpdate.Builder withProof(MemberRecord r, MemberUpdate.Builder u) {
-    if (r.signature != null && r.incarnation == u.getIncarnation()
-        && (r.signedClaim == MemberStatus.ALIVE || u.getState() == MemberStatus.LEFT.toWire())) {
-      u.setSignature(r.signature);
-    }
-    return u;
-  }
-
-  private void removeSuspect(int i) {
-    int last = suspects.size() - 1;
-    suspects.set(i, suspects.get(last));
-    suspects.remove(last);
   }
 
   private NodeId accuser(ByteString from) {

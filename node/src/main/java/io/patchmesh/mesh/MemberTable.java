@@ -27,6 +27,8 @@ final class MemberTable {
   private final HashMap<ByteString, MemberRecord> records = new HashMap<>();
   private final ArrayList<MemberRecord> learnedLocal = new ArrayList<>();
   private final ArrayList<MemberRecord> learnedRemote = new ArrayList<>();
+  /** Other sites' members by site, for picks that choose the site first. */
+  private final RemoteSites remoteSites;
   /** Alive + suspect members, self excluded. */
   private int live;
   /** Bumped by every change a {@link Member} snapshot shows (added, removed, status, incarnation, info). */
@@ -41,6 +43,7 @@ final class MemberTable {
     this.localStart = range[0];
     this.localEnd = range[1];
     this.live = roster.size() - (roster.contains(self) ? 1 : 0);
+    this.remoteSites = new RemoteSites(roster, selfSite);
   }
 
   /** The member's record (possibly a shared read-only one), or null if unknown or forgotten. */
@@ -88,9 +91,7 @@ final class MemberTable {
     }
     r = MemberRecord.of(info, incarnation, status, now);
     records.put(r.key, r);
-    ArrayList<MemberRecord> list = info.site().equals(selfSite) ? learnedLocal : learnedRemote;
-    r.listIndex = list.size();
-    list.add(r);
+    list(r);
     if (status.isLive()) {
       live++;
     }
@@ -130,22 +131,35 @@ final class MemberTable {
    * of the members they name and {@link #remove} finds it where it is.
    */
   void setInfo(MemberRecord r, MemberInfo info) {
-    boolean moves = r.listIndex >= 0 && r.info.site().equals(selfSite) != info.site().equals(selfSite);
+    boolean moves = r.listIndex >= 0 && !r.info.site().equals(info.site());
     if (moves) {
       unlist(r);
     }
     version++;
     r.info = info;
     if (moves) {
-      ArrayList<MemberRecord> list = info.site().equals(selfSite) ? learnedLocal : learnedRemote;
-      r.listIndex = list.size();
-      list.add(r);
+      list(r);
+    }
+  }
+
+  /** Puts a learned member in its group (and, in another site, under its site). */
+  private void list(MemberRecord r) {
+    boolean local = r.info.site().equals(selfSite);
+    ArrayList<MemberRecord> list = local ? learnedLocal : learnedRemote;
+    r.listIndex = list.size();
+    list.add(r);
+    if (!local) {
+      remoteSites.add(r);
     }
   }
 
   /** Takes a learned member out of its group (the last one fills its slot). */
   private void unlist(MemberRecord r) {
-    ArrayList<MemberRecord> list = r.info.site().equals(selfSite) ? learnedLocal : learnedRemote;
+    boolean local = r.info.site().equals(selfSite);
+    if (!local) {
+      remoteSites.remove(r);
+    }
+    ArrayList<MemberRecord> list = local ? learnedLocal : learnedRemote;
     MemberRecord last = list.remove(list.size() - 1);
     if (last != r) {
       list.set(r.listIndex, last);
@@ -192,6 +206,27 @@ final class MemberTable {
     ArrayList<MemberRecord> list = local ? learnedLocal : learnedRemote;
     int j = i - rosterPart;
     return j < list.size() ? list.get(j) : null;
+  }
+
+  /** Other sites that have members here (any status). */
+  int remoteSiteCount() {
+    return remoteSites.count();
+  }
+
+  /** Members of the {@code s}-th other site, any status. */
+  int remoteSiteSize(int s) {
+    return remoteSites.size(s);
+  }
+
+  /** The {@code j}-th member of the {@code s}-th other site (callers filter with {@link #eligible}). */
+  MemberRecord remoteSiteAt(int s, int j) {
+    int slot = remoteSites.rosterSlot(s, j);
+    if (slot < 0) {
+      return remoteSites.learned(s, j);
+    }
+    MemberRecord base = roster.base(slot);
+    MemberRecord r = records.isEmpty() ? null : records.get(base.key);
+    return r == null ? base : r;
   }
 
   /** Worth probing or gossiping to: live, known, not self. */

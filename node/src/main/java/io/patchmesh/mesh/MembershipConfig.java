@@ -35,6 +35,10 @@ package io.patchmesh.mesh;
  * @param unverifiedRepeatMillis an announcement the driver was told about but has not verified is
  *     reported again, from whoever repeats it, at most this often (10,000) — so a failed fetch is
  *     retried from another announcer without flooding the driver
+ * @param suspicionConfirmations Lifeguard's k: independent confirmations (distinct accusers,
+ *     helpers' Nacks) that bring a suspicion timer from its maximum down to its minimum; with 0
+ *     the timer starts at the minimum (LAN 2, WAN 4: memberlist's {@code suspicionMult − 2};
+ *     within [0, 16]); fewer members than k + 2 also give 0
  */
 public record MembershipConfig(
     long probeIntervalMillis,
@@ -51,7 +55,11 @@ public record MembershipConfig(
     double crossSiteGossipShare,
     long deadReclaimMillis,
     int maxPiggybackBytes,
-    long unverifiedRepeatMillis) {
+    long unverifiedRepeatMillis,
+    int suspicionConfirmations) {
+
+  /** Upper bound of {@code suspicionConfirmations}: each running suspicion remembers k + 1 accusers. */
+  public static final int MAX_SUSPICION_CONFIRMATIONS = 16;
 
   /** memberlist scales the push-pull interval up beyond this many nodes. */
   private static final int PUSH_PULL_SCALE_THRESHOLD = 32;
@@ -79,78 +87,98 @@ public record MembershipConfig(
       throw new IllegalArgumentException("maxPiggybackBytes must be >= 256");
     }
     requirePositive(unverifiedRepeatMillis, "unverifiedRepeatMillis");
+    if (suspicionConfirmations < 0 || suspicionConfirmations > MAX_SUSPICION_CONFIRMATIONS) {
+      throw new IllegalArgumentException("suspicionConfirmations must be within [0, "
+          + MAX_SUSPICION_CONFIRMATIONS + "], not " + suspicionConfirmations);
+    }
   }
 
   /** Defaults for members that share a LAN (memberlist's DefaultLANConfig). */
   public static MembershipConfig lan() {
     return new MembershipConfig(
-        1_000, 500, 3, 4, 6, 4, 200, 3, 30_000, 8, 0.1, 0.1, 30_000, 1_400, 10_000);
+        1_000, 500, 3, 4, 6, 4, 200, 3, 30_000, 8, 0.1, 0.1, 30_000, 1_400, 10_000, 2);
   }
 
   /**
    * {@link #lan()} for agents: a probe every 2 s instead of every second (an idle agent's wake-ups
    * are mostly its probes and the probes it answers: BENCHMARKS 12.11), with the same probe timeout
-   * and the same suspicion timers as {@code lan} (half the multiplier of twice the interval), so a
-   * dead member is first suspected up to a probe interval later and then declared dead as quickly.
-   * Seeds keep {@code lan}.
+   * and the same suspicion timers as {@code lan}: half the multiplier of twice the interval gives
+   * the same minimum and maximum, and the same k = 2 confirmations bring the timer from the one to
+   * the other (until 2026-12-05 k was derived as suspicionMult − 2 = 0 here, so an agent's timer
+   * started at the minimum on one accuser's word: BENCHMARKS 6.3). A dead member is first
+   * suspected up to a probe interval later and then declared dead as quickly. Seeds keep
+   * {@code lan}.
    */
   public static MembershipConfig lanAgent() {
-    return lan().withProbe(2_000, 500).withSuspicionMult(2);
+    return lan().withProbe(2_000, 500).withSuspicionMult(2).withSuspicionConfirmations(2);
   }
 
   /** Defaults for members mostly reached across WAN links (memberlist's DefaultWANConfig). */
   public static MembershipConfig wan() {
     return new MembershipConfig(
-        5_000, 3_000, 3, 6, 6, 4, 500, 4, 60_000, 8, 0.1, 0.1, 60_000, 1_400, 10_000);
+        5_000, 3_000, 3, 6, 6, 4, 500, 4, 60_000, 8, 0.1, 0.1, 60_000, 1_400, 10_000, 4);
   }
 
   public MembershipConfig withProbe(long intervalMillis, long timeoutMillis) {
     return new MembershipConfig(intervalMillis, timeoutMillis, indirectChecks, suspicionMult,
         suspicionMaxTimeoutMult, retransmitMult, gossipIntervalMillis, gossipFanout,
         pushPullIntervalMillis, awarenessMaxMultiplier, crossSiteProbeShare, crossSiteGossipShare,
-        deadReclaimMillis, maxPiggybackBytes, unverifiedRepeatMillis);
+        deadReclaimMillis, maxPiggybackBytes, unverifiedRepeatMillis,
+        suspicionConfirmations);
   }
 
   public MembershipConfig withSuspicionMult(int mult) {
     return new MembershipConfig(probeIntervalMillis, probeTimeoutMillis, indirectChecks, mult,
         suspicionMaxTimeoutMult, retransmitMult, gossipIntervalMillis, gossipFanout,
         pushPullIntervalMillis, awarenessMaxMultiplier, crossSiteProbeShare, crossSiteGossipShare,
-        deadReclaimMillis, maxPiggybackBytes, unverifiedRepeatMillis);
+        deadReclaimMillis, maxPiggybackBytes, unverifiedRepeatMillis,
+        suspicionConfirmations);
+  }
+
+  public MembershipConfig withSuspicionConfirmations(int k) {
+    return new MembershipConfig(probeIntervalMillis, probeTimeoutMillis, indirectChecks, suspicionMult,
+        suspicionMaxTimeoutMult, retransmitMult, gossipIntervalMillis, gossipFanout,
+        pushPullIntervalMillis, awarenessMaxMultiplier, crossSiteProbeShare, crossSiteGossipShare,
+        deadReclaimMillis, maxPiggybackBytes, unverifiedRepeatMillis, k);
   }
 
   public MembershipConfig withIndirectChecks(int k) {
     return new MembershipConfig(probeIntervalMillis, probeTimeoutMillis, k, suspicionMult,
         suspicionMaxTimeoutMult, retransmitMult, gossipIntervalMillis, gossipFanout,
         pushPullIntervalMillis, awarenessMaxMultiplier, crossSiteProbeShare, crossSiteGossipShare,
-        deadReclaimMillis, maxPiggybackBytes, unverifiedRepeatMillis);
+        deadReclaimMillis, maxPiggybackBytes, unverifiedRepeatMillis,
+        suspicionConfirmations);
   }
 
   public MembershipConfig withGossip(long intervalMillis, int fanout) {
     return new MembershipConfig(probeIntervalMillis, probeTimeoutMillis, indirectChecks,
         suspicionMult, suspicionMaxTimeoutMult, retransmitMult, intervalMillis, fanout,
         pushPullIntervalMillis, awarenessMaxMultiplier, crossSiteProbeShare, crossSiteGossipShare,
-        deadReclaimMillis, maxPiggybackBytes, unverifiedRepeatMillis);
+        deadReclaimMillis, maxPiggybackBytes, unverifiedRepeatMillis,
+        suspicionConfirmations);
   }
 
   public MembershipConfig withPushPullIntervalMillis(long intervalMillis) {
     return new MembershipConfig(probeIntervalMillis, probeTimeoutMillis, indirectChecks,
         suspicionMult, suspicionMaxTimeoutMult, retransmitMult, gossipIntervalMillis, gossipFanout,
         intervalMillis, awarenessMaxMultiplier, crossSiteProbeShare, crossSiteGossipShare,
-        deadReclaimMillis, maxPiggybackBytes, unverifiedRepeatMillis);
+        deadReclaimMillis, maxPiggybackBytes, unverifiedRepeatMillis,
+        suspicionConfirmations);
   }
 
   public MembershipConfig withCrossSiteShares(double probeShare, double gossipShare) {
     return new MembershipConfig(probeIntervalMillis, probeTimeoutMillis, indirectChecks,
         suspicionMult, suspicionMaxTimeoutMult, retransmitMult, gossipIntervalMillis, gossipFanout,
         pushPullIntervalMillis, awarenessMaxMultiplier, probeShare, gossipShare,
-        deadReclaimMillis, maxPiggybackBytes, unverifiedRepeatMillis);
+        deadReclaimMillis, maxPiggybackBytes, unverifiedRepeatMillis,
+        suspicionConfirmations);
   }
 
   public MembershipConfig withDeadReclaimMillis(long millis) {
     return new MembershipConfig(probeIntervalMillis, probeTimeoutMillis, indirectChecks,
         suspicionMult, suspicionMaxTimeoutMult, retransmitMult, gossipIntervalMillis, gossipFanout,
         pushPullIntervalMillis, awarenessMaxMultiplier, crossSiteProbeShare, crossSiteGossipShare,
-        millis, maxPiggybackBytes, unverifiedRepeatMillis);
+        millis, maxPiggybackBytes, unverifiedRepeatMillis, suspicionConfirmations);
   }
 
   /** Lower bound of the suspicion timer for a cluster of {@code n} members (memberlist's formula). */

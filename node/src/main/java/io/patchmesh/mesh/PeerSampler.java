@@ -8,6 +8,12 @@ import java.util.random.RandomGenerator;
  * Picks random live members for gossip, indirect probes and push-pull: from the own site, except
  * a configured share from other sites (dense inside a site, sparse across). Falls back to the
  * other group when the chosen one has nobody eligible, so a lone node at a site still talks.
+ *
+ * <p>A pick in other sites chooses the site first (uniformly over the other sites), then a member
+ * in it: every site then gets the same share of the fleet's cross-site gossip, about what one
+ * site sends across ({@code crossSiteShare} of its members' gossip), whatever its size. Picked
+ * uniformly over members instead, a member alone in its site (a seed in a data centre) got one
+ * share in N of it and heard other sites' news late.
  * Only members this node can reach are picked ({@link Membership.Builder#reachable}).
  */
 final class PeerSampler {
@@ -47,7 +53,13 @@ final class PeerSampler {
     if (size == 0) {
       return null;
     }
-    for (int i = 0; i < DRAWS; i++) {
+    if (!local) {
+      MemberRecord r = pickBySite(exclude, aliveOnly);
+      if (r != null) {
+        return r;
+      }
+    }
+    for (int i = 0; local && i < DRAWS; i++) {
       MemberRecord r = table.groupAt(local, random.nextInt(size));
       if (acceptable(r, exclude, aliveOnly)) {
         return r;
@@ -56,6 +68,22 @@ final class PeerSampler {
     int start = random.nextInt(size);
     for (int i = 0; i < size; i++) {
       MemberRecord r = table.groupAt(local, (start + i) % size);
+      if (acceptable(r, exclude, aliveOnly)) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  /** A random other site, then a random member in it; null after {@value #DRAWS} misses. */
+  private MemberRecord pickBySite(List<MemberRecord> exclude, boolean aliveOnly) {
+    int sites = table.remoteSiteCount();
+    if (sites == 0) {
+      return null;
+    }
+    for (int i = 0; i < DRAWS; i++) {
+      int s = random.nextInt(sites);
+      MemberRecord r = table.remoteSiteAt(s, random.nextInt(table.remoteSiteSize(s)));
       if (acceptable(r, exclude, aliveOnly)) {
         return r;
       }

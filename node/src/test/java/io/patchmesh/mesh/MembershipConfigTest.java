@@ -29,6 +29,8 @@ class MembershipConfigTest {
       assertEquals(lan.suspicionMinMillis(n), agent.suspicionMinMillis(n), "suspicion minimum at " + n);
       assertEquals(lan.suspicionMaxMillis(n), agent.suspicionMaxMillis(n), "suspicion maximum at " + n);
     }
+    assertEquals(lan.suspicionConfirmations(), agent.suspicionConfirmations(), "the timer shrinks as fast");
+    assertEquals(2, agent.suspicionConfirmations(), "not suspicionMult - 2 = 0: one accuser's word is not enough");
     assertEquals(lan.gossipIntervalMillis(), agent.gossipIntervalMillis(), "news spreads as fast");
     assertEquals(lan.pushPullIntervalMillis(100), agent.pushPullIntervalMillis(100));
   }
@@ -47,6 +49,21 @@ class MembershipConfigTest {
     MembershipConfig lan = MembershipConfig.lan();
     assertEquals(30_000, lan.pushPullIntervalMillis(32));
     assertEquals(300_000, lan.pushPullIntervalMillis(10_000));
+  }
+
+  @Test
+  void suspicionConfirmationsAreTheirOwnSettingWithinARange() {
+    assertEquals(2, MembershipConfig.lan().suspicionConfirmations(), "memberlist's LAN: suspicionMult 4 - 2");
+    assertEquals(4, MembershipConfig.wan().suspicionConfirmations(), "memberlist's WAN: suspicionMult 6 - 2");
+    MembershipConfig lan = MembershipConfig.lan();
+    assertEquals(2, lan.withSuspicionMult(9).suspicionConfirmations(), "no longer derived from suspicionMult");
+    assertEquals(5, lan.withSuspicionConfirmations(5).suspicionConfirmations());
+    assertEquals(0, lan.withSuspicionConfirmations(0).suspicionConfirmations());
+    assertEquals(16, lan.withSuspicionConfirmations(16).suspicionConfirmations());
+    IllegalArgumentException low = assertThrows(IllegalArgumentException.class, () -> lan.withSuspicionConfirmations(-1));
+    assertEquals("suspicionConfirmations must be within [0, 16], not -1", low.getMessage());
+    IllegalArgumentException high = assertThrows(IllegalArgumentException.class, () -> lan.withSuspicionConfirmations(17));
+    assertEquals("suspicionConfirmations must be within [0, 16], not 17", high.getMessage());
   }
 
   @Test

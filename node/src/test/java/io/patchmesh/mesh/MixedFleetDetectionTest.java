@@ -24,6 +24,11 @@ class MixedFleetDetectionTest {
   private static final String[] SITES = {"site-a", "site-b", "site-c", "site-d"};
 
   static TestMesh fleet(long seed) {
+    return fleet(seed, MembershipConfig.lanAgent());
+  }
+
+  /** The fleet with {@code agent} as the agents' timing (the seed keeps {@code lan}). */
+  static TestMesh fleet(long seed, MembershipConfig agent) {
     TestMesh mesh = new TestMesh();
     List<MemberInfo> raw = TestMesh.infos(20, seed);
     List<MemberInfo> infos = new ArrayList<>();
@@ -35,7 +40,7 @@ class MixedFleetDetectionTest {
     Roster roster = Roster.of(infos);
     SplittableRandom random = new SplittableRandom(seed);
     for (int i = 0; i < infos.size(); i++) {
-      MembershipConfig c = (i == 0 ? MembershipConfig.lan() : MembershipConfig.lanAgent()).withDeadReclaimMillis(600_000);
+      MembershipConfig c = (i == 0 ? MembershipConfig.lan() : agent).withDeadReclaimMillis(600_000);
       mesh.add(infos.get(i), Membership.builder(infos.get(i)).config(c).random(random.split()).roster(roster));
     }
     return mesh;
@@ -88,7 +93,7 @@ class MixedFleetDetectionTest {
     assertTrue(accused.membership.self().incarnation() > 0, "the accused heard of it and refuted");
   }
 
-  private static Frame withLie(Frame frame, TestMesh.Node liar, TestMesh.Node accused) {
+  static Frame withLie(Frame frame, TestMesh.Node liar, TestMesh.Node accused) {
     Member view = liar.viewOf(accused);
     MemberUpdate lie = accused.info.toWire(view.incarnation(), MemberStatus.DEAD)
         .setFrom(liar.id().toByteString()).build();
@@ -101,7 +106,7 @@ class MixedFleetDetectionTest {
     return frame;
   }
 
-  private static long firstSuspicion(TestMesh.Node observer, TestMesh.Node member) {
+  static long firstSuspicion(TestMesh.Node observer, TestMesh.Node member) {
     for (int i = 0; i < observer.events.size(); i++) {
       if (observer.events.get(i) instanceof MemberEvent e && e.member().info().id().equals(member.id())
           && e.newState() == MemberStatus.SUSPECT) {

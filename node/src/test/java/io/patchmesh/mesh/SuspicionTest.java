@@ -55,7 +55,37 @@ class SuspicionTest {
     int n = hearer.membership.clusterSize();
     long min = MembershipConfig.lan().suspicionMinMillis(n);
     assertEquals(2, r.suspicion.confirmations());
-    assertEquals(start + min, r.suspicion.deadlineMillis(), "k = suspicionMult - 2 = 2 confirmations");
+    assertEquals(start + min, r.suspicion.deadlineMillis(), "lan's k = 2 confirmations");
+  }
+
+  /**
+   * Agents ({@code lanAgent}) count confirmations as {@code lan} does: one accuser's word starts the
+   * timer at its maximum, and two more independent accusers bring it to the minimum (k was
+   * suspicionMult − 2 = 0 for agents until 2026-12-05: the minimum at once).
+   */
+  @Test
+  void anAgentsSuspicionOnOneWordStartsAtTheMaximumAndTwoConfirmationsBringTheMinimum() {
+    MembershipConfig agent = MembershipConfig.lanAgent();
+    TestMesh mesh = TestMesh.ofRoster(8, agent, 9);
+    mesh.runUntil(2_000);
+    TestMesh.Node hearer = mesh.node(0);
+    TestMesh.Node accused = mesh.node(1);
+    accused.down = true;
+    long start = mesh.now;
+    int n = hearer.membership.clusterSize();
+    for (int accuser = 2; accuser <= 4; accuser++) {
+      hearer.membership.onFrame(mesh.now, mesh.node(accuser).id(), io.patchmesh.proto.Frame.newBuilder()
+          .setPing(io.patchmesh.proto.Ping.newBuilder().setSeq(0).addUpdates(
+              accused.info.toWire(0, MemberStatus.SUSPECT).setFrom(mesh.node(accuser).id().toByteString())))
+          .build());
+      MemberRecord r = findRecord(hearer, accused);
+      if (accuser == 2) {
+        assertEquals(start + agent.suspicionMaxMillis(n), r.suspicion.deadlineMillis(), "one accuser: the maximum");
+      }
+    }
+    MemberRecord r = findRecord(hearer, accused);
+    assertEquals(2, r.suspicion.confirmations());
+    assertEquals(start + agent.suspicionMinMillis(n), r.suspicion.deadlineMillis(), "k = 2: the minimum");
   }
 
   private static MemberRecord findRecord(TestMesh.Node node, TestMesh.Node of) {

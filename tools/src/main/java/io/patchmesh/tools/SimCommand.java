@@ -84,6 +84,13 @@ final class SimCommand implements Runnable {
         description = "SWIM probe interval of every node, in ms (default: the lan preset's 1000; 600 to 60000)")
     Long probeMillis;
 
+    @Option(names = "--confirmations", paramLabel = "K",
+        description = "Lifeguard's k of every node: confirmations that bring a suspicion timer to its minimum (default: the preset's)")
+    Integer confirmations;
+
+    @Option(names = "--lone-seed", description = "node 0 (the seed that announces) alone in a site of its own")
+    boolean loneSeed;
+
     @Option(names = "--cpu", description = "also print the CPU the idle window took on this machine (varies run to run)")
     boolean cpu;
 
@@ -110,9 +117,27 @@ final class SimCommand implements Runnable {
           n.put("peersPerNode", round1(w.peersPerNode()));
           n.put("maxPeersPerNode", w.maxPeersPerNode());
         }
+        SimRun.Detection d = run.detection();
+        n.put("killDeadObservers", d.observers());
+        n.put("killDeadMeanMillis", Math.round(d.meanMillis()));
+        n.put("killDeadP99Millis", d.p99Millis());
+        n.put("killDeadWorstMillis", d.worstMillis());
+        n.put("seedSuspectMillis", d.seedSuspectMillis());
+        n.put("seedDeadMillis", d.seedDeadMillis());
+        n.put("seedSiteIdleWanBytesPerSecond", Math.round(d.seedSiteIdleWanBytesPerSecond()));
+        n.put("busiestSiteIdleWanBytesPerSecond", Math.round(d.busiestSiteIdleWanBytesPerSecond()));
         JsonOut.print(o, n);
       } else {
         o.print(render(run.result(), config.lossModel()));
+        SimRun.Detection d = run.detection();
+        o.print(String.format(Locale.ROOT, "  killed node dead, per node     mean %s, p99 %s, worst %s (%,d nodes)%n",
+            millis(Math.round(d.meanMillis())), millis(d.p99Millis()), millis(d.worstMillis()), d.observers()));
+        o.print(String.format(Locale.ROOT, "  at node 0 (the seed%s)%s suspect after %s, dead after %s%n",
+            config.loneSeed() ? ", alone in its site" : "", config.loneSeed() ? "" : "                     ", millis(d.seedSuspectMillis()), millis(d.seedDeadMillis())));
+        if (d.seedSiteIdleWanBytesPerSecond() >= 0) {
+          o.print(String.format(Locale.ROOT, "  idle site link (up + down)    node 0's site %,d bytes/s; busiest site %,d bytes/s%n",
+              Math.round(d.seedSiteIdleWanBytesPerSecond()), Math.round(d.busiestSiteIdleWanBytesPerSecond())));
+        }
         if (run.idleWork() != null) {
           SimRun.IdleWork w = run.idleWork();
           o.print(String.format(Locale.ROOT, "  idle work per node            %.2f frames in/s, %.2f frames out/s, %.2f timer wake-ups/s%n",
@@ -148,7 +173,14 @@ final class SimCommand implements Runnable {
           }
           c = c.withMembership(c.membership().withProbe(probeMillis, c.membership().probeTimeoutMillis()));
         }
-        return sites == null ? c : c.withSites(sites);
+        if (confirmations != null) {
+          if (confirmations < 0 || confirmations > io.patchmesh.mesh.MembershipConfig.MAX_SUSPICION_CONFIRMATIONS) {
+            throw new UserInputException("--confirmations: " + confirmations + " is not within [0, "
+                + io.patchmesh.mesh.MembershipConfig.MAX_SUSPICION_CONFIRMATIONS + "]");
+          }
+          c = c.withMembership(c.membership().withSuspicionConfirmations(confirmations));
+        }
+        return (sites == null ? c : c.withSites(sites)).withLoneSeed(loneSeed);
       } catch (IllegalArgumentException e) {
         throw new UserInputException("sim gossip: " + e.getMessage());
       }

@@ -42,6 +42,23 @@ class SimCommandTest {
   }
 
   @Test
+  void aLoneSeedAndTheConfirmationsAreReported() {
+    JsonNode j = Cli.ok("sim", "gossip", "--nodes", 40, "--sites", 4, "--seed", 5, "--lone-seed",
+        "--confirmations", 2, "--membership", "lan-agent", "--idle-s", 10, "--json").json();
+    assertEquals(5, j.get("sites").asInt(), "four sites and node 0's own");
+    assertEquals(39, j.get("killDeadObservers").asInt(), j.toString());
+    assertTrue(j.get("killDeadMeanMillis").asLong() <= j.get("killDeadP99Millis").asLong(), j.toString());
+    assertEquals(j.get("killDetectedByAllMillis").asLong(), j.get("killDeadWorstMillis").asLong(), j.toString());
+    assertTrue(j.get("seedSuspectMillis").asLong() > 0, j.toString());
+    assertTrue(j.get("seedDeadMillis").asLong() > j.get("seedSuspectMillis").asLong(), j.toString());
+    assertTrue(j.get("seedSiteIdleWanBytesPerSecond").asLong() > 0, j.toString());
+    assertTrue(j.get("busiestSiteIdleWanBytesPerSecond").asLong() >= j.get("seedSiteIdleWanBytesPerSecond").asLong(),
+        j.toString());
+    Cli.Result bad = Cli.run("sim", "gossip", "--nodes", 10, "--confirmations", 17);
+    assertEquals("patchmesh: --confirmations: 17 is not within [0, 16]", bad.errLines().get(0), bad.toString());
+  }
+
+  @Test
   void badFlagsAreOneLineAndExit2() {
     for (Object[] args : new Object[][] {
         {"sim", "gossip", "--nodes", 2},
@@ -49,6 +66,8 @@ class SimCommandTest {
         {"sim", "gossip", "--nodes", 10, "--loss", "lots"},
         {"sim", "gossip", "--nodes", 10, "--sites", 11},
         {"sim", "gossip", "--nodes", 10, "--loss-model", "udp"},
+        {"sim", "gossip", "--nodes", 10, "--confirmations", 17},
+        {"sim", "gossip", "--nodes", 10, "--confirmations", -1},
     }) {
       Cli.Result r = Cli.run(args);
       assertEquals(Main.USAGE, r.code(), r.toString());

@@ -97,6 +97,13 @@ public final class GossipSimulation {
   private long falseSuspicions;
   private long openFalseSuspicions;
   private boolean stalledDeclaredDead;
+  /** When each node declared the killed node dead (µs after t0; -1: not yet). */
+  private final long[] deadAtMicros;
+  private long seedSuspectAt = -1;
+  private long seedDeadAt = -1;
+  /** Cross-site bytes in + out per site, and at the idle window's start. */
+  private final long[] siteWan;
+  private long[] siteWanAtIdle;
 
   private GossipSimulation(SimConfig config) {
     this.config = config;
@@ -111,7 +118,7 @@ public final class GossipSimulation {
       root.nextBytes(id);
       ids[i] = NodeId.of(id);
       index.put(ids[i], i);
-      siteOf[i] = i % config.sites();
+      siteOf[i] = config.loneSeed() && i == announcer ? config.sites() : i % config.sites();
       infos.add(MemberInfo.of(ids[i], String.format(Locale.ROOT, "site-%04d", siteOf[i]),
           List.of("sim-" + i + ":7000"), i == announcer ? Role.ROLE_SEED : Role.ROLE_AGENT));
     }
@@ -141,6 +148,9 @@ public final class GossipSimulation {
       windowPeers[i] = new java.util.BitSet();
     }
     this.t0 = config.warmupMillis() * 1000;
+    this.deadAtMicros = new long[n];
+    Arrays.fill(deadAtMicros, -1);
+    this.siteWan = new long[config.sites() + 1];
   }
 
   /** Runs one simulation; the same config always gives the same result. */
@@ -154,7 +164,24 @@ public final class GossipSimulation {
     SimResult r = sim.execute();
     double nodeSeconds = r.nodes() * (r.idleMillis() / 1000.0);
     return new SimRun(r, nodeSeconds <= 0 ? -1 : sim.idleCpuNanos / 1000.0 / nodeSeconds,
-        nodeSeconds <= 0 ? null : sim.idleWork(nodeSeconds));
+        nodeSeconds <= 0 ? null : sim.idleWork(nodeSeconds), sim.detection(r.idleMillis()));
+  }
+
+  private SimRun.Detection detection(long idleMillis) {
+    long[] t = Arrays.stream(deadAtMicros).filter(v -> v >= 0).sorted().toArray();
+    double mean = t.length == 0 ? -1 : Arrays.stream(t).average().orElse(-1) / 1000.0;
+    long p99 = t.length == 0 ? -1 : t[Math.max(0, (int) Math.ceil(0.99 * t.length) - 1)] / 1000;
+    long worst = t.length == 0 ? -1 : t[t.length - 1] / 1000;
+    double seedLink = -1;
+    double busiest = -1;
+    if (idleMillis > 0 && siteWanAtIdle != null) {
+      double s = idleMillis / 1000.0;
+      seedLink = (siteWan[siteOf[announcer]] - siteWanAtIdle[siteOf[announcer]]) / s;
+      for (int k = 0; k < siteWan.length; k++) {
+        busiest = Math.max(busiest, (siteWan[k] - siteWanAtIdle[k]) / s);
+      }
+    }
+    return new SimRun.Detection(t.length, mean, p99, worst, seedSuspectAt, seedDeadAt, seedLink, busiest);
   }
 
   private SimRun.IdleWork idleWork(double nodeSeconds) {
@@ -214,7 +241,7 @@ public final class GossipSimulation {
     long wan = idleFrom < 0 ? wanBytes : wanAtIdle;
     long idleMillis = idleFrom < 0 ? 0 : (now - idleFrom) / 1000;
     double idleNodeSeconds = Math.max(1e-9, n * (idleMillis / 1000.0));
-    return new SimResult(n, config.sites(), config.loss(), config.seed(), heardAt, verifiedAt,
+    return new SimResult(n, config.sites() + (config.loneSeed() ? 1 : 0), config.loss(), config.seed(), heardAt, verifiedAt,
         rounds, b / nodeSeconds, pp / nodeSeconds, wan / nodeSeconds,
         idleFrom < 0 ? falseDeaths : falseDeathsAtIdle, idleFrom < 0 ? falseSuspicions : falseSuspicionsAtIdle,
         idleFrom < 0 ? openFalseSuspicions : openAtIdle, killDetectedAt, stalledDeclaredDead,
@@ -235,6 +262,7 @@ public final class GossipSimulation {
     falseDeathsAtIdle = falseDeaths;
     falseSuspicionsAtIdle = falseSuspicions;
     openAtIdle = openFalseSuspicions;
+    siteWanAtIdle = siteWan.clone();
   }
 
   private static long threadCpuNanos() {
@@ -330,6 +358,8 @@ public final class GossipSimulation {
       }
       if (siteOf[i] != siteOf[to]) {
         wanBytes += size;
+        siteWan[siteOf[i]] += size;
+        siteWan[siteOf[to]] += size;
       }
       messages++;
       peers[i].set(to);
@@ -360,8 +390,15 @@ public final class GossipSimulation {
       return;
     }
     if (subject == killed && started) {
+      if (observer == announcer && e.newState() == MemberStatus.SUSPECT && seedSuspectAt < 0) {
+        seedSuspectAt = (now - t0) / 1000;
+      }
       if (e.newState() == MemberStatus.DEAD && !sawKill[observer]) {
         sawKill[observer] = true;
+        deadAtMicros[observer] = now - t0;
+        if (observer == announcer) {
+          seedDeadAt = (now - t0) / 1000;
+        }
         if (++sawKillCount == n - 1) {
           killDetectedAt = (now - t0) / 1000;
         }

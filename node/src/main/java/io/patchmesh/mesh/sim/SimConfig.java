@@ -26,6 +26,8 @@ import io.patchmesh.mesh.MembershipConfig;
  * @param maxMillis hard limit of simulated time after t0
  * @param idleMillis after the scenario ended, keep running this long with nothing happening and
  *     count the traffic of that window on its own: the idle cost of membership (0: no window)
+ * @param loneSeed node 0 sits alone in a site of its own (one more site than {@code sites}),
+ *     like a seed in a data centre without agents; its detection and its site link are reported
  */
 public record SimConfig(
     int nodes,
@@ -44,7 +46,8 @@ public record SimConfig(
     long settleMillis,
     long maxMillis,
     long idleMillis,
-    MembershipConfig membership) {
+    MembershipConfig membership,
+    boolean loneSeed) {
 
   /**
    * What a lost packet does to a membership frame.
@@ -93,31 +96,40 @@ public record SimConfig(
   public static SimConfig defaults(int nodes, double loss, long seed) {
     return new SimConfig(nodes, Math.max(1, nodes / 100), loss, LossModel.DELAY, seed,
         0.5, 2.0, 20.0, 60.0, 5.0, 1_000, true, 3_000, 5_000,
-        180_000, 30_000, MembershipConfig.lan());
+        180_000, 30_000, MembershipConfig.lan(), false);
   }
 
   public SimConfig withSites(int s) {
     return new SimConfig(nodes, s, loss, lossModel, seed, inSiteMinMillis, inSiteMaxMillis, crossSiteMinMillis, crossSiteMaxMillis,
-        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, idleMillis, membership);
+        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, idleMillis, membership, loneSeed);
   }
 
   public SimConfig withScenario(boolean kill, long stall, long settle) {
     return new SimConfig(nodes, sites, loss, lossModel, seed, inSiteMinMillis, inSiteMaxMillis, crossSiteMinMillis, crossSiteMaxMillis,
-        verifyExtraMillis, warmupMillis, kill, stall, settle, maxMillis, idleMillis, membership);
+        verifyExtraMillis, warmupMillis, kill, stall, settle, maxMillis, idleMillis, membership, loneSeed);
   }
 
   public SimConfig withIdleMillis(long idle) {
     return new SimConfig(nodes, sites, loss, lossModel, seed, inSiteMinMillis, inSiteMaxMillis, crossSiteMinMillis, crossSiteMaxMillis,
-        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, idle, membership);
+        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, idle, membership, loneSeed);
   }
 
   public SimConfig withMembership(MembershipConfig m) {
     return new SimConfig(nodes, sites, loss, lossModel, seed, inSiteMinMillis, inSiteMaxMillis, crossSiteMinMillis, crossSiteMaxMillis,
-        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, idleMillis, m);
+        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, idleMillis, m, loneSeed);
+  }
+
+  /**
+   * Node 0 (the seed that announces) alone in a site of its own, as a seed in a data centre
+   * without agents is: it hears other sites' news only through cross-site gossip.
+   */
+  public SimConfig withLoneSeed(boolean lone) {
+    return new SimConfig(nodes, sites, loss, lossModel, seed, inSiteMinMillis, inSiteMaxMillis, crossSiteMinMillis, crossSiteMaxMillis,
+        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, idleMillis, membership, lone);
   }
 
   public SimConfig withLossModel(LossModel model) {
     return new SimConfig(nodes, sites, loss, model, seed, inSiteMinMillis, inSiteMaxMillis, crossSiteMinMillis, crossSiteMaxMillis,
-        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, idleMillis, membership);
+        verifyExtraMillis, warmupMillis, killNode, stallMillis, settleMillis, maxMillis, idleMillis, membership, loneSeed);
   }
 }

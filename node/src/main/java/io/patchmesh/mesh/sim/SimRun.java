@@ -9,7 +9,25 @@ package io.patchmesh.mesh.sim;
  * @param idleWork what each node did in the idle window, in counts (deterministic); null with no
  *     window
  */
-public record SimRun(SimResult result, double idleCpuMicrosPerNodeSecond, IdleWork idleWork) {
+public record SimRun(SimResult result, double idleCpuMicrosPerNodeSecond, IdleWork idleWork, Detection detection) {
+
+  /**
+   * When each live node declared the killed node dead, and what node 0 (the announcing seed) heard
+   * and sent across its site's link: the figures for a member alone in its site.
+   *
+   * @param observers live nodes that declared the killed node dead (of all live ones)
+   * @param meanMillis mean over those nodes, simulated ms after the kill
+   * @param p99Millis 99th percentile over those nodes
+   * @param worstMillis the last of them
+   * @param seedSuspectMillis when node 0 first took the killed node for suspect (-1: never)
+   * @param seedDeadMillis when node 0 declared it dead (-1: never)
+   * @param seedSiteIdleWanBytesPerSecond idle bytes per second over node 0's site link (in + out)
+   * @param busiestSiteIdleWanBytesPerSecond the same for the site link that carried the most
+   */
+  public record Detection(int observers, double meanMillis, long p99Millis, long worstMillis,
+      long seedSuspectMillis, long seedDeadMillis, double seedSiteIdleWanBytesPerSecond,
+      double busiestSiteIdleWanBytesPerSecond) {}
+
 
   /**
    * A node's membership work while idle, per node and simulated second, and the peers it spoke to:
