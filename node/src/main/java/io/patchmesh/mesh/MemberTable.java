@@ -20,6 +20,7 @@ final class MemberTable {
   private final NodeId self;
   private final ByteString selfKey;
   private final String selfSite;
+  private final boolean selfInRoster;
   private final Roster roster;
   private final int localStart;
   private final int localEnd;
@@ -42,7 +43,8 @@ final class MemberTable {
     int[] range = roster.siteRange(selfSite);
     this.localStart = range[0];
     this.localEnd = range[1];
-    this.live = roster.size() - (roster.contains(self) ? 1 : 0);
+    this.selfInRoster = roster.contains(self);
+    this.live = roster.size() - (selfInRoster ? 1 : 0);
     this.remoteSites = new RemoteSites(roster, selfSite);
   }
 
@@ -184,6 +186,11 @@ final class MemberTable {
   /** Alive and suspect members, self excluded. */
   int liveCount() {
     return live;
+  }
+
+  /** Members of this node's own site other than itself (the shared roster of a simulation holds self). */
+  int siteMates() {
+    return groupSize(true) - (selfInRoster ? 1 : 0);
   }
 
   int groupSize(boolean local) {

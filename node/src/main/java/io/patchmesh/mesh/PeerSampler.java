@@ -39,8 +39,8 @@ final class PeerSampler {
 
   /** True to pick from the own site this time. */
   boolean chooseLocal(double crossSiteShare) {
-    if (table.groupSize(true) <= 1) {
-      return false; // only self (or nobody) here
+    if (table.siteMates() == 0) {
+      return false; // nobody else here
     }
     if (table.groupSize(false) == 0) {
       return true;
