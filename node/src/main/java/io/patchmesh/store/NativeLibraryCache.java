@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -204,8 +205,12 @@ final class NativeLibraryCache {
     FileTime before = FileTime.from(Instant.now().minus(STALE_TEMP));
     try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir, "." + lib.fileName() + ".*.tmp")) {
       for (Path t : temps) {
-        if (Files.getLastModifiedTime(t).compareTo(before) < 0) {
-          Files.deleteIfExists(t);
+        try {
+          if (Files.getLastModifiedTime(t).compareTo(before) < 0) {
+            Files.deleteIfExists(t);
+          }
+        } catch (NoSuchFileException e) {
+          // another process's install renamed or removed it meanwhile
         }
       }
     }

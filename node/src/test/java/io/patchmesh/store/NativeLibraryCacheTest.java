@@ -104,24 +104,27 @@ class NativeLibraryCacheTest {
   void concurrentFirstStartsAllGetOneVerifiedCopy() throws Exception {
     int n = 8;
     ExecutorService pool = Executors.newFixedThreadPool(n);
-    CountDownLatch go = new CountDownLatch(1);
-    List<Future<Path>> dirs = new ArrayList<>();
     try {
-      for (int i = 0; i < n; i++) {
-        NativeLibraryCache c = cache(); // one per "process"
-        dirs.add(pool.submit(() -> {
-          go.await();
-          return c.prepare(tmp.resolve("shared"));
-        }));
-      }
-      go.countDown();
-      Path dir = dirs.get(0).get(60, TimeUnit.SECONDS);
-      for (Future<Path> f : dirs) {
-        assertEquals(dir, f.get(60, TimeUnit.SECONDS));
-      }
-      assertArrayEquals(bytes, Files.readAllBytes(dir.resolve("libtest.so")));
-      try (Stream<Path> s = Files.list(dir)) {
-        assertEquals(1, s.count()); // every temporary file renamed or removed
+      for (int round = 0; round < 10; round++) { // each round a fresh place: all n install at once
+        Path base = tmp.resolve("shared" + round);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Path>> dirs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          NativeLibraryCache c = cache(); // one per "process"
+          dirs.add(pool.submit(() -> {
+            go.await();
+            return c.prepare(base);
+          }));
+        }
+        go.countDown();
+        Path dir = dirs.get(0).get(60, TimeUnit.SECONDS);
+        for (Future<Path> f : dirs) {
+          assertEquals(dir, f.get(60, TimeUnit.SECONDS));
+        }
+        assertArrayEquals(bytes, Files.readAllBytes(dir.resolve("libtest.so")));
+        try (Stream<Path> s = Files.list(dir)) {
+          assertEquals(1, s.count()); // every temporary file renamed or removed
+        }
       }
     } finally {
       pool.shutdownNow();
