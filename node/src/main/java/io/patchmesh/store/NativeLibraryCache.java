@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -19,6 +20,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.zip.CRC32;
 
 /**
@@ -102,7 +104,7 @@ final class NativeLibraryCache {
    * {@link #prepare} on each base in turn: the first that holds a verified copy, or null; the
    * reasons the others were not used are added to {@code why}.
    */
-  Path prepareFirst(java.util.List<Path> bases, java.util.List<String> why) {
+  Path prepareFirst(List<Path> bases, List<String> why) {
     for (Path base : bases) {
       try {
         return prepare(base);
@@ -115,7 +117,7 @@ final class NativeLibraryCache {
 
   /** Null if {@code file} is loadable and is the pinned library; else why not. */
   String whyNotValid(Path file) throws IOException {
-    if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
       return file + ": missing";
     }
     String why = owned.whyNotLoadable(file);
