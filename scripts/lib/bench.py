@@ -948,6 +948,24 @@ def proc_rss_kb(pid):
     return best
 
 
+def proc_pss_kb(pid):
+    """(PSS, private) kB of the java process under pid (smaps_rollup; private = Private_Clean +
+    Private_Dirty): RSS counts the pages agents share (libjvm, RocksDB's library) once per agent,
+    PSS splits them among their users, so the sum of PSS is what the agents take together."""
+    j = java_pid(pid)
+    pss = priv = 0
+    try:
+        for l in open(f"/proc/{j}/smaps_rollup"):
+            k, v = l.split()[:2] if l[0].isalpha() else (None, None)
+            if k == "Pss:":
+                pss = int(v)
+            elif k in ("Private_Clean:", "Private_Dirty:"):
+                priv += int(v)
+    except (OSError, TypeError, ValueError):
+        pass
+    return pss, priv
+
+
 def java_pid(pid):
     for _ in range(5):
         try:
@@ -999,11 +1017,14 @@ def bench_scale(run):
     load_idle = os.getloadavg()
     idle_pct = idle_window(agents, SCALE_IDLE_S)
     idle_rss = [proc_rss_kb(p.pid) / 1024 for p, _ in agents.values()]
+    idle_pss = [proc_pss_kb(p.pid) for p, _ in agents.values()]
     log(f"scale: idle {idle_pct:.2f}% of a core per agent over {SCALE_IDLE_S}s (load {load_idle[0]:.1f}); "
-        f"RSS p50 {pct(idle_rss, 50):.0f} MB, max {max(idle_rss):.0f} MB")
+        f"RSS p50 {pct(idle_rss, 50):.0f} MB, max {max(idle_rss):.0f} MB; "
+        f"PSS p50 {pct([m[0] / 1024 for m in idle_pss], 50):.0f} MB, all agents {sum(m[0] for m in idle_pss) / 1024:.0f} MB")
     t0, times, before, after, pub, ro, pub_s = pm_rollout(run, a.sites, agents, admin, token, patch_dir, 1)
     # memory while serving: right after the rollout every agent still serves its site
     rss = [proc_rss_kb(p.pid) / 1024 for p, _ in agents.values()]
+    serving_pss = [proc_pss_kb(p.pid) for p, _ in agents.values()]
     sample = list(agents.values())[:: max(1, len(agents) // 10)]
     heaps = []
     for p, _ in sample:
@@ -1024,6 +1045,9 @@ def bench_scale(run):
         "idle_cpu_pct_per_agent": idle_pct,
         "idle_rss_p50_mb": pct(idle_rss, 50),
         "idle_rss_max_mb": max(idle_rss),
+        "idle_pss_p50_mb": pct([m[0] / 1024 for m in idle_pss], 50),
+        "idle_private_p50_mb": pct([m[1] / 1024 for m in idle_pss], 50),
+        "idle_pss_all_mb": sum(m[0] for m in idle_pss) / 1024,
         "p50_s": row["p50_s"],
         "p99_s": row["p99_s"],
         "last_s": row["last_host_s"],
@@ -1031,6 +1055,9 @@ def bench_scale(run):
         "wan_in_max_per_site_x": row["wan_in_max_per_site_x"],
         "rss_p50_mb": pct(rss, 50),
         "rss_max_mb": max(rss),
+        "pss_p50_mb": pct([m[0] / 1024 for m in serving_pss], 50),
+        "private_max_mb": max(m[1] for m in serving_pss) / 1024,
+        "pss_all_mb": sum(m[0] for m in serving_pss) / 1024,
         "heap_used_max_mb": max(h[0] for h in heaps) if heaps else float("nan"),
         "heap_committed_max_mb": max(h[1] for h in heaps) if heaps else float("nan"),
     }
@@ -1045,6 +1072,9 @@ def bench_scale(run):
              f"- rollout: published {pub_s:.1f}s, then p50/p99/last = time until an agent held the verified patch; "
              f"load at the end {load_end[0]:.1f}/{load_end[1]:.1f}/{load_end[2]:.1f}",
              f"- heap sampled with jcmd GC.heap_info on {len(heaps)} agents; RSS (serving) from /proc on all {n}, right after the last applied",
+             "- PSS and private (Private_Clean + Private_Dirty) from each agent JVM's /proc/PID/smaps_rollup: RSS counts "
+             "the pages all agents share (libjvm, RocksDB's library from one copy next to the jar) in every agent, PSS "
+             "splits them among their users; *_all_mb = the sum over all agents, what they take together",
              "- WAN bytes into each site (wan0 rx, frames incl. headers), MB (x patch): "
              + ", ".join(f"site {s} {wan[s][0] / 1e6:.1f} ({wan[s][0] / size:.3f} x)" for s in sorted(wan))]
     write_table(run, [out], f"Scale: {n} agents in {a.sites} sites", notes)
