@@ -62,7 +62,7 @@ final class ChunkMigration {
           continue;
         }
         try {
-          files.write(id, data);
+          files.write(id, data, true); // durable before its old value is deleted
         } catch (StoreFullException e) {
           log.warn("{}: disk full while moving chunks into files ({} moved); the rest stays"
               + " readable where it is and moves at the next open", db.dir(), moved);

@@ -17,10 +17,11 @@ import org.slf4j.LoggerFactory;
  * so that counts and byte totals stay exact under concurrency.
  *
  * <p>Layout: the bytes are in a file ({@link ChunkFiles}), the {@code chunk_index} entry (size,
- * "in a file") marks the chunk held. A put writes and fdatasyncs the file first, then the entry;
- * a delete removes the entry first, then the file. So a crash can leave a file without an entry
- * (an orphan, deleted at the next open by {@link ChunkIndexCheck}) but a put never leaves an
- * entry without its bytes. A file found missing, shorter or longer than its entry says (or not
+ * "in a file") marks the chunk held. A put writes the file first (fdatasync'ed with {@link
+ * StoreConfig#syncChunkWrites()}), then the entry; a delete removes the entry first, then the
+ * file. So a process crash can leave a file without an entry (an orphan, deleted at the next open
+ * by {@link ChunkIndexCheck}) but never an entry without its bytes; without the sync, a power
+ * loss can (see {@link ChunkFiles}). A file found missing, shorter or longer than its entry says (or not
  * matching its id, with {@link StoreConfig#verifyOnRead()}) is reported corrupt and dropped, never
  * served. Chunks of a store written before chunk files are moved into files at open
  * ({@link ChunkMigration}); any it could not move yet are read from the {@code chunks} column
@@ -99,7 +100,7 @@ public final class ChunkStore {
           duplicate();
           return false;
         }
-        files.write(id, data); // durable before the entry that marks it held
+        files.write(id, data, cfg.syncChunkWrites()); // the bytes before the entry that marks it held
         try {
           db.write(new Batch().put(Cf.CHUNK_INDEX, Keys.chunk(id), Keys.chunkEntry(data.length)),
               cfg.syncChunkWrites());

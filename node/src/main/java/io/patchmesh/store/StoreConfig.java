@@ -12,11 +12,13 @@ package io.patchmesh.store;
  * @param verifyOnRead hash every chunk again when it is read; a mismatch (disk rot) drops the
  *     chunk and reads as absent, so it is fetched again. Default false: chunks were hashed before
  *     they were written, and RocksDB checksums its own blocks.
- * @param syncChunkWrites fsync the WAL for every chunk's index entry. Default false: the chunk's
- *     file is always fdatasync'ed before its entry is written, so the entry is never ahead of
- *     the bytes; a process crash keeps the entry (the WAL write reached the OS), a power loss may
- *     drop the last few entries, whose files are then orphans deleted at the next open and the
- *     chunks simply fetched again. Manifest accepts are always synced.
+ * @param syncChunkWrites fdatasync every chunk's file before its index entry, and fsync the WAL
+ *     for the entry. Default false: the file's bytes reach the OS before the entry, so a process
+ *     crash never leaves an entry ahead of its bytes; a power loss may drop the last entries (their
+ *     files are orphans deleted at the next open) or keep an entry whose file is missing or short
+ *     (dropped at open or at its first read; the chunk is fetched again; every applied file is
+ *     checked against its whole-file SHA-256 anyway). A fdatasync per chunk cost agents 47-76 %
+ *     more CPU for a rollout (BENCHMARKS 12.18). Manifest accepts are always synced.
  * @param minBlobBytes values at least this large go to blob files, in the chunk column family
  *     that only stores from before chunk files wrote to (see the package docs). Default 4 KiB.
  * @param chunkWriteBufferBytes memtable size of that legacy chunk column family. Default 4 MiB.

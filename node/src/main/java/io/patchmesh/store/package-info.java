@@ -3,8 +3,8 @@
  * beside its own.
  *
  * <p>Chunk bytes: {@code chunks/<first byte of the id, 2 hex>/<id, 64 hex>}, one file per
- * chunk ({@link io.patchmesh.store.ChunkFiles}), written and fdatasync'ed before the chunk's
- * index entry; a file without an entry is an orphan, deleted at the next open
+ * chunk ({@link io.patchmesh.store.ChunkFiles}), written (fdatasync'ed with StoreConfig#syncChunkWrites)
+ * before the chunk's index entry; a file without an entry is an orphan, deleted at the next open
  * ({@link io.patchmesh.store.ChunkIndexCheck}).
  *
  * <p>Column families and what they hold:
