@@ -6,7 +6,6 @@ import io.patchmesh.store.StoreDb.Batch;
 import io.patchmesh.store.StoreDb.Cf;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import org.rocksdb.RocksIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +15,17 @@ import org.slf4j.LoggerFactory;
  * <p>Invariant: a chunk is only ever written after its bytes hashed to its id, so everything
  * {@link #get} returns is verified content. Puts of the same id are serialized by a lock stripe
  * so that counts and byte totals stay exact under concurrency.
+ *
+ * <p>Layout: the bytes are in a file ({@link ChunkFiles}), the {@code chunk_index} entry (size,
+ * "in a file") marks the chunk held. A put writes the file first (fdatasync'ed with {@link
+ * StoreConfig#syncChunkWrites()}), then the entry; a delete removes the entry first, then the
+ * file. So a process crash can leave a file without an entry (an orphan, deleted at the next open
+ * by {@link ChunkIndexCheck}) but never an entry without its bytes; without the sync, a power
+ * loss can (see {@link ChunkFiles}). A file found missing, shorter or longer than its entry says (or not
+ * matching its id, with {@link StoreConfig#verifyOnRead()}) is reported corrupt and dropped, never
+ * served. Chunks of a store written before chunk files are moved into files at open
+ * ({@link ChunkMigration}); any it could not move yet are read from the {@code chunks} column
+ * family.
  *
  * <p>Quota: {@link #put} reserves the chunk's size against {@link StoreConfig#quotaBytes()}
  * before writing; if the reservation does not fit it asks for one GC and then refuses with
@@ -28,6 +38,7 @@ public final class ChunkStore {
   static final String LIFETIME_DUPLICATES_KEY = "chunks/duplicate-puts";
 
   private final StoreDb db;
+  private final ChunkFiles files;
   private final StoreConfig cfg;
   private final Runnable collectGarbage;
   private final Object[] stripes = new Object[STRIPES];
@@ -40,30 +51,27 @@ public final class ChunkStore {
   private final LongAdder corruptRejected = new LongAdder();
   private final LongAdder corruptOnRead = new LongAdder();
   private final LongAdder quotaRefusals = new LongAdder();
+  private final LongAdder legacyDeletes = new LongAdder();
   /** Duplicate puts over every life of this store, read at open and written on each duplicate. */
   private final AtomicLong lifetimeDuplicates = new AtomicLong();
 
-  /** Counts what is stored by scanning the key-only index (no blob is read). */
+  /**
+   * Moves chunks of an older store into files, then matches the index against the files and
+   * counts what is held from the index (no chunk is read).
+   */
   ChunkStore(StoreDb db, StoreConfig cfg, Runnable collectGarbage) {
     this.db = db;
+    this.files = new ChunkFiles(db.dir());
     this.cfg = cfg;
     this.collectGarbage = collectGarbage;
     for (int i = 0; i < STRIPES; i++) {
       stripes[i] = new Object();
     }
-    long n = 0;
-    long bytes = 0;
-    try (StoreDb.View view = db.view()) {
-      RocksIterator it = view.iterator(Cf.CHUNK_INDEX, null);
-      for (; it.isValid(); it.next()) {
-        n++;
-        bytes += Keys.decodeInt(it.value());
-      }
-      view.check(it);
-    }
-    count.set(n);
-    stored.set(bytes);
-    accounted.set(bytes);
+    ChunkMigration.run(db, files);
+    ChunkIndexCheck.Result held = ChunkIndexCheck.run(db, files);
+    count.set(held.count());
+    stored.set(held.bytes());
+    accounted.set(held.bytes());
     byte[] dups = db.get(Cf.STATE, Keys.state(LIFETIME_DUPLICATES_KEY));
     lifetimeDuplicates.set(dups == null ? 0 : Keys.decodeLong(dups));
   }
@@ -92,11 +100,14 @@ public final class ChunkStore {
           duplicate();
           return false;
         }
-        byte[] key = Keys.chunk(id);
-        db.write(new Batch()
-            .put(Cf.CHUNKS, key, data)
-            .put(Cf.CHUNK_INDEX, key, Keys.encodeInt(data.length)),
-            cfg.syncChunkWrites());
+        files.write(id, data, cfg.syncChunkWrites()); // the bytes before the entry that marks it held
+        try {
+          db.write(new Batch().put(Cf.CHUNK_INDEX, Keys.chunk(id), Keys.chunkEntry(data.length)),
+              cfg.syncChunkWrites());
+        } catch (RuntimeException e) {
+          files.delete(id);
+          throw e;
+        }
         written = true;
         count.incrementAndGet();
         stored.addAndGet(data.length);
@@ -110,16 +121,46 @@ public final class ChunkStore {
     }
   }
 
-  /** The chunk's bytes (verified before they were stored), or null if absent. */
+  /**
+   * The chunk's bytes (verified before they were stored), or null if absent. A chunk whose file
+   * is missing or of the wrong length, or (with verifyOnRead) no longer matches its id, is
+   * dropped and reads as absent.
+   */
   public byte[] get(ChunkId id) {
-    byte[] data = db.get(Cf.CHUNKS, Keys.chunk(id));
-    if (data != null && cfg.verifyOnRead() && !id.matches(data)) {
+    byte[] key = Keys.chunk(id);
+    byte[] entry = db.get(Cf.CHUNK_INDEX, key);
+    if (entry == null) {
+      return null;
+    }
+    byte[] data = read(id, key, entry);
+    if (data != null && (!cfg.verifyOnRead() || id.matches(data))) {
+      return data;
+    }
+    synchronized (stripe(id)) { // again under the lock: a delete or put of this id may have raced
+      entry = db.get(Cf.CHUNK_INDEX, key);
+      if (entry == null) {
+        return null;
+      }
+      data = read(id, key, entry);
+      if (data != null && (!cfg.verifyOnRead() || id.matches(data))) {
+        return data;
+      }
       corruptOnRead.increment();
-      log.warn("chunk {} no longer matches its id on disk; dropping it", id.shortHex());
+      log.warn("chunk {} is damaged on disk (missing, wrong length or no longer matching its id);"
+          + " dropping it", id.shortHex());
       delete(id);
       return null;
     }
-    return data;
+  }
+
+  /** The bytes an index entry points at, or null if they are gone or of the wrong length. */
+  private byte[] read(ChunkId id, byte[] key, byte[] entry) {
+    int size = Keys.decodeInt(entry);
+    if (Keys.inFile(entry)) {
+      return files.read(id, size);
+    }
+    byte[] data = db.get(Cf.CHUNKS, key); // not moved into a file yet (ChunkMigration)
+    return data == null || data.length != size ? null : data;
   }
 
   /** True if the chunk is stored. Reads only the small index, never the chunk's bytes. */
@@ -178,18 +219,36 @@ public final class ChunkStore {
   long delete(ChunkId id) {
     byte[] key = Keys.chunk(id);
     synchronized (stripe(id)) {
-      byte[] size = db.get(Cf.CHUNK_INDEX, key);
-      if (size == null) {
+      byte[] entry = db.get(Cf.CHUNK_INDEX, key);
+      if (entry == null) {
         return -1;
       }
-      // Not synced: if a crash loses this delete, the chunk reappears and the next GC drops it.
-      db.write(new Batch().delete(Cf.CHUNKS, key).delete(Cf.CHUNK_INDEX, key), false);
-      int n = Keys.decodeInt(size);
+      // The entry first, then the file: a crash between leaves an orphan file, never an entry
+      // without bytes. Not synced: if a power loss undoes the entry's delete after the file went,
+      // the next open finds the entry without its file and drops it (ChunkIndexCheck).
+      if (Keys.inFile(entry)) {
+        db.write(new Batch().delete(Cf.CHUNK_INDEX, key), false);
+        files.delete(id);
+      } else {
+        db.write(new Batch().delete(Cf.CHUNKS, key).delete(Cf.CHUNK_INDEX, key), false);
+        legacyDeletes.increment();
+      }
+      int n = Keys.decodeInt(entry);
       count.decrementAndGet();
       stored.addAndGet(-n);
       accounted.addAndGet(-n);
       return n;
     }
+  }
+
+  /** Deletes of chunks still in the chunks column family: GC compacts it only after some. */
+  long legacyDeletes() {
+    return legacyDeletes.sum();
+  }
+
+  /** Where chunk bytes are (tests reach under the API to damage them). */
+  ChunkFiles files() {
+    return files;
   }
 
   private void reserve(int length) {

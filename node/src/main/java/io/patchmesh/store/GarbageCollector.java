@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * each channel plus any pinned ones, drops the rest, then deletes every chunk that no remaining
  * manifest references.
  *
- * <p>Only the store's own chunk column family is ever deleted from. Floors are untouched, so
+ * <p>Chunks are only ever deleted through {@link ChunkStore#delete}. Floors are untouched, so
  * dropping a manifest never reopens the door to its version.
  *
  * <p>A run holds {@link ManifestStore#mutation}, so no manifest is accepted or removed while it
@@ -63,8 +63,11 @@ public final class GarbageCollector {
           manifestsRemoved++;
         }
       }
+      long legacyBefore = chunks.legacyDeletes();
       long[] removed = sweepUnreferencedChunks();
-      if (removed[0] > 0 && cfg.compactAfterGc()) {
+      // Chunk files are gone once deleted; only chunks still in the column family (a store
+      // whose migration into files has not finished) leave blob files to compact away.
+      if (chunks.legacyDeletes() > legacyBefore && cfg.compactAfterGc()) {
         db.compact(Cf.CHUNKS);
       }
       GcStats stats = new GcStats(manifestsRemoved, removed[0], removed[1], chunks.count(),

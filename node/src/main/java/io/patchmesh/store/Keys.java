@@ -62,6 +62,22 @@ final class Keys {
     return ByteBuffer.wrap(b).getLong();
   }
 
+  /** Marks a chunk_index entry whose chunk's bytes are in a file (see {@link ChunkFiles}). */
+  private static final byte IN_FILE = 'F';
+
+  /**
+   * A chunk_index value: the chunk's size, then {@code 'F'}. A value of the size alone (4 bytes)
+   * is an entry written before chunk files: its bytes are in the {@code chunks} column family
+   * until {@link ChunkMigration} moves them.
+   */
+  static byte[] chunkEntry(int size) {
+    return ByteBuffer.allocate(5).putInt(size).put(IN_FILE).array();
+  }
+
+  static boolean inFile(byte[] chunkEntry) {
+    return chunkEntry.length == 5 && chunkEntry[4] == IN_FILE;
+  }
+
   static byte[] encodeInt(int v) {
     return ByteBuffer.allocate(4).putInt(v).array();
   }

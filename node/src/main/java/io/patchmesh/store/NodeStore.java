@@ -8,8 +8,9 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * A node's store: one RocksDB directory holding verified chunks, accepted manifests with their
- * chunk references and version floors, and small node state. Owns the database; closing it
+ * A node's store: one RocksDB directory holding the index of verified chunks (their bytes in
+ * chunk files under it, {@link ChunkFiles}), accepted manifests with their chunk references and
+ * version floors, and small node state. Owns the database; closing it
  * closes everything.
  *
  * <p>One process at a time: a second open of the same directory, from this process or another,
@@ -106,9 +107,12 @@ public final class NodeStore implements AutoCloseable {
     return cfg;
   }
 
-  /** Bytes of live RocksDB files (SST + blob), i.e. roughly the disk usage. */
+  /**
+   * Roughly the disk usage: live RocksDB files (SST + blob) plus the bytes of the chunks held
+   * (their files; file system blocks round each up a little).
+   */
   public long diskBytes() {
-    return db.diskBytes();
+    return db.diskBytes() + chunks.storedBytes();
   }
 
   /** For tests in this package that need to reach under the verified API. */

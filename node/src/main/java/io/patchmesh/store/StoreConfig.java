@@ -12,19 +12,22 @@ package io.patchmesh.store;
  * @param verifyOnRead hash every chunk again when it is read; a mismatch (disk rot) drops the
  *     chunk and reads as absent, so it is fetched again. Default false: chunks were hashed before
  *     they were written, and RocksDB checksums its own blocks.
- * @param syncChunkWrites fsync the WAL on every chunk put. Default false: a process crash keeps
- *     the chunk (the WAL write reached the OS), a power loss may drop the last few, which are then
- *     simply fetched again. Manifest accepts are always synced.
- * @param minBlobBytes values at least this large go to blob files. Default 4 KiB.
- * @param chunkWriteBufferBytes memtable size of the chunk column family. Default 4 MiB. Chunk
- *     values sit in the memtable (native memory, up to two of them while one flushes) until a
- *     flush moves them to blob files, so this is a direct share of an agent's RSS while it
- *     receives (issue 15: it was 32 MiB, up to 64 MiB of an agent's memory, then 8 MiB). Each flush writes
- *     one blob file of about this size. (A 16 MiB memtable once stopped FullDiskTest's agent from
- *     meeting its full disk: RocksDB had reserved 1.1 x the memtable for the WAL with fallocate
- *     when the store opened; the store turns fallocate off, see StoreDb.)
- * @param compactAfterGc compact the chunk column family after a GC that deleted chunks, so
- *     blob files that hold only deleted chunks are removed from disk promptly. Default true.
+ * @param syncChunkWrites fdatasync every chunk's file before its index entry, and fsync the WAL
+ *     for the entry. Default false: the file's bytes reach the OS before the entry, so a process
+ *     crash never leaves an entry ahead of its bytes; a power loss may drop the last entries (their
+ *     files are orphans deleted at the next open) or keep an entry whose file is missing or short
+ *     (dropped at open or at its first read; the chunk is fetched again; every applied file is
+ *     checked against its whole-file SHA-256 anyway). A fdatasync per chunk cost agents 47-76 %
+ *     more CPU for a rollout (BENCHMARKS 12.18). Manifest accepts are always synced.
+ * @param minBlobBytes values at least this large go to blob files, in the chunk column family
+ *     that only stores from before chunk files wrote to (see the package docs). Default 4 KiB.
+ * @param chunkWriteBufferBytes memtable size of that legacy chunk column family. Default 4 MiB.
+ *     Chunk bytes are files now ({@link ChunkFiles}); the family only takes the deletes of its
+ *     move into files, so its memtable stays small. (Until then chunk values sat in it, a direct
+ *     share of an agent's RSS while it received: issue 15.)
+ * @param compactAfterGc compact the legacy chunk column family after a GC that deleted chunks
+ *     still in it, so its blob files leave the disk promptly. Default true. Deleted chunk files
+ *     free their space at once.
  */
 public record StoreConfig(
     long quotaBytes,

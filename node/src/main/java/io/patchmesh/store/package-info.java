@@ -1,15 +1,21 @@
 /**
- * The node's verified cache: one RocksDB directory per node.
+ * The node's verified cache: one directory per node, a RocksDB database with the chunk files
+ * beside its own.
+ *
+ * <p>Chunk bytes: {@code chunks/<first byte of the id, 2 hex>/<id, 64 hex>}, one file per
+ * chunk ({@link io.patchmesh.store.ChunkFiles}), written (fdatasync'ed with StoreConfig#syncChunkWrites)
+ * before the chunk's index entry; a file without an entry is an orphan, deleted at the next open
+ * ({@link io.patchmesh.store.ChunkIndexCheck}).
  *
  * <p>Column families and what they hold:
  *
  * <ul>
- *   <li>{@code chunks}: chunk id (32 bytes) → chunk bytes. BlobDB: values of 4 KiB and more
- *       live in uncompressed blob files (chunk content is often compressed already), so
- *       compaction rewrites only the small key/blob-index entries.
- *   <li>{@code chunk_index}: chunk id → chunk size (4 bytes). A key-only mirror of
- *       {@code chunks}, written in the same batch, so {@code has}, counting at open and the GC
- *       sweep never read a blob.
+ *   <li>{@code chunk_index}: chunk id (32 bytes) → chunk size (4 bytes) and {@code 'F'} ("its
+ *       bytes are in its file"). Marks a chunk held; {@code has}, counting at open and the GC
+ *       sweep never read a chunk's bytes.
+ *   <li>{@code chunks}: chunk id → chunk bytes, written only by stores from before chunk files
+ *       (BlobDB, uncompressed blob files); their index entries are the 4-byte size alone. Emptied
+ *       into files at open ({@link io.patchmesh.store.ChunkMigration}); read from here until then.
  *   <li>{@code manifests}: {@code 'S'+id} → signed manifest bytes; {@code 'I'+id} → a small
  *       {@link io.patchmesh.store.StoredManifest} record for listings.
  *   <li>{@code refs}: chunk id + manifest id → empty: which retained manifest references which
@@ -19,7 +25,8 @@
  *       {@link io.patchmesh.store.StateStore} key/values.
  * </ul>
  *
- * <p>Invariant: every value in {@code chunks} hashed to its key before it was written
- * ({@link io.patchmesh.store.ChunkStore#put}); nothing else writes that column family.
+ * <p>Invariant: every chunk file (and every value in {@code chunks}) hashed to its id before it
+ * was written ({@link io.patchmesh.store.ChunkStore#put}); nothing else writes them. A chunk
+ * whose file is missing or of the wrong length reads as absent and is dropped, never served.
  */
 package io.patchmesh.store;

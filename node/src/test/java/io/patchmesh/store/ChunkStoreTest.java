@@ -157,7 +157,7 @@ class ChunkStoreTest {
   }
 
   @Test
-  void verifyOnReadDropsAChunkWhoseStoredBytesRotted() {
+  void verifyOnReadDropsAChunkWhoseStoredBytesRotted() throws Exception {
     byte[] data = TestChunks.random(500, 64 * 1024);
     ChunkId id = ChunkId.hash(data);
     try (NodeStore store = NodeStore.open(dir, StoreConfig.DEFAULTS.withVerifyOnRead(true))) {
@@ -165,7 +165,7 @@ class ChunkStoreTest {
       byte[] rotted = data.clone();
       rotted[0] ^= 1;
       // Under the verified API, as a flipped bit on disk would.
-      store.db().write(new StoreDb.Batch().put(StoreDb.Cf.CHUNKS, Keys.chunk(id), rotted), true);
+      java.nio.file.Files.write(store.chunks().files().path(id), rotted);
 
       assertNull(store.chunks().get(id));
 
