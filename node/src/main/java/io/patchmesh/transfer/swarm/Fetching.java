@@ -164,7 +164,22 @@ public final class Fetching {
     if (!busy()) {
       return Long.MAX_VALUE;
     }
-    long next = now + cfg.pauseMillis() / 2;
+    long next = Math.min(now + cfg.pauseMillis() / 2, tickDeadlineMillis(now));
+    if (hasHavesForSite()) {
+      next = now; // site agents hear of new chunks at the next tick
+    }
+    return Math.max(now, next);
+  }
+
+  /**
+   * The earliest deadline a {@link #tick} acts on: a request's clock, a store-full retry, the WAN
+   * pacer's next request, the batched Haves to other sites (Long.MAX_VALUE if none). Not in it: the
+   * site's Haves ({@link #hasHavesForSite}, which {@link #flushSiteHaves} sends alone) and what a
+   * tick notices only when it comes (a site-wait running out, the WAN start delay, the link watch's
+   * samples): a node that ticks only here must also tick at some bounded period while busy.
+   */
+  public long tickDeadlineMillis(long now) {
+    long next = Long.MAX_VALUE;
     for (ManifestSession s : sessions.values()) {
       if (s.picker != null) {
         next = Math.min(next, s.picker.nextDeadline());
@@ -173,13 +188,34 @@ public final class Fetching {
         }
         next = Math.min(next, pacing.nextRequestMillis(s, now));
       }
-      if (s.haves.hasForSite()) {
-        next = now; // site agents hear of new chunks at the next tick
-      } else if (!s.haves.isEmpty()) {
+      if (!s.haves.isEmpty()) {
         next = Math.min(next, lastWanHaveFlushMillis + cfg.wanHaveIntervalMillis());
       }
     }
-    return Math.max(now, next);
+    return next;
+  }
+
+  /** True if a session gained chunks its site's agents have not been told of yet. */
+  public boolean hasHavesForSite() {
+    for (ManifestSession s : sessions.values()) {
+      if (s.haves.hasForSite()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Tells the site's agents of the chunks gained since the last flush, and nothing else: what a
+   * node runs when the only work due is these Haves (a full {@link #tick} sends them too). Haves
+   * to other sites keep their own interval ({@link SwarmConfig#wanHaveIntervalMillis}).
+   */
+  public void flushSiteHaves() {
+    for (ManifestSession s : sessions.values()) {
+      if (s.haves.hasForSite()) {
+        pump.flushHaves(s, false);
+      }
+    }
   }
 
   // ------------------------------------------------------------------ sessions
