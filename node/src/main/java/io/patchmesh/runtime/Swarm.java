@@ -247,7 +247,7 @@ final class Swarm {
 
   /** Tells the site's agents of the chunks gained, and nothing else (a wake-up between full ticks). */
   void flushSiteHaves() {
-    fetching().flushSiteHaves();
+    fetching().flushSiteHaves(loop.now());
     driver.carryOut();
   }
 

@@ -18,8 +18,9 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * A fetching node tells its site's agents of the chunks it gained at its next wake-up, and that
- * wake-up need not run the rest of the tick: {@link Fetching#flushSiteHaves} sends the site's Haves
+ * A fetching node tells its site's agents of a chunk as it is stored, or, within
+ * {@link Fetching#SITE_HAVE_GAP_MILLIS} of the last such Have, at its next wake-up; that wake-up
+ * need not run the rest of the tick: {@link Fetching#flushSiteHaves} sends the site's Haves
  * and nothing else, {@link Fetching#tickDeadlineMillis} says when the tick itself is due (the
  * runtime's full ticks, BENCHMARKS 13k), and {@link Fetching#nextTimerMillis} is what it was.
  */
@@ -71,24 +72,35 @@ class FetchingSiteHavesTest {
     now += 1_000; // past the WAN start delay
     f.tick(now, new HashMap<>());
     drain(core, asked);
-    assertFalse(asked.isEmpty(), "the seed is asked");
+    assertTrue(asked.size() >= 3, "the seed is asked: " + asked);
     assertFalse(f.hasHavesForSite());
     long deadline = f.tickDeadlineMillis(now);
     assertTrue(deadline > now && deadline < Long.MAX_VALUE, "the requests' clocks are a deadline: " + deadline);
 
     now += 40;
     f.onPiece(seed, patch.piece(asked.get(0)), now);
-    drain(core, asked);
+    assertTrue(drain(core, asked).contains("HAVE to mate"), "the first chunk stored is told to the site at once");
+    assertFalse(f.hasHavesForSite());
+
+    now += 5; // a second chunk within the gap waits for the next wake-up
+    f.onPiece(seed, patch.piece(asked.get(1)), now);
+    assertFalse(drain(core, asked).contains("HAVE to mate"));
     assertTrue(f.hasHavesForSite(), "a chunk was gained");
     assertEquals(now, f.nextTimerMillis(now), "the core wants a tick now, as before");
     assertTrue(f.tickDeadlineMillis(now) > now, "but nothing else of the tick is due");
 
-    f.flushSiteHaves();
+    now += 20;
+    f.flushSiteHaves(now);
     List<String> sent = drain(core, asked);
     assertEquals(List.of("HAVE to mate"), sent, "the site-mate hears of the chunk, and nothing else happens");
     assertFalse(f.hasHavesForSite());
-    f.flushSiteHaves();
+    f.flushSiteHaves(now);
     assertEquals(List.of(), drain(core, asked), "nothing twice");
+
+    now += Fetching.SITE_HAVE_GAP_MILLIS; // a slow fetch: each chunk's Have goes as it is stored
+    f.onPiece(seed, patch.piece(asked.get(2)), now);
+    assertTrue(drain(core, asked).contains("HAVE to mate"));
+    assertFalse(f.hasHavesForSite());
   }
 
   @Test
