@@ -53,6 +53,8 @@ final class FrameRouter implements LinkListener {
   private final List<Runnable> early = new ArrayList<>();
   /** Bounds one link's membership frames waiting for the loop (a flood is dropped, not queued). */
   private final MeshFrameGate meshGate = new MeshFrameGate();
+  /** Link events and frames for the loop, in order; a burst of them is one loop task. */
+  private final LoopInbox inbox;
 
   /** Agents with laptop policies: frames they hold back (loop only). */
   private io.patchmesh.policy.PolicyFrameGate policyGate;
@@ -65,6 +67,7 @@ final class FrameRouter implements LinkListener {
   FrameRouter(NodeLoop loop, RuntimeOptions options) {
     this.loop = loop;
     this.options = options;
+    this.inbox = new LoopInbox(loop::execute);
   }
 
   /** Seeds: handles frames of {@code kind} the node does not handle itself (called on a transport thread). */
@@ -79,9 +82,9 @@ final class FrameRouter implements LinkListener {
     early.clear();
   }
 
-  /** Runs on the loop, after start-up has built the protocol state. */
+  /** Runs on the loop, after start-up has built the protocol state, in order with the link's other events. */
   private void whenReady(Runnable task) {
-    loop.execute(() -> onLoopWhenReady(task));
+    inbox.post(() -> onLoopWhenReady(task));
   }
 
   /** On the loop: runs {@code task} now if the protocol state exists, else keeps it (bounded) for {@link #ready}. */
@@ -144,9 +147,9 @@ final class FrameRouter implements LinkListener {
         long receivedAt = loop.now();
         MeshFrameGate.Verdict v = meshGate.admit(link, frame, receivedAt);
         if (v == MeshFrameGate.Verdict.QUEUE) {
-          // one loop task (one wake-up of an idle loop) per frame: routed, then released from the gate
-          // (done() is a no-op for frames the gate does not count, pieces among them)
-          loop.execute(() -> {
+          // routed on the loop, then released from the gate (done() is a no-op for frames the gate
+          // does not count, pieces among them); frames that arrive together share one loop task
+          inbox.post(() -> {
             try {
               onLoopWhenReady(() -> route(link, frame, receivedAt));
             } finally {

@@ -11,7 +11,9 @@ import java.util.function.Supplier;
  * sync expiry, applies that wait, staging, freshness, the snapshot and the status report) and the
  * cache collection.
  *
- * <p>While fetching, the housekeeping tick runs every {@code tickMillis}. An idle node sleeps until
+ * <p>While fetching, the node wakes every {@code tickMillis} at most; the full housekeeping tick
+ * runs at the swarm's deadlines and at least every {@link BusyTicks#FULL_PERIOD_MILLIS}, and a
+ * wake-up in between only tells the site's agents of the chunks gained ({@link BusyTicks}). An idle node sleeps until
  * the earliest deadline that has work (a probe, a suspicion, news to gossip, the status tick), not
  * on a fixed period: an idle agent is woken about once a second by its own timers plus the frames
  * it receives. Any loop task may make work due sooner (a frame that queues news, a session that
@@ -29,6 +31,8 @@ final class NodeTimers {
   private long pendingAt = Long.MAX_VALUE;
   /** When the status tick is due (loop thread only; set at start). */
   private StatusSchedule status;
+  /** Which wake-ups of a fetching node run the full tick (loop thread only). */
+  private final BusyTicks busyTicks;
 
   NodeTimers(RuntimeOptions options, NodeLoop loop, BooleanSupplier closed, FrameRouter.Targets to, FreshnessWatch freshness,
       CacheCollector gc) {
@@ -38,6 +42,7 @@ final class NodeTimers {
     this.to = to;
     this.freshness = freshness;
     this.gc = gc;
+    this.busyTicks = new BusyTicks(options.tickMillis());
   }
 
   void start() {
@@ -56,8 +61,13 @@ final class NodeTimers {
     if (closed.getAsBoolean()) {
       return;
     }
-    tick();
     long now = loop.now();
+    if (to.swarm().busy() && !busyTicks.fullNow(now, to.swarm().tickDeadlineMillis(now))) {
+      to.mesh().tick();
+      to.swarm().flushSiteHaves(); // the only swarm work due: chunks gained since the last wake-up
+    } else {
+      tick();
+    }
     if (status.runNow(now, to.swarm().busy())) {
       statusTick();
     }
@@ -65,13 +75,15 @@ final class NodeTimers {
   }
 
   /**
-   * When the timer should fire next: every {@code tickMillis} while fetching, else at the earliest
+   * When the timer should fire next: while fetching, at the next full tick or, with Haves for the
+   * site waiting, one {@code tickMillis} from now (see {@link BusyTicks}), else at the earliest
    * of the membership's next timer with work and the latest the status tick may wait for another
    * wake-up ({@link StatusSchedule}).
    */
   private long nextWakeMillis(long now) {
     if (to.swarm().busy()) {
-      return now + options.tickMillis();
+      long other = Math.min(status.wakeByMillis(true), to.mesh().membership().nextTimerMillis());
+      return busyTicks.wakeMillis(now, to.swarm().tickDeadlineMillis(now), to.swarm().hasHavesForSite(), other);
     }
     long next = Math.min(status.wakeByMillis(false), to.mesh().membership().nextTimerMillis());
     return Math.max(next, now + options.tickMillis()); // a deadline in the past runs at the next tick, not in a spin
@@ -88,6 +100,9 @@ final class NodeTimers {
       return;
     }
     long now = loop.now();
+    if (pending != null && pendingAt <= now + options.tickMillis()) {
+      return; // due within a period: no wake-up can be sooner, and a busy node's is never moved later
+    }
     long due = nextWakeMillis(now);
     boolean sooner = due < pendingAt;
     boolean later = due > pendingAt && pendingAt > now + options.tickMillis() && !to.swarm().busy();
@@ -117,6 +132,7 @@ final class NodeTimers {
     }
     to.mesh().tick();
     to.swarm().tick();
+    busyTicks.ranFull(loop.now());
   }
 
   private void statusTick() {

@@ -235,6 +235,22 @@ final class Swarm {
     driver.carryOut();
   }
 
+  /** The earliest deadline a {@link #tick} acts on while fetching (see {@link Fetching#tickDeadlineMillis}). */
+  long tickDeadlineMillis(long now) {
+    return fetching().tickDeadlineMillis(now);
+  }
+
+  /** True if chunks were gained that the site's agents have not been told of. */
+  boolean hasHavesForSite() {
+    return fetching().hasHavesForSite();
+  }
+
+  /** Tells the site's agents of the chunks gained, and nothing else (a wake-up between full ticks). */
+  void flushSiteHaves() {
+    fetching().flushSiteHaves(loop.now());
+    driver.carryOut();
+  }
+
   /** One line of what the swarm is doing, for diagnostics (loop thread). */
   String describe() {
     return core.describe();
