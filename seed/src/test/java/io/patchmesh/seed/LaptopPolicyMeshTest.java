@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Laptop policies on a real mesh (TLS, sockets, stores): a laptop on battery behind a metered link
  * (a directory laid out like /sys and a stand-in nmcli) fetches only the urgent rollout, says so in
- * the seed's inventory, and fetches the rest once NetworkManager calls the link unmetered.
+ * the seed's inventory, and fetches the rest once it joins a network NetworkManager calls unmetered.
  */
 class LaptopPolicyMeshTest {
   @TempDir Path tmp;
@@ -74,7 +74,11 @@ class LaptopPolicyMeshTest {
       // the dashboard's agent rows (the rollouts API) carry the same lines
       await().atMost(Duration.ofSeconds(30)).until(() -> dashboardHeldBack(seed, laptop).equals(held));
 
-      write(answer, "no"); // NetworkManager now calls the link unmetered
+      // the laptop moves from the phone's hotspot to the home Wi-Fi: another gateway on wlan0, which
+      // NetworkManager calls unmetered (it is asked again at once when the gateway changes)
+      write(answer, "no");
+      write(facts.resolve("proc/net/route"), "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+          + "wlan0\t00000000\t0102A8C0\t0003\t0\t0\t600\t00000000\t0\t0\t0\n");
       await().atMost(Duration.ofSeconds(90)).until(() -> complete(laptop, "fleet/app"));
       await().atMost(Duration.ofSeconds(60)).until(() -> heldBack(seed, laptop).equals(List.of("on battery 30% < 50%: uploads off")));
     }
