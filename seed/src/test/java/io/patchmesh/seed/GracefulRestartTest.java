@@ -50,6 +50,10 @@ class GracefulRestartTest {
     NodeId id = agent.id();
     await().atMost(Duration.ofSeconds(60))
         .until(() -> entry(seed.node(), id).map(m -> m.status() == MemberStatus.ALIVE).orElse(false));
+    // and the agent knows the seed (its LEFT is gossiped to the members it knows; closed before the
+    // join's answer arrived, it would know nobody to tell, and the seed would find it dead instead)
+    await().atMost(Duration.ofSeconds(60))
+        .until(() -> entry(agent, seed.node().id()).map(m -> m.status() == MemberStatus.ALIVE).orElse(false));
 
     mesh.agents().remove(agent);
     agent.close(); // leaves: a LEFT at a new incarnation
