@@ -1,5 +1,6 @@
 package io.patchmesh.runtime;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.patchmesh.admin.NodeMetrics;
 import io.patchmesh.content.ChunkId;
@@ -246,7 +247,8 @@ final class SwarmDriver {
       List<ChunkId> missing = new ArrayList<>();
       StoreResult result;
       try {
-        byte[] data = st.data() == null ? null : st.data().toByteArray(); // on the worker, not the loop
+        // The piece's bytes as parsed: hashed and written from the ByteString, never copied (13l).
+        ByteString data = st.data();
         if (st.delta() != null) {
           List<byte[]> bases = new ArrayList<>(st.bases().size());
           for (ChunkId b : st.bases()) {
@@ -257,7 +259,7 @@ final class SwarmDriver {
             }
             bases.add(base);
           }
-          data = DeltaDecoder.decode(st.delta(), bases, st.size());
+          data = UnsafeByteOperations.unsafeWrap(DeltaDecoder.decode(st.delta(), bases, st.size()));
         }
         chunks.put(st.id(), data); // hashes first; throws on mismatch and stores nothing
         result = StoreResult.stored(missing);
