@@ -1,7 +1,10 @@
 package io.patchmesh.content;
 
+import com.google.protobuf.ByteOutput;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.patchmesh.trust.Sha256Name;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
@@ -60,6 +63,54 @@ public final class ChunkId extends Sha256Name implements Comparable<ChunkId> {
     MessageDigest md = sha256();
     md.update(data, off, len);
     return MessageDigest.isEqual(raw(), md.digest());
+  }
+
+  /**
+   * True iff {@code data} hashes to this id. Hashes the ByteString's own bytes where they lie
+   * ({@link UnsafeByteOperations#unsafeWriteTo}): no copy of a received piece is made to check it.
+   */
+  public boolean matches(ByteString data) {
+    MessageDigest md = sha256();
+    try {
+      UnsafeByteOperations.unsafeWriteTo(data, new DigestOutput(md));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("hashing cannot fail", e);
+    }
+    return MessageDigest.isEqual(raw(), md.digest());
+  }
+
+  /** Feeds what a ByteString hands over into a digest; reads the arrays and buffers, keeps none. */
+  private static final class DigestOutput extends ByteOutput {
+    private final MessageDigest md;
+
+    DigestOutput(MessageDigest md) {
+      this.md = md;
+    }
+
+    @Override
+    public void write(byte value) {
+      md.update(value);
+    }
+
+    @Override
+    public void write(byte[] value, int offset, int length) {
+      md.update(value, offset, length);
+    }
+
+    @Override
+    public void writeLazy(byte[] value, int offset, int length) {
+      md.update(value, offset, length);
+    }
+
+    @Override
+    public void write(ByteBuffer value) {
+      md.update(value);
+    }
+
+    @Override
+    public void writeLazy(ByteBuffer value) {
+      md.update(value);
+    }
   }
 
   @Override

@@ -1,9 +1,13 @@
 package io.patchmesh.store;
 
+import com.google.protobuf.ByteOutput;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.patchmesh.content.ChunkId;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -60,12 +64,13 @@ final class ChunkFiles {
    * @throws StoreFullException if the file system has no room; no file is left behind
    * @throws StoreException on any other I/O error; no file is left behind
    */
-  void write(ChunkId id, byte[] data, boolean sync) {
+  void write(ChunkId id, ByteString data, boolean sync) {
     Path p = path(id);
     try {
       ensureDir(id.toBytes()[0] & 0xff, p.getParent());
       try (FileOutputStream out = new FileOutputStream(p.toFile())) {
-        out.write(data);
+        // The ByteString's own array to the stream, not a copy of it (ByteString.writeTo copies).
+        UnsafeByteOperations.unsafeWriteTo(data, new StreamOutput(out));
         if (sync) {
           out.getChannel().force(false); // fdatasync: the bytes on disk before the index entry
         }
@@ -77,6 +82,58 @@ final class ChunkFiles {
             + "); free disk space or lower the store quota", e);
       }
       throw new StoreException(root + ": chunk write failed: " + e, e);
+    }
+  }
+
+  /** {@link #write(ChunkId, ByteString, boolean)} of an array (wrapped, not copied). */
+  void write(ChunkId id, byte[] data, boolean sync) {
+    write(id, UnsafeByteOperations.unsafeWrap(data), sync);
+  }
+
+  /**
+   * Hands a ByteString's arrays to a file stream as they are (the stream keeps none of them). A
+   * direct buffer (not made by protobuf's parsing of arrays, nor by us) is copied in pieces.
+   */
+  private static final class StreamOutput extends ByteOutput {
+    private final FileOutputStream out;
+
+    StreamOutput(FileOutputStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public void write(byte value) throws IOException {
+      out.write(value);
+    }
+
+    @Override
+    public void write(byte[] value, int offset, int length) throws IOException {
+      out.write(value, offset, length);
+    }
+
+    @Override
+    public void writeLazy(byte[] value, int offset, int length) throws IOException {
+      out.write(value, offset, length);
+    }
+
+    @Override
+    public void write(ByteBuffer value) throws IOException {
+      if (value.hasArray()) {
+        out.write(value.array(), value.arrayOffset() + value.position(), value.remaining());
+        return;
+      }
+      byte[] piece = new byte[Math.min(value.remaining(), 8192)];
+      ByteBuffer b = value.duplicate();
+      while (b.hasRemaining()) {
+        int n = Math.min(piece.length, b.remaining());
+        b.get(piece, 0, n);
+        out.write(piece, 0, n);
+      }
+    }
+
+    @Override
+    public void writeLazy(ByteBuffer value) throws IOException {
+      write(value);
     }
   }
 

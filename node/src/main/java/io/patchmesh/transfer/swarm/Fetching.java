@@ -37,7 +37,7 @@ import java.util.function.Supplier;
  * #onLinkDown}, {@link #onMembersChanged}, {@link #onHaveMap}, {@link #onHave}, {@link #onReject},
  * {@link #onPiece}, {@link #onStored}, {@link #onChunkLost}, {@link #charge}, {@link #resume},
  * {@link #tick}. Outputs: {@link #poll} ({@link SwarmAction}s to carry out, in order) and {@link
- * #pollEvents} ({@link SwarmEvent}s for the node). Timer: {@link #nextTimerMillis}. Whether a link
+ * #pollEvents} ({@link SwarmEvent}s for the node). Timer: {@link #nextTimerMillis} ({@link FetchTimers}). Whether a link
  * is up is asked of the {@link Serving.Links} at the moment of a call, the membership view of the
  * supplier given at construction (the driver's, or a simulator's oracle).
  *
@@ -78,11 +78,9 @@ public final class Fetching {
   private final Map<NodeId, LinkRef> linkOf = new HashMap<>();
   /** Peers we could not link to since their last link up, and why ({@link #onDialFailed}). */
   private final Map<NodeId, String> unlinkable = new HashMap<>();
-  /** The shortest gap between two Haves to the site's agents sent as chunks are stored: the loop's period. */
-  static final long SITE_HAVE_GAP_MILLIS = 20;
+  /** Busy or not, the next tick, and the Haves on clocks of their own. */
+  private final FetchTimers timers;
 
-  private long lastWanHaveFlushMillis;
-  private long lastSiteHaveFlushMillis;
   private long lastDialMillis;
   private long lastTickMillis = Long.MIN_VALUE;
 
@@ -105,6 +103,7 @@ public final class Fetching {
     this.haves = new HaveIntake(this, site, links, sources, out);
     this.verdicts = new Verdicts(discipline, links, linkOf::get, out);
     this.lost = new LostChunks(sessions, linkOf::get, out);
+    this.timers = new FetchTimers(sessions, cfg, pacing, pump);
   }
 
   /** The actions to carry out, in order; the list is handed over. */
@@ -135,95 +134,34 @@ public final class Fetching {
     return discipline.isBanned(peer, now);
   }
 
-  /** True while a session fetches or has Haves to send: then the core wants {@link #tick}s. */
+  /** True while a session fetches or has Haves to send ({@link FetchTimers#busy}). */
   public boolean busy() {
-    for (ManifestSession s : sessions.values()) {
-      if (s.picker != null || !s.haves.isEmpty()) {
-        return true;
-      }
-    }
-    return false;
+    return timers.busy();
   }
 
-  /**
-   * True while a session fetches (has a picker): only then does {@link #tick} read the links' byte
-   * counts, so an idle node builds no map of its links at each wake-up (BENCHMARKS 12.15).
-   */
+  /** True while a session fetches: only then are the links' byte counts read ({@link FetchTimers#watchesLinks}). */
   public boolean watchesLinks() {
-    for (ManifestSession s : sessions.values()) {
-      if (s.picker != null) {
-        return true;
-      }
-    }
-    return false;
+    return timers.watchesLinks();
   }
 
-  /**
-   * When the core next needs a {@link #tick} (Long.MAX_VALUE while idle). While busy that is at most
-   * half a {@link SwarmConfig#pauseMillis} away: a longer gap between ticks reads as a paused node,
-   * and the WAN link watch samples byte counts at ticks. Chunks gained and not yet announced to the
-   * site make it now.
-   */
+  /** When the core next needs a {@link #tick} ({@link FetchTimers#nextTimerMillis}). */
   public long nextTimerMillis(long now) {
-    if (!busy()) {
-      return Long.MAX_VALUE;
-    }
-    long next = Math.min(now + cfg.pauseMillis() / 2, tickDeadlineMillis(now));
-    if (hasHavesForSite()) {
-      next = now; // site agents hear of new chunks at the next tick
-    }
-    return Math.max(now, next);
+    return timers.nextTimerMillis(now);
   }
 
-  /**
-   * The earliest deadline a {@link #tick} acts on: a request's clock, a store-full retry, the WAN
-   * pacer's next request, the batched Haves to other sites (Long.MAX_VALUE if none). Not in it: the
-   * site's Haves ({@link #hasHavesForSite}, which {@link #flushSiteHaves} sends alone) and what a
-   * tick notices only when it comes (a site-wait running out, the WAN start delay, the link watch's
-   * samples): a node that ticks only here must also tick at some bounded period while busy.
-   */
+  /** The earliest deadline a {@link #tick} acts on ({@link FetchTimers#tickDeadlineMillis}). */
   public long tickDeadlineMillis(long now) {
-    long next = Long.MAX_VALUE;
-    for (ManifestSession s : sessions.values()) {
-      if (s.picker != null) {
-        next = Math.min(next, s.picker.nextDeadline());
-        if (s.storeFullProbing) {
-          next = Math.min(next, s.storeFullRetryMillis);
-        }
-        next = Math.min(next, pacing.nextRequestMillis(s, now));
-      }
-      if (!s.haves.isEmpty()) {
-        next = Math.min(next, lastWanHaveFlushMillis + cfg.wanHaveIntervalMillis());
-      }
-    }
-    return next;
+    return timers.tickDeadlineMillis(now);
   }
 
   /** True if a session gained chunks its site's agents have not been told of yet. */
   public boolean hasHavesForSite() {
-    for (ManifestSession s : sessions.values()) {
-      if (s.haves.hasForSite()) {
-        return true;
-      }
-    }
-    return false;
+    return timers.hasHavesForSite();
   }
 
-  /**
-   * Tells the site's agents of the chunks gained since the last flush, and nothing else: what a
-   * node runs when the only work due is these Haves (a full {@link #tick} sends them too). Haves
-   * to other sites keep their own interval ({@link SwarmConfig#wanHaveIntervalMillis}). A chunk
-   * stored at least {@link #SITE_HAVE_GAP_MILLIS} after the last flush is sent at once (a fetch
-   * slower than one chunk per gap, as on a WAN, sends each chunk's Have as it is stored, with no
-   * wake-up of its own); faster, they wait for the next wake-up and go together.
-   */
+  /** Tells the site's agents of the chunks gained since the last flush ({@link FetchTimers#flushSiteHaves}). */
   public void flushSiteHaves(long now) {
-    for (ManifestSession s : sessions.values()) {
-      if (s.haves.hasForSite()) {
-        pump.flushHaves(s, false);
-        lastSiteHaveFlushMillis = now;
-      }
-    }
+    timers.flushSiteHaves(now);
   }
 
   // ------------------------------------------------------------------ sessions
@@ -460,9 +398,7 @@ public final class Fetching {
   /** A {@link SwarmAction.StoreChunk} was carried out. */
   public void onStored(SwarmAction.StoreChunk what, StoreResult result, long now) {
     intake.onStored(what, result, now);
-    if (now - lastSiteHaveFlushMillis >= SITE_HAVE_GAP_MILLIS) {
-      flushSiteHaves(now); // the site hears of it now, not at a wake-up of its own (BENCHMARKS 13k)
-    }
+    timers.onStored(now);
   }
 
   // ------------------------------------------------------------------ lost chunks
@@ -513,18 +449,13 @@ public final class Fetching {
    * silence counts from the first fetching tick, not from traffic before the fetch began.
    */
   public void tick(long now, Map<LinkRef, Long> bytesIn) {
-    boolean wanHaves = now - lastWanHaveFlushMillis >= cfg.wanHaveIntervalMillis();
-    if (wanHaves) {
-      lastWanHaveFlushMillis = now;
-    }
+    boolean wanHaves = timers.wanHavesDue(now);
     boolean fetching = false;
     long sinceLastTick = lastTickMillis == Long.MIN_VALUE ? 0 : now - lastTickMillis;
     boolean paused = lastTickMillis != Long.MIN_VALUE && now - lastTickMillis >= cfg.pauseMillis();
     watch.observe(watchesLinks() ? bytesIn : Map.of(), now);
     for (ManifestSession s : List.copyOf(sessions.values())) {
-      if (s.haves.hasForSite()) {
-        lastSiteHaveFlushMillis = now;
-      }
+      timers.beforeTickFlush(s, now);
       pump.flushHaves(s, wanHaves);
       if (s.picker != null) {
         if (now - s.startedMillis < cfg.interestGraceMillis() + 1000) {

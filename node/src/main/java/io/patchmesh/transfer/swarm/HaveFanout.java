@@ -9,7 +9,7 @@ import java.util.List;
  * the first {@link SwarmConfig#crossSitePeers} other sites' agents we are linked to (so sites can
  * feed each other when no seed is reachable); anyone else gets it in answer to theirs. New chunks
  * are announced as Haves: to site agents as they are stored, or together at the next tick when the
- * last such Have is under {@link Fetching#SITE_HAVE_GAP_MILLIS} old, to other sites' agents in batches every {@link
+ * last such Have is under {@link FetchTimers#SITE_HAVE_GAP_MILLIS} old, to other sites' agents in batches every {@link
  * SwarmConfig#wanHaveIntervalMillis} (they only steer cross-site sourcing, which is rare; sent every
  * tick they cost the scarce link ~1% of a patch), to seeds never (they hold everything). Pure.
  */

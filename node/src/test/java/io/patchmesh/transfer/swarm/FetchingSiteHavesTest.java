@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A fetching node tells its site's agents of a chunk as it is stored, or, within
- * {@link Fetching#SITE_HAVE_GAP_MILLIS} of the last such Have, at its next wake-up; that wake-up
+ * {@link FetchTimers#SITE_HAVE_GAP_MILLIS} of the last such Have, at its next wake-up; that wake-up
  * need not run the rest of the tick: {@link Fetching#flushSiteHaves} sends the site's Haves
  * and nothing else, {@link Fetching#tickDeadlineMillis} says when the tick itself is due (the
  * runtime's full ticks, BENCHMARKS 13k), and {@link Fetching#nextTimerMillis} is what it was.
@@ -97,7 +97,7 @@ class FetchingSiteHavesTest {
     f.flushSiteHaves(now);
     assertEquals(List.of(), drain(core, asked), "nothing twice");
 
-    now += Fetching.SITE_HAVE_GAP_MILLIS; // a slow fetch: each chunk's Have goes as it is stored
+    now += FetchTimers.SITE_HAVE_GAP_MILLIS; // a slow fetch: each chunk's Have goes as it is stored
     f.onPiece(seed, patch.piece(asked.get(2)), now);
     assertTrue(drain(core, asked).contains("HAVE to mate"));
     assertFalse(f.hasHavesForSite());

@@ -1,0 +1,143 @@
+package io.patchmesh.transfer.swarm;
+
+import io.patchmesh.trust.ManifestId;
+import java.util.Map;
+
+/**
+ * When the fetching core wants its time: whether it is busy, when its next {@link Fetching#tick}
+ * is due, and the Haves that go out on clocks of their own (to the site as chunks are stored, to
+ * other sites in batches). Reads the sessions of its {@link Fetching}; keeps only the times of
+ * the last Have flushes. Sans-I/O, like the rest of the core.
+ */
+final class FetchTimers {
+  /** The shortest gap between two Haves to the site's agents sent as chunks are stored: the loop's period. */
+  static final long SITE_HAVE_GAP_MILLIS = 20;
+
+  private final Map<ManifestId, ManifestSession> sessions;
+  private final SwarmConfig cfg;
+  private final WanPacing pacing;
+  private final RequestPump pump;
+  private long lastWanHaveFlushMillis;
+  private long lastSiteHaveFlushMillis;
+
+  FetchTimers(Map<ManifestId, ManifestSession> sessions, SwarmConfig cfg, WanPacing pacing, RequestPump pump) {
+    this.sessions = sessions;
+    this.cfg = cfg;
+    this.pacing = pacing;
+    this.pump = pump;
+  }
+
+  /** True while a session fetches or has Haves to send: then the core wants {@link Fetching#tick}s. */
+  boolean busy() {
+    for (ManifestSession s : sessions.values()) {
+      if (s.picker != null || !s.haves.isEmpty()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * True while a session fetches (has a picker): only then does {@link Fetching#tick} read the links'
+   * byte counts, so an idle node builds no map of its links at each wake-up (BENCHMARKS 12.15).
+   */
+  boolean watchesLinks() {
+    for (ManifestSession s : sessions.values()) {
+      if (s.picker != null) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * When the core next needs a {@link Fetching#tick} (Long.MAX_VALUE while idle). While busy that is
+   * at most half a {@link SwarmConfig#pauseMillis} away: a longer gap between ticks reads as a paused
+   * node, and the WAN link watch samples byte counts at ticks. Chunks gained and not yet announced to
+   * the site make it now.
+   */
+  long nextTimerMillis(long now) {
+    if (!busy()) {
+      return Long.MAX_VALUE;
+    }
+    long next = Math.min(now + cfg.pauseMillis() / 2, tickDeadlineMillis(now));
+    if (hasHavesForSite()) {
+      next = now; // site agents hear of new chunks at the next tick
+    }
+    return Math.max(now, next);
+  }
+
+  /**
+   * The earliest deadline a {@link Fetching#tick} acts on: a request's clock, a store-full retry, the
+   * WAN pacer's next request, the batched Haves to other sites (Long.MAX_VALUE if none). Not in it:
+   * the site's Haves ({@link #hasHavesForSite}, which {@link #flushSiteHaves} sends alone) and what a
+   * tick notices only when it comes (a site-wait running out, the WAN start delay, the link watch's
+   * samples): a node that ticks only here must also tick at some bounded period while busy.
+   */
+  long tickDeadlineMillis(long now) {
+    long next = Long.MAX_VALUE;
+    for (ManifestSession s : sessions.values()) {
+      if (s.picker != null) {
+        next = Math.min(next, s.picker.nextDeadline());
+        if (s.storeFullProbing) {
+          next = Math.min(next, s.storeFullRetryMillis);
+        }
+        next = Math.min(next, pacing.nextRequestMillis(s, now));
+      }
+      if (!s.haves.isEmpty()) {
+        next = Math.min(next, lastWanHaveFlushMillis + cfg.wanHaveIntervalMillis());
+      }
+    }
+    return next;
+  }
+
+  /** True if a session gained chunks its site's agents have not been told of yet. */
+  boolean hasHavesForSite() {
+    for (ManifestSession s : sessions.values()) {
+      if (s.haves.hasForSite()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Tells the site's agents of the chunks gained since the last flush, and nothing else: what a
+   * node runs when the only work due is these Haves (a full {@link Fetching#tick} sends them too).
+   * Haves to other sites keep their own interval ({@link SwarmConfig#wanHaveIntervalMillis}). A
+   * chunk stored at least {@link #SITE_HAVE_GAP_MILLIS} after the last flush is sent at once (a
+   * fetch slower than one chunk per gap, as on a WAN, sends each chunk's Have as it is stored, with
+   * no wake-up of its own); faster, they wait for the next wake-up and go together.
+   */
+  void flushSiteHaves(long now) {
+    for (ManifestSession s : sessions.values()) {
+      if (s.haves.hasForSite()) {
+        pump.flushHaves(s, false);
+        lastSiteHaveFlushMillis = now;
+      }
+    }
+  }
+
+  /** A chunk was stored: its Have goes to the site now unless one went less than a gap ago. */
+  void onStored(long now) {
+    if (now - lastSiteHaveFlushMillis >= SITE_HAVE_GAP_MILLIS) {
+      flushSiteHaves(now); // the site hears of it now, not at a wake-up of its own (BENCHMARKS 13k)
+    }
+  }
+
+  /** At a tick: true (and the clock restarted) if the batched Haves to other sites are due. */
+  boolean wanHavesDue(long now) {
+    boolean due = now - lastWanHaveFlushMillis >= cfg.wanHaveIntervalMillis();
+    if (due) {
+      lastWanHaveFlushMillis = now;
+    }
+    return due;
+  }
+
+  /** At a tick: {@code s}'s Haves are about to be flushed, the site's among them if it has any. */
+  void beforeTickFlush(ManifestSession s, long now) {
+    if (s.haves.hasForSite()) {
+      lastSiteHaveFlushMillis = now;
+    }
+  }
+}
