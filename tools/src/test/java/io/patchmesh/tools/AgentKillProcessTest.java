@@ -32,8 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * and every chunk in it hashes to its id.
  *
  * <p>Kills are triggered by progress, not time: kill k happens once the fleet as a whole holds
- * a seeded random share around k/20 of 80% of all the chunks it needs, so the run adapts to the
- * machine's speed and every kill falls inside the rollout. The victim is drawn (seeded) from the
+ * a seeded random share around k/20 of 60% of all the chunks it needs, so the run adapts to the
+ * machine's speed and every kill falls inside the rollout (at 80% the fleet, with chunk files
+ * faster to store, once finished before the 20th kill found an agent still fetching). The victim is drawn (seeded) from the
  * agents still fetching that were killed least so far.
  */
 class AgentKillProcessTest {
@@ -192,7 +193,7 @@ class AgentKillProcessTest {
     Random random = new Random(SEED);
     long lost = 0;
     for (int kill = 1; kill <= KILLS; kill++) {
-      long threshold = (long) (fleetNeed * 0.8 * (kill - 1 + random.nextDouble()) / KILLS);
+      long threshold = (long) (fleetNeed * 0.6 * (kill - 1 + random.nextDouble()) / KILLS);
       List<Agent> candidates = new ArrayList<>();
       await("kill " + kill + " at fleet progress " + threshold + "/" + fleetNeed)
           .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
