@@ -46,10 +46,7 @@ class SuspicionTest {
     accused.down = true; // it cannot refute
     long start = mesh.now;
     for (int accuser = 2; accuser <= 4; accuser++) {
-      hearer.membership.onFrame(mesh.now, mesh.node(accuser).id(), io.patchmesh.proto.Frame.newBuilder()
-          .setPing(io.patchmesh.proto.Ping.newBuilder().setSeq(0).addUpdates(
-              accused.info.toWire(0, MemberStatus.SUSPECT).setFrom(mesh.node(accuser).id().toByteString())))
-          .build());
+      accuse(mesh, hearer, mesh.node(accuser), accused);
     }
     MemberRecord r = findRecord(hearer, accused);
     int n = hearer.membership.clusterSize();
@@ -74,10 +71,7 @@ class SuspicionTest {
     long start = mesh.now;
     int n = hearer.membership.clusterSize();
     for (int accuser = 2; accuser <= 4; accuser++) {
-      hearer.membership.onFrame(mesh.now, mesh.node(accuser).id(), io.patchmesh.proto.Frame.newBuilder()
-          .setPing(io.patchmesh.proto.Ping.newBuilder().setSeq(0).addUpdates(
-              accused.info.toWire(0, MemberStatus.SUSPECT).setFrom(mesh.node(accuser).id().toByteString())))
-          .build());
+      accuse(mesh, hearer, mesh.node(accuser), accused);
       MemberRecord r = findRecord(hearer, accused);
       if (accuser == 2) {
         assertEquals(start + agent.suspicionMaxMillis(n), r.suspicion.deadlineMillis(), "one accuser: the maximum");
@@ -86,6 +80,14 @@ class SuspicionTest {
     MemberRecord r = findRecord(hearer, accused);
     assertEquals(2, r.suspicion.confirmations());
     assertEquals(start + agent.suspicionMinMillis(n), r.suspicion.deadlineMillis(), "k = 2: the minimum");
+  }
+
+  /** {@code accuser} tells {@code hearer}, in a ping, that {@code accused} is suspect. */
+  private static void accuse(TestMesh mesh, TestMesh.Node hearer, TestMesh.Node accuser, TestMesh.Node accused) {
+    hearer.membership.onFrame(mesh.now, accuser.id(), io.patchmesh.proto.Frame.newBuilder()
+        .setPing(io.patchmesh.proto.Ping.newBuilder().setSeq(0).addUpdates(
+            accused.info.toWire(0, MemberStatus.SUSPECT).setFrom(accuser.id().toByteString())))
+        .build());
   }
 
   private static MemberRecord findRecord(TestMesh.Node node, TestMesh.Node of) {
