@@ -91,53 +91,6 @@ final class ChunkFiles {
   }
 
   /**
-   * Hands a ByteString's arrays to a file stream as they are (the stream keeps none of them). A
-   * direct buffer (not made by protobuf's parsing of arrays, nor by us) is copied in pieces.
-   */
-  private static final class StreamOutput extends ByteOutput {
-    private final FileOutputStream out;
-
-    StreamOutput(FileOutputStream out) {
-      this.out = out;
-    }
-
-    @Override
-    public void write(byte value) throws IOException {
-      out.write(value);
-    }
-
-    @Override
-    public void write(byte[] value, int offset, int length) throws IOException {
-      out.write(value, offset, length);
-    }
-
-    @Override
-    public void writeLazy(byte[] value, int offset, int length) throws IOException {
-      out.write(value, offset, length);
-    }
-
-    @Override
-    public void write(ByteBuffer value) throws IOException {
-      if (value.hasArray()) {
-        out.write(value.array(), value.arrayOffset() + value.position(), value.remaining());
-        return;
-      }
-      byte[] piece = new byte[Math.min(value.remaining(), 8192)];
-      ByteBuffer b = value.duplicate();
-      while (b.hasRemaining()) {
-        int n = Math.min(piece.length, b.remaining());
-        b.get(piece, 0, n);
-        out.write(piece, 0, n);
-      }
-    }
-
-    @Override
-    public void writeLazy(ByteBuffer value) throws IOException {
-      write(value);
-    }
-  }
-
-  /**
    * The chunk's bytes if its file holds exactly {@code size} of them; null if the file is
    * missing, shorter or longer (damaged: the caller decides). Reads straight into the returned
    * array.
