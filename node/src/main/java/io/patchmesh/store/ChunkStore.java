@@ -307,9 +307,9 @@ public final class ChunkStore {
     }
   }
 
-  /** One bounded compaction run (GC calls it after a sweep). @return segments deleted */
-  int compactSegments() {
-    return compactor.run();
+  /** One compaction run copying at most {@code budget} bytes (GC runs one after a sweep). */
+  int compactSegments(long budget) {
+    return compactor.run(budget);
   }
 
   /** Bytes in segments that no chunk holds any more (deleted or moved, not yet reclaimed). */

@@ -80,7 +80,7 @@ public final class GarbageCollector {
     } finally {
       manifests.mutation.unlock();
       if (!manifests.mutation.isHeldByCurrentThread()) {
-        chunks.compactSegments(); // bounded; outside the lock, so accepts need not wait for it
+        chunks.compactSegments(SegmentCompactor.BUDGET_BYTES); // bounded; outside the lock, so accepts need not wait for it
       }
     }
   }

@@ -43,9 +43,8 @@ final class SegmentCompactor {
     this.chunks = chunks;
   }
 
-  /** One bounded run. @return segments deleted */
-  synchronized int run() {
-    long budget = BUDGET_BYTES;
+  /** One run copying at most {@code budget} bytes (and a chunk). @return segments deleted */
+  synchronized int run(long budget) {
     int deleted = 0;
     while (budget > 0) {
       Segment s = candidate();

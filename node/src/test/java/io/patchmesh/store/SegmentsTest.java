@@ -52,7 +52,7 @@ class SegmentsTest {
         store.chunks().delete(ChunkId.hash(c));
       }
       assertEquals(2L * 60 * 1024, store.chunks().deadBytes());
-      store.chunks().compactSegments(); // seg-2 holds nothing live: deleted
+      store.chunks().compactSegments(SegmentCompactor.BUDGET_BYTES); // seg-2 holds nothing live: deleted
       assertFalse(Files.exists(dir.resolve("chunks").resolve("seg-2")));
     }
     try (NodeStore store = NodeStore.open(dir, cfg)) {
