@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  *   <li>The newest segment's tail beyond its last live chunk (bytes of puts a crash interrupted
  *       before their entry) is cut, and appends continue there; other segments without a live
  *       chunk are deleted. Dead bytes inside segments are left to {@link SegmentCompactor}.
+ *   <li>Then every segment's tail not known durable (checked just now) is fdatasync'ed and its
+ *       durable length recorded, so the next open does not hash it again.
  * </ul>
  *
  * <p>Entries of older layouts (in the chunks column family, or one file per chunk) are counted
@@ -100,6 +102,7 @@ final class SegmentCheck {
       }
     }
     segments.resume(newest, newest == null ? 0 : liveEnd.getOrDefault(newest.number, 0L), maxIndexed);
+    segments.settle();
     if (dropped > 0) {
       log.warn("{}: dropped {} chunk index entries whose bytes are gone, out of their segment or"
           + " no longer matching (a crash or a damaged store); those chunks are fetched again",

@@ -9,10 +9,12 @@ import java.io.FileNotFoundException;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,7 +50,8 @@ import org.slf4j.LoggerFactory;
 final class Segments implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Segments.class);
   static final long SEGMENT_BYTES = 64L << 20;
-  static final long SYNC_EVERY_BYTES = 8L << 20;
+  static final long SYNC_EVERY_BYTES =
+      Long.getLong("patchmesh.store.syncEveryMiB", 8) <= 0 ? Long.MAX_VALUE : Long.getLong("patchmesh.store.syncEveryMiB", 8) << 20;
   static final String NEXT_KEY = "segments/next";
 
   /** Where a chunk's bytes were appended. */
@@ -279,6 +282,34 @@ final class Segments implements AutoCloseable {
         db.write(records, false);
       }
     }
+  }
+
+  /**
+   * At open, after the check hashed every chunk beyond its segment's durable length: fdatasyncs
+   * the segments not appended to any more whose tails are not known durable (a crash left them
+   * so), so the next open need not hash those chunks again.
+   */
+  void settle() {
+    Batch records = new Batch();
+    boolean any = false;
+    for (Segment s : segments.values()) {
+      if (s.out != null || s.durable >= s.length) {
+        continue; // the active one is synced as it grows
+      }
+      try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
+        ch.force(false);
+      } catch (IOException e) {
+        log.warn("{}: cannot sync segment at open: {}", s.path, e.toString());
+        continue;
+      }
+      s.durable = s.length;
+      records.put(Cf.STATE, Keys.state(Segment.durableKey(s.number)), Keys.encodeLong(s.length));
+      any = true;
+    }
+    if (any) {
+      db.write(records, false);
+    }
+    sync();
   }
 
   /**
