@@ -1,42 +1,23 @@
 package io.patchmesh.store;
 
-import com.google.protobuf.ByteOutput;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.patchmesh.content.ChunkId;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.List;
 
 /**
- * Chunk bytes as files: one file per chunk, {@code chunks/<first byte in hex>/<id in hex>}
- * under the store directory (256 fan-out directories, like git's loose objects). A file says
- * nothing by itself: a chunk is held only once its {@code chunk_index} entry is written, and
- * {@link ChunkStore} writes that entry only after {@link #write} returned, i.e. after the bytes
- * reached the OS (and, with {@link StoreConfig#syncChunkWrites()}, the disk). A crash in between leaves an
- * orphan file, which {@link ChunkIndexCheck} deletes when the store is opened. Without the
- * fdatasync (the default) a power loss can also leave an entry whose file is missing or short
- * (the entry reached the disk first): {@link ChunkIndexCheck} drops a missing one at open and a
- * read drops a short one, and the chunk is fetched again. A fdatasync per chunk cost agents
- * 47-76 % more CPU for a rollout (BENCHMARKS 12.18).
+ * Session 14's layout, read for its migration into segments ({@link ChunkMigration}): one file
+ * per chunk, {@code chunks/<first byte in hex>/<id in hex>} (256 fan-out directories, like git's
+ * loose objects), its {@code chunk_index} entry the size and {@code 'F'}. Left behind because a
+ * file is an inode, and on ext4 without a journal each new inode cost the allocator kernel time
+ * (BENCHMARKS 12.21). {@link #write} stays for tests that build a store of that layout.
  *
- * <p>Why files rather than RocksDB values: every value went through the WAL, a memtable (two
- * while one flushed) and the writer buffers before reaching a blob file, about 15-18 MB of an
- * agent's peak RSS while it received (BENCHMARKS 12.7, 12.16) and CPU for every copy. A file
- * takes one copy into the page cache, frees its space at once when deleted (no blob garbage to
- * compact away), and a damaged file damages one chunk.
- *
- * <p>Reads and writes use plain streams: their native code copies through a transient malloc'd
- * buffer (freed at once), where a FileChannel with a heap buffer would keep a per-thread direct
- * buffer of the largest chunk read. Thread-safe: callers serialize work on one id.
+ * <p>Reads use plain streams: their native code copies through a transient malloc'd buffer.
  */
 final class ChunkFiles {
   static final String DIR_NAME = "chunks";
@@ -91,53 +72,6 @@ final class ChunkFiles {
   }
 
   /**
-   * Hands a ByteString's arrays to a file stream as they are (the stream keeps none of them). A
-   * direct buffer (not made by protobuf's parsing of arrays, nor by us) is copied in pieces.
-   */
-  private static final class StreamOutput extends ByteOutput {
-    private final FileOutputStream out;
-
-    StreamOutput(FileOutputStream out) {
-      this.out = out;
-    }
-
-    @Override
-    public void write(byte value) throws IOException {
-      out.write(value);
-    }
-
-    @Override
-    public void write(byte[] value, int offset, int length) throws IOException {
-      out.write(value, offset, length);
-    }
-
-    @Override
-    public void writeLazy(byte[] value, int offset, int length) throws IOException {
-      out.write(value, offset, length);
-    }
-
-    @Override
-    public void write(ByteBuffer value) throws IOException {
-      if (value.hasArray()) {
-        out.write(value.array(), value.arrayOffset() + value.position(), value.remaining());
-        return;
-      }
-      byte[] piece = new byte[Math.min(value.remaining(), 8192)];
-      ByteBuffer b = value.duplicate();
-      while (b.hasRemaining()) {
-        int n = Math.min(piece.length, b.remaining());
-        b.get(piece, 0, n);
-        out.write(piece, 0, n);
-      }
-    }
-
-    @Override
-    public void writeLazy(ByteBuffer value) throws IOException {
-      write(value);
-    }
-  }
-
-  /**
    * The chunk's bytes if its file holds exactly {@code size} of them; null if the file is
    * missing, shorter or longer (damaged: the caller decides). Reads straight into the returned
    * array.
@@ -161,52 +95,17 @@ final class ChunkFiles {
     deleteQuietly(path(id));
   }
 
-  /** Names of the files in fan-out directory {@code prefix} (0-255), sorted; empty if none. */
-  List<String> list(int prefix) {
-    Path d = root.resolve(HEX.toHexDigits((byte) prefix));
-    List<String> names = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
-      for (Path p : ds) {
-        names.add(p.getFileName().toString());
-      }
-    } catch (NoSuchFileException e) {
-      return names;
-    } catch (IOException e) {
-      throw new StoreException(d + ": cannot list chunk files: " + e, e);
-    }
-    names.sort(null);
-    return names;
-  }
-
-  /** Deletes a file found in fan-out directory {@code prefix}: an orphan or a stray. */
-  void deleteListed(int prefix, String name) {
-    deleteQuietly(root.resolve(HEX.toHexDigits((byte) prefix)).resolve(name));
-  }
-
-  /** The id a listed file name stands for, or null if it is not a chunk file's name. */
-  static ChunkId idOf(String name) {
-    if (name.length() != 2 * ChunkId.LENGTH) {
-      return null;
-    }
-    try {
-      ChunkId id = ChunkId.of(HEX.parseHex(name));
-      return id.hex().equals(name) ? id : null; // lower case only, as written
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-  }
-
   private void ensureDir(int prefix, Path dir) throws IOException {
     if (made[prefix]) {
       return;
     }
-    Files.createDirectories(dir);
+    java.nio.file.Files.createDirectories(dir);
     made[prefix] = true; // a benign race: createDirectories is idempotent
   }
 
   private static void deleteQuietly(Path p) {
     try {
-      Files.deleteIfExists(p);
+      java.nio.file.Files.deleteIfExists(p);
     } catch (IOException e) {
       // An orphan at worst; the next open's check removes it.
     }

@@ -18,16 +18,17 @@ import org.slf4j.LoggerFactory;
  * {@link #get} returns is verified content. Puts of the same id are serialized by a lock stripe
  * so that counts and byte totals stay exact under concurrency.
  *
- * <p>Layout: the bytes are in a file ({@link ChunkFiles}), the {@code chunk_index} entry (size,
- * "in a file") marks the chunk held. A put writes the file first (fdatasync'ed with {@link
- * StoreConfig#syncChunkWrites()}), then the entry; a delete removes the entry first, then the
- * file. So a process crash can leave a file without an entry (an orphan, deleted at the next open
- * by {@link ChunkIndexCheck}) but never an entry without its bytes; without the sync, a power
- * loss can (see {@link ChunkFiles}). A file found missing, shorter or longer than its entry says (or not
- * matching its id, with {@link StoreConfig#verifyOnRead()}) is reported corrupt and dropped, never
- * served. Chunks of a store written before chunk files are moved into files at open
- * ({@link ChunkMigration}); any it could not move yet are read from the {@code chunks} column
- * family.
+ * <p>Layout: the bytes are in append-only segment files ({@link Segments}), the {@code
+ * chunk_index} entry (size, segment, offset) marks the chunk held. A put appends the bytes first
+ * (fdatasync'ed with {@link StoreConfig#syncChunkWrites()}; otherwise a segment's new tail is
+ * synced per {@link Segments#SYNC_EVERY_BYTES}), then writes the entry; a delete removes the entry
+ * and counts the bytes dead ({@link SegmentCompactor} reclaims them). So a process crash can leave
+ * bytes without an entry (dead, cut at the next open) but never an entry ahead of its bytes; a
+ * power loss can, and {@link SegmentCheck} hashes every chunk beyond its segment's durable length
+ * again at open. Bytes found missing or out of their segment (or not matching their id, with
+ * {@link StoreConfig#verifyOnRead()}) are reported corrupt and dropped, never served. Chunks of
+ * older layouts are moved into segments at open ({@link ChunkMigration}); any it could not move
+ * yet are read where they are.
  *
  * <p>Quota: {@link #put} reserves the chunk's size against {@link StoreConfig#quotaBytes()}
  * before writing; if the reservation does not fit it asks for one GC and then refuses with
@@ -41,6 +42,8 @@ public final class ChunkStore {
 
   private final StoreDb db;
   private final ChunkFiles files;
+  private final Segments segments;
+  private final SegmentCompactor compactor;
   private final StoreConfig cfg;
   private final Runnable collectGarbage;
   private final Object[] stripes = new Object[STRIPES];
@@ -58,8 +61,9 @@ public final class ChunkStore {
   private final AtomicLong lifetimeDuplicates = new AtomicLong();
 
   /**
-   * Moves chunks of an older store into files, then matches the index against the files and
-   * counts what is held from the index (no chunk is read).
+   * Matches the index against the segments, moves chunks of an older layout into segments,
+   * and counts what is held from the index (no chunk is read but those beyond a segment's
+   * durable length).
    */
   ChunkStore(StoreDb db, StoreConfig cfg, Runnable collectGarbage) {
     this.db = db;
@@ -69,11 +73,13 @@ public final class ChunkStore {
     for (int i = 0; i < STRIPES; i++) {
       stripes[i] = new Object();
     }
-    ChunkMigration.run(db, files);
-    ChunkIndexCheck.Result held = ChunkIndexCheck.run(db, files);
-    count.set(held.count());
-    stored.set(held.bytes());
-    accounted.set(held.bytes());
+    this.segments = new Segments(files.root(), db, cfg.segmentBytes(), cfg.syncChunkWrites());
+    this.compactor = new SegmentCompactor(db, segments, this);
+    SegmentCheck.Result held = SegmentCheck.run(db, segments);
+    ChunkMigration.Result moved = ChunkMigration.run(db, files, segments);
+    count.set(held.count() - moved.dropped());
+    stored.set(held.bytes() - moved.droppedBytes());
+    accounted.set(stored.get());
     byte[] dups = db.get(Cf.STATE, Keys.state(LIFETIME_DUPLICATES_KEY));
     lifetimeDuplicates.set(dups == null ? 0 : Keys.decodeLong(dups));
   }
@@ -117,14 +123,12 @@ public final class ChunkStore {
           duplicate();
           return false;
         }
-        files.write(id, data, cfg.syncChunkWrites()); // the bytes before the entry that marks it held
-        try {
-          db.write(new Batch().put(Cf.CHUNK_INDEX, Keys.chunk(id), Keys.chunkEntry(length)),
-              cfg.syncChunkWrites());
-        } catch (RuntimeException e) {
-          files.delete(id);
-          throw e;
-        }
+        // The bytes before the entry that marks it held. If the entry's write fails, they are
+        // dead bytes of the segment.
+        Segments.Location at = segments.append(data);
+        db.write(new Batch().put(Cf.CHUNK_INDEX, Keys.chunk(id),
+            Keys.segmentEntry(length, at.segment(), at.offset())), cfg.syncChunkWrites());
+        segments.get(at.segment()).live.addAndGet(length);
         written = true;
         count.incrementAndGet();
         stored.addAndGet(length);
@@ -173,8 +177,14 @@ public final class ChunkStore {
   /** The bytes an index entry points at, or null if they are gone or of the wrong length. */
   private byte[] read(ChunkId id, byte[] key, byte[] entry) {
     int size = Keys.decodeInt(entry);
+    if (Keys.inSegment(entry)) {
+      return segments.read(Keys.segmentOf(entry), Keys.offsetOf(entry), size);
+    }
     if (Keys.inFile(entry)) {
-      return files.read(id, size);
+      return size < 0 ? null : files.read(id, size); // not moved into a segment yet
+    }
+    if (entry.length != 4) {
+      return null; // not an entry of any layout: dropped
     }
     byte[] data = db.get(Cf.CHUNKS, key); // not moved into a file yet (ChunkMigration)
     return data == null || data.length != size ? null : data;
@@ -240,10 +250,15 @@ public final class ChunkStore {
       if (entry == null) {
         return -1;
       }
-      // The entry first, then the file: a crash between leaves an orphan file, never an entry
-      // without bytes. Not synced: if a power loss undoes the entry's delete after the file went,
-      // the next open finds the entry without its file and drops it (ChunkIndexCheck).
-      if (Keys.inFile(entry)) {
+      // Not synced: a power loss may undo the delete; the bytes are still where the entry says
+      // until the segment is compacted, and a compaction syncs before it deletes a segment.
+      if (Keys.inSegment(entry)) {
+        db.write(new Batch().delete(Cf.CHUNK_INDEX, key), false);
+        Segment s = segments.get(Keys.segmentOf(entry));
+        if (s != null) {
+          s.live.addAndGet(-Keys.decodeInt(entry));
+        }
+      } else if (Keys.inFile(entry)) {
         db.write(new Batch().delete(Cf.CHUNK_INDEX, key), false);
         files.delete(id);
       } else {
@@ -258,12 +273,74 @@ public final class ChunkStore {
     }
   }
 
+  /**
+   * Moves a chunk out of a segment being compacted: if its entry still says {@code segment} at
+   * {@code offset}, its bytes are read, hashed again and appended to the active segment, and its
+   * entry switched. A chunk whose bytes no longer match is dropped.
+   *
+   * @return true if the chunk moved
+   */
+  boolean relocate(ChunkId id, int segment, long offset) {
+    byte[] key = Keys.chunk(id);
+    synchronized (stripe(id)) {
+      byte[] entry = db.get(Cf.CHUNK_INDEX, key);
+      if (entry == null || !Keys.inSegment(entry) || Keys.segmentOf(entry) != segment
+          || Keys.offsetOf(entry) != offset) {
+        return false; // deleted or moved meanwhile
+      }
+      int size = Keys.decodeInt(entry);
+      byte[] data = segments.read(segment, offset, size);
+      if (data == null || !id.matches(data)) {
+        corruptOnRead.increment();
+        log.warn("chunk {} is damaged in its segment; dropping it", id.shortHex());
+        delete(id);
+        return false;
+      }
+      Segments.Location at = segments.append(UnsafeByteOperations.unsafeWrap(data));
+      db.write(new Batch().put(Cf.CHUNK_INDEX, key, Keys.segmentEntry(size, at.segment(), at.offset())), false);
+      segments.get(at.segment()).live.addAndGet(size);
+      Segment old = segments.get(segment);
+      if (old != null) {
+        old.live.addAndGet(-size);
+      }
+      return true;
+    }
+  }
+
+  /** One compaction run copying at most {@code budget} bytes (GC runs one after a sweep). */
+  int compactSegments(long budget) {
+    return compactor.run(budget);
+  }
+
+  /** Bytes in segments that no chunk holds any more (deleted or moved, not yet reclaimed). */
+  public long deadBytes() {
+    long n = 0;
+    for (Segment s : segments.all()) {
+      n += s.dead();
+    }
+    return n;
+  }
+
+  /** Bytes of segment files on disk, live and dead. */
+  long segmentBytes() {
+    return segments.totalBytes();
+  }
+
+  Segments segments() {
+    return segments;
+  }
+
+  /** Syncs the segments' tails and closes them; the database stays open. */
+  void close() {
+    segments.close();
+  }
+
   /** Deletes of chunks still in the chunks column family: GC compacts it only after some. */
   long legacyDeletes() {
     return legacyDeletes.sum();
   }
 
-  /** Where chunk bytes are (tests reach under the API to damage them). */
+  /** Session 14's chunk files (tests write that layout to check its migration). */
   ChunkFiles files() {
     return files;
   }

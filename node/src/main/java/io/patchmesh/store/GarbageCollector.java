@@ -79,6 +79,9 @@ public final class GarbageCollector {
       return stats;
     } finally {
       manifests.mutation.unlock();
+      if (!manifests.mutation.isHeldByCurrentThread()) {
+        chunks.compactSegments(SegmentCompactor.BUDGET_BYTES); // bounded; outside the lock, so accepts need not wait for it
+      }
     }
   }
 

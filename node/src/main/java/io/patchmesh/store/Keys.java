@@ -64,11 +64,15 @@ final class Keys {
 
   /** Marks a chunk_index entry whose chunk's bytes are in a file (see {@link ChunkFiles}). */
   private static final byte IN_FILE = 'F';
+  /** Marks a chunk_index entry whose chunk's bytes are in a segment (see {@link Segments}). */
+  private static final byte IN_SEGMENT = 'S';
+  static final int SEGMENT_ENTRY_LENGTH = 17;
 
   /**
-   * A chunk_index value: the chunk's size, then {@code 'F'}. A value of the size alone (4 bytes)
-   * is an entry written before chunk files: its bytes are in the {@code chunks} column family
-   * until {@link ChunkMigration} moves them.
+   * A chunk_index value of session 14's layout: the chunk's size, then {@code 'F'} (one file per
+   * chunk, {@link ChunkFiles}). A value of the size alone (4 bytes) is an entry written before
+   * chunk files: its bytes are in the {@code chunks} column family. {@link ChunkMigration} moves
+   * both into segments.
    */
   static byte[] chunkEntry(int size) {
     return ByteBuffer.allocate(5).putInt(size).put(IN_FILE).array();
@@ -76,6 +80,27 @@ final class Keys {
 
   static boolean inFile(byte[] chunkEntry) {
     return chunkEntry.length == 5 && chunkEntry[4] == IN_FILE;
+  }
+
+  /**
+   * A chunk_index value of the segment layout: size (4 bytes, first like every entry, so
+   * {@link #decodeInt} reads it), {@code 'S'}, segment number (4), offset in the segment (8).
+   */
+  static byte[] segmentEntry(int size, int segment, long offset) {
+    return ByteBuffer.allocate(SEGMENT_ENTRY_LENGTH).putInt(size).put(IN_SEGMENT).putInt(segment)
+        .putLong(offset).array();
+  }
+
+  static boolean inSegment(byte[] chunkEntry) {
+    return chunkEntry.length == SEGMENT_ENTRY_LENGTH && chunkEntry[4] == IN_SEGMENT;
+  }
+
+  static int segmentOf(byte[] segmentEntry) {
+    return ByteBuffer.wrap(segmentEntry).getInt(5);
+  }
+
+  static long offsetOf(byte[] segmentEntry) {
+    return ByteBuffer.wrap(segmentEntry).getLong(9);
   }
 
   static byte[] encodeInt(int v) {

@@ -9,7 +9,7 @@ import java.util.function.Supplier;
 
 /**
  * A node's store: one RocksDB directory holding the index of verified chunks (their bytes in
- * chunk files under it, {@link ChunkFiles}), accepted manifests with their chunk references and
+ * segment files under it, {@link Segments}), accepted manifests with their chunk references and
  * version floors, and small node state. Owns the database; closing it
  * closes everything.
  *
@@ -108,11 +108,11 @@ public final class NodeStore implements AutoCloseable {
   }
 
   /**
-   * Roughly the disk usage: live RocksDB files (SST + blob) plus the bytes of the chunks held
-   * (their files; file system blocks round each up a little).
+   * Roughly the disk usage: live RocksDB files (SST + blob) plus the segment files (chunks held
+   * and dead bytes not reclaimed yet).
    */
   public long diskBytes() {
-    return db.diskBytes() + chunks.storedBytes();
+    return db.diskBytes() + chunks.segmentBytes();
   }
 
   /** For tests in this package that need to reach under the verified API. */
@@ -122,6 +122,10 @@ public final class NodeStore implements AutoCloseable {
 
   @Override
   public void close() {
-    db.close();
+    try {
+      chunks.close();
+    } finally {
+      db.close();
+    }
   }
 }

@@ -12,13 +12,13 @@ package io.patchmesh.store;
  * @param verifyOnRead hash every chunk again when it is read; a mismatch (disk rot) drops the
  *     chunk and reads as absent, so it is fetched again. Default false: chunks were hashed before
  *     they were written, and RocksDB checksums its own blocks.
- * @param syncChunkWrites fdatasync every chunk's file before its index entry, and fsync the WAL
- *     for the entry. Default false: the file's bytes reach the OS before the entry, so a process
- *     crash never leaves an entry ahead of its bytes; a power loss may drop the last entries (their
- *     files are orphans deleted at the next open) or keep an entry whose file is missing or short
- *     (dropped at open or at its first read; the chunk is fetched again; every applied file is
- *     checked against its whole-file SHA-256 anyway). A fdatasync per chunk cost agents 47-76 %
- *     more CPU for a rollout (BENCHMARKS 12.18). Manifest accepts are always synced.
+ * @param syncChunkWrites fdatasync the segment after every chunk's bytes, before its index entry,
+ *     and fsync the WAL for the entry. Default false: the bytes reach the OS before the entry, so a
+ *     process crash never leaves an entry ahead of its bytes; segments are fdatasync'ed every 8 MiB
+ *     appended (in the background) and their durable lengths recorded, and after a power loss
+ *     every chunk beyond its segment's durable length is hashed again at open and dropped if it
+ *     does not match (fetched again). A fdatasync per chunk cost agents 47-76 % more CPU for a
+ *     rollout (BENCHMARKS 12.18). Manifest accepts are always synced.
  * @param minBlobBytes values at least this large go to blob files, in the chunk column family
  *     that only stores from before chunk files wrote to (see the package docs). Default 4 KiB.
  * @param chunkWriteBufferBytes memtable size of that legacy chunk column family. Default 4 MiB.
@@ -26,8 +26,10 @@ package io.patchmesh.store;
  *     move into files, so its memtable stays small. (Until then chunk values sat in it, a direct
  *     share of an agent's RSS while it received: issue 15.)
  * @param compactAfterGc compact the legacy chunk column family after a GC that deleted chunks
- *     still in it, so its blob files leave the disk promptly. Default true. Deleted chunk files
- *     free their space at once.
+ *     still in it, so its blob files leave the disk promptly. Default true. (Dead bytes in
+ *     segments are reclaimed after every GC anyway, {@link SegmentCompactor}.)
+ * @param segmentBytes size at which a segment file of chunk bytes is sealed and the next one
+ *     started ({@link Segments}). Default 64 MiB; at least 64 KiB.
  */
 public record StoreConfig(
     long quotaBytes,
@@ -36,10 +38,18 @@ public record StoreConfig(
     boolean syncChunkWrites,
     long minBlobBytes,
     long chunkWriteBufferBytes,
-    boolean compactAfterGc) {
+    boolean compactAfterGc,
+    long segmentBytes) {
 
   public static final StoreConfig DEFAULTS =
-      new StoreConfig(10L << 30, 2, false, false, 4096, 4L << 20, true);
+      new StoreConfig(10L << 30, 2, false, false, 4096, 4L << 20, true, Segments.SEGMENT_BYTES);
+
+  /** With the default segment size. */
+  public StoreConfig(long quotaBytes, int retainedVersionsPerChannel, boolean verifyOnRead,
+      boolean syncChunkWrites, long minBlobBytes, long chunkWriteBufferBytes, boolean compactAfterGc) {
+    this(quotaBytes, retainedVersionsPerChannel, verifyOnRead, syncChunkWrites, minBlobBytes,
+        chunkWriteBufferBytes, compactAfterGc, Segments.SEGMENT_BYTES);
+  }
 
   public StoreConfig {
     if (quotaBytes <= 0) {
@@ -52,30 +62,38 @@ public record StoreConfig(
     if (minBlobBytes < 0 || chunkWriteBufferBytes < (1 << 20)) {
       throw new IllegalArgumentException("minBlobBytes >= 0 and chunkWriteBufferBytes >= 1 MiB");
     }
+    if (segmentBytes < (64 << 10)) {
+      throw new IllegalArgumentException("segmentBytes must be at least 64 KiB: " + segmentBytes);
+    }
   }
 
   public StoreConfig withQuotaBytes(long quota) {
     return new StoreConfig(quota, retainedVersionsPerChannel, verifyOnRead, syncChunkWrites,
-        minBlobBytes, chunkWriteBufferBytes, compactAfterGc);
+        minBlobBytes, chunkWriteBufferBytes, compactAfterGc, segmentBytes);
   }
 
   public StoreConfig withRetainedVersionsPerChannel(int retained) {
     return new StoreConfig(quotaBytes, retained, verifyOnRead, syncChunkWrites, minBlobBytes,
-        chunkWriteBufferBytes, compactAfterGc);
+        chunkWriteBufferBytes, compactAfterGc, segmentBytes);
   }
 
   public StoreConfig withVerifyOnRead(boolean verify) {
     return new StoreConfig(quotaBytes, retainedVersionsPerChannel, verify, syncChunkWrites,
-        minBlobBytes, chunkWriteBufferBytes, compactAfterGc);
+        minBlobBytes, chunkWriteBufferBytes, compactAfterGc, segmentBytes);
   }
 
   public StoreConfig withSyncChunkWrites(boolean sync) {
     return new StoreConfig(quotaBytes, retainedVersionsPerChannel, verifyOnRead, sync,
-        minBlobBytes, chunkWriteBufferBytes, compactAfterGc);
+        minBlobBytes, chunkWriteBufferBytes, compactAfterGc, segmentBytes);
   }
 
   public StoreConfig withCompactAfterGc(boolean compact) {
     return new StoreConfig(quotaBytes, retainedVersionsPerChannel, verifyOnRead, syncChunkWrites,
-        minBlobBytes, chunkWriteBufferBytes, compact);
+        minBlobBytes, chunkWriteBufferBytes, compact, segmentBytes);
+  }
+
+  public StoreConfig withSegmentBytes(long bytes) {
+    return new StoreConfig(quotaBytes, retainedVersionsPerChannel, verifyOnRead, syncChunkWrites,
+        minBlobBytes, chunkWriteBufferBytes, compactAfterGc, bytes);
   }
 }

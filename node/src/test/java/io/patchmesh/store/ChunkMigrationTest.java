@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A store written before chunk files (values in the chunks column family, index entries of the
- * size alone): read where they are, moved into files at the next open, resumable.
+ * Stores of the two older layouts: values in the chunks column family (index entries of the size
+ * alone) and session 14's one file per chunk: read where they are, moved into segments at the
+ * next open, resumable, re-hashed.
  */
 class ChunkMigrationTest {
   @TempDir Path dir;
@@ -29,8 +30,15 @@ class ChunkMigrationTest {
         .put(Cf.CHUNK_INDEX, key, Keys.encodeInt(data.length)), true);
   }
 
+  /** Writes a chunk the way ChunkStore.put did with one file per chunk (session 14). */
+  private static void putAsFile(NodeStore store, byte[] data) {
+    ChunkId id = ChunkId.hash(data);
+    store.chunks().files().write(id, data, false);
+    store.db().write(new Batch().put(Cf.CHUNK_INDEX, Keys.chunk(id), Keys.chunkEntry(data.length)), true);
+  }
+
   @Test
-  void oldChunksAreReadWhereTheyAreThenMovedIntoFilesAtTheNextOpen() throws Exception {
+  void oldChunksAreReadWhereTheyAreThenMovedIntoSegmentsAtTheNextOpen() throws Exception {
     // More than one window of keys, so the migration pages through them.
     List<byte[]> old = TestChunks.many(100, ChunkMigration.WINDOW + 20, 8 * 1024);
     byte[] fresh = TestChunks.random(1, 20_000);
@@ -43,16 +51,14 @@ class ChunkMigrationTest {
       store.chunks().put(ChunkId.hash(fresh), fresh);
       // Not moved yet: served from the column family.
       assertArrayEquals(old.get(0), store.chunks().get(ChunkId.hash(old.get(0))));
-      assertFalse(Files.exists(store.chunks().files().path(ChunkId.hash(old.get(0)))));
     }
     try (NodeStore store = NodeStore.open(dir, StoreConfig.DEFAULTS)) {
       assertEquals(old.size() + 1, store.chunks().count());
       assertEquals(bytes + fresh.length, store.chunks().storedBytes());
       for (byte[] c : old) {
         ChunkId id = ChunkId.hash(c);
-        assertTrue(Files.exists(store.chunks().files().path(id)), "moved into a file");
+        assertArrayEquals(c, StoredAt.of(store, id).read(), "moved into a segment");
         assertNull(store.db().get(Cf.CHUNKS, Keys.chunk(id)), "and out of the column family");
-        assertTrue(Keys.inFile(store.db().get(Cf.CHUNK_INDEX, Keys.chunk(id))));
         assertArrayEquals(c, store.chunks().get(id));
       }
       assertArrayEquals(fresh, store.chunks().get(ChunkId.hash(fresh)));
@@ -60,7 +66,7 @@ class ChunkMigrationTest {
   }
 
   @Test
-  void aMigrationInterruptedAfterAFileWasWrittenResumesAndARottedOldChunkIsDropped() throws Exception {
+  void aMigrationInterruptedAfterItsBytesWereAppendedResumesAndARottedOldChunkIsDropped() throws Exception {
     byte[] a = TestChunks.random(2, 30_000);
     byte[] b = TestChunks.random(3, 30_000);
     byte[] rotted = TestChunks.random(4, 30_000);
@@ -72,18 +78,54 @@ class ChunkMigrationTest {
       bad[5] ^= 1;
       store.db().write(new Batch().put(Cf.CHUNKS, Keys.chunk(rottedId), bad)
           .put(Cf.CHUNK_INDEX, Keys.chunk(rottedId), Keys.encodeInt(bad.length)), true);
-      // A crash after a's file was written (half of it) but before its entry was switched.
-      Path half = store.chunks().files().path(ChunkId.hash(a));
-      Files.createDirectories(half.getParent());
-      Files.write(half, java.util.Arrays.copyOf(a, 1000));
     }
+    // A crash after a's bytes were appended (half of them) but before its entry was switched.
+    Files.createDirectories(dir.resolve("chunks"));
+    Files.write(dir.resolve("chunks").resolve("seg-1"), java.util.Arrays.copyOf(a, 1000));
     try (NodeStore store = NodeStore.open(dir, StoreConfig.DEFAULTS)) {
       assertEquals(2, store.chunks().count());
       assertEquals(a.length + b.length, store.chunks().storedBytes());
       assertArrayEquals(a, store.chunks().get(ChunkId.hash(a)));
       assertArrayEquals(b, store.chunks().get(ChunkId.hash(b)));
       assertFalse(store.chunks().has(rottedId), "bytes that no longer match are not moved");
-      assertFalse(Files.exists(store.chunks().files().path(rottedId)));
+      assertEquals(a.length + b.length, store.chunks().segmentBytes(), "the half copy was cut");
+    }
+  }
+
+  @Test
+  void chunkFilesOfSessionFourteenMoveIntoSegmentsAndTheirDirectoriesGo() throws Exception {
+    List<byte[]> old = TestChunks.many(200, ChunkMigration.WINDOW + 30, 6 * 1024);
+    byte[] missing = TestChunks.random(5, 10_000);
+    byte[] shortened = TestChunks.random(6, 10_000);
+    long bytes = 0;
+    try (NodeStore store = NodeStore.open(dir, StoreConfig.DEFAULTS)) {
+      for (byte[] c : old) {
+        putAsFile(store, c);
+        bytes += c.length;
+      }
+      putAsFile(store, missing);
+      putAsFile(store, shortened);
+      Files.delete(store.chunks().files().path(ChunkId.hash(missing)));
+      Files.write(store.chunks().files().path(ChunkId.hash(shortened)), new byte[10]);
+      Path orphan = store.chunks().files().path(ChunkId.hash(TestChunks.random(7, 100)));
+      Files.createDirectories(orphan.getParent());
+      Files.write(orphan, new byte[100]);
+      // Still this open: read from their files.
+      assertArrayEquals(old.get(0), store.chunks().get(ChunkId.hash(old.get(0))));
+    }
+    try (NodeStore store = NodeStore.open(dir, StoreConfig.DEFAULTS)) {
+      assertEquals(old.size(), store.chunks().count());
+      assertEquals(bytes, store.chunks().storedBytes());
+      for (byte[] c : old) {
+        assertArrayEquals(c, StoredAt.of(store, ChunkId.hash(c)).read());
+        assertArrayEquals(c, store.chunks().get(ChunkId.hash(c)));
+      }
+      assertFalse(store.chunks().has(ChunkId.hash(missing)));
+      assertFalse(store.chunks().has(ChunkId.hash(shortened)));
+      try (var s = Files.list(dir.resolve("chunks"))) {
+        assertEquals(List.of("seg-1"), s.map(p -> p.getFileName().toString()).toList(),
+            "the fan-out directories (and the orphan in one) are gone");
+      }
     }
   }
 

@@ -165,7 +165,7 @@ class ChunkStoreTest {
       byte[] rotted = data.clone();
       rotted[0] ^= 1;
       // Under the verified API, as a flipped bit on disk would.
-      java.nio.file.Files.write(store.chunks().files().path(id), rotted);
+      StoredAt.of(store, id).overwrite(0, new byte[] {rotted[0]});
 
       assertNull(store.chunks().get(id));
 
