@@ -19,11 +19,18 @@ final class ZkEnsemble implements AutoCloseable {
   final List<InstanceSpec> specs = new ArrayList<>();
 
   ZkEnsemble(Path dir) throws Exception {
+    // nine distinct ports: InstanceSpec's own pick (-1) binds port 0 and lets go of it, so two
+    // servers of one ensemble were once handed the same client port by the kernel
+    java.util.Set<Integer> picked = new java.util.LinkedHashSet<>();
+    while (picked.size() < 9) {
+      picked.add(InstanceSpec.getRandomPort());
+    }
+    java.util.Iterator<Integer> ports = picked.iterator();
     for (int i = 1; i <= 3; i++) {
       Path d = java.nio.file.Files.createDirectories(dir.resolve("zk-" + i));
       // data kept over a kill, so a restarted ensemble still holds the rollout records (the test's
       // temporary directory removes it)
-      specs.add(new InstanceSpec(d.toFile(), -1, -1, -1, false, i, 250, -1));
+      specs.add(new InstanceSpec(d.toFile(), ports.next(), ports.next(), ports.next(), false, i, 250, -1));
     }
     cluster = new TestingCluster(specs);
     cluster.start();
