@@ -144,5 +144,24 @@ class RequestPacerTcpRttTest {
     p.onPiece(seed, m, 1, 2_400);
     assertEquals(300, p.flows.get(seed).ledbat.baseDelayMillis());
     assertEquals(0, p.queuingDelayMillis(seed)); // 310 - 10
+    // a small piece after a long idle spell: the estimate (400 - 150) would be below the path's
+    // 300 ms; it never sets a lower base
+    p.onSent(seed, m, 2, 8 * 1024, 4_400);
+    p.onPathRtt(seed, 4_800, 400);
+    p.onPiece(seed, m, 2, 4_800);
+    assertEquals(300, p.flows.get(seed).ledbat.baseDelayMillis());
+  }
+
+  @Test
+  void theIdleCorrectionWaitsForABaseDelay() {
+    RequestPacer p = new RequestPacer(LedbatConfig.forRequests());
+    NodeId seed = NodeId.of(SiteLinkModel.filled((byte) 1));
+    ManifestId m = ManifestId.of(new byte[ManifestId.LENGTH]);
+    p.onSent(seed, m, 0, 8 * 1024, 0);
+    p.onPiece(seed, m, 0, 400); // timed; the first path RTT will clear it
+    p.onSent(seed, m, 1, 8 * 1024, 2_400);
+    p.onPathRtt(seed, 2_800, 320);
+    p.onPiece(seed, m, 1, 2_800);
+    assertEquals(320, p.flows.get(seed).ledbat.baseDelayMillis());
   }
 }
