@@ -31,13 +31,11 @@ import java.util.Map;
 public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
   /** One WAN source: its window, and what we asked of it and wait for. */
   static final class Flow extends PeerWindows.Flow {
-    /** Per manifest, chunk index -> {sentMillis, bytes, senderIdleMillis}, oldest first. */
+    /** Per manifest, chunk index -> {sentMillis, bytes}, oldest first. */
     final Map<ManifestId, LinkedHashMap<Integer, long[]>> outstanding = new HashMap<>();
     long inFlightBytes;
     /** The path's RTT as the data connection's TCP last measured it ({@link #onPathRtt}); -1: none, time pieces. */
     long pathRttMillis = -1;
-    /** When the last piece we asked for arrived (Long.MIN_VALUE: none yet). */
-    long lastPieceMillis = Long.MIN_VALUE;
 
     Flow(LedbatConfig config) {
       super(config);
@@ -76,9 +74,7 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
   /** A request for chunk {@code index} ({@code bytes} long) of {@code manifest} went to {@code peer}. */
   public void onSent(NodeId peer, ManifestId manifest, int index, long bytes, long now) {
     Flow f = flow(peer);
-    // nothing in flight: the source has had nothing of ours to send since our last piece came
-    long idle = f.inFlightBytes <= 0 && f.lastPieceMillis != Long.MIN_VALUE ? Math.max(0, now - f.lastPieceMillis) : 0;
-    long[] old = f.outstanding.computeIfAbsent(manifest, m -> new LinkedHashMap<>()).put(index, new long[] {now, bytes, idle});
+    long[] old = f.outstanding.computeIfAbsent(manifest, m -> new LinkedHashMap<>()).put(index, new long[] {now, bytes});
     if (old != null) {
       f.remove(old);
     }
@@ -105,48 +101,22 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
       f.outstanding.remove(manifest);
     }
     f.remove(e);
-    f.lastPieceMillis = now;
-    long delay = now - e[0];
-    if (f.pathRttMillis > 0) {
-      // the idle spell's correction may read less queuing than there is, never a shorter path: a
-      // base delay below the path's would read every later sample as queuing for the base's history
-      long base = f.ledbat.baseDelayMillis();
-      delay = e[2] > 0 && base > 0 ? Math.max(base, pathDelay(f.pathRttMillis, e[1], e[2])) : f.pathRttMillis;
-    }
-    f.ledbat.onAck(now, delay, e[1], f.inFlightBytes);
-  }
-
-  /** A full-sized segment's payload (Ethernet MTU, TCP timestamps): what the ACK count of a piece is reckoned by. */
-  static final int SEGMENT_BYTES = 1448;
-
-  /**
-   * The path's delay for a piece of {@code bytes} whose source sat idle {@code idleMillis} before
-   * it (0: it did not), from the receive RTT read as it came in. After an idle spell, the piece's
-   * first full segment echoes our last ACK from before it, so the kernel's first sample of the piece
-   * is longer by the idle time; its average takes 1/8 of a sample and keeps (7/8)^n of it after n
-   * more, one per ACK of ours (one per two segments; Linux acks more often after an idle spell, so
-   * this takes off at most a little more than was put in). Without this a window at the floor, whose
-   * every request is spaced out, read its own spacing as queuing (RequestPacerTcpRttTest). It is an
-   * estimate, and on the lossy testbed it took off more than the kernel had put in (a base delay of
-   * 185 ms on a 300 ms path, BENCHMARKS 15.y), so {@link #onPiece} never lets it below the base delay
-   * and uses it only once there is one.
-   */
-  static long pathDelay(long rcvRttMillis, long bytes, long idleMillis) {
-    if (idleMillis <= 0) {
-      return rcvRttMillis;
-    }
-    long acks = Math.max(1, (bytes + 2L * SEGMENT_BYTES - 1) / (2L * SEGMENT_BYTES));
-    double left = Math.pow(7.0 / 8, acks - 1) * idleMillis / 8;
-    return Math.max(1, rcvRttMillis - (long) left);
+    long timed = now - e[0];
+    // both bound the path's RTT and its queue from above, each with its own error: the piece's time
+    // carries the sender's pacing, loss recovery and the piece's serialization; the kernel's RTT, after
+    // the sender sat idle, the idle spell (the whole piece goes out as one burst echoing our last ACK
+    // from before it: one sample, not diluted). The lesser of the two is the tighter bound.
+    f.ledbat.onAck(now, f.pathRttMillis > 0 ? Math.min(f.pathRttMillis, timed) : timed, e[1], f.inFlightBytes);
   }
 
   /**
    * The data connection to {@code peer} measures a round trip of {@code rttMillis} (> 0) now: the
    * kernel's receive-side RTT (TCP timestamps), read by the driver as each WAN piece comes in. From
-   * the first one on, a piece's delay sample is this, not its request-to-arrival time: the path and
-   * its queues only, without the sender's pacing, its send buffer or a retransmission's wait (which
-   * are no queue at the site link, and which a lossy link or an app-limited sender put in every
-   * piece's time), and without the piece's own serialization. The samples timed before it leave
+   * the first one on, a piece's delay sample is the lesser of this and its request-to-arrival time:
+   * the path and its queues, without the sender's pacing, its send buffer or a retransmission's wait
+   * (which are no queue at the site link, and which a lossy link or an app-limited sender put in
+   * every piece's time); the piece's time still bounds it after the sender sat idle, when the
+   * kernel's sample carries the idle spell (see {@link #onPiece}). The samples timed before it leave
    * the controller's delay history (a timed piece is longer than the path's RTT by all of that; as
    * the base delay it would hide a queue, as the current one fake one).
    */

@@ -33,10 +33,10 @@ class RequestPacerTcpRttTest {
     SiteLinkModel tcp = oneAgent(true).lossy(0.01).run(30_000);
     double paced = tcp.share(10_000, 30_000);
     // model: timed 0.41, tcp 0.51. Not the whole link: while our requests wait behind a late piece
-    // the seed idles, and the next piece's first sample carries that idle time into the kernel's
-    // average (corrected only when nothing at all was in flight, RequestPacer.pathDelay)
+    // the seed idles, and the next piece's kernel sample carries that idle time (bounded by the
+    // piece's own time, which carries the retransmission)
     assertTrue(paced >= 0.48 && paced > timed + 0.07, "timed " + timed + ", tcp " + paced + "; " + tcp.describe());
-    assertTrue(tcp.delayPercentile(10_000, 30_000, 95) <= 100, "queue p95 " + tcp.delayPercentile(10_000, 30_000, 95));
+    assertTrue(tcp.delayPercentile(10_000, 30_000, 95) <= 160, "queue p95 " + tcp.delayPercentile(10_000, 30_000, 95));
   }
 
   @Test
@@ -45,9 +45,9 @@ class RequestPacerTcpRttTest {
     double timed = oneAgent(false).slowSender(4).run(30_000).share(10_000, 30_000);
     SiteLinkModel tcp = oneAgent(true).slowSender(4).run(30_000);
     double paced = tcp.share(10_000, 30_000);
-    // model: timed 0.16 (the sender's time read as queuing: the floor), tcp 0.43 (window / the
+    // model: timed 0.16 (the sender's time read as queuing: the floor), tcp 0.37 (window / the
     // sender's own pace; the queue stays empty, nothing asks for less)
-    assertTrue(paced > timed + 0.2, "timed " + timed + ", tcp " + paced + "; " + tcp.describe());
+    assertTrue(paced > timed + 0.15, "timed " + timed + ", tcp " + paced + "; " + tcp.describe());
     assertTrue(tcp.pacers[0].queuingDelayMillis(tcp.seed) < LedbatConfig.forRequests().targetMillis(), tcp.describe());
   }
 
@@ -59,8 +59,8 @@ class RequestPacerTcpRttTest {
       double queue = m.delayPercentile(10_000, 30_000, 95);
       assertTrue(both >= 0.9, "late " + late + ": " + both + "; " + m.describe());
       for (int a = 0; a < 2; a++) {
-        // model: 0.28-0.70 each (timed pieces: 0.3 or more)
-        assertTrue(m.share(a, 10_000, 30_000) >= 0.25, "late " + late + ": agent " + a + "; " + m.describe());
+        // model: 0.18-0.79 each (timed pieces: 0.3 or more, RequestPacerSiteTest)
+        assertTrue(m.share(a, 10_000, 30_000) >= 0.15, "late " + late + ": agent " + a + "; " + m.describe());
       }
       assertTrue(queue <= 160, "late " + late + ": queue p95 " + queue + " ms; " + m.describe());
     }
@@ -109,14 +109,14 @@ class RequestPacerTcpRttTest {
     assertEquals(0, p.queuingDelayMillis(seed));
     p.onPathRtt(seed, 1500, 360);
     for (int i = 2; i < 4; i++) {
-      p.onSent(seed, m, i, 1000, 1500 + 100 * (i - 2));
-      p.onPiece(seed, m, i, 1600 + 100 * (i - 2));
+      p.onSent(seed, m, i, 1000, 1500 + 400 * (i - 2));
+      p.onPiece(seed, m, i, 1900 + 400 * (i - 2)); // timed 400, the path 360: 360
     }
     // the current delay is the minimum of the last 4 samples: 300 is still among them
     assertEquals(0, p.queuingDelayMillis(seed));
     for (int i = 4; i < 8; i++) {
-      p.onSent(seed, m, i, 1000, 1700 + 100 * (i - 4));
-      p.onPiece(seed, m, i, 1800 + 100 * (i - 4));
+      p.onSent(seed, m, i, 1000, 2300 + 400 * (i - 4));
+      p.onPiece(seed, m, i, 2700 + 400 * (i - 4));
     }
     assertEquals(60, p.queuingDelayMillis(seed));
     p.onPathRtt(seed, 3000, 0); // no sample yet on a new connection: ignored
@@ -124,44 +124,22 @@ class RequestPacerTcpRttTest {
   }
 
   @Test
-  void aPieceAfterTheSourceSatIdleHasItsIdleTimeTakenOutOfTheKernelsAverage() {
-    assertEquals(300, RequestPacer.pathDelay(300, 64 * 1024, 0));
-    // 64 KiB: 23 ACKs, the first sample's 1600 ms / 8 = 200 kept at (7/8)^22 = 5 %: 10 ms
-    assertEquals(290, RequestPacer.pathDelay(300, 64 * 1024, 1600));
-    // 8 KiB: 3 ACKs, (7/8)^2 = 77 % of 200 ms left
-    assertEquals(147, RequestPacer.pathDelay(300, 8 * 1024, 1600));
-    assertEquals(1, RequestPacer.pathDelay(100, 1000, 10_000));
-
+  void aKernelRttThatCarriesAnIdleSpellIsBoundedByThePiecesOwnTime() {
     RequestPacer p = new RequestPacer(LedbatConfig.forRequests());
     NodeId seed = NodeId.of(SiteLinkModel.filled((byte) 1));
     ManifestId m = ManifestId.of(new byte[ManifestId.LENGTH]);
-    p.onPathRtt(seed, 0, 300);
-    p.onSent(seed, m, 0, 64 * 1024, 0);
-    p.onPiece(seed, m, 0, 400); // nothing before it: not idle
-    assertEquals(300, p.flows.get(seed).ledbat.baseDelayMillis());
-    p.onSent(seed, m, 1, 64 * 1024, 2_000); // spaced out: idle 1600 ms
-    p.onPathRtt(seed, 2_400, 310);
-    p.onPiece(seed, m, 1, 2_400);
-    assertEquals(300, p.flows.get(seed).ledbat.baseDelayMillis());
-    assertEquals(0, p.queuingDelayMillis(seed)); // 310 - 10
-    // a small piece after a long idle spell: the estimate (400 - 150) would be below the path's
-    // 300 ms; it never sets a lower base
-    p.onSent(seed, m, 2, 8 * 1024, 4_400);
-    p.onPathRtt(seed, 4_800, 400);
-    p.onPiece(seed, m, 2, 4_800);
-    assertEquals(300, p.flows.get(seed).ledbat.baseDelayMillis());
-  }
-
-  @Test
-  void theIdleCorrectionWaitsForABaseDelay() {
-    RequestPacer p = new RequestPacer(LedbatConfig.forRequests());
-    NodeId seed = NodeId.of(SiteLinkModel.filled((byte) 1));
-    ManifestId m = ManifestId.of(new byte[ManifestId.LENGTH]);
-    p.onSent(seed, m, 0, 8 * 1024, 0);
-    p.onPiece(seed, m, 0, 400); // timed; the first path RTT will clear it
-    p.onSent(seed, m, 1, 8 * 1024, 2_400);
-    p.onPathRtt(seed, 2_800, 320);
-    p.onPiece(seed, m, 1, 2_800);
-    assertEquals(320, p.flows.get(seed).ledbat.baseDelayMillis());
+    p.onPathRtt(seed, 0, 40);
+    p.onSent(seed, m, 0, 32 * 1024, 0);
+    p.onPiece(seed, m, 0, 90); // timed 90 (serialization, the sender), path 40
+    assertEquals(40, p.flows.get(seed).ledbat.baseDelayMillis());
+    // spaced-out requests: each piece's one kernel sample carries the seconds the seed sat idle
+    // (bench yield, 7e2158b: readings of 7-10 s and a window spaced out by them); its own time does not
+    for (int i = 1; i <= 4; i++) {
+      p.onSent(seed, m, i, 32 * 1024, 3_000L * i);
+      p.onPathRtt(seed, 3_000L * i + 100, 400L * i);
+      p.onPiece(seed, m, i, 3_000L * i + 100);
+    }
+    assertEquals(60, p.queuingDelayMillis(seed)); // 100 - 40: the piece's time, not 1600 - 40
+    assertTrue(p.flows.get(seed).ledbat.millisToSend(32 * 1024) < 1_000, "spaced by the piece's time");
   }
 }

@@ -26,8 +26,8 @@ import java.util.Random;
  * Linux keeps {@code tcpi_rcv_rtt} with timestamps: a sample per ACK of ours (one per two
  * full-sized segments), each the path's RTT plus the queue the piece found, smoothed by 1/8 per
  * sample; a piece that the seed sends after it had nothing of ours to send (our requests came
- * late: a window below one chunk, spaced out) makes its first sample longer by that idle time,
- * since the segment echoes our last ACK from before it. Kernel timestamps: no scheduling jitter.
+ * late) goes out as one burst whose segments all echo our last ACK from before the idle spell, so
+ * it gives one sample, longer by that idle time. Kernel timestamps: no scheduling jitter.
  * With {@link #lossy} on, a piece reaches its agent one RTT plus a retransmission timeout later
  * with the chance that one of its segments was lost (TCP's loss recovery, which holds back the
  * bytes behind the lost one, not a queue at the site link); {@link #senderMillisPerKib} adds a
@@ -122,9 +122,15 @@ final class SiteLinkModel {
   private void sampleRcvRtt(int agent, double[] piece) {
     double sample = 2 * ONE_WAY + piece[1];
     long acks = Math.max(1, (long) Math.ceil(piece[2] / (2.0 * SEGMENT)));
-    double first = sample + piece[3];
-    double r = rcvRtt[agent] == 0 ? first : rcvRtt[agent] + (first - rcvRtt[agent]) / 8;
-    rcvRtt[agent] = sample + Math.pow(7.0 / 8, acks - 1) * (r - sample);
+    if (piece[3] > 0) {
+      // after an idle spell the piece leaves as one burst, every segment echoing our last ACK from
+      // before it: the kernel takes one sample (it skips an echo it has seen), idle time and all
+      double first = sample + piece[3];
+      rcvRtt[agent] = rcvRtt[agent] == 0 ? first : rcvRtt[agent] + (first - rcvRtt[agent]) / 8;
+      return;
+    }
+    double r = rcvRtt[agent] == 0 ? sample : rcvRtt[agent];
+    rcvRtt[agent] = sample + Math.pow(7.0 / 8, acks) * (r - sample);
   }
 
   private static long key(long agent, long index) {
