@@ -24,8 +24,9 @@ import java.util.ArrayDeque;
  *
  * <p>Where it is used: {@link RequestPacer} keeps one per WAN source; the swarm's request pump asks
  * it before sending a Request to a peer of another site (or a seed elsewhere), the piece intake
- * feeds {@link #onAck} with each piece's size and a delay (the data connection's TCP RTT, or the
- * piece's request-to-arrival time where the transport cannot tell it), and a request timeout is
+ * feeds {@link #onAck} with each piece's size and a delay (the lesser of the data connection's TCP
+ * receive RTT and the piece's request-to-arrival time; the latter alone where the transport cannot
+ * tell the former), and a request timeout is
  * {@link #onLoss}. LAN requests never pass it. See docs/DESIGN.md.
  */
 public final class Ledbat {

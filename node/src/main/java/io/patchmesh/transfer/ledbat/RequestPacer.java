@@ -11,8 +11,8 @@ import java.util.Map;
  * Paces the requests an agent sends to its WAN sources (`wan-yield: ledbat`): one {@link Ledbat}
  * window per source, over the chunk bytes we have asked of it and not received yet. Receiver-driven
  * as rLEDBAT (RFC 9840): each piece we asked for acknowledges its bytes, and its delay sample is the
- * round trip our data connection's TCP measures as the receiver ({@link #onPathRtt}; the piece's own
- * request-to-arrival time where the transport cannot tell), so a seed or another site's agent needs
+ * round trip our data connection's TCP measures as the receiver ({@link #onPathRtt}) or the piece's
+ * own request-to-arrival time if that is less (the latter alone where the transport cannot tell), so a seed or another site's agent needs
  * to do nothing, and the bytes that cross the site link are bounded by
  * what the site's agents ask for — which is why pulling from a seed across the WAN needs no pacing
  * on the seed's side.
