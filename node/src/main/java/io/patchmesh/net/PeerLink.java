@@ -283,6 +283,26 @@ public final class PeerLink {
     return -1;
   }
 
+  /**
+   * The round trip the kernel measures as the receiver of the data connection (TCP_INFO's {@code
+   * tcpi_rcv_rtt}, microseconds; 0 before its first sample), or -1 where the transport cannot tell
+   * (the nio fallback, no data connection yet, closed). With TCP timestamps (Linux's default) each
+   * sample runs from an ACK of ours leaving to the first full-sized data segment that echoes it
+   * arriving, so it holds the path and its queues but not how long the sender held the bytes before
+   * (its pacing, its send buffer, a retransmission's wait). Read by an agent's wan-yield per WAN piece.
+   */
+  public long dataRcvRttMicros() {
+    Channel channel = data;
+    if (channel instanceof io.netty.channel.epoll.EpollSocketChannel epoll && epoll.isOpen()) {
+      try {
+        return epoll.tcpInfo().rcvRtt();
+      } catch (RuntimeException e) {
+        return -1; // closed under us
+      }
+    }
+    return -1;
+  }
+
   /** Wire bytes (after TLS) received on both connections. */
   public long bytesIn() {
     ByteCounter dataCounter = dataBytes;

@@ -209,7 +209,9 @@ final class Swarm {
    * that decoded it). It is hashed by the store before anything else.
    */
   void onPiece(PeerLink link, Piece piece, long receivedAtMillis) {
-    fetching().onPiece(refs.ref(link), piece, loop.now(), receivedAtMillis);
+    LinkRef ref = refs.ref(link);
+    driver.samplePathRtt(link, ref); // wan-yield's delay, before the piece that acknowledges it
+    fetching().onPiece(ref, piece, loop.now(), receivedAtMillis);
     driver.carryOut();
   }
 

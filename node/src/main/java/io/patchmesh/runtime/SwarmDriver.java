@@ -18,6 +18,7 @@ import io.patchmesh.transfer.delta.DeltaDecoder;
 import io.patchmesh.transfer.delta.DeltaEncoder;
 import io.patchmesh.transfer.delta.DeltaException;
 import io.patchmesh.transfer.delta.DeltaLimits;
+import io.patchmesh.transfer.ledbat.RequestPacer;
 import io.patchmesh.transfer.swarm.LinkRef;
 import io.patchmesh.transfer.swarm.Serving;
 import io.patchmesh.transfer.swarm.StoreResult;
@@ -153,6 +154,23 @@ final class SwarmDriver {
       }
     }
     carryOut();
+  }
+
+  /**
+   * wan-yield, as a piece from {@code link} is taken in: the kernel's receive-side RTT of that WAN
+   * source's data connection ({@link PeerLink#dataRcvRttMicros}), rounded up to whole milliseconds,
+   * into the request pacer as the path's delay. One getsockopt per WAN piece; nothing for LAN pieces,
+   * with wan-yield off, or where the transport cannot tell (nio: the pacer keeps timing pieces).
+   */
+  void samplePathRtt(PeerLink link, LinkRef ref) {
+    RequestPacer pacer = core.fetching().pacer();
+    if (pacer == null || ref.isLan(site)) {
+      return;
+    }
+    long micros = link.dataRcvRttMicros();
+    if (micros > 0) {
+      pacer.onPathRtt(ref.peer(), loop.now(), (micros + 999) / 1000);
+    }
   }
 
   /**

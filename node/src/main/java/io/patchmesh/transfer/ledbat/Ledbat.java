@@ -4,8 +4,8 @@ import java.util.ArrayDeque;
 
 /**
  * A delay-based controller for the bytes an agent asks of WAN peers at once (LEDBAT, RFC 6817,
- * receiver-driven as in rLEDBAT, RFC 9840: the puller measures request-to-piece round trips, so
- * it needs nothing from the sender). Sans-I/O: fed RTT samples and losses with the time, asked
+ * receiver-driven as in rLEDBAT, RFC 9840: the puller's own round-trip measurements, so it needs
+ * nothing from the sender). Sans-I/O: fed RTT samples and losses with the time, asked
  * how many request bytes may be outstanding ({@link #windowBytes}, {@link #mayRequest}).
  *
  * <p>Queuing delay = current delay (the minimum of the last few samples) − base delay (the minimum
@@ -24,7 +24,9 @@ import java.util.ArrayDeque;
  *
  * <p>Where it is used: {@link RequestPacer} keeps one per WAN source; the swarm's request pump asks
  * it before sending a Request to a peer of another site (or a seed elsewhere), the piece intake
- * feeds {@link #onAck} with each piece's request-to-arrival time and size, and a request timeout is
+ * feeds {@link #onAck} with each piece's size and a delay (the lesser of the data connection's TCP
+ * receive RTT and the piece's request-to-arrival time; the latter alone where the transport cannot
+ * tell the former), and a request timeout is
  * {@link #onLoss}. LAN requests never pass it. See docs/DESIGN.md.
  */
 public final class Ledbat {
@@ -185,6 +187,15 @@ public final class Ledbat {
     if (rttMillis >= 0) {
       lastRtt = rttMillis;
     }
+  }
+
+  /**
+   * Forgets the delay samples (base history and current filter), keeping the window and the rates:
+   * the samples change kind (timed pieces before, the path's TCP RTT from now on).
+   */
+  public void clearDelays() {
+    baseHistory.clear();
+    current.clear();
   }
 
   /** The last RTT sampled; -1 before any. */

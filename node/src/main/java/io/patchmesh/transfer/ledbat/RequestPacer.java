@@ -10,8 +10,10 @@ import java.util.Map;
 /**
  * Paces the requests an agent sends to its WAN sources (`wan-yield: ledbat`): one {@link Ledbat}
  * window per source, over the chunk bytes we have asked of it and not received yet. Receiver-driven
- * as rLEDBAT (RFC 9840): the puller's own request-to-piece times are the delay samples, so a seed or
- * another site's agent needs to do nothing, and the bytes that cross the site link are bounded by
+ * as rLEDBAT (RFC 9840): each piece we asked for acknowledges its bytes, and its delay sample is the
+ * round trip our data connection's TCP measures as the receiver ({@link #onPathRtt}) or the piece's
+ * own request-to-arrival time if that is less (the latter alone where the transport cannot tell), so a seed or another site's agent needs
+ * to do nothing, and the bytes that cross the site link are bounded by
  * what the site's agents ask for — which is why pulling from a seed across the WAN needs no pacing
  * on the seed's side.
  *
@@ -21,7 +23,8 @@ import java.util.Map;
  * only for WAN ones; one definition of WAN: {@link io.patchmesh.transfer.PeerClass}).
  *
  * <p>Sans-I/O: fed the time with every call. Inputs: {@link #onSent}, {@link #onPiece}, {@link
- * #onTimeout}, {@link #reconcile} (the picker's count of requests still outstanding with a source:
+ * #onTimeout}, {@link #onPathRtt} (the data connection's TCP RTT, where the transport tells it),
+ * {@link #reconcile} (the picker's count of requests still outstanding with a source:
  * requests that expired or were cancelled leave the ledger there), {@link #dropSession}, {@link
  * #forget}. Questions: {@link #mayRequest}, {@link #nextRequestMillis}.
  */
@@ -31,6 +34,8 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
     /** Per manifest, chunk index -> {sentMillis, bytes}, oldest first. */
     final Map<ManifestId, LinkedHashMap<Integer, long[]>> outstanding = new HashMap<>();
     long inFlightBytes;
+    /** The path's RTT as the data connection's TCP last measured it ({@link #onPathRtt}); -1: none, time pieces. */
+    long pathRttMillis = -1;
 
     Flow(LedbatConfig config) {
       super(config);
@@ -96,7 +101,35 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
       f.outstanding.remove(manifest);
     }
     f.remove(e);
-    f.ledbat.onAck(now, now - e[0], e[1], f.inFlightBytes);
+    long timed = now - e[0];
+    // both bound the path's RTT and its queue from above, each with its own error: the piece's time
+    // carries the sender's pacing, loss recovery and the piece's serialization; the kernel's RTT, after
+    // the sender sat idle, the idle spell (the whole piece goes out as one burst echoing our last ACK
+    // from before it: one sample, not diluted). The lesser of the two is the tighter bound.
+    f.ledbat.onAck(now, f.pathRttMillis > 0 ? Math.min(f.pathRttMillis, timed) : timed, e[1], f.inFlightBytes);
+  }
+
+  /**
+   * The data connection to {@code peer} measures a round trip of {@code rttMillis} (> 0) now: the
+   * kernel's receive-side RTT (TCP timestamps), read by the driver as each WAN piece comes in. From
+   * the first one on, a piece's delay sample is the lesser of this and its request-to-arrival time:
+   * the path and its queues, without the sender's pacing, its send buffer or a retransmission's wait
+   * (which are no queue at the site link, and which a lossy link or an app-limited sender put in
+   * every piece's time); the piece's time still bounds it after the sender sat idle, when the
+   * kernel's sample carries the idle spell (see {@link #onPiece}). The samples timed before it leave
+   * the controller's delay history (a timed piece is longer than the path's RTT by all of that; as
+   * the base delay it would hide a queue, as the current one fake one).
+   */
+  public void onPathRtt(NodeId peer, long now, long rttMillis) {
+    if (rttMillis <= 0) {
+      return;
+    }
+    Flow f = flow(peer);
+    if (f.pathRttMillis <= 0) {
+      f.ledbat.clearDelays();
+    }
+    f.pathRttMillis = rttMillis;
+    f.ledbat.onRtt(rttMillis);
   }
 
   /** A request to {@code peer} timed out: a loss to LEDBAT (the window halves, once per RTT). */

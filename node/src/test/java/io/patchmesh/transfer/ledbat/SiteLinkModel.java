@@ -20,6 +20,18 @@ import java.util.Random;
  * <p>With {@link #chunkSizes} on, chunks are not all 64 KiB but drawn (seeded) as the default
  * FastCDC parameters cut them: 8-128 KiB, about 32 KiB on average. A piece's sample then carries
  * its own serialization, 6-105 ms at 10 Mbit/s, as on the testbed (the equal chunks hid that).
+ *
+ * <p>With {@link #tcpRtt} on, each agent's pacer is also told, before each piece, the round trip
+ * its data connection's TCP measures as the receiver ({@link RequestPacer#onPathRtt}), modelled as
+ * Linux keeps {@code tcpi_rcv_rtt} with timestamps: a sample per ACK of ours (one per two
+ * full-sized segments), each the path's RTT plus the queue the piece found, smoothed by 1/8 per
+ * sample; a piece that the seed sends after it had nothing of ours to send (our requests came
+ * late) goes out as one burst whose segments all echo our last ACK from before the idle spell, so
+ * it gives one sample, longer by that idle time. Kernel timestamps: no scheduling jitter.
+ * With {@link #lossy} on, a piece reaches its agent one RTT plus a retransmission timeout later
+ * with the chance that one of its segments was lost (TCP's loss recovery, which holds back the
+ * bytes behind the lost one, not a queue at the site link); {@link #senderMillisPerKib} adds a
+ * sender that paces each piece out slower than the link (an app-limited BBR estimate).
  */
 final class SiteLinkModel {
   static final double CAPACITY = 1250; // bytes per ms = 10 Mbit/s
@@ -48,6 +60,25 @@ final class SiteLinkModel {
   long sawtoothMillis;
   long crossSinceMillis;
   long now;
+  /** Feed each pacer the modelled TCP receive RTT before each piece (see the class doc). */
+  boolean tcpRtt;
+  /** Per segment loss chance; a piece with a lost segment arrives {@link #LOSS_DELAY} ms later. */
+  double lossPerSegment;
+  /** Extra ms per KiB of a piece at the sender (its pacing), added to its arrival, not to the queue. */
+  double senderMillisPerKib;
+  Random losses = new Random(23);
+  static final long LOSS_DELAY = 2 * ONE_WAY + 200;
+  static final int SEGMENT = 1448;
+  /** Per agent: the modelled tcpi_rcv_rtt (ms; 0 before a sample). */
+  final double[] rcvRtt;
+  /** Per agent: when its last piece's last byte left the queue (Long.MIN_VALUE: none yet). */
+  final long[] lastDrained;
+  /** Per agent: when its last piece is due (TCP delivers in order: a retransmission holds back what follows). */
+  final long[] lastDue;
+  /** Per agent: its bytes in the queue now. */
+  final double[] ownQueued;
+  /** Per agent and piece index: {enqueued at, queue delay found, bytes, sender idle before it}. */
+  final java.util.Map<Long, double[]> inQueue = new java.util.HashMap<>();
   /** Each agent's bytes through the bottleneck per millisecond. */
   final double[][] ours;
   /** The queue's delay (ms) at each millisecond: what a packet joining it then waits. */
@@ -62,6 +93,48 @@ final class SiteLinkModel {
     this.jitter = jitter;
     this.nextIndex = new int[startMillis.length];
     this.ours = new double[startMillis.length][HORIZON];
+    this.rcvRtt = new double[startMillis.length];
+    this.lastDrained = new long[startMillis.length];
+    Arrays.fill(lastDrained, Long.MIN_VALUE);
+    this.ownQueued = new double[startMillis.length];
+    this.lastDue = new long[startMillis.length];
+  }
+
+  /** The pacers hear the data connection's TCP receive RTT (see the class doc). */
+  SiteLinkModel tcpRtt(boolean on) {
+    tcpRtt = on;
+    return this;
+  }
+
+  /** Segments are lost with chance {@code perSegment}: a piece with a lost one is a retransmission later. */
+  SiteLinkModel lossy(double perSegment) {
+    lossPerSegment = perSegment;
+    return this;
+  }
+
+  /** The seed paces each piece out at {@code millisPerKib} beyond the link's own time (0: off). */
+  SiteLinkModel slowSender(double millisPerKib) {
+    senderMillisPerKib = millisPerKib;
+    return this;
+  }
+
+  /** The modelled receive RTT after a piece: its samples (one per two segments) into the 1/8 average. */
+  private void sampleRcvRtt(int agent, double[] piece) {
+    double sample = 2 * ONE_WAY + piece[1];
+    long acks = Math.max(1, (long) Math.ceil(piece[2] / (2.0 * SEGMENT)));
+    if (piece[3] > 0) {
+      // after an idle spell the piece leaves as one burst, every segment echoing our last ACK from
+      // before it: the kernel takes one sample (it skips an echo it has seen), idle time and all
+      double first = sample + piece[3];
+      rcvRtt[agent] = rcvRtt[agent] == 0 ? first : rcvRtt[agent] + (first - rcvRtt[agent]) / 8;
+      return;
+    }
+    double r = rcvRtt[agent] == 0 ? sample : rcvRtt[agent];
+    rcvRtt[agent] = sample + Math.pow(7.0 / 8, acks) * (r - sample);
+  }
+
+  private static long key(long agent, long index) {
+    return agent << 32 | index;
   }
 
   static byte[] filled(byte b) {
@@ -112,6 +185,11 @@ final class SiteLinkModel {
     for (; now < endMillis; now++) {
       while (!toAgents.isEmpty() && toAgents.peek()[0] <= now) {
         long[] p = toAgents.poll();
+        double[] piece = inQueue.remove(key(p[1], p[2]));
+        if (tcpRtt && piece != null) {
+          sampleRcvRtt((int) p[1], piece);
+          pacers[(int) p[1]].onPathRtt(seed, now, (long) Math.ceil(rcvRtt[(int) p[1]]));
+        }
         pacers[(int) p[1]].onPiece(seed, manifest, (int) p[2], now);
       }
       for (int a = 0; a < pacers.length; a++) {
@@ -125,8 +203,13 @@ final class SiteLinkModel {
       }
       while (!toSeed.isEmpty() && toSeed.peekFirst()[0] <= now) {
         long[] r = toSeed.pollFirst();
+        int a = (int) r[1];
+        double idle = ownQueued[a] > 0 || lastDrained[a] == Long.MIN_VALUE ? 0
+            : Math.max(0, now - lastDrained[a] - 2 * ONE_WAY); // the seed had nothing of ours since our last ACK came
+        inQueue.put(key(a, r[2]), new double[] {now, queued / CAPACITY, r[3], idle});
         queue.addLast(new double[] {r[1], r[2], r[3]}); // TCP gets the piece through, full buffer or not
         queued += r[3];
+        ownQueued[a] += r[3];
       }
       double level = sawtoothMillis == 0 ? BUFFER : BUFFER * ((now - crossSinceMillis) % sawtoothMillis) / sawtoothMillis;
       if (cross && queued < level) {
@@ -142,12 +225,24 @@ final class SiteLinkModel {
         queued -= take;
         if (head[0] >= 0) {
           ours[(int) head[0]][(int) now] += take;
+          ownQueued[(int) head[0]] -= take;
         }
         if (head[2] <= 1e-6) {
           queue.pollFirst();
           if (head[0] >= 0) {
-            toAgents.add(new long[] {now + ONE_WAY + (jitter == 0 ? 0 : random.nextInt(jitter + 1)), (long) head[0],
-                (long) head[1]});
+            int a = (int) head[0];
+            lastDrained[a] = now;
+            double[] piece = inQueue.get(key(a, (long) head[1]));
+            long late = 0;
+            if (piece != null && lossPerSegment > 0
+                && losses.nextDouble() < 1 - Math.pow(1 - lossPerSegment, Math.ceil(piece[2] / SEGMENT))) {
+              late += LOSS_DELAY;
+            }
+            if (piece != null) {
+              late += (long) (senderMillisPerKib * piece[2] / 1024);
+            }
+            lastDue[a] = Math.max(lastDue[a], now + ONE_WAY + late);
+            toAgents.add(new long[] {lastDue[a] + (jitter == 0 ? 0 : random.nextInt(jitter + 1)), a, (long) head[1]});
           }
         }
       }
