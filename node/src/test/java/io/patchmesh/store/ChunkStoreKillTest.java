@@ -29,23 +29,10 @@ class ChunkStoreKillTest {
     for (int round = 0; round < 3; round++) {
       acknowledged = Math.max(acknowledged, killAfter(acknowledged + 15));
       try (NodeStore store = NodeStore.open(dir, StoreConfig.DEFAULTS)) {
-        int held = 0;
-        long bytes = 0;
-        for (int i = 0; i <= acknowledged + 50; i++) {
-          byte[] c = TestChunks.random(i, ChunkWriter.size(i));
-          ChunkId id = ChunkId.hash(c);
-          if (i <= acknowledged) {
-            assertTrue(store.chunks().has(id), "acknowledged put " + i + " survives the kill");
-          }
-          if (store.chunks().has(id)) {
-            assertArrayEquals(c, store.chunks().get(id), "chunk " + i);
-            held++;
-            bytes += c.length;
-          }
+        for (int i = 0; i <= acknowledged; i++) {
+          assertTrue(store.chunks().has(ChunkId.hash(chunk(i))), "acknowledged put " + i + " survives the kill");
         }
-        assertEquals(held, store.chunks().count());
-        assertEquals(bytes, store.chunks().storedBytes());
-        assertEquals(0, store.chunks().stats().corruptOnRead());
+        long bytes = assertHeldChunksServable(store, acknowledged + 50);
         assertEquals(bytes, segmentBytes(), "no bytes of an interrupted put left after the open");
       }
     }
@@ -62,27 +49,43 @@ class ChunkStoreKillTest {
     for (int round = 0; round < 4; round++) {
       acknowledged = Math.max(acknowledged, killAfter(acknowledged + 25, true));
       try (NodeStore store = NodeStore.open(dir, ChunkWriter.config(true))) {
-        int held = 0;
-        long bytes = 0;
-        for (int i = 0; i <= acknowledged + 50; i++) {
-          byte[] c = TestChunks.random(i, ChunkWriter.size(i));
-          ChunkId id = ChunkId.hash(c);
+        for (int i = 0; i <= acknowledged; i++) {
           int deleter = i + ChunkWriter.DELETE_LAG;
           boolean deleted = deleter <= acknowledged && ChunkWriter.deletes(deleter);
-          if (i <= acknowledged && deleter != acknowledged + 1) { // that one's delete may have run
-            assertEquals(!deleted, store.chunks().has(id), "chunk " + i + (deleted ? " deleted" : " kept"));
-          }
-          if (store.chunks().has(id)) {
-            assertArrayEquals(c, store.chunks().get(id), "chunk " + i);
-            held++;
-            bytes += c.length;
+          if (deleter != acknowledged + 1) { // that one's delete may have run
+            assertEquals(!deleted, store.chunks().has(ChunkId.hash(chunk(i))), "chunk " + i + (deleted ? " deleted" : " kept"));
           }
         }
-        assertEquals(held, store.chunks().count());
-        assertEquals(bytes, store.chunks().storedBytes());
-        assertEquals(0, store.chunks().stats().corruptOnRead());
+        assertHeldChunksServable(store, acknowledged + 50);
       }
     }
+  }
+
+  private static byte[] chunk(int i) {
+    return TestChunks.random(i, ChunkWriter.size(i));
+  }
+
+  /**
+   * Every chunk of the first {@code upTo + 1} the store says it holds reads back as its bytes, and
+   * the store's count and byte total are exactly those chunks (nothing indexed that is not one of
+   * them, nothing corrupt on read). Returns their bytes.
+   */
+  private static long assertHeldChunksServable(NodeStore store, int upTo) {
+    int held = 0;
+    long bytes = 0;
+    for (int i = 0; i <= upTo; i++) {
+      byte[] c = chunk(i);
+      ChunkId id = ChunkId.hash(c);
+      if (store.chunks().has(id)) {
+        assertArrayEquals(c, store.chunks().get(id), "chunk " + i);
+        held++;
+        bytes += c.length;
+      }
+    }
+    assertEquals(held, store.chunks().count());
+    assertEquals(bytes, store.chunks().storedBytes());
+    assertEquals(0, store.chunks().stats().corruptOnRead());
+    return bytes;
   }
 
   private int killAfter(int n) throws Exception {

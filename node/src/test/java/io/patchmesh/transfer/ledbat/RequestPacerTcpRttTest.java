@@ -75,22 +75,7 @@ class RequestPacerTcpRttTest {
   @MethodSource("runs")
   void twoAgentsYieldAndTakeTheLinkBackWithinFiveSeconds(int jitter, long seed) {
     for (long sawtooth : new long[] {0, 1_500 + 500 * seed}) {
-      SiteLinkModel m = new SiteLinkModel(LedbatConfig.forRequests(), jitter, 0, 150 * seed).seed(seed).chunkSizes(true)
-          .tcpRtt(true).sawtooth(sawtooth);
-      m.run(20_000);
-      long first = m.firstMiB();
-      double alone = m.share(first + 3_000, first + 13_000);
-      double queue = m.delayPercentile(first + 3_000, first + 13_000, 95);
-      m.cross(true).run(50_000);
-      double beside = m.share(23_000, 50_000);
-      m.cross(false).run(70_000);
-      double back = m.secondsUntil(50_000, 70_000, 0.9);
-      String state = "sawtooth " + sawtooth + ": alone " + alone + ", queue p95 " + queue + " ms, beside " + beside
-          + ", back after " + back + " s; " + m.describe();
-      assertTrue(back >= 0 && back <= 5, state);
-      assertTrue(beside <= (sawtooth == 0 ? 0.1 : 0.15), state);
-      assertTrue(alone >= 0.9, state);
-      assertTrue(queue <= 160, state);
+      RequestPacerRecoveryTest.check(jitter, seed, sawtooth, true, 0.9);
     }
   }
 
