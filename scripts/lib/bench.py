@@ -1498,7 +1498,7 @@ def main():
     ap.add_argument("--agents", type=int, default=20, help="scale: agents per site")
     ap.add_argument("--agent-mb", type=int, default=None, help="scale: RAM budget per agent for the fit check "
                     "(default: the first wave's private memory, p90, + --serve-mb)")
-    ap.add_argument("--serve-mb", type=int, default=25, help="scale: serving margin added to an agent's idle private memory")
+    ap.add_argument("--serve-mb", type=int, default=20, help="scale: serving margin added to an agent's idle private memory")
     ap.add_argument("--wave", type=int, default=10, help="scale: agents started at once")
     ap.add_argument("--settle-cpu", type=float, default=3.0, help="scale: the next wave starts once its agents use at "
                     "most this %% of a core each (10 s window) and all started are alive at the seed")

@@ -23,6 +23,7 @@ IDLE_S = 30  # the idle-CPU window before the rollout
 WINDOW_S = 10  # the CPU window of the settle check between waves
 START_CPU_S = 1.5  # CPU-s a started agent has used, on average, before its wave counts as settled (a start: ~2)
 PRIVATE_MB = 72  # an idle agent's private memory before anything is measured (BENCHMARKS 12.27)
+PER_MEMBER_MB = 0.05  # at least this much private memory per further member (a link each; 12.27: 20 -> 30 agents +1-2 MB)
 DEAD = re.compile(r"member \S+ \(\S*\) is dead")
 HELLO_TIMEOUT = "handshake timed out"
 LINK_DOWN = "control connection closed"
@@ -124,7 +125,7 @@ def start_mesh(run, sites, per_site, counts):
         time.sleep(0.2)
     token = open(tok).read().strip()
     order = [(s, i) for i in range(1, per_site + 1) for s in range(1, sites + 1)]  # round-robin over the sites
-    agents, waves, fitnote = {}, [], ""
+    agents, waves, fitnote, first = {}, [], "", None
     t_start = time.time()
     env = dict(os.environ)
     while len(agents) < sites * per_site:
@@ -161,19 +162,28 @@ def start_mesh(run, sites, per_site, counts):
               f"since its start, all agents {cpu:.0f}%, "
               f"load {load[0]:.0f}); "
               f"dead lines {got['dead']}, Hello timeouts {got['hello_timeouts']}")
-        if len(waves) == 1 and not a.agent_mb and len(agents) < sites * per_site:
-            # the fit check on what the first wave really costs: private memory, p90, plus the serving margin
-            priv = private_mb(agents)
-            per_agent = B.pct(priv, 90) + a.serve_mb
-            more = fit(mem_available_mb(), per_agent)
-            want = sites * per_site - len(agents)
-            fitnote = (f"first wave: private p50 {B.pct(priv, 50):.0f} / p90 {B.pct(priv, 90):.0f} MB + {a.serve_mb} MB "
-                       f"serving margin = {per_agent:.0f} MB per agent; {more} more fit in 90 % of {mem_available_mb()} MB available")
-            B.log(f"scale: {fitnote}")
-            if more < want:
-                per_site = max(max(i for _, _, i in agents), (len(agents) + more) // sites)
+        if not a.agent_mb and len(agents) < sites * per_site:
+            # the fit check, after every wave, on what the agents really cost: private memory (p90), which
+            # grows with the members each agent links to (a link per member: TLS engines, buffers), plus the
+            # serving margin; the growth per member measured since the first wave (PER_MEMBER_MB before)
+            priv = B.pct(private_mb(agents), 90)
+            first = first or (len(agents), priv)
+            slope = (priv - first[1]) / (len(agents) - first[0]) if len(agents) > first[0] else PER_MEMBER_MB
+            slope = max(PER_MEMBER_MB, slope)
+            avail = mem_available_mb()
+            total = sites * per_site
+            while total > len(agents) and (total - len(agents)) * (priv + slope * (total - len(agents)) + a.serve_mb) \
+                    + len(agents) * (slope * (total - len(agents)) + a.serve_mb) > 0.9 * avail:
+                total -= sites
+            per_agent = priv + slope * (sites * per_site - len(agents)) + a.serve_mb
+            fitnote = (f"after {len(agents)} agents: private p90 {priv:.0f} MB, + {slope:.2f} MB per further member, "
+                       f"+ {a.serve_mb} MB serving margin = {per_agent:.0f} MB per agent at {sites * per_site}; "
+                       f"MemAvailable {avail} MB")
+            B.log(f"scale: fit: {fitnote}")
+            if total < sites * per_site:
+                per_site = max(max(i for _, _, i in agents), total // sites)
                 order = [(s, i) for (s, i) in order if i <= per_site]
-                B.log(f"scale: {want} more would not fit; running {sites} x {per_site}")
+                B.log(f"scale: {sites} x {per_site} would not fit in 90 % of MemAvailable; running {sites} x {per_site}")
     run.alive = waves[-1]["alive_at_seed"]
     run.join_s = time.time() - t_start
     return token, agents, waves, per_site, fitnote
@@ -183,6 +193,7 @@ def bench_scale(run):
     a = run.args
     size = B.parse_size(a.size)
     avail_mb = mem_available_mb()
+    # up front only what is clearly too many; the waves' measurements decide the rest (start_mesh)
     per_agent = a.agent_mb or (PRIVATE_MB + a.serve_mb)
     fit0 = fit(avail_mb, per_agent)
     per_site = a.agents
@@ -257,7 +268,7 @@ def bench_scale(run):
              f"--up {a.up} --rtt {a.rtt} --wave {a.wave} --settle-cpu {a.settle_cpu} --wave-wait {a.wave_wait} "
              + (f"--agent-mb {a.agent_mb}" if a.agent_mb else f"--serve-mb {a.serve_mb}") + f"`; agent JVM flags: {B.agent_flags()}",
              f"- started {started}; machine: {B.machine()}; MemAvailable before the run {avail_mb} MB",
-             f"- fit check: 90 % of MemAvailable / {per_agent:.0f} MB per agent = {fit0} agents"
+             f"- fit check: up front 90 % of MemAvailable / {per_agent:.0f} MB per agent = {fit0} agents"
              + (f"; {fitnote}" if fitnote else "") + f"; ran {a.sites} x {per_site}",
              f"- waves of {a.wave}, round-robin over the sites; the next starts once all started are alive at the seed and "
              f"the wave's agents have used >= {START_CPU_S} CPU-s each and use <= {a.settle_cpu}% of a core each over {WINDOW_S}s, "
