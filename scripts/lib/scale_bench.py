@@ -27,6 +27,8 @@ PER_MEMBER_MB = 0.05  # at least this much private memory per further member (a 
 DEAD = re.compile(r"member \S+ \(\S*\) is dead")
 HELLO_TIMEOUT = "handshake timed out"
 LINK_DOWN = "control connection closed"
+# an agent's summary of its session: chunk bytes by where they came from, and the picker's counters
+COMPLETE = re.compile(r"complete in \d+ ms, (\d+) KiB over LAN, (\d+) KiB over WAN;.*siteTakeovers=(\d+)")
 
 
 def mem_available_mb():
@@ -72,6 +74,20 @@ class LogCounts:
         for k in got:
             self.total[k] += got[k]
         return got
+
+
+def chunks_by_site(run, sites):
+    """{site: (chunk KiB over LAN, chunk KiB over WAN, site takeovers)} summed over the agents' session summaries."""
+    out = {s: [0, 0, 0] for s in range(1, sites + 1)}
+    d = os.path.join(run.out, "logs")
+    for f in os.listdir(d):
+        m = re.match(r"pm-s(\d+)-h1-a\d+\.log$", f)
+        if not m or int(m.group(1)) not in out:
+            continue
+        for c in COMPLETE.finditer(open(os.path.join(d, f), errors="replace").read()):
+            for k in range(3):
+                out[int(m.group(1))][k] += int(c.group(k + 1))
+    return out
 
 
 def agent_cmd(run, s, i):
@@ -239,7 +255,8 @@ def bench_scale(run):
             raise B.BenchError("scale: an agent holds a wrong patch")
     row, wan = B.summarize("patchmesh", a.sites, size, B.parse_rate(a.down), t0, dict(times), before, after)
     load_end = os.getloadavg()
-    run.close()
+    run.close()  # the agents log their session summaries as they stop
+    chunks = chunks_by_site(run, a.sites)
     out = {
         "agents": n, "sites": a.sites, "join_s": run.join_s, "alive_at_seed": f"{run.alive}/{n + 1}",
         "idle_cpu_pct_per_agent": idle_pct, "idle_rss_p50_mb": B.pct(idle_rss, 50), "idle_rss_max_mb": max(idle_rss),
@@ -259,6 +276,7 @@ def bench_scale(run):
         "hello_timeouts_join_idle_rollout": f"{join['hello_timeouts']}/{idle['hello_timeouts']}/{rollout['hello_timeouts']}",
         "links_down_join_idle_rollout": f"{join['links_down']}/{idle['links_down']}/{rollout['links_down']}",
         "alive_at_seed_idle_end": f"{alive_idle}/{alive_end}",
+        "chunks_over_wan_max_per_site_x": max(c[1] for c in chunks.values()) * 1024 / size,
     }
     with open(os.path.join(run.out, "waves.csv"), "w") as f:
         f.write(",".join(waves[0]) + "\n")
@@ -283,7 +301,11 @@ def bench_scale(run):
              f"(jcmd GC.heap_info) on {len(heaps)} agents",
              "- membership trouble: lines in the agents' logs, join/idle/rollout: \"member ... is dead\", Hello "
              "\"handshake timed out\", \"control connection closed\"",
-             "- WAN bytes into each site (wan0 rx, frames incl. headers), MB (x patch): "
-             + ", ".join(f"site {s} {wan[s][0] / 1e6:.1f} ({wan[s][0] / size:.3f} x)" for s in sorted(wan))]
+             "- WAN bytes into each site (wan0 rx, frames incl. headers: chunks, and the control plane's "
+             "TLS handshakes and membership), MB (x patch): "
+             + ", ".join(f"site {s} {wan[s][0] / 1e6:.1f} ({wan[s][0] / size:.3f} x)" for s in sorted(wan)),
+             "- chunk bytes the agents of each site got over the WAN (their session summaries: pieces from other "
+             "sites and the seed), x patch, and the picker's site takeovers: "
+             + ", ".join(f"site {s} {c[1] * 1024 / size:.3f} x ({c[2]} takeovers)" for s, c in sorted(chunks.items()))]
     B.write_table(run, [out], f"Scale: {n} agents in {a.sites} sites", notes)
     B.plot(run, {f"patchmesh ({n} agents)": list(times.values())}, f"{n} agents, {size >> 20} MiB", bound=row["wan_bound_s"])
