@@ -1537,6 +1537,11 @@ def main():
     args.sites = args.sites or defaults[0]
     args.size = args.size or defaults[1]
     args.hosts = args.hosts or (3 if args.kind == "cut" else 4)
+    if args.kind == "scale" and (args.wave < 1 or args.settle_cpu <= 0 or args.wave_wait < 10 or args.serve_mb < 0
+                                 or (args.agent_mb is not None and args.agent_mb < 1) or args.agents < 1):
+        print("bench: scale needs --agents >= 1, --wave >= 1, --settle-cpu > 0, --wave-wait >= 10, --serve-mb >= 0, "
+              "--agent-mb >= 1", file=sys.stderr)
+        raise SystemExit(2)
     if args.kind == "cut" and (args.cut_at < 0 or args.cut_for <= 0):
         print("bench: --cut-at must be >= 0 and --cut-for > 0", file=sys.stderr)
         raise SystemExit(2)
