@@ -88,6 +88,8 @@ final class TestMesh {
   private final PriorityQueue<Delivery> inFlight = new PriorityQueue<>();
   /** Per (sender, receiver): when its last frame reached the receiver's socket, and its loop. */
   private final Map<List<NodeId>, Long[]> fifo = new HashMap<>();
+  /** Extra time a frame from a to b spends on the path (a saturated WAN link's queue, its retransmissions). */
+  java.util.function.ToLongBiFunction<Node, Node> pathDelay = (a, b) -> 0;
   /** Frames for which this returns true are lost. */
   BiPredicate<Node, Node> drop = (a, b) -> false;
   /** Rewrites a frame in flight (sender, receiver, frame): what a partial loss delivers, or null to lose it. */
@@ -170,7 +172,7 @@ final class TestMesh {
       Frame delivered = to == null ? null : filter.deliver(node, to, o.frame());
       if (delivered != null && !node.down && !to.down && !drop.test(node, to)) {
         // one connection per pair: frames from a to b reach b's socket, and its loop, in order
-        long arrives = now + LATENCY + node.outputLag;
+        long arrives = now + LATENCY + node.outputLag + pathDelay.applyAsLong(node, to);
         long handled = arrives + to.inputLag;
         Long[] last = fifo.computeIfAbsent(java.util.List.of(node.id(), to.id()), k -> new Long[] {0L, 0L});
         arrives = Math.max(arrives, last[0]);
