@@ -382,8 +382,6 @@ def agents_cpu_s(agents):
 # cost benchmark measures what ships).
 AGENT_OPTS = ""
 WAVE = 10  # agents started at once when there are more (pm_mesh)
-SCALE_SETTLE_S = 10  # scale: after every agent is alive, before the idle window
-SCALE_IDLE_S = 30  # scale: the idle-CPU window before the rollout
 
 
 def cds_archive():
@@ -991,96 +989,6 @@ def heap_used_mb(jpid):
     return used / 1024, committed / 1024
 
 
-def bench_scale(run):
-    a = run.args
-    size = parse_size(a.size)
-    n = a.sites * a.agents
-    avail_mb = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemAvailable")) // 1024
-    fit = int(avail_mb * 0.8 // a.agent_mb)
-    per_site = a.agents
-    if fit < n:
-        per_site = max(1, fit // a.sites)
-        log(f"scale: {n} agents x ~{a.agent_mb} MB would not fit in {avail_mb} MB available; running {a.sites} x {per_site}")
-    n = a.sites * per_site
-    patch_dir = os.path.join(run.work, "patch")
-    os.makedirs(patch_dir, exist_ok=True)
-    make_patch(os.path.join(patch_dir, "patch.bin"), size)
-    digest = sha256(os.path.join(patch_dir, "patch.bin"))
-    run.testbed(a.sites, 1)
-    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    # under CPU starvation the membership can flap (members suspected, declared dead, refuting):
-    # the rollout still starts, and the report says how many the seed saw alive
-    admin, token, agents = pm_mesh(run, a.sites, 1, agents_per_host=per_site, require_all=False)
-    join_s = run.join_s
-    # idle, before the rollout: every agent alive, nothing to do (CPU from /proc/PID/stat of each JVM)
-    time.sleep(SCALE_SETTLE_S)
-    load_idle = os.getloadavg()
-    idle_pct = idle_window(agents, SCALE_IDLE_S)
-    idle_rss = [proc_rss_kb(p.pid) / 1024 for p, _ in agents.values()]
-    idle_pss = [proc_pss_kb(p.pid) for p, _ in agents.values()]
-    log(f"scale: idle {idle_pct:.2f}% of a core per agent over {SCALE_IDLE_S}s (load {load_idle[0]:.1f}); "
-        f"RSS p50 {pct(idle_rss, 50):.0f} MB, max {max(idle_rss):.0f} MB; "
-        f"PSS p50 {pct([m[0] / 1024 for m in idle_pss], 50):.0f} MB, all agents {sum(m[0] for m in idle_pss) / 1024:.0f} MB")
-    t0, times, before, after, pub, ro, pub_s = pm_rollout(run, a.sites, agents, admin, token, patch_dir, 1)
-    # memory while serving: right after the rollout every agent still serves its site
-    rss = [proc_rss_kb(p.pid) / 1024 for p, _ in agents.values()]
-    serving_pss = [proc_pss_kb(p.pid) for p, _ in agents.values()]
-    sample = list(agents.values())[:: max(1, len(agents) // 10)]
-    heaps = []
-    for p, _ in sample:
-        j = java_pid(p.pid)
-        if j:
-            heaps.append(heap_used_mb(j))
-    for p, d in agents.values():
-        if sha256(os.path.join(d, "patch.bin")) != digest:
-            raise BenchError("scale: an agent holds a wrong patch")
-    row, wan = summarize("patchmesh", a.sites, size, parse_rate(a.down), t0, {k: v for k, v in times.items()}, before, after)
-    load_end = os.getloadavg()
-    run.close()
-    out = {
-        "agents": n,
-        "sites": a.sites,
-        "join_s": join_s,
-        "alive_at_seed": f"{run.alive}/{n + 1}",
-        "idle_cpu_pct_per_agent": idle_pct,
-        "idle_rss_p50_mb": pct(idle_rss, 50),
-        "idle_rss_max_mb": max(idle_rss),
-        "idle_pss_p50_mb": pct([m[0] / 1024 for m in idle_pss], 50),
-        "idle_private_p50_mb": pct([m[1] / 1024 for m in idle_pss], 50),
-        "idle_pss_all_mb": sum(m[0] for m in idle_pss) / 1024,
-        "p50_s": row["p50_s"],
-        "p99_s": row["p99_s"],
-        "last_s": row["last_host_s"],
-        "wan_bound_s": row["wan_bound_s"],
-        "wan_in_max_per_site_x": row["wan_in_max_per_site_x"],
-        "rss_p50_mb": pct(rss, 50),
-        "rss_max_mb": max(rss),
-        "pss_p50_mb": pct([m[0] / 1024 for m in serving_pss], 50),
-        "private_max_mb": max(m[1] for m in serving_pss) / 1024,
-        "pss_all_mb": sum(m[0] for m in serving_pss) / 1024,
-        "heap_used_max_mb": max(h[0] for h in heaps) if heaps else float("nan"),
-        "heap_committed_max_mb": max(h[1] for h in heaps) if heaps else float("nan"),
-    }
-    notes = [f"- command: `scripts/bench scale --sites {a.sites} --agents {a.agents} --size {a.size} --down {a.down} "
-             f"--up {a.up} --rtt {a.rtt} --agent-mb {a.agent_mb}`; agent JVM flags: {agent_flags()}",
-             f"- started {started}; machine: {machine()}; MemAvailable before the run {avail_mb} MB "
-             f"(fit check: 80 % of it / --agent-mb = {fit} agents)",
-             f"- agents of a site share one network namespace (one IP, a port each); join_s = until all were alive at the seed",
-             f"- idle: {SCALE_SETTLE_S}s after all were alive, CPU of every agent JVM over {SCALE_IDLE_S}s "
-             f"(/proc/PID/stat; load {load_idle[0]:.1f}/{load_idle[1]:.1f}/{load_idle[2]:.1f}), % of one core per agent; "
-             f"idle RSS at the window's end",
-             f"- rollout: published {pub_s:.1f}s, then p50/p99/last = time until an agent held the verified patch; "
-             f"load at the end {load_end[0]:.1f}/{load_end[1]:.1f}/{load_end[2]:.1f}",
-             f"- heap sampled with jcmd GC.heap_info on {len(heaps)} agents; RSS (serving) from /proc on all {n}, right after the last applied",
-             "- PSS and private (Private_Clean + Private_Dirty) from each agent JVM's /proc/PID/smaps_rollup: RSS counts "
-             "the pages all agents share (libjvm, RocksDB's library from one copy next to the jar) in every agent, PSS "
-             "splits them among their users; *_all_mb = the sum over all agents, what they take together",
-             "- WAN bytes into each site (wan0 rx, frames incl. headers), MB (x patch): "
-             + ", ".join(f"site {s} {wan[s][0] / 1e6:.1f} ({wan[s][0] / size:.3f} x)" for s in sorted(wan))]
-    write_table(run, [out], f"Scale: {n} agents in {a.sites} sites", notes)
-    plot(run, {f"patchmesh ({n} agents)": list(times.values())}, f"{n} agents, {size >> 20} MiB", bound=row["wan_bound_s"])
-
-
 # ---------------------------------------------------------------- yield ----
 # One site behind a 10 Mbit/s link with a deep buffer; host 1 is a person's PC (an iperf3
 # download from the data centre, CUBIC, and a ping), every host also runs the system under test.
@@ -1588,7 +1496,13 @@ def main():
     ap.add_argument("--sites", type=int, default=None)
     ap.add_argument("--hosts", type=int, default=None, help="hosts per site (default 4; cut: 3)")
     ap.add_argument("--agents", type=int, default=20, help="scale: agents per site")
-    ap.add_argument("--agent-mb", type=int, default=160, help="scale: RAM budget per agent for the fit check (measured RSS ~140 MB)")
+    ap.add_argument("--agent-mb", type=int, default=None, help="scale: RAM budget per agent for the fit check "
+                    "(default: the first wave's private memory, p90, + --serve-mb)")
+    ap.add_argument("--serve-mb", type=int, default=20, help="scale: serving margin added to an agent's idle private memory")
+    ap.add_argument("--wave", type=int, default=10, help="scale: agents started at once")
+    ap.add_argument("--settle-cpu", type=float, default=3.0, help="scale: the next wave starts once its agents use at "
+                    "most this %% of a core each (10 s window) and all started are alive at the seed")
+    ap.add_argument("--wave-wait", type=int, default=300, help="scale: seconds to wait for a wave to settle, at most")
     ap.add_argument("--size", default=None)
     ap.add_argument("--edits", type=int, default=16)
     ap.add_argument("--down", default="20mbit")
@@ -1623,6 +1537,11 @@ def main():
     args.sites = args.sites or defaults[0]
     args.size = args.size or defaults[1]
     args.hosts = args.hosts or (3 if args.kind == "cut" else 4)
+    if args.kind == "scale" and (args.wave < 1 or args.settle_cpu <= 0 or args.wave_wait < 10 or args.serve_mb < 0
+                                 or (args.agent_mb is not None and args.agent_mb < 1) or args.agents < 1):
+        print("bench: scale needs --agents >= 1, --wave >= 1, --settle-cpu > 0, --wave-wait >= 10, --serve-mb >= 0, "
+              "--agent-mb >= 1", file=sys.stderr)
+        raise SystemExit(2)
     if args.kind == "cut" and (args.cut_at < 0 or args.cut_for <= 0):
         print("bench: --cut-at must be >= 0 and --cut-for > 0", file=sys.stderr)
         raise SystemExit(2)
@@ -1639,6 +1558,8 @@ def main():
         raise KeyboardInterrupt()
     signal.signal(signal.SIGTERM, on_signal)
     try:
+        sys.modules.setdefault("bench", sys.modules[__name__])  # scale_bench imports this module as `bench`
+        from scale_bench import bench_scale
         {"wan": bench_wan, "delta": bench_delta, "scale": bench_scale, "yield": bench_yield,
          "cut": bench_cut}[args.kind](run)
         if not args.keep_work:

@@ -133,6 +133,10 @@ final class SwimProber {
         // stretched interval (awareness, at probe start) covers the rest of the lag.
         probe.deferred = true;
         probe.deadlineMillis = now + Math.min(late, awareness.scale(config.probeTimeoutMillis()));
+        if (!probe.indirectSent) {
+          // so late that the ack timeout and the verdict fell due together: the helpers ask now
+          probeIndirectly(probe, now);
+        }
         return;
       }
       Probe failed = probe;

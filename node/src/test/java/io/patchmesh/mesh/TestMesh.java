@@ -41,6 +41,8 @@ final class TestMesh {
      */
     long inputLag;
     long timerLag;
+    /** A starved sender: each frame it sends leaves its socket this long after it was written (its I/O thread waits for a CPU too). */
+    long outputLag;
     final List<Announce> digest = new ArrayList<>();
 
     Node(MemberInfo info, Membership membership) {
@@ -84,6 +86,10 @@ final class TestMesh {
   final List<Node> nodes = new ArrayList<>();
   private final Map<NodeId, Node> byId = new HashMap<>();
   private final PriorityQueue<Delivery> inFlight = new PriorityQueue<>();
+  /** Per (sender, receiver): when its last frame reached the receiver's socket, and its loop. */
+  private final Map<List<NodeId>, Long[]> fifo = new HashMap<>();
+  /** Extra time a frame from a to b spends on the path (a saturated WAN link's queue, its retransmissions). */
+  java.util.function.ToLongBiFunction<Node, Node> pathDelay = (a, b) -> 0;
   /** Frames for which this returns true are lost. */
   BiPredicate<Node, Node> drop = (a, b) -> false;
   /** Rewrites a frame in flight (sender, receiver, frame): what a partial loss delivers, or null to lose it. */
@@ -165,7 +171,15 @@ final class TestMesh {
       sent.add(new Object[] {node, to, o.frame(), now});
       Frame delivered = to == null ? null : filter.deliver(node, to, o.frame());
       if (delivered != null && !node.down && !to.down && !drop.test(node, to)) {
-        inFlight.add(new Delivery(now + LATENCY + to.inputLag, order++, to, node.id(), delivered, null, now + LATENCY));
+        // one connection per pair: frames from a to b reach b's socket, and its loop, in order
+        long arrives = now + LATENCY + node.outputLag + pathDelay.applyAsLong(node, to);
+        long handled = arrives + to.inputLag;
+        Long[] last = fifo.computeIfAbsent(java.util.List.of(node.id(), to.id()), k -> new Long[] {0L, 0L});
+        arrives = Math.max(arrives, last[0]);
+        handled = Math.max(handled, last[1]);
+        last[0] = arrives;
+        last[1] = handled;
+        inFlight.add(new Delivery(handled, order++, to, node.id(), delivered, null, arrives));
       }
     }
     for (MeshEvent e = node.membership.pollEvent(); e != null; e = node.membership.pollEvent()) {
