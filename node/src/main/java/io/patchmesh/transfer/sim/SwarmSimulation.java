@@ -229,6 +229,9 @@ public final class SwarmSimulation {
 
   /** The manifest reaches every node at 0 (the seed first); kills and cuts are scheduled. */
   void start() {
+    if (Boolean.getBoolean("patchmesh.sim.timeline")) {
+      timeline(new long[cfg.sites()]);
+    }
     seedNode.begin();
     for (SimNode a : agents) {
       a.begin();
@@ -252,6 +255,24 @@ public final class SwarmSimulation {
         }
         wire.at(wire.now() + SwarmSimConfig.DETECTION_MILLIS, () -> detectDeaths(doomed));
       });
+    }
+  }
+
+  /**
+   * Debug ({@code -Dpatchmesh.sim.timeline=true}): every 250 ms, each site's WAN downlink use over the
+   * last quarter second (1.0 = its --down rate) and the agents complete so far, on stderr.
+   */
+  private void timeline(long[] last) {
+    StringBuilder b = new StringBuilder(String.format("t %6.2f", wire.now() / 1000.0));
+    for (int s = 0; s < cfg.sites(); s++) {
+      long d = wire.wanBytesInto[s] - last[s];
+      last[s] = wire.wanBytesInto[s];
+      b.append(String.format(" %5.2f", d * 8 / (siteDownMbit[s] * 1000) / 250.0));
+    }
+    long done = java.util.Arrays.stream(agents).filter(a -> a.completedAt >= 0).count();
+    System.err.println(b.append("  done ").append(done));
+    if (!allHonestComplete()) {
+      wire.at(wire.now() + 250, () -> timeline(last));
     }
   }
 

@@ -340,6 +340,7 @@ public final class Fetching {
         now - s.startedMillis, cfg, id -> discipline.isBanned(id, now),
         id -> s.servingOnly.contains(id) || (unlinkable.containsKey(id) && !linked(id)));
     s.picker.onSiteMembers(wanting, now);
+    s.siteHeard = wanting.size() > 1 && s.interested.containsAll(wanting.stream().filter(id -> !id.equals(self)).toList());
   }
 
   private boolean linked(NodeId peer) {

@@ -63,6 +63,12 @@ public final class ManifestSession {
    */
   final Set<NodeId> interested = new HashSet<>();
   /**
+   * Every other site member that shares the WAN fetches ({@link SiteInterest}; at least one) has sent
+   * its have-map: the split of the WAN work by rendezvous is settled and what the site holds is
+   * known, so WAN requests need not wait out {@link SwarmConfig#wanStartDelayMillis}.
+   */
+  boolean siteHeard;
+  /**
    * Site members whose have-map says they only serve (not in the rollout's target set): they fetch
    * nothing, so they own no share of the site's WAN fetches ({@link SiteInterest}).
    */

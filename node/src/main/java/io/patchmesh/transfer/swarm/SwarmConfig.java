@@ -31,7 +31,8 @@ import io.patchmesh.transfer.ledbat.LedbatConfig;
  * @param wanStartDelayMillis no WAN request before a session is this old: the site's members need a
  *     moment to receive the manifest and show interest, else a member that briefly sees itself alone
  *     owns every chunk and pulls the whole patch across the link its peers are about to share.
- *     Default 1 s.
+ *     Cut short once every site member that shares the WAN fetches has sent its have-map (there is
+ *     nothing left to wait for; a member alone in its view waits it out). Default 1 s.
  * @param wanHaveIntervalMillis Haves to other sites' agents are batched this long. They only steer
  *     cross-site sourcing, which is rare; sent every tick they cost the scarce link ~1% of a patch.
  *     Default 2 s.
