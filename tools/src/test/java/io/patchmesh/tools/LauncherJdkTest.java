@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * bin/patchmesh's choice of JDK, its JDK 23+ option and the agent's opt-in AOT cache, run on
+ * bin/patchmesh's choice of JDK, what it adds for newer JDKs and the agent's AOT cache, run on
  * stand-in JDKs: each is a
  * directory with a {@code release} file and a {@code bin/java} script that prints which JDK it is
  * and the arguments it got, so no JVM starts.
@@ -105,17 +105,17 @@ class LauncherJdkTest {
   }
 
   @Test
-  void agentOnJdk25UsesTheCacheMadeForThatJdkAndJarOnlyWhenAskedTo() throws Exception {
+  void agentOnJdk25UsesTheCacheMadeForThatJdkAndJar() throws Exception {
     Map<String, String> on25 = Map.of("PATCHMESH_JAVA", fakeJdk(tmp.resolve("jdk-25"), "25.0.3+9-LTS").resolve("bin/java").toString());
     Path cache = agentJar.resolveSibling("patchmesh-agent.jdk-25.0.3+9-LTS.aot");
     Files.writeString(cache, "cache");
     newerThanTheJars(cache);
-    assertFalse(String.join(" ", launch(on25, "agent")).contains("AOTCache")); // off by default
-    List<String> out = launch(with(on25, "PATCHMESH_AOT", "on"), "agent", "--help");
+    List<String> out = launch(on25, "agent", "--help");
     assertTrue(out.contains("-XX:AOTCache=" + cache), out.toString());
     assertTrue(out.contains(agentJar.toString()), out.toString());
-    // only the agent; PATCHMESH_AOT=FILE names one
-    assertFalse(String.join(" ", launch(with(on25, "PATCHMESH_AOT", "on"), "status")).contains("AOTCache"));
+    // only the agent; never with PATCHMESH_AOT=off; PATCHMESH_AOT=FILE names one
+    assertFalse(String.join(" ", launch(on25, "status")).contains("AOTCache"));
+    assertFalse(String.join(" ", launch(with(on25, "PATCHMESH_AOT", "off"), "agent")).contains("AOTCache"));
     Path named = Files.writeString(tmp.resolve("mine.aot"), "cache");
     newerThanTheJars(named);
     assertTrue(launch(with(on25, "PATCHMESH_AOT", named.toString()), "agent").contains("-XX:AOTCache=" + named));
@@ -123,8 +123,8 @@ class LauncherJdkTest {
 
   @Test
   void agentRunsWithoutACacheOfAnotherJdkOrOlderThanItsJar() throws Exception {
-    Map<String, String> on25 = with(Map.of("PATCHMESH_JAVA",
-        fakeJdk(tmp.resolve("jdk-25"), "25.0.3+9-LTS").resolve("bin/java").toString()), "PATCHMESH_AOT", "on");
+    Map<String, String> on25 = Map.of("PATCHMESH_JAVA",
+        fakeJdk(tmp.resolve("jdk-25"), "25.0.3+9-LTS").resolve("bin/java").toString());
     Path other = Files.writeString(agentJar.resolveSibling("patchmesh-agent.jdk-25.0.1+8-LTS.aot"), "cache");
     newerThanTheJars(other);
     assertFalse(String.join(" ", launch(on25, "agent")).contains("AOTCache"));
@@ -134,7 +134,7 @@ class LauncherJdkTest {
     // and JDK 17 never gets one, whatever lies beside the jar
     Path cache17 = Files.writeString(agentJar.resolveSibling("patchmesh-agent.jdk-17.0.15+6.aot"), "cache");
     newerThanTheJars(cache17);
-    List<String> out = launch(Map.of("PATCHMESH_AOT", "on"), "agent");
+    List<String> out = launch("agent");
     assertEquals("JDK=17.0.15+6", jdk(out));
     assertFalse(String.join(" ", out).contains("AOTCache"));
   }
