@@ -32,10 +32,6 @@ public final class BackgroundStaging implements AutoCloseable {
   /** Touched only on {@link #thread}. Null before it opened, after it broke, or once handed over. */
   private StagingWriter writer;
   private boolean broken;
-  /** Chunks offered and not yet written (indices only, at most one per chunk of the manifest offered). */
-  private final java.util.Queue<Integer> offered = new java.util.concurrent.ConcurrentLinkedQueue<>();
-  /** True while a task to write {@link #offered} is handed to the thread and has not started. */
-  private final java.util.concurrent.atomic.AtomicBoolean scheduled = new java.util.concurrent.atomic.AtomicBoolean();
   /** Set by {@link #discard}: queued writes are skipped. */
   private volatile boolean cancelled;
 
@@ -74,27 +70,12 @@ public final class BackgroundStaging implements AutoCloseable {
     return st;
   }
 
-  /**
-   * Queues chunk {@code c} (stored, so verified) to be written. Cheap; any thread. Chunks offered
-   * while the thread writes ride along in its task: a stream of stored chunks wakes it once per
-   * burst, not once per chunk (BENCHMARKS 13o).
-   */
+  /** Queues chunk {@code c} (stored, so verified) to be written. Cheap; any thread. */
   public void offer(int c) {
-    offered.add(c);
-    if (scheduled.compareAndSet(false, true)) {
-      try {
-        thread.execute(this::writeOffered);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        // closed
-      }
-    }
-  }
-
-  /** On the thread: writes the chunks offered so far, in order. */
-  private void writeOffered() {
-    scheduled.set(false); // an offer from now on hands the thread another task (at worst an empty one)
-    for (Integer c = offered.poll(); c != null; c = offered.poll()) {
-      write(c);
+    try {
+      thread.execute(() -> write(c));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closed
     }
   }
 
@@ -137,7 +118,6 @@ public final class BackgroundStaging implements AutoCloseable {
     try {
       thread.execute(
           () -> {
-            writeOffered(); // every chunk offered before the hand-over is written first
             StagingWriter w = writer;
             writer = null;
             f.complete(w);

@@ -63,11 +63,6 @@ final class SwarmDriver {
    * loop was busy costs one loop task, not one each, as frames do (BENCHMARKS 13k, 13l).
    */
   private final LoopInbox results;
-  /**
-   * Stores and reads to the workers: jobs posted while a worker runs the lane ride along, and their
-   * results come back to the loop a batch per input, carried out once (BENCHMARKS 13o).
-   */
-  private final WorkLane chunkWork;
 
   SwarmDriver(String site, NodeLoop loop, Transport transport, ChunkStore chunks, NodeMetrics metrics, LinkRefs refs,
       SwarmCore core, Consumer<SwarmEvent> events) {
@@ -80,10 +75,6 @@ final class SwarmDriver {
     this.core = core;
     this.events = events;
     this.results = new LoopInbox(loop::execute);
-    this.chunkWork = new WorkLane(loop::work, batch -> results.post(() -> {
-      batch.run();
-      carryOut();
-    }));
   }
 
   /** The core's view of the links, asked at the moment of a call. */
@@ -276,7 +267,7 @@ final class SwarmDriver {
    * reported: our loss, not the sender's fault.
    */
   private void store(SwarmAction.StoreChunk st) {
-    chunkWork.post(() -> {
+    loop.work(() -> {
       List<ChunkId> missing = new ArrayList<>();
       StoreResult result;
       try {
@@ -312,7 +303,10 @@ final class SwarmDriver {
         result = new StoreResult(StoreResult.Kind.FULL, "store error: " + e, missing);
       }
       StoreResult r = result;
-      return () -> core.fetching().onStored(st, r, loop.now());
+      results.post(() -> {
+        core.fetching().onStored(st, r, loop.now());
+        carryOut();
+      });
     });
   }
 
@@ -323,7 +317,7 @@ final class SwarmDriver {
 
   /** On a worker: reads the chunk and builds its Piece (a delta if the requester named bases and it pays). */
   private void read(SwarmAction.ReadChunk r) {
-    chunkWork.post(() -> {
+    loop.work(() -> {
       List<ChunkId> missing = new ArrayList<>();
       Frame piece = null;
       boolean failed = false;
@@ -352,10 +346,11 @@ final class SwarmDriver {
       }
       Frame p = piece;
       boolean f = failed;
-      return () -> {
+      results.post(() -> {
         core.serving().onChunkRead(r.to(), r.upload(), p, f, loop.now());
         missing.forEach(core::onChunkMissing);
-      };
+        carryOut();
+      });
     });
   }
 
