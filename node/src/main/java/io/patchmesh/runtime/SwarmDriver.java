@@ -297,6 +297,10 @@ final class SwarmDriver {
         // Any other refusal of the store (an I/O error): ours, retried like a full store. Uncaught,
         // it left the chunk marked "being stored" for good, and the session never completed.
         result = new StoreResult(StoreResult.Kind.FULL, "store error: " + e.getMessage(), missing);
+      } catch (RuntimeException e) {
+        // a bug of ours, not the sender's fault: the chunk must not stay "being stored" for good
+        log.error("storing chunk {}", st.index(), e);
+        result = new StoreResult(StoreResult.Kind.FULL, "store error: " + e, missing);
       }
       StoreResult r = result;
       results.post(() -> {
@@ -336,6 +340,9 @@ final class SwarmDriver {
         // E.g. the store stopped on a full disk: the core frees the slot and says "busy".
         log.debug("cannot read chunk {} for {}: {}", r.upload().index(), r.to().peer().shortHex(), e.getMessage());
         failed = true;
+      } catch (RuntimeException e) {
+        log.error("reading chunk {} for {}", r.upload().index(), r.to().peer().shortHex(), e);
+        failed = true; // the core frees the slot, as for a store that cannot read
       }
       Frame p = piece;
       boolean f = failed;
