@@ -95,11 +95,17 @@ class ClusterRolloutTest {
     });
   }
 
-  /** Every agent holds the patch and waits for the window (it is judged before the stage). */
+  /**
+   * Every agent holds the patch and waits for the window (it is judged before the stage), with a
+   * seed's rollout state in hand: "waiting for window", not "waiting for a seed's clock to judge the
+   * window" (no state heard yet). An agent that verified the patch before any state reached it would
+   * otherwise pass here, and a test that then stops the seeds' ZooKeeper (no state sent without it)
+   * would wait for nothing.
+   */
   private void allWaiting(VerifiedManifest vm) {
     try {
       await().atMost(Duration.ofSeconds(60)).until(() -> mesh.agents().stream().allMatch(a -> FleetTest.status(a, vm)
-          .map(st -> st.getPhase() == ManifestPhase.PHASE_WAITING && st.getReason().contains("window")).orElse(false)));
+          .map(st -> st.getPhase() == ManifestPhase.PHASE_WAITING && st.getReason().contains("waiting for window")).orElse(false)));
     } catch (org.awaitility.core.ConditionTimeoutException e) {
       mesh.agents().forEach(a -> System.out.println("AGENT " + a.id().shortHex() + " " + FleetTest.status(a, vm).map(st -> st.getPhase() + " " + st.getReason())));
       throw e;
