@@ -159,6 +159,16 @@ class Run:
     def pm(self, *args, ns=None, check=True, timeout=600):
         return self.sh([PM, *args], ns=ns, check=check, timeout=timeout)
 
+    def pm_seed_token(self, seed, data_dir, log_name="pm-seed"):
+        """The admin token a seed started with --data DATA_DIR writes once it is up (at most 300 s)."""
+        tok = f"{data_dir}/admin.token"
+        deadline = time.time() + 300
+        while not os.path.exists(tok):
+            if seed.poll() is not None or time.time() > deadline:
+                raise BenchError(f"patchmesh seed did not start (see logs/{log_name}.log)")
+            time.sleep(0.2)
+        return open(tok).read().strip()
+
     def pm_identities(self, names):
         """Publisher key, trust root, mesh CA and one TLS identity per (name, site)."""
         w = self.work
@@ -423,13 +433,7 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
                               "--tls", f"{w}/tls/seed"], ns=f"{NS}-dc",
                   env=dict(os.environ, PATCHMESH_JAVA_OPTS=seed_opts), group=group)
     # the seed first: a hundred JVMs starting at once would starve it
-    tok = f"{w}/pm/seed/admin.token"
-    deadline = time.time() + 300
-    while not os.path.exists(tok):
-        if seed.poll() is not None or time.time() > deadline:
-            raise BenchError("patchmesh seed did not start (see logs/pm-seed.log)")
-        time.sleep(0.2)
-    token = open(tok).read().strip()
+    token = run.pm_seed_token(seed, f"{w}/pm/seed")
     agents = {}
 
     def alive_members():
@@ -1066,13 +1070,7 @@ def yield_mesh(run, hosts, wan_yield, tag, port):
                                      "--listen", f"{DC_IP}:{port}", "--site", "dc", "--admin", f"127.0.0.1:{port + 1}",
                                      "--tls", f"{w}/tls/seed"], ns=f"{NS}-dc",
                   env=dict(os.environ, PATCHMESH_JAVA_OPTS="-Xmx256m -XX:+UseSerialGC"))
-    tok = f"{w}/pm-{tag}/seed/admin.token"
-    deadline = time.time() + 300
-    while not os.path.exists(tok):
-        if seed.poll() is not None or time.time() > deadline:
-            raise BenchError(f"patchmesh seed did not start (see logs/pm-seed-{tag}.log)")
-        time.sleep(0.2)
-    token = open(tok).read().strip()
+    token = run.pm_seed_token(seed, f"{w}/pm-{tag}/seed", f"pm-seed-{tag}")
     agents = {}
     for h in range(1, hosts + 1):
         n = f"s1-h{h}-a1"

@@ -133,13 +133,7 @@ def start_mesh(run, sites, per_site, counts):
                               "--listen", f"{B.DC_IP}:7700", "--site", "dc", "--admin", "127.0.0.1:7701",
                               "--tls", f"{w}/tls/seed"], ns=f"{B.NS}-dc",
                   env=dict(os.environ, PATCHMESH_JAVA_OPTS="-Xmx256m -XX:+UseSerialGC -Xss512k"))
-    tok = f"{w}/pm/seed/admin.token"
-    deadline = time.time() + 300
-    while not os.path.exists(tok):
-        if seed.poll() is not None or time.time() > deadline:
-            raise B.BenchError("patchmesh seed did not start (see logs/pm-seed.log)")
-        time.sleep(0.2)
-    token = open(tok).read().strip()
+    token = run.pm_seed_token(seed, f"{w}/pm/seed")
     order = [(s, i) for i in range(1, per_site + 1) for s in range(1, sites + 1)]  # round-robin over the sites
     agents, waves, fitnote, first = {}, [], "", None
     t_start = time.time()

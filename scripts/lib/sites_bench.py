@@ -86,13 +86,7 @@ def bench_sites(run):
     seed = run.bg("pm-seed", [B.PM, "seed", "--data", f"{w}/pm/seed", "--trust", f"{w}/keys/root.pb",
                               "--listen", f"{B.DC_IP}:7700", "--site", "dc", "--admin", "127.0.0.1:7701",
                               "--tls", f"{w}/tls/seed"], ns=f"{B.NS}-dc")
-    tok = f"{w}/pm/seed/admin.token"
-    deadline = time.time() + 300
-    while not os.path.exists(tok):
-        if seed.poll() is not None or time.time() > deadline:
-            raise B.BenchError("patchmesh seed did not start (see logs/pm-seed.log)")
-        time.sleep(0.2)
-    token = open(tok).read().strip()
+    token = run.pm_seed_token(seed, f"{w}/pm/seed")
     agents = {}
     for s in range(1, SITES + 1):
         for h in range(1, HOSTS + 1):
