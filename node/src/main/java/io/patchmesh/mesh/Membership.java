@@ -70,11 +70,6 @@ public final class Membership {
   private final StaleAccusers staleAccusers;
   private final SeedsOnlyMembers seedsOnly;
 
-  /**
-   * Linked members a new announcement of ours is sent to directly, besides gossip: one small frame each,
-   * once per manifest this node verified (no peer can cause more).
-   */
-  static final int MAX_DIRECT_ANNOUNCES = 1_024;
   /** Whether the driver holds a link to a member now ({@link Builder#linked}). */
   private final java.util.function.Predicate<NodeId> linked;
 
@@ -271,30 +266,16 @@ public final class Membership {
    * Starts spreading an announcement of a manifest THIS node has verified. It is pushed to
    * {@code gossipFanout} members at once (not at the next gossip round): every hop of a manifest
    * already waits for a fetch and a verification, so it should not also wait for a timer. A
-   * linked member that peers with seeds alone ({@link SeedsOnlyMembers}) is sent it directly too,
-   * and so is every other member we hold a link to now (at most {@link #MAX_DIRECT_ANNOUNCES}): a
-   * seed's links are its agents, an agent's its site-mates, seeds and a few other sites' agents. By
-   * gossip alone a manifest reached a site only after a hop through a member that had fetched,
-   * checked and stored it first (BENCHMARKS 13p: 2-8 s from the publish to a site's first WAN byte,
-   * one site in three hearing of it from its own first fetcher); with a link each hears of it at once,
-   * and {@code ManifestSiteSources} still has one member per site fetch it across the WAN.
+   * linked member hears of it directly too ({@link DirectAnnounces}).
    */
   public void announce(Announce announcement) {
     if (ledger.markVerified(announcement)) {
       announcements.put(announcement.getChannel(), announcement);
       gossip();
       Frame frame = Frame.newBuilder().setAnnounce(announcement).build();
-      java.util.Set<NodeId> sent = new java.util.HashSet<>();
-      for (NodeId id : seedsOnly.linkedNow()) {
+      for (NodeId id : DirectAnnounces.targets(seedsOnly.linkedNow(), table, linked)) {
         outbox.send(id, List.of(), frame);
-        sent.add(id);
       }
-      table.forEach(r -> {
-        NodeId id = r.info.id();
-        if (sent.size() < MAX_DIRECT_ANNOUNCES && linked.test(id) && sent.add(id)) {
-          outbox.send(id, List.of(), frame);
-        }
-      });
     }
   }
 

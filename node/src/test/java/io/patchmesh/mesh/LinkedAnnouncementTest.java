@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * member that had fetched, checked and stored it first — on the shaped WAN bench, 2-8 s from the
  * publish to a site's first WAN byte. Now the announcer also sends it to each member it holds a link
  * to (the seed's links: every agent that dialled it), once per manifest, at most {@link
- * Membership#MAX_DIRECT_ANNOUNCES} frames.
+ * DirectAnnounces#MAX} frames.
  */
 class LinkedAnnouncementTest {
   private static final MembershipConfig LAN = MembershipConfig.lan().withDeadReclaimMillis(600_000);

@@ -141,15 +141,23 @@ class StarvedBurstTest {
     }
   }
 
-  @Test
-  void aFleetStarvedInBurstsDeclaresNobodyDead() {
-    long total = 0;
-    for (long seed = 1; seed <= 3; seed++) {
+  /** 30 agents in 5 sites, settled for 5 s, then starved in bursts (a tenth of frames lost in them) until {@code millis}. */
+  private record Starved(TestMesh mesh, Load load) {
+    static Starved run(long seed, long millis) {
       TestMesh mesh = TestMesh.ofRoster(30, 5, AGENT, seed);
       mesh.runUntil(5_000);
       Load load = new Load(30, seed);
       load.burstLoss = 0.1;
-      run(mesh, load, 600_000);
+      StarvedBurstTest.run(mesh, load, millis);
+      return new Starved(mesh, load);
+    }
+  }
+
+  @Test
+  void aFleetStarvedInBurstsDeclaresNobodyDead() {
+    long total = 0;
+    for (long seed = 1; seed <= 3; seed++) {
+      TestMesh mesh = Starved.run(seed, 600_000).mesh();
       System.out.println("starved in bursts, run " + seed + ": " + deaths(mesh) + " deaths of live members, "
           + suspicions(mesh) + " suspicions");
       total += deaths(mesh);
@@ -161,15 +169,12 @@ class StarvedBurstTest {
   @Test
   void aFleetStarvedInBurstsStillDeclaresADeadMemberDead() {
     for (long seed = 1; seed <= 3; seed++) {
-      TestMesh mesh = TestMesh.ofRoster(30, 5, AGENT, seed);
-      mesh.runUntil(5_000);
-      Load load = new Load(30, seed);
-      load.burstLoss = 0.1;
-      run(mesh, load, 60_000);
+      Starved starved = Starved.run(seed, 60_000);
+      TestMesh mesh = starved.mesh();
       TestMesh.Node victim = mesh.node(7);
       victim.down = true;
       long killed = mesh.now;
-      run(mesh, load, killed + 300_000);
+      run(mesh, starved.load(), killed + 300_000);
       long last = TestMesh.lastDeathAfter(mesh.others(victim), victim, killed);
       System.out.println("starved in bursts, run " + seed + ": dead member declared dead everywhere after " + last + " ms");
       assertTrue(last <= 180_000, last + " ms");
