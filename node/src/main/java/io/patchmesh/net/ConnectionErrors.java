@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.util.AttributeKey;
 import java.io.IOException;
 import java.net.SocketException;
 import javax.net.ssl.SSLException;
@@ -22,11 +23,20 @@ final class ConnectionErrors extends ChannelInboundHandlerAdapter {
   static final ConnectionErrors INSTANCE = new ConnectionErrors();
   private static final Logger log = LoggerFactory.getLogger(ConnectionErrors.class);
 
+  /** Why this connection was closed by an error, for the link's close reason ({@link LinkDispatcher}). */
+  static final AttributeKey<String> CAUSE = AttributeKey.valueOf("patchmesh.closeCause");
+
   private ConnectionErrors() {}
+
+  /** The error that closed {@code channel}, or null if none did (the peer closed it, or we did on purpose). */
+  static String causeOf(io.netty.channel.Channel channel) {
+    return channel.attr(CAUSE).get();
+  }
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (ctx.channel().isOpen()) {
+      ctx.channel().attr(CAUSE).setIfAbsent(describe(cause));
       if (cause instanceof SocketException || (cause instanceof IOException && !(cause instanceof SSLException))) {
         log.debug("closing connection {}: {}", ctx.channel().remoteAddress(), describe(cause));
       } else {

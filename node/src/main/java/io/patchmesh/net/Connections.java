@@ -48,6 +48,7 @@ final class Connections {
       InetSocketAddress remote) {
     ChannelPipeline p = ch.pipeline();
     p.addLast("bytes", new ByteCounter());
+    p.addLast("progress", new HandshakeProgress()); // removed by HelloHandshake once done
     ShapingHandler shaper = new ShapingHandler();
     if (dialler) {
       // A cut WAN link must stop even the handshake, so the dialler applies a cut before any Hello tells the site.
@@ -64,7 +65,8 @@ final class Connections {
       SslHandler ssl = dialler
           ? tls.get().client().newHandler(ch.alloc(), remote.getHostString(), remote.getPort())
           : tls.get().server().newHandler(ch.alloc());
-      ssl.setHandshakeTimeout(config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      // the Hello exchange's deadline governs (HandshakeDeadline): a slow TLS handshake that progresses goes on
+      ssl.setHandshakeTimeout(HandshakeDeadline.cap(config.handshakeTimeout()).toMillis(), TimeUnit.MILLISECONDS);
       p.addLast("tls", ssl);
     }
     p.addLast("frames", new FrameCodec(config.maxFrameBytes()));

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * with its own Hello for the same purpose; the dialler checks the answer. Either
  * side refuses with Goodbye(reason) and closes. Success completes {@link #result()}
  * on the event loop and removes this handler; frames after the Hello flow on to
- * the next handler. A handshake that takes longer than the timeout is closed.
+ * the next handler. A handshake whose peer sends nothing for the timeout, or that takes
+ * {@link HandshakeDeadline#CAP_FACTOR} times the timeout, is closed.
  */
 final class HelloHandshake extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(HelloHandshake.class);
@@ -40,6 +41,7 @@ final class HelloHandshake extends ChannelInboundHandlerAdapter {
   private final Duration timeout;
   private final CompletableFuture<PeerHello> result = new CompletableFuture<>();
   private ScheduledFuture<?> timer;
+  private long startNanos;
   private long sentIncarnation;
 
   /**
@@ -67,9 +69,8 @@ final class HelloHandshake extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
-    timer = ctx.executor().schedule(
-        () -> refuse(ctx, "handshake timed out after " + timeout.toMillis() + " ms"),
-        timeout.toNanos(), TimeUnit.NANOSECONDS);
+    startNanos = System.nanoTime();
+    timer = ctx.executor().schedule(() -> checkDeadline(ctx), timeout.toNanos(), TimeUnit.NANOSECONDS);
     if (dialler && !tls) {
       sendHello(ctx, purpose);
     }
@@ -115,6 +116,9 @@ final class HelloHandshake extends ChannelInboundHandlerAdapter {
       sendHello(ctx, hello.getPurpose());
     }
     timer.cancel(false);
+    if (ctx.pipeline().get(HandshakeProgress.class) != null) {
+      ctx.pipeline().remove(HandshakeProgress.class);
+    }
     ctx.pipeline().remove(this);
     result.complete(PeerHello.of(hello, HelloCheck.version(hello)));
   }
@@ -129,6 +133,27 @@ final class HelloHandshake extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     fail(ctx, ConnectionErrors.describe(cause));
     ctx.fireExceptionCaught(cause);
+  }
+
+  /**
+   * The handshake timeout fell due: given up if the peer sent nothing for the timeout, or the handshake
+   * reached its cap; otherwise (a slow peer still sending) looked at again when it next could be
+   * ({@link HandshakeDeadline}).
+   */
+  private void checkDeadline(ChannelHandlerContext ctx) {
+    if (result.isDone()) {
+      return;
+    }
+    HandshakeProgress progress = ctx.pipeline().get(HandshakeProgress.class);
+    long now = System.nanoTime();
+    long heard = progress == null ? startNanos : progress.lastReadNanos();
+    long wait = HandshakeDeadline.waitMoreNanos(timeout.toNanos(), startNanos, heard, now);
+    if (wait > 0) {
+      timer = ctx.executor().schedule(() -> checkDeadline(ctx), wait, TimeUnit.NANOSECONDS);
+      return;
+    }
+    refuse(ctx, "handshake timed out after " + TimeUnit.NANOSECONDS.toMillis(now - startNanos) + " ms (nothing received for "
+        + TimeUnit.NANOSECONDS.toMillis(now - Math.max(startNanos, heard)) + " ms)");
   }
 
   /** The incarnation in the Hello we sent (valid once {@link #result()} completed). */

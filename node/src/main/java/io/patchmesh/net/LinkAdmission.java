@@ -56,11 +56,13 @@ final class LinkAdmission {
     if (peer.purpose() == Hello.Purpose.PURPOSE_CONTROL) {
       PeerLink link = newLink(connection, true, peer.nodeId());
       if (admit(link, ch)) {
+        // the dialler's data connection: its handshake may take up to the cap while it progresses (HandshakeDeadline)
+        long dataWait = HandshakeDeadline.cap(config.handshakeTimeout()).toNanos();
         ch.eventLoop().schedule(() -> {
           if (link.data() == null) {
-            link.close("no data connection within " + config.handshakeTimeout().toMillis() + " ms");
+            link.close("no data connection within " + TimeUnit.NANOSECONDS.toMillis(dataWait) + " ms");
           }
-        }, config.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }, dataWait, TimeUnit.NANOSECONDS);
       }
       return;
     }

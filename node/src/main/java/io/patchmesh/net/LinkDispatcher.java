@@ -140,7 +140,11 @@ final class LinkDispatcher extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     if (link != null) {
-      link.connectionLost(control ? "control connection closed" : "data connection closed");
+      // the error that closed it, if one did (a reset, TCP_USER_TIMEOUT's "Connection timed out", TLS);
+      // none: the peer closed it (its own log says why)
+      String cause = ConnectionErrors.causeOf(ctx.channel());
+      link.connectionLost((control ? "control connection closed" : "data connection closed")
+          + (cause == null ? "" : ": " + cause));
     }
     ctx.fireChannelInactive();
   }

@@ -292,14 +292,15 @@ public final class Transport implements AutoCloseable {
             future.completeExceptionally(new LinkFailure("link to " + address + " closed during setup: " + reason));
           }
         });
-        table.whenUp(peer).orTimeout(config.handshakeTimeout().toMillis() * 2, TimeUnit.MILLISECONDS)
+        // the data connection's handshake, which may take up to its cap while the peer progresses (HandshakeDeadline)
+        long setupMillis = HandshakeDeadline.cap(config.handshakeTimeout()).toMillis() + config.handshakeTimeout().toMillis();
+        table.whenUp(peer).orTimeout(setupMillis, TimeUnit.MILLISECONDS)
             .whenComplete((up, timeout) -> {
               if (timeout == null) {
                 future.complete(up);
               } else {
                 link.close("link setup timed out");
-                future.completeExceptionally(new LinkFailure("no link to " + address + " within "
-                    + config.handshakeTimeout().toMillis() * 2 + " ms"));
+                future.completeExceptionally(new LinkFailure("no link to " + address + " within " + setupMillis + " ms"));
               }
             });
         if (!admission.admit(link, control.channel())) {

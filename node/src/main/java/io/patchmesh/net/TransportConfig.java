@@ -25,7 +25,8 @@ import java.util.function.LongSupplier;
  * @param outboundOnly never listen (NAT'd laptop): we dial out and use links both ways
  * @param maxFrameBytes frames larger than this are refused (at most {@link FrameLimits#MAX_FRAME_BYTES})
  * @param idleTimeout a link whose control connection receives nothing for this long is closed
- * @param handshakeTimeout TCP connect + TLS + Hello exchange (+ data connection) must finish within this
+ * @param handshakeTimeout a connection's handshake (TCP connect + TLS + Hello exchange) whose peer sends nothing
+ *     for this long is given up; one still progressing gets {@link HandshakeDeadline#CAP_FACTOR} x this at most
  * @param maxPendingHandshakes inbound connections still in their TLS/Hello handshake, at most; more are
  *     closed at once ({@link HandshakeAdmission})
  * @param maxPendingHandshakesPerAddress the same, per remote IP address

@@ -47,6 +47,8 @@ final class MeshDriver {
   private final Consumer<MemberEvent> memberEvents;
   private final Consumer<AnnouncementHeard> announcements;
   private final Map<NodeId, List<Frame>> dialing = new HashMap<>();
+  /** Members whose last dial failed wait before the next (DialBackoff). */
+  private final DialBackoff<NodeId> dialBackoff = new DialBackoff<>(new java.util.SplittableRandom());
   /** Peers we must not dial (banned by the swarm): membership probes them in vain and declares them dead. */
   private final Predicate<NodeId> refused;
   private final RevocationGossip revocations;
@@ -96,6 +98,7 @@ final class MeshDriver {
 
   void onLinkUp(PeerLink link) {
     revocations.onLinkUp(link);
+    dialBackoff.linked(link.peerId());
     membership.onLinkUp(loop.now(), new MemberInfo(link.peerId(), link.site(), link.addresses(), link.roles()));
     flush(link);
     pump();
@@ -163,6 +166,9 @@ final class MeshDriver {
       return; // banned: dialling it would only hand it a link to be closed again
     }
     List<Frame> queue = dialing.get(o.to());
+    if (queue == null && !dialBackoff.mayDial(o.to(), loop.now())) {
+      return; // its last dial failed a moment ago: SWIM reaches it through others meanwhile
+    }
     if (queue != null) {
       if (queue.size() < MAX_QUEUED_PER_DIAL) {
         queue.add(o.frame());
@@ -181,7 +187,12 @@ final class MeshDriver {
   /** Tries the member's addresses in turn; gives up quietly (membership will judge it). */
   void dial(NodeId to, List<String> addresses, int index) {
     if (index >= addresses.size()) {
-      loop.execute(() -> dialing.remove(to));
+      loop.execute(() -> {
+        dialing.remove(to);
+        if (transport.link(to).isEmpty()) {
+          dialBackoff.failed(to, loop.now());
+        }
+      });
       return;
     }
     InetSocketAddress addr;
