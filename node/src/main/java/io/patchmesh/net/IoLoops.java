@@ -21,18 +21,22 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  */
 public record IoLoops(EventLoopGroup group, Class<? extends ServerChannel> serverChannelType, Class<? extends Channel> channelType) {
 
-  /** {@code threads} loops; {@code threadName} null for Netty's default thread names. Idle loops sleep ({@link QuietLoops}). */
+  /**
+   * {@code threads} loops; {@code threadName} null for Netty's default (non-daemon) threads, else daemon threads of
+   * that name, like the node loop's own thread (the agent command waits on its own; a node whose start fails
+   * leaves no thread keeping a JVM up). Idle loops sleep ({@link QuietLoops}).
+   */
   public static IoLoops create(int threads, String threadName) {
     IoLoops loops;
     if (Epoll.isAvailable()) {
       loops = new IoLoops(threadName == null
           ? new MultiThreadIoEventLoopGroup(threads, EpollIoHandler.newFactory())
-          : new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadName), EpollIoHandler.newFactory()),
+          : new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadName, true), EpollIoHandler.newFactory()),
           EpollServerSocketChannel.class, EpollSocketChannel.class);
     } else {
       loops = new IoLoops(threadName == null
           ? new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory())
-          : new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadName), NioIoHandler.newFactory()),
+          : new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadName, true), NioIoHandler.newFactory()),
           NioServerSocketChannel.class, NioSocketChannel.class);
     }
     QuietLoops.park(loops.group);
