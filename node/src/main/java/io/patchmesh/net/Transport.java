@@ -3,15 +3,8 @@ package io.patchmesh.net;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.patchmesh.errors.UserInputException;
 import io.patchmesh.net.HelloHandshake.HandshakeFailure;
 import io.patchmesh.net.tls.PeerCertificates;
@@ -67,6 +60,8 @@ public final class Transport implements AutoCloseable {
   private final LinkAdmission admission;
   private final ObservedAddresses observed = new ObservedAddresses();
   private final IdleSweep idleSweep;
+  /** Loops handed in by the node (an agent's one loop, shared with its node loop): not ours to shut down. */
+  private final IoLoops shared;
   private EventLoopGroup group;
   private Class<? extends ServerChannel> serverChannelType;
   private Class<? extends Channel> channelType;
@@ -75,6 +70,15 @@ public final class Transport implements AutoCloseable {
   private volatile boolean closed;
 
   public Transport(TransportConfig config, TransportSecurity security) {
+    this(config, security, null);
+  }
+
+  /**
+   * A transport on {@code shared} I/O loops when not null (their owner shuts them down, after closing this
+   * transport); else on loops of its own ({@link TransportConfig#eventLoopThreads()}), shut down by {@link #close()}.
+   */
+  public Transport(TransportConfig config, TransportSecurity security, IoLoops shared) {
+    this.shared = shared;
     this.config = config;
     this.security = security;
     this.localId = security.localId();
@@ -104,16 +108,10 @@ public final class Transport implements AutoCloseable {
     if (group != null) {
       throw new IllegalStateException("transport already started");
     }
-    if (Epoll.isAvailable()) {
-      group = new MultiThreadIoEventLoopGroup(config.eventLoopThreads(), EpollIoHandler.newFactory());
-      serverChannelType = EpollServerSocketChannel.class;
-      channelType = EpollSocketChannel.class;
-    } else {
-      group = new MultiThreadIoEventLoopGroup(config.eventLoopThreads(), NioIoHandler.newFactory());
-      serverChannelType = NioServerSocketChannel.class;
-      channelType = NioSocketChannel.class;
-    }
-    QuietLoops.park(group);
+    IoLoops loops = shared != null ? shared : IoLoops.create(config.eventLoopThreads(), null);
+    group = loops.group();
+    serverChannelType = loops.serverChannelType();
+    channelType = loops.channelType();
     idleSweep.start(group.next());
     if (security.tls().isEmpty()) {
       log.warn("running without TLS: the mesh is unauthenticated, any host that can reach this node can claim any"
@@ -241,7 +239,10 @@ public final class Transport implements AutoCloseable {
     return table.all().stream().filter(PeerLink::isOpen).toList();
   }
 
-  /** Closes every link (with Goodbye) and stops the event loops. Idempotent. */
+  /**
+   * Closes every link (with Goodbye) and the listening socket, and stops the event loops if they are the
+   * transport's own (shared loops: their owner stops them after this, which flushes the Goodbyes). Idempotent.
+   */
   @Override
   public void close() {
     synchronized (this) {
@@ -256,7 +257,7 @@ public final class Transport implements AutoCloseable {
     if (server != null) {
       server.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
     }
-    if (group != null) {
+    if (group != null && shared == null) {
       group.shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
     }
   }

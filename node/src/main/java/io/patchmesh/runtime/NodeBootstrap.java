@@ -29,6 +29,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.LongSupplier;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +67,10 @@ final class NodeBootstrap {
   final HostFactsCollector facts;
   /** Laptop policies (battery, VPN, metered, rate schedule); agents only, null on seeds. */
   final io.patchmesh.policy.PolicyWatch policy;
+
+  /** System property: "separate" gives an agent a node loop thread of its own beside its I/O threads (as seeds). */
+  static final String LOOP_PROPERTY = "patchmesh.node-loop";
+  static final String SEPARATE_LOOP = "separate";
 
   NodeBootstrap(NodeConfig config, RuntimeOptions options) {
     if (config.siteAuto()) {
@@ -118,7 +123,12 @@ final class NodeBootstrap {
     this.statusSequenceStart = Math.max(store.state().getLong("status-seq", 0), options.clock().millis() * 1000);
     // protocol timers run on a monotonic clock; the (injectable) wall clock only judges expiry,
     // windows and report times, so a wall-clock jump cannot make every peer look dead
-    this.loop = new NodeLoop(config.site() + "-" + id.shortHex().substring(0, 6), 2, () -> System.nanoTime() / 1_000_000);
+    String loopName = config.site() + "-" + id.shortHex().substring(0, 6);
+    LongSupplier monotonic = () -> System.nanoTime() / 1_000_000;
+    // an agent's node loop runs on its one I/O thread: no hand-off per frame read or sent (BENCHMARKS 13q);
+    // a seed, serving many agents, keeps a loop thread of its own beside two I/O threads
+    boolean oneLoop = !options.isSeed() && !SEPARATE_LOOP.equals(System.getProperty(LOOP_PROPERTY));
+    this.loop = oneLoop ? NodeLoop.onIoLoop(loopName, 2, monotonic) : new NodeLoop(loopName, 2, monotonic);
     TransportConfig.Builder tc =
         TransportConfig.builder(config.site())
             .listen(config.listen().getHostString(), config.listen().getPort())
@@ -135,7 +145,7 @@ final class NodeBootstrap {
       tc.localPolicy(policy);
     }
     options.wanEmulator().ifPresent(tc::wanEmulator);
-    this.transport = new Transport(options.transportTuning().apply(tc).build(), security);
+    this.transport = new Transport(options.transportTuning().apply(tc).build(), security, loop.ioLoops());
     this.applier =
         config.applyDir() == null ? null : new PatchApplier(config.applyDir(), config.allowInstallCommands(),
             config.installTimeoutMax(), store.state(), options.clock());

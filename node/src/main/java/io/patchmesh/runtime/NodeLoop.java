@@ -1,7 +1,10 @@
 package io.patchmesh.runtime;
 
+import io.patchmesh.net.IoLoops;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -16,30 +19,60 @@ import org.slf4j.LoggerFactory;
  * onto it. Slow work (store reads and writes, hashing, assembly, install
  * commands, manifest verification) runs on a small worker pool and posts its
  * result back to the loop.
+ *
+ * <p>The loop is either a thread of its own ({@link #NodeLoop(String, int, LongSupplier)}; seeds) or an
+ * agent's one Netty I/O event loop ({@link #onIoLoop}), which then also runs all of the agent's sockets:
+ * a frame read and the protocol's answer to it, and the sends of a loop task, then need no hand-off
+ * between threads (BENCHMARKS 13q). Either way a task posted with {@link #execute} from the loop is queued
+ * and runs after the current task (or the current Netty callback) ends, never inside it.
  */
 public final class NodeLoop implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodeLoop.class);
 
-  private final ScheduledThreadPoolExecutor loop;
+  private final ScheduledExecutorService loop;
+  /** Non-null when the loop is a Netty I/O loop: the loops the transport runs on (this owns them). */
+  private final IoLoops io;
   private final ExecutorService workers;
   private final LongSupplier clock;
   private volatile Thread loopThread;
+  /** Set by {@link #close}: tasks still queued on a shared I/O loop then do nothing. */
+  private volatile boolean closed;
   /** Runs on the loop after every loop task (see {@link #afterEachTask}). */
   private volatile Runnable afterTask = () -> { };
 
+  /** A loop thread of its own ("pm-loop-NAME"), beside whatever I/O threads the transport has. */
   public NodeLoop(String name, int workerThreads, LongSupplier clockMillis) {
+    this(name, workerThreads, clockMillis, null);
+  }
+
+  /**
+   * The loop runs on a new single-thread Netty I/O loop ("pm-loop-NAME-…"); hand {@link #ioLoops()} to
+   * the transport. {@link #close} shuts that loop down: close the transport first.
+   */
+  public static NodeLoop onIoLoop(String name, int workerThreads, LongSupplier clockMillis) {
+    return new NodeLoop(name, workerThreads, clockMillis, IoLoops.create(1, "pm-loop-" + name));
+  }
+
+  private NodeLoop(String name, int workerThreads, LongSupplier clockMillis, IoLoops io) {
     this.clock = clockMillis;
-    this.loop =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "pm-loop-" + name);
-              t.setDaemon(true);
-              loopThread = t;
-              return t;
-            });
-    // A cancelled timer leaves the queue at once: otherwise the loop would still wake at its time.
-    loop.setRemoveOnCancelPolicy(true);
+    this.io = io;
+    if (io != null) {
+      this.loop = io.single();
+    } else {
+      ScheduledThreadPoolExecutor own =
+          new ScheduledThreadPoolExecutor(
+              1,
+              r -> {
+                Thread t = new Thread(r, "pm-loop-" + name);
+                t.setDaemon(true);
+                loopThread = t;
+                return t;
+              });
+      // A cancelled timer leaves the queue at once: otherwise the loop would still wake at its time.
+      // (Netty's loop removes a cancelled timer itself.)
+      own.setRemoveOnCancelPolicy(true);
+      this.loop = own;
+    }
     AtomicInteger n = new AtomicInteger();
     this.workers =
         Executors.newFixedThreadPool(
@@ -51,12 +84,17 @@ public final class NodeLoop implements AutoCloseable {
             });
   }
 
+  /** The I/O loops the loop runs on, for the transport; null when the loop has a thread of its own. */
+  public IoLoops ioLoops() {
+    return io;
+  }
+
   public long now() {
     return clock.getAsLong();
   }
 
   public boolean inLoop() {
-    return Thread.currentThread() == loopThread;
+    return io != null ? io.single().inEventLoop() : Thread.currentThread() == loopThread;
   }
 
   /**
@@ -67,14 +105,14 @@ public final class NodeLoop implements AutoCloseable {
     this.afterTask = hook;
   }
 
-  /** Runs on the loop; exceptions are logged, never swallowed silently. */
+  /** Runs on the loop, after the task running now if called on it; exceptions are logged, never swallowed silently. */
   public void execute(Runnable task) {
-    if (loop.isShutdown()) {
+    if (closed || loop.isShutdown()) {
       return;
     }
     try {
       loop.execute(onLoop(task));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       // shutting down
     }
   }
@@ -85,10 +123,10 @@ public final class NodeLoop implements AutoCloseable {
 
   /** Runs {@code task} on the loop in {@code delayMillis}; null if the loop is shutting down. Cancel to drop it. */
   public ScheduledFuture<?> later(long delayMillis, Runnable task) {
-    if (!loop.isShutdown()) {
+    if (!closed && !loop.isShutdown()) {
       try {
         return loop.schedule(onLoop(task), delayMillis, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      } catch (RejectedExecutionException e) {
         // shutting down
       }
     }
@@ -102,13 +140,16 @@ public final class NodeLoop implements AutoCloseable {
     }
     try {
       workers.execute(guard(task));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       // shutting down
     }
   }
 
   private Runnable onLoop(Runnable task) {
     return () -> {
+      if (closed) {
+        return; // a shared I/O loop still runs the transport's last tasks (Goodbyes) after close
+      }
       runLogged(task);
       runLogged(afterTask);
     };
@@ -132,10 +173,23 @@ public final class NodeLoop implements AutoCloseable {
     };
   }
 
+  /**
+   * Stops the loop and the workers; queued loop tasks and timers do not run. On an I/O loop the
+   * transport's own queued writes (Goodbyes) still go out in a short quiet period, then its channels close.
+   */
   @Override
   public void close() {
-    loop.shutdownNow();
+    closed = true;
+    boolean onLoop = inLoop();
+    if (io != null) {
+      io.group().shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS);
+    } else {
+      loop.shutdownNow();
+    }
     workers.shutdownNow();
+    if (onLoop) {
+      return; // the loop cannot wait for itself
+    }
     try {
       loop.awaitTermination(5, TimeUnit.SECONDS);
       workers.awaitTermination(5, TimeUnit.SECONDS);
