@@ -3,6 +3,7 @@ package io.patchmesh.net;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -27,20 +28,15 @@ public record IoLoops(EventLoopGroup group, Class<? extends ServerChannel> serve
    * leaves no thread keeping a JVM up). Idle loops sleep ({@link QuietLoops}).
    */
   public static IoLoops create(int threads, String threadName) {
-    IoLoops loops;
-    if (Epoll.isAvailable()) {
-      loops = new IoLoops(threadName == null
-          ? new MultiThreadIoEventLoopGroup(threads, EpollIoHandler.newFactory())
-          : new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadName, true), EpollIoHandler.newFactory()),
-          EpollServerSocketChannel.class, EpollSocketChannel.class);
-    } else {
-      loops = new IoLoops(threadName == null
-          ? new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory())
-          : new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadName, true), NioIoHandler.newFactory()),
-          NioServerSocketChannel.class, NioSocketChannel.class);
-    }
-    QuietLoops.park(loops.group);
-    return loops;
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory handler = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    EventLoopGroup group = threadName == null
+        ? new MultiThreadIoEventLoopGroup(threads, handler)
+        : new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadName, true), handler);
+    QuietLoops.park(group);
+    return epoll
+        ? new IoLoops(group, EpollServerSocketChannel.class, EpollSocketChannel.class)
+        : new IoLoops(group, NioServerSocketChannel.class, NioSocketChannel.class);
   }
 
   /** The group's one loop (a group of one thread). */
