@@ -23,8 +23,10 @@ import java.util.TreeMap;
  * Rollout views: for a manifest, per site and per agent, where it stands —
  * state, chunks, LAN and WAN bytes, and what every-agent-downloads would have
  * cost. Built from agents' reports (the {@link StatusBoard}) and the seed's
- * membership view (so agents that have not reported yet count as pending, and
- * dead ones do not hold a rollout up).
+ * membership view (so agents that have not reported yet count as pending). An
+ * agent that falls silent before it applied stays targeted ("unheard") for a day:
+ * silence is not success, so the rollout is not "done" while one is ({@link
+ * RolloutStanding}).
  */
 final class RolloutApi {
   private final NodeRuntime node;
@@ -93,26 +95,29 @@ final class RolloutApi {
       AgentRecord a = reported.get(id);
       Member m = agentsById.get(id);
       String site = a != null ? a.site() : m.info().site();
-      // gone by this seed's own observation (no link, no recent report); gossip alone cannot make
-      // an agent gone while this seed hears from it
-      boolean gone = !linked.contains(id) && (a == null
-          ? m != null && (m.status() == MemberStatus.DEAD || m.status() == MemberStatus.LEFT)
-          : now - a.receivedMillis() > RolloutController.GONE_AFTER_MILLIS);
-      // [agents, targeted, complete, applied, failed, chunksHave, chunksTotal, wan, lan]
-      long[] c = sites.computeIfAbsent(site, s -> new long[9]);
-      c[0]++;
       ManifestStatus st = a == null ? null : a.manifests().get(hex);
+      // by this seed's own observation (its link, the agent's own reports); gossip alone cannot make
+      // an agent gone while this seed hears from it, and silence alone does not make a rollout done
+      RolloutStanding standing = RolloutStanding.of(a, m == null ? null : m.status(), st, linked.contains(id), now);
+      // [agents, targeted, complete, applied, failed, chunksHave, chunksTotal, wan, lan, unheard, offline]
+      long[] c = sites.computeIfAbsent(site, s -> new long[11]);
+      c[0]++;
+      if (standing == RolloutStanding.UNHEARD) {
+        c[9]++;
+      } else if (standing == RolloutStanding.OFFLINE) {
+        c[10]++;
+      }
       String state;
       if (st == null) {
-        state = gone ? "gone" : "pending";
-        if (!gone) {
+        state = standing == RolloutStanding.GONE ? "gone" : standing == RolloutStanding.OFFLINE ? "offline" : "pending";
+        if (standing.counted()) {
           c[1]++;
           c[6] += sm.chunkCount();
         }
       } else {
         ManifestPhase p = st.getPhase();
-        state = StatusBoard.phaseName(p);
-        if (p != ManifestPhase.PHASE_NOT_TARGETED && !(gone && p != ManifestPhase.PHASE_APPLIED)) {
+        state = standing == RolloutStanding.OFFLINE ? "offline" : StatusBoard.phaseName(p);
+        if (p != ManifestPhase.PHASE_NOT_TARGETED && standing.counted()) {
           c[1]++;
           c[5] += st.getChunksHave();
           c[6] += st.getChunksTotal();
@@ -133,6 +138,7 @@ final class RolloutApi {
       row.put("id", id);
       row.put("site", site);
       row.put("state", state);
+      row.put("heard", standing == RolloutStanding.HEARD); // false: no link and no report here for 15 s or more
       row.put("member", m == null ? "unknown" : m.status().label());
       row.put("chunks", st == null ? 0 : st.getChunksHave());
       row.put("chunksTotal", st == null ? sm.chunkCount() : st.getChunksTotal());
@@ -151,6 +157,8 @@ final class RolloutApi {
     long naive = 0;
     int targeted = 0;
     int applied = 0;
+    int unheard = 0;
+    int offline = 0;
     for (Map.Entry<String, long[]> e : sites.entrySet()) {
       long[] c = e.getValue();
       Map<String, Object> s = new LinkedHashMap<>();
@@ -165,11 +173,15 @@ final class RolloutApi {
       s.put("wanBytes", c[7]);
       s.put("lanBytes", c[8]);
       s.put("everyAgentBytes", c[1] * bytes);
+      s.put("unheard", c[9]);
+      s.put("offline", c[10]);
       siteRows.add(s);
       wan += c[7];
       naive += c[1] * bytes;
       targeted += (int) c[1];
       applied += (int) c[3];
+      unheard += (int) c[9];
+      offline += (int) c[10];
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("manifestId", hex);
@@ -194,6 +206,11 @@ final class RolloutApi {
     }
     out.put("targeted", targeted);
     out.put("applied", applied);
+    // targeted agents silent here for 15 s or more that have not applied it (they hold "done" up), and
+    // agents silent for over a day that are left out of "targeted"
+    out.put("unheard", unheard);
+    out.put("offline", offline);
+    out.put("offlineAfterHours", RolloutStanding.OFFLINE_AFTER_MILLIS / 3600_000);
     out.put("wanBytes", wan);
     out.put("everyAgentBytes", naive);
     out.put("sites", siteRows);

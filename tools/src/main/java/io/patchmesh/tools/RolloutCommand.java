@@ -18,7 +18,9 @@ import picocli.CommandLine.Model.CommandSpec;
     name = "rollout",
     description = {
       "Show where a manifest's rollout stands per site, wait for it, or steer it.",
-      "--wait exits 0 once every targeted agent has applied it, 1 on timeout or halt."
+      "--wait exits 0 once every targeted agent has applied it, 1 on timeout or halt.",
+      "An agent the seed has not heard from for 15 s that has not applied it stays targeted (unheard);",
+      "after a day of silence it is left out and named (offline)."
     })
 final class RolloutCommand implements Callable<Integer> {
   @Mixin AdminOptions admin;
@@ -123,7 +125,8 @@ final class RolloutCommand implements Callable<Integer> {
         }
         if (done) {
           if (!tty && !admin.json) {
-            out.println("rollout " + r.path("manifestId").asText().substring(0, 12) + ": done, every targeted agent applied it");
+            out.println("rollout " + r.path("manifestId").asText().substring(0, 12) + ": done, every targeted agent applied it"
+                + offlineNote(r));
           }
           return Main.OK;
         }
@@ -141,14 +144,27 @@ final class RolloutCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * Every targeted agent applied it. An agent silent at the seed that has not applied it is still
+   * targeted ("unheard"), so a rollout whose agents merely went quiet is not done.
+   */
   static boolean isDone(JsonNode r) {
     int targeted = 0;
     int applied = 0;
+    int unheard = 0;
     for (JsonNode s : r.path("sites")) {
       targeted += s.path("targeted").asInt();
       applied += s.path("applied").asInt();
+      unheard += s.path("unheard").asInt();
     }
-    return targeted > 0 && applied >= targeted;
+    return targeted > 0 && applied >= targeted && unheard == 0;
+  }
+
+  /** The agents left out of "targeted" because the seed has not heard from them for over a day, if any. */
+  static String offlineNote(JsonNode r) {
+    int offline = r.path("offline").asInt();
+    return offline == 0 ? "" : "; " + offline + (offline == 1 ? " agent" : " agents") + " not heard from for over "
+        + r.path("offlineAfterHours").asInt(24) + "h not counted";
   }
 
   /**
@@ -166,6 +182,9 @@ final class RolloutCommand implements Callable<Integer> {
           s.path("applied").asInt(), s.path("targeted").asInt()));
       if (s.path("failed").asInt() > 0) {
         b.append(" failed ").append(s.path("failed").asInt());
+      }
+      if (s.path("unheard").asInt() > 0) {
+        b.append(" unheard ").append(s.path("unheard").asInt());
       }
       sep = ", ";
     }
@@ -224,13 +243,21 @@ final class RolloutCommand implements Callable<Integer> {
       int filled = pct * width / 100;
       wan += s.path("wanBytes").asLong();
       naive += s.path("everyAgentBytes").asLong();
-      b.append(String.format(Locale.ROOT, "  %-16s [%s%s] %3d%%  applied %d/%d%s  WAN %s%n",
+      b.append(String.format(Locale.ROOT, "  %-16s [%s%s] %3d%%  applied %d/%d%s%s  WAN %s%n",
           s.path("site").asText(), "#".repeat(filled), ".".repeat(width - filled), pct,
           s.path("applied").asInt(), s.path("targeted").asInt(),
           s.path("failed").asInt() > 0 ? "  failed " + s.path("failed").asInt() : "",
+          s.path("unheard").asInt() > 0 ? "  unheard " + s.path("unheard").asInt() : "",
           Units.formatBytes(s.path("wanBytes").asLong())));
     }
     b.append(String.format(Locale.ROOT, "  WAN total %s vs %s if every agent downloaded", Units.formatBytes(wan), Units.formatBytes(naive)));
+    if (r.path("unheard").asInt() > 0) {
+      b.append(String.format(Locale.ROOT, "%n  unheard: %d agents silent for 15 s+ have not applied it; not done until they report", r.path("unheard").asInt()));
+    }
+    String offline = offlineNote(r);
+    if (!offline.isEmpty()) {
+      b.append(String.format(Locale.ROOT, "%n  offline: %s", offline.substring(2)));
+    }
     return b.toString();
   }
 }

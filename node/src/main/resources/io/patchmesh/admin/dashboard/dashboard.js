@@ -41,7 +41,9 @@
       const frac = s.chunksTotal > 0 ? s.chunksHave / s.chunksTotal : 0;
       const appliedFrac = s.targeted > 0 ? s.applied / s.targeted : 0;
       rows += `<tr data-site="${esc(s.site)}"><td>${esc(s.site)}</td><td>${bar(frac)}</td><td>${bar(appliedFrac)}</td>` +
-        `<td>${s.applied}/${s.targeted}${s.failed ? ` <span class="state-failed">${s.failed} failed</span>` : ""}</td>` +
+        `<td>${s.applied}/${s.targeted}${s.failed ? ` <span class="state-failed">${s.failed} failed</span>` : ""}` +
+        // targeted agents silent at this seed for 15 s+ that have not applied it: the rollout is not done while any is
+        `${s.unheard ? ` <span class="muted">${s.unheard} unheard</span>` : ""}</td>` +
         `<td class="num">${fmtBytes(s.wanBytes)}</td><td class="num muted">${fmtBytes(s.everyAgentBytes)}</td><td class="fill"></td></tr>`;
     }
     let agents = "";
@@ -62,7 +64,8 @@
       (r.reason ? `<div class="summary state-${r.state === "halted" || r.state === "aborted" ? "failed" : "waiting"}">${esc(r.reason)}</div>` : "") +
       // who steers when this seed does not (a follower in a seed cluster); a lost session is already in the reason
       (r.control && !(r.reason || "").includes(r.control) ? `<div class="summary muted">${esc(r.control)}</div>` : "") +
-      `<div class="summary">${applied}/${total} agents applied · WAN ${fmtBytes(wan)} instead of ${fmtBytes(naive)} · ` +
+      `<div class="summary">${applied}/${total} agents applied${r.unheard ? ` · ${esc(r.unheard)} unheard (silent 15 s+, not applied)` : ""}` +
+      `${r.offline ? ` · ${esc(r.offline)} offline over ${esc(r.offlineAfterHours)}h, not counted` : ""} · WAN ${fmtBytes(wan)} instead of ${fmtBytes(naive)} · ` +
       `<span class="saved">saved ${fmtBytes(saved)}</span></div>` +
       `<table><tr><th>site</th><th>chunks</th><th>applied</th><th>agents</th><th class="num">WAN bytes</th><th class="num">every-agent-downloads</th><th class="fill"></th></tr>${rows}</table>` +
       `<details><summary>agents (${r.agents.length})</summary><table><tr><th>site</th><th>agent</th><th>state</th><th>chunks</th><th class="num">WAN</th><th class="num">LAN</th><th class="fill">reason</th></tr>${agents}</table></details></div>`;
