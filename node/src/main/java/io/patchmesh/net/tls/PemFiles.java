@@ -32,7 +32,8 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
  * Reads and writes the PEM files of the mesh CA and its nodes. Keys are PKCS#8,
  * certificates X.509. Keys come back as JDK (SunEC) key objects because the JDK's
  * TLS provider must be able to use them. Every read failure is a one-line
- * {@link UserInputException} naming the file.
+ * {@link UserInputException} naming the file. Reads try {@link JdkPem} first (the JDK alone,
+ * for a file that is one well-formed block) and Bouncy Castle's parser for anything else.
  */
 final class PemFiles {
   private PemFiles() {}
@@ -94,6 +95,10 @@ final class PemFiles {
   }
 
   static PrivateKey readPrivateKey(Path file) {
+    return JdkPem.privateKey(file).orElseGet(() -> readPrivateKeyWithBc(file));
+  }
+
+  private static PrivateKey readPrivateKeyWithBc(Path file) {
     PrivateKeyInfo info = readPrivateKeyInfo(file);
     try {
       String algorithm = jdkAlgorithm(info.getPrivateKeyAlgorithm().getAlgorithm(), file);
@@ -104,6 +109,10 @@ final class PemFiles {
   }
 
   static X509Certificate readCertificate(Path file) {
+    return JdkPem.certificate(file).orElseGet(() -> readCertificateWithBc(file));
+  }
+
+  private static X509Certificate readCertificateWithBc(Path file) {
     Object object = readPemObject(file, "certificate");
     if (!(object instanceof X509CertificateHolder holder)) {
       throw new UserInputException(file + " is not an X.509 certificate (PEM \"CERTIFICATE\")");

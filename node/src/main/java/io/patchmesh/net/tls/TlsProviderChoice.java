@@ -24,9 +24,13 @@ public final class TlsProviderChoice {
 
   private TlsProviderChoice() {}
 
-  /** The provider for a node holding {@code key}, from the {@value #PROPERTY} property. */
+  /**
+   * The provider for a node holding {@code key}, from the {@value #PROPERTY} property. Netty's
+   * TLS classes are first initialised here, with its JDK TLS 1.3 probe answered by
+   * {@link JdkTlsProbe} (no JDK {@code SSLSocket} built for it).
+   */
   public static SslProvider choose(PrivateKey key) {
-    return choose(key, System.getProperty(PROPERTY, "auto"), OpenSsl.isAvailable());
+    return choose(key, System.getProperty(PROPERTY, "auto"), JdkTlsProbe.run(OpenSsl::isAvailable));
   }
 
   static SslProvider choose(PrivateKey key, String wanted, boolean openSslLoads) {
