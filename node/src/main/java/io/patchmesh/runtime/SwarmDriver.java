@@ -69,7 +69,7 @@ final class SwarmDriver {
    * 37 KB chunk), and whole chunks it reads to serve (a page-cache read), instead of handing them
    * to a worker and taking the result back: two thread hand-offs less per chunk, at most
    * {@link #INLINE_STORES} in a row (BENCHMARKS 13r). Deltas (decoding or encoding reads bases
-   * from the store) still go to a worker.
+   * from the store) still go to a worker, and so does a store that may collect garbage or fsync.
    */
   private final InlineBudget inline;
   /** See {@link #justStored}. */
@@ -285,7 +285,7 @@ final class SwarmDriver {
    * else (and every delta) on a worker.
    */
   private void store(SwarmAction.StoreChunk st) {
-    if (st.delta() == null && inline.take()) {
+    if (st.delta() == null && chunks.putIsQuick(st.data().size()) && inline.take()) {
       // On the loop: the result still reaches the core as a task of its own, after this carry-out.
       Outcome o = storeNow(st);
       results.post(() -> stored(st, o));
