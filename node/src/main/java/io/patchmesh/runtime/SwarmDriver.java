@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Carries out what the swarm's sans-I/O core ({@link SwarmCore}) decides, over real links, workers
  * and the store: sends, reads chunks and codes deltas, decodes, hashes and stores received pieces
- * (whole chunks mostly on the loop itself, a few in a row; deltas on workers), waits for links to
+ * (on workers; optionally whole chunks on the loop itself, a few in a row), waits for links to
  * drain, dials, closes, and hands the core's events to the node. Decisions stay in the core;
  * nothing here chooses anything. Runs on the node loop except where a worker is named; every
  * report back to the core is on the loop.
@@ -65,20 +65,21 @@ final class SwarmDriver {
    */
   private final LoopInbox results;
   /**
-   * Whole pieces the loop hashes and stores itself (SHA-256 and a page-cache write, ~50 µs for a
-   * 37 KB chunk), and whole chunks it reads to serve (a page-cache read), instead of handing them
-   * to a worker and taking the result back: two thread hand-offs less per chunk, at most
-   * {@link #INLINE_STORES} in a row (BENCHMARKS 13r). Deltas (decoding or encoding reads bases
+   * When enabled ({@link #INLINE_STORES}): whole pieces the loop hashes and stores itself (SHA-256
+   * and a page-cache write, ~50 µs for a 37 KB chunk), and whole chunks it reads to serve (a
+   * page-cache read), instead of handing them to a worker and taking the result back: two thread
+   * hand-offs less per chunk, at most {@link #INLINE_STORES} in a row (BENCHMARKS 13r). Deltas (decoding or encoding reads bases
    * from the store) still go to a worker, and so does a store that may collect garbage or fsync.
    */
   private final InlineBudget inline;
   /** See {@link #justStored}. */
   private Verified justStored;
   /**
-   * Stores and reads the loop may run in a row ({@code -Dpatchmesh.inline-stores=N}; 0: all on
-   * workers, as before 13r).
+   * Stores and reads the loop may run in a row ({@code -Dpatchmesh.inline-stores=N}). Off (0: all
+   * on workers) by default: not a resolved win on the 2-core VM at loads 20–170, and the shaped-WAN
+   * rollouts ran slower with it (BENCHMARKS 13r); kept for a quiet-machine pair (6 there).
    */
-  static final int INLINE_STORES = Integer.getInteger("patchmesh.inline-stores", 6);
+  static final int INLINE_STORES = Integer.getInteger("patchmesh.inline-stores", 0);
 
   SwarmDriver(String site, NodeLoop loop, Transport transport, ChunkStore chunks, NodeMetrics metrics, LinkRefs refs,
       SwarmCore core, Consumer<SwarmEvent> events) {
