@@ -1,5 +1,6 @@
 package io.patchmesh.apply;
 
+import com.google.protobuf.ByteString;
 import io.patchmesh.content.ChunkId;
 import io.patchmesh.content.ChunkSource;
 import io.patchmesh.content.StagingWriter;
@@ -9,14 +10,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Writes a manifest's chunks into its staged files while the download runs, on a thread of its
  * own (never the node loop): the loop {@link #offer}s the index of each chunk once it is stored
- * (verified), and the thread reads it back from the store and writes it (see {@link
- * StagingWriter}). Memory stays bounded: the queue holds chunk indices, never chunk bytes.
+ * (verified), with the verified bytes it just stored when it has them, and the thread writes them
+ * (see {@link StagingWriter}), or reads the chunk back from the store. Memory stays bounded: bytes
+ * are queued only up to {@link #MAX_QUEUED_BYTES} in all; beyond, only the index (BENCHMARKS 13r).
  *
  * <p>Any failure (temp files cannot be created, a chunk cannot be read, a write fails) breaks the
  * staging: its temp files are deleted and {@link #handOver} yields null, so the apply assembles
@@ -25,7 +28,11 @@ import org.slf4j.LoggerFactory;
 public final class BackgroundStaging implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BackgroundStaging.class);
 
+  /** Chunk bytes queued for the staging thread at most; a chunk beyond it is read back from the store. */
+  public static final long MAX_QUEUED_BYTES = 4L << 20;
+
   private final String name;
+  private final AtomicLong queuedBytes = new AtomicLong();
   private final Manifest manifest;
   private final ChunkSource source;
   private final ExecutorService thread;
@@ -77,6 +84,45 @@ public final class BackgroundStaging implements AutoCloseable {
     } catch (java.util.concurrent.RejectedExecutionException e) {
       // closed
     }
+  }
+
+  /**
+   * Queues chunk {@code c} with {@code bytes}, which the store has just hashed against {@code id}
+   * and stored: written as they are, not read back, if {@code id} is chunk {@code c}'s in the
+   * manifest and the queue's bytes stay within {@link #MAX_QUEUED_BYTES}; else as {@link
+   * #offer(int)}. Cheap; any thread.
+   */
+  public void offer(int c, ChunkId id, ByteString bytes) {
+    int size = bytes == null ? 0 : bytes.size();
+    if (bytes == null || c < 0 || c >= manifest.getChunksCount()
+        || !id.equals(ChunkId.of(manifest.getChunks(c).getId()))
+        || queuedBytes.addAndGet(size) > MAX_QUEUED_BYTES) {
+      if (bytes != null) {
+        queuedBytes.addAndGet(-size);
+      }
+      offer(c);
+      return;
+    }
+    try {
+      thread.execute(() -> {
+        queuedBytes.addAndGet(-size);
+        if (cancelled || writer == null || writer.has(c)) {
+          return;
+        }
+        try {
+          writer.write(c, bytes);
+        } catch (IOException | RuntimeException e) {
+          fail("chunk " + c + ": " + e.getMessage());
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      queuedBytes.addAndGet(-size); // closed
+    }
+  }
+
+  /** Chunk bytes queued now (tests). */
+  long queuedBytes() {
+    return queuedBytes.get();
   }
 
   private void write(int c) {

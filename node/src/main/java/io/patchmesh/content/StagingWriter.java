@@ -1,5 +1,6 @@
 package io.patchmesh.content;
 
+import com.google.protobuf.ByteString;
 import io.patchmesh.proto.Manifest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -100,18 +101,30 @@ public final class StagingWriter implements AutoCloseable {
    * @throws AssemblyException if the bytes do not have the manifest's size for the chunk
    */
   public void write(int c, byte[] bytes) throws IOException {
+    write(c, ByteBuffer.wrap(bytes));
+  }
+
+  /**
+   * {@link #write(int, byte[])} from verified bytes held as a ByteString (a received piece's, handed
+   * over as stored): written where they lie, not copied into an array first.
+   */
+  public void write(int c, ByteString bytes) throws IOException {
+    write(c, bytes.asReadOnlyByteBuffer());
+  }
+
+  private void write(int c, ByteBuffer bytes) throws IOException {
     ensureOpen();
     if (written.get(c)) {
       return;
     }
     int size = manifest.getChunks(c).getSize();
-    if (bytes.length != size) {
-      throw new AssemblyException("chunk " + c + " has " + bytes.length + " bytes, manifest says " + size);
+    if (bytes.remaining() != size) {
+      throw new AssemblyException("chunk " + c + " has " + bytes.remaining() + " bytes, manifest says " + size);
     }
     for (int k = 0; k < placement.occurrences(c); k++) {
       int f = placement.file(c, k);
       long pos = placement.offset(c, k);
-      ByteBuffer bb = ByteBuffer.wrap(bytes);
+      ByteBuffer bb = bytes.duplicate();
       while (bb.hasRemaining()) {
         pos += channels[f].write(bb, pos);
       }

@@ -226,7 +226,7 @@ public final class NodeRuntime implements AutoCloseable {
     if (boot.policy != null) { // laptop policies: the frames they hold back, a report and relinks when they change
       PolicyWiring.wire(boot.policy, loop, router, status, swarm, transport);
     }
-    swarm.onChunkStored((s, idx) -> apply.staging().onChunkStored(s, idx));
+    swarm.onChunkStored((s, idx, verified) -> apply.staging().onChunkStored(s, idx, verified));
   }
 
   // ------------------------------------------------------------------ events

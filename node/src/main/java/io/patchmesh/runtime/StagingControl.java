@@ -40,10 +40,17 @@ final class StagingControl {
     this.apply = apply;
   }
 
-  /** Chunk {@code idx} of session {@code s} was stored: the staging writes it if it is this manifest's. */
-  void onChunkStored(TransferSession s, int idx) {
+  /**
+   * Chunk {@code idx} of session {@code s} was stored: the staging writes it if it is this
+   * manifest's, from {@code verified} (the bytes just stored) when given and of that chunk.
+   */
+  void onChunkStored(TransferSession s, int idx, SwarmDriver.Verified verified) {
     if (staging != null && s.id.equals(stagingId)) {
-      staging.offer(idx);
+      if (verified != null) {
+        staging.offer(idx, verified.id(), verified.bytes());
+      } else {
+        staging.offer(idx);
+      }
     }
   }
 

@@ -29,7 +29,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.function.Consumer;
-import java.util.function.ObjIntConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +52,7 @@ final class Swarm {
   private final Consumer<TransferSession> onComplete;
   private final Runnable onProgress;
   /** Told (on the loop) of every chunk a session has just stored, i.e. verified; see BackgroundStaging. */
-  private ObjIntConsumer<TransferSession> onChunkStored = (s, idx) -> {};
+  private StoredListener onChunkStored = (s, idx, verified) -> {};
   private Runnable onWork = () -> {};
 
   private final LinkRefs refs = new LinkRefs();
@@ -101,7 +100,15 @@ final class Swarm {
     return fetching().busy();
   }
 
-  void onChunkStored(ObjIntConsumer<TransferSession> listener) {
+  /**
+   * Told of chunk {@code idx} of {@code s} just stored; {@code verified}: the bytes the store hashed
+   * and stored for it, when this carry-out has them (null otherwise: read them from the store).
+   */
+  interface StoredListener {
+    void stored(TransferSession s, int idx, SwarmDriver.Verified verified);
+  }
+
+  void onChunkStored(StoredListener listener) {
     this.onChunkStored = listener;
   }
 
@@ -278,7 +285,7 @@ final class Swarm {
             : c.fromSeed() ? NodeMetrics.Source.SEED : NodeMetrics.Source.WAN, c.bytes());
       }
       if (s != null) {
-        onChunkStored.accept(s.refresh(), c.index());
+        onChunkStored.stored(s.refresh(), c.index(), driver.justStored());
       }
     } else if (e instanceof SwarmEvent.SessionComplete c) {
       TransferSession s = views.get(c.manifest());

@@ -35,10 +35,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Carries out what the swarm's sans-I/O core ({@link SwarmCore}) decides, over real links, workers
- * and the store: sends, reads chunks and codes deltas on workers, decodes, hashes and stores
- * received pieces on workers, waits for links to drain, dials, closes, and hands the core's events
- * to the node. Decisions stay in the core; nothing here chooses anything. Runs on the node loop
- * except where a worker is named; every report back to the core is on the loop.
+ * and the store: sends, reads chunks and codes deltas, decodes, hashes and stores received pieces
+ * (on workers; optionally whole chunks on the loop itself, a few in a row), waits for links to
+ * drain, dials, closes, and hands the core's events to the node. Decisions stay in the core;
+ * nothing here chooses anything. Runs on the node loop except where a worker is named; every
+ * report back to the core is on the loop.
  */
 final class SwarmDriver {
   private static final Logger log = LoggerFactory.getLogger(SwarmDriver.class);
@@ -63,6 +64,22 @@ final class SwarmDriver {
    * loop was busy costs one loop task, not one each, as frames do (BENCHMARKS 13k, 13l).
    */
   private final LoopInbox results;
+  /**
+   * When enabled ({@link #INLINE_STORES}): whole pieces the loop hashes and stores itself (SHA-256
+   * and a page-cache write, ~50 µs for a 37 KB chunk), and whole chunks it reads to serve (a
+   * page-cache read), instead of handing them to a worker and taking the result back: two thread
+   * hand-offs less per chunk, at most {@link #INLINE_STORES} in a row (BENCHMARKS 13r). Deltas (decoding or encoding reads bases
+   * from the store) still go to a worker, and so does a store that may collect garbage or fsync.
+   */
+  private final InlineBudget inline;
+  /** See {@link #justStored}. */
+  private Verified justStored;
+  /**
+   * Stores and reads the loop may run in a row ({@code -Dpatchmesh.inline-stores=N}). Off (0: all
+   * on workers) by default: not a resolved win on the 2-core VM at loads 20–170, and the shaped-WAN
+   * rollouts ran slower with it (BENCHMARKS 13r); kept for a quiet-machine pair (6 there).
+   */
+  static final int INLINE_STORES = Integer.getInteger("patchmesh.inline-stores", 0);
 
   SwarmDriver(String site, NodeLoop loop, Transport transport, ChunkStore chunks, NodeMetrics metrics, LinkRefs refs,
       SwarmCore core, Consumer<SwarmEvent> events) {
@@ -75,6 +92,7 @@ final class SwarmDriver {
     this.core = core;
     this.events = events;
     this.results = new LoopInbox(loop::execute);
+    this.inline = new InlineBudget(INLINE_STORES, loop::execute);
   }
 
   /** The core's view of the links, asked at the moment of a call. */
@@ -262,52 +280,91 @@ final class SwarmDriver {
   }
 
   /**
-   * On a worker: decodes the piece if it is a delta (bases from the store), and stores it; the store
-   * hashes it first and keeps nothing that does not match. A base the store no longer holds is
-   * reported: our loss, not the sender's fault.
+   * Decodes the piece if it is a delta (bases from the store), and stores it; the store hashes it
+   * first and keeps nothing that does not match. A base the store no longer holds is reported: our
+   * loss, not the sender's fault. A whole piece on the loop itself while {@link #inline} allows,
+   * else (and every delta) on a worker.
    */
   private void store(SwarmAction.StoreChunk st) {
+    if (st.delta() == null && chunks.putIsQuick(st.data().size()) && inline.take()) {
+      // On the loop: the result still reaches the core as a task of its own, after this carry-out.
+      Outcome o = storeNow(st);
+      results.post(() -> stored(st, o));
+      return;
+    }
     loop.work(() -> {
-      List<ChunkId> missing = new ArrayList<>();
-      StoreResult result;
-      try {
-        // The piece's bytes as parsed: hashed and written from the ByteString, never copied (13l).
-        ByteString data = st.data();
-        if (st.delta() != null) {
-          List<byte[]> bases = new ArrayList<>(st.bases().size());
-          for (ChunkId b : st.bases()) {
-            byte[] base = chunks.get(b); // ours, verified when stored (and on read if configured)
-            if (base == null) {
-              missing.add(b);
-              base = new byte[0];
-            }
-            bases.add(base);
-          }
-          data = UnsafeByteOperations.unsafeWrap(DeltaDecoder.decode(st.delta(), bases, st.size()));
-        }
-        chunks.put(st.id(), data); // hashes first; throws on mismatch and stores nothing
-        result = StoreResult.stored(missing);
-      } catch (DeltaException e) {
-        result = failed(StoreResult.Kind.CORRUPT, "bad delta: " + e.getMessage(), missing);
-      } catch (CorruptChunkException e) {
-        result = failed(StoreResult.Kind.CORRUPT, "hash mismatch" + (st.delta() != null ? " after delta" : ""), missing);
-      } catch (StoreFullException e) {
-        result = new StoreResult(StoreResult.Kind.FULL, e.getMessage(), missing);
-      } catch (StoreException e) {
-        // Any other refusal of the store (an I/O error): ours, retried like a full store. Uncaught,
-        // it left the chunk marked "being stored" for good, and the session never completed.
-        result = new StoreResult(StoreResult.Kind.FULL, "store error: " + e.getMessage(), missing);
-      } catch (RuntimeException e) {
-        // a bug of ours, not the sender's fault: the chunk must not stay "being stored" for good
-        log.error("storing chunk {}", st.index(), e);
-        result = new StoreResult(StoreResult.Kind.FULL, "store error: " + e, missing);
-      }
-      StoreResult r = result;
-      results.post(() -> {
-        core.fetching().onStored(st, r, loop.now());
-        carryOut();
-      });
+      Outcome o = storeNow(st);
+      results.post(() -> stored(st, o));
     });
+  }
+
+  /** How a store ended, and the bytes hashed and stored when it did (null otherwise). */
+  private record Outcome(StoreResult result, ByteString verified) {}
+
+  private void stored(SwarmAction.StoreChunk st, Outcome o) {
+    justStored = o.verified() == null ? null : new Verified(st.id(), o.verified());
+    try {
+      core.fetching().onStored(st, o.result(), loop.now());
+      carryOut();
+    } finally {
+      justStored = null;
+    }
+  }
+
+  /** A chunk's bytes as the store hashed them against {@code id} and stored them. */
+  record Verified(ChunkId id, ByteString bytes) {}
+
+  /**
+   * While the core is told of a stored chunk (its events handed over in that carry-out): the bytes
+   * just stored, for the staging to write without reading them back (BENCHMARKS 13r); else null.
+   * Loop only.
+   */
+  Verified justStored() {
+    return justStored;
+  }
+
+  /** Decodes (a delta), hashes against the chunk's id, and stores; how it ended. Any thread. */
+  private Outcome storeNow(SwarmAction.StoreChunk st) {
+    ByteString[] verified = new ByteString[1];
+    StoreResult r = storeNow(st, verified);
+    return new Outcome(r, r.kind() == StoreResult.Kind.STORED ? verified[0] : null);
+  }
+
+  private StoreResult storeNow(SwarmAction.StoreChunk st, ByteString[] verified) {
+    List<ChunkId> missing = new ArrayList<>();
+    try {
+      // The piece's bytes as parsed: hashed and written from the ByteString, never copied (13l).
+      ByteString data = st.data();
+      if (st.delta() != null) {
+        List<byte[]> bases = new ArrayList<>(st.bases().size());
+        for (ChunkId b : st.bases()) {
+          byte[] base = chunks.get(b); // ours, verified when stored (and on read if configured)
+          if (base == null) {
+            missing.add(b);
+            base = new byte[0];
+          }
+          bases.add(base);
+        }
+        data = UnsafeByteOperations.unsafeWrap(DeltaDecoder.decode(st.delta(), bases, st.size()));
+      }
+      chunks.put(st.id(), data); // hashes first; throws on mismatch and stores nothing
+      verified[0] = data; // matched st.id() (or was already held: bytes of that same id)
+      return StoreResult.stored(missing);
+    } catch (DeltaException e) {
+      return failed(StoreResult.Kind.CORRUPT, "bad delta: " + e.getMessage(), missing);
+    } catch (CorruptChunkException e) {
+      return failed(StoreResult.Kind.CORRUPT, "hash mismatch" + (st.delta() != null ? " after delta" : ""), missing);
+    } catch (StoreFullException e) {
+      return new StoreResult(StoreResult.Kind.FULL, e.getMessage(), missing);
+    } catch (StoreException e) {
+      // Any other refusal of the store (an I/O error): ours, retried like a full store. Uncaught,
+      // it left the chunk marked "being stored" for good, and the session never completed.
+      return new StoreResult(StoreResult.Kind.FULL, "store error: " + e.getMessage(), missing);
+    } catch (RuntimeException e) {
+      // a bug of ours, not the sender's fault: the chunk must not stay "being stored" for good
+      log.error("storing chunk {}", st.index(), e);
+      return new StoreResult(StoreResult.Kind.FULL, "store error: " + e, missing);
+    }
   }
 
   /** A failed decode or hash with a base of ours gone is our fault, not the sender's. */
@@ -315,43 +372,55 @@ final class SwarmDriver {
     return new StoreResult(missing.isEmpty() ? kind : StoreResult.Kind.BASE_GONE, why, missing);
   }
 
-  /** On a worker: reads the chunk and builds its Piece (a delta if the requester named bases and it pays). */
+  /**
+   * Reads the chunk and builds its Piece (a delta if the requester named bases and it pays): a
+   * whole chunk on the loop itself while {@link #inline} allows (a page-cache read, no thread
+   * hand-off), else (and whenever the requester named bases) on a worker.
+   */
   private void read(SwarmAction.ReadChunk r) {
-    loop.work(() -> {
-      List<ChunkId> missing = new ArrayList<>();
-      Frame piece = null;
-      boolean failed = false;
-      try {
-        byte[] data = chunks.get(r.id());
-        if (data != null) {
-          Piece.Builder pb = Piece.newBuilder()
-              .setManifestId(r.upload().manifest().toByteString())
-              .setChunkIndex(r.upload().index());
-          Delta delta = r.bases() == null ? null : encodeDelta(data, r.bases(), missing);
-          if (delta != null) {
-            pb.setEncoding(Piece.Encoding.ENCODING_DELTA).setDelta(delta);
-          } else {
-            // The array is ours alone (fresh from the store): wrap it rather than copy it.
-            pb.setData(UnsafeByteOperations.unsafeWrap(data));
-          }
-          piece = Frame.newBuilder().setPiece(pb).build();
+    if (r.bases() == null && inline.take()) {
+      Runnable report = readNow(r);
+      results.post(report);
+      return;
+    }
+    loop.work(() -> results.post(readNow(r)));
+  }
+
+  /** Reads and builds the piece (any thread); what the loop then tells the core. */
+  private Runnable readNow(SwarmAction.ReadChunk r) {
+    List<ChunkId> missing = new ArrayList<>();
+    Frame piece = null;
+    boolean failed = false;
+    try {
+      byte[] data = chunks.get(r.id());
+      if (data != null) {
+        Piece.Builder pb = Piece.newBuilder()
+            .setManifestId(r.upload().manifest().toByteString())
+            .setChunkIndex(r.upload().index());
+        Delta delta = r.bases() == null ? null : encodeDelta(data, r.bases(), missing);
+        if (delta != null) {
+          pb.setEncoding(Piece.Encoding.ENCODING_DELTA).setDelta(delta);
+        } else {
+          // The array is ours alone (fresh from the store): wrap it rather than copy it.
+          pb.setData(UnsafeByteOperations.unsafeWrap(data));
         }
-      } catch (StoreException e) {
-        // E.g. the store stopped on a full disk: the core frees the slot and says "busy".
-        log.debug("cannot read chunk {} for {}: {}", r.upload().index(), r.to().peer().shortHex(), e.getMessage());
-        failed = true;
-      } catch (RuntimeException e) {
-        log.error("reading chunk {} for {}", r.upload().index(), r.to().peer().shortHex(), e);
-        failed = true; // the core frees the slot, as for a store that cannot read
+        piece = Frame.newBuilder().setPiece(pb).build();
       }
-      Frame p = piece;
-      boolean f = failed;
-      results.post(() -> {
-        core.serving().onChunkRead(r.to(), r.upload(), p, f, loop.now());
-        missing.forEach(core::onChunkMissing);
-        carryOut();
-      });
-    });
+    } catch (StoreException e) {
+      // E.g. the store stopped on a full disk: the core frees the slot and says "busy".
+      log.debug("cannot read chunk {} for {}: {}", r.upload().index(), r.to().peer().shortHex(), e.getMessage());
+      failed = true;
+    } catch (RuntimeException e) {
+      log.error("reading chunk {} for {}", r.upload().index(), r.to().peer().shortHex(), e);
+      failed = true; // the core frees the slot, as for a store that cannot read
+    }
+    Frame p = piece;
+    boolean f = failed;
+    return () -> {
+      core.serving().onChunkRead(r.to(), r.upload(), p, f, loop.now());
+      missing.forEach(core::onChunkMissing);
+      carryOut();
+    };
   }
 
   /**
