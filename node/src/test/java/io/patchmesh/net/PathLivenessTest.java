@@ -134,6 +134,22 @@ class PathLivenessTest {
         assertThrowsExecution(() -> a.connect(new InetSocketAddress("127.0.0.1", closedPort)).get(10, TimeUnit.SECONDS));
     LinkFailure answered = assertInstanceOf(LinkFailure.class, refused.getCause());
     assertFalse(answered.unanswered(), answered.getMessage());
+    assertFalse(answered.connected(), answered.getMessage());
+    assertFalse(noAnswer.connected(), noAnswer.getMessage());
+  }
+
+  /** A process that accepts the connect but never answers its handshake (starting, starved) is told apart from no process. */
+  @Test
+  void aDialWhoseHandshakeGoesUnansweredFailedAfterConnecting() throws Exception {
+    Transport a = mesh.tls("a", "branch", null, c -> c.pathLiveness(FAST).handshakeTimeout(Duration.ofSeconds(1)));
+    // the kernel completes the TCP handshake for a listener's backlog; nothing ever reads or writes
+    ServerSocket mute = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+    mesh.closeLater(mute);
+    ExecutionException silent = assertThrowsExecution(
+        () -> a.connect(new InetSocketAddress("127.0.0.1", mute.getLocalPort())).get(20, TimeUnit.SECONDS));
+    LinkFailure failure = assertInstanceOf(LinkFailure.class, silent.getCause());
+    assertTrue(failure.connected(), failure.getMessage());
+    assertFalse(failure.unanswered(), failure.getMessage());
   }
 
   private interface Dial {
