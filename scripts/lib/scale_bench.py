@@ -6,7 +6,7 @@ even); before the next wave the harness waits until the seed sees every started 
 the agents' CPU has settled (a JVM's start is seconds of JIT; a hundred starting at once on two
 cores starve each other's membership: BENCHMARKS 12.9, 12.17). The fit check uses what an agent
 really costs: its private memory (PSS and RSS count the libjvm/CDS/RocksDB pages every agent
-shares), measured on the first wave, plus a margin for serving. Reuses scripts/lib/bench.py's
+shares), measured after every wave, plus a margin for serving (refit). Reuses scripts/lib/bench.py's
 Run (processes, testbed, counters, identities).
 """
 import datetime
@@ -122,6 +122,47 @@ def private_mb(agents):
     return [B.proc_pss_kb(p.pid)[1] / 1024 for p, _ in agents.values()]
 
 
+def refit(a, sites, per_site, agents, history):
+    """The fit check after a wave, from what the running agents cost now: (agents per site to run, note).
+
+    Every wave it starts again from the count asked for (--agents per site), so a cut made early, on
+    few agents, is raised back once the measurements allow it. An agent costs its private memory (the
+    mean of the running agents: the machine pays the sum), which grows with the members it links to:
+    the growth per further member from the mean three waves back (the first waves' growth is the JVMs'
+    own warm-up, not members), at least PER_MEMBER_MB; plus --serve-mb for serving, for every agent.
+    New agents cost mean + growth + margin each, running ones growth + margin, against 90 % of
+    MemAvailable (which has the running agents' memory out already)."""
+    privs = private_mb(agents)
+    mean = sum(privs) / len(privs)
+    history.append((len(agents), mean))
+    slope = PER_MEMBER_MB
+    if len(history) >= 4 and len(agents) > history[-4][0]:
+        slope = max(PER_MEMBER_MB, (mean - history[-4][1]) / (len(agents) - history[-4][0]))
+    avail = mem_available_mb()
+    running = len(agents)
+    started_per_site = max(i for _, _, i in agents)
+
+    def need(ps):
+        more = max(0, sites * ps - running)
+        return more * (mean + slope * more + a.serve_mb) + running * (slope * more + a.serve_mb)
+
+    fits = a.agents
+    while fits > started_per_site and need(fits) > 0.9 * avail:
+        fits -= 1
+    note = (f"after {running} agents: private mean {mean:.0f} MB (p90 {B.pct(privs, 90):.0f}), + {slope:.2f} MB per "
+            f"further member, + {a.serve_mb} MB serving margin; {sites} x {a.agents} needs {need(a.agents):.0f} MB more, "
+            f"90 % of MemAvailable is {0.9 * avail:.0f} MB")
+    B.log(f"scale: fit: {note}")
+    if fits < a.agents:
+        B.log(f"scale: cut to {sites} x {fits}: {sites} x {a.agents} would need {need(a.agents):.0f} MB more "
+              f"({sites * a.agents - running} new agents x {mean + slope * (sites * a.agents - running) + a.serve_mb:.0f} MB, "
+              f"{running} running x {slope * (sites * a.agents - running) + a.serve_mb:.0f} MB growth and serving) "
+              f"> 90 % of MemAvailable {0.9 * avail:.0f} MB; {sites} x {fits} needs {need(fits):.0f} MB")
+    elif per_site < a.agents:
+        B.log(f"scale: fit: raised back to {sites} x {a.agents} (was {sites} x {per_site})")
+    return fits, note
+
+
 def start_mesh(run, sites, per_site, counts):
     """Seed, then agents in waves with the settle check and the fit check; returns (token, agents, waves, per_site, fit notes)."""
     a = run.args
@@ -134,12 +175,13 @@ def start_mesh(run, sites, per_site, counts):
                               "--tls", f"{w}/tls/seed"], ns=f"{B.NS}-dc",
                   env=dict(os.environ, PATCHMESH_JAVA_OPTS="-Xmx256m -XX:+UseSerialGC -Xss512k"))
     token = run.pm_seed_token(seed, f"{w}/pm/seed")
-    order = [(s, i) for i in range(1, per_site + 1) for s in range(1, sites + 1)]  # round-robin over the sites
-    agents, waves, fitnote, first = {}, [], "", None
+    # round-robin over the sites, up to the count asked for (the fit check may cut it and raise it back)
+    order = [(s, i) for i in range(1, max(per_site, a.agents) + 1) for s in range(1, sites + 1)]
+    agents, waves, fitnote, history = {}, [], "", []
     t_start = time.time()
     env = dict(os.environ)
     while len(agents) < sites * per_site:
-        wave = order[len(agents):len(agents) + a.wave]
+        wave = order[len(agents):min(len(agents) + a.wave, sites * per_site)]
         t_wave = time.time()
         for s, i in wave:
             n, apply_dir, cmd = agent_cmd(run, s, i)
@@ -172,28 +214,8 @@ def start_mesh(run, sites, per_site, counts):
               f"since its start, all agents {cpu:.0f}%, "
               f"load {load[0]:.0f}); "
               f"dead lines {got['dead']}, Hello timeouts {got['hello_timeouts']}")
-        if not a.agent_mb and len(agents) < sites * per_site:
-            # the fit check, after every wave, on what the agents really cost: private memory (p90), which
-            # grows with the members each agent links to (a link per member: TLS engines, buffers), plus the
-            # serving margin; the growth per member measured since the first wave (PER_MEMBER_MB before)
-            priv = B.pct(private_mb(agents), 90)
-            first = first or (len(agents), priv)
-            slope = (priv - first[1]) / (len(agents) - first[0]) if len(agents) > first[0] else PER_MEMBER_MB
-            slope = max(PER_MEMBER_MB, slope)
-            avail = mem_available_mb()
-            total = sites * per_site
-            while total > len(agents) and (total - len(agents)) * (priv + slope * (total - len(agents)) + a.serve_mb) \
-                    + len(agents) * (slope * (total - len(agents)) + a.serve_mb) > 0.9 * avail:
-                total -= sites
-            per_agent = priv + slope * (sites * per_site - len(agents)) + a.serve_mb
-            fitnote = (f"after {len(agents)} agents: private p90 {priv:.0f} MB, + {slope:.2f} MB per further member, "
-                       f"+ {a.serve_mb} MB serving margin = {per_agent:.0f} MB per agent at {sites * per_site}; "
-                       f"MemAvailable {avail} MB")
-            B.log(f"scale: fit: {fitnote}")
-            if total < sites * per_site:
-                per_site = max(max(i for _, _, i in agents), total // sites)
-                order = [(s, i) for (s, i) in order if i <= per_site]
-                B.log(f"scale: {sites} x {per_site} would not fit in 90 % of MemAvailable; running {sites} x {per_site}")
+        if not a.agent_mb and len(agents) < sites * a.agents:
+            per_site, fitnote = refit(a, sites, per_site, agents, history)
     run.alive = waves[-1]["alive_at_seed"]
     run.join_s = time.time() - t_start
     return token, agents, waves, per_site, fitnote

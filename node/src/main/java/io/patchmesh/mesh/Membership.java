@@ -93,7 +93,7 @@ public final class Membership {
     this.bounds = b.bounds;
     this.check = new NewsCheck(b.authority, b.bounds);
     this.states = new MemberStates(selfInfo, config, table, awareness, memberNews, events, check, bounds,
-        b.initialIncarnation);
+        b.initialIncarnation, b.newcomerGraceMillis);
     this.outbox = new Outbox(memberNews, announcements, config, states::clusterSize);
     this.queries = new CredentialQueries(selfIdBytes, table, states, outbox);
     this.pushPulls = new PushPulls(selfIdBytes, table, states, outbox, ledger, bounds, check, random,
@@ -106,7 +106,7 @@ public final class Membership {
     // Random phases, so that nodes started together do not probe and sync in lockstep.
     this.lag = LocalLag.of(config);
     this.prober = new SwimProber(config, table, states, sampler, probes, awareness, outbox, lag,
-        nowMillis + random.nextLong(config.probeIntervalMillis()));
+        nowMillis + random.nextLong(config.probeIntervalMillis()), linked, b.probeLinkWaitMillis);
     this.nextGossipMillis = nowMillis + random.nextLong(config.gossipIntervalMillis());
     this.nextPushPullMillis =
         nowMillis + random.nextLong(config.pushPullIntervalMillis(states.clusterSize()));
@@ -246,6 +246,7 @@ public final class Membership {
     if (peer.id().equals(selfId) || states.hasLeft()) {
       return;
     }
+    prober.linkUp(nowMillis, peer.id());
     if (states.linkUp(peer, nowMillis)) {
       if (states.clusterSize() <= 2) {
         // a node that knows nobody else yet cannot check what the peer tells it without credentials
@@ -253,6 +254,16 @@ public final class Membership {
       } else {
         pushPulls.sendDigest(nowMillis, peer.id(), peer.addresses());
       }
+    }
+  }
+
+  /**
+   * The driver could not get a link to {@code peer} for what it was sent (its dial failed, or it will not
+   * dial it now): with {@link Builder#probeLinkWait} a probe waiting for that link goes on without it.
+   */
+  public void onDialFailed(long nowMillis, NodeId peer) {
+    if (!states.hasLeft()) {
+      prober.dialFailed(nowMillis, peer);
     }
   }
 
@@ -397,6 +408,8 @@ public final class Membership {
     private java.util.function.Predicate<MemberInfo> reachable = m -> true;
     private java.util.function.Predicate<NodeId> linked = id -> false;
     private java.util.function.Predicate<NodeId> peersWithSeedsOnly = id -> false;
+    private long probeLinkWaitMillis;
+    private long newcomerGraceMillis;
 
     private Builder(MemberInfo self) {
       this.self = Objects.requireNonNull(self, "self");
@@ -482,6 +495,39 @@ public final class Membership {
      */
     public Builder peersWithSeedsOnly(java.util.function.Predicate<NodeId> towards) {
       this.peersWithSeedsOnly = Objects.requireNonNull(towards);
+      return this;
+    }
+
+    /**
+     * A probe of a member this node holds no link to ({@link #linked}) starts its clock when the link
+     * is up ({@link Membership#onLinkUp}), so its Ping has left, waiting at most {@code millis}; a dial
+     * the driver reports failed ({@link Membership#onDialFailed}) starts it at once with the direct Ping
+     * lost (the helpers are asked at once). 0 (the default): the clock starts with the probe, for
+     * drivers that report no links. The driver must report both: a link never reported holds the
+     * probe {@code millis} before it goes on. With it, indirect-probe helpers also go to linked
+     * members first ({@code PeerSampler.pickLinkedFirst}): a helper we must dial gets our PingReq late.
+     */
+    public Builder probeLinkWait(long millis) {
+      if (millis < 0) {
+        throw new IllegalArgumentException("probeLinkWait must be >= 0");
+      }
+      this.probeLinkWaitMillis = millis;
+      return this;
+    }
+
+    /**
+     * A suspicion of a member that has been alive here for less than {@code millis} — just heard of, or
+     * just refuted a suspicion — runs the whole maximum suspicion timeout: confirmations do not shorten it.
+     * A member starting on a starved machine answers late for its first seconds, and one accuser's
+     * suspicion, confirmed by others that could not reach it either, ran out in the minimum (~6 s at 40
+     * members) before it could refute (BENCHMARKS 12.29, 12.32). A member that really died soon after
+     * joining is declared dead after the maximum instead. 0 (the default): off.
+     */
+    public Builder newcomerGrace(long millis) {
+      if (millis < 0) {
+        throw new IllegalArgumentException("newcomerGrace must be >= 0");
+      }
+      this.newcomerGraceMillis = millis;
       return this;
     }
 

@@ -37,6 +37,32 @@ final class PeerSampler {
     return r != null ? r : pickIn(!local, exclude, aliveOnly);
   }
 
+  /** Picks before {@link #pickLinkedFirst} settles for a member without a link. */
+  static final int LINKED_TRIES = 4;
+
+  /**
+   * As {@link #pick}, but a member this node holds a link to first: up to {@value #LINKED_TRIES} picks,
+   * the first linked one, else the first pick. A frame to a member without a link makes the driver dial
+   * it (two TLS handshakes at both ends), and a PingReq to a helper that must be dialled first arrives
+   * after the handshakes, too late for the probe on a starved machine (BENCHMARKS 12.32). Links are kept
+   * once made, so in a settled mesh every member is linked and the pick is {@link #pick}'s. (Gossip
+   * keeps {@link #pick}: linked first slowed a death's news to members outside the linked ones.)
+   */
+  MemberRecord pickLinkedFirst(double crossSiteShare, List<MemberRecord> exclude, boolean aliveOnly,
+      Predicate<io.patchmesh.net.NodeId> linked) {
+    MemberRecord first = null;
+    for (int i = 0; i < LINKED_TRIES; i++) {
+      MemberRecord r = pick(crossSiteShare, exclude, aliveOnly);
+      if (r == null || linked.test(r.info.id())) {
+        return r != null ? r : first;
+      }
+      if (first == null) {
+        first = r;
+      }
+    }
+    return first;
+  }
+
   /** True to pick from the own site this time. */
   boolean chooseLocal(double crossSiteShare) {
     if (table.siteMates() == 0) {

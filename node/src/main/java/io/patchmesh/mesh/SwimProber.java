@@ -27,12 +27,20 @@ final class SwimProber {
   private final IndirectRelays relays = new IndirectRelays();
   private final LocalLag lag;
 
+  /** Whether the driver holds a link to a member now. */
+  private final java.util.function.Predicate<NodeId> linked;
+  /** How long a probe's Ping may wait for a link to its target before its clock starts anyway; 0: never waits. */
+  private final long linkWaitMillis;
+
   private long seq;
   private Probe probe;
   private long nextProbeMillis;
 
   SwimProber(MembershipConfig config, MemberTable table, MemberStates states, PeerSampler sampler,
-      ProbeScheduler probes, Awareness awareness, Outbox outbox, LocalLag lag, long firstProbeMillis) {
+      ProbeScheduler probes, Awareness awareness, Outbox outbox, LocalLag lag, long firstProbeMillis,
+      java.util.function.Predicate<NodeId> linked, long linkWaitMillis) {
+    this.linked = linked;
+    this.linkWaitMillis = linkWaitMillis;
     this.lag = lag;
     this.config = config;
     this.table = table;
@@ -71,6 +79,7 @@ final class SwimProber {
     long next = Long.MAX_VALUE;
     if (probing) {
       next = probe == null ? nextProbeMillis
+          : probe.awaitsLink() ? probe.linkWaitUntilMillis
           : probe.indirectSent ? probe.deadlineMillis : probe.ackTimeoutMillis;
     }
     return Math.min(next, relays.nextDueMillis());
@@ -108,12 +117,46 @@ final class SwimProber {
     probe = new Probe(target.info.id(), ++seq, now + awareness.scale(config.probeTimeoutMillis()),
         now + interval);
     probe.checksSuspicion = target.status == MemberStatus.SUSPECT;
+    if (linkWaitMillis > 0 && !linked.test(target.info.id())) {
+      // The driver dials the target for this Ping: its clock starts when the link is up and the Ping
+      // leaves (linkUp), not now. On a starved machine a new member's two TLS handshakes take longer
+      // than the probe's timeout, and every member that had just heard of it suspected it at once
+      // (BENCHMARKS 12.29). A dial that fails (a dead member: refused, or unanswered for the connect
+      // timeout) starts it at once with the Ack overdue (dialFailed).
+      probe.ackTimeoutMillis -= now;
+      probe.deadlineMillis -= now;
+      probe.linkWaitUntilMillis = now + linkWaitMillis;
+    }
     sendPing(target, probe.seq, states.suspicionOf(target));
+  }
+
+  /** A link to {@code peer} is up: a probe whose Ping waited for it starts its clock now. */
+  void linkUp(long now, NodeId peer) {
+    if (probe != null && probe.awaitsLink() && probe.target.equals(peer)) {
+      probe.startClock(now, true);
+    }
+  }
+
+  /** The driver's dial to {@code peer} failed (or it will not dial it now): a probe's direct Ping never left. */
+  void dialFailed(long now, NodeId peer) {
+    if (probe != null && probe.awaitsLink() && probe.target.equals(peer)) {
+      probe.startClock(now, false);
+      probeIndirectly(probe, now);
+    }
   }
 
   private void advanceProbe(long now) {
     if (probe == null) {
       return;
+    }
+    if (probe.awaitsLink()) {
+      if (linked.test(probe.target)) {
+        probe.startClock(now, true);
+      } else if (now >= probe.linkWaitUntilMillis) {
+        probe.startClock(now, false);
+      } else {
+        return;
+      }
     }
     if (now - probe.deadlineMillis > config.probeTimeoutMillis()) {
       // We were not running when the verdict was due (paused, starved): silence we could not
@@ -174,7 +217,9 @@ final class SwimProber {
     List<MemberRecord> chosen = new ArrayList<>(config.indirectChecks() + 1);
     chosen.add(target);
     for (int i = 0; i < config.indirectChecks(); i++) {
-      MemberRecord helper = sampler.pick(config.crossSiteProbeShare(), chosen, true);
+      MemberRecord helper = linkWaitMillis > 0
+          ? sampler.pickLinkedFirst(config.crossSiteProbeShare(), chosen, true, linked)
+          : sampler.pick(config.crossSiteProbeShare(), chosen, true);
       if (helper == null) {
         break;
       }

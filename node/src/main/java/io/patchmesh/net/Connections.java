@@ -114,7 +114,7 @@ final class Connections {
             HelloHandshake hello = initPipeline(ch, true, purpose, expected, address);
             hello.result().whenComplete((peer, error) -> {
               if (error != null) {
-                result.completeExceptionally(new LinkFailure(error.getMessage()));
+                result.completeExceptionally(LinkFailure.afterConnect(error.getMessage()));
               } else {
                 result.complete(new Established(ch, hello, peer));
               }

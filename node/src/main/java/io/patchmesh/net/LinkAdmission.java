@@ -110,6 +110,7 @@ final class LinkAdmission {
     admission.beaten().forEach(beaten -> beaten.close(LinkTable.duplicate(link)));
     control.config().setWriteBufferWaterMark(
         new WriteBufferWaterMark(PeerLink.CONTROL_BACKLOG_BYTES / 2, PeerLink.CONTROL_BACKLOG_BYTES));
+    config.pathLiveness().applyToLinkConnection(control, true);
     control.pipeline().get(LinkDispatcher.class).bind(link, true);
     return true;
   }
@@ -118,6 +119,8 @@ final class LinkAdmission {
   void attachData(PeerLink link, Channel data) {
     data.config().setWriteBufferWaterMark(
         new WriteBufferWaterMark(config.dataWriteBufferBytes() / 2, config.dataWriteBufferBytes()));
+    // judged by its control connection from now on: a zero window is a starved reader, not a dead peer
+    config.pathLiveness().applyToLinkConnection(data, false);
     data.pipeline().get(LinkDispatcher.class).bind(link, false);
     link.attachData(data);
     if (!link.isOpen()) {

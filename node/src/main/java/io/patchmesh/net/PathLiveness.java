@@ -17,7 +17,8 @@ import java.time.Duration;
  *
  * <ul>
  *   <li>{@code unackedTimeout}: a connection whose sent data stays unacknowledged this long is closed
- *       by the kernel ({@code TCP_USER_TIMEOUT}; Linux epoll transport only, ignored on NIO), so its
+ *       by the kernel (every connection during its handshake, then a link's control connection only:
+ *       {@link #applyToLinkConnection}) ({@code TCP_USER_TIMEOUT}; Linux epoll transport only, ignored on NIO), so its
  *       link goes down and is redialled. Every connection has the kernel's TCP keepalive on
  *       (epoll: {@code SO_KEEPALIVE}, first probe after a third of the idle timeout without traffic,
  *       then every {@value #KEEPALIVE_INTERVAL_SECONDS} s, {@value #KEEPALIVE_PROBES} probes), and
@@ -40,6 +41,8 @@ public record PathLiveness(Duration unackedTimeout, Duration connectTimeout, Dur
   static final int KEEPALIVE_INTERVAL_SECONDS = 5;
   /** Unanswered kernel keepalive probes before the kernel drops a connection (without TCP_USER_TIMEOUT). */
   static final int KEEPALIVE_PROBES = 4;
+  /** A link's control connection's receive buffer (the kernel doubles it for its bookkeeping and caps it at rmem_max). */
+  static final int CONTROL_RECEIVE_BUFFER_BYTES = 1024 * 1024;
 
   public PathLiveness {
     if (unackedTimeout.isNegative() || connectTimeout.isNegative() || connectTimeout.isZero()
@@ -66,6 +69,32 @@ public record PathLiveness(Duration unackedTimeout, Duration connectTimeout, Dur
   /** The first kernel keepalive probe's idle time for a transport idle timeout: a third of it, at least 1 s. */
   static int keepaliveIdleSeconds(Duration idleTimeout) {
     return (int) Math.max(1, Math.min(Integer.MAX_VALUE, idleTimeout.toSeconds() / 3));
+  }
+
+  /**
+   * A connection's role is known once its Hello is in (both start with the user timeout of a control
+   * connection): a link's <b>data</b> connection drops it, and its <b>control</b> connection gets a
+   * receive buffer of {@value #CONTROL_RECEIVE_BUFFER_BYTES} bytes (at most the kernel's
+   * {@code net.core.rmem_max}). Linux counts a zero window (the receiver not reading) against
+   * {@code TCP_USER_TIMEOUT} as if the peer were gone (BENCHMARKS 12.29): a receiver starved of CPU for 20 s
+   * lost its links, and their re-dials (two TLS handshakes each) starved it further. A link's liveness is
+   * judged on its control connection (user timeout, kernel keepalive), and the link closes both
+   * connections when that one closes, so a vanished peer still takes the data connection down with the
+   * control one; the data connection, which a fetch can fill to its window while the fetcher does not
+   * run, is no longer judged on its own. The control connection carries small frames (SWIM, requests,
+   * haves), so a fixed buffer of that size holds what its peers send for as long as a starved receiver
+   * pauses (before: the 128 KiB the kernel starts with, which it grows only as the application reads).
+   * NIO channels: nothing to change.
+   */
+  void applyToLinkConnection(Channel channel, boolean control) {
+    if (!(channel instanceof EpollSocketChannel epoll)) {
+      return;
+    }
+    if (control) {
+      epoll.config().setReceiveBufferSize(CONTROL_RECEIVE_BUFFER_BYTES);
+    } else if (!unackedTimeout.isZero()) {
+      epoll.config().setTcpUserTimeout(0);
+    }
   }
 
   /** Sets the options on a dialling bootstrap of {@code type}. */

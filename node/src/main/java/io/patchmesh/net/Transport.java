@@ -290,7 +290,7 @@ public final class Transport implements AutoCloseable {
         link.closeFuture().thenAccept(reason -> {
           // Losing to a duplicate is no failure: the surviving link completes the future.
           if (!reason.contains(DUPLICATE_LINK)) {
-            future.completeExceptionally(new LinkFailure("link to " + address + " closed during setup: " + reason));
+            future.completeExceptionally(LinkFailure.afterConnect("link to " + address + " closed during setup: " + reason));
           }
         });
         // the data connection's handshake, which may take up to its cap while the peer progresses (HandshakeDeadline)
@@ -301,7 +301,7 @@ public final class Transport implements AutoCloseable {
                 future.complete(up);
               } else {
                 link.close("link setup timed out");
-                future.completeExceptionally(new LinkFailure("no link to " + address + " within " + setupMillis + " ms"));
+                future.completeExceptionally(LinkFailure.afterConnect("no link to " + address + " within " + setupMillis + " ms"));
               }
             });
         if (!admission.admit(link, control.channel())) {
@@ -422,7 +422,7 @@ public final class Transport implements AutoCloseable {
       cause = cause.getCause();
     }
     if (cause instanceof HandshakeFailure || cause instanceof TimeoutException) {
-      return new LinkFailure(cause.getMessage());
+      return LinkFailure.afterConnect(cause.getMessage());
     }
     return cause;
   }

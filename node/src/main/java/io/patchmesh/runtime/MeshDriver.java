@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.Set;
 import io.patchmesh.mesh.Outbound;
 import io.patchmesh.net.NodeId;
+import io.patchmesh.net.LinkFailure;
 import io.patchmesh.net.PeerLink;
 import io.patchmesh.net.Transport;
 import io.patchmesh.proto.Frame;
@@ -39,6 +40,15 @@ final class MeshDriver {
   private static final Logger log = LoggerFactory.getLogger(MeshDriver.class);
   /** Frames kept for a member while we dial it; SWIM tolerates the loss of the rest. */
   private static final int MAX_QUEUED_PER_DIAL = 16;
+  /**
+   * How long a SWIM probe's Ping waits for the link we dial to its target before its clock starts anyway
+   * ({@link Membership.Builder#probeLinkWait}): the transport's cap on a handshake that progresses (3 x
+   * its 10 s timeout). A dial refused or unanswered is reported at once ({@link Membership#onDialFailed});
+   * one whose connect succeeded but whose handshakes did not finish is not (a process is there).
+   */
+  static final long PROBE_LINK_WAIT_MILLIS = 30_000;
+  /** A member alive here for less than this gets the whole suspicion timeout ({@link Membership.Builder#newcomerGrace}). */
+  static final long NEWCOMER_GRACE_MILLIS = 60_000;
 
   private final Membership membership;
   private final Transport transport;
@@ -160,13 +170,16 @@ final class MeshDriver {
       return;
     }
     if (o.addressesHint().isEmpty() || o.to().equals(transport.localId())) {
+      membership.onDialFailed(loop.now(), o.to());
       return; // outbound-only member: reachable only over a link it opens
     }
     if (refused.test(o.to())) {
+      membership.onDialFailed(loop.now(), o.to());
       return; // banned: dialling it would only hand it a link to be closed again
     }
     List<Frame> queue = dialing.get(o.to());
     if (queue == null && !dialBackoff.mayDial(o.to(), loop.now())) {
+      membership.onDialFailed(loop.now(), o.to());
       return; // its last dial failed a moment ago: SWIM reaches it through others meanwhile
     }
     if (queue != null) {
@@ -178,19 +191,29 @@ final class MeshDriver {
     queue = new ArrayList<>();
     queue.add(o.frame());
     dialing.put(o.to(), queue);
-    dial(o.to(), o.addressesHint(), 0);
+    dial(o.to(), o.addressesHint(), 0, false);
   }
 
   /** Addresses skipped by {@link #dial} because they are not IP literals (any thread). */
   private final java.util.concurrent.atomic.AtomicLong refusedAddresses = new java.util.concurrent.atomic.AtomicLong();
 
-  /** Tries the member's addresses in turn; gives up quietly (membership will judge it). */
-  void dial(NodeId to, List<String> addresses, int index) {
+  /**
+   * Tries the member's addresses in turn; gives up quietly (membership will judge it). {@code reached}:
+   * an earlier address's connect succeeded and only its handshake or link set-up failed.
+   */
+  void dial(NodeId to, List<String> addresses, int index, boolean reached) {
     if (index >= addresses.size()) {
       loop.execute(() -> {
         dialing.remove(to);
         if (transport.link(to).isEmpty()) {
           dialBackoff.failed(to, loop.now());
+          if (!reached) {
+            // nothing listens there (refused), or nothing answers (the host or the path is gone): a probe
+            // waiting for this link goes on without it. A process that accepted the connect but not (yet) the
+            // handshakes is there, often starting or starved: its probe waits out probeLinkWait instead.
+            membership.onDialFailed(loop.now(), to);
+            pump();
+          }
         }
       });
       return;
@@ -200,7 +223,7 @@ final class MeshDriver {
       addr = parse(addresses.get(index));
     } catch (IllegalArgumentException e) {
       refusedAddresses.incrementAndGet(); // a host name (never looked up) or junk: counted, skipped
-      dial(to, addresses, index + 1);
+      dial(to, addresses, index + 1, reached);
       return;
     }
     transport
@@ -209,10 +232,18 @@ final class MeshDriver {
             (link, err) -> {
               if (err != null || link == null) {
                 log.debug("dial {} at {} failed: {}", to.shortHex(), addr, err == null ? "no link" : err.toString());
-                dial(to, addresses, index + 1);
+                Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                    ? err.getCause() : err;
+                dial(to, addresses, index + 1, reached || (cause instanceof LinkFailure f && f.connected()));
               } else if (!link.peerId().equals(to)) {
                 // somebody else answers at that address now; membership sorts it out
-                loop.execute(() -> dialing.remove(to));
+                loop.execute(() -> {
+                  dialing.remove(to);
+                  if (transport.link(to).isEmpty()) {
+                    membership.onDialFailed(loop.now(), to);
+                    pump();
+                  }
+                });
               } else {
                 // Usually onLinkUp flushed the queue already; not when the dial found a link that was
                 // up before the queue began (a link the peer dialled), and a queue left behind would

@@ -83,11 +83,20 @@ public final class PeerScores {
    * no honest peer does (the caller decides what that is). False if it was banned already.
    */
   public boolean ban(NodeId peer, long nowMillis) {
+    return ban(peer, nowMillis, config.banMillis());
+  }
+
+  /**
+   * As {@link #ban(NodeId, long)} but the first ban lasts {@code firstMillis} (at most the configured
+   * first ban), doubling with each repeat up to the longest: for verdicts an honest peer can earn once
+   * (the stalled rule: a peer starved of CPU answers nothing for a while too).
+   */
+  public boolean ban(NodeId peer, long nowMillis, long firstMillis) {
     Score s = scores.computeIfAbsent(peer, p -> new Score());
     if (nowMillis < s.bannedUntil) {
       return false;
     }
-    long duration = config.banMillis() << Math.min(s.bans, 30);
+    long duration = Math.max(1, Math.min(firstMillis, config.banMillis())) << Math.min(s.bans, 30);
     s.bannedUntil = nowMillis + Math.min(config.maxBanMillis(), duration < 0 ? Long.MAX_VALUE : duration);
     s.bans++;
     s.strikes = 0;

@@ -75,8 +75,12 @@ final class TestMesh {
     }
   }
 
-  private record Delivery(long at, long order, Node to, NodeId from, Frame frame, Announce verify, long receivedAt)
-      implements Comparable<Delivery> {
+  private record Delivery(long at, long order, Node to, NodeId from, Frame frame, Announce verify, long receivedAt,
+      Runnable action) implements Comparable<Delivery> {
+    Delivery(long at, long order, Node to, NodeId from, Frame frame, Announce verify, long receivedAt) {
+      this(at, order, to, from, frame, verify, receivedAt, null);
+    }
+
     @Override
     public int compareTo(Delivery o) {
       return at != o.at ? Long.compare(at, o.at) : Long.compare(order, o.order);
@@ -108,6 +112,107 @@ final class TestMesh {
       info -> new io.patchmesh.mesh.sim.SimAuthority(info.id());
   private long order;
   long now;
+
+  /**
+   * Links modelled, as the runtime's driver has them ({@link #withLinks}): a frame to a member with no
+   * link dials it, waits (at most 16 per dial) and goes once the link is up; a dial to a node that is down
+   * fails. Null: every pair linked, no dial (the default).
+   */
+  Set<List<NodeId>> links;
+  /** How long a dial from a to b takes to bring the link up (two TLS handshakes; a starved newcomer's are slow). */
+  java.util.function.ToLongBiFunction<Node, Node> dialMillis = (a, b) -> 5;
+  /** How long a dial to a node that is down takes to fail: 0 refused at once (the process died), or a connect timeout (the host vanished). */
+  long dialFailMillis;
+  private final Map<List<NodeId>, List<Frame>> dialQueues = new HashMap<>();
+  /** Dials made (links modelled), each two TLS handshakes at both ends in the runtime. */
+  long dials;
+
+  /** A mesh whose nodes' probes wait up to {@code linkWaitMillis} for a link ({@link Membership.Builder#probeLinkWait}). */
+  static TestMesh withLinks(int n, int sites, MembershipConfig config, long seed, long linkWaitMillis) {
+    return withLinks(n, sites, config, seed, linkWaitMillis, 0);
+  }
+
+  /** As {@link #withLinks(int, int, MembershipConfig, long, long)}, with {@link Membership.Builder#newcomerGrace}. */
+  static TestMesh withLinks(int n, int sites, MembershipConfig config, long seed, long linkWaitMillis, long graceMillis) {
+    TestMesh mesh = new TestMesh();
+    mesh.links = new HashSet<>();
+    List<MemberInfo> infos = infos(n, sites, seed);
+    Roster roster = Roster.of(infos);
+    SplittableRandom random = new SplittableRandom(seed);
+    for (MemberInfo info : infos) {
+      mesh.add(info, mesh.linkedBuilder(info, config, random.split(), linkWaitMillis).newcomerGrace(graceMillis)
+          .roster(roster));
+    }
+    return mesh;
+  }
+
+  /** A builder for {@code info} whose link view is this mesh's. */
+  Membership.Builder linkedBuilder(MemberInfo info, MembershipConfig config, SplittableRandom random, long linkWaitMillis) {
+    return Membership.builder(info).config(config).random(random).linked(id -> linked(info.id(), id))
+        .probeLinkWait(linkWaitMillis);
+  }
+
+  boolean linked(NodeId a, NodeId b) {
+    return links == null || links.contains(pair(a, b));
+  }
+
+  private static List<NodeId> pair(NodeId a, NodeId b) {
+    return a.toString().compareTo(b.toString()) < 0 ? List.of(a, b) : List.of(b, a);
+  }
+
+  /** Links every pair of {@code among} at once, without telling membership (a mesh that has run a while). */
+  void linkAll(List<Node> among) {
+    for (Node a : among) {
+      for (Node b : among) {
+        if (a != b) {
+          links.add(pair(a.id(), b.id()));
+        }
+      }
+    }
+  }
+
+  /** The node's process dies: its links close (a reset), and it answers nothing from now on. */
+  void kill(Node node) {
+    node.down = true;
+    if (links != null) {
+      links.removeIf(p -> p.contains(node.id()));
+    }
+  }
+
+  private void dial(Node from, Node to, Frame first) {
+    List<NodeId> key = List.of(from.id(), to.id());
+    List<Frame> queue = dialQueues.get(key);
+    if (queue != null) {
+      if (queue.size() < 16) {
+        queue.add(first);
+      }
+      return;
+    }
+    queue = new ArrayList<>();
+    queue.add(first);
+    dialQueues.put(key, queue);
+    dials++;
+    long takes = to.down ? dialFailMillis : dialMillis.applyAsLong(from, to);
+    inFlight.add(new Delivery(now + takes, order++, from, to.id(), null, null, now + takes, () -> {
+      List<Frame> queued = dialQueues.remove(key);
+      if (from.down) {
+        return;
+      }
+      if (to.down) {
+        from.membership.onDialFailed(now, to.id());
+        drain(from);
+        return;
+      }
+      links.add(pair(from.id(), to.id()));
+      from.membership.onLinkUp(now, to.info);
+      drain(from);
+      to.membership.onLinkUp(now, from.info);
+      drain(to);
+      for (Frame f : queued) {
+        transmit(from, to, f);
+      }
+    }));
+  }
 
   /** {@code n} nodes in one site that know each other from the start. */
   static TestMesh ofRoster(int n, MembershipConfig config, long seed) {
@@ -169,7 +274,28 @@ final class TestMesh {
     for (Outbound o = node.membership.pollOutbound(); o != null; o = node.membership.pollOutbound()) {
       Node to = byId.get(o.to());
       sent.add(new Object[] {node, to, o.frame(), now});
-      Frame delivered = to == null ? null : filter.deliver(node, to, o.frame());
+      if (links != null && to != null && !node.down && !linked(node.id(), to.id())) {
+        dial(node, to, o.frame());
+        continue;
+      }
+      transmit(node, to, o.frame());
+    }
+    for (MeshEvent e = node.membership.pollEvent(); e != null; e = node.membership.pollEvent()) {
+      node.events.add(e);
+      node.eventTimes.add(now);
+      if (e instanceof AnnouncementHeard h) {
+        node.heard.add(h);
+        if (verifies.test(h.announce()) && !node.verifiedAt.containsKey(h.announce().getManifestId())) {
+          inFlight.add(new Delivery(now + VERIFY_DELAY, order++, node, h.from(), null, h.announce(), now + VERIFY_DELAY));
+        }
+      }
+    }
+  }
+
+  /** One frame onto the pair's path (lost if either end is down or the path drops it). */
+  private void transmit(Node node, Node to, Frame frame) {
+    {
+      Frame delivered = to == null ? null : filter.deliver(node, to, frame);
       if (delivered != null && !node.down && !to.down && !drop.test(node, to)) {
         // one connection per pair: frames from a to b reach b's socket, and its loop, in order
         long arrives = now + LATENCY + node.outputLag + pathDelay.applyAsLong(node, to);
@@ -180,16 +306,6 @@ final class TestMesh {
         last[0] = arrives;
         last[1] = handled;
         inFlight.add(new Delivery(handled, order++, to, node.id(), delivered, null, arrives));
-      }
-    }
-    for (MeshEvent e = node.membership.pollEvent(); e != null; e = node.membership.pollEvent()) {
-      node.events.add(e);
-      node.eventTimes.add(now);
-      if (e instanceof AnnouncementHeard h) {
-        node.heard.add(h);
-        if (verifies.test(h.announce()) && !node.verifiedAt.containsKey(h.announce().getManifestId())) {
-          inFlight.add(new Delivery(now + VERIFY_DELAY, order++, node, h.from(), null, h.announce(), now + VERIFY_DELAY));
-        }
       }
     }
   }
@@ -227,6 +343,10 @@ final class TestMesh {
       now = Math.max(now, next);
       if (nextDelivery <= nextTimer) {
         inFlight.poll();
+        if (d.action != null) {
+          d.action.run();
+          continue;
+        }
         if (d.at < d.to.pausedUntil) { // paused: handled in order once it resumes
           inFlight.add(new Delivery(d.to.pausedUntil, d.order, d.to, d.from, d.frame, d.verify, d.receivedAt));
           continue;

@@ -21,9 +21,18 @@ import java.util.Set;
  * A peer that claims chunks and never answers costs every requester a timeout per chunk; after
  * {@link SwarmConfig#stalledTimeouts} in a row with nothing delivered, the first at least {@link
  * SwarmConfig#stalledSilenceMillis} ago, it is stalled. Stalled and never delivered a verified piece:
- * banned (redialled, it would claim the same chunks again). Delivered before: only disconnected.
+ * banned (redialled, it would claim the same chunks again), first for {@link #STALL_BAN_MILLIS}, doubling.
+ * Delivered before: only disconnected.
  */
 public final class PeerDiscipline {
+  /**
+   * The first ban of a stalled peer that never delivered, doubling with each repeat (to the longest ban):
+   * an agent starved of CPU also claims chunks and answers none for a while (bench scale, BENCHMARKS 12.32:
+   * honest, starved agents banned by the dozen, each then cut off for the 10 min of a corrupt-chunk ban,
+   * their redials closed at once). A peer that withholds chunks for good is banned 1, 2, 4 ... minutes.
+   */
+  static final long STALL_BAN_MILLIS = 60_000;
+
   /**
    * A peer the stalled rule gave up on: close its link. {@code banned}: it never delivered, so it is
    * banned too; {@code newlyBanned}: that ban is new (count it once).
@@ -130,7 +139,7 @@ public final class PeerDiscipline {
         it.remove();
         NodeId peer = e.getKey();
         boolean neverDelivered = !delivered.contains(peer);
-        boolean newlyBanned = neverDelivered && scores.ban(peer, now);
+        boolean newlyBanned = neverDelivered && scores.ban(peer, now, STALL_BAN_MILLIS);
         out.add(new Stalled(peer, q.timeouts, neverDelivered, newlyBanned));
       }
     }

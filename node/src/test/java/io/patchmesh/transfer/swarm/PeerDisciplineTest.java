@@ -32,6 +32,20 @@ class PeerDisciplineTest {
   }
 
   @Test
+  void aStalledPeersBanIsShortFirstAndDoublesWithEachRepeat() {
+    long t = 0;
+    long[] expected = {PeerDiscipline.STALL_BAN_MILLIS, 2 * PeerDiscipline.STALL_BAN_MILLIS, 4 * PeerDiscipline.STALL_BAN_MILLIS};
+    for (long ban : expected) {
+      d.onTimeouts(timeouts(liar, cfg.stalledTimeouts()), t);
+      t += cfg.stalledSilenceMillis();
+      assertEquals(1, d.stalled(t).size());
+      assertTrue(d.isBanned(liar, t + ban - 1), "banned for " + ban);
+      assertFalse(d.isBanned(liar, t + ban), "not longer than " + ban);
+      t += ban;
+    }
+  }
+
+  @Test
   void aPeerThatDeliveredBeforeIsOnlyDisconnected() {
     d.onDelivered(seed);
     d.onTimeouts(timeouts(seed, cfg.stalledTimeouts()), 0);
