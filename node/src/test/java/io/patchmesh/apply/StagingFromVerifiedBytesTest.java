@@ -1,5 +1,7 @@
 package io.patchmesh.apply;
 
+import static org.awaitility.Awaitility.await;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -134,6 +136,8 @@ class StagingFromVerifiedBytesTest {
     }
     assertTrue(st.queuedBytes() > BackgroundStaging.MAX_QUEUED_BYTES - size);
     readGate.countDown();
+    // the queue drains (its bytes written or found written) before the other chunks are offered with theirs
+    await().atMost(Duration.ofSeconds(30)).until(() -> st.queuedBytes() == 0);
     for (int c = 2; c < m.getChunksCount(); c++) {
       st.offer(c, id(c), bytes(c));
     }
