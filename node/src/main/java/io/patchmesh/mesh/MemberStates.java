@@ -56,7 +56,7 @@ final class MemberStates {
 
   MemberStates(MemberInfo selfInfo, MembershipConfig config, MemberTable table,
       Awareness awareness, BroadcastQueue broadcasts, Queue<MeshEvent> events, NewsCheck check,
-      MemberBounds bounds, long initialIncarnation, long graceMillis) {
+      MemberBounds bounds, long initialIncarnation) {
     this.selfId = selfInfo.id();
     this.selfKey = selfId.toByteString();
     this.config = config;
@@ -68,7 +68,6 @@ final class MemberStates {
     this.bounds = bounds;
     this.own = new SelfStatement(selfInfo, check.authority(), initialIncarnation);
     this.suspicions = new Suspicions(selfId, config, table, broadcasts, events);
-    this.suspicions.grace(graceMillis);
     try {
       this.selfCredential = check.authority().admit(selfId, check.authority().credential());
     } catch (MemberAuthority.Rejected e) {

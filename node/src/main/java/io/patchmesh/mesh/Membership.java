@@ -93,7 +93,7 @@ public final class Membership {
     this.bounds = b.bounds;
     this.check = new NewsCheck(b.authority, b.bounds);
     this.states = new MemberStates(selfInfo, config, table, awareness, memberNews, events, check, bounds,
-        b.initialIncarnation, b.newcomerGraceMillis);
+        b.initialIncarnation);
     this.outbox = new Outbox(memberNews, announcements, config, states::clusterSize);
     this.queries = new CredentialQueries(selfIdBytes, table, states, outbox);
     this.pushPulls = new PushPulls(selfIdBytes, table, states, outbox, ledger, bounds, check, random,
@@ -409,7 +409,6 @@ public final class Membership {
     private java.util.function.Predicate<NodeId> linked = id -> false;
     private java.util.function.Predicate<NodeId> peersWithSeedsOnly = id -> false;
     private long probeLinkWaitMillis;
-    private long newcomerGraceMillis;
 
     private Builder(MemberInfo self) {
       this.self = Objects.requireNonNull(self, "self");
@@ -512,22 +511,6 @@ public final class Membership {
         throw new IllegalArgumentException("probeLinkWait must be >= 0");
       }
       this.probeLinkWaitMillis = millis;
-      return this;
-    }
-
-    /**
-     * A suspicion of a member that has been alive here for less than {@code millis} — just heard of, or
-     * just refuted a suspicion — runs the whole maximum suspicion timeout: confirmations do not shorten it.
-     * A member starting on a starved machine answers late for its first seconds, and one accuser's
-     * suspicion, confirmed by others that could not reach it either, ran out in the minimum (~6 s at 40
-     * members) before it could refute (BENCHMARKS 12.29, 12.32). A member that really died soon after
-     * joining is declared dead after the maximum instead. 0 (the default): off.
-     */
-    public Builder newcomerGrace(long millis) {
-      if (millis < 0) {
-        throw new IllegalArgumentException("newcomerGrace must be >= 0");
-      }
-      this.newcomerGraceMillis = millis;
       return this;
     }
 

@@ -21,12 +21,6 @@ final class Suspicions {
   private final Queue<MeshEvent> events;
   /** Members with a running suspicion timer (entries go stale when refuted; pruned on expiry). */
   private final ArrayList<MemberRecord> suspects = new ArrayList<>();
-  /**
-   * A member alive here for less than this (just heard of, or just refuted a suspicion) gets the
-   * whole maximum suspicion timeout: confirmations do not shorten it ({@link Membership.Builder#newcomerGrace}).
-   * 0: off.
-   */
-  private long graceMillis;
 
   Suspicions(NodeId selfId, MembershipConfig config, MemberTable table, BroadcastQueue broadcasts,
       Queue<MeshEvent> events) {
@@ -35,10 +29,6 @@ final class Suspicions {
     this.table = table;
     this.broadcasts = broadcasts;
     this.events = events;
-  }
-
-  void grace(long millis) {
-    this.graceMillis = millis;
   }
 
   /**
@@ -59,7 +49,6 @@ final class Suspicions {
       }
       return;
     }
-    boolean fresh = graceMillis > 0 && now - r.statusSinceMillis < graceMillis;
     r = table.writable(r);
     r.incarnation = inc;
     int n = clusterSize;
@@ -67,8 +56,7 @@ final class Suspicions {
     if (n - 2 < k) {
       k = 0; // too few members to expect independent confirmations
     }
-    long max = config.suspicionMaxMillis(n);
-    r.suspicion = new Suspicion(accuser, k, fresh ? max : config.suspicionMinMillis(n), max, now);
+    r.suspicion = new Suspicion(accuser, k, config.suspicionMinMillis(n), config.suspicionMaxMillis(n), now);
     suspects.add(r);
     table.setStatus(r, MemberStatus.SUSPECT, now);
     broadcasts.put(id, suspectUpdate(r, accuser));

@@ -47,8 +47,6 @@ final class MeshDriver {
    * one whose connect succeeded but whose handshakes did not finish is not (a process is there).
    */
   static final long PROBE_LINK_WAIT_MILLIS = 30_000;
-  /** A member alive here for less than this gets the whole suspicion timeout ({@link Membership.Builder#newcomerGrace}). */
-  static final long NEWCOMER_GRACE_MILLIS = 60_000;
 
   private final Membership membership;
   private final Transport transport;

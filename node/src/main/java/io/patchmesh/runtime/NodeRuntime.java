@@ -195,7 +195,6 @@ public final class NodeRuntime implements AutoCloseable {
             .reachable(reach)
             .linked(reach::linked)
             .probeLinkWait(MeshDriver.PROBE_LINK_WAIT_MILLIS)
-            .newcomerGrace(MeshDriver.NEWCOMER_GRACE_MILLIS)
             .peersWithSeedsOnly(reach::seedsOnlyTowards)
             .start(loop.now());
     mesh = new MeshDriver(membership, transport, loop, metrics, this::onMemberEvent, ah -> sync.onHeard(ah.from(), ah.announce()),

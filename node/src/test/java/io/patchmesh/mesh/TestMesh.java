@@ -129,19 +129,13 @@ final class TestMesh {
 
   /** A mesh whose nodes' probes wait up to {@code linkWaitMillis} for a link ({@link Membership.Builder#probeLinkWait}). */
   static TestMesh withLinks(int n, int sites, MembershipConfig config, long seed, long linkWaitMillis) {
-    return withLinks(n, sites, config, seed, linkWaitMillis, 0);
-  }
-
-  /** As {@link #withLinks(int, int, MembershipConfig, long, long)}, with {@link Membership.Builder#newcomerGrace}. */
-  static TestMesh withLinks(int n, int sites, MembershipConfig config, long seed, long linkWaitMillis, long graceMillis) {
     TestMesh mesh = new TestMesh();
     mesh.links = new HashSet<>();
     List<MemberInfo> infos = infos(n, sites, seed);
     Roster roster = Roster.of(infos);
     SplittableRandom random = new SplittableRandom(seed);
     for (MemberInfo info : infos) {
-      mesh.add(info, mesh.linkedBuilder(info, config, random.split(), linkWaitMillis).newcomerGrace(graceMillis)
-          .roster(roster));
+      mesh.add(info, mesh.linkedBuilder(info, config, random.split(), linkWaitMillis).roster(roster));
     }
     return mesh;
   }
