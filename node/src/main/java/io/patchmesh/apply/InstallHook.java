@@ -100,7 +100,10 @@ final class InstallHook {
         Thread.currentThread().interrupt();
       }
     }
-    p.destroyForcibly();
+    // through its handle: Process.destroyForcibly also closes our end of its output pipe, and when it ran
+    // before the reader thread had drained the pipe the output tail came back empty (PatchManagerTest on a
+    // loaded machine); the handle kills the process and leaves the stream to the reader until EOF
+    p.toHandle().destroyForcibly();
     try {
       p.waitFor(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
