@@ -42,6 +42,8 @@ class RolloutUnheardTest {
       await().atMost(Duration.ofSeconds(60)).until(() -> state(seed, first).equals("done"));
 
       String dropped = drops.id().hex();
+      // the seed holds the agent's own report (applied v1) before it crashes: it is an agent this seed has heard
+      await().atMost(Duration.ofSeconds(60)).until(() -> agentRow(view(seed, first), dropped).path("state").asText().equals("applied"));
       mesh.kill(drops);
       await().atMost(Duration.ofSeconds(30)).until(() -> seed.node().transport().links().stream()
           .noneMatch(l -> l.peerId().hex().equals(dropped)));
