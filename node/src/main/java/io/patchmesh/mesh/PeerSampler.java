@@ -14,7 +14,7 @@ import java.util.random.RandomGenerator;
  * site sends across ({@code crossSiteShare} of its members' gossip), whatever its size. Picked
  * uniformly over members instead, a member alone in its site (a seed in a data centre) got one
  * share in N of it and heard other sites' news late.
- * Only members this node can reach are picked ({@link Membership.Builder#reachable}).
+ * Only members this node can reach are picked ({@link MembershipBuilder#reachable}).
  */
 final class PeerSampler {
   /** Random draws before falling back to a scan; enough when most members are live. */

@@ -19,7 +19,7 @@ import java.util.random.RandomGenerator;
  * of a round. Without it a member that hears little gossip (alone in its site, as a seed often is)
  * waited for confirmations that rarely came and let its suspicion run the full maximum.
  *
- * <p>A member this node cannot reach ({@link Membership.Builder#reachable}) is not probed: the
+ * <p>A member this node cannot reach ({@link MembershipBuilder#reachable}) is not probed: the
  * probe could only fail, and its suspicion would be ours alone to spread.
  */
 final class ProbeScheduler {

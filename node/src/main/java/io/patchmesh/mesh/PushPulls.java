@@ -49,7 +49,7 @@ final class PushPulls {
   private final MemberBounds bounds;
   private final NewsCheck check;
   private final RandomGenerator random;
-  /** Whether we tell a peer we reach seeds alone over its path ({@link Membership.Builder#peersWithSeedsOnly}). */
+  /** Whether we tell a peer we reach seeds alone over its path ({@link MembershipBuilder#peersWithSeedsOnly}). */
   private final java.util.function.Predicate<NodeId> seedsOnlyTowards;
   /** Peers answered recently, to answer a multi-frame exchange once. */
   private final Map<NodeId, Long> answered = bounded(64);

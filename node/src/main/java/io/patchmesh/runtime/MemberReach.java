@@ -14,8 +14,8 @@ import java.util.function.Predicate;
  * Whom membership can reach (issue 17): a member we hold a link to, or one our laptop policy
  * lets us dial at one of its addresses. A laptop on a VPN interface dials no agent and refuses
  * their links, so it reaches the seeds alone: its probes, gossip and push-pull go to them
- * ({@link io.patchmesh.mesh.Membership.Builder#reachable}), and a seed tells it at once when
- * another node suspects it ({@link io.patchmesh.mesh.Membership.Builder#linked}). Without a
+ * ({@link io.patchmesh.mesh.MembershipBuilder#reachable}), and a seed tells it at once when
+ * another node suspects it ({@link io.patchmesh.mesh.MembershipBuilder#linked}). Without a
  * laptop policy (seeds, servers) every member counts as reachable but one whose laptop policy
  * refused our link lately (typed: its Goodbye's {@code laptop_policy}, held 5 min or until a link
  * comes up; {@link Transport#refusedByPeerPolicy}): the agents no longer probe the VPN laptop in
@@ -40,7 +40,7 @@ final class MemberReach implements Predicate<MemberInfo> {
    * Whether we peer with seeds alone over our link to {@code peer}, a seed: our laptop policy
    * would refuse an agent's link over the interface it goes by (a VPN). Told the seed in our
    * push-pulls, so it pushes us each new manifest it announces
-   * ({@link io.patchmesh.mesh.Membership.Builder#peersWithSeedsOnly}).
+   * ({@link io.patchmesh.mesh.MembershipBuilder#peersWithSeedsOnly}).
    */
   boolean seedsOnlyTowards(NodeId peer) {
     if (policy == null) {

@@ -42,7 +42,7 @@ final class MeshDriver {
   private static final int MAX_QUEUED_PER_DIAL = 16;
   /**
    * How long a SWIM probe's Ping waits for the link we dial to its target before its clock starts anyway
-   * ({@link Membership.Builder#probeLinkWait}): the transport's cap on a handshake that progresses (3 x
+   * ({@link io.patchmesh.mesh.MembershipBuilder#probeLinkWait}): the transport's cap on a handshake that progresses (3 x
    * its 10 s timeout). A dial refused or unanswered is reported at once ({@link Membership#onDialFailed});
    * one whose connect succeeded but whose handshakes did not finish is not (a process is there).
    */

@@ -44,7 +44,7 @@ class OnlySeedReachableTest {
     NodeId vpnId = infos.get(1).id();
     for (int i = 0; i < infos.size(); i++) {
       NodeId self = infos.get(i).id();
-      Membership.Builder b = Membership.builder(infos.get(i)).config(LAN).random(random.split()).roster(roster);
+      MembershipBuilder b = Membership.builder(infos.get(i)).config(LAN).random(random.split()).roster(roster);
       if (fixed) {
         // every pair is linked but the VPN laptop and an agent
         Predicate<NodeId> linked = id -> !((self.equals(vpnId) || id.equals(vpnId)) && !self.equals(seedId)

@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * A probe's clock starts when its Ping leaves over a link ({@link Membership.Builder#probeLinkWait}), on
+ * A probe's clock starts when its Ping leaves over a link ({@link MembershipBuilder#probeLinkWait}), on
  * virtual time with links modelled ({@link TestMesh#withLinks}: a frame to a member with no link dials it).
  * A new member on a starved machine takes seconds to answer its first TLS handshakes, and every member
  * that had just heard of it dialled it for its first probe at once: the probes timed out before any link

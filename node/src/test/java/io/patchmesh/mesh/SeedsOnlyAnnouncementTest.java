@@ -58,7 +58,7 @@ class SeedsOnlyAnnouncementTest {
       NodeId self = infos.get(i).id();
       Predicate<NodeId> linked = id -> !((self.equals(vpnId) || id.equals(vpnId)) && !self.equals(seedId)
           && !id.equals(seedId));
-      Membership.Builder b = Membership.builder(infos.get(i)).config(LAN).random(random.split()).linked(linked);
+      MembershipBuilder b = Membership.builder(infos.get(i)).config(LAN).random(random.split()).linked(linked);
       if (i == 1) {
         b.roster(Roster.empty()).reachable(m -> linked.test(m.id())).peersWithSeedsOnly(seedId::equals);
       } else {

@@ -127,7 +127,7 @@ final class TestMesh {
   /** Dials made (links modelled), each two TLS handshakes at both ends in the runtime. */
   long dials;
 
-  /** A mesh whose nodes' probes wait up to {@code linkWaitMillis} for a link ({@link Membership.Builder#probeLinkWait}). */
+  /** A mesh whose nodes' probes wait up to {@code linkWaitMillis} for a link ({@link MembershipBuilder#probeLinkWait}). */
   static TestMesh withLinks(int n, int sites, MembershipConfig config, long seed, long linkWaitMillis) {
     TestMesh mesh = new TestMesh();
     mesh.links = new HashSet<>();
@@ -141,7 +141,7 @@ final class TestMesh {
   }
 
   /** A builder for {@code info} whose link view is this mesh's. */
-  Membership.Builder linkedBuilder(MemberInfo info, MembershipConfig config, SplittableRandom random, long linkWaitMillis) {
+  MembershipBuilder linkedBuilder(MemberInfo info, MembershipConfig config, SplittableRandom random, long linkWaitMillis) {
     return Membership.builder(info).config(config).random(random).linked(id -> linked(info.id(), id))
         .probeLinkWait(linkWaitMillis);
   }
@@ -241,7 +241,7 @@ final class TestMesh {
     return infos;
   }
 
-  Node add(MemberInfo info, Membership.Builder builder) {
+  Node add(MemberInfo info, MembershipBuilder builder) {
     Node[] holder = new Node[1];
     Membership m = builder.manifestDigest(() -> holder[0].digest).authority(authorities.apply(info)).start(now);
     Node node = new Node(info, m);
