@@ -31,6 +31,7 @@ import java.util.function.Function;
 final class StatusReporter {
   /** Manifests per report: a report is one control frame, and a seed keeps one per agent. */
   static final int MAX_MANIFESTS_PER_REPORT = 256;
+  private static final CompletableFuture<Boolean> NOT_WRITTEN = CompletableFuture.completedFuture(false);
 
   private final NodeId id;
   private final String site;
@@ -189,7 +190,7 @@ final class StatusReporter {
     }
     lastSent = now;
     versionSent = version;
-    return anyTrue(writes);
+    return writes.isEmpty() ? NOT_WRITTEN : anyTrue(writes);
   }
 
   /** True as soon as one of {@code writes} is; false once all are done and none was (or none at all). */
