@@ -71,6 +71,7 @@ public final class PatchApplier {
    */
   private final Object dirLock = new Object();
   private final java.util.concurrent.atomic.AtomicLong stagedCommits = new java.util.concurrent.atomic.AtomicLong();
+  private volatile String lastRecovery;
 
   /**
    * @param state where file ownership and the apply journal live (the node's store)
@@ -95,7 +96,21 @@ public final class PatchApplier {
       if (!Files.isDirectory(applyDir)) {
         return null;
       }
-      return new VersionSwitch(applyDir.toRealPath(), state, ownership).recover();
+      lastRecovery = new VersionSwitch(applyDir.toRealPath(), state, ownership).recover();
+      return lastRecovery;
+    }
+  }
+
+  /** What {@link #recover()} did at this start (null: nothing was pending), for the status of the manifest it concerned. */
+  public String lastRecovery() {
+    return lastRecovery;
+  }
+
+  /** The id (hex) of the manifest whose files {@code channel} holds in the apply dir now, or null. */
+  public String installedManifest(String channel) {
+    synchronized (dirLock) {
+      FileOwnership.Owned o = ownership.of(channel);
+      return o == null ? null : o.manifestId();
     }
   }
 

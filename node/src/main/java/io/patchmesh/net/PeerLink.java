@@ -134,6 +134,26 @@ public final class PeerLink {
   }
 
   /**
+   * As {@link #sendControl(Frame)}; the future says whether the frame was written to the socket
+   * (false at once if the link is closed or not reading, or when the write fails).
+   */
+  public CompletableFuture<Boolean> sendControlWritten(Frame frame) {
+    checkSize(frame);
+    CompletableFuture<Boolean> written = new CompletableFuture<>();
+    if (!isOpen()) {
+      written.complete(false);
+      return written;
+    }
+    if (!control.isWritable()) {
+      close("control backlog over " + CONTROL_BACKLOG_BYTES + " bytes: peer is not reading");
+      written.complete(false);
+      return written;
+    }
+    control.writeAndFlush(frame).addListener(f -> written.complete(f.isSuccess()));
+    return written;
+  }
+
+  /**
    * Queues control frames in order, as one task of the connection's event loop: written together
    * and flushed once (one TLS record pass and one socket write for a node-loop task's Requests,
    * Haves and Cancels to this peer, not one each). Written and flushed in the same event-loop

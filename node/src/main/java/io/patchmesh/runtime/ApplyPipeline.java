@@ -61,6 +61,11 @@ final class ApplyPipeline {
   private final Runnable appliedChanged;
   private final Map<ManifestId, LocalState> local = new HashMap<>();
   private final StagingControl staging;
+  /** Applies in progress, recorded in the store (a crash during one is reported after the restart). */
+  private final ApplyingMarks marks;
+  /** Sends a status report now (loop only); completes true once it was written to a seed link. */
+  private java.util.function.Supplier<java.util.concurrent.CompletableFuture<Boolean>> reportNow =
+      () -> java.util.concurrent.CompletableFuture.completedFuture(false);
   /** Of the last apply: ms from its last chunk stored to the apply done (-1: none yet), and how. */
   private volatile long lastApplyTailMillis = -1;
   private volatile boolean lastApplyStaged;
@@ -81,6 +86,12 @@ final class ApplyPipeline {
     this.status = status;
     this.appliedChanged = appliedChanged;
     this.staging = new StagingControl(options, applier, swarm, this);
+    this.marks = new ApplyingMarks(store.state());
+  }
+
+  /** How to send a status report at once (the APPLYING report goes out before the apply starts). */
+  void reportNow(java.util.function.Supplier<java.util.concurrent.CompletableFuture<Boolean>> send) {
+    this.reportNow = send;
   }
 
   StagingControl staging() {
@@ -127,12 +138,38 @@ final class ApplyPipeline {
         LocalState ls = state(vm.id());
         if ("ok".equals(applied)) {
           ls.set(ManifestPhase.PHASE_APPLIED, "", options.clock().millis());
+        } else if (marks.left(vm.id())) {
+          interruptedApply(vm, ls);
+        }
+        if (marks.left(vm.id())) {
+          marks.end(vm.id());
         }
         startSession(vm);
       } catch (VerificationException e) {
         log.warn("stored manifest {} no longer verifies: {}", sm.id().shortHex(), e.getMessage());
       }
     }
+  }
+
+  /**
+   * An earlier life of this agent crashed (or its host went down) while it applied {@code vm}:
+   * reported as applied if the switch and its install command had completed, else as failed
+   * ("interrupted while applying"), and not applied again in this life.
+   */
+  private void interruptedApply(VerifiedManifest vm, LocalState ls) {
+    boolean committed = applier != null && vm.id().hex().equals(applier.installedManifest(vm.channel()));
+    String recovery = applier == null ? null : applier.lastRecovery();
+    if (recovery != null && !recovery.startsWith(vm.channel() + " version " + vm.version() + " ")) {
+      recovery = null; // the journal was another manifest's
+    }
+    ApplyingMarks.AfterCrash a = ApplyingMarks.afterCrash(committed, recovery);
+    if (a.phase() == ManifestPhase.PHASE_APPLIED) {
+      store.state().putString("applied:" + vm.id().hex(), "ok", true);
+    }
+    ls.set(a.phase(), a.reason(), options.clock().millis());
+    ls.interruptedBefore = a.phase() == ManifestPhase.PHASE_FAILED;
+    log.warn("{}: the last apply was interrupted (crash or restart); reported as {}: {}", vm,
+        a.phase() == ManifestPhase.PHASE_APPLIED ? "applied" : "failed", a.reason());
   }
 
   /** Starts the swarm session of a verified manifest: fetched if wanted here, else only served. */
@@ -167,7 +204,7 @@ final class ApplyPipeline {
   void onSessionComplete(TransferSession s) {
     status.changed();
     LocalState ls = state(s.id);
-    if (ls.phase == ManifestPhase.PHASE_APPLIED) {
+    if (ls.phase == ManifestPhase.PHASE_APPLIED || ls.interruptedBefore) {
       return;
     }
     ls.set(ManifestPhase.PHASE_COMPLETE, "", options.clock().millis());
@@ -216,8 +253,19 @@ final class ApplyPipeline {
     ChunkSource source = storeSource();
     BackgroundStaging handed = staging.takeFor(s.id);
     long completedNanos = ls.completedNanos;
+    // seeds learn that the apply runs before it does: a canary that dies applying then counts as
+    // failed in its stage instead of dropping out of it (RolloutController)
+    ls.set(ManifestPhase.PHASE_APPLYING, "", options.clock().millis());
+    status.changed();
+    java.util.concurrent.CompletableFuture<Boolean> reported = reportNow.get();
     loop.work(
         () -> {
+          try {
+            marks.begin(s.id);
+          } catch (RuntimeException e) {
+            log.warn("{}: cannot record the apply as in progress ({}); a crash during it goes unreported", s.vm, e.toString());
+          }
+          awaitReport(s.vm, reported);
           long t0 = System.nanoTime();
           StagingWriter w = null;
           if (handed != null) {
@@ -242,6 +290,9 @@ final class ApplyPipeline {
           if (r.ok()) {
             store.state().putString("applied:" + s.id.hex(), "ok", true);
           }
+          if (!Thread.currentThread().isInterrupted()) {
+            marks.end(s.id);
+          } // else the node is shutting down and this result is never reported: the next start reports the apply interrupted
           loop.execute(
               () -> {
                 ls.applying = false;
@@ -258,6 +309,21 @@ final class ApplyPipeline {
                 }
               });
         });
+  }
+
+  /** Waits, briefly and at most {@link ApplyingMarks#REPORT_WAIT_MILLIS}, for the APPLYING report to reach a seed link. */
+  private static void awaitReport(VerifiedManifest vm, java.util.concurrent.CompletableFuture<Boolean> reported) {
+    boolean written = false;
+    try {
+      written = reported.get(ApplyingMarks.REPORT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      written = false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!written) {
+      log.info("{}: applying without a seed having been told first (no seed link took the report)", vm);
+    }
   }
 
   /** Reads chunks back from the store for assembly and staging (verified when they were stored). */

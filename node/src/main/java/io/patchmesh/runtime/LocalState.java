@@ -9,6 +9,8 @@ final class LocalState {
   int installExit = -1;
   String outputTail = "";
   boolean applying;
+  /** An earlier life crashed applying it and this life reported so: not applied again until the next restart. */
+  boolean interruptedBefore;
   long updatedMillis;
   /** System.nanoTime() when the last chunk was stored (0 if complete before this life). */
   long completedNanos;

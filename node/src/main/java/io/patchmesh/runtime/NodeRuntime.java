@@ -223,6 +223,10 @@ public final class NodeRuntime implements AutoCloseable {
             sr.appliedChanged();
           }
         });
+    apply.reportNow(() -> { // loop only: the snapshot first, so the report shows what just changed
+      status.refreshSnapshot(swarm.sessions(), mesh.membership(), s -> apply.state(s.id));
+      return status.reportNow(software);
+    });
     swarm.onWork(() -> timers.kick());
     if (boot.policy != null) { // laptop policies: the frames they hold back, a report and relinks when they change
       PolicyWiring.wire(boot.policy, loop, router, status, swarm, transport);

@@ -16,6 +16,7 @@ import io.patchmesh.trust.TrustedRoot;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -30,6 +31,7 @@ import java.util.function.Function;
 final class StatusReporter {
   /** Manifests per report: a report is one control frame, and a seed keeps one per agent. */
   static final int MAX_MANIFESTS_PER_REPORT = 256;
+  private static final CompletableFuture<Boolean> NOT_WRITTEN = CompletableFuture.completedFuture(false);
 
   private final NodeId id;
   private final String site;
@@ -143,6 +145,23 @@ final class StatusReporter {
     if (!changed && now - lastSent < options.statusIntervalMillis()) {
       return; // nothing new, and the last heartbeat is recent
     }
+    send(software, false);
+  }
+
+  /**
+   * Agents: sends a report to every linked seed now, due or not (the snapshot must be fresh). The
+   * future completes true once it was written to at least one seed link, false when there is no
+   * seed link or every write failed. Seeds: false at once.
+   */
+  CompletableFuture<Boolean> reportNow(SoftwareReporter software) {
+    if (options.isSeed()) {
+      return CompletableFuture.completedFuture(false);
+    }
+    return send(software, true);
+  }
+
+  private CompletableFuture<Boolean> send(SoftwareReporter software, boolean awaitWritten) {
+    long now = loop.now();
     SoftwareSummary softwareSummary = software == null ? null : software.summaryForReport(now);
     List<ManifestStatus> manifests = snapshot.manifests();
     StatusReport report =
@@ -159,13 +178,39 @@ final class StatusReporter {
       report = report.toBuilder().setSoftware(softwareSummary).build();
     }
     Frame f = Frame.newBuilder().setStatusReport(report).build();
+    List<CompletableFuture<Boolean>> writes = new ArrayList<>();
     for (PeerLink l : transport.links()) {
       if (l.roles().contains(Role.ROLE_SEED)) {
-        l.sendControl(f);
+        if (awaitWritten) {
+          writes.add(l.sendControlWritten(f));
+        } else {
+          l.sendControl(f);
+        }
       }
     }
     lastSent = now;
     versionSent = version;
+    return writes.isEmpty() ? NOT_WRITTEN : anyTrue(writes);
+  }
+
+  /** True as soon as one of {@code writes} is; false once all are done and none was (or none at all). */
+  static CompletableFuture<Boolean> anyTrue(List<CompletableFuture<Boolean>> writes) {
+    CompletableFuture<Boolean> out = new CompletableFuture<>();
+    if (writes.isEmpty()) {
+      out.complete(false);
+      return out;
+    }
+    java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(writes.size());
+    for (CompletableFuture<Boolean> w : writes) {
+      w.whenComplete((ok, err) -> {
+        if (err == null && Boolean.TRUE.equals(ok)) {
+          out.complete(true);
+        } else if (left.decrementAndGet() == 0) {
+          out.complete(false);
+        }
+      });
+    }
+    return out;
   }
 
   /** Reports of the live sessions, for {@link NodeRuntime#manifestStatuses()} (loop only). */

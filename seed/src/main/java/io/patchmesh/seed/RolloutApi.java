@@ -26,7 +26,8 @@ import java.util.TreeMap;
  * membership view (so agents that have not reported yet count as pending). An
  * agent that falls silent before it applied stays targeted ("unheard") for a day:
  * silence is not success, so the rollout is not "done" while one is ({@link
- * RolloutStanding}).
+ * RolloutStanding}). One that fell silent after it reported applying is named apart
+ * ("silentApplying"): it died or hung applying, and its stage counts it as failed.
  */
 final class RolloutApi {
   private final NodeRuntime node;
@@ -99,13 +100,15 @@ final class RolloutApi {
       // by this seed's own observation (its link, the agent's own reports); gossip alone cannot make
       // an agent gone while this seed hears from it, and silence alone does not make a rollout done
       RolloutStanding standing = RolloutStanding.of(a, m == null ? null : m.status(), st, linked.contains(id), now);
-      // [agents, targeted, complete, applied, failed, chunksHave, chunksTotal, wan, lan, unheard, offline]
-      long[] c = sites.computeIfAbsent(site, s -> new long[11]);
+      // [agents, targeted, complete, applied, failed, chunksHave, chunksTotal, wan, lan, unheard, offline, silentApplying]
+      long[] c = sites.computeIfAbsent(site, s -> new long[12]);
       c[0]++;
       if (standing == RolloutStanding.UNHEARD) {
         c[9]++;
       } else if (standing == RolloutStanding.OFFLINE) {
         c[10]++;
+      } else if (standing == RolloutStanding.SILENT_APPLYING) {
+        c[11]++;
       }
       String state;
       if (st == null) {
@@ -116,7 +119,8 @@ final class RolloutApi {
         }
       } else {
         ManifestPhase p = st.getPhase();
-        state = standing == RolloutStanding.OFFLINE ? "offline" : StatusBoard.phaseName(p);
+        state = standing == RolloutStanding.OFFLINE ? "offline"
+            : standing == RolloutStanding.SILENT_APPLYING ? "silent-applying" : StatusBoard.phaseName(p);
         if (p != ManifestPhase.PHASE_NOT_TARGETED && standing.counted()) {
           c[1]++;
           c[5] += st.getChunksHave();
@@ -144,7 +148,9 @@ final class RolloutApi {
       row.put("chunksTotal", st == null ? sm.chunkCount() : st.getChunksTotal());
       row.put("bytesLan", st == null ? 0 : st.getBytesLan());
       row.put("bytesWan", st == null ? 0 : st.getBytesWan());
-      row.put("reason", st == null ? "" : st.getReason());
+      row.put("reason", standing == RolloutStanding.SILENT_APPLYING
+          ? "silent while applying: no report for " + (now - a.receivedMillis()) / 1000 + " s since it began applying; counts as failed in its stage"
+          : st == null ? "" : st.getReason());
       row.put("heldBack", a == null ? List.of() : a.facts().getHeldBackList()); // laptop policies holding it back now
       row.put("installExit", st == null ? -1 : st.getInstallExit());
       // offline catch-up: when this seed last heard the agent, and how many versions it has yet to apply
@@ -159,6 +165,7 @@ final class RolloutApi {
     int applied = 0;
     int unheard = 0;
     int offline = 0;
+    int silentApplying = 0;
     for (Map.Entry<String, long[]> e : sites.entrySet()) {
       long[] c = e.getValue();
       Map<String, Object> s = new LinkedHashMap<>();
@@ -175,6 +182,7 @@ final class RolloutApi {
       s.put("everyAgentBytes", c[1] * bytes);
       s.put("unheard", c[9]);
       s.put("offline", c[10]);
+      s.put("silentApplying", c[11]);
       siteRows.add(s);
       wan += c[7];
       naive += c[1] * bytes;
@@ -182,6 +190,7 @@ final class RolloutApi {
       applied += (int) c[3];
       unheard += (int) c[9];
       offline += (int) c[10];
+      silentApplying += (int) c[11];
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("manifestId", hex);
@@ -210,6 +219,9 @@ final class RolloutApi {
     // agents silent for over a day that are left out of "targeted"
     out.put("unheard", unheard);
     out.put("offline", offline);
+    // targeted agents that fell silent after reporting they were applying it: they died or hung
+    // applying; their stage counts them as failed (the plan's failure threshold halts on them)
+    out.put("silentApplying", silentApplying);
     out.put("offlineAfterHours", RolloutStanding.OFFLINE_AFTER_MILLIS / 3600_000);
     out.put("wanBytes", wan);
     out.put("everyAgentBytes", naive);

@@ -5,7 +5,6 @@ import io.patchmesh.net.NodeId;
 import io.patchmesh.net.PeerLink;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Manifest;
-import io.patchmesh.proto.ManifestPhase;
 import io.patchmesh.proto.ManifestStatus;
 import io.patchmesh.proto.Role;
 import io.patchmesh.proto.Rollout;
@@ -48,12 +47,13 @@ import org.slf4j.LoggerFactory;
  * this seed's own link to it. What other nodes gossip about an agent (dead,
  * left) changes nothing here: an admitted agent leaves the tally only when
  * this seed has no link to it and has not heard from it for {@link
- * #GONE_AFTER_MILLIS}.
+ * #GONE_AFTER_MILLIS} — and not even then if its latest report said it was
+ * applying: it counts as failed ({@link StageCount}).
  */
 public final class RolloutController implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RolloutController.class);
   /** An agent with no link to this seed and no report for this long no longer holds its stage up. */
-  static final long GONE_AFTER_MILLIS = 15_000;
+  static final long GONE_AFTER_MILLIS = StageCount.GONE_AFTER_MILLIS;
   /** How long a stage that looks empty waits for a first report before it counts as empty (two status intervals). */
   static final long EMPTY_STAGE_GRACE_MILLIS = 10_000;
 
@@ -66,6 +66,9 @@ public final class RolloutController implements AutoCloseable {
    */
   public record View(String state, int stage, int stages, int openPercent, String reason, int admitted, int applied,
       int failed, String control, boolean urgent, long windowOverrideUntilMillis) {}
+
+  /** This seed's tally of a stage, and how many of its failures are agents silent while applying. */
+  record OwnTally(StageTally tally, int silentApplying) {}
 
   /** Stage rhythm by urgency (issue 18): urgent rollouts do not wait on stragglers. */
   private static final StageRhythm RHYTHM = StageRhythm.DEFAULT;
@@ -183,26 +186,34 @@ public final class RolloutController implements AutoCloseable {
 
   /** This seed's own tally of the agents admitted to {@code stage}. */
   StageTally ownTally(ManifestId id, Rollout plan, int stage, Set<NodeId> linked) {
+    return ownCount(id, plan, stage, linked).tally();
+  }
+
+  /**
+   * This seed's own tally of the agents admitted to {@code stage}, by {@link StageCount}: one gone
+   * by our own observation (no link, no report) leaves it unless it went silent while applying,
+   * which counts as failed. The shared tally carries it among the failures (its format unchanged,
+   * so seeds of older versions in the cluster still read it).
+   */
+  OwnTally ownCount(ManifestId id, Rollout plan, int stage, Set<NodeId> linked) {
     String hex = id.hex();
     int permille = RolloutJudge.openPercent(plan, stage) * 10;
     long now = node.options().clock().millis();
     StageTally.Builder b = new StageTally.Builder(stage);
+    int silentApplying = 0;
     for (AgentRecord a : board.agents()) {
       NodeId agent = NodeId.fromHex(a.nodeId());
-      if (!linked.contains(agent) && now - a.receivedMillis() > GONE_AFTER_MILLIS) {
-        continue; // gone by our own observation: no link, no report
-      }
       ManifestStatus st = a.manifests().get(hex);
-      if (st != null && st.getPhase() == ManifestPhase.PHASE_NOT_TARGETED) {
+      StageCount c = StageCount.of(st == null ? null : st.getPhase(), linked.contains(agent), now - a.receivedMillis());
+      if (c == StageCount.LEFT_OUT || RolloutGate.admission(agent, id) >= permille) {
         continue;
       }
-      if (RolloutGate.admission(agent, id) >= permille) {
-        continue;
+      if (c == StageCount.SILENT_APPLYING) {
+        silentApplying++;
       }
-      b.add(a.site(), st != null && st.getPhase() == ManifestPhase.PHASE_APPLIED,
-          st != null && st.getPhase() == ManifestPhase.PHASE_FAILED);
+      b.add(a.site(), c == StageCount.APPLIED, c.failed());
     }
-    return b.build();
+    return new OwnTally(b.build(), silentApplying);
   }
 
   private RolloutRecord judge(ManifestId id, Rollout plan, RolloutRecord r, Set<NodeId> linked) {

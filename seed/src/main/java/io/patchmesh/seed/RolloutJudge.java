@@ -11,7 +11,9 @@ import io.patchmesh.seed.exposure.StageRhythm;
  * current record and the tally of the agents admitted to its open stage,
  * what the record should become. Only an active rollout moves: it halts when
  * failures exceed the plan's share, and opens the next stage (exactly one)
- * once every admitted agent applied or failed. Operator states (paused,
+ * once every admitted agent applied or failed. An agent silent while applying
+ * is among the failures ({@link StageCount}); the halt comes before any
+ * opening, the urgent rhythm's included. Operator states (paused,
  * halted, aborted) are left alone. A tally of another stage decides nothing.
  */
 final class RolloutJudge {
@@ -52,7 +54,8 @@ final class RolloutJudge {
     int haltPermille = plan.getHaltFailurePermille();
     if (haltPermille > 0 && admitted > 0 && failed * 1000L > (long) haltPermille * admitted) {
       String reason = failed + " of " + admitted + " agents in stage " + (current.stage() + 1) + " ("
-          + openPercent(plan, current.stage()) + "%) failed, over the " + haltPermille / 10.0 + "% threshold";
+          + openPercent(plan, current.stage()) + "%) failed or fell silent while applying, over the " + haltPermille / 10.0
+          + "% threshold";
       return current.with(RolloutState.State.HALTED, current.stage(), reason);
     }
     if ((admitted == tally.applied() + failed || openEarly) && current.stage() + 1 < stages(plan)) {

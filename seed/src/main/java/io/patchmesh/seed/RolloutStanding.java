@@ -14,6 +14,10 @@ import io.patchmesh.proto.ManifestStatus;
  * #UNHEARD_AFTER_MILLIS}) — it may be starved, cut off or asleep, and it has not applied the patch
  * as far as anyone knows. Only after {@link #OFFLINE_AFTER_MILLIS} of silence does it stop counting
  * ({@link #OFFLINE}), and the view names how many were left out so.
+ *
+ * <p>An agent whose latest report said it was applying the manifest and that fell silent since is
+ * {@link #SILENT_APPLYING}: it died or hung while applying (its stage counts it as failed, see
+ * {@link StageCount}) — a casualty, not a laptop that left, so no length of silence drops it.
  */
 enum RolloutStanding {
   /** Heard from (a link or a recent report): counts by its report, or as pending without one. */
@@ -25,7 +29,9 @@ enum RolloutStanding {
   /** Silent, and its last report says it applied the manifest or is not targeted: counts by that report. */
   SETTLED,
   /** Never reported to this seed, and dead or left in this seed's membership view: not counted. */
-  GONE;
+  GONE,
+  /** Silent for at least {@link #UNHEARD_AFTER_MILLIS} since its report that it was applying: targeted, named, never dropped. */
+  SILENT_APPLYING;
 
   /** No link and no report for this long: unheard (the rollout controller's gone rule uses the same). */
   static final long UNHEARD_AFTER_MILLIS = RolloutController.GONE_AFTER_MILLIS;
@@ -52,11 +58,14 @@ enum RolloutStanding {
     if (status != null && (status.getPhase() == ManifestPhase.PHASE_APPLIED || status.getPhase() == ManifestPhase.PHASE_NOT_TARGETED)) {
       return SETTLED;
     }
+    if (status != null && status.getPhase() == ManifestPhase.PHASE_APPLYING) {
+      return SILENT_APPLYING;
+    }
     return silent > OFFLINE_AFTER_MILLIS ? OFFLINE : UNHEARD;
   }
 
   /** Whether an agent standing so counts among the rollout's targeted agents (its phase permitting). */
   boolean counted() {
-    return this == HEARD || this == UNHEARD || this == SETTLED;
+    return this == HEARD || this == UNHEARD || this == SETTLED || this == SILENT_APPLYING;
   }
 }

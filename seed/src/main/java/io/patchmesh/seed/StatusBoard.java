@@ -66,6 +66,7 @@ public final class StatusBoard {
       case PHASE_APPLIED -> "applied";
       case PHASE_FAILED -> "failed";
       case PHASE_NOT_TARGETED -> "not-targeted";
+      case PHASE_APPLYING -> "applying";
       default -> "unknown";
     };
   }

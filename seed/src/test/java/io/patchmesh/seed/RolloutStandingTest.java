@@ -67,4 +67,18 @@ class RolloutStandingTest {
     assertEquals(RolloutStanding.GONE, RolloutStanding.of(null, MemberStatus.LEFT, null, false, T));
     assertFalse(RolloutStanding.GONE.counted());
   }
+
+  @Test
+  void anAgentSilentSinceItReportedApplyingIsNamedApartAndNeverLeftOut() {
+    ManifestStatus applying = phase(ManifestPhase.PHASE_APPLYING);
+    assertEquals(RolloutStanding.HEARD, RolloutStanding.of(heardAt(T - RolloutStanding.UNHEARD_AFTER_MILLIS), MemberStatus.ALIVE,
+        applying, false, T));
+    assertEquals(RolloutStanding.HEARD, RolloutStanding.of(heardAt(T - 3_600_000), MemberStatus.ALIVE, applying, true, T),
+        "a linked agent whose install runs long is heard");
+    RolloutStanding s = RolloutStanding.of(heardAt(T - RolloutStanding.UNHEARD_AFTER_MILLIS - 1), MemberStatus.DEAD, applying, false, T);
+    assertEquals(RolloutStanding.SILENT_APPLYING, s);
+    assertTrue(s.counted(), "it stays targeted");
+    assertEquals(RolloutStanding.SILENT_APPLYING, RolloutStanding.of(heardAt(T - RolloutStanding.OFFLINE_AFTER_MILLIS - 1),
+        MemberStatus.LEFT, applying, false, T), "a day of silence does not make a casualty an offline laptop");
+  }
 }

@@ -20,7 +20,8 @@ import picocli.CommandLine.Model.CommandSpec;
       "Show where a manifest's rollout stands per site, wait for it, or steer it.",
       "--wait exits 0 once every targeted agent has applied it, 1 on timeout or halt.",
       "An agent the seed has not heard from for 15 s that has not applied it stays targeted (unheard);",
-      "after a day of silence it is left out and named (offline)."
+      "after a day of silence it is left out and named (offline). One silent since it reported applying",
+      "is named apart (silent while applying) and counts as failed in its stage."
     })
 final class RolloutCommand implements Callable<Integer> {
   @Mixin AdminOptions admin;
@@ -186,6 +187,9 @@ final class RolloutCommand implements Callable<Integer> {
       if (s.path("unheard").asInt() > 0) {
         b.append(" unheard ").append(s.path("unheard").asInt());
       }
+      if (s.path("silentApplying").asInt() > 0) {
+        b.append(" silent-while-applying ").append(s.path("silentApplying").asInt());
+      }
       sep = ", ";
     }
     return b.toString();
@@ -243,16 +247,21 @@ final class RolloutCommand implements Callable<Integer> {
       int filled = pct * width / 100;
       wan += s.path("wanBytes").asLong();
       naive += s.path("everyAgentBytes").asLong();
-      b.append(String.format(Locale.ROOT, "  %-16s [%s%s] %3d%%  applied %d/%d%s%s  WAN %s%n",
+      b.append(String.format(Locale.ROOT, "  %-16s [%s%s] %3d%%  applied %d/%d%s%s%s  WAN %s%n",
           s.path("site").asText(), "#".repeat(filled), ".".repeat(width - filled), pct,
           s.path("applied").asInt(), s.path("targeted").asInt(),
           s.path("failed").asInt() > 0 ? "  failed " + s.path("failed").asInt() : "",
           s.path("unheard").asInt() > 0 ? "  unheard " + s.path("unheard").asInt() : "",
+          s.path("silentApplying").asInt() > 0 ? "  silent while applying " + s.path("silentApplying").asInt() : "",
           Units.formatBytes(s.path("wanBytes").asLong())));
     }
     b.append(String.format(Locale.ROOT, "  WAN total %s vs %s if every agent downloaded", Units.formatBytes(wan), Units.formatBytes(naive)));
     if (r.path("unheard").asInt() > 0) {
       b.append(String.format(Locale.ROOT, "%n  unheard: %d agents silent for 15 s+ have not applied it; not done until they report", r.path("unheard").asInt()));
+    }
+    if (r.path("silentApplying").asInt() > 0) {
+      b.append(String.format(Locale.ROOT, "%n  silent while applying: %d agents fell silent after they began applying it;"
+          + " each counts as failed in its stage", r.path("silentApplying").asInt()));
     }
     String offline = offlineNote(r);
     if (!offline.isEmpty()) {

@@ -44,4 +44,18 @@ class RolloutSummaryTest {
     assertTrue(RolloutCommand.render(r).contains("offline: 2 agents not heard from for over 24h not counted"));
     assertEquals("", RolloutCommand.offlineNote(view(36, 36, 0, 0)));
   }
+
+  @Test
+  void agentsSilentWhileApplyingAreNamedApart() throws Exception {
+    JsonNode r = new ObjectMapper().readTree("{\"manifestId\":\"" + ID + "\",\"channel\":\"fleet/x\",\"version\":3,"
+        + "\"state\":\"halted\",\"unheard\":0,\"offline\":0,\"silentApplying\":2,\"sites\":[{\"site\":\"branch-a\","
+        + "\"targeted\":3,\"applied\":1,\"failed\":0,\"unheard\":0,\"silentApplying\":2,\"chunksHave\":10,"
+        + "\"chunksTotal\":10,\"wanBytes\":1,\"everyAgentBytes\":4}]}");
+    assertFalse(RolloutCommand.isDone(r));
+    assertEquals("rollout abababababab: branch-a 100% applied 1/3 silent-while-applying 2", RolloutCommand.summary(r));
+    String text = RolloutCommand.render(r);
+    assertTrue(text.contains("applied 1/3  silent while applying 2"), text);
+    assertTrue(text.contains("silent while applying: 2 agents fell silent after they began applying it;"
+        + " each counts as failed in its stage"), text);
+  }
 }

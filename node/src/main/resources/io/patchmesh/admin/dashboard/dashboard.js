@@ -43,7 +43,9 @@
       rows += `<tr data-site="${esc(s.site)}"><td>${esc(s.site)}</td><td>${bar(frac)}</td><td>${bar(appliedFrac)}</td>` +
         `<td>${s.applied}/${s.targeted}${s.failed ? ` <span class="state-failed">${s.failed} failed</span>` : ""}` +
         // targeted agents silent at this seed for 15 s+ that have not applied it: the rollout is not done while any is
-        `${s.unheard ? ` <span class="muted">${s.unheard} unheard</span>` : ""}</td>` +
+        `${s.unheard ? ` <span class="muted">${s.unheard} unheard</span>` : ""}` +
+        // silent since they reported applying: they died or hung applying, and count as failed in their stage
+        `${s.silentApplying ? ` <span class="state-failed">${s.silentApplying} silent while applying</span>` : ""}</td>` +
         `<td class="num">${fmtBytes(s.wanBytes)}</td><td class="num muted">${fmtBytes(s.everyAgentBytes)}</td><td class="fill"></td></tr>`;
     }
     let agents = "";
@@ -52,7 +54,7 @@
       const frac = a.chunksTotal > 0 ? a.chunks / a.chunksTotal : 0;
       agents += `<tr><td>${esc(a.site)}</td><td title="${esc(a.id)}">${esc(a.id.slice(0, 12))}</td>` +
         `<td class="state-${esc(a.state)}">${esc(a.state)}</td><td>${bar(frac)}</td><td class="num">${fmtBytes(a.bytesWan)}</td>` +
-        `<td class="num">${fmtBytes(a.bytesLan)}</td><td class="fill reason ${a.state === "failed" ? "state-failed" : "muted"}">${esc(a.reason || "")}` +
+        `<td class="num">${fmtBytes(a.bytesLan)}</td><td class="fill reason ${a.state === "failed" || a.state === "silent-applying" ? "state-failed" : "muted"}">${esc(a.reason || "")}` +
         // laptop policies holding the agent back right now (battery, metered link, VPN, rate schedule)
         ((a.heldBack || []).length ? `<div class="held-back muted">held back: ${esc(a.heldBack.join("; "))}</div>` : "") +
         // offline catch-up: versions of its channels it has yet to apply, and when the seed last heard it
@@ -65,6 +67,7 @@
       // who steers when this seed does not (a follower in a seed cluster); a lost session is already in the reason
       (r.control && !(r.reason || "").includes(r.control) ? `<div class="summary muted">${esc(r.control)}</div>` : "") +
       `<div class="summary">${applied}/${total} agents applied${r.unheard ? ` · ${esc(r.unheard)} unheard (silent 15 s+, not applied)` : ""}` +
+      `${r.silentApplying ? ` · <span class="state-failed">${esc(r.silentApplying)} silent while applying (count as failed)</span>` : ""}` +
       `${r.offline ? ` · ${esc(r.offline)} offline over ${esc(r.offlineAfterHours)}h, not counted` : ""} · WAN ${fmtBytes(wan)} instead of ${fmtBytes(naive)} · ` +
       `<span class="saved">saved ${fmtBytes(saved)}</span></div>` +
       `<table><tr><th>site</th><th>chunks</th><th>applied</th><th>agents</th><th class="num">WAN bytes</th><th class="num">every-agent-downloads</th><th class="fill"></th></tr>${rows}</table>` +

@@ -148,7 +148,7 @@ public final class ExposureIndex {
       if (p == ManifestPhase.PHASE_APPLIED) {
         applied = true;
       } else if (p == ManifestPhase.PHASE_KNOWN || p == ManifestPhase.PHASE_FETCHING
-          || p == ManifestPhase.PHASE_COMPLETE || p == ManifestPhase.PHASE_WAITING) {
+          || p == ManifestPhase.PHASE_COMPLETE || p == ManifestPhase.PHASE_WAITING || p == ManifestPhase.PHASE_APPLYING) {
         underWay = true;
       }
     }
