@@ -28,8 +28,12 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,8 +68,8 @@ final class ApplyPipeline {
   /** Applies in progress, recorded in the store (a crash during one is reported after the restart). */
   private final ApplyingMarks marks;
   /** Sends a status report now (loop only); completes true once it was written to a seed link. */
-  private java.util.function.Supplier<java.util.concurrent.CompletableFuture<Boolean>> reportNow =
-      () -> java.util.concurrent.CompletableFuture.completedFuture(false);
+  private Supplier<CompletableFuture<Boolean>> reportNow =
+      () -> CompletableFuture.completedFuture(false);
   /** Of the last apply: ms from its last chunk stored to the apply done (-1: none yet), and how. */
   private volatile long lastApplyTailMillis = -1;
   private volatile boolean lastApplyStaged;
@@ -90,7 +94,7 @@ final class ApplyPipeline {
   }
 
   /** How to send a status report at once (the APPLYING report goes out before the apply starts). */
-  void reportNow(java.util.function.Supplier<java.util.concurrent.CompletableFuture<Boolean>> send) {
+  void reportNow(Supplier<CompletableFuture<Boolean>> send) {
     this.reportNow = send;
   }
 
@@ -257,7 +261,7 @@ final class ApplyPipeline {
     // failed in its stage instead of dropping out of it (RolloutController)
     ls.set(ManifestPhase.PHASE_APPLYING, "", options.clock().millis());
     status.changed();
-    java.util.concurrent.CompletableFuture<Boolean> reported = reportNow.get();
+    CompletableFuture<Boolean> reported = reportNow.get();
     loop.work(
         () -> {
           try {
@@ -312,11 +316,11 @@ final class ApplyPipeline {
   }
 
   /** Waits, briefly and at most {@link ApplyingMarks#REPORT_WAIT_MILLIS}, for the APPLYING report to reach a seed link. */
-  private static void awaitReport(VerifiedManifest vm, java.util.concurrent.CompletableFuture<Boolean> reported) {
+  private static void awaitReport(VerifiedManifest vm, CompletableFuture<Boolean> reported) {
     boolean written = false;
     try {
       written = reported.get(ApplyingMarks.REPORT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+    } catch (TimeoutException | ExecutionException e) {
       written = false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

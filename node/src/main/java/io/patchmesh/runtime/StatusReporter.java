@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -200,7 +201,7 @@ final class StatusReporter {
       out.complete(false);
       return out;
     }
-    java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(writes.size());
+    AtomicInteger left = new AtomicInteger(writes.size());
     for (CompletableFuture<Boolean> w : writes) {
       w.whenComplete((ok, err) -> {
         if (err == null && Boolean.TRUE.equals(ok)) {
