@@ -4,6 +4,7 @@ import io.patchmesh.config.NodeConfig;
 import io.patchmesh.runtime.NodeRuntime;
 import io.patchmesh.runtime.RoamingAgent;
 import io.patchmesh.runtime.RuntimeOptions;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -35,27 +36,31 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--window", paramLabel = "SPEC", description = "this agent's own maintenance window, e.g. 'Sat 01:00-05:00 Europe/Berlin'")
   String window;
 
+  /** Where the agent's start lines go when picocli did not read its command line (AgentArgs). */
+  PrintWriter plainErr;
+
   @Override
   public Integer call() throws InterruptedException {
+    PrintWriter err = plainErr != null ? plainErr : spec.commandLine().getErr();
     NodeConfig cfg = inventory.apply(node.builder()).applyDir(applyDir).allowInstallCommands(allowInstall).window(window).build(true);
     io.patchmesh.apply.MaintenanceWindow.parse(cfg.window());
     if (cfg.siteAuto()) {
-      spec.commandLine().getErr().printf("patchmesh agent: site auto: finding the site on the LAN (port %d)%n", cfg.discovery().port());
-      spec.commandLine().getErr().flush();
+      err.printf("patchmesh agent: site auto: finding the site on the LAN (port %d)%n", cfg.discovery().port());
+      err.flush();
       RoamingAgent roaming = RoamingAgent.start(cfg, RuntimeOptions.agent(), n -> {
-        spec.commandLine().getErr().printf("patchmesh agent %s site %s (discovered): mesh %s, admin %s, applying to %s%n",
+        err.printf("patchmesh agent %s site %s (discovered): mesh %s, admin %s, applying to %s%n",
             n.id().shortHex(), n.site(), cfg.outboundOnly() ? "(outbound only)" : n.transport().boundAddress(), n.adminUrl(),
             cfg.applyDir());
-        spec.commandLine().getErr().flush();
+        err.flush();
       });
       return runUntilStopped(roaming);
     }
     NodeRuntime n = NodeRuntime.start(cfg, RuntimeOptions.agent());
-    spec.commandLine().getErr().printf(
+    err.printf(
         "patchmesh agent %s site %s: mesh %s, admin %s, applying to %s%n",
         n.id().shortHex(), cfg.site(), cfg.outboundOnly() ? "(outbound only)" : n.transport().boundAddress(),
         n.adminUrl(), cfg.applyDir());
-    spec.commandLine().getErr().flush();
+    err.flush();
     return runUntilStopped(n);
   }
 

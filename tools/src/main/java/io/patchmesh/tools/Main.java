@@ -2,6 +2,7 @@ package io.patchmesh.tools;
 
 import io.patchmesh.errors.UserInputException;
 import java.io.PrintWriter;
+import java.util.Arrays;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -56,18 +57,20 @@ public final class Main implements Runnable {
 
   /** Runs one command line; returns the exit code (tests call this directly). */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    AgentCommand plain = args.length > 0 && args[0].equals("agent") ? AgentArgs.parse(Arrays.asList(args).subList(1, args.length)) : null;
+    if (plain != null) {
+      plain.plainErr = err;
+      try {
+        return plain.call();
+      } catch (Exception ex) {
+        return failed(ex, err);
+      }
+    }
     CommandLine cl = commandLine(args);
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler(
-        (ex, commandLine, parseResult) -> {
-          commandLine.getErr().println("patchmesh: " + oneLine(ex));
-          if (System.getenv("PATCHMESH_DEBUG") != null) {
-            ex.printStackTrace(commandLine.getErr());
-          }
-          commandLine.getErr().flush();
-          return exitCodeOf(ex);
-        });
+        (ex, commandLine, parseResult) -> failed(ex, commandLine.getErr()));
     cl.setParameterExceptionHandler(
         (ex, args2) -> {
           CommandLine c = ex.getCommandLine();
@@ -92,6 +95,16 @@ public final class Main implements Runnable {
       return root;
     }
     return new CommandLine(new Main());
+  }
+
+  /** A command's failure: one line on {@code err} (a trace too with PATCHMESH_DEBUG), its exit code. */
+  static int failed(Exception ex, PrintWriter err) {
+    err.println("patchmesh: " + oneLine(ex));
+    if (System.getenv("PATCHMESH_DEBUG") != null) {
+      ex.printStackTrace(err);
+    }
+    err.flush();
+    return exitCodeOf(ex);
   }
 
   static int exitCodeOf(Throwable ex) {
