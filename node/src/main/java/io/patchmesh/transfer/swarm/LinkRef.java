@@ -17,6 +17,26 @@ public record LinkRef(NodeId peer, long linkEpoch, String site, Set<Role> roles)
     roles = Set.copyOf(roles);
   }
 
+  /**
+   * Peer and link epoch only (they name the link; equal refs still hash alike), and written out: a
+   * record's generated hashCode and equals go through {@code Objects.hashCode} / {@code equals},
+   * whose type profile every record's components share, so C2 code that hashed a LinkRef, an
+   * {@code Upload} or an upload key trapped and was compiled again when another record type came
+   * by (the serving path in a warm rollout, docs/BENCHMARKS.md 13s); and this one hashed the
+   * roles set each time, per control frame sent.
+   */
+  @Override
+  public int hashCode() {
+    return 31 * (peer == null ? 0 : peer.hashCode()) + Long.hashCode(linkEpoch);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o == this
+        || o instanceof LinkRef r && linkEpoch == r.linkEpoch && (peer == null ? r.peer == null : peer.equals(r.peer))
+            && (site == null ? r.site == null : site.equals(r.site)) && roles.equals(r.roles);
+  }
+
   public boolean isSeed() {
     return roles.contains(Role.ROLE_SEED);
   }

@@ -55,6 +55,19 @@ public sealed interface SwarmAction {
    */
   record Yield() implements SwarmAction {}
 
-  /** An upload, identified by manifest and chunk (a Cancel names those two). */
-  record Upload(ManifestId manifest, int index) {}
+  /**
+   * An upload, identified by manifest and chunk (a Cancel names those two). A hash key on the
+   * serving path: equals and hashCode are written out (see {@link LinkRef#hashCode}).
+   */
+  record Upload(ManifestId manifest, int index) {
+    @Override
+    public int hashCode() {
+      return 31 * (manifest == null ? 0 : manifest.hashCode()) + index;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o == this || o instanceof Upload u && index == u.index && (manifest == null ? u.manifest == null : manifest.equals(u.manifest));
+    }
+  }
 }

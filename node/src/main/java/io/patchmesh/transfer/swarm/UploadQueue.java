@@ -49,7 +49,19 @@ public final class UploadQueue<U, B, P> {
   /** Outcome of {@link #onPieceReady}. */
   public record Ready(Disposition disposition, boolean firstParked) {}
 
-  private record Key<U>(NodeId peer, U upload) {}
+  /** A hash key per piece served: equals and hashCode written out (see {@link LinkRef#hashCode}). */
+  private record Key<U>(NodeId peer, U upload) {
+    @Override
+    public int hashCode() {
+      return 31 * (peer == null ? 0 : peer.hashCode()) + (upload == null ? 0 : upload.hashCode());
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o == this || o instanceof Key<?> k && (peer == null ? k.peer == null : peer.equals(k.peer))
+          && (upload == null ? k.upload == null : upload.equals(k.upload));
+    }
+  }
 
   private record Parked<U, P>(U upload, P piece) {}
 
