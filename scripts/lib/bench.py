@@ -555,18 +555,22 @@ def backlog(tc_out, dev):
 def pm_rollout(run, sites, agents, admin, token, src_dir, version, fname="patch.bin", group=None):
     """Publishes src_dir through the seed; returns (t0, times, before, after, publish json, rollout json, publish secs).
 
-    With a CostGroup, marks its CPU at f"v{version}-publish" (before the publish CLI starts),
-    f"v{version}-start" (the CLI returned: the seed holds the published manifest, and has announced it
-    already, so the agents may be fetching) and f"v{version}-done" (the last agent applied it)."""
+    The rollout's clock (t0) starts when the seed began announcing the manifest (the publish's
+    announcedAtMillis; the agents may fetch before the publish CLI returns), or, from a seed that does not
+    say, when the publish started. With a CostGroup, marks its CPU at f"v{version}-publish" (before the
+    publish CLI starts: the seed's taking of the upload counts), f"v{version}-start" (the CLI returned)
+    and f"v{version}-done" (the last agent applied it)."""
     before = run.counters(sites)
     if group:
-        group.mark(f"v{version}-publish")  # the agents may fetch before the CLI returns (see the notes)
+        group.mark(f"v{version}-publish")
     tp = time.time()
     pub = pm_publish(run, admin, token, src_dir, version)
     if group:
         group.mark(f"v{version}-start")
-    t0 = time.time()
-    log(f"patchmesh: published v{version} {pub['manifestId'][:12]} ({pub['chunks']} chunks) in {t0 - tp:.1f}s")
+    t_cli = time.time()
+    t0 = pub["announcedAtMillis"] / 1000.0 if "announcedAtMillis" in pub else tp
+    log(f"patchmesh: published v{version} {pub['manifestId'][:12]} ({pub['chunks']} chunks) in {t_cli - tp:.1f}s; "
+        f"the seed announced it {t_cli - t0:.1f}s before the publish returned")
     env = dict(os.environ, PATCHMESH_TOKEN=token)
     waiter = run.bg(f"pm-rollout-v{version}", [PM, "rollout", "--admin", admin, "--manifest", pub["manifestId"], "--wait",
                                               "--timeout", f"{run.args.timeout}s"], ns=f"{NS}-dc", env=env)
@@ -588,7 +592,7 @@ def pm_rollout(run, sites, agents, admin, token, src_dir, version, fname="patch.
         raise BenchError(f"patchmesh rollout --wait exited {waiter.returncode}")
     run.procs.remove(waiter)
     ro = run.sh([PM, "rollout", "--admin", admin, "--manifest", pub["manifestId"], "--json"], ns=f"{NS}-dc", env=env)
-    return t0, times, before, after, pub, json.loads(ro.stdout), t0 - tp
+    return t0, times, before, after, pub, json.loads(ro.stdout), t_cli - tp
 
 
 def summarize(name, sites, size, down_bps, t0, times, before, after, aria_time=None):
@@ -700,7 +704,7 @@ def wan_patchmesh(run, a, patch_dir, digest, group, warm_dir=None, warm_digest=N
             json.dump(ro, f, indent=1)
         out[label] = (t0, {(s, h): v for (s, h, i), v in times.items()}, before, after,
                       {"publish_s": pub_s, "chunks": pub["chunks"],
-                       "cpu_rollout_s": group.between(f"v{version}-start", f"v{version}-done")})
+                       "cpu_rollout_s": group.between(f"v{version}-publish", f"v{version}-done")})
         if version == 1:
             time.sleep(a.settle)
             cost["idle_after_pct"] = idle_window(agents, a.idle)
@@ -793,7 +797,8 @@ def bench_wan(run):
              f"- cpu_rollout_s: CPU-s of all the system's processes ({', '.join(sorted(cpu_how))}: a cgroup per system"
              f"{'' if cpu_how <= {'cgroup2', 'cpuacct'} else '; proc = /proc/PID/stat of the process trees, sampled'}) "
              "from the moment the patch is handed over (nginx: curls started; aria2: leechers started; patchmesh: "
-             "published to the seed, agents up and idle) to the last host holding it; cpu_cold_s: from starting the "
+             "`publish --seed` started, agents up and idle: the seed's taking of the upload counts) to the last host "
+             "holding it; patchmesh's rollout time counts from the seed's announce (announcedAtMillis); cpu_cold_s: from starting the "
              "system's processes (patchmesh: seed + agents until all alive, plus cpu_rollout_s; its idle windows "
              "not counted); the publish CLI and `rollout --wait` are not counted",
              "- rss: peak RSS (VmHWM) per process of the system's programs ("
@@ -803,22 +808,18 @@ def bench_wan(run):
             notes.append(f"  - {name}: {g.rss_by_label()}")
     for name, res in results.items():
         g = groups[name]
-        a_, b_ = (f"v{2 if name.endswith('warm') else 1}-start", f"v{2 if name.endswith('warm') else 1}-done") \
+        a_, b_ = (f"v{2 if name.endswith('warm') else 1}-publish", f"v{2 if name.endswith('warm') else 1}-done") \
             if name.startswith("patchmesh") else ("start", "done")
         roles = g.by_role(a_, b_)
         notes.append(f"- {name}: cpu_rollout_s by process: " + ", ".join(
             f"{r} x{len(v)} {sum(v):.1f} (max {max(v):.1f})" for r, v in sorted(roles.items())) +
             f"; the rest ({max(0.0, g.between(a_, b_) - sum(sum(v) for v in roles.values())):.1f}) in processes "
             "those started and in started processes that ended before the last host (curl scripts)")
-        pub_mark = a_.replace("-start", "-publish")
-        if name.startswith("patchmesh") and pub_mark in g.proc_marks:
-            # the seed announces the manifest before `patchmesh publish` returns, so the agents start
-            # fetching inside the publish: the window above misses that part (docs/BENCHMARKS.md 13s)
-            early = g.by_role(pub_mark, b_)
-            notes.append(f"- {name}: the same from the publish's start (the agents fetch before the publish CLI "
-                         "returns; the seed's figure includes taking the upload): " + ", ".join(
-                             f"{r} x{len(v)} {sum(v):.1f}" + (f" (+{sum(v) - sum(roles.get(r, [])):.1f})" if r in roles else "")
-                             for r, v in sorted(early.items())))
+        if name.startswith("patchmesh"):
+            early = g.by_role(a_, a_.replace("-publish", "-start"))
+            notes.append(f"- {name}: of that, before the publish CLI returned (the seed took the upload and "
+                         "announced; agents may already fetch): " + ", ".join(
+                             f"{r} x{len(v)} {sum(v):.1f}" for r, v in sorted(early.items())))
     if a.agent_config:
         notes.append(f"- patchmesh agents also read `--config {a.agent_config}`: "
                      + "; ".join(l.strip() for l in open(a.agent_config) if l.strip() and not l.startswith("#")))

@@ -186,7 +186,11 @@ final class PublishApi {
       node.store().leases().release(id);
     }
     node.offerVerified(vm);
-    return AdminResponse.json(result(p, id));
+    Map<String, Object> out = result(p, id);
+    // when this seed held the manifest and began announcing it: agents may fetch before the
+    // publishing CLI has read this answer (scripts/bench starts a rollout's clock here)
+    out.put("announcedAtMillis", node.options().clock().millis());
+    return AdminResponse.json(out);
   }
 
   /** Drops sessions idle past {@link #SESSION_IDLE} with their leases (holding {@code pending}). */

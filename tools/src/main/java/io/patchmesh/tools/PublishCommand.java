@@ -34,7 +34,8 @@ import picocli.CommandLine.Model.CommandSpec;
       "Build, sign and write a patch: chunk FILE|DIR..., sign with every --key.",
       "A file argument is published under its name; a directory contributes its",
       "contents. --json prints {\"manifestId\",\"channel\",\"version\",\"files\",",
-      "\"chunks\",\"bytes\",\"newChunks\",\"newBytes\"}."
+      "\"chunks\",\"bytes\",\"newChunks\",\"newBytes\"}; with --seed also",
+      "\"announcedAtMillis\" (the seed's clock when it began announcing it)."
     })
 final class PublishCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

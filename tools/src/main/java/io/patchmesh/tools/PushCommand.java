@@ -41,7 +41,7 @@ final class PushCommand implements Callable<Integer> {
   static void print(PrintWriter out, JsonNode r, boolean json) {
     if (json) {
       com.fasterxml.jackson.databind.node.ObjectNode n = JsonOut.object();
-      for (String f : new String[] {"manifestId", "channel", "version", "files", "chunks", "bytes", "newChunks", "newBytes"}) {
+      for (String f : new String[] {"manifestId", "channel", "version", "files", "chunks", "bytes", "newChunks", "newBytes", "announcedAtMillis"}) {
         if (r.has(f)) {
           n.set(f, r.get(f));
         }

@@ -89,6 +89,9 @@ class FleetProcessTest {
         "--seed", admin, "--token-file", token, "--json", content.toString());
     assertEquals(0, pub.code(), pub.err());
     String v1 = json.readTree(pub.out()).path("manifestId").asText();
+    // the seed says when it began announcing (scripts/bench starts a rollout's clock there)
+    long announced = json.readTree(pub.out()).path("announcedAtMillis").asLong();
+    assertTrue(announced > 0 && announced <= System.currentTimeMillis(), pub.out());
     Run wait = cli("rollout", "--admin", admin, "--token-file", token, "--manifest", v1, "--wait", "--timeout", "3m", "--json");
     assertEquals(0, wait.code(), wait.err());
     JsonNode view = json.readTree(wait.out());
