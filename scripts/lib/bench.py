@@ -840,8 +840,9 @@ def bench_wan(run):
         notes.append(f"  - {name}: " + ", ".join(f"s{s} {v[0]:,} / {v[1]:,}" for s, v in wan.items()))
     for name, res in results.items():
         if name.startswith("patchmesh"):
-            notes.append(f"- {name}: publish (chunk, sign, upload to the seed) took {res[4]['publish_s']:.1f}s before "
-                         f"the clock started; {res[4]['chunks']} chunks")
+            notes.append(f"- {name}: publish (chunk, sign, upload to the seed) took {res[4]['publish_s']:.1f}s; the "
+                         f"rollout's clock starts when the seed announced it (announcedAtMillis), its CPU at the "
+                         f"publish's start; {res[4]['chunks']} chunks")
     write_table(run, rows, "WAN rollout: nginx, BitTorrent, patchmesh", notes)
     plot(run, {n: list(r[1].values()) for n, r in results.items()},
          f"{a.sites} sites x {a.hosts} hosts, {size >> 20} MiB, {a.down} down / {a.up} up, rtt {a.rtt}",
