@@ -140,12 +140,13 @@ final class ApplyPipeline {
         held.accept(vm);
         String applied = store.state().getString("applied:" + vm.id().hex());
         LocalState ls = state(vm.id());
+        boolean interrupted = marks.left(vm.id());
         if ("ok".equals(applied)) {
           ls.set(ManifestPhase.PHASE_APPLIED, "", options.clock().millis());
-        } else if (marks.left(vm.id())) {
+        } else if (interrupted) {
           interruptedApply(vm, ls);
         }
-        if (marks.left(vm.id())) {
+        if (interrupted) {
           marks.end(vm.id());
         }
         startSession(vm);
