@@ -57,6 +57,7 @@ class RolloutSilentApplyingTest {
       Files.createDirectories(victim.config().applyDir());
       Files.writeString(victim.config().applyDir().resolve("../hang"), "x");
       await().atMost(Duration.ofSeconds(60)).until(() -> seed.node().members().size() == 4);
+      awaitReported(seed, ok, victim, laptop);
       Path v1 = tmp.resolve("patch/v1.bin");
       LocalMesh.randomFile(v1, 200_000, 7);
       VerifiedManifest vm = mesh.publish(seed, v1, "fleet/canary", 1, b -> b.installCommand(HANG).rollout(PLAN));
@@ -116,6 +117,7 @@ class RolloutSilentApplyingTest {
       NodeRuntime ok = agent(mesh, "agent-ok", null);
       NodeRuntime laptop = agent(mesh, "agent-laptop", closedWindow());
       await().atMost(Duration.ofSeconds(60)).until(() -> seed.node().members().size() == 3);
+      awaitReported(seed, ok, laptop);
       Path v1 = tmp.resolve("patch/v1.bin");
       LocalMesh.randomFile(v1, 200_000, 8);
       VerifiedManifest vm = mesh.publish(seed, v1, "fleet/laptop", 1, b -> b.installCommand(HANG).rollout(PLAN));
@@ -133,8 +135,22 @@ class RolloutSilentApplyingTest {
       await().atMost(Duration.ofSeconds(30)).until(() -> seed.rollouts().view(vm.id()).orElseThrow().stage() == 1);
       RolloutController.View v = seed.rollouts().view(vm.id()).orElseThrow();
       assertEquals("active", v.state(), v.toString());
-      assertEquals(0, view(seed, vm).path("silentApplying").asInt());
+      JsonNode after = view(seed, vm);
+      assertEquals(0, after.path("silentApplying").asInt(), after.toString());
     }
+  }
+
+  /**
+   * Waits until the seed holds a report from each agent: the stage tally counts agents by their
+   * reports, so one that has not reported yet when the manifest is published cannot hold the first
+   * stage, and the stage could open before the test's precondition (a clean clone saw it open).
+   */
+  static void awaitReported(SeedNode seed, NodeRuntime... agents) {
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      java.util.Set<String> reported = new java.util.HashSet<>();
+      seed.board().agents().forEach(a -> reported.add(a.nodeId()));
+      return java.util.Arrays.stream(agents).allMatch(a -> reported.contains(a.id().hex()));
+    });
   }
 
   static JsonNode view(SeedNode seed, VerifiedManifest vm) throws Exception {
