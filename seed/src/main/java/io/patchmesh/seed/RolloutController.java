@@ -5,7 +5,6 @@ import io.patchmesh.net.NodeId;
 import io.patchmesh.net.PeerLink;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Manifest;
-import io.patchmesh.proto.ManifestStatus;
 import io.patchmesh.proto.Role;
 import io.patchmesh.proto.Rollout;
 import io.patchmesh.proto.RolloutState;
@@ -44,7 +43,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Facts: an agent counts by its own latest report (its site is the one in
  * the certificate of the link the report came over, see NodeRuntime) and by
- * this seed's own link to it. What other nodes gossip about an agent (dead,
+ * this seed's own link to it; one linked with no report yet counts as pending
+ * under its link's site ({@link StageCensus}). What other nodes gossip about an agent (dead,
  * left) changes nothing here: an admitted agent leaves the tally only when
  * this seed has no link to it and has not heard from it for {@link
  * #GONE_AFTER_MILLIS} — and not even then if its latest report said it was
@@ -114,7 +114,7 @@ public final class RolloutController implements AutoCloseable {
 
   /** Judges every rollout and tells the agents. Public for tests that want no wait. */
   public synchronized void tick() {
-    Set<NodeId> linked = linkedAgents();
+    Map<NodeId, String> linked = linkedAgents();
     Set<ManifestId> live = new HashSet<>();
     for (StoredManifest sm : node.store().manifests().list()) {
       live.add(sm.id());
@@ -158,11 +158,12 @@ public final class RolloutController implements AutoCloseable {
     return p;
   }
 
-  private Set<NodeId> linkedAgents() {
-    Set<NodeId> out = new HashSet<>();
+  /** The agents (not seeds) this seed has a link to, each with its link's site (with TLS, one its certificate permits). */
+  private Map<NodeId, String> linkedAgents() {
+    Map<NodeId, String> out = new HashMap<>();
     for (PeerLink l : node.transport().links()) {
       if (!l.roles().contains(Role.ROLE_SEED)) {
-        out.add(l.peerId());
+        out.put(l.peerId(), l.site());
       }
     }
     return out;
@@ -172,7 +173,9 @@ public final class RolloutController implements AutoCloseable {
    * Whether any agent on this seed's board has reported {@code id} at all. A stage with no admitted
    * agent opens the next one at once only on that evidence (or after {@link #EMPTY_STAGE_GRACE_MILLIS}):
    * right after a publish, or after a seed restart, no report is in yet and every stage looks empty,
-   * so the controller would otherwise open them all before a single canary was heard from.
+   * so the controller would otherwise open them all before a single canary was heard from. (Canaries
+   * linked to this seed already hold their stage as pending, {@link StageCensus}; the grace covers
+   * those not linked yet, e.g. after a seed restart.)
    */
   private boolean anyAgentReported(ManifestId id) {
     String hex = id.hex();
@@ -185,38 +188,23 @@ public final class RolloutController implements AutoCloseable {
   }
 
   /** This seed's own tally of the agents admitted to {@code stage}. */
-  StageTally ownTally(ManifestId id, Rollout plan, int stage, Set<NodeId> linked) {
+  StageTally ownTally(ManifestId id, Rollout plan, int stage, Map<NodeId, String> linked) {
     return ownCount(id, plan, stage, linked).tally();
   }
 
   /**
-   * This seed's own tally of the agents admitted to {@code stage}, by {@link StageCount}: one gone
+   * This seed's own tally of the agents admitted to {@code stage}, by {@link StageCensus}: one gone
    * by our own observation (no link, no report) leaves it unless it went silent while applying,
-   * which counts as failed. The shared tally carries it among the failures (its format unchanged,
+   * which counts as failed; one linked with no report yet is pending. The shared tally carries it among the failures (its format unchanged,
    * so seeds of older versions in the cluster still read it).
    */
-  OwnTally ownCount(ManifestId id, Rollout plan, int stage, Set<NodeId> linked) {
-    String hex = id.hex();
+  OwnTally ownCount(ManifestId id, Rollout plan, int stage, Map<NodeId, String> linked) {
     int permille = RolloutJudge.openPercent(plan, stage) * 10;
-    long now = node.options().clock().millis();
-    StageTally.Builder b = new StageTally.Builder(stage);
-    int silentApplying = 0;
-    for (AgentRecord a : board.agents()) {
-      NodeId agent = NodeId.fromHex(a.nodeId());
-      ManifestStatus st = a.manifests().get(hex);
-      StageCount c = StageCount.of(st == null ? null : st.getPhase(), linked.contains(agent), now - a.receivedMillis());
-      if (c == StageCount.LEFT_OUT || RolloutGate.admission(agent, id) >= permille) {
-        continue;
-      }
-      if (c == StageCount.SILENT_APPLYING) {
-        silentApplying++;
-      }
-      b.add(a.site(), c == StageCount.APPLIED, c.failed());
-    }
-    return new OwnTally(b.build(), silentApplying);
+    return StageCensus.count(stage, id.hex(), board.agents(), linked, agent -> RolloutGate.admission(agent, id) < permille,
+        node.options().clock().millis());
   }
 
-  private RolloutRecord judge(ManifestId id, Rollout plan, RolloutRecord r, Set<NodeId> linked) {
+  private RolloutRecord judge(ManifestId id, Rollout plan, RolloutRecord r, Map<NodeId, String> linked) {
     StageTally own = ownTally(id, plan, r.stage(), linked);
     store.publishTally(id, own);
     Optional<String> notSteering = store.notSteering();

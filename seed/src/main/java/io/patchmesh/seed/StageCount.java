@@ -13,6 +13,11 @@ import io.patchmesh.proto.ManifestPhase;
  * install runs). Such an agent stays and counts as failed: a patch whose install kills or hangs
  * its host silences its canaries, and their silence must not let the next stage open. A later
  * report (applied, failed) counts as it says.
+ *
+ * <p>An admitted agent linked to this seed that has sent it no report yet (just linked, its first
+ * report slow, or one that never reports) is pending ({@link #unreported}): it holds its stage
+ * like one that reported fetching, until it reports or its link goes away. Without a report
+ * there is no silence to time, so once unlinked it is simply not counted.
  */
 enum StageCount {
   /** Not counted: not targeted, or gone (silent) in a phase other than applying. */
@@ -43,6 +48,14 @@ enum StageCount {
       return APPLIED;
     }
     return phase == ManifestPhase.PHASE_FAILED ? FAILED : PENDING;
+  }
+
+  /**
+   * How an admitted agent that never reported to this seed counts: pending while this seed has a
+   * link to it (admitted, not applied, not failed), left out otherwise.
+   */
+  static StageCount unreported(boolean linked) {
+    return linked ? PENDING : LEFT_OUT;
   }
 
   /** Counts among the stage's failures (the plan's failure threshold halts the rollout on these). */

@@ -43,7 +43,7 @@ class StageCountTest {
     }
   }
 
-  /** The tally a seed builds at {@code now}, as RolloutController.ownCount does (every agent admitted). */
+  /** The tally a seed builds at {@code now} from its agents' reports, as StageCensus does (every agent admitted). */
   static StageTally tally(int stage, Map<String, Agent> agents, long now) {
     StageTally.Builder b = new StageTally.Builder(stage);
     for (Agent a : agents.values()) {
