@@ -141,9 +141,11 @@ class RolloutSilentApplyingTest {
   }
 
   /**
-   * Waits until the seed holds a report from each agent: the stage tally counts agents by their
-   * reports, so one that has not reported yet when the manifest is published cannot hold the first
-   * stage, and the stage could open before the test's precondition (a clean clone saw it open).
+   * Waits until the seed holds a report from each agent. Since an agent linked to the seed holds its
+   * stage before its first report too ({@link StageCensus}), this is belt and braces for the first
+   * stage: it also makes sure the seed knows every agent by its own report before the publish (a
+   * clean clone once saw the first stage open before the laptop's first report arrived, when only
+   * reports counted).
    */
   static void awaitReported(SeedNode seed, NodeRuntime... agents) {
     await().atMost(Duration.ofSeconds(60)).until(() -> {
