@@ -10,6 +10,8 @@ import io.patchmesh.proto.Rollout;
 import io.patchmesh.proto.RolloutState;
 import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.runtime.NodeRuntime;
+import io.patchmesh.seed.cluster.ApplyingVouches;
+import io.patchmesh.seed.cluster.ApplyingVouches.Heard;
 import io.patchmesh.seed.cluster.RolloutRecord;
 import io.patchmesh.seed.cluster.RolloutStore;
 import io.patchmesh.seed.cluster.StageTally;
@@ -19,6 +21,7 @@ import io.patchmesh.trust.ManifestId;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -48,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * left) changes nothing here: an admitted agent leaves the tally only when
  * this seed has no link to it and has not heard from it for {@link
  * #GONE_AFTER_MILLIS} — and not even then if its latest report said it was
- * applying: it counts as failed ({@link StageCount}).
+ * applying: it counts as failed ({@link StageCount}), unless another live seed of the cluster
+ * still hears from it: then as that seed counts it ({@link StageVouching}).
  */
 public final class RolloutController implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RolloutController.class);
@@ -67,8 +71,12 @@ public final class RolloutController implements AutoCloseable {
   public record View(String state, int stage, int stages, int openPercent, String reason, int admitted, int applied,
       int failed, String control, boolean urgent, long windowOverrideUntilMillis) {}
 
-  /** This seed's tally of a stage, and how many of its failures are agents silent while applying. */
-  record OwnTally(StageTally tally, int silentApplying) {}
+  /**
+   * This seed's tally of a stage; how many of its failures are agents silent while applying; how
+   * many agents silent here while applying other seeds vouch for (counted as those seeds say); and
+   * the candidates it names to the other seeds ({@link StageVouching}).
+   */
+  record OwnTally(StageTally tally, int silentApplying, int vouched, List<String> candidates) {}
 
   /** Stage rhythm by urgency (issue 18): urgent rollouts do not wait on stragglers. */
   private static final StageRhythm RHYTHM = StageRhythm.DEFAULT;
@@ -87,6 +95,7 @@ public final class RolloutController implements AutoCloseable {
   private final Map<ManifestId, View> views = new HashMap<>();
   private final Map<ManifestId, Boolean> urgent = new HashMap<>();
   private final Map<ManifestId, StageSeen> stageSeen = new HashMap<>();
+  private final Map<ManifestId, Integer> lastVouched = new java.util.concurrent.ConcurrentHashMap<>();
   private final AtomicLong ticks = new AtomicLong();
   private final AtomicLong decisions = new AtomicLong();
   /** Who heard which state: a state goes out when it changes, to new links, and every 30 s. */
@@ -135,6 +144,7 @@ public final class RolloutController implements AutoCloseable {
       }
     }
     beacon.retain(live);
+    lastVouched.keySet().retainAll(live);
     ticks.incrementAndGet();
   }
 
@@ -199,14 +209,43 @@ public final class RolloutController implements AutoCloseable {
    * so seeds of older versions in the cluster still read it).
    */
   OwnTally ownCount(ManifestId id, Rollout plan, int stage, Map<NodeId, String> linked) {
+    return ownCount(id, plan, stage, linked, Map.of());
+  }
+
+  /** As above, with what the cluster's other seeds vouch for ({@link StageVouching}). */
+  OwnTally ownCount(ManifestId id, Rollout plan, int stage, Map<NodeId, String> linked, Map<String, Heard> vouched) {
     int permille = RolloutJudge.openPercent(plan, stage) * 10;
     return StageCensus.count(stage, id.hex(), board.agents(), linked, agent -> RolloutGate.admission(agent, id) < permille,
-        node.options().clock().millis());
+        vouched, node.options().clock().millis());
+  }
+
+  /**
+   * Shares this seed's candidates silent while applying, and which of the other seeds' candidates it
+   * hears from itself ({@link StageVouching}): the board is read only when another seed names one.
+   */
+  private void shareVouches(ManifestId id, OwnTally own, List<ApplyingVouches> others, Map<NodeId, String> linked) {
+    Map<String, Heard> heard = Map.of();
+    if (others.stream().anyMatch(v -> !v.candidates().isEmpty())) {
+      Set<String> linkedHex = new HashSet<>();
+      linked.keySet().forEach(n -> linkedHex.add(n.hex()));
+      heard = StageVouching.heard(others, StageVouching.byId(board.agents()), linkedHex, id.hex(), node.options().clock().millis());
+    }
+    store.publishVouches(id, new ApplyingVouches(own.candidates(), heard));
+  }
+
+  /** How many of this seed's candidates silent while applying other seeds heard from at the last judgement (tests). */
+  int vouched(ManifestId id) {
+    return lastVouched.getOrDefault(id, 0);
   }
 
   private RolloutRecord judge(ManifestId id, Rollout plan, RolloutRecord r, Map<NodeId, String> linked) {
-    StageTally own = ownTally(id, plan, r.stage(), linked);
+    List<ApplyingVouches> others = store.othersVouches(id);
+    Map<String, Heard> vouched = ApplyingVouches.merged(others);
+    OwnTally census = ownCount(id, plan, r.stage(), linked, vouched);
+    StageTally own = census.tally();
     store.publishTally(id, own);
+    shareVouches(id, census, others, linked);
+    lastVouched.put(id, (int) census.candidates().stream().filter(vouched::containsKey).count());
     Optional<String> notSteering = store.notSteering();
     Optional<StageTally> total = store.clusterTally(id, own);
     boolean isUrgent = urgent.getOrDefault(id, false);
@@ -234,7 +273,7 @@ public final class RolloutController implements AutoCloseable {
     int stage = r.stage();
     StageTally shown = total.filter(t -> t.stage() == stage).orElse(own);
     if (shown.stage() != stage) {
-      shown = ownTally(id, plan, stage, linked);
+      shown = ownCount(id, plan, stage, linked, vouched).tally();
     }
     views.put(id, view(plan, r, shown, notSteering.orElse(""), isUrgent, now));
     return r;

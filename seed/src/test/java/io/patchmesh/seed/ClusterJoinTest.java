@@ -63,7 +63,7 @@ class ClusterJoinTest {
         c.start();
         assertEquals(List.of(first.node().id().hex()), c.getChildren().forPath("/shared/patchmesh/seeds"),
             "only our seed registered");
-        assertEquals(List.of("advisories", "cluster", "leader", "rollouts", "seeds", "tallies"),
+        assertEquals(List.of("advisories", "cluster", "leader", "rollouts", "seeds", "tallies", "vouches"),
             c.getChildren().forPath("/shared/patchmesh").stream().sorted().toList());
         assertEquals(1, c.getChildren().forPath("/shared/patchmesh/leader").size(), "the refused seed never ran for leader");
       }

@@ -87,7 +87,9 @@ class RolloutGossipAttackTest {
           RolloutController.View v = seed.rollouts().view(vm.id()).orElseThrow();
           assertEquals(0, v.stage(), "stage 1 is still the open one after the rogue said " + lie + ": " + v);
           assertEquals("active", v.state());
-          assertEquals(admitted.size(), v.admitted(), "every admitted agent still counts: " + v);
+          // the rogue is linked and never reports: admitted by its id to the stage, it holds it as pending (StageCensus)
+          int rogueCounts = RolloutGate.admission(rogue.id(), vm.id()) < 500 ? 1 : 0;
+          assertEquals(admitted.size() + rogueCounts, v.admitted(), "every admitted agent still counts: " + v);
           assertEquals(0, seed.rollouts().decisions());
         }
       }

@@ -1,6 +1,7 @@
 package io.patchmesh.seed.cluster;
 
 import io.patchmesh.trust.ManifestId;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -55,6 +56,20 @@ public interface RolloutStore extends AutoCloseable {
    * published a tally for this stage (a decision then waits).
    */
   Optional<StageTally> clusterTally(ManifestId id, StageTally own);
+
+  /**
+   * Shares what this seed says about agents silent while applying ({@link ApplyingVouches}); a
+   * cluster store writes it beside the tally, rate-limited like it. Alone: nothing to share.
+   */
+  default void publishVouches(ManifestId id, ApplyingVouches mine) {}
+
+  /**
+   * What the other live seeds said about agents silent while applying; a seed that said nothing
+   * (an older seed, or not yet) or something unreadable is left out: it vouches for nobody.
+   */
+  default List<ApplyingVouches> othersVouches(ManifestId id) {
+    return List.of();
+  }
 
   /** Why this seed may not make controller decisions now; empty when it may. */
   Optional<String> notSteering();

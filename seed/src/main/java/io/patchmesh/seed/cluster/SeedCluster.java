@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
  *   seeds/SEED_ID               ephemeral: "site admin-url mesh-address" of each live seed
  *   rollouts/MANIFEST_ID        the rollout record (state:stage:reason), written only by compare-and-set
  *   tallies/MANIFEST_ID/SEED_ID ephemeral: that seed's tally of the open stage
+ *   vouches/MANIFEST_ID/SEED_ID ephemeral: that seed's agents silent while applying, and those of
+ *                               the others' it hears from (ApplyingVouches; bounded)
  *   advisories/ADVISORY_ID      an imported advisory's JSON (ZkAdvisoryStore; bounded in size and count)
  * </pre>
  *
@@ -55,6 +57,7 @@ public final class SeedCluster implements AutoCloseable {
   static final String SEEDS = ROOT + "/seeds";
   static final String ROLLOUTS = ROOT + "/rollouts";
   static final String TALLIES = ROOT + "/tallies";
+  static final String VOUCHES = ROOT + "/vouches";
   static final String ADVISORIES = ROOT + "/advisories";
 
   /** Joining failed: ZooKeeper unreachable, or this path belongs to another fleet. */
@@ -124,6 +127,7 @@ public final class SeedCluster implements AutoCloseable {
       checkFingerprint(client, fingerprint, config.connect().text());
       client.createContainers(ROLLOUTS);
       client.createContainers(TALLIES);
+      client.createContainers(VOUCHES);
       client.createContainers(SEEDS);
       client.createContainers(ADVISORIES);
     } catch (InterruptedException e) {

@@ -1,9 +1,12 @@
 package io.patchmesh.seed.cluster;
 
 import io.patchmesh.trust.ManifestId;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.zookeeper.CreateMode;
@@ -22,6 +25,7 @@ import org.slf4j.LoggerFactory;
  * when it changed and at most once per {@link ClusterConfig#tallyInterval()};
  * the leader adds up the tallies of the live seeds (those registered now) for
  * the open stage, and decides nothing while one of them has not yet tallied it.
+ * Beside each tally, each seed writes its {@link ApplyingVouches} (ephemeral, written the same way).
  */
 public final class ZkRolloutStore implements RolloutStore {
   private static final Logger log = LoggerFactory.getLogger(ZkRolloutStore.class);
@@ -30,11 +34,18 @@ public final class ZkRolloutStore implements RolloutStore {
   private final long tallyIntervalMillis;
   private final Map<ManifestId, byte[]> publishedTally = new ConcurrentHashMap<>();
   private final Map<ManifestId, Long> publishedAt = new ConcurrentHashMap<>();
+  private final Map<ManifestId, byte[]> publishedVouches = new ConcurrentHashMap<>();
+  private final Map<ManifestId, Long> vouchesAt = new ConcurrentHashMap<>();
+  /** Seeds whose unreadable vouches were logged (once each). */
+  private final Set<String> unreadableVouches = ConcurrentHashMap.newKeySet();
 
   public ZkRolloutStore(SeedCluster cluster) {
     this.cluster = cluster;
     this.tallyIntervalMillis = cluster.config().tallyInterval().toMillis();
-    cluster.onNewSession(publishedTally::clear); // a new session lost our ephemeral tallies: write them again
+    cluster.onNewSession(() -> { // a new session lost our ephemeral tallies and vouches: write them again
+      publishedTally.clear();
+      publishedVouches.clear();
+    });
   }
 
   private static String recordPath(ManifestId id) {
@@ -43,6 +54,10 @@ public final class ZkRolloutStore implements RolloutStore {
 
   private String tallyPath(ManifestId id, String seed) {
     return SeedCluster.TALLIES + "/" + id.hex() + "/" + seed;
+  }
+
+  private String vouchPath(ManifestId id, String seed) {
+    return SeedCluster.VOUCHES + "/" + id.hex() + "/" + seed;
   }
 
   @Override
@@ -126,27 +141,79 @@ public final class ZkRolloutStore implements RolloutStore {
 
   @Override
   public void publishTally(ManifestId id, StageTally own) {
+    publish(id, tallyPath(id, cluster.seedId()), own.bytes(), publishedTally, publishedAt, "tally");
+  }
+
+  /**
+   * Writes one of our ephemeral znodes of a rollout: only when it changed, at most once per tally
+   * interval. Ephemeral: a new session (ZooKeeper lost and back) has dropped it, and the leader
+   * waits for every live seed's tally, so it is written again at once whether it changed or not.
+   */
+  private void publish(ManifestId id, String path, byte[] data, Map<ManifestId, byte[]> lastData, Map<ManifestId, Long> lastAt,
+      String what) {
     if (!cluster.connected()) {
       return;
     }
-    byte[] data = own.bytes();
-    byte[] last = publishedTally.get(id);
+    byte[] last = lastData.get(id);
     long now = System.nanoTime() / 1_000_000;
-    // our tally is ephemeral: a new session (ZooKeeper lost and back) has dropped it, and the leader
-    // waits for every live seed's tally, so it is written again at once whether it changed or not
-    boolean present = cluster.cache().get(tallyPath(id, cluster.seedId())).isPresent();
-    if (present && last != null && (Arrays.equals(last, data) || now - publishedAt.getOrDefault(id, 0L) < tallyIntervalMillis)) {
+    boolean present = cluster.cache().get(path).isPresent();
+    if (present && last != null && (Arrays.equals(last, data) || now - lastAt.getOrDefault(id, 0L) < tallyIntervalMillis)) {
       return;
     }
     try {
       cluster.client().create().orSetData().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL)
-          .forPath(tallyPath(id, cluster.seedId()), data);
+          .forPath(path, data);
       cluster.wrote();
-      publishedTally.put(id, data);
-      publishedAt.put(id, now);
+      lastData.put(id, data);
+      lastAt.put(id, now);
     } catch (Exception e) {
-      log.debug("publishing tally of {}: {}", id.shortHex(), e.toString());
+      log.debug("publishing {} of {}: {}", what, id.shortHex(), e.toString());
     }
+  }
+
+  /**
+   * Our agents silent while applying and those of the others' we hear from, beside our tally and
+   * written like it; nothing is written while there is nothing to say and never was.
+   */
+  @Override
+  public void publishVouches(ManifestId id, ApplyingVouches mine) {
+    String path = vouchPath(id, cluster.seedId());
+    if (mine.equals(ApplyingVouches.NONE) && !publishedVouches.containsKey(id) && cluster.cache().get(path).isEmpty()) {
+      return;
+    }
+    publish(id, path, mine.bytes(), publishedVouches, vouchesAt, "vouches");
+  }
+
+  /**
+   * The other live seeds' entries. Missing (an older seed, or nothing to say yet): left out. An
+   * unreadable one is left out too (it vouches for nobody: the agents it would vouch for count as
+   * failed, the rule without vouching), logged once until that seed writes a readable one.
+   */
+  @Override
+  public List<ApplyingVouches> othersVouches(ManifestId id) {
+    List<ApplyingVouches> out = new ArrayList<>();
+    for (String seed : cluster.seeds().keySet()) {
+      if (seed.equals(cluster.seedId())) {
+        continue;
+      }
+      Optional<ChildData> d = cluster.cache().get(vouchPath(id, seed));
+      if (d.isEmpty()) {
+        continue;
+      }
+      try {
+        out.add(ApplyingVouches.parse(d.get().getData()));
+        unreadableVouches.remove(seed);
+      } catch (IllegalArgumentException e) {
+        if (unreadableVouches.size() > 64) {
+          unreadableVouches.clear(); // seeds come and go: the set stays small
+        }
+        if (unreadableVouches.add(seed)) {
+          log.warn("seed {} published unreadable vouches of {} (taken as vouching for nobody): {}", seed, id.shortHex(),
+              e.getMessage());
+        }
+      }
+    }
+    return out;
   }
 
   @Override
