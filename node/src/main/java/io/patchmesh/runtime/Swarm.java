@@ -95,6 +95,14 @@ final class Swarm {
     this.onWork = listener;
   }
 
+  /**
+   * How late the node's loop runs at a given time (ms; {@link NodeTimers#lateMillis}): told to the
+   * request pacer with each WAN piece, so our own loop's wait is not read as the site link's queue.
+   */
+  void ownLag(java.util.function.LongUnaryOperator lateMillis) {
+    driver.ownLag(lateMillis);
+  }
+
   /** True while a session fetches or has Haves to send: then the node ticks at its full rate. */
   boolean busy() {
     return fetching().busy();

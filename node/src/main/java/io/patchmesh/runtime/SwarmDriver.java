@@ -174,10 +174,18 @@ final class SwarmDriver {
     carryOut();
   }
 
+  /** How late the node's loop runs at a time (ms); none until the runtime wires its timers ({@link #ownLag}). */
+  private java.util.function.LongUnaryOperator ownLag = now -> 0;
+
+  /** The node's timers' lateness ({@link NodeTimers#lateMillis}), for the request pacer's samples. */
+  void ownLag(java.util.function.LongUnaryOperator lateMillis) {
+    this.ownLag = lateMillis;
+  }
+
   /**
    * wan-yield, as a piece from {@code link} is taken in: the kernel's receive-side RTT of that WAN
    * source's data connection ({@link PeerLink#dataRcvRttMicros}), rounded up to whole milliseconds,
-   * into the request pacer as the path's delay. One getsockopt per WAN piece; nothing for LAN pieces,
+   * into the request pacer as the path's delay, and how late our own loop runs ({@link #ownLag}). One getsockopt per WAN piece; nothing for LAN pieces,
    * with wan-yield off, or where the transport cannot tell (nio: the pacer keeps timing pieces).
    */
   void samplePathRtt(PeerLink link, LinkRef ref) {
@@ -185,6 +193,8 @@ final class SwarmDriver {
     if (pacer == null || ref.isLan(site)) {
       return;
     }
+    long now = loop.now();
+    pacer.onOwnLag(now, ownLag.applyAsLong(now)); // our loop's wait is no queue at the site link
     long micros = link.dataRcvRttMicros();
     if (micros > 0) {
       pacer.onPathRtt(ref.peer(), loop.now(), (micros + 999) / 1000);

@@ -24,7 +24,7 @@ import java.util.Map;
  *
  * <p>Sans-I/O: fed the time with every call. Inputs: {@link #onSent}, {@link #onPiece}, {@link
  * #onTimeout}, {@link #onPathRtt} (the data connection's TCP RTT, where the transport tells it),
- * {@link #reconcile} (the picker's count of requests still outstanding with a source:
+ * {@link #onOwnLag} (how late this node's own loop runs), {@link #reconcile} (the picker's count of requests still outstanding with a source:
  * requests that expired or were cancelled leave the ledger there), {@link #dropSession}, {@link
  * #forget}. Questions: {@link #mayRequest}, {@link #nextRequestMillis}.
  */
@@ -46,8 +46,35 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
     }
   }
 
+  /** The last {@link #onOwnLag} report: the loop ran {@code ownLagMillis} late at {@code ownLagAtMillis}. */
+  private long ownLagMillis;
+  private long ownLagAtMillis = Long.MIN_VALUE;
+  /** The largest lag reported since the last {@link #describe}: the log line says it. */
+  private long ownLagMaxMillis;
+
   public RequestPacer(LedbatConfig config) {
     super(config, Flow::new);
+  }
+
+  /**
+   * This node's own loop handles, at {@code now}, what it could have handled {@code lagMillis}
+   * earlier (its timer is that overdue: the thread was starved of CPU, or busy hashing and storing
+   * what came before). A piece handled in the next {@code lagMillis} may have waited that long in our
+   * own socket, which is no queue at the site link: its request-to-arrival time is taken as up to that
+   * much shorter, never below the base delay (so a sample that did not wait cannot lower the base
+   * and make every later one read as queuing). The kernel's RTT ({@link #onPathRtt}) needs no such
+   * care: our kernel acknowledges on time however late our loop. The next report replaces this one.
+   */
+  public void onOwnLag(long now, long lagMillis) {
+    ownLagMillis = Math.max(0, lagMillis);
+    ownLagAtMillis = now;
+    ownLagMaxMillis = Math.max(ownLagMaxMillis, ownLagMillis);
+  }
+
+  /** The lag a piece handled at {@code now} may carry from our own loop (see {@link #onOwnLag}). */
+  long ownLagMillis(long now) {
+    // either side: a piece's arrival stamp may be taken a moment before the report (same late batch)
+    return ownLagAtMillis != Long.MIN_VALUE && Math.abs(now - ownLagAtMillis) <= ownLagMillis ? ownLagMillis : 0;
   }
 
   /** True if a request of about {@code bytes} may go to {@code peer} now. */
@@ -102,6 +129,11 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
     }
     f.remove(e);
     long timed = now - e[0];
+    long lag = ownLagMillis(now);
+    long base = f.ledbat.baseDelayMillis();
+    if (lag > 0 && base >= 0 && timed > base) {
+      timed = Math.max(base, timed - lag); // what our own loop's lateness may have added (onOwnLag)
+    }
     // both bound the path's RTT and its queue from above, each with its own error: the piece's time
     // carries the sender's pacing, loss recovery and the piece's serialization; the kernel's RTT, after
     // the sender sat idle, the idle spell (the whole piece goes out as one burst echoing our last ACK
@@ -173,10 +205,16 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
 
   /**
    * One line per source for the log (null if none): window, bytes in flight, base and queuing
-   * delay — what an operator reads to see whether the agent is yielding, and to whom.
+   * delay — what an operator reads to see whether the agent is yielding, and to whom — and the
+   * largest lateness of our own loop reported since the last line ({@link #onOwnLag}; starts anew).
    */
   public String describe() {
-    return describe("wan-yield:");
+    String line = describe("wan-yield:");
+    if (line != null) {
+      line += " loop late up to " + ownLagMaxMillis + " ms since the last line";
+    }
+    ownLagMaxMillis = 0;
+    return line;
   }
 
   @Override
