@@ -226,6 +226,7 @@ final class Swarm {
   void onPiece(PeerLink link, Piece piece, long receivedAtMillis) {
     LinkRef ref = refs.ref(link);
     driver.samplePathRtt(link, ref); // wan-yield's delay, before the piece that acknowledges it
+    driver.sampleOneWay(ref, piece, receivedAtMillis); // and its one-way delay, where the sender stamps it
     fetching().onPiece(ref, piece, loop.now(), receivedAtMillis);
     driver.carryOut();
   }

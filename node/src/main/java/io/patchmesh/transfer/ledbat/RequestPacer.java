@@ -24,7 +24,7 @@ import java.util.Map;
  *
  * <p>Sans-I/O: fed the time with every call. Inputs: {@link #onSent}, {@link #onPiece}, {@link
  * #onTimeout}, {@link #onPathRtt} (the data connection's TCP RTT, where the transport tells it),
- * {@link #onOwnLag} (how late this node's own loop runs), {@link #reconcile} (the picker's count of requests still outstanding with a source:
+ * {@link #onOwnLag} (how late this node's own loop runs), {@link #onOneWayDelay} (a stamped piece's one-way delay), {@link #reconcile} (the picker's count of requests still outstanding with a source:
  * requests that expired or were cancelled leave the ledger there), {@link #dropSession}, {@link
  * #forget}. Questions: {@link #mayRequest}, {@link #nextRequestMillis}.
  */
@@ -36,9 +36,14 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
     long inFlightBytes;
     /** The path's RTT as the data connection's TCP last measured it ({@link #onPathRtt}); -1: none, time pieces. */
     long pathRttMillis = -1;
+    /** The next piece's one-way delay ({@link #onOneWayDelay}); Long.MIN_VALUE: none (an unstamped piece). */
+    long pendingOneWay = Long.MIN_VALUE;
+    /** The least one-way delay seen from this source. */
+    final OneWayBase oneWayBase;
 
     Flow(LedbatConfig config) {
       super(config);
+      oneWayBase = new OneWayBase(config.baseIntervalMillis(), config.baseBuckets());
     }
 
     void remove(long[] entry) {
@@ -134,11 +139,44 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
     if (lag > 0 && base >= 0 && timed > base) {
       timed = Math.max(base, timed - lag); // what our own loop's lateness may have added (onOwnLag)
     }
+    long oneWay = oneWaySample(f, now, lag, base);
+    if (oneWay >= 0) {
+      timed = Math.min(timed, oneWay);
+    }
     // both bound the path's RTT and its queue from above, each with its own error: the piece's time
     // carries the sender's pacing, loss recovery and the piece's serialization; the kernel's RTT, after
     // the sender sat idle, the idle spell (the whole piece goes out as one burst echoing our last ACK
     // from before it: one sample, not diluted). The lesser of the two is the tighter bound.
     f.ledbat.onAck(now, f.pathRttMillis > 0 ? Math.min(f.pathRttMillis, timed) : timed, e[1], f.inFlightBytes);
+  }
+
+  /**
+   * The next piece from {@code peer} left it {@code oneWayMillis} before it arrived here, by the
+   * sender's stamp and our wall clock (plus the clocks' offset, any sign): call just before {@link
+   * #onPiece} for a stamped piece. Its growth over the least seen ({@link OneWayBase}) is the queue
+   * on the way here, without the sender's wait for a core before it sent (the request in its socket,
+   * its read, its loop), which the piece's time and the kernel's RTT both carry. The piece's sample
+   * is then at most the base delay plus that growth (our own loop's lateness taken out as for the
+   * piece's time, {@link #onOwnLag}).
+   */
+  public void onOneWayDelay(NodeId peer, long now, long oneWayMillis) {
+    flow(peer).pendingOneWay = oneWayMillis;
+  }
+
+  /** The pending one-way delay as a round-trip sample (base + its growth), or -1 if none or no base yet. */
+  private static long oneWaySample(Flow f, long now, long lag, long base) {
+    long owd = f.pendingOneWay;
+    if (owd == Long.MIN_VALUE) {
+      return -1;
+    }
+    f.pendingOneWay = Long.MIN_VALUE;
+    long least = f.oneWayBase.minMillis();
+    if (lag > 0 && least != Long.MAX_VALUE && owd > least) {
+      owd = Math.max(least, owd - lag); // never below the least seen: that would make every later one queuing
+    }
+    f.oneWayBase.add(now, owd);
+    least = f.oneWayBase.minMillis();
+    return base < 0 ? -1 : base + (owd - least);
   }
 
   /**
