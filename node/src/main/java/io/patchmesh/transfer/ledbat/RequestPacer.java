@@ -124,6 +124,8 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
     if (f == null) {
       return;
     }
+    long owd = f.pendingOneWay;
+    f.pendingOneWay = Long.MIN_VALUE; // this piece's, sampled or not: never the next one's
     LinkedHashMap<Integer, long[]> m = f.outstanding.get(manifest);
     long[] e = m == null ? null : m.remove(index);
     if (e == null) {
@@ -139,7 +141,7 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
     if (lag > 0 && base >= 0 && timed > base) {
       timed = Math.max(base, timed - lag); // what our own loop's lateness may have added (onOwnLag)
     }
-    long oneWay = oneWaySample(f, now, lag, base);
+    long oneWay = owd == Long.MIN_VALUE ? -1 : oneWaySample(f.oneWayBase, owd, now, lag, base);
     if (oneWay >= 0) {
       timed = Math.min(timed, oneWay);
     }
@@ -163,20 +165,14 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
     flow(peer).pendingOneWay = oneWayMillis;
   }
 
-  /** The pending one-way delay as a round-trip sample (base + its growth), or -1 if none or no base yet. */
-  private static long oneWaySample(Flow f, long now, long lag, long base) {
-    long owd = f.pendingOneWay;
-    if (owd == Long.MIN_VALUE) {
-      return -1;
-    }
-    f.pendingOneWay = Long.MIN_VALUE;
-    long least = f.oneWayBase.minMillis();
+  /** A piece's one-way delay {@code owd} as a round-trip sample (base + its growth over the least), or -1 with no base yet. */
+  private static long oneWaySample(OneWayBase oneWayBase, long owd, long now, long lag, long base) {
+    long least = oneWayBase.minMillis();
     if (lag > 0 && least != Long.MAX_VALUE && owd > least) {
       owd = Math.max(least, owd - lag); // never below the least seen: that would make every later one queuing
     }
-    f.oneWayBase.add(now, owd);
-    least = f.oneWayBase.minMillis();
-    return base < 0 ? -1 : base + (owd - least);
+    oneWayBase.add(now, owd);
+    return base < 0 ? -1 : base + (owd - oneWayBase.minMillis());
   }
 
   /**

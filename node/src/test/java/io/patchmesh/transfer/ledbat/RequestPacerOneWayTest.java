@@ -99,4 +99,13 @@ class RequestPacerOneWayTest {
     assertEquals(0, p.queuingDelayMillis(seed)); // without the lag out of the one-way delay: 200
     assertTrue(p.windowBytes(seed) >= before);
   }
+
+  @Test
+  void aStampOfAPieceNotAskedForIsNotTheNextPiecesSample() {
+    pieces(20, 0, 0, 5_000L);
+    p.onOneWayDelay(seed, now, 5_000 - 1_000); // a piece we did not ask for (cancelled): 1 s "early"
+    p.onPiece(seed, m, 999_999, now);
+    pieces(4, 250, 0, null); // unstamped, the seed 250 ms late: read as before, not bounded by that stamp
+    assertEquals(250, p.queuingDelayMillis(seed));
+  }
 }
