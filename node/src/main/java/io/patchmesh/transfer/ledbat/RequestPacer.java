@@ -12,8 +12,10 @@ import java.util.Map;
  * window per source, over the chunk bytes we have asked of it and not received yet. Receiver-driven
  * as rLEDBAT (RFC 9840): each piece we asked for acknowledges its bytes, and its delay sample is the
  * round trip our data connection's TCP measures as the receiver ({@link #onPathRtt}) or the piece's
- * own request-to-arrival time if that is less (the latter alone where the transport cannot tell), so a seed or another site's agent needs
- * to do nothing, and the bytes that cross the site link are bounded by
+ * own request-to-arrival time if that is less (the latter alone where the transport cannot tell; our own loop's
+ * lateness taken out of it, {@link #onOwnLag}), or less still the base delay plus the growth of a stamped
+ * piece's one-way delay ({@link #onOneWayDelay}: the sender's wait for a core left out). A seed or another site's
+ * agent needs to do no more than stamp, and the bytes that cross the site link are bounded by
  * what the site's agents ask for — which is why pulling from a seed across the WAN needs no pacing
  * on the seed's side.
  *
