@@ -228,6 +228,7 @@ public final class NodeRuntime implements AutoCloseable {
       return status.reportNow(software);
     });
     swarm.onWork(() -> timers.kick());
+    swarm.ownLag(now -> timers.lateMillis(now)); // wan-yield: our loop's lateness is not the link's queue
     if (boot.policy != null) { // laptop policies: the frames they hold back, a report and relinks when they change
       PolicyWiring.wire(boot.policy, loop, router, status, swarm, transport);
     }

@@ -95,6 +95,14 @@ final class Swarm {
     this.onWork = listener;
   }
 
+  /**
+   * How late the node's loop runs at a given time (ms; {@link NodeTimers#lateMillis}): told to the
+   * request pacer with each WAN piece, so our own loop's wait is not read as the site link's queue.
+   */
+  void ownLag(java.util.function.LongUnaryOperator lateMillis) {
+    driver.ownLag(lateMillis);
+  }
+
   /** True while a session fetches or has Haves to send: then the node ticks at its full rate. */
   boolean busy() {
     return fetching().busy();
@@ -218,6 +226,7 @@ final class Swarm {
   void onPiece(PeerLink link, Piece piece, long receivedAtMillis) {
     LinkRef ref = refs.ref(link);
     driver.samplePathRtt(link, ref); // wan-yield's delay, before the piece that acknowledges it
+    driver.sampleOneWay(ref, piece, receivedAtMillis); // and its one-way delay, where the sender stamps it
     fetching().onPiece(ref, piece, loop.now(), receivedAtMillis);
     driver.carryOut();
   }

@@ -174,10 +174,18 @@ final class SwarmDriver {
     carryOut();
   }
 
+  /** How late the node's loop runs at a time (ms); none until the runtime wires its timers ({@link #ownLag}). */
+  private java.util.function.LongUnaryOperator ownLag = now -> 0;
+
+  /** The node's timers' lateness ({@link NodeTimers#lateMillis}), for the request pacer's samples. */
+  void ownLag(java.util.function.LongUnaryOperator lateMillis) {
+    this.ownLag = lateMillis;
+  }
+
   /**
    * wan-yield, as a piece from {@code link} is taken in: the kernel's receive-side RTT of that WAN
    * source's data connection ({@link PeerLink#dataRcvRttMicros}), rounded up to whole milliseconds,
-   * into the request pacer as the path's delay. One getsockopt per WAN piece; nothing for LAN pieces,
+   * into the request pacer as the path's delay, and how late our own loop runs ({@link #ownLag}). One getsockopt per WAN piece; nothing for LAN pieces,
    * with wan-yield off, or where the transport cannot tell (nio: the pacer keeps timing pieces).
    */
   void samplePathRtt(PeerLink link, LinkRef ref) {
@@ -185,11 +193,43 @@ final class SwarmDriver {
     if (pacer == null || ref.isLan(site)) {
       return;
     }
+    long now = loop.now();
+    pacer.onOwnLag(now, ownLag.applyAsLong(now)); // our loop's wait is no queue at the site link
     long micros = link.dataRcvRttMicros();
     if (micros > 0) {
       pacer.onPathRtt(ref.peer(), loop.now(), (micros + 999) / 1000);
     }
   }
+
+  /**
+   * A piece for a WAN requester that paces itself, stamped with our wall clock as it goes to the data
+   * connection ({@code Piece.sent_at_millis}): its one-way delay leaves out our own wait for a core
+   * (the request waiting in our socket, the read, the loop), which its other samples carry. The
+   * chunk's bytes are shared, not copied.
+   */
+  static Frame stamped(Frame piece) {
+    return piece.toBuilder().setPiece(piece.getPiece().toBuilder().setSentAtMillis(System.currentTimeMillis())).build();
+  }
+
+  /**
+   * wan-yield, as a stamped piece ({@link #stamped}) from a WAN source is taken in: its one-way delay
+   * (our wall clock at its arrival, {@code receivedAtMillis} on the loop's clock, less the sender's
+   * stamp; the clocks' offset is in it and cancels in the pacer) into the request pacer. Nothing for
+   * an unstamped piece (an older sender), a LAN one, or with wan-yield off.
+   */
+  void sampleOneWay(LinkRef ref, Piece piece, long receivedAtMillis) {
+    RequestPacer pacer = core.fetching().pacer();
+    long sent = piece.getSentAtMillis();
+    if (pacer == null || ref.isLan(site) || sent <= 0 || sent > MAX_STAMP_MILLIS) {
+      return;
+    }
+    long now = loop.now();
+    long arrived = System.currentTimeMillis() - Math.max(0, now - receivedAtMillis);
+    pacer.onOneWayDelay(ref.peer(), now, arrived - sent);
+  }
+
+  /** A stamp beyond this (year 2255) is not a wall clock: ignored (and no overflow in the difference). */
+  static final long MAX_STAMP_MILLIS = 1L << 43;
 
   /**
    * Sends the control frames gathered from the core's actions, per link in the order decided, each
@@ -214,8 +254,9 @@ final class SwarmDriver {
     if (a instanceof SwarmAction.SendPiece s) {
       PeerLink l = refs.link(s.to());
       if (l != null && l.isOpen()) {
-        l.sendData(s.piece());
-        metrics.chunkServed(PeerClass.of(site, l.site()) == PeerClass.LAN, s.payloadBytes());
+        boolean lan = PeerClass.of(site, l.site()) == PeerClass.LAN;
+        l.sendData(lan || !l.pacesRequests() ? s.piece() : stamped(s.piece()));
+        metrics.chunkServed(lan, s.payloadBytes());
       }
     } else if (a instanceof SwarmAction.Park p) {
       park(p.to());

@@ -12,8 +12,10 @@ import java.util.Map;
  * window per source, over the chunk bytes we have asked of it and not received yet. Receiver-driven
  * as rLEDBAT (RFC 9840): each piece we asked for acknowledges its bytes, and its delay sample is the
  * round trip our data connection's TCP measures as the receiver ({@link #onPathRtt}) or the piece's
- * own request-to-arrival time if that is less (the latter alone where the transport cannot tell), so a seed or another site's agent needs
- * to do nothing, and the bytes that cross the site link are bounded by
+ * own request-to-arrival time if that is less (the latter alone where the transport cannot tell; our own loop's
+ * lateness taken out of it, {@link #onOwnLag}), or less still the base delay plus the growth of a stamped
+ * piece's one-way delay ({@link #onOneWayDelay}: the sender's wait for a core left out). A seed or another site's
+ * agent needs to do no more than stamp, and the bytes that cross the site link are bounded by
  * what the site's agents ask for — which is why pulling from a seed across the WAN needs no pacing
  * on the seed's side.
  *
@@ -24,7 +26,7 @@ import java.util.Map;
  *
  * <p>Sans-I/O: fed the time with every call. Inputs: {@link #onSent}, {@link #onPiece}, {@link
  * #onTimeout}, {@link #onPathRtt} (the data connection's TCP RTT, where the transport tells it),
- * {@link #reconcile} (the picker's count of requests still outstanding with a source:
+ * {@link #onOwnLag} (how late this node's own loop runs), {@link #onOneWayDelay} (a stamped piece's one-way delay), {@link #reconcile} (the picker's count of requests still outstanding with a source:
  * requests that expired or were cancelled leave the ledger there), {@link #dropSession}, {@link
  * #forget}. Questions: {@link #mayRequest}, {@link #nextRequestMillis}.
  */
@@ -36,9 +38,14 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
     long inFlightBytes;
     /** The path's RTT as the data connection's TCP last measured it ({@link #onPathRtt}); -1: none, time pieces. */
     long pathRttMillis = -1;
+    /** The next piece's one-way delay ({@link #onOneWayDelay}); Long.MIN_VALUE: none (an unstamped piece). */
+    long pendingOneWay = Long.MIN_VALUE;
+    /** The least one-way delay seen from this source. */
+    final OneWayBase oneWayBase;
 
     Flow(LedbatConfig config) {
       super(config);
+      oneWayBase = new OneWayBase(config.baseIntervalMillis(), config.baseBuckets());
     }
 
     void remove(long[] entry) {
@@ -46,8 +53,35 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
     }
   }
 
+  /** The last {@link #onOwnLag} report: the loop ran {@code ownLagMillis} late at {@code ownLagAtMillis}. */
+  private long ownLagMillis;
+  private long ownLagAtMillis = Long.MIN_VALUE;
+  /** The largest lag reported since the last {@link #describe}: the log line says it. */
+  private long ownLagMaxMillis;
+
   public RequestPacer(LedbatConfig config) {
     super(config, Flow::new);
+  }
+
+  /**
+   * This node's own loop handles, at {@code now}, what it could have handled {@code lagMillis}
+   * earlier (its timer is that overdue: the thread was starved of CPU, or busy hashing and storing
+   * what came before). A piece handled in the next {@code lagMillis} may have waited that long in our
+   * own socket, which is no queue at the site link: its request-to-arrival time is taken as up to that
+   * much shorter, never below the base delay (so a sample that did not wait cannot lower the base
+   * and make every later one read as queuing). The kernel's RTT ({@link #onPathRtt}) needs no such
+   * care: our kernel acknowledges on time however late our loop. The next report replaces this one.
+   */
+  public void onOwnLag(long now, long lagMillis) {
+    ownLagMillis = Math.max(0, lagMillis);
+    ownLagAtMillis = now;
+    ownLagMaxMillis = Math.max(ownLagMaxMillis, ownLagMillis);
+  }
+
+  /** The lag a piece handled at {@code now} may carry from our own loop (see {@link #onOwnLag}). */
+  long ownLagMillis(long now) {
+    // either side: a piece's arrival stamp may be taken a moment before the report (same late batch)
+    return ownLagAtMillis != Long.MIN_VALUE && Math.abs(now - ownLagAtMillis) <= ownLagMillis ? ownLagMillis : 0;
   }
 
   /** True if a request of about {@code bytes} may go to {@code peer} now. */
@@ -92,6 +126,8 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
     if (f == null) {
       return;
     }
+    long owd = f.pendingOneWay;
+    f.pendingOneWay = Long.MIN_VALUE; // this piece's, sampled or not: never the next one's
     LinkedHashMap<Integer, long[]> m = f.outstanding.get(manifest);
     long[] e = m == null ? null : m.remove(index);
     if (e == null) {
@@ -102,11 +138,43 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
     }
     f.remove(e);
     long timed = now - e[0];
+    long lag = ownLagMillis(now);
+    long base = f.ledbat.baseDelayMillis();
+    if (lag > 0 && base >= 0 && timed > base) {
+      timed = Math.max(base, timed - lag); // what our own loop's lateness may have added (onOwnLag)
+    }
+    long oneWay = owd == Long.MIN_VALUE ? -1 : oneWaySample(f.oneWayBase, owd, now, lag, base);
+    if (oneWay >= 0) {
+      timed = Math.min(timed, oneWay);
+    }
     // both bound the path's RTT and its queue from above, each with its own error: the piece's time
     // carries the sender's pacing, loss recovery and the piece's serialization; the kernel's RTT, after
     // the sender sat idle, the idle spell (the whole piece goes out as one burst echoing our last ACK
     // from before it: one sample, not diluted). The lesser of the two is the tighter bound.
     f.ledbat.onAck(now, f.pathRttMillis > 0 ? Math.min(f.pathRttMillis, timed) : timed, e[1], f.inFlightBytes);
+  }
+
+  /**
+   * The next piece from {@code peer} left it {@code oneWayMillis} before it arrived here, by the
+   * sender's stamp and our wall clock (plus the clocks' offset, any sign): call just before {@link
+   * #onPiece} for a stamped piece. Its growth over the least seen ({@link OneWayBase}) is the queue
+   * on the way here, without the sender's wait for a core before it sent (the request in its socket,
+   * its read, its loop), which the piece's time and the kernel's RTT both carry. The piece's sample
+   * is then at most the base delay plus that growth (our own loop's lateness taken out as for the
+   * piece's time, {@link #onOwnLag}).
+   */
+  public void onOneWayDelay(NodeId peer, long now, long oneWayMillis) {
+    flow(peer).pendingOneWay = oneWayMillis;
+  }
+
+  /** A piece's one-way delay {@code owd} as a round-trip sample (base + its growth over the least), or -1 with no base yet. */
+  private static long oneWaySample(OneWayBase oneWayBase, long owd, long now, long lag, long base) {
+    long least = oneWayBase.minMillis();
+    if (lag > 0 && least != Long.MAX_VALUE && owd > least) {
+      owd = Math.max(least, owd - lag); // never below the least seen: that would make every later one queuing
+    }
+    oneWayBase.add(now, owd);
+    return base < 0 ? -1 : base + (owd - oneWayBase.minMillis());
   }
 
   /**
@@ -173,10 +241,16 @@ public final class RequestPacer extends PeerWindows<RequestPacer.Flow> {
 
   /**
    * One line per source for the log (null if none): window, bytes in flight, base and queuing
-   * delay — what an operator reads to see whether the agent is yielding, and to whom.
+   * delay — what an operator reads to see whether the agent is yielding, and to whom — and the
+   * largest lateness of our own loop reported since the last line ({@link #onOwnLag}; starts anew).
    */
   public String describe() {
-    return describe("wan-yield:");
+    String line = describe("wan-yield:");
+    if (line != null) {
+      line += " loop late up to " + ownLagMaxMillis + " ms since the last line";
+    }
+    ownLagMaxMillis = 0;
+    return line;
   }
 
   @Override

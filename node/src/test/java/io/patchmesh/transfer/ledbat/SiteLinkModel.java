@@ -32,6 +32,10 @@ import java.util.Random;
  * with the chance that one of its segments was lost (TCP's loss recovery, which holds back the
  * bytes behind the lost one, not a queue at the site link); {@link #senderMillisPerKib} adds a
  * sender that paces each piece out slower than the link (an app-limited BBR estimate).
+ * With {@link #stalls} on, the agents' own loops are away for a stretch of every period (a machine
+ * starved of CPU: the first rollout's JIT on two cores): a piece that arrives meanwhile waits in the
+ * socket until the stretch ends, and no request goes out; with its lag reported, each pacer hears how
+ * late its loop ran ({@link RequestPacer#onOwnLag}) as the runtime's timers tell it.
  */
 final class SiteLinkModel {
   static final double CAPACITY = 1250; // bytes per ms = 10 Mbit/s
@@ -67,6 +71,11 @@ final class SiteLinkModel {
   /** Extra ms per KiB of a piece at the sender (its pacing), added to its arrival, not to the queue. */
   double senderMillisPerKib;
   Random losses = new Random(23);
+  /** The agents' loops are away for {@link #stallMillis} of every {@link #stallEveryMillis} (0: never). */
+  long stallEveryMillis;
+  long stallMillis;
+  /** Tell the pacers how late their loop ran ({@link RequestPacer#onOwnLag}) with each piece. */
+  boolean reportLag;
   static final long LOSS_DELAY = 2 * ONE_WAY + 200;
   static final int SEGMENT = 1448;
   /** Per agent: the modelled tcpi_rcv_rtt (ms; 0 before a sample). */
@@ -116,6 +125,24 @@ final class SiteLinkModel {
   SiteLinkModel slowSender(double millisPerKib) {
     senderMillisPerKib = millisPerKib;
     return this;
+  }
+
+  /** The agents' loops are away for {@code millis} of every {@code everyMillis}; {@code report}: the pacers hear of it. */
+  SiteLinkModel stalls(long everyMillis, long millis, boolean report) {
+    stallEveryMillis = everyMillis;
+    stallMillis = millis;
+    reportLag = report;
+    return this;
+  }
+
+  /** True while the agents' loops are away ({@link #stalls}). */
+  boolean stalled(long t) {
+    return stallEveryMillis > 0 && t % stallEveryMillis < stallMillis;
+  }
+
+  /** How late the agents' loops run at {@code t}: a whole stall at its end, else nothing (the timers' overdue). */
+  long lateMillis(long t) {
+    return stallEveryMillis > 0 && t % stallEveryMillis == stallMillis ? stallMillis : 0;
   }
 
   /** The modelled receive RTT after a piece: its samples (one per two segments) into the 1/8 average. */
@@ -183,8 +210,11 @@ final class SiteLinkModel {
 
   SiteLinkModel run(long endMillis) {
     for (; now < endMillis; now++) {
-      while (!toAgents.isEmpty() && toAgents.peek()[0] <= now) {
+      while (!toAgents.isEmpty() && toAgents.peek()[0] <= now && !stalled(now)) {
         long[] p = toAgents.poll();
+        if (reportLag) {
+          pacers[(int) p[1]].onOwnLag(now, lateMillis(now));
+        }
         double[] piece = inQueue.remove(key(p[1], p[2]));
         if (tcpRtt && piece != null) {
           sampleRcvRtt((int) p[1], piece);
@@ -195,7 +225,7 @@ final class SiteLinkModel {
       for (int a = 0; a < pacers.length; a++) {
         // like the request pump: asks with the average size, books the chunk's own
         long typical = chunkSizes ? 32 * 1024 : CHUNK;
-        while (now >= startMillis[a] && pacers[a].mayRequest(seed, now, typical)) {
+        while (now >= startMillis[a] && !stalled(now) && pacers[a].mayRequest(seed, now, typical)) {
           int bytes = nextChunkSize();
           pacers[a].onSent(seed, manifest, nextIndex[a], bytes, now);
           toSeed.addLast(new long[] {now + ONE_WAY, a, nextIndex[a]++, bytes});
