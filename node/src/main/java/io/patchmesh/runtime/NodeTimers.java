@@ -31,11 +31,8 @@ final class NodeTimers {
   private long pendingAt = Long.MAX_VALUE;
   /** When the status tick is due (loop thread only; set at start). */
   private StatusSchedule status;
-  /** When the pending wake-up was set to fire (never before it was set); for {@link #lateMillis}. */
-  private long firesAt = Long.MAX_VALUE;
-  /** How late the last wake-up fired, and when (loop thread only). */
-  private long lastLateMillis;
-  private long lastWakeMillis = Long.MIN_VALUE;
+  /** How late the wake-ups fire (loop thread only); for {@link #lateMillis}. */
+  private final LoopLateness lateness = new LoopLateness();
   /** Which wake-ups of a fetching node run the full tick (loop thread only). */
   private final BusyTicks busyTicks;
 
@@ -62,11 +59,9 @@ final class NodeTimers {
   /** The timer fired: the housekeeping tick, and the status tick if it is due (or nearly, when idle). */
   private void wake() {
     long now = loop.now();
-    lastLateMillis = Math.max(0, now - firesAt);
-    lastWakeMillis = now;
+    lateness.fired(now);
     pending = null;
     pendingAt = Long.MAX_VALUE;
-    firesAt = Long.MAX_VALUE;
     if (closed.getAsBoolean()) {
       return;
     }
@@ -125,22 +120,13 @@ final class NodeTimers {
     }
     long now = loop.now();
     pendingAt = at;
-    firesAt = Math.max(at, now);
+    lateness.armed(now, at);
     pending = loop.later(Math.max(0, at - now), this::wake);
   }
 
-  /**
-   * How late the loop runs at {@code now} (loop thread), in ms: how overdue the pending wake-up is
-   * (its timer could not run: the thread was starved of CPU, or busy with what arrived before), or
-   * how late the last one fired if that was at most that long ago (the backlog it left is still
-   * being worked through). 0 when the loop keeps time. A lower bound: while idle the wake-up may be a
-   * second away. Read by the request pacer with each WAN piece (wan-yield: a piece that waited in our
-   * own socket is no queue at the site link).
-   */
+  /** How late the loop runs at {@code now} (loop thread), in ms ({@link LoopLateness}). */
   long lateMillis(long now) {
-    long overdue = firesAt == Long.MAX_VALUE ? 0 : Math.max(0, now - firesAt);
-    long backlog = lastWakeMillis != Long.MIN_VALUE && now - lastWakeMillis <= lastLateMillis ? lastLateMillis : 0;
-    return Math.max(overdue, backlog);
+    return lateness.lateMillis(now);
   }
 
   /** Runs a tick now if the next one is further away than a busy node's period (work just arrived). */
