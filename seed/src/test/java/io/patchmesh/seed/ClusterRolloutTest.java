@@ -137,7 +137,7 @@ class ClusterRolloutTest {
    * side by side, so waiting for all at once is as long as the slowest (a tick with ZooKeeper down
    * spends seconds in the client's retries), not the sum.
    */
-  private static void ticks(int n, SeedNode... seeds) {
+  static void ticks(int n, SeedNode... seeds) {
     long[] from = new long[seeds.length];
     for (int i = 0; i < seeds.length; i++) {
       from[i] = seeds[i].rollouts().ticks();

@@ -91,21 +91,6 @@ class ClusterSilentApplyingTest {
     return null;
   }
 
-  private static void ticks(int n, SeedNode... seeds) {
-    long[] from = new long[seeds.length];
-    for (int i = 0; i < seeds.length; i++) {
-      from[i] = seeds[i].rollouts().ticks();
-    }
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      for (int i = 0; i < seeds.length; i++) {
-        if (seeds[i].rollouts().ticks() < from[i] + n) {
-          return false;
-        }
-      }
-      return true;
-    });
-  }
-
   private String state(SeedNode s) {
     return s.rollouts().view(vm.id()).orElseThrow().state();
   }
@@ -118,7 +103,7 @@ class ClusterSilentApplyingTest {
     // A names the agent as soon as it has no link to it; B, which hears from it, vouches
     await().atMost(Duration.ofSeconds(30)).until(() -> a.rollouts().vouched(vm.id()) == 1);
     clockA.millis.addAndGet(StageCount.GONE_AFTER_MILLIS + 5_000);
-    ticks(3, a, b);
+    ClusterRolloutTest.ticks(3, a, b);
     assertTrue(!linked(a), "the link to A stayed down");
     assertEquals("active", state(a), a.rollouts().view(vm.id()).orElseThrow().reason());
     assertEquals(0, a.rollouts().view(vm.id()).orElseThrow().failed());
