@@ -495,8 +495,12 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
 
 def pm_publish(run, admin, token, src, version, channel="bench/patch"):
     env = dict(os.environ, PATCHMESH_TOKEN=token)
+    # PATCHMESH_BENCH_CHUNK_AVG (e.g. 128KiB): publish with that average chunk size instead of the
+    # default (an experiment: what of the rollout's cost is per chunk; BENCHMARKS 13x)
+    avg = os.environ.get("PATCHMESH_BENCH_CHUNK_AVG")
     r = run.sh([PM, "publish", "--key", f"{run.work}/keys/publisher.key", "--channel", channel,
-                "--version", str(version), "--seed", admin, "--json", src], ns=f"{NS}-dc", env=env)
+                "--version", str(version), "--seed", admin, "--json"] + (["--chunk-avg", avg] if avg else []) + [src],
+               ns=f"{NS}-dc", env=env)
     return json.loads(r.stdout)
 
 
