@@ -797,7 +797,9 @@ def bench_wan(run):
              f"- started {started}, load {load_start[0]:.1f}/{load_start[1]:.1f}/{load_start[2]:.1f}; "
              f"machine: {machine()} (load at the end)",
              f"- patchmesh agent JVM flags: {flags}; seed `-Xmx256m -XX:+UseSerialGC -Xss512k`"
-             + ("; agent s1-h1-a1 also recorded JFR (settings=profile) into jfr/" if a.jfr else ""),
+             + ("; agent s1-h1-a1 also recorded JFR (settings=profile) into jfr/" if a.jfr else "")
+             + (f"; patches published with --chunk-avg {os.environ['PATCHMESH_BENCH_CHUNK_AVG']}"
+                " (PATCHMESH_BENCH_CHUNK_AVG; not the default)" if os.environ.get("PATCHMESH_BENCH_CHUNK_AVG") else ""),
              f"- cpu_rollout_s: CPU-s of all the system's processes ({', '.join(sorted(cpu_how))}: a cgroup per system"
              f"{'' if cpu_how <= {'cgroup2', 'cpuacct'} else '; proc = /proc/PID/stat of the process trees, sampled'}) "
              "from the moment the patch is handed over (nginx: curls started; aria2: leechers started; patchmesh: "
