@@ -1,6 +1,8 @@
 package io.patchmesh.seed;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
 import io.patchmesh.admin.AdminRequest;
 import io.patchmesh.admin.AdminResponse;
 import io.patchmesh.admin.AdminRouter;
@@ -60,6 +62,7 @@ final class PublishApi {
     // cap plus room for its signatures) and one chunk
     r.post("/api/v1/manifests", (int) node.verifier().limits().maxSignedManifestBytes() + 64 * 1024, this::upload);
     r.put("/api/v1/chunks/{id}", ChunkParams.MAX_CHUNK_BYTES, this::chunk);
+    r.post("/api/v1/chunks", ChunkBatch.MAX_BODY_BYTES, this::chunks);
     r.post("/api/v1/manifests/{id}/publish", this::publish);
   }
 
@@ -103,7 +106,31 @@ final class PublishApi {
     out.put("channel", vm.channel());
     out.put("version", vm.version());
     out.put("missing", missing);
+    // this seed takes many chunks per request (POST /api/v1/chunks, ChunkBatch): a client that
+    // does not read this field uploads one chunk per PUT, as before
+    out.put("chunkBatchBytes", ChunkBatch.MAX_BODY_BYTES);
     return AdminResponse.json(out);
+  }
+
+  /**
+   * Many chunks in one body ({@link ChunkBatch}), each taken as one PUT would take it, in order: a
+   * malformed body stores nothing; the first chunk refused (not referenced, not matching its id, no
+   * room) ends the request with that chunk's status, and the chunks before it stay stored.
+   */
+  private AdminResponse chunks(AdminRequest req) {
+    List<ChunkBatch.Entry> entries;
+    try {
+      entries = ChunkBatch.parse(req.body());
+    } catch (IllegalArgumentException e) {
+      throw new AdminResponse.Failure(400, e.getMessage());
+    }
+    int stored = 0;
+    for (ChunkBatch.Entry e : entries) {
+      if (store(e.id(), UnsafeByteOperations.unsafeWrap(req.body(), e.offset(), e.length()))) {
+        stored++;
+      }
+    }
+    return AdminResponse.json(Map.of("chunks", entries.size(), "stored", stored));
   }
 
   private AdminResponse chunk(AdminRequest req) {
@@ -118,6 +145,12 @@ final class PublishApi {
       throw new AdminResponse.Failure(
           413, "chunk body of " + req.body().length + " bytes exceeds the " + ChunkParams.MAX_CHUNK_BYTES + "-byte chunk limit");
     }
+    boolean stored = store(id, UnsafeByteOperations.unsafeWrap(req.body()));
+    return AdminResponse.json(Map.of("chunk", id.hex(), "stored", stored));
+  }
+
+  /** Stores one uploaded chunk a pending manifest references, hashed against its id first. */
+  private boolean store(ChunkId id, ByteString data) {
     boolean referenced = false;
     Instant now = node.options().clock().instant();
     synchronized (pending) {
@@ -135,8 +168,7 @@ final class PublishApi {
       throw new AdminResponse.Failure(409, "chunk " + id.shortHex() + " is not referenced by an uploaded manifest");
     }
     try {
-      boolean stored = node.store().chunks().put(id, req.body());
-      return AdminResponse.json(Map.of("chunk", id.hex(), "stored", stored));
+      return node.store().chunks().put(id, data);
     } catch (CorruptChunkException e) {
       throw new AdminResponse.Failure(422, "chunk " + id.shortHex() + ": bytes do not hash to its id");
     } catch (StoreFullException e) {

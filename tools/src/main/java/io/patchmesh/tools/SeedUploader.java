@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.patchmesh.content.BundleReader;
 import io.patchmesh.content.ChunkId;
 import io.patchmesh.errors.UserInputException;
+import io.patchmesh.seed.ChunkBatch;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,11 +16,14 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Uploads a bundle to a running seed the rsync way: post the signed manifest,
- * learn which chunks the seed lacks, upload only those (four at a time), then
- * ask the seed to publish. The seed verifies the manifest and every chunk.
+ * learn which chunks the seed lacks, upload only those (four requests at a time; many chunks per
+ * request to a seed that takes batches, else one per PUT), then ask the seed to publish. The seed
+ * verifies the manifest and every chunk.
  */
 final class SeedUploader {
   private static final int PARALLEL = 4;
+  /** Chunks one task reads and sends, in batch bodies of at most ChunkBatch.MAX_BODY_BYTES. */
+  private static final int BATCH_CHUNKS = 64;
 
   private SeedUploader() {}
 
@@ -35,6 +39,8 @@ final class SeedUploader {
     }
     AtomicLong done = new AtomicLong();
     long total = missing.size();
+    // a seed that takes batches says how large one may be; an older one takes one chunk per PUT
+    boolean batches = offer.path("chunkBatchBytes").asInt(0) >= ChunkBatch.MAX_BODY_BYTES;
     ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, r -> {
       Thread t = new Thread(r, "push");
       t.setDaemon(true);
@@ -42,16 +48,25 @@ final class SeedUploader {
     });
     try {
       List<Future<?>> futures = new ArrayList<>();
-      for (ChunkId id : missing) {
+      for (List<ChunkId> group : groups(missing, batches ? BATCH_CHUNKS : 1)) {
         futures.add(pool.submit(() -> {
-          byte[] data;
-          try {
-            data = reader.read(id); // re-hashed on read: a corrupt bundle fails here, not at the seed
-          } catch (IOException | io.patchmesh.content.CorruptChunkException e) {
-            throw new UserInputException(bundle + ": " + e.getMessage());
+          ChunkBatch.Builder body = new ChunkBatch.Builder();
+          for (ChunkId id : group) {
+            byte[] data = read(reader, bundle, id);
+            if (!batches) {
+              seed.put("/api/v1/chunks/" + id.hex(), data);
+            } else {
+              if (!body.fits(data.length)) {
+                seed.post("/api/v1/chunks", body.toBytes());
+                body = new ChunkBatch.Builder();
+              }
+              body.add(id, data);
+            }
           }
-          seed.put("/api/v1/chunks/" + id.hex(), data);
-          progress.update(done.incrementAndGet(), total);
+          if (body.count() > 0) {
+            seed.post("/api/v1/chunks", body.toBytes());
+          }
+          progress.update(done.addAndGet(group.size()), total);
           return null;
         }));
       }
@@ -73,5 +88,23 @@ final class SeedUploader {
     }
     progress.update(total, total);
     return seed.post("/api/v1/manifests/" + manifestId + "/publish", new byte[0]);
+  }
+
+  /** A chunk of the bundle, re-hashed on read: a corrupt bundle fails here, not at the seed. */
+  private static byte[] read(BundleReader reader, Path bundle, ChunkId id) {
+    try {
+      return reader.read(id);
+    } catch (IOException | io.patchmesh.content.CorruptChunkException e) {
+      throw new UserInputException(bundle + ": " + e.getMessage());
+    }
+  }
+
+  /** {@code ids} in runs of {@code n}, in order. */
+  static List<List<ChunkId>> groups(List<ChunkId> ids, int n) {
+    List<List<ChunkId>> out = new ArrayList<>();
+    for (int i = 0; i < ids.size(); i += n) {
+      out.add(ids.subList(i, Math.min(ids.size(), i + n)));
+    }
+    return out;
   }
 }
