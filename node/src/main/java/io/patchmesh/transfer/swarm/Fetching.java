@@ -183,6 +183,7 @@ public final class Fetching {
     if (wanted && !mine.isComplete()) {
       s.picker = new ChunkPicker(self, table, mine, transfer, new Random(random.nextLong()), now);
       s.deltaBases = DeltaPlans.plan(sessions.values(), vm, out);
+      s.newToUs = mine.count() == 0 && s.deltaBases.isEmpty();
       updateSiteMembers(s, now);
     }
     sessions.put(vm.id(), s);
@@ -340,7 +341,8 @@ public final class Fetching {
         now - s.startedMillis, cfg, id -> discipline.isBanned(id, now),
         id -> s.servingOnly.contains(id) || (unlinkable.containsKey(id) && !linked(id)));
     s.picker.onSiteMembers(wanting, now);
-    s.siteHeard = wanting.size() > 1 && s.interested.containsAll(wanting.stream().filter(id -> !id.equals(self)).toList());
+    s.siteMatesSeen = wanting.size() > 1;
+    s.siteHeard = s.siteMatesSeen && s.interested.containsAll(wanting.stream().filter(id -> !id.equals(self)).toList());
   }
 
   private boolean linked(NodeId peer) {

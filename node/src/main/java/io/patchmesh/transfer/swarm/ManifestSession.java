@@ -69,6 +69,17 @@ public final class ManifestSession {
    */
   boolean siteHeard;
   /**
+   * Our view shows at least one other site member sharing the WAN fetches: the rendezvous split is
+   * not ours alone ({@link SiteInterest} counts a linked site-mate for its grace before its have-map).
+   */
+  boolean siteMatesSeen;
+  /**
+   * When the session began we held none of its chunks and none can come as a delta of an older
+   * version we hold: a site-mate with our history holds none of them either, so its have-map has
+   * nothing to tell us and the WAN need not wait for it (RequestPump#waitsForSite; BENCHMARKS 13y).
+   */
+  boolean newToUs;
+  /**
    * Site members whose have-map says they only serve (not in the rollout's target set): they fetch
    * nothing, so they own no share of the site's WAN fetches ({@link SiteInterest}).
    */

@@ -82,10 +82,15 @@ final class RequestPump {
    * ManifestSession#siteHeard}). A member that fetched before hearing its site-mates could own every
    * chunk (it sees itself alone) or pull one a site-mate holds; once all of them have been heard there
    * is nothing left to wait for (BENCHMARKS 13p: on the shaped WAN the delay was a second of idle link
-   * per rollout).
+   * per rollout). Nor is there when the manifest is new to us ({@link ManifestSession#newToUs}) and
+   * our view shows site-mates (the split counts them before their have-maps): their have-maps could
+   * only tell of chunks they hold from a history we lack (a new member's), and the wait cost the
+   * first rollout after a start the 0.5-1 s by which the slowest site-mate's cold manifest check
+   * trailed the first one's (BENCHMARKS 13y). At worst such a member fetches up to the delay's worth
+   * of its own share across the WAN that a site-mate held.
    */
   private boolean waitsForSite(ManifestSession s, long now) {
-    return now - s.startedMillis < cfg.wanStartDelayMillis() && !s.siteHeard;
+    return now - s.startedMillis < cfg.wanStartDelayMillis() && !s.siteHeard && !(s.newToUs && s.siteMatesSeen);
   }
 
   /**

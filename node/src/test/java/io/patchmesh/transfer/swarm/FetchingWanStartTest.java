@@ -24,7 +24,9 @@ import org.junit.jupiter.api.Test;
  * share the WAN fetches were heard from (their have-maps: who owns which chunk, and what the site
  * already holds), and not later either — once every one of them was heard the WAN start delay
  * ({@link SwarmConfig#wanStartDelayMillis}, 1 s) is cut short (BENCHMARKS 13p: a second of idle
- * site link per rollout). A member that sees no site-mate waits the delay out, as before.
+ * site link per rollout). A member that sees no site-mate waits the delay out, as before. A manifest
+ * new to us (no chunk of it held, none a delta of an older version's) has nothing a site-mate's
+ * have-map could tell: its WAN share is asked for at once (BENCHMARKS 13y).
  */
 class FetchingWanStartTest {
   private final SwarmConfig cfg = SwarmConfig.defaults();
@@ -60,13 +62,24 @@ class FetchingWanStartTest {
     return n;
   }
 
-  /** The session begins with the seed holding everything; the site-mates' links are up. */
+  /**
+   * The session begins holding chunk 0 already (so what the site holds matters), the seed holding
+   * everything; the site-mates' links are up.
+   */
   private SwarmCore begin(List<Member> members, LinkRef... mates) {
+    HaveMap mine = new HaveMap(chunks);
+    mine.set(0);
+    return begin(members, mine, mates);
+  }
+
+  private SwarmCore begin(List<Member> members, HaveMap mine, LinkRef... mates) {
     SwarmCore core = core(members);
     for (LinkRef m : mates) {
       core.onLinkUp(m, now);
     }
-    patch.beginFrom(core, seed, now);
+    core.fetching().begin(patch.vm, ChunkTable.of(patch.vm.manifest()), mine, true, now);
+    core.onLinkUp(seed, now);
+    core.fetching().onHaveMap(seed, HaveMap.complete(chunks).toProto(patch.vm.id()), now);
     return core;
   }
 
@@ -103,6 +116,27 @@ class FetchingWanStartTest {
     now += cfg.wanStartDelayMillis();
     core.fetching().tick(now, new HashMap<>());
     assertTrue(seedRequests(core) > 0, "the start delay is over");
+  }
+
+  @Test
+  void aManifestNewToUsIsAskedForAtOnceWhenSiteMatesAreSeen() {
+    List<Member> members = new ArrayList<>(List.of(member(mate, "s1", Role.ROLE_AGENT),
+        member(mate2, "s1", Role.ROLE_AGENT), member(seed, "hq", Role.ROLE_SEED)));
+    SwarmCore core = begin(members, new HaveMap(chunks), mate, mate2);
+    core.fetching().tick(now, new HashMap<>());
+    int asked = seedRequests(core);
+    assertTrue(asked > 0, "nothing of it held, nothing a site-mate's have-map could tell: the seed is asked at once");
+    assertTrue(asked < chunks, "only our share, the silent site-mates keep theirs: " + asked + " of " + chunks);
+  }
+
+  @Test
+  void aManifestNewToUsStillWaitsWhileNoSiteMateIsSeen() {
+    SwarmCore core = begin(new ArrayList<>(List.of(member(seed, "hq", Role.ROLE_SEED))), new HaveMap(chunks));
+    core.fetching().tick(now, new HashMap<>());
+    assertEquals(0, seedRequests(core), "alone in its view it would own every chunk: it may be about to hear of site-mates");
+    now += cfg.wanStartDelayMillis();
+    core.fetching().tick(now, new HashMap<>());
+    assertTrue(seedRequests(core) > 0);
   }
 
   @Test
