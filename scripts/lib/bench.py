@@ -1536,8 +1536,8 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--keep-work", action="store_true", help="keep the hosts' files after a successful run")
     ap.add_argument("--no-warm", dest="warm", action="store_false", help="wan: skip the second (warm) patchmesh rollout")
-    ap.add_argument("--idle", type=int, default=30, help="wan: seconds of each idle-CPU window of the agents")
-    ap.add_argument("--settle", type=int, default=5, help="wan: seconds to wait before an idle window")
+    ap.add_argument("--idle", type=int, default=30, help="wan: seconds of each idle-CPU window of the agents; scale: of its one idle window")
+    ap.add_argument("--settle", type=int, default=5, help="wan: seconds to wait before an idle window; scale: after the last wave, at least 10 (a long one shows idle once the JIT has settled)")
     ap.add_argument("--jfr", action="store_true", help="wan: agent s1-h1-a1 records a JFR profile into OUT/jfr/")
     ap.add_argument("--agent-config", help="wan, scale, cut: a YAML file every agent also reads (--config), e.g. "
                                            "`wan-yield: off` to compare with the shipped defaults")

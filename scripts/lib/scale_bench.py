@@ -18,8 +18,7 @@ import time
 
 import bench as B
 
-SETTLE_S = 10  # after every agent is alive, before the idle window
-IDLE_S = 30  # the idle-CPU window before the rollout
+SETTLE_S = 10  # at least, after every agent is alive, before the idle window (--settle for longer)
 WINDOW_S = 10  # the CPU window of the settle check between waves
 START_CPU_S = 1.5  # CPU-s a started agent has used, on average, before its wave counts as settled (a start: ~2)
 PRIVATE_MB = 72  # an idle agent's private memory before anything is measured (BENCHMARKS 12.27)
@@ -246,14 +245,15 @@ def bench_scale(run):
     join = counts.take()
     join = {k: join[k] + sum(w[{"dead": "dead_lines"}.get(k, k)] for w in waves) for k in join}
     B.log(f"patchmesh: seed + {n} agents started in {run.join_s:.0f}s, {run.alive - 1} alive at the seed")
-    time.sleep(SETTLE_S)
+    settle_s, idle_s = max(SETTLE_S, a.settle), a.idle
+    time.sleep(settle_s)
     load_idle = os.getloadavg()
-    idle_pct = B.idle_window(agents, IDLE_S)
+    idle_pct = B.idle_window(agents, idle_s)
     alive_idle = alive_at_seed(run, token)
     idle_rss = [B.proc_rss_kb(p.pid) / 1024 for p, _ in agents.values()]
     idle_pss = [B.proc_pss_kb(p.pid) for p, _ in agents.values()]
     idle = counts.take()
-    B.log(f"scale: idle {idle_pct:.2f}% of a core per agent over {IDLE_S}s (load {load_idle[0]:.1f}); "
+    B.log(f"scale: idle {idle_pct:.2f}% of a core per agent over {idle_s}s (load {load_idle[0]:.1f}); "
           f"RSS p50 {B.pct(idle_rss, 50):.0f} MB, max {max(idle_rss):.0f} MB; private p50 "
           f"{B.pct([m[1] / 1024 for m in idle_pss], 50):.0f} MB; {alive_idle - 1} alive at the seed")
     t0, times, before, after, pub, ro, pub_s = B.pm_rollout(run, a.sites, agents, admin, token, patch_dir, 1)
@@ -300,6 +300,7 @@ def bench_scale(run):
             f.write(",".join(str(v) for v in w.values()) + "\n")
     notes = [f"- command: `scripts/bench scale --sites {a.sites} --agents {a.agents} --size {a.size} --down {a.down} "
              f"--up {a.up} --rtt {a.rtt} --wave {a.wave} --settle-cpu {a.settle_cpu} --wave-wait {a.wave_wait} "
+             f"--settle {settle_s} --idle {idle_s} "
              + (f"--agent-mb {a.agent_mb}" if a.agent_mb else f"--serve-mb {a.serve_mb}") + f"`; agent JVM flags: {B.agent_flags()}",
              f"- started {started}; machine: {B.machine()}; MemAvailable before the run {avail_mb} MB",
              f"- fit check: up front 90 % of MemAvailable / {per_agent:.0f} MB per agent = {fit0} agents"
@@ -308,7 +309,7 @@ def bench_scale(run):
              f"the wave's agents have used >= {START_CPU_S} CPU-s each and use <= {a.settle_cpu}% of a core each over {WINDOW_S}s, "
              f"or after {a.wave_wait}s; one row a wave in "
              f"waves.csv (load, CPU pressure, dead-member lines and Hello timeouts during the wave)",
-             f"- idle: {SETTLE_S}s after the last wave, CPU of every agent JVM over {IDLE_S}s "
+             f"- idle: {settle_s}s after the last wave, CPU of every agent JVM over {idle_s}s "
              f"(/proc/PID/stat; load {load_idle[0]:.1f}/{load_idle[1]:.1f}/{load_idle[2]:.1f}), % of one core per agent",
              f"- rollout: published {pub_s:.1f}s, then p50/p99/last = time until an agent held the verified patch; "
              f"load at the end {load_end[0]:.1f}/{load_end[1]:.1f}/{load_end[2]:.1f}",
