@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -197,16 +198,16 @@ class AgentKillProcessTest {
     // chunk between that scrape and the kill starts applying, and a kill there is reported as an
     // interrupted apply, not retried in that life: ApplyingMarks)
     long margin = Math.max(8, chunks / 10);
+    Predicate<Agent> fetching = a -> a.life().last.storeChunks() < chunks - margin;
     for (int kill = 1; kill <= KILLS; kill++) {
       long threshold = (long) (fleetNeed * 0.6 * (kill - 1 + random.nextDouble()) / KILLS);
-      List<Agent> candidates = new ArrayList<>();
       Agent[] picked = new Agent[1];
       await("kill " + kill + " at fleet progress " + threshold + "/" + fleetNeed)
           .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
-            candidates.clear();
+            List<Agent> candidates = new ArrayList<>();
             long progress = 0;
             for (Agent a : agents) {
-              if (a.scrape() && a.life().last.storeChunks() < chunks - margin) {
+              if (a.scrape() && fetching.test(a)) {
                 candidates.add(a); // up and still fetching
               }
               progress += a.known();
@@ -222,7 +223,7 @@ class AgentKillProcessTest {
             Agent v = candidates.get(random.nextInt(candidates.size()));
             picked[0] = v;
             // scraped again as close to the kill as we can get, and still fetching
-            return v.scrape() && v.life().last.storeChunks() < chunks - margin;
+            return v.scrape() && fetching.test(v);
           });
       Agent victim = picked[0];
       Life l = victim.life();
