@@ -54,13 +54,13 @@ public final class RolloutGate {
     if (s.getManifestId().size() != ManifestId.LENGTH || s.getOpenPermille() > 1000) {
       return false;
     }
-    skewMillis = s.getSeedTimeUnixMs() - localNowMillis;
-    skewKnown = true;
     ManifestId id = ManifestId.of(s.getManifestId());
     RolloutState prev = states.get(id);
     if (prev != null && prev.getSeedTimeUnixMs() > s.getSeedTimeUnixMs()) {
-      return false;
+      return false; // older than the state held: neither its decision nor its clock (read late, it understates the seed's)
     }
+    skewMillis = s.getSeedTimeUnixMs() - localNowMillis;
+    skewKnown = true;
     if (prev != null && prev.getState() == RolloutState.State.ABORTED) {
       return false; // abort is final
     }

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -218,9 +219,17 @@ class ClusterRolloutTest {
     bothSay(one, two, vm, "active 1/2");
     allWaiting(vm);
     List<NodeRuntime> admitted = mesh.agents().stream().filter(a -> RolloutGate.admission(a.id(), vm.id()) < 500).toList();
+    // Time moves to just before the window while the seeds still have ZooKeeper, and each sends its
+    // state stamped at that time; the jump into the window after ZooKeeper is gone is then 60 s. An
+    // agent takes the seed's clock from every state it reads (RolloutGate), so a state stamped
+    // before a two-hour jump and read after it (a loop late at high load) made it judge windows by a
+    // clock two hours behind, and seeds without ZooKeeper send nothing that would correct it.
+    Instant opens = inWindow.truncatedTo(ChronoUnit.HOURS);
+    clock.millis.set(opens.minusSeconds(30).toEpochMilli());
+    ticks(2, one, two);
     zk.killAll();
     await().atMost(Duration.ofSeconds(20)).until(() -> !one.cluster().orElseThrow().connected() && !two.cluster().orElseThrow().connected());
-    clock.millis.set(inWindow.toEpochMilli());
+    clock.millis.set(opens.plusSeconds(30).toEpochMilli());
     try {
       await().atMost(Duration.ofSeconds(60)).until(() -> admitted.stream().allMatch(a -> FleetTest.phase(a, vm, ManifestPhase.PHASE_APPLIED)));
     } catch (org.awaitility.core.ConditionTimeoutException e) {
