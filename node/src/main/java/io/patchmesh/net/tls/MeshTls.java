@@ -37,6 +37,9 @@ public final class MeshTls {
     this.provider = provider;
     MeshKeyManager keys = new MeshKeyManager(identity.privateKey(), identity.certificate());
     MeshTrustManager trust = new MeshTrustManager(identity.caCertificate());
+    if (provider == SslProvider.OPENSSL) {
+      NettyTrustWrapper.init(); // before Netty's first BoringSSL context: no JSSE context built for it
+    }
     try {
       this.server = SslContextBuilder.forServer(keys)
           .sslProvider(provider)
