@@ -1,11 +1,13 @@
 package io.patchmesh.policy;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /**
  * Reads the machine's network interfaces that are up, with their ARPHRD type, from Linux's
@@ -25,28 +27,36 @@ public final class InterfaceReader {
   /** Interface name to ARPHRD type (-1 if unreadable), for the interfaces that are up. */
   public Map<String, Integer> read() {
     Map<String, Integer> out = new TreeMap<>();
-    if (!Files.isDirectory(root)) {
-      return out;
+    // a plain loop, not a stream: this runs every 10 s (the policy watch), in code the JIT does not
+    // compile at that rate, where a stream pipeline's machinery cost more than the reads (BENCHMARKS 12.45)
+    List<Path> dirs = new ArrayList<>();
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(root)) {
+      for (Path p : s) {
+        dirs.add(p);
+      }
+    } catch (IOException | RuntimeException e) {
+      return out; // no such directory (not Linux, a container without /sys): no interfaces
     }
-    try (Stream<Path> s = Files.list(root)) {
-      s.sorted().limit(MAX_INTERFACES).forEach(p -> {
-        String name = p.getFileName().toString();
-        String state = text(p.resolve("operstate"));
-        if (name.equals("lo") || !(state.equals("up") || state.equals("unknown"))) {
-          return;
-        }
-        int type;
-        try {
-          type = Integer.parseInt(text(p.resolve("type")));
-        } catch (NumberFormatException e) {
-          type = -1;
-        }
-        if (type != 772) { // ARPHRD_LOOPBACK under another name
-          out.put(name, type);
-        }
-      });
-    } catch (IOException e) {
-      return out;
+    dirs.sort(null);
+    for (int i = 0; i < dirs.size() && i < MAX_INTERFACES; i++) {
+      Path p = dirs.get(i);
+      String name = p.getFileName().toString();
+      if (name.equals("lo")) {
+        continue;
+      }
+      String state = text(p.resolve("operstate"));
+      if (!(state.equals("up") || state.equals("unknown"))) {
+        continue;
+      }
+      int type;
+      try {
+        type = Integer.parseInt(text(p.resolve("type")));
+      } catch (NumberFormatException e) {
+        type = -1;
+      }
+      if (type != 772) { // ARPHRD_LOOPBACK under another name
+        out.put(name, type);
+      }
     }
     return out;
   }

@@ -44,6 +44,9 @@ public final class PolicyWatch implements LocalPolicy, AutoCloseable {
   private volatile PolicyFacts facts;
   private volatile PolicyVerdict verdict = PolicyVerdict.FREE;
   private ScheduledExecutorService timer;
+  /** The routing table's text when last parsed, and what it gave (under this object's lock). */
+  private String routesText;
+  private RouteTable parsedRoutes = RouteTable.empty();
 
   public PolicyWatch(PolicyConfig config, PolicySources sources, Clock clock, ZoneId zone) {
     this.policy = new LaptopPolicy(config);
@@ -166,14 +169,24 @@ public final class PolicyWatch implements LocalPolicy, AutoCloseable {
     }
   }
 
-  private static RouteTable readRoutes(Path file) {
+  /**
+   * The routing table, parsed again only when the file's text changed (it rarely does; the parse
+   * was the largest part of a refresh in code the JIT never compiles at one refresh per 10 s).
+   */
+  private RouteTable readRoutes(Path file) {
+    String text;
     try {
       if (!Files.isRegularFile(file) || Files.size(file) > 256 * 1024) {
         return RouteTable.empty();
       }
-      return RouteTable.parse(Files.readString(file));
+      text = Files.readString(file);
     } catch (IOException e) {
       return RouteTable.empty();
     }
+    if (!text.equals(routesText)) {
+      parsedRoutes = RouteTable.parse(text);
+      routesText = text;
+    }
+    return parsedRoutes;
   }
 }

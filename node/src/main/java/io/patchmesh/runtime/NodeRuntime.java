@@ -144,7 +144,7 @@ public final class NodeRuntime implements AutoCloseable {
             FrameRouter.Targets targets = new FrameRouter.Targets(mesh, sync, swarm, apply, status, () -> software,
                 this::badSender);
             cacheCollector = new CacheCollector(loop, store, metrics, swarm, apply, options.clock());
-            timers = new NodeTimers(options, loop, () -> closed, targets, freshness, cacheCollector);
+            timers = new NodeTimers(options, loop, () -> closed, targets, freshness, cacheCollector, mc.probeIntervalMillis());
             router.ready(targets);
             built.complete(null);
           } catch (Throwable t) {

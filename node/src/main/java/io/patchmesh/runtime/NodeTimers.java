@@ -7,16 +7,16 @@ import java.util.function.Supplier;
 
 /**
  * The node's clocks, all on the loop and on ONE timer: the housekeeping tick (membership timers,
- * the swarm's request clocks, pumping and Have batching), the status tick every second (manifest
- * sync expiry, applies that wait, staging, freshness, the snapshot and the status report) and the
- * cache collection.
+ * the swarm's request clocks, pumping and Have batching), the status tick (manifest sync expiry,
+ * applies that wait, staging, freshness, the snapshot and the status report: every second while
+ * fetching, at the probe's wake-ups when idle) and the cache collection.
  *
  * <p>While fetching, the node wakes every {@code tickMillis} at most; the full housekeeping tick
  * runs at the swarm's deadlines and at least every {@link BusyTicks#FULL_PERIOD_MILLIS}, and a
  * wake-up in between only tells the site's agents of the chunks gained ({@link BusyTicks}). An idle node sleeps until
  * the earliest deadline that has work (a probe, a suspicion, news to gossip, the status tick), not
- * on a fixed period: an idle agent is woken about once a second by its own timers plus the frames
- * it receives. Any loop task may make work due sooner (a frame that queues news, a session that
+ * on a fixed period: an idle agent is woken by its own timers once per probe (every 2 s; the status
+ * tick rides on it) plus the frames it receives. Any loop task may make work due sooner (a frame that queues news, a session that
  * starts), so the deadline is re-read after every loop task ({@link NodeLoop#afterEachTask}).
  */
 final class NodeTimers {
@@ -35,9 +35,11 @@ final class NodeTimers {
   private final LoopLateness lateness = new LoopLateness();
   /** Which wake-ups of a fetching node run the full tick (loop thread only). */
   private final BusyTicks busyTicks;
+  /** The membership's probe interval: an idle node's status tick rides on the probe's wake-up ({@link StatusSchedule}). */
+  private final long probeIntervalMillis;
 
   NodeTimers(RuntimeOptions options, NodeLoop loop, BooleanSupplier closed, FrameRouter.Targets to, FreshnessWatch freshness,
-      CacheCollector gc) {
+      CacheCollector gc, long probeIntervalMillis) {
     this.options = options;
     this.loop = loop;
     this.closed = closed;
@@ -45,11 +47,12 @@ final class NodeTimers {
     this.freshness = freshness;
     this.gc = gc;
     this.busyTicks = new BusyTicks(options.tickMillis());
+    this.probeIntervalMillis = probeIntervalMillis;
   }
 
   void start() {
     loop.execute(() -> {
-      status = new StatusSchedule(loop.now());
+      status = new StatusSchedule(loop.now(), probeIntervalMillis);
       loop.afterEachTask(this::rearm);
       schedule(loop.now() + options.tickMillis());
     });

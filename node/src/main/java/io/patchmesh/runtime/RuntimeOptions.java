@@ -25,7 +25,8 @@ import java.util.function.UnaryOperator;
  * @param transfer picker tuning
  * @param statusIntervalMillis how often an agent re-sends an unchanged status report (the heartbeat by
  *     which seeds see it alive and current); a change goes out sooner, at the next status tick
- *     (every second)
+ *     (every second while fetching; when idle at the probe's wake-ups, every 2 s on an agent, so an
+ *     idle agent's heartbeat goes every 6 s)
  * @param statusSink where a seed puts agents' reports (null for agents)
  * @param tickMillis the loop's housekeeping period (request pumping, Have batching)
  * @param uploadSlots concurrent uploads this node serves

@@ -17,6 +17,22 @@ class RouteTableTest {
       tun0\t0000000A\t00000000\t0001\t0\t0\t0\t000000FF\t0\t0\t0
       """;
 
+  /** The parser's fields are what {@code trim().split("\\s+")} gave, the first eight of them. */
+  @Test
+  void splitsFieldsAsTheRegularExpressionDid() {
+    for (String line : new String[] {"eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0",
+        "  eth0  00000000 \t010200C0\t\t0003 0 0 0 00000000\r", "a b c", "", "   \t ", "x\u000By\fz\n",
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT"}) {
+      String[] want = line.trim().split("\\s+");
+      int wantCount = want.length == 1 && want[0].isEmpty() ? 0 : Math.min(8, want.length);
+      String[] got = new String[8];
+      assertEquals(wantCount, RouteTable.fields(line, got), "'" + line + "'");
+      for (int i = 0; i < wantCount; i++) {
+        assertEquals(want[i], got[i], "'" + line + "' field " + i);
+      }
+    }
+  }
+
   @Test
   void readsTheDefaultGatewayAndInterface() throws Exception {
     RouteTable t = RouteTable.parse(REAL, ByteOrder.LITTLE_ENDIAN);
