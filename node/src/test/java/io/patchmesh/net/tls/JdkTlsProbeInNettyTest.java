@@ -1,13 +1,9 @@
 package io.patchmesh.net.tls;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,13 +15,7 @@ import org.junit.jupiter.api.Test;
 class JdkTlsProbeInNettyTest {
   @Test
   void nettysProbeIsAnsweredWithoutAJdkSocket() throws IOException, InterruptedException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child = new ProcessBuilder(java, "-Xshare:auto", "-verbose:class", "-cp", System.getProperty("java.class.path"),
-        JdkTlsProbeChild.class.getName()).redirectErrorStream(true).start();
-    byte[] output = child.getInputStream().readAllBytes();
-    assertTrue(child.waitFor(60, TimeUnit.SECONDS));
-    String out = new String(output, StandardCharsets.UTF_8);
-    assertEquals(0, child.exitValue(), out);
+    String out = ClassLoadingChild.run(JdkTlsProbeChild.class);
     assertTrue(out.contains("jdk-tls13-supported=true"), out);
     assertTrue(out.contains("openssl-tls13-supported=true"), out);
     assertTrue(out.contains("io.netty.handler.ssl.SslUtils"), "Netty's probe ran in the child");

@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.Provider;
 import java.security.Security;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,13 +33,7 @@ class NettyTrustWrapperTest {
 
   @Test
   void aNodesBoringSslContextsBuildNoJdkTlsContext() throws IOException, InterruptedException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child = new ProcessBuilder(java, "-Xshare:auto", "-verbose:class", "-cp", System.getProperty("java.class.path"),
-        NettyTrustWrapperChild.class.getName(), dir.toString()).redirectErrorStream(true).start();
-    byte[] output = child.getInputStream().readAllBytes();
-    assertTrue(child.waitFor(60, TimeUnit.SECONDS));
-    String out = new String(output, StandardCharsets.UTF_8);
-    assertEquals(0, child.exitValue(), out);
+    String out = ClassLoadingChild.run(NettyTrustWrapperChild.class, dir.toString());
     assertTrue(out.contains("openssl=true"), out);
     assertTrue(out.contains("provider=OPENSSL"), out);
     assertTrue(out.contains("io.netty.handler.ssl.OpenSslX509TrustManagerWrapper "), "Netty's wrapper was initialised");
