@@ -28,11 +28,6 @@ final class StatusSchedule {
   private final long idleWindowMillis;
   private long nextMillis;
 
-  /** A node that probes once a second (a seed's preset): the idle window is one period. */
-  StatusSchedule(long nowMillis) {
-    this(nowMillis, PERIOD_MILLIS);
-  }
-
   /** @param probeIntervalMillis how often the membership wakes the loop to probe */
   StatusSchedule(long nowMillis, long probeIntervalMillis) {
     this.idleWindowMillis = Math.min(MAX_IDLE_WINDOW_MILLIS, Math.max(PERIOD_MILLIS, probeIntervalMillis));

@@ -16,7 +16,7 @@ class StatusScheduleTest {
   @Test
   void idleStatusTickRidesOnAProbeASecondWhateverThePhase() {
     for (long phase = 0; phase < StatusSchedule.PERIOD_MILLIS; phase += 25) {
-      Ridden r = ride(new StatusSchedule(0), phase, StatusSchedule.PERIOD_MILLIS);
+      Ridden r = ride(new StatusSchedule(0, StatusSchedule.PERIOD_MILLIS), phase, StatusSchedule.PERIOD_MILLIS);
       assertTrue(r.ownWakeUps <= 1, "phase " + phase + ": the status tick woke the loop itself " + r.ownWakeUps + " times");
       assertTrue(r.runs >= 58 && r.runs <= 61, "phase " + phase + ": " + r.runs + " status ticks in 60 s");
     }
@@ -69,7 +69,7 @@ class StatusScheduleTest {
 
   @Test
   void idleNodeWithNothingElseToWakeForTicksEveryPeriodAndAHalf() {
-    StatusSchedule s = new StatusSchedule(0);
+    StatusSchedule s = new StatusSchedule(0, StatusSchedule.PERIOD_MILLIS);
     List<Long> at = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       long t = s.wakeByMillis(false);
@@ -81,7 +81,7 @@ class StatusScheduleTest {
 
   @Test
   void busyNodeTicksOnTheGridAndSkipsMissedTicks() {
-    StatusSchedule s = new StatusSchedule(0);
+    StatusSchedule s = new StatusSchedule(0, StatusSchedule.PERIOD_MILLIS);
     assertFalse(s.runNow(990, true), "not before its time while busy");
     assertEquals(1_000, s.wakeByMillis(true));
     assertTrue(s.runNow(1_010, true));
@@ -92,7 +92,7 @@ class StatusScheduleTest {
 
   @Test
   void idleRunsEarlyWhenAwakeAnyway() {
-    StatusSchedule s = new StatusSchedule(0);
+    StatusSchedule s = new StatusSchedule(0, StatusSchedule.PERIOD_MILLIS);
     assertFalse(s.runNow(400, false));
     assertTrue(s.runNow(500, false), "half a period early shares the wake-up");
     assertEquals(2_000, s.wakeByMillis(false), "the next a period after, at the latest half a period more");
