@@ -113,8 +113,16 @@ final class SimSwarmCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print JSON")
   boolean json;
 
+  @Option(names = "--cost-runs", defaultValue = "0", paramLabel = "N",
+      description = "measure the swarm cores' CPU time and allocations per chunk handled, apart from the simulator's: "
+          + "a warm-up, then N rounds of the same scenario in this JVM, one line each (default: 0, off)")
+  int costRuns;
+
   @Override
   public Integer call() {
+    if (costRuns > 0) {
+      return SimSwarmCost.run(config(), costRuns, spec.commandLine().getOut());
+    }
     SwarmSimResult r = SwarmSimulation.run(config());
     PrintWriter o = spec.commandLine().getOut();
     if (json) {

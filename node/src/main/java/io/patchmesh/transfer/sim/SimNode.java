@@ -75,7 +75,10 @@ final class SimNode {
   void begin() {
     ChunkTable table = sim.table;
     HaveMap mine = seed ? HaveMap.complete(table.count()) : new HaveMap(table.count());
+    CoreMeter m = sim.meter;
+    m.enter();
     core.fetching().begin(sim.manifest, table, mine, true, sim.wire.now());
+    m.exit();
     act();
   }
 
@@ -85,7 +88,10 @@ final class SimNode {
     boolean lan = peer.site == site;
     SimLink l = new SimLink(this, peer, ref, lan, sim.sendBufferBytes(this, peer, lan));
     links.put(peer.id, l);
+    CoreMeter m = sim.meter;
+    m.enter();
     core.onLinkUp(ref, sim.wire.now());
+    m.exit();
     act();
     return l;
   }
@@ -103,7 +109,10 @@ final class SimNode {
     if (alive) {
       SimLink newest = links.get(l.peer.id);
       boolean superseded = newest != null && newest != l && newest.open;
+      CoreMeter m = sim.meter;
+      m.enter();
       core.onLinkDown(l.ref, superseded, sim.wire.now());
+      m.exit();
       act();
     }
   }
@@ -120,6 +129,8 @@ final class SimNode {
       return;
     }
     long now = sim.wire.now();
+    CoreMeter m = sim.meter;
+    m.enter();
     switch (f.getBodyCase()) {
       case REQUEST -> core.onRequest(l.ref, f.getRequest(), now);
       case CANCEL -> core.serving().onCancel(l.ref, f.getCancel());
@@ -128,6 +139,7 @@ final class SimNode {
       case HAVE_MAP -> core.fetching().onHaveMap(l.ref, f.getHaveMap(), now);
       default -> throw new IllegalStateException("the swarm core sent " + f.getBodyCase());
     }
+    m.exit();
     act();
   }
 
@@ -137,7 +149,11 @@ final class SimNode {
     if (l == null) {
       return;
     }
+    CoreMeter m = sim.meter;
+    m.pieceIn();
+    m.enter();
     core.fetching().onPiece(l.ref, piece, sim.wire.now());
+    m.exit();
     act();
   }
 
@@ -153,8 +169,11 @@ final class SimNode {
         bytesIn.put(l.ref, l.bytesIn);
       }
     }
+    CoreMeter m = sim.meter;
+    m.enter();
     core.fetching().tick(sim.wire.now(), bytesIn);
     core.onTimer(sim.wire.now());
+    m.exit();
     act();
   }
 
@@ -165,7 +184,10 @@ final class SimNode {
    */
   private void scheduleTick() {
     long now = sim.wire.now();
+    CoreMeter m = sim.meter;
+    m.enter();
     long want = core.nextTimerMillis(now);
+    m.exit();
     if (want == Long.MAX_VALUE) {
       return; // idle: the next input that makes it busy schedules one
     }
@@ -183,10 +205,17 @@ final class SimNode {
 
   /** Carries out what the core decided, on the simulated network, then takes its events. */
   void act() {
-    for (SwarmAction a : core.poll()) {
+    CoreMeter m = sim.meter;
+    m.enter();
+    List<SwarmAction> actions = core.poll();
+    m.exit();
+    for (SwarmAction a : actions) {
       carryOut(a);
     }
-    for (SwarmEvent e : core.pollEvents()) {
+    m.enter();
+    List<SwarmEvent> events = core.pollEvents();
+    m.exit();
+    for (SwarmEvent e : events) {
       onEvent(e);
     }
     if (alive) {
@@ -207,6 +236,7 @@ final class SimNode {
       SimLink l = current(p.to());
       if (l != null) {
         bytesSent += p.payloadBytes();
+        sim.meter.pieceOut();
         sim.wire.piece(this, l, p.piece().getPiece(), p.payloadBytes());
       }
     } else if (a instanceof SwarmAction.Park p) {
@@ -222,7 +252,9 @@ final class SimNode {
     } else if (a instanceof SwarmAction.Yield) {
       sim.wire.at(sim.wire.now(), () -> {
         if (alive) {
+          sim.meter.enter();
           core.fetching().resume(sim.wire.now());
+          sim.meter.exit();
           act();
         }
       });
@@ -246,7 +278,9 @@ final class SimNode {
 
   void wake(LinkRef ref) {
     if (alive) {
+      sim.meter.enter();
       core.serving().onWritable(ref, sim.wire.now());
+      sim.meter.exit();
       act();
     }
   }
@@ -263,7 +297,9 @@ final class SimNode {
     } else {
       piece = Frame.newBuilder().setPiece(sim.piece(r.upload(), corrupt)).build();
     }
+    sim.meter.enter();
     core.serving().onChunkRead(r.to(), r.upload(), piece, false, sim.wire.now());
+    sim.meter.exit();
     act();
   }
 
@@ -284,7 +320,9 @@ final class SimNode {
       stored++;
       result = StoreResult.stored(List.of());
     }
+    sim.meter.enter();
     core.fetching().onStored(st, result, sim.wire.now());
+    sim.meter.exit();
     act();
   }
 

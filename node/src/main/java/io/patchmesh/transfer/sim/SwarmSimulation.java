@@ -58,6 +58,8 @@ public final class SwarmSimulation {
 
   final SwarmSimConfig cfg;
   final SwarmConfig swarm;
+  /** What the cores cost, apart from the simulator ({@link CoreMeter#OFF}: not measured). */
+  final CoreMeter meter;
   final TransferConfig transfer = productionTransfer();
   final VerifiedManifest manifest;
   final ChunkTable table;
@@ -83,7 +85,12 @@ public final class SwarmSimulation {
   private final long[] wanBytesAtCut;
 
   SwarmSimulation(SwarmSimConfig cfg) {
+    this(cfg, CoreMeter.OFF);
+  }
+
+  SwarmSimulation(SwarmSimConfig cfg, CoreMeter meter) {
     this.cfg = cfg;
+    this.meter = meter;
     this.swarm = cfg.wanYield() ? SwarmConfig.defaults().withWanYield(LedbatConfig.forRequests()) : SwarmConfig.defaults();
     int n = cfg.chunkCount();
     this.manifest = SimManifest.build(cfg.seed(), n, cfg.sizeBytes(), cfg.chunkBytes());
@@ -213,14 +220,21 @@ public final class SwarmSimulation {
 
   /** Runs the scenario to completion of every live honest agent, or to the time limit. */
   public static SwarmSimResult run(SwarmSimConfig cfg) {
+    return run(cfg, CoreMeter.OFF);
+  }
+
+  /** {@link #run(SwarmSimConfig)}, the cores' CPU time and allocations measured into {@code meter}. */
+  public static SwarmSimResult run(SwarmSimConfig cfg, CoreMeter meter) {
     long started = System.nanoTime();
     HeapWatch heap = new HeapWatch();
-    SwarmSimulation sim = new SwarmSimulation(cfg);
+    meter.runStarted();
+    SwarmSimulation sim = new SwarmSimulation(cfg, meter);
     sim.start();
     long events = sim.wire.runUntil(cfg.limitMillis(), sim::allHonestComplete, heap);
     long endMillis = sim.wire.now();
     // the pieces still on their way cross a site's link all the same: count them in wanPerSiteMax
     events += sim.wire.runUntil(cfg.limitMillis(), sim.wire::wanDrained, heap);
+    meter.runEnded();
     if (Boolean.getBoolean("patchmesh.sim.debug")) {
       sim.debugSites();
     }
