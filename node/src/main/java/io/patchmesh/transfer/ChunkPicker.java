@@ -133,7 +133,8 @@ public final class ChunkPicker extends PickerBook {
       // Nobody in the site had it: this member just brought it across the WAN.
       site.onMemberProgress(peerId, nowMillis);
     }
-    List<ChunkRequest> cancels = new ArrayList<>();
+    List<Outstanding> asked = inFlight[index]; // only a request in flight can be cancelled
+    List<ChunkRequest> cancels = asked == null || asked.isEmpty() ? List.of() : new ArrayList<>();
     enterSite(index, cancels);
     return cancels;
   }
@@ -220,9 +221,10 @@ public final class ChunkPicker extends PickerBook {
     }
     mine.set(index);
     open.clear(index);
-    List<ChunkRequest> cancels = new ArrayList<>();
+    List<ChunkRequest> cancels = List.of(); // nearly always none: the endgame's second copies only
     List<Outstanding> others = inFlight[index];
-    if (others != null) {
+    if (others != null && !others.isEmpty()) {
+      cancels = new ArrayList<>();
       for (Outstanding other : List.copyOf(others)) {
         remove(other);
         cancels.add(other.ref());

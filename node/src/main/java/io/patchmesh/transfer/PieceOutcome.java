@@ -24,8 +24,10 @@ public record PieceOutcome(Kind kind, List<ChunkRequest> cancels) {
   }
 
   static PieceOutcome accepted(List<ChunkRequest> cancels) {
-    return new PieceOutcome(Kind.ACCEPTED, cancels);
+    return cancels.isEmpty() ? ACCEPTED : new PieceOutcome(Kind.ACCEPTED, cancels);
   }
+
+  private static final PieceOutcome ACCEPTED = new PieceOutcome(Kind.ACCEPTED, List.of());
 
   static final PieceOutcome DUPLICATE = new PieceOutcome(Kind.DUPLICATE, List.of());
   static final PieceOutcome UNREQUESTED = new PieceOutcome(Kind.UNREQUESTED, List.of());

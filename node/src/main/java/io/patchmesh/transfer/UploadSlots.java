@@ -71,7 +71,7 @@ public final class UploadSlots<R> {
    * but gets no slot it could only sit on while others wait. Ask again when it is ready.
    */
   public List<Grant<R>> poll(Predicate<NodeId> ready) {
-    List<Grant<R>> grants = new ArrayList<>();
+    List<Grant<R>> grants = null; // none yet: most polls grant nothing
     int skipped = 0; // peers passed over since the last grant; a whole round of them ends the poll
     while (activeCount < maxActive && skipped < turn.size()) {
       NodeId peer = turn.pollFirst();
@@ -90,9 +90,12 @@ public final class UploadSlots<R> {
       }
       active.computeIfAbsent(peer, p -> new ArrayList<>()).add(request);
       activeCount++;
+      if (grants == null) {
+        grants = new ArrayList<>();
+      }
       grants.add(new Grant<>(peer, request));
     }
-    return grants;
+    return grants == null ? List.of() : grants;
   }
 
   /**

@@ -17,6 +17,8 @@ public abstract class Sha256Name {
 
   private final byte[] bytes;
   private final int hash;
+  /** {@link #toByteString}, made at its first call (immutable: a race makes two equal ones, no harm). */
+  private ByteString byteString;
 
   /** Takes ownership of {@code digest} (callers pass a fresh or copied array). */
   protected Sha256Name(byte[] digest) {
@@ -63,7 +65,12 @@ public abstract class Sha256Name {
   }
 
   public final ByteString toByteString() {
-    return ByteString.copyFrom(bytes);
+    ByteString b = byteString;
+    if (b == null) {
+      b = ByteString.copyFrom(bytes);
+      byteString = b;
+    }
+    return b;
   }
 
   /** The raw digest, not copied: callers must not modify it. */

@@ -72,6 +72,8 @@ public final class Fetching {
   private final LostChunks lost;
 
   private final Map<ManifestId, ManifestSession> sessions = new HashMap<>();
+  /** The session {@link #sessionFor} found last: nearly every frame names it, and its id's bytes compare cheaper than a new id. */
+  private ManifestSession lastNamed;
   /** Links up, in the order they came up (the first other sites' agents get our have-map unasked). */
   private final Set<LinkRef> up = new LinkedHashSet<>();
   /** Per peer, its newest link up. */
@@ -208,6 +210,9 @@ public final class Fetching {
   /** Forgets a manifest (e.g. garbage-collected). */
   public void stop(ManifestId id) {
     sessions.remove(id);
+    if (lastNamed != null && lastNamed.id.equals(id)) {
+      lastNamed = null;
+    }
     pacing.dropSession(id);
   }
 
@@ -358,7 +363,30 @@ public final class Fetching {
       offense(from, RequestGuard.Offense.MALFORMED, "malformed manifest id", now);
       return null;
     }
-    return sessions.get(ManifestId.of(raw));
+    ManifestSession last = lastNamed;
+    if (last != null && last.id.toByteString().equals(raw)) {
+      return last;
+    }
+    ManifestSession s = sessions.get(ManifestId.of(raw));
+    if (s != null) {
+      lastNamed = s;
+    }
+    return s;
+  }
+
+  /** The id {@code raw} (well-formed) names: a held session's own (that session is then the one last named), else a new one. */
+  public ManifestId idOf(ByteString raw) {
+    ManifestSession last = lastNamed;
+    if (last != null && last.id.toByteString().equals(raw)) {
+      return last.id;
+    }
+    ManifestId id = ManifestId.of(raw);
+    ManifestSession s = sessions.get(id);
+    if (s == null) {
+      return id;
+    }
+    lastNamed = s;
+    return s.id;
   }
 
   /** A peer's have-map: it shares the manifest; see {@link HaveIntake}. */

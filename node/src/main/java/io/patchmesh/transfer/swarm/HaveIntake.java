@@ -92,7 +92,8 @@ final class HaveIntake {
     if (p == null || have.getChunkIndexCount() > s.table.count()) {
       return;
     }
-    for (int idx : have.getChunkIndexList()) {
+    for (int i = 0, n = have.getChunkIndexCount(); i < n; i++) {
+      int idx = have.getChunkIndex(i); // not the boxing list
       if (idx < 0 || idx >= s.table.count()) {
         core.offense(link, RequestGuard.Offense.MALFORMED, "Have for chunk " + idx + " outside the manifest", now);
         return;

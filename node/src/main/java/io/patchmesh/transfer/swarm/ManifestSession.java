@@ -8,6 +8,7 @@ import io.patchmesh.transfer.HaveMap;
 import io.patchmesh.transfer.PickerCounters;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.VerifiedManifest;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,7 +90,7 @@ public final class ManifestSession {
   /** Chunks gained and not yet announced, to site agents and (batched more slowly) to other sites'. */
   final HaveFanout.Batch haves = new HaveFanout.Batch();
   /** Chunks being verified and stored right now (so a second copy is not stored twice). */
-  final Set<Integer> storing = new HashSet<>();
+  final BitSet storing = new BitSet();
   /**
    * Per needed chunk, the previous version's chunks (held verified) a WAN source may send it as a
    * delta against; chunks absent here are always asked for in full.
@@ -114,7 +115,9 @@ public final class ManifestSession {
   /** A pump over every peer is due at the next {@link Fetching#resume} (coalesces bursts of events into one scan). */
   boolean pumpAll;
   /** ... or over these peers alone (see {@link Fetching#pumpSoon(ManifestSession, NodeId)}). */
-  final Set<NodeId> pumpPeers = new HashSet<>();
+  Set<NodeId> pumpPeers = new HashSet<>();
+  /** The set {@link #pumpPeers} and this one trade places at each pump (neither copied). */
+  Set<NodeId> pumpPeersSpare = new HashSet<>();
   long bytesLan;
   long bytesWan;
   long chunksFetched;

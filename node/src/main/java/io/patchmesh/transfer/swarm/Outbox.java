@@ -4,6 +4,7 @@ import io.patchmesh.proto.Cancel;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.transfer.ChunkRequest;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /** The fetching core's output: actions and events in the order they were decided, until polled. */
@@ -29,6 +30,9 @@ final class Outbox {
 
   /** Tells the peers of {@code cancels} that we no longer want those chunks of theirs. */
   void cancel(ManifestSession s, List<ChunkRequest> cancels) {
+    if (cancels.isEmpty()) {
+      return; // nearly always: no iterator for it
+    }
     for (ChunkRequest c : cancels) {
       ManifestSession.Peer p = s.peers.get(c.peer());
       if (p != null) {
@@ -39,15 +43,25 @@ final class Outbox {
     }
   }
 
+  /**
+   * The actions decided since the last call, as an unmodifiable list: none allocated when there are
+   * none (most calls), one of their exact size otherwise (the queue itself is kept and reused).
+   */
   List<SwarmAction> pollActions() {
-    List<SwarmAction> a = new ArrayList<>(actions);
-    actions.clear();
-    return a;
+    return take(actions);
   }
 
+  /** Likewise the events. */
   List<SwarmEvent> pollEvents() {
-    List<SwarmEvent> e = new ArrayList<>(events);
-    events.clear();
-    return e;
+    return take(events);
+  }
+
+  static <T> List<T> take(List<T> queue) {
+    if (queue.isEmpty()) {
+      return Collections.emptyList(); // its iterator is a shared one, List.of()'s is not
+    }
+    List<T> taken = List.copyOf(queue);
+    queue.clear();
+    return taken;
   }
 }

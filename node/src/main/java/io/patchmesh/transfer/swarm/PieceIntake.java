@@ -51,7 +51,7 @@ final class PieceIntake {
       core.offense(from, RequestGuard.Offense.UNREQUESTED_PIECE, "piece for a manifest or chunk we did not ask for", now);
       return;
     }
-    if (s.mine.has(idx) || s.storing.contains(idx)) {
+    if (s.mine.has(idx) || s.storing.get(idx)) {
       if (s.picker != null) {
         s.picker.onPiece(peer, idx, now);
       }
@@ -60,7 +60,7 @@ final class PieceIntake {
     }
     out.event(new SwarmEvent.PieceReceived(wan, wireSize, false));
     boolean delta = piece.getEncoding() == Piece.Encoding.ENCODING_DELTA;
-    List<ChunkId> baseIds = s.deltaBases.get(idx);
+    List<ChunkId> baseIds = s.deltaBases.isEmpty() ? null : s.deltaBases.get(idx);
     if (delta && (baseIds == null || piece.getDelta().getOpsCount() > DeltaLimits.MAX_OPS)) {
       s.fullOnly.add(idx);
       corrupt(s, from, idx, baseIds == null ? "delta for a chunk we named no bases for" : "too many delta ops", now);
@@ -70,7 +70,7 @@ final class PieceIntake {
       corrupt(s, from, idx, "wrong size", now);
       return;
     }
-    s.storing.add(idx);
+    s.storing.set(idx);
     ByteString raw = delta ? null : piece.getData();
     Delta d = delta ? piece.getDelta() : null;
     out.act(new SwarmAction.StoreChunk(from, s.id, idx, s.table.id(idx), s.table.size(idx), raw, d,
@@ -88,9 +88,9 @@ final class PieceIntake {
     }
     int idx = what.index();
     NodeId from = what.from().peer();
-    s.storing.remove(idx);
+    s.storing.clear(idx);
     if (result.kind() != StoreResult.Kind.STORED) {
-      if (s.deltaBases.containsKey(idx)) {
+      if (!s.deltaBases.isEmpty() && s.deltaBases.containsKey(idx)) {
         s.fullOnly.add(idx); // whoever was at fault, the next copy comes whole
       }
       switch (result.kind()) {
@@ -118,7 +118,7 @@ final class PieceIntake {
       s.storeFull = null;
       out.event(new SwarmEvent.Progress());
     }
-    if (s.lost.remove(idx)) {
+    if (!s.lost.isEmpty() && s.lost.remove(idx)) {
       out.note(s.vm + ": chunk " + idx + " stored again; offered to peers again");
     }
     boolean fresh = !s.mine.has(idx);

@@ -58,9 +58,11 @@ final class PumpSchedule {
         s.pumpPeers.clear();
         pump.pump(s, now);
       } else if (!s.pumpPeers.isEmpty()) {
-        Set<NodeId> only = Set.copyOf(s.pumpPeers);
-        s.pumpPeers.clear();
+        Set<NodeId> only = s.pumpPeers; // pumped from here on: events during the pump mark the other set
+        s.pumpPeers = s.pumpPeersSpare;
+        s.pumpPeersSpare = only;
         pump.pump(s, only, now);
+        only.clear();
       }
     }
   }

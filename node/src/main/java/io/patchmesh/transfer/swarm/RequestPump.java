@@ -122,7 +122,7 @@ final class RequestPump {
   private Request request(ManifestSession s, ManifestSession.Peer p, int idx) {
     Request.Builder r =
         Request.newBuilder().setManifestId(s.id.toByteString()).setChunkIndex(idx).setRequestId(nextRequestId++);
-    List<ChunkId> bases = p.lan || s.fullOnly.contains(idx) ? null : s.deltaBases.get(idx);
+    List<ChunkId> bases = p.lan || s.deltaBases.isEmpty() || s.fullOnly.contains(idx) ? null : s.deltaBases.get(idx);
     if (bases != null) {
       for (ChunkId b : bases) {
         r.addBaseIds(b.toByteString());

@@ -92,9 +92,7 @@ public final class Serving {
 
   /** The actions to carry out, in order; the list is handed over. */
   public List<SwarmAction> poll() {
-    List<SwarmAction> a = new ArrayList<>(out);
-    out.clear();
-    return a;
+    return Outbox.take(out);
   }
 
   /** A link came up; it is the one we serve its peer over from now on. */

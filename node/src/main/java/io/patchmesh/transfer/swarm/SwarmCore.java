@@ -72,7 +72,7 @@ public final class SwarmCore {
       fetching.offense(from, RequestGuard.Offense.MALFORMED, "malformed manifest id", now);
       return;
     }
-    serving.onRequest(from, ManifestId.of(req.getManifestId()), req, now);
+    serving.onRequest(from, fetching.idOf(req.getManifestId()), req, now);
   }
 
   /** A chunk the driver found gone from the store while it read something else (a delta base). */
@@ -82,15 +82,29 @@ public final class SwarmCore {
 
   /** Both halves' actions, serving first, in the order each decided them. */
   public List<SwarmAction> poll() {
-    List<SwarmAction> all = new ArrayList<>();
-    for (SwarmAction a : serving.poll()) {
+    List<SwarmAction> served = serving.poll();
+    List<SwarmAction> kept = served; // served as it is, unless it held a ChunkLost
+    for (int i = 0; i < served.size(); i++) {
+      SwarmAction a = served.get(i);
       if (a instanceof SwarmAction.ChunkLost lost) {
+        if (kept == served) {
+          kept = new ArrayList<>(served.subList(0, i));
+        }
         fetching.onChunkLost(lost.manifest(), lost.index());
-      } else {
-        all.add(a);
+      } else if (kept != served) {
+        kept.add(a);
       }
     }
-    all.addAll(fetching.poll());
+    List<SwarmAction> fetched = fetching.poll(); // after the ChunkLosts: what they withdrew is in it
+    if (fetched.isEmpty()) {
+      return kept;
+    }
+    if (kept.isEmpty()) {
+      return fetched;
+    }
+    List<SwarmAction> all = new ArrayList<>(kept.size() + fetched.size());
+    all.addAll(kept);
+    all.addAll(fetched);
     return all;
   }
 

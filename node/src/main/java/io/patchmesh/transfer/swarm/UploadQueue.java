@@ -4,6 +4,7 @@ import io.patchmesh.net.NodeId;
 import io.patchmesh.transfer.UploadSlots;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -49,6 +50,8 @@ public final class UploadQueue<U, B, P> {
   /** Outcome of {@link #onPieceReady}. */
   public record Ready(Disposition disposition, boolean firstParked) {}
 
+  private static final Ready SEND = new Ready(Disposition.SEND, false);
+
   /** A hash key per piece served: equals and hashCode written out (see {@link LinkRef#hashCode}). */
   private record Key<U>(NodeId peer, U upload) {
     @Override
@@ -86,7 +89,9 @@ public final class UploadQueue<U, B, P> {
       return false;
     }
     if (b == null) {
-      bases.remove(new Key<>(peer, upload));
+      if (!bases.isEmpty()) { // no key to build when no request named bases (nearly always)
+        bases.remove(new Key<>(peer, upload));
+      }
     } else {
       bases.put(new Key<>(peer, upload), b);
     }
@@ -108,9 +113,13 @@ public final class UploadQueue<U, B, P> {
    * that would be granted otherwise: a peer it lets go is granted at once (the caller may count it).
    */
   public List<Grant<U, B>> poll(Predicate<NodeId> writable, Predicate<NodeId> held) {
-    List<Grant<U, B>> out = new ArrayList<>();
-    for (UploadSlots.Grant<U> g : slots.poll(peer -> ready(peer, writable, held))) {
-      out.add(new Grant<>(g.peer(), g.request(), bases.remove(new Key<>(g.peer(), g.request()))));
+    List<UploadSlots.Grant<U>> granted = slots.poll(peer -> ready(peer, writable, held));
+    if (granted.isEmpty()) {
+      return Collections.emptyList(); // iterated by the caller: a shared iterator
+    }
+    List<Grant<U, B>> out = new ArrayList<>(granted.size());
+    for (UploadSlots.Grant<U> g : granted) {
+      out.add(new Grant<>(g.peer(), g.request(), bases.isEmpty() ? null : bases.remove(new Key<>(g.peer(), g.request()))));
     }
     return out;
   }
@@ -130,6 +139,9 @@ public final class UploadQueue<U, B, P> {
 
   /** Peers passed over for a full connection since the last call: wake serving when each drains. */
   public List<NodeId> takeDrainWatches() {
+    if (newDrainWatches.isEmpty()) {
+      return Collections.emptyList();
+    }
     List<NodeId> out = new ArrayList<>(newDrainWatches);
     newDrainWatches.clear();
     return out;
@@ -146,14 +158,13 @@ public final class UploadQueue<U, B, P> {
    * still up; {@code writable}: its data connection takes bytes now.
    */
   public Ready onPieceReady(NodeId peer, U upload, P piece, boolean open, boolean writable) {
-    Key<U> k = new Key<>(peer, upload);
-    if (cancelled.remove(k) || !open) {
+    if (!cancelled.isEmpty() && cancelled.remove(new Key<>(peer, upload)) || !open) {
       finish(peer, upload);
       return new Ready(Disposition.DROP, false);
     }
     if (writable && !parked.containsKey(peer)) {
       finish(peer, upload);
-      return new Ready(Disposition.SEND, false);
+      return SEND;
     }
     if (parkedCount < maxParked) {
       ArrayDeque<Parked<U, P>> q = parked.computeIfAbsent(peer, p -> new ArrayDeque<>());
@@ -168,7 +179,9 @@ public final class UploadQueue<U, B, P> {
   /** Frees a granted upload's slot (served, failed to read, or dropped). */
   public void finish(NodeId peer, U upload) {
     slots.complete(peer, upload);
-    cancelled.remove(new Key<>(peer, upload));
+    if (!cancelled.isEmpty()) {
+      cancelled.remove(new Key<>(peer, upload));
+    }
   }
 
   /** The next parked piece of {@code peer} to send (its connection takes bytes), or null if none. */
