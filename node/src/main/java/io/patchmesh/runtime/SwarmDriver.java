@@ -114,7 +114,9 @@ final class SwarmDriver {
 
   /** Carries out everything the core decided, then hands over its events. Call after every input. */
   void carryOut() {
-    for (SwarmAction a : core.poll()) {
+    List<SwarmAction> actions = core.poll();
+    for (int i = 0; i < actions.size(); i++) { // indexed: no iterator per call
+      SwarmAction a = actions.get(i);
       if (a instanceof SwarmAction.SendControl s) {
         controlOut.computeIfAbsent(s.to(), k -> new ArrayList<>(2)).add(s.frame());
         continue;
@@ -125,8 +127,9 @@ final class SwarmDriver {
       act(a);
     }
     sendControl();
-    for (SwarmEvent e : core.pollEvents()) {
-      events.accept(e);
+    List<SwarmEvent> polled = core.pollEvents();
+    for (int i = 0; i < polled.size(); i++) {
+      events.accept(polled.get(i));
     }
     armPacedWake();
   }

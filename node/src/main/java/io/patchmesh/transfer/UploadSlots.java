@@ -83,9 +83,7 @@ public final class UploadSlots<R> {
       skipped = 0;
       ArrayDeque<R> q = queues.get(peer);
       R request = q.pollFirst();
-      if (q.isEmpty()) {
-        queues.remove(peer);
-      } else {
+      if (!q.isEmpty()) { // an emptied queue stays, for the peer's next request, until onPeerGone
         turn.addLast(peer);
       }
       active.computeIfAbsent(peer, p -> new ArrayList<>()).add(request);
@@ -108,10 +106,7 @@ public final class UploadSlots<R> {
     if (list == null || !list.remove(request)) {
       return false;
     }
-    if (list.isEmpty()) {
-      active.remove(peer);
-    }
-    activeCount--;
+    activeCount--; // an emptied list stays, for the peer's next grant, until onPeerGone
     return true;
   }
 
@@ -122,7 +117,6 @@ public final class UploadSlots<R> {
       return false;
     }
     if (q.isEmpty()) {
-      queues.remove(peer);
       turn.remove(peer);
     }
     return true;

@@ -209,14 +209,14 @@ final class SimNode {
     m.enter();
     List<SwarmAction> actions = core.poll();
     m.exit();
-    for (SwarmAction a : actions) {
-      carryOut(a);
+    for (int i = 0; i < actions.size(); i++) { // indexed, as runtime/SwarmDriver: no iterator per call
+      carryOut(actions.get(i));
     }
     m.enter();
     List<SwarmEvent> events = core.pollEvents();
     m.exit();
-    for (SwarmEvent e : events) {
-      onEvent(e);
+    for (int i = 0; i < events.size(); i++) {
+      onEvent(events.get(i));
     }
     if (alive) {
       scheduleTick();
