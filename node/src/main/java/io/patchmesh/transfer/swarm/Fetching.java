@@ -363,6 +363,17 @@ public final class Fetching {
       offense(from, RequestGuard.Offense.MALFORMED, "malformed manifest id", now);
       return null;
     }
+    return named(raw);
+  }
+
+  /** The id {@code raw} (well-formed) names: a held session's own, else a new one. */
+  public ManifestId idOf(ByteString raw) {
+    ManifestSession s = named(raw);
+    return s != null ? s.id : ManifestId.of(raw);
+  }
+
+  /** The held session {@code raw} (well-formed) names, or null; the one named last is compared by its id's bytes first. */
+  private ManifestSession named(ByteString raw) {
     ManifestSession last = lastNamed;
     if (last != null && last.id.toByteString().equals(raw)) {
       return last;
@@ -372,21 +383,6 @@ public final class Fetching {
       lastNamed = s;
     }
     return s;
-  }
-
-  /** The id {@code raw} (well-formed) names: a held session's own (that session is then the one last named), else a new one. */
-  public ManifestId idOf(ByteString raw) {
-    ManifestSession last = lastNamed;
-    if (last != null && last.id.toByteString().equals(raw)) {
-      return last.id;
-    }
-    ManifestId id = ManifestId.of(raw);
-    ManifestSession s = sessions.get(id);
-    if (s == null) {
-      return id;
-    }
-    lastNamed = s;
-    return s.id;
   }
 
   /** A peer's have-map: it shares the manifest; see {@link HaveIntake}. */
