@@ -111,6 +111,20 @@ class SimCommandTest {
   }
 
   @Test
+  void swarmCostRunsPrintTheCoresCostPerChunkHandledAfterWarmUp() {
+    String out = Cli.ok("sim", "swarm", "--nodes", 6, "--sites", 2, "--size", "2MiB", "--chunk", "64KiB",
+        "--cost-runs", 2).out();
+    assertTrue(out.contains("completed                6 of 6 honest agents"), out);
+    assertEquals(SimSwarmCost.WARM_UP, out.lines().filter(l -> l.startsWith("warm-up: ")).count(), out);
+    // 32 chunks to each of 6 agents: every one received once and sent once (duplicates would add to it)
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("round 1: ([0-9,]+) chunks handled").matcher(out);
+    assertTrue(m.find(), out);
+    assertTrue(Long.parseLong(m.group(1).replace(",", "")) >= 2 * 6 * 32, out);
+    assertTrue(out.contains("round 2: "), out);
+    assertTrue(out.contains("median of 2: CPU "), out);
+  }
+
+  @Test
   void anImpossibleSwarmScenarioExits2NamingTheFlag() {
     Object[][] cases = {
         {"--corrupt-peers", "--nodes", 10, "--corrupt-peers", 10},
