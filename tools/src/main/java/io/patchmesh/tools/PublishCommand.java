@@ -89,7 +89,7 @@ final class PublishCommand implements Callable<Integer> {
   @Option(names = "--urgent", description = "move first: shorter stage rhythm; agents with 'urgent: apply' ignore their windows")
   boolean urgent;
 
-  @Option(names = "--chunk-avg", paramLabel = "SIZE", description = "average chunk size, a power of two (default: the previous version's (--previous, --store, or the seed's), else 32KiB)")
+  @Option(names = "--chunk-avg", paramLabel = "SIZE", description = "average chunk size, a power of two (default: the previous version's (--previous, --store, or the seed's), else 64KiB)")
   String chunkAvg;
 
   @ArgGroup(exclusive = true)
