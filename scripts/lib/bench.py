@@ -857,15 +857,16 @@ def bench_wan(run):
 
 
 # ---------------------------------------------------------------- delta ----
-def edit_patch(src, dst, edits, seed=7):
-    """v2 = v1 with small edits: half insertions, half in-place overwrites, 1-4 KiB each."""
+def edit_patch(src, dst, edits, seed=7, mode="mixed"):
+    """v2 = v1 with small edits, 1-4 KiB each: half insertions and half in-place overwrites (mixed),
+    or all insertions (insert), or all overwrites (overwrite)."""
     data = bytearray(open(src, "rb").read())
     rnd = random.Random(seed)
     changed = 0
     for i in range(edits):
         n = rnd.randint(1024, 4096)
         off = rnd.randrange(0, len(data) - n)
-        if i % 2 == 0:
+        if mode == "insert" or (mode == "mixed" and i % 2 == 0):
             data[off:off] = rnd.randbytes(n)
         else:
             data[off:off + n] = rnd.randbytes(n)
@@ -876,17 +877,27 @@ def edit_patch(src, dst, edits, seed=7):
 
 
 def bench_delta(run):
+    """v1 -> v2 into one agent: a full download, rsync, then patchmesh once per --chunk-avg (each size in a
+    fresh mesh: v1 rolled out, then v2, both published with that average; "default" = no --chunk-avg)."""
     a = run.args
-    size = parse_size(a.size)
     v1d, v2d = os.path.join(run.work, "v1"), os.path.join(run.work, "v2")
     os.makedirs(v1d, exist_ok=True)
     os.makedirs(v2d, exist_ok=True)
     v1, v2 = os.path.join(v1d, "patch.bin"), os.path.join(v2d, "patch.bin")
-    make_patch(v1, size)
-    changed = edit_patch(v1, v2, a.edits)
+    if a.v1:
+        shutil.copy(a.v1, v1)
+        shutil.copy(a.v2, v2)
+        size = os.path.getsize(v1)
+        shape = f"v1 = {a.v1}, v2 = {a.v2}"
+    else:
+        size = parse_size(a.size)
+        make_patch(v1, size)
+        changed = edit_patch(v1, v2, a.edits, mode=a.edit_mode)
+        shape = (f"v2 = v1 with {a.edits} edits ({ {'mixed': 'half insertions, half overwrites', 'insert': 'insertions', 'overwrite': 'overwrites'}[a.edit_mode]}, "
+                 f"1-4 KiB each, {changed:,} bytes)")
     v2size = os.path.getsize(v2)
     d2 = sha256(v2)
-    log(f"v1 {size} bytes, v2 {v2size} bytes, {a.edits} edits touching {changed} bytes")
+    log(f"v1 {size} bytes, v2 {v2size} bytes; {shape}")
     run.testbed(1, 1)
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     rows = []
@@ -903,10 +914,11 @@ def bench_delta(run):
     b = run.counters(1)
     t = time.time()
     run.sh(["curl", "-sf", "-o", f"{full_dir}/patch.bin", f"http://{DC_IP}:8080/patch.bin"], ns=ns)
-    rows.append(("full download (curl)", *into_site(b, run.counters(1)), time.time() - t))
+    rows.append(("full download (curl)", *into_site(b, run.counters(1)), time.time() - t, None))
     run.stop([srv])
     if sha256(f"{full_dir}/patch.bin") != d2:
         raise BenchError("full download: wrong bytes")
+    shutil.rmtree(full_dir)
 
     # rsync: a daemon in the DC serving v2; the host holds v1
     conf = os.path.join(run.work, "rsyncd.conf")
@@ -920,32 +932,52 @@ def bench_delta(run):
     b = run.counters(1)
     t = time.time()
     run.sh(["rsync", "--no-whole-file", "--times", f"rsync://{DC_IP}:8730/patch/patch.bin", f"{rs_dir}/patch.bin"], ns=ns)
-    rows.append(("rsync (daemon)", *into_site(b, run.counters(1)), time.time() - t))
+    rows.append(("rsync (daemon)", *into_site(b, run.counters(1)), time.time() - t, None))
     run.stop([rs])
     if sha256(f"{rs_dir}/patch.bin") != d2:
         raise BenchError("rsync: wrong bytes")
+    shutil.rmtree(rs_dir)
 
-    # patchmesh: v1 rolled out first, then v2
-    admin, token, agents = pm_mesh(run, 1, 1)
-    pm_rollout(run, 1, agents, admin, token, v1d, 1)
-    for (p, d) in agents.values():
-        os.rename(os.path.join(d, "patch.bin"), os.path.join(d, "patch.v1"))
-    t0, times, before, after, pub, ro, pub_s = pm_rollout(run, 1, agents, admin, token, v2d, 2)
-    rows.append(("patchmesh v1->v2", *into_site(before, after), max(times.values())))
-    with open(os.path.join(run.out, "patchmesh-rollout-v2.json"), "w") as f:
-        json.dump({"publish": pub, "rollout": ro}, f, indent=1)
-    for (p, d) in agents.values():
-        if sha256(os.path.join(d, "patch.bin")) != d2:
-            raise BenchError("patchmesh: wrong v2 bytes")
+    # patchmesh: per chunk size, a fresh mesh; v1 rolled out first, then v2
+    base_work, pubs = run.work, {}
+    for avg in a.chunk_avg.split(","):
+        if avg == "default":
+            os.environ.pop("PATCHMESH_BENCH_CHUNK_AVG", None)
+        else:
+            os.environ["PATCHMESH_BENCH_CHUNK_AVG"] = avg
+        run.work = os.path.join(base_work, f"pm-{avg}")
+        os.makedirs(run.work)
+        admin, token, agents = pm_mesh(run, 1, 1)
+        pm_rollout(run, 1, agents, admin, token, v1d, 1)
+        for (p, d) in agents.values():
+            os.rename(os.path.join(d, "patch.bin"), os.path.join(d, "patch.v1"))
+        t0, times, before, after, pub, ro, pub_s = pm_rollout(run, 1, agents, admin, token, v2d, 2)
+        listed = run.sh(["curl", "-sf", "-H", f"Authorization: Bearer {token}",
+                         f"{admin}/api/v1/manifests?channel=bench/patch"], ns=f"{NS}-dc", check=False)
+        signed = {m["id"]: m for m in json.loads(listed.stdout or "[]")}.get(pub["manifestId"], {})
+        rows.append((f"patchmesh v1->v2, chunk avg {avg}", *into_site(before, after), max(times.values()),
+                     signed.get("signedBytes")))
+        pubs[avg] = dict(pub, chunkParams=signed.get("chunkParams"))
+        with open(os.path.join(run.out, f"patchmesh-rollout-v2-{avg}.json"), "w") as f:
+            json.dump({"publish": pub, "rollout": ro, "listed": signed}, f, indent=1)
+        for (p, d) in agents.values():
+            if sha256(os.path.join(d, "patch.bin")) != d2:
+                raise BenchError(f"patchmesh ({avg}): wrong v2 bytes")
+        run.stop()
+        shutil.rmtree(run.work, ignore_errors=True)
+    run.work = base_work
     run.close()
     rsync_bytes = rows[1][1]
     out_rows = [{"system": n, "bytes_into_site": raw, "payload_bytes": pay, "x_v2_size": raw / v2size,
-                 "x_rsync": raw / rsync_bytes, "seconds": secs} for n, raw, pay, secs in rows]
-    notes = [f"- command: `scripts/bench delta --size {a.size} --edits {a.edits} --down {a.down} --up {a.up} --rtt {a.rtt}`",
+                 "x_rsync": raw / rsync_bytes, "manifest_bytes": man if man is not None else "",
+                 "manifest_share": man / raw if man else "", "seconds": secs} for n, raw, pay, secs, man in rows]
+    what = f"--v1 {a.v1} --v2 {a.v2}" if a.v1 else f"--size {a.size} --edits {a.edits} --edit-mode {a.edit_mode}"
+    notes = [f"- command: `scripts/bench delta {what} --chunk-avg {a.chunk_avg} --down {a.down} --up {a.up} --rtt {a.rtt}`",
              f"- started {started}; machine: {machine()}; patchmesh agent JVM flags: {agent_flags()}",
-             f"- v1 {size:,} bytes; v2 {v2size:,} bytes = v1 with {a.edits} edits (half insertions, half overwrites, "
-             f"1-4 KiB each, {changed:,} bytes); patchmesh publish said {pub.get('newChunks')} new chunks, "
-             f"{pub.get('newBytes')} new bytes",
+             f"- v1 {size:,} bytes; v2 {v2size:,} bytes; {shape}",
+             "- patchmesh publishes (chunk avg: chunks, new chunks, new bytes, params): " + "; ".join(
+                 f"{k}: {v.get('chunks')}, {v.get('newChunks')}, {v.get('newBytes')}, {v.get('chunkParams')}" for k, v in pubs.items()),
+             "- manifest_bytes = the signed v2 manifest's size (the seed's listing); the agent fetches it once over the WAN",
              f"- bytes into the site = rx bytes of the site router's WAN interface (Ethernet frames); payload = minus {HDR} per frame"]
     write_table(run, out_rows, "Delta v1 -> v2: patchmesh vs rsync vs a full download", notes)
 
@@ -1523,6 +1555,12 @@ def main():
     ap.add_argument("--wave-wait", type=int, default=300, help="scale: seconds to wait for a wave to settle, at most")
     ap.add_argument("--size", default=None)
     ap.add_argument("--edits", type=int, default=16)
+    ap.add_argument("--edit-mode", choices=["mixed", "insert", "overwrite"], default="mixed",
+                    help="delta: the edits' kind (mixed: half insertions, half overwrites)")
+    ap.add_argument("--chunk-avg", default="default", help="delta: patchmesh's publishes' average chunk size, a comma "
+                                                           "list run in turn, each in a fresh mesh (default: the default's)")
+    ap.add_argument("--v1", help="delta: a real v1 file instead of random bytes (with --v2)")
+    ap.add_argument("--v2", help="delta: the real v2 file")
     ap.add_argument("--down", default="20mbit")
     ap.add_argument("--up", default="10mbit")
     ap.add_argument("--rtt", default="40ms")
@@ -1569,6 +1607,9 @@ def main():
         parse_rate(args.up)
     except (ValueError, BenchError):
         print(f"bench: bad --size/--down/--up", file=sys.stderr)
+        raise SystemExit(2)
+    if args.kind == "delta" and bool(args.v1) != bool(args.v2):
+        print("bench: delta needs both --v1 and --v2, or neither", file=sys.stderr)
         raise SystemExit(2)
     run = Run(args, args.kind)
 

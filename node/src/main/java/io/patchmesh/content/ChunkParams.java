@@ -19,13 +19,17 @@ public record ChunkParams(int min, int avg, int max) {
   public static final int MIN_CHUNK_BYTES = 64;
 
   /**
-   * 8 KiB / 32 KiB / 128 KiB. Chosen by measurement (docs/benchmarks/content.md):
-   * on a 128 MB file with 1.3 MB of edits it moves 1.10x what rsync sends (16 KiB:
-   * 1.06x, 64 KiB: 1.28x), while a 1 GB patch lists ~26k chunks (~1.1 MB of
-   * manifest; 16 KiB doubles that, 8 KiB quadruples it). Never change it lightly:
-   * a publisher that cuts v2 with other params than v1 loses all dedup.
+   * 16 KiB / 64 KiB / 256 KiB. Chosen by measurement (docs/BENCHMARKS.md 13ad): with sub-chunk
+   * deltas a small edit's wire bytes are the edits plus the manifest (~40 B per chunk), so 64 KiB
+   * moves fewer bytes than 32 KiB for small edits (0.39 against 0.55 x rsync for 16 edits in 64 MiB)
+   * and costs the agents and the seed less CPU per MiB (about a quarter of an agent's CPU is paid per
+   * chunk). Without deltas (the content bench's new bytes: a new chunk whole) it is 1.28 x rsync,
+   * against 1.10 x at 32 KiB (docs/benchmarks/content.md); 128 KiB is 2.74 x there, above the 1.5 x
+   * goal. A 1 GB patch lists ~13k chunks (~0.55 MB of manifest). Never change it lightly: a
+   * publisher that cuts v2 with other params than v1 loses all dedup, which is why a publish without
+   * explicit params takes the previous version's ({@code Publisher.paramsFor}).
    */
-  public static final ChunkParams DEFAULT = new ChunkParams(8 * 1024, 32 * 1024, 128 * 1024);
+  public static final ChunkParams DEFAULT = new ChunkParams(16 * 1024, 64 * 1024, 256 * 1024);
 
   public ChunkParams {
     if (min < MIN_CHUNK_BYTES || min >= avg || avg >= max || max > MAX_CHUNK_BYTES) {

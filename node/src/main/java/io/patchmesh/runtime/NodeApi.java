@@ -2,7 +2,9 @@ package io.patchmesh.runtime;
 
 import io.patchmesh.admin.AdminResponse;
 import io.patchmesh.admin.AdminRouter;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.patchmesh.mesh.Member;
+import io.patchmesh.proto.Manifest;
 import io.patchmesh.proto.ManifestStatus;
 import io.patchmesh.proto.Role;
 import io.patchmesh.store.StoredManifest;
@@ -13,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.commons.codec.binary.Hex;
 
 /**
@@ -25,7 +28,7 @@ final class NodeApi {
 
   static void addRoutes(AdminRouter r, NodeRuntime node) {
     r.get("/api/v1/status", req -> AdminResponse.json(status(node)));
-    r.get("/api/v1/manifests", req -> AdminResponse.json(manifests(node)));
+    r.get("/api/v1/manifests", req -> AdminResponse.json(manifests(node, req.queryParam("channel").orElse(null))));
     r.get("/metrics", req -> AdminResponse.text(200, "text/plain; version=0.0.4; charset=utf-8", node.metrics().scrape()));
     r.openGet("/", req -> asset("index.html", "text/html; charset=utf-8"));
     r.openGet("/dashboard.js", req -> asset("dashboard.js", "application/javascript; charset=utf-8"));
@@ -90,18 +93,48 @@ final class NodeApi {
     return r == Role.ROLE_SEED ? "seed" : "agent";
   }
 
-  static List<Map<String, Object>> manifests(NodeRuntime node) {
+  /**
+   * The stored manifests; with a channel, only that channel's, each with the chunk params it was cut
+   * with (a publish through a seed cuts the next version with them: {@code publish --seed}). Only the
+   * one channel's manifests are parsed, so a plain listing stays cheap.
+   */
+  static List<Map<String, Object>> manifests(NodeRuntime node, String channel) {
     List<Map<String, Object>> out = new ArrayList<>();
     for (StoredManifest sm : node.store().manifests().list()) {
+      if (channel != null && !channel.equals(sm.channel())) {
+        continue;
+      }
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("id", sm.id().hex());
       m.put("channel", sm.channel());
       m.put("version", sm.version());
       m.put("chunks", sm.chunkCount());
       m.put("bytes", sm.contentBytes());
+      m.put("signedBytes", sm.signedBytes());
+      if (channel != null) {
+        chunkParams(node, sm).ifPresent(p -> m.put("chunkParams", p));
+      }
       out.add(m);
     }
     return out;
+  }
+
+  private static Optional<Map<String, Object>> chunkParams(NodeRuntime node, StoredManifest sm) {
+    return node.store().manifests().get(sm.id()).flatMap(signed -> {
+      try {
+        Manifest parsed = Manifest.parseFrom(signed.getManifest());
+        if (!parsed.hasChunkParams()) {
+          return Optional.empty();
+        }
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("min", parsed.getChunkParams().getMinSize());
+        p.put("avg", parsed.getChunkParams().getAvgSize());
+        p.put("max", parsed.getChunkParams().getMaxSize());
+        return Optional.of(p);
+      } catch (InvalidProtocolBufferException e) {
+        return Optional.empty(); // stored manifests were verified; a garbled one says nothing
+      }
+    });
   }
 
   /** An agent's own view, shaped like a seed's rollout list (one site: this node). */

@@ -25,10 +25,16 @@ class FastCdcTest {
     List<Integer> cuts = TestData.cuts(new FastCdc(ChunkParams.ofAverage(16 * 1024)), data);
     assertEquals(PINNED_CUTS_16K, cuts.subList(0, PINNED_CUTS_16K.size()));
     assertEquals(PINNED_CHUNK_COUNT_16K, cuts.size());
-    assertEquals(new ChunkParams(8 * 1024, 32 * 1024, 128 * 1024), ChunkParams.DEFAULT);
+    // the default since BENCHMARKS 13ad; channels first cut with the earlier 8/32/128 KiB keep it
+    // (a publish without params takes the previous version's), so its cut points stay pinned too
+    assertEquals(new ChunkParams(16 * 1024, 64 * 1024, 256 * 1024), ChunkParams.DEFAULT);
+    assertEquals(ChunkParams.ofAverage(64 * 1024), ChunkParams.DEFAULT);
     assertEquals(
         PINNED_FIRST_ID_DEFAULT,
         TestData.chunkIds(new FastCdc(ChunkParams.DEFAULT), data).get(0).hex());
+    assertEquals(
+        PINNED_FIRST_ID_32K,
+        TestData.chunkIds(new FastCdc(new ChunkParams(8 * 1024, 32 * 1024, 128 * 1024)), data).get(0).hex());
   }
 
   @Test
@@ -77,6 +83,9 @@ class FastCdcTest {
   static final List<Integer> PINNED_CUTS_16K =
       List.of(19771, 16854, 20865, 17920, 19590, 16482, 17662, 17256);
   static final int PINNED_CHUNK_COUNT_16K = 56;
-  static final String PINNED_FIRST_ID_DEFAULT =
+  static final String PINNED_FIRST_ID_32K =
       "8172810b4778cb6235cc0ac0ab9a1b4cf5c9f0f645fb7fa6ab091a59c586d28e";
+  // recorded when the default became 16/64/256 KiB
+  static final String PINNED_FIRST_ID_DEFAULT =
+      "78eecd137f8fb7ff69f1e730e72c0cbc9493ccca3f2d5d5b0aa070d649ca1aaa";
 }

@@ -20,7 +20,7 @@ import java.util.List;
  * of such a body is stored.
  */
 public final class ChunkBatch {
-  /** The largest body: three of the largest chunks with their heads, ~30 of the default 32 KiB average. */
+  /** The largest body: three of the largest chunks with their heads, ~14 of the default 64 KiB average. */
   public static final int MAX_BODY_BYTES = 1 << 20;
 
   /** A record's head: the chunk id, then its length. */

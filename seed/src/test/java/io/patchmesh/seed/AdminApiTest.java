@@ -197,6 +197,14 @@ class AdminApiTest {
     assertEquals("test/admin", m.get("channel").asText());
     assertEquals(chunks, m.get("chunks").asInt());
     assertEquals(3 << 20, m.get("bytes").asLong());
+    assertTrue(m.get("signedBytes").asInt() > 40 * chunks, "the signed manifest's size: " + m);
+    assertFalse(m.has("chunkParams"), "a plain listing parses no manifest: " + m);
+    // with a channel, only its manifests, each with the params it was cut with (publish --seed cuts the next with them)
+    JsonNode ofChannel = find(get("/api/v1/manifests?channel=test/admin"), id);
+    assertEquals(vm.manifest().getChunkParams().getAvgSize(), ofChannel.get("chunkParams").get("avg").asInt(), ofChannel.toString());
+    assertEquals(vm.manifest().getChunkParams().getMinSize(), ofChannel.get("chunkParams").get("min").asInt());
+    assertEquals(vm.manifest().getChunkParams().getMaxSize(), ofChannel.get("chunkParams").get("max").asInt());
+    assertEquals(0, get("/api/v1/manifests?channel=test/other").size());
     assertTrue(get("/api/v1/status").get("manifests").isArray());
 
     Map<String, Double> seedAfter = PrometheusText.parse(metrics(seed.node()));

@@ -59,8 +59,8 @@ final class BenchCommand implements Runnable {
         description = "random bytes to chunk, held in memory (default: 256MiB, at most 1GiB)")
     String size;
 
-    @Option(names = "--avg", defaultValue = "32KiB", paramLabel = "SIZE",
-        description = "average chunk size, a power of two; min = avg/4, max = 4 x avg (default: 32KiB)")
+    @Option(names = "--avg", defaultValue = "64KiB", paramLabel = "SIZE",
+        description = "average chunk size, a power of two; min = avg/4, max = min(4 x avg, 256KiB) (default: 64KiB, the publish default)")
     String avg;
 
     @Option(names = "--rounds", defaultValue = "5", paramLabel = "N", description = "rounds; medians are reported (default: 5)")

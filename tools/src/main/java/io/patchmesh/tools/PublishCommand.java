@@ -89,7 +89,7 @@ final class PublishCommand implements Callable<Integer> {
   @Option(names = "--urgent", description = "move first: shorter stage rhythm; agents with 'urgent: apply' ignore their windows")
   boolean urgent;
 
-  @Option(names = "--chunk-avg", paramLabel = "SIZE", description = "average chunk size, a power of two (default: the previous version's, else 32KiB)")
+  @Option(names = "--chunk-avg", paramLabel = "SIZE", description = "average chunk size, a power of two (default: the previous version's (--previous, --store, or the seed's), else 64KiB)")
   String chunkAvg;
 
   @ArgGroup(exclusive = true)
@@ -153,7 +153,8 @@ final class PublishCommand implements Callable<Integer> {
    */
   private int publishThroughSeed() throws IOException {
     AdminClient seed = new AdminClient(destination.seed, tokenFile);
-    PublishSpec publishSpec = publishSpec(null);
+    PublishSpec publishSpec = withPrevious(publishSpec(null), SeedPrevious.of(seed, channel, version));
+    warnIfParamsChange(publishSpec, spec.commandLine().getErr());
     Path tmp = java.nio.file.Files.createTempDirectory("patchmesh-publish-");
     Path bundle = tmp.resolve("bundle");
     try {
@@ -191,6 +192,11 @@ final class PublishCommand implements Callable<Integer> {
     Duration timeout = installTimeout == null ? Duration.ZERO : TrustCommand.positiveDuration("--install-timeout", installTimeout);
     return new PublishSpec(inputs, channel, version, lifetime, installCommand, plan, params, prev, signing,
         writableModes, timeout, io.patchmesh.seed.exposure.FixNoticeSpec.parse(fixes, severity, affects, urgent));
+  }
+
+  private static PublishSpec withPrevious(PublishSpec s, PreviousVersion previous) {
+    return new PublishSpec(s.inputs(), s.channel(), s.version(), s.lifetime(), s.installCommand(), s.rollout(),
+        s.chunkParams(), previous, s.keys(), s.writableModes(), s.installTimeout(), s.fixes());
   }
 
   /** The newest manifest of the channel in the store; every chunk the store holds counts as known. */

@@ -21,8 +21,8 @@ class BenchCommandTest {
     JsonNode j = Cli.ok("bench", "content", "--size", "2MiB", "--rounds", 1, "--file", file, "--json").json();
     JsonNode t = j.get("throughput");
     assertEquals(2 << 20, t.get("bytes").asLong());
-    assertEquals(32 * 1024, t.get("chunkParams").get("avg").asInt());
-    assertTrue(t.get("chunks").asLong() > 25, t.toString());
+    assertEquals(io.patchmesh.content.ChunkParams.DEFAULT.avg(), t.get("chunkParams").get("avg").asInt(), "the publish default");
+    assertTrue(t.get("chunks").asLong() > 2 * (2 << 20) / io.patchmesh.content.ChunkParams.DEFAULT.max(), t.toString());
     assertTrue(t.get("pipelinedRatio").asDouble() > 0, t.toString());
     assertTrue(t.get("twoCoreRatioFromCpu").asDouble() > 0, t.toString());
     JsonNode d = j.get("dedup");
