@@ -68,7 +68,7 @@ public final class MeshTls {
    * No TLS session cache on a BoringSSL context: every handshake is a full one, whose certificate
    * the trust manager checks. Netty's cache kept each session a handshake made (for a client, by
    * the peer's host and port) for the process's life once the mesh went quiet (its expired sessions
-   * are dropped only when a new one is added): 3-4 native sessions with their peers' certificates
+   * are dropped only when a new one is added): 2-4 native sessions with their peers' certificates
    * per member, which links that stay up never resume (docs/BENCHMARKS.md 12.47).
    */
   private static void noSessionCache(SslContext context) {
