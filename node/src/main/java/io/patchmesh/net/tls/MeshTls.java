@@ -1,6 +1,7 @@
 package io.patchmesh.net.tls;
 
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -56,6 +57,23 @@ public final class MeshTls {
           .build();
     } catch (SSLException e) {
       throw new IllegalStateException("cannot build TLS contexts for " + identity, e);
+    }
+    if (provider == SslProvider.OPENSSL) {
+      noSessionCache(server);
+      noSessionCache(client);
+    }
+  }
+
+  /**
+   * No TLS session cache on a BoringSSL context: every handshake is a full one, whose certificate
+   * the trust manager checks. Netty's cache kept each session a handshake made (for a client, by
+   * the peer's host and port) for the process's life once the mesh went quiet (its expired sessions
+   * are dropped only when a new one is added): 2-4 native sessions with their peers' certificates
+   * per member, which links that stay up never resume (docs/BENCHMARKS.md 12.47).
+   */
+  private static void noSessionCache(SslContext context) {
+    if (context.sessionContext() instanceof OpenSslSessionContext sessions) {
+      sessions.setSessionCacheEnabled(false);
     }
   }
 
