@@ -71,9 +71,8 @@ public final class Fetching {
   private final WanPacing pacing;
   private final LostChunks lost;
 
-  private final Map<ManifestId, ManifestSession> sessions = new HashMap<>();
-  /** The session {@link #sessionFor} found last: nearly every frame names it, and its id's bytes compare cheaper than a new id. */
-  private ManifestSession lastNamed;
+  private final SessionIndex index = new SessionIndex();
+  private final Map<ManifestId, ManifestSession> sessions = index.map();
   /** Links up, in the order they came up (the first other sites' agents get our have-map unasked). */
   private final Set<LinkRef> up = new LinkedHashSet<>();
   /** Per peer, its newest link up. */
@@ -209,10 +208,7 @@ public final class Fetching {
 
   /** Forgets a manifest (e.g. garbage-collected). */
   public void stop(ManifestId id) {
-    sessions.remove(id);
-    if (lastNamed != null && lastNamed.id.equals(id)) {
-      lastNamed = null;
-    }
+    index.remove(id);
     pacing.dropSession(id);
   }
 
@@ -363,26 +359,12 @@ public final class Fetching {
       offense(from, RequestGuard.Offense.MALFORMED, "malformed manifest id", now);
       return null;
     }
-    return named(raw);
+    return index.named(raw);
   }
 
   /** The id {@code raw} (well-formed) names: a held session's own, else a new one. */
   public ManifestId idOf(ByteString raw) {
-    ManifestSession s = named(raw);
-    return s != null ? s.id : ManifestId.of(raw);
-  }
-
-  /** The held session {@code raw} (well-formed) names, or null; the one named last is compared by its id's bytes first. */
-  private ManifestSession named(ByteString raw) {
-    ManifestSession last = lastNamed;
-    if (last != null && last.id.toByteString().equals(raw)) {
-      return last;
-    }
-    ManifestSession s = sessions.get(ManifestId.of(raw));
-    if (s != null) {
-      lastNamed = s;
-    }
-    return s;
+    return index.idOf(raw);
   }
 
   /** A peer's have-map: it shares the manifest; see {@link HaveIntake}. */
