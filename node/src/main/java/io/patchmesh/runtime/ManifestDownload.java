@@ -37,6 +37,14 @@ final class ManifestDownload {
   long parkedSince;
   /** Until when we wait for a site-mate source (0: not waiting). */
   long waitUntil;
+  /**
+   * A verified manifest of the same channel we hold (the newest earlier version), named in the
+   * first request so a source may answer with a delta against it; null: none, or the id's channel
+   * is unknown (a site-mate's hint).
+   */
+  ManifestId base;
+  /** Set once a delta failed (did not decode, did not verify, or its base is gone): ask in full from then on. */
+  boolean fullOnly;
 
   ManifestDownload(ManifestId id, Announce announce, boolean hinted) {
     this.id = id;
