@@ -45,6 +45,8 @@ final class ManifestDownload {
   ManifestId base;
   /** Set once a delta failed (did not decode, did not verify, or its base is gone): ask in full from then on. */
   boolean fullOnly;
+  /** The wire size of the delta being checked (for the log). */
+  int deltaBytes;
 
   ManifestDownload(ManifestId id, Announce announce, boolean hinted) {
     this.id = id;

@@ -417,6 +417,7 @@ final class ManifestSync {
       return;
     }
     d.reserved = Math.max(d.reserved, total);
+    d.deltaBytes = part.getDelta().getSerializedSize();
     ManifestId base = d.base;
     downloads.complete(d); // as for a full copy: the slot is free, the bytes stay reserved until checked
     checking.put(d.id, d);
@@ -461,7 +462,12 @@ final class ManifestSync {
     switch (o.verdict()) {
       case VERIFIED -> {
         held(o.manifest());
-        log.info("verified manifest {} from {}", o.manifest(), from.shortHex());
+        if (viaDelta) {
+          log.info("verified manifest {} from {}, as a delta of {} B against {}", o.manifest(), from.shortHex(),
+              d.deltaBytes, d.base.shortHex());
+        } else {
+          log.info("verified manifest {} from {}", o.manifest(), from.shortHex());
+        }
         onVerified.accept(o.manifest());
       }
       case LIE -> {
