@@ -2,6 +2,8 @@ package io.patchmesh.runtime;
 
 import io.patchmesh.net.NodeId;
 import io.patchmesh.proto.Announce;
+import io.patchmesh.proto.ManifestPart;
+import io.patchmesh.transfer.delta.ManifestDelta;
 import io.patchmesh.trust.ManifestId;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -64,6 +66,23 @@ final class ManifestDownload {
     } else {
       sources.add(from);
     }
+  }
+
+  /**
+   * Why {@code part}, a delta, is not one we could take (not asked for, another base, data or an
+   * offset with it, outside {@link ManifestDelta#outOfBounds}); null if it is.
+   */
+  String refuseDelta(ManifestPart part) {
+    if (base == null || fullOnly) {
+      return "a manifest delta it was not asked for";
+    }
+    if (!part.getDeltaBaseId().equals(base.toByteString())) {
+      return "a manifest delta against another base";
+    }
+    if (part.getOffset() != 0 || filled != 0 || !part.getData().isEmpty()) {
+      return "a manifest delta with data or an offset";
+    }
+    return ManifestDelta.outOfBounds(part.getDelta(), part.getTotalSize());
   }
 
   /** Back to no source asked and no bytes held (the reservation stays). */

@@ -8,9 +8,7 @@ import io.patchmesh.net.Transport;
 import io.patchmesh.proto.Announce;
 import io.patchmesh.proto.ManifestPart;
 import io.patchmesh.proto.ManifestRequest;
-import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.store.ManifestStore;
-import io.patchmesh.transfer.delta.DeltaException;
 import io.patchmesh.transfer.delta.ManifestDelta;
 import io.patchmesh.transfer.delta.ManifestDeltaLimits;
 import io.patchmesh.trust.ManifestId;
@@ -23,7 +21,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
@@ -392,10 +389,7 @@ final class ManifestSync {
    */
   private void onDeltaPart(NodeId from, ManifestDownload d, ManifestPart part) {
     long total = part.getTotalSize();
-    String why = d.base == null || d.fullOnly ? "a manifest delta it was not asked for"
-        : !part.getDeltaBaseId().equals(d.base.toByteString()) ? "a manifest delta against another base"
-        : part.getOffset() != 0 || d.filled != 0 || !part.getData().isEmpty() ? "a manifest delta with data or an offset"
-        : ManifestDelta.outOfBounds(part.getDelta(), total);
+    String why = d.refuseDelta(part);
     if (why != null) {
       log.info("manifest {} from {}: {}, trying another source in full", d.id.shortHex(), from.shortHex(), why);
       charge.accept(from, "sent " + why + " for manifest " + d.id.shortHex());
@@ -422,21 +416,9 @@ final class ManifestSync {
     downloads.complete(d); // as for a full copy: the slot is free, the bytes stay reserved until checked
     checking.put(d.id, d);
     loop.work(() -> {
-      Optional<SignedManifest> b = manifests.get(base);
-      ManifestCheck.Outcome outcome;
-      if (b.isEmpty()) {
-        outcome = null; // our base went (removed meanwhile): nobody's fault
-      } else {
-        try {
-          byte[] bytes = ManifestDelta.decode(part.getDelta(), b.get().getManifest().toByteArray(), total);
-          outcome = check.check(d.id, bytes);
-        } catch (DeltaException e) {
-          outcome = ManifestCheck.Outcome.of(ManifestCheck.Verdict.LIE, "sent a manifest delta that does not decode: " + e.getMessage());
-        }
-      }
-      ManifestCheck.Outcome o = outcome;
+      ManifestCheck.Outcome o = check.checkDelta(d.id, base, part.getDelta(), total);
       loop.execute(() -> {
-        if (o == null) {
+        if (o == null) { // our base went (removed meanwhile): nobody's fault
           checking.remove(d.id);
           downloads.budget().release(d.reserved);
           d.reserved = 0;
