@@ -8,6 +8,7 @@ import io.patchmesh.proto.ManifestPart;
 import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.store.ManifestStore;
 import io.patchmesh.transfer.delta.ManifestDelta;
+import io.patchmesh.transfer.delta.ManifestDeltaLimits;
 import io.patchmesh.trust.ManifestId;
 import java.util.Optional;
 
@@ -36,7 +37,7 @@ final class ManifestServer {
           if (offset < 0 || offset >= all.size()) {
             return;
           }
-          if (offset == 0 && base != null) {
+          if (offset == 0 && base != null && all.size() <= ManifestDeltaLimits.MAX_BYTES) {
             Optional<Delta> delta = manifests.get(base)
                 .flatMap(b -> ManifestDelta.encode(all.toByteArray(), b.getManifest().toByteArray()));
             if (delta.isPresent()) {
