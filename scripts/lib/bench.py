@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -955,8 +956,17 @@ def bench_delta(run):
         listed = run.sh(["curl", "-sf", "-H", f"Authorization: Bearer {token}",
                          f"{admin}/api/v1/manifests?channel=bench/patch"], ns=f"{NS}-dc", check=False)
         signed = {m["id"]: m for m in json.loads(listed.stdout or "[]")}.get(pub["manifestId"], {})
-        rows.append((f"patchmesh v1->v2, chunk avg {avg}", *into_site(before, after), max(times.values()),
-                     signed.get("signedBytes")))
+        man = signed.get("signedBytes")
+        # an agent holding v1 may get v2's manifest as a delta (BENCHMARKS 13af): its log says how big
+        try:
+            found = re.findall(r"verified manifest bench/patch v2 .* as a delta of (\d+) B",
+                               open(os.path.join(run.out, "logs", "pm-s1-h1-a1.log")).read())
+            if found:
+                man = int(found[-1])
+                log(f"patchmesh ({avg}): v2's manifest ({signed.get('signedBytes')} B signed) came as a {man} B delta")
+        except OSError:
+            pass
+        rows.append((f"patchmesh v1->v2, chunk avg {avg}", *into_site(before, after), max(times.values()), man))
         pubs[avg] = dict(pub, chunkParams=signed.get("chunkParams"))
         with open(os.path.join(run.out, f"patchmesh-rollout-v2-{avg}.json"), "w") as f:
             json.dump({"publish": pub, "rollout": ro, "listed": signed}, f, indent=1)
@@ -977,7 +987,8 @@ def bench_delta(run):
              f"- v1 {size:,} bytes; v2 {v2size:,} bytes; {shape}",
              "- patchmesh publishes (chunk avg: chunks, new chunks, new bytes, params): " + "; ".join(
                  f"{k}: {v.get('chunks')}, {v.get('newChunks')}, {v.get('newBytes')}, {v.get('chunkParams')}" for k, v in pubs.items()),
-             "- manifest_bytes = the signed v2 manifest's size (the seed's listing); the agent fetches it once over the WAN",
+             "- manifest_bytes = the signed v2 manifest's size (the seed's listing), or the delta's size when the agent's"
+             " log says v2's manifest came as a delta against v1's; the agent fetches it once over the WAN",
              f"- bytes into the site = rx bytes of the site router's WAN interface (Ethernet frames); payload = minus {HDR} per frame"]
     write_table(run, out_rows, "Delta v1 -> v2: patchmesh vs rsync vs a full download", notes)
 

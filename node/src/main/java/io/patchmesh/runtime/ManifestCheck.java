@@ -1,6 +1,10 @@
 package io.patchmesh.runtime;
 
+import io.patchmesh.proto.Delta;
+import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.store.ManifestStore;
+import io.patchmesh.transfer.delta.DeltaException;
+import io.patchmesh.transfer.delta.ManifestDelta;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.ManifestVerifier;
 import io.patchmesh.trust.SignedManifestBytes;
@@ -8,6 +12,7 @@ import io.patchmesh.trust.TrustedRoot;
 import io.patchmesh.trust.VerificationException;
 import io.patchmesh.trust.VerifiedManifest;
 import java.time.Clock;
+import java.util.Optional;
 
 /**
  * Checks a downloaded manifest envelope and stores it if good; says whose fault a refusal is.
@@ -74,5 +79,25 @@ final class ManifestCheck {
     } catch (RuntimeException e) {
       return Outcome.of(Verdict.NOT_STORED, e.toString());
     }
+  }
+
+  /**
+   * Rebuilds the envelope of {@code total} bytes announced as {@code id} from a peer's {@code delta}
+   * against our own stored {@code base} (every op checked), then checks it exactly as {@link #check}
+   * does a downloaded copy. A delta that does not decode is a lie. Null if the base is no longer
+   * stored (nobody's fault).
+   */
+  Outcome checkDelta(ManifestId id, ManifestId base, Delta delta, long total) {
+    Optional<SignedManifest> b = manifests.get(base);
+    if (b.isEmpty()) {
+      return null;
+    }
+    byte[] bytes;
+    try {
+      bytes = ManifestDelta.decode(delta, b.get().getManifest().toByteArray(), total);
+    } catch (DeltaException e) {
+      return Outcome.of(Verdict.LIE, "sent a manifest delta that does not decode: " + e.getMessage());
+    }
+    return check(id, bytes);
   }
 }

@@ -2,6 +2,8 @@ package io.patchmesh.runtime;
 
 import io.patchmesh.net.NodeId;
 import io.patchmesh.proto.Announce;
+import io.patchmesh.proto.ManifestPart;
+import io.patchmesh.transfer.delta.ManifestDelta;
 import io.patchmesh.trust.ManifestId;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -37,6 +39,16 @@ final class ManifestDownload {
   long parkedSince;
   /** Until when we wait for a site-mate source (0: not waiting). */
   long waitUntil;
+  /**
+   * A verified manifest of the same channel we hold (the newest earlier version), named in the
+   * first request so a source may answer with a delta against it; null: none, or the id's channel
+   * is unknown (a site-mate's hint).
+   */
+  ManifestId base;
+  /** Set once a delta failed (did not decode, did not verify, or its base is gone): ask in full from then on. */
+  boolean fullOnly;
+  /** The wire size of the delta being checked (for the log). */
+  int deltaBytes;
 
   ManifestDownload(ManifestId id, Announce announce, boolean hinted) {
     this.id = id;
@@ -54,6 +66,23 @@ final class ManifestDownload {
     } else {
       sources.add(from);
     }
+  }
+
+  /**
+   * Why {@code part}, a delta, is not one we could take (not asked for, another base, data or an
+   * offset with it, outside {@link ManifestDelta#outOfBounds}); null if it is.
+   */
+  String refuseDelta(ManifestPart part) {
+    if (base == null || fullOnly) {
+      return "a manifest delta it was not asked for";
+    }
+    if (!part.getDeltaBaseId().equals(base.toByteString())) {
+      return "a manifest delta against another base";
+    }
+    if (part.getOffset() != 0 || filled != 0 || !part.getData().isEmpty()) {
+      return "a manifest delta with data or an offset";
+    }
+    return ManifestDelta.outOfBounds(part.getDelta(), part.getTotalSize());
   }
 
   /** Back to no source asked and no bytes held (the reservation stays). */

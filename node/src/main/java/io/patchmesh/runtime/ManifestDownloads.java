@@ -142,11 +142,13 @@ final class ManifestDownloads {
     log.info("manifest {}: no linked source left; waiting to hear of it again", d.id.shortHex());
   }
 
+  /** Asks {@code link} for {@code d}'s bytes at {@code offset}; from 0, naming its base unless a delta failed. */
   void request(PeerLink link, ManifestDownload d, long offset) {
-    link.sendControl(
-        Frame.newBuilder()
-            .setManifestRequest(ManifestRequest.newBuilder().setManifestId(d.id.toByteString()).setOffset(offset))
-            .build());
+    ManifestRequest.Builder req = ManifestRequest.newBuilder().setManifestId(d.id.toByteString()).setOffset(offset);
+    if (offset == 0 && d.base != null && !d.fullOnly) {
+      req.setBaseId(d.base.toByteString());
+    }
+    link.sendControl(Frame.newBuilder().setManifestRequest(req).build());
   }
 
   /**

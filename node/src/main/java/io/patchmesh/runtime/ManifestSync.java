@@ -9,6 +9,8 @@ import io.patchmesh.proto.Announce;
 import io.patchmesh.proto.ManifestPart;
 import io.patchmesh.proto.ManifestRequest;
 import io.patchmesh.store.ManifestStore;
+import io.patchmesh.transfer.delta.ManifestDelta;
+import io.patchmesh.transfer.delta.ManifestDeltaLimits;
 import io.patchmesh.trust.ManifestId;
 import io.patchmesh.trust.ManifestVerifier;
 import io.patchmesh.trust.TrustedRoot;
@@ -50,6 +52,12 @@ import org.slf4j.LoggerFactory;
  * always first with a forged copy delays a rollout by one download, not until an announcement comes
  * again; and (2) backs its source off ({@link ManifestSourceBackoff}): it is asked for no manifest
  * for minutes, so one identity cannot make us fetch and hash fake after fake.
+ *
+ * <p>A download of a channel we hold an earlier version of names that version as its base; a source
+ * holding it may answer with the envelope as a delta against the base's signed bytes
+ * ({@link ManifestDelta}). The rebuilt bytes go through the same check as a downloaded copy; a delta
+ * out of bounds, that does not decode, or whose result is refused is judged as such a copy would be,
+ * and the download asks in full from then on.
  */
 final class ManifestSync {
   private static final Logger log = LoggerFactory.getLogger(ManifestSync.class);
@@ -86,6 +94,9 @@ final class ManifestSync {
   private final AtomicLong backedOffSkips = new AtomicLong();
   /** Downloads sent on to their next source at once after a copy was refused. */
   private final AtomicLong retries = new AtomicLong();
+  /** Manifests that arrived as a delta and verified; deltas refused (bounds, decoding, or the check). */
+  private final AtomicLong deltas = new AtomicLong();
+  private final AtomicLong deltasRefused = new AtomicLong();
   /** Manifests this node holds (verified), by id; mirrors the store. */
   private final Map<ManifestId, Announce> held = new HashMap<>();
   /** Newest held announce per channel: the push-pull digest. */
@@ -118,6 +129,10 @@ final class ManifestSync {
         backedOffSkips::get);
     metrics.gauge("patchmesh.manifest.downloads.retried", "manifest downloads sent on to the next source at once after a refused copy",
         retries::get);
+    metrics.gauge("patchmesh.manifest.deltas", "manifests that arrived as a delta against an earlier version and verified",
+        deltas::get);
+    metrics.gauge("patchmesh.manifest.deltas.refused", "manifest deltas refused (out of bounds, not decoding, or not verifying)",
+        deltasRefused::get);
   }
 
   /** The announce for a manifest this node holds. */
@@ -198,6 +213,9 @@ final class ManifestSync {
       return; // push-pull will bring it again later, from this or another announcer
     }
     d = new ManifestDownload(id, a, false);
+    if (newest != null && newest.getSize() <= ManifestDeltaLimits.MAX_BYTES && a.getSize() <= ManifestDeltaLimits.MAX_BYTES) {
+      d.base = ManifestId.of(newest.getManifestId()); // verified, held, and older (else stale above)
+    }
     if (!downloads.add(d, limits.reservationFor(a.getSize()))) {
       log.debug("manifest {}: no room for {} more bytes of downloads; later", id.shortHex(), a.getSize());
       return;
@@ -311,6 +329,10 @@ final class ManifestSync {
     if (d == null || !link.peerId().equals(d.current)) {
       return; // late or unasked-for part
     }
+    if (part.hasDelta() || !part.getDeltaBaseId().isEmpty()) {
+      onDeltaPart(link.peerId(), d, part);
+      return;
+    }
     long total = part.getTotalSize();
     boolean bad =
         total <= 0
@@ -357,19 +379,77 @@ final class ManifestSync {
     checking.put(id, d);
     loop.work(() -> {
       ManifestCheck.Outcome outcome = check.check(id, bytes);
-      loop.execute(() -> onChecked(d, from, outcome));
+      loop.execute(() -> onChecked(d, from, outcome, false));
     });
   }
 
-  /** The worker's verdict on {@code from}'s copy of {@code d}'s manifest. */
-  private void onChecked(ManifestDownload d, NodeId from, ManifestCheck.Outcome o) {
+  /**
+   * {@code from} answered with the whole envelope as a delta against {@code d}'s base: bounded here,
+   * rebuilt from our own copy of the base and checked like a full copy on a worker.
+   */
+  private void onDeltaPart(NodeId from, ManifestDownload d, ManifestPart part) {
+    long total = part.getTotalSize();
+    String why = d.refuseDelta(part);
+    if (why != null) {
+      log.info("manifest {} from {}: {}, trying another source in full", d.id.shortHex(), from.shortHex(), why);
+      charge.accept(from, "sent " + why + " for manifest " + d.id.shortHex());
+      deltasRefused.incrementAndGet();
+      d.fullOnly = true;
+      rejections.failedFrom(d.id, from);
+      downloads.next(d);
+      return;
+    }
+    if (limits.tooBigForHeap(total)) {
+      tooBigForHeap(d.id, total);
+      rejections.failedFrom(d.id, from);
+      downloads.drop(d);
+      return;
+    }
+    if (total > d.reserved && !downloads.budget().reserve(total - d.reserved)) {
+      log.info("manifest {}: {} bytes do not fit the download budget now; later", d.id.shortHex(), total);
+      downloads.drop(d);
+      return;
+    }
+    d.reserved = Math.max(d.reserved, total);
+    d.deltaBytes = part.getDelta().getSerializedSize();
+    ManifestId base = d.base;
+    downloads.complete(d); // as for a full copy: the slot is free, the bytes stay reserved until checked
+    checking.put(d.id, d);
+    loop.work(() -> {
+      ManifestCheck.Outcome o = check.checkDelta(d.id, base, part.getDelta(), total);
+      loop.execute(() -> {
+        if (o == null) { // our base went (removed meanwhile): nobody's fault
+          checking.remove(d.id);
+          downloads.budget().release(d.reserved);
+          d.reserved = 0;
+          d.fullOnly = true;
+          d.addSource(from, true);
+          retry(d);
+        } else {
+          onChecked(d, from, o, true);
+        }
+      });
+    });
+  }
+
+  /** The worker's verdict on {@code from}'s copy of {@code d}'s manifest ({@code viaDelta}: rebuilt from its delta). */
+  private void onChecked(ManifestDownload d, NodeId from, ManifestCheck.Outcome o, boolean viaDelta) {
     checking.remove(d.id);
     downloads.budget().release(d.reserved);
     d.reserved = 0;
+    if (viaDelta) {
+      (o.verdict() == ManifestCheck.Verdict.VERIFIED ? deltas : deltasRefused).incrementAndGet();
+      d.fullOnly |= o.verdict() != ManifestCheck.Verdict.VERIFIED;
+    }
     switch (o.verdict()) {
       case VERIFIED -> {
         held(o.manifest());
-        log.info("verified manifest {} from {}", o.manifest(), from.shortHex());
+        if (viaDelta) {
+          log.info("verified manifest {} from {}, as a delta of {} B against {}", o.manifest(), from.shortHex(),
+              d.deltaBytes, d.base.shortHex());
+        } else {
+          log.info("verified manifest {} from {}", o.manifest(), from.shortHex());
+        }
         onVerified.accept(o.manifest());
       }
       case LIE -> {
@@ -436,13 +516,31 @@ final class ManifestSync {
     }
     ManifestId id = ManifestId.of(req.getManifestId());
     if (held.containsKey(id)) {
-      ManifestServer.serve(loop, manifests, link, id, req.getOffset(), PART_BYTES);
+      ManifestId base = null;
+      if (req.getOffset() == 0 && req.getBaseId().size() == ManifestId.LENGTH) {
+        ManifestId b = ManifestId.of(req.getBaseId());
+        Announce ba = held.get(b);
+        if (ba != null && !b.equals(id) && ba.getSize() <= ManifestDeltaLimits.MAX_BYTES + ManifestFetchLimits.SIGNATURE_SLACK) {
+          base = b; // one we hold verified: a delta against it may be worth sending
+        }
+      }
+      ManifestServer.serve(loop, manifests, link, id, req.getOffset(), PART_BYTES, base);
     }
   }
 
   /** Housekeeping, once a second: see {@link ManifestDownloads#expire}. */
   void expire() {
     downloads.expire();
+  }
+
+  /** Manifests that arrived as a delta and verified (any thread). */
+  long deltas() {
+    return deltas.get();
+  }
+
+  /** Manifest deltas refused (any thread). */
+  long deltasRefused() {
+    return deltasRefused.get();
   }
 
   boolean holds(ManifestId id) {

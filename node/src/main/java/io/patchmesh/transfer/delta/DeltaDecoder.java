@@ -14,10 +14,15 @@ public final class DeltaDecoder {
   private DeltaDecoder() {}
 
   public static byte[] decode(Delta delta, List<byte[]> bases, int expectedSize) throws DeltaException {
+    return decode(delta, bases, expectedSize, DeltaLimits.MAX_OPS);
+  }
+
+  /** As {@link #decode(Delta, List, int)}, with at most {@code maxOps} ops (manifests: {@link ManifestDeltaLimits}). */
+  public static byte[] decode(Delta delta, List<byte[]> bases, int expectedSize, int maxOps) throws DeltaException {
     if (expectedSize <= 0) {
       throw new DeltaException("bad expected size " + expectedSize);
     }
-    if (delta.getOpsCount() == 0 || delta.getOpsCount() > DeltaLimits.MAX_OPS) {
+    if (delta.getOpsCount() == 0 || delta.getOpsCount() > maxOps) {
       throw new DeltaException(delta.getOpsCount() + " ops");
     }
     byte[] out = new byte[expectedSize];

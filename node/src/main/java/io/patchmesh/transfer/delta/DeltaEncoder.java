@@ -39,8 +39,21 @@ public final class DeltaEncoder {
 
   /** The delta of {@code target} against {@code bases} (which the caller has bounded). */
   public Delta encode(byte[] target, List<byte[]> bases) {
-    if (bases.size() > DeltaLimits.MAX_BASES) {
-      throw new IllegalArgumentException(bases.size() + " bases");
+    return encode(target, bases, DeltaLimits.MAX_OPS);
+  }
+
+  /**
+   * The delta of {@code target} against {@code bases} in at most {@code maxOps} ops (the rest goes as
+   * one literal). Each base must be shorter than 16 MiB (offsets are packed into 24 bits).
+   */
+  public Delta encode(byte[] target, List<byte[]> bases, int maxOps) {
+    if (bases.size() > DeltaLimits.MAX_BASES || maxOps < 3) {
+      throw new IllegalArgumentException(bases.size() + " bases, " + maxOps + " ops");
+    }
+    for (byte[] b : bases) {
+      if (b.length >= 1 << 24) {
+        throw new IllegalArgumentException("base of " + b.length + " bytes");
+      }
     }
     int entries = 0;
     for (byte[] b : bases) {
@@ -91,7 +104,7 @@ public final class DeltaEncoder {
           if (i + block <= n) {
             h = hash(target, i);
           }
-          if (out.getOpsCount() >= DeltaLimits.MAX_OPS - 2) {
+          if (out.getOpsCount() >= maxOps - 2) {
             break; // no room for more: the rest goes as one literal
           }
           continue;
