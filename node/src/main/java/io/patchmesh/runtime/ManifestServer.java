@@ -2,31 +2,53 @@ package io.patchmesh.runtime;
 
 import com.google.protobuf.ByteString;
 import io.patchmesh.net.PeerLink;
+import io.patchmesh.proto.Announce;
 import io.patchmesh.proto.Delta;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.ManifestPart;
+import io.patchmesh.proto.ManifestRequest;
 import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.store.ManifestStore;
 import io.patchmesh.transfer.delta.ManifestDelta;
 import io.patchmesh.transfer.delta.ManifestDeltaLimits;
 import io.patchmesh.trust.ManifestId;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Serves a part of a manifest this node holds to a peer that asked: one store read on a worker.
  * Asked from offset 0 with a base this node holds too, it answers with the whole envelope as one
  * delta against the base's signed bytes when that is worthwhile ({@link ManifestDelta}), else as
- * ever.
+ * ever. The last few encodings, worthwhile or not, are kept: every site-mate asks for the same pair,
+ * and a peer asking again and again costs a store read, not an encoding each time.
  */
 final class ManifestServer {
-  private ManifestServer() {}
+  /** Encodings kept; each holds at most a {@link ManifestDeltaLimits#MAX_DELTA_BYTES} delta. */
+  static final int CACHED = 2;
 
-  /**
-   * Sends the part of {@code id} at {@code offset} (at most {@code partBytes}); nothing for an offset
-   * outside it. {@code base}: a verified manifest this node holds that the requester named, or null.
-   */
-  static void serve(NodeLoop loop, ManifestStore manifests, PeerLink link, ManifestId id, long offset, int partBytes,
-      ManifestId base) {
+  private record Pair(ManifestId id, ManifestId base) {}
+
+  /** An encoding of an envelope (known by its size and hash code) against a base; no delta: not worthwhile. */
+  private record Encoded(int size, int hash, Optional<Delta> delta) {}
+
+  private final NodeLoop loop;
+  private final ManifestStore manifests;
+  private final Function<ManifestId, Announce> held;
+  private final Map<Pair, Encoded> encoded = new LinkedHashMap<>(4, 0.75f, true);
+
+  /** {@code held}: the announce of a manifest this node holds verified, or null. */
+  ManifestServer(NodeLoop loop, ManifestStore manifests, Function<ManifestId, Announce> held) {
+    this.loop = loop;
+    this.manifests = manifests;
+    this.held = held;
+  }
+
+  /** Answers {@code req} for {@code id}, which this node holds, with parts of at most {@code partBytes}. */
+  void serve(PeerLink link, ManifestId id, ManifestRequest req, int partBytes) {
+    long offset = req.getOffset();
+    ManifestId base = offset == 0 ? deltaBase(id, req.getBaseId()) : null;
     loop.work(
         () -> {
           Optional<SignedManifest> sm = manifests.get(id);
@@ -37,33 +59,49 @@ final class ManifestServer {
           if (offset < 0 || offset >= all.size()) {
             return;
           }
-          if (offset == 0 && base != null && all.size() <= ManifestDeltaLimits.MAX_BYTES) {
-            Optional<Delta> delta = manifests.get(base)
-                .flatMap(b -> ManifestDelta.encode(all.toByteArray(), b.getManifest().toByteArray()));
-            if (delta.isPresent()) {
-              link.sendControl(
-                  Frame.newBuilder()
-                      .setManifestPart(
-                          ManifestPart.newBuilder()
-                              .setManifestId(id.toByteString())
-                              .setOffset(0)
-                              .setTotalSize(all.size())
-                              .setDeltaBaseId(base.toByteString())
-                              .setDelta(delta.get()))
-                      .build());
-              return;
-            }
+          Optional<Delta> delta = base == null ? Optional.empty() : delta(id, base, all);
+          ManifestPart.Builder part = ManifestPart.newBuilder().setManifestId(id.toByteString()).setTotalSize(all.size());
+          if (delta.isPresent()) {
+            part.setOffset(0).setDeltaBaseId(base.toByteString()).setDelta(delta.get());
+          } else {
+            int len = (int) Math.min(partBytes, all.size() - offset);
+            part.setOffset(offset).setData(all.substring((int) offset, (int) offset + len));
           }
-          int len = (int) Math.min(partBytes, all.size() - offset);
-          link.sendControl(
-              Frame.newBuilder()
-                  .setManifestPart(
-                      ManifestPart.newBuilder()
-                          .setManifestId(id.toByteString())
-                          .setOffset(offset)
-                          .setTotalSize(all.size())
-                          .setData(all.substring((int) offset, (int) offset + len)))
-                  .build());
+          link.sendControl(Frame.newBuilder().setManifestPart(part).build());
         });
+  }
+
+  /** The base the requester named, if this node holds it verified and it is small enough; else null. */
+  private ManifestId deltaBase(ManifestId id, ByteString raw) {
+    if (raw.size() != ManifestId.LENGTH) {
+      return null;
+    }
+    ManifestId b = ManifestId.of(raw);
+    Announce a = held.apply(b);
+    boolean fits = a != null && a.getSize() <= ManifestDeltaLimits.MAX_BYTES + ManifestFetchLimits.SIGNATURE_SLACK;
+    return fits && !b.equals(id) ? b : null;
+  }
+
+  /** {@code all} (the envelope of {@code id}) as a delta against {@code base}, if worthwhile; on a worker. */
+  private Optional<Delta> delta(ManifestId id, ManifestId base, ByteString all) {
+    if (all.size() > ManifestDeltaLimits.MAX_BYTES) {
+      return Optional.empty();
+    }
+    Pair key = new Pair(id, base);
+    synchronized (encoded) {
+      Encoded e = encoded.get(key);
+      if (e != null && e.size() == all.size() && e.hash() == all.hashCode()) {
+        return e.delta();
+      }
+    }
+    Optional<Delta> delta = manifests.get(base)
+        .flatMap(b -> ManifestDelta.encode(all.toByteArray(), b.getManifest().toByteArray()));
+    synchronized (encoded) {
+      encoded.put(key, new Encoded(all.size(), all.hashCode(), delta));
+      if (encoded.size() > CACHED) {
+        encoded.remove(encoded.keySet().iterator().next()); // the least recently asked
+      }
+    }
+    return delta;
   }
 }

@@ -22,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -90,13 +89,8 @@ final class ManifestSync {
   private final ManifestRejections rejections = new ManifestRejections();
   /** Sources whose copies failed their checks lately: asked for nothing meanwhile. */
   private final ManifestSourceBackoff backoff = new ManifestSourceBackoff();
-  /** Announcements (and have-map hints) not followed because their source is backed off. */
-  private final AtomicLong backedOffSkips = new AtomicLong();
-  /** Downloads sent on to their next source at once after a copy was refused. */
-  private final AtomicLong retries = new AtomicLong();
-  /** Manifests that arrived as a delta and verified; deltas refused (bounds, decoding, or the check). */
-  private final AtomicLong deltas = new AtomicLong();
-  private final AtomicLong deltasRefused = new AtomicLong();
+  private final ManifestSyncCounters counters;
+  private final ManifestServer server;
   /** Manifests this node holds (verified), by id; mirrors the store. */
   private final Map<ManifestId, Announce> held = new HashMap<>();
   /** Newest held announce per channel: the push-pull digest. */
@@ -125,14 +119,8 @@ final class ManifestSync {
     this.check = new ManifestCheck(verifier, root, manifests, clock);
     this.site = new ManifestSiteSources(transport);
     this.downloads = new ManifestDownloads(transport, loop, limits, rejections, backoff, charge);
-    metrics.gauge("patchmesh.manifest.sources.backed.off", "manifest announcements not followed: their source served a copy that failed its checks lately",
-        backedOffSkips::get);
-    metrics.gauge("patchmesh.manifest.downloads.retried", "manifest downloads sent on to the next source at once after a refused copy",
-        retries::get);
-    metrics.gauge("patchmesh.manifest.deltas", "manifests that arrived as a delta against an earlier version and verified",
-        deltas::get);
-    metrics.gauge("patchmesh.manifest.deltas.refused", "manifest deltas refused (out of bounds, not decoding, or not verifying)",
-        deltasRefused::get);
+    this.counters = new ManifestSyncCounters(metrics);
+    this.server = new ManifestServer(loop, manifests, held::get);
   }
 
   /** The announce for a manifest this node holds. */
@@ -160,16 +148,6 @@ final class ManifestSync {
     return List.copyOf(newestByChannel.values());
   }
 
-  /** Announcements not followed because their source was backed off (any thread). */
-  long backedOffSkips() {
-    return backedOffSkips.get();
-  }
-
-  /** Downloads sent on to the next source at once after a refused copy (any thread). */
-  long retries() {
-    return retries.get();
-  }
-
   /** A peer announced a manifest we have not verified. */
   void onHeard(NodeId from, Announce a) {
     if (a.getManifestId().size() != ManifestId.LENGTH || a.getSize() <= 0 || a.getSize() > MAX_MANIFEST_BYTES) {
@@ -181,7 +159,7 @@ final class ManifestSync {
       return;
     }
     if (backoff.backedOff(from, loop.now())) {
-      backedOffSkips.incrementAndGet();
+      counters.backedOffSkips.incrementAndGet();
       return;
     }
     boolean near = site.near(from);
@@ -393,7 +371,7 @@ final class ManifestSync {
     if (why != null) {
       log.info("manifest {} from {}: {}, trying another source in full", d.id.shortHex(), from.shortHex(), why);
       charge.accept(from, "sent " + why + " for manifest " + d.id.shortHex());
-      deltasRefused.incrementAndGet();
+      counters.deltasRefused.incrementAndGet();
       d.fullOnly = true;
       rejections.failedFrom(d.id, from);
       downloads.next(d);
@@ -438,7 +416,7 @@ final class ManifestSync {
     downloads.budget().release(d.reserved);
     d.reserved = 0;
     if (viaDelta) {
-      (o.verdict() == ManifestCheck.Verdict.VERIFIED ? deltas : deltasRefused).incrementAndGet();
+      (o.verdict() == ManifestCheck.Verdict.VERIFIED ? counters.deltas : counters.deltasRefused).incrementAndGet();
       d.fullOnly |= o.verdict() != ManifestCheck.Verdict.VERIFIED;
     }
     switch (o.verdict()) {
@@ -503,7 +481,7 @@ final class ManifestSync {
     if (d.sources.isEmpty() || !downloads.add(d, d.hinted ? PART_BYTES : limits.reservationFor(d.announce.getSize()))) {
       return;
     }
-    retries.incrementAndGet();
+    counters.retries.incrementAndGet();
     log.info("manifest {}: asking the next of its {} known source(s) at once", d.id.shortHex(), d.sources.size());
     downloads.next(d);
   }
@@ -516,31 +494,13 @@ final class ManifestSync {
     }
     ManifestId id = ManifestId.of(req.getManifestId());
     if (held.containsKey(id)) {
-      ManifestId base = null;
-      if (req.getOffset() == 0 && req.getBaseId().size() == ManifestId.LENGTH) {
-        ManifestId b = ManifestId.of(req.getBaseId());
-        Announce ba = held.get(b);
-        if (ba != null && !b.equals(id) && ba.getSize() <= ManifestDeltaLimits.MAX_BYTES + ManifestFetchLimits.SIGNATURE_SLACK) {
-          base = b; // one we hold verified: a delta against it may be worth sending
-        }
-      }
-      ManifestServer.serve(loop, manifests, link, id, req.getOffset(), PART_BYTES, base);
+      server.serve(link, id, req, PART_BYTES); // as a delta against a base req names, if worthwhile
     }
   }
 
   /** Housekeeping, once a second: see {@link ManifestDownloads#expire}. */
   void expire() {
     downloads.expire();
-  }
-
-  /** Manifests that arrived as a delta and verified (any thread). */
-  long deltas() {
-    return deltas.get();
-  }
-
-  /** Manifest deltas refused (any thread). */
-  long deltasRefused() {
-    return deltasRefused.get();
   }
 
   boolean holds(ManifestId id) {
