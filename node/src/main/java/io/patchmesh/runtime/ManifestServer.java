@@ -12,8 +12,6 @@ import io.patchmesh.store.ManifestStore;
 import io.patchmesh.transfer.delta.ManifestDelta;
 import io.patchmesh.transfer.delta.ManifestDeltaLimits;
 import io.patchmesh.trust.ManifestId;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -21,22 +19,16 @@ import java.util.function.Function;
  * Serves a part of a manifest this node holds to a peer that asked: one store read on a worker.
  * Asked from offset 0 with a base this node holds too, it answers with the whole envelope as one
  * delta against the base's signed bytes when that is worthwhile ({@link ManifestDelta}), else as
- * ever. The last few encodings, worthwhile or not, are kept: every site-mate asks for the same pair,
- * and a peer asking again and again costs a store read, not an encoding each time.
+ * ever. The last few encodings, worthwhile or not, are kept ({@link ManifestDeltaCache}).
  */
 final class ManifestServer {
   /** Encodings kept; each holds at most a {@link ManifestDeltaLimits#MAX_DELTA_BYTES} delta. */
   static final int CACHED = 2;
 
-  private record Pair(ManifestId id, ManifestId base) {}
-
-  /** An encoding of an envelope (known by its size and hash code) against a base; no delta: not worthwhile. */
-  private record Encoded(int size, int hash, Optional<Delta> delta) {}
-
   private final NodeLoop loop;
   private final ManifestStore manifests;
   private final Function<ManifestId, Announce> held;
-  private final Map<Pair, Encoded> encoded = new LinkedHashMap<>(4, 0.75f, true);
+  private final ManifestDeltaCache encoded = new ManifestDeltaCache(CACHED);
 
   /** {@code held}: the announce of a manifest this node holds verified, or null. */
   ManifestServer(NodeLoop loop, ManifestStore manifests, Function<ManifestId, Announce> held) {
@@ -87,21 +79,7 @@ final class ManifestServer {
     if (all.size() > ManifestDeltaLimits.MAX_BYTES) {
       return Optional.empty();
     }
-    Pair key = new Pair(id, base);
-    synchronized (encoded) {
-      Encoded e = encoded.get(key);
-      if (e != null && e.size() == all.size() && e.hash() == all.hashCode()) {
-        return e.delta();
-      }
-    }
-    Optional<Delta> delta = manifests.get(base)
-        .flatMap(b -> ManifestDelta.encode(all.toByteArray(), b.getManifest().toByteArray()));
-    synchronized (encoded) {
-      encoded.put(key, new Encoded(all.size(), all.hashCode(), delta));
-      if (encoded.size() > CACHED) {
-        encoded.remove(encoded.keySet().iterator().next()); // the least recently asked
-      }
-    }
-    return delta;
+    return encoded.get(id, base, all, () -> manifests.get(base)
+        .flatMap(b -> ManifestDelta.encode(all.toByteArray(), b.getManifest().toByteArray())));
   }
 }
