@@ -52,11 +52,9 @@ import org.slf4j.LoggerFactory;
  * again; and (2) backs its source off ({@link ManifestSourceBackoff}): it is asked for no manifest
  * for minutes, so one identity cannot make us fetch and hash fake after fake.
  *
- * <p>A download of a channel we hold an earlier version of names that version as its base; a source
- * holding it may answer with the envelope as a delta against the base's signed bytes
- * ({@link ManifestDelta}). The rebuilt bytes go through the same check as a downloaded copy; a delta
- * out of bounds, that does not decode, or whose result is refused is judged as such a copy would be,
- * and the download asks in full from then on.
+ * <p>A download names the channel's newest version we hold as its base; a source holding it may
+ * answer with a delta against it ({@link ManifestDelta}), whose rebuilt bytes are checked and judged
+ * as a downloaded copy's; after a failed delta the download asks in full.
  */
 final class ManifestSync {
   private static final Logger log = LoggerFactory.getLogger(ManifestSync.class);
@@ -65,15 +63,10 @@ final class ManifestSync {
   static final int PART_BYTES = 256 * 1024;
   /** Largest signed manifest envelope we fetch (the verifier's cap plus its signatures). */
   static final long MAX_MANIFEST_BYTES = ManifestFetchLimits.MAX_ENVELOPE_BYTES;
-  /**
-   * Downloads at once started by a site-mate's have-map rather than an announcement, so that
-   * have-maps naming manifests nobody serves cannot take every download slot.
-   */
+  /** Downloads at once started by site-mates' have-maps (not announcements): unserved ones cannot take every slot. */
   static final int MAX_HINTED_DOWNLOADS = 2;
 
-  private final Transport transport;
   private final NodeLoop loop;
-  private final ManifestStore manifests;
   private final NodeMetrics metrics;
   private final Consumer<VerifiedManifest> onVerified;
   /** Charges a peer a strike (the swarm's scores) for something only a liar does. */
@@ -109,9 +102,7 @@ final class ManifestSync {
       Consumer<VerifiedManifest> onVerified,
       BiConsumer<NodeId, String> charge,
       ManifestFetchLimits limits) {
-    this.transport = transport;
     this.loop = loop;
-    this.manifests = manifests;
     this.metrics = metrics;
     this.onVerified = onVerified;
     this.charge = charge;
@@ -222,14 +213,16 @@ final class ManifestSync {
     }
   }
 
-  /** Highest bytes of manifest downloads held at once so far (any thread). */
-  long peakBytesInFlight() {
-    return downloads.budget().peak();
+  /** What manifest downloads hold in memory: its peak and its limit (any thread). */
+  ManifestBudget budget() {
+    return downloads.budget();
   }
 
-  /** The budget {@link #peakBytesInFlight()} stays within. */
-  long maxBytesInFlight() {
-    return downloads.budget().max();
+  /** {@code d}'s check is over: its bytes leave the budget. */
+  private void checked(ManifestDownload d) {
+    checking.remove(d.id);
+    downloads.budget().release(d.reserved);
+    d.reserved = 0;
   }
 
   /**
@@ -397,9 +390,7 @@ final class ManifestSync {
       ManifestCheck.Outcome o = check.checkDelta(d.id, base, part.getDelta(), total);
       loop.execute(() -> {
         if (o == null) { // our base went (removed meanwhile): nobody's fault
-          checking.remove(d.id);
-          downloads.budget().release(d.reserved);
-          d.reserved = 0;
+          checked(d);
           d.fullOnly = true;
           d.addSource(from, true);
           retry(d);
@@ -412,9 +403,7 @@ final class ManifestSync {
 
   /** The worker's verdict on {@code from}'s copy of {@code d}'s manifest ({@code viaDelta}: rebuilt from its delta). */
   private void onChecked(ManifestDownload d, NodeId from, ManifestCheck.Outcome o, boolean viaDelta) {
-    checking.remove(d.id);
-    downloads.budget().release(d.reserved);
-    d.reserved = 0;
+    checked(d);
     if (viaDelta) {
       (o.verdict() == ManifestCheck.Verdict.VERIFIED ? counters.deltas : counters.deltasRefused).incrementAndGet();
       d.fullOnly |= o.verdict() != ManifestCheck.Verdict.VERIFIED;

@@ -422,12 +422,12 @@ public final class NodeRuntime implements AutoCloseable {
 
   /** Highest bytes of manifest downloads this node held in memory at once (any thread). */
   public long manifestBytesInFlightPeak() {
-    return sync.peakBytesInFlight();
+    return sync.budget().peak();
   }
 
   /** The budget {@link #manifestBytesInFlightPeak()} stays within (a third of the heap, at most 96 MiB). */
   public long manifestBytesInFlightLimit() {
-    return sync.maxBytesInFlight();
+    return sync.budget().max();
   }
 
   /** Piece bytes received by link class, duplicates included; readable from any thread. */
