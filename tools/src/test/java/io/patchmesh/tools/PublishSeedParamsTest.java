@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.patchmesh.content.ChunkParams;
 import io.patchmesh.proto.Manifest;
 import io.patchmesh.proto.SignedManifest;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,52 +28,35 @@ class PublishSeedParamsTest {
   @TempDir Path tmp;
 
   /** Answers the listing with {@code listing}, takes any manifest (missing nothing) and publishes it. */
-  static final class StandInSeed implements AutoCloseable {
-    final HttpServer http;
+  static final class StandInSeed extends StandInSeedHttp {
+    final String listing;
     final AtomicReference<SignedManifest> uploaded = new AtomicReference<>();
     final AtomicReference<String> askedChannel = new AtomicReference<>();
 
     StandInSeed(String listing) throws IOException {
-      http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-      http.createContext("/api/v1/", ex -> {
-        byte[] body = ex.getRequestBody().readAllBytes();
-        String path = ex.getRequestURI().getPath();
-        String method = ex.getRequestMethod();
-        if (method.equals("GET") && path.equals("/api/v1/manifests")) {
-          String q = ex.getRequestURI().getRawQuery();
-          askedChannel.set(q == null ? null : URLDecoder.decode(q.substring(q.indexOf('=') + 1), StandardCharsets.UTF_8));
-          answer(ex, listing);
-        } else if (method.equals("POST") && path.equals("/api/v1/manifests")) {
-          uploaded.set(SignedManifest.parseFrom(body));
-          answer(ex, "{\"manifestId\":\"" + "ab".repeat(32) + "\",\"missing\":[]}");
-        } else if (method.equals("POST") && path.endsWith("/publish")) {
-          answer(ex, "{\"channel\":\"x\",\"version\":2}");
-        } else {
-          ex.sendResponseHeaders(404, -1);
-          ex.close();
-        }
-      });
-      http.start();
+      this.listing = listing;
+      start();
     }
 
-    static void answer(HttpExchange ex, String json) throws IOException {
-      byte[] b = json.getBytes(StandardCharsets.UTF_8);
-      ex.sendResponseHeaders(200, b.length);
-      ex.getResponseBody().write(b);
-      ex.close();
-    }
-
-    String url() {
-      return "http://127.0.0.1:" + http.getAddress().getPort();
+    @Override
+    boolean handle(HttpExchange ex, String method, String path, byte[] body) throws IOException {
+      if (method.equals("GET") && path.equals("/api/v1/manifests")) {
+        String q = ex.getRequestURI().getRawQuery();
+        askedChannel.set(q == null ? null : URLDecoder.decode(q.substring(q.indexOf('=') + 1), StandardCharsets.UTF_8));
+        answer(ex, listing);
+      } else if (method.equals("POST") && path.equals("/api/v1/manifests")) {
+        uploaded.set(SignedManifest.parseFrom(body));
+        answer(ex, "{\"manifestId\":\"" + "ab".repeat(32) + "\",\"missing\":[]}");
+      } else if (method.equals("POST") && path.endsWith("/publish")) {
+        answer(ex, "{\"channel\":\"x\",\"version\":2}");
+      } else {
+        return false;
+      }
+      return true;
     }
 
     ChunkParams cutWith() throws IOException {
       return ChunkParams.fromProto(Manifest.parseFrom(uploaded.get().getManifest()).getChunkParams());
-    }
-
-    @Override
-    public void close() {
-      http.stop(0);
     }
   }
 

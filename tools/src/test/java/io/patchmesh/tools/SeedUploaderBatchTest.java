@@ -5,15 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.patchmesh.content.BundleReader;
 import io.patchmesh.content.ChunkId;
 import io.patchmesh.proto.ChunkRef;
 import io.patchmesh.proto.Manifest;
 import io.patchmesh.seed.ChunkBatch;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,61 +31,46 @@ class SeedUploaderBatchTest {
   @TempDir Path tmp;
 
   /** A seed that wants every chunk of the manifest and records how each arrived. */
-  static final class FakeSeed implements AutoCloseable {
-    final HttpServer http;
+  static final class FakeSeed extends StandInSeedHttp {
     final Map<ChunkId, byte[]> received = new ConcurrentHashMap<>();
     final AtomicInteger puts = new AtomicInteger();
     final AtomicInteger batches = new AtomicInteger();
     final AtomicInteger largestBatch = new AtomicInteger();
+    private final List<ChunkId> missing;
+    private final boolean takesBatches;
 
     FakeSeed(List<ChunkId> missing, boolean takesBatches) throws IOException {
-      http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-      http.createContext("/api/v1/", ex -> {
-        byte[] body = ex.getRequestBody().readAllBytes();
-        String path = ex.getRequestURI().getPath();
-        String method = ex.getRequestMethod();
-        if (method.equals("POST") && path.equals("/api/v1/manifests")) {
-          StringBuilder m = new StringBuilder("{\"manifestId\":\"" + "ab".repeat(32) + "\",\"missing\":[");
-          for (int i = 0; i < missing.size(); i++) {
-            m.append(i == 0 ? "" : ",").append('"').append(missing.get(i).hex()).append('"');
-          }
-          m.append(']').append(takesBatches ? ",\"chunkBatchBytes\":" + ChunkBatch.MAX_BODY_BYTES : "").append('}');
-          answer(ex, m.toString());
-        } else if (method.equals("PUT") && path.startsWith("/api/v1/chunks/")) {
-          puts.incrementAndGet();
-          received.put(ChunkId.fromHex(path.substring("/api/v1/chunks/".length())), body);
-          answer(ex, "{\"stored\":true}");
-        } else if (method.equals("POST") && path.equals("/api/v1/chunks")) {
-          batches.incrementAndGet();
-          largestBatch.accumulateAndGet(body.length, Math::max);
-          for (ChunkBatch.Entry e : ChunkBatch.parse(body)) {
-            received.put(e.id(), Arrays.copyOfRange(body, e.offset(), e.offset() + e.length()));
-          }
-          answer(ex, "{\"stored\":1}");
-        } else if (method.equals("POST") && path.endsWith("/publish")) {
-          answer(ex, "{\"published\":true}");
-        } else {
-          ex.sendResponseHeaders(404, -1);
-          ex.close();
-        }
-      });
-      http.start();
-    }
-
-    static void answer(HttpExchange ex, String json) throws IOException {
-      byte[] b = json.getBytes(StandardCharsets.UTF_8);
-      ex.sendResponseHeaders(200, b.length);
-      ex.getResponseBody().write(b);
-      ex.close();
-    }
-
-    String url() {
-      return "http://127.0.0.1:" + http.getAddress().getPort();
+      this.missing = missing;
+      this.takesBatches = takesBatches;
+      start();
     }
 
     @Override
-    public void close() {
-      http.stop(0);
+    boolean handle(HttpExchange ex, String method, String path, byte[] body) throws IOException {
+      if (method.equals("POST") && path.equals("/api/v1/manifests")) {
+        StringBuilder m = new StringBuilder("{\"manifestId\":\"" + "ab".repeat(32) + "\",\"missing\":[");
+        for (int i = 0; i < missing.size(); i++) {
+          m.append(i == 0 ? "" : ",").append('"').append(missing.get(i).hex()).append('"');
+        }
+        m.append(']').append(takesBatches ? ",\"chunkBatchBytes\":" + ChunkBatch.MAX_BODY_BYTES : "").append('}');
+        answer(ex, m.toString());
+      } else if (method.equals("PUT") && path.startsWith("/api/v1/chunks/")) {
+        puts.incrementAndGet();
+        received.put(ChunkId.fromHex(path.substring("/api/v1/chunks/".length())), body);
+        answer(ex, "{\"stored\":true}");
+      } else if (method.equals("POST") && path.equals("/api/v1/chunks")) {
+        batches.incrementAndGet();
+        largestBatch.accumulateAndGet(body.length, Math::max);
+        for (ChunkBatch.Entry e : ChunkBatch.parse(body)) {
+          received.put(e.id(), Arrays.copyOfRange(body, e.offset(), e.offset() + e.length()));
+        }
+        answer(ex, "{\"stored\":1}");
+      } else if (method.equals("POST") && path.endsWith("/publish")) {
+        answer(ex, "{\"published\":true}");
+      } else {
+        return false;
+      }
+      return true;
     }
   }
 
