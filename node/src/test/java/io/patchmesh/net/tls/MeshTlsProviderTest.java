@@ -6,16 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
@@ -39,17 +30,17 @@ import org.junit.jupiter.api.io.TempDir;
 class MeshTlsProviderTest {
   @TempDir Path dir;
   private final MeshCa ca = new MeshCa();
-  private EventLoopGroup group;
+  private TlsLoopback loop;
 
   @BeforeEach
   void setUp() {
     ca.init(dir.resolve("ca"));
-    group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    loop = new TlsLoopback();
   }
 
   @AfterEach
   void tearDown() throws InterruptedException {
-    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    loop.close();
   }
 
   @Test
@@ -128,9 +119,9 @@ class MeshTlsProviderTest {
     MeshTls serverTls = new MeshTls(identity("old", "s1", MeshCa.KeyType.ED25519), SslProvider.JDK);
     MeshTls clientTls = new MeshTls(identity("new", "s2", MeshCa.KeyType.P256), SslProvider.OPENSSL);
     CompletableFuture<SSLSession> accepted = new CompletableFuture<>();
-    Channel listener = listen(serverTls, accepted);
+    Channel listener = loop.listen(serverTls, accepted, false);
     try {
-      Channel client = connect(clientTls, (InetSocketAddress) listener.localAddress());
+      Channel client = loop.connect(clientTls, (InetSocketAddress) listener.localAddress(), null);
       await().atMost(Duration.ofSeconds(20)).until(() -> !client.isActive());
       assertFalse(client.pipeline().get(SslHandler.class) != null
           && client.pipeline().get(SslHandler.class).handshakeFuture().isSuccess());
@@ -148,9 +139,9 @@ class MeshTlsProviderTest {
     MeshTls serverTls = new MeshTls(server, SslProvider.OPENSSL);
     MeshTls rogueTls = new MeshTls(NodeIdentity.load(dir.resolve("rogue")), SslProvider.OPENSSL);
     CompletableFuture<SSLSession> accepted = new CompletableFuture<>();
-    Channel listener = listen(serverTls, accepted);
+    Channel listener = loop.listen(serverTls, accepted, false);
     try {
-      Channel client = connect(rogueTls, (InetSocketAddress) listener.localAddress());
+      Channel client = loop.connect(rogueTls, (InetSocketAddress) listener.localAddress(), null);
       await().atMost(Duration.ofSeconds(20)).until(() -> !client.isActive());
       assertFalse(accepted.isDone() && !accepted.isCompletedExceptionally(), "the server accepted a foreign CA's node");
     } finally {
@@ -168,9 +159,9 @@ class MeshTlsProviderTest {
     MeshTls serverTls = new MeshTls(a, aProvider);
     MeshTls clientTls = new MeshTls(b, bProvider);
     CompletableFuture<SSLSession> serverSession = new CompletableFuture<>();
-    Channel listener = listen(serverTls, serverSession);
+    Channel listener = loop.listen(serverTls, serverSession, false);
     try {
-      Channel client = connect(clientTls, (InetSocketAddress) listener.localAddress());
+      Channel client = loop.connect(clientTls, (InetSocketAddress) listener.localAddress(), null);
       SslHandler ssl = client.pipeline().get(SslHandler.class);
       ssl.handshakeFuture().sync();
       SSLSession atServer = serverSession.get(20, TimeUnit.SECONDS);
@@ -185,33 +176,5 @@ class MeshTlsProviderTest {
     } finally {
       listener.close().sync();
     }
-  }
-
-  private Channel listen(MeshTls tls, CompletableFuture<SSLSession> session) throws InterruptedException {
-    return new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            SslHandler ssl = tls.server().newHandler(ch.alloc());
-            ch.pipeline().addLast(ssl);
-            ssl.handshakeFuture().addListener(f -> {
-              if (f.isSuccess()) {
-                session.complete(ssl.engine().getSession());
-              } else {
-                session.completeExceptionally(f.cause());
-              }
-            });
-          }
-        }).bind("127.0.0.1", 0).sync().channel();
-  }
-
-  private Channel connect(MeshTls tls, InetSocketAddress address) throws InterruptedException {
-    return new Bootstrap().group(group).channel(NioSocketChannel.class)
-        .handler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(tls.client().newHandler(ch.alloc(), "127.0.0.1", address.getPort()));
-          }
-        }).connect(address).sync().channel();
   }
 }

@@ -4,24 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
-import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -42,17 +29,17 @@ import org.junit.jupiter.api.io.TempDir;
 class MeshTlsSessionCacheTest {
   @TempDir Path dir;
   private final MeshCa ca = new MeshCa();
-  private EventLoopGroup group;
+  private TlsLoopback loop;
 
   @BeforeEach
   void setUp() {
     ca.init(dir.resolve("ca"));
-    group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    loop = new TlsLoopback();
   }
 
   @AfterEach
   void tearDown() throws InterruptedException {
-    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    loop.close();
   }
 
   @Test
@@ -65,10 +52,10 @@ class MeshTlsSessionCacheTest {
     try {
       for (int i = 0; i < 2; i++) {
         CompletableFuture<SSLSession> atServer = new CompletableFuture<>();
-        listener = listen(serverTls, atServer);
+        listener = loop.listen(serverTls, atServer, true);
         InetSocketAddress address = (InetSocketAddress) listener.localAddress();
         CompletableFuture<Void> read = new CompletableFuture<>();
-        Channel client = connect(clientTls, address, read);
+        Channel client = loop.connect(clientTls, address, read);
         client.pipeline().get(SslHandler.class).handshakeFuture().sync();
         SSLSession session = atServer.get(20, TimeUnit.SECONDS);
         read.get(20, TimeUnit.SECONDS); // the server's session tickets came before its byte: the client has read them
@@ -95,42 +82,5 @@ class MeshTlsSessionCacheTest {
   private NodeIdentity identity(String name) {
     ca.issue(dir.resolve("ca"), name, "s1", dir.resolve(name), false, 30, MeshCa.KeyType.P256);
     return NodeIdentity.load(dir.resolve(name));
-  }
-
-  private Channel listen(MeshTls tls, CompletableFuture<SSLSession> session) throws InterruptedException {
-    return new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            SslHandler ssl = tls.server().newHandler(ch.alloc());
-            ch.pipeline().addLast(ssl);
-            ssl.handshakeFuture().addListener(f -> {
-              if (f.isSuccess()) {
-                session.complete(ssl.engine().getSession());
-                ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1}));
-              } else {
-                session.completeExceptionally(f.cause());
-              }
-            });
-          }
-        }).bind("127.0.0.1", 0).sync().channel();
-  }
-
-  private Channel connect(MeshTls tls, InetSocketAddress address, CompletableFuture<Void> read)
-      throws InterruptedException {
-    return new Bootstrap().group(group).channel(NioSocketChannel.class)
-        .handler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(tls.client().newHandler(ch.alloc(), "127.0.0.1", address.getPort()));
-            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-              @Override
-              public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                ReferenceCountUtil.release(msg);
-                read.complete(null);
-              }
-            });
-          }
-        }).connect(address).sync().channel();
   }
 }
