@@ -1,9 +1,12 @@
 package io.patchmesh.net;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.ByteToMessageCodec;
 import io.netty.handler.codec.EncoderException;
 import io.patchmesh.proto.Frame;
@@ -20,8 +23,19 @@ import java.util.List;
  * It also remembers whether it holds part of a frame and when bytes last arrived,
  * so a peer that starts a frame and stops can be told apart from an idle one
  * ({@link #stalledMidFrame}).
+ *
+ * <p>A frame is copied out of Netty's buffer once, into an array of its own length, and parsed from
+ * there; a Piece frame's fields share that array (protobuf's aliasing: its chunk bytes are not copied a
+ * second time), other frames' fields are copied as protobuf does by default, so a small id kept from
+ * a membership or manifest frame never holds a large frame's array (BENCHMARKS 13ah). A frame sent is
+ * encoded into a buffer of its exact size, allocated once.
  */
 public final class FrameCodec extends ByteToMessageCodec<Frame> {
+  /** A Piece frame's first bytes: the tag of {@code Frame.piece} (field 43, length-delimited) as a varint. */
+  private static final int PIECE_TAG = (Frame.PIECE_FIELD_NUMBER << 3) | 2;
+  private static final byte PIECE_TAG_0 = (byte) (0x80 | (PIECE_TAG & 0x7f));
+  private static final byte PIECE_TAG_1 = (byte) (PIECE_TAG >>> 7);
+
   private final int maxFrameBytes;
   private boolean failed;
   /** Bytes of an incomplete frame are buffered. Written on the event loop; read by {@link IdleSweep} too. */
@@ -34,6 +48,30 @@ public final class FrameCodec extends ByteToMessageCodec<Frame> {
       throw new IllegalArgumentException("maxFrameBytes must be in 1.." + FrameLimits.MAX_FRAME_BYTES);
     }
     this.maxFrameBytes = maxFrameBytes;
+  }
+
+  /**
+   * A frame is encoded into one buffer of its exact size (Netty's encoder starts every frame at 256
+   * bytes, so a piece's buffer was allocated twice); anything else passes on as Netty's would.
+   */
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+    if (!(msg instanceof Frame frame)) {
+      super.write(ctx, msg, promise);
+      return;
+    }
+    int size = frame.getSerializedSize();
+    ByteBuf out = ctx.alloc().ioBuffer(size > maxFrameBytes ? 0 : FrameLimits.LENGTH_PREFIX_BYTES + size);
+    try {
+      encode(ctx, frame, out);
+    } catch (EncoderException e) {
+      out.release();
+      throw e;
+    } catch (Throwable t) {
+      out.release();
+      throw new EncoderException(t);
+    }
+    ctx.write(out, promise);
   }
 
   @Override
@@ -101,7 +139,7 @@ public final class FrameCodec extends ByteToMessageCodec<Frame> {
     ByteBuf body = in.readSlice((int) length);
     Frame frame;
     try {
-      frame = Frame.parseFrom(body.nioBuffer());
+      frame = parse(body);
     } catch (InvalidProtocolBufferException e) {
       throw fail("unparseable frame of " + length + " bytes: " + e.getMessage());
     }
@@ -110,6 +148,29 @@ public final class FrameCodec extends ByteToMessageCodec<Frame> {
     }
     out.add(frame);
     midFrame = in.isReadable();
+  }
+
+  /**
+   * Parses a frame's bytes (the whole of {@code body}) from one copy of them; a Piece frame's bytes
+   * fields (the chunk, the manifest id) share that copy rather than being copied again. The same
+   * checks as {@link Frame#parseFrom(ByteBuffer)}: a frame that ends inside a field or with an
+   * end-group tag does not parse.
+   */
+  static Frame parse(ByteBuf body) throws InvalidProtocolBufferException {
+    byte[] bytes = new byte[body.readableBytes()];
+    body.getBytes(body.readerIndex(), bytes);
+    // the array is ours alone and never written again: a decoder over it that knows it is immutable (the only kind
+    // that aliases; CodedInputStream.newInstance(byte[]) would copy every bytes field)
+    CodedInputStream coded = UnsafeByteOperations.unsafeWrap(bytes).newCodedInput();
+    coded.enableAliasing(isPiece(bytes));
+    Frame frame = Frame.parser().parseFrom(coded);
+    coded.checkLastTagWas(0);
+    return frame;
+  }
+
+  /** Whether a frame's bytes begin with the Piece body's tag (protobuf writes the one field a Frame has first). */
+  static boolean isPiece(byte[] frame) {
+    return frame.length >= 2 && frame[0] == PIECE_TAG_0 && frame[1] == PIECE_TAG_1;
   }
 
   private FrameException fail(String reason) {

@@ -77,7 +77,7 @@ public final class PolicyFrameGate {
   }
 
   private boolean source(PeerLink link, PolicyVerdict v, ByteString manifest) {
-    if (v.mayDownload(link.roles().contains(Role.ROLE_SEED), urgent.test(manifest))) {
+    if (mayTake(v, link.roles().contains(Role.ROLE_SEED), () -> urgent.test(manifest))) {
       return true;
     }
     advertsDropped.incrementAndGet();
@@ -88,6 +88,14 @@ public final class PolicyFrameGate {
     }
     heldFrom.add(link.peerId());
     return false;
+  }
+
+  /**
+   * {@link PolicyVerdict#mayDownload}, asking whether the manifest is urgent (a look through the node's
+   * sessions) only when the verdict turns on it: not for every Have while downloads are allowed.
+   */
+  static boolean mayTake(PolicyVerdict v, boolean fromSeed, java.util.function.BooleanSupplier urgent) {
+    return v.mayDownload(fromSeed, false) || (v.mayDownload(fromSeed, true) && urgent.getAsBoolean());
   }
 
   /**

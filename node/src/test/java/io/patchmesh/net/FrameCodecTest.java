@@ -9,9 +9,14 @@ import com.google.protobuf.ByteString;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.patchmesh.proto.Frame;
+import io.patchmesh.proto.Have;
+import io.patchmesh.proto.ManifestPart;
 import io.patchmesh.proto.Piece;
 import io.patchmesh.proto.Ping;
+import io.patchmesh.proto.Request;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class FrameCodecTest {
@@ -78,5 +83,84 @@ class FrameCodecTest {
     Frame ping = Frame.newBuilder().setPing(Ping.getDefaultInstance()).build();
     ByteBuf valid = Unpooled.buffer().writeInt(ping.getSerializedSize()).writeBytes(ping.toByteArray());
     assertFalse(channel.writeInbound(valid));
+  }
+
+  private static Frame piece(int bytes) {
+    byte[] data = new byte[bytes];
+    new java.util.Random(bytes).nextBytes(data);
+    return Frame.newBuilder().setPiece(Piece.newBuilder().setManifestId(ByteString.copyFrom(new byte[32]))
+        .setChunkIndex(7).setRequestId(9).setData(ByteString.copyFrom(data))).build();
+  }
+
+  /** The frame as it arrives: length prefix and body in one direct buffer, as Netty's reads hand it over. */
+  private static ByteBuf onTheWire(Frame frame) {
+    byte[] body = frame.toByteArray();
+    return Unpooled.directBuffer(4 + body.length).writeInt(body.length).writeBytes(body);
+  }
+
+  @Test
+  void aPieceOutlivesTheBufferItArrivedIn() {
+    Frame sent = piece(70_000);
+    ByteBuf wire = onTheWire(sent);
+    channel.writeInbound(wire.retain());
+    Frame got = channel.readInbound();
+    wire.setZero(0, wire.capacity()); // Netty reuses or frees its buffers once read: nothing may point into them
+    wire.release();
+    assertEquals(sent, got);
+    assertEquals(sent.getPiece().getData(), got.getPiece().getData());
+  }
+
+  @Test
+  void aPieceSharesItsOneCopyWhileOtherFramesCopyTheirFields() throws Exception {
+    // protobuf's aliasing: a bytes field over the frame's array is a slice of it, a copied one an array of its own
+    Frame piece = FrameCodec.parse(onTheWire(piece(70_000)).skipBytes(4));
+    assertEquals("BoundedByteString", piece.getPiece().getData().getClass().getSimpleName());
+    Frame part = Frame.newBuilder().setManifestPart(ManifestPart.newBuilder()
+        .setManifestId(ByteString.copyFrom(new byte[32])).setData(ByteString.copyFrom(new byte[5000]))).build();
+    Frame parsed = FrameCodec.parse(onTheWire(part).skipBytes(4));
+    assertEquals(part, parsed);
+    assertEquals("LiteralByteString", parsed.getManifestPart().getData().getClass().getSimpleName());
+    assertEquals("LiteralByteString", parsed.getManifestPart().getManifestId().getClass().getSimpleName());
+  }
+
+  @Test
+  void onlyThePieceBodyIsTakenForAPiece() {
+    assertTrue(FrameCodec.isPiece(piece(0).toByteArray()));
+    assertTrue(FrameCodec.isPiece(piece(300_000).toByteArray()));
+    for (Frame other : List.of(
+        Frame.newBuilder().setPing(Ping.newBuilder().setSeq(1)).build(),
+        Frame.newBuilder().setHave(Have.newBuilder().setManifestId(ByteString.copyFrom(new byte[32])).addChunkIndex(3)).build(),
+        Frame.newBuilder().setRequest(Request.newBuilder().setChunkIndex(4)).build(),
+        Frame.newBuilder().setManifestPart(ManifestPart.newBuilder().setData(ByteString.copyFrom(new byte[200]))).build())) {
+      assertFalse(FrameCodec.isPiece(other.toByteArray()), other.getBodyCase().toString());
+    }
+    assertFalse(FrameCodec.isPiece(new byte[] {(byte) 0xda}));
+  }
+
+  @Test
+  void aPieceCutShortOrFollowedByAnEndGroupDoesNotParse() {
+    byte[] body = piece(5000).toByteArray();
+    EmbeddedChannel cut = new EmbeddedChannel(new FrameCodec(FrameLimits.MAX_FRAME_BYTES));
+    // the length prefix says the frame is 100 bytes shorter than the piece inside it claims
+    FrameException e = assertThrows(FrameException.class,
+        () -> cut.writeInbound(Unpooled.buffer().writeInt(body.length - 100).writeBytes(body, 0, body.length - 100)));
+    assertTrue(e.getMessage().contains("unparseable"), e.getMessage());
+    EmbeddedChannel endGroup = new EmbeddedChannel(new FrameCodec(FrameLimits.MAX_FRAME_BYTES));
+    // a whole piece, then field 1's end-group tag: protobuf stops at it; the frame must not pass as whole
+    assertThrows(FrameException.class,
+        () -> endGroup.writeInbound(Unpooled.buffer().writeInt(body.length + 1).writeBytes(body).writeByte(0x0c)));
+  }
+
+  @Test
+  void aFrameSentIsEncodedIntoOneBufferOfItsSize() {
+    EmbeddedChannel out = new EmbeddedChannel(new FrameCodec(FrameLimits.MAX_FRAME_BYTES));
+    out.config().setAllocator(UnpooledByteBufAllocator.DEFAULT);
+    for (Frame f : List.of(piece(70_000), Frame.newBuilder().setPing(Ping.newBuilder().setSeq(5)).build())) {
+      assertTrue(out.writeOutbound(f));
+      ByteBuf wire = out.readOutbound();
+      assertEquals(4 + f.getSerializedSize(), wire.readableBytes());
+      assertEquals(wire.readableBytes(), wire.capacity(), "allocated at its size, not grown from a default");
+      wire.release();
+    }
   }
 }
