@@ -127,11 +127,14 @@ class SwarmResilienceTest {
       awaitMembers(mesh, seed, 4);
       Path content = tmp.resolve("patch/lib.bin");
       LocalMesh.randomFile(content, SIZE, 5);
-      VerifiedManifest vm = mesh.publish(seed, content, "test/rogue", 1);
+      // the rogue is linked to every agent before the seed announces the patch, so no agent can complete before
+      // the rogue could claim it (linking after the publish raced the agents on a slow machine)
+      VerifiedManifest vm = mesh.prepare(seed, content, "test/rogue", 1);
       try (MaliciousPeer rogue = new MaliciousPeer(mesh.dir(), tmp.resolve("rogue"), "branch-a", vm, MaliciousPeer.Behaviour.CORRUPT_CHUNKS)) {
         for (NodeRuntime a : mesh.agents()) {
           rogue.connect(a);
         }
+        mesh.offer(seed, vm);
         assertAllApplied(mesh, vm, content);
         for (NodeRuntime a : mesh.agents()) {
           assertTrue(a.metrics().bans() >= 1, a.config().dataDir() + " did not ban a peer serving corrupt chunks");

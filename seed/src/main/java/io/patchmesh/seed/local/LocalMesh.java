@@ -186,6 +186,21 @@ public final class LocalMesh implements AutoCloseable {
   /** Builds, signs and publishes a patch through {@code seed} as `publish --seed` does. */
   public VerifiedManifest publish(SeedNode seed, Path content, String channel, long version, UnaryOperator<ManifestBuilder> tweak)
       throws IOException {
+    VerifiedManifest vm = prepare(seed, content, channel, version, tweak);
+    offer(seed, vm);
+    return vm;
+  }
+
+  /**
+   * The first half of {@link #publish}: cuts {@code content} into the seed's chunk store and signs and
+   * verifies its manifest, which nobody holds or has heard of yet (a test can set peers up for it first).
+   */
+  public VerifiedManifest prepare(SeedNode seed, Path content, String channel, long version) throws IOException {
+    return prepare(seed, content, channel, version, b -> b);
+  }
+
+  private VerifiedManifest prepare(SeedNode seed, Path content, String channel, long version, UnaryOperator<ManifestBuilder> tweak)
+      throws IOException {
     ChunkStore chunks = seed.node().store().chunks();
     ManifestBuilder mb =
         tweak.apply(
@@ -199,11 +214,13 @@ public final class LocalMesh implements AutoCloseable {
             (id, buf, off, len) -> chunks.put(id, java.util.Arrays.copyOfRange(buf, off, off + len)),
             ProgressListener.NONE);
     SignedManifest sm = ManifestSigner.sign(m, List.of(publisher));
-    VerifiedManifest vm =
-        seed.node().verifier().verify(sm, seed.node().trustRoot(), seed.node().store().manifests(), Instant.now());
+    return seed.node().verifier().verify(sm, seed.node().trustRoot(), seed.node().store().manifests(), Instant.now());
+  }
+
+  /** The second half of {@link #publish}: the seed holds the prepared manifest and announces it. */
+  public void offer(SeedNode seed, VerifiedManifest vm) {
     seed.node().store().manifests().accept(vm);
     seed.node().offerVerified(vm);
-    return vm;
   }
 
   public VerifiedManifest publish(SeedNode seed, Path content, String channel, long version) throws IOException {
