@@ -120,6 +120,16 @@ class ManifestDeltaMeshTest {
         .setChannel(CHANNEL).setVersion(version).setSize(sm.getSerializedSize())).build();
   }
 
+  /** Starts the mesh, signs v1 and v2, and rolls v1 out to every agent; returns both versions. */
+  private SignedManifest[] meshWithV1Applied() throws Exception {
+    List<SeedNode> s = new ArrayList<>();
+    mesh = startMesh(tmp.resolve("mesh"), s);
+    seed = s.get(0);
+    SignedManifest[] v = versions(mesh, seed, tmp);
+    rollOutV1(v[0]);
+    return v;
+  }
+
   private void rollOutV1(SignedManifest v1) {
     VerifiedManifest vm = publish(seed, v1);
     await().atMost(Duration.ofSeconds(60)).until(() -> mesh.agents().stream().allMatch(a -> applied(a, vm)));
@@ -130,11 +140,7 @@ class ManifestDeltaMeshTest {
 
   @Test
   void v2sManifestArrivesAsADeltaAgainstV1AndVerifies() throws Exception {
-    List<SeedNode> s = new ArrayList<>();
-    mesh = startMesh(tmp.resolve("mesh"), s);
-    seed = s.get(0);
-    SignedManifest[] v = versions(mesh, seed, tmp);
-    rollOutV1(v[0]);
+    SignedManifest[] v = meshWithV1Applied();
     VerifiedManifest v2 = publish(seed, v[1]);
     await().atMost(Duration.ofSeconds(60)).until(() -> mesh.agents().stream().allMatch(a -> applied(a, v2)));
     for (NodeRuntime a : mesh.agents()) {
@@ -148,11 +154,7 @@ class ManifestDeltaMeshTest {
 
   @Test
   void oldPeersOnEitherSideGetAndServeFullManifests() throws Exception {
-    List<SeedNode> s = new ArrayList<>();
-    mesh = startMesh(tmp.resolve("mesh"), s);
-    seed = s.get(0);
-    SignedManifest[] v = versions(mesh, seed, tmp);
-    rollOutV1(v[0]);
+    SignedManifest[] v = meshWithV1Applied();
     ManifestId v1 = idOf(v[0]);
     ManifestId v2 = idOf(v[1]);
 
