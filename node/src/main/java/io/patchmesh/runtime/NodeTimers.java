@@ -1,6 +1,7 @@
 package io.patchmesh.runtime;
 
 import io.patchmesh.inventory.SoftwareReporter;
+import io.patchmesh.memory.LibraryPages;
 import java.util.concurrent.ScheduledFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -20,6 +21,10 @@ import java.util.function.Supplier;
  * starts), so the deadline is re-read after every loop task ({@link NodeLoop#afterEachTask}).
  */
 final class NodeTimers {
+  /** {@code -Dpatchmesh.library-pages=keep}: an agent keeps its libraries' pages ({@link LibraryPages}). */
+  static final String LIBRARY_PAGES_PROPERTY = "patchmesh.library-pages";
+  static final long LIBRARY_PAGES_FIRST_MILLIS = 60_000;
+  static final long LIBRARY_PAGES_PERIOD_MILLIS = 5 * 60_000;
   private final RuntimeOptions options;
   private final NodeLoop loop;
   private final BooleanSupplier closed;
@@ -57,6 +62,14 @@ final class NodeTimers {
       schedule(loop.now() + options.tickMillis());
     });
     loop.every(CacheCollector.INTERVAL_MILLIS, () -> gc.collect());
+    if (!options.isSeed() && !"keep".equals(System.getProperty(LIBRARY_PAGES_PROPERTY))) {
+      // an agent's native libraries' clean pages, given back a minute after the start and every 5 minutes
+      // (what it runs comes back at its next touch; LibraryPages)
+      loop.later(LIBRARY_PAGES_FIRST_MILLIS, () -> LibraryPages.open().ifPresent(pages -> {
+        pages.drop();
+        loop.every(LIBRARY_PAGES_PERIOD_MILLIS, pages::drop);
+      }));
+    }
   }
 
   /** The timer fired: the housekeeping tick, and the status tick if it is due (or nearly, when idle). */
