@@ -14,8 +14,8 @@ import java.util.function.Predicate;
 /**
  * Gives back the resident pages of an idle agent's largest native libraries: the JVM's, RocksDB's and
  * BoringSSL's (netty-tcnative). Loading them maps most of their text (relocation, static initialisers,
- * the kernel's fault-around), ~26 MB of an idle agent's RSS, of which it runs ~3 MB while idle
- * (docs/BENCHMARKS.md sections 12.39 and 12.51). {@code madvise(MADV_DONTNEED)} on their clean mappings
+ * the kernel's fault-around), which an idle agent does not run: giving it back took 12 MB off an idle
+ * agent's RSS at 7.5 minutes (docs/BENCHMARKS.md sections 12.39 and 12.51). {@code madvise(MADV_DONTNEED)} on their clean mappings
  * ({@link CleanMappings}) takes those pages out of the process; what it runs again comes back from the
  * page cache at its next touch, as at the start, byte for byte the file's. Only clean, write-protected
  * file mappings are touched, so no byte the process wrote is ever dropped.
