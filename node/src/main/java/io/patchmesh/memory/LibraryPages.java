@@ -90,7 +90,7 @@ public final class LibraryPages {
       try {
         Native.register(Libc.class, NativeLibrary.getInstance("c"));
         return true;
-      } catch (UnsatisfiedLinkError | NoClassDefFoundError | SecurityException e) { // no native for this platform
+      } catch (LinkageError | SecurityException e) { // no native for this platform, or it could not be unpacked
         log.debug("library pages: libc's madvise not bound: {}", e.toString());
         return false;
       }
