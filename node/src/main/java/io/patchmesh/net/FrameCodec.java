@@ -24,11 +24,14 @@ import java.util.List;
  * so a peer that starts a frame and stops can be told apart from an idle one
  * ({@link #stalledMidFrame}).
  *
- * <p>A frame is copied out of Netty's buffer once, into an array of its own length, and parsed from
+ * <p>A frame is copied out of Netty's buffers once, into an array of its own length, and parsed from
  * there; a Piece frame's fields share that array (protobuf's aliasing: its chunk bytes are not copied a
  * second time), other frames' fields are copied as protobuf does by default, so a small id kept from
- * a membership or manifest frame never holds a large frame's array (BENCHMARKS 13ah). A frame sent is
- * encoded into a buffer of its exact size, allocated once.
+ * a membership or manifest frame never holds a large frame's array (BENCHMARKS 13ah). A frame of up to
+ * {@link #FILL_MAX_BYTES} that has not all arrived is copied into its array as its bytes arrive, so
+ * Netty's cumulation buffer never holds it (that buffer grew by doubling, each growth a new direct
+ * buffer zeroed and the old one copied into it; BENCHMARKS 13al). A frame sent is encoded into a buffer
+ * of its exact size, allocated once.
  */
 public final class FrameCodec extends ByteToMessageCodec<Frame> {
   /** A Piece frame's first bytes: the tag of {@code Frame.piece} (field 43, length-delimited) as a varint. */
@@ -36,8 +39,20 @@ public final class FrameCodec extends ByteToMessageCodec<Frame> {
   private static final byte PIECE_TAG_0 = (byte) (0x80 | (PIECE_TAG & 0x7f));
   private static final byte PIECE_TAG_1 = (byte) (PIECE_TAG >>> 7);
 
+  /**
+   * Largest frame body filled into its own array as it arrives: a Piece of the largest chunk
+   * ({@code ChunkParams.MAX_CHUNK_BYTES}, 256 KiB) with room for its header. The array is allocated when
+   * the length prefix arrives, before the bytes: a larger frame (a rare membership or manifest batch) is
+   * buffered by Netty as its bytes arrive instead, so a peer that announces a frame and stops holds at
+   * most this much of our heap.
+   */
+  static final int FILL_MAX_BYTES = 320 * 1024;
+
   private final int maxFrameBytes;
   private boolean failed;
+  /** The body of a frame being filled as it arrives, or null; {@link #filled} bytes of it have. Event loop only. */
+  private byte[] filling;
+  private int filled;
   /** Bytes of an incomplete frame are buffered. Written on the event loop; read by {@link IdleSweep} too. */
   private volatile boolean midFrame;
   private volatile long lastBytesNanos = System.nanoTime();
@@ -120,6 +135,10 @@ public final class FrameCodec extends ByteToMessageCodec<Frame> {
       in.skipBytes(in.readableBytes());
       return;
     }
+    if (filling != null) {
+      fill(in, out);
+      return;
+    }
     // Set on every exit: callDecode stops calling once the buffer is empty or nothing was consumed.
     midFrame = in.isReadable();
     if (in.readableBytes() < FrameLimits.LENGTH_PREFIX_BYTES) {
@@ -133,20 +152,18 @@ public final class FrameCodec extends ByteToMessageCodec<Frame> {
       throw fail("empty frame");
     }
     if (in.readableBytes() < FrameLimits.LENGTH_PREFIX_BYTES + length) {
+      if (length <= FILL_MAX_BYTES) {
+        in.skipBytes(FrameLimits.LENGTH_PREFIX_BYTES);
+        filling = new byte[(int) length];
+        filled = 0;
+        fill(in, out);
+      }
       return;
     }
     in.skipBytes(FrameLimits.LENGTH_PREFIX_BYTES);
-    ByteBuf body = in.readSlice((int) length);
-    Frame frame;
-    try {
-      frame = parse(body);
-    } catch (InvalidProtocolBufferException e) {
-      throw fail("unparseable frame of " + length + " bytes: " + e.getMessage());
-    }
-    if (frame.getBodyCase() == Frame.BodyCase.BODY_NOT_SET) {
-      throw fail("frame of " + length + " bytes has no known body");
-    }
-    out.add(frame);
+    byte[] bytes = new byte[(int) length];
+    in.readBytes(bytes);
+    out.add(parseWhole(bytes));
     midFrame = in.isReadable();
   }
 
@@ -159,6 +176,47 @@ public final class FrameCodec extends ByteToMessageCodec<Frame> {
   static Frame parse(ByteBuf body) throws InvalidProtocolBufferException {
     byte[] bytes = new byte[body.readableBytes()];
     body.getBytes(body.readerIndex(), bytes);
+    return parse(bytes);
+  }
+
+  /**
+   * Copies what has arrived of the frame being filled out of {@code in}; once the frame is whole, parses
+   * it from its array and hands it on. Consumes all of {@code in} that belongs to the frame, so Netty's
+   * cumulation holds none of it.
+   */
+  private void fill(ByteBuf in, List<Object> out) {
+    int n = Math.min(filling.length - filled, in.readableBytes());
+    in.readBytes(filling, filled, n);
+    filled += n;
+    if (filled < filling.length) {
+      midFrame = true;
+      return;
+    }
+    byte[] bytes = filling;
+    filling = null;
+    Frame frame = parseWhole(bytes);
+    out.add(frame);
+    midFrame = in.isReadable();
+  }
+
+  private Frame parseWhole(byte[] bytes) {
+    Frame frame;
+    try {
+      frame = parse(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw fail("unparseable frame of " + bytes.length + " bytes: " + e.getMessage());
+    }
+    if (frame.getBodyCase() == Frame.BodyCase.BODY_NOT_SET) {
+      throw fail("frame of " + bytes.length + " bytes has no known body");
+    }
+    return frame;
+  }
+
+  /**
+   * Parses a frame's bytes from {@code bytes}, which the caller hands over: nothing may write to the array
+   * afterwards (a Piece frame's bytes fields are slices of it).
+   */
+  static Frame parse(byte[] bytes) throws InvalidProtocolBufferException {
     // the array is ours alone and never written again: a decoder over it that knows it is immutable (the only kind
     // that aliases; CodedInputStream.newInstance(byte[]) would copy every bytes field)
     CodedInputStream coded = UnsafeByteOperations.unsafeWrap(bytes).newCodedInput();

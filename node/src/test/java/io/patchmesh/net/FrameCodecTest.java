@@ -2,20 +2,22 @@ package io.patchmesh.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Have;
 import io.patchmesh.proto.ManifestPart;
 import io.patchmesh.proto.Piece;
 import io.patchmesh.proto.Ping;
 import io.patchmesh.proto.Request;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -162,5 +164,73 @@ class FrameCodecTest {
       assertEquals(wire.readableBytes(), wire.capacity(), "allocated at its size, not grown from a default");
       wire.release();
     }
+  }
+  /** A stream cut into reads of 16 KiB (a TLS record's plaintext), each in a direct buffer of its own. */
+  private static List<ByteBuf> reads(ByteBuf wire, int size) {
+    List<ByteBuf> reads = new ArrayList<>();
+    while (wire.isReadable()) {
+      int n = Math.min(size, wire.readableBytes());
+      reads.add(Unpooled.directBuffer(n).writeBytes(wire, n));
+    }
+    wire.release();
+    return reads;
+  }
+
+  @Test
+  void aPieceArrivingInPartsIsFilledIntoItsArrayAndNoPartIsKept() {
+    FrameCodec codec = new FrameCodec(FrameLimits.MAX_FRAME_BYTES);
+    EmbeddedChannel ch = new EmbeddedChannel(codec);
+    Frame sent = piece(70_000);
+    Frame ping = Frame.newBuilder().setPing(Ping.newBuilder().setSeq(3)).build();
+    ByteBuf wire = onTheWire(sent);
+    wire.writeBytes(onTheWire(ping));
+    List<ByteBuf> reads = reads(wire, 16 * 1024);
+    for (int i = 0; i < 4; i++) { // the piece's first 64 KiB
+      ch.writeInbound(reads.get(i));
+      assertEquals(0, reads.get(i).refCnt(), "read " + i + " copied into the frame's array and released, not kept");
+      assertTrue(codec.stalledMidFrame(0), "part of a frame is held");
+      assertNull(ch.readInbound());
+    }
+    ch.writeInbound(reads.get(4)); // the piece's end and the whole ping
+    Frame got = ch.readInbound();
+    assertEquals(sent, got);
+    assertEquals("BoundedByteString", got.getPiece().getData().getClass().getSimpleName(), "no second copy");
+    assertEquals(ping, ch.readInbound());
+    assertFalse(codec.stalledMidFrame(0));
+    assertFalse(ch.finish());
+  }
+
+  @Test
+  void aFrameOverTheFillBoundIsBufferedAsItArrives() {
+    Frame part = Frame.newBuilder().setManifestPart(ManifestPart.newBuilder()
+        .setManifestId(ByteString.copyFrom(new byte[32])).setData(ByteString.copyFrom(new byte[FrameCodec.FILL_MAX_BYTES]))).build();
+    Frame ping = Frame.newBuilder().setPing(Ping.newBuilder().setSeq(4)).build();
+    ByteBuf wire = onTheWire(part);
+    wire.writeBytes(onTheWire(ping));
+    List<ByteBuf> reads = reads(wire, 16 * 1024);
+    writeAll(reads.subList(0, 1));
+    assertEquals(1, reads.get(0).refCnt(), "the first read is Netty's cumulation: the frame's array is not made yet");
+    writeAll(reads.subList(1, reads.size()));
+    assertEquals(part, channel.readInbound());
+    assertEquals(ping, channel.readInbound());
+  }
+
+  private void writeAll(List<ByteBuf> reads) {
+    for (ByteBuf read : reads) {
+      channel.writeInbound(read);
+    }
+  }
+
+  @Test
+  void aFilledFrameThatDoesNotParseIsRefusedWhenWhole() {
+    byte[] garbage = new byte[40_000];
+    java.util.Arrays.fill(garbage, (byte) 0xff);
+    ByteBuf wire = Unpooled.directBuffer().writeInt(garbage.length).writeBytes(garbage);
+    List<ByteBuf> reads = reads(wire, 16 * 1024);
+    writeAll(reads.subList(0, 2));
+    FrameException e = assertThrows(FrameException.class, () -> channel.writeInbound(reads.get(2)));
+    assertTrue(e.getMessage().contains("unparseable frame of 40000 bytes"), e.getMessage());
+    Frame ping = Frame.newBuilder().setPing(Ping.getDefaultInstance()).build();
+    assertFalse(channel.writeInbound(onTheWire(ping)), "everything after the error is discarded");
   }
 }
