@@ -3,9 +3,10 @@ package io.patchmesh.apply;
 import com.google.protobuf.ByteString;
 import io.patchmesh.content.ChunkId;
 import io.patchmesh.content.ChunkSource;
-import io.patchmesh.content.StagingWriter;
+import io.patchmesh.content.ChunkStaging;
 import io.patchmesh.proto.Manifest;
 import java.io.IOException;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,7 +38,9 @@ public final class BackgroundStaging implements AutoCloseable {
   private final ChunkSource source;
   private final ExecutorService thread;
   /** Touched only on {@link #thread}. Null before it opened, after it broke, or once handed over. */
-  private StagingWriter writer;
+  private ChunkStaging writer;
+  /** The writer once open, if the store writes received chunks into it itself (file segments). */
+  private volatile io.patchmesh.store.FileStaging storeWrites;
   private boolean broken;
   /** Set by {@link #discard}: queued writes are skipped. */
   private volatile boolean cancelled;
@@ -62,12 +65,25 @@ public final class BackgroundStaging implements AutoCloseable {
    */
   public static BackgroundStaging start(
       String name, PatchApplier applier, Manifest m, ChunkSource source, int[] held, long forceEveryBytes) {
+    return start(name, () -> applier.beginStaging(m, forceEveryBytes), m, source, held);
+  }
+
+  /**
+   * {@link #start(String, PatchApplier, Manifest, ChunkSource, int[], long)} with the files opened
+   * by {@code open} on the staging thread: temp files, or the store's file segments, into which the
+   * store writes each received chunk itself (then the thread writes only held chunks).
+   */
+  public static BackgroundStaging start(
+      String name, Callable<ChunkStaging> open, Manifest m, ChunkSource source, int[] held) {
     BackgroundStaging st = new BackgroundStaging(name, m, source);
     st.thread.execute(
         () -> {
           try {
-            st.writer = applier.beginStaging(m, forceEveryBytes);
-          } catch (IOException | RuntimeException e) {
+            st.writer = open.call();
+            if (st.writer instanceof io.patchmesh.store.FileStaging fs) {
+              st.storeWrites = fs;
+            }
+          } catch (Exception e) {
             st.fail("cannot create staged files: " + e.getMessage());
           }
         });
@@ -75,6 +91,15 @@ public final class BackgroundStaging implements AutoCloseable {
       st.offer(c);
     }
     return st;
+  }
+
+  /**
+   * Whether the store wrote chunk {@code c} into the staged files itself as it stored it (file
+   * segments), so nothing need be queued for it. Any thread.
+   */
+  public boolean storeWrote(int c) {
+    io.patchmesh.store.FileStaging fs = storeWrites;
+    return fs != null && fs.has(c);
   }
 
   /** Queues chunk {@code c} (stored, so verified) to be written. Cheap; any thread. */
@@ -145,6 +170,7 @@ public final class BackgroundStaging implements AutoCloseable {
   }
 
   private void closeWriter() {
+    storeWrites = null;
     if (writer != null) {
       try {
         writer.close();
@@ -159,13 +185,14 @@ public final class BackgroundStaging implements AutoCloseable {
    * Once every chunk offered so far is written: the writer (now the caller's to commit and close),
    * or null if the staging broke. Ends the staging thread.
    */
-  public CompletableFuture<StagingWriter> handOver() {
-    CompletableFuture<StagingWriter> f = new CompletableFuture<>();
+  public CompletableFuture<ChunkStaging> handOver() {
+    CompletableFuture<ChunkStaging> f = new CompletableFuture<>();
     try {
       thread.execute(
           () -> {
-            StagingWriter w = writer;
+            ChunkStaging w = writer;
             writer = null;
+            storeWrites = null;
             f.complete(w);
           });
     } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -199,6 +226,10 @@ public final class BackgroundStaging implements AutoCloseable {
   /** Stops the thread without deleting anything, like a crash (tests' kill). */
   public void abandon() {
     cancelled = true;
+    io.patchmesh.store.FileStaging fs = storeWrites;
+    if (fs != null) {
+      fs.abandon();
+    }
     thread.shutdownNow();
     awaitThread();
   }

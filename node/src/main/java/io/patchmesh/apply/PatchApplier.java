@@ -3,6 +3,7 @@ package io.patchmesh.apply;
 import io.patchmesh.content.ChunkSource;
 import io.patchmesh.content.FileAssembler;
 import io.patchmesh.content.ProgressListener;
+import io.patchmesh.content.ChunkStaging;
 import io.patchmesh.content.StagingWriter;
 import io.patchmesh.proto.FileEntry;
 import io.patchmesh.proto.Manifest;
@@ -120,7 +121,7 @@ public final class PatchApplier {
 
   /**
    * Creates the temp files of {@code manifest} in the apply dir, to be written ahead of
-   * completion and handed to {@link #apply(VerifiedManifest, ChunkSource, StagingWriter)}.
+   * completion and handed to {@link #apply(VerifiedManifest, ChunkSource, ChunkStaging)}.
    */
   public StagingWriter beginStaging(Manifest manifest, long forceEveryBytes) throws IOException {
     synchronized (dirLock) {
@@ -129,10 +130,35 @@ public final class PatchApplier {
   }
 
   /**
+   * Off switch for writing staged files as the store's file segments ({@code
+   * -Dpatchmesh.fileSegments=off}): temp files beside the store's segments, as before BENCHMARKS 13ak.
+   */
+  private static final boolean FILE_SEGMENTS = !"off".equals(System.getProperty("patchmesh.fileSegments"));
+
+  /**
+   * Begins staging {@code manifest} as {@code chunks}' own file segments, hard-linked into the apply
+   * dir at the commit, so each received chunk is written once ({@link io.patchmesh.store.FileStaging});
+   * where the store cannot hard-link into the apply dir (another file system: EXDEV), temp files as
+   * {@link #beginStaging(Manifest, long)}.
+   */
+  public ChunkStaging beginStaging(Manifest manifest, long forceEveryBytes, io.patchmesh.store.ChunkStore chunks)
+      throws IOException {
+    synchronized (dirLock) {
+      if (chunks != null && FILE_SEGMENTS) {
+        Files.createDirectories(applyDir);
+        if (chunks.canLinkInto(applyDir.toRealPath())) {
+          return chunks.stageFiles(manifest, applyDir);
+        }
+      }
+      return StagingWriter.open(new FileAssembler(), manifest, applyDir, forceEveryBytes);
+    }
+  }
+
+  /**
    * Applies {@code vm}: switches in {@code staged} (nullable; closed here either way) if it
    * verifies, else files assembled from {@code source}.
    */
-  public Result apply(VerifiedManifest vm, ChunkSource source, StagingWriter staged) {
+  public Result apply(VerifiedManifest vm, ChunkSource source, ChunkStaging staged) {
     try {
       return applyChecked(vm, source, staged);
     } finally {
@@ -159,7 +185,7 @@ public final class PatchApplier {
     }
   }
 
-  private Result applyChecked(VerifiedManifest vm, ChunkSource source, StagingWriter staged) {
+  private Result applyChecked(VerifiedManifest vm, ChunkSource source, ChunkStaging staged) {
     Manifest m = vm.manifest();
     String name = vm.channel() + " version " + vm.version();
     Instant expires = Instant.ofEpochSecond(m.getExpiresUnix());

@@ -24,7 +24,7 @@ import java.util.List;
  * unusable; {@link #close} then deletes the temp files (and so leaves every target untouched).
  * Not thread-safe: one thread at a time.
  */
-public final class StagingWriter implements AutoCloseable {
+public final class StagingWriter implements ChunkStaging {
   /** Default interval of incremental fsyncs. */
   public static final long FORCE_EVERY_BYTES = 32L << 20;
 
@@ -80,11 +80,13 @@ public final class StagingWriter implements AutoCloseable {
   }
 
   /** Whether chunk {@code c} is already in the temp files. */
+  @Override
   public boolean has(int c) {
     return written.get(c);
   }
 
   /** Chunks still to be written before {@link #commit} can succeed. */
+  @Override
   public int missing() {
     return missing;
   }
@@ -100,6 +102,7 @@ public final class StagingWriter implements AutoCloseable {
    *
    * @throws AssemblyException if the bytes do not have the manifest's size for the chunk
    */
+  @Override
   public void write(int c, byte[] bytes) throws IOException {
     write(c, ByteBuffer.wrap(bytes));
   }
@@ -108,6 +111,7 @@ public final class StagingWriter implements AutoCloseable {
    * {@link #write(int, byte[])} from verified bytes held as a ByteString (a received piece's, handed
    * over as stored): written where they lie, not copied into an array first.
    */
+  @Override
   public void write(int c, ByteString bytes) throws IOException {
     write(c, bytes.asReadOnlyByteBuffer());
   }
@@ -167,6 +171,7 @@ public final class StagingWriter implements AutoCloseable {
    * The checks of {@link #commit} without the renames: returns the verified temp files for the
    * caller to switch in. {@link #close} still deletes whichever of them were not renamed away.
    */
+  @Override
   public List<FileAssembler.Staged> verify() throws IOException {
     ensureOpen();
     if (missing > 0) {

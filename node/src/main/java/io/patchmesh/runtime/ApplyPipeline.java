@@ -9,7 +9,7 @@ import io.patchmesh.apply.TargetSelector;
 import io.patchmesh.config.NodeConfig;
 import io.patchmesh.content.ChunkSource;
 import io.patchmesh.content.MissingChunkException;
-import io.patchmesh.content.StagingWriter;
+import io.patchmesh.content.ChunkStaging;
 import io.patchmesh.errors.UserInputException;
 import io.patchmesh.net.NodeId;
 import io.patchmesh.proto.Manifest;
@@ -272,7 +272,7 @@ final class ApplyPipeline {
           }
           awaitReport(s.vm, reported);
           long t0 = System.nanoTime();
-          StagingWriter w = null;
+          ChunkStaging w = null;
           if (handed != null) {
             try {
               w = handed.handOver().get(10, TimeUnit.MINUTES);
@@ -329,6 +329,11 @@ final class ApplyPipeline {
     if (!written) {
       log.info("{}: applying without a seed having been told first (no seed link took the report)", vm);
     }
+  }
+
+  /** The store's chunks (the staging writes a version's files as its file segments). */
+  io.patchmesh.store.ChunkStore chunkStore() {
+    return store.chunks();
   }
 
   /** Reads chunks back from the store for assembly and staging (verified when they were stored). */

@@ -46,6 +46,9 @@ final class StagingControl {
    */
   void onChunkStored(TransferSession s, int idx, SwarmDriver.Verified verified) {
     if (staging != null && s.id.equals(stagingId)) {
+      if (staging.storeWrote(idx)) {
+        return; // the store wrote it into the version's file segment as it stored it
+      }
       if (verified != null) {
         staging.offer(idx, verified.id(), verified.bytes());
       } else {
@@ -113,8 +116,11 @@ final class StagingControl {
         held[n++] = i;
       }
       stagingId = s.id;
-      staging = BackgroundStaging.start(s.vm.toString(), applier, s.vm.manifest(), apply.storeSource(),
-          Arrays.copyOf(held, n), StagingWriter.FORCE_EVERY_BYTES);
+      io.patchmesh.proto.Manifest m = s.vm.manifest();
+      io.patchmesh.store.ChunkStore chunks = apply.chunkStore();
+      staging = BackgroundStaging.start(s.vm.toString(),
+          () -> applier.beginStaging(m, StagingWriter.FORCE_EVERY_BYTES, chunks), m, apply.storeSource(),
+          Arrays.copyOf(held, n));
       log.info("{}: staging files while chunks arrive ({} of {} held)", s.vm, n, s.table.count());
       return;
     }

@@ -47,6 +47,8 @@ public final class ChunkStore {
   private final StoreConfig cfg;
   private final Runnable collectGarbage;
   private final Object[] stripes = new Object[STRIPES];
+  /** The version whose chunks are written into its file segments as they are put, or null. */
+  private volatile FileStaging fileStaging;
 
   private final AtomicLong count = new AtomicLong();
   private final AtomicLong stored = new AtomicLong(); // bytes written
@@ -124,8 +126,13 @@ public final class ChunkStore {
           return false;
         }
         // The bytes before the entry that marks it held. If the entry's write fails, they are
-        // dead bytes of the segment.
-        Segments.Location at = segments.append(data);
+        // dead bytes of the segment. A chunk of the version being staged goes to its place in
+        // that version's file segment instead, written once (BENCHMARKS 13ak).
+        FileStaging st = fileStaging;
+        Segments.Location at = st == null ? null : st.store(id, data);
+        if (at == null) {
+          at = segments.append(data);
+        }
         db.write(new Batch().put(Cf.CHUNK_INDEX, Keys.chunk(id),
             Keys.segmentEntry(length, at.segment(), at.offset())), cfg.syncChunkWrites());
         segments.get(at.segment()).live.addAndGet(length);
@@ -154,7 +161,7 @@ public final class ChunkStore {
       return null;
     }
     byte[] data = read(id, key, entry);
-    if (data != null && (!cfg.verifyOnRead() || id.matches(data))) {
+    if (data != null && (!mustVerify(entry) || id.matches(data))) {
       return data;
     }
     synchronized (stripe(id)) { // again under the lock: a delete or put of this id may have raced
@@ -163,7 +170,7 @@ public final class ChunkStore {
         return null;
       }
       data = read(id, key, entry);
-      if (data != null && (!cfg.verifyOnRead() || id.matches(data))) {
+      if (data != null && (!mustVerify(entry) || id.matches(data))) {
         return data;
       }
       corruptOnRead.increment();
@@ -171,6 +178,68 @@ public final class ChunkStore {
           + " dropping it", id.shortHex());
       delete(id);
       return null;
+    }
+  }
+
+  /**
+   * Whether a read of this entry is hashed before it is returned: with verifyOnRead, and always
+   * for a file segment linked out into the apply dir, which something else may have changed in place.
+   */
+  private boolean mustVerify(byte[] entry) {
+    if (cfg.verifyOnRead()) {
+      return true;
+    }
+    if (!Keys.inSegment(entry)) {
+      return false;
+    }
+    Segment s = segments.get(Keys.segmentOf(entry));
+    return s != null && s.verifyReads;
+  }
+
+  /**
+   * Starts writing {@code m}'s files as file segments of this store (see {@link FileStaging}):
+   * from now on a put of one of its chunks writes the chunk at its offsets there, once, instead of
+   * appending it to a segment. One staging at a time; a previous one stops taking puts.
+   */
+  public FileStaging stageFiles(io.patchmesh.proto.Manifest m, java.nio.file.Path applyDir) throws java.io.IOException {
+    FileStaging st = FileStaging.open(this, segments, m, applyDir);
+    fileStaging = st;
+    return st;
+  }
+
+  /** Puts stop going to {@code st}'s files (it is verified, dropped or broken). */
+  void endFileStaging(FileStaging st) {
+    if (fileStaging == st) {
+      fileStaging = null;
+    }
+  }
+
+  /**
+   * Whether a file of this store can be hard-linked into {@code dir} (same file system, links
+   * allowed): tried with a probe file, both names removed after. False on any error (EXDEV
+   * above all): staging then writes temp files as before file segments.
+   */
+  public boolean canLinkInto(java.nio.file.Path dir) {
+    java.nio.file.Path probe = segments.root().resolve(".link-probe");
+    java.nio.file.Path link = dir.resolve(".patchmesh-link-probe-" + Long.toHexString(System.nanoTime()));
+    try {
+      java.nio.file.Files.createDirectories(segments.root());
+      java.nio.file.Files.createDirectories(dir);
+      java.nio.file.Files.deleteIfExists(probe);
+      java.nio.file.Files.createFile(probe);
+      java.nio.file.Files.createLink(link, probe);
+      return true;
+    } catch (java.io.IOException | UnsupportedOperationException | SecurityException e) {
+      log.info("{} cannot be hard-linked into {} ({}): staged files are written apart from the store",
+          segments.root(), dir, e.toString());
+      return false;
+    } finally {
+      try {
+        java.nio.file.Files.deleteIfExists(link);
+        java.nio.file.Files.deleteIfExists(probe);
+      } catch (java.io.IOException ignored) {
+        // a probe left behind is harmless: neither name is a segment's or a temp file's
+      }
     }
   }
 

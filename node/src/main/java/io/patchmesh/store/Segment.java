@@ -13,9 +13,24 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Segment {
   static final String PREFIX = "seg-";
+  /** Prefix of a file segment: one file of a staged version, its chunks at their offsets ({@link FileStaging}). */
+  static final String FILE_PREFIX = "file-";
 
   final int number;
   final Path path;
+  /**
+   * A file segment: written at chunks' offsets in a version's file, never appended to, and
+   * possibly hard-linked into the apply dir (see {@link #verifyReads}).
+   */
+  final boolean file;
+  /** A file segment being written by a staging: not compacted meanwhile. */
+  volatile boolean staging;
+  /**
+   * Hard-linked out (or about to be) into the apply dir, where something else may change it in
+   * place: every chunk read from it is hashed against its id first. Recorded (synced) before the
+   * link is made.
+   */
+  volatile boolean verifyReads;
   /** Bytes appended: every byte below it reached the OS. */
   volatile long length;
   /** Bytes known to be on disk (fdatasync'ed, recorded in the state column family). */
@@ -28,8 +43,13 @@ final class Segment {
   volatile boolean sealed;
 
   Segment(Path root, int number, long length, long durable) {
+    this(root, number, length, durable, false);
+  }
+
+  Segment(Path root, int number, long length, long durable, boolean file) {
     this.number = number;
-    this.path = root.resolve(name(number));
+    this.file = file;
+    this.path = root.resolve(file ? FILE_PREFIX + number : name(number));
     this.length = length;
     this.durable = Math.min(durable, length);
   }
@@ -40,18 +60,27 @@ final class Segment {
 
   /** The number a file name stands for, or -1 if it is not a segment's name. */
   static int numberOf(String name) {
-    if (!name.startsWith(PREFIX) || name.length() > PREFIX.length() + 10 || name.length() == PREFIX.length()) {
+    return numberOf(name, PREFIX);
+  }
+
+  /** The number a file segment's name stands for, or -1 if it is not one. */
+  static int fileNumberOf(String name) {
+    return numberOf(name, FILE_PREFIX);
+  }
+
+  private static int numberOf(String name, String prefix) {
+    if (!name.startsWith(prefix) || name.length() > prefix.length() + 10 || name.length() == prefix.length()) {
       return -1;
     }
     long n = 0;
-    for (int i = PREFIX.length(); i < name.length(); i++) {
+    for (int i = prefix.length(); i < name.length(); i++) {
       char c = name.charAt(i);
       if (c < '0' || c > '9') {
         return -1;
       }
       n = n * 10 + (c - '0');
     }
-    return n > Integer.MAX_VALUE || !name.equals(name((int) n)) ? -1 : (int) n;
+    return n > Integer.MAX_VALUE || !name.equals(prefix + (int) n) ? -1 : (int) n;
   }
 
   long dead() {
@@ -61,6 +90,11 @@ final class Segment {
   /** State key of the durable length ({@link StateStore}'s namespace). */
   static String durableKey(int number) {
     return "segments/durable/" + number;
+  }
+
+  /** State key of a file segment's "linked out, verify every read" mark. */
+  static String linkedKey(int number) {
+    return "segments/linked/" + number;
   }
 
   void closeOut() {

@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
  *   <li>The newest segment's tail beyond its last live chunk (bytes of puts a crash interrupted
  *       before their entry) is cut, and appends continue there; other segments without a live
  *       chunk are deleted. Dead bytes inside segments are left to {@link SegmentCompactor}.
+ *   <li>File segments ({@link FileStaging}) are checked like segments (an entry beyond a file
+ *       segment's durable mark, i.e. any of a staging a crash interrupted, is hashed again), never
+ *       appended to, and deleted when no entry points into them.
  *   <li>Then every segment's tail not known durable (checked just now) is fdatasync'ed and its
  *       durable length recorded, so the next open does not hash it again.
  * </ul>
@@ -92,7 +95,7 @@ final class SegmentCheck {
     deleteEntries(db, drop);
     Segment newest = null;
     for (Segment s : segments.all()) {
-      if (newest == null || s.number > newest.number) {
+      if (!s.file && (newest == null || s.number > newest.number)) { // file segments: never appended to
         newest = s;
       }
     }

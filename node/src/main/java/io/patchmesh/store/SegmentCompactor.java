@@ -86,7 +86,7 @@ final class SegmentCompactor {
     Segment active = segments.active();
     Segment best = null;
     for (Segment s : segments.all()) {
-      if (s.length == 0 || s == active && s.length < MIN_ACTIVE_BYTES) {
+      if (s.length == 0 || s.staging || s == active && s.length < MIN_ACTIVE_BYTES) {
         continue;
       }
       double share = (double) s.live.get() / s.length;

@@ -83,15 +83,81 @@ final class Segments implements AutoCloseable {
     byte[] n = db.get(Cf.STATE, Keys.state(NEXT_KEY));
     next = n == null ? 1 : (int) Math.max(1, Math.min(Integer.MAX_VALUE, Keys.decodeLong(n)));
     for (Path p : listFiles()) {
-      int number = Segment.numberOf(p.getFileName().toString());
+      String fname = p.getFileName().toString();
+      boolean file = Segment.fileNumberOf(fname) >= 0;
+      int number = file ? Segment.fileNumberOf(fname) : Segment.numberOf(fname);
+      if (segments.containsKey(number)) {
+        // seg-N and file-N: numbers are never given twice, so neither can be trusted to be the
+        // index's; the check drops the entries that do not verify
+        log.warn("{}: two segment files numbered {}", root, number);
+        continue;
+      }
       try {
         byte[] d = db.get(Cf.STATE, Keys.state(Segment.durableKey(number)));
-        segments.put(number, new Segment(root, number, Files.size(p), d == null ? 0 : Keys.decodeLong(d)));
+        Segment s = new Segment(root, number, Files.size(p), d == null ? 0 : Keys.decodeLong(d), file);
+        s.sealed = file;
+        s.verifyReads = file && db.get(Cf.STATE, Keys.state(Segment.linkedKey(number))) != null;
+        segments.put(number, s);
       } catch (IOException e) {
         throw new StoreException(p + ": cannot read segment size: " + e, e);
       }
       next = Math.max(next, number + 1);
     }
+  }
+
+  /**
+   * Creates a file segment of {@code size} bytes (sparse until written), numbered like segments
+   * (the next number recorded, synced, before the file exists), marked staging; its writer opens
+   * it (see {@link FileStaging}).
+   */
+  Segment createFile(long size) {
+    int number;
+    appendLock.lock();
+    try {
+      number = next++;
+      db.write(new Batch().put(Cf.STATE, Keys.state(NEXT_KEY), Keys.encodeLong(next)), true);
+    } finally {
+      appendLock.unlock();
+    }
+    Segment s = new Segment(root, number, size, 0, true);
+    s.sealed = true;
+    s.staging = true;
+    try {
+      Files.createDirectories(root);
+      try (RandomAccessFile f = new RandomAccessFile(s.path.toFile(), "rw")) {
+        f.setLength(size);
+      }
+    } catch (IOException e) {
+      try {
+        Files.deleteIfExists(s.path);
+      } catch (IOException ignored) {
+        // left as a file without entries: the next open deletes it
+      }
+      if (ChunkFiles.isNoSpace(e)) {
+        throw new StoreFullException(root + ": disk full, cannot create a file segment (" + e.getMessage() + ")", e);
+      }
+      throw new StoreException(s.path + ": cannot create file segment: " + e, e);
+    }
+    segments.put(number, s);
+    return s;
+  }
+
+  /**
+   * Records that file segments were fdatasync'ed whole by their writer (no chunk in them is
+   * hashed again at the next open) and, with {@code linked}, that they are about to be
+   * hard-linked out, so every read of them verifies. Synced before it returns.
+   */
+  void markFiles(List<Segment> files, boolean linked) {
+    Batch b = new Batch();
+    for (Segment s : files) {
+      s.durable = s.length;
+      b.put(Cf.STATE, Keys.state(Segment.durableKey(s.number)), Keys.encodeLong(s.length));
+      if (linked) {
+        s.verifyReads = true;
+        b.put(Cf.STATE, Keys.state(Segment.linkedKey(s.number)), new byte[] {1});
+      }
+    }
+    db.write(b, true);
   }
 
   Path root() {
@@ -346,7 +412,8 @@ final class Segments implements AutoCloseable {
     } catch (IOException e) {
       log.warn("{}: cannot delete segment: {}", s.path, e.toString());
     }
-    db.write(new Batch().delete(Cf.STATE, Keys.state(Segment.durableKey(s.number))), false);
+    db.write(new Batch().delete(Cf.STATE, Keys.state(Segment.durableKey(s.number)))
+        .delete(Cf.STATE, Keys.state(Segment.linkedKey(s.number))), false);
   }
 
   /** Bytes of segment files on disk (live and dead). */
@@ -422,9 +489,10 @@ final class Segments implements AutoCloseable {
 
   private List<Path> listFiles() {
     List<Path> out = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(root, Segment.PREFIX + "*")) {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
       for (Path p : ds) {
-        if (Segment.numberOf(p.getFileName().toString()) >= 0 && Files.isRegularFile(p)) {
+        String name = p.getFileName().toString();
+        if ((Segment.numberOf(name) >= 0 || Segment.fileNumberOf(name) >= 0) && Files.isRegularFile(p)) {
           out.add(p);
         }
       }

@@ -106,7 +106,7 @@ class StagedApplyTest {
       st.offer(c);
     }
     st.offer(0); // repeated
-    StagingWriter w = st.handOver().get(30, TimeUnit.SECONDS);
+    StagingWriter w = (StagingWriter) st.handOver().get(30, TimeUnit.SECONDS);
     assertEquals(0, w.missing());
     PatchApplier.Result r = p.apply(vm, source, w);
     assertTrue(r.ok(), r.reason());
@@ -140,7 +140,7 @@ class StagedApplyTest {
     for (int c = 0; c < m.getChunksCount(); c++) {
       st.offer(c);
     }
-    StagingWriter w = st.handOver().get(30, TimeUnit.SECONDS);
+    StagingWriter w = (StagingWriter) st.handOver().get(30, TimeUnit.SECONDS);
     assertNull(w); // broken: its temp files are gone already
     assertEquals(0, tempFiles());
     PatchApplier.Result r = p.apply(vm, source, w);
@@ -155,7 +155,7 @@ class StagedApplyTest {
     for (int c = 0; c < m.getChunksCount(); c++) {
       st.offer(c);
     }
-    StagingWriter w = st.handOver().get(30, TimeUnit.SECONDS);
+    StagingWriter w = (StagingWriter) st.handOver().get(30, TimeUnit.SECONDS);
     Path temp = w.tempFiles().get(0);
     byte[] bytes = Files.readAllBytes(temp);
     bytes[bytes.length / 2] ^= 1;

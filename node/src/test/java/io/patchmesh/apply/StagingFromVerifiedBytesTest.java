@@ -105,7 +105,7 @@ class StagingFromVerifiedBytesTest {
     for (int c = 0; c < m.getChunksCount(); c++) {
       st.offer(c, id(c), bytes(c));
     }
-    StagingWriter w = st.handOver().get(30, TimeUnit.SECONDS);
+    StagingWriter w = (StagingWriter) st.handOver().get(30, TimeUnit.SECONDS);
     assertEquals(0, reads.get());
     assertEquals(0, st.queuedBytes());
     assertStagedIsTheFile(w);
@@ -119,7 +119,7 @@ class StagingFromVerifiedBytesTest {
     for (int c = 1; c < m.getChunksCount(); c++) {
       st.offer(c, id(c), bytes(c));
     }
-    StagingWriter w = st.handOver().get(30, TimeUnit.SECONDS);
+    StagingWriter w = (StagingWriter) st.handOver().get(30, TimeUnit.SECONDS);
     assertEquals(1, reads.get());
     assertStagedIsTheFile(w);
   }
@@ -141,7 +141,7 @@ class StagingFromVerifiedBytesTest {
     for (int c = 2; c < m.getChunksCount(); c++) {
       st.offer(c, id(c), bytes(c));
     }
-    StagingWriter w = st.handOver().get(30, TimeUnit.SECONDS);
+    StagingWriter w = (StagingWriter) st.handOver().get(30, TimeUnit.SECONDS);
     assertEquals(0, st.queuedBytes());
     // chunk 0 (held) read; chunk 1's offers beyond the bound were queued as its index and found it written
     assertEquals(1, reads.get());

@@ -280,6 +280,8 @@ class FleetTest {
       assertEquals(1, agent.stagedApplies(), "applied from the staged files, not assembled at the end");
       org.junit.jupiter.api.Assertions.assertArrayEquals(
           Files.readAllBytes(content), Files.readAllBytes(agent.config().applyDir().resolve("s.bin")));
+      assertEquals(2, Files.getAttribute(agent.config().applyDir().resolve("s.bin"), "unix:nlink"),
+          "written once: the applied file is the store's file segment (BENCHMARKS 13ak)");
       assertEquals(0, tempFiles(agent.config().applyDir()));
     }
   }
