@@ -2,6 +2,8 @@ package io.patchmesh.store;
 
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -106,5 +108,32 @@ final class Segment {
       }
       out = null;
     }
+  }
+
+  /**
+   * A new file segment of {@code size} bytes in {@code root} (sparse until written), sealed and marked
+   * staging; on failure nothing is left behind (a file without entries would be deleted at the next open).
+   */
+  static Segment createFile(Path root, int number, long size) {
+    Segment s = new Segment(root, number, size, 0, true);
+    s.sealed = true;
+    s.staging = true;
+    try {
+      Files.createDirectories(root);
+      try (RandomAccessFile f = new RandomAccessFile(s.path.toFile(), "rw")) {
+        f.setLength(size);
+      }
+    } catch (IOException e) {
+      try {
+        Files.deleteIfExists(s.path);
+      } catch (IOException ignored) {
+        // left as a file without entries: the next open deletes it
+      }
+      if (ChunkFiles.isNoSpace(e)) {
+        throw new StoreFullException(root + ": disk full, cannot create a file segment (" + e.getMessage() + ")", e);
+      }
+      throw new StoreException(s.path + ": cannot create file segment: " + e, e);
+    }
+    return s;
   }
 }

@@ -119,25 +119,7 @@ final class Segments implements AutoCloseable {
     } finally {
       appendLock.unlock();
     }
-    Segment s = new Segment(root, number, size, 0, true);
-    s.sealed = true;
-    s.staging = true;
-    try {
-      Files.createDirectories(root);
-      try (RandomAccessFile f = new RandomAccessFile(s.path.toFile(), "rw")) {
-        f.setLength(size);
-      }
-    } catch (IOException e) {
-      try {
-        Files.deleteIfExists(s.path);
-      } catch (IOException ignored) {
-        // left as a file without entries: the next open deletes it
-      }
-      if (ChunkFiles.isNoSpace(e)) {
-        throw new StoreFullException(root + ": disk full, cannot create a file segment (" + e.getMessage() + ")", e);
-      }
-      throw new StoreException(s.path + ": cannot create file segment: " + e, e);
-    }
+    Segment s = Segment.createFile(root, number, size);
     segments.put(number, s);
     return s;
   }
