@@ -39,8 +39,10 @@ import java.util.zip.CRC32;
  *       starting JVM's CPU).
  *   <li>Installed: streamed from {@link Library#source} into a temporary file in the same
  *       directory (mode 0600), hashed on the way and compared with the pinned SHA-256, forced
- *       to disk, made read-only and renamed over {@code FILE} atomically. Processes that start
- *       together each write their own temporary file; the last rename wins with the same bytes.
+ *       to disk, made read-only and linked as {@code FILE}. Processes that start together each
+ *       write their own temporary file; the first link wins and the others keep it (a valid copy is
+ *       never replaced: a process may have it mapped, and would go on running a deleted file); a
+ *       missing or invalid one is renamed over.
  * </ul>
  */
 final class NativeLibraryCache {
@@ -178,6 +180,19 @@ final class NativeLibraryCache {
             + lib.sha256());
       }
       Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("r--r--r--"));
+      // the first install of processes that start together wins: a link fails if the file exists, and a
+      // valid copy is kept, since another process may have it mapped (replacing it would leave that
+      // process running a deleted file); only a missing or invalid copy is replaced
+      try {
+        Files.createLink(file, tmp);
+        return;
+      } catch (FileAlreadyExistsException e) {
+        if (whyNotValid(file) == null) {
+          return;
+        }
+      } catch (IOException | UnsupportedOperationException e) {
+        // no hard links here: rename over it as before
+      }
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
       Files.deleteIfExists(tmp);

@@ -132,6 +132,34 @@ class NativeLibraryCacheTest {
   }
 
   @Test
+  void noStartReplacesACopyAnotherStartAlreadyUses() throws Exception {
+    int n = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(n);
+    try {
+      for (int round = 0; round < 10; round++) {
+        Path base = tmp.resolve("mapped" + round);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Object>> used = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          NativeLibraryCache c = cache();
+          used.add(pool.submit(() -> {
+            go.await();
+            return inode(c.prepare(base).resolve("libtest.so")); // the copy this "process" would map
+          }));
+        }
+        go.countDown();
+        for (Future<Object> f : used) {
+          Object mapped = f.get(60, TimeUnit.SECONDS);
+          // a copy replaced after a process took it would leave that process on a deleted file
+          assertEquals(inode(cache().prepare(base).resolve("libtest.so")), mapped, "round " + round);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void aJarWhoseLibraryIsNotThePinnedOneInstallsNothing() throws Exception {
     byte[] other = bytes.clone();
     other[0] ^= 1;
