@@ -2,6 +2,7 @@ package io.patchmesh.content;
 
 import com.google.protobuf.ByteString;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -18,11 +19,23 @@ public interface ChunkStaging extends AutoCloseable {
   /** Chunks still to be written before {@link #verify} can succeed. */
   int missing();
 
-  /** Writes chunk {@code c} (verified bytes) at each place it occurs; a chunk already written is skipped. */
-  void write(int c, byte[] bytes) throws IOException;
+  /**
+   * Writes chunk {@code c} (verified bytes, its remaining ones) at each place it occurs; a chunk already
+   * written is skipped.
+   *
+   * @throws AssemblyException if the bytes do not have the manifest's size for the chunk
+   */
+  void write(int c, ByteBuffer bytes) throws IOException;
 
-  /** {@link #write(int, byte[])} from bytes held as a ByteString, not copied first. */
-  void write(int c, ByteString bytes) throws IOException;
+  /** {@link #write(int, ByteBuffer)} from an array. */
+  default void write(int c, byte[] bytes) throws IOException {
+    write(c, ByteBuffer.wrap(bytes));
+  }
+
+  /** {@link #write(int, ByteBuffer)} from bytes held as a ByteString (a received piece's): not copied first. */
+  default void write(int c, ByteString bytes) throws IOException {
+    write(c, bytes.asReadOnlyByteBuffer());
+  }
 
   /**
    * Verifies every file against the manifest and returns them as temp files in the apply dir for

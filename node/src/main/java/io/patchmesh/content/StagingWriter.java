@@ -1,6 +1,5 @@
 package io.patchmesh.content;
 
-import com.google.protobuf.ByteString;
 import io.patchmesh.proto.Manifest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -96,27 +95,8 @@ public final class StagingWriter implements ChunkStaging {
     return bytesWritten;
   }
 
-  /**
-   * Writes chunk {@code c} (verified bytes) at each place it occurs; a chunk already written is
-   * skipped.
-   *
-   * @throws AssemblyException if the bytes do not have the manifest's size for the chunk
-   */
   @Override
-  public void write(int c, byte[] bytes) throws IOException {
-    write(c, ByteBuffer.wrap(bytes));
-  }
-
-  /**
-   * {@link #write(int, byte[])} from verified bytes held as a ByteString (a received piece's, handed
-   * over as stored): written where they lie, not copied into an array first.
-   */
-  @Override
-  public void write(int c, ByteString bytes) throws IOException {
-    write(c, bytes.asReadOnlyByteBuffer());
-  }
-
-  private void write(int c, ByteBuffer bytes) throws IOException {
+  public void write(int c, ByteBuffer bytes) throws IOException {
     ensureOpen();
     if (written.get(c)) {
       return;

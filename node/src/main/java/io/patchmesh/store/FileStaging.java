@@ -159,18 +159,9 @@ public final class FileStaging implements ChunkStaging {
     }
   }
 
-  @Override
-  public void write(int c, byte[] bytes) throws IOException {
-    write(c, ByteBuffer.wrap(bytes));
-  }
-
-  @Override
-  public void write(int c, ByteString bytes) throws IOException {
-    write(c, bytes.asReadOnlyByteBuffer());
-  }
-
   /** A held chunk's verified bytes (read from the store), written in; its entry stays where it is. */
-  private void write(int c, ByteBuffer bytes) throws IOException {
+  @Override
+  public void write(int c, ByteBuffer bytes) throws IOException {
     if (has(c)) {
       return;
     }
