@@ -2,6 +2,7 @@ package io.patchmesh.net;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.SingleThreadEventLoop;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Goodbye;
@@ -57,6 +58,9 @@ public final class PeerLink {
   private volatile boolean refusedByPeerPolicy;
   private final CompletableFuture<String> closed = new CompletableFuture<>();
   private final Queue<Runnable> writableWaiters = new ConcurrentLinkedQueue<>();
+  /** A flush of the control connection is due at the end of its event loop's iteration (that loop only). */
+  private boolean controlFlushPending;
+  private final Runnable flushControl = this::flushPendingControl;
 
   PeerLink(Owner owner, PeerHello peer, boolean inbound, LinkPreference preference, int maxFrameBytes, Channel control) {
     this.owner = owner;
@@ -129,8 +133,38 @@ public final class PeerLink {
       close("control backlog over " + CONTROL_BACKLOG_BYTES + " bytes: peer is not reading");
       return false;
     }
-    control.writeAndFlush(frame, control.voidPromise());
+    if (control.eventLoop().inEventLoop()) {
+      control.write(frame, control.voidPromise());
+      flushControlLater();
+    } else {
+      control.writeAndFlush(frame, control.voidPromise());
+    }
     return true;
+  }
+
+  /**
+   * On the control connection's event loop: one flush of it at the end of the loop's current
+   * iteration, however many control frames the iteration's tasks write to it (an agent's node loop
+   * is its I/O loop: the Requests and Haves of the many node-loop inputs of one iteration then cost
+   * one TLS record pass and one socket write per link, not one each; BENCHMARKS 13an). A frame that
+   * must leave at once (a Goodbye, a frame whose write is awaited) still flushes itself, and with it
+   * whatever waits here, in order.
+   */
+  private void flushControlLater() {
+    if (controlFlushPending) {
+      return;
+    }
+    controlFlushPending = true;
+    if (control.eventLoop() instanceof SingleThreadEventLoop loop) {
+      loop.executeAfterEventLoopIteration(flushControl);
+    } else {
+      control.eventLoop().execute(flushControl);
+    }
+  }
+
+  private void flushPendingControl() {
+    controlFlushPending = false;
+    control.flush();
   }
 
   /**
@@ -173,6 +207,13 @@ public final class PeerLink {
     if (!control.isWritable()) {
       close("control backlog over " + CONTROL_BACKLOG_BYTES + " bytes: peer is not reading");
       return false;
+    }
+    if (control.eventLoop().inEventLoop()) {
+      for (int i = 0; i < frames.size(); i++) {
+        control.write(frames.get(i), control.voidPromise());
+      }
+      flushControlLater();
+      return true;
     }
     List<Frame> copy = List.copyOf(frames);
     try {
