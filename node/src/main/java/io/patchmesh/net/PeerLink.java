@@ -188,11 +188,12 @@ public final class PeerLink {
   }
 
   /**
-   * Queues control frames in order, as one task of the connection's event loop: written together
-   * and flushed once (one TLS record pass and one socket write for a node-loop task's Requests,
-   * Haves and Cancels to this peer, not one each). Written and flushed in the same event-loop
-   * task, so no flush is deferred past a close. Returns false if the link is closed (or was just
-   * closed for not reading).
+   * Queues control frames in order: written together and flushed once (one TLS record pass and one
+   * socket write for a node-loop task's Requests, Haves and Cancels to this peer, not one each). On
+   * the connection's event loop they are written at once and flushed with the loop iteration's other
+   * control frames ({@link #flushControlLater}); from another thread, as one task of that loop, written
+   * and flushed in the same task. A close sends its Goodbye after them. Returns false if the link is
+   * closed (or was just closed for not reading).
    */
   public boolean sendControl(List<Frame> frames) {
     if (frames.size() == 1) {
