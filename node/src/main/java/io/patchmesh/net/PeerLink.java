@@ -155,10 +155,14 @@ public final class PeerLink {
       return;
     }
     controlFlushPending = true;
-    if (control.eventLoop() instanceof SingleThreadEventLoop loop) {
-      loop.executeAfterEventLoopIteration(flushControl);
-    } else {
-      control.eventLoop().execute(flushControl);
+    try {
+      if (control.eventLoop() instanceof SingleThreadEventLoop loop) {
+        loop.executeAfterEventLoopIteration(flushControl);
+      } else {
+        control.eventLoop().execute(flushControl);
+      }
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      flushPendingControl(); // the loop is shutting down: what was written leaves now, as before
     }
   }
 
