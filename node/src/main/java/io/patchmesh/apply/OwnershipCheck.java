@@ -3,12 +3,12 @@ package io.patchmesh.apply;
 import io.patchmesh.content.ChunkId;
 import io.patchmesh.proto.FileEntry;
 import io.patchmesh.proto.Manifest;
+import io.patchmesh.trust.Sha256Digest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
 
 /**
  * Whether a channel's new version may write its files: none may replace a file another channel
@@ -78,13 +78,13 @@ final class OwnershipCheck {
     if (Files.size(file) != f.getSize()) {
       return false;
     }
-    MessageDigest d = ChunkId.sha256();
+    Sha256Digest d = ChunkId.sha256();
     byte[] buf = new byte[1 << 16];
     try (InputStream in = Files.newInputStream(file)) {
       for (int n; (n = in.read(buf)) > 0; ) {
         d.update(buf, 0, n);
       }
     }
-    return MessageDigest.isEqual(d.digest(), f.getSha256().toByteArray());
+    return Sha256Digest.isEqual(d.digest(), f.getSha256().toByteArray());
   }
 }

@@ -1,7 +1,7 @@
 package io.patchmesh.content;
 
 import java.io.IOException;
-import java.security.MessageDigest;
+import io.patchmesh.trust.Sha256Digest;
 
 /** A buffer plus the chunks cut in it. */
 final class CutBlock {
@@ -24,7 +24,7 @@ final class CutBlock {
   }
 
   /** Hashes every chunk of a cut block and hands it to the sink. */
-  static void hash(CutBlock block, MessageDigest md, byte[] digest, ChunkSink sink)
+  static void hash(CutBlock block, Sha256Digest md, byte[] digest, ChunkSink sink)
       throws IOException {
     for (int i = 0; i < block.count; i++) {
       int off = block.offsets[i];
@@ -52,11 +52,7 @@ final class CutBlock {
     throw new IOException("chunk hashing failed", t);
   }
 
-  static void digestInto(MessageDigest md, byte[] out, int at) {
-    try {
-      md.digest(out, at, ChunkId.LENGTH);
-    } catch (java.security.DigestException e) {
-      throw new IllegalStateException(e);
-    }
+  static void digestInto(Sha256Digest md, byte[] out, int at) {
+    md.digest(out, at);
   }
 }

@@ -3,6 +3,7 @@ package io.patchmesh.content;
 import io.patchmesh.proto.ChunkRef;
 import io.patchmesh.proto.FileEntry;
 import io.patchmesh.proto.Manifest;
+import io.patchmesh.trust.Sha256Digest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -15,7 +16,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -189,7 +189,7 @@ public final class FileAssembler {
       if (a == null || !a.isRegularFile() || a.size() != f.getSize()) {
         throw new AssemblyException(f.getPath() + ": staged file is missing or has the wrong size");
       }
-      MessageDigest d = ChunkId.sha256();
+      Sha256Digest d = ChunkId.sha256();
       try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
         ByteBuffer bb = ByteBuffer.wrap(buf);
         long read = 0;
@@ -200,7 +200,7 @@ public final class FileAssembler {
         if (read != f.getSize()) {
           throw new AssemblyException(f.getPath() + ": staged file read back " + read + " bytes");
         }
-        if (!MessageDigest.isEqual(d.digest(), f.getSha256().toByteArray())) {
+        if (!Sha256Digest.isEqual(d.digest(), f.getSha256().toByteArray())) {
           throw new AssemblyException(f.getPath() + ": SHA-256 of the staged file does not match the manifest");
         }
         ch.force(true);
@@ -280,7 +280,7 @@ public final class FileAssembler {
     Path temp = st.temp();
     boolean ok = false;
     try {
-      MessageDigest fileDigest = ChunkId.sha256();
+      Sha256Digest fileDigest = ChunkId.sha256();
       long written = 0;
       try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
         for (int i : f.getChunkIndexList()) {
@@ -305,7 +305,7 @@ public final class FileAssembler {
       if (written != f.getSize()) {
         throw new AssemblyException(f.getPath() + ": assembled " + written + " bytes, manifest says " + f.getSize());
       }
-      if (!MessageDigest.isEqual(fileDigest.digest(), f.getSha256().toByteArray())) {
+      if (!Sha256Digest.isEqual(fileDigest.digest(), f.getSha256().toByteArray())) {
         throw new AssemblyException(f.getPath() + ": SHA-256 of the assembled file does not match the manifest");
       }
       Files.setPosixFilePermissions(temp, Modes.fromBits(f.getMode() & 0777));

@@ -1,7 +1,7 @@
 package io.patchmesh.content;
 
 import java.io.IOException;
-import java.security.MessageDigest;
+import io.patchmesh.trust.Sha256Digest;
 import java.util.Arrays;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -48,7 +48,7 @@ final class SharedHashing implements AutoCloseable {
   void endAndHelp() {
     windowCount = next;
     published.release();
-    MessageDigest md = ChunkId.sha256();
+    Sha256Digest md = ChunkId.sha256();
     for (int i = next - 1; i >= 0 && failure == null; i--) {
       if (!state.compareAndSet(i, UNCLAIMED, BY_CUTTER)) {
         return; // the helper thread got here first: everything before is its share
@@ -67,7 +67,7 @@ final class SharedHashing implements AutoCloseable {
   }
 
   private void hashForwards() {
-    MessageDigest md = ChunkId.sha256();
+    Sha256Digest md = ChunkId.sha256();
     byte[] digest = new byte[ChunkId.LENGTH];
     try {
       for (int i = 0; ; i++) {

@@ -1,9 +1,9 @@
 package io.patchmesh.content;
 
+import io.patchmesh.trust.Sha256Digest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.security.MessageDigest;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -73,7 +73,7 @@ public final class StreamChunker {
 
   /** Chunks {@code in} to its end. Does not close {@code in}. */
   public Result chunk(InputStream in, ChunkSink sink) throws IOException {
-    MessageDigest whole = options.wholeStreamDigest() ? ChunkId.sha256() : null;
+    Sha256Digest whole = options.wholeStreamDigest() ? ChunkId.sha256() : null;
     CutBlock first = newBlock();
     int n = in.readNBytes(first.buf, 0, blockSize);
     if (whole != null) {
@@ -103,7 +103,7 @@ public final class StreamChunker {
    */
   public Result chunk(byte[] data, int off, int len, ChunkSink sink) throws IOException {
     Objects.checkFromIndexSize(off, len, data.length);
-    MessageDigest whole = options.wholeStreamDigest() ? ChunkId.sha256() : null;
+    Sha256Digest whole = options.wholeStreamDigest() ? ChunkId.sha256() : null;
     if (len <= blockSize || !options.pipelined()) {
       Inline inline = new Inline(newWindow(), sink);
       CutBlock current = newWindow();
@@ -140,7 +140,7 @@ public final class StreamChunker {
    * Cuts chunks from {@code pos} into {@code w} until it covers at least one block or
    * reaches {@code end}; returns where the next window starts.
    */
-  private int cutWindow(byte[] data, int pos, int end, CutBlock w, MessageDigest whole) {
+  private int cutWindow(byte[] data, int pos, int end, CutBlock w, Sha256Digest whole) {
     w.buf = data;
     w.count = 0;
     int start = pos;
@@ -178,7 +178,7 @@ public final class StreamChunker {
    * holds {@code filled} bytes already read (and already in {@code whole}).
    */
   private Result cutLoop(
-      InputStream in, CutBlock current, int filled, boolean eof, Stage stage, MessageDigest whole)
+      InputStream in, CutBlock current, int filled, boolean eof, Stage stage, Sha256Digest whole)
       throws IOException {
     long total = filled;
     long chunks = 0;
@@ -216,7 +216,7 @@ public final class StreamChunker {
   /** Single-threaded: two blocks take turns. */
   private static final class Inline implements Stage {
     private final ChunkSink sink;
-    private final MessageDigest md = ChunkId.sha256();
+    private final Sha256Digest md = ChunkId.sha256();
     private final byte[] digest = new byte[ChunkId.LENGTH];
     private CutBlock spare;
 
@@ -260,13 +260,13 @@ public final class StreamChunker {
       }
       // Created here, not on the hasher: a failure must reach the caller, not kill the
       // hasher silently and leave the cutter waiting for a free block forever.
-      MessageDigest md = ChunkId.sha256();
+      Sha256Digest md = ChunkId.sha256();
       hasher = new Thread(() -> hashLoop(md), "patchmesh-chunk-hasher");
       hasher.setDaemon(true);
       hasher.start();
     }
 
-    private void hashLoop(MessageDigest md) {
+    private void hashLoop(Sha256Digest md) {
       byte[] digest = new byte[ChunkId.LENGTH];
       while (true) {
         CutBlock b;

@@ -1,5 +1,6 @@
 package io.patchmesh.store;
 
+import io.patchmesh.trust.Sha256Digest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,8 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -200,12 +199,7 @@ final class NativeLibraryCache {
   }
 
   private static String copyHashing(InputStream in, Path tmp) throws IOException {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    Sha256Digest sha = Sha256Digest.create();
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
       OutputStream out = Channels.newOutputStream(ch);
       byte[] buf = new byte[1 << 16];

@@ -111,7 +111,7 @@ public final class ManifestVerifier {
           "manifest carries " + signed.getSignaturesCount() + " signatures, more than this node's limit of "
               + limits.maxSignatures()).markAboutSignatures();
     }
-    java.security.MessageDigest digest = Sha256.digest();
+    Sha256Digest digest = Sha256Digest.create();
     digest.update(buf, off, len);
     ManifestId id = ManifestId.of(digest.digest());
 

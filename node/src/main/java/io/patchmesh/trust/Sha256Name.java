@@ -1,8 +1,6 @@
 package io.patchmesh.trust;
 
 import com.google.protobuf.ByteString;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import org.apache.commons.codec.DecoderException;
 import org.apache.commons.codec.binary.Hex;
@@ -51,13 +49,9 @@ public abstract class Sha256Name {
     }
   }
 
-  /** SHA-256 of {@code data} with the JDK digest (SHA-NI intrinsics). */
+  /** SHA-256 of {@code data} ({@link Sha256Digest}). */
   protected static byte[] sha256(byte[] data) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(data);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("JDK without SHA-256", e);
-    }
+    return Sha256Digest.of(data);
   }
 
   public final byte[] toBytes() {

@@ -6,7 +6,6 @@ import com.google.protobuf.WireFormat;
 import io.patchmesh.proto.SignedManifest;
 import io.patchmesh.trust.VerificationException.Reason;
 import java.io.IOException;
-import java.security.MessageDigest;
 
 /**
  * A serialized {@link SignedManifest} as received, parsed without copying its manifest bytes: the
@@ -64,7 +63,7 @@ public final class SignedManifestBytes {
 
   /** The id: SHA-256 of the manifest bytes. */
   public ManifestId id() {
-    MessageDigest d = Sha256.digest();
+    Sha256Digest d = Sha256Digest.create();
     d.update(envelope, offset, length);
     return ManifestId.of(d.digest());
   }

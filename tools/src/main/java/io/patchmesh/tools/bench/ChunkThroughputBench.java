@@ -5,12 +5,11 @@ import io.patchmesh.content.ChunkParams;
 import io.patchmesh.content.ChunkSink;
 import io.patchmesh.content.FastCdc;
 import io.patchmesh.content.StreamChunker;
+import io.patchmesh.trust.Sha256Digest;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.security.DigestException;
-import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -97,7 +96,7 @@ public final class ChunkThroughputBench {
     StreamChunker pipelined = new StreamChunker(params, new StreamChunker.Options(false, true));
     StreamChunker inline = new StreamChunker(params, new StreamChunker.Options(false, false));
     FastCdc cdc = new FastCdc(params);
-    MessageDigest md = ChunkId.sha256();
+    Sha256Digest md = ChunkId.sha256();
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     int[] cuts = new int[bytes / params.min() + 2];
     long[] counter = new long[1];
@@ -152,16 +151,12 @@ public final class ChunkThroughputBench {
     return n;
   }
 
-  private static void hashAll(MessageDigest md, byte[] data, int[] ends, int n) {
+  private static void hashAll(Sha256Digest md, byte[] data, int[] ends, int n) {
     byte[] digest = new byte[ChunkId.LENGTH];
     int start = 0;
     for (int i = 0; i < n; i++) {
       md.update(data, start, ends[i] - start);
-      try {
-        md.digest(digest, 0, digest.length);
-      } catch (DigestException e) {
-        throw new IllegalStateException(e);
-      }
+      md.digest(digest, 0);
       start = ends[i];
     }
   }
