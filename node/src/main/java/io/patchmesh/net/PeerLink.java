@@ -2,7 +2,6 @@ package io.patchmesh.net;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.SingleThreadEventLoop;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Goodbye;
@@ -58,9 +57,8 @@ public final class PeerLink {
   private volatile boolean refusedByPeerPolicy;
   private final CompletableFuture<String> closed = new CompletableFuture<>();
   private final Queue<Runnable> writableWaiters = new ConcurrentLinkedQueue<>();
-  /** A flush of the control connection is due at the end of its event loop's iteration (that loop only). */
-  private boolean controlFlushPending;
-  private final Runnable flushControl = this::flushPendingControl;
+  /** Control frames written on the control connection's own event loop: flushed once per loop iteration. */
+  private final IterationFlush controlFlush;
 
   PeerLink(Owner owner, PeerHello peer, boolean inbound, LinkPreference preference, int maxFrameBytes, Channel control) {
     this.owner = owner;
@@ -69,6 +67,7 @@ public final class PeerLink {
     this.preference = preference;
     this.maxFrameBytes = maxFrameBytes;
     this.control = control;
+    this.controlFlush = new IterationFlush(control);
     this.controlBytes = control.pipeline().get(ByteCounter.class);
   }
 
@@ -135,40 +134,11 @@ public final class PeerLink {
     }
     if (control.eventLoop().inEventLoop()) {
       control.write(frame, control.voidPromise());
-      flushControlLater();
+      controlFlush.later();
     } else {
       control.writeAndFlush(frame, control.voidPromise());
     }
     return true;
-  }
-
-  /**
-   * On the control connection's event loop: one flush of it at the end of the loop's current
-   * iteration, however many control frames the iteration's tasks write to it (an agent's node loop
-   * is its I/O loop: the Requests and Haves of the many node-loop inputs of one iteration then cost
-   * one TLS record pass and one socket write per link, not one each; BENCHMARKS 13an). A frame that
-   * must leave at once (a Goodbye, a frame whose write is awaited) still flushes itself, and with it
-   * whatever waits here, in order.
-   */
-  private void flushControlLater() {
-    if (controlFlushPending) {
-      return;
-    }
-    controlFlushPending = true;
-    try {
-      if (control.eventLoop() instanceof SingleThreadEventLoop loop) {
-        loop.executeAfterEventLoopIteration(flushControl);
-      } else {
-        control.eventLoop().execute(flushControl);
-      }
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      flushPendingControl(); // the loop is shutting down: what was written leaves now, as before
-    }
-  }
-
-  private void flushPendingControl() {
-    controlFlushPending = false;
-    control.flush();
   }
 
   /**
@@ -195,7 +165,7 @@ public final class PeerLink {
    * Queues control frames in order: written together and flushed once (one TLS record pass and one
    * socket write for a node-loop task's Requests, Haves and Cancels to this peer, not one each). On
    * the connection's event loop they are written at once and flushed with the loop iteration's other
-   * control frames ({@link #flushControlLater}); from another thread, as one task of that loop, written
+   * control frames ({@link IterationFlush}); from another thread, as one task of that loop, written
    * and flushed in the same task. A close sends its Goodbye after them. Returns false if the link is
    * closed (or was just closed for not reading).
    */
@@ -217,7 +187,7 @@ public final class PeerLink {
       for (int i = 0; i < frames.size(); i++) {
         control.write(frames.get(i), control.voidPromise());
       }
-      flushControlLater();
+      controlFlush.later();
       return true;
     }
     List<Frame> copy = List.copyOf(frames);
