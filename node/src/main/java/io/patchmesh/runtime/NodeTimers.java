@@ -81,7 +81,9 @@ final class NodeTimers {
     if (closed.getAsBoolean()) {
       return;
     }
+    to.swarm().counts().wakes++;
     if (to.swarm().busy() && !busyTicks.fullNow(now, to.swarm().tickDeadlineMillis(now))) {
+      to.swarm().counts().haveWakes++;
       to.mesh().tick();
       to.swarm().flushSiteHaves(); // the only swarm work due: chunks gained since the last wake-up
     } else {
@@ -159,6 +161,9 @@ final class NodeTimers {
     to.mesh().tick();
     to.swarm().tick();
     busyTicks.ranFull(loop.now());
+    if (to.swarm().busy()) {
+      to.swarm().counts().fullTicks++;
+    }
   }
 
   private void statusTick() {
