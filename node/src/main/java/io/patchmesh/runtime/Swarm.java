@@ -266,9 +266,9 @@ final class Swarm {
     return fetching().tickDeadlineMillis(now);
   }
 
-  /** True if chunks were gained that the site's agents have not been told of. */
-  boolean hasHavesForSite() {
-    return fetching().hasHavesForSite();
+  /** When the chunks gained and not yet told to the site's agents are due to go (Long.MAX_VALUE: none). */
+  long siteHavesDueMillis() {
+    return fetching().siteHavesDueMillis();
   }
 
   /** Tells the site's agents of the chunks gained, and nothing else (a wake-up between full ticks). */

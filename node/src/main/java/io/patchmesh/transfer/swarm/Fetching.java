@@ -166,6 +166,11 @@ public final class Fetching {
     return timers.hasHavesForSite();
   }
 
+  /** When the site's waiting Haves are due ({@link FetchTimers#siteHavesDueMillis}; Long.MAX_VALUE: none). */
+  public long siteHavesDueMillis() {
+    return timers.siteHavesDueMillis();
+  }
+
   /** Tells the site's agents of the chunks gained since the last flush ({@link FetchTimers#flushSiteHaves}). */
   public void flushSiteHaves(long now) {
     timers.flushSiteHaves(now);

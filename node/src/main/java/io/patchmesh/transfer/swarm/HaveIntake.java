@@ -67,10 +67,6 @@ final class HaveIntake {
         s.picker.onPeerConnected(peer, link.peerClass(site), now);
       }
       core.offer(s, link, now); // answer once per new peer: it may have ignored ours before it held the manifest
-    } else if (p.lan && p.have != null && lostOneWeHold(p.have, theirs, s.advertised())) {
-      // it lost a chunk we hold: our Haves to it left out what it held (RequestPump#flushHaves), so
-      // it hears our whole have-map again, as a new peer would
-      core.offer(s, link, now);
     }
     p.have = theirs;
     if (s.picker != null && p.state.knownToPicker()) {
@@ -87,16 +83,6 @@ final class HaveIntake {
     }
   }
 
-  /** True if {@code before} held a chunk {@code now} lacks and {@code ours} holds (a peer's store lost it). */
-  static boolean lostOneWeHold(HaveMap before, HaveMap now, HaveMap ours) {
-    for (int i = before.nextSetFrom(0); i >= 0; i = before.nextSetFrom(i + 1)) {
-      if (!now.has(i) && ours.has(i)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   void onHave(LinkRef link, Have have, long now) {
     core.counts().haveIn(have.getChunkIndexCount());
     ManifestSession s = core.sessionFor(link, have.getManifestId(), now);
@@ -107,7 +93,6 @@ final class HaveIntake {
     if (p == null || have.getChunkIndexCount() > s.table.count()) {
       return;
     }
-    boolean fresh = false; // a chunk we may pick at this peer now: only then is it pumped
     for (int i = 0, n = have.getChunkIndexCount(); i < n; i++) {
       int idx = have.getChunkIndex(i); // not the boxing list
       if (idx < 0 || idx >= s.table.count()) {
@@ -126,12 +111,8 @@ final class HaveIntake {
           return;
         }
       }
-      fresh |= s.picker != null && s.picker.mayPick(idx);
     }
-    if (fresh) {
-      // Only a Have of a chunk still open (or wanted again in the endgame) makes a candidate at this
-      // peer; a site-mate's Have of a chunk we hold or have asked for (most of them: every member
-      // announces every chunk) pumped the peer for nothing, one loop task each (BENCHMARKS 13ao)
+    if (s.picker != null) {
       core.pumpSoon(s, link.peer());
     }
   }

@@ -150,23 +150,13 @@ final class RequestPump {
       }
       HaveFanout.Audience a = HaveFanout.audience(p.ref, site);
       if (a == HaveFanout.Audience.SITE && siteFrame != null) {
-        Frame f = HaveFanout.unheld(forSite, p.have) == forSite ? siteFrame : siteFrameFor(s, forSite, p.have);
-        if (f == null) {
-          continue; // it holds every one of them (it sent us most): nothing to tell it
-        }
-        out.send(p.ref, f);
+        out.send(p.ref, siteFrame);
         counts.haveFramesOut++;
       } else if (a == HaveFanout.Audience.OTHER_SITE && othersFrame != null) {
         out.send(p.ref, othersFrame);
         counts.haveFramesOut++;
       }
     }
-  }
-
-  /** The Have for a site agent: the chunks of {@code forSite} it is not known to hold; null if none. */
-  private static Frame siteFrameFor(ManifestSession s, List<Integer> forSite, io.patchmesh.transfer.HaveMap held) {
-    List<Integer> unheld = HaveFanout.unheld(forSite, held);
-    return unheld.isEmpty() ? null : haveFrame(s, unheld);
   }
 
   private static Frame haveFrame(ManifestSession s, List<Integer> indexes) {
