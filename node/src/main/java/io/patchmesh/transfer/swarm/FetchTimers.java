@@ -15,7 +15,8 @@ final class FetchTimers {
    * {@code BusyTicks.FULL_PERIOD_MILLIS}), so a fetch faster than a chunk per gap tells its site at
    * the full ticks and needs no wake-up of its own for it. At 20 ms (a loop period) a field rollout's
    * ~31 chunks a second went out ~2.6 Have frames per chunk stored, each a send, a flush and, at every
-   * site-mate, a receive and a pump (BENCHMARKS 13ao, 13aq).
+   * site-mate, a receive and a pump (BENCHMARKS 13ao, 13aq). Only chunks from site-mates wait for it:
+   * one from outside the site goes at once ({@link #onStored}).
    */
   static final long SITE_HAVE_GAP_MILLIS = 100;
   /**
@@ -124,8 +125,10 @@ final class FetchTimers {
    * Haves to other sites keep their own interval ({@link SwarmConfig#wanHaveIntervalMillis}). A
    * chunk stored at least {@link #SITE_HAVE_GAP_MILLIS} after the last flush is sent at once (a
    * fetch slower than one chunk per gap sends each chunk's Have as it is stored, with no wake-up of
-   * its own); faster, they wait until a gap after the last flush ({@link #siteHavesDueMillis}: the
-   * next full tick, as a rule) and go together, or until {@link #SITE_HAVE_BATCH} of them wait.
+   * its own), and so is a chunk from outside the site ({@link #onStored}); faster, chunks from
+   * site-mates wait until a gap after the last flush ({@link #siteHavesDueMillis}: the next full
+   * tick, as a rule) or the next chunk from outside, and go together, or until
+   * {@link #SITE_HAVE_BATCH} of them wait.
    */
   void flushSiteHaves(long now) {
     for (ManifestSession s : sessions.values()) {
@@ -136,9 +139,14 @@ final class FetchTimers {
     }
   }
 
-  /** A chunk was stored: its Have goes to the site now unless one went less than a gap ago (and few wait). */
-  void onStored(long now) {
-    if (now - lastSiteHaveFlushMillis >= SITE_HAVE_GAP_MILLIS || siteHavesWaiting() >= SITE_HAVE_BATCH) {
+  /**
+   * A chunk was stored: its Have goes to the site now if it came from outside the site (over the
+   * WAN: no site-mate has it but us, and they may be waiting for it), or the last Have went a gap
+   * ago, or many wait; else with the next (a chunk from a site-mate only adds a source its site-mates
+   * already have). What waits goes along with it.
+   */
+  void onStored(long now, boolean fromSite) {
+    if (!fromSite || now - lastSiteHaveFlushMillis >= SITE_HAVE_GAP_MILLIS || siteHavesWaiting() >= SITE_HAVE_BATCH) {
       flushSiteHaves(now); // the site hears of it now, not at a wake-up of its own (BENCHMARKS 13k)
     }
   }

@@ -419,7 +419,7 @@ public final class Fetching {
   /** A {@link SwarmAction.StoreChunk} was carried out. */
   public void onStored(SwarmAction.StoreChunk what, StoreResult result, long now) {
     intake.onStored(what, result, now);
-    timers.onStored(now);
+    timers.onStored(now, what.from().isLan(site));
   }
 
   // ------------------------------------------------------------------ lost chunks
