@@ -8,8 +8,8 @@ package io.patchmesh.runtime;
  * runs at the swarm's own deadlines ({@link io.patchmesh.transfer.swarm.Fetching#tickDeadlineMillis})
  * and otherwise every {@link #FULL_PERIOD_MILLIS}, for what a tick notices only when it comes (a
  * site-wait running out, the WAN start delay). Between them, a wake-up for the site's Haves alone
- * (chunks gained: due at the next tick, every {@code tickMillis} at most) sends those and nothing
- * else. Before, every wake-up of a fetching node was a full tick, 50 a second (BENCHMARKS 13g, 13k).
+ * (chunks gained: due a gap after the last such Have, {@code FetchTimers.SITE_HAVE_GAP_MILLIS}, so
+ * mostly at the full tick itself) sends those and nothing else. Before, every wake-up of a fetching node was a full tick, 50 a second (BENCHMARKS 13g, 13k).
  */
 final class BusyTicks {
   /** The longest a fetching node goes without a full tick; well inside the swarm's 1 s pause bound. */
@@ -42,15 +42,13 @@ final class BusyTicks {
   }
 
   /**
-   * When a fetching node should wake next: the next full tick, or the next housekeeping period if
-   * the site has Haves waiting, or {@code otherMillis} (membership, status), never sooner than one
-   * period from now.
+   * When a fetching node should wake next: the next full tick, or when the site's waiting Haves
+   * are due ({@code siteHavesDueMillis}, Long.MAX_VALUE if none; a gap after the last such Have,
+   * which the full tick sends too), or {@code otherMillis} (membership, status), never sooner than
+   * one period from now.
    */
-  long wakeMillis(long nowMillis, long swarmDeadlineMillis, boolean siteHaves, long otherMillis) {
-    long next = Math.min(fullDueMillis(swarmDeadlineMillis), otherMillis);
-    if (siteHaves) {
-      next = nowMillis;
-    }
+  long wakeMillis(long nowMillis, long swarmDeadlineMillis, long siteHavesDueMillis, long otherMillis) {
+    long next = Math.min(Math.min(fullDueMillis(swarmDeadlineMillis), otherMillis), siteHavesDueMillis);
     return Math.max(next, nowMillis + tickMillis);
   }
 }

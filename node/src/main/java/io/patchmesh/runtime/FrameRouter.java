@@ -67,7 +67,7 @@ final class FrameRouter implements LinkListener {
   FrameRouter(NodeLoop loop, RuntimeOptions options) {
     this.loop = loop;
     this.options = options;
-    this.inbox = new LoopInbox(loop::execute);
+    this.inbox = new LoopInbox(loop::execute, loop::outsideTaskOnIo, loop::runNow);
   }
 
   /** Seeds: handles frames of {@code kind} the node does not handle itself (called on a transport thread). */
@@ -148,8 +148,9 @@ final class FrameRouter implements LinkListener {
         MeshFrameGate.Verdict v = meshGate.admit(link, frame, receivedAt);
         if (v == MeshFrameGate.Verdict.QUEUE) {
           // routed on the loop, then released from the gate (done() is a no-op for frames the gate
-          // does not count, pieces among them); frames that arrive together share one loop task
-          inbox.post(() -> {
+          // does not count, pieces among them); frames that arrive together share one loop task, and
+          // a frame decoded on the loop itself (an agent's) with nothing queued before it is routed now
+          inbox.runOrPost(() -> {
             try {
               onLoopWhenReady(() -> route(link, frame, receivedAt));
             } finally {

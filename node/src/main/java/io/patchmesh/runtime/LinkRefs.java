@@ -42,6 +42,15 @@ final class LinkRefs {
     }
   }
 
+  /** Each open link the swarm has a ref for, with its ref (no copy of the table). */
+  void forEachOpen(java.util.function.BiConsumer<PeerLink, LinkRef> each) {
+    refs.forEach((link, ref) -> {
+      if (link.isOpen()) {
+        each.accept(link, ref);
+      }
+    });
+  }
+
   /** The link a ref names, if it is up and known; null otherwise. */
   PeerLink link(LinkRef ref) {
     return links.get(ref);

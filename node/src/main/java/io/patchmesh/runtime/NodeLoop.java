@@ -39,6 +39,8 @@ public final class NodeLoop implements AutoCloseable {
   private volatile boolean closed;
   /** Runs on the loop after every loop task (see {@link #afterEachTask}). */
   private volatile Runnable afterTask = () -> { };
+  /** True while the loop runs one of its own tasks, or {@link #runNow} (loop thread only). */
+  private boolean inTask;
 
   /** A loop thread of its own ("pm-loop-NAME"), beside whatever I/O threads the transport has. */
   public NodeLoop(String name, int workerThreads, LongSupplier clockMillis) {
@@ -98,6 +100,31 @@ public final class NodeLoop implements AutoCloseable {
   }
 
   /**
+   * True on an agent's I/O loop in Netty's own callbacks (a frame decoded), outside any task of the
+   * node's: an input may then run at once ({@link #runNow}) rather than as a task of its own.
+   */
+  public boolean outsideTaskOnIo() {
+    return io != null && !inTask && io.single().inEventLoop();
+  }
+
+  /**
+   * Runs {@code task} now, as a loop task would run (logged, then the {@link #afterEachTask} hook);
+   * call only where {@link #outsideTaskOnIo} is true.
+   */
+  public void runNow(Runnable task) {
+    if (closed) {
+      return;
+    }
+    inTask = true;
+    try {
+      runLogged(task);
+      runLogged(afterTask);
+    } finally {
+      inTask = false;
+    }
+  }
+
+  /**
    * {@code hook} runs on the loop after every task the loop runs (inputs, timers): the node's timers
    * re-read their deadlines there, since any input may have made work due sooner. Keep it cheap.
    */
@@ -150,8 +177,16 @@ public final class NodeLoop implements AutoCloseable {
       if (closed) {
         return; // a shared I/O loop still runs the transport's last tasks (Goodbyes) after close
       }
-      runLogged(task);
-      runLogged(afterTask);
+      boolean outer = !inTask;
+      inTask = true;
+      try {
+        runLogged(task);
+        runLogged(afterTask);
+      } finally {
+        if (outer) {
+          inTask = false;
+        }
+      }
     };
   }
 

@@ -81,9 +81,13 @@ final class NodeTimers {
     if (closed.getAsBoolean()) {
       return;
     }
+    to.swarm().counts().wakes++;
     if (to.swarm().busy() && !busyTicks.fullNow(now, to.swarm().tickDeadlineMillis(now))) {
+      to.swarm().counts().haveWakes++;
       to.mesh().tick();
-      to.swarm().flushSiteHaves(); // the only swarm work due: chunks gained since the last wake-up
+      if (now >= to.swarm().siteHavesDueMillis()) {
+        to.swarm().flushSiteHaves(); // the only swarm work due: chunks gained since the last Have
+      }
     } else {
       tick();
     }
@@ -95,14 +99,14 @@ final class NodeTimers {
 
   /**
    * When the timer should fire next: while fetching, at the next full tick or, with Haves for the
-   * site waiting, one {@code tickMillis} from now (see {@link BusyTicks}), else at the earliest
+   * site waiting, when they are due (see {@link BusyTicks}), else at the earliest
    * of the membership's next timer with work and the latest the status tick may wait for another
    * wake-up ({@link StatusSchedule}).
    */
   private long nextWakeMillis(long now) {
     if (to.swarm().busy()) {
       long other = Math.min(status.wakeByMillis(true), to.mesh().membership().nextTimerMillis());
-      return busyTicks.wakeMillis(now, to.swarm().tickDeadlineMillis(now), to.swarm().hasHavesForSite(), other);
+      return busyTicks.wakeMillis(now, to.swarm().tickDeadlineMillis(now), to.swarm().siteHavesDueMillis(), other);
     }
     long next = Math.min(status.wakeByMillis(false), to.mesh().membership().nextTimerMillis());
     return Math.max(next, now + options.tickMillis()); // a deadline in the past runs at the next tick, not in a spin
@@ -159,6 +163,9 @@ final class NodeTimers {
     to.mesh().tick();
     to.swarm().tick();
     busyTicks.ranFull(loop.now());
+    if (to.swarm().busy()) {
+      to.swarm().counts().fullTicks++;
+    }
   }
 
   private void statusTick() {

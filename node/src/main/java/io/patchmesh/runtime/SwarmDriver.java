@@ -244,6 +244,7 @@ final class SwarmDriver {
     if (controlOut.isEmpty()) {
       return;
     }
+    core.fetching().counts().controlFlushes += controlOut.size();
     for (Map.Entry<LinkRef, List<Frame>> e : controlOut.entrySet()) {
       PeerLink l = refs.link(e.getKey());
       if (l != null) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /** Inputs for the loop: in order, one loop task per burst, bounded per task, an input that throws skipped. */
@@ -78,6 +79,48 @@ class LoopInboxTest {
     inbox.post(() -> ran.add(2));
     runLoop();
     assertEquals(List.of(0, 2), ran);
+  }
+
+  @Test
+  void anInputOnTheLoopWithNothingQueuedRunsAtOnceInOrderAndNeverInsideAnother() {
+    AtomicBoolean mayRunNow = new AtomicBoolean(true);
+    List<String> hooks = new ArrayList<>();
+    LoopInbox direct = new LoopInbox(tasks::add, mayRunNow::get, in -> {
+      in.run();
+      hooks.add("after");
+    });
+    direct.runOrPost(() -> ran.add(0));
+    assertEquals(List.of(0), ran, "run at once");
+    assertEquals(List.of("after"), hooks, "with what follows a task");
+    assertTrue(tasks.isEmpty(), "no loop task for it");
+
+    direct.post(() -> ran.add(1)); // an input queued from elsewhere (a link event)
+    direct.runOrPost(() -> ran.add(2));
+    assertEquals(List.of(0), ran, "queued behind what waits: the order holds");
+    runLoop();
+    assertEquals(List.of(0, 1, 2), ran);
+
+    direct.runOrPost(() -> {
+      ran.add(3);
+      direct.runOrPost(() -> ran.add(4)); // arrives while one runs at once
+      ran.add(5);
+    });
+    assertEquals(List.of(0, 1, 2, 3, 5), ran, "never inside another input");
+    runLoop();
+    assertEquals(List.of(0, 1, 2, 3, 5, 4), ran);
+
+    mayRunNow.set(false); // inside a loop task, or off the loop
+    direct.runOrPost(() -> ran.add(6));
+    assertEquals(1, tasks.size());
+    runLoop();
+    assertEquals(7, ran.size());
+
+    mayRunNow.set(true);
+    direct.runOrPost(() -> {
+      throw new IllegalStateException("a handler's bug");
+    });
+    direct.runOrPost(() -> ran.add(7));
+    assertEquals(8, ran.size(), "an input that throws does not stop the next");
   }
 
   @Test

@@ -51,6 +51,39 @@ class NodeLoopOnIoLoopTest {
   }
 
   @Test
+  void anInputMayRunAtOnceOnlyOnTheIoLoopOutsideTheNodesTasks() throws Exception {
+    try (NodeLoop loop = loop()) {
+      assertFalse(loop.outsideTaskOnIo(), "not on the loop");
+      AtomicInteger hooks = new AtomicInteger();
+      loop.afterEachTask(hooks::incrementAndGet);
+      List<Boolean> seen = new CopyOnWriteArrayList<>();
+      CountDownLatch done = new CountDownLatch(1);
+      loop.execute(() -> seen.add(loop.outsideTaskOnIo())); // a node task
+      // a task of the I/O loop's own, as Netty's reads run: outside the node's tasks
+      loop.ioLoops().single().execute(() -> {
+        seen.add(loop.outsideTaskOnIo());
+        int before = hooks.get();
+        loop.runNow(() -> seen.add(loop.outsideTaskOnIo()));
+        seen.add(hooks.get() == before + 1); // run as a task is: the hook after it
+        seen.add(loop.outsideTaskOnIo());
+        done.countDown();
+      });
+      assertTrue(done.await(10, TimeUnit.SECONDS));
+      assertEquals(List.of(false, true, false, true, true), seen);
+    }
+    try (NodeLoop own = new NodeLoop("own", 1, System::currentTimeMillis)) {
+      CountDownLatch done = new CountDownLatch(1);
+      AtomicBoolean may = new AtomicBoolean(true);
+      own.execute(() -> {
+        may.set(own.outsideTaskOnIo());
+        done.countDown();
+      });
+      assertTrue(done.await(10, TimeUnit.SECONDS));
+      assertFalse(may.get(), "a loop thread of its own (seeds) queues every input");
+    }
+  }
+
+  @Test
   void aTaskThatThrowsIsLoggedAndTheLoopGoesOn() throws Exception {
     try (NodeLoop loop = loop()) {
       CountDownLatch next = new CountDownLatch(1);

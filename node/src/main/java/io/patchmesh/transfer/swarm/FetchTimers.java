@@ -10,8 +10,20 @@ import java.util.Map;
  * the last Have flushes. Sans-I/O, like the rest of the core.
  */
 final class FetchTimers {
-  /** The shortest gap between two Haves to the site's agents sent as chunks are stored: the loop's period. */
-  static final long SITE_HAVE_GAP_MILLIS = 20;
+  /**
+   * The shortest gap between two Haves to the site's agents: a full tick's period (the runtime's
+   * {@code BusyTicks.FULL_PERIOD_MILLIS}), so a fetch faster than a chunk per gap tells its site at
+   * the full ticks and needs no wake-up of its own for it. At 20 ms (a loop period) a field rollout's
+   * ~31 chunks a second went out ~2.6 Have frames per chunk stored, each a send, a flush and, at every
+   * site-mate, a receive and a pump (BENCHMARKS 13ao, 13aq). Only chunks from site-mates wait for it:
+   * one from outside the site goes at once ({@link #onStored}).
+   */
+  static final long SITE_HAVE_GAP_MILLIS = 100;
+  /**
+   * Chunks gained that go to the site at once, gap or not: a fast (LAN) fetch keeps its site-mates'
+   * pipelines fed, rather than hold a tenth of a second's chunks back.
+   */
+  static final int SITE_HAVE_BATCH = 32;
 
   private final Map<ManifestId, ManifestSession> sessions;
   private final SwarmConfig cfg;
@@ -61,9 +73,7 @@ final class FetchTimers {
       return Long.MAX_VALUE;
     }
     long next = Math.min(now + cfg.pauseMillis() / 2, tickDeadlineMillis(now));
-    if (hasHavesForSite()) {
-      next = now; // site agents hear of new chunks at the next tick
-    }
+    next = Math.min(next, siteHavesDueMillis()); // site agents hear of new chunks a gap after the last Have
     return Math.max(now, next);
   }
 
@@ -91,6 +101,14 @@ final class FetchTimers {
     return next;
   }
 
+  /**
+   * When the chunks gained and not yet told to the site are due to go ({@link #SITE_HAVE_GAP_MILLIS}
+   * after the last such Have); Long.MAX_VALUE if there are none.
+   */
+  long siteHavesDueMillis() {
+    return hasHavesForSite() ? lastSiteHaveFlushMillis + SITE_HAVE_GAP_MILLIS : Long.MAX_VALUE;
+  }
+
   /** True if a session gained chunks its site's agents have not been told of yet. */
   boolean hasHavesForSite() {
     for (ManifestSession s : sessions.values()) {
@@ -106,8 +124,11 @@ final class FetchTimers {
    * node runs when the only work due is these Haves (a full {@link Fetching#tick} sends them too).
    * Haves to other sites keep their own interval ({@link SwarmConfig#wanHaveIntervalMillis}). A
    * chunk stored at least {@link #SITE_HAVE_GAP_MILLIS} after the last flush is sent at once (a
-   * fetch slower than one chunk per gap, as on a WAN, sends each chunk's Have as it is stored, with
-   * no wake-up of its own); faster, they wait for the next wake-up and go together.
+   * fetch slower than one chunk per gap sends each chunk's Have as it is stored, with no wake-up of
+   * its own), and so is a chunk from outside the site ({@link #onStored}); faster, chunks from
+   * site-mates wait until a gap after the last flush ({@link #siteHavesDueMillis}: the next full
+   * tick, as a rule) or the next chunk from outside, and go together, or until
+   * {@link #SITE_HAVE_BATCH} of them wait.
    */
   void flushSiteHaves(long now) {
     for (ManifestSession s : sessions.values()) {
@@ -118,11 +139,24 @@ final class FetchTimers {
     }
   }
 
-  /** A chunk was stored: its Have goes to the site now unless one went less than a gap ago. */
-  void onStored(long now) {
-    if (now - lastSiteHaveFlushMillis >= SITE_HAVE_GAP_MILLIS) {
+  /**
+   * A chunk was stored: its Have goes to the site now if it came from outside the site (over the
+   * WAN: no site-mate has it but us, and they may be waiting for it), or the last Have went a gap
+   * ago, or many wait; else with the next (a chunk from a site-mate only adds a source its site-mates
+   * already have). What waits goes along with it.
+   */
+  void onStored(long now, boolean fromSite) {
+    if (!fromSite || now - lastSiteHaveFlushMillis >= SITE_HAVE_GAP_MILLIS || siteHavesWaiting() >= SITE_HAVE_BATCH) {
       flushSiteHaves(now); // the site hears of it now, not at a wake-up of its own (BENCHMARKS 13k)
     }
+  }
+
+  private int siteHavesWaiting() {
+    int n = 0;
+    for (ManifestSession s : sessions.values()) {
+      n += s.haves.siteCount();
+    }
+    return n;
   }
 
   /** At a tick: true (and the clock restarted) if the batched Haves to other sites are due. */

@@ -70,6 +70,7 @@ public final class Fetching {
   /** LEDBAT pacing of requests to WAN sources ({@link SwarmConfig#wanYield}); its calls are no-ops when off. */
   private final WanPacing pacing;
   private final LostChunks lost;
+  private final LoopCounts counts = new LoopCounts();
 
   private final SessionIndex index = new SessionIndex();
   private final Map<ManifestId, ManifestSession> sessions = index.map();
@@ -97,8 +98,8 @@ public final class Fetching {
     this.members = members;
     this.watch = new WanLinkWatch(cfg);
     this.pacing = new WanPacing(site, cfg);
-    this.pump = new RequestPump(site, cfg, links, out, pacing.pacer());
-    this.schedule = new PumpSchedule(pump, out);
+    this.pump = new RequestPump(site, cfg, links, out, pacing.pacer(), counts);
+    this.schedule = new PumpSchedule(pump, out, counts);
     this.sources = new SourceRules(cfg, links, watch, out);
     this.intake = new PieceIntake(this, site, cfg, discipline, out);
     this.haves = new HaveIntake(this, site, links, sources, out);
@@ -135,6 +136,11 @@ public final class Fetching {
     return discipline.isBanned(peer, now);
   }
 
+  /** What the loop did for the swarm since the last session started ({@link LoopCounts}). */
+  public LoopCounts counts() {
+    return counts;
+  }
+
   /** True while a session fetches or has Haves to send ({@link FetchTimers#busy}). */
   public boolean busy() {
     return timers.busy();
@@ -158,6 +164,11 @@ public final class Fetching {
   /** True if a session gained chunks its site's agents have not been told of yet. */
   public boolean hasHavesForSite() {
     return timers.hasHavesForSite();
+  }
+
+  /** When the site's waiting Haves are due ({@link FetchTimers#siteHavesDueMillis}; Long.MAX_VALUE: none). */
+  public long siteHavesDueMillis() {
+    return timers.siteHavesDueMillis();
   }
 
   /** Tells the site's agents of the chunks gained since the last flush ({@link FetchTimers#flushSiteHaves}). */
@@ -185,6 +196,7 @@ public final class Fetching {
       s.picker = new ChunkPicker(self, table, mine, transfer, new Random(random.nextLong()), now);
       s.deltaBases = DeltaPlans.plan(sessions.values(), vm, out);
       s.newToUs = mine.count() == 0 && s.deltaBases.isEmpty();
+      counts.reset();
       updateSiteMembers(s, now);
     }
     sessions.put(vm.id(), s);
@@ -219,7 +231,7 @@ public final class Fetching {
     pacing.dropSession(s.id);
     pump.flushHaves(s, true);
     out.note(s.vm + ": complete in " + (now - s.startedMillis) + " ms, " + (s.bytesLan >> 10) + " KiB over LAN, "
-        + (s.bytesWan >> 10) + " KiB over WAN; picker: " + s.counters);
+        + (s.bytesWan >> 10) + " KiB over WAN; picker: " + s.counters + "; " + counts.describe(now - s.startedMillis));
     out.event(new SwarmEvent.SessionComplete(s.id));
     out.event(new SwarmEvent.Progress());
   }
@@ -407,7 +419,7 @@ public final class Fetching {
   /** A {@link SwarmAction.StoreChunk} was carried out. */
   public void onStored(SwarmAction.StoreChunk what, StoreResult result, long now) {
     intake.onStored(what, result, now);
-    timers.onStored(now);
+    timers.onStored(now, what.from().isLan(site));
   }
 
   // ------------------------------------------------------------------ lost chunks

@@ -8,8 +8,8 @@ import java.util.List;
  * Who hears what we hold, and when. Our have-map goes unasked to our own site, to seeds, and to
  * the first {@link SwarmConfig#crossSitePeers} other sites' agents we are linked to (so sites can
  * feed each other when no seed is reachable); anyone else gets it in answer to theirs. New chunks
- * are announced as Haves: to site agents as they are stored, or together at the next tick when the
- * last such Have is under {@link FetchTimers#SITE_HAVE_GAP_MILLIS} old, to other sites' agents in batches every {@link
+ * are announced as Haves: to site agents as they are stored, or together a gap after the last such
+ * Have when it is under {@link FetchTimers#SITE_HAVE_GAP_MILLIS} old (the next full tick, as a rule), to other sites' agents in batches every {@link
  * SwarmConfig#wanHaveIntervalMillis} (they only steer cross-site sourcing, which is rare; sent every
  * tick they cost the scarce link ~1% of a patch), to seeds never (they hold everything). Pure.
  */
@@ -18,7 +18,7 @@ public final class HaveFanout {
 
   /** Who a link is to, for Haves. */
   public enum Audience {
-    /** An agent of our own site: as chunks are stored (within 20 ms of the last such Have, at the next tick). */
+    /** An agent of our own site: as chunks are stored (within a gap of the last such Have, a gap after it). */
     SITE,
     /** An agent of another site: batched. */
     OTHER_SITE,
@@ -69,6 +69,11 @@ public final class HaveFanout {
     /** True if chunks wait to be announced to site agents (at the next tick). */
     public boolean hasForSite() {
       return !site.isEmpty();
+    }
+
+    /** How many chunks wait to be announced to site agents. */
+    public int siteCount() {
+      return site.size();
     }
 
     /** What to announce to site agents now (everything gained since the last call); moves it on to the other sites' batch. */

@@ -84,6 +84,7 @@ final class HaveIntake {
   }
 
   void onHave(LinkRef link, Have have, long now) {
+    core.counts().haveIn(have.getChunkIndexCount());
     ManifestSession s = core.sessionFor(link, have.getManifestId(), now);
     if (s == null) {
       return;

@@ -79,6 +79,7 @@ final class PieceIntake {
 
   /** The driver stored (or failed to store) what {@code what} asked for. */
   void onStored(SwarmAction.StoreChunk what, StoreResult result, long now) {
+    core.counts().stored++;
     for (ChunkId gone : result.missingBases()) {
       core.onChunkMissing(gone);
     }

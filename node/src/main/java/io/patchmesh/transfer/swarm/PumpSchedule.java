@@ -14,11 +14,13 @@ import java.util.Set;
 final class PumpSchedule {
   private final RequestPump pump;
   private final Outbox out;
+  private final LoopCounts counts;
   private boolean yielded;
 
-  PumpSchedule(RequestPump pump, Outbox out) {
+  PumpSchedule(RequestPump pump, Outbox out, LoopCounts counts) {
     this.pump = pump;
     this.out = out;
+    this.counts = counts;
   }
 
   /** Pumps every peer of {@code s} at the next {@link #resume}. */
@@ -52,6 +54,7 @@ final class PumpSchedule {
   /** After a {@link SwarmAction.Yield}: the pumps that were asked for since. */
   void resume(Collection<ManifestSession> sessions, long now) {
     yielded = false;
+    counts.resumes++;
     for (ManifestSession s : List.copyOf(sessions)) {
       if (s.pumpAll) {
         s.pumpAll = false;

@@ -22,9 +22,11 @@ final class RequestPump {
   private final Outbox out;
   /** Paces requests to WAN sources ({@code wan-yield: ledbat}); null: not paced ({@code off}). */
   private final RequestPacer pacer;
+  private final LoopCounts counts;
   private long nextRequestId = 1;
 
-  RequestPump(String site, SwarmConfig cfg, Serving.Links links, Outbox out, RequestPacer pacer) {
+  RequestPump(String site, SwarmConfig cfg, Serving.Links links, Outbox out, RequestPacer pacer, LoopCounts counts) {
+    this.counts = counts;
     this.site = site;
     this.cfg = cfg;
     this.links = links;
@@ -43,6 +45,7 @@ final class RequestPump {
     if (picker == null) {
       return;
     }
+    counts.pumps++;
     int budget = Integer.MAX_VALUE;
     if (s.storeFullProbing) {
       if (now < s.storeFullRetryMillis) {
@@ -69,8 +72,10 @@ final class RequestPump {
       if (free <= 0) {
         continue;
       }
+      counts.picks++;
       for (int idx : picker.pick(peer, free, now)) {
         budget--;
+        counts.requests++;
         out.send(p.ref, Frame.newBuilder().setRequest(request(s, p, idx)).build());
       }
     }
@@ -103,6 +108,7 @@ final class RequestPump {
     long typical = s.table.averageSize();
     int sent = 0;
     while (sent < free && pacer.mayRequest(peer, now, typical)) {
+      counts.picks++;
       List<Integer> picked = s.picker.pick(peer, 1, now);
       if (picked.isEmpty()) {
         break;
@@ -110,6 +116,7 @@ final class RequestPump {
       int idx = picked.get(0);
       out.send(p.ref, Frame.newBuilder().setRequest(request(s, p, idx)).build());
       pacer.onSent(peer, s.id, idx, s.table.size(idx), now);
+      counts.requests++;
       sent++;
     }
     return sent;
@@ -144,8 +151,10 @@ final class RequestPump {
       HaveFanout.Audience a = HaveFanout.audience(p.ref, site);
       if (a == HaveFanout.Audience.SITE && siteFrame != null) {
         out.send(p.ref, siteFrame);
+        counts.haveFramesOut++;
       } else if (a == HaveFanout.Audience.OTHER_SITE && othersFrame != null) {
         out.send(p.ref, othersFrame);
+        counts.haveFramesOut++;
       }
     }
   }

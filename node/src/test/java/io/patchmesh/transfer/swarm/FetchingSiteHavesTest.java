@@ -13,21 +13,29 @@ import io.patchmesh.transfer.TransferConfig;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * A fetching node tells its site's agents of a chunk as it is stored, or, within
- * {@link FetchTimers#SITE_HAVE_GAP_MILLIS} of the last such Have, at its next wake-up; that wake-up
- * need not run the rest of the tick: {@link Fetching#flushSiteHaves} sends the site's Haves
- * and nothing else, {@link Fetching#tickDeadlineMillis} says when the tick itself is due (the
- * runtime's full ticks, BENCHMARKS 13k), and {@link Fetching#nextTimerMillis} is what it was.
+ * A fetching node tells its site's agents of a chunk as it is stored when it came from outside the
+ * site (the WAN: only we hold it there), or when the last such Have is {@link
+ * FetchTimers#SITE_HAVE_GAP_MILLIS} old; a chunk from a site-mate within the gap waits until a gap
+ * after that Have ({@link Fetching#siteHavesDueMillis}), the next chunk from outside, a full tick, or
+ * {@link FetchTimers#SITE_HAVE_BATCH} waiting. A wake-up for them need not run the rest of the tick:
+ * {@link Fetching#flushSiteHaves} sends the site's Haves and nothing else, {@link
+ * Fetching#tickDeadlineMillis} says when the tick itself is due (the runtime's full ticks, BENCHMARKS
+ * 13k), and {@link Fetching#nextTimerMillis} includes both.
  */
 class FetchingSiteHavesTest {
   private final LinkRef seed = new LinkRef(node("seed"), 1, "hq", Set.of(Role.ROLE_SEED));
+  /** A site-mate that listens (holds nothing). */
   private final LinkRef mate = new LinkRef(node("mate"), 2, "s1", Set.of());
+  /** A site-mate that holds all but the last 4 chunks and serves us (those come from the seed). */
+  private final LinkRef server = new LinkRef(node("server"), 3, "s1", Set.of());
   private final PacedPatch patch = new PacedPatch();
+  private final Map<String, List<Integer>> asked = new HashMap<>();
   private long now = 10_000;
 
   private SwarmCore core() {
@@ -36,8 +44,12 @@ class FetchingSiteHavesTest {
         OpenLinks.ALL, () -> members);
   }
 
-  /** The actions decided, as text; requests are collected, stores succeed at once. */
-  private List<String> drain(SwarmCore core, List<Integer> asked) {
+  private String name(LinkRef l) {
+    return l.equals(mate) ? "mate" : l.equals(server) ? "server" : "seed";
+  }
+
+  /** The actions decided, as text; requests are collected per peer, stores succeed at once. */
+  private List<String> drain(SwarmCore core) {
     List<String> out = new ArrayList<>();
     for (List<SwarmAction> batch = core.poll(); !batch.isEmpty(); batch = core.poll()) {
       for (SwarmAction a : batch) {
@@ -47,9 +59,9 @@ class FetchingSiteHavesTest {
           core.fetching().onStored(st, StoreResult.stored(List.of()), now);
         } else if (a instanceof SwarmAction.SendControl s) {
           if (s.frame().hasRequest()) {
-            asked.add(s.frame().getRequest().getChunkIndex());
+            asked.computeIfAbsent(name(s.to()), k -> new ArrayList<>()).add(s.frame().getRequest().getChunkIndex());
           }
-          out.add(s.frame().getBodyCase() + " to " + (s.to().equals(mate) ? "mate" : "seed"));
+          out.add(s.frame().getBodyCase() + " to " + name(s.to()));
         } else {
           out.add(a.getClass().getSimpleName());
         }
@@ -59,47 +71,126 @@ class FetchingSiteHavesTest {
     return out;
   }
 
-  @Test
-  void aChunkGainedIsToldToTheSiteAloneWithoutTheRestOfTheTick() {
+  /** Fetching from the serving site-mate and the seed, the listening mate linked; past the WAN start delay. */
+  private SwarmCore fetching() {
     SwarmCore core = core();
     Fetching f = core.fetching();
     patch.beginFrom(core, seed, now);
     core.onLinkUp(mate, now);
+    core.onLinkUp(server, now);
     ChunkTable table = ChunkTable.of(patch.vm.manifest());
     f.onHaveMap(mate, new HaveMap(table.count()).toProto(patch.vm.id()), now);
-    List<Integer> asked = new ArrayList<>();
-    drain(core, asked);
+    HaveMap most = new HaveMap(table.count());
+    for (int i = 0; i < table.count() - 4; i++) {
+      most.set(i);
+    }
+    f.onHaveMap(server, most.toProto(patch.vm.id()), now);
+    drain(core);
     now += 1_000; // past the WAN start delay
     f.tick(now, new HashMap<>());
-    drain(core, asked);
-    assertTrue(asked.size() >= 3, "the seed is asked: " + asked);
+    drain(core);
     assertFalse(f.hasHavesForSite());
+    return core;
+  }
+
+  /** The next chunk asked of {@code peer} and not delivered yet. */
+  private int next(String peer, int[] taken) {
+    List<Integer> l = asked.get(peer);
+    assertTrue(l != null && l.size() > taken[0], peer + " was asked: " + asked);
+    return l.get(taken[0]++);
+  }
+
+  @Test
+  void chunksFromSiteMatesAreToldAGapApartWithoutTheRestOfTheTick() {
+    SwarmCore core = fetching();
+    Fetching f = core.fetching();
+    int[] fromServer = {0};
     long deadline = f.tickDeadlineMillis(now);
     assertTrue(deadline > now && deadline < Long.MAX_VALUE, "the requests' clocks are a deadline: " + deadline);
 
     now += 40;
-    f.onPiece(seed, patch.piece(asked.get(0)), now);
-    assertTrue(drain(core, asked).contains("HAVE to mate"), "the first chunk stored is told to the site at once");
+    f.onPiece(server, patch.piece(next("server", fromServer)), now);
+    assertTrue(drain(core).contains("HAVE to mate"), "the first chunk stored is told to the site at once");
     assertFalse(f.hasHavesForSite());
+    assertEquals(Long.MAX_VALUE, f.siteHavesDueMillis());
+    long told = now;
 
-    now += 5; // a second chunk within the gap waits for the next wake-up
-    f.onPiece(seed, patch.piece(asked.get(1)), now);
-    assertFalse(drain(core, asked).contains("HAVE to mate"));
+    now += 5; // a second chunk from a site-mate within the gap waits until a gap after the last Have
+    f.onPiece(server, patch.piece(next("server", fromServer)), now);
+    assertFalse(drain(core).contains("HAVE to mate"));
     assertTrue(f.hasHavesForSite(), "a chunk was gained");
-    assertEquals(now, f.nextTimerMillis(now), "the core wants a tick now, as before");
+    assertEquals(told + FetchTimers.SITE_HAVE_GAP_MILLIS, f.siteHavesDueMillis());
+    assertTrue(f.nextTimerMillis(now) <= f.siteHavesDueMillis(), "the core wants its time by then");
     assertTrue(f.tickDeadlineMillis(now) > now, "but nothing else of the tick is due");
 
-    now += 20;
+    now = told + FetchTimers.SITE_HAVE_GAP_MILLIS;
     f.flushSiteHaves(now);
-    List<String> sent = drain(core, asked);
-    assertEquals(List.of("HAVE to mate"), sent, "the site-mate hears of the chunk, and nothing else happens");
+    List<String> sent = drain(core);
+    assertTrue(sent.contains("HAVE to mate"), "the site-mate hears of the chunk: " + sent);
+    assertTrue(sent.stream().allMatch(x -> x.startsWith("HAVE to ")), "and nothing else happens: " + sent);
     assertFalse(f.hasHavesForSite());
     f.flushSiteHaves(now);
-    assertEquals(List.of(), drain(core, asked), "nothing twice");
+    assertEquals(List.of(), drain(core), "nothing twice");
 
     now += FetchTimers.SITE_HAVE_GAP_MILLIS; // a slow fetch: each chunk's Have goes as it is stored
-    f.onPiece(seed, patch.piece(asked.get(2)), now);
-    assertTrue(drain(core, asked).contains("HAVE to mate"));
+    f.onPiece(server, patch.piece(next("server", fromServer)), now);
+    assertTrue(drain(core).contains("HAVE to mate"));
+    assertFalse(f.hasHavesForSite());
+  }
+
+  @Test
+  void aChunkFromOutsideTheSiteIsToldAtOnceWithWhatWaits() {
+    SwarmCore core = fetching();
+    Fetching f = core.fetching();
+    int[] fromServer = {0};
+    int[] fromSeed = {0};
+    f.onPiece(server, patch.piece(next("server", fromServer)), now);
+    assertTrue(drain(core).contains("HAVE to mate"));
+    now += 5;
+    f.onPiece(server, patch.piece(next("server", fromServer)), now);
+    assertFalse(drain(core).contains("HAVE to mate"), "a site-mate's chunk waits");
+    now += 5;
+    f.onPiece(seed, patch.piece(next("seed", fromSeed)), now);
+    assertTrue(drain(core).contains("HAVE to mate"), "the WAN's goes at once, and the waiting one with it");
+    assertFalse(f.hasHavesForSite());
+  }
+
+  @Test
+  void aFullTickTellsTheSiteAndRestartsTheGap() {
+    SwarmCore core = fetching();
+    Fetching f = core.fetching();
+    int[] fromServer = {0};
+    f.onPiece(server, patch.piece(next("server", fromServer)), now); // told at once
+    drain(core);
+    now += 10;
+    f.onPiece(server, patch.piece(next("server", fromServer)), now); // waits
+    drain(core);
+    assertTrue(f.hasHavesForSite());
+    now += 30;
+    f.tick(now, new HashMap<>());
+    assertTrue(drain(core).contains("HAVE to mate"), "the full tick sends what waits");
+    assertFalse(f.hasHavesForSite());
+    long tick = now;
+    now += 10;
+    f.onPiece(server, patch.piece(next("server", fromServer)), now);
+    drain(core);
+    assertEquals(tick + FetchTimers.SITE_HAVE_GAP_MILLIS, f.siteHavesDueMillis(), "a gap after the tick's Haves");
+  }
+
+  @Test
+  void manyChunksWaitingGoAtOnce() {
+    SwarmCore core = fetching();
+    Fetching f = core.fetching();
+    int[] fromServer = {0};
+    f.onPiece(server, patch.piece(next("server", fromServer)), now); // told at once
+    drain(core);
+    int haves = 0;
+    for (int i = 1; i <= FetchTimers.SITE_HAVE_BATCH; i++) { // each piece stored asks for more
+      now += 1;
+      f.onPiece(server, patch.piece(next("server", fromServer)), now);
+      haves += drain(core).contains("HAVE to mate") ? 1 : 0;
+    }
+    assertEquals(1, haves, "the batch went once, well within the gap");
     assertFalse(f.hasHavesForSite());
   }
 
