@@ -161,11 +161,6 @@ public final class Fetching {
     return timers.tickDeadlineMillis(now);
   }
 
-  /** True if a session gained chunks its site's agents have not been told of yet. */
-  public boolean hasHavesForSite() {
-    return timers.hasHavesForSite();
-  }
-
   /** When the site's waiting Haves are due ({@link FetchTimers#siteHavesDueMillis}; Long.MAX_VALUE: none). */
   public long siteHavesDueMillis() {
     return timers.siteHavesDueMillis();

@@ -89,7 +89,7 @@ class FetchingSiteHavesTest {
     now += 1_000; // past the WAN start delay
     f.tick(now, new HashMap<>());
     drain(core);
-    assertFalse(f.hasHavesForSite());
+    assertFalse(waiting(f));
     return core;
   }
 
@@ -111,14 +111,14 @@ class FetchingSiteHavesTest {
     now += 40;
     f.onPiece(server, patch.piece(next("server", fromServer)), now);
     assertTrue(drain(core).contains("HAVE to mate"), "the first chunk stored is told to the site at once");
-    assertFalse(f.hasHavesForSite());
+    assertFalse(waiting(f));
     assertEquals(Long.MAX_VALUE, f.siteHavesDueMillis());
     long told = now;
 
     now += 5; // a second chunk from a site-mate within the gap waits until a gap after the last Have
     f.onPiece(server, patch.piece(next("server", fromServer)), now);
     assertFalse(drain(core).contains("HAVE to mate"));
-    assertTrue(f.hasHavesForSite(), "a chunk was gained");
+    assertTrue(waiting(f), "a chunk was gained");
     assertEquals(told + FetchTimers.SITE_HAVE_GAP_MILLIS, f.siteHavesDueMillis());
     assertTrue(f.nextTimerMillis(now) <= f.siteHavesDueMillis(), "the core wants its time by then");
     assertTrue(f.tickDeadlineMillis(now) > now, "but nothing else of the tick is due");
@@ -128,14 +128,14 @@ class FetchingSiteHavesTest {
     List<String> sent = drain(core);
     assertTrue(sent.contains("HAVE to mate"), "the site-mate hears of the chunk: " + sent);
     assertTrue(sent.stream().allMatch(x -> x.startsWith("HAVE to ")), "and nothing else happens: " + sent);
-    assertFalse(f.hasHavesForSite());
+    assertFalse(waiting(f));
     f.flushSiteHaves(now);
     assertEquals(List.of(), drain(core), "nothing twice");
 
     now += FetchTimers.SITE_HAVE_GAP_MILLIS; // a slow fetch: each chunk's Have goes as it is stored
     f.onPiece(server, patch.piece(next("server", fromServer)), now);
     assertTrue(drain(core).contains("HAVE to mate"));
-    assertFalse(f.hasHavesForSite());
+    assertFalse(waiting(f));
   }
 
   @Test
@@ -152,7 +152,7 @@ class FetchingSiteHavesTest {
     now += 5;
     f.onPiece(seed, patch.piece(next("seed", fromSeed)), now);
     assertTrue(drain(core).contains("HAVE to mate"), "the WAN's goes at once, and the waiting one with it");
-    assertFalse(f.hasHavesForSite());
+    assertFalse(waiting(f));
   }
 
   @Test
@@ -165,11 +165,11 @@ class FetchingSiteHavesTest {
     now += 10;
     f.onPiece(server, patch.piece(next("server", fromServer)), now); // waits
     drain(core);
-    assertTrue(f.hasHavesForSite());
+    assertTrue(waiting(f));
     now += 30;
     f.tick(now, new HashMap<>());
     assertTrue(drain(core).contains("HAVE to mate"), "the full tick sends what waits");
-    assertFalse(f.hasHavesForSite());
+    assertFalse(waiting(f));
     long tick = now;
     now += 10;
     f.onPiece(server, patch.piece(next("server", fromServer)), now);
@@ -191,14 +191,19 @@ class FetchingSiteHavesTest {
       haves += drain(core).contains("HAVE to mate") ? 1 : 0;
     }
     assertEquals(1, haves, "the batch went once, well within the gap");
-    assertFalse(f.hasHavesForSite());
+    assertFalse(waiting(f));
   }
 
   @Test
   void anIdleCoreHasNoDeadline() {
     SwarmCore core = core();
     assertEquals(Long.MAX_VALUE, core.fetching().tickDeadlineMillis(now));
-    assertFalse(core.fetching().hasHavesForSite());
+    assertFalse(waiting(core.fetching()));
     assertEquals(Long.MAX_VALUE, core.fetching().nextTimerMillis(now));
+  }
+
+  /** True if chunks gained wait to be told to the site (their Haves are due at some time). */
+  private static boolean waiting(Fetching f) {
+    return f.siteHavesDueMillis() != Long.MAX_VALUE;
   }
 }
