@@ -53,6 +53,7 @@ final class SwarmDriver {
   private final SwarmCore core;
   private final Consumer<SwarmEvent> events;
   private final DeltaEncoder deltaEncoder = new DeltaEncoder();
+  private final DeltaGate deltaGate = new DeltaGate(); // whether bases are still worth encoding against
   /** upload-yield: how often the RTT of each WAN requester's data connection is read while serving it. */
   static final long RTT_SAMPLE_MILLIS = 100;
   /** When the wake-up for a requester paced by upload-yield is due (Long.MAX_VALUE: none pending). */
@@ -417,23 +418,20 @@ final class SwarmDriver {
     return new StoreResult(missing.isEmpty() ? kind : StoreResult.Kind.BASE_GONE, why, missing);
   }
 
-  /**
-   * Reads the chunk and builds its Piece (a delta if the requester named bases and it pays): a
-   * whole chunk on the loop itself while {@link #inline} allows (a page-cache read, no thread
-   * hand-off), else (and whenever the requester named bases) on a worker.
-   */
+  /** The chunk's Piece (a delta if bases were named, {@link #deltaGate} lets it try and it pays): inline or on a worker. */
   private void read(SwarmAction.ReadChunk r) {
-    if (r.bases() == null && inline.take()) {
-      Runnable report = readNow(r);
-      results.post(report);
+    boolean encode = r.bases() != null && deltaGate.tryEncode(r.upload().manifest());
+    if (!encode && inline.take()) {
+      results.post(readNow(r, false));
       return;
     }
-    loop.work(() -> results.post(readNow(r)));
+    loop.work(() -> results.post(readNow(r, encode)));
   }
 
   /** Reads and builds the piece (any thread); what the loop then tells the core. */
-  private Runnable readNow(SwarmAction.ReadChunk r) {
+  private Runnable readNow(SwarmAction.ReadChunk r, boolean encode) {
     List<ChunkId> missing = new ArrayList<>();
+    int tried = 0; // an encode: 1 paid, -1 did not
     Frame piece = null;
     boolean failed = false;
     try {
@@ -442,7 +440,8 @@ final class SwarmDriver {
         Piece.Builder pb = Piece.newBuilder()
             .setManifestId(r.upload().manifest().toByteString())
             .setChunkIndex(r.upload().index());
-        Delta delta = r.bases() == null ? null : encodeDelta(data, r.bases(), missing);
+        Delta delta = encode ? encodeDelta(data, r.bases(), missing) : null;
+        tried = encode ? (delta != null ? 1 : -1) : 0;
         if (delta != null) {
           pb.setEncoding(Piece.Encoding.ENCODING_DELTA).setDelta(delta);
         } else {
@@ -461,7 +460,11 @@ final class SwarmDriver {
     }
     Frame p = piece;
     boolean f = failed;
+    int t = tried;
     return () -> {
+      if (t != 0) {
+        deltaGate.encoded(r.upload().manifest(), t > 0);
+      }
       core.serving().onChunkRead(r.to(), r.upload(), p, f, loop.now());
       missing.forEach(core::onChunkMissing);
       carryOut();
