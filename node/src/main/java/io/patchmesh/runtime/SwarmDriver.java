@@ -53,7 +53,7 @@ final class SwarmDriver {
   private final SwarmCore core;
   private final Consumer<SwarmEvent> events;
   private final DeltaEncoder deltaEncoder = new DeltaEncoder();
-  private final DeltaGate deltaGate = new DeltaGate(); // whether bases are still worth encoding against
+  private final DeltaGate deltaGate; // whether bases are still worth encoding against, per file served
   /** upload-yield: how often the RTT of each WAN requester's data connection is read while serving it. */
   static final long RTT_SAMPLE_MILLIS = 100;
   /** When the wake-up for a requester paced by upload-yield is due (Long.MAX_VALUE: none pending). */
@@ -91,6 +91,7 @@ final class SwarmDriver {
     this.metrics = metrics;
     this.refs = refs;
     this.core = core;
+    this.deltaGate = new DeltaGate(id -> DeltaGate.manifestOf(core.fetching().session(id)));
     this.events = events;
     this.results = new LoopInbox(loop::execute);
     this.inline = new InlineBudget(INLINE_STORES, loop::execute);
@@ -420,7 +421,7 @@ final class SwarmDriver {
 
   /** The chunk's Piece (a delta if bases were named, {@link #deltaGate} lets it try and it pays): inline or on a worker. */
   private void read(SwarmAction.ReadChunk r) {
-    boolean encode = r.bases() != null && deltaGate.tryEncode(r.upload().manifest());
+    boolean encode = r.bases() != null && deltaGate.tryEncode(r.upload());
     if (!encode && inline.take()) {
       results.post(readNow(r, false));
       return;
@@ -463,7 +464,7 @@ final class SwarmDriver {
     int t = tried;
     return () -> {
       if (t != 0) {
-        deltaGate.encoded(r.upload().manifest(), t > 0);
+        deltaGate.encoded(r.upload(), t > 0);
       }
       core.serving().onChunkRead(r.to(), r.upload(), p, f, loop.now());
       missing.forEach(core::onChunkMissing);

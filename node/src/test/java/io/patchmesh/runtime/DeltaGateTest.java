@@ -4,11 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.patchmesh.proto.ChunkRef;
+import io.patchmesh.proto.FileEntry;
+import io.patchmesh.proto.Manifest;
+import io.patchmesh.transfer.swarm.SwarmAction.Upload;
+import io.patchmesh.trust.ManifestId;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Encoding deltas per manifest served: stops after encodes that do not pay, probes, reopens on one that does. */
+/** Encoding deltas per file served: stops after encodes that do not pay, probes, reopens on one that does. */
 class DeltaGateTest {
-  private final DeltaGate gate = new DeltaGate();
+  private final DeltaGate gate = new DeltaGate(id -> null);
 
   private void miss(Object m, int n) {
     for (int i = 0; i < n; i++) {
@@ -75,5 +81,51 @@ class DeltaGateTest {
       gate.encoded("m" + i, false);
     }
     assertTrue(gate.tryEncode("old"), "forgotten: open again");
+  }
+
+  private static final ManifestId V2 = ManifestId.of(new byte[32]);
+
+  /** v2: "big" (chunks 0-39, rewritten), "small" (40-43, edited), "shared" names chunk 0 again. */
+  private static Manifest layout() {
+    Manifest.Builder m = Manifest.newBuilder();
+    for (int i = 0; i < 44; i++) {
+      m.addChunks(ChunkRef.getDefaultInstance());
+    }
+    FileEntry.Builder big = FileEntry.newBuilder().setPath("big");
+    for (int i = 0; i < 40; i++) {
+      big.addChunkIndex(i);
+    }
+    FileEntry.Builder small = FileEntry.newBuilder().setPath("small");
+    for (int i = 40; i < 44; i++) {
+      small.addChunkIndex(i);
+    }
+    return m.addFiles(big).addFiles(small).addFiles(FileEntry.newBuilder().setPath("shared").addChunkIndex(0)).build();
+  }
+
+  @Test
+  void aRewrittenFileDoesNotCloseTheGateOnAnEditedOne() {
+    DeltaGate files = new DeltaGate(Map.of(V2, layout())::get);
+    for (int i = 0; i < 40; i++) { // every encode of the rewritten file misses
+      if (files.tryEncode(new Upload(V2, i))) {
+        files.encoded(new Upload(V2, i), false);
+      }
+    }
+    assertFalse(files.tryEncode(new Upload(V2, 39)), "closed for the rewritten file");
+    for (int i = 40; i < 44; i++) {
+      assertTrue(files.tryEncode(new Upload(V2, i)), "the edited file's chunks are still encoded");
+      files.encoded(new Upload(V2, i), true);
+    }
+    assertEquals(files.keyOf(V2, 0), new DeltaGate.FileKey(V2, 0), "a chunk two files use belongs to the first");
+    assertEquals(new DeltaGate.FileKey(V2, -1), files.keyOf(V2, 44), "out of range: the manifest as a whole");
+  }
+
+  @Test
+  void aManifestNotHeldIsJudgedAsAWhole() {
+    assertEquals(new DeltaGate.FileKey(V2, -1), gate.keyOf(V2, 3));
+    for (int i = 0; i < DeltaGate.MISSES; i++) {
+      assertTrue(gate.tryEncode(new Upload(V2, i)));
+      gate.encoded(new Upload(V2, i), false);
+    }
+    assertFalse(gate.tryEncode(new Upload(V2, 99)), "every chunk shares one key");
   }
 }
