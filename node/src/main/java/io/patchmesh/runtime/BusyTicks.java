@@ -5,7 +5,7 @@ package io.patchmesh.runtime;
  * asks it at each wake-up and after each loop task.
  *
  * <p>A full tick (request clocks, pumping every peer, the WAN link watch's byte counts, redials)
- * runs at the swarm's own deadlines ({@link io.patchmesh.transfer.swarm.Fetching#tickDeadlineMillis})
+ * runs at the swarm's own deadlines ({@link io.patchmesh.transfer.swarm.FetchTimers#tickDeadlineMillis})
  * and otherwise every {@link #FULL_PERIOD_MILLIS}, for what a tick notices only when it comes (a
  * site-wait running out, the WAN start delay). Between them, a wake-up for the site's Haves alone
  * (chunks gained: due a gap after the last such Have, {@code FetchTimers.SITE_HAVE_GAP_MILLIS}, so

@@ -112,7 +112,7 @@ final class Swarm {
 
   /** True while a session fetches or has Haves to send: then the node ticks at its full rate. */
   boolean busy() {
-    return fetching().busy();
+    return fetching().timers().busy();
   }
 
   /**
@@ -250,7 +250,7 @@ final class Swarm {
    */
   void tick() {
     Map<LinkRef, Long> bytesIn = Map.of();
-    if (fetching().watchesLinks()) {
+    if (fetching().timers().watchesLinks()) {
       // the links the swarm knows (every link up it was told of), read in place: the transport's
       // list was a stream and a copy at every full tick (BENCHMARKS 13ao)
       bytesIn = this.bytesIn;
@@ -261,19 +261,19 @@ final class Swarm {
     driver.carryOut();
   }
 
-  /** The earliest deadline a {@link #tick} acts on while fetching (see {@link Fetching#tickDeadlineMillis}). */
+  /** The earliest deadline a {@link #tick} acts on while fetching (see {@link io.patchmesh.transfer.swarm.FetchTimers#tickDeadlineMillis}). */
   long tickDeadlineMillis(long now) {
-    return fetching().tickDeadlineMillis(now);
+    return fetching().timers().tickDeadlineMillis(now);
   }
 
   /** When the chunks gained and not yet told to the site's agents are due to go (Long.MAX_VALUE: none). */
   long siteHavesDueMillis() {
-    return fetching().siteHavesDueMillis();
+    return fetching().timers().siteHavesDueMillis();
   }
 
   /** Tells the site's agents of the chunks gained, and nothing else (a wake-up between full ticks). */
   void flushSiteHaves() {
-    fetching().flushSiteHaves(loop.now());
+    fetching().timers().flushSiteHaves(loop.now());
     driver.carryOut();
   }
 

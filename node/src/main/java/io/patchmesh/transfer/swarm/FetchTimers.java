@@ -9,7 +9,7 @@ import java.util.Map;
  * other sites in batches). Reads the sessions of its {@link Fetching}; keeps only the times of
  * the last Have flushes. Sans-I/O, like the rest of the core.
  */
-final class FetchTimers {
+public final class FetchTimers {
   /**
    * The shortest gap between two Haves to the site's agents: a full tick's period (the runtime's
    * {@code BusyTicks.FULL_PERIOD_MILLIS}), so a fetch faster than a chunk per gap tells its site at
@@ -40,7 +40,7 @@ final class FetchTimers {
   }
 
   /** True while a session fetches or has Haves to send: then the core wants {@link Fetching#tick}s. */
-  boolean busy() {
+  public boolean busy() {
     for (ManifestSession s : sessions.values()) {
       if (s.picker != null || !s.haves.isEmpty()) {
         return true;
@@ -53,7 +53,7 @@ final class FetchTimers {
    * True while a session fetches (has a picker): only then does {@link Fetching#tick} read the links'
    * byte counts, so an idle node builds no map of its links at each wake-up (BENCHMARKS 12.15).
    */
-  boolean watchesLinks() {
+  public boolean watchesLinks() {
     for (ManifestSession s : sessions.values()) {
       if (s.picker != null) {
         return true;
@@ -68,7 +68,7 @@ final class FetchTimers {
    * node, and the WAN link watch samples byte counts at ticks. Chunks gained and not yet announced to
    * the site make it now.
    */
-  long nextTimerMillis(long now) {
+  public long nextTimerMillis(long now) {
     if (!busy()) {
       return Long.MAX_VALUE;
     }
@@ -84,7 +84,7 @@ final class FetchTimers {
    * tick notices only when it comes (a site-wait running out, the WAN start delay, the link watch's
    * samples): a node that ticks only here must also tick at some bounded period while busy.
    */
-  long tickDeadlineMillis(long now) {
+  public long tickDeadlineMillis(long now) {
     long next = Long.MAX_VALUE;
     for (ManifestSession s : sessions.values()) {
       if (s.picker != null) {
@@ -105,7 +105,7 @@ final class FetchTimers {
    * When the chunks gained and not yet told to the site are due to go ({@link #SITE_HAVE_GAP_MILLIS}
    * after the last such Have); Long.MAX_VALUE if there are none.
    */
-  long siteHavesDueMillis() {
+  public long siteHavesDueMillis() {
     return hasHavesForSite() ? lastSiteHaveFlushMillis + SITE_HAVE_GAP_MILLIS : Long.MAX_VALUE;
   }
 
@@ -130,7 +130,7 @@ final class FetchTimers {
    * tick, as a rule) or the next chunk from outside, and go together, or until
    * {@link #SITE_HAVE_BATCH} of them wait.
    */
-  void flushSiteHaves(long now) {
+  public void flushSiteHaves(long now) {
     for (ManifestSession s : sessions.values()) {
       if (s.haves.hasForSite()) {
         pump.flushHaves(s, false);

@@ -37,7 +37,7 @@ import java.util.function.Supplier;
  * #onLinkDown}, {@link #onMembersChanged}, {@link #onHaveMap}, {@link #onHave}, {@link #onReject},
  * {@link #onPiece}, {@link #onStored}, {@link #onChunkLost}, {@link #charge}, {@link #resume},
  * {@link #tick}. Outputs: {@link #poll} ({@link SwarmAction}s to carry out, in order) and {@link
- * #pollEvents} ({@link SwarmEvent}s for the node). Timer: {@link #nextTimerMillis} ({@link FetchTimers}). Whether a link
+ * #pollEvents} ({@link SwarmEvent}s for the node). Timers: {@link #timers} ({@link FetchTimers}). Whether a link
  * is up is asked of the {@link Serving.Links} at the moment of a call, the membership view of the
  * supplier given at construction (the driver's, or a simulator's oracle).
  *
@@ -141,34 +141,9 @@ public final class Fetching {
     return counts;
   }
 
-  /** True while a session fetches or has Haves to send ({@link FetchTimers#busy}). */
-  public boolean busy() {
-    return timers.busy();
-  }
-
-  /** True while a session fetches: only then are the links' byte counts read ({@link FetchTimers#watchesLinks}). */
-  public boolean watchesLinks() {
-    return timers.watchesLinks();
-  }
-
-  /** When the core next needs a {@link #tick} ({@link FetchTimers#nextTimerMillis}). */
-  public long nextTimerMillis(long now) {
-    return timers.nextTimerMillis(now);
-  }
-
-  /** The earliest deadline a {@link #tick} acts on ({@link FetchTimers#tickDeadlineMillis}). */
-  public long tickDeadlineMillis(long now) {
-    return timers.tickDeadlineMillis(now);
-  }
-
-  /** When the site's waiting Haves are due ({@link FetchTimers#siteHavesDueMillis}; Long.MAX_VALUE: none). */
-  public long siteHavesDueMillis() {
-    return timers.siteHavesDueMillis();
-  }
-
-  /** Tells the site's agents of the chunks gained since the last flush ({@link FetchTimers#flushSiteHaves}). */
-  public void flushSiteHaves(long now) {
-    timers.flushSiteHaves(now);
+  /** When the core wants its time, and whether it is busy: the timers of the fetching side ({@link FetchTimers}). */
+  public FetchTimers timers() {
+    return timers;
   }
 
   // ------------------------------------------------------------------ sessions
@@ -469,7 +444,7 @@ public final class Fetching {
     boolean fetching = false;
     long sinceLastTick = lastTickMillis == Long.MIN_VALUE ? 0 : now - lastTickMillis;
     boolean paused = lastTickMillis != Long.MIN_VALUE && now - lastTickMillis >= cfg.pauseMillis();
-    watch.observe(watchesLinks() ? bytesIn : Map.of(), now);
+    watch.observe(timers.watchesLinks() ? bytesIn : Map.of(), now);
     for (ManifestSession s : List.copyOf(sessions.values())) {
       timers.beforeTickFlush(s, now);
       pump.flushHaves(s, wanHaves);

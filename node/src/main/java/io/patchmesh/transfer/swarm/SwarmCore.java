@@ -113,11 +113,11 @@ public final class SwarmCore {
   }
 
   /**
-   * See {@link Fetching#nextTimerMillis} and {@link Serving#nextTimerMillis} (upload-yield's paced
+   * See {@link FetchTimers#nextTimerMillis} and {@link Serving#nextTimerMillis} (upload-yield's paced
    * requesters; otherwise the serving half runs on its inputs). Call {@link #onTimer} then.
    */
   public long nextTimerMillis(long now) {
-    return Math.min(fetching.nextTimerMillis(now), serving.nextTimerMillis());
+    return Math.min(fetching.timers().nextTimerMillis(now), serving.nextTimerMillis());
   }
 
   /** The serving half's timer ({@link Serving#onTimer}); the fetching half's is its {@code tick}. */

@@ -22,11 +22,11 @@ import org.junit.jupiter.api.Test;
  * A fetching node tells its site's agents of a chunk as it is stored when it came from outside the
  * site (the WAN: only we hold it there), or when the last such Have is {@link
  * FetchTimers#SITE_HAVE_GAP_MILLIS} old; a chunk from a site-mate within the gap waits until a gap
- * after that Have ({@link Fetching#siteHavesDueMillis}), the next chunk from outside, a full tick, or
+ * after that Have ({@link FetchTimers#siteHavesDueMillis}), the next chunk from outside, a full tick, or
  * {@link FetchTimers#SITE_HAVE_BATCH} waiting. A wake-up for them need not run the rest of the tick:
- * {@link Fetching#flushSiteHaves} sends the site's Haves and nothing else, {@link
- * Fetching#tickDeadlineMillis} says when the tick itself is due (the runtime's full ticks, BENCHMARKS
- * 13k), and {@link Fetching#nextTimerMillis} includes both.
+ * {@link FetchTimers#flushSiteHaves} sends the site's Haves and nothing else, {@link
+ * FetchTimers#tickDeadlineMillis} says when the tick itself is due (the runtime's full ticks, BENCHMARKS
+ * 13k), and {@link FetchTimers#nextTimerMillis} includes both.
  */
 class FetchingSiteHavesTest {
   private final LinkRef seed = new LinkRef(node("seed"), 1, "hq", Set.of(Role.ROLE_SEED));
@@ -105,31 +105,31 @@ class FetchingSiteHavesTest {
     SwarmCore core = fetching();
     Fetching f = core.fetching();
     int[] fromServer = {0};
-    long deadline = f.tickDeadlineMillis(now);
+    long deadline = f.timers().tickDeadlineMillis(now);
     assertTrue(deadline > now && deadline < Long.MAX_VALUE, "the requests' clocks are a deadline: " + deadline);
 
     now += 40;
     f.onPiece(server, patch.piece(next("server", fromServer)), now);
     assertTrue(drain(core).contains("HAVE to mate"), "the first chunk stored is told to the site at once");
     assertFalse(waiting(f));
-    assertEquals(Long.MAX_VALUE, f.siteHavesDueMillis());
+    assertEquals(Long.MAX_VALUE, f.timers().siteHavesDueMillis());
     long told = now;
 
     now += 5; // a second chunk from a site-mate within the gap waits until a gap after the last Have
     f.onPiece(server, patch.piece(next("server", fromServer)), now);
     assertFalse(drain(core).contains("HAVE to mate"));
     assertTrue(waiting(f), "a chunk was gained");
-    assertEquals(told + FetchTimers.SITE_HAVE_GAP_MILLIS, f.siteHavesDueMillis());
-    assertTrue(f.nextTimerMillis(now) <= f.siteHavesDueMillis(), "the core wants its time by then");
-    assertTrue(f.tickDeadlineMillis(now) > now, "but nothing else of the tick is due");
+    assertEquals(told + FetchTimers.SITE_HAVE_GAP_MILLIS, f.timers().siteHavesDueMillis());
+    assertTrue(f.timers().nextTimerMillis(now) <= f.timers().siteHavesDueMillis(), "the core wants its time by then");
+    assertTrue(f.timers().tickDeadlineMillis(now) > now, "but nothing else of the tick is due");
 
     now = told + FetchTimers.SITE_HAVE_GAP_MILLIS;
-    f.flushSiteHaves(now);
+    f.timers().flushSiteHaves(now);
     List<String> sent = drain(core);
     assertTrue(sent.contains("HAVE to mate"), "the site-mate hears of the chunk: " + sent);
     assertTrue(sent.stream().allMatch(x -> x.startsWith("HAVE to ")), "and nothing else happens: " + sent);
     assertFalse(waiting(f));
-    f.flushSiteHaves(now);
+    f.timers().flushSiteHaves(now);
     assertEquals(List.of(), drain(core), "nothing twice");
 
     now += FetchTimers.SITE_HAVE_GAP_MILLIS; // a slow fetch: each chunk's Have goes as it is stored
@@ -174,7 +174,7 @@ class FetchingSiteHavesTest {
     now += 10;
     f.onPiece(server, patch.piece(next("server", fromServer)), now);
     drain(core);
-    assertEquals(tick + FetchTimers.SITE_HAVE_GAP_MILLIS, f.siteHavesDueMillis(), "a gap after the tick's Haves");
+    assertEquals(tick + FetchTimers.SITE_HAVE_GAP_MILLIS, f.timers().siteHavesDueMillis(), "a gap after the tick's Haves");
   }
 
   @Test
@@ -197,13 +197,13 @@ class FetchingSiteHavesTest {
   @Test
   void anIdleCoreHasNoDeadline() {
     SwarmCore core = core();
-    assertEquals(Long.MAX_VALUE, core.fetching().tickDeadlineMillis(now));
+    assertEquals(Long.MAX_VALUE, core.fetching().timers().tickDeadlineMillis(now));
     assertFalse(waiting(core.fetching()));
-    assertEquals(Long.MAX_VALUE, core.fetching().nextTimerMillis(now));
+    assertEquals(Long.MAX_VALUE, core.fetching().timers().nextTimerMillis(now));
   }
 
   /** True if chunks gained wait to be told to the site (their Haves are due at some time). */
   private static boolean waiting(Fetching f) {
-    return f.siteHavesDueMillis() != Long.MAX_VALUE;
+    return f.timers().siteHavesDueMillis() != Long.MAX_VALUE;
   }
 }

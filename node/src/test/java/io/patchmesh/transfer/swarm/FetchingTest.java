@@ -325,19 +325,19 @@ class FetchingTest {
 
   @Test
   void wantsNoTickWhileIdleAndOneWithinHalfAPauseWhileFetching() {
-    assertEquals(Long.MAX_VALUE, fetching.nextTimerMillis(now));
+    assertEquals(Long.MAX_VALUE, fetching.timers().nextTimerMillis(now));
     begin(m1, false);
     drain();
-    long next = fetching.nextTimerMillis(now);
+    long next = fetching.timers().nextTimerMillis(now);
     assertTrue(next >= now && next <= now + cfg.pauseMillis() / 2, "next " + (next - now) + " ms away");
     core.onLinkUp(mate, now);
     drain();
     int idx = requests(haveMapFrom(mate, m1), mate).get(0).getChunkIndex();
     deliver(mate, m1, v1, idx);
-    assertEquals(now, fetching.nextTimerMillis(now), "a new chunk is announced to the site at once");
+    assertEquals(now, fetching.timers().nextTimerMillis(now), "a new chunk is announced to the site at once");
     fetching.tick(now, bytesIn);
     drain();
-    assertTrue(fetching.nextTimerMillis(now) > now);
+    assertTrue(fetching.timers().nextTimerMillis(now) > now);
   }
 
   @Test
