@@ -1,11 +1,10 @@
 package io.patchmesh.runtime;
 
-import io.patchmesh.proto.FileEntry;
+import io.patchmesh.content.ChunkPlacement;
 import io.patchmesh.proto.Manifest;
 import io.patchmesh.transfer.swarm.ManifestSession;
 import io.patchmesh.transfer.swarm.SwarmAction.Upload;
 import io.patchmesh.trust.ManifestId;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -32,7 +31,7 @@ final class DeltaGate {
   static final int PROBE_EVERY = 8;
   /** Files remembered at most (the least recently asked is forgotten, and so open again). */
   static final int REMEMBERED = 1024;
-  /** Manifests whose chunk-to-file table is kept (a node serves one or two at a time). */
+  /** Manifests whose chunk placement is kept (a node serves one or two at a time). */
   static final int LAYOUTS = 4;
 
   /** The gate's key: a manifest's file ({@code file} -1: the manifest as a whole). */
@@ -44,7 +43,7 @@ final class DeltaGate {
   }
 
   private final Map<Object, State> byKey = new Lru<>(REMEMBERED);
-  private final Map<ManifestId, int[]> layouts = new Lru<>(LAYOUTS);
+  private final Map<ManifestId, ChunkPlacement> layouts = new Lru<>(LAYOUTS);
   private final Function<ManifestId, Manifest> manifests;
   private long skipped;
 
@@ -70,32 +69,17 @@ final class DeltaGate {
 
   /** The file of {@code manifest} that chunk {@code index} belongs to, as the gate's key. */
   FileKey keyOf(ManifestId manifest, int index) {
-    int[] fileOf = layouts.get(manifest);
-    if (fileOf == null) {
+    ChunkPlacement placement = layouts.get(manifest);
+    if (placement == null) {
       Manifest m = manifests.apply(manifest);
       if (m == null) {
         return new FileKey(manifest, -1);
       }
-      fileOf = layout(m);
-      layouts.put(manifest, fileOf);
+      placement = ChunkPlacement.of(m); // a held manifest is verified: its chunk indexes are in range
+      layouts.put(manifest, placement);
     }
-    return new FileKey(manifest, index >= 0 && index < fileOf.length ? fileOf[index] : -1);
-  }
-
-  /** Per chunk index, the first file that uses it (-1: none). */
-  static int[] layout(Manifest m) {
-    int[] fileOf = new int[m.getChunksCount()];
-    Arrays.fill(fileOf, -1);
-    for (int f = m.getFilesCount() - 1; f >= 0; f--) { // backwards: the first file's mark stays
-      FileEntry fe = m.getFiles(f);
-      for (int i = 0; i < fe.getChunkIndexCount(); i++) {
-        int c = fe.getChunkIndex(i);
-        if (c >= 0 && c < fileOf.length) {
-          fileOf[c] = f;
-        }
-      }
-    }
-    return fileOf;
+    boolean used = index >= 0 && index < placement.chunkCount() && placement.occurrences(index) > 0;
+    return new FileKey(manifest, used ? placement.file(index, 0) : -1); // files are placed in order
   }
 
   boolean tryEncode(Object key) {

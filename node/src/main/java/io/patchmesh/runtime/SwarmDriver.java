@@ -432,7 +432,7 @@ final class SwarmDriver {
   /** Reads and builds the piece (any thread); what the loop then tells the core. */
   private Runnable readNow(SwarmAction.ReadChunk r, boolean encode) {
     List<ChunkId> missing = new ArrayList<>();
-    int tried = 0; // an encode: 1 paid, -1 did not
+    Boolean paid = null; // an encode tried: whether its delta was worth sending
     Frame piece = null;
     boolean failed = false;
     try {
@@ -442,7 +442,7 @@ final class SwarmDriver {
             .setManifestId(r.upload().manifest().toByteString())
             .setChunkIndex(r.upload().index());
         Delta delta = encode ? encodeDelta(data, r.bases(), missing) : null;
-        tried = encode ? (delta != null ? 1 : -1) : 0;
+        paid = encode ? delta != null : null;
         if (delta != null) {
           pb.setEncoding(Piece.Encoding.ENCODING_DELTA).setDelta(delta);
         } else {
@@ -461,10 +461,10 @@ final class SwarmDriver {
     }
     Frame p = piece;
     boolean f = failed;
-    int t = tried;
+    Boolean tried = paid;
     return () -> {
-      if (t != 0) {
-        deltaGate.encoded(r.upload(), t > 0);
+      if (tried != null) {
+        deltaGate.encoded(r.upload(), tried);
       }
       core.serving().onChunkRead(r.to(), r.upload(), p, f, loop.now());
       missing.forEach(core::onChunkMissing);
