@@ -110,7 +110,7 @@ final class LinkAdmission {
     admission.beaten().forEach(beaten -> beaten.close(LinkTable.duplicate(link)));
     control.config().setWriteBufferWaterMark(
         new WriteBufferWaterMark(PeerLink.CONTROL_BACKLOG_BYTES / 2, PeerLink.CONTROL_BACKLOG_BYTES));
-    config.pathLiveness().applyToLinkConnection(control, true);
+    config.pathLiveness().applyToLinkConnection(control, true, config.idleTimeout());
     control.pipeline().get(LinkDispatcher.class).bind(link, true);
     return true;
   }
@@ -120,7 +120,7 @@ final class LinkAdmission {
     data.config().setWriteBufferWaterMark(
         new WriteBufferWaterMark(config.dataWriteBufferBytes() / 2, config.dataWriteBufferBytes()));
     // judged by its control connection from now on: a zero window is a starved reader, not a dead peer
-    config.pathLiveness().applyToLinkConnection(data, false);
+    config.pathLiveness().applyToLinkConnection(data, false, config.idleTimeout());
     data.pipeline().get(LinkDispatcher.class).bind(link, false);
     link.attachData(data);
     if (!link.isOpen()) {

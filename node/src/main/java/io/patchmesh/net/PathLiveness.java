@@ -72,6 +72,29 @@ public record PathLiveness(Duration unackedTimeout, Duration connectTimeout, Dur
   }
 
   /**
+   * A link's control connection's first keepalive probe, in seconds: early enough that two probes go
+   * out before {@code unackedTimeout} runs out. Linux closes a connection with {@code TCP_USER_TIMEOUT}
+   * at the first keepalive timer that finds a probe unanswered and nothing received for the user
+   * timeout ({@code tcp_keepalive_timer}); with the first probe after a third of the idle timeout (30 s,
+   * above the 20 s user timeout) ONE lost probe or lost answer closed a live link at the next timer, 5 s
+   * later: on a path losing 1 % each way, 1-3 cross-site links per bench run went down and were
+   * redialled, two TLS handshakes each (BENCHMARKS 13ar, 13az). Now the first probe goes out after the
+   * user timeout less two intervals (10 s; at most a third of the idle timeout), the second an interval
+   * later, and a connection closes when both went unanswered, at the user timeout after it last heard
+   * anything: a silent path still closes an idle link (sooner than the 35 s before), a lossy live one
+   * no longer on one lost packet. The kernel answers probes without waking the application. A user
+   * timeout under three intervals (tests) leaves the first probe at 1 s.
+   */
+  static int controlKeepaliveIdleSeconds(Duration idleTimeout, Duration unackedTimeout) {
+    int idle = keepaliveIdleSeconds(idleTimeout);
+    if (unackedTimeout.isZero()) {
+      return idle;
+    }
+    long beforeTwoProbes = unackedTimeout.toSeconds() - 2L * KEEPALIVE_INTERVAL_SECONDS;
+    return (int) Math.max(1, Math.min(idle, beforeTwoProbes));
+  }
+
+  /**
    * A connection's role is known once its Hello is in (both start with the user timeout of a control
    * connection): a link's <b>data</b> connection drops it, and its <b>control</b> connection gets a
    * receive buffer of {@value #CONTROL_RECEIVE_BUFFER_BYTES} bytes (at most the kernel's
@@ -83,15 +106,17 @@ public record PathLiveness(Duration unackedTimeout, Duration connectTimeout, Dur
    * control one; the data connection, which a fetch can fill to its window while the fetcher does not
    * run, is no longer judged on its own. The control connection carries small frames (SWIM, requests,
    * haves), so a fixed buffer of that size holds what its peers send for as long as a starved receiver
-   * pauses (before: the 128 KiB the kernel starts with, which it grows only as the application reads).
-   * NIO channels: nothing to change.
+   * pauses (before: the 128 KiB the kernel starts with, which it grows only as the application reads),
+   * and its first keepalive probe after {@link #controlKeepaliveIdleSeconds} (two probes within the user
+   * timeout). NIO channels: nothing to change.
    */
-  void applyToLinkConnection(Channel channel, boolean control) {
+  void applyToLinkConnection(Channel channel, boolean control, Duration idleTimeout) {
     if (!(channel instanceof EpollSocketChannel epoll)) {
       return;
     }
     if (control) {
       epoll.config().setReceiveBufferSize(CONTROL_RECEIVE_BUFFER_BYTES);
+      epoll.config().setTcpKeepIdle(controlKeepaliveIdleSeconds(idleTimeout, unackedTimeout));
     } else if (!unackedTimeout.isZero()) {
       epoll.config().setTcpUserTimeout(0);
     }

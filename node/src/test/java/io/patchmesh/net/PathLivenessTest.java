@@ -65,6 +65,39 @@ class PathLivenessTest {
     }
   }
 
+  /**
+   * Linux closes a user-timed-out connection at the first keepalive timer that finds a probe
+   * unanswered and nothing heard for the user timeout: with the first probe at a third of the idle
+   * timeout (30 s) past the 20 s user timeout, one lost probe closed a live link on a lossy path. Two
+   * probes now go out within the user timeout; the data connection keeps a third of the idle timeout.
+   */
+  @Test
+  void aControlConnectionSendsTwoKeepaliveProbesWithinTheUserTimeout() throws Exception {
+    Duration idle = Duration.ofSeconds(90);
+    Duration unacked = PathLiveness.defaults().unackedTimeout();
+    int first = PathLiveness.controlKeepaliveIdleSeconds(idle, unacked);
+    assertEquals(10, first);
+    assertTrue(first + 2 * PathLiveness.KEEPALIVE_INTERVAL_SECONDS <= unacked.toSeconds(), "two probes before the user timeout");
+    assertEquals(1, PathLiveness.controlKeepaliveIdleSeconds(Duration.ofSeconds(3), unacked), "never after a third of the idle timeout");
+    assertEquals(1, PathLiveness.controlKeepaliveIdleSeconds(idle, Duration.ofSeconds(1)), "a short user timeout: 1 s");
+    assertEquals(30, PathLiveness.controlKeepaliveIdleSeconds(idle, Duration.ZERO), "no user timeout: as every connection");
+
+    Transport b = mesh.tls("b", "dc", null, c -> c.idleTimeout(idle));
+    Transport a = mesh.tls("a", "branch", null, c -> c.idleTimeout(idle));
+    PeerLink ab = a.connect(b.boundAddress()).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> b.link(a.localId()).map(PeerLink::isUp).orElse(false));
+    PeerLink ba = b.link(a.localId()).orElseThrow();
+    for (PeerLink l : List.of(ab, ba)) {
+      EpollSocketChannel control = (EpollSocketChannel) l.control();
+      assertEquals(20_000, control.config().getTcpUserTimeout(), control.toString());
+      assertEquals(10, control.config().getTcpKeepIdle(), control.toString());
+      assertEquals(PathLiveness.KEEPALIVE_INTERVAL_SECONDS, control.config().getTcpKeepIntvl(), control.toString());
+      EpollSocketChannel data = (EpollSocketChannel) l.data();
+      assertEquals(0, data.config().getTcpUserTimeout(), data.toString());
+      assertEquals(30, data.config().getTcpKeepIdle(), data.toString());
+    }
+  }
+
   @Test
   void aLinkAcrossASilentPathClosesAndIsRedialledOnceThePathHeals() throws Exception {
     Transport b = mesh.tls("b", "dc", null, c -> c.pathLiveness(FAST));
