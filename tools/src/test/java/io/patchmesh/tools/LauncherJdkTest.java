@@ -96,6 +96,11 @@ class LauncherJdkTest {
     assertTrue(launch(Map.of("PATCHMESH_JAVA", jdk23.toString()), "agent").contains(flag));
     Path jdk25 = fakeJdk(tmp.resolve("jdk-25"), "25.0.3+9-LTS").resolve("bin/java");
     assertTrue(launch(Map.of("PATCHMESH_JAVA", jdk25.toString()), "seed").contains(flag));
+    // JNA's native library without JDK 24+'s restricted-method warnings, from 23 on as the option above
+    String access = "--enable-native-access=ALL-UNNAMED";
+    assertTrue(launch(Map.of("PATCHMESH_JAVA", jdk25.toString()), "agent").contains(access));
+    assertFalse(launch(Map.of("PATCHMESH_JAVA", jdk21.toString()), "agent").contains(access));
+    assertFalse(launch("seed").contains(access));
     // a JDK without a release file is taken for an old one
     Path bare = tmp.resolve("bare/bin/java");
     Files.createDirectories(bare.getParent());
