@@ -4,8 +4,6 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.patchmesh.store.StoreDb.Batch;
 import io.patchmesh.store.StoreDb.Cf;
-import java.io.EOFException;
-import java.io.FileNotFoundException;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -43,9 +41,10 @@ import org.slf4j.LoggerFactory;
  * recorded durable length are hashed again ({@link SegmentCheck}), so a power loss never leaves an
  * entry that serves wrong bytes. A put does not wait for any of it.
  *
- * <p>Reads open the segment, seek and read (plain streams, as chunk files did: no per-thread
- * direct buffer). A segment deleted meanwhile reads as absent; {@link ChunkStore#get} then reads
- * the index again under the chunk's lock and finds where the chunk moved.
+ * <p>Reads seek and read a segment's file kept open ({@link SegmentReaders}: plain streams, no
+ * per-thread direct buffer; the few segments read lately stay open). A segment deleted meanwhile
+ * reads as absent; {@link ChunkStore#get} then reads the index again under the chunk's lock and
+ * finds where the chunk moved.
  */
 final class Segments implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Segments.class);
@@ -69,6 +68,7 @@ final class Segments implements AutoCloseable {
   private final Object syncLock = new Object();
   private final AtomicBoolean syncQueued = new AtomicBoolean();
   private final ThreadPoolExecutor syncer;
+  private final SegmentReaders readers = new SegmentReaders();
 
   Segments(Path root, StoreDb db, long segmentBytes, boolean syncEach) {
     this.root = root;
@@ -144,6 +144,11 @@ final class Segments implements AutoCloseable {
 
   Path root() {
     return root;
+  }
+
+  /** The kept read handles (tests). */
+  SegmentReaders readers() {
+    return readers;
   }
 
   /** The segment of that number, or null if there is none (never was, or deleted). */
@@ -276,13 +281,8 @@ final class Segments implements AutoCloseable {
     if (s == null || offset < 0 || size < 0 || offset > s.length - size) {
       return null;
     }
-    byte[] data = new byte[size];
-    try (RandomAccessFile f = new RandomAccessFile(s.path.toFile(), "r")) {
-      f.seek(offset);
-      f.readFully(data);
-      return data;
-    } catch (FileNotFoundException | NoSuchFileException | EOFException e) {
-      return null;
+    try {
+      return readers.read(s, offset, size);
     } catch (IOException e) {
       throw new StoreException(s.path + ": chunk read failed: " + e, e);
     }
@@ -389,6 +389,7 @@ final class Segments implements AutoCloseable {
     } finally {
       appendLock.unlock();
     }
+    readers.drop(s);
     try {
       Files.deleteIfExists(s.path);
     } catch (IOException e) {
@@ -425,6 +426,7 @@ final class Segments implements AutoCloseable {
       } finally {
         appendLock.unlock();
       }
+      readers.close();
     }
   }
 
