@@ -27,14 +27,10 @@ class SegmentReadersTest {
   void readsOfOneSegmentOpenItOnce() throws Exception {
     List<byte[]> cs = TestChunks.many(1, 20, 40 * 1024);
     try (NodeStore store = NodeStore.open(dir, StoreConfig.DEFAULTS)) {
-      for (byte[] c : cs) {
-        store.chunks().put(ChunkId.hash(c), c);
-      }
+      putAll(store, cs);
       SegmentReaders readers = store.chunks().segments().readers();
       for (int round = 0; round < 3; round++) {
-        for (byte[] c : cs) {
-          assertArrayEquals(c, store.chunks().get(ChunkId.hash(c)));
-        }
+        assertAllRead(store, cs);
       }
       assertEquals(1, readers.opens(), "60 reads of one segment, one open");
       assertEquals(1, readers.openCount());
@@ -46,9 +42,7 @@ class SegmentReadersTest {
     StoreConfig cfg = StoreConfig.DEFAULTS.withSegmentBytes(128 * 1024);
     List<byte[]> cs = TestChunks.many(30, 40, 60 * 1024); // two per segment: 20 segments
     try (NodeStore store = NodeStore.open(dir, cfg)) {
-      for (byte[] c : cs) {
-        store.chunks().put(ChunkId.hash(c), c);
-      }
+      putAll(store, cs);
       SegmentReaders readers = store.chunks().segments().readers();
       for (int round = 0; round < 2; round++) {
         for (byte[] c : cs) {
@@ -66,12 +60,8 @@ class SegmentReadersTest {
     List<byte[]> cs = new ArrayList<>(TestChunks.many(80, 6, 60 * 1024));
     cs.set(3, TestChunks.random(99, 40 * 1024)); // seg-2: 60 + 40 KiB, under half live once the 60 go
     try (NodeStore store = NodeStore.open(dir, cfg)) {
-      for (byte[] c : cs) {
-        store.chunks().put(ChunkId.hash(c), c);
-      }
-      for (byte[] c : cs) {
-        assertArrayEquals(c, store.chunks().get(ChunkId.hash(c))); // all three segments open
-      }
+      putAll(store, cs);
+      assertAllRead(store, cs); // all three segments open
       SegmentReaders readers = store.chunks().segments().readers();
       assertEquals(3, readers.openCount());
       store.chunks().delete(ChunkId.hash(cs.get(2))); // seg-2 mostly dead: compacted, its live chunk moved
@@ -79,9 +69,7 @@ class SegmentReadersTest {
       assertFalse(Files.exists(dir.resolve("chunks").resolve("seg-2")));
       assertNull(store.chunks().segments().get(2));
       assertTrue(readers.openCount() <= 3, "seg-2's handle is closed, the new segment's opened on reading");
-      for (byte[] c : List.of(cs.get(0), cs.get(1), cs.get(3), cs.get(4), cs.get(5))) {
-        assertArrayEquals(c, store.chunks().get(ChunkId.hash(c)));
-      }
+      assertAllRead(store, List.of(cs.get(0), cs.get(1), cs.get(3), cs.get(4), cs.get(5)));
       assertNull(store.chunks().get(ChunkId.hash(cs.get(2))));
       assertEquals(0, store.chunks().stats().corruptOnRead());
     }
@@ -92,9 +80,7 @@ class SegmentReadersTest {
     StoreConfig cfg = StoreConfig.DEFAULTS.withSegmentBytes(256 * 1024);
     List<byte[]> cs = TestChunks.many(200, 12, 50 * 1024); // 5 per segment: 3 segments
     try (NodeStore store = NodeStore.open(dir, cfg)) {
-      for (byte[] c : cs) {
-        store.chunks().put(ChunkId.hash(c), c);
-      }
+      putAll(store, cs);
       ExecutorService pool = Executors.newFixedThreadPool(4);
       try {
         List<Future<Integer>> done = new ArrayList<>();
@@ -151,6 +137,18 @@ class SegmentReadersTest {
       assertEquals(0, readers.openCount());
       assertArrayEquals(Arrays.copyOf(bytes.get(2), 50), readers.read(segs.get(2), 0, 50), "after close: read, not kept");
       assertEquals(0, readers.openCount());
+    }
+  }
+
+  private static void putAll(NodeStore store, List<byte[]> chunks) {
+    for (byte[] c : chunks) {
+      store.chunks().put(ChunkId.hash(c), c);
+    }
+  }
+
+  private static void assertAllRead(NodeStore store, List<byte[]> chunks) {
+    for (byte[] c : chunks) {
+      assertArrayEquals(c, store.chunks().get(ChunkId.hash(c)));
     }
   }
 }
