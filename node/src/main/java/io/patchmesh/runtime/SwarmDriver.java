@@ -1,23 +1,14 @@
 package io.patchmesh.runtime;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import io.patchmesh.admin.NodeMetrics;
 import io.patchmesh.content.ChunkId;
-import io.patchmesh.content.CorruptChunkException;
 import io.patchmesh.net.PeerLink;
 import io.patchmesh.net.Transport;
-import io.patchmesh.proto.Delta;
 import io.patchmesh.proto.Frame;
 import io.patchmesh.proto.Piece;
 import io.patchmesh.store.ChunkStore;
-import io.patchmesh.store.StoreException;
-import io.patchmesh.store.StoreFullException;
 import io.patchmesh.transfer.PeerClass;
-import io.patchmesh.transfer.delta.DeltaDecoder;
-import io.patchmesh.transfer.delta.DeltaEncoder;
-import io.patchmesh.transfer.delta.DeltaException;
-import io.patchmesh.transfer.delta.DeltaLimits;
 import io.patchmesh.transfer.ledbat.RequestPacer;
 import io.patchmesh.transfer.swarm.LinkRef;
 import io.patchmesh.transfer.swarm.Serving;
@@ -35,24 +26,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Carries out what the swarm's sans-I/O core ({@link SwarmCore}) decides, over real links, workers
- * and the store: sends, reads chunks and codes deltas, decodes, hashes and stores received pieces
- * (on workers; optionally whole chunks on the loop itself, a few in a row), waits for links to
+ * and the store: sends, has chunks read (and coded as deltas) and received pieces decoded, hashed
+ * and stored ({@link ChunkJobs}: on the loop itself when the job cannot wait on the disk, else on
+ * workers), waits for links to
  * drain, dials, closes, and hands the core's events to the node. Decisions stay in the core;
  * nothing here chooses anything. Runs on the node loop except where a worker is named; every
  * report back to the core is on the loop.
  */
-final class SwarmDriver {
+final class SwarmDriver implements ChunkJobs.Reports {
   private static final Logger log = LoggerFactory.getLogger(SwarmDriver.class);
 
   private final String site;
   private final NodeLoop loop;
   private final Transport transport;
-  private final ChunkStore chunks;
   private final NodeMetrics metrics;
   private final LinkRefs refs;
   private final SwarmCore core;
   private final Consumer<SwarmEvent> events;
-  private final DeltaEncoder deltaEncoder = new DeltaEncoder();
   private final DeltaGate deltaGate; // whether bases are still worth encoding against, per file served
   /** upload-yield: how often the RTT of each WAN requester's data connection is read while serving it. */
   static final long RTT_SAMPLE_MILLIS = 100;
@@ -60,41 +50,22 @@ final class SwarmDriver {
   private long pacedWakeAt = Long.MAX_VALUE;
   /** Control frames decided by the core in one {@link #carryOut}, per link in order (loop only). */
   private final Map<LinkRef, List<Frame>> controlOut = new LinkedHashMap<>();
-  /**
-   * Workers' results (a piece stored, a chunk read) to the loop: a burst of them finished while the
-   * loop was busy costs one loop task, not one each, as frames do (BENCHMARKS 13k, 13l).
-   */
-  private final LoopInbox results;
-  /**
-   * When enabled ({@link #INLINE_STORES}): whole pieces the loop hashes and stores itself (SHA-256
-   * and a page-cache write, ~50 µs for a 37 KB chunk), and whole chunks it reads to serve (a
-   * page-cache read), instead of handing them to a worker and taking the result back: two thread
-   * hand-offs less per chunk, at most {@link #INLINE_STORES} in a row (BENCHMARKS 13r). Deltas (decoding or encoding reads bases
-   * from the store) still go to a worker, and so does a store that may collect garbage or fsync.
-   */
-  private final InlineBudget inline;
+  /** Stores and reads of chunks, on the loop or on workers; their outcomes come back through {@link ChunkJobs.Reports}. */
+  private final ChunkJobs jobs;
   /** See {@link #justStored}. */
   private Verified justStored;
-  /**
-   * Stores and reads the loop may run in a row ({@code -Dpatchmesh.inline-stores=N}). Off (0: all
-   * on workers) by default: not a resolved win on the 2-core VM at loads 20–170, and the shaped-WAN
-   * rollouts ran slower with it (BENCHMARKS 13r); kept for a quiet-machine pair (6 there).
-   */
-  static final int INLINE_STORES = Integer.getInteger("patchmesh.inline-stores", 0);
 
   SwarmDriver(String site, NodeLoop loop, Transport transport, ChunkStore chunks, NodeMetrics metrics, LinkRefs refs,
       SwarmCore core, Consumer<SwarmEvent> events) {
     this.site = site;
     this.loop = loop;
     this.transport = transport;
-    this.chunks = chunks;
     this.metrics = metrics;
     this.refs = refs;
     this.core = core;
     this.deltaGate = new DeltaGate(id -> DeltaGate.manifestOf(core.fetching().session(id)));
     this.events = events;
-    this.results = new LoopInbox(loop::execute);
-    this.inline = new InlineBudget(INLINE_STORES, loop::execute);
+    this.jobs = new ChunkJobs(loop, chunks, ChunkJobs.INLINE_STORES, this);
   }
 
   /** The core's view of the links, asked at the moment of a call. */
@@ -269,7 +240,7 @@ final class SwarmDriver {
     } else if (a instanceof SwarmAction.ReadChunk r) {
       read(r);
     } else if (a instanceof SwarmAction.StoreChunk st) {
-      store(st);
+      jobs.store(st);
     } else if (a instanceof SwarmAction.Yield) {
       loop.execute(() -> {
         core.fetching().resume(loop.now());
@@ -326,32 +297,11 @@ final class SwarmDriver {
     }
   }
 
-  /**
-   * Decodes the piece if it is a delta (bases from the store), and stores it; the store hashes it
-   * first and keeps nothing that does not match. A base the store no longer holds is reported: our
-   * loss, not the sender's fault. A whole piece on the loop itself while {@link #inline} allows,
-   * else (and every delta) on a worker.
-   */
-  private void store(SwarmAction.StoreChunk st) {
-    if (st.delta() == null && chunks.putIsQuick(st.data().size()) && inline.take()) {
-      // On the loop: the result still reaches the core as a task of its own, after this carry-out.
-      Outcome o = storeNow(st);
-      results.post(() -> stored(st, o));
-      return;
-    }
-    loop.work(() -> {
-      Outcome o = storeNow(st);
-      results.post(() -> stored(st, o));
-    });
-  }
-
-  /** How a store ended, and the bytes hashed and stored when it did (null otherwise). */
-  private record Outcome(StoreResult result, ByteString verified) {}
-
-  private void stored(SwarmAction.StoreChunk st, Outcome o) {
-    justStored = o.verified() == null ? null : new Verified(st.id(), o.verified());
+  @Override
+  public void stored(SwarmAction.StoreChunk st, StoreResult result, ByteString verified) {
+    justStored = verified == null ? null : new Verified(st.id(), verified);
     try {
-      core.fetching().onStored(st, o.result(), loop.now());
+      core.fetching().onStored(st, result, loop.now());
       carryOut();
     } finally {
       justStored = null;
@@ -370,131 +320,18 @@ final class SwarmDriver {
     return justStored;
   }
 
-  /** Decodes (a delta), hashes against the chunk's id, and stores; how it ended. Any thread. */
-  private Outcome storeNow(SwarmAction.StoreChunk st) {
-    ByteString[] verified = new ByteString[1];
-    StoreResult r = storeNow(st, verified);
-    return new Outcome(r, r.kind() == StoreResult.Kind.STORED ? verified[0] : null);
-  }
-
-  private StoreResult storeNow(SwarmAction.StoreChunk st, ByteString[] verified) {
-    List<ChunkId> missing = new ArrayList<>();
-    try {
-      // The piece's bytes as parsed: hashed and written from the ByteString, never copied (13l).
-      ByteString data = st.data();
-      if (st.delta() != null) {
-        List<byte[]> bases = new ArrayList<>(st.bases().size());
-        for (ChunkId b : st.bases()) {
-          byte[] base = chunks.get(b); // ours, verified when stored (and on read if configured)
-          if (base == null) {
-            missing.add(b);
-            base = new byte[0];
-          }
-          bases.add(base);
-        }
-        data = UnsafeByteOperations.unsafeWrap(DeltaDecoder.decode(st.delta(), bases, st.size()));
-      }
-      chunks.put(st.id(), data); // hashes first; throws on mismatch and stores nothing
-      verified[0] = data; // matched st.id() (or was already held: bytes of that same id)
-      return StoreResult.stored(missing);
-    } catch (DeltaException e) {
-      return failed(StoreResult.Kind.CORRUPT, "bad delta: " + e.getMessage(), missing);
-    } catch (CorruptChunkException e) {
-      return failed(StoreResult.Kind.CORRUPT, "hash mismatch" + (st.delta() != null ? " after delta" : ""), missing);
-    } catch (StoreFullException e) {
-      return new StoreResult(StoreResult.Kind.FULL, e.getMessage(), missing);
-    } catch (StoreException e) {
-      // Any other refusal of the store (an I/O error): ours, retried like a full store. Uncaught,
-      // it left the chunk marked "being stored" for good, and the session never completed.
-      return new StoreResult(StoreResult.Kind.FULL, "store error: " + e.getMessage(), missing);
-    } catch (RuntimeException e) {
-      // a bug of ours, not the sender's fault: the chunk must not stay "being stored" for good
-      log.error("storing chunk {}", st.index(), e);
-      return new StoreResult(StoreResult.Kind.FULL, "store error: " + e, missing);
-    }
-  }
-
-  /** A failed decode or hash with a base of ours gone is our fault, not the sender's. */
-  private static StoreResult failed(StoreResult.Kind kind, String why, List<ChunkId> missing) {
-    return new StoreResult(missing.isEmpty() ? kind : StoreResult.Kind.BASE_GONE, why, missing);
-  }
-
-  /** The chunk's Piece (a delta if bases were named, {@link #deltaGate} lets it try and it pays): inline or on a worker. */
+  /** The chunk's Piece: a delta if bases were named and {@link #deltaGate} lets it try (it pays). */
   private void read(SwarmAction.ReadChunk r) {
-    boolean encode = r.bases() != null && deltaGate.tryEncode(r.upload());
-    if (!encode && inline.take()) {
-      results.post(readNow(r, false));
-      return;
-    }
-    loop.work(() -> results.post(readNow(r, encode)));
+    jobs.read(r, r.bases() != null && deltaGate.tryEncode(r.upload()));
   }
 
-  /** Reads and builds the piece (any thread); what the loop then tells the core. */
-  private Runnable readNow(SwarmAction.ReadChunk r, boolean encode) {
-    List<ChunkId> missing = new ArrayList<>();
-    Boolean paid = null; // an encode tried: whether its delta was worth sending
-    Frame piece = null;
-    boolean failed = false;
-    try {
-      byte[] data = chunks.get(r.id());
-      if (data != null) {
-        Piece.Builder pb = Piece.newBuilder()
-            .setManifestId(r.upload().manifest().toByteString())
-            .setChunkIndex(r.upload().index());
-        Delta delta = encode ? encodeDelta(data, r.bases(), missing) : null;
-        paid = encode ? delta != null : null;
-        if (delta != null) {
-          pb.setEncoding(Piece.Encoding.ENCODING_DELTA).setDelta(delta);
-        } else {
-          // The array is ours alone (fresh from the store): wrap it rather than copy it.
-          pb.setData(UnsafeByteOperations.unsafeWrap(data));
-        }
-        piece = Frame.newBuilder().setPiece(pb).build();
-      }
-    } catch (StoreException e) {
-      // E.g. the store stopped on a full disk: the core frees the slot and says "busy".
-      log.debug("cannot read chunk {} for {}: {}", r.upload().index(), r.to().peer().shortHex(), e.getMessage());
-      failed = true;
-    } catch (RuntimeException e) {
-      log.error("reading chunk {} for {}", r.upload().index(), r.to().peer().shortHex(), e);
-      failed = true; // the core frees the slot, as for a store that cannot read
+  @Override
+  public void read(SwarmAction.ReadChunk r, Frame piece, boolean failed, Boolean paid, List<ChunkId> missing) {
+    if (paid != null) {
+      deltaGate.encoded(r.upload(), paid);
     }
-    Frame p = piece;
-    boolean f = failed;
-    Boolean tried = paid;
-    return () -> {
-      if (tried != null) {
-        deltaGate.encoded(r.upload(), tried);
-      }
-      core.serving().onChunkRead(r.to(), r.upload(), p, f, loop.now());
-      missing.forEach(core::onChunkMissing);
-      carryOut();
-    };
-  }
-
-  /**
-   * On a worker: the chunk as a delta against the requester's bases we hold, or null when a delta
-   * would not be meaningfully smaller (or we hold none of them, or they exceed the bounds).
-   */
-  private Delta encodeDelta(byte[] data, List<ChunkId> baseIds, List<ChunkId> missing) {
-    List<byte[]> bases = new ArrayList<>(baseIds.size());
-    long total = 0;
-    for (ChunkId b : baseIds) {
-      byte[] base = chunks.get(b);
-      if (base == null) {
-        missing.add(b); // gone from our store: we stop advertising it
-        base = new byte[0]; // keeps the requester's indexes; nothing is copied from it
-      }
-      total += base.length;
-      if (total > DeltaLimits.MAX_BASE_BYTES) {
-        return null;
-      }
-      bases.add(base);
-    }
-    if (total == 0) {
-      return null;
-    }
-    Delta d = deltaEncoder.encode(data, bases);
-    return d.getSerializedSize() <= data.length * DeltaLimits.WORTHWHILE ? d : null;
+    core.serving().onChunkRead(r.to(), r.upload(), piece, failed, loop.now());
+    missing.forEach(core::onChunkMissing);
+    carryOut();
   }
 }

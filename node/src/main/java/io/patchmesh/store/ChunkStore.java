@@ -157,9 +157,34 @@ public final class ChunkStore {
   public byte[] get(ChunkId id) {
     byte[] key = Keys.chunk(id);
     byte[] entry = db.get(Cf.CHUNK_INDEX, key);
+    return entry == null ? null : get(id, key, entry);
+  }
+
+  /** What {@link #getIfRecent} returns for a chunk whose bytes this process did not write lately. */
+  public static final byte[] NOT_RECENT = new byte[0];
+  /** How long after this process last wrote into a segment a read of it counts as recent: 10 minutes. */
+  static final long RECENT_NANOS = 600_000_000_000L;
+
+  /**
+   * As {@link #get}, but only if this process wrote the chunk's bytes and wrote into their segment in
+   * the last {@link #RECENT_NANOS}, so almost surely in the page cache: a read a node loop may do itself
+   * without waiting on the disk. {@link #NOT_RECENT} (compared by identity; nothing read) otherwise:
+   * the caller reads it with {@link #get} where waiting is fine.
+   */
+  public byte[] getIfRecent(ChunkId id) {
+    byte[] key = Keys.chunk(id);
+    byte[] entry = db.get(Cf.CHUNK_INDEX, key);
     if (entry == null) {
       return null;
     }
+    if (!Keys.inSegment(entry)) {
+      return NOT_RECENT;
+    }
+    Segment s = segments.get(Keys.segmentOf(entry));
+    return s != null && s.writtenWithin(Keys.offsetOf(entry), RECENT_NANOS) ? get(id, key, entry) : NOT_RECENT;
+  }
+
+  private byte[] get(ChunkId id, byte[] key, byte[] entry) {
     byte[] data = read(id, key, entry);
     if (data != null && (!mustVerify(entry) || id.matches(data))) {
       return data;

@@ -43,6 +43,29 @@ final class Segment {
   FileOutputStream out;
   /** No more appends: a newer segment is the active one. */
   volatile boolean sealed;
+  /** {@link System#nanoTime} of this process's last write into it; {@link #NEVER} if it wrote none. */
+  volatile long writtenAtNanos = NEVER;
+  static final long NEVER = Long.MIN_VALUE;
+  /** The lowest offset this process wrote at ({@link Long#MAX_VALUE}: none); bytes below it are an earlier run's. */
+  volatile long writtenFrom = Long.MAX_VALUE;
+
+  /** Marks a write into it now, at {@code offset} and after. */
+  void written(long offset) {
+    if (offset < writtenFrom) {
+      writtenFrom = offset; // a racing write may keep a higher value: fewer reads count as recent, never more
+    }
+    writtenAtNanos = System.nanoTime();
+  }
+
+  /**
+   * Whether this process wrote the bytes at {@code offset} and wrote into this segment within the
+   * last {@code nanos}: they are then almost surely still in the page cache, and a read of them does
+   * not wait on the disk.
+   */
+  boolean writtenWithin(long offset, long nanos) {
+    long at = writtenAtNanos;
+    return at != NEVER && offset >= writtenFrom && System.nanoTime() - at <= nanos;
+  }
 
   Segment(Path root, int number, long length, long durable) {
     this(root, number, length, durable, false);
