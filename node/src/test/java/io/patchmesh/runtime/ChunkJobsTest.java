@@ -101,18 +101,14 @@ class ChunkJobsTest {
     return new SwarmAction.ReadChunk(PEER, new SwarmAction.Upload(M, index), ChunkId.hash(chunk), b.isEmpty() ? null : b);
   }
 
-  /** Runs {@code r} as one loop task and waits for it. */
+  /** Waits until {@code n} outcomes were reported (jobs on workers end when they end). */
+  private void awaitReports(int n) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> reports.size() == n);
+  }
+
+  /** Runs {@code r} as one loop task and waits for it (its assertion errors fail the test). */
   private void onLoop(Runnable r) throws Exception {
-    java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
-    loop.execute(() -> {
-      try {
-        r.run();
-        done.complete(null);
-      } catch (Throwable t) {
-        done.completeExceptionally(t);
-      }
-    });
-    done.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    java.util.concurrent.CompletableFuture.runAsync(r, loop::execute).get(10, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   @Test
@@ -125,7 +121,7 @@ class ChunkJobsTest {
         jobs.store(piece(i, c.get(i), c.get(i)));
       }
     });
-    await().atMost(Duration.ofSeconds(10)).until(() -> reports.size() == 8);
+    awaitReports(8);
     onLoop(() -> assertEquals(6, jobs.onLoop(), "six in a row on the loop"));
     assertEquals(2, jobs.onWorkers(), "the rest of the burst on workers");
     for (int i = 0; i < 8; i++) {
@@ -141,7 +137,7 @@ class ChunkJobsTest {
     NodeStore store = store(c);
     ChunkJobs jobs = jobs(store, 6);
     onLoop(() -> jobs.store(piece(0, c.get(0), c.get(1))));
-    await().atMost(Duration.ofSeconds(10)).until(() -> reports.size() == 1);
+    awaitReports(1);
     assertEquals("stored 0 CORRUPT", reports.peek());
     assertNull(store.chunks().get(ChunkId.hash(c.get(0))), "nothing stored");
     onLoop(() -> assertEquals(1, jobs.onLoop()));
@@ -153,9 +149,9 @@ class ChunkJobsTest {
     NodeStore store = store(c);
     ChunkJobs jobs = jobs(store, 0);
     onLoop(() -> jobs.store(piece(0, c.get(0), c.get(0))));
-    await().atMost(Duration.ofSeconds(10)).until(() -> reports.size() == 1);
+    awaitReports(1);
     onLoop(() -> jobs.read(read(0, c.get(0)), false));
-    await().atMost(Duration.ofSeconds(10)).until(() -> reports.size() == 2);
+    awaitReports(2);
     assertTrue(reports.contains("read 0 " + c.get(0).length), reports.toString());
     onLoop(() -> assertEquals(0, jobs.onLoop()));
     assertEquals(2, jobs.onWorkers());
@@ -172,15 +168,15 @@ class ChunkJobsTest {
     store.chunks().put(ChunkId.hash(c.get(1)), c.get(1)); // written by this one
     ChunkJobs jobs = jobs(store, 6);
     onLoop(() -> jobs.read(read(1, c.get(1)), false));
-    await().atMost(Duration.ofSeconds(10)).until(() -> reports.size() == 1);
+    awaitReports(1);
     onLoop(() -> assertEquals(1, jobs.onLoop(), "in the page cache: read on the loop"));
     onLoop(() -> jobs.read(read(0, c.get(0)), false));
-    await().atMost(Duration.ofSeconds(10)).until(() -> reports.size() == 2);
+    awaitReports(2);
     assertEquals(1, jobs.onWorkers(), "maybe on the disk only: read on a worker");
     assertTrue(reports.contains("read 0 " + c.get(0).length) && reports.contains("read 1 " + c.get(1).length),
         reports.toString());
     onLoop(() -> jobs.read(read(1, c.get(1), c.get(0)), true));
-    await().atMost(Duration.ofSeconds(10)).until(() -> reports.size() == 3);
+    awaitReports(3);
     assertEquals(2, jobs.onWorkers(), "a delta encode always on a worker");
     assertFalse(reportedOnLoop.contains(false), "every outcome reported on the loop");
   }
