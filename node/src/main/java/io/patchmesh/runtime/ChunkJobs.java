@@ -43,13 +43,13 @@ final class ChunkJobs {
   /** Where a job's outcome goes (on the loop). */
   interface Reports {
     /** A store ended; {@code verified} holds the bytes hashed and stored when it is STORED, else null. */
-    void stored(SwarmAction.StoreChunk st, StoreResult result, ByteString verified);
+    void chunkStored(SwarmAction.StoreChunk st, StoreResult result, ByteString verified);
 
     /**
      * A read ended: the piece (null if the chunk is gone or the read failed), whether it failed,
      * whether an encode was tried and paid (null: none tried), bases found gone meanwhile.
      */
-    void read(SwarmAction.ReadChunk r, Frame piece, boolean failed, Boolean paid, List<ChunkId> missing);
+    void chunkRead(SwarmAction.ReadChunk r, Frame piece, boolean failed, Boolean paid, List<ChunkId> missing);
   }
 
   private final NodeLoop loop;
@@ -100,7 +100,7 @@ final class ChunkJobs {
     ByteString[] verified = new ByteString[1];
     StoreResult r = storeNow(st, verified);
     ByteString v = r.kind() == StoreResult.Kind.STORED ? verified[0] : null;
-    results.post(() -> reports.stored(st, r, v));
+    results.post(() -> reports.chunkStored(st, r, v));
   }
 
   /** The chunk's Piece, a delta if {@code encode} (bases named, and worth trying). Loop only. */
@@ -155,7 +155,7 @@ final class ChunkJobs {
     Frame p = piece;
     boolean f = failed;
     Boolean tried = paid;
-    return () -> reports.read(r, p, f, tried, missing);
+    return () -> reports.chunkRead(r, p, f, tried, missing);
   }
 
   /**

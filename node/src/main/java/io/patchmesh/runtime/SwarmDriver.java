@@ -298,7 +298,7 @@ final class SwarmDriver implements ChunkJobs.Reports {
   }
 
   @Override
-  public void stored(SwarmAction.StoreChunk st, StoreResult result, ByteString verified) {
+  public void chunkStored(SwarmAction.StoreChunk st, StoreResult result, ByteString verified) {
     justStored = verified == null ? null : new Verified(st.id(), verified);
     try {
       core.fetching().onStored(st, result, loop.now());
@@ -326,7 +326,7 @@ final class SwarmDriver implements ChunkJobs.Reports {
   }
 
   @Override
-  public void read(SwarmAction.ReadChunk r, Frame piece, boolean failed, Boolean paid, List<ChunkId> missing) {
+  public void chunkRead(SwarmAction.ReadChunk r, Frame piece, boolean failed, Boolean paid, List<ChunkId> missing) {
     if (paid != null) {
       deltaGate.encoded(r.upload(), paid);
     }

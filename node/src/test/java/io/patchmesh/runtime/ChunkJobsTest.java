@@ -75,13 +75,13 @@ class ChunkJobsTest {
     NodeLoop l = loop;
     return new ChunkJobs(l, store.chunks(), perTurn, new ChunkJobs.Reports() {
       @Override
-      public void stored(SwarmAction.StoreChunk st, StoreResult result, ByteString verified) {
+      public void chunkStored(SwarmAction.StoreChunk st, StoreResult result, ByteString verified) {
         reportedOnLoop.add(l.inLoop());
         reports.add("stored " + st.index() + " " + result.kind() + (verified != null ? " verified" : ""));
       }
 
       @Override
-      public void read(SwarmAction.ReadChunk r, Frame piece, boolean failed, Boolean paid, List<ChunkId> missing) {
+      public void chunkRead(SwarmAction.ReadChunk r, Frame piece, boolean failed, Boolean paid, List<ChunkId> missing) {
         reportedOnLoop.add(l.inLoop());
         reports.add("read " + r.upload().index() + (piece != null ? " " + piece.getPiece().getData().size() : " none"));
       }
