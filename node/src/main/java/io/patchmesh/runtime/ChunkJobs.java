@@ -23,23 +23,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The store work of the swarm: a received piece decoded (a delta), hashed and stored; a chunk read
- * (and coded as a delta) to serve. On workers by default. With {@code -Dpatchmesh.inline-stores=N}
- * (N > 0) the node loop does a job itself, N in a row ({@link InlineBudget}), when the job cannot wait
- * on the disk: a whole piece whose put is quick (no fsync, no garbage collection), a whole chunk read
- * from a segment this process wrote lately (in the page cache, {@link ChunkStore#getIfRecent});
- * deltas, cold reads and puts that may collect stay on workers. Either way the report reaches the
- * loop as a task of its own ({@link LoopInbox}), after the carry-out that asked. On the loop a chunk
- * saves two thread hand-offs; over two field holds that lowered first rollouts and raised warm ones,
- * level in all (BENCHMARKS 13r, 13bd), so it is not the default.
+ * (and coded as a delta) to serve. The node loop does a job itself, a few in a row ({@link
+ * InlineBudget}, {@code -Dpatchmesh.inline-stores=N}), when the job cannot wait on the disk: a whole
+ * piece whose put is quick (no fsync, no garbage collection), a whole chunk read from a segment this
+ * process wrote lately (in the page cache, {@link ChunkStore#getIfRecent}); deltas, cold reads and
+ * puts that may collect go to workers. Either way the report reaches the loop as a task of its own
+ * ({@link LoopInbox}), after the carry-out that asked. On the loop a chunk saves two thread
+ * hand-offs: over three field holds first rollouts cost 8 % less, warm and lossy ones the same
+ * (BENCHMARKS 13r, 13bd).
  */
 final class ChunkJobs {
   private static final Logger log = LoggerFactory.getLogger(ChunkJobs.class);
 
   /**
    * Jobs the loop may run in a row before the tasks queued behind it get their turn
-   * ({@code -Dpatchmesh.inline-stores=N}; 0, the default: every job on a worker).
+   * ({@code -Dpatchmesh.inline-stores=N}, 6 by default; 0: every job on a worker).
    */
-  static final int INLINE_STORES = Integer.getInteger("patchmesh.inline-stores", 0);
+  static final int INLINE_STORES = Integer.getInteger("patchmesh.inline-stores", 6);
 
   /** Where a job's outcome goes (on the loop). */
   interface Reports {

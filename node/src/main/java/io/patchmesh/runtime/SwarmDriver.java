@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Carries out what the swarm's sans-I/O core ({@link SwarmCore}) decides, over real links, workers
  * and the store: sends, has chunks read (and coded as deltas) and received pieces decoded, hashed
- * and stored ({@link ChunkJobs}: on workers, or optionally on the loop when the job cannot wait on
- * the disk), waits for links to drain, dials, closes, and hands the core's events to the node. Decisions stay in the core;
+ * and stored ({@link ChunkJobs}: on the loop when the job cannot wait on the disk, else on
+ * workers), waits for links to drain, dials, closes, and hands the core's events to the node. Decisions stay in the core;
  * nothing here chooses anything. Runs on the node loop except where a worker is named; every
  * report back to the core is on the loop.
  */

@@ -101,6 +101,14 @@ class ChunkJobsTest {
     return new SwarmAction.ReadChunk(PEER, new SwarmAction.Upload(M, index), ChunkId.hash(chunk), b.isEmpty() ? null : b);
   }
 
+  /** Jobs over {@code store}, and a piece of the first chunk (with {@code bytes} as its data) stored through them. */
+  private ChunkJobs storedFirst(List<byte[]> c, NodeStore store, int perTurn, byte[] bytes) throws Exception {
+    ChunkJobs jobs = jobs(store, perTurn);
+    onLoop(() -> jobs.store(piece(0, c.get(0), bytes)));
+    awaitReports(1);
+    return jobs;
+  }
+
   /** Waits until {@code n} outcomes were reported (jobs on workers end when they end). */
   private void awaitReports(int n) {
     await().atMost(Duration.ofSeconds(10)).until(() -> reports.size() == n);
@@ -135,9 +143,7 @@ class ChunkJobsTest {
   void aPieceThatDoesNotHashToItsIdIsRefusedOnTheLoopAsOnAWorker() throws Exception {
     List<byte[]> c = chunks(2);
     NodeStore store = store(c);
-    ChunkJobs jobs = jobs(store, 6);
-    onLoop(() -> jobs.store(piece(0, c.get(0), c.get(1))));
-    awaitReports(1);
+    ChunkJobs jobs = storedFirst(c, store, 6, c.get(1));
     assertEquals("stored 0 CORRUPT", reports.peek());
     assertNull(store.chunks().get(ChunkId.hash(c.get(0))), "nothing stored");
     onLoop(() -> assertEquals(1, jobs.onLoop()));
@@ -147,9 +153,7 @@ class ChunkJobsTest {
   void withoutABudgetEveryJobGoesToAWorker() throws Exception {
     List<byte[]> c = chunks(2);
     NodeStore store = store(c);
-    ChunkJobs jobs = jobs(store, 0);
-    onLoop(() -> jobs.store(piece(0, c.get(0), c.get(0))));
-    awaitReports(1);
+    ChunkJobs jobs = storedFirst(c, store, 0, c.get(0));
     onLoop(() -> jobs.read(read(0, c.get(0)), false));
     awaitReports(2);
     assertTrue(reports.contains("read 0 " + c.get(0).length), reports.toString());
