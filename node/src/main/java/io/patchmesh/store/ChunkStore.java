@@ -181,7 +181,7 @@ public final class ChunkStore {
       return NOT_RECENT;
     }
     Segment s = segments.get(Keys.segmentOf(entry));
-    return s != null && s.writtenWithin(Keys.offsetOf(entry), RECENT_NANOS) ? get(id, key, entry) : NOT_RECENT;
+    return s != null && s.writtenWithin(Keys.offsetOf(entry), RECENT_NANOS, System.nanoTime()) ? get(id, key, entry) : NOT_RECENT;
   }
 
   private byte[] get(ChunkId id, byte[] key, byte[] entry) {

@@ -193,7 +193,7 @@ public final class FileStaging implements ChunkStaging {
       while (bb.hasRemaining()) {
         pos += ch.write(bb, pos);
       }
-      files.get(placement.file(c, k)).written(0); // a file segment is this run's from its first byte
+      files.get(placement.file(c, k)).written(0, System.nanoTime()); // a file segment is this run's from its first byte
     }
     synchronized (written) {
       if (!written.get(c)) {

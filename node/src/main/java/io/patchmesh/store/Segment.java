@@ -44,27 +44,27 @@ final class Segment {
   /** No more appends: a newer segment is the active one. */
   volatile boolean sealed;
   /** {@link System#nanoTime} of this process's last write into it; {@link #NEVER} if it wrote none. */
-  volatile long writtenAtNanos = NEVER;
-  static final long NEVER = Long.MIN_VALUE;
+  private volatile long writtenAtNanos = NEVER;
+  private static final long NEVER = Long.MIN_VALUE;
   /** The lowest offset this process wrote at ({@link Long#MAX_VALUE}: none); bytes below it are an earlier run's. */
-  volatile long writtenFrom = Long.MAX_VALUE;
+  private volatile long writtenFrom = Long.MAX_VALUE;
 
-  /** Marks a write into it now, at {@code offset} and after. */
-  void written(long offset) {
+  /** Marks a write into it at {@code nowNanos} ({@link System#nanoTime}), at {@code offset} and after. */
+  void written(long offset, long nowNanos) {
     if (offset < writtenFrom) {
       writtenFrom = offset; // a racing write may keep a higher value: fewer reads count as recent, never more
     }
-    writtenAtNanos = System.nanoTime();
+    writtenAtNanos = nowNanos;
   }
 
   /**
-   * Whether this process wrote the bytes at {@code offset} and wrote into this segment within the
-   * last {@code nanos}: they are then almost surely still in the page cache, and a read of them does
-   * not wait on the disk.
+   * Whether this process wrote the bytes at {@code offset} and wrote into this segment within
+   * {@code windowNanos} before {@code nowNanos}: they are then almost surely still in the page cache,
+   * and a read of them does not wait on the disk.
    */
-  boolean writtenWithin(long offset, long nanos) {
+  boolean writtenWithin(long offset, long windowNanos, long nowNanos) {
     long at = writtenAtNanos;
-    return at != NEVER && offset >= writtenFrom && System.nanoTime() - at <= nanos;
+    return at != NEVER && offset >= writtenFrom && nowNanos - at <= windowNanos;
   }
 
   Segment(Path root, int number, long length, long durable) {

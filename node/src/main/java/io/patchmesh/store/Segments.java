@@ -248,7 +248,7 @@ final class Segments implements AutoCloseable {
         throw new StoreException(s.path + ": chunk write failed: " + e, e);
       }
       s.length = offset + size;
-      s.written(offset);
+      s.written(offset, System.nanoTime());
       at = new Location(s.number, offset);
       unsynced += size;
       syncDue = unsynced >= SYNC_EVERY_BYTES;

@@ -51,11 +51,14 @@ class ChunkStoreGetIfRecentTest {
   @Test
   void aSegmentsBytesAreRecentFromThisRunsFirstWriteForTenMinutesAfterItsLastWrite() {
     Segment s = new Segment(dir, 1, 0, 0);
-    assertFalse(s.writtenWithin(0, Long.MAX_VALUE), "never written here");
-    s.written(4096);
-    assertTrue(s.writtenWithin(4096, ChunkStore.RECENT_NANOS));
-    assertFalse(s.writtenWithin(0, ChunkStore.RECENT_NANOS), "bytes below this run's first write are an earlier run's");
-    s.writtenAtNanos = System.nanoTime() - ChunkStore.RECENT_NANOS - 1_000_000_000L;
-    assertFalse(s.writtenWithin(4096, ChunkStore.RECENT_NANOS), "eleven minutes ago: maybe evicted, not read on the loop");
+    long t = 5_000_000_000L; // a nanoTime reading; only differences count
+    long minute = 60_000_000_000L;
+    assertFalse(s.writtenWithin(0, Long.MAX_VALUE, t), "never written here");
+    s.written(4096, t);
+    assertTrue(s.writtenWithin(4096, ChunkStore.RECENT_NANOS, t + 10 * minute), "ten minutes after the last write");
+    assertFalse(s.writtenWithin(0, ChunkStore.RECENT_NANOS, t), "bytes below this run's first write are an earlier run's");
+    assertFalse(s.writtenWithin(4096, ChunkStore.RECENT_NANOS, t + 11 * minute), "eleven minutes after: maybe evicted, not read on the loop");
+    s.written(8192, t + 11 * minute);
+    assertTrue(s.writtenWithin(4096, ChunkStore.RECENT_NANOS, t + 12 * minute), "a later write makes the segment recent again");
   }
 }
