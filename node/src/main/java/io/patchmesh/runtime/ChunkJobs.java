@@ -115,22 +115,25 @@ final class ChunkJobs {
       }
       if (data != ChunkStore.NOT_RECENT) {
         onLoop++;
-        results.post(readNow(r, false, data, true));
+        results.post(readNow(r, false, data));
         return;
       }
     }
     onWorkers.incrementAndGet();
-    loop.work(() -> results.post(readNow(r, encode, null, false)));
+    loop.work(() -> results.post(readNow(r, encode, ChunkStore.NOT_RECENT)));
   }
 
-  /** Reads (unless given the bytes) and builds the piece (any thread); what the loop then reports. */
-  private Runnable readNow(SwarmAction.ReadChunk r, boolean encode, byte[] given, boolean haveGiven) {
+  /**
+   * Builds the piece from {@code given} (the chunk's bytes read on the loop, or null if it is gone), or
+   * reads them first when given {@link ChunkStore#NOT_RECENT} (any thread); what the loop then reports.
+   */
+  private Runnable readNow(SwarmAction.ReadChunk r, boolean encode, byte[] given) {
     List<ChunkId> missing = new ArrayList<>();
     Boolean paid = null; // an encode tried: whether its delta was worth sending
     Frame piece = null;
     boolean failed = false;
     try {
-      byte[] data = haveGiven ? given : chunks.get(r.id());
+      byte[] data = given == ChunkStore.NOT_RECENT ? chunks.get(r.id()) : given;
       if (data != null) {
         Piece.Builder pb = Piece.newBuilder()
             .setManifestId(r.upload().manifest().toByteString())
