@@ -113,11 +113,16 @@ public final class ChunkStore {
       corruptRejected.increment();
       throw new CorruptChunkException(id, length);
     }
-    if (has(id)) {
-      duplicate();
-      return false;
+    // Room first, then one index read under the stripe lock. Only near a full store, where
+    // reserving may collect garbage or refuse, does a duplicate get its own read first: it
+    // is refused as a duplicate there, never collects or fails for want of room.
+    if (!tryReserve(length)) {
+      if (has(id)) {
+        duplicate();
+        return false;
+      }
+      reserve(length);
     }
-    reserve(length);
     boolean written = false;
     try {
       synchronized (stripe(id)) {
@@ -446,6 +451,19 @@ public final class ChunkStore {
   /** Session 14's chunk files (tests write that layout to check its migration). */
   ChunkFiles files() {
     return files;
+  }
+
+  /** Counts {@code length} against the quota if it fits now, with no collection. */
+  private boolean tryReserve(int length) {
+    while (true) {
+      long current = accounted.get();
+      if (current + length > cfg.quotaBytes()) {
+        return false;
+      }
+      if (accounted.compareAndSet(current, current + length)) {
+        return true;
+      }
+    }
   }
 
   private void reserve(int length) {

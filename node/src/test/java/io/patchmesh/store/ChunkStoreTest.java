@@ -157,6 +157,41 @@ class ChunkStoreTest {
   }
 
   @Test
+  void aDuplicateIntoAFullStoreIsADuplicateNotARefusalAndCollectsNothing() {
+    StoreConfig cfg = StoreConfig.DEFAULTS.withQuotaBytes(4 * 64 * 1024);
+    List<byte[]> chunks = TestChunks.many(201, 4, 64 * 1024);
+    try (NodeStore store = NodeStore.open(dir, cfg)) {
+      store.manifests().accept(io.patchmesh.trust.TestManifests.ofContents("c", 1, chunks));
+      for (byte[] c : chunks) {
+        assertTrue(store.chunks().put(ChunkId.hash(c), c));
+      }
+
+      assertFalse(store.chunks().put(ChunkId.hash(chunks.get(2)), chunks.get(2)));
+
+      assertEquals(1, store.chunks().duplicatePuts());
+      assertEquals(0, store.chunks().stats().quotaRefusals());
+      assertEquals(0, store.collector().runs(), "a duplicate needs no room");
+      assertEquals(4L * 64 * 1024, store.chunks().storedBytes());
+    }
+  }
+
+  @Test
+  void aDuplicateWithRoomToSpareLeavesTheQuotaAsItWas() {
+    StoreConfig cfg = StoreConfig.DEFAULTS.withQuotaBytes(2 * 64 * 1024);
+    byte[] data = TestChunks.random(202, 64 * 1024);
+    try (NodeStore store = NodeStore.open(dir, cfg)) {
+      assertTrue(store.chunks().put(ChunkId.hash(data), data));
+      for (int i = 0; i < 3; i++) {
+        assertFalse(store.chunks().put(ChunkId.hash(data), data));
+      }
+      // Had a duplicate kept its reservation, this second chunk would not fit.
+      byte[] other = TestChunks.random(203, 64 * 1024);
+      assertTrue(store.chunks().put(ChunkId.hash(other), other));
+      assertEquals(0, store.chunks().stats().quotaRefusals());
+    }
+  }
+
+  @Test
   void verifyOnReadDropsAChunkWhoseStoredBytesRotted() throws Exception {
     byte[] data = TestChunks.random(500, 64 * 1024);
     ChunkId id = ChunkId.hash(data);
