@@ -52,7 +52,7 @@ public final class HostFactsCollector {
             .setKernel(System.getProperty("os.version", ""))
             .setArch(System.getProperty("os.arch", ""))
             .setAgentVersion(agentVersion)
-            .putAllLabels(labels)
+            .addAllLabels(Labels.toLabels(labels))
             .setClockUnixMs(nowMillis);
     b.setOsName(os[0]).setOsVersion(os[1]);
     try {

@@ -2,6 +2,7 @@ package io.patchmesh.runtime;
 
 import io.patchmesh.admin.NodeMetrics;
 import io.patchmesh.apply.BackgroundStaging;
+import io.patchmesh.apply.Labels;
 import io.patchmesh.apply.MaintenanceWindow;
 import io.patchmesh.apply.PatchApplier;
 import io.patchmesh.apply.RolloutGate;
@@ -184,7 +185,7 @@ final class ApplyPipeline {
     if (options.isSeed()) {
       wanted = true;
     } else {
-      wanted = TargetSelector.matches(vm.manifest().getRollout().getTargetMap(), config.labels());
+      wanted = TargetSelector.matches(Labels.target(vm.manifest().getRollout()), config.labels());
       if (!wanted) {
         ls.set(ManifestPhase.PHASE_NOT_TARGETED, "", options.clock().millis());
       } else if (superseded(vm)) {

@@ -24,7 +24,7 @@ class HostFactsCollectorTest {
       assertFalse(f.getHostname().isEmpty());
       assertFalse(f.getOsName().isEmpty());
       assertTrue(f.getFreeDiskBytes() > 0, "free space of the data directory's file system");
-      assertEquals("r1", f.getLabelsOrThrow("rack"));
+      assertEquals("r1", Labels.of(f).get("rack"));
       assertEquals("1.2.3", f.getAgentVersion());
     }
     assertEquals(2_000, again.getClockUnixMs());

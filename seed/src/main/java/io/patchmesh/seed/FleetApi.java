@@ -3,6 +3,7 @@ package io.patchmesh.seed;
 import io.patchmesh.admin.AdminRequest;
 import io.patchmesh.admin.AdminResponse;
 import io.patchmesh.admin.AdminRouter;
+import io.patchmesh.apply.Labels;
 import io.patchmesh.mesh.Member;
 import io.patchmesh.mesh.MemberStatus;
 import io.patchmesh.proto.HostFacts;
@@ -120,7 +121,7 @@ final class FleetApi {
       if (site.isPresent() && !site.get().equals(a.site())) {
         continue;
       }
-      if (kv != null && !kv[1].equals(f.getLabelsMap().get(kv[0]))) {
+      if (kv != null && !kv[1].equals(Labels.of(f).get(kv[0]))) {
         continue;
       }
       Map<String, Object> row = new LinkedHashMap<>();
@@ -132,7 +133,7 @@ final class FleetApi {
       row.put("kernel", f.getKernel());
       row.put("arch", f.getArch());
       row.put("agentVersion", f.getAgentVersion());
-      row.put("labels", new TreeMap<>(f.getLabelsMap()));
+      row.put("labels", new TreeMap<>(Labels.of(f)));
       row.put("freeDiskBytes", f.getFreeDiskBytes());
       row.put("lastSeenSecondsAgo", Math.max(0, (now - a.receivedMillis()) / 1000));
       row.put("clockSkewSeconds", f.getClockUnixMs() == 0 ? 0 : (f.getClockUnixMs() - a.receivedMillis()) / 1000);

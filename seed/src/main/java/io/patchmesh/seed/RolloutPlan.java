@@ -1,5 +1,6 @@
 package io.patchmesh.seed;
 
+import io.patchmesh.apply.Labels;
 import io.patchmesh.apply.MaintenanceWindow;
 import io.patchmesh.errors.UserInputException;
 import io.patchmesh.proto.Rollout;
@@ -52,7 +53,7 @@ public record RolloutPlan(
   /** The signed form. */
   public Rollout toProto() {
     return Rollout.newBuilder()
-        .putAllTarget(target)
+        .addAllTarget(Labels.toLabels(target))
         .setWindow(window)
         .setNotBeforeUnix(notBefore == null ? 0 : notBefore.getEpochSecond())
         .addAllStagePercent(stagePercent)

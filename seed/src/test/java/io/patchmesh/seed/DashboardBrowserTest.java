@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.patchmesh.apply.Labels;
 import io.patchmesh.net.shaping.WanEmulator;
 import io.patchmesh.proto.FixNotice;
 import io.patchmesh.proto.ManifestPhase;
@@ -175,9 +176,9 @@ class DashboardBrowserTest {
       Files.writeString(content, "# patched\n");
       FixNotice notice = FixNotice.newBuilder().addCves(CVE).setSeverity(Severity.SEVERITY_CRITICAL).setUrgent(true).build();
       VerifiedManifest hotfix = mesh.publish(seed, content, "acme/openssl-hotfix", 1, b -> b.fixes(notice)
-          .rollout(Rollout.newBuilder().putTarget("ring", "canary").build()));
+          .rollout(Rollout.newBuilder().addAllTarget(Labels.toLabels(Map.of("ring", "canary"))).build()));
       VerifiedManifest staged = mesh.publish(seed, content, "acme/openssl", 2, b -> b.fixes(notice.toBuilder().setUrgent(false).build())
-          .rollout(Rollout.newBuilder().putTarget("ring", "early").setWindow(closedWindow()).build()));
+          .rollout(Rollout.newBuilder().addAllTarget(Labels.toLabels(Map.of("ring", "early"))).setWindow(closedWindow()).build()));
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
           .until(() -> FleetTest.phase(started.get("branch-berlin-1"), hotfix, ManifestPhase.PHASE_APPLIED)
               && FleetTest.phase(started.get("branch-berlin-2"), staged, ManifestPhase.PHASE_WAITING));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.patchmesh.apply.Labels;
 import io.patchmesh.errors.UserInputException;
 import io.patchmesh.proto.Rollout;
 import java.time.Instant;
@@ -43,7 +44,8 @@ class RolloutPlanTest {
   @Test
   void parsesTargetsAndNotBefore() {
     assertEquals(Map.of("role", "web", "site", "*"), RolloutPlan.parseTargets(List.of("role=web", "site=*")));
-    assertThrows(UserInputException.class, () -> RolloutPlan.parseTargets(List.of("role=web", "role=db")));
+    UserInputException twice = assertThrows(UserInputException.class, () -> RolloutPlan.parseTargets(List.of("role=web", "role=db")));
+    assertEquals("--target 'role=db': label 'role' given twice", twice.getMessage()); // no repeated key is ever signed
     assertThrows(UserInputException.class, () -> RolloutPlan.parseTargets(List.of("=web")));
     assertThrows(UserInputException.class, () -> RolloutPlan.parseTargets(List.of("role=")));
     assertEquals(Instant.parse("2026-12-05T00:00:00Z"), RolloutPlan.parseNotBefore("2026-12-05T01:00:00+01:00"));
@@ -56,7 +58,8 @@ class RolloutPlanTest {
   void becomesTheSignedRolloutMessage() {
     Rollout r = new RolloutPlan(Map.of("role", "web"), "Sat 01:00-05:00 Europe/Berlin",
         Instant.ofEpochSecond(1_800_000_000L), List.of(5, 100), 20).toProto();
-    assertEquals("web", r.getTargetMap().get("role"));
+    assertEquals("web", Labels.target(r).get("role"));
+    assertEquals(1, r.getTargetCount());
     assertEquals("Sat 01:00-05:00 Europe/Berlin", r.getWindow());
     assertEquals(1_800_000_000L, r.getNotBeforeUnix());
     assertEquals(List.of(5, 100), r.getStagePercentList());

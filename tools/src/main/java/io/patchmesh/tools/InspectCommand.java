@@ -3,6 +3,7 @@ package io.patchmesh.tools;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.patchmesh.apply.Labels;
 import io.patchmesh.config.Units;
 import io.patchmesh.content.Bundle;
 import io.patchmesh.content.BundleReader;
@@ -128,7 +129,7 @@ final class InspectCommand implements Callable<Integer> {
     Rollout r = m.getRollout();
     ObjectNode ro = n.putObject("rollout");
     ObjectNode target = ro.putObject("target");
-    r.getTargetMap().forEach(target::put);
+    Labels.target(r).forEach(target::put);
     ro.put("window", r.getWindow());
     ro.put("notBefore", r.getNotBeforeUnix() == 0 ? "" : Instant.ofEpochSecond(r.getNotBeforeUnix()).toString());
     ArrayNode stages = ro.putArray("stages");
@@ -163,7 +164,7 @@ final class InspectCommand implements Callable<Integer> {
     }
     Rollout r = m.getRollout();
     b.append("rollout:\n");
-    b.append("  target   ").append(r.getTargetCount() == 0 ? "every agent" : printable(labels(r.getTargetMap()))).append('\n');
+    b.append("  target   ").append(r.getTargetCount() == 0 ? "every agent" : printable(labels(Labels.target(r)))).append('\n');
     b.append("  window   ").append(r.getWindow().isEmpty() ? "any time" : printable(r.getWindow())).append('\n');
     if (r.getNotBeforeUnix() != 0) {
       b.append("  from     ").append(Instant.ofEpochSecond(r.getNotBeforeUnix())).append('\n');
