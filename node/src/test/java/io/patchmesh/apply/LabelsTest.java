@@ -38,10 +38,7 @@ class LabelsTest {
   @Test
   void hostFactsLabelsAreTheMapFormsBytesBothWays() throws Exception {
     HostFacts f = HostFacts.parseFrom(HEX.parseHex(FACTS));
-    Map<String, String> want = new LinkedHashMap<>();
-    want.put("rack", "r1");
-    want.put("role", "web");
-    want.put("", "");
+    Map<String, String> want = ordered("rack", "r1", "role", "web", "", "");
     assertEquals(List.copyOf(want.entrySet()), List.copyOf(Labels.of(f).entrySet()));
     assertEquals(5, f.getFreeDiskBytes());
     HostFacts built = HostFacts.newBuilder().setHostname("h1").addAllLabels(Labels.toLabels(want)).setFreeDiskBytes(5).build();
@@ -52,9 +49,7 @@ class LabelsTest {
   @Test
   void rolloutTargetIsTheMapFormsBytesBothWays() throws Exception {
     Rollout r = Rollout.parseFrom(HEX.parseHex(ROLLOUT));
-    Map<String, String> want = new LinkedHashMap<>();
-    want.put("site", "*");
-    want.put("ring", "canary");
+    Map<String, String> want = ordered("site", "*", "ring", "canary");
     assertEquals(List.copyOf(want.entrySet()), List.copyOf(Labels.target(r).entrySet()));
     assertEquals(List.of(5, 100), r.getStagePercentList());
     Rollout built = Rollout.newBuilder().addAllTarget(Labels.toLabels(want)).setWindow("Sat 01:00-05:00 UTC")
@@ -81,5 +76,14 @@ class LabelsTest {
     assertEquals(Map.of("", "", "key", ""), Labels.of(f));
     assertEquals(Map.of(), Labels.target(Rollout.getDefaultInstance()));
     assertEquals(List.of(), Labels.toLabels(Map.of()));
+  }
+
+  /** key, value, key, value, ... in that order. */
+  private static Map<String, String> ordered(String... kv) {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put(kv[i], kv[i + 1]);
+    }
+    return m;
   }
 }
