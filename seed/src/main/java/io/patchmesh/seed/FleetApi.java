@@ -121,7 +121,8 @@ final class FleetApi {
       if (site.isPresent() && !site.get().equals(a.site())) {
         continue;
       }
-      if (kv != null && !kv[1].equals(Labels.of(f).get(kv[0]))) {
+      Map<String, String> labels = Labels.of(f);
+      if (kv != null && !kv[1].equals(labels.get(kv[0]))) {
         continue;
       }
       Map<String, Object> row = new LinkedHashMap<>();
@@ -133,7 +134,7 @@ final class FleetApi {
       row.put("kernel", f.getKernel());
       row.put("arch", f.getArch());
       row.put("agentVersion", f.getAgentVersion());
-      row.put("labels", new TreeMap<>(Labels.of(f)));
+      row.put("labels", new TreeMap<>(labels));
       row.put("freeDiskBytes", f.getFreeDiskBytes());
       row.put("lastSeenSecondsAgo", Math.max(0, (now - a.receivedMillis()) / 1000));
       row.put("clockSkewSeconds", f.getClockUnixMs() == 0 ? 0 : (f.getClockUnixMs() - a.receivedMillis()) / 1000);
