@@ -21,6 +21,7 @@ import sys
 import time
 
 from cost import CostGroup, CostSampler, proc_stat
+from perf_profile import JVM_FLAGS as PERF_JVM_FLAGS, PerfRecording
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TESTBED = os.path.join(ROOT, "scripts", "testbed")
@@ -678,7 +679,7 @@ def idle_window(agents, secs):
     return 100.0 * (agents_cpu_s(agents) - c0) / (time.time() - t) / max(1, len(agents))
 
 
-def wan_patchmesh(run, a, patch_dir, digest, group, warm_dir=None, warm_digest=None):
+def wan_patchmesh(run, a, patch_dir, digest, group, warm_dir=None, warm_digest=None, perf=None):
     """The mesh comes up, idles, takes v1 (first rollout after start), idles, takes v2 (warm).
 
     Returns {label: (t0, times, before, after, extra)} and the idle/cost figures."""
@@ -689,9 +690,15 @@ def wan_patchmesh(run, a, patch_dir, digest, group, warm_dir=None, warm_digest=N
         os.makedirs(os.path.join(run.out, "jfr"), exist_ok=True)
         extra_opts["s1-h1-a1"] = (f"-XX:StartFlightRecording=settings=profile,dumponexit=true,"
                                   f"filename={run.out}/jfr/s1-h1-a1.jfr")
+    if perf:
+        # every agent keeps frame pointers and writes a perf map of its compiled code when it exits
+        for s in range(1, a.sites + 1):
+            for h in range(1, a.hosts + 1):
+                extra_opts[f"s{s}-h{h}-a1"] = (extra_opts.get(f"s{s}-h{h}-a1", "") + " " + PERF_JVM_FLAGS).strip()
+        perf.start()
     admin, token, agents = pm_mesh(run, a.sites, a.hosts, group=group, agent_extra=extra_opts)
     group.mark("alive")
-    cost = {"join_s": run.join_s}
+    cost = {"join_s": run.join_s, "agent_pids": [p.pid for p, _ in agents.values()]}
     time.sleep(a.settle)
     cost["idle_before_pct"] = idle_window(agents, a.idle)
     out = {}
@@ -719,6 +726,21 @@ def wan_patchmesh(run, a, patch_dir, digest, group, warm_dir=None, warm_digest=N
     return out, cost
 
 
+def perf_components(perf, pids, group, out):
+    """--perf, once the agents have exited (their perf maps written): the components of each rollout."""
+    perf.stop()
+    log("patchmesh: reading the perf samples of each rollout (perf script)")
+    windows, cgroup = [], {}
+    for version, label in ((1, "patchmesh"), (2, "patchmesh warm")):
+        if label in out:
+            windows.append((label, group.mark_times[f"v{version}-publish"], group.mark_times[f"v{version}-done"]))
+            cgroup[label] = out[label][4]["cpu_rollout_s"]
+    try:
+        return perf.report(pids, windows, cgroup)
+    finally:
+        perf.cleanup(pids)
+
+
 # the programs whose peak RSS per process the wan table reports (the notes list every process)
 WAN_PROGRAMS = {"nginx+curl": ("nginx", "curl"), "aria2+opentracker": ("aria2c", "opentracker"), "patchmesh": ("java",)}
 
@@ -743,7 +765,11 @@ def bench_wan(run):
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     load_start = os.getloadavg()
     sampler = CostSampler()
-    results, groups, pm_cost = {}, {}, {}
+    results, groups, pm_cost, perf_notes = {}, {}, {}, []
+    try:
+        perf = PerfRecording(run.out) if a.perf else None
+    except RuntimeError as e:
+        raise BenchError(str(e))
     try:
         for system in a.systems.split(","):
             log(f"== {system}")
@@ -755,7 +781,7 @@ def bench_wan(run):
                 results["aria2+opentracker"] = wan_bittorrent(run, a.sites, a.hosts, patch, group=g) + ({},)
             elif system == "patchmesh":
                 g = sampler.add(CostGroup("patchmesh"))
-                out, pm_cost = wan_patchmesh(run, a, patch_dir, digest, g, warm_dir, warm_digest)
+                out, pm_cost = wan_patchmesh(run, a, patch_dir, digest, g, warm_dir, warm_digest, perf=perf)
                 for label in out:
                     groups[label] = g
                 results.update(out)
@@ -763,7 +789,11 @@ def bench_wan(run):
                 raise BenchError(f"unknown system '{system}'")
             log(f"{system}: last host after {max(results[list(results)[-1]][1].values()):.1f}s")
             run.stop()
+            if system == "patchmesh" and perf:
+                perf_notes = perf_components(perf, pm_cost["agent_pids"], g, out)
     finally:
+        if perf:
+            perf.stop()
         sampler.close()
         for g in set(groups.values()):
             g.close()
@@ -794,11 +824,13 @@ def bench_wan(run):
         per_site[name] = wan
     cpu_how = {g.how for g in groups.values()}
     notes = [f"- command: `scripts/bench wan --sites {a.sites} --hosts {a.hosts} --size {a.size} --down {a.down} "
-             f"--up {a.up} --rtt {a.rtt} --loss {a.loss}" + ("" if a.warm else " --no-warm") + (" --jfr" if a.jfr else "") + "`",
+             f"--up {a.up} --rtt {a.rtt} --loss {a.loss}" + ("" if a.warm else " --no-warm") + (" --jfr" if a.jfr else "")
+             + (" --perf" if a.perf else "") + "`",
              f"- started {started}, load {load_start[0]:.1f}/{load_start[1]:.1f}/{load_start[2]:.1f}; "
              f"machine: {machine()} (load at the end)",
              f"- patchmesh agent JVM flags: {flags}; seed `-Xmx256m -XX:+UseSerialGC -Xss512k`"
              + ("; agent s1-h1-a1 also recorded JFR (settings=profile) into jfr/" if a.jfr else "")
+             + (f"; every agent also ran `{PERF_JVM_FLAGS}` (--perf: frame pointers cost a little)" if a.perf else "")
              + (f"; patches published with --chunk-avg {os.environ['PATCHMESH_BENCH_CHUNK_AVG']}"
                 " (PATCHMESH_BENCH_CHUNK_AVG; not the default)" if os.environ.get("PATCHMESH_BENCH_CHUNK_AVG") else ""),
              f"- cpu_rollout_s: CPU-s of all the system's processes ({', '.join(sorted(cpu_how))}: a cgroup per system"
@@ -850,6 +882,7 @@ def bench_wan(run):
             notes.append(f"- {name}: publish (chunk, sign, upload to the seed) took {res[4]['publish_s']:.1f}s; the "
                          f"rollout's clock starts when the seed announced it (announcedAtMillis), its CPU at the "
                          f"publish's start; {res[4]['chunks']} chunks")
+    notes += perf_notes
     write_table(run, rows, "WAN rollout: nginx, BitTorrent, patchmesh", notes)
     plot(run, {n: list(r[1].values()) for n, r in results.items()},
          f"{a.sites} sites x {a.hosts} hosts, {size >> 20} MiB, {a.down} down / {a.up} up, rtt {a.rtt}",
@@ -1588,6 +1621,8 @@ def main():
     ap.add_argument("--idle", type=int, default=30, help="wan: seconds of each idle-CPU window of the agents; scale: of its one idle window")
     ap.add_argument("--settle", type=int, default=5, help="wan: seconds to wait before an idle window; scale: after the last wave, at least 10 (a long one shows idle once the JIT has settled)")
     ap.add_argument("--jfr", action="store_true", help="wan: agent s1-h1-a1 records a JFR profile into OUT/jfr/")
+    ap.add_argument("--perf", action="store_true", help="wan: perf samples the machine while patchmesh runs; the agents' "
+                    "CPU of each rollout by component (JIT, Java by library, TLS, SHA-256, RocksDB, kernel...) in the notes")
     ap.add_argument("--agent-config", help="wan, scale, cut: a YAML file every agent also reads (--config), e.g. "
                                            "`wan-yield: off` to compare with the shipped defaults")
     try:

@@ -2,6 +2,7 @@
 processes from a cgroup of its own, and peak RSS per process."""
 import os
 import threading
+import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -56,7 +57,7 @@ class CostGroup:
     def __init__(self, name):
         self.name, self.how, self.dir = name, "proc", None
         self.roots, self.roles, self.peak, self.ticks = {}, {}, {}, {}
-        self.marks, self.proc_marks = {}, {}
+        self.marks, self.proc_marks, self.mark_times = {}, {}, {}
         for kind, mnt in cgroup_roots():
             d = os.path.join(mnt, f"{os.environ.get('PATCHMESH_TESTBED_PREFIX', 'pmf')}-bench-{name}")
             try:
@@ -130,6 +131,7 @@ class CostGroup:
 
     def mark(self, name):
         self.marks[name] = self.cpu_s()
+        self.mark_times[name] = time.time()
         # and each started process's own CPU (the launcher execs java, aria2c...: the started pid is the program)
         self.proc_marks[name] = {pid: (proc_stat(pid) or (None,))[0] for pid in self.roots}
         return self.marks[name]
