@@ -19,8 +19,9 @@ import java.util.ArrayDeque;
  * RTT. {@link LedbatConfig#forRequests} says which
  * and why (several agents of a site share one link: additive growth with a multiplicative decrease is
  * what makes their windows converge to equal shares). A loss halves it, at most once
- * per RTT. Growth is capped at what is in flight plus two units (RFC's allowed increase), so an
- * idle window does not inflate.
+ * per RTT. The window is capped at what was in flight plus two units (RFC's allowed increase), so an
+ * idle window does not inflate: with no queue, the most in flight over the last RTT or two; with one,
+ * what is left in flight after each piece.
  *
  * <p>Where it is used: {@link RequestPacer} keeps one per WAN source; the swarm's request pump asks
  * it before sending a Request to a peer of another site (or a seed elsewhere), the piece intake
@@ -43,6 +44,10 @@ public final class Ledbat {
   private long lastLossMillis = Long.MIN_VALUE;
   private long lastRtt = -1;
   private long lastSentMillis = Long.MIN_VALUE;
+  /** Bytes in flight before a piece, at most, in the RTT bucket since {@code peakSinceMillis} and the one before. */
+  private long peak;
+  private long previousPeak;
+  private long peakSinceMillis = Long.MIN_VALUE;
   /**
    * The window at which the queuing delay last stood between half the target and the target while the rate
    * received was near the best seen ({@link LedbatConfig#goodRateShare}); 0: none yet.
@@ -119,9 +124,32 @@ public final class Ledbat {
         goodWindow = window;
       }
     }
-    // RFC 6817's allowed increase: never more than what was in flight plus two units
-    window = Math.min(window, inFlightBytes + bytes + 2.0 * config.unitBytes());
+    // RFC 6817's allowed increase: never more than what was in flight plus two units. With no queue to
+    // speak of (under half the target) what was in flight is the most over the last RTT or two (as RFC
+    // 7661 measures a flow's use over an RTT), not what is left after this piece: on a lossy path TCP
+    // hands pieces over in bursts (every piece behind a lost segment waits for its retransmission, then
+    // they all arrive at once), the bytes in flight fall to ~0 within the burst, and capping the window
+    // there held it near a piece and two units with the link half empty (BENCHMARKS 12.63). With a
+    // queue, what is left in flight, as before: that cap is part of how fast we yield.
+    long recentPeak = recentInFlightPeak(now, inFlightBytes + bytes);
+    double used = queuing < target / 2 ? recentPeak : inFlightBytes + bytes;
+    window = Math.min(window, used + 2.0 * config.unitBytes());
     window = Math.max(config.minWindowBytes(), Math.min(window, config.maxWindowBytes()));
+  }
+
+  /**
+   * The most bytes in flight before any piece of this RTT and the last one (two buckets of one RTT
+   * each, the last RTT sampled), counting {@code inFlightBefore}: what the allowed increase measures.
+   */
+  private long recentInFlightPeak(long now, long inFlightBefore) {
+    long rtt = Math.max(1, lastRtt);
+    if (peakSinceMillis == Long.MIN_VALUE || now - peakSinceMillis >= rtt) {
+      previousPeak = peakSinceMillis != Long.MIN_VALUE && now - peakSinceMillis < 2 * rtt ? peak : 0;
+      peak = 0;
+      peakSinceMillis = now;
+    }
+    peak = Math.max(peak, inFlightBefore);
+    return Math.max(peak, previousPeak);
   }
 
   /** A request timed out: halve the window, at most once per RTT. */

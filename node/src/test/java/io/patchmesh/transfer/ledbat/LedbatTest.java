@@ -93,6 +93,49 @@ class LedbatTest {
   }
 
   @Test
+  void piecesHandedOverInABurstDoNotCutTheWindowButAWindowUnusedForAnRttComesDown() {
+    long unit = 64 * 1024;
+    Ledbat l = new Ledbat(LedbatConfig.forRequests());
+    long t = 0;
+    // a 300 ms path with no queue, every byte of the window asked for: the window grows
+    for (; t < 3_000; t += 50) {
+      l.onAck(t, 300, unit, l.windowBytes());
+    }
+    long grown = l.windowBytes();
+    assertTrue(grown >= 8 * unit, "window " + grown);
+    // a lost segment held every piece behind it until its retransmission; they arrive together, and
+    // the bytes in flight fall to nothing before the pump asks again (a lossy WAN, BENCHMARKS 12.63)
+    for (long inFlight = grown - unit; inFlight >= 0; inFlight -= unit) {
+      l.onAck(t, 300, unit, inFlight);
+    }
+    long afterBurst = l.windowBytes();
+    assertTrue(afterBurst >= grown, "window " + afterBurst + " after the burst, " + grown + " before");
+    // one piece at a time for the next RTTs: the window comes down to that and two units (RFC 6817)
+    long end = t + 2_000;
+    for (t += 300; t < end; t += 300) {
+      l.onAck(t, 300, unit, 0);
+    }
+    assertEquals(3 * unit, l.windowBytes());
+  }
+
+  @Test
+  void withAQueueTheWindowIsCappedAtWhatIsLeftInFlightAfterEachPiece() {
+    long unit = 64 * 1024;
+    Ledbat l = new Ledbat(LedbatConfig.forRequests());
+    long t = 0;
+    for (; t < 3_000; t += 50) {
+      l.onAck(t, 300, unit, l.windowBytes());
+    }
+    long grown = l.windowBytes();
+    // the same burst behind 30 ms of queue (over half the 40 ms target: other traffic may be there):
+    // the window comes down with what is left in flight, as RFC 6817 has it, which is part of yielding
+    for (long inFlight = grown - unit; inFlight >= 0; inFlight -= unit) {
+      l.onAck(t, 330, unit, inFlight);
+    }
+    assertEquals(3 * unit, l.windowBytes());
+  }
+
+  @Test
   void aWindowBelowOneRequestSpacesRequestsOut() {
     LedbatConfig c = LedbatConfig.defaults();
     Ledbat l = new Ledbat(c);
