@@ -92,47 +92,49 @@ class LedbatTest {
     assertEquals(w / 2, ledbat.windowBytes(), 1);
   }
 
+  static final long UNIT = 64 * 1024;
+  /** When {@link #grownOnALongPath} ends, virtual ms. */
+  static final long GROWN_AT = 3_000;
+
+  /** The request pacer's window after 3 s on a 300 ms path with no queue, every byte of it asked for. */
+  static Ledbat grownOnALongPath() {
+    Ledbat l = new Ledbat(LedbatConfig.forRequests());
+    for (long t = 0; t < GROWN_AT; t += 50) {
+      l.onAck(t, 300, UNIT, l.windowBytes());
+    }
+    assertTrue(l.windowBytes() >= 8 * UNIT, "window " + l.windowBytes());
+    return l;
+  }
+
+  /** A lost segment held every piece behind it until its retransmission; they arrive together at {@code rtt}. */
+  static void burst(Ledbat l, long rtt) {
+    for (long inFlight = l.windowBytes() - UNIT; inFlight >= 0; inFlight -= UNIT) {
+      l.onAck(GROWN_AT, rtt, UNIT, inFlight);
+    }
+  }
+
   @Test
   void piecesHandedOverInABurstDoNotCutTheWindowButAWindowUnusedForAnRttComesDown() {
-    long unit = 64 * 1024;
-    Ledbat l = new Ledbat(LedbatConfig.forRequests());
-    long t = 0;
-    // a 300 ms path with no queue, every byte of the window asked for: the window grows
-    for (; t < 3_000; t += 50) {
-      l.onAck(t, 300, unit, l.windowBytes());
-    }
+    Ledbat l = grownOnALongPath();
     long grown = l.windowBytes();
-    assertTrue(grown >= 8 * unit, "window " + grown);
-    // a lost segment held every piece behind it until its retransmission; they arrive together, and
-    // the bytes in flight fall to nothing before the pump asks again (a lossy WAN, BENCHMARKS 12.63)
-    for (long inFlight = grown - unit; inFlight >= 0; inFlight -= unit) {
-      l.onAck(t, 300, unit, inFlight);
-    }
+    // no queue: the bytes in flight fall to nothing before the pump asks again (a lossy WAN, BENCHMARKS 12.63)
+    burst(l, 300);
     long afterBurst = l.windowBytes();
     assertTrue(afterBurst >= grown, "window " + afterBurst + " after the burst, " + grown + " before");
     // one piece at a time for the next RTTs: the window comes down to that and two units (RFC 6817)
-    long end = t + 2_000;
-    for (t += 300; t < end; t += 300) {
-      l.onAck(t, 300, unit, 0);
+    for (long t = GROWN_AT + 300; t < GROWN_AT + 2_000; t += 300) {
+      l.onAck(t, 300, UNIT, 0);
     }
-    assertEquals(3 * unit, l.windowBytes());
+    assertEquals(3 * UNIT, l.windowBytes());
   }
 
   @Test
   void withAQueueTheWindowIsCappedAtWhatIsLeftInFlightAfterEachPiece() {
-    long unit = 64 * 1024;
-    Ledbat l = new Ledbat(LedbatConfig.forRequests());
-    long t = 0;
-    for (; t < 3_000; t += 50) {
-      l.onAck(t, 300, unit, l.windowBytes());
-    }
-    long grown = l.windowBytes();
+    Ledbat l = grownOnALongPath();
     // the same burst behind 30 ms of queue (over half the 40 ms target: other traffic may be there):
     // the window comes down with what is left in flight, as RFC 6817 has it, which is part of yielding
-    for (long inFlight = grown - unit; inFlight >= 0; inFlight -= unit) {
-      l.onAck(t, 330, unit, inFlight);
-    }
-    assertEquals(3 * unit, l.windowBytes());
+    burst(l, 330);
+    assertEquals(3 * UNIT, l.windowBytes());
   }
 
   @Test
