@@ -419,6 +419,7 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
 
     Waits until the seed sees every member alive; with require_all=False it goes on after the
     join deadline as long as every agent process runs (run.alive = members alive at the seed then).
+    agent_extra's "*" entry is added for every agent, before the agent's own.
 
     With a CostGroup the seed and the agents are counted in it (mark "start" before the seed starts);
     agent_extra maps an agent's name (s1-h1-a1) to JVM flags added for it alone (e.g. a JFR recording)."""
@@ -467,8 +468,9 @@ def pm_mesh(run, sites, hosts, agents_per_host=1, seed_opts="-Xmx256m -XX:+UseSe
                                        "--listen", f"{host_ip(s, h)}:{7700 + i}", "--site", f"site-{s}",
                                        "--join", f"{DC_IP}:7700", "--apply-dir", apply_dir, "--tls", f"{w}/tls/{n}"],
                            ns=host_ns(s, h), group=group,
-                           env=dict(os.environ, PATCHMESH_JAVA_OPTS=(os.environ.get("PATCHMESH_JAVA_OPTS", agent_opts) + " "
-                                                                     + (agent_extra or {}).get(n, "")).strip()))
+                           env=dict(os.environ, PATCHMESH_JAVA_OPTS=" ".join(filter(None, (
+                               os.environ.get("PATCHMESH_JAVA_OPTS", agent_opts), (agent_extra or {}).get("*"),
+                               (agent_extra or {}).get(n))))))
                 agents[(s, h, i)] = (p, apply_dir)
     want = len(agents) + 1
     deadline = time.time() + max(180, 3 * len(agents))
@@ -691,10 +693,7 @@ def wan_patchmesh(run, a, patch_dir, digest, group, warm_dir=None, warm_digest=N
         extra_opts["s1-h1-a1"] = (f"-XX:StartFlightRecording=settings=profile,dumponexit=true,"
                                   f"filename={run.out}/jfr/s1-h1-a1.jfr")
     if perf:
-        # every agent keeps frame pointers and writes a perf map of its compiled code when it exits
-        for s in range(1, a.sites + 1):
-            for h in range(1, a.hosts + 1):
-                extra_opts[f"s{s}-h{h}-a1"] = (extra_opts.get(f"s{s}-h{h}-a1", "") + " " + PERF_JVM_FLAGS).strip()
+        extra_opts["*"] = PERF_JVM_FLAGS  # every agent keeps frame pointers and writes a perf map when it exits
         perf.start()
     admin, token, agents = pm_mesh(run, a.sites, a.hosts, group=group, agent_extra=extra_opts)
     group.mark("alive")

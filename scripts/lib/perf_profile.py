@@ -199,19 +199,18 @@ class PerfRecording:
                  f"agents with `{JVM_FLAGS}`; a sample = 1/{FREQ} CPU-s; also in perf-components.md):", "",
                  head, "|---|" + "---|" * len(labels)]
         totals = {label: sum(found[label][0].values()) for label in labels}
-        for comp in COMPONENTS:
-            if not any(found[label][0][comp] for label in labels):
-                continue
-            cells = [f"{found[label][0][comp] / FREQ:.2f}, {100 * found[label][0][comp] / max(1, totals[label]):.1f} %"
-                     for label in labels]
-            lines.append(f"| {comp} | " + " | ".join(cells) + " |")
+
+        def row(name, table, key):
+            """One line: the samples of {key} in table 0 (components) or 1 (thread groups) of each window."""
+            return f"| {name} | " + " | ".join(
+                f"{found[label][table][key] / FREQ:.2f}, {100 * found[label][table][key] / max(1, totals[label]):.1f} %"
+                for label in labels) + " |"
+
+        lines += [row(comp, 0, comp) for comp in COMPONENTS if any(found[label][0][comp] for label in labels)]
         lines.append("| **all samples** (the cgroup's count of agents + seed) | "
                      + " | ".join(f"**{totals[label] / FREQ:.2f}** ({cgroup_cpu.get(label, float('nan')):.2f})"
                                   for label in labels) + " |")
-        for group in ("node loop", "workers", "compiler", "VM thread", "other threads"):
-            lines.append(f"| thread: {group} | " + " | ".join(
-                f"{found[label][1][group] / FREQ:.2f}, {100 * found[label][1][group] / max(1, totals[label]):.1f} %"
-                for label in labels) + " |")
+        lines += [row(f"thread: {group}", 1, group) for group in ("node loop", "workers", "compiler", "VM thread", "other threads")]
         lines.append("")
         with open(os.path.join(self.dir, "perf-components.md"), "w") as f:
             f.write("\n".join(lines[2:]) + "\n")
